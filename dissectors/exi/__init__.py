@@ -1,0 +1,1 @@
+"""Schema-informed EXI codec for the V2G message sets."""

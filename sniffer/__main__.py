@@ -1,0 +1,3 @@
+from v2gsniff.sniffer.cli import main
+
+main()

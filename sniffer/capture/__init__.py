@@ -1,0 +1,1 @@
+"""Capture sources: pcap, pcapng, gzip, stdin and live interfaces, as streams of frames."""

@@ -1,0 +1,97 @@
+"""The core data model: frames flow in, records flow out.
+
+``RawFrame`` comes from a capture source; the pipeline turns frames into ``Record``\\ s, one
+per message it recognises (a HomePlug MME, an SDP message, a V2GTP message, a decoded EXI
+message, a TLS event, a gap in a TCP stream, an error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from v2gsniff.dissectors import Layer
+
+LINKTYPE_ETHERNET = 1
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_LINUX_SLL2 = 276
+
+
+@dataclass(frozen=True, slots=True)
+class RawFrame:
+    """One captured link-layer frame."""
+
+    index: int
+    """1-based frame number, counted as Wireshark counts (over all interfaces)."""
+    time: float
+    """Capture time, epoch seconds."""
+    linktype: int
+    """pcap LINKTYPE_* of the interface the frame came from."""
+    data: bytes
+    """Captured bytes (possibly shorter than ``orig_len``)."""
+    orig_len: int = -1
+    """Length on the wire; -1 when unknown."""
+    interface: int = 0
+    """Interface index (pcapng IDB order)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecryptionSecrets:
+    """A pcapng Decryption Secrets Block: key material carried inside the capture."""
+
+    secrets_type: int
+    """0x544c534b ("TLSK") for an NSS key log."""
+    data: bytes
+    """The secrets, e.g. NSS key-log lines."""
+    after_frame: int
+    """Number of frames read before this block (secrets apply from here on, and retroactively)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One decoded message (or gap, or error) as the user sees it.
+
+    ``to_json`` gives the documented JSONL form; ``extra`` holds kind-specific keys that are
+    placed at the top level of that object (``schema``, ``exi_hex``, ``tls``, ``stream`` ...).
+    """
+
+    frame: int
+    """Frame number; for a message reassembled from several segments, the frame that completes it."""
+    time: float
+    """Epoch seconds of that frame."""
+    kind: str
+    """``homeplug``, ``sdp``, ``v2gtp``, ``v2g``, ``tls``, ``tcp``, ``icmpv6``, ``gap``, ``keylog``, ``error`` ..."""
+    name: str
+    """Message name as its standard spells it (``CM_SLAC_PARM.REQ``, ``SDPResponse``, ``CurrentDemandReq``)."""
+    src: str = ""
+    """Source address (MAC for HomePlug, ``[ipv6]:port`` for IP)."""
+    dst: str = ""
+    """Destination address."""
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    """The decoded fields as JSON-ready values."""
+    error: str | None = None
+    """``None`` or why this message could not be (fully) decoded."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Kind-specific top-level JSON keys."""
+    layers: tuple[Layer, ...] = ()
+    """Dissected layers behind the record (for detail views); not part of the JSON form."""
+    data: bytes = b""
+    """The bytes this record decodes (frame, reassembled message or decrypted data)."""
+    summary: str = ""
+    """Key values in one short line, for readable output."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSONL object documented in the README."""
+        out: dict[str, Any] = {
+            "frame": self.frame,
+            "time": round(self.time, 6),
+            "kind": self.kind,
+            "name": self.name,
+            "src": self.src,
+            "dst": self.dst,
+            "fields": dict(self.fields),
+            "error": self.error,
+        }
+        out.update(self.extra)
+        return out

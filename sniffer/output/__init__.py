@@ -1,0 +1,1 @@
+"""Output writers for decoded records: readable lines and JSONL."""

@@ -1,0 +1,1 @@
+"""Terminal UI (Textual) for v2gsniff; depends on the core, never the reverse."""
