@@ -1,0 +1,111 @@
+"""``v2gsniff decode FILE...``: every message of one or more captures, as lines or JSONL."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import IO
+
+import click
+
+from v2gsniff.sniffer.capture import CaptureError, open_capture
+from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.output.jsonl import JsonlWriter
+from v2gsniff.sniffer.output.text import TextWriter
+from v2gsniff.sniffer.pipeline import Decoder
+
+# Exit codes (documented in --help). 2 is click's own code for usage errors.
+EXIT_OK = 0
+EXIT_NOT_FOUND = 3
+EXIT_NOT_A_CAPTURE = 4
+EXIT_TRUNCATED = 5
+EXIT_CORRUPT = 6
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success (decode errors inside a capture are records, not failures); "
+    "2 usage error; 3 file not found or unreadable; 4 not a pcap/pcapng file; "
+    "5 capture cut off mid-record (every complete frame before the cut is still decoded); "
+    "6 corrupt capture structure."
+)
+
+
+def exit_code_for(err: CaptureError) -> int:
+    from v2gsniff.sniffer.capture import CaptureNotFound, NotACapture, TruncatedCapture
+
+    if isinstance(err, CaptureNotFound):
+        return EXIT_NOT_FOUND
+    if isinstance(err, NotACapture):
+        return EXIT_NOT_A_CAPTURE
+    if isinstance(err, TruncatedCapture):
+        return EXIT_TRUNCATED
+    return EXIT_CORRUPT
+
+
+def decode_records(path: str, decoder: Decoder, progress: bool = False) -> Iterator[Record]:
+    """Records of one capture in order; raises CaptureError after yielding what was readable."""
+    with open_capture(path) as reader:
+        bar = _Progress(path, reader.size) if progress and reader.size else None
+        try:
+            for item in reader:
+                yield from decoder.feed(item)
+                if bar is not None and reader.frames_read % 512 == 0:
+                    bar.update(reader.bytes_read)
+            yield from decoder.finish()
+        except CaptureError:
+            yield from decoder.finish()
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+class _Progress:
+    """A rich progress bar on stderr, only used when stderr is a terminal."""
+
+    def __init__(self, label: str, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+        self._progress = Progress(
+            "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+            console=Console(stderr=True), transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(label, total=total)
+
+    def update(self, done: int) -> None:
+        self._progress.update(self._task, completed=done)
+
+    def close(self) -> None:
+        self._progress.stop()
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True,
+              help="Readable lines, or one JSON object per message.")
+@click.option("--show-keys", is_flag=True, help="Show NMKs and TLS secrets instead of <redacted>.")
+@click.option("--color/--no-color", default=None, help="Force colours on or off (default: when a terminal).")
+def decode(files: tuple[str, ...], fmt: str, show_keys: bool, color: bool | None) -> None:
+    """Decode every message in capture FILES (pcap, pcapng, gzip; '-' for stdin)."""
+    out: IO[str] = sys.stdout
+    progress = sys.stderr.isatty()
+    status = EXIT_OK
+    with ExitStack():
+        for path in files:
+            extra = {"capture": path} if len(files) > 1 else None
+            writer = JsonlWriter(out, extra) if fmt == "jsonl" else TextWriter(out, color)
+            decoder = Decoder(show_keys=show_keys)
+            try:
+                for record in decode_records(path, decoder, progress):
+                    writer.write(record)
+            except CaptureError as err:
+                writer.close()
+                click.echo(f"v2gsniff: {path}: {err}", err=True)
+                status = max(status, exit_code_for(err))
+            except BrokenPipeError:
+                sys.stderr.close()
+                sys.exit(EXIT_OK)
+            writer.close()
+    sys.exit(status)

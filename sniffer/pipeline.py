@@ -1,0 +1,267 @@
+"""Frames in, records out: the sans-io decoding pipeline shared by ``decode``, ``live`` and the UI.
+
+``Decoder.feed`` takes one :class:`RawFrame` (or secrets block) and returns the records it
+completes; ``Decoder.finish`` flushes what waits at the end of a capture. Nothing here does
+I/O, so the same object serves files, stdin and live interfaces.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import Counter
+from dataclasses import dataclass, field
+
+from v2gsniff.dissectors import Layer, fields_to_json
+from v2gsniff.dissectors.ethernet import ETHERTYPE_HOMEPLUG, ETHERTYPE_IPV6, dissect_ethernet
+from v2gsniff.dissectors.icmpv6 import dissect_icmpv6
+from v2gsniff.dissectors.ipv6 import NH_ICMPV6, NH_TCP, NH_UDP, dissect_ipv6
+from v2gsniff.dissectors.sdp import SDP_PORT, dissect_sdp
+from v2gsniff.dissectors.transport import TCP_FIN, TCP_RST, TCP_SYN, dissect_tcp, dissect_udp, flags_text
+from v2gsniff.sniffer.model import (
+    LINKTYPE_ETHERNET,
+    LINKTYPE_LINUX_SLL,
+    LINKTYPE_LINUX_SLL2,
+    DecryptionSecrets,
+    RawFrame,
+    Record,
+)
+from v2gsniff.sniffer.streams.connection import ConnectionTable, StreamEvent, TcpConnection
+from v2gsniff.sniffer.streams.framing import Message, Skipped
+from v2gsniff.sniffer.streams.tcp import Gap
+from v2gsniff.sniffer.v2g import V2GDecoder
+
+
+@dataclass(slots=True)
+class Stats:
+    """Counters shown in status bars and summaries."""
+
+    frames: int = 0
+    records: int = 0
+    errors: int = 0
+    gaps: int = 0
+    lost_bytes: int = 0
+    by_kind: Counter[str] = field(default_factory=Counter)
+
+
+class Decoder:
+    """The pipeline. Mutable: it holds TCP connections, message-set state and statistics."""
+
+    def __init__(self, *, show_keys: bool = False) -> None:
+        self.show_keys = show_keys
+        self.connections = ConnectionTable()
+        self.v2g = V2GDecoder()
+        self.stats = Stats()
+        self._last: tuple[int, float] = (0, 0.0)
+        self._tls_reported: set[int] = set()
+
+    # -- entry points -------------------------------------------------------------------
+
+    def feed(self, item: RawFrame | DecryptionSecrets) -> list[Record]:
+        if isinstance(item, DecryptionSecrets):
+            return self._count(self._secrets(item))
+        self.stats.frames += 1
+        self._last = (item.index, item.time)
+        try:
+            records = self._frame(item)
+        except Exception as exc:  # noqa: BLE001 - a decoder bug must not lose the rest of the capture
+            records = [self._error(item, "frame", f"internal error while decoding: {type(exc).__name__}: {exc}")]
+        return self._count(records)
+
+    def finish(self) -> list[Record]:
+        frame, time = self._last
+        out: list[Record] = []
+        for conn in self.connections.connections:
+            out.extend(self._stream_records(conn, conn.finish(frame, time)))
+        return self._count(out)
+
+    # -- frames ---------------------------------------------------------------------------
+
+    def _frame(self, f: RawFrame) -> list[Record]:
+        data = f.data
+        if f.linktype == LINKTYPE_ETHERNET:
+            eth = dissect_ethernet(data)
+            if eth.error:
+                return [self._error(f, "eth", eth.error, (eth,))]
+            etype = eth.get("ethertype")
+            src, dst = eth.fields[1].text(), eth.fields[0].text()
+            payload = data[eth.payload_offset :]
+            layers: tuple[Layer, ...] = (eth,)
+        elif f.linktype in (LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2):
+            hlen = 16 if f.linktype == LINKTYPE_LINUX_SLL else 20
+            if len(data) < hlen:
+                return [self._error(f, "sll", f"Linux cooked header: {len(data)} bytes, needs {hlen}")]
+            if f.linktype == LINKTYPE_LINUX_SLL:
+                (etype,) = struct.unpack_from("!H", data, 14)
+                alen = min(struct.unpack_from("!H", data, 4)[0], 8)
+                src, dst = ":".join(f"{b:02x}" for b in data[6 : 6 + alen]), ""
+            else:
+                (etype,) = struct.unpack_from("!H", data, 0)
+                alen = min(data[11], 8)
+                src, dst = ":".join(f"{b:02x}" for b in data[12 : 12 + alen]), ""
+            payload = data[hlen:]
+            layers = ()
+        else:
+            return [self._error(f, "link", f"unsupported link type {f.linktype}")]
+        if etype == ETHERTYPE_HOMEPLUG:
+            return [self._homeplug(f, payload, src, dst, layers)]
+        if etype == ETHERTYPE_IPV6:
+            return self._ipv6(f, payload, layers)
+        return []
+
+    def _homeplug(self, f: RawFrame, payload: bytes, src: str, dst: str, layers: tuple[Layer, ...]) -> Record:
+        from v2gsniff.dissectors.homeplug import dissect_homeplug
+
+        hp = dissect_homeplug(payload)
+        return Record(
+            f.index,
+            f.time,
+            "homeplug",
+            hp.name,
+            src,
+            dst,
+            _json(hp, self.show_keys),
+            hp.error,
+            layers=(*layers, hp),
+            data=f.data,
+            summary=_summary(hp, self.show_keys),
+        )
+
+    def _ipv6(self, f: RawFrame, payload: bytes, layers: tuple[Layer, ...]) -> list[Record]:
+        ip = dissect_ipv6(payload)
+        layers = (*layers, ip)
+        if ip.payload_offset < 0 or (ip.error and not ip.fields):
+            return [self._error(f, "ipv6", ip.error or "IPv6 header cut short", layers)]
+        nh = ip.get("next_header")
+        end = 40 + ip.get("payload_length")
+        upper = payload[ip.payload_offset : end]
+        src, dst = ip.field("src"), ip.field("dst")
+        assert src is not None and dst is not None
+        if nh == NH_ICMPV6:
+            icmp = dissect_icmpv6(upper)
+            return [
+                Record(f.index, f.time, "icmpv6", icmp.name, src.text(), dst.text(), _json(icmp), icmp.error,
+                       layers=(*layers, icmp), data=f.data, summary=_summary(icmp))
+            ]
+        if nh == NH_UDP:
+            return self._udp(f, upper, src.text(), dst.text(), layers)
+        if nh == NH_TCP:
+            return self._tcp(f, upper, src.text(), dst.text(), layers)
+        return []
+
+    def _udp(self, f: RawFrame, buf: bytes, src: str, dst: str, layers: tuple[Layer, ...]) -> list[Record]:
+        udp = dissect_udp(buf)
+        layers = (*layers, udp)
+        if udp.payload_offset < 0:
+            return [self._error(f, "udp", udp.error or "UDP header cut short", layers)]
+        sport, dport, length = udp.get("src_port"), udp.get("dst_port"), udp.get("length")
+        payload = buf[8:length] if 8 <= length <= len(buf) else buf[8:]
+        s, d = f"[{src}]:{sport}", f"[{dst}]:{dport}"
+        if SDP_PORT in (sport, dport):
+            sdp = dissect_sdp(payload)
+            if sdp.name == "SDPResponse" and sdp.error is None:
+                self.connections.server_ports.add(sdp.get("secc_port"))
+            error = sdp.error or udp.error
+            return [Record(f.index, f.time, "sdp", sdp.name, s, d, _json(sdp), error,
+                           layers=(*layers, sdp), data=f.data, summary=_summary(sdp))]
+        return []
+
+    def _tcp(self, f: RawFrame, buf: bytes, src: str, dst: str, layers: tuple[Layer, ...]) -> list[Record]:
+        tcp = dissect_tcp(buf)
+        layers = (*layers, tcp)
+        if tcp.payload_offset < 0:
+            return [self._error(f, "tcp", tcp.error or "TCP header cut short", layers)]
+        sport, dport = tcp.get("src_port"), tcp.get("dst_port")
+        flags = tcp.get("flags")
+        conn, from_client = self.connections.lookup((src, sport), (dst, dport), flags, f.index)
+        events = conn.segment(from_client, tcp.get("seq"), tcp.get("ack"), flags, buf[tcp.payload_offset :],
+                              f.index, f.time)
+        out: list[Record] = []
+        if flags & (TCP_SYN | TCP_FIN | TCP_RST):
+            name = flags_text(flags & (TCP_SYN | TCP_FIN | TCP_RST | 0x10))
+            s, d = conn.endpoint_name(from_client)
+            out.append(Record(f.index, f.time, "tcp", name, s, d, {"flags": name},
+                              extra={"stream": conn.index, "dir": _dir(from_client)}, layers=layers,
+                              summary=f"stream {conn.index}"))
+        out.extend(self._stream_records(conn, events))
+        return out
+
+    # -- streams --------------------------------------------------------------------------
+
+    def _stream_records(self, conn: TcpConnection, events: list[StreamEvent]) -> list[Record]:
+        out: list[Record] = []
+        for ev in events:
+            s, d = conn.endpoint_name(ev.from_client)
+            item = ev.item
+            base = {"stream": conn.index, "dir": _dir(ev.from_client)}
+            if isinstance(item, Message):
+                out.append(self.v2g.message(conn.index, ev.from_client, item, s, d, base))
+            elif isinstance(item, Gap):
+                self.stats.gaps += 1
+                self.stats.lost_bytes += item.length
+                out.append(Record(item.frame, item.time, "gap", "TCP gap", s, d,
+                                  {"missing_bytes": item.length, "stream_offset": item.offset},
+                                  f"{item.length} bytes missing at stream offset {item.offset}: {item.reason}",
+                                  extra=base, summary=f"{item.length} bytes lost"))
+            elif isinstance(item, Skipped):
+                out.append(Record(item.frame, item.time, "v2gtp", "V2GTP resync", s, d,
+                                  {"skipped_bytes": item.length, "stream_offset": item.offset},
+                                  f"{item.length} bytes skipped at stream offset {item.offset}: {item.reason}",
+                                  extra=base, summary=f"{item.length} bytes skipped"))
+            else:
+                out.extend(self._tls_chunk(conn, ev))
+        return out
+
+    def _tls_chunk(self, conn: TcpConnection, ev: StreamEvent) -> list[Record]:
+        # Until keys are wired in, a TLS connection is reported once, not per record.
+        if conn.index in self._tls_reported:
+            return []
+        self._tls_reported.add(conn.index)
+        s, d = conn.endpoint_name(ev.from_client)
+        frame = getattr(ev.item, "frame", 0)
+        time = getattr(ev.item, "time", 0.0)
+        return [Record(frame, time, "tls", "TLS connection", s, d, {"encrypted": True},
+                       extra={"stream": conn.index, "dir": _dir(ev.from_client)},
+                       summary="encrypted: no key for this connection")]
+
+    def _secrets(self, item: DecryptionSecrets) -> list[Record]:
+        return []
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _error(self, f: RawFrame, where: str, message: str, layers: tuple[Layer, ...] = ()) -> Record:
+        return Record(f.index, f.time, "error", f"malformed {where}", error=message, layers=layers, data=f.data)
+
+    def _count(self, records: list[Record]) -> list[Record]:
+        st = self.stats
+        for r in records:
+            st.records += 1
+            st.by_kind[r.kind] += 1
+            if r.error:
+                st.errors += 1
+        return records
+
+
+def _dir(from_client: bool) -> str:
+    return "ev->evse" if from_client else "evse->ev"
+
+
+def _json(layer: Layer, show_keys: bool = False) -> dict[str, object]:
+    data = fields_to_json(layer.fields, show_keys)
+    return data if isinstance(data, dict) else {"items": data}
+
+
+_SUMMARY_SKIP = {"checksum", "version", "inverse_version", "payload_length", "mmv", "fmi", "fmsn", "fmid"}
+
+
+def _summary(layer: Layer, show_keys: bool = False, limit: int = 6) -> str:
+    parts = []
+    for f in layer.fields:
+        if f.name in _SUMMARY_SKIP or f.children:
+            continue
+        text = f.text(show_keys)
+        if len(text) > 40:
+            text = text[:37] + "..."
+        parts.append(f"{f.name}={text}")
+        if len(parts) >= limit:
+            break
+    return " ".join(parts)

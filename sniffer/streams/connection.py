@@ -1,0 +1,136 @@
+"""One TCP connection: two half-streams, TLS detection, V2GTP framing per direction.
+
+The EV is the TCP client (it connects to the port the SECC announced), so "from the
+client" means EV→EVSE throughout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from v2gsniff.dissectors.transport import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN
+from v2gsniff.sniffer.streams.framing import Framer, Message, Skipped
+from v2gsniff.sniffer.streams.tcp import Chunk, Gap, HalfStream
+
+Endpoint = tuple[str, int]
+"""(IPv6 address text, port)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """Something that happened in one direction of a connection."""
+
+    from_client: bool
+    item: Message | Skipped | Gap | Chunk
+    """A framed message, skipped bytes, a gap, or (TLS) a raw in-order chunk to decrypt."""
+
+
+@dataclass(slots=True)
+class TcpConnection:
+    """Mutable state of one connection."""
+
+    index: int
+    """0-based connection number in order of appearance (like tshark's tcp.stream)."""
+    client: Endpoint
+    server: Endpoint
+    syn_seen: bool = False
+    tls: bool | None = None
+    """None until the first payload byte from the client says whether this is TLS."""
+    streams: tuple[HalfStream, HalfStream] = field(default_factory=lambda: (HalfStream(), HalfStream()))
+    framers: tuple[Framer, Framer] = field(default_factory=lambda: (Framer(), Framer()))
+    first_frame: int = 0
+    last_frame: int = 0
+    fin: list[bool] = field(default_factory=lambda: [False, False])
+    rst: bool = False
+
+    def endpoint_name(self, from_client: bool) -> tuple[str, str]:
+        a, b = (self.client, self.server) if from_client else (self.server, self.client)
+        return f"[{a[0]}]:{a[1]}", f"[{b[0]}]:{b[1]}"
+
+    def segment(
+        self, from_client: bool, seq: int, ack: int, flags: int, payload: bytes, frame: int, time: float
+    ) -> list[StreamEvent]:
+        """Feed one captured segment; returns in-order results for both directions."""
+        self.last_frame = frame
+        mine = self.streams[0 if from_client else 1]
+        peer = self.streams[1 if from_client else 0]
+        out: list[StreamEvent] = []
+        if flags & TCP_SYN:
+            self.syn_seen = True
+            mine.syn(seq)
+            seq += 1
+        if flags & TCP_ACK:
+            for item in peer.ack(ack, frame, time):
+                out.extend(self._deliver(not from_client, item))
+        if payload:
+            for item in mine.segment(seq, payload, frame, time):
+                out.extend(self._deliver(from_client, item))
+        if flags & TCP_FIN:
+            mine.fin = True
+            self.fin[0 if from_client else 1] = True
+        if flags & TCP_RST:
+            self.rst = True
+        return out
+
+    def finish(self, frame: int, time: float) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        for i, stream in enumerate(self.streams):
+            for item in stream.finish(frame, time):
+                out.extend(self._deliver(i == 0, item))
+        if not self.tls:
+            for i, framer in enumerate(self.framers):
+                out.extend(StreamEvent(i == 0, m) for m in framer.finish(frame, time))
+        return out
+
+    def _deliver(self, from_client: bool, item: Chunk | Gap) -> list[StreamEvent]:
+        if self.tls is None and isinstance(item, Chunk):
+            # TLS records start with handshake type 22 and version 3.x.
+            self.tls = len(item.data) >= 3 and item.data[0] == 0x16 and item.data[1] == 0x03
+        if self.tls:
+            return [StreamEvent(from_client, item)]
+        framer = self.framers[0 if from_client else 1]
+        if isinstance(item, Gap):
+            results = [*framer.gap(item.offset, item.length, item.frame, item.time)]
+            return [StreamEvent(from_client, item)] + [StreamEvent(from_client, r) for r in results]
+        return [StreamEvent(from_client, r) for r in framer.feed(item.offset, item.data, item.frame, item.time)]
+
+    def frame_plaintext(self, from_client: bool, offset: int, data: bytes, frame: int, time: float) -> list[StreamEvent]:
+        """Frame decrypted application data exactly like cleartext TCP."""
+        framer = self.framers[0 if from_client else 1]
+        return [StreamEvent(from_client, r) for r in framer.feed(offset, data, frame, time)]
+
+
+class ConnectionTable:
+    """All TCP connections of a capture, keyed by their endpoint pair."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[Endpoint, Endpoint], TcpConnection] = {}
+        self.connections: list[TcpConnection] = []
+        self.server_ports: set[int] = set()
+        """Ports announced in SDP responses (used to tell client from server without a SYN)."""
+
+    def lookup(self, src: Endpoint, dst: Endpoint, flags: int, frame: int) -> tuple[TcpConnection, bool]:
+        """The connection of a segment and whether it travels from the client."""
+        conn = self._by_key.get((src, dst))
+        if conn is not None and not (flags & TCP_SYN and not flags & TCP_ACK and conn.last_frame and self._reused(conn)):
+            return conn, conn.client == src
+        if flags & TCP_SYN and not flags & TCP_ACK:
+            client, server = src, dst
+        elif flags & TCP_SYN:
+            client, server = dst, src
+        elif dst[1] in self.server_ports and src[1] not in self.server_ports:
+            client, server = src, dst
+        elif src[1] in self.server_ports and dst[1] not in self.server_ports:
+            client, server = dst, src
+        else:
+            client, server = src, dst
+        conn = TcpConnection(len(self.connections), client, server, first_frame=frame, last_frame=frame)
+        self.connections.append(conn)
+        self._by_key[(client, server)] = conn
+        self._by_key[(server, client)] = conn
+        return conn, conn.client == src
+
+    @staticmethod
+    def _reused(conn: TcpConnection) -> bool:
+        # A new SYN on a 4-tuple whose connection ended starts a new connection.
+        return conn.rst or all(conn.fin)

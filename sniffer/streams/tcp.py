@@ -1,0 +1,162 @@
+"""Sans-io TCP reassembly for one direction of one connection.
+
+Segments go in as captured (out of order, retransmitted, overlapping); in-order bytes come
+out as :class:`Chunk`\\ s, and bytes that never appeared in the capture come out as a
+:class:`Gap` with their size and stream offset. A hole is declared lost when the peer has
+acknowledged past it (the receiver got bytes the capture missed), when too much data waits
+behind it, or at the end of the capture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_MOD = 1 << 32
+_HALF = 1 << 31
+
+# Bytes allowed to wait behind a hole before we give the hole up as lost. Real V2G
+# messages are small; a capture that drops a segment rarely gets it back later.
+MAX_PENDING_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """In-order stream bytes and the frame that carried (the end of) them."""
+
+    offset: int
+    """Stream offset of the first byte (0 = first byte after the SYN)."""
+    data: bytes
+    frame: int
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Bytes missing from the capture."""
+
+    offset: int
+    """Stream offset where the missing bytes start."""
+    length: int
+    """How many bytes are missing."""
+    frame: int
+    """The frame at which the loss became certain."""
+    time: float
+    reason: str
+
+
+class HalfStream:
+    """Reassembles one direction. Mutable; one instance per direction of a connection."""
+
+    def __init__(self) -> None:
+        self._base: int | None = None  # sequence number of stream offset 0
+        self.next_offset = 0
+        """Stream offset of the next byte expected in order."""
+        self._pending: dict[int, tuple[bytes, int, float]] = {}
+        self._pending_bytes = 0
+        self.retransmitted_bytes = 0
+        """Bytes received again that had already been delivered."""
+        self.lost_bytes = 0
+        """Bytes reported in gaps."""
+        self.fin = False
+        """A FIN was seen in this direction."""
+
+    @property
+    def started(self) -> bool:
+        return self._base is not None
+
+    def syn(self, seq: int) -> None:
+        """The SYN fixes the stream start at ``seq + 1`` (a repeated SYN changes nothing)."""
+        if self._base is None:
+            self._base = (seq + 1) % _MOD
+
+    def _offset(self, seq: int) -> int:
+        assert self._base is not None
+        rel = (seq - self._base) % _MOD
+        # Sequence numbers wrap; pick the offset closest to where the stream is now.
+        cand = (self.next_offset // _MOD) * _MOD + rel
+        if cand - self.next_offset > _HALF:
+            cand -= _MOD
+        elif self.next_offset - cand > _HALF:
+            cand += _MOD
+        return cand
+
+    def segment(self, seq: int, data: bytes, frame: int, time: float) -> list[Chunk | Gap]:
+        """Feed one segment's payload; returns what became deliverable."""
+        if not data:
+            return []
+        if self._base is None:
+            # Capture started mid-connection: the first data seen defines offset 0.
+            self._base = seq
+        off = self._offset(seq)
+        end = off + len(data)
+        if end <= self.next_offset:
+            self.retransmitted_bytes += len(data)
+            return []
+        if off < self.next_offset:
+            self.retransmitted_bytes += self.next_offset - off
+            data = data[self.next_offset - off :]
+            off = self.next_offset
+        if off > self.next_offset:
+            prev = self._pending.get(off)
+            if prev is None or len(prev[0]) < len(data):
+                self._pending_bytes += len(data) - (len(prev[0]) if prev else 0)
+                self._pending[off] = (data, frame, time)
+            if self._pending_bytes > MAX_PENDING_BYTES:
+                return self._skip_hole(frame, time, "too much data waiting behind a hole")
+            return []
+        out: list[Chunk | Gap] = [Chunk(off, data, frame, time)]
+        self.next_offset = end
+        out.extend(self._drain())
+        return out
+
+    def ack(self, ack: int, frame: int, time: float) -> list[Chunk | Gap]:
+        """The peer acknowledged up to ``ack``: any hole before it is lost from the capture."""
+        if self._base is None:
+            return []
+        acked = self._offset(ack)
+        if acked <= self.next_offset or acked - self.next_offset > _HALF:
+            return []
+        if not self._pending and acked - self.next_offset <= 1 and self.fin:
+            return []  # the ACK of our FIN counts one sequence number, not a byte
+        nxt = min(self._pending) if self._pending else acked
+        length = min(nxt, acked) - self.next_offset
+        if self.fin and not self._pending and length == 1:
+            return []
+        gap = Gap(self.next_offset, length, frame, time, "peer acknowledged bytes the capture does not hold")
+        self.lost_bytes += length
+        self.next_offset += length
+        return [gap, *self._drain()]
+
+    def finish(self, frame: int, time: float) -> list[Chunk | Gap]:
+        """End of capture: whatever waits behind holes is delivered after gap records."""
+        out: list[Chunk | Gap] = []
+        while self._pending:
+            out.extend(self._skip_hole(frame, time, "bytes never captured"))
+        return out
+
+    def _skip_hole(self, frame: int, time: float, reason: str) -> list[Chunk | Gap]:
+        nxt = min(self._pending)
+        length = nxt - self.next_offset
+        self.lost_bytes += length
+        self.next_offset = nxt
+        return [Gap(nxt - length, length, frame, time, reason), *self._drain()]
+
+    def _drain(self) -> list[Chunk | Gap]:
+        out: list[Chunk | Gap] = []
+        while self._pending:
+            off = min(self._pending)
+            if off > self.next_offset:
+                break
+            data, frame, time = self._pending.pop(off)
+            self._pending_bytes -= len(data)
+            end = off + len(data)
+            if end <= self.next_offset:
+                self.retransmitted_bytes += len(data)
+                continue
+            if off < self.next_offset:
+                self.retransmitted_bytes += self.next_offset - off
+                data = data[self.next_offset - off :]
+                off = self.next_offset
+            out.append(Chunk(off, data, frame, time))
+            self.next_offset = end
+        return out
