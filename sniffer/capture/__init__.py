@@ -1,1 +1,20 @@
-"""Capture sources: pcap, pcapng, gzip, stdin and live interfaces, as streams of frames."""
+"""Capture sources: pcap, pcapng, gzip, stdin and live interfaces, as streams of frames.
+
+``open_capture(path)`` gives a :class:`CaptureReader` yielding :class:`RawFrame` and
+:class:`DecryptionSecrets`; ``decode_link``/``to_ethernet`` take a frame's link header off;
+``PcapngWriter``, ``RingWriter`` and ``PcapWriter`` write captures. Errors and their exit
+codes are in :mod:`.errors`.
+"""
+
+from .errors import CaptureError, CaptureNotFound, CorruptCapture, NotACapture, TruncatedCapture
+from .open import CaptureReader, open_capture
+
+__all__ = [
+    "CaptureError",
+    "CaptureNotFound",
+    "CaptureReader",
+    "CorruptCapture",
+    "NotACapture",
+    "TruncatedCapture",
+    "open_capture",
+]

@@ -1,0 +1,90 @@
+"""Byte sources for the parsers: a position-counting reader over a plain or gzip stream."""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Callable
+from typing import BinaryIO
+
+from .errors import CaptureError, CorruptCapture
+
+
+class Source:
+    """Reads exact byte counts and remembers how far into the (uncompressed) capture it is.
+
+    A short result means end of data. ``cut`` is set when a gzip stream stopped before its
+    end marker, so truncation messages can say so.
+    """
+
+    __slots__ = ("_read", "pos", "cut", "compressed")
+
+    def __init__(self, read: Callable[[int], bytes], pos: int = 0, compressed: bool = False) -> None:
+        self._read = read
+        self.pos = pos
+        self.cut = False
+        self.compressed = compressed
+
+    def read(self, n: int) -> bytes:
+        try:
+            data = self._read(n)
+        except EOFError:
+            # gzip: compressed stream ended before its end marker; what it held is already out.
+            self.cut = True
+            return b""
+        except (zlib.error, OSError) as err:
+            if self.compressed and not isinstance(err, (FileNotFoundError, PermissionError)):
+                raise CorruptCapture(
+                    f"gzip data is corrupt near uncompressed byte {self.pos}: {err}"
+                ) from err
+            raise CaptureError(f"read error at byte {self.pos}: {err}") from err
+        self.pos += len(data)
+        return data
+
+    def ends_how(self) -> str:
+        return "gzip stream is cut off" if self.cut else "file ends"
+
+
+class CountingRaw(io.RawIOBase):
+    """Raw stream over a binary file object that counts the bytes it delivered.
+
+    Uses ``read1`` where the object has it, so a pipe hands over what has arrived instead of
+    blocking until a whole buffer is full (frames from a live ``tcpdump -w -`` flow at once).
+    """
+
+    def __init__(self, f: BinaryIO) -> None:
+        super().__init__()
+        self.count = 0
+        read1 = getattr(f, "read1", None)
+        self._read: Callable[[int], bytes] = read1 if callable(read1) else f.read
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._read(len(b))
+        n = len(data)
+        b[:n] = data
+        self.count += n
+        return n
+
+
+class PrefixedReader:
+    """``read`` that first gives back bytes already taken from the stream (the magic number)."""
+
+    def __init__(self, prefix: bytes, read: Callable[[int], bytes]) -> None:
+        self._prefix = prefix
+        self._read = read
+
+    def read(self, n: int = -1, /) -> bytes:
+        if not self._prefix:
+            return self._read(n)
+        if n < 0:
+            data, self._prefix = self._prefix + self._read(-1), b""
+            return data
+        data, self._prefix = self._prefix[:n], self._prefix[n:]
+        return data
+
+    def seek(self, n: int, /) -> int:
+        """Part of the file protocol ``gzip`` expects; reading forward never calls it."""
+        raise io.UnsupportedOperation("capture streams are read forward only")

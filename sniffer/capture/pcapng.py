@@ -1,0 +1,258 @@
+"""pcapng files: a sequence of blocks, each ``type, total length, body, total length``.
+
+A Section Header Block (SHB) starts each section and fixes its byte order; Interface
+Description Blocks (IDB) define interfaces numbered from 0 within the section; packets come
+in Enhanced (EPB), Simple (SPB) or obsolete Packet Blocks; Decryption Secrets Blocks (DSB)
+carry key material. Every other block type (name resolution, statistics, custom) is skipped.
+
+Interfaces are numbered across the whole file (a second section's first interface follows
+the first section's last one), as Wireshark numbers them; a frame's ``interface`` is that
+global number.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from v2gsniff.sniffer.model import DecryptionSecrets, RawFrame
+
+from ._source import Source
+from .errors import CorruptCapture, TruncatedCapture
+
+SHB_TYPE = 0x0A0D0D0A
+BYTE_ORDER_MAGIC = 0x1A2B3C4D
+IDB, PB, SPB, EPB, DSB = 0x01, 0x02, 0x03, 0x06, 0x0A
+OPT_IF_NAME, OPT_IF_TSRESOL, OPT_IF_TSOFFSET = 2, 9, 14
+
+# No legitimate block comes near this; a bigger length field is damage, and refusing it
+# keeps memory bounded whatever the file says.
+MAX_BLOCK = 64 * 1024 * 1024
+
+_BLOCK_NAMES = {
+    IDB: "interface description",
+    PB: "packet",
+    SPB: "simple packet",
+    EPB: "enhanced packet",
+    DSB: "decryption secrets",
+    0x04: "name resolution",
+    0x05: "interface statistics",
+    SHB_TYPE: "section header",
+}
+
+
+class Interface(NamedTuple):
+    number: int
+    """Global interface number (over all sections)."""
+    linktype: int
+    snaplen: int
+    divisor: int
+    """Timestamp units per second (10**n or 2**n, from if_tsresol)."""
+    offset: int
+    """Seconds added to every timestamp (if_tsoffset)."""
+    name: str | None
+
+
+def block_name(block_type: int) -> str:
+    return _BLOCK_NAMES.get(block_type, f"0x{block_type:08x}")
+
+
+def parse_options(body: bytes, start: int, end: int, order: str) -> Iterator[tuple[int, bytes]]:
+    """Options as (code, value) until opt_endofopt or the end; a malformed tail is ignored."""
+    head = struct.Struct(order + "HH")
+    pos = start
+    while pos + 4 <= end:
+        code, length = head.unpack_from(body, pos)
+        if code == 0:
+            return
+        value_end = pos + 4 + length
+        if value_end > end:
+            return
+        yield code, body[pos + 4 : value_end]
+        pos = value_end + (-length % 4)
+
+
+def _interface(number: int, body: bytes, order: str) -> Interface:
+    """IDB body here starts at the link type (after the 8-byte block header)."""
+    linktype, _reserved, snaplen = struct.unpack_from(order + "HHI", body, 0)
+    divisor, offset, name = 1_000_000, 0, None
+    for code, value in parse_options(body, 8, len(body) - 4, order):
+        if code == OPT_IF_TSRESOL and len(value) >= 1:
+            exp = value[0] & 0x7F
+            divisor = (1 << exp) if value[0] & 0x80 else 10**exp
+        elif code == OPT_IF_TSOFFSET and len(value) == 8:
+            offset = struct.unpack(order + "q", value)[0]
+        elif code == OPT_IF_NAME:
+            name = value.rstrip(b"\0").decode("utf-8", "replace")
+    return Interface(number, linktype, snaplen, divisor, offset, name)
+
+
+class PcapngParser:
+    """Parses a pcapng stream whose first 4 bytes (the SHB type) were already read."""
+
+    format = "pcapng"
+
+    def __init__(self, src: Source) -> None:
+        self._src = src
+        self.frames = 0
+        self.linktypes: dict[int, int] = {}
+        self.interfaces: list[Interface] = []
+        self.sections = 0
+        self._section: list[Interface] = []
+        self._order = "<"
+        self._read_shb(0)
+
+    def _truncated(self, start: int, block_type: int, length: int, present: int) -> TruncatedCapture:
+        how = self._src.ends_how()
+        detail = f"byte {start}: block header says {length} bytes, {present} present"
+        if block_type in (EPB, SPB, PB):
+            return TruncatedCapture(f"{how} inside frame {self.frames + 1} ({detail})")
+        return TruncatedCapture(
+            f"{how} inside a {block_name(block_type)} block after frame {self.frames} ({detail})"
+        )
+
+    def _check_length(self, start: int, block_type: int, length: int, minimum: int) -> None:
+        if length < minimum or length % 4 or length > MAX_BLOCK:
+            raise CorruptCapture(
+                f"impossible length {length} for a {block_name(block_type)} block at byte {start} "
+                f"(after frame {self.frames})"
+            )
+
+    def _read_shb(self, start: int, got: bytes = b"") -> None:
+        """Read the rest of a section header block whose type field started at ``start``.
+
+        ``got`` holds bytes after the type field that were read already.
+        """
+        src = self._src
+        head = got + src.read(8 - len(got))
+        if len(head) < 8:
+            raise self._truncated(start, SHB_TYPE, 0, 4 + len(head))
+        if head[4:] == b"\x4d\x3c\x2b\x1a":
+            order = "<"
+        elif head[4:] == b"\x1a\x2b\x3c\x4d":
+            order = ">"
+        else:
+            raise CorruptCapture(
+                f"section header at byte {start} has byte-order magic {head[4:].hex(' ')}, "
+                "expected 1a 2b 3c 4d in either order"
+            )
+        length = struct.unpack(order + "I", head[:4])[0]
+        self._check_length(start, SHB_TYPE, length, 28)
+        body = src.read(length - 12)
+        if len(body) < length - 12:
+            raise self._truncated(start, SHB_TYPE, length, 12 + len(body))
+        major, minor = struct.unpack_from(order + "HH", body, 0)
+        if major != 1:
+            raise CorruptCapture(
+                f"section header at byte {start} has version {major}.{minor}; only 1.x exists"
+            )
+        self._check_trailer(start, SHB_TYPE, length, body, order)
+        self._order = order
+        self._section = []
+        self.sections += 1
+
+    def _check_trailer(self, start: int, block_type: int, length: int, body: bytes, order: str) -> None:
+        trailer = struct.unpack_from(order + "I", body, len(body) - 4)[0]
+        if trailer != length:
+            raise CorruptCapture(
+                f"{block_name(block_type)} block at byte {start} ends with length {trailer}, "
+                f"starts with {length}"
+            )
+
+    def _iface(self, index: int, start: int, block_type: int) -> Interface:
+        if index >= len(self._section):
+            raise CorruptCapture(
+                f"{block_name(block_type)} block at byte {start} (frame {self.frames + 1}) names "
+                f"interface {index}, but its section defines {len(self._section)}"
+            )
+        return self._section[index]
+
+    def items(self) -> Iterator[RawFrame | DecryptionSecrets]:
+        src = self._src
+        read = src.read
+        last_time = 0.0
+        while True:
+            order = self._order
+            head_s = struct.Struct(order + "II")
+            epb_s = struct.Struct(order + "IIIII")
+            section = self._section
+            while True:
+                start = src.pos
+                head = read(8)
+                if len(head) < 8:
+                    if not head and not src.cut:
+                        return
+                    if not head:
+                        raise TruncatedCapture(f"{src.ends_how()} after frame {self.frames} (byte {start})")
+                    raise TruncatedCapture(
+                        f"{src.ends_how()} inside a block header after frame {self.frames} "
+                        f"(byte {start}: {len(head)} of 8 bytes present)"
+                    )
+                block_type, length = head_s.unpack(head)
+                if block_type == SHB_TYPE:
+                    # The length is in the new section's byte order, known after its magic.
+                    break
+                self._check_length(start, block_type, length, 12)
+                body = read(length - 8)
+                if len(body) < length - 8:
+                    raise self._truncated(start, block_type, length, 8 + len(body))
+                if body[-4:] != head[4:]:
+                    self._check_trailer(start, block_type, length, body, order)
+                if block_type == EPB:
+                    if length < 32:
+                        self._check_length(start, block_type, length, 32)
+                    index, hi, lo, caplen, orig = epb_s.unpack_from(body, 0)
+                    if caplen > length - 32:
+                        raise CorruptCapture(
+                            f"enhanced packet block at byte {start} (frame {self.frames + 1}) says "
+                            f"{caplen} captured bytes but holds at most {length - 32}"
+                        )
+                    iface = section[index] if index < len(section) else self._iface(index, start, EPB)
+                    last_time = ((hi << 32) | lo) / iface.divisor + iface.offset
+                    self.frames += 1
+                    yield RawFrame(
+                        self.frames, last_time, iface.linktype, body[20 : 20 + caplen], orig, iface.number
+                    )
+                elif block_type == SPB:
+                    self._check_length(start, block_type, length, 16)
+                    iface = self._iface(0, start, SPB)
+                    orig = struct.unpack_from(order + "I", body, 0)[0]
+                    caplen = min(orig, length - 16)
+                    if iface.snaplen:
+                        caplen = min(caplen, iface.snaplen)
+                    self.frames += 1
+                    yield RawFrame(
+                        self.frames, last_time, iface.linktype, body[4 : 4 + caplen], orig, iface.number
+                    )
+                elif block_type == IDB:
+                    self._check_length(start, block_type, length, 20)
+                    iface = _interface(len(self.interfaces), body, order)
+                    section.append(iface)
+                    self.interfaces.append(iface)
+                    self.linktypes[iface.number] = iface.linktype
+                elif block_type == DSB:
+                    self._check_length(start, block_type, length, 20)
+                    secrets_type, size = struct.unpack_from(order + "II", body, 0)
+                    if size > length - 20:
+                        raise CorruptCapture(
+                            f"decryption secrets block at byte {start} says {size} bytes of secrets "
+                            f"but holds at most {length - 20}"
+                        )
+                    yield DecryptionSecrets(secrets_type, body[8 : 8 + size], self.frames)
+                elif block_type == PB:
+                    self._check_length(start, block_type, length, 32)
+                    index, _drops, hi, lo, caplen, orig = struct.unpack_from(order + "HHIIII", body, 0)
+                    if caplen > length - 32:
+                        raise CorruptCapture(
+                            f"packet block at byte {start} (frame {self.frames + 1}) says "
+                            f"{caplen} captured bytes but holds at most {length - 32}"
+                        )
+                    iface = self._iface(index, start, PB)
+                    last_time = ((hi << 32) | lo) / iface.divisor + iface.offset
+                    self.frames += 1
+                    yield RawFrame(
+                        self.frames, last_time, iface.linktype, body[20 : 20 + caplen], orig, iface.number
+                    )
+                # any other block type: skipped (its length has been checked)
+            self._read_shb(start, head[4:])
