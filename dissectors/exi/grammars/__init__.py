@@ -1,0 +1,1 @@
+"""Generated EXI grammar tables (tools/exigen/generate.py); one module per schema set."""
