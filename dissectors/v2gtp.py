@@ -64,7 +64,7 @@ def payload_type_name(ptype: int) -> str:
     return PAYLOAD_TYPE_NAMES.get(ptype, f"unknown payload type 0x{ptype:04x}")
 
 
-def parse_header(buf: bytes, offset: int = 0) -> tuple[int, int] | None:
+def parse_header(buf: bytes | bytearray, offset: int = 0) -> tuple[int, int] | None:
     """``(payload_type, payload_length)`` if ``buf[offset:]`` starts with a plausible header.
 
     Plausible means version 1, its inverse, a known payload type and a sane length: the test

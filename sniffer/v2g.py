@@ -12,7 +12,7 @@ from v2gsniff.dissectors.v2gtp import HEADER_LEN, PayloadType, payload_type_name
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.streams.framing import Message
 
-ISO20_SETS = {
+ISO20_SETS: dict[int, str] = {
     PayloadType.ISO20_COMMON: "iso20-cm",
     PayloadType.ISO20_AC: "iso20-ac",
     PayloadType.ISO20_DC: "iso20-dc",

@@ -76,7 +76,8 @@ class Framer:
 
     def finish(self, frame: int, time: float) -> list[Message | Skipped]:
         if self._buf and not self.not_v2gtp:
-            reason = "stream ends inside a V2GTP message" if self._synced else "trailing bytes without a V2GTP header"
+            inside = parse_header(self._buf) is not None
+            reason = "stream ends inside a V2GTP message" if inside else "trailing bytes without a V2GTP header"
             out: list[Message | Skipped] = [Skipped(self._start, len(self._buf), frame, time, reason)]
             self._buf.clear()
             return out

@@ -18,6 +18,10 @@ _HALF = 1 << 31
 # messages are small; a capture that drops a segment rarely gets it back later.
 MAX_PENDING_BYTES = 256 * 1024
 
+# Segments of a connection to wait, after the peer acknowledged past a hole, before the hole
+# is declared lost: captures taken on a busy host can show an ACK before the data it acks.
+REORDER_WINDOW = 8
+
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
@@ -59,6 +63,9 @@ class HalfStream:
         """Bytes reported in gaps."""
         self.fin = False
         """A FIN was seen in this direction."""
+        self._acked = 0  # highest stream offset the peer acknowledged
+        self._tick = 0
+        self._hole_tick: int | None = None  # tick at which the peer acked past the current hole
 
     @property
     def started(self) -> bool:
@@ -82,8 +89,9 @@ class HalfStream:
 
     def segment(self, seq: int, data: bytes, frame: int, time: float) -> list[Chunk | Gap]:
         """Feed one segment's payload; returns what became deliverable."""
+        self._tick += 1
         if not data:
-            return []
+            return self._check_hole(frame, time)
         if self._base is None:
             # Capture started mid-connection: the first data seen defines offset 0.
             self._base = seq
@@ -103,33 +111,56 @@ class HalfStream:
                 self._pending[off] = (data, frame, time)
             if self._pending_bytes > MAX_PENDING_BYTES:
                 return self._skip_hole(frame, time, "too much data waiting behind a hole")
-            return []
+            return self._check_hole(frame, time)
         out: list[Chunk | Gap] = [Chunk(off, data, frame, time)]
         self.next_offset = end
         out.extend(self._drain())
+        out.extend(self._check_hole(frame, time))
         return out
 
     def ack(self, ack: int, frame: int, time: float) -> list[Chunk | Gap]:
-        """The peer acknowledged up to ``ack``: any hole before it is lost from the capture."""
+        """The peer acknowledged up to ``ack``: a hole before it is missing from the capture.
+
+        The hole is declared lost only after ``REORDER_WINDOW`` more segments, in case the
+        data turns up late.
+        """
+        self._tick += 1
         if self._base is None:
             return []
         acked = self._offset(ack)
-        if acked <= self.next_offset or acked - self.next_offset > _HALF:
+        if acked - self.next_offset > _HALF:
             return []
-        if not self._pending and acked - self.next_offset <= 1 and self.fin:
-            return []  # the ACK of our FIN counts one sequence number, not a byte
-        nxt = min(self._pending) if self._pending else acked
-        length = min(nxt, acked) - self.next_offset
-        if self.fin and not self._pending and length == 1:
+        # The ACK of a FIN counts one sequence number that is not a byte.
+        limit = self.next_offset + (1 if self.fin and not self._pending else 0)
+        if acked > self._acked:
+            self._acked = acked
+        if self._acked > limit and self._hole_tick is None:
+            self._hole_tick = self._tick
+        return self._check_hole(frame, time)
+
+    def _check_hole(self, frame: int, time: float) -> list[Chunk | Gap]:
+        if self._hole_tick is None:
             return []
-        gap = Gap(self.next_offset, length, frame, time, "peer acknowledged bytes the capture does not hold")
+        limit = self.next_offset + (1 if self.fin and not self._pending else 0)
+        if self._acked <= limit:
+            self._hole_tick = None
+            return []
+        if self._tick - self._hole_tick < REORDER_WINDOW:
+            return []
+        self._hole_tick = None
+        nxt = min(self._pending) if self._pending else self._acked
+        length = min(nxt, self._acked) - self.next_offset
         self.lost_bytes += length
         self.next_offset += length
+        gap = Gap(self.next_offset - length, length, frame, time, "peer acknowledged bytes the capture does not hold")
         return [gap, *self._drain()]
 
     def finish(self, frame: int, time: float) -> list[Chunk | Gap]:
         """End of capture: whatever waits behind holes is delivered after gap records."""
         out: list[Chunk | Gap] = []
+        if self._hole_tick is not None:
+            self._tick = self._hole_tick + REORDER_WINDOW
+            out.extend(self._check_hole(frame, time))
         while self._pending:
             out.extend(self._skip_hole(frame, time, "bytes never captured"))
         return out

@@ -1,0 +1,78 @@
+"""The pipeline against the independent reference for every real capture (TRUTH.jsonl).
+
+TRUTH.jsonl was made with tshark's TCP reassembly and a separate V2GTP framer; for each
+capture we must produce the same V2GTP messages, each completed by the same frame, and the
+same SDP messages with the security values MANIFEST.md lists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+
+from tests.conftest import REAL, need_shared, real_captures, truth
+from tests.sniffer.decoded import decode_file
+
+CAPTURES = real_captures() or ["(none)"]
+
+
+def _manifest_sdp() -> dict[str, tuple[str, str]]:
+    path = REAL / "MANIFEST.md"
+    if not path.exists():
+        return {}
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"\| `([^`]+)` .*SDP req=(\S+) res=([^;|]+)", line)
+        if m:
+            out[m.group(1)] = (m.group(2), m.group(3).strip())
+    return out
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_v2gtp_messages_match_reference(name: str) -> None:
+    need_shared()
+    ref = truth()[name]
+    records, _ = decode_file(REAL / name)
+    ours = [(r.frame, r.extra.get("payload_type")) for r in records if r.kind in ("v2gtp", "v2g")
+            and r.name != "V2GTP resync" and not r.extra.get("tls")]
+    theirs = [(m[0], f"0x{m[3]:04x}") for m in ref["messages"] if not m[4]]
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_sdp_messages_and_security(name: str) -> None:
+    need_shared()
+    ref = truth()[name]
+    records, _ = decode_file(REAL / name)
+    sdp = [r for r in records if r.kind == "sdp"]
+    counts = Counter(r.name for r in sdp)
+    expected = ref["sdp_by_msg"]
+    assert counts["SDPRequest"] == expected.get("request", 0)
+    assert counts["SDPResponse"] == expected.get("response", 0)
+    assert all(r.error is None for r in sdp)
+    listed = _manifest_sdp().get(name)
+    if listed is None:
+        return
+    req, res = listed
+
+    def security(name: str) -> set[str]:
+        return {"TLS" if r.fields["security"] == "TLS" else "noTLS" for r in sdp if r.name == name}
+
+    assert security("SDPRequest") == set(req.split("/"))
+    assert security("SDPResponse") == (set() if res == "-" else {res})
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_no_unexplained_errors(name: str) -> None:
+    """Frames decode without error records, except gaps where the reference lost bytes too."""
+    need_shared()
+    ref = truth()[name]
+    records, capture_error = decode_file(REAL / name)
+    internal = [r for r in records if r.error and "internal error" in r.error]
+    assert internal == []
+    if capture_error:
+        assert "file ends inside frame" in capture_error
+    if ref.get("reassembly_reliable", True):
+        assert [r for r in records if r.kind == "gap"] == []

@@ -1,0 +1,72 @@
+"""The three code folders install under ``v2gsniff.*`` only, and every subpackage is listed."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDERS = {"sniffer": "v2gsniff.sniffer", "dissectors": "v2gsniff.dissectors", "tui": "v2gsniff.tui"}
+
+
+def _declared_packages() -> list[str]:
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        return list(tomllib.load(fh)["tool"]["setuptools"]["packages"])
+
+
+def test_every_subpackage_is_listed_and_typed() -> None:
+    declared = set(_declared_packages())
+    found = set()
+    for folder, namespace in FOLDERS.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / folder).parts
+            found.add(".".join((namespace, *rel)))
+            assert (init.parent / "py.typed").exists(), f"{init.parent} has no py.typed"
+    assert found - declared == set(), "folders with __init__.py missing from [tool.setuptools].packages"
+    assert declared - found == set(), "packages listed in pyproject.toml without a folder"
+
+
+def test_no_bare_top_level_modules() -> None:
+    # Run from a neutral directory: the repo root on sys.path would make the folders importable.
+    code = (
+        "import importlib.util as u, sys;"
+        "print([n for n in ('sniffer', 'dissectors', 'tui') if u.find_spec(n) is not None])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_namespace_imports_and_version() -> None:
+    for namespace in FOLDERS.values():
+        assert importlib.util.find_spec(namespace) is not None, namespace
+    out = subprocess.run(
+        [sys.executable, "-c", "from v2gsniff.sniffer.cli import main; main()", "--version"],
+        cwd="/", capture_output=True, text=True,
+    )
+    assert out.returncode == 0
+    assert out.stdout.startswith("v2gsniff, version ")
+
+
+def test_core_never_imports_the_tui() -> None:
+    offenders = [
+        str(p.relative_to(ROOT))
+        for folder in ("sniffer", "dissectors")
+        for p in (ROOT / folder).rglob("*.py")
+        if "v2gsniff.tui" in p.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
+
+
+def test_dissectors_do_no_io() -> None:
+    banned = ("open(", "import socket", "import os", "print(", "time.time(", "sys.stdin", "subprocess")
+    offenders = []
+    for p in (ROOT / "dissectors").rglob("*.py"):
+        if "_gen" in p.parts or p.name.startswith("gen"):
+            continue
+        text = p.read_text(encoding="utf-8")
+        offenders += [f"{p.relative_to(ROOT)}: {b}" for b in banned if b in text]
+    assert offenders == []
