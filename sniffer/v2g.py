@@ -53,7 +53,8 @@ class V2GDecoder:
                 base: dict[str, object]) -> Record:
         exi = msg.data[HEADER_LEN:]
         mset = self.message_set(stream, msg.payload_type, exi)
-        extra = {**base, "payload_type": f"0x{msg.payload_type:04x}", "message_set": mset, "exi_hex": exi.hex()}
+        extra = {**base, "first_frame": msg.first_frame, "offset": msg.offset,
+                 "payload_type": f"0x{msg.payload_type:04x}", "message_set": mset, "exi_hex": exi.hex()}
         return Record(
             msg.frame,
             msg.time,
