@@ -7,14 +7,24 @@ codes are in :mod:`.errors`.
 """
 
 from .errors import CaptureError, CaptureNotFound, CorruptCapture, NotACapture, TruncatedCapture
+from .linktype import LinkError, LinkFrame, decode_link, to_ethernet
 from .open import CaptureReader, open_capture
+from .writer import SECRETS_TLS_KEYLOG, PcapngWriter, PcapWriter, RingWriter
 
 __all__ = [
     "CaptureError",
     "CaptureNotFound",
     "CaptureReader",
     "CorruptCapture",
+    "LinkError",
+    "LinkFrame",
     "NotACapture",
+    "PcapWriter",
+    "PcapngWriter",
+    "RingWriter",
+    "SECRETS_TLS_KEYLOG",
     "TruncatedCapture",
+    "decode_link",
     "open_capture",
+    "to_ethernet",
 ]

@@ -19,7 +19,7 @@ from typing import BinaryIO
 from v2gsniff.sniffer.model import DecryptionSecrets, RawFrame
 
 from ._source import CountingRaw, PrefixedReader, Source
-from .errors import CaptureError, CaptureNotFound, NotACapture
+from .errors import CaptureError, CaptureNotFound, NotACapture, TruncatedCapture
 from .pcap import PcapParser, is_pcap_magic
 from .pcapng import PcapngParser
 
@@ -190,6 +190,8 @@ def _open_stream(
         parser = PcapngParser(src)
     elif is_pcap_magic(magic):
         parser = PcapParser(src, magic)
+    elif compressed and src.cut and len(magic) < 4:
+        raise TruncatedCapture(f"{name}: gzip stream is cut off before the capture's first 4 bytes")
     elif compressed:
         how = "gzip stream is cut off" if src.cut else "gzip-compressed"
         raise NotACapture(f"{name}: {how}, not a pcap or pcapng file inside ({_describe_start(magic)})")
