@@ -7,7 +7,6 @@ I/O, so the same object serves files, stdin and live interfaces.
 
 from __future__ import annotations
 
-import struct
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -17,14 +16,8 @@ from v2gsniff.dissectors.icmpv6 import dissect_icmpv6
 from v2gsniff.dissectors.ipv6 import NH_ICMPV6, NH_TCP, NH_UDP, dissect_ipv6
 from v2gsniff.dissectors.sdp import SDP_PORT, dissect_sdp
 from v2gsniff.dissectors.transport import TCP_FIN, TCP_RST, TCP_SYN, dissect_tcp, dissect_udp, flags_text
-from v2gsniff.sniffer.model import (
-    LINKTYPE_ETHERNET,
-    LINKTYPE_LINUX_SLL,
-    LINKTYPE_LINUX_SLL2,
-    DecryptionSecrets,
-    RawFrame,
-    Record,
-)
+from v2gsniff.sniffer.capture.linktype import LinkError, decode_link
+from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, DecryptionSecrets, RawFrame, Record
 from v2gsniff.sniffer.streams.connection import ConnectionTable, StreamEvent, TcpConnection
 from v2gsniff.sniffer.streams.framing import Message, Skipped
 from v2gsniff.sniffer.streams.tcp import Gap
@@ -70,7 +63,7 @@ class Decoder:
     def finish(self) -> list[Record]:
         frame, time = self._last
         out: list[Record] = []
-        for conn in self.connections.connections:
+        for conn in self.connections.live():
             out.extend(self._stream_records(conn, conn.finish(frame, time)))
         return self._count(out)
 
@@ -86,22 +79,12 @@ class Decoder:
             src, dst = eth.fields[1].text(), eth.fields[0].text()
             payload = data[eth.payload_offset :]
             layers: tuple[Layer, ...] = (eth,)
-        elif f.linktype in (LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2):
-            hlen = 16 if f.linktype == LINKTYPE_LINUX_SLL else 20
-            if len(data) < hlen:
-                return [self._error(f, "sll", f"Linux cooked header: {len(data)} bytes, needs {hlen}")]
-            if f.linktype == LINKTYPE_LINUX_SLL:
-                (etype,) = struct.unpack_from("!H", data, 14)
-                alen = min(struct.unpack_from("!H", data, 4)[0], 8)
-                src, dst = ":".join(f"{b:02x}" for b in data[6 : 6 + alen]), ""
-            else:
-                (etype,) = struct.unpack_from("!H", data, 0)
-                alen = min(data[11], 8)
-                src, dst = ":".join(f"{b:02x}" for b in data[12 : 12 + alen]), ""
-            payload = data[hlen:]
-            layers = ()
         else:
-            return [self._error(f, "link", f"unsupported link type {f.linktype}")]
+            link = decode_link(f)
+            if isinstance(link, LinkError):
+                return [self._error(f, "link layer", link.reason)]
+            etype, payload, layers = link.ethertype, link.payload, ()
+            src, dst = link.src_mac or "", link.dst_mac or ""
         if etype == ETHERTYPE_HOMEPLUG:
             return [self._homeplug(f, payload, src, dst, layers)]
         if etype == ETHERTYPE_IPV6:
@@ -183,6 +166,10 @@ class Decoder:
                               extra={"stream": conn.index, "dir": _dir(from_client)}, layers=layers,
                               summary=f"stream {conn.index}"))
         out.extend(self._stream_records(conn, events))
+        for closed in self.connections.evict(f.index):
+            out.extend(self._stream_records(closed, closed.finish(f.index, f.time)))
+            self.v2g.forget(closed.index)
+            self._tls_reported.discard(closed.index)
         return out
 
     # -- streams --------------------------------------------------------------------------

@@ -33,6 +33,10 @@ class V2GDecoder:
     def __init__(self) -> None:
         self._conns: dict[int, _ConnState] = {}
 
+    def forget(self, stream: int) -> None:
+        """Drop the state of a closed connection."""
+        self._conns.pop(stream, None)
+
     def message_set(self, stream: int, payload_type: int, exi: bytes) -> str | None:
         if payload_type in ISO20_SETS:
             return ISO20_SETS[payload_type]

@@ -12,6 +12,9 @@ from v2gsniff.dissectors.transport import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN
 from v2gsniff.sniffer.streams.framing import Framer, Message, Skipped
 from v2gsniff.sniffer.streams.tcp import Chunk, Gap, HalfStream
 
+# Frames to keep a closed connection around for late retransmissions before flushing it.
+CLOSED_LINGER_FRAMES = 200
+
 Endpoint = tuple[str, int]
 """(IPv6 address text, port)."""
 
@@ -105,7 +108,10 @@ class ConnectionTable:
 
     def __init__(self) -> None:
         self._by_key: dict[tuple[Endpoint, Endpoint], TcpConnection] = {}
-        self.connections: list[TcpConnection] = []
+        self._live: dict[int, TcpConnection] = {}
+        self._replaced: list[TcpConnection] = []
+        self.count = 0
+        """Connections seen so far (the next connection's index)."""
         self.server_ports: set[int] = set()
         """Ports announced in SDP responses (used to tell client from server without a SYN)."""
 
@@ -124,11 +130,34 @@ class ConnectionTable:
             client, server = dst, src
         else:
             client, server = src, dst
-        conn = TcpConnection(len(self.connections), client, server, first_frame=frame, last_frame=frame)
-        self.connections.append(conn)
+        if conn is not None:
+            self._close(conn)
+            self._replaced.append(conn)
+        conn = TcpConnection(self.count, client, server, first_frame=frame, last_frame=frame)
+        self.count += 1
+        self._live[conn.index] = conn
         self._by_key[(client, server)] = conn
         self._by_key[(server, client)] = conn
         return conn, conn.client == src
+
+    def live(self) -> list[TcpConnection]:
+        """Connections not yet evicted, oldest first."""
+        return list(self._live.values())
+
+    def evict(self, frame: int) -> list[TcpConnection]:
+        """Closed connections quiet for a while: the caller flushes them; memory stays flat."""
+        out, self._replaced = self._replaced, []
+        for conn in list(self._live.values()):
+            if (conn.rst or all(conn.fin)) and frame - conn.last_frame > CLOSED_LINGER_FRAMES:
+                out.append(conn)
+                self._close(conn)
+        return out
+
+    def _close(self, conn: TcpConnection) -> None:
+        self._live.pop(conn.index, None)
+        for key in ((conn.client, conn.server), (conn.server, conn.client)):
+            if self._by_key.get(key) is conn:
+                del self._by_key[key]
 
     @staticmethod
     def _reused(conn: TcpConnection) -> bool:
