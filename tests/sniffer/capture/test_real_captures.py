@@ -67,7 +67,11 @@ def test_all_truth_captures_are_present() -> None:
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 @pytest.mark.parametrize(
     "name",
-    ["dsV2Gshark__ISO-2_DC_DS5366.pcapng", "dsV2Gshark__ISO-2_DC_BatteryDataExchange_DS5366_RiseV2G.pcap"],
+    [
+        "dsV2Gshark__ISO-2_DC_DS5366.pcapng",
+        "pyPLC__2026-02-08_pyPLC_FoccciCape_AudiQ4_break_after_cableCheck.pcap",
+        "everest-logfiles__Audi_Q4_dc-iso2.dump",
+    ],
 )
 def test_times_and_lengths_match_tshark(name: str) -> None:
     if not (REAL / name).is_file():
