@@ -80,6 +80,8 @@ class Record:
     """The bytes this record decodes (frame, reassembled message or decrypted data)."""
     summary: str = ""
     """Key values in one short line, for readable output."""
+    message: Any = None
+    """For ``v2g`` records: the decoded :class:`~v2gsniff.dissectors.exi.ExiMessage`; not part of the JSON form."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSONL object documented in the README."""

@@ -1,0 +1,114 @@
+"""Decode throughput and peak memory of ``v2gsniff decode --format jsonl``, next to tshark.
+
+    python benchmarks/decode_bench.py [--shared ../shared] [--big-gb 1.0] [--runs 3]
+
+1. The largest real captures in ../shared/captures/real: wall time of the whole command
+   (start-up included), frames/s, peak RSS; and ``tshark -r FILE`` on the same file when
+   tshark is installed.
+2. A capture of about ``--big-gb`` GB built in /tmp by repeating the frames of a real
+   capture (timestamps shifted, every copy a new TCP connection): peak RSS must stay flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _v2gsniff() -> list[str]:
+    exe = shutil.which("v2gsniff", path=str(Path(sys.executable).parent))
+    return [exe] if exe else [sys.executable, "-m", "v2gsniff.sniffer"]
+
+
+def run(cmd: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of a command whose output is discarded."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) not in (0, 5):
+        raise SystemExit(f"{cmd} failed with {status}")
+    return wall, usage.ru_maxrss
+
+
+def frame_count(path: Path) -> int:
+    from v2gsniff.sniffer.capture import open_capture
+    from v2gsniff.sniffer.model import RawFrame
+
+    with open_capture(path) as reader:
+        return sum(1 for x in reader if isinstance(x, RawFrame))
+
+
+def build_big(source: Path, target: Path, size: int) -> int:
+    """Repeat ``source``'s frames into a pcap of about ``size`` bytes; returns frames written."""
+    from v2gsniff.sniffer.capture import open_capture
+    from v2gsniff.sniffer.capture.writer import PcapWriter
+    from v2gsniff.sniffer.model import RawFrame
+
+    with open_capture(source) as reader:
+        frames = [f for f in reader if isinstance(f, RawFrame)]
+    span = frames[-1].time - frames[0].time + 1.0
+    written = 0
+    with PcapWriter(target) as w:
+        copy = 0
+        while target.stat().st_size < size:
+            shift = copy * span
+            for f in frames:
+                w.write_frame(f.data, f.time + shift)
+            written += len(frames)
+            copy += 1
+            w.flush()
+    return written
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--big-gb", type=float, default=1.0)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--top", type=int, default=4)
+    args = ap.parse_args()
+
+    real = args.shared / "captures" / "real"
+    files = sorted(
+        (p for p in real.iterdir() if p.suffix in (".pcapng", ".pcap", ".dump")), key=lambda p: p.stat().st_size
+    )[-args.top :]
+    tshark = shutil.which("tshark")
+    print(f"{'capture':60} {'frames':>7} {'v2gsniff s':>10} {'frames/s':>9} {'RSS MB':>7} {'tshark s':>9} {'frames/s':>9}")
+    for path in files:
+        n = frame_count(path)
+        ours = [run([*_v2gsniff(), "decode", "--format", "jsonl", str(path)]) for _ in range(args.runs)]
+        wall = statistics.median(w for w, _ in ours)
+        rss = max(r for _, r in ours) / 1024
+        line = f"{path.name[:60]:60} {n:7} {wall:10.2f} {n / wall:9.0f} {rss:7.1f}"
+        if tshark:
+            theirs = statistics.median(run([tshark, "-r", str(path)])[0] for _ in range(args.runs))
+            line += f" {theirs:9.2f} {n / theirs:9.0f}"
+        print(line, flush=True)
+
+    if args.big_gb > 0:
+        with tempfile.TemporaryDirectory() as tmp:
+            big = Path(tmp) / "big.pcap"
+            n = build_big(files[-1], big, int(args.big_gb * 1e9))
+            size = big.stat().st_size
+            wall, rss = run([*_v2gsniff(), "decode", "--format", "jsonl", str(big)])
+            print(f"\n{size / 1e9:.2f} GB capture, {n} frames: {wall:.1f} s, {n / wall:.0f} frames/s, "
+                  f"{size / wall / 1e6:.1f} MB/s, peak RSS {rss / 1024:.1f} MB")
+            if tshark:
+                twall, trss = run([tshark, "-r", str(big)])
+                print(f"tshark -r: {twall:.1f} s, {n / twall:.0f} frames/s, peak RSS {trss / 1024:.1f} MB")
+    print(f"(own process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()
