@@ -1,1 +1,117 @@
-"""Schema-informed EXI codec for the V2G message sets."""
+"""Schema-informed EXI codec for the V2G message sets (pure Python, no XSD needed at run time).
+
+Options are those every V2G implementation uses (bit-packed, non-strict, header byte 0x80,
+valuePartitionCapacity 0, EXI profile 0/0); grammars are generated from the official XSDs by
+``tools/exigen/generate.py`` into ``grammars/``.
+
+    >>> msg = decode(bytes.fromhex("809a0211d63f74d2297ac9119400"), "din")
+    >>> msg.name, msg["Body"]["ServiceDiscoveryReq"]["ServiceCategory"].value
+    ('ServiceDiscoveryReq', 'EVCharging')
+    >>> encode(msg).hex()
+    '809a0211d63f74d2297ac9119400'
+
+Public API: ``SCHEMAS``, ``decode``, ``decode_fragment``, ``encode``, ``from_xml``, ``ExiError``,
+``ExiMessage``, ``Element``, ``physical``, ``NAMESPACES``, ``UNSUPPORTED_NAMESPACES``,
+``PAYLOAD_TYPE_SCHEMA``, ``guess_schemas``.
+"""
+
+from __future__ import annotations
+
+from .decoder import decode_stream
+from .encoder import encode_message
+from .errors import ExiError
+from .grammar import SCHEMA_MODULES, load
+from .model import Element, ExiMessage, physical
+from .xml import parse_xml
+
+SCHEMAS: tuple[str, ...] = tuple(SCHEMA_MODULES)
+"""Schema set names: apphand, din, iso2, iso20-cm, iso20-ac, iso20-dc, iso20-wpt, iso20-acdp, xmldsig."""
+
+NAMESPACES: dict[str, str] = {
+    "urn:iso:15118:2:2010:AppProtocol": "apphand",
+    "urn:din:70121:2012:MsgDef": "din",
+    "urn:iso:15118:2:2013:MsgDef": "iso2",
+    "urn:iso:std:iso:15118:-20:CommonMessages": "iso20-cm",
+    "urn:iso:std:iso:15118:-20:AC": "iso20-ac",
+    "urn:iso:std:iso:15118:-20:DC": "iso20-dc",
+    "urn:iso:std:iso:15118:-20:WPT": "iso20-wpt",
+    "urn:iso:std:iso:15118:-20:ACDP": "iso20-acdp",
+    "http://www.w3.org/2000/09/xmldsig#": "xmldsig",
+}
+"""Message-set namespace (as offered in SupportedAppProtocol) -> schema name."""
+
+UNSUPPORTED_NAMESPACES: dict[str, str] = {
+    "urn:iso:15118:2:2010:MsgDef": "ISO 15118-2 draft (2010 DIS) message set; no public final schema",
+    "urn:iso:15118:2:2016:MsgDef": "ISO 15118-2 2016 draft message set; schema not available",
+    "urn:tesla:din:2018:MsgDef": "Tesla proprietary DIN 70121 variant; schema not public",
+}
+"""Namespaces seen in SupportedAppProtocol offers that this codec cannot decode, with a description."""
+
+PAYLOAD_TYPE_SCHEMA: dict[int, str | tuple[str, ...]] = {
+    0x8001: ("apphand", "din", "iso2"),
+    0x8002: "iso20-cm",
+    0x8003: "iso20-ac",
+    0x8004: "iso20-dc",
+    0x8005: "iso20-acdp",
+    0x8006: "iso20-wpt",
+}
+"""V2GTP payload type -> schema (0x8001 is shared by SupportedAppProtocol, DIN and ISO-2)."""
+
+
+def decode(data: bytes, schema: str) -> ExiMessage:
+    """Decode one EXI document of ``schema`` (one of ``SCHEMAS``); raises ``ExiError``."""
+    return decode_stream(data, load(schema), False)
+
+
+def decode_fragment(data: bytes, schema: str) -> ExiMessage:
+    """Decode an EXI fragment (signed-element digests; SignedInfo uses schema "xmldsig")."""
+    return decode_stream(data, load(schema), True)
+
+
+def encode(msg: ExiMessage, schema: str | None = None) -> bytes:
+    """Encode a message (as decoded or built by ``from_xml``) back to EXI bytes."""
+    if not isinstance(msg, ExiMessage):
+        raise ExiError(f"expected an ExiMessage, got {type(msg).__name__}")
+    return encode_message(msg, load(schema or msg.schema))
+
+
+def from_xml(text: str | bytes, schema: str, fragment: bool = False) -> ExiMessage:
+    """Parse XML (namespace aware) into a typed ``ExiMessage`` of ``schema``.
+
+    Values are validated and typed by encoding with the schema's grammar and decoding again, so
+    the result is exactly what ``decode`` would produce for those bytes."""
+    root = parse_xml(text)
+    untyped = ExiMessage(root, schema, fragment)
+    g = load(schema)
+    return decode_stream(encode_message(untyped, g), g, fragment)
+
+
+def guess_schemas(data: bytes) -> list[str]:
+    """Candidate schemas for a document from its first bytes, most likely first (``--schema auto``).
+
+    DIN (0x80 0x9a) and ISO-2 (0x80 0x98) differ in their second byte; SupportedAppProtocol starts
+    0x80 0x00/0x40; ISO-20 messages carry a 6-bit root index, which is tried against each -20 set.
+    """
+    if len(data) < 2 or data[0] != 0x80:
+        return []
+    b = data[1]
+    if b == 0x9A:
+        return ["din"]
+    if b == 0x98:
+        return ["iso2"]
+    out: list[str] = []
+    if b in (0x00, 0x40):
+        out.append("apphand")
+    index = b >> 2
+    for name in ("iso20-cm", "iso20-dc", "iso20-ac", "iso20-wpt", "iso20-acdp"):
+        g = load(name)
+        prods = g.states[g.document].prods
+        if index < len(prods) and prods[index][0] == 0 and g.qnames[prods[index][1]][1].endswith(("Req", "Res")):
+            out.append(name)
+    return out
+
+
+__all__ = [
+    "SCHEMAS", "NAMESPACES", "UNSUPPORTED_NAMESPACES", "PAYLOAD_TYPE_SCHEMA", "ExiError", "ExiMessage",
+    "Element", "decode", "decode_fragment", "encode", "from_xml", "guess_schemas", "physical",
+]

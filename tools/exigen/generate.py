@@ -89,9 +89,9 @@ def build(name: str, schema_dir: str) -> str:
     lines.append(")")
     lines.append(f"DOCUMENT = {doc}")
     lines.append(f"FRAGMENT = {frag}")
-    lines.append(f"GLOBAL_ELEMENTS = {glob!r}")
-    lines.append(f"GLOBAL_ATTRIBUTES = {gattrs!r}")
-    lines.append(f"TYPES = {dict(((uri_ix[q[0]], q[1]), s) for q, s in types.items())!r}")
+    lines.append(f"GLOBAL_ELEMENTS: dict[int, int] = {glob!r}")
+    lines.append(f"GLOBAL_ATTRIBUTES: dict[int, int] = {gattrs!r}")
+    lines.append(f"TYPES: dict[tuple[int, str], int] = {dict(((uri_ix[q[0]], q[1]), s) for q, s in types.items())!r}")
     assert len(b.states) == idx + 1, "states grew after emission"
     return "\n".join(lines) + "\n"
 

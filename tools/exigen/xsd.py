@@ -71,8 +71,8 @@ def int_datatype(lo: int | None, hi: int | None) -> tuple[object, ...]:
     if lo is not None and hi is not None and hi - lo < 4096:
         return ("nbit", lo, hi)
     if lo is not None and lo >= 0:
-        return ("uint",)
-    return ("int",)
+        return ("uint", lo, hi)  # bounds are not coded; the decoder range-checks with them
+    return ("int", lo, hi)
 
 
 @dataclass

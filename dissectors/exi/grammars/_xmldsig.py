@@ -68,12 +68,17 @@ QNAMES = (
 DATATYPES = (
     ('string',),
     ('b64',),
-    ('int',),
+    ('int', None, None),
     ('bool',),
     ('nbit', -128, 127),
     ('hex',),
+    ('int', -2147483648, 2147483647),
+    ('int', -9223372036854775808, 9223372036854775807),
+    ('int', -32768, 32767),
     ('nbit', 0, 255),
-    ('uint',),
+    ('uint', 0, 4294967295),
+    ('uint', 0, 18446744073709551615),
+    ('uint', 0, 65535),
 )
 STATES = (
     (4, -1, ((8, 0, 0, -1),)),
@@ -113,13 +118,13 @@ STATES = (
     (0, 183, ((4, 3, 0, 182),)),
     (0, 185, ((4, 4, 0, 184),)),
     (0, 187, ((4, 5, 0, 186),)),
-    (0, 189, ((4, 2, 0, 188),)),
-    (0, 191, ((4, 2, 0, 190),)),
-    (0, 193, ((4, 2, 0, 192),)),
-    (0, 195, ((4, 6, 0, 194),)),
-    (0, 197, ((4, 7, 0, 196),)),
-    (0, 199, ((4, 7, 0, 198),)),
-    (0, 201, ((4, 7, 0, 200),)),
+    (0, 189, ((4, 6, 0, 188),)),
+    (0, 191, ((4, 7, 0, 190),)),
+    (0, 193, ((4, 8, 0, 192),)),
+    (0, 195, ((4, 9, 0, 194),)),
+    (0, 197, ((4, 10, 0, 196),)),
+    (0, 199, ((4, 11, 0, 198),)),
+    (0, 201, ((4, 12, 0, 200),)),
     (1, 45, ((1, 0, 0, 46), (3, 0, 0, -1), (5, 0, 0, 45))),
     (2, -1, ((1, 0, 0, 46), (3, 0, 0, -1), (5, 0, 0, 45))),
     (2, -1, ((1, 0, 0, 46), (3, 0, 0, -1), (5, 0, 0, 46))),
@@ -265,22 +270,22 @@ STATES = (
     (2, -1, ((3, 0, 0, -1),)),
     (2, -1, ((4, 5, 0, 186),)),
     (2, -1, ((3, 0, 0, -1),)),
-    (2, -1, ((4, 2, 0, 188),)),
+    (2, -1, ((4, 6, 0, 188),)),
     (2, -1, ((3, 0, 0, -1),)),
-    (2, -1, ((4, 2, 0, 190),)),
+    (2, -1, ((4, 7, 0, 190),)),
     (2, -1, ((3, 0, 0, -1),)),
-    (2, -1, ((4, 2, 0, 192),)),
+    (2, -1, ((4, 8, 0, 192),)),
     (2, -1, ((3, 0, 0, -1),)),
-    (2, -1, ((4, 6, 0, 194),)),
+    (2, -1, ((4, 9, 0, 194),)),
     (2, -1, ((3, 0, 0, -1),)),
-    (2, -1, ((4, 7, 0, 196),)),
+    (2, -1, ((4, 10, 0, 196),)),
     (2, -1, ((3, 0, 0, -1),)),
-    (2, -1, ((4, 7, 0, 198),)),
+    (2, -1, ((4, 11, 0, 198),)),
     (2, -1, ((3, 0, 0, -1),)),
-    (2, -1, ((4, 7, 0, 200),)),
+    (2, -1, ((4, 12, 0, 200),)),
 )
 DOCUMENT = 24
 FRAGMENT = 25
-GLOBAL_ELEMENTS = {0: 1, 1: 2, 2: 3, 3: 4, 4: 5, 5: 6, 6: 7, 7: 8, 8: 6, 9: 9, 10: 10, 11: 11, 12: 12, 13: 13, 14: 14, 15: 15, 16: 16, 17: 17, 18: 18, 19: 19, 20: 20, 21: 21, 22: 22, 23: 23}
-GLOBAL_ATTRIBUTES = {}
-TYPES = {(4, 'CanonicalizationMethodType'): 1, (4, 'CryptoBinary'): 26, (4, 'DSAKeyValueType'): 2, (4, 'DigestMethodType'): 3, (4, 'DigestValueType'): 4, (4, 'HMACOutputLengthType'): 27, (4, 'KeyInfoType'): 5, (4, 'KeyValueType'): 7, (4, 'ManifestType'): 8, (4, 'ObjectType'): 9, (4, 'PGPDataType'): 10, (4, 'RSAKeyValueType'): 11, (4, 'ReferenceType'): 12, (4, 'RetrievalMethodType'): 13, (4, 'SPKIDataType'): 14, (4, 'SignatureMethodType'): 16, (4, 'SignaturePropertiesType'): 17, (4, 'SignaturePropertyType'): 18, (4, 'SignatureType'): 15, (4, 'SignatureValueType'): 19, (4, 'SignedInfoType'): 20, (4, 'TransformType'): 21, (4, 'TransformsType'): 22, (4, 'X509DataType'): 23, (4, 'X509IssuerSerialType'): 29, (3, 'ID'): 31, (3, 'anyType'): 32, (3, 'anyURI'): 33, (3, 'base64Binary'): 28, (3, 'boolean'): 34, (3, 'byte'): 35, (3, 'hexBinary'): 36, (3, 'int'): 37, (3, 'integer'): 30, (3, 'long'): 38, (3, 'short'): 39, (3, 'string'): 6, (3, 'unsignedByte'): 40, (3, 'unsignedInt'): 41, (3, 'unsignedLong'): 42, (3, 'unsignedShort'): 43}
+GLOBAL_ELEMENTS: dict[int, int] = {0: 1, 1: 2, 2: 3, 3: 4, 4: 5, 5: 6, 6: 7, 7: 8, 8: 6, 9: 9, 10: 10, 11: 11, 12: 12, 13: 13, 14: 14, 15: 15, 16: 16, 17: 17, 18: 18, 19: 19, 20: 20, 21: 21, 22: 22, 23: 23}
+GLOBAL_ATTRIBUTES: dict[int, int] = {}
+TYPES: dict[tuple[int, str], int] = {(4, 'CanonicalizationMethodType'): 1, (4, 'CryptoBinary'): 26, (4, 'DSAKeyValueType'): 2, (4, 'DigestMethodType'): 3, (4, 'DigestValueType'): 4, (4, 'HMACOutputLengthType'): 27, (4, 'KeyInfoType'): 5, (4, 'KeyValueType'): 7, (4, 'ManifestType'): 8, (4, 'ObjectType'): 9, (4, 'PGPDataType'): 10, (4, 'RSAKeyValueType'): 11, (4, 'ReferenceType'): 12, (4, 'RetrievalMethodType'): 13, (4, 'SPKIDataType'): 14, (4, 'SignatureMethodType'): 16, (4, 'SignaturePropertiesType'): 17, (4, 'SignaturePropertyType'): 18, (4, 'SignatureType'): 15, (4, 'SignatureValueType'): 19, (4, 'SignedInfoType'): 20, (4, 'TransformType'): 21, (4, 'TransformsType'): 22, (4, 'X509DataType'): 23, (4, 'X509IssuerSerialType'): 29, (3, 'ID'): 31, (3, 'anyType'): 32, (3, 'anyURI'): 33, (3, 'base64Binary'): 28, (3, 'boolean'): 34, (3, 'byte'): 35, (3, 'hexBinary'): 36, (3, 'int'): 37, (3, 'integer'): 30, (3, 'long'): 38, (3, 'short'): 39, (3, 'string'): 6, (3, 'unsignedByte'): 40, (3, 'unsignedInt'): 41, (3, 'unsignedLong'): 42, (3, 'unsignedShort'): 43}

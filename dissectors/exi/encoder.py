@@ -1,0 +1,274 @@
+"""EXI stream encoder: element tree -> bytes with the V2G options (exi.md §1).
+
+Walks the same grammar states as the decoder.  Elements without character content (``value is
+None``) that the grammar cannot end with a declared EE are closed with the second-level EE, as
+EXIficient does; an empty string/bytes value is written as a zero-length CH (OpenV2G's form).
+Values may be typed (as decoded) or XML text (as parsed by ``from_xml``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from .bitstream import BitWriter
+from .errors import ExiError
+from .grammar import (
+    AT_ANY,
+    CH,
+    CH_ANY,
+    D_B64,
+    D_BOOL,
+    D_ENUM,
+    D_HEX,
+    D_INT,
+    D_NBIT,
+    D_STRING,
+    D_UINT,
+    ED,
+    EE,
+    SE_ANY,
+    Grammar,
+    State,
+    bits_for,
+)
+from .model import XSI_NS, Element, ExiMessage
+
+XS_NS = "http://www.w3.org/2001/XMLSchema"
+_TRUE = {"true": True, "1": True, "false": False, "0": False}
+
+
+class _Encoder:
+    def __init__(self, g: Grammar) -> None:
+        self.g = g
+        self.w = BitWriter()
+        self.path: list[str] = []
+        self.uris: list[str] | None = None
+        self.names: list[list[str]] = []
+        self.learned: set[tuple[str, str]] = set()
+
+    def fail(self, msg: str) -> ExiError:
+        return ExiError(msg, self.w.nbits, "/" + "/".join(self.path))
+
+    # -- values --------------------------------------------------------------------------------
+    def value(self, dt: tuple[Any, ...], value: Any) -> None:
+        kind = dt[0]
+        w = self.w
+        try:
+            if kind in (D_NBIT, D_UINT, D_INT):
+                x = value if isinstance(value, int) and not isinstance(value, bool) else int(str(value).strip())
+                if kind == D_NBIT:
+                    if not dt[2] <= x <= dt[3]:
+                        raise self.fail(f"value {x} out of range {dt[2]}..{dt[3]}")
+                    w.write(x - dt[2], dt[1])
+                    return
+                if (dt[1] is not None and x < dt[1]) or (dt[2] is not None and x > dt[2]):
+                    raise self.fail(f"value {x} out of range {dt[1]}..{dt[2]}")
+                if kind == D_UINT:
+                    w.write_uint(x)
+                elif x < 0:
+                    w.write(1, 1)
+                    w.write_uint(-x - 1)
+                else:
+                    w.write(0, 1)
+                    w.write_uint(x)
+            elif kind == D_BOOL:
+                b = value if isinstance(value, bool) else _TRUE[str(value).strip()]
+                w.write(1 if b else 0, 1)
+            elif kind == D_ENUM:
+                try:
+                    w.write(dt[2].index(str(value).strip()), dt[1])
+                except ValueError:
+                    raise self.fail(f"{value!r} is not one of the enumeration values") from None
+            elif kind == D_STRING:
+                text = str(value)
+                w.write_uint(len(text) + 2)
+                w.write_chars(text)
+            elif kind == D_HEX or kind == D_B64:
+                if isinstance(value, (bytes, bytearray)):
+                    data = bytes(value)
+                elif kind == D_HEX:
+                    data = bytes.fromhex("".join(str(value).split()))
+                else:
+                    data = base64.b64decode("".join(str(value).split()), validate=True)
+                w.write_uint(len(data))
+                w.write_bytes(data)
+            else:
+                raise self.fail(f"datatype {dt[1]} is not supported")
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            if isinstance(exc, ExiError):
+                raise
+            raise self.fail(f"invalid value {value!r}: {exc}") from None
+
+    def string(self, text: Any) -> None:
+        text = "" if text is None else str(text)
+        self.w.write_uint(len(text) + 2)
+        self.w.write_chars(text)
+
+    # -- qnames through the string tables (undeclared content, exi.md §7.4) --------------------
+    def qname(self, uri: str, local: str) -> None:
+        if self.uris is None:
+            self.uris = list(self.g.uris)
+            self.names = [list(p) for p in self.g.local_names]
+        uris, w = self.uris, self.w
+        width = bits_for(len(uris) + 1)
+        if uri in uris:
+            i = uris.index(uri)
+            w.write(i + 1, width)
+        else:
+            w.write(0, width)
+            w.write_uint(len(uri))
+            w.write_chars(uri)
+            uris.append(uri)
+            self.names.append([])
+            i = len(uris) - 1
+        part = self.names[i]
+        if local in part:
+            w.write_uint(0)
+            w.write(part.index(local), bits_for(len(part)))
+        else:
+            w.write_uint(len(local) + 1)
+            w.write_chars(local)
+            part.append(local)
+
+    # -- events --------------------------------------------------------------------------------
+    def code(self, st: State, code: int) -> None:
+        self.w.write(code, st.width)
+
+    def second(self, st: State, event: str) -> None:
+        events = st.second_level()
+        if event not in events:
+            raise self.fail(f"{event} is not possible here")
+        self.w.write(len(st.prods), st.width)
+        self.w.write(events.index(event), bits_for(len(events)))
+
+    def element(self, e: Element, s: int) -> None:
+        g = self.g
+        states = g.states
+        self.path.append(e.name)
+        attrs = dict(e.attrs)
+        xsi_type = attrs.pop((XSI_NS, "type"), None)
+        nil = attrs.pop((XSI_NS, "nil"), None)
+        if xsi_type is not None:
+            tq = _type_qname(xsi_type)
+            if tq not in g.types:
+                raise self.fail(f"xsi:type {tq} is not a type of schema {g.name}")
+            self.second(states[s], "xsi:type")
+            self.qname(*tq)
+            s = g.types[tq]
+        if nil is not None and (nil is True or str(nil).strip() in ("true", "1")):
+            self.second(states[s], "xsi:nil")
+            self.w.write(1, 1)
+            s = g.type_empty(s)
+        for (ans, alocal), value in sorted(attrs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            st = states[s]
+            m = g.encode_map(st)
+            qid = g.qname_ids.get((ans, alocal))
+            code = m.get(("A", qid)) if qid is not None else None
+            if code is not None:
+                _ev, _a, dt, nxt = st.prods[code]
+                self.code(st, code)
+                self.value(g.dtypes[dt], value)
+                s = nxt
+            elif AT_ANY in m:
+                self.code(st, m[AT_ANY])
+                self.qname(ans, alocal)
+                if qid is not None and qid in g.global_attributes:
+                    self.value(g.dtypes[g.global_attributes[qid]], value)
+                else:
+                    self.string(value)
+            else:
+                raise self.fail(f"attribute {{{ans}}}{alocal} is not allowed here")
+        if e.value is not None and (not e.children or CH_ANY in g.encode_map(states[s])):
+            st = states[s]
+            m = g.encode_map(st)
+            if CH in m:
+                code = m[CH]
+                self.code(st, code)
+                self.value(g.dtypes[st.prods[code][1]], e.value)
+                s = st.prods[code][3]
+            elif CH_ANY in m:
+                self.code(st, m[CH_ANY])
+                self.string(e.value)
+                s = st.prods[m[CH_ANY]][3]
+            else:
+                raise self.fail("character content is not allowed here")
+        for child in e.children:
+            st = states[s]
+            m = g.encode_map(st)
+            qid = g.qname_ids.get((child.ns, child.name))
+            code = m.get(("S", qid)) if qid is not None else None
+            if code is not None:
+                _ev, _a, target, nxt = st.prods[code]
+                self.code(st, code)
+                self.element(child, target)
+                s = nxt
+            elif SE_ANY in m:
+                self.code(st, m[SE_ANY])
+                self.any_element(child)
+                s = st.prods[m[SE_ANY]][3]
+            else:
+                raise self.fail(f"element {{{child.ns}}}{child.name} is not allowed here")
+        st = states[s]
+        m = g.encode_map(st)
+        if EE in m:
+            self.code(st, m[EE])
+        else:
+            self.second(st, "EE")
+        self.path.pop()
+
+    def any_element(self, e: Element) -> None:
+        g = self.g
+        self.qname(e.ns, e.name)
+        qid = g.qname_ids.get((e.ns, e.name))
+        if qid is not None and qid in g.global_elements:
+            self.element(e, g.global_elements[qid])
+            return
+        # built-in grammar under the profile: AT(*) xsi:type first (exi.md §7.4 items 3-4)
+        q = (e.ns, e.name)
+        if q in self.learned:
+            self.w.write(1, 1)
+        self.w.write(1, 2)
+        self.qname(XSI_NS, "type")
+        tq = _type_qname(e.attrs.get((XSI_NS, "type"), (XS_NS, "anyType")))
+        if tq not in g.types:
+            raise self.fail(f"xsi:type {tq} is not a type of schema {g.name}")
+        self.qname(*tq)
+        self.learned.add(q)
+        rest = {k: v for k, v in e.attrs.items() if k != (XSI_NS, "type")}
+        self.element(Element(e.ns, e.name, rest, e.children, e.value, e.dtype), g.types[tq])
+
+
+def _type_qname(value: Any) -> tuple[str, str]:
+    if isinstance(value, tuple) and len(value) == 2:
+        return (str(value[0]), str(value[1]))
+    text = str(value)
+    if text.startswith("{"):
+        ns, _, local = text[1:].partition("}")
+        return (ns, local)
+    raise ExiError(f"xsi:type value {text!r} must be a (namespace, name) pair or '{{ns}}name'")
+
+
+def encode_message(msg: ExiMessage, g: Grammar) -> bytes:
+    """Encode a message (document or fragment) with grammar set ``g``."""
+    enc = _Encoder(g)
+    enc.w.write(0x80, 8)
+    top = g.states[g.fragment if msg.fragment else g.document]
+    m = g.encode_map(top)
+    for e in msg.elements if msg.fragment else [msg.root]:
+        qid = g.qname_ids.get((e.ns, e.name))
+        code = m.get(("S", qid)) if qid is not None else None
+        if code is not None:
+            enc.code(top, code)
+            enc.element(e, top.prods[code][2])
+        elif SE_ANY in m:
+            enc.code(top, m[SE_ANY])
+            enc.any_element(e)
+        else:
+            raise ExiError(f"{{{e.ns}}}{e.name} cannot be a root element of schema {g.name}")
+    if msg.fragment:
+        enc.code(top, m[ED])
+    return enc.w.getvalue()
+
+

@@ -1,0 +1,227 @@
+"""Decoded EXI messages: an ordered element tree with attributes and typed values.
+
+``Element`` values are typed: ``int`` (all integer types), ``bool``, ``str`` (strings, URIs, IDs and
+enumerations, by their schema name), ``bytes`` (hexBinary and base64Binary; ``dtype`` tells which), or
+``None`` when the element has no character content.
+
+JSON form (``ExiMessage.to_json()`` / ``Element.to_json()``), stable and lossless for V2G content:
+
+* a message is ``{root_local_name: content}``;
+* simple content without attributes is the bare value: int, bool, str; hexBinary as upper-case hex,
+  base64Binary as base64 text; an empty element is ``null``;
+* otherwise an object: attributes as ``"@Name"`` (local name), then child elements by local name in
+  document order; character content next to attributes or children is ``"#text"``;
+* a child name that occurs more than once in the same parent becomes a list (in document order);
+* namespaces are not repeated in JSON: they follow from the schema (``ExiMessage.namespace``).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+from .errors import ExiError
+from .grammar import D_B64, D_HEX
+
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+class Element:
+    """One element: namespace, local name, attributes, children and typed character value."""
+
+    __slots__ = ("ns", "name", "attrs", "children", "value", "dtype")
+
+    def __init__(self, ns: str, name: str, attrs: dict[tuple[str, str], Any] | None = None,
+                 children: list[Element] | None = None, value: Any = None, dtype: int = -1) -> None:
+        self.ns = ns
+        self.name = name
+        self.attrs = attrs if attrs is not None else {}
+        self.children = children if children is not None else []
+        self.value = value
+        self.dtype = dtype
+
+    # -- navigation ----------------------------------------------------------------------------
+    def __getitem__(self, key: str | int) -> Element:
+        """Child by local name (first match) or by position."""
+        if isinstance(key, int):
+            return self.children[key]
+        for child in self.children:
+            if child.name == key:
+                return child
+        raise KeyError(f"{self.name} has no child {key!r}")
+
+    def __contains__(self, key: str) -> bool:
+        return any(child.name == key for child in self.children)
+
+    def __iter__(self) -> Iterator[Element]:
+        return iter(self.children)
+
+    def __len__(self) -> int:
+        return len(self.children)
+
+    def get(self, key: str, default: Element | None = None) -> Element | None:
+        """Child by local name, or ``default``."""
+        for child in self.children:
+            if child.name == key:
+                return child
+        return default
+
+    def findall(self, key: str) -> list[Element]:
+        """All children with this local name, in document order."""
+        return [child for child in self.children if child.name == key]
+
+    def attr(self, local: str, default: Any = None) -> Any:
+        """Attribute value by local name (any namespace)."""
+        for (_ns, name), value in self.attrs.items():
+            if name == local:
+                return value
+        return default
+
+    @property
+    def text(self) -> str:
+        """The character value as XML text ("" when empty)."""
+        return format_value(self.value, self.dtype)
+
+    @property
+    def physical(self) -> float | None:
+        """Physical value of a DIN/ISO-2 PhysicalValueType or ISO-20 RationalNumberType element."""
+        return physical(self) if self.children else None
+
+    # -- comparison / display ------------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Element):
+            return NotImplemented
+        return (self.ns == other.ns and self.name == other.name and self.attrs == other.attrs
+                and self.value == other.value and self.children == other.children)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        inner = repr(self.value) if not self.children else f"{len(self.children)} children"
+        return f"<Element {{{self.ns}}}{self.name} {inner}>"
+
+    def to_json(self) -> Any:
+        """JSON-ready content of this element (see module docstring)."""
+        if not self.children and not self.attrs:
+            return json_value(self.value, self.dtype)
+        out: dict[str, Any] = {}
+        for (_ns, name), value in self.attrs.items():
+            out["@" + name] = value if not isinstance(value, bytes) else value.hex().upper()
+        if self.value is not None:
+            out["#text"] = json_value(self.value, self.dtype)
+        for child in self.children:
+            content = child.to_json()
+            if child.name in out:
+                prev = out[child.name]
+                if isinstance(prev, _Repeated):
+                    prev.append(content)
+                else:
+                    out[child.name] = _Repeated([prev, content])
+            else:
+                out[child.name] = content
+        return {k: list(v) if isinstance(v, _Repeated) else v for k, v in out.items()}
+
+
+class _Repeated(list[Any]):
+    """Marks lists made from repeated children (a child's own value is never a list)."""
+
+
+def json_value(value: Any, dtype: int) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode() if dtype == D_B64 else value.hex().upper()
+    return value
+
+
+def format_value(value: Any, dtype: int) -> str:
+    """XML text of a typed value (EXIficient's canonical lexical forms)."""
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, bytes):
+        if dtype == D_HEX:
+            return value.hex().upper()
+        return base64.b64encode(value).decode()
+    return str(value)
+
+
+def physical(node: Element) -> float:
+    """Value * 10**Multiplier (PhysicalValueType) or Value * 10**Exponent (RationalNumberType)."""
+    value = node.get("Value")
+    scale = node.get("Multiplier") or node.get("Exponent")
+    if value is None or scale is None or not isinstance(value.value, int) or not isinstance(scale.value, int):
+        raise ExiError(f"{node.name} is not a PhysicalValueType/RationalNumberType element")
+    return float(value.value * 10**scale.value) if scale.value >= 0 else value.value / 10 ** (-scale.value)
+
+
+class ExiMessage:
+    """A decoded EXI document or fragment of one schema set."""
+
+    __slots__ = ("root", "schema", "fragment", "elements")
+
+    def __init__(self, root: Element, schema: str, fragment: bool = False,
+                 elements: list[Element] | None = None) -> None:
+        self.root = root
+        self.schema = schema
+        self.fragment = fragment
+        self.elements = elements if elements is not None else [root]
+
+    @property
+    def name(self) -> str:
+        """Message name: the Body child for DIN/ISO-2 V2G_Message, otherwise the root element."""
+        root = self.root
+        if root.name == "V2G_Message":
+            body = root.get("Body")
+            if body is not None and body.children:
+                return body.children[0].name
+        return root.name
+
+    @property
+    def namespace(self) -> str:
+        """Namespace of the element named by ``name``."""
+        root = self.root
+        if root.name == "V2G_Message":
+            body = root.get("Body")
+            if body is not None and body.children:
+                return body.children[0].ns
+        return root.ns
+
+    @property
+    def body(self) -> Element:
+        """The element named by ``name`` (Body child, or the root)."""
+        root = self.root
+        if root.name == "V2G_Message":
+            body = root.get("Body")
+            if body is not None and body.children:
+                return body.children[0]
+        return root
+
+    def __getitem__(self, key: str | int) -> Element:
+        """Child of the root element, e.g. ``msg["Body"]["CurrentDemandReq"]``."""
+        return self.root[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.root
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ExiMessage):
+            return NotImplemented
+        return self.elements == other.elements and self.fragment == other.fragment
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<ExiMessage {self.schema} {self.name}>"
+
+    def to_json(self) -> dict[str, Any]:
+        """``{root_local_name: content}`` (see module docstring)."""
+        return {self.root.name: self.root.to_json()}
+
+    def to_xml(self) -> str:
+        """Namespaced XML text of the message (fragments with several elements are concatenated)."""
+        from .xml import to_xml
+
+        return "".join(to_xml(e) for e in self.elements)

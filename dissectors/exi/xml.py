@@ -1,0 +1,93 @@
+"""XML text <-> element tree: namespaced rendering and namespace-aware parsing (xml.etree)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from .errors import ExiError
+from .model import XSI_NS, Element, format_value
+
+_FIXED_PREFIXES = {XSI_NS: "xsi", "http://www.w3.org/2000/09/xmldsig#": "ds",
+                   "http://www.w3.org/2001/XMLSchema": "xs"}
+
+
+def _escape(text: str, attr: bool = False) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if attr:
+        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    else:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+def to_xml(root: Element) -> str:
+    """Render one element tree as XML; namespaces get prefixes ns1, ns2, ... (xsi, ds, xs fixed)."""
+    prefixes: dict[str, str] = {}
+
+    def prefix(ns: str) -> str:
+        p = prefixes.get(ns)
+        if p is None:
+            p = _FIXED_PREFIXES.get(ns) or f"ns{len(prefixes) + 1}"
+            prefixes[ns] = p
+        return p
+
+    def name(ns: str, local: str) -> str:
+        return f"{prefix(ns)}:{local}" if ns else local
+
+    def attr_value(value: Any) -> str:
+        if isinstance(value, tuple):  # xsi:type qname
+            return name(value[0], value[1])
+        return format_value(value, -1) if not isinstance(value, bytes) else value.hex().upper()
+
+    parts: list[str] = []
+
+    def render(e: Element) -> None:
+        tag = name(e.ns, e.name)
+        parts.append("<" + tag)
+        for (ans, alocal), value in e.attrs.items():
+            parts.append(f' {name(ans, alocal)}="{_escape(attr_value(value), True)}"')
+        if not e.children and e.value is None:
+            parts.append("/>")
+            return
+        parts.append(">")
+        if e.value is not None:
+            parts.append(_escape(format_value(e.value, e.dtype)))
+        for child in e.children:
+            render(child)
+        parts.append(f"</{tag}>")
+
+    render(root)
+    decls = "".join(f' xmlns:{p}="{_escape(ns, True)}"' for ns, p in prefixes.items())
+    first = parts[0]
+    parts[0] = first + decls
+    return "".join(parts)
+
+
+def parse_xml(text: str | bytes) -> Element:
+    """Parse XML into an untyped element tree (values and attributes stay strings)."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise ExiError(f"XML is not well-formed: {exc}") from None
+
+    def split(tag: str) -> tuple[str, str]:
+        if tag.startswith("{"):
+            ns, _, local = tag[1:].partition("}")
+            return ns, local
+        return "", tag
+
+    def build(node: ET.Element) -> Element:
+        ns, local = split(node.tag)
+        attrs: dict[tuple[str, str], Any] = {split(k): v for k, v in sorted(node.attrib.items(),
+                                                                           key=lambda kv: split(kv[0])[::-1])}
+        children = [build(c) for c in node]
+        text = node.text
+        if children:
+            tails = "".join((text or "").split()) + "".join("".join((c.tail or "").split()) for c in node)
+            value: Any = tails or None
+        else:
+            value = text
+        return Element(ns, local, attrs, children, value)
+
+    return build(root)
