@@ -17,10 +17,13 @@ from v2gsniff.dissectors.ipv6 import NH_ICMPV6, NH_TCP, NH_UDP, dissect_ipv6
 from v2gsniff.dissectors.sdp import SDP_PORT, dissect_sdp
 from v2gsniff.dissectors.transport import TCP_FIN, TCP_RST, TCP_SYN, dissect_tcp, dissect_udp, flags_text
 from v2gsniff.sniffer.capture.linktype import LinkError, decode_link
+from v2gsniff.sniffer.capture.writer import SECRETS_TLS_KEYLOG
 from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, DecryptionSecrets, RawFrame, Record
 from v2gsniff.sniffer.streams.connection import ConnectionTable, StreamEvent, TcpConnection
 from v2gsniff.sniffer.streams.framing import Message, Skipped
-from v2gsniff.sniffer.streams.tcp import Gap
+from v2gsniff.sniffer.streams.tcp import Chunk, Gap
+from v2gsniff.sniffer.streams.tls import KeyLog, extract_keylog_lines
+from v2gsniff.sniffer.tlsflow import TlsFlow
 from v2gsniff.sniffer.v2g import V2GDecoder
 
 
@@ -39,13 +42,23 @@ class Stats:
 class Decoder:
     """The pipeline. Mutable: it holds TCP connections, message-set state and statistics."""
 
-    def __init__(self, *, show_keys: bool = False) -> None:
+    def __init__(self, *, show_keys: bool = False, keylog: KeyLog | None = None) -> None:
         self.show_keys = show_keys
         self.connections = ConnectionTable()
         self.v2g = V2GDecoder()
+        self.tls = TlsFlow(keylog if keylog is not None else KeyLog(), self._framed, show_keys)
         self.stats = Stats()
         self._last: tuple[int, float] = (0, 0.0)
-        self._tls_reported: set[int] = set()
+
+    @property
+    def keylog(self) -> KeyLog:
+        """Secrets known so far (from files, UDP disclosure datagrams and pcapng DSBs)."""
+        return self.tls.keylog
+
+    def add_keylog_text(self, text: str | bytes, source: str) -> list[Record]:
+        """Key-log lines learned out of band (e.g. a followed file); returns records they unlock."""
+        frame, time = self._last
+        return self._count(self.tls.add_secrets(text, source, frame, time)[1])
 
     # -- entry points -------------------------------------------------------------------
 
@@ -64,8 +77,14 @@ class Decoder:
         frame, time = self._last
         out: list[Record] = []
         for conn in self.connections.live():
-            out.extend(self._stream_records(conn, conn.finish(frame, time)))
+            out.extend(self._close(conn, frame, time))
         return self._count(out)
+
+    def _close(self, conn: TcpConnection, frame: int, time: float) -> list[Record]:
+        out = self._stream_records(conn, conn.finish(frame, time))
+        out.extend(self.tls.close(conn))
+        self.v2g.forget(conn.index)
+        return out
 
     # -- frames ---------------------------------------------------------------------------
 
@@ -146,6 +165,15 @@ class Decoder:
             error = sdp.error or udp.error
             return [Record(f.index, f.time, "sdp", sdp.name, s, d, _json(sdp), error,
                            layers=(*layers, sdp), data=f.data, summary=_summary(sdp))]
+        if b"_SECRET" in payload or b"CLIENT_RANDOM" in payload:
+            lines = extract_keylog_lines(payload)
+            if lines:
+                added, unlocked = self.tls.add_secrets("\n".join(lines), f"UDP {s}", f.index, f.time)
+                rec = Record(f.index, f.time, "keylog", "TLS key log lines", s, d,
+                             {"lines": len(lines), "new_secrets": added,
+                              "labels": sorted({line.split(" ", 1)[0] for line in lines})},
+                             layers=layers, data=f.data, summary=f"{len(lines)} lines, {added} new secrets")
+                return [rec, *unlocked]
         return []
 
     def _tcp(self, f: RawFrame, buf: bytes, src: str, dst: str, layers: tuple[Layer, ...]) -> list[Record]:
@@ -167,9 +195,7 @@ class Decoder:
                               summary=f"stream {conn.index}"))
         out.extend(self._stream_records(conn, events))
         for closed in self.connections.evict(f.index):
-            out.extend(self._stream_records(closed, closed.finish(f.index, f.time)))
-            self.v2g.forget(closed.index)
-            self._tls_reported.discard(closed.index)
+            out.extend(self._close(closed, f.index, f.time))
         return out
 
     # -- streams --------------------------------------------------------------------------
@@ -177,9 +203,19 @@ class Decoder:
     def _stream_records(self, conn: TcpConnection, events: list[StreamEvent]) -> list[Record]:
         out: list[Record] = []
         for ev in events:
+            if conn.tls and isinstance(ev.item, Chunk | Gap):
+                out.extend(self.tls.stream_event(conn, ev))
+            else:
+                out.extend(self._framed(conn, [ev], {}))
+        return out
+
+    def _framed(self, conn: TcpConnection, events: list[StreamEvent], tls: dict[str, object]) -> list[Record]:
+        """Records of framed V2GTP messages, resyncs and gaps (cleartext or decrypted)."""
+        out: list[Record] = []
+        for ev in events:
             s, d = conn.endpoint_name(ev.from_client)
             item = ev.item
-            base = {"stream": conn.index, "dir": _dir(ev.from_client)}
+            base = {"stream": conn.index, "dir": _dir(ev.from_client), **tls}
             if isinstance(item, Message):
                 out.append(self.v2g.message(conn.index, ev.from_client, item, s, d, base))
             elif isinstance(item, Gap):
@@ -194,24 +230,17 @@ class Decoder:
                                   {"skipped_bytes": item.length, "stream_offset": item.offset},
                                   f"{item.length} bytes skipped at stream offset {item.offset}: {item.reason}",
                                   extra=base, summary=f"{item.length} bytes skipped"))
-            else:
-                out.extend(self._tls_chunk(conn, ev))
         return out
 
-    def _tls_chunk(self, conn: TcpConnection, ev: StreamEvent) -> list[Record]:
-        # Until keys are wired in, a TLS connection is reported once, not per record.
-        if conn.index in self._tls_reported:
-            return []
-        self._tls_reported.add(conn.index)
-        s, d = conn.endpoint_name(ev.from_client)
-        frame = getattr(ev.item, "frame", 0)
-        time = getattr(ev.item, "time", 0.0)
-        return [Record(frame, time, "tls", "TLS connection", s, d, {"encrypted": True},
-                       extra={"stream": conn.index, "dir": _dir(ev.from_client)},
-                       summary="encrypted: no key for this connection")]
-
     def _secrets(self, item: DecryptionSecrets) -> list[Record]:
-        return []
+        frame, time = self._last
+        if item.secrets_type != SECRETS_TLS_KEYLOG:
+            return [Record(frame, time, "keylog", "Decryption Secrets Block", error=(
+                f"secrets type 0x{item.secrets_type:08x} is not a TLS key log; ignored"))]
+        added, unlocked = self.tls.add_secrets(item.data, "pcapng DSB", frame, time)
+        rec = Record(frame, time, "keylog", "Decryption Secrets Block", fields={"new_secrets": added},
+                     summary=f"{added} new TLS secrets")
+        return [rec, *unlocked]
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack
 from typing import IO
 
 import click
@@ -14,6 +13,7 @@ from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output.jsonl import JsonlWriter
 from v2gsniff.sniffer.output.text import TextWriter
 from v2gsniff.sniffer.pipeline import Decoder
+from v2gsniff.sniffer.streams.tls import KeyLog
 
 # Exit codes (documented in --help). 2 is click's own code for usage errors.
 EXIT_OK = 0
@@ -40,6 +40,17 @@ def exit_code_for(err: CaptureError) -> int:
     if isinstance(err, TruncatedCapture):
         return EXIT_TRUNCATED
     return EXIT_CORRUPT
+
+
+def load_keylogs(paths: tuple[str, ...] | list[str]) -> KeyLog:
+    """One key log from every file given (unknown labels and bad lines are skipped)."""
+    keylog = KeyLog()
+    for path in paths:
+        try:
+            keylog.add_file(path)
+        except OSError as err:
+            raise click.BadParameter(f"cannot read key log {path}: {err.strerror}") from err
+    return keylog
 
 
 def decode_records(path: str, decoder: Decoder, progress: bool = False) -> Iterator[Record]:
@@ -85,27 +96,33 @@ class _Progress:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True,
               help="Readable lines, or one JSON object per message.")
+@click.option("--keylog", "keylogs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="NSS key log file (SSLKEYLOGFILE format) for TLS decryption; repeatable.")
 @click.option("--show-keys", is_flag=True, help="Show NMKs and TLS secrets instead of <redacted>.")
 @click.option("--color/--no-color", default=None, help="Force colours on or off (default: when a terminal).")
-def decode(files: tuple[str, ...], fmt: str, show_keys: bool, color: bool | None) -> None:
-    """Decode every message in capture FILES (pcap, pcapng, gzip; '-' for stdin)."""
+def decode(files: tuple[str, ...], fmt: str, keylogs: tuple[str, ...], show_keys: bool, color: bool | None) -> None:
+    """Decode every message in capture FILES (pcap, pcapng, gzip; '-' for stdin).
+
+    TLS is decrypted with secrets from --keylog files, from key-log lines the capture itself
+    carries (UDP disclosure datagrams, pcapng Decryption Secrets Blocks), in one pass.
+    """
     out: IO[str] = sys.stdout
     progress = sys.stderr.isatty()
     status = EXIT_OK
-    with ExitStack():
-        for path in files:
-            extra = {"capture": path} if len(files) > 1 else None
-            writer = JsonlWriter(out, extra) if fmt == "jsonl" else TextWriter(out, color)
-            decoder = Decoder(show_keys=show_keys)
-            try:
-                for record in decode_records(path, decoder, progress):
-                    writer.write(record)
-            except CaptureError as err:
-                writer.close()
-                click.echo(f"v2gsniff: {path}: {err}", err=True)
-                status = max(status, exit_code_for(err))
-            except BrokenPipeError:
-                sys.stderr.close()
-                sys.exit(EXIT_OK)
+    keylog = load_keylogs(keylogs)
+    for path in files:
+        extra = {"capture": path} if len(files) > 1 else None
+        writer = JsonlWriter(out, extra) if fmt == "jsonl" else TextWriter(out, color)
+        decoder = Decoder(show_keys=show_keys, keylog=keylog)
+        try:
+            for record in decode_records(path, decoder, progress):
+                writer.write(record)
+        except CaptureError as err:
             writer.close()
+            click.echo(f"v2gsniff: {path}: {err}", err=True)
+            status = max(status, exit_code_for(err))
+        except BrokenPipeError:
+            sys.stderr.close()
+            sys.exit(EXIT_OK)
+        writer.close()
     sys.exit(status)

@@ -35,9 +35,9 @@ def test_v2gtp_messages_match_reference(name: str) -> None:
     need_shared()
     ref = truth()[name]
     records, _ = decode_file(REAL / name)
-    ours = [(r.frame, r.extra.get("payload_type")) for r in records if r.kind in ("v2gtp", "v2g")
-            and r.name != "V2GTP resync" and not r.extra.get("tls")]
-    theirs = [(m[0], f"0x{m[3]:04x}") for m in ref["messages"] if not m[4]]
+    ours = [(r.frame, r.extra.get("payload_type"), bool(r.extra.get("tls"))) for r in records
+            if r.kind in ("v2gtp", "v2g") and r.name != "V2GTP resync"]
+    theirs = [(m[0], f"0x{m[3]:04x}", m[4]) for m in ref["messages"]]
     assert ours == theirs
 
 

@@ -1,0 +1,114 @@
+"""TLS inside the pipeline: key material from every source, one TlsConnection per TCP connection.
+
+Decrypted application data is framed into V2GTP exactly like cleartext TCP. Secrets may
+arrive at any time (key-log file, UDP disclosure datagrams, pcapng DSB); when they do, every
+connection retries the records it had to keep, so one pass is enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.streams.connection import StreamEvent, TcpConnection
+from v2gsniff.sniffer.streams.tcp import Chunk, Gap
+from v2gsniff.sniffer.streams.tls import (
+    KeyLog,
+    TlsAlert,
+    TlsConnection,
+    TlsError,
+    TlsEvent,
+    TlsHandshake,
+    TlsNote,
+    TlsPlaintext,
+)
+
+MessageSink = Callable[[TcpConnection, list[StreamEvent], dict[str, object]], list[Record]]
+"""Turns framed plaintext events into records (the pipeline's V2G path)."""
+
+
+class _State:
+    def __init__(self, conn: TcpConnection, tls: TlsConnection) -> None:
+        self.conn = conn
+        self.tls = tls
+        self.plain_offset = [0, 0]  # decrypted bytes delivered so far per direction
+        self.broken = [False, False]
+
+
+class TlsFlow:
+    """Mutable: the key log and the TLS state of every live TCP connection that carries TLS."""
+
+    def __init__(self, keylog: KeyLog, sink: MessageSink, show_keys: bool = False) -> None:
+        self.keylog = keylog
+        self._sink = sink
+        self._show_keys = show_keys
+        self._states: dict[int, _State] = {}
+
+    def add_secrets(self, text: str | bytes, source: str, frame: int, time: float) -> tuple[int, list[Record]]:
+        """New key-log text; returns how many secrets were new and the records retries produced."""
+        added = self.keylog.add_text(text, source)
+        out: list[Record] = []
+        if added:
+            for st in list(self._states.values()):
+                out.extend(self._records(st, st.tls.retry(frame, time)))
+        return added, out
+
+    def stream_event(self, conn: TcpConnection, ev: StreamEvent) -> list[Record]:
+        """An in-order chunk (or a gap) of a TLS connection."""
+        st = self._states.get(conn.index)
+        if st is None:
+            st = self._states[conn.index] = _State(conn, TlsConnection(self.keylog))
+        side = 0 if ev.from_client else 1
+        item = ev.item
+        if isinstance(item, Gap):
+            if st.broken[side]:
+                return []
+            st.broken[side] = True
+            s, d = conn.endpoint_name(ev.from_client)
+            return [Record(item.frame, item.time, "gap", "TCP gap", s, d,
+                           {"missing_bytes": item.length, "stream_offset": item.offset},
+                           f"{item.length} bytes of the TLS stream missing at offset {item.offset}: {item.reason}; "
+                           "TLS records of this direction cannot be followed past it",
+                           extra={"stream": conn.index, "dir": _dir(ev.from_client)})]
+        if st.broken[side] or not isinstance(item, Chunk):
+            return []
+        return self._records(st, st.tls.feed(ev.from_client, item.data, item.frame, item.time))
+
+    def close(self, conn: TcpConnection) -> list[Record]:
+        st = self._states.pop(conn.index, None)
+        return [] if st is None else self._records(st, st.tls.close())
+
+    def _records(self, st: _State, events: list[TlsEvent]) -> list[Record]:
+        out: list[Record] = []
+        conn = st.conn
+        for ev in events:
+            from_client = ev.from_client if ev.from_client is not None else True
+            s, d = conn.endpoint_name(from_client)
+            base: dict[str, object] = {"stream": conn.index, "dir": _dir(from_client)}
+            if isinstance(ev, TlsPlaintext):
+                side = 0 if from_client else 1
+                framed = conn.frame_plaintext(from_client, st.plain_offset[side], ev.data, ev.frame, ev.time)
+                st.plain_offset[side] += len(ev.data)
+                out.extend(self._sink(conn, framed, {"tls": True, "tls_version": ev.version}))
+            elif isinstance(ev, TlsHandshake):
+                summary = " ".join(
+                    f"{k}={v}" for k, v in (("version", ev.version), ("cipher", ev.cipher_suite_name), ("sni", ev.sni))
+                    if v
+                )
+                out.append(Record(ev.frame, ev.time, "tls", ev.name, s, d, ev.fields(self._show_keys), ev.error,
+                                  extra=base, summary=summary))
+            elif isinstance(ev, TlsAlert):
+                error = f"fatal alert {ev.description}" if ev.level == "fatal" else None
+                out.append(Record(ev.frame, ev.time, "tls", "Alert", s, d, ev.fields(), error, extra=base,
+                                  summary=f"{ev.level} {ev.description}"))
+            elif isinstance(ev, TlsNote):
+                out.append(Record(ev.frame, ev.time, "tls", "TLS note", s, d, ev.fields(self._show_keys), extra=base,
+                                  summary=ev.message))
+            elif isinstance(ev, TlsError):
+                out.append(Record(ev.frame, ev.time, "tls", "TLS error", s, d, ev.fields(), ev.message, extra=base,
+                                  summary=ev.code))
+        return out
+
+
+def _dir(from_client: bool) -> str:
+    return "ev->evse" if from_client else "evse->ev"
