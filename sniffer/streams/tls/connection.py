@@ -69,6 +69,7 @@ class _Side:
         self.buf = bytearray()
         self.dead = False
         self.records = 0
+        self.processed = 0
         self.pending: deque[_Record | _Dropped] = deque()
         self.pending_bytes = 0
         self.ccs_seen = False
@@ -100,6 +101,7 @@ class TlsConnection:
         self._suite: CipherSuite | None = None
         self._etm_offered = False
         self._etm = False
+        self._etm_accepted = False
         self._early_offered = False
         self._hello_retry = False
         self._sni: str | None = None
@@ -238,6 +240,7 @@ class TlsConnection:
                     side.pending.popleft()
                     if isinstance(item, _Record):
                         side.pending_bytes -= len(item.fragment)
+                        side.processed += 1
                     progress = True
 
     # --- per-record processing ----------------------------------------------------------
@@ -282,27 +285,32 @@ class TlsConnection:
         self._content(side, rec.ctype, rec.fragment, rec, False, out)
         return True
 
-    def _no_hello(self, side: _Side, rec: _Record, out: list[TlsEvent]) -> bool:
-        if self._suite is None or self._client_random is None or (
-                self._version == TLS12 and self._server_random is None):
-            if self._suite_number is not None and self._suite is None:
-                self._error_once(out, "unsupported-cipher", side.from_client, rec,
-                                 f"cipher suite {suite_name(self._suite_number)} is not supported for decryption")
-            else:
-                self._note_once(out, "no-hello", side.from_client, rec.frame, rec.time,
-                                "encrypted records but the hellos were not seen: cannot look up keys")
+    def _hello_state(self, side: _Side, rec: _Record, out: list[TlsEvent]) -> bool | None:
+        """True when the hellos needed for keys are known, None to wait for them, False to give up."""
+        if self._suite_number is not None and self._suite is None:
+            self._error_once(out, "unsupported-cipher", side.from_client, rec,
+                             f"cipher suite {suite_name(self._suite_number)} is not supported for decryption")
+            return False
+        if self._client_random is not None and self._suite is not None and (
+                self._version != TLS12 or self._server_random is not None):
             return True
+        if self._client_random is None and self._sides[True].processed == 0:
+            return None  # no client record processed yet: its ClientHello may still come
+        self._note_once(out, "no-hello", side.from_client, rec.frame, rec.time,
+                        "encrypted records but the hellos were not seen: cannot look up keys")
         return False
 
     def _decrypt12(self, side: _Side, rec: _Record, out: list[TlsEvent]) -> bool:
         if side.protection is None:
-            if self._no_hello(side, rec, out):
-                return True
+            state = self._hello_state(side, rec, out)
+            if not state:
+                return state is not None
             assert self._suite is not None and self._client_random is not None and self._server_random is not None
             entry = self._keylog.entry(self._client_random, kl.CLIENT_RANDOM)
             if entry is None:
                 self._no_key(side, rec, out, kl.CLIENT_RANDOM)
                 return False
+            self._etm = self._etm_offered and self._etm_accepted
             client, server = tls12_protections(self._suite, entry.secret.reveal(), self._client_random,
                                                self._server_random, self._etm)
             self._sides[True].protection, self._sides[False].protection = client, server
@@ -338,8 +346,9 @@ class TlsConnection:
         return secret
 
     def _decrypt13(self, side: _Side, rec: _Record, out: list[TlsEvent]) -> bool:
-        if self._no_hello(side, rec, out):
-            return True
+        state = self._hello_state(side, rec, out)
+        if not state:
+            return state is not None
         suite = self._suite
         assert suite is not None
         if side.epoch < 0:
@@ -499,7 +508,9 @@ class TlsConnection:
         self._suite_number = suite_number
         suite = SUITES.get(suite_number) if suite_number is not None else None
         self._suite = suite if suite is not None and suite.tls13 == (version == TLS13) else None
-        self._etm = (version == TLS12 and self._etm_offered and hs.EXT_ENCRYPT_THEN_MAC in extensions)
+        # RFC 7366: encrypt-then-MAC only when both hellos carry extension 22 (decided at key time,
+        # because the ClientHello may be fed after the ServerHello).
+        self._etm_accepted = version == TLS12 and hs.EXT_ENCRYPT_THEN_MAC in extensions
         if version == TLS12:
             for s in self._sides:
                 if s.ccs_seen:
