@@ -1,6 +1,12 @@
-"""Command line entry point: a click group; each command lives in sniffer/commands/."""
+"""Command line entry point: a click group; each command lives in sniffer/commands/.
+
+Commands of optional parts (the terminal UI) register through the ``v2gsniff.commands``
+entry-point group, so the core never imports them.
+"""
 
 from __future__ import annotations
+
+from importlib.metadata import entry_points
 
 import click
 
@@ -13,9 +19,24 @@ from v2gsniff.sniffer.commands.decode import decode
 def main() -> None:
     """v2gsniff: see what an EV and a charger said to each other.
 
-    Decodes HomePlug GreenPHY/SLAC, SDP, V2GTP and EXI (DIN 70121, ISO 15118-2/-20)
+    Decodes HomePlug GreenPHY/SLAC, SDP, V2GTP, TLS and EXI (DIN 70121, ISO 15118-2/-20)
     from pcap/pcapng captures.
     """
 
 
 main.add_command(decode)
+
+for _ep in entry_points(group="v2gsniff.commands"):
+    try:
+        _cmd = _ep.load()
+    except ImportError as _err:  # an optional part that is broken must not break the CLI
+        _cmd = None
+        _problem = f"{_ep.name}: {_err}"
+
+        @click.command(_ep.name, help=f"Unavailable: {_problem}")
+        def _unavailable(problem: str = _problem) -> None:
+            raise click.ClickException(f"this command cannot load ({problem})")
+
+        main.add_command(_unavailable)
+    if isinstance(_cmd, click.Command):
+        main.add_command(_cmd, _ep.name)
