@@ -26,7 +26,9 @@ class CaptureStreams:
 
 
 def read_capture(path: Path) -> CaptureStreams:
-    from scapy.all import TCP, UDP, IPv6, PcapNgReader
+    from scapy.layers.inet import TCP, UDP
+    from scapy.layers.inet6 import IPv6
+    from scapy.utils import PcapNgReader
 
     out = CaptureStreams()
     next_seq: dict[bool, int] = {}

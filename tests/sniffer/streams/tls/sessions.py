@@ -268,9 +268,9 @@ def chunked(writes: list[tuple[bool, bytes]], rng_seed: int, max_chunk: int) -> 
             merged[-1][1].extend(data)
         else:
             merged.append((side, bytearray(data)))
-    for side, data in merged:
+    for side, stream in merged:
         pos = 0
-        while pos < len(data):
+        while pos < len(stream):
             n = rng.randint(1, max_chunk)
-            yield side, bytes(data[pos : pos + n])
+            yield side, bytes(stream[pos : pos + n])
             pos += n

@@ -235,7 +235,8 @@ def test_hello_retry_request(make_session: Make) -> None:
     assert [e.name for e in shakes][:4] == ["ClientHello", "HelloRetryRequest", "ClientHello", "ServerHello"]
     hrr = shakes[1]
     assert hrr.key_share_groups == ("secp384r1",) and hrr.version == "TLS 1.3" and hrr.cipher_suite == 0x1302
-    assert shakes[0].random == shakes[2].random == conn.client_random.hex()  # type: ignore[union-attr]
+    assert conn.client_random is not None
+    assert shakes[0].random == shakes[2].random == conn.client_random.hex()
     assert "secp384r1" in shakes[2].key_share_groups and shakes[3].key_share_groups == ("secp384r1",)
     assert conn.hello_retry and of(events, TlsError) == []
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 import struct
 
 from v2gsniff.sniffer.streams.tls import KeyLog, TlsConnection, TlsHandshake
-from v2gsniff.sniffer.streams.tls.handshake import HRR_RANDOM, certificate_info, decode
+from v2gsniff.sniffer.streams.tls.handshake import certificate_info, decode
+from v2gsniff.sniffer.streams.tls.suites import HRR_RANDOM
 
 
 def _ext(etype: int, body: bytes) -> bytes:

@@ -97,7 +97,7 @@ def test_session_decrypts_fully_in_one_pass(name: str) -> None:
     alerts = [(e.frame, e.description, e.encrypted) for e in events if isinstance(e, TlsAlert)]
     assert alerts == [(a["frame"], a["desc"], True) for a in tls["alerts"]]
     assert cs.client is not None and f"[{cs.client[0]}]:{cs.client[1]}" == tls["client"]
-    assert conn.version.replace(" ", "v") == tls["server_version"]  # type: ignore[union-attr]
+    assert conn.version is not None and conn.version.replace(" ", "v") == tls["server_version"]
     assert f"0x{conn.cipher_suite:04x}" == tls["cipher_suite"]
     # Keys arrive a few frames after the first encrypted record: noted once, then used.
     codes = [e.code for e in events if isinstance(e, TlsNote)]
