@@ -15,6 +15,7 @@ from typing import Any
 from .bitstream import BitWriter
 from .errors import ExiError
 from .grammar import (
+    AT,
     AT_ANY,
     CH,
     CH_ANY,
@@ -28,7 +29,9 @@ from .grammar import (
     D_UINT,
     ED,
     EE,
+    FST,
     SE_ANY,
+    ST,
     Grammar,
     State,
     bits_for,
@@ -52,6 +55,22 @@ class _Encoder:
         return ExiError(msg, self.w.nbits, "/" + "/".join(self.path))
 
     # -- values --------------------------------------------------------------------------------
+    def try_value(self, dt: tuple[Any, ...], value: Any) -> BitWriter | None:
+        """The typed encoding of value in a scratch writer, or None if value is invalid for dt."""
+        main = self.w
+        self.w = BitWriter()
+        try:
+            self.value(dt, value)
+            return self.w
+        except ExiError:
+            return None
+        finally:
+            self.w, scratch = main, self.w
+            del scratch
+
+    def append(self, bits: BitWriter) -> None:
+        self.w.write(bits.acc, bits.nbits)
+
     def value(self, dt: tuple[Any, ...], value: Any) -> None:
         kind = dt[0]
         w = self.w
@@ -157,43 +176,24 @@ class _Encoder:
             self.second(states[s], "xsi:type")
             self.qname(*tq)
             s = g.types[tq]
-        if nil is not None and (nil is True or str(nil).strip() in ("true", "1")):
-            self.second(states[s], "xsi:nil")
-            self.w.write(1, 1)
-            s = g.type_empty(s)
+        if nil is not None:
+            if nil is True or nil is False or str(nil).strip() in _TRUE:
+                flag = nil if isinstance(nil, bool) else _TRUE[str(nil).strip()]
+                self.second(states[s], "xsi:nil")
+                self.w.write(1 if flag else 0, 1)
+                if flag:
+                    s = g.type_empty(s)
+            else:  # not a Boolean: AT(*)[untyped] (exi.md §7.2 b)
+                self.second(states[s], "AT-untyped")
+                self.w.write(states[s].n_at, bits_for(states[s].n_at + 1))
+                self.qname(XSI_NS, "nil")
+                self.string(nil)
         for (ans, alocal), value in sorted(attrs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-            st = states[s]
-            m = g.encode_map(st)
-            qid = g.qname_ids.get((ans, alocal))
-            code = m.get(("A", qid)) if qid is not None else None
-            if code is not None:
-                _ev, _a, dt, nxt = st.prods[code]
-                self.code(st, code)
-                self.value(g.dtypes[dt], value)
-                s = nxt
-            elif AT_ANY in m:
-                self.code(st, m[AT_ANY])
-                self.qname(ans, alocal)
-                if qid is not None and qid in g.global_attributes:
-                    self.value(g.dtypes[g.global_attributes[qid]], value)
-                else:
-                    self.string(value)
-            else:
-                raise self.fail(f"attribute {{{ans}}}{alocal} is not allowed here")
+            s = self.attribute(s, ans, alocal, value)
         if e.value is not None and (not e.children or CH_ANY in g.encode_map(states[s])):
-            st = states[s]
-            m = g.encode_map(st)
-            if CH in m:
-                code = m[CH]
-                self.code(st, code)
-                self.value(g.dtypes[st.prods[code][1]], e.value)
-                s = st.prods[code][3]
-            elif CH_ANY in m:
-                self.code(st, m[CH_ANY])
-                self.string(e.value)
-                s = st.prods[m[CH_ANY]][3]
-            else:
-                raise self.fail("character content is not allowed here")
+            s = self.characters(s, e.value)
+        elif e.value is not None:  # text beside children in a non-mixed type: before them
+            s = self.characters(s, e.value)
         for child in e.children:
             st = states[s]
             m = g.encode_map(st)
@@ -208,8 +208,11 @@ class _Encoder:
                 self.code(st, m[SE_ANY])
                 self.any_element(child)
                 s = st.prods[m[SE_ANY]][3]
-            else:
-                raise self.fail(f"element {{{child.ns}}}{child.name} is not allowed here")
+            else:  # undeclared here: second-level SE(*)
+                self.second(st, "SE(*)")
+                self.any_element(child)
+                if st.kind == FST or st.kind == ST:
+                    s = st.content2
         st = states[s]
         m = g.encode_map(st)
         if EE in m:
@@ -217,6 +220,62 @@ class _Encoder:
         else:
             self.second(st, "EE")
         self.path.pop()
+
+    def attribute(self, s: int, ans: str, alocal: str, value: Any) -> int:
+        g = self.g
+        st = g.states[s]
+        m = g.encode_map(st)
+        qid = g.qname_ids.get((ans, alocal))
+        code = m.get(("A", qid)) if qid is not None else None
+        if code is not None:
+            _ev, _a, dt, nxt = st.prods[code]
+            bits = self.try_value(g.dtypes[dt], value)
+            if bits is not None:
+                self.code(st, code)
+                self.append(bits)
+            else:  # schema-invalid value: AT(qname)[untyped], part 3 = its index among the ATs
+                self.second(st, "AT-untyped")
+                ats = [p for p in st.prods if p[0] == AT]
+                self.w.write(ats.index(st.prods[code]), bits_for(len(ats) + 1))
+                self.string(value)
+            return nxt
+        gdt = g.global_attributes.get(qid) if qid is not None else None
+        bits = self.try_value(g.dtypes[gdt], value) if gdt is not None else None
+        if AT_ANY in m or gdt is None or bits is not None:
+            if AT_ANY in m:
+                self.code(st, m[AT_ANY])
+            else:
+                self.second(st, "AT(*)")
+            self.qname(ans, alocal)
+            if bits is not None:
+                self.append(bits)
+            else:
+                self.string(value)
+        else:  # global attribute with an invalid value: AT(*)[untyped]
+            self.second(st, "AT-untyped")
+            self.w.write(st.n_at, bits_for(st.n_at + 1))
+            self.qname(ans, alocal)
+            self.string(value)
+        return s
+
+    def characters(self, s: int, value: Any) -> int:
+        g = self.g
+        st = g.states[s]
+        m = g.encode_map(st)
+        if CH in m:
+            code = m[CH]
+            bits = self.try_value(g.dtypes[st.prods[code][1]], value)
+            if bits is not None:
+                self.code(st, code)
+                self.append(bits)
+                return int(st.prods[code][3])
+        elif CH_ANY in m:
+            self.code(st, m[CH_ANY])
+            self.string(value)
+            return int(st.prods[m[CH_ANY]][3])
+        self.second(st, "CH")  # CH[untyped]
+        self.string(value)
+        return st.content2 if st.kind == FST or st.kind == ST else s
 
     def any_element(self, e: Element) -> None:
         g = self.g

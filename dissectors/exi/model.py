@@ -86,7 +86,9 @@ class Element:
     @property
     def physical(self) -> float | None:
         """Physical value of a DIN/ISO-2 PhysicalValueType or ISO-20 RationalNumberType element."""
-        return physical(self) if self.children else None
+        if self.get("Value") is None or (self.get("Multiplier") is None and self.get("Exponent") is None):
+            return None
+        return physical(self)
 
     # -- comparison / display ------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
@@ -151,7 +153,9 @@ def format_value(value: Any, dtype: int) -> str:
 def physical(node: Element) -> float:
     """Value * 10**Multiplier (PhysicalValueType) or Value * 10**Exponent (RationalNumberType)."""
     value = node.get("Value")
-    scale = node.get("Multiplier") or node.get("Exponent")
+    scale = node.get("Multiplier")
+    if scale is None:
+        scale = node.get("Exponent")
     if value is None or scale is None or not isinstance(value.value, int) or not isinstance(scale.value, int):
         raise ExiError(f"{node.name} is not a PhysicalValueType/RationalNumberType element")
     return float(value.value * 10**scale.value) if scale.value >= 0 else value.value / 10 ** (-scale.value)

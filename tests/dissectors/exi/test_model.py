@@ -1,0 +1,89 @@
+"""The decoded-message model: navigation, names, physical values, JSON and XML forms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from v2gsniff.dissectors import exi
+
+# DIN CurrentDemandReq from a real charge (pyPLC capture, din.jsonl)
+DIN_CD = bytes.fromhex("809a0211d63f74d2297ac911a00120024100c4")
+ISO2_CD = bytes.fromhex("80980200b6c881cec2134b50d10028010619a02450840e31b000")  # everest-core + pad byte
+ISO20_DC_LOOP = "iso20-dc"
+
+
+def test_message_name_and_namespace_din() -> None:
+    msg = exi.decode(bytes.fromhex("809a0211d63f74d2297ac9119400"), "din")
+    assert msg.name == "ServiceDiscoveryReq"
+    assert msg.namespace == "urn:din:70121:2012:MsgBody"
+    assert msg.root.name == "V2G_Message" and msg.root.ns == "urn:din:70121:2012:MsgDef"
+    assert msg["Header"]["SessionID"].value == bytes.fromhex("4758FDD348A5EB24")
+    assert msg["Body"]["ServiceDiscoveryReq"]["ServiceCategory"].value == "EVCharging"
+    assert "Body" in msg and "Nope" not in msg
+    with pytest.raises(KeyError):
+        msg["Nope"]
+
+
+def test_sap_names() -> None:
+    msg = exi.decode(bytes.fromhex("80400040"), "apphand")
+    assert msg.name == "supportedAppProtocolRes"
+    assert msg.namespace == "urn:iso:15118:2:2010:AppProtocol"
+    assert msg["ResponseCode"].value == "OK_SuccessfulNegotiation"
+    assert msg["ResponseCode"].ns == ""  # AppProtocol local elements are unqualified
+    assert msg.to_json() == {"supportedAppProtocolRes": {"ResponseCode": "OK_SuccessfulNegotiation",
+                                                         "SchemaID": 1}}
+
+
+def test_iso2_current_demand_physical_values() -> None:
+    msg = exi.decode(ISO2_CD, "iso2")
+    assert msg.name == "CurrentDemandReq"
+    req = msg["Body"]["CurrentDemandReq"]
+    voltage = req["EVTargetVoltage"]
+    assert voltage["Unit"].value == "V"
+    assert voltage.physical == exi.physical(voltage)
+    assert voltage.physical == voltage["Value"].value * 10.0 ** voltage["Multiplier"].value
+    assert req["DC_EVStatus"].physical is None  # not a physical value
+    with pytest.raises(exi.ExiError):
+        exi.physical(req["DC_EVStatus"])
+
+
+def test_json_shape_is_stable_and_serialisable() -> None:
+    msg = exi.decode(ISO2_CD, "iso2")
+    doc = msg.to_json()
+    assert list(doc) == ["V2G_Message"]
+    body = doc["V2G_Message"]["Body"]["CurrentDemandReq"]
+    assert body["EVTargetVoltage"]["Unit"] == "V"
+    assert doc["V2G_Message"]["Header"]["SessionID"] == msg["Header"]["SessionID"].value.hex().upper()
+    assert json.loads(json.dumps(doc)) == doc
+
+
+def test_repeated_children_become_lists_and_attributes_get_at() -> None:
+    root = exi.Element("urn:x", "R", {("", "Id"): "a"}, [exi.Element("urn:x", "C", value=1),
+                                                        exi.Element("urn:x", "C", value=2),
+                                                        exi.Element("urn:x", "D", value=True)])
+    assert root.to_json() == {"@Id": "a", "C": [1, 2], "D": True}
+    assert [c.value for c in root.findall("C")] == [1, 2]
+    assert root.attr("Id") == "a"
+
+
+def test_signed_fragment_attributes_and_base64() -> None:
+    msg = exi.decode_fragment(bytes.fromhex("802202b4b21900401e80"), "iso2")
+    assert msg.name == "ContractSignatureEncryptedPrivateKey" and msg.fragment
+    assert msg.root.attr("Id") == "id2"
+    assert msg.to_json() == {"ContractSignatureEncryptedPrivateKey": {"@Id": "id2", "#text": "AA=="}}
+    assert ">AA==<" in msg.to_xml()
+
+
+def test_xml_is_namespaced_and_escaped() -> None:
+    root = exi.Element("urn:a", "R", {("urn:b", "Id"): 'x"<'}, [exi.Element("", "plain", value="a&b")])
+    xml = exi.ExiMessage(root, "apphand").to_xml()
+    assert xml == '<ns1:R xmlns:ns1="urn:a" xmlns:ns2="urn:b" ns2:Id="x&quot;&lt;"><plain>a&amp;b</plain></ns1:R>'
+
+
+def test_equality_and_repr() -> None:
+    a = exi.decode(DIN_CD, "din")
+    b = exi.decode(DIN_CD, "din")
+    assert a == b and a.root == b.root
+    assert "din" in repr(a) and "V2G_Message" in repr(a.root)

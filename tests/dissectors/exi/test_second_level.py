@@ -1,0 +1,66 @@
+"""Second-level (non-strict) productions: the bit-exact EXIficient examples of exi.md §7.2."""
+
+from __future__ import annotations
+
+import pytest
+
+from v2gsniff.dissectors import exi
+
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XS = "http://www.w3.org/2001/XMLSchema"
+
+# (schema, hex, a fragment of our XML rendering)
+EXAMPLES = [
+    ("din", "809a02000000000000000011d400", "<ns3:EVCCID/>"),  # 2nd-level EE
+    ("din", "809a02000000000000000011d540", '<ns3:EVCCID xsi:nil="true"/>'),
+    ("din", "809a02000000000000000011d618001db585e5899600", 'xsi:nil="maybe"'),  # untyped AT(*)
+    ("iso2", "8098020000000000000000100cd0", '<ns3:AuthorizationReq xsi:nil="true"/>'),
+    ("iso2", "809802000000000000000011d4a0038060200000000010", 'xsi:type="xs:hexBinary">020000000001<'),
+    ("iso2", "80984b805902000000000000000011d01808000000000400", 'xsi:type="ns4:sessionIDType"'),
+    ("iso2", "80980200000000000000001a41119bdbd300a0018c158985c98e80c0400000000020",
+     '<ns2:Foo xsi:type="xs:anyType">bar</ns2:Foo>'),
+    ("iso2", "80980200000000000000001802dd5c9b8e995e185b5c1b1941119bdbd300a0018c158985c98e80c0400000000020",
+     'xmlns:ns3="urn:example"'),
+    ("iso2", "809802000000000000000011d702ac2cad40", "<ns3:EVCCID>XYZ</ns3:EVCCID>"),  # CH[untyped]
+    ("din", "809a020000000000000000118000040008036ea03b137b3bab9b014500", 'ValueType="bogus"'),
+    ("din", "809a020000000000000000118000040009930003b6b0bcb13280db8d80a280", 'xsi:nil="maybe"'),
+    ("din", "809a020000000000000000118000040008036e3c1400", '<ns4:Parameter Name="n" ValueType="int"/>'),
+    ("iso2", "809802000000000000000010000d86041199bdbc0de100", 'foo="x"'),  # AT(*) in a StartTag state
+    ("iso2", "809802000000000000000019400380c0000011d01808000000000400", "<ds:DigestValue>AAAA</ds:DigestValue>"),
+]
+
+
+@pytest.mark.parametrize(("schema", "hexdata", "snippet"), EXAMPLES)
+def test_decode_and_reencode_bit_exact(schema: str, hexdata: str, snippet: str) -> None:
+    msg = exi.decode(bytes.fromhex(hexdata), schema)
+    assert snippet in msg.to_xml()
+    assert exi.encode(msg).hex() == hexdata
+
+
+def test_nested_undeclared_elements_with_mixed_text() -> None:
+    # <Foo a="1"><Bar>x</Bar>tail</Foo>: our tree keeps the text but not its position among children
+    data = bytes.fromhex("80980200000000000000001a41119bdbd300a00180409840cc4c822130b926014003181bc3033a30b4b631d0"
+                         "1808000000000400")
+    msg = exi.decode(data, "iso2")
+    foo = msg["Header"]["Foo"]
+    assert foo.attr("a") == "1" and foo.value == "tail" and foo["Bar"].value == "x"
+    assert exi.decode(exi.encode(msg), "iso2") == msg
+
+
+def test_untyped_text_before_first_child() -> None:
+    data = bytes.fromhex("8098e067465787402000000000000000011d0180800000000040")
+    msg = exi.decode(data, "iso2")
+    assert msg["Header"].value == "text"
+    assert exi.encode(msg) == data
+
+
+def test_second_learned_undeclared_element_uses_learned_code() -> None:
+    xml = ('<ns7:V2G_Message xmlns:ns7="urn:iso:15118:2:2013:MsgDef" xmlns:ns8="urn:iso:15118:2:2013:MsgHeader" '
+           'xmlns:b="urn:iso:15118:2:2013:MsgBody"><ns7:Header><ns8:SessionID>00</ns8:SessionID>'
+           '<ns8:Foo>bar</ns8:Foo><ns8:Foo>baz</ns8:Foo></ns7:Header><ns7:Body><b:SessionStopReq>'
+           '<b:ChargingSession>Terminate</b:ChargingSession></b:SessionStopReq></ns7:Body></ns7:V2G_Message>')
+    msg = exi.from_xml(xml, "iso2")
+    foos = msg["Header"].findall("Foo")
+    assert [f.value for f in foos] == ["bar", "baz"]
+    assert all(f.attrs[(XSI, "type")] == (XS, "anyType") for f in foos)
+    assert "a0018c158985c9d201d300a0018c158985e98" in exi.encode(msg).hex()
