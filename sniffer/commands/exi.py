@@ -1,0 +1,110 @@
+"""``v2gsniff exi decode|encode``: the EXI codec on hex messages and XML files.
+
+``exi decode HEX...`` decodes V2GTP-less EXI bodies given as hex (``-`` reads one hex message per
+line from stdin); ``--format jsonl`` writes one JSON object per input with ``name``, ``namespace``,
+``schema``, ``xml``, ``body`` (the JSON form of ``ExiMessage.to_json``) and ``error`` (null, or the
+ExiError text: a bad line does not stop the batch).  ``exi encode FILE.xml --schema S`` prints hex.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from v2gsniff.dissectors import exi as codec
+
+SCHEMA_CHOICES = ["auto", *codec.SCHEMAS]
+
+
+def _inputs(hexes: tuple[str, ...]) -> Iterator[str]:
+    for item in hexes:
+        if item == "-":
+            for line in sys.stdin:
+                line = line.strip()
+                if line:
+                    yield line
+        else:
+            yield item
+
+
+def _decode_one(text: str, schema: str, fragment: bool) -> tuple[codec.ExiMessage | None, str, str | None]:
+    """(message or None, schema used, error text or None)."""
+    try:
+        data = bytes.fromhex("".join(text.split()))
+    except ValueError:
+        return None, schema, f"not a hex string: {text[:40]!r}"
+    candidates = [schema] if schema != "auto" else (codec.guess_schemas(data) or ["din", "iso2"])
+    first_error: str | None = None
+    for name in candidates:
+        try:
+            if fragment:
+                return codec.decode_fragment(data, name), name, None
+            return codec.decode(data, name), name, None
+        except codec.ExiError as err:
+            first_error = first_error or f"{name}: {err}"
+    return None, candidates[0] if len(candidates) == 1 else schema, first_error
+
+
+@click.group("exi")
+def exi() -> None:
+    """Decode and encode V2G EXI messages (SupportedAppProtocol, DIN 70121, ISO 15118-2/-20)."""
+
+
+@click.command("decode")
+@click.argument("hexes", nargs=-1, required=True, metavar="HEX...")
+@click.option("--schema", type=click.Choice(SCHEMA_CHOICES), default="auto", show_default=True,
+              help="Schema set; auto guesses from the first bytes.")
+@click.option("--fragment", is_flag=True, help="Decode EXI fragments (signed elements, SignedInfo).")
+@click.option("--format", "fmt", type=click.Choice(["xml", "json", "jsonl"]), default="xml", show_default=True)
+def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str) -> None:
+    """Decode EXI messages given as hex ('-' reads one message per line from stdin).
+
+    Exit status 1 if any message failed (with --format jsonl failures are in the output instead).
+    """
+    failed = False
+    out = click.get_text_stream("stdout")
+    for text in _inputs(hexes):
+        msg, used, error = _decode_one(text, schema, fragment)
+        if fmt == "jsonl":
+            record: dict[str, Any] = {
+                "name": msg.name if msg else None,
+                "namespace": msg.namespace if msg else None,
+                "schema": used,
+                "xml": msg.to_xml() if msg else None,
+                "body": msg.to_json() if msg else None,
+                "error": error,
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            continue
+        if msg is None:
+            failed = True
+            click.echo(f"error: {error}", err=True)
+            continue
+        if fmt == "json":
+            out.write(json.dumps({"schema": used, "name": msg.name, "body": msg.to_json()}, indent=2,
+                                 ensure_ascii=False) + "\n")
+        else:
+            out.write(msg.to_xml() + "\n")
+    if failed:
+        sys.exit(1)
+
+
+@click.command("encode")
+@click.argument("file", type=click.File("rb"))
+@click.option("--schema", type=click.Choice(list(codec.SCHEMAS)), required=True)
+@click.option("--fragment", is_flag=True, help="Encode as an EXI fragment.")
+def encode_cmd(file: Any, schema: str, fragment: bool) -> None:
+    """Encode an XML file ('-' for stdin) and print the EXI bytes as hex."""
+    try:
+        msg = codec.from_xml(file.read(), schema, fragment=fragment)
+        click.echo(codec.encode(msg).hex())
+    except codec.ExiError as err:
+        raise click.ClickException(str(err)) from None
+
+
+exi.add_command(decode_cmd)
+exi.add_command(encode_cmd)

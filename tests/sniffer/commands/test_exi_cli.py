@@ -1,0 +1,61 @@
+"""The ``exi`` click group, invoked directly with CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from v2gsniff.sniffer.commands.exi import exi
+
+DIN_SD = "809a0211d63f74d2297ac9119400"
+SAP_RES = "80400040"
+
+
+def test_decode_xml_auto_schema() -> None:
+    result = CliRunner().invoke(exi, ["decode", DIN_SD])
+    assert result.exit_code == 0, result.output
+    assert "ServiceDiscoveryReq" in result.output and "urn:din:70121:2012:MsgBody" in result.output
+
+
+def test_decode_json_with_schema() -> None:
+    result = CliRunner().invoke(exi, ["decode", SAP_RES, "--schema", "apphand", "--format", "json"])
+    assert result.exit_code == 0
+    doc = json.loads(result.output)
+    assert doc["name"] == "supportedAppProtocolRes"
+    assert doc["body"]["supportedAppProtocolRes"]["SchemaID"] == 1
+
+
+def test_decode_jsonl_from_stdin_keeps_going_after_a_bad_line() -> None:
+    stdin = f"{DIN_SD}\nzz-not-hex\n809a0211\n{SAP_RES}\n"
+    result = CliRunner().invoke(exi, ["decode", "-", "--format", "jsonl"], input=stdin)
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["name"] for r in rows] == ["ServiceDiscoveryReq", None, None, "supportedAppProtocolRes"]
+    assert rows[0]["schema"] == "din" and rows[0]["error"] is None and rows[0]["xml"].startswith("<")
+    assert rows[1]["error"].startswith("not a hex string")
+    assert rows[2]["error"].startswith("din: bit 18 in /V2G_Message/Header/SessionID")
+    assert set(rows[0]) == {"name", "namespace", "schema", "xml", "body", "error"}
+
+
+def test_decode_error_exit_status() -> None:
+    result = CliRunner().invoke(exi, ["decode", "809a0211", "--schema", "din"])
+    assert result.exit_code == 1
+    assert "bit 18 in /V2G_Message/Header/SessionID" in result.output
+
+
+def test_encode_xml_file(tmp_path: Path) -> None:
+    xml = CliRunner().invoke(exi, ["decode", DIN_SD]).output
+    path = tmp_path / "msg.xml"
+    path.write_text(xml)
+    result = CliRunner().invoke(exi, ["encode", str(path), "--schema", "din"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == DIN_SD
+
+
+def test_encode_reports_bad_xml(tmp_path: Path) -> None:
+    path = tmp_path / "bad.xml"
+    path.write_text("<not-closed>")
+    result = CliRunner().invoke(exi, ["encode", str(path), "--schema", "din"])
+    assert result.exit_code == 1 and "not well-formed" in result.output
