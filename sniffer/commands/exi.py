@@ -66,7 +66,7 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str) ->
     Exit status 1 if any message failed (with --format jsonl failures are in the output instead).
     """
     failed = False
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     for text in _inputs(hexes):
         msg, used, error = _decode_one(text, schema, fragment)
         if fmt == "jsonl":
