@@ -42,10 +42,10 @@ class Stats:
 class Decoder:
     """The pipeline. Mutable: it holds TCP connections, message-set state and statistics."""
 
-    def __init__(self, *, show_keys: bool = False, keylog: KeyLog | None = None) -> None:
+    def __init__(self, *, show_keys: bool = False, keylog: KeyLog | None = None, xml: bool = False) -> None:
         self.show_keys = show_keys
         self.connections = ConnectionTable()
-        self.v2g = V2GDecoder()
+        self.v2g = V2GDecoder(xml=xml)
         self.tls = TlsFlow(keylog if keylog is not None else KeyLog(), self._framed, show_keys)
         self.stats = Stats()
         self._last: tuple[int, float] = (0, 0.0)

@@ -1,16 +1,21 @@
-"""V2GTP messages to records: which message set each EXI payload belongs to.
+"""V2GTP messages to ``v2g`` records: pick each EXI payload's message set, decode it.
 
-The SupportedAppProtocol exchange on a connection decides the set for payload type 0x8001;
-ISO 15118-20 names its set in the V2GTP payload type.
+The SupportedAppProtocol exchange on a connection decides the set for payload type 0x8001
+(SchemaID → namespace → schema); ISO 15118-20 names its set in the V2GTP payload type. A
+message whose first bytes contradict the negotiated set is decoded by the set it matches and
+carries a ``finding``. Namespaces we cannot decode are named, never guessed at.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from v2gsniff.dissectors import exi
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, PayloadType, payload_type_name
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.streams.framing import Message
+from v2gsniff.sniffer.v2gvalues import key_values
 
 ISO20_SETS: dict[int, str] = {
     PayloadType.ISO20_COMMON: "iso20-cm",
@@ -20,55 +25,103 @@ ISO20_SETS: dict[int, str] = {
     PayloadType.ISO20_WPT: "iso20-wpt",
 }
 
+# Second byte of a V2G_Message document (DocContent index of V2G_Message, exi.md §1).
+_DOC_BYTE = {0x9A: "din", 0x98: "iso2"}
+
 
 @dataclass(slots=True)
 class _ConnState:
+    offers: dict[int, str] = field(default_factory=dict)
+    """SchemaID -> namespace from the supportedAppProtocolReq."""
     negotiated: str | None = None
+    """Schema name agreed in the supportedAppProtocolRes."""
+    unsupported: str | None = None
+    """Namespace agreed that this codec cannot decode."""
     sap_done: bool = False
 
 
 class V2GDecoder:
-    """Per-connection message-set state. Mutable."""
+    """Per-connection message-set state and the EXI decode step. Mutable."""
 
-    def __init__(self) -> None:
+    def __init__(self, xml: bool = False) -> None:
+        self.xml = xml
+        """Add namespaced XML to each record (``--xml``)."""
         self._conns: dict[int, _ConnState] = {}
 
     def forget(self, stream: int) -> None:
         """Drop the state of a closed connection."""
         self._conns.pop(stream, None)
 
-    def message_set(self, stream: int, payload_type: int, exi: bytes) -> str | None:
+    def _schema(self, st: _ConnState, payload_type: int, exi_bytes: bytes) -> tuple[str | None, str | None]:
+        """(schema to decode with, finding) for one payload."""
         if payload_type in ISO20_SETS:
-            return ISO20_SETS[payload_type]
-        if payload_type != PayloadType.EXI or len(exi) < 2 or exi[0] != 0x80:
-            return None
-        st = self._conns.setdefault(stream, _ConnState())
-        # SupportedAppProtocol documents start 80 0x (Req) or 80 4x (Res); DIN and ISO-2
-        # V2G_Message documents start 80 9a and 80 98.
-        if exi[1] < 0x80 and not st.sap_done:
-            if exi[1] >= 0x40:
-                st.sap_done = True
-            return "apphand"
+            return ISO20_SETS[payload_type], None
+        if payload_type != PayloadType.EXI:
+            return None, None
+        second = exi_bytes[1] if len(exi_bytes) > 1 and exi_bytes[0] == 0x80 else -1
+        # SupportedAppProtocol documents start 80 0x (Req) or 80 4x (Res).
+        if 0 <= second < 0x80 and not st.sap_done:
+            return "apphand", None
+        looks = _DOC_BYTE.get(second)
         if st.negotiated:
-            return st.negotiated
-        return {0x9A: "din", 0x98: "iso2"}.get(exi[1])
+            if looks and looks != st.negotiated:
+                return looks, f"header says {looks} but SupportedAppProtocol negotiated {st.negotiated}"
+            return st.negotiated, None
+        if st.unsupported:
+            return None, None
+        if 0 <= second < 0x80:
+            return "apphand", None
+        return looks, None
 
     def message(self, stream: int, from_client: bool, msg: Message, src: str, dst: str,
                 base: dict[str, object]) -> Record:
-        exi = msg.data[HEADER_LEN:]
-        mset = self.message_set(stream, msg.payload_type, exi)
-        extra = {**base, "first_frame": msg.first_frame, "offset": msg.offset,
-                 "payload_type": f"0x{msg.payload_type:04x}", "message_set": mset, "exi_hex": exi.hex()}
-        return Record(
-            msg.frame,
-            msg.time,
-            "v2gtp",
-            payload_type_name(msg.payload_type),
-            src,
-            dst,
-            {"payload_type": msg.payload_type, "payload_length": len(exi)},
-            None,
-            extra=extra,
-            data=msg.data,
-            summary=f"{mset or '?'} {len(exi)} bytes",
-        )
+        exi_bytes = msg.data[HEADER_LEN:]
+        st = self._conns.setdefault(stream, _ConnState())
+        schema, finding = self._schema(st, msg.payload_type, exi_bytes)
+        extra: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset,
+                                 "payload_type": f"0x{msg.payload_type:04x}", "schema": schema,
+                                 "namespace": None, "exi_hex": exi_bytes.hex()}
+        if finding:
+            extra["finding"] = finding
+
+        def record(name: str, error: str | None, fields: dict[str, Any], summary: str, decoded: Any = None) -> Record:
+            return Record(msg.frame, msg.time, "v2g", name, src, dst, fields, error, extra=extra, data=msg.data,
+                          summary=summary, message=decoded)
+
+        if schema is None:
+            if st.unsupported:
+                reason = exi.UNSUPPORTED_NAMESPACES.get(st.unsupported, "no schema for it")
+                return record("unsupported message set", f"negotiated namespace {st.unsupported} is not supported: "
+                              f"{reason}", {}, st.unsupported)
+            return record(payload_type_name(msg.payload_type),
+                          f"cannot tell the message set of payload type 0x{msg.payload_type:04x} "
+                          f"(no SupportedAppProtocol exchange seen, first bytes {exi_bytes[:2].hex()})", {}, "")
+        try:
+            decoded = exi.decode(exi_bytes, schema)
+        except exi.ExiError as err:
+            return record(f"{schema} message", f"EXI decode error ({schema}): {err}", {}, "")
+        extra["namespace"] = decoded.root.ns  # the message set (MsgDef for DIN/ISO-2), as SAP names it
+        extra["body"] = decoded.to_json()
+        if self.xml:
+            extra["xml"] = decoded.to_xml()
+        if schema == "apphand":
+            self._sap(st, decoded)
+        fields, summary = key_values(decoded)
+        return record(decoded.name, None, fields, summary, decoded)
+
+    def _sap(self, st: _ConnState, msg: exi.ExiMessage) -> None:
+        root = msg.root
+        if msg.name == "supportedAppProtocolReq":
+            for ap in root.findall("AppProtocol"):
+                ns, sid = ap.get("ProtocolNamespace"), ap.get("SchemaID")
+                if ns is not None and sid is not None:
+                    st.offers[int(sid.value)] = str(ns.value)
+        elif msg.name == "supportedAppProtocolRes":
+            st.sap_done = True
+            code, sid = root.get("ResponseCode"), root.get("SchemaID")
+            if code is not None and str(code.value).startswith("OK") and sid is not None:
+                ns = st.offers.get(int(sid.value))
+                if ns is not None:
+                    st.negotiated = exi.NAMESPACES.get(ns)
+                    if st.negotiated is None:
+                        st.unsupported = ns

@@ -99,8 +99,10 @@ class _Progress:
 @click.option("--keylog", "keylogs", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="NSS key log file (SSLKEYLOGFILE format) for TLS decryption; repeatable.")
 @click.option("--show-keys", is_flag=True, help="Show NMKs and TLS secrets instead of <redacted>.")
+@click.option("--xml", is_flag=True, help="Add the namespaced XML of each decoded V2G message (JSONL key 'xml').")
 @click.option("--color/--no-color", default=None, help="Force colours on or off (default: when a terminal).")
-def decode(files: tuple[str, ...], fmt: str, keylogs: tuple[str, ...], show_keys: bool, color: bool | None) -> None:
+def decode(files: tuple[str, ...], fmt: str, keylogs: tuple[str, ...], show_keys: bool, xml: bool,
+           color: bool | None) -> None:
     """Decode every message in capture FILES (pcap, pcapng, gzip; '-' for stdin).
 
     TLS is decrypted with secrets from --keylog files, from key-log lines the capture itself
@@ -113,7 +115,7 @@ def decode(files: tuple[str, ...], fmt: str, keylogs: tuple[str, ...], show_keys
     for path in files:
         extra = {"capture": path} if len(files) > 1 else None
         writer = JsonlWriter(out, extra) if fmt == "jsonl" else TextWriter(out, color)
-        decoder = Decoder(show_keys=show_keys, keylog=keylog)
+        decoder = Decoder(show_keys=show_keys, keylog=keylog, xml=xml)
         try:
             for record in decode_records(path, decoder, progress):
                 writer.write(record)
