@@ -12,6 +12,7 @@ import click
 
 from v2gsniff.sniffer import __version__
 from v2gsniff.sniffer.commands.decode import decode
+from v2gsniff.sniffer.commands.exi import exi
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,6 +26,7 @@ def main() -> None:
 
 
 main.add_command(decode)
+main.add_command(exi)
 
 for _ep in entry_points(group="v2gsniff.commands"):
     try:
