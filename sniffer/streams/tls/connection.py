@@ -139,13 +139,13 @@ class TlsConnection:
 
     @property
     def decryptable(self) -> bool:
-        """The key log holds every secret this session needs."""
+        """The key log holds the secrets for this session's application data."""
         cr = self._client_random
         if cr is None or self._version not in (TLS12, TLS13):
             return False
         if self._version == TLS12:
             return self._keylog.get(cr, kl.CLIENT_RANDOM) is not None
-        needed = {kl.CLIENT_HANDSHAKE, kl.SERVER_HANDSHAKE, kl.CLIENT_TRAFFIC_0, kl.SERVER_TRAFFIC_0}
+        needed = {kl.CLIENT_TRAFFIC_0, kl.SERVER_TRAFFIC_0}
         have: frozenset[str] = self._keylog.labels(cr)
         return needed <= have
 
@@ -356,6 +356,8 @@ class TlsConnection:
             side.epoch = EARLY if early and self._secret13(side, EARLY) is not None else HANDSHAKE_KEYS
         if side.protection is None:
             secret = self._secret13(side, side.epoch)
+            if secret is None and side.epoch == HANDSHAKE_KEYS and self._secret13(side, APPLICATION_KEYS):
+                return self._skip_handshake_epoch(side, rec, out)
             if secret is None:
                 label = self._label13(side, side.epoch)
                 self._no_key(side, rec, out, label)
@@ -381,7 +383,18 @@ class TlsConnection:
         self._apply_switch(side)
         return True
 
-    def _try_next_epoch(self, side: _Side, rec: _Record, out: list[TlsEvent]) -> bool:
+    def _skip_handshake_epoch(self, side: _Side, rec: _Record, out: list[TlsEvent]) -> bool:
+        """Only the application secrets are known: records that do not decrypt under them are the
+        (encrypted) handshake, skipped; the first one that does starts the application epoch."""
+        if self._try_next_epoch(side, rec, out, announce=False):
+            self._keys_note(rec, side, out)
+            return True
+        self._note_once(out, f"no-handshake-keys-{side.from_client}", side.from_client, rec.frame, rec.time,
+                        f"{self._label13(side, HANDSHAKE_KEYS)} missing: encrypted handshake records of this "
+                        "direction are skipped, application data is decrypted")
+        return True
+
+    def _try_next_epoch(self, side: _Side, rec: _Record, out: list[TlsEvent], announce: bool = True) -> bool:
         """A record that fails under the current keys may be the first under the next ones, when the
         message announcing the change (Finished, KeyUpdate) was itself lost to corruption."""
         assert self._suite is not None
@@ -393,9 +406,10 @@ class TlsConnection:
             ctype, plain = protection.decrypt(0, rec.ctype, rec.version, rec.fragment)
         except DecryptError:
             return False
-        out.append(TlsNote(side.from_client, rec.frame, rec.time, "key-change-inferred",
-                           f"record {rec.number} decrypts only under the next keys: the message announcing "
-                           "the change was not seen"))
+        if announce:
+            out.append(TlsNote(side.from_client, rec.frame, rec.time, "key-change-inferred",
+                               f"record {rec.number} decrypts only under the next keys: the message announcing "
+                               "the change was not seen"))
         side.epoch += 1
         side.secret, side.protection, side.seq, side.authenticated, side.switch = nxt, protection, 1, 1, None
         self._content(side, ctype, plain, rec, True, out)

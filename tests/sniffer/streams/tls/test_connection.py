@@ -339,3 +339,18 @@ def test_random_corruption_never_raises(make_session: Make) -> None:
             conn = TlsConnection(keylog_of(session))
             events = feed(conn, chunked(mutated, rng.randrange(1000), 500)) + conn.close() + conn.retry(0, 0.0)
             assert not [e for e in of(events, TlsError) if e.code == "internal"]
+
+
+@pytest.mark.parametrize("name", ["tls13-1303", "tls13-keyupdate"])
+def test_application_secrets_alone_decrypt_application_data(make_session: Make, name: str) -> None:
+    session = make_session(name)
+    log = KeyLog()
+    log.add_text("\n".join(x for x in key_lines(session) if "HANDSHAKE" not in x), "traffic-only")
+    conn = TlsConnection(log)
+    events = feed(conn, chunked(session.writes, 2, 1000))
+    assert of(events, TlsError) == []
+    codes = [n.code for n in of(events, TlsNote)]
+    assert codes.count("no-handshake-keys-True") == 1 and codes.count("no-handshake-keys-False") == 1
+    assert plaintext(events) == {k: bytes(v) for k, v in session.plaintext.items()}
+    assert "Certificate" not in [e.name for e in of(events, TlsHandshake)]
+    assert conn.decryptable
