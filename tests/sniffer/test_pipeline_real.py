@@ -89,3 +89,16 @@ def test_no_unexplained_errors(name: str) -> None:
         assert ref["file_warnings"], "we report a cut-off file that the reference read completely"
     if ref.get("reassembly_reliable", True):
         assert [r for r in records if r.kind == "gap"] == []
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_homeplug_messages_match_reference(name: str) -> None:
+    """Every HomePlug MME, frame by frame, under the specification's names (see spec_name)."""
+    from tests.dissectors.homeplug.test_homeplug_captures import spec_name
+
+    need_shared()
+    ref = truth()[name]
+    records, _ = decode_file(REAL / name)
+    ours = [(r.frame, r.name) for r in records if r.kind == "homeplug" and r.frame <= ref["counts"]["frames"]]
+    assert ours == [(frame, spec_name(wname)) for frame, wname in ref["homeplug"]]
+    assert [r for r in records if r.kind == "homeplug" and r.error and r.frame <= ref["counts"]["frames"]] == []
