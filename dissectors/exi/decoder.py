@@ -37,7 +37,16 @@ from .grammar import (
 from .model import XSI_NS, Element, ExiMessage
 
 MAX_DEPTH = 64
-_MASKS = [(1 << i) - 1 for i in range(65)]
+
+
+class _Fail(Exception):
+    """Internal failure; element frames add their names on the way out (free when nothing fails)."""
+
+    def __init__(self, message: str, bit: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.bit = bit
+        self.names: list[str] = []
 
 
 def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
@@ -53,16 +62,16 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
     nbits = len(data) * 8
     v = int.from_bytes(data, "big")
     states = g.states
+    fast = g.fast
+    simple = g.simple
     qnames = g.qnames
     dtypes = g.dtypes
-    masks = _MASKS
     pos = 8
-    path: list[str] = []
     tables: list[Any] = []  # lazily created qname string tables (uris, local-name partitions)
     learned: set[tuple[str, str]] = set()  # undeclared qnames whose built-in grammar learned xsi:type
 
-    def fail(msg: str, at: int | None = None) -> ExiError:
-        return ExiError(msg, pos if at is None else at, "/" + "/".join(path))
+    def fail(msg: str, at: int | None = None) -> _Fail:
+        return _Fail(msg, pos if at is None else at)
 
     def read(k: int) -> int:
         nonlocal pos
@@ -195,14 +204,19 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
         if qid is not None and qid in g.global_elements:
             return element(q, g.global_elements[qid], depth)
         # built-in element grammar under the profile limits 0/0: only AT(xsi:type) may come first
-        path.append(q[1])
+        try:
+            return _builtin(q, depth)
+        except _Fail as exc:
+            exc.names.append(q[1])
+            raise
+
+    def _builtin(q: tuple[str, str], depth: int) -> Element:
         start = pos
         if q in learned and read(1) == 0:
             code = 1  # the learned AT(xsi:type) production
         else:
             code = read(2)
         if code == 0:
-            path.pop()
             return Element(q[0], q[1])
         if code != 1:
             raise fail("undeclared element without xsi:type (EXI profile: no built-in grammar learning)", start)
@@ -211,14 +225,12 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
         if s < 0:
             raise fail("undeclared element must start with xsi:type (EXI profile)", start)
         learned.add(q)
-        path.pop()
         return element(q, s, depth, attrs)
 
     # -- elements ------------------------------------------------------------------------------
     def element(qn: tuple[str, str], s: int, depth: int, attrs: dict[tuple[str, str], Any] | None = None,
                 ) -> Element:
         nonlocal pos
-        path.append(qn[1])
         if depth > MAX_DEPTH:
             raise fail(f"elements nested deeper than {MAX_DEPTH}")
         if attrs is None:
@@ -226,110 +238,145 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
         children: list[Element] = []
         value: Any = None
         dtype = -1
-        while True:
-            st = states[s]
-            prods = st.prods
-            w = st.width
-            p = pos + w
-            if p > nbits:
-                raise fail("stream ends early")
-            code = (v >> (nbits - p)) & masks[w]
-            pos = p
-            if code < len(prods):
-                ev, a, b, nxt = prods[code]
-                if ev == SE:
-                    children.append(element(qnames[a], b, depth + 1))
-                elif ev == CH:
-                    dt = dtypes[a]
-                    value = read_value(dt)
-                    dtype = dt[0]
-                elif ev == EE:
+        try:
+            while True:
+                w, mask, n, prods = fast[s]
+                p = pos + w
+                if p > nbits:
+                    raise fail("stream ends early")
+                code = (v >> (nbits - p)) & mask
+                pos = p
+                if code < n:
+                    ev, a, b, nxt = prods[code]
+                    if ev == SE:
+                        sim = simple[b]
+                        if sim is not None and p < nbits and not (v >> (nbits - p - 1)) & 1:
+                            # simple-typed child read inline: CH code 0, value, EE code 0
+                            pos = p + 1
+                            kind = sim[0]
+                            try:
+                                if kind == D_NBIT:
+                                    q = pos + sim[1]
+                                    if q > nbits:
+                                        raise fail("stream ends early")
+                                    x: Any = ((v >> (nbits - q)) & ((1 << sim[1]) - 1)) + sim[2]
+                                    if x > sim[3]:
+                                        raise fail(f"value {x} out of range {sim[2]}..{sim[3]}", pos)
+                                    pos = q
+                                else:
+                                    x = read_value(sim)
+                            except _Fail as exc:
+                                exc.names.append(a[1])
+                                raise
+                            q = pos + 1
+                            if q <= nbits and not (v >> (nbits - q)) & 1:
+                                pos = q
+                                children.append(Element(a[0], a[1], {}, [], x, kind))
+                                s = nxt
+                                continue
+                            pos = p  # an escape after the value: take the general path
+                        children.append(element(a, b, depth + 1))
+                    elif ev == CH:
+                        value = read_value(a)
+                        dtype = a[0]
+                    elif ev == EE:
+                        break
+                    elif ev == AT:
+                        attrs[a] = read_value(b)
+                    elif ev == SE_ANY or ev == SE_URI:
+                        child = any_element(depth + 1)
+                        if ev == SE_URI and child.ns != g.uris[a]:
+                            raise fail(f"element {{{child.ns}}}{child.name} not in namespace {g.uris[a]}")
+                        children.append(child)
+                    elif ev == CH_ANY:
+                        text = read_string()
+                        value = text if value is None else str(value) + text
+                    elif ev == AT_ANY:
+                        t = any_attribute(attrs, False)
+                        if t >= 0:
+                            s = t
+                            continue
+                    else:
+                        raise fail(f"unexpected event {ev}")
+                    s = nxt
+                    continue
+                st = states[s]
+                prods = st.prods
+                if code > len(prods):
+                    raise fail(f"event code {code} out of range ({len(prods)} productions)", p - w)
+                # escape to the second level (exi.md §7.1)
+                events = st.second_level()
+                start = pos
+                c2 = read(bits_for(len(events)))
+                if c2 >= len(events):
+                    raise fail(f"second-level event code {c2} out of range", start)
+                ev2 = events[c2]
+                if ev2 == "EE":
                     break
-                elif ev == AT:
-                    attrs[qnames[a]] = read_value(dtypes[b])
-                elif ev == SE_ANY or ev == SE_URI:
-                    child = any_element(depth + 1)
-                    if ev == SE_URI and child.ns != g.uris[a]:
-                        raise fail(f"element {{{child.ns}}}{child.name} not in namespace {g.uris[a]}")
-                    children.append(child)
-                elif ev == CH_ANY:
-                    text = read_string()
-                    value = text if value is None else str(value) + text
-                elif ev == AT_ANY:
+                if ev2 == "xsi:type":
+                    tq = qname()
+                    attrs[(XSI_NS, "type")] = tq
+                    s = type_state(tq)
+                elif ev2 == "xsi:nil":
+                    nil = read(1) == 1
+                    attrs[(XSI_NS, "nil")] = nil
+                    if nil:
+                        s = g.type_empty(s)
+                elif ev2 == "AT(*)":
                     t = any_attribute(attrs, False)
                     if t >= 0:
                         s = t
-                        continue
-                else:
-                    raise fail(f"unexpected event {ev}")
-                s = nxt
-                continue
-            if code > len(prods):
-                raise fail(f"event code {code} out of range ({len(prods)} productions)", p - w)
-            # escape to the second level (exi.md §7.1)
-            events = st.second_level()
-            start = pos
-            c2 = read(bits_for(len(events)))
-            if c2 >= len(events):
-                raise fail(f"second-level event code {c2} out of range", start)
-            ev2 = events[c2]
-            if ev2 == "EE":
-                break
-            if ev2 == "xsi:type":
-                tq = qname()
-                attrs[(XSI_NS, "type")] = tq
-                s = type_state(tq)
-            elif ev2 == "xsi:nil":
-                nil = read(1) == 1
-                attrs[(XSI_NS, "nil")] = nil
-                if nil:
-                    s = g.type_empty(s)
-            elif ev2 == "AT(*)":
-                t = any_attribute(attrs, False)
-                if t >= 0:
-                    s = t
-            elif ev2 == "AT-untyped":
-                ats = [pr for pr in prods if pr[0] == AT]
-                k = read(bits_for(len(ats) + 1))
-                if k < len(ats):
-                    attrs[qnames[ats[k][1]]] = read_string()
-                    s = ats[k][3]
-                elif k == len(ats):
-                    any_attribute(attrs, True)
-                else:
-                    raise fail(f"third-level event code {k} out of range")
-            elif ev2 == "SE(*)":
-                children.append(any_element(depth + 1))
-                if st.kind == FST or st.kind == ST:
-                    s = st.content2
-            else:  # CH[untyped]
-                text = read_string()
-                value = text if value is None else str(value) + text
-                dtype = -1
-                if st.kind == FST or st.kind == ST:
-                    s = st.content2
-        path.pop()
+                elif ev2 == "AT-untyped":
+                    ats = [pr for pr in prods if pr[0] == AT]
+                    k = read(bits_for(len(ats) + 1))
+                    if k < len(ats):
+                        attrs[qnames[ats[k][1]]] = read_string()
+                        s = ats[k][3]
+                    elif k == len(ats):
+                        any_attribute(attrs, True)
+                    else:
+                        raise fail(f"third-level event code {k} out of range")
+                elif ev2 == "SE(*)":
+                    children.append(any_element(depth + 1))
+                    if st.kind == FST or st.kind == ST:
+                        s = st.content2
+                else:  # CH[untyped]
+                    text = read_string()
+                    value = text if value is None else str(value) + text
+                    dtype = -1
+                    if st.kind == FST or st.kind == ST:
+                        s = st.content2
+        except _Fail as exc:
+            exc.names.append(qn[1])
+            raise
         return Element(qn[0], qn[1], attrs, children, value, dtype)
 
     # -- document / fragment -------------------------------------------------------------------
-    elements: list[Element] = []
-    top = states[g.fragment if fragment else g.document]
-    while True:
-        code = read(top.width)
-        if code >= len(top.prods):
-            raise fail(f"event code {code} out of range ({len(top.prods)} productions)")
-        ev, a, b, nxt = top.prods[code]
-        if ev == SE:
-            elements.append(element(qnames[a], b, 1))
-        elif ev == SE_ANY:
-            elements.append(any_element(1))
-        elif ev == ED:
-            break
-        if not fragment:
-            break  # DocEnd has only ED (0 bits)
-    if not elements:
-        raise fail("fragment contains no element")
-    rest = nbits - pos
-    if rest and v & ((1 << rest) - 1):
-        raise fail("trailing garbage: non-zero bits after the end of the document")
+    def top_level() -> list[Element]:
+        elements: list[Element] = []
+        top = states[g.fragment if fragment else g.document]
+        while True:
+            code = read(top.width)
+            if code >= len(top.prods):
+                raise fail(f"event code {code} out of range ({len(top.prods)} productions)")
+            ev, a, _b, _nxt = top.prods[code]
+            if ev == SE:
+                elements.append(element(qnames[a], _b, 1))
+            elif ev == SE_ANY:
+                elements.append(any_element(1))
+            elif ev == ED:
+                break
+            if not fragment:
+                break  # DocEnd has only ED (0 bits)
+        if not elements:
+            raise fail("fragment contains no element")
+        rest = nbits - pos
+        if rest and v & ((1 << rest) - 1):
+            raise fail("trailing garbage: non-zero bits after the end of the document")
+        return elements
+
+    try:
+        elements = top_level()
+    except _Fail as exc:
+        raise ExiError(exc.message, exc.bit, "/" + "/".join(reversed(exc.names))) from None
     return ExiMessage(elements[0], g.name, fragment, elements)

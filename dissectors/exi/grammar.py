@@ -86,9 +86,35 @@ class Grammar:
         self.global_attributes: dict[int, int] = mod.GLOBAL_ATTRIBUTES
         self.types: dict[tuple[str, str], int] = {(mod.URIS[u], ln): s for (u, ln), s in mod.TYPES.items()}
         self._empty: dict[int, int] = {}
+        # decoder view: per state (width, mask, n, productions with qname/datatype tuples resolved)
+        self.fast: list[tuple[int, int, int, tuple[Production, ...]]] = [self._fast(st) for st in self.states]
+        # per state: the datatype if the state starts a plain simple-typed element grammar
+        # ({CH[dt]} then {EE}), which the decoder reads inline
+        self.simple: list[tuple[Any, ...] | None] = [self._simple(st) for st in self.states]
         self.type_names: dict[int, tuple[str, str]] = {}
         for q, s in self.types.items():
             self.type_names.setdefault(s, q)
+
+    def _fast(self, st: State) -> tuple[int, int, int, tuple[Production, ...]]:
+        prods: list[Production] = []
+        for ev, a, b, n in st.prods:
+            if ev == SE:
+                prods.append((ev, self.qnames[a], b, n))
+            elif ev == AT:
+                prods.append((ev, self.qnames[a], self.dtypes[b], n))
+            elif ev == CH:
+                prods.append((ev, self.dtypes[a], b, n))
+            else:
+                prods.append((ev, a, b, n))
+        return (st.width, (1 << st.width) - 1, len(prods), tuple(prods))
+
+    def _simple(self, st: State) -> tuple[Any, ...] | None:
+        if st.kind != FST or len(st.prods) != 1 or st.prods[0][0] != CH:
+            return None
+        nxt = self.states[st.prods[0][3]]
+        if len(nxt.prods) != 1 or nxt.prods[0][0] != EE:
+            return None
+        return self.dtypes[st.prods[0][1]]
 
     def type_empty(self, s: int) -> int:
         """TypeEmpty state after xsi:nil="true": the state's declared attributes, then EE only."""
@@ -97,6 +123,8 @@ class Grammar:
             ats = tuple((ev, a, b, n) for ev, a, b, n in self.states[s].prods if ev == AT)
             cached = len(self.states)
             self.states.append(State(cached, FST, -1, (*ats, (EE, 0, 0, -1))))
+            self.fast.append(self._fast(self.states[cached]))
+            self.simple.append(None)
             self._empty[s] = cached
         return cached
 
