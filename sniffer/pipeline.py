@@ -7,13 +7,14 @@ I/O, so the same object serves files, stdin and live interfaces.
 
 from __future__ import annotations
 
+import struct
 from collections import Counter
 from dataclasses import dataclass, field
 
 from v2gsniff.dissectors import Layer, fields_to_json
 from v2gsniff.dissectors.ethernet import ETHERTYPE_HOMEPLUG, ETHERTYPE_IPV6, dissect_ethernet
 from v2gsniff.dissectors.icmpv6 import dissect_icmpv6
-from v2gsniff.dissectors.ipv6 import NH_ICMPV6, NH_TCP, NH_UDP, dissect_ipv6
+from v2gsniff.dissectors.ipv6 import NH_ICMPV6, NH_TCP, NH_UDP, addr_text, dissect_ipv6
 from v2gsniff.dissectors.sdp import SDP_PORT, dissect_sdp
 from v2gsniff.dissectors.transport import TCP_FIN, TCP_RST, TCP_SYN, dissect_tcp, dissect_udp, flags_text
 from v2gsniff.sniffer.capture.linktype import LinkError, decode_link
@@ -39,6 +40,10 @@ class Stats:
     by_kind: Counter[str] = field(default_factory=Counter)
 
 
+_U16 = struct.Struct("!H")
+_TCP = struct.Struct("!HHIIBB")
+
+
 class Decoder:
     """The pipeline. Mutable: it holds TCP connections, message-set state and statistics."""
 
@@ -49,6 +54,7 @@ class Decoder:
         self.tls = TlsFlow(keylog if keylog is not None else KeyLog(), self._framed, show_keys)
         self.stats = Stats()
         self._last: tuple[int, float] = (0, 0.0)
+        self._addr_cache: dict[bytes, str] = {}
 
     @property
     def keylog(self) -> KeyLog:
@@ -91,6 +97,10 @@ class Decoder:
     def _frame(self, f: RawFrame) -> list[Record]:
         data = f.data
         if f.linktype == LINKTYPE_ETHERNET:
+            # Fast path for the bulk of a session (TCP over IPv6 over untagged Ethernet): header
+            # fields straight from the bytes; full Layer trees are built on demand (layers.py).
+            if len(data) >= 74 and data[12] == 0x86 and data[13] == 0xDD and data[20] == NH_TCP and data[14] >> 4 == 6:
+                return self._tcp_fast(f, data)
             eth = dissect_ethernet(data)
             if eth.error:
                 return [self._error(f, "eth", eth.error, (eth,))]
@@ -109,6 +119,41 @@ class Decoder:
         if etype == ETHERTYPE_IPV6:
             return self._ipv6(f, payload, layers)
         return []
+
+    def _addr(self, b: bytes) -> str:
+        text = self._addr_cache.get(b)
+        if text is None:
+            text = addr_text(b)
+            if len(self._addr_cache) < 4096:  # bounded: memory stays flat on hostile input
+                self._addr_cache[b] = text
+        return text
+
+    def _tcp_fast(self, f: RawFrame, data: bytes) -> list[Record]:
+        (plen,) = _U16.unpack_from(data, 18)
+        end = min(len(data), 54 + plen)
+        if end - 54 < 20 or (data[66] >> 4) * 4 < 20 or 54 + (data[66] >> 4) * 4 > end:
+            return self._ipv6(f, data[14:], (dissect_ethernet(data),))
+        return self._tcp_segment(f, data, 54, end, self._addr(data[22:38]), self._addr(data[38:54]), ())
+
+    def _tcp_segment(self, f: RawFrame, buf: bytes, off: int, end: int, src: str, dst: str,
+                     layers: tuple[Layer, ...]) -> list[Record]:
+        sport, dport, seq, ack, doff, flags = _TCP.unpack_from(buf, off)
+        conn, from_client = self.connections.lookup((src, sport), (dst, dport), flags, f.index)
+        payload = buf[off + (doff >> 4) * 4 : end]
+        events = conn.segment(from_client, seq, ack, flags, payload, f.index, f.time)
+        out: list[Record] = []
+        if flags & (TCP_SYN | TCP_FIN | TCP_RST):
+            name = flags_text(flags & (TCP_SYN | TCP_FIN | TCP_RST | 0x10))
+            s, d = conn.endpoint_name(from_client)
+            out.append(Record(f.index, f.time, "tcp", name, s, d, {"flags": name},
+                              extra={"stream": conn.index, "dir": _dir(from_client)}, layers=layers,
+                              data=f.data, summary=f"stream {conn.index}"))
+        if events:
+            out.extend(self._stream_records(conn, events))
+        if flags & (TCP_FIN | TCP_RST) or f.index % 64 == 0:
+            for closed in self.connections.evict(f.index):
+                out.extend(self._close(closed, f.index, f.time))
+        return out
 
     def _homeplug(self, f: RawFrame, payload: bytes, src: str, dst: str, layers: tuple[Layer, ...]) -> Record:
         from v2gsniff.dissectors.homeplug import dissect_homeplug
@@ -181,22 +226,7 @@ class Decoder:
         layers = (*layers, tcp)
         if tcp.payload_offset < 0:
             return [self._error(f, "tcp", tcp.error or "TCP header cut short", layers)]
-        sport, dport = tcp.get("src_port"), tcp.get("dst_port")
-        flags = tcp.get("flags")
-        conn, from_client = self.connections.lookup((src, sport), (dst, dport), flags, f.index)
-        events = conn.segment(from_client, tcp.get("seq"), tcp.get("ack"), flags, buf[tcp.payload_offset :],
-                              f.index, f.time)
-        out: list[Record] = []
-        if flags & (TCP_SYN | TCP_FIN | TCP_RST):
-            name = flags_text(flags & (TCP_SYN | TCP_FIN | TCP_RST | 0x10))
-            s, d = conn.endpoint_name(from_client)
-            out.append(Record(f.index, f.time, "tcp", name, s, d, {"flags": name},
-                              extra={"stream": conn.index, "dir": _dir(from_client)}, layers=layers,
-                              summary=f"stream {conn.index}"))
-        out.extend(self._stream_records(conn, events))
-        for closed in self.connections.evict(f.index):
-            out.extend(self._close(closed, f.index, f.time))
-        return out
+        return self._tcp_segment(f, buf, 0, len(buf), src, dst, layers)
 
     # -- streams --------------------------------------------------------------------------
 

@@ -48,7 +48,9 @@ def _unit(node: exi.Element) -> str:
 
 
 def _is_physical(node: exi.Element) -> bool:
-    return bool(node.children) and "Value" in node and ("Multiplier" in node or "Exponent" in node)
+    # PhysicalValueType is (Multiplier, Unit, Value), RationalNumberType (Exponent, Value).
+    children = node.children
+    return len(children) >= 2 and children[0].name in ("Multiplier", "Exponent") and children[-1].name == "Value"
 
 
 def message_element(msg: exi.ExiMessage) -> exi.Element:
