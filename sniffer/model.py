@@ -75,9 +75,11 @@ class Record:
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Kind-specific top-level JSON keys."""
     layers: tuple[Layer, ...] = ()
-    """Dissected layers behind the record (for detail views); not part of the JSON form."""
+    """The frame's dissected layers, offsets absolute in ``data`` (frame-level records only; see
+    :func:`v2gsniff.sniffer.layers.dissect_frame`). Not part of the JSON form."""
     data: bytes = b""
-    """The bytes this record decodes (frame, reassembled message or decrypted data)."""
+    """The bytes this record decodes: the frame (homeplug, sdp, icmpv6, tcp, keylog, error records)
+    or the V2GTP message, header included (v2g records; reassembled or decrypted)."""
     summary: str = ""
     """Key values in one short line, for readable output."""
     message: Any = None

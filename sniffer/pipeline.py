@@ -19,6 +19,7 @@ from v2gsniff.dissectors.sdp import SDP_PORT, dissect_sdp
 from v2gsniff.dissectors.transport import TCP_FIN, TCP_RST, TCP_SYN, dissect_tcp, dissect_udp, flags_text
 from v2gsniff.sniffer.capture.linktype import LinkError, decode_link
 from v2gsniff.sniffer.capture.writer import SECRETS_TLS_KEYLOG
+from v2gsniff.sniffer.layers import dissect_frame
 from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, DecryptionSecrets, RawFrame, Record
 from v2gsniff.sniffer.streams.connection import ConnectionTable, StreamEvent, TcpConnection
 from v2gsniff.sniffer.streams.framing import Message, Skipped
@@ -146,8 +147,8 @@ class Decoder:
             name = flags_text(flags & (TCP_SYN | TCP_FIN | TCP_RST | 0x10))
             s, d = conn.endpoint_name(from_client)
             out.append(Record(f.index, f.time, "tcp", name, s, d, {"flags": name},
-                              extra={"stream": conn.index, "dir": _dir(from_client)}, layers=layers,
-                              data=f.data, summary=f"stream {conn.index}"))
+                              extra={"stream": conn.index, "dir": _dir(from_client)},
+                              layers=dissect_frame(f.data, f.linktype), data=f.data, summary=f"stream {conn.index}"))
         if events:
             out.extend(self._stream_records(conn, events))
         if flags & (TCP_FIN | TCP_RST) or f.index % 64 == 0:
@@ -168,7 +169,7 @@ class Decoder:
             dst,
             _json(hp, self.show_keys),
             hp.error,
-            layers=(*layers, hp),
+            layers=dissect_frame(f.data, f.linktype),
             data=f.data,
             summary=_summary(hp, self.show_keys),
         )
@@ -187,7 +188,7 @@ class Decoder:
             icmp = dissect_icmpv6(upper)
             return [
                 Record(f.index, f.time, "icmpv6", icmp.name, src.text(), dst.text(), _json(icmp), icmp.error,
-                       layers=(*layers, icmp), data=f.data, summary=_summary(icmp))
+                       layers=dissect_frame(f.data, f.linktype), data=f.data, summary=_summary(icmp))
             ]
         if nh == NH_UDP:
             return self._udp(f, upper, src.text(), dst.text(), layers)
@@ -209,7 +210,7 @@ class Decoder:
                 self.connections.server_ports.add(sdp.get("secc_port"))
             error = sdp.error or udp.error
             return [Record(f.index, f.time, "sdp", sdp.name, s, d, _json(sdp), error,
-                           layers=(*layers, sdp), data=f.data, summary=_summary(sdp))]
+                           layers=dissect_frame(f.data, f.linktype), data=f.data, summary=_summary(sdp))]
         if b"_SECRET" in payload or b"CLIENT_RANDOM" in payload:
             lines = extract_keylog_lines(payload)
             if lines:
@@ -217,7 +218,7 @@ class Decoder:
                 rec = Record(f.index, f.time, "keylog", "TLS key log lines", s, d,
                              {"lines": len(lines), "new_secrets": added,
                               "labels": sorted({line.split(" ", 1)[0] for line in lines})},
-                             layers=layers, data=f.data, summary=f"{len(lines)} lines, {added} new secrets")
+                             layers=dissect_frame(f.data, f.linktype), data=f.data, summary=f"{len(lines)} lines, {added} new secrets")
                 return [rec, *unlocked]
         return []
 
@@ -275,7 +276,8 @@ class Decoder:
     # -- helpers --------------------------------------------------------------------------
 
     def _error(self, f: RawFrame, where: str, message: str, layers: tuple[Layer, ...] = ()) -> Record:
-        return Record(f.index, f.time, "error", f"malformed {where}", error=message, layers=layers, data=f.data)
+        return Record(f.index, f.time, "error", f"malformed {where}", error=message,
+                      layers=dissect_frame(f.data, f.linktype), data=f.data)
 
     def _count(self, records: list[Record]) -> list[Record]:
         st = self.stats

@@ -120,8 +120,8 @@ class V2GDecoder:
             st.sap_done = True
             code, sid = root.get("ResponseCode"), root.get("SchemaID")
             if code is not None and str(code.value).startswith("OK") and sid is not None:
-                ns = st.offers.get(int(sid.value))
-                if ns is not None:
-                    st.negotiated = exi.NAMESPACES.get(ns)
+                chosen = st.offers.get(int(sid.value))
+                if chosen is not None:
+                    st.negotiated = exi.NAMESPACES.get(chosen)
                     if st.negotiated is None:
-                        st.unsupported = ns
+                        st.unsupported = chosen
