@@ -126,7 +126,7 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
             return x
         if kind == D_UINT:
             x = read_uint()
-            if dt[2] is not None and x > dt[2]:
+            if (dt[2] is not None and x > dt[2]) or x < dt[1]:
                 raise fail(f"value {x} out of range {dt[1]}..{dt[2]}", start)
             return x
         if kind == D_INT:
@@ -255,14 +255,31 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
                             pos = p + 1
                             kind = sim[0]
                             try:
-                                if kind == D_NBIT:
-                                    q = pos + sim[1]
+                                if kind <= D_ENUM and kind >= D_NBIT:  # n-bit, boolean, enumeration
+                                    nb = sim[1]
+                                    q = pos + nb
                                     if q > nbits:
                                         raise fail("stream ends early")
-                                    x: Any = ((v >> (nbits - q)) & ((1 << sim[1]) - 1)) + sim[2]
-                                    if x > sim[3]:
-                                        raise fail(f"value {x} out of range {sim[2]}..{sim[3]}", pos)
+                                    x: Any = (v >> (nbits - q)) & ((1 << nb) - 1)
+                                    if kind == D_NBIT:
+                                        x += sim[2]
+                                        if x > sim[3]:
+                                            raise fail(f"value {x} out of range {sim[2]}..{sim[3]}", pos)
+                                    elif kind == D_ENUM:
+                                        if x >= len(sim[2]):
+                                            raise fail(f"enumeration index {x} out of range", pos)
+                                        x = sim[2][x]
+                                    else:
+                                        x = x == 1
                                     pos = q
+                                elif kind == D_INT and pos + 9 <= nbits and not (v >> (nbits - pos - 2)) & 1:
+                                    # one-byte magnitude (the common case): sign bit, then 0xxxxxxx
+                                    x = (v >> (nbits - pos - 9)) & 0x7F
+                                    if (v >> (nbits - pos - 1)) & 1:
+                                        x = -x - 1
+                                    if (sim[1] is not None and x < sim[1]) or (sim[2] is not None and x > sim[2]):
+                                        raise fail(f"value {x} out of range {sim[1]}..{sim[2]}", pos)
+                                    pos += 9
                                 else:
                                     x = read_value(sim)
                             except _Fail as exc:

@@ -96,10 +96,10 @@ class _Encoder:
                 b = value if isinstance(value, bool) else _TRUE[str(value).strip()]
                 w.write(1 if b else 0, 1)
             elif kind == D_ENUM:
-                try:
-                    w.write(dt[2].index(str(value).strip()), dt[1])
-                except ValueError:
-                    raise self.fail(f"{value!r} is not one of the enumeration values") from None
+                index = dt[3].get(value if type(value) is str else str(value).strip())
+                if index is None:
+                    raise self.fail(f"{value!r} is not one of the enumeration values")
+                w.write(index, dt[1])
             elif kind == D_STRING:
                 text = str(value)
                 w.write_uint(len(text) + 2)
@@ -166,6 +166,40 @@ class _Encoder:
         g = self.g
         states = g.states
         self.path.append(e.name)
+        if e.attrs:
+            s = self.attributes(e, s)
+        if e.value is not None:
+            s = self.characters(s, e.value)
+        w = self.w
+        for child in e.children:
+            st = states[s]
+            m = st.encode_map or g.encode_map(st)
+            qid = g.qname_ids.get((child.ns, child.name))
+            code = m.get(("S", qid)) if qid is not None else None
+            if code is not None:
+                w.write(code, st.width)
+                self.element(child, st.prods[code][2])
+                s = st.prods[code][3]
+            elif SE_ANY in m:
+                self.code(st, m[SE_ANY])
+                self.any_element(child)
+                s = st.prods[m[SE_ANY]][3]
+            else:  # undeclared here: second-level SE(*)
+                self.second(st, "SE(*)")
+                self.any_element(child)
+                if st.kind == FST or st.kind == ST:
+                    s = st.content2
+        st = states[s]
+        m = st.encode_map or g.encode_map(st)
+        if EE in m:
+            w.write(m[EE], st.width)
+        else:
+            self.second(st, "EE")
+        self.path.pop()
+
+    def attributes(self, e: Element, s: int) -> int:
+        g = self.g
+        states = g.states
         attrs = dict(e.attrs)
         xsi_type = attrs.pop((XSI_NS, "type"), None)
         nil = attrs.pop((XSI_NS, "nil"), None)
@@ -190,36 +224,7 @@ class _Encoder:
                 self.string(nil)
         for (ans, alocal), value in sorted(attrs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
             s = self.attribute(s, ans, alocal, value)
-        if e.value is not None and (not e.children or CH_ANY in g.encode_map(states[s])):
-            s = self.characters(s, e.value)
-        elif e.value is not None:  # text beside children in a non-mixed type: before them
-            s = self.characters(s, e.value)
-        for child in e.children:
-            st = states[s]
-            m = g.encode_map(st)
-            qid = g.qname_ids.get((child.ns, child.name))
-            code = m.get(("S", qid)) if qid is not None else None
-            if code is not None:
-                _ev, _a, target, nxt = st.prods[code]
-                self.code(st, code)
-                self.element(child, target)
-                s = nxt
-            elif SE_ANY in m:
-                self.code(st, m[SE_ANY])
-                self.any_element(child)
-                s = st.prods[m[SE_ANY]][3]
-            else:  # undeclared here: second-level SE(*)
-                self.second(st, "SE(*)")
-                self.any_element(child)
-                if st.kind == FST or st.kind == ST:
-                    s = st.content2
-        st = states[s]
-        m = g.encode_map(st)
-        if EE in m:
-            self.code(st, m[EE])
-        else:
-            self.second(st, "EE")
-        self.path.pop()
+        return s
 
     def attribute(self, s: int, ans: str, alocal: str, value: Any) -> int:
         g = self.g
@@ -264,7 +269,12 @@ class _Encoder:
         m = g.encode_map(st)
         if CH in m:
             code = m[CH]
-            bits = self.try_value(g.dtypes[st.prods[code][1]], value)
+            dt = g.dtypes[st.prods[code][1]]
+            if _native_ok(dt, value):  # typed value as decoded: no scratch writer needed
+                self.w.write(code, st.width)
+                self.value(dt, value)
+                return int(st.prods[code][3])
+            bits = self.try_value(dt, value)
             if bits is not None:
                 self.code(st, code)
                 self.append(bits)
@@ -297,6 +307,25 @@ class _Encoder:
         self.learned.add(q)
         rest = {k: v for k, v in e.attrs.items() if k != (XSI_NS, "type")}
         self.element(Element(e.ns, e.name, rest, e.children, e.value, e.dtype), g.types[tq])
+
+
+def _native_ok(dt: tuple[Any, ...], value: Any) -> bool:
+    """True if value already has dt's Python type and is in range (the decoded-tree fast path)."""
+    kind = dt[0]
+    t = type(value)
+    if kind == D_NBIT:
+        return t is int and dt[2] <= value <= dt[3]
+    if kind == D_ENUM:
+        return t is str and value in dt[3]
+    if kind == D_INT or kind == D_UINT:
+        return t is int and (dt[1] is None or value >= dt[1]) and (dt[2] is None or value <= dt[2])
+    if kind == D_BOOL:
+        return t is bool
+    if kind == D_STRING:
+        return t is str
+    if kind == D_HEX or kind == D_B64:
+        return t is bytes
+    return False
 
 
 def _type_qname(value: Any) -> tuple[str, str]:

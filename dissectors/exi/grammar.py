@@ -158,9 +158,9 @@ def compile_dtype(d: tuple[Any, ...]) -> tuple[Any, ...]:
     if kind == "nbit":
         return (D_NBIT, bits_for(d[2] - d[1] + 1), d[1], d[2])
     if kind == "bool":
-        return (D_BOOL, None, None)
+        return (D_BOOL, 1, None)
     if kind == "enum":
-        return (D_ENUM, bits_for(len(d[1])), d[1])
+        return (D_ENUM, bits_for(len(d[1])), d[1], {value: i for i, value in enumerate(d[1])})
     if kind == "hex":
         return (D_HEX, None, None)
     if kind == "b64":
