@@ -1,0 +1,225 @@
+"""``v2gsniff live IFACE``: decode a charging session while it happens.
+
+IFACE is a network interface (the EVSE's or EV's PLC netdev, e.g. ``qca0``/``eth1``) or
+``-`` for a pcap/pcapng stream on stdin (``ssh root@evse tcpdump -i qca0 -U -w - | v2gsniff
+live -``). With ``--no-tui`` records stream to stdout as ``decode`` prints them; otherwise
+the terminal UI is started through the ``v2gsniff.ui`` entry point ``live``, called as
+
+    run_live(source, *, title: str, keylog_paths: list[str], write: PcapngWriter | RingWriter | None) -> int
+
+where ``source`` is a :class:`~v2gsniff.sniffer.capture.live_feed.LiveFeed`: an iterator of
+``RawFrame | DecryptionSecrets | LinkEvent`` (new key-log lines arrive as DecryptionSecrets)
+with ``stop()`` for another thread and ``read_batch(timeout)``. The feed has already written
+every frame and secret to ``write``: the UI only shows it (path, frames_written), never writes.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from types import FrameType
+from typing import IO, Any
+
+import click
+
+from v2gsniff.sniffer.analysis.visibility import VisibilityCheck
+from v2gsniff.sniffer.capture import CaptureError, PcapngWriter, RingWriter, open_capture
+from v2gsniff.sniffer.capture.live import BACKENDS, LinkEvent, LiveCaptureError, open_live
+from v2gsniff.sniffer.capture.live_feed import BatchSource, LiveFeed, StreamSource
+from v2gsniff.sniffer.capture.writer import DEFAULT_SNAPLEN, InterfaceSpec
+from v2gsniff.sniffer.commands.decode import exit_code_for
+from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, RawFrame
+from v2gsniff.sniffer.output.jsonl import JsonlWriter
+from v2gsniff.sniffer.output.text import TextWriter
+from v2gsniff.sniffer.pipeline import Decoder
+
+UI_GROUP = "v2gsniff.ui"
+UI_NAME = "live"
+EXIT_NO_UI = 2
+EXIT_CANNOT_CAPTURE = 3
+VISIBILITY_EVERY = 1.0
+"""Seconds between visibility checks while capturing."""
+
+EXIT_HELP = (
+    "Exit codes: 0 capture ended (Ctrl-C, kill, end of the stdin stream); 2 usage error or no "
+    "terminal UI installed; 3 the interface cannot be captured; 4-6 as for decode when the stdin "
+    "stream is not a capture, is cut off mid-record or is corrupt."
+)
+
+
+def find_ui() -> Callable[..., int] | None:
+    """The terminal UI's ``run_live``, if an installed package provides it."""
+    for ep in entry_points(group=UI_GROUP):
+        if ep.name == UI_NAME:
+            try:
+                func = ep.load()
+            except ImportError:
+                return None
+            return func if callable(func) else None
+    return None
+
+
+def _open_writer(path: str | None, ring: int | None, ring_size: float,
+                 interfaces: list[InterfaceSpec]) -> PcapngWriter | RingWriter | None:
+    if path is None:
+        return None
+    try:
+        if ring is not None:
+            return RingWriter(path, files=ring, max_bytes=int(ring_size * 1_000_000),
+                              interfaces=interfaces, line_buffered=True)
+        return PcapngWriter(path, interfaces=interfaces, line_buffered=True)
+    except OSError as err:
+        raise click.BadParameter(f"cannot write {path}: {err.strerror or err}", param_hint="--write") from err
+
+
+@click.command(epilog=EXIT_HELP)
+@click.argument("interface")
+@click.option("--write", "write_path", type=click.Path(dir_okay=False, writable=True),
+              help="Record every captured frame to this pcapng file (kept valid after Ctrl-C or kill).")
+@click.option("--ring", type=click.IntRange(min=0), default=None,
+              help="With --write: keep a ring of N files (FILE_00001.pcapng ...); 0 keeps them all.")
+@click.option("--ring-size", type=click.FloatRange(min=0.01), default=100.0, show_default=True,
+              help="With --ring: size of each file in MB.")
+@click.option("--keylog", "keylogs", multiple=True, type=click.Path(dir_okay=False),
+              help="NSS key log file to follow as it grows (may not exist yet); repeatable.")
+@click.option("--no-tui", is_flag=True, help="Print records to stdout instead of starting the terminal UI.")
+@click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True,
+              help="With --no-tui: readable lines or one JSON object per message.")
+@click.option("--show-keys", is_flag=True, help="Show NMKs and TLS secrets instead of <redacted>.")
+@click.option("--color/--no-color", default=None, help="Force colours on or off (default: when a terminal).")
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
+              help="afpacket: raw socket (root or CAP_NET_RAW); dumpcap: Wireshark's capture helper "
+                   "(wireshark group); auto: the first that works.")
+def live(interface: str, write_path: str | None, ring: int | None, ring_size: float, keylogs: tuple[str, ...],
+         no_tui: bool, fmt: str, show_keys: bool, color: bool | None, backend: str) -> None:
+    """Capture on INTERFACE (or read a capture stream from '-') and decode it as it arrives.
+
+    Only HomePlug (0x88E1) and IPv6 frames are captured. The capture survives the PLC modem
+    resetting between sessions: the interface going down and coming back is reported and
+    capturing continues.
+    """
+    if ring is not None and write_path is None:
+        raise click.UsageError("--ring needs --write FILE (the name the ring files are made from)")
+    ui = None
+    if not no_tui:
+        ui = find_ui()
+        if ui is None:
+            click.echo("v2gsniff: the terminal UI is not installed; use --no-tui", err=True)
+            sys.exit(EXIT_NO_UI)
+
+    source: BatchSource
+    if interface == "-":
+        try:
+            reader = open_capture("-")
+        except CaptureError as err:
+            click.echo(f"v2gsniff: <stdin>: {err}", err=True)
+            sys.exit(exit_code_for(err))
+        specs: list[InterfaceSpec] = [(lt, None, DEFAULT_SNAPLEN) for _, lt in sorted(reader.linktypes.items())]
+        source, title = StreamSource(reader), "stdin"
+    else:
+        try:
+            capture = open_live(interface, backend=backend)
+        except LiveCaptureError as err:
+            click.echo(f"v2gsniff: {err}", err=True)
+            sys.exit(EXIT_CANNOT_CAPTURE)
+        specs = [(LINKTYPE_ETHERNET, interface, DEFAULT_SNAPLEN)]
+        source, title = capture, f"{interface} ({capture.backend})"
+    writer = _open_writer(write_path, ring, ring_size, specs or [(LINKTYPE_ETHERNET, None, DEFAULT_SNAPLEN)])
+    feed = LiveFeed(source, keylog_paths=keylogs, writer=writer, writer_interfaces=max(len(specs), 1))
+    try:
+        if ui is not None:
+            status = ui(feed, title=title, keylog_paths=list(keylogs), write=writer)
+        else:
+            if interface != "-":
+                click.echo(f"v2gsniff: capturing on {title}; Ctrl-C to stop", err=True)
+            status = _stream(feed, fmt, show_keys, color, sys.stdout)
+    finally:
+        feed.stop()
+        if writer is not None:
+            writer.close()
+    error = getattr(source, "error", None)
+    if isinstance(error, CaptureError):
+        click.echo(f"v2gsniff: <stdin>: {error}", err=True)
+        status = max(status, exit_code_for(error))
+    sys.exit(status)
+
+
+def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: IO[str]) -> int:
+    """The --no-tui loop: records to ``out`` as they complete, link events and findings to stderr."""
+    writer = JsonlWriter(out) if fmt == "jsonl" else TextWriter(out, color)
+    decoder = Decoder(show_keys=show_keys)
+    check = VisibilityCheck()
+    reported: set[tuple[str, int | None]] = set()
+    next_check = time.monotonic() + VISIBILITY_EVERY
+    last_time = 0.0
+
+    def findings(now: float | None) -> None:
+        for f in check.findings(now):
+            if (f.kind, f.stream) not in reported:
+                reported.add((f.kind, f.stream))
+                click.echo(f"v2gsniff: warning: {f.message}", err=True)
+
+    restore = _stop_on_sigterm(feed)
+    try:
+        try:
+            while True:
+                batch = feed.read_batch()
+                if batch is None:
+                    break
+                for item in batch:
+                    if isinstance(item, LinkEvent):
+                        click.echo(f"v2gsniff: {item.message}", err=True)
+                        continue
+                    if isinstance(item, RawFrame):
+                        last_time = item.time
+                    for record in decoder.feed(item):
+                        writer.write(record)
+                        check.add(record)
+                out.flush()
+                if time.monotonic() >= next_check:
+                    next_check = time.monotonic() + VISIBILITY_EVERY
+                    findings(last_time)
+        except KeyboardInterrupt:
+            feed.stop()  # Ctrl-C: what was decoded stays; finish the open connections below
+        for record in decoder.finish():
+            writer.write(record)
+            check.add(record)
+        writer.close()
+        findings(None)
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+    finally:
+        restore()
+    stats = decoder.stats
+    dropped = getattr(feed.source, "dropped", 0)
+    saved = f"; recorded to {_where(feed)}" if feed.writer else ""
+    click.echo(f"v2gsniff: {feed.frames} frames, {stats.records} records, {dropped} dropped by the kernel{saved}",
+               err=True)
+    return 0
+
+
+def _where(feed: LiveFeed) -> str:
+    w = feed.writer
+    if isinstance(w, RingWriter):
+        return f"{len(w.paths)} ring files ending with {w.current_path}"
+    return "the --write file"
+
+
+def _stop_on_sigterm(feed: LiveFeed) -> Callable[[], None]:
+    """``kill`` ends the capture like Ctrl-C (records flushed, files closed)."""
+    try:
+        def handler(signum: int, frame: FrameType | None) -> None:
+            feed.stop()
+
+        old: Any = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (e.g. a test runner's worker): leave signals alone
+        return lambda: None
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, old)
+
+    return restore
