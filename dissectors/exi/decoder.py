@@ -272,14 +272,30 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
                                     else:
                                         x = x == 1
                                     pos = q
-                                elif kind == D_INT and pos + 9 <= nbits and not (v >> (nbits - pos - 2)) & 1:
-                                    # one-byte magnitude (the common case): sign bit, then 0xxxxxxx
-                                    x = (v >> (nbits - pos - 9)) & 0x7F
-                                    if (v >> (nbits - pos - 1)) & 1:
+                                elif kind == D_INT or kind == D_UINT:
+                                    q = pos
+                                    neg = 0
+                                    if kind == D_INT:
+                                        if q >= nbits:
+                                            raise fail("stream ends early")
+                                        neg = (v >> (nbits - q - 1)) & 1
+                                        q += 1
+                                    x = 0
+                                    shift = 0
+                                    while True:
+                                        q += 8
+                                        if q > nbits:
+                                            raise fail("stream ends early (unsigned integer)")
+                                        byte = (v >> (nbits - q)) & 0xFF
+                                        x |= (byte & 0x7F) << shift
+                                        if byte < 128:
+                                            break
+                                        shift += 7
+                                    if neg:
                                         x = -x - 1
                                     if (sim[1] is not None and x < sim[1]) or (sim[2] is not None and x > sim[2]):
                                         raise fail(f"value {x} out of range {sim[1]}..{sim[2]}", pos)
-                                    pos += 9
+                                    pos = q
                                 else:
                                     x = read_value(sim)
                             except _Fail as exc:

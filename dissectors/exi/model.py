@@ -109,6 +109,8 @@ class Element:
             return json_value(self.value, self.dtype)
         out: dict[str, Any] = {}
         for (_ns, name), value in self.attrs.items():
+            if isinstance(value, tuple):  # xsi:type QName
+                value = f"{{{value[0]}}}{value[1]}"
             out["@" + name] = value if not isinstance(value, bytes) else value.hex().upper()
         if self.value is not None:
             out["#text"] = json_value(self.value, self.dtype)

@@ -66,10 +66,23 @@ def to_xml(root: Element) -> str:
 
 def parse_xml(text: str | bytes) -> Element:
     """Parse XML into an untyped element tree (values and attributes stay strings)."""
+    prefixes: dict[str, str] = {}
     try:
-        root = ET.fromstring(text)
+        parser: ET.XMLPullParser[Any] = ET.XMLPullParser(events=("start-ns", "start"))
+        parser.feed(text)
+        parser.close()
+        root: ET.Element | None = None
+        for pair in parser.read_events():
+            event: Any = pair[0]
+            found: Any = pair[1]
+            if event == "start-ns":
+                prefixes.setdefault(found[0], found[1])  # document-wide: enough for xsi:type values
+            elif root is None:
+                root = found
     except ET.ParseError as exc:
         raise ExiError(f"XML is not well-formed: {exc}") from None
+    if root is None:
+        raise ExiError("XML has no root element")
 
     def split(tag: str) -> tuple[str, str]:
         if tag.startswith("{"):
@@ -81,6 +94,12 @@ def parse_xml(text: str | bytes) -> Element:
         ns, local = split(node.tag)
         attrs: dict[tuple[str, str], Any] = {split(k): v for k, v in sorted(node.attrib.items(),
                                                                            key=lambda kv: split(kv[0])[::-1])}
+        xsi_type = attrs.get((XSI_NS, "type"))
+        if isinstance(xsi_type, str):  # a QName value: resolve its prefix
+            prefix, _, type_name = xsi_type.strip().rpartition(":")
+            if prefix not in prefixes and prefix:
+                raise ExiError(f"xsi:type {xsi_type!r}: undeclared prefix {prefix!r}")
+            attrs[(XSI_NS, "type")] = (prefixes.get(prefix, ""), type_name)
         children = [build(c) for c in node]
         text = node.text
         if children:

@@ -64,3 +64,15 @@ def test_second_learned_undeclared_element_uses_learned_code() -> None:
     assert [f.value for f in foos] == ["bar", "baz"]
     assert all(f.attrs[(XSI, "type")] == (XS, "anyType") for f in foos)
     assert "a0018c158985c9d201d300a0018c158985e98" in exi.encode(msg).hex()
+
+
+def test_from_xml_with_xsi_type_and_undeclared_element() -> None:
+    # exi.md §7.2 (d): EXIficient's XML for an unknown Header child, back to the same bits
+    xml = ('<ns7:V2G_Message xmlns:ns7="urn:iso:15118:2:2013:MsgDef" xmlns:xsi="' + XSI + '" xmlns:xs="' + XS
+           + '" xmlns:ns8="urn:iso:15118:2:2013:MsgHeader" xmlns:ns5="urn:iso:15118:2:2013:MsgBody">'
+           '<ns7:Header><ns8:SessionID>0000000000000000</ns8:SessionID><ns8:Foo xsi:type="xs:anyType">bar</ns8:Foo>'
+           '</ns7:Header><ns7:Body><ns5:SessionSetupReq><ns5:EVCCID>020000000001</ns5:EVCCID></ns5:SessionSetupReq>'
+           '</ns7:Body></ns7:V2G_Message>')
+    msg = exi.from_xml(xml, "iso2")
+    assert exi.encode(msg).hex() == "80980200000000000000001a41119bdbd300a0018c158985c98e80c0400000000020"
+    assert msg.to_json()["V2G_Message"]["Header"]["Foo"] == {"@type": "{" + XS + "}anyType", "#text": "bar"}
