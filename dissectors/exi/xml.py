@@ -72,9 +72,8 @@ def parse_xml(text: str | bytes) -> Element:
         parser.feed(text)
         parser.close()
         root: ET.Element | None = None
-        for pair in parser.read_events():
-            event: Any = pair[0]
-            found: Any = pair[1]
+        events: Any = parser.read_events()  # typeshed's element type for these events is too narrow
+        for event, found in events:
             if event == "start-ns":
                 prefixes.setdefault(found[0], found[1])  # document-wide: enough for xsi:type values
             elif root is None:
