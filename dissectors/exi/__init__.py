@@ -72,7 +72,13 @@ def encode(msg: ExiMessage, schema: str | None = None) -> bytes:
     """Encode a message (as decoded or built by ``from_xml``) back to EXI bytes."""
     if not isinstance(msg, ExiMessage):
         raise ExiError(f"expected an ExiMessage, got {type(msg).__name__}")
-    return encode_message(msg, load(schema or msg.schema))
+    g = load(schema or msg.schema)
+    try:
+        return encode_message(msg, g)
+    except (TypeError, AttributeError, ValueError, IndexError, RecursionError) as exc:
+        if isinstance(exc, ExiError):
+            raise
+        raise ExiError(f"cannot encode this tree: {type(exc).__name__}: {exc}") from None
 
 
 def from_xml(text: str | bytes, schema: str, fragment: bool = False) -> ExiMessage:

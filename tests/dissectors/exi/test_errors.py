@@ -117,3 +117,10 @@ def test_encoding_an_impossible_tree_names_the_path() -> None:
     assert again["Body"]["ServiceDiscoveryReq"]["ServiceCategory"].value == "Coffee"
     with pytest.raises(exi.ExiError, match="expected an ExiMessage"):
         exi.encode(msg.root)  # type: ignore[arg-type]
+
+
+def test_encoding_a_malformed_tree_is_an_exi_error() -> None:
+    msg = exi.decode(SERVICE_DISCOVERY, "din")
+    msg["Body"]["ServiceDiscoveryReq"].attrs["bogus"] = 1  # type: ignore[index]  # not a (ns, name) key
+    with pytest.raises(exi.ExiError, match="cannot encode this tree"):
+        exi.encode(msg)
