@@ -54,6 +54,7 @@ def diff(name: str, dump: dict[str, Any]) -> list[str]:
     states = {int(s["grammarID"]): s for s in grs["grammar"]}
     doc = states[grs["documentGrammarID"]]["production"][0]["nextGrammarID"]
     frag = states[grs["fragmentGrammarID"]]["production"][0]["nextGrammarID"]
+    g_states = json.loads(g.STATES_JSON)
     todo = [(g.DOCUMENT, doc, "DocContent"), (g.FRAGMENT, frag, "FragmentContent")]
     seen: set[tuple[int, int]] = set()
     while todo:
@@ -63,7 +64,7 @@ def diff(name: str, dump: dict[str, Any]) -> list[str]:
                 out.append(f"{path}: end vs state mismatch")
             continue
         seen.add((mine, theirs))
-        kind, _c2, prods = g.STATES[mine]
+        kind, _c2, prods = g_states[mine]
         ts = states[theirs]
         if KINDS[ts["type"]] != kind:
             out.append(f"{path}: kind ours {kind} theirs {ts['type']}")

@@ -8,6 +8,7 @@ state-kind numbers below (shared with tools/exigen/grammar.py).
 from __future__ import annotations
 
 import importlib
+import json
 from functools import cache
 from typing import Any
 
@@ -79,7 +80,8 @@ class Grammar:
         self.qnames: list[tuple[str, str]] = [(mod.URIS[u], ln) for u, ln in mod.QNAMES]
         self.qname_ids: dict[tuple[str, str], int] = {q: i for i, q in enumerate(self.qnames)}
         self.dtypes: list[tuple[Any, ...]] = [compile_dtype(d) for d in mod.DATATYPES]
-        self.states: list[State] = [State(i, k, c2, prods) for i, (k, c2, prods) in enumerate(mod.STATES)]
+        self.states: list[State] = [State(i, k, c2, tuple(tuple(p) for p in prods))
+                                    for i, (k, c2, prods) in enumerate(json.loads(mod.STATES_JSON))]
         self.document: int = mod.DOCUMENT
         self.fragment: int = mod.FRAGMENT
         self.global_elements: dict[int, int] = mod.GLOBAL_ELEMENTS
