@@ -1,0 +1,111 @@
+"""Small accessors over the JSON form of decoded V2G messages (``Record.extra["body"]``).
+
+The analysis reads only this JSON form (documented in ``v2gsniff.dissectors.exi.model``), so it
+works the same on live records and on records read back from JSONL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from v2gsniff.sniffer.model import Record
+
+
+@dataclass(frozen=True, slots=True)
+class V2G:
+    """One decoded V2G message, reduced to what the session analysis needs."""
+
+    name: str
+    """Message name (``CurrentDemandReq``, ``supportedAppProtocolRes``)."""
+    schema: str | None
+    content: Mapping[str, Any]
+    """The message element's content (the Body child for DIN/ISO-2)."""
+    header: Mapping[str, Any]
+    stream: int
+    from_ev: bool
+    frame: int
+    time: float
+    tls: str | None
+    """TLS version of the connection when the message was decrypted, else ``None``."""
+
+    @property
+    def response_code(self) -> str | None:
+        code = self.content.get("ResponseCode")
+        return code if isinstance(code, str) else None
+
+    @property
+    def session_id(self) -> str | None:
+        sid = self.header.get("SessionID")
+        return sid if isinstance(sid, str) else None
+
+
+def v2g_of(record: Record) -> V2G | None:
+    """The V2G view of a ``v2g`` record (``None`` for other records or undecodable ones)."""
+    if record.kind != "v2g":
+        return None
+    body = record.extra.get("body")
+    if not isinstance(body, Mapping) or not body:
+        return None
+    root_name, root = next(iter(body.items()))
+    header: Mapping[str, Any] = {}
+    name, content = root_name, root
+    if root_name == "V2G_Message" and isinstance(root, Mapping):
+        header = root.get("Header") or {}
+        inner = root.get("Body") or {}
+        if not isinstance(inner, Mapping) or not inner:
+            return None
+        name, content = next(iter(inner.items()))
+    elif isinstance(root, Mapping):
+        header = root.get("Header") or {}
+    if not isinstance(content, Mapping):
+        content = {}
+    stream = record.extra.get("stream")
+    tls = record.extra.get("tls_version") if record.extra.get("tls") else None
+    return V2G(name, record.extra.get("schema"), content, header if isinstance(header, Mapping) else {},
+               stream if isinstance(stream, int) else -1, record.extra.get("dir") == "ev->evse",
+               record.frame, record.time, tls if isinstance(tls, str) else None)
+
+
+def physical(node: Any) -> float | None:
+    """Value x 10^Multiplier (DIN/ISO-2 PhysicalValueType) or x 10^Exponent (ISO-20 RationalNumber)."""
+    if not isinstance(node, Mapping):
+        return None
+    value = node.get("Value")
+    scale = node.get("Multiplier", node.get("Exponent"))
+    if not isinstance(value, int) or not isinstance(scale, int):
+        return None
+    return float(value * 10**scale) if scale >= 0 else value / 10 ** (-scale)
+
+
+def walk(node: Any) -> Iterator[tuple[str, Any]]:
+    """Every (key, value) below ``node``, depth first, in document order (lists flattened)."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if isinstance(value, list):
+                for item in value:
+                    yield key, item
+                    yield from walk(item)
+            else:
+                yield key, value
+                yield from walk(value)
+
+
+def find(node: Any, key: str) -> Any:
+    """The first value named ``key`` anywhere below ``node`` (``None`` if absent)."""
+    for k, v in walk(node):
+        if k == key:
+            return v
+    return None
+
+
+def find_all(node: Any, key: str) -> list[Any]:
+    return [v for k, v in walk(node) if k == key]
+
+
+def as_list(value: Any) -> list[Any]:
+    """Repeated children are lists in JSON, single ones are not: always a list."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
