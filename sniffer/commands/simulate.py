@@ -1,0 +1,49 @@
+"""``v2gsniff simulate SCENARIO -o FILE.pcapng [--keylog FILE] [--seed N]``: write a simulated session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from v2gsniff.sniffer.simulate import DEFAULT_LOOPS, SCENARIOS, keylog_text, write_pcapng
+from v2gsniff.sniffer.simulate import simulate as run
+
+
+def _list() -> str:
+    lines = []
+    for s in SCENARIOS:
+        tls = f" [TLS {s.tls}, key log]" if s.tls else ""
+        lines.append(f"{s.name:28} {s.description}{tls} (report: {s.outcome})")
+    return "\n".join(lines)
+
+
+@click.command("simulate")
+@click.argument("scenario", required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="pcapng file to write.")
+@click.option("--keylog", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the TLS key log (NSS format) here; it is embedded in the capture anyway.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same bytes.")
+@click.option("--loops", type=click.IntRange(4, 10000), default=DEFAULT_LOOPS, show_default=True,
+              help="Charge-loop cycles.")
+@click.option("--list", "list_", is_flag=True, help="Describe the scenarios and exit.")
+def simulate(scenario: str | None, output: Path | None, keylog: Path | None, seed: int, loops: int,
+             list_: bool) -> None:
+    """Write a whole simulated charging session (SLAC to teardown) as pcapng.
+
+    Scenarios: see --list. Timestamps, addresses, keys and values all come from --seed.
+    """
+    if list_:
+        click.echo(_list())
+        return
+    if scenario is None or output is None:
+        raise click.UsageError("give a SCENARIO and -o FILE.pcapng (or --list)")
+    if scenario not in SCENARIOS:
+        raise click.BadParameter(f"unknown scenario {scenario!r}; one of: {', '.join(SCENARIOS.names())}",
+                                 param_hint="SCENARIO")
+    wire = run(scenario, seed=seed, loops=loops)
+    write_pcapng(wire, output)
+    if keylog is not None:
+        keylog.write_text(keylog_text(wire))
+    click.echo(f"{output}: {len(wire.frames)} frames, scenario {scenario}, seed {seed}"
+               + (f"; key log {keylog}" if keylog is not None else ""), err=True)

@@ -1,0 +1,127 @@
+"""The scenario registry: one small function per scenario, listed with what it shows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from .link import SECURITY_NONE, SECURITY_TLS, Link
+from .wire import Wire
+
+DEFAULT_LOOPS = 40
+"""Charge-loop cycles of a simulated session (the demo captures keep this short)."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    outcome: str
+    """The report's BPT outcome for a session of this scenario (``sessions`` BPT_OUTCOMES)."""
+    run: Callable[[Link, int], None]
+    tls: str | None = None
+    """``"1.2"`` or ``"1.3"`` when the V2G connection is TLS (a key log is produced)."""
+
+
+class Registry:
+    """Scenarios by name, in the order they were added."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Scenario] = {}
+
+    def add(self, scenario: Scenario) -> None:
+        if scenario.name in self._items:
+            raise ValueError(f"scenario {scenario.name} is defined twice")
+        self._items[scenario.name] = scenario
+
+    def __getitem__(self, name: str) -> Scenario:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise KeyError(f"unknown scenario {name!r}; one of: {', '.join(self._items)}") from None
+
+    def __iter__(self) -> Iterator[Scenario]:
+        return iter(self._items.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def names(self) -> list[str]:
+        return list(self._items)
+
+
+def _plain_start(link: Link, security: int = SECURITY_NONE) -> None:
+    link.slac()
+    link.sdp(security)
+    link.connect()
+
+
+def din_dc(link: Link, loops: int) -> None:
+    from .din import DIN, run_dc
+
+    _plain_start(link)
+    run_dc(link, DIN, loops)
+
+
+def iso2_dc(link: Link, loops: int) -> None:
+    from .din import ISO2, run_dc
+
+    _plain_start(link)
+    run_dc(link, ISO2, loops)
+
+
+def iso2_ac(link: Link, loops: int) -> None:
+    from .ac import run_iso2_ac
+
+    _plain_start(link)
+    run_iso2_ac(link, loops)
+
+
+def sap_no_common_protocol(link: Link, loops: int) -> None:
+    from .din import app_protocol, handshake
+
+    _plain_start(link)
+    # An EV that only speaks ISO 15118-20 meets a DIN/ISO-2-only charger.
+    handshake(link, [app_protocol("urn:iso:std:iso:15118:-20:DC", 1, 1, 1, 0),
+                     app_protocol("urn:iso:std:iso:15118:-20:AC", 2, 2, 1, 0)], None)
+    link.close()
+
+
+def slac_no_match(link: Link, loops: int) -> None:
+    # Three attempts; the EV sees a far-too-high attenuation (a neighbour's charger) each time.
+    link.slac(match=False, attenuation=link.wire.rng.uniform(62.0, 70.0))
+    for _ in range(2):
+        link.wire.wait(2.0)
+        from . import slac as slacmod
+
+        slacmod.slac(link.wire, link.ev_station, link.evse_station, nid=link.nid, nmk=link.nmk,
+                     match=False, attenuation=link.wire.rng.uniform(62.0, 70.0))
+
+
+SCENARIOS = Registry()
+for _s in (
+    Scenario("din-dc", "DIN SPEC 70121 DC charge: SLAC, SDP, TCP, handshake (DIN chosen), cable check, "
+             "PreCharge ramp, CurrentDemand loop with rising SoC, welding detection, stop", "protocol-without-bpt",
+             din_dc),
+    Scenario("iso2-dc", "ISO 15118-2 DC charge (ExternalPayment), same phases as DIN with ISO-2 messages",
+             "protocol-without-bpt", iso2_dc),
+    Scenario("iso2-ac", "ISO 15118-2 AC three-phase charge: ChargingStatus loop with meter readings",
+             "protocol-without-bpt", iso2_ac),
+    Scenario("sap-no-common-protocol", "An ISO 15118-20-only EV meets a DIN/ISO-2 charger: "
+             "supportedAppProtocolRes Failed_NoNegotiation, the TCP connection closes", "handshake-failed",
+             sap_no_common_protocol),
+    Scenario("slac-no-match", "SLAC three times with attenuation far above the threshold and no "
+             "CM_SLAC_MATCH: no SDP, no TCP", "handshake-failed", slac_no_match),
+):
+    SCENARIOS.add(_s)
+
+
+def simulate(name: str, seed: int = 1, loops: int = DEFAULT_LOOPS) -> Wire:
+    """Run scenario ``name``; the returned wire holds the frames and key-log lines."""
+    scenario = SCENARIOS[name]
+    wire = Wire(seed)
+    scenario.run(Link(wire), loops)
+    return wire
+
+
+__all__ = ["SCENARIOS", "SECURITY_TLS", "Scenario", "simulate"]
