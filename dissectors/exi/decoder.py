@@ -99,8 +99,16 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
             shift += 7
 
     def read_chars(n: int) -> str:
+        nonlocal pos
         if n * 8 > nbits - pos:
             raise fail(f"string of {n} characters is longer than the rest of the stream")
+        if n:
+            # fast path: n one-byte code points (all below 128) are n plain ASCII bytes
+            q = pos + n * 8
+            raw = ((v >> (nbits - q)) & ((1 << (n * 8)) - 1)).to_bytes(n, "big")
+            if raw.isascii():
+                pos = q
+                return raw.decode("ascii")
         out = []
         for _ in range(n):
             c = read_uint()
