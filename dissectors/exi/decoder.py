@@ -196,10 +196,14 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
     def any_attribute(attrs: dict[tuple[str, str], Any], untyped: bool) -> int:
         q = qname()
         qid = g.qname_ids.get(q)
-        if q[0] == XSI_NS and q[1] == "type":
-            tq = qname()
-            attrs[q] = tq
-            return type_state(tq)
+        if q[0] == XSI_NS and not untyped:
+            if q[1] == "type":  # value is a QName; the element continues with that type's grammar
+                tq = qname()
+                attrs[q] = tq
+                return type_state(tq)
+            if q[1] == "nil":
+                attrs[q] = read(1) == 1
+                return -1
         if not untyped and qid is not None and qid in g.global_attributes:
             attrs[q] = read_value(dtypes[g.global_attributes[qid]])
         else:
@@ -220,10 +224,10 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
 
     def _builtin(q: tuple[str, str], depth: int) -> Element:
         start = pos
-        if q in learned and read(1) == 0:
-            code = 1  # the learned AT(xsi:type) production
-        else:
-            code = read(2)
+        if q in learned and read(1) == 0:  # the learned AT(xsi:type) production: just the value
+            tq = qname()
+            return element(q, type_state(tq), depth, {(XSI_NS, "type"): tq})
+        code = read(2)
         if code == 0:
             return Element(q[0], q[1])
         if code != 1:
