@@ -54,12 +54,12 @@ def _build(g: Grammar, name: str, content: Any, state: int, parent: str) -> tupl
     s = inner
     for key, value in content.items():
         if key.startswith("@"):
-            e.attrs[("", key[1:])] = value
             am = g.encode_map(g.states[s])
-            acode = am.get(("A", g.qname_ids[("", key[1:])]))
-            if acode is None:
+            found = [(q, am[("A", q)]) for q in _candidates(g, key[1:]) if ("A", q) in am]
+            if not found:
                 raise ExiError(f"attribute {key[1:]} is not possible here", 0, path)
-            s = g.states[s].prods[acode][3]
+            e.attrs[g.qnames[found[0][0]]] = value
+            s = g.states[s].prods[found[0][1]][3]
             continue
         for item in value if isinstance(value, list) else [value]:
             child, s = _build(g, key, item, s, path)

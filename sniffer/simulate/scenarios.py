@@ -98,6 +98,25 @@ def slac_no_match(link: Link, loops: int) -> None:
                      match=False, attenuation=link.wire.rng.uniform(62.0, 70.0))
 
 
+def _iso20(**kw: bool) -> Callable[[Link, int], None]:
+    def run(link: Link, loops: int) -> None:
+        from .iso20 import run_iso20
+
+        _plain_start(link)
+        run_iso20(link, loops, **kw)
+
+    return run
+
+
+def iso20_no_tls(link: Link, loops: int) -> None:
+    from .iso20 import run_iso20
+
+    link.slac()
+    link.sdp(SECURITY_NONE, offered=SECURITY_TLS)  # the EV asks for TLS, the charger says no
+    link.connect()
+    run_iso20(link, loops, bpt=False, dynamic=True)
+
+
 SCENARIOS = Registry()
 for _s in (
     Scenario("din-dc", "DIN SPEC 70121 DC charge: SLAC, SDP, TCP, handshake (DIN chosen), cable check, "
@@ -107,6 +126,17 @@ for _s in (
              "protocol-without-bpt", iso2_dc),
     Scenario("iso2-ac", "ISO 15118-2 AC three-phase charge: ChargingStatus loop with meter readings",
              "protocol-without-bpt", iso2_ac),
+    Scenario("iso20-dc-bpt-dynamic", "ISO 15118-20 DC_BPT (service 6) in Dynamic mode: charges, then the "
+             "charger commands discharge halfway through the loop (negative present current, SoC falls)",
+             "bpt-working", _iso20(discharge=True)),
+    Scenario("iso20-dc-bpt-scheduled", "ISO 15118-20 DC_BPT in Scheduled mode with a two-entry power "
+             "schedule; the EV charges only (BPT negotiated, no discharge)", "bpt-negotiated-no-discharge",
+             _iso20(dynamic=False)),
+    Scenario("iso20-ac-bpt", "ISO 15118-20 AC_BPT (service 5), Dynamic mode: 11 kW charge, then 7.4 kW back "
+             "to the grid (negative present active power)", "bpt-working", _iso20(ac=True)),
+    Scenario("iso20-no-tls", "ISO 15118-20 DC (service 2) over plain TCP: the EV asks for TLS in SDP, "
+             "the charger answers without TLS and the session runs unencrypted", "bpt-offered-not-selected",
+             iso20_no_tls),
     Scenario("sap-no-common-protocol", "An ISO 15118-20-only EV meets a DIN/ISO-2 charger: "
              "supportedAppProtocolRes Failed_NoNegotiation, the TCP connection closes", "handshake-failed",
              sap_no_common_protocol),
