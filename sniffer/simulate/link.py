@@ -75,7 +75,8 @@ class Link:
         w.emit(w.udp_frame(self.evse, self.ev, SDP_PORT, self.ev_port, sdp_res), 0.0008)
         return self.port
 
-    def connect(self) -> TcpConversation:
+    def connect(self, tls: str | None = None) -> TcpConversation:
+        """NDP, the TCP handshake and, with ``tls`` "1.2" or "1.3", the TLS handshake."""
         w = self.wire
         w.wait(0.25)
         w.neighbor_discovery(self.ev, self.evse)
@@ -84,11 +85,23 @@ class Link:
         self.conv = TcpConversation(w, self.ev, self.evse, cport, self.port)
         self.conv.connect()
         self.channel = PlainChannel(self.conv)
+        if tls is not None:
+            from .tls import Tls12Channel, Tls13Channel
+
+            channel = Tls13Channel(w, self.conv) if tls == "1.3" else Tls12Channel(w, self.conv)
+            w.wait(0.01)
+            channel.handshake()
+            self.channel = channel
         return self.conv
 
     def close(self) -> None:
         assert self.conv is not None
         self.wire.wait(0.05)
+        close_notify = getattr(self.channel, "close_notify", None)
+        if close_notify is not None:
+            close_notify(True)
+            self.wire.wait(0.001)
+            close_notify(False)
         self.conv.close(client_first=True)
 
     # -- V2GTP -------------------------------------------------------------------------------------

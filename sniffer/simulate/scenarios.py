@@ -117,6 +117,24 @@ def iso20_no_tls(link: Link, loops: int) -> None:
     run_iso20(link, loops, bpt=False, dynamic=True)
 
 
+def iso20_tls13(link: Link, loops: int) -> None:
+    from .iso20 import run_iso20
+
+    link.slac()
+    link.sdp(SECURITY_TLS)
+    link.connect(tls="1.3")
+    run_iso20(link, loops, bpt=True, dynamic=True, discharge=True)
+
+
+def iso2_tls12(link: Link, loops: int) -> None:
+    from .din import ISO2, run_dc
+
+    link.slac()
+    link.sdp(SECURITY_TLS)
+    link.connect(tls="1.2")
+    run_dc(link, ISO2, loops)
+
+
 SCENARIOS = Registry()
 for _s in (
     Scenario("din-dc", "DIN SPEC 70121 DC charge: SLAC, SDP, TCP, handshake (DIN chosen), cable check, "
@@ -137,6 +155,11 @@ for _s in (
     Scenario("iso20-no-tls", "ISO 15118-20 DC (service 2) over plain TCP: the EV asks for TLS in SDP, "
              "the charger answers without TLS and the session runs unencrypted", "bpt-offered-not-selected",
              iso20_no_tls),
+    Scenario("iso20-dc-tls13", "ISO 15118-20 DC_BPT Dynamic (charge, then discharge) over TLS 1.3 "
+             "(TLS_AES_256_GCM_SHA384, X25519, ECDSA P-256 SECC certificate); close_notify before FIN",
+             "bpt-working", iso20_tls13, tls="1.3"),
+    Scenario("iso2-dc-tls12", "ISO 15118-2 DC charge over TLS 1.2 (TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, "
+             "P-256, MAC-then-encrypt)", "protocol-without-bpt", iso2_tls12, tls="1.2"),
     Scenario("sap-no-common-protocol", "An ISO 15118-20-only EV meets a DIN/ISO-2 charger: "
              "supportedAppProtocolRes Failed_NoNegotiation, the TCP connection closes", "handshake-failed",
              sap_no_common_protocol),
