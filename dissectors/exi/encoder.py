@@ -165,6 +165,7 @@ class _Encoder:
     def element(self, e: Element, s: int) -> None:
         g = self.g
         states = g.states
+        simple = g.simple
         self.path.append(e.name)
         if e.attrs:
             s = self.attributes(e, s)
@@ -177,8 +178,24 @@ class _Encoder:
             qid = g.qname_ids.get((child.ns, child.name))
             code = m.get(("S", qid)) if qid is not None else None
             if code is not None:
-                w.write(code, st.width)
-                self.element(child, st.prods[code][2])
+                target = st.prods[code][2]
+                sim = simple[target]
+                cv = child.value
+                if sim is not None and cv is not None and not child.attrs and not child.children \
+                        and _native_ok(sim, cv):
+                    # simple-typed child: SE code, CH code 0, value, EE code 0 in as few writes as possible
+                    kind = sim[0]
+                    if kind == D_NBIT or kind == D_ENUM or kind == D_BOOL:
+                        x = cv - sim[2] if kind == D_NBIT else sim[3][cv] if kind == D_ENUM else int(cv)
+                        nb = sim[1]
+                        w.write((((code << 1) << nb) | x) << 1, st.width + nb + 2)
+                    else:
+                        w.write(code << 1, st.width + 1)
+                        self.value(sim, cv)
+                        w.write(0, 1)
+                else:
+                    w.write(code, st.width)
+                    self.element(child, target)
                 s = st.prods[code][3]
             elif SE_ANY in m:
                 self.code(st, m[SE_ANY])
