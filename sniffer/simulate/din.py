@@ -165,7 +165,7 @@ class DcSession:
         return {"ChargeParameterDiscoveryRes": res}
 
     def power_delivery(self, start: bool) -> None:
-        param = {"DC_EVStatus": self.ev_status(start)}
+        param: dict[str, Any] = {"DC_EVStatus": self.ev_status(start)}
         if self.din:
             param.update(BulkChargingComplete=False, ChargingComplete=not start)
             req: Tree = {"PowerDeliveryReq": {"ReadyToChargeState": start, "DC_EVPowerDeliveryParameter": param}}
@@ -221,4 +221,4 @@ def run_dc(link: Link, schema: str, loops: int) -> None:
     DcSession(link, schema, evse_id, loops).run()
 
 
-__all__ = ["ISO2", "ISO20_NS", "run_dc"]
+__all__ = ["DIN", "ISO2", "ISO20_NS", "run_dc"]

@@ -141,7 +141,7 @@ class Iso20Session:
     def dc_loop(self) -> None:
         b = self.battery
         switch = self.discharge_from
-        for step in charge_loop(self.rng, b, self.loops, 180.0, switch_at=switch, discharge_limit=75.0):
+        for step in charge_loop(self.rng, b, self.loops, 180.0, switch_at=switch, discharge_limit=75.0, ramp=60.0):
             display = {"PresentSOC": int(b.soc), "TargetSOC": 80, "ChargingComplete": False}
             req: dict[str, Any] = {"DisplayParameters": display, "MeterInfoRequested": False,
                                    "EVPresentVoltage": rn(step.present_voltage, -1)}
@@ -242,4 +242,4 @@ class Iso20Session:
 def run_iso20(link: Link, loops: int, *, ac: bool = False, bpt: bool = True, dynamic: bool = True,
               discharge: bool = False) -> None:
     Iso20Session(link, ac=ac, bpt=bpt, dynamic=dynamic, loops=loops,
-                 discharge_from=loops // 2 if discharge else None).run()
+                 discharge_from=max(2, loops // 3) if discharge else None).run()
