@@ -1,0 +1,39 @@
+"""Per-vehicle compatibility reports over many captures (Markdown, CSV, JSON, HTML).
+
+    results = collect(find_captures(["captures/"])[0], jobs=2)
+    report = build(results, inventory)
+    text = render_markdown(report)
+
+``build`` is pure (sessions in, ``Report`` out); the renderers only format. The JSON format is
+documented in ``v2gsniff.sniffer.report.jsonout``.
+"""
+
+from __future__ import annotations
+
+from .build import BPT_TEXT, Report, VehicleReport, build
+from .collect import CaptureResult, analyse_file, collect, find_captures
+from .csvout import render_csv
+from .html import render_html
+from .jsonout import FORMAT, render_json, report_json
+from .markdown import render_markdown
+
+RENDERERS = {"md": render_markdown, "csv": render_csv, "json": render_json, "html": render_html}
+"""``--format`` value -> renderer."""
+
+__all__ = [
+    "BPT_TEXT",
+    "FORMAT",
+    "RENDERERS",
+    "CaptureResult",
+    "Report",
+    "VehicleReport",
+    "analyse_file",
+    "build",
+    "collect",
+    "find_captures",
+    "render_csv",
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "report_json",
+]

@@ -1,0 +1,128 @@
+"""The report as one self-contained HTML file: inline CSS and SVG, no scripts, works offline.
+
+Each vehicle has its own page: a ``<section class="vehicle" id="v-...">`` shown on its own via the
+``:target`` selector, with its sessions, phase timelines and target-vs-present plots.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from v2gsniff.sniffer.sessions import Session, short_name
+
+from .build import Report, VehicleReport
+from .markdown import COLUMNS, identity_line, session_row, table_rows
+from .svg import line_plot, timeline
+
+CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222}
+header,main{padding:0 1.5em}
+table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}
+th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top;text-align:left}
+th{background:#f0f0f0}
+section.vehicle{display:none;border-top:3px solid #1f77b4;margin-top:1em}
+section.vehicle:target{display:block}
+nav a{margin-right:1em}
+.t{font-size:13px;font-weight:600}.ax{font-size:11px;fill:#555}.lg{font-size:12px}
+.frame{fill:none;stroke:#bbb}.zero{stroke:#888;stroke-dasharray:3 3}
+.ok{fill:#8fbf8f}.bad{fill:#e07b7b}
+.note{background:#fff4d6;padding:.3em .6em}
+code{font-size:12px}
+"""
+
+PLOTS = (
+    ("Voltage", "V", (("EV target", "ev_target_voltage"), ("EVSE present", "evse_present_voltage"))),
+    ("Current", "A", (("EV target", "ev_target_current"), ("EVSE present", "evse_present_current"))),
+    ("Power", "W", (("EV target", "ev_target_power"), ("EVSE present", "evse_present_power"),
+                    ("EV present", "ev_present_power"))),
+)
+
+
+def anchor(v: VehicleReport) -> str:
+    return "v-" + re.sub(r"[^A-Za-z0-9_-]+", "-", v.key).strip("-")
+
+
+def _cells(values: list[object], tag: str = "td") -> str:
+    out = []
+    for x in values:
+        text = "-" if x is None or x == "" else str(x)
+        out.append(f"<{tag}>" + "<br>".join(escape(part) for part in text.split("<br>")) + f"</{tag}>")
+    return "<tr>" + "".join(out) + "</tr>"
+
+
+def render_html(report: Report, title: str = "V2G compatibility report") -> str:
+    h = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title>",
+         f"<style>{CSS}</style></head><body><header><h1>{escape(title)}</h1>",
+         f"<p>{len(report.captures)} captures, {len(report.sessions)} sessions, {len(report.vehicles)} vehicles"
+         + (f"; inventory <code>{escape(report.inventory)}</code>" if report.inventory else "") + ".</p>"]
+    for problem in report.problems:
+        h.append(f'<p class="note">{escape(problem)}</p>')
+    h.append("</header><main><h2>Vehicles</h2><table>")
+    h.append(_cells(list(COLUMNS), "th"))
+    for v in report.vehicles:
+        values = table_rows(v)
+        h.append(_cells(values).replace(f"<td>{escape(str(values[0]))}</td>",
+                                        f'<td><a href="#{anchor(v)}">{escape(str(values[0]))}</a></td>', 1))
+    h.append("</table>")
+    if not report.vehicles:
+        h.append("<p>No charging sessions were found in these captures.</p>")
+    chargers = report.chargers
+    if report.vehicles and chargers:
+        h.append("<h2>Vehicle × charger</h2><table>")
+        h.append(_cells(["Vehicle", *chargers], "th"))
+        for v in report.vehicles:
+            h.append(_cells([v.vehicle.name, *(report.cell(v, c) for c in chargers)]))
+        h.append("</table>")
+    notes = [c for c in report.captures if c.message]
+    if notes:
+        h.append("<h2>Captures with notes</h2><ul>")
+        h += [f"<li><code>{escape(c.capture)}</code>: {escape(c.message or '')}</li>" for c in notes]
+        h.append("</ul>")
+    h.append('<h2>Vehicle pages</h2><nav>' + "".join(
+        f'<a href="#{anchor(v)}">{escape(v.vehicle.name)}</a>' for v in report.vehicles) + "</nav>")
+    for v in report.vehicles:
+        h.append(vehicle_page(v))
+    h.append("</main></body></html>")
+    return "\n".join(h) + "\n"
+
+
+def vehicle_page(v: VehicleReport) -> str:
+    h = [f'<section class="vehicle" id="{anchor(v)}"><h2>{escape(v.vehicle.name)}</h2>',
+         f"<p>{escape(identity_line(v))}. BPT: <b>{escape(v.bpt_text)}</b>.</p><table>",
+         _cells(["Session", "Start", "Frames", "Charger", "Protocol", "Last phase", "Duration", "BPT outcome",
+                 "Ended by", "First failure"], "th")]
+    h += [_cells([str(x).replace("**", "") for x in session_row(s)]) for s in v.sessions]
+    h.append("</table>")
+    for s in v.sessions:
+        h.append(session_block(s))
+    h.append("</section>")
+    return "\n".join(h)
+
+
+def session_block(s: Session) -> str:
+    h = [f'<h3 id="s-{escape(re.sub(r"[^A-Za-z0-9_-]+", "-", f"{s.capture}-{s.id}"))}">'
+         f"{escape(f'{s.capture} #{s.id}')}</h3><ul>"]
+    for hs in s.handshakes:
+        offers = ", ".join(f"{o.priority}: {o.namespace} {o.version_major}.{o.version_minor} "
+                           f"(SchemaID {o.schema_id})" for o in hs.offers)
+        answer = (f"{hs.response_code} → {short_name(hs.negotiated_namespace)} (frame {hs.res_frame})"
+                  if hs.res_frame else "no answer")
+        h.append(f"<li>SupportedAppProtocol, frame {hs.req_frame}, {escape(hs.tls_version or 'plain TCP')}: "
+                 f"{escape(offers)}; SECC: {escape(answer)}</li>")
+    for e in s.bpt.evidence:
+        h.append(f"<li>BPT: {escape(e.statement)} ({escape(e.message)}, frame {e.frame})</li>")
+    h.append(f"<li>TLS: {escape(s.tls.summary)}</li>")
+    for f in s.tls.findings:
+        h.append(f"<li><b>{escape(f.code)}</b>: {escape(f.text)} (frame {f.frame})</li>")
+    for fail in s.failures:
+        h.append(f"<li>Failure in {escape(fail.phase)}: {escape(fail.message)} {escape(fail.code)} "
+                 f"(frame {fail.frame})</li>")
+    h.append("</ul>")
+    h.append(timeline(s.phases))
+    t0 = s.start
+    for title, unit, names in PLOTS:
+        lines = [(label, [(p.time - t0, val) for p in s.series if (val := p.get(key)) is not None])
+                 for label, key in names]
+        h.append(line_plot(title, unit, lines))
+    return "\n".join(x for x in h if x)

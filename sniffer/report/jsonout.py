@@ -1,0 +1,78 @@
+"""The report as JSON: a stable, documented format for other tools.
+
+Top level (``format`` is ``"v2gsniff-report/1"``; keys are only ever added, never renamed)::
+
+    {
+      "format": "v2gsniff-report/1",
+      "inventory": "vehicles.toml" | null,
+      "problems": ["..."],                      # input problems the report worked around
+      "captures": [{"capture", "sessions", "message"}],
+      "vehicles": [{"key", "vehicle", "sessions": [session ids "capture#id"], "bpt_outcome",
+                    "non_standard_discharge", "offers", "protocols", "energy_transfer", "tls",
+                    "findings", "furthest_phase", "failures", "chargers",
+                    "cablecheck_seconds", "precharge_seconds"}],
+      "sessions": [session, ...]
+    }
+
+Each ``session`` is ``Session.to_json()``: ``id`` (1-based within its capture), ``capture`` (file
+name), ``first_frame``, ``last_frame``, ``start``/``end`` (epoch s), ``duration``, ``vehicle``
+(``evccid``, ``pev_mac``, ``modem_vendor``, ``label``, ``brand``, ``model``, ``trim``, ``software``),
+``charger`` (``evseid``, ``evse_mac``, ``modem_vendor``), ``protocol`` (schema name),
+``negotiated_namespace``, ``sap_offers`` (priority order; each ``namespace``, ``version_major``,
+``version_minor``, ``schema_id``, ``priority``), ``sap_response_code``, ``handshakes`` (every
+SupportedAppProtocol exchange: ``stream``, ``req_frame``, ``offers``, ``res_frame``,
+``response_code``, ``schema_id``, ``negotiated_namespace``, ``tls_version``), ``session_id``,
+``energy_transfer``, ``authorization``, ``slac``, ``streams``, ``phases`` (``name``, ``start``,
+``end``, ``duration``, ``first_frame``, ``last_frame``, ``ok``, ``messages``), ``last_phase``,
+``furthest_phase``, ``failures`` (``phase``, ``message``, ``code``, ``frame``, ``time``; the first is
+the first failure), ``ended_by`` (``kind``: SessionStop, TCP FIN, TCP RST, silence or capture end;
+``detail``, ``frame``, ``time``), ``bpt_outcome``, ``non_standard_discharge``, ``bpt`` (offered and
+selected services, parameters, control mode, channel, discharge limits, lowest present current and
+power, evidence), ``tls`` (``ev_requests``, ``ev_asked_tls``, ``secc_answer``, ``version``,
+``cipher``, ``decryptable``, ``alerts``, ``findings``), ``evidence`` (``statement``, ``message``,
+``frame``), ``notes`` and, unless left out, ``series`` (``time``, ``frame``, ``message`` and the
+values named in ``SERIES_FIELDS``: volts, amperes, watts, percent).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .build import Report
+
+FORMAT = "v2gsniff-report/1"
+
+
+def report_json(report: Report, series: bool = True) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "inventory": report.inventory,
+        "problems": list(report.problems),
+        "captures": [{"capture": c.capture, "sessions": c.sessions, "message": c.message} for c in report.captures],
+        "vehicles": [
+            {
+                "key": v.key,
+                "vehicle": v.vehicle.to_json(),
+                "sessions": [f"{s.capture}#{s.id}" for s in v.sessions],
+                "bpt_outcome": v.bpt_outcome,
+                "non_standard_discharge": v.non_standard_discharge,
+                "offers": v.offers,
+                "protocols": v.protocols,
+                "energy_transfer": v.energy,
+                "tls": v.tls,
+                "findings": v.findings,
+                "furthest_phase": v.furthest_phase,
+                "failures": v.failures,
+                "chargers": v.chargers,
+                "cablecheck_seconds": v.phase_seconds("CableCheck"),
+                "precharge_seconds": v.phase_seconds("PreCharge"),
+            }
+            for v in report.vehicles
+        ],
+        "sessions": [s.to_json(series) for s in report.sessions],
+    }
+
+
+def render_json(report: Report, series: bool = True) -> str:
+    return json.dumps(report_json(report, series), indent=1, ensure_ascii=False) + "\n"

@@ -1,0 +1,98 @@
+"""The ``report`` and ``sessions`` click commands (registered in cli.py by the lead)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tests.conftest import REAL, need_shared
+from v2gsniff.sniffer.commands.report import report
+from v2gsniff.sniffer.commands.sessions import sessions
+
+SMALL = [
+    "dsV2Gshark__ISO-20_BPT_AC_DS5366_Josev.pcapng",
+    "everest-logfiles__Tesla_Model_Y_11.1_iso15118-2_ac-iso_1_telsa_model_y.dump",
+    "pyPLC__2023-05-03_TaycanLeftside_slacFail.pcapng",
+    "dsV2Gshark__IEC61851_AC_PWM_Basic.pcapng",
+]
+
+
+def _copy(tmp_path: Path, names: list[str]) -> Path:
+    folder = tmp_path / "caps" / "sub"
+    folder.mkdir(parents=True)
+    for name in names:
+        (folder / name).write_bytes((REAL / name).read_bytes())
+    (folder / "notes.txt").write_text("not a capture")
+    return tmp_path / "caps"
+
+
+def test_report_over_a_directory_does_not_depend_on_jobs(tmp_path: Path) -> None:
+    need_shared()
+    folder = _copy(tmp_path, SMALL)
+    runner = CliRunner()
+    outs = []
+    for jobs in ("1", "2"):
+        res = runner.invoke(report, [str(folder), "--format", "json", "--jobs", jobs])
+        assert res.exit_code == 0, res.output
+        outs.append(res.stdout)
+    assert outs[0] == outs[1]
+    data = json.loads(outs[0])
+    assert [c["capture"] for c in data["captures"]] == sorted(SMALL), "directories are searched recursively"
+    notes = {c["capture"]: c["message"] for c in data["captures"]}
+    assert "no charging session found" in notes["dsV2Gshark__IEC61851_AC_PWM_Basic.pcapng"]
+    assert "no V2G traffic" in notes["pyPLC__2023-05-03_TaycanLeftside_slacFail.pcapng"]
+
+
+def test_broken_inventory_is_reported_and_the_report_goes_on(tmp_path: Path) -> None:
+    need_shared()
+    bad = tmp_path / "vehicles.toml"
+    bad.write_text("[[vehicle]\n")
+    out = tmp_path / "r.md"
+    res = CliRunner().invoke(report, [str(REAL / SMALL[0]), "--vehicles", str(bad), "-o", str(out)])
+    assert res.exit_code == 0
+    assert "vehicle inventory not used" in res.stderr and "not valid TOML" in res.stderr
+    text = out.read_text()
+    assert "vehicle inventory not used" in text and "WMIV1234567890ABCDEX" in text
+
+
+def test_unknown_inventory_file(tmp_path: Path) -> None:
+    need_shared()
+    res = CliRunner().invoke(report, [str(REAL / SMALL[0]), "--vehicles", str(tmp_path / "missing.toml")])
+    assert res.exit_code == 0 and "file not found" in res.stderr
+
+
+def test_empty_directory_says_so(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    res = CliRunner().invoke(report, [str(tmp_path / "empty")])
+    assert res.exit_code == 1
+    assert "no capture files" in res.stderr and "no captures to report on" in res.stderr
+
+
+def test_label_names_a_single_capture(tmp_path: Path) -> None:
+    need_shared()
+    res = CliRunner().invoke(report, [str(REAL / SMALL[0]), "--label", "Lab EV", "--format", "csv"])
+    assert res.exit_code == 0 and res.stdout.splitlines()[1].startswith("Lab EV,")
+    res = CliRunner().invoke(report, [str(REAL / SMALL[0]), str(REAL / SMALL[1]), "--label", "x"])
+    assert res.exit_code == 2 and "single capture" in res.output
+
+
+def test_html_to_file(tmp_path: Path) -> None:
+    need_shared()
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(report, [str(REAL / SMALL[0]), "--format", "html", "-o", str(out)])
+    assert res.exit_code == 0 and out.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_sessions_one_line_per_session() -> None:
+    need_shared()
+    res = CliRunner().invoke(sessions, [str(REAL / n) for n in SMALL])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines[0].split("\t")[:3] == ["session", "vehicle", "charger"]
+    rows = [line.split("\t") for line in lines[1:]]
+    assert len(rows) == 3
+    bpt = [r for r in rows if r[0].startswith("dsV2Gshark__ISO-20_BPT_AC")][0]
+    assert bpt[3:6] == ["ISO-20-AC", "SessionStop", "bpt-negotiated-no-discharge"]
+    assert "no charging session found" in res.stderr
