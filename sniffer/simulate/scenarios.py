@@ -145,7 +145,7 @@ for _s in (
     Scenario("iso2-ac", "ISO 15118-2 AC three-phase charge: ChargingStatus loop with meter readings",
              "protocol-without-bpt", iso2_ac),
     Scenario("iso20-dc-bpt-dynamic", "ISO 15118-20 DC_BPT (service 6) in Dynamic mode: charges, then the "
-             "charger commands discharge halfway through the loop (negative present current, SoC falls)",
+             "charger commands discharge a third of the way into the loop (negative present current, SoC falls)",
              "bpt-working", _iso20(discharge=True)),
     Scenario("iso20-dc-bpt-scheduled", "ISO 15118-20 DC_BPT in Scheduled mode with a two-entry power "
              "schedule; the EV charges only (BPT negotiated, no discharge)", "bpt-negotiated-no-discharge",
