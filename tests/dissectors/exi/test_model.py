@@ -87,3 +87,14 @@ def test_equality_and_repr() -> None:
     b = exi.decode(DIN_CD, "din")
     assert a == b and a.root == b.root
     assert "din" in repr(a) and "V2G_Message" in repr(a.root)
+
+
+def test_iso20_rational_numbers_and_root_message_name() -> None:
+    # libiso15118 DC_ChargeLoopReq (iso20.jsonl, published)
+    data = bytes.fromhex("8034042d166f29fb80ea560aebdbfb3062810012006164000a02002400c800")
+    msg = exi.decode(data, "iso20-dc")
+    assert (msg.name, msg.namespace) == ("DC_ChargeLoopReq", "urn:iso:std:iso:15118:-20:DC")
+    mode = msg["BPT_Scheduled_DC_CLReqControlMode"]
+    assert mode["EVTargetCurrent"].physical == 20.0
+    assert exi.physical(msg["EVPresentVoltage"]) == 400.0
+    assert msg.to_json()["DC_ChargeLoopReq"]["Header"]["TimeStamp"] == 1718607534
