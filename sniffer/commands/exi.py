@@ -37,7 +37,12 @@ def _decode_one(text: str, schema: str, fragment: bool) -> tuple[codec.ExiMessag
         data = bytes.fromhex("".join(text.split()))
     except ValueError:
         return None, schema, f"not a hex string: {text[:40]!r}"
-    candidates = [schema] if schema != "auto" else (codec.guess_schemas(data) or ["din", "iso2"])
+    if schema != "auto":
+        candidates = [schema]
+    elif fragment:  # fragment codes say nothing about the set: try the signing sets in turn
+        candidates = ["iso2", "xmldsig", "iso20-cm", "iso20-dc", "iso20-ac", "din"]
+    else:
+        candidates = codec.guess_schemas(data) or ["din", "iso2"]
     first_error: str | None = None
     for name in candidates:
         try:

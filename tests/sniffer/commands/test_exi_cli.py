@@ -59,3 +59,9 @@ def test_encode_reports_bad_xml(tmp_path: Path) -> None:
     path.write_text("<not-closed>")
     result = CliRunner().invoke(exi, ["encode", str(path), "--schema", "din"])
     assert result.exit_code == 1 and "not well-formed" in result.output
+
+
+def test_decode_fragment_auto() -> None:
+    result = CliRunner().invoke(exi, ["decode", "802202b4b21900401e80", "--fragment", "--format", "jsonl"])
+    row = json.loads(result.output)
+    assert row["name"] == "ContractSignatureEncryptedPrivateKey" and row["schema"] == "iso2"
