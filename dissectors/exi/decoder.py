@@ -248,6 +248,7 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
         if attrs is None:
             attrs = {}
         children: list[Element] = []
+        texts: list[tuple[int, str]] = []
         value: Any = None
         dtype = -1
         try:
@@ -336,6 +337,7 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
                     elif ev == CH_ANY:
                         text = read_string()
                         value = text if value is None else str(value) + text
+                        texts.append((len(children), text))
                     elif ev == AT_ANY:
                         t = any_attribute(attrs, False)
                         if t >= 0:
@@ -388,12 +390,15 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
                 else:  # CH[untyped]
                     text = read_string()
                     value = text if value is None else str(value) + text
+                    texts.append((len(children), text))
                     dtype = -1
                     if st.kind == FST or st.kind == ST:
                         s = st.content2
         except _Fail as exc:
             exc.names.append(qn[1])
             raise
+        if texts and children:  # mixed content: keep where the text chunks were
+            return Element(qn[0], qn[1], attrs, children, value, dtype, texts)
         return Element(qn[0], qn[1], attrs, children, value, dtype)
 
     # -- document / fragment -------------------------------------------------------------------

@@ -169,10 +169,15 @@ class _Encoder:
         self.path.append(e.name)
         if e.attrs:
             s = self.attributes(e, s)
-        if e.value is not None:
+        texts = e.texts
+        if texts is None and e.value is not None:
             s = self.characters(s, e.value)
         w = self.w
-        for child in e.children:
+        for index, child in enumerate(e.children):
+            if texts:
+                for k, text in texts:
+                    if k == index:
+                        s = self.characters(s, text)
             st = states[s]
             m = st.encode_map or g.encode_map(st)
             qid = g.qname_ids.get((child.ns, child.name))
@@ -206,6 +211,10 @@ class _Encoder:
                 self.any_element(child)
                 if st.kind == FST or st.kind == ST:
                     s = st.content2
+        if texts:
+            for k, text in texts:
+                if k >= len(e.children):
+                    s = self.characters(s, text)
         st = states[s]
         m = st.encode_map or g.encode_map(st)
         if EE in m:
@@ -323,7 +332,7 @@ class _Encoder:
         self.qname(*tq)
         self.learned.add(q)
         rest = {k: v for k, v in e.attrs.items() if k != (XSI_NS, "type")}
-        self.element(Element(e.ns, e.name, rest, e.children, e.value, e.dtype), g.types[tq])
+        self.element(Element(e.ns, e.name, rest, e.children, e.value, e.dtype, e.texts), g.types[tq])
 
 
 def _native_ok(dt: tuple[Any, ...], value: Any) -> bool:

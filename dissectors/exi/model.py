@@ -30,16 +30,19 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 class Element:
     """One element: namespace, local name, attributes, children and typed character value."""
 
-    __slots__ = ("ns", "name", "attrs", "children", "value", "dtype")
+    __slots__ = ("ns", "name", "attrs", "children", "value", "dtype", "texts")
 
     def __init__(self, ns: str, name: str, attrs: dict[tuple[str, str], Any] | None = None,
-                 children: list[Element] | None = None, value: Any = None, dtype: int = -1) -> None:
+                 children: list[Element] | None = None, value: Any = None, dtype: int = -1,
+                 texts: list[tuple[int, str]] | None = None) -> None:
         self.ns = ns
         self.name = name
         self.attrs = attrs if attrs is not None else {}
         self.children = children if children is not None else []
         self.value = value
         self.dtype = dtype
+        # mixed content only: (number of children before it, text) per text chunk; ``value`` is their join
+        self.texts = texts
 
     # -- navigation ----------------------------------------------------------------------------
     def __getitem__(self, key: str | int) -> Element:
@@ -95,7 +98,7 @@ class Element:
         if not isinstance(other, Element):
             return NotImplemented
         return (self.ns == other.ns and self.name == other.name and self.attrs == other.attrs
-                and self.value == other.value and self.children == other.children)
+                and self.value == other.value and self.children == other.children and self.texts == other.texts)
 
     __hash__ = None  # type: ignore[assignment]
 

@@ -51,10 +51,15 @@ def to_xml(root: Element) -> str:
             parts.append("/>")
             return
         parts.append(">")
-        if e.value is not None:
+        texts = e.texts
+        if texts is None and e.value is not None:
             parts.append(_escape(format_value(e.value, e.dtype)))
-        for child in e.children:
+        for index, child in enumerate(e.children):
+            if texts:
+                parts.extend(_escape(t) for k, t in texts if k == index)
             render(child)
+        if texts:
+            parts.extend(_escape(t) for k, t in texts if k >= len(e.children))
         parts.append(f"</{tag}>")
 
     render(root)
@@ -101,11 +106,13 @@ def parse_xml(text: str | bytes) -> Element:
             attrs[(XSI_NS, "type")] = (prefixes.get(prefix, ""), type_name)
         children = [build(c) for c in node]
         text = node.text
-        if children:
-            tails = "".join((text or "").split()) + "".join("".join((c.tail or "").split()) for c in node)
-            value: Any = tails or None
+        texts: list[tuple[int, str]] | None = None
+        if children:  # text between children (mixed content); whitespace-only chunks are layout
+            chunks = [(0, text or "")] + [(i + 1, c.tail or "") for i, c in enumerate(node)]
+            texts = [(k, t) for k, t in chunks if t.strip()] or None
+            value: Any = "".join(t for _, t in texts) if texts else None
         else:
             value = text
-        return Element(ns, local, attrs, children, value)
+        return Element(ns, local, attrs, children, value, -1, texts)
 
     return build(root)
