@@ -248,7 +248,7 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
         if attrs is None:
             attrs = {}
         children: list[Element] = []
-        texts: list[tuple[int, str]] = []
+        texts: list[tuple[int, str]] | None = None
         value: Any = None
         dtype = -1
         try:
@@ -337,7 +337,7 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
                     elif ev == CH_ANY:
                         text = read_string()
                         value = text if value is None else str(value) + text
-                        texts.append((len(children), text))
+                        texts = [*(texts or ()), (len(children), text)]
                     elif ev == AT_ANY:
                         t = any_attribute(attrs, False)
                         if t >= 0:
@@ -390,7 +390,7 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
                 else:  # CH[untyped]
                     text = read_string()
                     value = text if value is None else str(value) + text
-                    texts.append((len(children), text))
+                    texts = [*(texts or ()), (len(children), text)]
                     dtype = -1
                     if st.kind == FST or st.kind == ST:
                         s = st.content2

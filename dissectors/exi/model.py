@@ -2,7 +2,8 @@
 
 ``Element`` values are typed: ``int`` (all integer types), ``bool``, ``str`` (strings, URIs, IDs and
 enumerations, by their schema name), ``bytes`` (hexBinary and base64Binary; ``dtype`` tells which), or
-``None`` when the element has no character content.
+``None`` when the element has no character content.  Text between child elements (xmldsig mixed
+content, undeclared content) is joined in ``value`` and kept with its positions in ``texts``.
 
 JSON form (``ExiMessage.to_json()`` / ``Element.to_json()``), stable and lossless for V2G content:
 
