@@ -1,0 +1,205 @@
+"""V2GSniffApp: the panes, the key bindings, and the worker that turns a source into records.
+
+The same app serves ``open`` (files) and ``live`` (an interface): only the source and the
+follow mode differ. Attributes go down (the app calls each pane's ``show``), messages come up.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.worker import get_current_worker
+
+from v2gsniff.sniffer.streams.tls import KeyLog
+
+from .feed import Pump
+from .help import HelpScreen
+from .messages import RecordsArrived
+from .store import RecordStore
+from .widgets.detail_tree import DetailTree
+from .widgets.filter_bar import FilterBar
+from .widgets.hex_view import HexView
+from .widgets.message_list import MessageList
+from .widgets.plot import PowerPlot
+from .widgets.sessions import SessionsPane
+from .widgets.status_bar import StatusBar, status_text
+
+SourceFactory = Callable[[], Iterable[Any]]
+
+
+class V2GSniffApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "v2gsniff"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help (this screen)"),
+        Binding("slash", "focus_filter", "Edit the filter"),
+        Binding("backslash", "maximize_pane", "Maximise / restore the focused pane"),
+        Binding("tab", "focus_next", "Next pane"),
+        Binding("shift+tab", "focus_previous", "Previous pane"),
+        Binding("s", "focus('session-list')", "Sessions pane"),
+        Binding("m", "focus('message-list')", "Message list"),
+        Binding("d", "focus('detail-tree')", "Detail tree"),
+        Binding("x", "focus('hex-view')", "Hex pane"),
+        Binding("c", "clear_filter", "Clear the filter"),
+        Binding("e", "errors_only", "Show errors and gaps only"),
+        Binding("f", "follow", "Follow new messages (live)"),
+    ]
+    PANE_BINDINGS: ClassVar[list[tuple[str, list[BindingType]]]] = [
+        ("Message list", list(MessageList.BINDINGS)),
+        ("Detail tree", list(DetailTree.BINDINGS)),
+        ("Sessions pane", [Binding("enter", "", "Show only this session's messages")]),
+        ("Filter bar", [Binding("enter", "", "Apply the filter (red while invalid)"),
+                        Binding("escape", "", "Back to the message list")]),
+    ]
+
+    def __init__(self, source_factory: SourceFactory, *, title: str = "v2gsniff", live: bool = False,
+                 keylog: KeyLog | None = None, recording: Callable[[], str] | None = None,
+                 on_stop: Callable[[], None] | None = None) -> None:
+        super().__init__()
+        self.source_factory = source_factory
+        self.source_title = title
+        self.live = live
+        self.keylog = keylog
+        self.recording = recording
+        self.on_stop = on_stop
+        self.store = RecordStore()
+        self.title = f"v2gsniff: {title}"
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield SessionsPane(id="sessions")
+                yield PowerPlot(id="plot")
+            with Vertical(id="right"):
+                yield FilterBar(id="filter")
+                yield MessageList(self.store, follow=self.live, id="message-list")
+                with Horizontal(id="bottom"):
+                    yield DetailTree(id="detail-tree")
+                    yield HexView(id="hex-view")
+        yield StatusBar(id="status")
+
+    def on_mount(self) -> None:
+        titles = {"sessions": "Sessions", "plot": "Target / present (selected session)",
+                  "message-list": "Messages", "detail-tree": "Detail", "hex-view": "Bytes"}
+        for wid, text in titles.items():
+            self.query_one(f"#{wid}").border_title = text
+        self.messages.follow_allowed = self.live
+        self.messages.focus()
+        self._status()
+        self.read_source()
+
+    @property
+    def messages(self) -> MessageList:
+        return self.query_one(MessageList)
+
+    # -- the worker --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="source")
+    def read_source(self) -> None:
+        worker = get_current_worker()
+        pump = Pump(lambda batch: self.post_message(RecordsArrived(batch)), keylog=self.keylog,
+                    cancelled=lambda: worker.is_cancelled, default_capture=self.source_title)
+        pump.run(self.source_factory())
+
+    def on_records_arrived(self, message: RecordsArrived) -> None:
+        batch = message.batch
+        had = len(self.store.view)
+        self.store.add(batch)
+        if batch.sessions is not None:
+            pane = self.query_one(SessionsPane)
+            pane.update_sessions(self.store.sessions)
+            selected = pane.selected
+            self.query_one(PowerPlot).show(selected.session if selected else None)
+        self.messages.rows_added()
+        if had == 0 and self.store.view and not self.live:
+            self.messages.move_to(0)
+        self._status()
+
+    def _status(self) -> None:
+        s = self.store
+        self.query_one(StatusBar).update(status_text(
+            self.source_title, s.counters, len(s.view), done=s.done, live=self.live,
+            follow=self.messages.follow, recording=self.recording() if self.recording else ""))
+
+    # -- pane linkage ------------------------------------------------------------------------
+
+    @on(MessageList.Selected)
+    def _selected(self, event: MessageList.Selected) -> None:
+        record = self.store.records[event.index] if event.index >= 0 else None
+        tree, hexv = self.query_one(DetailTree), self.query_one(HexView)
+        tree.show(record)
+        hexv.show(record)
+        node = tree.cursor_node
+        if node is not None and node.data is not None:
+            hexv.highlight(node.data.offset, node.data.length)
+        self._status()
+
+    @on(DetailTree.SpanSelected)
+    def _span(self, event: DetailTree.SpanSelected) -> None:
+        self.query_one(HexView).highlight(event.offset, event.length)
+
+    @on(SessionsPane.Chosen)
+    def _session(self, event: SessionsPane.Chosen) -> None:
+        chosen = next((u for u in self.store.sessions if u.number == event.number), None)
+        self.query_one(PowerPlot).show(chosen.session if chosen else None)
+        if event.select:
+            self.query_one(FilterBar).set_text(f"session == {event.number}")
+
+    @on(FilterBar.Applied)
+    def _filter(self, event: FilterBar.Applied) -> None:
+        current = self.messages.index
+        self.store.set_filter(event.filter)
+        row = bisect_left(self.store.view, current) if current >= 0 else 0
+        self.messages.follow = False
+        self.messages.reset(row)
+        self.messages.focus()
+        self._status()
+
+    @on(FilterBar.Left)
+    def _left(self) -> None:
+        self.messages.focus()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen([("Everywhere", self.BINDINGS), *self.PANE_BINDINGS]))
+
+    def action_focus_filter(self) -> None:
+        self.query_one(FilterBar).input.focus()
+
+    def action_maximize_pane(self) -> None:
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+        elif self.focused is not None:
+            target = self.focused
+            if target.id == "session-list":
+                target = self.query_one(SessionsPane)
+            screen.maximize(target, container=False)
+
+    def action_clear_filter(self) -> None:
+        self.query_one(FilterBar).set_text("")
+
+    def action_errors_only(self) -> None:
+        self.query_one(FilterBar).set_text("errors")
+
+    def action_follow(self) -> None:
+        if self.live:
+            self.messages.action_bottom()
+            self.messages.follow = True
+            self._status()
+
+    async def action_quit(self) -> None:
+        self.workers.cancel_group(self, "source")
+        if self.on_stop is not None:
+            self.on_stop()
+        self.exit(self.store.exit_code)

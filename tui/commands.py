@@ -1,0 +1,21 @@
+"""``v2gsniff open FILE...``: the terminal UI over captures (registered through ``v2gsniff.commands``)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command("open")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--keylog", "keylogs", multiple=True, type=click.Path(dir_okay=False),
+              help="NSS key log file for TLS decryption; repeatable.")
+def open_command(files: tuple[str, ...], keylogs: tuple[str, ...]) -> None:
+    """Browse captures in the terminal UI: sessions, messages, detail tree, hex and plots.
+
+    Press ? in the UI for the keys and the filter syntax.
+    """
+    from .launch import run_open
+
+    sys.exit(run_open(list(files), list(keylogs)))

@@ -1,0 +1,227 @@
+"""The UI's input side, run in a worker thread: items in, coalesced :class:`Batch`\\ es out.
+
+A source is an iterable of ``RawFrame | DecryptionSecrets | LinkEvent`` (``LinkEvent`` is
+duck-typed: ``kind``/``time``/``message``/``dropped``), plus two markers the UI's own sources
+use: :class:`CaptureStart` (a new file begins: fresh decoder and session tracker) and
+:class:`CaptureProblem` (a file could not be read to its end). Ready-made ``Record``\\ s pass
+through untouched (benchmarks feed them). Nothing here touches a widget: ``emit`` is called
+with each batch and the app posts it to itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from v2gsniff.sniffer.model import DecryptionSecrets, RawFrame, Record
+from v2gsniff.sniffer.pipeline import Decoder
+from v2gsniff.sniffer.sessions import Session, SessionTracker
+from v2gsniff.sniffer.streams.tls import KeyLog
+
+EMIT_SECONDS = 0.1
+"""Longest time records wait before they are shown (bursts are coalesced up to this)."""
+EMIT_RECORDS = 20000
+SESSION_SECONDS = 0.5
+"""Sessions are re-snapshotted at most this often while records arrive (and at the end)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureStart:
+    """A new capture file begins (frame numbers start again)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureProblem:
+    """Reading a capture stopped early; ``message`` says why."""
+
+    name: str
+    message: str
+    exit_code: int = 0
+
+
+@dataclass(slots=True)
+class Counters:
+    frames: int = 0
+    messages: int = 0
+    errors: int = 0
+    gaps: int = 0
+    lost_bytes: int = 0
+    drops: int = 0
+    link: str = ""
+    """Last link state for live capture (``""`` for files)."""
+
+
+@dataclass(slots=True)
+class Batch:
+    """What the worker hands to the UI in one go."""
+
+    records: list[Record] = field(default_factory=list)
+    captures: list[tuple[int, str]] = field(default_factory=list)
+    """(index of the first record, capture name) for each capture that started in this batch."""
+    sessions: dict[str, list[Session]] | None = None
+    """Per capture name, when they changed."""
+    counters: Counters = field(default_factory=Counters)
+    done: bool = False
+    exit_code: int = 0
+
+
+class Pump:
+    """Decodes a source and calls ``emit`` with batches. One per source; runs in one thread."""
+
+    def __init__(self, emit: Callable[[Batch], object], *, keylog: KeyLog | None = None,
+                 cancelled: Callable[[], bool] = lambda: False, default_capture: str = "capture") -> None:
+        self.emit = emit
+        self.keylog = keylog if keylog is not None else KeyLog()
+        self.cancelled = cancelled
+        self.counters = Counters()
+        self.exit_code = 0
+        self._trackers: dict[str, SessionTracker] = {}
+        self._revisions: dict[str, int] = {}
+        self._capture = default_capture
+        self._decoder: Decoder | None = None
+        self._tracker: SessionTracker | None = None
+        self._batch = Batch()
+        self._total = 0
+        self._last_emit = time.monotonic()
+        self._last_sessions = 0.0
+        self._emitted = Counters()
+
+    # -- driving ---------------------------------------------------------------------------
+
+    def run(self, source: Iterable[Any]) -> None:
+        """Consume ``source`` to its end (or until cancelled); the last batch has ``done``."""
+        try:
+            for chunk in _chunks(source):
+                if self.cancelled():
+                    break
+                for item in chunk:
+                    self.item(item)
+                self.maybe_emit()
+        finally:
+            self._finish_capture()
+            self.flush(done=True)
+
+    def item(self, item: Any) -> None:
+        if isinstance(item, CaptureStart):
+            self._finish_capture()
+            self._start(item.name)
+            return
+        if isinstance(item, CaptureProblem):
+            self._add([Record(0, time.time(), "error", "capture unreadable", error=f"{item.name}: {item.message}",
+                              extra={"capture": item.name})])
+            self.exit_code = max(self.exit_code, item.exit_code)
+            return
+        if isinstance(item, Record):
+            self._ensure()
+            self._add([item])
+            return
+        if isinstance(item, RawFrame | DecryptionSecrets):
+            decoder = self._ensure()
+            if isinstance(item, RawFrame):
+                self.counters.frames += 1
+            self._add(decoder.feed(item))
+            return
+        kind = getattr(item, "kind", None)
+        if kind in ("down", "up", "drops"):
+            self._link(item)
+
+    def maybe_emit(self) -> None:
+        now = time.monotonic()
+        if len(self._batch.records) >= EMIT_RECORDS or now - self._last_emit >= EMIT_SECONDS:
+            self.flush()
+
+    def flush(self, done: bool = False) -> None:
+        now = time.monotonic()
+        batch, self._batch = self._batch, Batch()
+        if done or now - self._last_sessions >= SESSION_SECONDS:
+            self._last_sessions = now
+            changed = {name: t for name, t in self._trackers.items() if self._revisions.get(name) != t.revision}
+            if changed:
+                for name, t in changed.items():
+                    self._revisions[name] = t.revision
+                batch.sessions = {name: t.sessions for name, t in self._trackers.items()}
+        batch.counters = replace(self.counters)
+        batch.done = done
+        batch.exit_code = self.exit_code
+        self._last_emit = now
+        if batch.records or batch.sessions is not None or batch.captures or done or batch.counters != self._emitted:
+            self._emitted = batch.counters
+            self.emit(batch)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _start(self, name: str) -> Decoder:
+        self._capture = name
+        self._decoder = Decoder(keylog=self.keylog)
+        self._tracker = self._trackers[name] = SessionTracker(name)
+        self._batch.captures.append((self._total, name))
+        return self._decoder
+
+    def _ensure(self) -> Decoder:
+        return self._decoder if self._decoder is not None else self._start(self._capture)
+
+    def _finish_capture(self) -> None:
+        if self._decoder is None:
+            return
+        self._add(self._decoder.finish())
+        assert self._tracker is not None
+        self._tracker.finish()
+        self._decoder = None
+
+    def _add(self, records: list[Record]) -> None:
+        if not records:
+            return
+        c = self.counters
+        tracker = self._tracker
+        for r in records:
+            c.messages += 1
+            if r.error:
+                c.errors += 1
+            if r.kind == "gap":
+                c.gaps += 1
+                c.lost_bytes += int(r.fields.get("missing_bytes", 0) or 0)
+            if tracker is not None:
+                tracker.observe(r)
+        self._batch.records.extend(records)
+        self._total += len(records)
+
+    def _link(self, ev: Any) -> None:
+        kind, message = ev.kind, str(getattr(ev, "message", ""))
+        dropped = int(getattr(ev, "dropped", 0) or 0)
+        when = float(getattr(ev, "time", 0.0) or time.time())
+        self.counters.link = "up" if kind == "drops" and self.counters.link in ("", "up") else kind
+        error = None
+        if kind == "drops":
+            self.counters.drops += dropped
+            error = f"{dropped} frames dropped by the capture: {message}"
+        elif kind == "down":
+            error = message or "interface down"
+        name = {"down": "interface down", "up": "interface up", "drops": "frames dropped"}[kind]
+        frame = self._decoder.stats.frames if self._decoder is not None else 0
+        self._add([Record(frame, when, "link", name, fields={"dropped": dropped} if dropped else {}, error=error,
+                          summary=message)])
+
+
+def _chunks(source: Iterable[Any]) -> Iterator[list[Any]]:
+    """Items in chunks; sources with ``read_batch(timeout)`` (a live feed) are polled so that
+    quiet periods still flush what is pending."""
+    read_batch = getattr(source, "read_batch", None)
+    if callable(read_batch):
+        while True:
+            batch = read_batch(EMIT_SECONDS)
+            if batch is None:
+                return
+            yield list(batch)
+    chunk: list[Any] = []
+    started = time.monotonic()
+    for item in source:
+        chunk.append(item)
+        if len(chunk) >= 256 or time.monotonic() - started >= EMIT_SECONDS:
+            yield chunk
+            chunk, started = [], time.monotonic()
+    if chunk:
+        yield chunk

@@ -1,0 +1,86 @@
+"""Entry points (group ``v2gsniff.ui``): ``run_open`` for files, ``run_live`` for ``v2gsniff live``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from v2gsniff.sniffer.capture import CaptureError, open_capture
+from v2gsniff.sniffer.streams.tls import KeyLog
+
+from .feed import CaptureProblem, CaptureStart
+
+EXIT_USAGE = 2
+
+
+def capture_items(paths: list[str]) -> Iterator[Any]:
+    """Every file's items, each after a :class:`CaptureStart`; a read error ends that file with a
+    :class:`CaptureProblem` (the frames before it are kept) and the next file still opens."""
+    from v2gsniff.sniffer.commands.decode import exit_code_for
+
+    for path in paths:
+        yield CaptureStart(path)
+        try:
+            with open_capture(path) as reader:
+                yield from reader
+        except CaptureError as err:
+            yield CaptureProblem(path, str(err), exit_code_for(err))
+
+
+def _keylog(paths: Iterable[str]) -> KeyLog | None:
+    keylog = KeyLog()
+    for path in paths:
+        try:
+            keylog.add_file(path)
+        except OSError as err:
+            sys.stderr.write(f"v2gsniff: cannot read key log {path}: {err.strerror or err}\n")
+            return None
+    return keylog
+
+
+def run_open(paths: list[str], keylog_paths: list[str]) -> int:
+    """Show captures in the UI; returns the exit code (``decode``'s codes for unreadable files)."""
+    from v2gsniff.sniffer.commands.decode import exit_code_for
+
+    for path in paths:  # fail before the screen switches, with decode's message and exit code
+        if path == "-":
+            continue
+        try:
+            with open_capture(path):
+                pass
+        except CaptureError as err:
+            sys.stderr.write(f"v2gsniff: {path}: {err}\n")
+            return exit_code_for(err)
+    keylog = _keylog(keylog_paths)
+    if keylog is None:
+        return EXIT_USAGE
+    from .app import V2GSniffApp
+
+    title = os.path.basename(paths[0]) if len(paths) == 1 else f"{len(paths)} captures"
+    app = V2GSniffApp(lambda: capture_items(paths), title=title, keylog=keylog)
+    result = app.run()
+    return result if isinstance(result, int) else 0
+
+
+def run_live(source: Iterable[Any], *, title: str, keylog_paths: list[str], write: Any = None) -> int:
+    """Show a live feed (``RawFrame | DecryptionSecrets | LinkEvent``). The feed follows the key logs
+    itself (their lines arrive as ``DecryptionSecrets``) and has already recorded every frame to
+    ``write``: the UI only shows where."""
+    from .app import V2GSniffApp
+
+    def recording() -> str:
+        if write is None:
+            return ""
+        path = getattr(write, "current_path", None) or getattr(write, "path", None) or ""
+        frames = getattr(write, "frames_written", None)
+        return f"recording {path}" + (f" ({frames} frames)" if frames is not None else "")
+
+    stop = getattr(source, "stop", None)
+    suffix = f", key logs: {', '.join(keylog_paths)}" if keylog_paths else ""
+    app = V2GSniffApp(lambda: source, title=f"{title}{suffix}", live=True,
+                      recording=recording if write is not None else None,
+                      on_stop=stop if callable(stop) else None)
+    result = app.run()
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,152 @@
+"""What the UI shows, without widgets: all records, the filtered view, sessions and counters.
+
+Mutable, touched only on the UI thread. Records are kept once; the view is a list of indices
+into them, so filtering 10^5 records builds one list of ints.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from v2gsniff.sniffer.filters import Filter, compile_filter
+from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.sessions import Session
+
+from .feed import Batch, Counters
+
+
+@dataclass(frozen=True, slots=True)
+class UiSession:
+    """A session as the UI numbers it (1-based over every open capture)."""
+
+    number: int
+    capture: str
+    session: Session
+
+
+class RecordStore:
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.view: list[int] = []
+        """Indices into ``records`` that pass the filter, in order."""
+        self.filter: Filter = compile_filter("")
+        self.counters = Counters()
+        self.done = False
+        self.exit_code = 0
+        self.sessions: list[UiSession] = []
+        self._captures: list[tuple[int, str]] = []
+        self._by_capture: dict[str, list[Session]] = {}
+        self._session_of: list[int | None] = []
+        self._mapped_revision = -1
+        self._revision = 0
+        self._first_time: float | None = None
+
+    # -- input -------------------------------------------------------------------------------
+
+    def add(self, batch: Batch) -> list[int]:
+        """Take a batch; returns the view positions it added (rows appended at the end)."""
+        self._captures.extend(batch.captures)
+        start = len(self.records)
+        self.records.extend(batch.records)
+        if self._first_time is None:
+            for r in batch.records:
+                if r.time:
+                    self._first_time = r.time
+                    break
+        if batch.sessions is not None:
+            self._by_capture.update(batch.sessions)
+            self._renumber()
+        self.counters = batch.counters
+        self.done = self.done or batch.done
+        self.exit_code = max(self.exit_code, batch.exit_code)
+        first_row = len(self.view)
+        f = self.filter
+        if f.empty:
+            self.view.extend(range(start, len(self.records)))
+        else:
+            need = f.uses_session
+            for i in range(start, len(self.records)):
+                if f.matches(self.records[i], self.session_number(i) if need else None):
+                    self.view.append(i)
+        return list(range(first_row, len(self.view)))
+
+    def set_filter(self, f: Filter) -> None:
+        self.filter = f
+        records = self.records
+        if f.empty:
+            self.view = list(range(len(records)))
+        elif f.uses_session:
+            self.view = [i for i in range(len(records)) if f.matches(records[i], self.session_number(i))]
+        else:
+            match = f.matches
+            self.view = [i for i, r in enumerate(records) if match(r)]
+
+    # -- lookups -----------------------------------------------------------------------------
+
+    @property
+    def first_time(self) -> float:
+        return self._first_time or 0.0
+
+    def capture_of(self, index: int) -> str:
+        """Name of the capture record ``index`` came from."""
+        if not self._captures:
+            return ""
+        pos = bisect_right([c[0] for c in self._captures], index) - 1
+        return self._captures[max(pos, 0)][1]
+
+    def session_number(self, index: int) -> int | None:
+        """UI number of the session record ``index`` belongs to (by TCP stream, else by frame span)."""
+        if self._mapped_revision != self._revision:
+            self._session_of = []
+            self._mapped_revision = self._revision
+        mapped = self._session_of
+        while len(mapped) <= index:
+            mapped.append(self._map(len(mapped)))
+        return mapped[index]
+
+    def _map(self, index: int) -> int | None:
+        r = self.records[index]
+        capture = self.capture_of(index)
+        candidates = [s for s in self.sessions if s.capture == capture or not capture]
+        stream = r.extra.get("stream")
+        if stream is not None:
+            for s in candidates:
+                if stream in s.session.streams:
+                    return s.number
+        hit = None
+        for s in candidates:
+            if s.session.first_frame <= r.frame <= s.session.last_frame:
+                hit = s.number
+        return hit
+
+    def first_row_of_session(self, number: int) -> int | None:
+        """View row of the first record of session ``number`` (or the nearest after its start)."""
+        target = next((s for s in self.sessions if s.number == number), None)
+        if target is None:
+            return None
+        for row, i in enumerate(self.view):
+            if self.session_number(i) == number:
+                return row
+        return None
+
+    def next_error_row(self, row: int, step: int) -> int | None:
+        """Next view row (in direction ``step``) whose record carries an error."""
+        view, records = self.view, self.records
+        r = row + step
+        while 0 <= r < len(view):
+            if records[view[r]].error:
+                return r
+            r += step
+        return None
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _renumber(self) -> None:
+        names = dict.fromkeys([name for _start, name in self._captures] + list(self._by_capture))
+        out: list[UiSession] = []
+        for name in names:
+            for s in self._by_capture.get(name, []):
+                out.append(UiSession(len(out) + 1, name, s))
+        self.sessions = out
+        self._revision += 1
