@@ -13,6 +13,9 @@ import click
 from v2gsniff.sniffer import __version__
 from v2gsniff.sniffer.commands.decode import decode
 from v2gsniff.sniffer.commands.exi import exi
+from v2gsniff.sniffer.commands.report import report
+from v2gsniff.sniffer.commands.sessions import sessions
+from v2gsniff.sniffer.commands.simulate import simulate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,6 +30,9 @@ def main() -> None:
 
 main.add_command(decode)
 main.add_command(exi)
+main.add_command(sessions)
+main.add_command(report)
+main.add_command(simulate)
 
 for _ep in entry_points(group="v2gsniff.commands"):
     try:

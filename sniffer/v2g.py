@@ -8,6 +8,7 @@ carries a ``finding``. Namespaces we cannot decode are named, never guessed at.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,19 @@ ISO20_SETS: dict[int, str] = {
 _DOC_BYTE = {0x9A: "din", 0x98: "iso2"}
 
 
+CACHE_SIZE = 2048
+"""Distinct payloads whose decode result is kept (per Decoder)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Decoded:
+    message: exi.ExiMessage
+    namespace: str
+    body: dict[str, Any]
+    fields: dict[str, Any]
+    summary: str
+
+
 @dataclass(slots=True)
 class _ConnState:
     offers: dict[int, str] = field(default_factory=dict)
@@ -47,6 +61,10 @@ class V2GDecoder:
         self.xml = xml
         """Add namespaced XML to each record (``--xml``)."""
         self._conns: dict[int, _ConnState] = {}
+        # Decoding is a pure function of (schema, bytes), and charge loops repeat the same
+        # messages: most real captures hold under 5 % distinct payloads. Decoded messages are
+        # therefore shared between records and must be treated as read-only.
+        self._cache: OrderedDict[tuple[str, bytes], _Decoded | str] = OrderedDict()
 
     def forget(self, stream: int) -> None:
         """Drop the state of a closed connection."""
@@ -96,18 +114,37 @@ class V2GDecoder:
             return record(payload_type_name(msg.payload_type),
                           f"cannot tell the message set of payload type 0x{msg.payload_type:04x} "
                           f"(no SupportedAppProtocol exchange seen, first bytes {exi_bytes[:2].hex()})", {}, "")
-        try:
-            decoded = exi.decode(exi_bytes, schema)
-        except exi.ExiError as err:
-            return record(f"{schema} message", f"EXI decode error ({schema}): {err}", {}, "")
-        extra["namespace"] = decoded.root.ns  # the message set (MsgDef for DIN/ISO-2), as SAP names it
-        extra["body"] = decoded.to_json()
+        result = self._decode(schema, exi_bytes)
+        if isinstance(result, str):
+            return record(f"{schema} message", f"EXI decode error ({schema}): {result}", {}, "")
+        extra["namespace"] = result.namespace
+        extra["body"] = result.body
         if self.xml:
-            extra["xml"] = decoded.to_xml()
+            extra["xml"] = result.message.to_xml()
         if schema == "apphand":
-            self._sap(st, decoded)
-        fields, summary = key_values(decoded)
-        return record(decoded.name, None, fields, summary, decoded)
+            self._sap(st, result.message)
+        return record(result.message.name, None, result.fields, result.summary, result.message)
+
+    def _decode(self, schema: str, data: bytes) -> _Decoded | str:
+        key = (schema, data)
+        cache = self._cache
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
+            return hit
+        result: _Decoded | str
+        try:
+            msg = exi.decode(data, schema)
+        except exi.ExiError as err:
+            result = str(err)
+        else:
+            fields, summary = key_values(msg)
+            # the message set's namespace (MsgDef for DIN/ISO-2), as SupportedAppProtocol names it
+            result = _Decoded(msg, msg.root.ns, msg.to_json(), fields, summary)
+        cache[key] = result
+        if len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)
+        return result
 
     def _sap(self, st: _ConnState, msg: exi.ExiMessage) -> None:
         root = msg.root
