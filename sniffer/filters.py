@@ -178,7 +178,7 @@ def _word(word: str, pos: int) -> Predicate:
         return lambda r, s: str(r.extra.get("schema") or "").startswith("iso20")
     if w in SCHEMA_WORDS:
         return lambda r, s: r.extra.get("schema") == w
-    raise FilterError(f"unknown word {word!r} (words: {', '.join(WORDS)}; or FIELD OP VALUE)", pos)
+    raise FilterError(f"unknown word {word!r} (not one of {', '.join(WORDS)}; or FIELD OP VALUE)", pos)
 
 
 class _Parser:

@@ -108,7 +108,7 @@ class V2GSniffApp(App[int]):
         worker = get_current_worker()
         pump = Pump(lambda batch: self.post_message(RecordsArrived(batch)), keylog=self.keylog,
                     cancelled=lambda: worker.is_cancelled, default_capture=self.source_title)
-        pump.run(self.source_factory())
+        pump.run(self.source_factory(), live=self.live)
 
     def on_records_arrived(self, message: RecordsArrived) -> None:
         batch = message.batch

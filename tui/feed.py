@@ -10,6 +10,8 @@ with each batch and the app posts it to itself.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -92,10 +94,10 @@ class Pump:
 
     # -- driving ---------------------------------------------------------------------------
 
-    def run(self, source: Iterable[Any]) -> None:
+    def run(self, source: Iterable[Any], live: bool = False) -> None:
         """Consume ``source`` to its end (or until cancelled); the last batch has ``done``."""
         try:
-            for chunk in _chunks(source):
+            for chunk in _chunks(source, live):
                 if self.cancelled():
                     break
                 for item in chunk:
@@ -206,10 +208,12 @@ class Pump:
                           summary=message)])
 
 
-def _chunks(source: Iterable[Any]) -> Iterator[list[Any]]:
-    """Items in chunks; sources with ``read_batch(timeout)`` (a live feed) are polled so that
-    quiet periods still flush what is pending."""
+def _chunks(source: Iterable[Any], live: bool) -> Iterator[list[Any]]:
+    """Items in chunks. Live sources are polled with a timeout (``read_batch``, or a reader
+    thread for a plain iterator) so that quiet periods still flush what is pending."""
     read_batch = getattr(source, "read_batch", None)
+    if not callable(read_batch) and live:
+        read_batch = _Polled(source).read_batch
     if callable(read_batch):
         while True:
             batch = read_batch(EMIT_SECONDS)
@@ -217,11 +221,45 @@ def _chunks(source: Iterable[Any]) -> Iterator[list[Any]]:
                 return
             yield list(batch)
     chunk: list[Any] = []
-    started = time.monotonic()
     for item in source:
         chunk.append(item)
-        if len(chunk) >= 256 or time.monotonic() - started >= EMIT_SECONDS:
+        if len(chunk) >= 256:
             yield chunk
-            chunk, started = [], time.monotonic()
+            chunk = []
     if chunk:
         yield chunk
+
+
+class _Polled:
+    """A plain (possibly blocking) iterator read by a daemon thread, offered with a timeout."""
+
+    _END = object()
+
+    def __init__(self, source: Iterable[Any]) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(4096)
+        self._done = False
+        threading.Thread(target=self._run, args=(source,), name="ui-source", daemon=True).start()
+
+    def _run(self, source: Iterable[Any]) -> None:
+        try:
+            for item in source:
+                self._queue.put(item)
+        finally:
+            self._queue.put(self._END)
+
+    def read_batch(self, timeout: float) -> list[Any] | None:
+        if self._done:
+            return None
+        out: list[Any] = []
+        try:
+            item = self._queue.get(timeout=timeout)
+            while True:
+                if item is self._END:
+                    self._done = True
+                    return out or None
+                out.append(item)
+                if len(out) >= 1024:
+                    return out
+                item = self._queue.get_nowait()
+        except queue.Empty:
+            return out

@@ -38,7 +38,7 @@ class FilterBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ filter: slac, v2g and name ~ CurrentDemand, session == 1, dir == ev, errors",
-                    id="filter-input")
+                    id="filter-input", select_on_focus=False)
         yield Static("", id="filter-status")
 
     @property
@@ -64,7 +64,7 @@ class FilterBar(Horizontal):
             inp.set_class(True, "-invalid")
             inp.set_class(False, "-valid")
             self.status.set_class(True, "-invalid")
-            self.status.update(f"✗ at {err.position + 1}: {err}")
+            self.status.update(f"✗ at {err.position + 1}: {str(err).split(' (', 1)[0]}")
             return None
         self.error = None
         inp.set_class(False, "-invalid")

@@ -36,7 +36,7 @@ class HexView(ScrollView, can_focus=True):
 
     @property
     def per_row(self) -> int:
-        return bytes_per_row(self.size.width)
+        return bytes_per_row(self.scrollable_content_region.width)
 
     def show(self, record: Record | None) -> None:
         self.record = record

@@ -1,0 +1,97 @@
+"""Byte positions behind the hex highlight, checked on every field of real frames."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.tui.pilot import DIN, TLS, real
+from v2gsniff.sniffer.capture import open_capture
+from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.pipeline import Decoder
+from v2gsniff.tui.render import (
+    STYLE_HIGHLIGHT,
+    DetailNode,
+    buffer_label,
+    bytes_per_row,
+    detail_nodes,
+    direction,
+    hex_cells,
+    row_cells,
+)
+
+# Header fields that fill their bytes alone (others share bytes with bit fields).
+WHOLE_NUMBERS = {"ethertype", "payload_length", "next_header", "hop_limit", "src_port", "dst_port", "seq", "ack",
+                 "window", "checksum", "length", "secc_port"}
+
+
+def records(name: str) -> list[Record]:
+    decoder = Decoder()
+    out: list[Record] = []
+    with open_capture(real(name)) as reader:
+        for item in reader:
+            out.extend(decoder.feed(item))
+    return out + decoder.finish()
+
+
+def walk(nodes: list[DetailNode]) -> Any:
+    for n in nodes:
+        yield n
+        yield from walk(n.children)
+
+
+def test_every_field_with_bytes_points_at_them_in_the_frame() -> None:
+    checked = 0
+    for r in records(DIN) + records(TLS):
+        fields = {}
+        for layer in r.layers:
+            for f in layer.walk():
+                fields[(layer.protocol, f.name, f.offset)] = (layer, f)
+        for n in walk(detail_nodes(r)):
+            if n.offset < 0 or n.length == 0 or n.key.startswith(("exi", "v2gtp")):
+                continue
+            assert 0 <= n.offset and n.offset + n.length <= len(r.data), (r.frame, n.key)
+            proto, name = n.key.split("/")[0], n.key.split("/")[-1].split("[")[0]
+            match = [lf for (p, fname, _o), lf in fields.items() if p == proto and fname == name
+                     and lf[0].offset + lf[1].offset == n.offset]
+            if not match and "/" not in n.key:  # a layer's own node: its header bytes
+                assert any(layer.offset == n.offset for layer in r.layers)
+                continue
+            assert match, (r.frame, n.key)
+            f = match[0][1]
+            got = r.data[n.offset : n.offset + n.length]
+            if isinstance(f.value, bytes) and len(f.value) == f.length:
+                assert got == f.value, (r.frame, n.key)
+                checked += 1
+            elif isinstance(f.value, int) and f.name in WHOLE_NUMBERS:
+                assert int.from_bytes(got, "big") == f.value, (r.frame, n.key)  # network byte order
+                checked += 1
+    assert checked > 1000
+
+
+def test_v2g_records_show_the_v2gtp_header_and_the_exi_payload() -> None:
+    r = next(x for x in records(DIN) if x.name == "CurrentDemandReq")
+    nodes = {n.key: n for n in walk(detail_nodes(r))}
+    length = nodes["v2gtp/payload_length"]
+    assert (length.offset, length.length) == (4, 4)
+    assert int.from_bytes(r.data[4:8], "big") == len(r.data) - 8
+    exi = nodes["exi"]
+    assert (exi.offset, exi.length) == (8, len(r.data) - 8)
+    target = nodes["exi/V2G_Message/Body/CurrentDemandReq/EVTargetCurrent"]
+    value = r.message.body["EVTargetCurrent"].physical
+    assert target.label.startswith(f"EVTargetCurrent: {value:g}")
+    assert buffer_label(r).startswith("reassembled V2GTP message, TCP stream 0")
+    assert direction(r) == "EV→SE"
+    cells = row_cells(r, r.time)
+    assert "".join(text for text, _ in cells).split()[:5] == [str(r.frame), "0.000", "EV→SE", "v2g",
+                                                              "CurrentDemandReq"]
+
+
+def test_hex_line_highlights_exactly_the_span() -> None:
+    data = bytes(range(32))
+    cells = hex_cells(data, 0, 16, 3, 6)
+    lit = [text for text, style in cells if style is STYLE_HIGHLIGHT and text.strip()]
+    assert lit[:3] == ["03", "04", "05"] and lit[3:] == ["\x03", "\x04", "\x05"] or lit[3:] == [".", ".", "."]
+    line = "".join(text for text, _ in cells)
+    assert line.startswith("0000  00 01 02 03 04 05 06 07  08 09")
+    assert line.endswith("│................")
+    assert bytes_per_row(80) == 16 and bytes_per_row(44) == 8

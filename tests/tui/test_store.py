@@ -1,0 +1,76 @@
+"""The UI's record store and the worker's pump, without widgets, on real captures."""
+
+from __future__ import annotations
+
+from tests.tui.pilot import THREE, real
+from v2gsniff.sniffer.capture import open_capture
+from v2gsniff.sniffer.filters import compile_filter
+from v2gsniff.sniffer.pipeline import Decoder
+from v2gsniff.tui.feed import Batch, CaptureProblem, Pump
+from v2gsniff.tui.launch import capture_items
+from v2gsniff.tui.store import RecordStore
+
+
+def pump(paths: list[str]) -> list[Batch]:
+    out: list[Batch] = []
+    Pump(out.append).run(capture_items(paths))
+    return out
+
+
+def test_pump_counts_like_the_decoder_and_coalesces() -> None:
+    path = real(THREE)
+    batches = pump([path])
+    decoder = Decoder()
+    expected = []
+    with open_capture(path) as reader:
+        for item in reader:
+            expected.extend(decoder.feed(item))
+    expected.extend(decoder.finish())
+    got = [r for b in batches for r in b.records]
+    assert [(r.frame, r.name) for r in got] == [(r.frame, r.name) for r in expected]
+    last = batches[-1]
+    assert last.done and last.counters.frames == decoder.stats.frames
+    assert last.counters.messages == len(expected) and last.counters.errors == decoder.stats.errors
+    assert len(batches) < 10  # a file is handed over in a few bursts, not per record
+    sessions = [b.sessions for b in batches if b.sessions is not None][-1]
+    assert [len(v) for v in sessions.values()] == [3]
+
+
+def test_store_maps_records_to_sessions_and_filters() -> None:
+    store = RecordStore()
+    for b in pump([real(THREE)]):
+        store.add(b)
+    assert [u.number for u in store.sessions] == [1, 2, 3]
+    for u in store.sessions:
+        mine = [store.records[i] for i in range(len(store.records)) if store.session_number(i) == u.number]
+        assert mine
+        # By TCP connection when the record has one (a FIN may come after the session's last
+        # message), otherwise by the session's frame span.
+        assert all(r.extra["stream"] in u.session.streams for r in mine if "stream" in r.extra)
+        assert all(u.session.first_frame <= r.frame <= u.session.last_frame for r in mine if "stream" not in r.extra)
+    store.set_filter(compile_filter("session == 3 and v2g"))
+    assert store.view and all(store.session_number(i) == 3 for i in store.view)
+    row = store.first_row_of_session(3)
+    assert row == 0
+
+
+def test_unreadable_capture_is_an_error_record_and_an_exit_code() -> None:
+    batches = pump(["/nonexistent/capture.pcapng"])
+    records = [r for b in batches for r in b.records]
+    assert [r.name for r in records] == ["capture unreadable"]
+    assert records[0].error is not None and "/nonexistent/capture.pcapng" in records[0].error
+    assert batches[-1].exit_code == 3
+    assert CaptureProblem("x", "y").exit_code == 0
+
+
+def test_run_open_fails_before_the_screen_for_a_missing_file() -> None:
+    from v2gsniff.tui.launch import run_open
+
+    assert run_open(["/nonexistent/capture.pcapng"], []) == 3
+
+
+def test_open_command_is_registered_through_the_entry_point() -> None:
+    from v2gsniff.sniffer.cli import main
+
+    assert "open" in main.commands
+    assert main.commands["open"].callback is not None

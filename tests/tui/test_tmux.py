@@ -1,0 +1,79 @@
+"""The real UI in a real terminal: ``v2gsniff open`` in tmux at a fixed size, keys typed, screen read."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.tui.pilot import DIN, real
+
+V2GSNIFF = Path(sys.executable).with_name("v2gsniff")
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True).stdout
+
+
+def screen(session: str) -> str:
+    return tmux("capture-pane", "-p", "-t", session)
+
+
+def wait_for(session: str, text: str, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while time.monotonic() < deadline:
+        shown = screen(session)
+        if text in shown:
+            return shown
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared; the screen was:\n{shown}")
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_open_in_tmux_like_a_person() -> None:
+    capture = real(DIN)
+    if not V2GSNIFF.exists():
+        pytest.skip(f"{V2GSNIFF} is not installed (pip install -e .)")
+    session = f"v2gsniff-test-{uuid.uuid4().hex[:8]}"
+    env = {"TERM": "xterm-256color", "COLORTERM": "truecolor"}
+    # COLUMNS/LINES from the test runner would override the terminal size the program sees.
+    command = f"env -u COLUMNS -u LINES {V2GSNIFF} open {capture}; echo EXIT=$?; sleep 30"
+    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "50",
+         *[a for k, v in env.items() for a in ("-e", f"{k}={v}")], command)
+    # Without a client a session may keep tmux's default 80x24: fix the size by hand.
+    tmux("set-option", "-t", session, "window-size", "manual")
+    tmux("resize-window", "-t", session, "-x", "160", "-y", "50")
+    try:
+        shown = wait_for(session, "done")
+        assert "Sessions" in shown and "Messages" in shown and "#1 din" in shown
+        assert "✓ SupportedAppProtocol" in shown and "CM_SLAC_PARM.REQ" in shown
+        tmux("send-keys", "-t", session, "/")
+        time.sleep(0.5)  # a person looks at the filter bar before typing (focus moves asynchronously)
+        tmux("send-keys", "-t", session, "-l", "name ~ CurrentDemandRes")
+        wait_for(session, "Enter applies")
+        tmux("send-keys", "-t", session, "Enter")
+        shown = wait_for(session, "messages 9/321")
+        assert "CurrentDemandRes" in shown and "EVSEPresentVoltage" in shown
+        tmux("send-keys", "-t", session, "-l", "/")
+        time.sleep(0.5)
+        tmux("send-keys", "-t", session, "-l", " and")
+        shown = wait_for(session, "ends too early")
+        tmux("send-keys", "-t", session, "Escape")
+        time.sleep(0.5)
+        tmux("send-keys", "-t", session, "-l", "?")
+        shown = wait_for(session, "Filter syntax")
+        assert "Maximise / restore the focused pane" in shown
+        tmux("send-keys", "-t", session, "Escape")
+        time.sleep(0.5)
+        tmux("send-keys", "-t", session, "-l", "q")
+        wait_for(session, "EXIT=0")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    assert os.environ.get("TMUX_TEST_NEVER_SET") is None
