@@ -13,6 +13,7 @@ import click
 from v2gsniff.sniffer import __version__
 from v2gsniff.sniffer.commands.decode import decode
 from v2gsniff.sniffer.commands.exi import exi
+from v2gsniff.sniffer.commands.live import live
 from v2gsniff.sniffer.commands.report import report
 from v2gsniff.sniffer.commands.sessions import sessions
 from v2gsniff.sniffer.commands.simulate import simulate
@@ -30,6 +31,7 @@ def main() -> None:
 
 main.add_command(decode)
 main.add_command(exi)
+main.add_command(live)
 main.add_command(sessions)
 main.add_command(report)
 main.add_command(simulate)
