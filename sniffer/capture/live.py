@@ -197,15 +197,8 @@ class LiveCapture:
                 raise LiveCaptureError(f"capture on {self.interface} failed: {err.strerror or err}") from err
             self._lost(src, err)
             return
-        if not batch:
-            return
-        index = self.frames
-        linktype = self.linktype
-        append = self._pending.append
-        for stamp, data, orig in batch:
-            index += 1
-            append(RawFrame(index, stamp, linktype, data, orig, 0))
-        self.frames = index
+        if batch:
+            self._add(batch)
 
     def _lost(self, src: _Source, err: OSError) -> None:
         """The backend says the link went away (ENETDOWN/ENXIO, or dumpcap exited)."""
@@ -215,10 +208,35 @@ class LiveCapture:
         # whose device vanished, or a dumpcap that exited, has to be replaced.
         state, ifindex = link_state(self.interface)
         if src.name != "afpacket" or state == "gone" or ifindex != self._ifindex:
+            self._drain(src)
             src.close()
             self._source = None
         else:
             self._stop.wait(POLL_SECONDS)
+
+    def _drain(self, src: _Source) -> None:
+        """Frames still queued on a source about to be closed (the error is reported only once)."""
+        errors = 0
+        for _ in range(10_000):
+            try:
+                batch = src.read(0)
+            except OSError:
+                errors += 1
+                if errors > 1:
+                    return
+                continue
+            if not batch:
+                return
+            self._add(batch)
+
+    def _add(self, batch: list[Captured]) -> None:
+        index = self.frames
+        linktype = self.linktype
+        append = self._pending.append
+        for stamp, data, orig in batch:
+            index += 1
+            append(RawFrame(index, stamp, linktype, data, orig, 0))
+        self.frames = index
 
     def _go_down(self, message: str) -> None:
         self._down_since = time.monotonic()
@@ -231,6 +249,7 @@ class LiveCapture:
                 what = "has disappeared" if state == "gone" else f"is {state}"
                 self._go_down(f"{self.interface} {what}; waiting for it to come back")
             if state == "gone" and self._source is not None:
+                self._drain(self._source)
                 self._source.close()
                 self._source = None
             return

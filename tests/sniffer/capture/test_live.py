@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -209,6 +211,30 @@ def test_interface_down_and_up_mid_capture(veth: Veth, tmp_path: Path) -> None:
     assert err.index("waiting for it to come back") < err.index("is up again")
 
 
+class _Lines:
+    """JSON lines of a subprocess, read in a thread so waiting can time out."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._proc = proc
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            self._queue.put(line)
+        self._queue.put("")
+
+    def next(self, backend: str, rows: list[dict[str, object]]) -> dict[str, object]:
+        try:
+            line = self._queue.get(timeout=15)
+        except queue.Empty:
+            self._proc.kill()
+            raise AssertionError(f"{backend}: nothing more after {rows[-3:]} ({len(rows)} rows)") from None
+        assert line, f"{backend}: capture ended early"
+        return dict(json.loads(line))
+
+
 def test_api_reopens_when_the_interface_is_recreated(veth: Veth, tmp_path: Path) -> None:
     """The interface disappears and comes back as a new device (new ifindex): new socket, same numbering."""
     _need_capture()
@@ -230,18 +256,22 @@ for item in cap:
         assert proc.stdout is not None
         assert proc.stdout.readline().startswith("ready")
         n1 = veth.send(CAPTURE, 0)
+        if backend == "dumpcap":
+            # libpcap in dumpcap holds frames in a ring block for up to ~250 ms (no immediate
+            # mode); a device that vanishes before the block is handed over takes them along.
+            time.sleep(1.0)
         _run("ip", "-n", veth.ev, "link", "del", "ev0")
         time.sleep(0.6)
         veth.add_link()
+        lines = _Lines(proc)
         rows: list[dict[str, object]] = []
+
         while not any(r.get("event") == "up" for r in rows):
-            rows.append(json.loads(proc.stdout.readline()))
+            rows.append(lines.next(backend, rows))
         time.sleep(1.5 if backend == "dumpcap" else 0.3)  # dumpcap restarts before 'up'; let it settle
         n2 = veth.send(CAPTURE, 0)
         while sum(1 for r in rows if "frame" in r) < n1 + n2:
-            line = proc.stdout.readline()
-            assert line, f"{backend}: capture ended early"
-            rows.append(json.loads(line))
+            rows.append(lines.next(backend, rows))
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)
         events = [r["event"] for r in rows if "event" in r]

@@ -1,0 +1,114 @@
+"""``v2gsniff live`` through click's CliRunner: stdin streams, the UI entry point, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import REAL
+from v2gsniff.sniffer.capture import open_capture
+from v2gsniff.sniffer.capture.live import LinkEvent
+from v2gsniff.sniffer.commands import live as live_module
+from v2gsniff.sniffer.commands.decode import decode
+from v2gsniff.sniffer.commands.live import live
+from v2gsniff.sniffer.model import DecryptionSecrets, RawFrame
+
+CAPTURE = REAL / "ccs32__2023-04-05_wt32_alpi_first_charge.pcapng"
+
+
+def _capture_bytes() -> bytes:
+    if not CAPTURE.exists():
+        pytest.skip("../shared/captures/real is absent (the real captures live beside the repository)")
+    return CAPTURE.read_bytes()
+
+
+class _EntryPoint:
+    def __init__(self, name: str, func: Any) -> None:
+        self.name, self._func = name, func
+
+    def load(self) -> Any:
+        return self._func
+
+
+def _with_ui(monkeypatch: pytest.MonkeyPatch, func: Any | None) -> None:
+    eps = [_EntryPoint("live", func)] if func is not None else []
+    monkeypatch.setattr(live_module, "entry_points", lambda group: eps if group == "v2gsniff.ui" else [])
+
+
+def test_without_the_ui_it_says_use_no_tui(monkeypatch: pytest.MonkeyPatch) -> None:
+    _with_ui(monkeypatch, None)
+    result = CliRunner().invoke(live, ["-"], input=b"")
+    assert result.exit_code == 2
+    assert "the terminal UI is not installed; use --no-tui" in result.output
+
+
+def test_ui_entry_point_gets_the_feed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    data = _capture_bytes()
+    calls: list[dict[str, Any]] = []
+
+    def run_live(source: Any, *, title: str, keylog_paths: list[str], write: Any) -> int:
+        items = list(source)
+        calls.append({"title": title, "keylog_paths": keylog_paths, "write": write, "items": items})
+        return 0
+
+    _with_ui(monkeypatch, run_live)
+    keys = tmp_path / "keys.log"
+    keys.write_text("CLIENT_RANDOM " + "11" * 32 + " " + "22" * 48 + "\n")
+    out = tmp_path / "rec.pcapng"
+    result = CliRunner().invoke(live, ["-", "--keylog", str(keys), "--write", str(out)], input=data)
+    assert result.exit_code == 0, result.output
+    (call,) = calls
+    assert call["title"] == "stdin" and call["keylog_paths"] == [str(keys)]
+    assert call["write"] is not None
+    frames = [i for i in call["items"] if isinstance(i, RawFrame)]
+    assert len(frames) == 1427 and frames[0].index == 1
+    assert any(isinstance(i, DecryptionSecrets) for i in call["items"])
+    assert not any(isinstance(i, LinkEvent) for i in call["items"])
+    recorded = [f for f in open_capture(out) if isinstance(f, RawFrame)]
+    assert [f.data for f in recorded] == [f.data for f in frames]
+
+
+def test_stdin_no_tui_jsonl_equals_decode() -> None:
+    data = _capture_bytes()
+    runner = CliRunner()
+    got = runner.invoke(live, ["-", "--no-tui", "--format", "jsonl"], input=data)
+    want = runner.invoke(decode, ["--format", "jsonl", str(CAPTURE)])
+    assert got.exit_code == 0 and want.exit_code == 0
+    rows = [json.loads(line) for line in got.stdout.splitlines()]
+    assert rows == [json.loads(line) for line in want.stdout.splitlines()]
+    assert "1427 frames" in got.stderr
+
+
+def test_stdin_ring_files(tmp_path: Path) -> None:
+    data = _capture_bytes()
+    result = CliRunner().invoke(live, ["-", "--no-tui", "--write", str(tmp_path / "ring.pcapng"),
+                                       "--ring", "3", "--ring-size", "0.05"], input=data)
+    assert result.exit_code == 0, result.output
+    files = sorted(tmp_path.glob("ring_*.pcapng"))
+    assert len(files) == 3
+    frames = [f for path in files for f in open_capture(path) if isinstance(f, RawFrame)]
+    assert 0 < len(frames) < 1427  # the oldest files were rotated away
+    assert all(path.stat().st_size <= 50_000 for path in files)
+
+
+def test_cut_off_stdin_stream_exits_5_after_decoding_what_came() -> None:
+    data = _capture_bytes()[:100_000]
+    result = CliRunner().invoke(live, ["-", "--no-tui", "--format", "jsonl"], input=data)
+    assert result.exit_code == 5
+    assert result.stdout.count("\n") > 50
+    assert "<stdin>:" in result.stderr
+
+
+def test_usage_errors() -> None:
+    runner = CliRunner()
+    result = runner.invoke(live, ["-", "--no-tui", "--ring", "3"], input=b"")
+    assert result.exit_code == 2 and "--ring needs --write" in result.output
+    result = runner.invoke(live, ["no-such-if0", "--no-tui"])
+    assert result.exit_code == 3
+    assert "cannot open no-such-if0: there is no such network interface" in result.stderr
+    result = runner.invoke(live, ["-", "--no-tui"], input=b"hello world")
+    assert result.exit_code == 4
