@@ -29,6 +29,24 @@ def capture_items(paths: list[str]) -> Iterator[Any]:
             yield CaptureProblem(path, str(err), exit_code_for(err))
 
 
+def _spool_stdin() -> str | None:
+    """Piped input: copy it to a temporary file, then give the UI the terminal as its stdin."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(prefix="v2gsniff-stdin-", suffix=".pcap", delete=False) as fh:
+        while chunk := sys.stdin.buffer.read(1 << 20):
+            fh.write(chunk)
+    try:
+        tty = os.open("/dev/tty", os.O_RDONLY)
+    except OSError as err:
+        sys.stderr.write(f"v2gsniff: the UI needs a terminal to read keys from: {err.strerror}\n")
+        os.unlink(fh.name)
+        return None
+    os.dup2(tty, 0)
+    os.close(tty)
+    return fh.name
+
+
 def _keylog(paths: Iterable[str]) -> KeyLog | None:
     keylog = KeyLog()
     for path in paths:
@@ -42,11 +60,24 @@ def _keylog(paths: Iterable[str]) -> KeyLog | None:
 
 def run_open(paths: list[str], keylog_paths: list[str]) -> int:
     """Show captures in the UI; returns the exit code (``decode``'s codes for unreadable files)."""
+    spooled: str | None = None
+    names = ["stdin" if p == "-" else os.path.basename(p) for p in paths]
+    if "-" in paths:
+        spooled = _spool_stdin()
+        if spooled is None:
+            return EXIT_USAGE
+        paths = [spooled if p == "-" else p for p in paths]
+    try:
+        return _run_open(paths, names, keylog_paths)
+    finally:
+        if spooled is not None:
+            os.unlink(spooled)
+
+
+def _run_open(paths: list[str], names: list[str], keylog_paths: list[str]) -> int:
     from v2gsniff.sniffer.commands.decode import exit_code_for
 
     for path in paths:  # fail before the screen switches, with decode's message and exit code
-        if path == "-":
-            continue
         try:
             with open_capture(path):
                 pass
@@ -58,7 +89,7 @@ def run_open(paths: list[str], keylog_paths: list[str]) -> int:
         return EXIT_USAGE
     from .app import V2GSniffApp
 
-    title = os.path.basename(paths[0]) if len(paths) == 1 else f"{len(paths)} captures"
+    title = names[0] if len(paths) == 1 else f"{len(paths)} captures"
     app = V2GSniffApp(lambda: capture_items(paths), title=title, keylog=keylog)
     result = app.run()
     return result if isinstance(result, int) else 0

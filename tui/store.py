@@ -92,6 +92,8 @@ class RecordStore:
         """Name of the capture record ``index`` came from."""
         if not self._captures:
             return ""
+        if len(self._captures) == 1:
+            return self._captures[0][1]
         pos = bisect_right([c[0] for c in self._captures], index) - 1
         return self._captures[max(pos, 0)][1]
 
@@ -107,18 +109,31 @@ class RecordStore:
 
     def _map(self, index: int) -> int | None:
         r = self.records[index]
-        capture = self.capture_of(index)
-        candidates = [s for s in self.sessions if s.capture == capture or not capture]
+        by_stream, spans = self._lookup(self.capture_of(index))
         stream = r.extra.get("stream")
-        if stream is not None:
-            for s in candidates:
-                if stream in s.session.streams:
-                    return s.number
+        if stream is not None and stream in by_stream:
+            return by_stream[stream]
         hit = None
-        for s in candidates:
-            if s.session.first_frame <= r.frame <= s.session.last_frame:
-                hit = s.number
+        for first, last, number in spans:
+            if first <= r.frame <= last:
+                hit = number
         return hit
+
+    def _lookup(self, capture: str) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
+        """Per capture: TCP stream -> session number, and (first, last frame, number) spans."""
+        key = (self._revision, capture)
+        if self._lookups_key != key:
+            mine = [s for s in self.sessions if s.capture == capture or not capture]
+            by_stream: dict[int, int] = {}
+            for s in mine:
+                for stream in s.session.streams:
+                    by_stream.setdefault(stream, s.number)
+            self._lookups = (by_stream, [(s.session.first_frame, s.session.last_frame, s.number) for s in mine])
+            self._lookups_key = key
+        return self._lookups
+
+    _lookups_key: tuple[int, str] | None = None
+    _lookups: tuple[dict[int, int], list[tuple[int, int, int]]] = ({}, [])
 
     def first_row_of_session(self, number: int) -> int | None:
         """View row of the first record of session ``number`` (or the nearest after its start)."""
