@@ -73,3 +73,23 @@ def test_follows_until_the_user_scrolls_away_and_shows_link_events() -> None:
             assert lst.follow and lst.cursor == len(app.store.view) - 1
 
     asyncio.run(main())
+
+
+def test_the_live_commands_feed_drives_the_app() -> None:
+    """The object ``v2gsniff live`` hands to run_live (a LiveFeed with read_batch) over a capture stream."""
+    from v2gsniff.sniffer.capture.live_feed import LiveFeed, StreamSource
+
+    path = real(DIN)
+    feed = LiveFeed(StreamSource(open_capture(path)))
+    app = V2GSniffApp(lambda: feed, title="stdin", live=True, on_stop=feed.stop)
+
+    async def main() -> None:
+        async with app.run_test(size=(160, 50)) as pilot:
+            await wait_done(app, pilot)
+            lst = app.query_one(MessageList)
+            assert app.store.counters.frames == 443 and len(app.store.sessions) == 1
+            assert lst.follow and lst.cursor == len(app.store.view) - 1
+            await pilot.press("q")
+
+    asyncio.run(main())
+    assert app.return_value == 0
