@@ -88,15 +88,18 @@ class Tls12Cbc:
     """AES-CBC + HMAC, MAC-then-encrypt (RFC 5246 §6.2.3.2) or encrypt-then-MAC (RFC 7366)."""
 
     def __init__(self, suite: CipherSuite, key: bytes, mac_key: bytes, etm: bool) -> None:
-        self._algorithm = algorithms.AES(key)
+        # CBC decryption is ECB decryption XOR the previous ciphertext block; one ECB context
+        # per key serves every record, where a CBC context would be built per record (its IV).
+        self._ecb = Cipher(algorithms.AES(key), modes.ECB()).decryptor()
         self._mac_key = mac_key
         self._mac_name = suite.mac_name
         self._mac_len = suite.mac_len
         self.etm = etm
 
     def _cbc(self, iv: bytes, data: bytes) -> bytes:
-        dec = Cipher(self._algorithm, modes.CBC(iv)).decryptor()
-        return dec.update(data) + dec.finalize()
+        blocks = self._ecb.update(data)
+        chain = iv + data[:-16]
+        return (int.from_bytes(blocks, "big") ^ int.from_bytes(chain, "big")).to_bytes(len(data), "big")
 
     def decrypt(self, seq: int, ctype: int, version: int, fragment: bytes) -> tuple[int, bytes]:
         mac_len = self._mac_len
