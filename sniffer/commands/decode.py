@@ -8,6 +8,7 @@ from typing import IO
 
 import click
 
+from v2gsniff.sniffer.analysis.visibility import VisibilityCheck
 from v2gsniff.sniffer.capture import CaptureError, open_capture
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output.jsonl import JsonlWriter
@@ -117,8 +118,13 @@ def decode(files: tuple[str, ...], fmt: str, keylogs: tuple[str, ...], show_keys
         writer = JsonlWriter(out, extra) if fmt == "jsonl" else TextWriter(out, color)
         decoder = Decoder(show_keys=show_keys, keylog=keylog, xml=xml)
         try:
+            visibility = VisibilityCheck()
             for record in decode_records(path, decoder, progress):
                 writer.write(record)
+                visibility.add(record)
+            # Say so when the capture cannot see the whole session (a bystander modem).
+            for finding in visibility.findings():
+                writer.write(finding.to_record())
         except CaptureError as err:
             writer.close()
             click.echo(f"v2gsniff: {path}: {err}", err=True)

@@ -83,3 +83,13 @@ def test_stdin_and_keys_redacted() -> None:
     match = next(r for r in _jsonl(out.stdout.decode()) if r["name"] == "CM_SLAC_MATCH.CNF")
     nmk = match["fields"]["nmk"]  # type: ignore[index]
     assert isinstance(nmk, str) and len(nmk) == 32 and nmk != "<redacted>"
+
+
+def test_bystander_capture_is_explained() -> None:
+    need_shared()
+    name = "pyPLC__2025-01-21_listenMode_01_slow_and_only_broadcast_visible.pcapng"
+    rows = _jsonl(CliRunner().invoke(decode, ["--format", "jsonl", str(REAL / name)]).output)
+    findings = [r for r in rows if r["kind"] == "visibility"]
+    assert len(findings) == 1 and "third modem" in str(findings[0]["error"] or findings[0]["fields"])
+    full = _jsonl(CliRunner().invoke(decode, ["--format", "jsonl", str(REAL / CCS32)]).output)
+    assert [r for r in full if r["kind"] == "visibility"] == []
