@@ -22,6 +22,11 @@ from v2gsniff.sniffer.simulate import simulate, write_pcapng
 from v2gsniff.sniffer.simulate.wire import Host, TcpConversation, Wire
 
 SCENARIOS = ["iso20-dc-tls13", "iso2-dc-tls12"]
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "captures" / "real"
+REAL_TLS = [  # dSPACE captures with in-band keys (used when ../shared is present)
+    "dsV2Gshark__ISO-2_DC_PnC_TLS_Contract_DS5366_RiseV2G.pcapng",
+    "dsV2Gshark__ISO-20_TLS13_DC_DS5366_Josev.pcapng",
+]
 
 
 def cleartext_twin(tls_capture: Path, out: Path) -> None:
@@ -63,9 +68,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        for name in SCENARIOS:
+        jobs = [(name, None) for name in SCENARIOS] + [(n, REAL / n) for n in REAL_TLS if (REAL / n).exists()]
+        for name, real in jobs:
             secure, clear = Path(tmp) / f"{name}.pcapng", Path(tmp) / f"{name}-clear.pcapng"
-            write_pcapng(simulate(name, seed=args.seed, loops=args.loops), secure)
+            if real is None:
+                write_pcapng(simulate(name, seed=args.seed, loops=args.loops), secure)
+            else:
+                secure = real
             cleartext_twin(secure, clear)
             (tc, nc, _), (ts, ns, ks) = (min(decode_time(p) for _ in range(args.rounds)) for p in (clear, secure))
             print(f"{name + ' in clear':28} {nc:6} msgs {clear.stat().st_size / 1e6:6.2f} MB {tc:6.2f} s "

@@ -1,52 +1,66 @@
 """Command line entry point: a click group; each command lives in sniffer/commands/.
 
-Commands of optional parts (the terminal UI) register through the ``v2gsniff.commands``
-entry-point group, so the core never imports them.
+Commands are imported only when run (or listed in --help), so ``v2gsniff decode`` does not
+pay for loading the report, simulator or live-capture code. Commands of optional parts (the
+terminal UI) register through the ``v2gsniff.commands`` entry-point group, so the core never
+imports them.
 """
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import entry_points
 
 import click
 
-from v2gsniff.sniffer import __version__
-from v2gsniff.sniffer.commands.decode import decode
-from v2gsniff.sniffer.commands.exi import exi
-from v2gsniff.sniffer.commands.live import live
-from v2gsniff.sniffer.commands.report import report
-from v2gsniff.sniffer.commands.sessions import sessions
-from v2gsniff.sniffer.commands.simulate import simulate
+# name -> "module:attribute" of the core commands
+CORE_COMMANDS = {
+    "decode": "v2gsniff.sniffer.commands.decode:decode",
+    "exi": "v2gsniff.sniffer.commands.exi:exi",
+    "live": "v2gsniff.sniffer.commands.live:live",
+    "report": "v2gsniff.sniffer.commands.report:report",
+    "sessions": "v2gsniff.sniffer.commands.sessions:sessions",
+    "simulate": "v2gsniff.sniffer.commands.simulate:simulate",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="v2gsniff")
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        plugins = {ep.name for ep in entry_points(group="v2gsniff.commands")}
+        return sorted(set(CORE_COMMANDS) | plugins | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        target = CORE_COMMANDS.get(cmd_name)
+        if target is not None:
+            module, _, attr = target.partition(":")
+            cmd = getattr(importlib.import_module(module), attr)
+        else:
+            eps = [ep for ep in entry_points(group="v2gsniff.commands") if ep.name == cmd_name]
+            if not eps:
+                return None
+            try:
+                cmd = eps[0].load()
+            except ImportError as err:  # a broken optional part must not break the CLI
+                problem = f"{cmd_name}: {err}"
+
+                @click.command(cmd_name, help=f"Unavailable: {problem}")
+                def unavailable() -> None:
+                    raise click.ClickException(f"this command cannot load ({problem})")
+
+                cmd = unavailable
+        if not isinstance(cmd, click.Command):
+            return None
+        self.add_command(cmd, cmd_name)
+        return cmd
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="v2gsniff", prog_name="v2gsniff")
 def main() -> None:
     """v2gsniff: see what an EV and a charger said to each other.
 
     Decodes HomePlug GreenPHY/SLAC, SDP, V2GTP, TLS and EXI (DIN 70121, ISO 15118-2/-20)
-    from pcap/pcapng captures.
+    from pcap/pcapng captures, rebuilds charging sessions and reports per vehicle.
     """
-
-
-main.add_command(decode)
-main.add_command(exi)
-main.add_command(live)
-main.add_command(sessions)
-main.add_command(report)
-main.add_command(simulate)
-
-for _ep in entry_points(group="v2gsniff.commands"):
-    try:
-        _cmd = _ep.load()
-    except ImportError as _err:  # an optional part that is broken must not break the CLI
-        _cmd = None
-        _problem = f"{_ep.name}: {_err}"
-
-        @click.command(_ep.name, help=f"Unavailable: {_problem}")
-        def _unavailable(problem: str = _problem) -> None:
-            raise click.ClickException(f"this command cannot load ({problem})")
-
-        main.add_command(_unavailable)
-    if isinstance(_cmd, click.Command):
-        main.add_command(_cmd, _ep.name)

@@ -24,7 +24,7 @@ from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, DecryptionSecrets, RawFram
 from v2gsniff.sniffer.streams.connection import ConnectionTable, StreamEvent, TcpConnection
 from v2gsniff.sniffer.streams.framing import Message, Skipped
 from v2gsniff.sniffer.streams.tcp import Chunk, Gap
-from v2gsniff.sniffer.streams.tls import KeyLog, extract_keylog_lines
+from v2gsniff.sniffer.streams.tls.keylog import KeyLog, extract_keylog_lines
 from v2gsniff.sniffer.tlsflow import TlsFlow
 from v2gsniff.sniffer.v2g import V2GDecoder
 

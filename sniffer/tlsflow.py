@@ -8,20 +8,23 @@ connection retries the records it had to keep, so one pass is enough.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.streams.connection import StreamEvent, TcpConnection
 from v2gsniff.sniffer.streams.tcp import Chunk, Gap
-from v2gsniff.sniffer.streams.tls import (
-    KeyLog,
+from v2gsniff.sniffer.streams.tls.events import (
     TlsAlert,
-    TlsConnection,
     TlsError,
     TlsEvent,
     TlsHandshake,
     TlsNote,
     TlsPlaintext,
 )
+from v2gsniff.sniffer.streams.tls.keylog import KeyLog
+
+if TYPE_CHECKING:
+    from v2gsniff.sniffer.streams.tls.connection import TlsConnection
 
 MessageSink = Callable[[TcpConnection, list[StreamEvent], dict[str, object]], list[Record]]
 """Turns framed plaintext events into records (the pipeline's V2G path)."""
@@ -57,6 +60,9 @@ class TlsFlow:
         """An in-order chunk (or a gap) of a TLS connection."""
         st = self._states.get(conn.index)
         if st is None:
+            # Imported here: the ciphers (cryptography) load only for captures that carry TLS.
+            from v2gsniff.sniffer.streams.tls.connection import TlsConnection
+
             st = self._states[conn.index] = _State(conn, TlsConnection(self.keylog))
         side = 0 if ev.from_client else 1
         item = ev.item

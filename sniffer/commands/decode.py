@@ -14,7 +14,7 @@ from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output.jsonl import JsonlWriter
 from v2gsniff.sniffer.output.text import TextWriter
 from v2gsniff.sniffer.pipeline import Decoder
-from v2gsniff.sniffer.streams.tls import KeyLog
+from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
 # Exit codes (documented in --help). 2 is click's own code for usage errors.
 EXIT_OK = 0

@@ -7,6 +7,10 @@ from typing import IO, Any
 
 from v2gsniff.sniffer.model import Record
 
+# Decoded bodies are shared between records of identical payloads (the decoder caches them),
+# so their JSON text is encoded once and reused; charge loops repeat most messages verbatim.
+_BODY_CACHE = 4096
+
 
 class JsonlWriter:
     """Writes ``Record.to_json()`` objects, one per line."""
@@ -15,12 +19,22 @@ class JsonlWriter:
         self._stream = stream
         self._extra = extra or {}
         self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)
+        self._bodies: dict[int, tuple[Any, str]] = {}
 
     def write(self, r: Record) -> None:
         obj = r.to_json()
         if self._extra:
             obj.update(self._extra)
-        self._stream.write(self._encoder.encode(obj) + "\n")
+        body = obj.pop("body", None)
+        text = self._encoder.encode(obj)
+        if body is not None:
+            hit = self._bodies.get(id(body))
+            if hit is None or hit[0] is not body:
+                if len(self._bodies) >= _BODY_CACHE:
+                    self._bodies.clear()
+                hit = self._bodies[id(body)] = (body, self._encoder.encode(body))
+            text = f'{text[:-1]},"body":{hit[1]}}}'
+        self._stream.write(text + "\n")
 
     def close(self) -> None:
         self._stream.flush()

@@ -70,7 +70,11 @@ def test_run_open_fails_before_the_screen_for_a_missing_file() -> None:
 
 
 def test_open_command_is_registered_through_the_entry_point() -> None:
+    import click
+
     from v2gsniff.sniffer.cli import main
 
-    assert "open" in main.commands
-    assert main.commands["open"].callback is not None
+    ctx = click.Context(main)
+    assert "open" in main.list_commands(ctx)
+    cmd = main.get_command(ctx, "open")
+    assert cmd is not None and cmd.callback is not None
