@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from v2gsniff.dissectors import Layer, fields_to_json
 from v2gsniff.dissectors.ethernet import ETHERTYPE_HOMEPLUG, ETHERTYPE_IPV6, dissect_ethernet
@@ -169,7 +169,7 @@ class Decoder:
             dst,
             _json(hp, self.show_keys),
             hp.error,
-            layers=dissect_frame(f.data, f.linktype),
+            layers=(*layers, replace(hp, offset=len(f.data) - len(payload))),
             data=f.data,
             summary=_summary(hp, self.show_keys),
         )
