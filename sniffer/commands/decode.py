@@ -10,6 +10,7 @@ import click
 
 from v2gsniff.sniffer.analysis.visibility import VisibilityCheck
 from v2gsniff.sniffer.capture import CaptureError, open_capture
+from v2gsniff.sniffer.filters import FilterError, compile_filter
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output.jsonl import JsonlWriter
 from v2gsniff.sniffer.output.text import TextWriter
@@ -100,10 +101,13 @@ class _Progress:
 @click.option("--keylog", "keylogs", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="NSS key log file (SSLKEYLOGFILE format) for TLS decryption; repeatable.")
 @click.option("--show-keys", is_flag=True, help="Show NMKs and TLS secrets instead of <redacted>.")
+@click.option("--filter", "filter_text", default="", metavar="EXPR",
+              help="Only records matching EXPR, e.g. 'v2g and name ~ CurrentDemand', 'slac', 'errors' "
+                   "(the terminal UI's filter language; 'session' needs the UI).")
 @click.option("--xml", is_flag=True, help="Add the namespaced XML of each decoded V2G message (JSONL key 'xml').")
 @click.option("--color/--no-color", default=None, help="Force colours on or off (default: when a terminal).")
-def decode(files: tuple[str, ...], fmt: str, keylogs: tuple[str, ...], show_keys: bool, xml: bool,
-           color: bool | None) -> None:
+def decode(files: tuple[str, ...], fmt: str, keylogs: tuple[str, ...], show_keys: bool, filter_text: str,
+           xml: bool, color: bool | None) -> None:
     """Decode every message in capture FILES (pcap, pcapng, gzip; '-' for stdin).
 
     TLS is decrypted with secrets from --keylog files, from key-log lines the capture itself
@@ -113,6 +117,13 @@ def decode(files: tuple[str, ...], fmt: str, keylogs: tuple[str, ...], show_keys
     progress = sys.stderr.isatty()
     status = EXIT_OK
     keylog = load_keylogs(keylogs)
+    try:
+        selected = compile_filter(filter_text)
+    except FilterError as err:
+        raise click.BadParameter(f"{err} (at character {err.position + 1})", param_hint="--filter") from err
+    if selected.uses_session:
+        raise click.BadParameter("'session' is known in the terminal UI only; use 'stream == N'",
+                                 param_hint="--filter")
     for path in files:
         extra = {"capture": path} if len(files) > 1 else None
         writer = JsonlWriter(out, extra) if fmt == "jsonl" else TextWriter(out, color)
@@ -120,7 +131,8 @@ def decode(files: tuple[str, ...], fmt: str, keylogs: tuple[str, ...], show_keys
         try:
             visibility = VisibilityCheck()
             for record in decode_records(path, decoder, progress):
-                writer.write(record)
+                if selected.matches(record):
+                    writer.write(record)
                 visibility.add(record)
             # Say so when the capture cannot see the whole session (a bystander modem).
             for finding in visibility.findings():

@@ -93,3 +93,13 @@ def test_bystander_capture_is_explained() -> None:
     assert len(findings) == 1 and "third modem" in str(findings[0]["error"] or findings[0]["fields"])
     full = _jsonl(CliRunner().invoke(decode, ["--format", "jsonl", str(REAL / CCS32)]).output)
     assert [r for r in full if r["kind"] == "visibility"] == []
+
+
+def test_filter_selects_and_rejects_invalid_expressions() -> None:
+    demo = Path(__file__).resolve().parents[3] / "captures" / "din_dc.pcapng"
+    res = CliRunner().invoke(decode, ["--format", "jsonl", "--filter", "v2g and name ~ CurrentDemandReq$", str(demo)])
+    rows = _jsonl(res.output)
+    assert res.exit_code == 0 and rows
+    assert {r["name"] for r in rows} == {"CurrentDemandReq"}
+    bad = CliRunner().invoke(decode, ["--filter", "v2g and", str(demo)])
+    assert bad.exit_code == 2 and "filter ends too early" in bad.output
