@@ -122,6 +122,9 @@ def _number(text: str) -> float | None:
 
 def _compare(field: str, op: str, value: str, pos: int) -> Predicate:
     get = _get(field)
+    # As in Wireshark, a comparison on a decoded field the record does not have is false
+    # (also for != and !~): "v2g and fields.ResponseCode !~ ^OK" lists failures, not requests.
+    absent_false = field.startswith("fields.")
     if op in ("~", "!~"):
         try:
             rx = re.compile(value, re.IGNORECASE)
@@ -131,6 +134,8 @@ def _compare(field: str, op: str, value: str, pos: int) -> Predicate:
 
         def search(r: Record, s: int | None) -> bool:
             v = get(r, s)
+            if v is None and absent_false:
+                return False
             return (v is not None and rx.search(str(v)) is not None) == want
 
         return search
@@ -155,6 +160,8 @@ def _compare(field: str, op: str, value: str, pos: int) -> Predicate:
 
     def same(r: Record, s: int | None) -> bool:
         v = get(r, s)
+        if v is None and absent_false:
+            return False
         if isinstance(v, bool) or v is None:
             hit = str(v).lower() == lowered
         elif isinstance(v, int | float):
