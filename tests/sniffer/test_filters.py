@@ -99,11 +99,9 @@ def test_on_a_real_capture() -> None:
 
 
 def test_comparisons_on_absent_decoded_fields_are_false() -> None:
-    from v2gsniff.sniffer.model import Record as _Record
-
-    req = _Record(1, 0.0, "v2g", "supportedAppProtocolReq", fields={})
-    res = _Record(2, 0.0, "v2g", "supportedAppProtocolRes", fields={"ResponseCode": "Failed_NoNegotiation"})
-    ok = _Record(3, 0.0, "v2g", "SessionSetupRes", fields={"ResponseCode": "OK_NewSessionEstablished"})
+    req = Record(1, 0.0, "v2g", "supportedAppProtocolReq", fields={})
+    res = Record(2, 0.0, "v2g", "supportedAppProtocolRes", fields={"ResponseCode": "Failed_NoNegotiation"})
+    ok = Record(3, 0.0, "v2g", "SessionSetupRes", fields={"ResponseCode": "OK_NewSessionEstablished"})
     f = compile_filter("fields.ResponseCode !~ ^OK")
     assert [f.matches(r) for r in (req, res, ok)] == [False, True, False]
     assert [compile_filter("fields.ResponseCode != OK").matches(r) for r in (req, res)] == [False, True]
