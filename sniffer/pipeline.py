@@ -104,7 +104,7 @@ class Decoder:
                 return self._tcp_fast(f, data)
             eth = dissect_ethernet(data)
             if eth.error:
-                return [self._error(f, "eth", eth.error, (eth,))]
+                return [self._error(f, "eth", eth.error)]
             etype = eth.get("ethertype")
             src, dst = eth.fields[1].text(), eth.fields[0].text()
             payload = data[eth.payload_offset :]
@@ -118,7 +118,7 @@ class Decoder:
         if etype == ETHERTYPE_HOMEPLUG:
             return [self._homeplug(f, payload, src, dst, layers)]
         if etype == ETHERTYPE_IPV6:
-            return self._ipv6(f, payload, layers)
+            return self._ipv6(f, payload)
         return []
 
     def _addr(self, b: bytes) -> str:
@@ -133,11 +133,10 @@ class Decoder:
         (plen,) = _U16.unpack_from(data, 18)
         end = min(len(data), 54 + plen)
         if end - 54 < 20 or (data[66] >> 4) * 4 < 20 or 54 + (data[66] >> 4) * 4 > end:
-            return self._ipv6(f, data[14:], (dissect_ethernet(data),))
-        return self._tcp_segment(f, data, 54, end, self._addr(data[22:38]), self._addr(data[38:54]), ())
+            return self._ipv6(f, data[14:])
+        return self._tcp_segment(f, data, 54, end, self._addr(data[22:38]), self._addr(data[38:54]))
 
-    def _tcp_segment(self, f: RawFrame, buf: bytes, off: int, end: int, src: str, dst: str,
-                     layers: tuple[Layer, ...]) -> list[Record]:
+    def _tcp_segment(self, f: RawFrame, buf: bytes, off: int, end: int, src: str, dst: str) -> list[Record]:
         sport, dport, seq, ack, doff, flags = _TCP.unpack_from(buf, off)
         conn, from_client = self.connections.lookup((src, sport), (dst, dport), flags, f.index)
         payload = buf[off + (doff >> 4) * 4 : end]
@@ -174,11 +173,10 @@ class Decoder:
             summary=_summary(hp, self.show_keys),
         )
 
-    def _ipv6(self, f: RawFrame, payload: bytes, layers: tuple[Layer, ...]) -> list[Record]:
+    def _ipv6(self, f: RawFrame, payload: bytes) -> list[Record]:
         ip = dissect_ipv6(payload)
-        layers = (*layers, ip)
         if ip.payload_offset < 0 or (ip.error and not ip.fields):
-            return [self._error(f, "ipv6", ip.error or "IPv6 header cut short", layers)]
+            return [self._error(f, "ipv6", ip.error or "IPv6 header cut short")]
         nh = ip.get("next_header")
         end = 40 + ip.get("payload_length")
         upper = payload[ip.payload_offset : end]
@@ -191,16 +189,15 @@ class Decoder:
                        layers=dissect_frame(f.data, f.linktype), data=f.data, summary=_summary(icmp))
             ]
         if nh == NH_UDP:
-            return self._udp(f, upper, src.text(), dst.text(), layers)
+            return self._udp(f, upper, src.text(), dst.text())
         if nh == NH_TCP:
-            return self._tcp(f, upper, src.text(), dst.text(), layers)
+            return self._tcp(f, upper, src.text(), dst.text())
         return []
 
-    def _udp(self, f: RawFrame, buf: bytes, src: str, dst: str, layers: tuple[Layer, ...]) -> list[Record]:
+    def _udp(self, f: RawFrame, buf: bytes, src: str, dst: str) -> list[Record]:
         udp = dissect_udp(buf)
-        layers = (*layers, udp)
         if udp.payload_offset < 0:
-            return [self._error(f, "udp", udp.error or "UDP header cut short", layers)]
+            return [self._error(f, "udp", udp.error or "UDP header cut short")]
         sport, dport, length = udp.get("src_port"), udp.get("dst_port"), udp.get("length")
         payload = buf[8:length] if 8 <= length <= len(buf) else buf[8:]
         s, d = f"[{src}]:{sport}", f"[{dst}]:{dport}"
@@ -218,16 +215,16 @@ class Decoder:
                 rec = Record(f.index, f.time, "keylog", "TLS key log lines", s, d,
                              {"lines": len(lines), "new_secrets": added,
                               "labels": sorted({line.split(" ", 1)[0] for line in lines})},
-                             layers=dissect_frame(f.data, f.linktype), data=f.data, summary=f"{len(lines)} lines, {added} new secrets")
+                             layers=dissect_frame(f.data, f.linktype), data=f.data,
+                             summary=f"{len(lines)} lines, {added} new secrets")
                 return [rec, *unlocked]
         return []
 
-    def _tcp(self, f: RawFrame, buf: bytes, src: str, dst: str, layers: tuple[Layer, ...]) -> list[Record]:
+    def _tcp(self, f: RawFrame, buf: bytes, src: str, dst: str) -> list[Record]:
         tcp = dissect_tcp(buf)
-        layers = (*layers, tcp)
         if tcp.payload_offset < 0:
-            return [self._error(f, "tcp", tcp.error or "TCP header cut short", layers)]
-        return self._tcp_segment(f, buf, 0, len(buf), src, dst, layers)
+            return [self._error(f, "tcp", tcp.error or "TCP header cut short")]
+        return self._tcp_segment(f, buf, 0, len(buf), src, dst)
 
     # -- streams --------------------------------------------------------------------------
 
@@ -275,7 +272,7 @@ class Decoder:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _error(self, f: RawFrame, where: str, message: str, layers: tuple[Layer, ...] = ()) -> Record:
+    def _error(self, f: RawFrame, where: str, message: str) -> Record:
         return Record(f.index, f.time, "error", f"malformed {where}", error=message,
                       layers=dissect_frame(f.data, f.linktype), data=f.data)
 
