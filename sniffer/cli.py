@@ -9,9 +9,12 @@ imports them.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    import importlib.metadata
 
 # name -> "module:attribute" of the core commands
 CORE_COMMANDS = {
@@ -24,9 +27,16 @@ CORE_COMMANDS = {
 }
 
 
+def _plugins() -> list[importlib.metadata.EntryPoint]:
+    # importlib.metadata is imported here, not at start-up: the core commands never need it.
+    import importlib.metadata
+
+    return list(importlib.metadata.entry_points(group="v2gsniff.commands"))
+
+
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        plugins = {ep.name for ep in entry_points(group="v2gsniff.commands")}
+        plugins = {ep.name for ep in _plugins()}
         return sorted(set(CORE_COMMANDS) | plugins | set(self.commands))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -37,7 +47,7 @@ class _LazyGroup(click.Group):
             module, _, attr = target.partition(":")
             cmd = getattr(importlib.import_module(module), attr)
         else:
-            eps = [ep for ep in entry_points(group="v2gsniff.commands") if ep.name == cmd_name]
+            eps = [ep for ep in _plugins() if ep.name == cmd_name]
             if not eps:
                 return None
             try:

@@ -74,9 +74,9 @@ class Record:
     """``None`` or why this message could not be (fully) decoded."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Kind-specific top-level JSON keys."""
-    layers: tuple[Layer, ...] = ()
-    """The frame's dissected layers, offsets absolute in ``data`` (frame-level records only; see
-    :func:`v2gsniff.sniffer.layers.dissect_frame`). Not part of the JSON form."""
+    linktype: int = -1
+    """The pcap LINKTYPE_* of ``data`` when it is a whole captured frame (frame-level records);
+    -1 when it is not (v2g records hold a V2GTP message, gaps hold nothing)."""
     data: bytes = b""
     """The bytes this record decodes: the frame (homeplug, sdp, icmpv6, tcp, keylog, error records)
     or the V2GTP message, header included (v2g records; reassembled or decrypted)."""
@@ -84,6 +84,19 @@ class Record:
     """Key values in one short line, for readable output."""
     message: Any = None
     """For ``v2g`` records: the decoded :class:`~v2gsniff.dissectors.exi.ExiMessage`; not part of the JSON form."""
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        """The frame's dissected layers, offsets absolute in ``data`` (frame-level records only;
+        see :func:`v2gsniff.sniffer.layers.dissect_frame`). Not part of the JSON form.
+
+        Built when asked for: only detail views need them, and most records are never looked at.
+        """
+        if self.linktype < 0:
+            return ()
+        from v2gsniff.sniffer.layers import dissect_frame
+
+        return dissect_frame(self.data, self.linktype)
 
     def to_json(self) -> dict[str, Any]:
         """The JSONL object documented in the README."""

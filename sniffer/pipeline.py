@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import struct
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from v2gsniff.dissectors import Layer, fields_to_json
-from v2gsniff.dissectors.ethernet import ETHERTYPE_HOMEPLUG, ETHERTYPE_IPV6, dissect_ethernet
+from v2gsniff.dissectors import Layer, fields_to_json, mac_text
+from v2gsniff.dissectors.ethernet import ETHERTYPE_HOMEPLUG, ETHERTYPE_IPV6, ETHERTYPE_VLAN, dissect_ethernet
 from v2gsniff.dissectors.icmpv6 import dissect_icmpv6
 from v2gsniff.dissectors.ipv6 import NH_ICMPV6, NH_TCP, NH_UDP, addr_text, dissect_ipv6
 from v2gsniff.dissectors.sdp import SDP_PORT, dissect_sdp
 from v2gsniff.dissectors.transport import TCP_FIN, TCP_RST, TCP_SYN, dissect_tcp, dissect_udp, flags_text
 from v2gsniff.sniffer.capture.linktype import LinkError, decode_link
 from v2gsniff.sniffer.capture.writer import SECRETS_TLS_KEYLOG
-from v2gsniff.sniffer.layers import dissect_frame
 from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, DecryptionSecrets, RawFrame, Record
 from v2gsniff.sniffer.streams.connection import ConnectionTable, StreamEvent, TcpConnection
 from v2gsniff.sniffer.streams.framing import Message, Skipped
@@ -42,6 +41,9 @@ class Stats:
 
 
 _U16 = struct.Struct("!H")
+_RELEVANT_ETHERTYPES = frozenset(
+    t.to_bytes(2, "big") for t in (ETHERTYPE_HOMEPLUG, ETHERTYPE_IPV6, ETHERTYPE_VLAN)
+)
 _TCP = struct.Struct("!HHIIBB")
 
 
@@ -77,7 +79,9 @@ class Decoder:
         try:
             records = self._frame(item)
         except Exception as exc:  # noqa: BLE001 - a decoder bug must not lose the rest of the capture
-            records = [self._error(item, "frame", f"internal error while decoding: {type(exc).__name__}: {exc}")]
+            records = [
+                self._error(item, "frame", f"internal error while decoding: {type(exc).__name__}: {exc}")
+            ]
         return self._count(records)
 
     def finish(self) -> list[Record]:
@@ -100,26 +104,45 @@ class Decoder:
         if f.linktype == LINKTYPE_ETHERNET:
             # Fast path for the bulk of a session (TCP over IPv6 over untagged Ethernet): header
             # fields straight from the bytes; full Layer trees are built on demand (layers.py).
-            if len(data) >= 74 and data[12] == 0x86 and data[13] == 0xDD and data[20] == NH_TCP and data[14] >> 4 == 6:
+            if (
+                len(data) >= 74
+                and data[12] == 0x86
+                and data[13] == 0xDD
+                and data[20] == NH_TCP
+                and data[14] >> 4 == 6
+            ):
                 return self._tcp_fast(f, data)
-            eth = dissect_ethernet(data)
-            if eth.error:
-                return [self._error(f, "eth", eth.error)]
-            etype = eth.get("ethertype")
-            src, dst = eth.fields[1].text(), eth.fields[0].text()
-            payload = data[eth.payload_offset :]
-            layers: tuple[Layer, ...] = (eth,)
+            # IPv4, ARP and the like share the cable on many chargers (syslog, DHCP) but carry
+            # no CCS communication: skip them before building any layer.
+            if len(data) >= 14 and data[12:14] not in _RELEVANT_ETHERTYPES:
+                return []
+            if len(data) >= 14 and data[12] != 0x81:  # untagged: no Layer needed
+                etype, payload = (data[12] << 8) | data[13], data[14:]
+            else:
+                eth = dissect_ethernet(data)
+                if eth.error:
+                    return [self._error(f, "eth", eth.error)]
+                etype, payload = eth.get("ethertype"), data[eth.payload_offset :]
+            src, dst = self._mac(data[6:12]), self._mac(data[0:6])
         else:
             link = decode_link(f)
             if isinstance(link, LinkError):
                 return [self._error(f, "link layer", link.reason)]
-            etype, payload, layers = link.ethertype, link.payload, ()
+            etype, payload = link.ethertype, link.payload
             src, dst = link.src_mac or "", link.dst_mac or ""
         if etype == ETHERTYPE_HOMEPLUG:
-            return [self._homeplug(f, payload, src, dst, layers)]
+            return [self._homeplug(f, payload, src, dst)]
         if etype == ETHERTYPE_IPV6:
             return self._ipv6(f, payload)
         return []
+
+    def _mac(self, b: bytes) -> str:
+        text = self._addr_cache.get(b)
+        if text is None:
+            text = mac_text(b)
+            if len(self._addr_cache) < 4096:  # bounded: memory stays flat on hostile input
+                self._addr_cache[b] = text
+        return text
 
     def _addr(self, b: bytes) -> str:
         text = self._addr_cache.get(b)
@@ -145,9 +168,21 @@ class Decoder:
         if flags & (TCP_SYN | TCP_FIN | TCP_RST):
             name = flags_text(flags & (TCP_SYN | TCP_FIN | TCP_RST | 0x10))
             s, d = conn.endpoint_name(from_client)
-            out.append(Record(f.index, f.time, "tcp", name, s, d, {"flags": name},
-                              extra={"stream": conn.index, "dir": _dir(from_client)},
-                              layers=dissect_frame(f.data, f.linktype), data=f.data, summary=f"stream {conn.index}"))
+            out.append(
+                Record(
+                    f.index,
+                    f.time,
+                    "tcp",
+                    name,
+                    s,
+                    d,
+                    {"flags": name},
+                    extra={"stream": conn.index, "dir": _dir(from_client)},
+                    linktype=f.linktype,
+                    data=f.data,
+                    summary=f"stream {conn.index}",
+                )
+            )
         if events:
             out.extend(self._stream_records(conn, events))
         if flags & (TCP_FIN | TCP_RST) or f.index % 64 == 0:
@@ -155,7 +190,7 @@ class Decoder:
                 out.extend(self._close(closed, f.index, f.time))
         return out
 
-    def _homeplug(self, f: RawFrame, payload: bytes, src: str, dst: str, layers: tuple[Layer, ...]) -> Record:
+    def _homeplug(self, f: RawFrame, payload: bytes, src: str, dst: str) -> Record:
         from v2gsniff.dissectors.homeplug import dissect_homeplug
 
         hp = dissect_homeplug(payload)
@@ -168,7 +203,7 @@ class Decoder:
             dst,
             _json(hp, self.show_keys),
             hp.error,
-            layers=(*layers, replace(hp, offset=len(f.data) - len(payload))),
+            linktype=f.linktype,
             data=f.data,
             summary=_summary(hp, self.show_keys),
         )
@@ -185,8 +220,19 @@ class Decoder:
         if nh == NH_ICMPV6:
             icmp = dissect_icmpv6(upper)
             return [
-                Record(f.index, f.time, "icmpv6", icmp.name, src.text(), dst.text(), _json(icmp), icmp.error,
-                       layers=dissect_frame(f.data, f.linktype), data=f.data, summary=_summary(icmp))
+                Record(
+                    f.index,
+                    f.time,
+                    "icmpv6",
+                    icmp.name,
+                    src.text(),
+                    dst.text(),
+                    _json(icmp),
+                    icmp.error,
+                    linktype=f.linktype,
+                    data=f.data,
+                    summary=_summary(icmp),
+                )
             ]
         if nh == NH_UDP:
             return self._udp(f, upper, src.text(), dst.text())
@@ -206,17 +252,41 @@ class Decoder:
             if sdp.name == "SDPResponse" and sdp.error is None:
                 self.connections.server_ports.add(sdp.get("secc_port"))
             error = sdp.error or udp.error
-            return [Record(f.index, f.time, "sdp", sdp.name, s, d, _json(sdp), error,
-                           layers=dissect_frame(f.data, f.linktype), data=f.data, summary=_summary(sdp))]
+            return [
+                Record(
+                    f.index,
+                    f.time,
+                    "sdp",
+                    sdp.name,
+                    s,
+                    d,
+                    _json(sdp),
+                    error,
+                    linktype=f.linktype,
+                    data=f.data,
+                    summary=_summary(sdp),
+                )
+            ]
         if b"_SECRET" in payload or b"CLIENT_RANDOM" in payload:
             lines = extract_keylog_lines(payload)
             if lines:
                 added, unlocked = self.tls.add_secrets("\n".join(lines), f"UDP {s}", f.index, f.time)
-                rec = Record(f.index, f.time, "keylog", "TLS key log lines", s, d,
-                             {"lines": len(lines), "new_secrets": added,
-                              "labels": sorted({line.split(" ", 1)[0] for line in lines})},
-                             layers=dissect_frame(f.data, f.linktype), data=f.data,
-                             summary=f"{len(lines)} lines, {added} new secrets")
+                rec = Record(
+                    f.index,
+                    f.time,
+                    "keylog",
+                    "TLS key log lines",
+                    s,
+                    d,
+                    {
+                        "lines": len(lines),
+                        "new_secrets": added,
+                        "labels": sorted({line.split(" ", 1)[0] for line in lines}),
+                    },
+                    linktype=f.linktype,
+                    data=f.data,
+                    summary=f"{len(lines)} lines, {added} new secrets",
+                )
                 return [rec, *unlocked]
         return []
 
@@ -249,32 +319,66 @@ class Decoder:
             elif isinstance(item, Gap):
                 self.stats.gaps += 1
                 self.stats.lost_bytes += item.length
-                out.append(Record(item.frame, item.time, "gap", "TCP gap", s, d,
-                                  {"missing_bytes": item.length, "stream_offset": item.offset},
-                                  f"{item.length} bytes missing at stream offset {item.offset}: {item.reason}",
-                                  extra=base, summary=f"{item.length} bytes lost"))
+                out.append(
+                    Record(
+                        item.frame,
+                        item.time,
+                        "gap",
+                        "TCP gap",
+                        s,
+                        d,
+                        {"missing_bytes": item.length, "stream_offset": item.offset},
+                        f"{item.length} bytes missing at stream offset {item.offset}: {item.reason}",
+                        extra=base,
+                        summary=f"{item.length} bytes lost",
+                    )
+                )
             elif isinstance(item, Skipped):
-                out.append(Record(item.frame, item.time, "v2gtp", "V2GTP resync", s, d,
-                                  {"skipped_bytes": item.length, "stream_offset": item.offset},
-                                  f"{item.length} bytes skipped at stream offset {item.offset}: {item.reason}",
-                                  extra=base, summary=f"{item.length} bytes skipped"))
+                out.append(
+                    Record(
+                        item.frame,
+                        item.time,
+                        "v2gtp",
+                        "V2GTP resync",
+                        s,
+                        d,
+                        {"skipped_bytes": item.length, "stream_offset": item.offset},
+                        f"{item.length} bytes skipped at stream offset {item.offset}: {item.reason}",
+                        extra=base,
+                        summary=f"{item.length} bytes skipped",
+                    )
+                )
         return out
 
     def _secrets(self, item: DecryptionSecrets) -> list[Record]:
         frame, time = self._last
         if item.secrets_type != SECRETS_TLS_KEYLOG:
-            return [Record(frame, time, "keylog", "Decryption Secrets Block", error=(
-                f"secrets type 0x{item.secrets_type:08x} is not a TLS key log; ignored"))]
+            return [
+                Record(
+                    frame,
+                    time,
+                    "keylog",
+                    "Decryption Secrets Block",
+                    error=(f"secrets type 0x{item.secrets_type:08x} is not a TLS key log; ignored"),
+                )
+            ]
         added, unlocked = self.tls.add_secrets(item.data, "pcapng DSB", frame, time)
-        rec = Record(frame, time, "keylog", "Decryption Secrets Block", fields={"new_secrets": added},
-                     summary=f"{added} new TLS secrets")
+        rec = Record(
+            frame,
+            time,
+            "keylog",
+            "Decryption Secrets Block",
+            fields={"new_secrets": added},
+            summary=f"{added} new TLS secrets",
+        )
         return [rec, *unlocked]
 
     # -- helpers --------------------------------------------------------------------------
 
     def _error(self, f: RawFrame, where: str, message: str) -> Record:
-        return Record(f.index, f.time, "error", f"malformed {where}", error=message,
-                      layers=dissect_frame(f.data, f.linktype), data=f.data)
+        return Record(
+            f.index, f.time, "error", f"malformed {where}", error=message, linktype=f.linktype, data=f.data
+        )
 
     def _count(self, records: list[Record]) -> list[Record]:
         st = self.stats

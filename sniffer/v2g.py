@@ -37,6 +37,7 @@ CACHE_SIZE = 2048
 @dataclass(frozen=True, slots=True)
 class _Decoded:
     message: exi.ExiMessage
+    name: str
     namespace: str
     body: dict[str, Any]
     fields: dict[str, Any]
@@ -93,37 +94,40 @@ class V2GDecoder:
 
     def message(self, stream: int, from_client: bool, msg: Message, src: str, dst: str,
                 base: dict[str, object]) -> Record:
-        exi_bytes = msg.data[HEADER_LEN:]
-        st = self._conns.setdefault(stream, _ConnState())
+        data = msg.data
+        exi_bytes = data[HEADER_LEN:]
+        st = self._conns.get(stream)
+        if st is None:
+            st = self._conns[stream] = _ConnState()
         schema, finding = self._schema(st, msg.payload_type, exi_bytes)
         extra: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset,
                                  "payload_type": f"0x{msg.payload_type:04x}", "schema": schema,
                                  "namespace": None, "exi_hex": exi_bytes.hex()}
         if finding:
             extra["finding"] = finding
-
-        def record(name: str, error: str | None, fields: dict[str, Any], summary: str, decoded: Any = None) -> Record:
-            return Record(msg.frame, msg.time, "v2g", name, src, dst, fields, error, extra=extra, data=msg.data,
-                          summary=summary, message=decoded)
-
         if schema is None:
             if st.unsupported:
                 reason = exi.UNSUPPORTED_NAMESPACES.get(st.unsupported, "no schema for it")
-                return record("unsupported message set", f"negotiated namespace {st.unsupported} is not supported: "
-                              f"{reason}", {}, st.unsupported)
-            return record(payload_type_name(msg.payload_type),
+                return Record(msg.frame, msg.time, "v2g", "unsupported message set", src, dst, {},
+                              f"negotiated namespace {st.unsupported} is not supported: {reason}",
+                              extra=extra, data=data, summary=st.unsupported)
+            return Record(msg.frame, msg.time, "v2g", payload_type_name(msg.payload_type), src, dst, {},
                           f"cannot tell the message set of payload type 0x{msg.payload_type:04x} "
-                          f"(no SupportedAppProtocol exchange seen, first bytes {exi_bytes[:2].hex()})", {}, "")
+                          f"(no SupportedAppProtocol exchange seen, first bytes {exi_bytes[:2].hex()})",
+                          extra=extra, data=data)
         result = self._decode(schema, exi_bytes)
-        if isinstance(result, str):
-            return record(f"{schema} message", f"EXI decode error ({schema}): {result}", {}, "")
+        if type(result) is str:
+            return Record(msg.frame, msg.time, "v2g", f"{schema} message", src, dst, {},
+                          f"EXI decode error ({schema}): {result}", extra=extra, data=data)
+        assert isinstance(result, _Decoded)
         extra["namespace"] = result.namespace
         extra["body"] = result.body
         if self.xml:
             extra["xml"] = result.message.to_xml()
         if schema == "apphand":
             self._sap(st, result.message)
-        return record(result.message.name, None, result.fields, result.summary, result.message)
+        return Record(msg.frame, msg.time, "v2g", result.name, src, dst, result.fields, None,
+                      extra=extra, data=data, summary=result.summary, message=result.message)
 
     def _decode(self, schema: str, data: bytes) -> _Decoded | str:
         key = (schema, data)
@@ -140,7 +144,7 @@ class V2GDecoder:
         else:
             fields, summary = key_values(msg)
             # the message set's namespace (MsgDef for DIN/ISO-2), as SupportedAppProtocol names it
-            result = _Decoded(msg, msg.root.ns, msg.to_json(), fields, summary)
+            result = _Decoded(msg, msg.name, msg.root.ns, msg.to_json(), fields, summary)
         cache[key] = result
         if len(cache) > CACHE_SIZE:
             cache.popitem(last=False)

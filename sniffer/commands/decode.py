@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from typing import IO
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from v2gsniff.sniffer.analysis.visibility import VisibilityCheck
 from v2gsniff.sniffer.capture import CaptureError, open_capture
-from v2gsniff.sniffer.filters import FilterError, compile_filter
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output.jsonl import JsonlWriter
-from v2gsniff.sniffer.output.text import TextWriter
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
+
+if TYPE_CHECKING:
+    from v2gsniff.sniffer.output.text import TextWriter
 
 # Exit codes (documented in --help). 2 is click's own code for usage errors.
 EXIT_OK = 0
@@ -81,8 +82,12 @@ class _Progress:
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
         self._progress = Progress(
-            "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-            console=Console(stderr=True), transient=True,
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
         )
         self._progress.start()
         self._task = self._progress.add_task(label, total=total)
@@ -96,18 +101,43 @@ class _Progress:
 
 @click.command(epilog=EXIT_CODES_HELP)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True,
-              help="Readable lines, or one JSON object per message.")
-@click.option("--keylog", "keylogs", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="NSS key log file (SSLKEYLOGFILE format) for TLS decryption; repeatable.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "jsonl"]),
+    default="text",
+    show_default=True,
+    help="Readable lines, or one JSON object per message.",
+)
+@click.option(
+    "--keylog",
+    "keylogs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="NSS key log file (SSLKEYLOGFILE format) for TLS decryption; repeatable.",
+)
 @click.option("--show-keys", is_flag=True, help="Show NMKs and TLS secrets instead of <redacted>.")
-@click.option("--filter", "filter_text", default="", metavar="EXPR",
-              help="Only records matching EXPR, e.g. 'v2g and name ~ CurrentDemand', 'slac', 'errors' "
-                   "(the terminal UI's filter language; 'session' needs the UI).")
-@click.option("--xml", is_flag=True, help="Add the namespaced XML of each decoded V2G message (JSONL key 'xml').")
+@click.option(
+    "--filter",
+    "filter_text",
+    default="",
+    metavar="EXPR",
+    help="Only records matching EXPR, e.g. 'v2g and name ~ CurrentDemand', 'slac', 'errors' "
+    "(the terminal UI's filter language; 'session' needs the UI).",
+)
+@click.option(
+    "--xml", is_flag=True, help="Add the namespaced XML of each decoded V2G message (JSONL key 'xml')."
+)
 @click.option("--color/--no-color", default=None, help="Force colours on or off (default: when a terminal).")
-def decode(files: tuple[str, ...], fmt: str, keylogs: tuple[str, ...], show_keys: bool, filter_text: str,
-           xml: bool, color: bool | None) -> None:
+def decode(
+    files: tuple[str, ...],
+    fmt: str,
+    keylogs: tuple[str, ...],
+    show_keys: bool,
+    filter_text: str,
+    xml: bool,
+    color: bool | None,
+) -> None:
     """Decode every message in capture FILES (pcap, pcapng, gzip; '-' for stdin).
 
     TLS is decrypted with secrets from --keylog files, from key-log lines the capture itself
@@ -117,21 +147,15 @@ def decode(files: tuple[str, ...], fmt: str, keylogs: tuple[str, ...], show_keys
     progress = sys.stderr.isatty()
     status = EXIT_OK
     keylog = load_keylogs(keylogs)
-    try:
-        selected = compile_filter(filter_text)
-    except FilterError as err:
-        raise click.BadParameter(f"{err} (at character {err.position + 1})", param_hint="--filter") from err
-    if selected.uses_session:
-        raise click.BadParameter("'session' is known in the terminal UI only; use 'stream == N'",
-                                 param_hint="--filter")
+    matches = _record_filter(filter_text)
     for path in files:
         extra = {"capture": path} if len(files) > 1 else None
-        writer = JsonlWriter(out, extra) if fmt == "jsonl" else TextWriter(out, color)
+        writer = JsonlWriter(out, extra) if fmt == "jsonl" else _text_writer(out, color)
         decoder = Decoder(show_keys=show_keys, keylog=keylog, xml=xml)
         try:
             visibility = VisibilityCheck()
             for record in decode_records(path, decoder, progress):
-                if selected.matches(record):
+                if matches is None or matches(record):
                     writer.write(record)
                 visibility.add(record)
             # Say so when the capture cannot see the whole session (a bystander modem).
@@ -146,3 +170,27 @@ def decode(files: tuple[str, ...], fmt: str, keylogs: tuple[str, ...], show_keys
             sys.exit(EXIT_OK)
         writer.close()
     sys.exit(status)
+
+
+def _record_filter(text: str) -> Callable[[Record], bool] | None:
+    """The --filter predicate, or None for no filter (the filter module loads only when used)."""
+    if not text.strip():
+        return None
+    from v2gsniff.sniffer.filters import FilterError, compile_filter
+
+    try:
+        selected = compile_filter(text)
+    except FilterError as err:
+        raise click.BadParameter(f"{err} (at character {err.position + 1})", param_hint="--filter") from err
+    if selected.uses_session:
+        raise click.BadParameter(
+            "'session' is known in the terminal UI only; use 'stream == N'", param_hint="--filter"
+        )
+    return selected.matches
+
+
+def _text_writer(out: IO[str], color: bool | None) -> JsonlWriter | TextWriter:
+    # rich is only imported for readable output
+    from v2gsniff.sniffer.output.text import TextWriter
+
+    return TextWriter(out, color)

@@ -1,4 +1,9 @@
-"""JSON Lines output: one object per record (format documented in README.md)."""
+"""JSON Lines output: one object per record (format documented in README.md).
+
+Each line is the JSON text of ``Record.to_json()`` (writer-level keys such as ``capture``
+added, ``body`` last), assembled from pieces rather than by encoding a fresh dict: on a long
+capture the writer, not the decoder, would otherwise be the slowest stage.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +12,93 @@ from typing import IO, Any
 
 from v2gsniff.sniffer.model import Record
 
-# Decoded bodies are shared between records of identical payloads (the decoder caches them),
-# so their JSON text is encoded once and reused; charge loops repeat most messages verbatim.
-_BODY_CACHE = 4096
+# Decoded bodies and field maps are shared between records of identical payloads (the decoder
+# caches them), so their JSON text is made once and found again by identity. Strings repeat
+# too (names, addresses, hex of repeated payloads). Both caches are bounded.
+_OBJ_CACHE = 4096
+_STR_CACHE = 8192
 
 
 class JsonlWriter:
-    """Writes ``Record.to_json()`` objects, one per line."""
+    """Writes one compact JSON object per record and line."""
 
     def __init__(self, stream: IO[str], extra: dict[str, Any] | None = None) -> None:
         self._stream = stream
-        self._extra = extra or {}
         self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)
-        self._bodies: dict[int, tuple[Any, str]] = {}
+        self._objs: dict[int, tuple[object, str]] = {}
+        self._strs: dict[str, str] = {}
+        self._tail = "".join(f",{self._str(k)}:{self._value(v)}" for k, v in (extra or {}).items())
 
     def write(self, r: Record) -> None:
-        obj = r.to_json()
-        if self._extra:
-            obj.update(self._extra)
-        body = obj.pop("body", None)
-        text = self._encoder.encode(obj)
+        text = self.line(r)
+        self._stream.write(text)
+
+    def line(self, r: Record) -> str:
+        """The record's line, newline included."""
+        # Cache lookups are inlined (``get(x) or ...``): a call per value would double the cost.
+        s = self._str
+        get = self._strs.get
+        err = r.error
+        parts = [
+            f'{{"frame":{r.frame},"time":{round(r.time, 6)!r},"kind":{get(r.kind) or s(r.kind)},'
+            f'"name":{get(r.name) or s(r.name)},"src":{get(r.src) or s(r.src)},"dst":{get(r.dst) or s(r.dst)},'
+            f'"fields":{self._obj(r.fields)},"error":{"null" if err is None else s(err)}'
+        ]
+        body = None
+        for key, value in r.extra.items():
+            t = type(value)
+            if t is str:
+                text = get(value) or s(value)  # type: ignore[arg-type]
+            elif t is int:
+                text = str(value)
+            elif key == "body":
+                body = value
+                continue
+            else:
+                text = self._value(value)
+            parts.append(f",{get(key) or s(key)}:{text}")
         if body is not None:
-            hit = self._bodies.get(id(body))
-            if hit is None or hit[0] is not body:
-                if len(self._bodies) >= _BODY_CACHE:
-                    self._bodies.clear()
-                hit = self._bodies[id(body)] = (body, self._encoder.encode(body))
-            text = f'{text[:-1]},"body":{hit[1]}}}'
-        self._stream.write(text + "\n")
+            parts.append(f'{self._tail},"body":{self._obj(body)}}}\n')
+        else:
+            parts.append(f"{self._tail}}}\n")
+        return "".join(parts)
 
     def close(self) -> None:
         self._stream.flush()
+
+    def _value(self, v: object) -> str:
+        if v is None:
+            return "null"
+        t = type(v)
+        if t is str:
+            return self._str(v)  # type: ignore[arg-type]
+        if t is int:
+            return str(v)
+        if t is bool:
+            return "true" if v else "false"
+        if t is dict or t is list:
+            return self._obj(v)
+        return self._encoder.encode(v)
+
+    def _str(self, text: str) -> str:
+        hit = self._strs.get(text)
+        if hit is None:
+            if len(self._strs) >= _STR_CACHE:
+                self._strs.clear()
+            hit = self._strs[text] = self._encoder.encode(text)
+        return hit
+
+    def _obj(self, obj: object) -> str:
+        if not obj:
+            return "[]" if type(obj) is list else "{}"
+        hit = self._objs.get(id(obj))
+        # The entry holds the object itself, so its id cannot be reused while cached.
+        if hit is None or hit[0] is not obj:
+            if len(self._objs) >= _OBJ_CACHE:
+                self._objs.clear()
+            value = obj if type(obj) in (dict, list) else dict(obj)  # type: ignore[call-overload]
+            hit = self._objs[id(obj)] = (obj, self._encoder.encode(value))
+        return hit[1]
 
 
 def _default(o: object) -> Any:

@@ -45,10 +45,16 @@ class TcpConnection:
     last_frame: int = 0
     fin: list[bool] = field(default_factory=lambda: [False, False])
     rst: bool = False
+    _names: tuple[tuple[str, str], tuple[str, str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Every record of the connection names its endpoints: format them once.
+        c, s = f"[{self.client[0]}]:{self.client[1]}", f"[{self.server[0]}]:{self.server[1]}"
+        self._names = ((c, s), (s, c))
 
     def endpoint_name(self, from_client: bool) -> tuple[str, str]:
-        a, b = (self.client, self.server) if from_client else (self.server, self.client)
-        return f"[{a[0]}]:{a[1]}", f"[{b[0]}]:{b[1]}"
+        """(source, destination) as ``[address]:port`` for a direction."""
+        return self._names[0 if from_client else 1]
 
     def segment(
         self, from_client: bool, seq: int, ack: int, flags: int, payload: bytes, frame: int, time: float

@@ -56,6 +56,13 @@ class Framer:
         if self.not_v2gtp:
             return []
         if not self._buf:
+            if len(data) >= HEADER_LEN:
+                # The common case: a segment that holds exactly one whole message.
+                hdr = parse_header(data)
+                if hdr is not None and len(data) == HEADER_LEN + hdr[1]:
+                    self._synced = self._seen_header = True
+                    self._start = offset + len(data)
+                    return [Message(data, hdr[0], frame, time, frame, offset)]
             self._start = offset
         self._buf += data
         self._frames.append((offset + len(data), frame, time))
