@@ -10,18 +10,20 @@ valuePartitionCapacity 0, EXI profile 0/0); grammars are generated from the offi
     >>> encode(msg).hex()
     '809a0211d63f74d2297ac9119400'
 
-Public API: ``SCHEMAS``, ``decode``, ``decode_fragment``, ``encode``, ``from_xml``, ``ExiError``,
+Public API: ``SCHEMAS``, ``decode``, ``decode_fragment``, ``decode_with_positions`` (with
+``PositionedMessage``, ``ElementBits``, ``Bits``), ``encode``, ``from_xml``, ``ExiError``,
 ``ExiMessage``, ``Element``, ``physical``, ``NAMESPACES``, ``UNSUPPORTED_NAMESPACES``,
 ``PAYLOAD_TYPE_SCHEMA``, ``guess_schemas``.
 """
 
 from __future__ import annotations
 
-from .decoder import decode_stream
+from .decoder import decode_positions, decode_stream
 from .encoder import encode_message
 from .errors import ExiError
 from .grammar import SCHEMA_MODULES, load
 from .model import Element, ExiMessage, physical
+from .positions import Bits, ElementBits, PositionedMessage
 from .xml import parse_xml
 
 SCHEMAS: tuple[str, ...] = tuple(SCHEMA_MODULES)
@@ -66,6 +68,14 @@ def decode(data: bytes, schema: str) -> ExiMessage:
 def decode_fragment(data: bytes, schema: str) -> ExiMessage:
     """Decode an EXI fragment (signed-element digests; SignedInfo uses schema "xmldsig")."""
     return decode_stream(data, load(schema), True)
+
+
+def decode_with_positions(data: bytes, schema: str, fragment: bool = False) -> PositionedMessage:
+    """Decode as ``decode`` (or ``decode_fragment``) does and say where each element's bits are.
+
+    For one message a person looks at (the UI's hex highlight), not for bulk decoding: it is a few
+    times slower than ``decode``, which it leaves untouched."""
+    return decode_positions(data, load(schema), fragment)
 
 
 def encode(msg: ExiMessage, schema: str | None = None) -> bytes:
@@ -119,5 +129,6 @@ def guess_schemas(data: bytes) -> list[str]:
 
 __all__ = [
     "SCHEMAS", "NAMESPACES", "UNSUPPORTED_NAMESPACES", "PAYLOAD_TYPE_SCHEMA", "ExiError", "ExiMessage",
-    "Element", "decode", "decode_fragment", "encode", "from_xml", "guess_schemas", "physical",
+    "Element", "decode", "decode_fragment", "decode_with_positions", "PositionedMessage", "ElementBits", "Bits",
+    "encode", "from_xml", "guess_schemas", "physical",
 ]

@@ -35,6 +35,7 @@ from .grammar import (
     bits_for,
 )
 from .model import XSI_NS, Element, ExiMessage
+from .positions import PositionedMessage, Tracer
 
 MAX_DEPTH = 64
 
@@ -49,8 +50,14 @@ class _Fail(Exception):
         self.names: list[str] = []
 
 
-def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
-    """Decode one EXI document (or fragment) with grammar set ``g``."""
+def decode_positions(data: bytes, g: Grammar, fragment: bool) -> PositionedMessage:
+    """Decode as ``decode_stream`` does and note where every element's and value's bits are."""
+    tracer = Tracer()
+    return tracer.result(decode_stream(data, g, fragment, tracer))
+
+
+def decode_stream(data: bytes, g: Grammar, fragment: bool, tracer: Tracer | None = None) -> ExiMessage:
+    """Decode one EXI document (or fragment) with grammar set ``g`` (``tracer``: see ``decode_positions``)."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ExiError(f"expected bytes, got {type(data).__name__}")
     data = bytes(data)
@@ -400,6 +407,22 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool) -> ExiMessage:
         if texts and children:  # mixed content: keep where the text chunks were
             return Element(qn[0], qn[1], attrs, children, value, dtype, texts)
         return Element(qn[0], qn[1], attrs, children, value, dtype)
+
+    if tracer is not None:
+        # Positions (not on the plain path, which never gets here): every child goes through
+        # ``element`` rather than the inline simple-child path, whose reads no wrapper sees, and
+        # the readers that end events are wrapped.  Same bits read, same tree built.
+        simple = [None] * len(simple)
+
+        def here() -> int:
+            return pos
+
+        tracer.here = here
+        element = tracer.element(element)
+        any_element = tracer.any_element(any_element)
+        read_value = tracer.value(read_value)
+        read_string = tracer.ends_event(read_string)
+        qname = tracer.ends_event(qname)
 
     # -- document / fragment -------------------------------------------------------------------
     def top_level() -> list[Element]:
