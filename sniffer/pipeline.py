@@ -56,7 +56,7 @@ class Decoder:
         self.v2g = V2GDecoder(xml=xml)
         self.tls = TlsFlow(keylog if keylog is not None else KeyLog(), self._framed, show_keys)
         self.stats = Stats()
-        self._last: tuple[int, float] = (0, 0.0)
+        self._last_frame: RawFrame | None = None
         self._addr_cache: dict[bytes, str] = {}
 
     @property
@@ -75,14 +75,14 @@ class Decoder:
         if isinstance(item, DecryptionSecrets):
             return self._count(self._secrets(item))
         self.stats.frames += 1
-        self._last = (item.index, item.time)
+        self._last_frame = item
         try:
             records = self._frame(item)
         except Exception as exc:  # noqa: BLE001 - a decoder bug must not lose the rest of the capture
             records = [
                 self._error(item, "frame", f"internal error while decoding: {type(exc).__name__}: {exc}")
             ]
-        return self._count(records)
+        return self._count(records) if records else records
 
     def finish(self) -> list[Record]:
         frame, time = self._last
@@ -90,6 +90,12 @@ class Decoder:
         for conn in self.connections.live():
             out.extend(self._close(conn, frame, time))
         return self._count(out)
+
+    @property
+    def _last(self) -> tuple[int, float]:
+        """(frame number, time) of the last frame fed: where stream-end records belong."""
+        last = self._last_frame
+        return (last.index, last.time) if last is not None else (0, 0.0)
 
     def _close(self, conn: TcpConnection, frame: int, time: float) -> list[Record]:
         out = self._stream_records(conn, conn.finish(frame, time))
@@ -155,15 +161,39 @@ class Decoder:
     def _tcp_fast(self, f: RawFrame, data: bytes) -> list[Record]:
         (plen,) = _U16.unpack_from(data, 18)
         end = min(len(data), 54 + plen)
-        if end - 54 < 20 or (data[66] >> 4) * 4 < 20 or 54 + (data[66] >> 4) * 4 > end:
+        hlen = (data[66] >> 4) * 4
+        if end - 54 < 20 or hlen < 20 or 54 + hlen > end:
             return self._ipv6(f, data[14:])
-        return self._tcp_segment(f, data, 54, end, self._addr(data[22:38]), self._addr(data[38:54]))
+        sport, dport, seq, ack, _, flags = _TCP.unpack_from(data, 54)
+        table = self.connections
+        # Addresses and ports as raw bytes find an established connection without formatting
+        # addresses or building endpoint tuples: the bulk of a capture takes this branch.
+        key = data[22:58]
+        flow = table.flows.get(key)
+        if flow is None or flags & (TCP_SYN | TCP_FIN | TCP_RST):
+            src, dst = self._addr(data[22:38]), self._addr(data[38:54])
+            flow = table.lookup((src, sport), (dst, dport), flags, f.index)
+            table.remember(key, flow)
+        return self._tcp_segment(f, flow[0], flow[1], seq, ack, flags, data[54 + hlen : end])
 
-    def _tcp_segment(self, f: RawFrame, buf: bytes, off: int, end: int, src: str, dst: str) -> list[Record]:
-        sport, dport, seq, ack, doff, flags = _TCP.unpack_from(buf, off)
+    def _tcp_slow(self, f: RawFrame, buf: bytes, src: str, dst: str) -> list[Record]:
+        sport, dport, seq, ack, doff, flags = _TCP.unpack_from(buf, 0)
         conn, from_client = self.connections.lookup((src, sport), (dst, dport), flags, f.index)
-        payload = buf[off + (doff >> 4) * 4 : end]
+        return self._tcp_segment(f, conn, from_client, seq, ack, flags, buf[(doff >> 4) * 4 :])
+
+    def _tcp_segment(
+        self,
+        f: RawFrame,
+        conn: TcpConnection,
+        from_client: bool,
+        seq: int,
+        ack: int,
+        flags: int,
+        payload: bytes,
+    ) -> list[Record]:
         events = conn.segment(from_client, seq, ack, flags, payload, f.index, f.time)
+        if not flags & (TCP_SYN | TCP_FIN | TCP_RST) and f.index & 63:
+            return self._stream_records(conn, events) if events else []
         out: list[Record] = []
         if flags & (TCP_SYN | TCP_FIN | TCP_RST):
             name = flags_text(flags & (TCP_SYN | TCP_FIN | TCP_RST | 0x10))
@@ -294,14 +324,19 @@ class Decoder:
         tcp = dissect_tcp(buf)
         if tcp.payload_offset < 0:
             return [self._error(f, "tcp", tcp.error or "TCP header cut short")]
-        return self._tcp_segment(f, buf, 0, len(buf), src, dst)
+        return self._tcp_slow(f, buf, src, dst)
 
     # -- streams --------------------------------------------------------------------------
 
     def _stream_records(self, conn: TcpConnection, events: list[StreamEvent]) -> list[Record]:
         out: list[Record] = []
         for ev in events:
-            if conn.tls and isinstance(ev.item, Chunk | Gap):
+            item = ev.item
+            if type(item) is Message:  # cleartext V2GTP: the bulk of a capture
+                src, dst = conn.endpoint_name(ev.from_client)
+                base = {"stream": conn.index, "dir": _DIR[ev.from_client]}
+                out.append(self.v2g.message(conn.index, ev.from_client, item, src, dst, base))
+            elif conn.tls and isinstance(item, Chunk | Gap):
                 out.extend(self.tls.stream_event(conn, ev))
             else:
                 out.extend(self._framed(conn, [ev], {}))
@@ -390,8 +425,11 @@ class Decoder:
         return records
 
 
+_DIR = {True: "ev->evse", False: "evse->ev"}
+
+
 def _dir(from_client: bool) -> str:
-    return "ev->evse" if from_client else "evse->ev"
+    return _DIR[from_client]
 
 
 def _json(layer: Layer, show_keys: bool = False) -> dict[str, object]:

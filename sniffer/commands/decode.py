@@ -161,6 +161,7 @@ def decode(
             # Say so when the capture cannot see the whole session (a bystander modem).
             for finding in visibility.findings():
                 writer.write(finding.to_record())
+            writer.close()
         except CaptureError as err:
             writer.close()
             click.echo(f"v2gsniff: {path}: {err}", err=True)
@@ -168,7 +169,6 @@ def decode(
         except BrokenPipeError:
             sys.stderr.close()
             sys.exit(EXIT_OK)
-        writer.close()
     sys.exit(status)
 
 

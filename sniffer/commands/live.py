@@ -178,7 +178,7 @@ def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: 
                     for record in decoder.feed(item):
                         writer.write(record)
                         check.add(record)
-                out.flush()
+                writer.flush()
                 if time.monotonic() >= next_check:
                     next_check = time.monotonic() + VISIBILITY_EVERY
                     findings(last_time)

@@ -17,6 +17,8 @@ from v2gsniff.sniffer.model import Record
 # too (names, addresses, hex of repeated payloads). Both caches are bounded.
 _OBJ_CACHE = 4096
 _STR_CACHE = 8192
+# Lines handed to the stream in one write: one call per line costs more than its encoding.
+_BATCH = 256
 
 
 class JsonlWriter:
@@ -27,11 +29,22 @@ class JsonlWriter:
         self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)
         self._objs: dict[int, tuple[object, str]] = {}
         self._strs: dict[str, str] = {}
+        self._pending: list[str] = []  # lines not yet handed to the stream (see flush)
         self._tail = "".join(f",{self._str(k)}:{self._value(v)}" for k, v in (extra or {}).items())
 
     def write(self, r: Record) -> None:
-        text = self.line(r)
-        self._stream.write(text)
+        pending = self._pending
+        pending.append(self.line(r))
+        if len(pending) >= _BATCH:
+            self._stream.write("".join(pending))
+            pending.clear()
+
+    def flush(self) -> None:
+        """Hand every line written so far to the stream and flush it."""
+        if self._pending:
+            self._stream.write("".join(self._pending))
+            self._pending.clear()
+        self._stream.flush()
 
     def line(self, r: Record) -> str:
         """The record's line, newline included."""
@@ -64,7 +77,7 @@ class JsonlWriter:
         return "".join(parts)
 
     def close(self) -> None:
-        self._stream.flush()
+        self.flush()
 
     def _value(self, v: object) -> str:
         if v is None:

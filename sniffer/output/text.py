@@ -53,5 +53,8 @@ class TextWriter:
         style = "bold red" if r.error else KIND_STYLE.get(r.kind, "")
         self._console.print(f"[{style}]{escape(line)}[/]" if style else escape(line))
 
+    def flush(self) -> None:
+        self._stream.flush()
+
     def close(self) -> None:
         self._stream.flush()

@@ -101,9 +101,13 @@ class TcpConnection:
         if isinstance(item, Gap):
             results = [*framer.gap(item.offset, item.length, item.frame, item.time)]
             return [StreamEvent(from_client, item)] + [StreamEvent(from_client, r) for r in results]
-        return [StreamEvent(from_client, r) for r in framer.feed(item.offset, item.data, item.frame, item.time)]
+        return [
+            StreamEvent(from_client, r) for r in framer.feed(item.offset, item.data, item.frame, item.time)
+        ]
 
-    def frame_plaintext(self, from_client: bool, offset: int, data: bytes, frame: int, time: float) -> list[StreamEvent]:
+    def frame_plaintext(
+        self, from_client: bool, offset: int, data: bytes, frame: int, time: float
+    ) -> list[StreamEvent]:
         """Frame decrypted application data exactly like cleartext TCP."""
         framer = self.framers[0 if from_client else 1]
         return [StreamEvent(from_client, r) for r in framer.feed(offset, data, frame, time)]
@@ -118,13 +122,18 @@ class ConnectionTable:
         self._replaced: list[TcpConnection] = []
         self.count = 0
         """Connections seen so far (the next connection's index)."""
+        self.flows: dict[bytes, tuple[TcpConnection, bool]] = {}
+        """Raw (source, destination address and port) bytes of a frame -> (connection, from client):
+        a shortcut for established connections, emptied whenever a connection ends."""
         self.server_ports: set[int] = set()
         """Ports announced in SDP responses (used to tell client from server without a SYN)."""
 
     def lookup(self, src: Endpoint, dst: Endpoint, flags: int, frame: int) -> tuple[TcpConnection, bool]:
         """The connection of a segment and whether it travels from the client."""
         conn = self._by_key.get((src, dst))
-        if conn is not None and not (flags & TCP_SYN and not flags & TCP_ACK and conn.last_frame and self._reused(conn)):
+        if conn is not None and not (
+            flags & TCP_SYN and not flags & TCP_ACK and conn.last_frame and self._reused(conn)
+        ):
             return conn, conn.client == src
         if flags & TCP_SYN and not flags & TCP_ACK:
             client, server = src, dst
@@ -146,6 +155,12 @@ class ConnectionTable:
         self._by_key[(server, client)] = conn
         return conn, conn.client == src
 
+    def remember(self, key: bytes, flow: tuple[TcpConnection, bool]) -> None:
+        """Cache a lookup result under the frame's raw address/port bytes (bounded)."""
+        if len(self.flows) >= 4096:
+            self.flows.clear()
+        self.flows[key] = flow
+
     def live(self) -> list[TcpConnection]:
         """Connections not yet evicted, oldest first."""
         return list(self._live.values())
@@ -160,6 +175,7 @@ class ConnectionTable:
         return out
 
     def _close(self, conn: TcpConnection) -> None:
+        self.flows.clear()
         self._live.pop(conn.index, None)
         for key in ((conn.client, conn.server), (conn.server, conn.client)):
             if self._by_key.get(key) is conn:

@@ -73,7 +73,13 @@ class Framer:
         out: list[Message | Skipped] = []
         if self._buf:
             out.append(
-                Skipped(self._start, len(self._buf), frame, time, f"incomplete V2GTP message cut by a {length}-byte gap")
+                Skipped(
+                    self._start,
+                    len(self._buf),
+                    frame,
+                    time,
+                    f"incomplete V2GTP message cut by a {length}-byte gap",
+                )
             )
         self._buf.clear()
         self._frames.clear()
@@ -84,7 +90,9 @@ class Framer:
     def finish(self, frame: int, time: float) -> list[Message | Skipped]:
         if self._buf and not self.not_v2gtp:
             inside = parse_header(self._buf) is not None
-            reason = "stream ends inside a V2GTP message" if inside else "trailing bytes without a V2GTP header"
+            reason = (
+                "stream ends inside a V2GTP message" if inside else "trailing bytes without a V2GTP header"
+            )
             out: list[Message | Skipped] = [Skipped(self._start, len(self._buf), frame, time, reason)]
             self._buf.clear()
             return out

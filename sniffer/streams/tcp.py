@@ -112,8 +112,10 @@ class HalfStream:
             if self._pending_bytes > MAX_PENDING_BYTES:
                 return self._skip_hole(frame, time, "too much data waiting behind a hole")
             return self._check_hole(frame, time)
-        out: list[Chunk | Gap] = [Chunk(off, data, frame, time)]
         self.next_offset = end
+        if not self._pending and self._hole_tick is None:
+            return [Chunk(off, data, frame, time)]  # in order, nothing waiting: the usual case
+        out: list[Chunk | Gap] = [Chunk(off, data, frame, time)]
         out.extend(self._drain())
         out.extend(self._check_hole(frame, time))
         return out
@@ -152,7 +154,13 @@ class HalfStream:
         length = min(nxt, self._acked) - self.next_offset
         self.lost_bytes += length
         self.next_offset += length
-        gap = Gap(self.next_offset - length, length, frame, time, "peer acknowledged bytes the capture does not hold")
+        gap = Gap(
+            self.next_offset - length,
+            length,
+            frame,
+            time,
+            "peer acknowledged bytes the capture does not hold",
+        )
         return [gap, *self._drain()]
 
     def finish(self, frame: int, time: float) -> list[Chunk | Gap]:

@@ -41,6 +41,8 @@ def test_every_line_is_the_records_json_in_key_order(name: str) -> None:
     writer = JsonlWriter(out, {"capture": name})
     for r in records:
         writer.write(r)
+    assert len(out.getvalue()) < 10  # lines wait in the writer until flushed, in batches
+    writer.close()
     lines = out.getvalue().splitlines()
     assert len(lines) == len(records) > 50
     for line, r in zip(lines, records, strict=True):
@@ -59,6 +61,7 @@ def test_real_capture_lines_round_trip() -> None:
     writer = JsonlWriter(out)
     for r in records:
         writer.write(r)
+    writer.close()
     got = [json.loads(line) for line in out.getvalue().splitlines()]
     assert got == [_expected(r) for r in records]
 
@@ -69,7 +72,10 @@ def test_cached_text_follows_a_new_object_at_a_reused_address() -> None:
     writer = JsonlWriter(out)
     for i in range(10_000):
         writer.write(Record(i, 0.0, "homeplug", "X", fields={"i": i, "s": 'é"\n'}))
-    for i, line in enumerate(out.getvalue().splitlines()):
+    writer.flush()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 10_000
+    for i, line in enumerate(lines):
         assert json.loads(line)["fields"] == {"i": i, "s": 'é"\n'}
 
 
@@ -86,5 +92,7 @@ def test_values_of_every_json_type() -> None:
         'bad "thing"',
         extra={"flag": True, "none": None, "n": 3, "tuple": (1, 2), "f": 0.25, "body": {"A": 1}},
     )
-    JsonlWriter(out).write(r)
+    writer = JsonlWriter(out)
+    writer.write(r)
+    writer.flush()
     assert json.loads(out.getvalue()) == _expected(r)
