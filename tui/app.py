@@ -140,12 +140,12 @@ class V2GSniffApp(App[int]):
         hexv.show(record)
         node = tree.cursor_node
         if node is not None and node.data is not None:
-            hexv.highlight(node.data.offset, node.data.length)
+            hexv.highlight(node.data.offset, node.data.length, node.data.bits, node.data.value_bits)
         self._status()
 
     @on(DetailTree.SpanSelected)
     def _span(self, event: DetailTree.SpanSelected) -> None:
-        self.query_one(HexView).highlight(event.offset, event.length)
+        self.query_one(HexView).highlight(event.offset, event.length, event.bits, event.value_bits)
 
     @on(SessionsPane.Chosen)
     def _session(self, event: SessionsPane.Chosen) -> None:

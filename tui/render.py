@@ -3,8 +3,10 @@
 Byte positions: ``Record.layers`` come from ``layers.dissect_frame``, whose Layer offsets are
 absolute in the frame; a Field's bytes are at ``layer.offset + field.offset`` (children too,
 they are relative to the same dissector buffer). ``v2g`` records carry the V2GTP message
-(header + EXI) as ``data``: the V2GTP header is dissected here and the EXI elements cover the
-payload (EXI is bit-packed: elements have no byte positions of their own).
+(header + EXI) as ``data``: the V2GTP header is dissected here, and the selected message's EXI
+is decoded once more with ``exi.decode_with_positions`` so each element node points at the bits
+the decoder read for it (EXI is bit-packed: its bits rarely start or end on a byte boundary,
+so a node also carries its exact bit range, absolute in ``data``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 
 from rich.style import Style
 
-from v2gsniff.dissectors import Field, Layer
+from v2gsniff.dissectors import Field, Layer, exi
+from v2gsniff.dissectors.exi import ElementBits, PositionedMessage
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, dissect_v2gtp
 from v2gsniff.sniffer.model import Record
 
@@ -30,6 +33,8 @@ STYLE_EVSE = Style(color="magenta")
 STYLE_DIM = Style(dim=True)
 STYLE_NAME = Style(bold=True)
 STYLE_HIGHLIGHT = Style(color="black", bgcolor="bright_yellow", bold=True)
+STYLE_VALUE = Style(color="black", bgcolor="bright_yellow", bold=True, underline=True)
+STYLE_MARK = Style(color="bright_magenta", bold=True)
 KIND_STYLES = {
     "homeplug": Style(color="green"), "sdp": Style(color="bright_blue"), "tcp": Style(color="bright_black"),
     "tls": Style(color="yellow"), "v2g": Style(color="bright_white"), "v2gtp": Style(color="white"),
@@ -92,6 +97,10 @@ class DetailNode:
     length: int = 0
     error: bool = False
     children: list[DetailNode] = field(default_factory=list)
+    bits: tuple[int, int] | None = None
+    """EXI elements: bits ``start <= n < end`` of ``data`` (bit n is in byte n // 8, most significant first)."""
+    value_bits: tuple[int, int] | None = None
+    """EXI elements with a typed value: that value's own bits, likewise."""
 
 
 def buffer_label(r: Record) -> str:
@@ -125,15 +134,19 @@ def detail_nodes(r: Record) -> list[DetailNode]:
         out.append(_layer_node(layer, 0))
     if r.kind in ("v2g", "v2gtp") and len(r.data) >= HEADER_LEN:
         out.append(_layer_node(dissect_v2gtp(r.data), 0))
-        exi = DetailNode(f"EXI ({r.extra.get('schema') or 'unknown set'}) {len(r.data) - HEADER_LEN} bytes", "exi",
-                         HEADER_LEN, len(r.data) - HEADER_LEN)
-        if r.message is not None:
+        size = len(r.data) - HEADER_LEN
+        exi_node = DetailNode(f"EXI ({r.extra.get('schema') or 'unknown set'}) {size} bytes", "exi", HEADER_LEN, size)
+        positioned = exi_positions(r)
+        if positioned is not None:
+            for el, bits in zip(positioned.message.elements, positioned.elements, strict=True):
+                exi_node.children.append(_element_node(el, "exi", HEADER_LEN, size, bits))
+        elif r.message is not None:
             for el in getattr(r.message, "elements", [r.message.root]):
-                exi.children.append(_element_node(el, "exi", HEADER_LEN, len(r.data) - HEADER_LEN))
+                exi_node.children.append(_element_node(el, "exi", HEADER_LEN, size))
         elif isinstance(r.extra.get("body"), dict):
             for k, v in r.extra["body"].items():
-                exi.children.append(_json_node(k, v, "exi", HEADER_LEN, len(r.data) - HEADER_LEN))
-        out.append(exi)
+                exi_node.children.append(_json_node(k, v, "exi", HEADER_LEN, size))
+        out.append(exi_node)
     elif not r.layers and r.fields:
         node = DetailNode("fields", "fields")
         for k, v in r.fields.items():
@@ -169,7 +182,22 @@ def _field_node(f: Field, base: int, parent: str, seen: dict[str, int]) -> Detai
     return node
 
 
-def _element_node(el: Any, parent: str, offset: int, length: int) -> DetailNode:
+def exi_positions(r: Record) -> PositionedMessage | None:
+    """The record's EXI decoded again with bit positions; ``None`` when it did not decode.
+
+    Only for the one record on screen: a positioned decode is a few times slower than the
+    pipeline's, which it does not touch."""
+    schema = r.extra.get("schema")
+    if r.kind != "v2g" or r.message is None or schema not in exi.SCHEMAS:
+        return None
+    try:
+        return exi.decode_with_positions(r.data[HEADER_LEN:], str(schema))
+    except exi.ExiError:
+        return None
+
+
+def _element_node(el: Any, parent: str, offset: int, length: int, bits: ElementBits | None = None) -> DetailNode:
+    """An element's node; with ``bits`` it points at the element's own bytes, else at the whole payload."""
     key = f"{parent}/{el.name}"
     text = el.text if el.value is not None else ""
     if len(text) > 80:
@@ -182,12 +210,19 @@ def _element_node(el: Any, parent: str, offset: int, length: int) -> DetailNode:
     for (_ns, name), value in el.attrs.items():
         label += f"  @{name}={value.hex() if isinstance(value, bytes) else value}"
     node = DetailNode(label, key, offset, length)
+    if bits is not None:
+        base = offset * 8  # the EXI stream starts at byte ``offset`` of ``data``
+        lo, hi = bits.span.byte_range
+        node.offset, node.length = offset + lo, hi - lo
+        node.bits = (base + bits.span.start, base + bits.span.end)
+        if bits.value is not None:
+            node.value_bits = (base + bits.value.start, base + bits.value.end)
     counts: dict[str, int] = {}
-    for child in el.children:
+    for i, child in enumerate(el.children):
         n = counts.get(child.name, 0)
         counts[child.name] = n + 1
-        sub = _element_node(child, key if not n else f"{key}#{n}", offset, length)
-        node.children.append(sub)
+        sub_bits = bits.children[i] if bits is not None else None
+        node.children.append(_element_node(child, key if not n else f"{key}#{n}", offset, length, sub_bits))
     return node
 
 
@@ -208,19 +243,27 @@ def _json_node(name: str, value: Any, parent: str, offset: int, length: int) -> 
 
 # -- hex dump ----------------------------------------------------------------------------------
 
-def hex_cells(data: bytes, row: int, per_row: int, lo: int, hi: int) -> list[tuple[str, Style | None]]:
-    """One hexdump line (offset, hex bytes, ASCII) with bytes ``lo <= i < hi`` highlighted."""
+def hex_cells(data: bytes, row: int, per_row: int, lo: int, hi: int,
+              value: tuple[int, int] = (0, 0)) -> list[tuple[str, Style | None]]:
+    """One hexdump line (offset, hex bytes, ASCII) with bytes ``lo <= i < hi`` highlighted, and the
+    bytes of ``value`` (``start, end``) inside them underlined as well."""
     start = row * per_row
     chunk = data[start : start + per_row]
+    vlo, vhi = value
+
+    def style(pos: int) -> Style | None:
+        if not lo <= pos < hi:
+            return None
+        return STYLE_VALUE if vlo <= pos < vhi else STYLE_HIGHLIGHT
+
     cells: list[tuple[str, Style | None]] = [(f"{start:04x}  ", STYLE_DIM)]
     width = 0
     for i, b in enumerate(chunk):
         pos = start + i
-        on = lo <= pos < hi
-        cells.append((f"{b:02x}", STYLE_HIGHLIGHT if on else None))
+        cells.append((f"{b:02x}", style(pos)))
         width += 2
         if i + 1 < per_row:
-            joined = on and i + 1 < len(chunk) and lo <= pos + 1 < hi
+            joined = style(pos) is not None and i + 1 < len(chunk) and lo <= pos + 1 < hi
             cells.append((" ", STYLE_HIGHLIGHT if joined else None))
             width += 1
             if per_row >= 16 and i == per_row // 2 - 1:
@@ -231,10 +274,15 @@ def hex_cells(data: bytes, row: int, per_row: int, lo: int, hi: int) -> list[tup
         cells.append((" " * (full - width), None))
     cells.append((" │", STYLE_DIM))
     for i, b in enumerate(chunk):
-        pos = start + i
         ch = chr(b) if 32 <= b < 127 else "."
-        cells.append((ch, STYLE_HIGHLIGHT if lo <= pos < hi else STYLE_DIM))
+        cells.append((ch, style(start + i) or STYLE_DIM))
     return cells
+
+
+def bit_range_text(bits: tuple[int, int]) -> str:
+    """``bits 157-180`` (inclusive, as a person counts them) or ``no bits`` for an empty range."""
+    start, end = bits
+    return f"bits {start}-{end - 1}" if end > start else f"no bits (at bit {start})"
 
 
 def hex_width(per_row: int) -> int:

@@ -95,3 +95,25 @@ def test_hex_line_highlights_exactly_the_span() -> None:
     assert line.startswith("0000  00 01 02 03 04 05 06 07  08 09")
     assert line.endswith("│................")
     assert bytes_per_row(80) == 16 and bytes_per_row(44) == 8
+
+
+def test_exi_element_nodes_point_at_the_bytes_of_their_bits() -> None:
+    checked = 0
+    for r in records(DIN) + records(TLS):
+        if r.kind != "v2g" or r.message is None:
+            continue
+        nodes = [n for n in walk(detail_nodes(r)) if n.key.startswith("exi/")]
+        assert nodes and all(n.bits is not None for n in nodes), (r.frame, r.name)
+        for n in nodes:
+            assert n.bits is not None
+            start, end = n.bits
+            assert (n.offset, n.offset + n.length) == (start // 8, (end + 7) // 8), (r.frame, n.key)
+            if n.value_bits is not None:
+                assert start < n.value_bits[0] <= n.value_bits[1] < end
+            for c in n.children:
+                assert c.bits is not None and start <= c.bits[0] and c.bits[1] <= end, (r.frame, c.key)
+            checked += 1
+        root = nodes[0]
+        assert root.bits is not None and root.bits[0] == 8 * 8 + 8  # after the V2GTP header and EXI's 0x80
+        assert root.offset + root.length == len(r.data)
+    assert checked > 1000

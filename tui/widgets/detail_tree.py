@@ -36,6 +36,9 @@ class NodeInfo:
     offset: int
     length: int
     generation: int
+    bits: tuple[int, int] | None = None
+    """EXI elements: the exact bits (absolute in the record's data); see ``DetailNode.bits``."""
+    value_bits: tuple[int, int] | None = None
 
 
 class DetailTree(Tree[NodeInfo]):
@@ -50,12 +53,16 @@ class DetailTree(Tree[NodeInfo]):
     ]
 
     class SpanSelected(Message):
-        """Bytes ``offset .. offset+length`` of the shown record's data belong to the highlighted node."""
+        """Bytes ``offset .. offset+length`` of the shown record's data belong to the highlighted node
+        (for an EXI element, exactly ``bits`` of them, and its value ``value_bits``)."""
 
-        def __init__(self, offset: int, length: int) -> None:
+        def __init__(self, offset: int, length: int, bits: tuple[int, int] | None = None,
+                     value_bits: tuple[int, int] | None = None) -> None:
             super().__init__()
             self.offset = offset
             self.length = length
+            self.bits = bits
+            self.value_bits = value_bits
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("no message selected", id=id)
@@ -88,6 +95,9 @@ class DetailTree(Tree[NodeInfo]):
             target = target or found
         self.root.expand()
         if target is not None:
+            # New nodes learn their line only when the tree lays its lines out; ask for one line
+            # so that happens now and the cursor lands on the node, not on line 0.
+            self.get_node_at_line(0)
             self.move_cursor(target)
         else:
             self.cursor_line = 0
@@ -95,7 +105,7 @@ class DetailTree(Tree[NodeInfo]):
     def _add(self, parent: TreeNode[NodeInfo], node: DetailNode, opened: set[str], first_time: bool,
              previous: str | None) -> TreeNode[NodeInfo] | None:
         label = Text(node.label, style="bold red" if node.error else "")
-        info = NodeInfo(node.key, node.offset, node.length, self._generation)
+        info = NodeInfo(node.key, node.offset, node.length, self._generation, node.bits, node.value_bits)
         if node.children:
             child = parent.add(label, info)
             if node.key in opened or (first_time and _open_first(node.key)):
@@ -122,7 +132,7 @@ class DetailTree(Tree[NodeInfo]):
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeInfo]) -> None:
         data = event.node.data
         if data is not None:
-            self.post_message(self.SpanSelected(data.offset, data.length))
+            self.post_message(self.SpanSelected(data.offset, data.length, data.bits, data.value_bits))
 
     def action_expand(self) -> None:
         if self.cursor_node is not None:

@@ -1,7 +1,9 @@
 """Hex dump of the selected record's bytes with the selected field's bytes highlighted.
 
 The bytes are ``Record.data``: the captured frame, the reassembled V2GTP message or the
-decrypted TLS data; the first line says which.
+decrypted TLS data; the first line says which. An EXI element is bit-packed: the highlight covers
+the bytes that hold its bits, its value's bytes are underlined, and the pane's bottom border gives
+the exact bit ranges (bit n of the buffer is in byte n // 8, most significant bit first).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from textual.strip import Strip
 
 from v2gsniff.sniffer.model import Record
 
-from ..render import buffer_label, bytes_per_row, hex_cells
+from ..render import bit_range_text, buffer_label, bytes_per_row, hex_cells
 
 
 class HexView(ScrollView, can_focus=True):
@@ -33,6 +35,11 @@ class HexView(ScrollView, can_focus=True):
         self.data = b""
         self.span = (0, 0)
         """Highlighted bytes: ``start <= i < end``."""
+        self.bits: tuple[int, int] | None = None
+        """The selected EXI element's exact bits (``start <= n < end``), inside ``span``."""
+        self.value_bits: tuple[int, int] | None = None
+        """Its typed value's bits; ``value_span`` are the bytes that hold them."""
+        self.value_span = (0, 0)
 
     @property
     def per_row(self) -> int:
@@ -41,22 +48,39 @@ class HexView(ScrollView, can_focus=True):
     def show(self, record: Record | None) -> None:
         self.record = record
         self.data = record.data if record is not None else b""
+        self._set_bits(None, None)
         self.span = (0, 0)
         self._resize()
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
 
-    def highlight(self, offset: int, length: int) -> None:
-        """Highlight ``length`` bytes at ``offset`` (nothing when the node has no bytes)."""
+    def highlight(self, offset: int, length: int, bits: tuple[int, int] | None = None,
+                  value_bits: tuple[int, int] | None = None) -> None:
+        """Highlight ``length`` bytes at ``offset`` (nothing when the node has no bytes); for an EXI
+        element ``bits`` and ``value_bits`` say which of their bits it is."""
         if offset < 0 or length <= 0 or offset >= len(self.data):
             self.span = (0, 0)
+            self._set_bits(None, None)
         else:
             self.span = (offset, min(len(self.data), offset + length))
+            self._set_bits(bits, value_bits)
             row = offset // self.per_row
             top, rows = self.scroll_offset.y, max(1, self.size.height - 1)  # line 0 is the label
             if not top <= row < top + rows:
                 self.scroll_to(y=max(0, row - 1), animate=False, immediate=True)
         self.refresh()
+
+    def _set_bits(self, bits: tuple[int, int] | None, value_bits: tuple[int, int] | None) -> None:
+        self.bits, self.value_bits = bits, value_bits
+        self.value_span = (value_bits[0] // 8, (value_bits[1] + 7) // 8) if value_bits else (0, 0)
+        parts = [bit_range_text(bits)] if bits else []
+        if value_bits:
+            parts.append("value " + bit_range_text(value_bits))
+        self.border_subtitle = ", ".join(parts)
+
+    def highlighted_value(self) -> bytes:
+        lo, hi = self.value_span
+        return self.data[lo:hi]
 
     def highlighted_bytes(self) -> bytes:
         lo, hi = self.span
@@ -84,5 +108,5 @@ class HexView(ScrollView, can_focus=True):
         if row * self.per_row >= len(self.data):
             return Strip.blank(width)
         lo, hi = self.span
-        cells = hex_cells(self.data, row, self.per_row, lo, hi)
+        cells = hex_cells(self.data, row, self.per_row, lo, hi, self.value_span)
         return Strip([Segment(text, style) for text, style in cells]).crop_extend(0, width, None)
