@@ -14,7 +14,8 @@ from textual.widgets import Static
 import v2gsniff.sniffer.filters as filters
 
 _KEY_NAMES = {"question_mark": "?", "slash": "/", "backslash": "\\", "tab": "Tab", "shift+tab": "Shift+Tab",
-              "escape": "Esc", "enter": "Enter", "pagedown": "PgDn", "pageup": "PgUp"}
+              "escape": "Esc", "enter": "Enter", "pagedown": "PgDn", "pageup": "PgUp",
+              "apostrophe": "'", "home": "Home", "end": "End"}
 
 
 def key_text(keys: str) -> str:

@@ -53,8 +53,8 @@ def direction(r: Record) -> str:
     return ""
 
 
-def row_cells(r: Record, first_time: float) -> list[tuple[str, Style | None]]:
-    """The cells of one message-list row: frame, time, direction, kind, name, key values or error."""
+def row_cells(r: Record, first_time: float, mark: str = "") -> list[tuple[str, Style | None]]:
+    """The cells of one message-list row: mark gutter, frame, time, direction, kind, name, key values or error."""
     rel = r.time - first_time if r.time and first_time else 0.0
     d = direction(r)
     dstyle = STYLE_EV if d.startswith("EV") else STYLE_EVSE if d else None
@@ -67,6 +67,7 @@ def row_cells(r: Record, first_time: float) -> list[tuple[str, Style | None]]:
         info, istyle = r.summary or _fields_text(r.fields), None
     name_style = STYLE_ERROR if r.error else STYLE_NAME
     return [
+        (f"{mark[:1] or ' '} ", STYLE_MARK),
         (f"{r.frame:>7} ", STYLE_DIM),
         (f"{rel:>10.3f} ", None),
         (f"{d:<5} ", dstyle),
@@ -76,7 +77,7 @@ def row_cells(r: Record, first_time: float) -> list[tuple[str, Style | None]]:
     ]
 
 
-HEADER = [("  frame ", None), ("      time ", None), ("dir   ", None), ("kind     ", None),
+HEADER = [("  ", None), ("  frame ", None), ("      time ", None), ("dir   ", None), ("kind     ", None),
           (f"{'message':<30} ", None), ("key values", None)]
 
 

@@ -6,7 +6,7 @@ into them, so filtering 10^5 records builds one list of ints.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from v2gsniff.sniffer.filters import Filter, compile_filter
@@ -41,6 +41,8 @@ class RecordStore:
         self._mapped_revision = -1
         self._revision = 0
         self._first_time: float | None = None
+        self.marks: dict[str, int] = {}
+        """termshark marks: letter -> record index (by record, so they outlive a filter)."""
 
     # -- input -------------------------------------------------------------------------------
 
@@ -144,6 +146,23 @@ class RecordStore:
             if self.session_number(i) == number:
                 return row
         return None
+
+    def row_of(self, index: int) -> int | None:
+        """View row of record ``index``, ``None`` when the filter hides it."""
+        row = bisect_left(self.view, index)  # the view keeps record order
+        return row if row < len(self.view) and self.view[row] == index else None
+
+    def row_of_frame(self, frame: int) -> int | None:
+        """First view row whose frame is ``frame`` or later (termshark's ``42G``), else the last row."""
+        records = self.records
+        for row, i in enumerate(self.view):
+            if records[i].frame >= frame:
+                return row
+        return len(self.view) - 1 if self.view else None
+
+    def mark_of(self, index: int) -> str:
+        """The letter marking record ``index`` (the first in a-z when several do), or ``""``."""
+        return min((letter for letter, i in self.marks.items() if i == index), default="")
 
     def next_error_row(self, row: int, step: int) -> int | None:
         """Next view row (in direction ``step``) whose record carries an error."""

@@ -1,8 +1,13 @@
 """The message list: a Line-API ScrollView over the store's view, one rendered Strip per visible row.
 
-No widget per row: ``render_line`` renders the rows on screen, cached in an LRU keyed by record
-and width, so 10^5 messages scroll as fast as 10. In follow mode (live) the cursor stays on the
-newest message until the user moves away; ``G``/End resumes following.
+No widget per row: ``render_line`` renders the rows on screen, cached in an LRU keyed by record,
+width and mark, so 10^5 messages scroll as fast as 10. In follow mode (live) the cursor stays on
+the newest message until the user moves away; ``G``/End resumes following.
+
+Keys follow termshark (and vim): a count typed before ``G`` goes to that frame (``42G``) and
+before ``j``/``k`` moves that many rows; ``m`` then a letter marks the message, ``'`` then the
+letter jumps back to it and ``''`` returns to where the last jump (``G``, ``gg``, a mark) started.
+What is typed so far shows in the bottom border.
 """
 
 from __future__ import annotations
@@ -36,7 +41,10 @@ class MessageList(ScrollView, can_focus=True):
         Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False),
         Binding("g", "g", "g g: first message", show=False),
         Binding("home", "top", "First message", show=False),
-        Binding("G,end", "bottom", "Last message (and follow)", show=False),
+        Binding("G,end", "goto", "Last message (and follow); 42G: frame 42 (or the next one)", show=False),
+        Binding("m", "await_letter('m')", "m a-z: mark this message (the letter shows left of it)", show=False),
+        Binding("apostrophe", "await_letter(\"'\")", "' a-z: jump to that mark; ' ': back to before the last jump",
+                show=False),
         Binding("n", "error(1)", "Next error or gap", show=False),
         Binding("N", "error(-1)", "Previous error or gap", show=False),
     ]
@@ -55,9 +63,14 @@ class MessageList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.store = store
         self.follow = follow
-        self._cache: LRUCache[tuple[int, int], Strip] = LRUCache(2048)
+        self._cache: LRUCache[tuple[int, int, str], Strip] = LRUCache(2048)
         self._pending_g = False
+        self._g_count: int | None = None
         self._selected = -2
+        self._typed = ""  # digits of a count being typed
+        self._count: int | None = None  # the count the key being handled was given
+        self._awaiting = ""  # "m" or "'" while the next key is their letter
+        self._before_jump: int | None = None  # record index that '' returns to
 
     # -- data --------------------------------------------------------------------------------
 
@@ -123,28 +136,102 @@ class MessageList(ScrollView, can_focus=True):
     """Live mode: reaching the last row turns following back on."""
 
     def action_cursor(self, step: int) -> None:
-        self.move_to(self.cursor + step)
+        self.move_to(self.cursor + step * (self._count or 1))
 
     def action_page(self, step: int) -> None:
         self.move_to(self.cursor + step * max(1, self.size.height - 2))
 
     def action_top(self) -> None:
-        self.move_to(0)
+        self.jump(0)
 
     def action_bottom(self) -> None:
-        self.move_to(len(self.store.view) - 1)
+        self.jump(len(self.store.view) - 1)
         self.follow = self.follow_allowed
+
+    def action_goto(self) -> None:
+        if self._count is None:
+            self.action_bottom()
+        else:
+            self._to_frame(self._count)
 
     def action_g(self) -> None:
         if self._pending_g:
             self._pending_g = False
-            self.action_top()
+            if self._g_count is not None:
+                self._to_frame(self._g_count)
+            else:
+                self.action_top()
         else:
             self._pending_g = True
+            self._g_count = self._count
             self.set_timer(1.0, self._clear_g)
+        self._show_typed()
 
     def _clear_g(self) -> None:
         self._pending_g = False
+        self._show_typed()
+
+    def _to_frame(self, frame: int) -> None:
+        row = self.store.row_of_frame(frame)
+        if row is not None:
+            self.jump(row)
+
+    # -- marks and counts --------------------------------------------------------------------
+
+    def jump(self, row: int) -> None:
+        """Move to ``row`` as a jump: ``''`` comes back to where it started."""
+        if self.index >= 0:
+            self._before_jump = self.index
+        self.move_to(row)
+
+    def action_await_letter(self, prefix: str) -> None:
+        self._awaiting = prefix
+        self._show_typed()
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys that give the next key its meaning, before the bindings see it: counts and letters."""
+        char = event.character or ""
+        if self._awaiting:
+            prefix, self._awaiting = self._awaiting, ""
+            event.stop()
+            event.prevent_default()
+            if event.key != "escape":
+                self._letter(prefix, char)
+        elif len(char) == 1 and char in "0123456789" and (self._typed or char != "0"):
+            self._typed += char
+            event.stop()
+            event.prevent_default()
+        else:
+            self._count = int(self._typed) if self._typed else None
+            self._typed = ""
+        self._show_typed()
+
+    def _letter(self, prefix: str, char: str) -> None:
+        store = self.store
+        if prefix == "'" and char == "'":
+            target, what = self._before_jump, "the message before the last jump"
+        elif len(char) == 1 and "a" <= char <= "z":
+            if prefix == "m":
+                if self.index >= 0:
+                    store.marks[char] = self.index
+                    self.refresh()
+                return
+            target, what = store.marks.get(char), f"mark {char}"
+            if target is None:
+                self.notify(f"mark {char} is not set (m {char} sets it)", timeout=2)
+                return
+        else:
+            self.notify(f"{prefix} wants a letter a-z" + (" or '" if prefix == "'" else ""), timeout=2)
+            return
+        row = store.row_of(target) if target is not None else None
+        if row is None:
+            self.notify(f"{what} is not in the list (no jump yet, or the filter hides it)", timeout=2)
+        else:
+            self.jump(row)
+
+    def _show_typed(self) -> None:
+        """The keys typed so far, as vim's showcmd does."""
+        self.border_subtitle = self._typed + ("g" if self._pending_g else "") + self._awaiting
 
     def action_error(self, step: int) -> None:
         row = self.store.next_error_row(self.cursor, step)
@@ -177,11 +264,12 @@ class MessageList(ScrollView, can_focus=True):
         if row >= len(view):
             return Strip.blank(width)
         index = view[row]
-        key = (index, width)
+        mark = self.store.mark_of(index) if self.store.marks else ""
+        key = (index, width, mark)
         strip = self._cache.get(key)
         if strip is None:
             record = self.store.records[index]
-            cells = row_cells(record, self.store.first_time)
+            cells = row_cells(record, self.store.first_time, mark)
             strip = Strip([Segment(text, style) for text, style in cells]).crop_extend(0, width, None)
             self._cache[key] = strip
         if row == self.cursor:
