@@ -8,8 +8,9 @@ message, a TLS event, a gap in a TCP stream, an error).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from v2gsniff.dissectors import Layer
 
@@ -18,9 +19,12 @@ LINKTYPE_LINUX_SLL = 113
 LINKTYPE_LINUX_SLL2 = 276
 
 
-@dataclass(frozen=True, slots=True)
-class RawFrame:
-    """One captured link-layer frame."""
+class RawFrame(NamedTuple):
+    """One captured link-layer frame.
+
+    A NamedTuple rather than a frozen dataclass: one is built for every frame read, and the
+    dataclass's ``__init__`` was the largest single cost of reading a capture.
+    """
 
     index: int
     """1-based frame number, counted as Wireshark counts (over all interfaces)."""
@@ -48,12 +52,17 @@ class DecryptionSecrets:
     """Number of frames read before this block (secrets apply from here on, and retroactively)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class Record(NamedTuple):
     """One decoded message (or gap, or error) as the user sees it.
 
     ``to_json`` gives the documented JSONL form; ``extra`` holds kind-specific keys that are
     placed at the top level of that object (``schema``, ``exi_hex``, ``tls``, ``stream`` ...).
+
+    A NamedTuple, like :class:`RawFrame`, because one is built for nearly every frame. Its
+    mappings are shared with the decoder's caches: treat them as read-only.
     """
 
     frame: int
@@ -68,11 +77,11 @@ class Record:
     """Source address (MAC for HomePlug, ``[ipv6]:port`` for IP)."""
     dst: str = ""
     """Destination address."""
-    fields: Mapping[str, Any] = field(default_factory=dict)
+    fields: Mapping[str, Any] = _EMPTY
     """The decoded fields as JSON-ready values."""
     error: str | None = None
     """``None`` or why this message could not be (fully) decoded."""
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = _EMPTY
     """Kind-specific top-level JSON keys."""
     linktype: int = -1
     """The pcap LINKTYPE_* of ``data`` when it is a whole captured frame (frame-level records);

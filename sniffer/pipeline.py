@@ -118,6 +118,8 @@ class Decoder:
                 and data[14] >> 4 == 6
             ):
                 return self._tcp_fast(f, data)
+            if len(data) >= 62 and data[20] == NH_UDP and data[12:14] == b"\x86\xdd" and not _wanted_udp(data):
+                return []
             # IPv4, ARP and the like share the cable on many chargers (syslog, DHCP) but carry
             # no CCS communication: skip them before building any layer.
             if len(data) >= 14 and data[12:14] not in _RELEVANT_ETHERTYPES:
@@ -423,6 +425,22 @@ class Decoder:
             if r.error:
                 st.errors += 1
         return records
+
+
+_SDP_PORT_BYTES = SDP_PORT.to_bytes(2, "big")
+
+
+def _wanted_udp(frame: bytes) -> bool:
+    """Whether a UDP/IPv6 frame (no extension headers) can matter: SDP, or TLS key-log lines.
+
+    mDNS, SSDP and DHCPv6 chatter is dropped here, before any layer is built.
+    """
+    return (
+        frame[54:56] == _SDP_PORT_BYTES
+        or frame[56:58] == _SDP_PORT_BYTES
+        or b"_SECRET" in frame
+        or b"CLIENT_RANDOM" in frame
+    )
 
 
 _DIR = {True: "ev->evse", False: "evse->ev"}

@@ -41,6 +41,20 @@ class Source:
         self.pos += len(data)
         return data
 
+    @property
+    def direct(self) -> Callable[[int], bytes]:
+        """A read for hot loops: the underlying read itself when the data is not compressed.
+
+        It does not count ``pos`` (the caller keeps it) and lets ``OSError`` through (the
+        caller turns it into :class:`CaptureError` with :meth:`read_error`); compressed data
+        needs :meth:`read` for its end-of-stream and corruption handling.
+        """
+        return self.read if self.compressed else self._read
+
+    def read_error(self, err: OSError) -> CaptureError:
+        """The error for a failed :attr:`direct` read."""
+        return CaptureError(f"read error at byte {self.pos}: {err}")
+
     def ends_how(self) -> str:
         return "gzip stream is cut off" if self.cut else "file ends"
 

@@ -99,7 +99,19 @@ class CaptureReader:
         return self._src.pos
 
     def __iter__(self) -> Iterator[RawFrame | DecryptionSecrets]:
-        return self
+        # A generator, not this object: a for loop then resumes the parser's generator
+        # directly instead of calling __next__ in Python for every frame.
+        return self._iterate()
+
+    def _iterate(self) -> Iterator[RawFrame | DecryptionSecrets]:
+        while self._pending is not None or self._error is not None:
+            yield self.__next__()
+        if self._done:
+            return
+        try:
+            yield from self._items
+        finally:
+            self._done = True
 
     def __next__(self) -> RawFrame | DecryptionSecrets:
         if self._pending is not None:

@@ -60,8 +60,14 @@ class PcapParser:
         self._limit = max(MAX_FRAME, min(snaplen, MAX_SNAPLEN_TRUSTED))
 
     def items(self) -> Iterator[RawFrame | DecryptionSecrets]:
+        try:
+            yield from self._items()
+        except OSError as err:
+            raise self._src.read_error(err) from err
+
+    def _items(self) -> Iterator[RawFrame | DecryptionSecrets]:
         src = self._src
-        read = src.read
+        read = src.direct  # this loop keeps src.pos itself
         rec_size = self._rec_size
         unpack = struct.Struct(self._order + "IIII").unpack_from
         divisor = self._divisor
@@ -70,6 +76,7 @@ class PcapParser:
         while True:
             start = src.pos
             header = read(rec_size)
+            src.pos = start + len(header)
             if len(header) < rec_size:
                 if not header and not src.cut:
                     return
@@ -86,6 +93,7 @@ class PcapParser:
                     f"more than the limit of {limit}"
                 )
             data = read(incl)
+            src.pos = start + rec_size + len(data)
             if len(data) < incl:
                 raise TruncatedCapture(
                     f"{src.ends_how()} inside frame {self.frames + 1} (byte {start}: record header "

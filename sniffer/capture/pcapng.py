@@ -169,8 +169,14 @@ class PcapngParser:
         return self._section[index]
 
     def items(self) -> Iterator[RawFrame | DecryptionSecrets]:
+        try:
+            yield from self._items()
+        except OSError as err:
+            raise self._src.read_error(err) from err
+
+    def _items(self) -> Iterator[RawFrame | DecryptionSecrets]:
         src = self._src
-        read = src.read
+        read = src.direct  # this loop keeps src.pos itself
         last_time = 0.0
         while True:
             order = self._order
@@ -180,6 +186,7 @@ class PcapngParser:
             while True:
                 start = src.pos
                 head = read(8)
+                src.pos = start + len(head)
                 if len(head) < 8:
                     if not head and not src.cut:
                         return
@@ -195,6 +202,7 @@ class PcapngParser:
                     break
                 self._check_length(start, block_type, length, 12)
                 body = read(length - 8)
+                src.pos = start + 8 + len(body)
                 if len(body) < length - 8:
                     raise self._truncated(start, block_type, length, 8 + len(body))
                 if body[-4:] != head[4:]:

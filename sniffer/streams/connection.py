@@ -7,6 +7,7 @@ client" means EV→EVSE throughout.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from v2gsniff.dissectors.transport import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN
 from v2gsniff.sniffer.streams.framing import Framer, Message, Skipped
@@ -19,8 +20,7 @@ Endpoint = tuple[str, int]
 """(IPv6 address text, port)."""
 
 
-@dataclass(frozen=True, slots=True)
-class StreamEvent:
+class StreamEvent(NamedTuple):
     """Something that happened in one direction of a connection."""
 
     from_client: bool

@@ -6,7 +6,7 @@ resynchronises on the next plausible V2GTP header and says how many bytes it ski
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, parse_header
 
@@ -14,8 +14,7 @@ from v2gsniff.dissectors.v2gtp import HEADER_LEN, parse_header
 PROBE_LIMIT = 64 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     """One complete V2GTP message (header included)."""
 
     data: bytes
@@ -29,8 +28,7 @@ class Message:
     """Stream offset of the header."""
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
+class Skipped(NamedTuple):
     """Bytes that were not part of any V2GTP message."""
 
     offset: int

@@ -9,7 +9,7 @@ behind it, or at the end of the capture.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _MOD = 1 << 32
 _HALF = 1 << 31
@@ -23,8 +23,9 @@ MAX_PENDING_BYTES = 256 * 1024
 REORDER_WINDOW = 8
 
 
-@dataclass(frozen=True, slots=True)
-class Chunk:
+# Chunk, Gap, Message, Skipped and StreamEvent are NamedTuples: immutable like the model's
+# dataclasses, and several are made for every TCP segment, where their construction cost counts.
+class Chunk(NamedTuple):
     """In-order stream bytes and the frame that carried (the end of) them."""
 
     offset: int
@@ -34,8 +35,7 @@ class Chunk:
     time: float
 
 
-@dataclass(frozen=True, slots=True)
-class Gap:
+class Gap(NamedTuple):
     """Bytes missing from the capture."""
 
     offset: int

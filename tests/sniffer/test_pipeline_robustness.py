@@ -8,7 +8,6 @@ the pipeline must return records for what it can decode, errors that say what is
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -43,7 +42,7 @@ def test_damaged_frames_give_specific_errors(name: str, seed: int) -> None:
     records = []
     for item in items:
         if isinstance(item, RawFrame) and rng.random() < 0.3:
-            item = replace(item, data=_mutate(rng, item.data))
+            item = item._replace(data=_mutate(rng, item.data))
         records += dec.feed(item)
     records += dec.finish()
     internal = [(r.frame, r.error) for r in records if r.error and "internal error" in r.error]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import struct
-from dataclasses import replace
 
 import pytest
 
@@ -104,7 +103,7 @@ def test_damaged_stream_keeps_every_untouched_message(name: str, seed: int) -> N
                 continue
             kept.setdefault(key, []).append(iv)
             if rng.random() < 0.05:
-                damaged.append(replace(f))  # duplicate (a retransmission)
+                damaged.append(f._replace())  # duplicate (a retransmission)
         damaged.append(f)
     # local reordering: swap neighbours now and then
     for i in range(len(damaged) - 1):
