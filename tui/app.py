@@ -44,7 +44,7 @@ class V2GSniffApp(App[int]):
         Binding("tab", "focus_next", "Next pane"),
         Binding("shift+tab", "focus_previous", "Previous pane"),
         Binding("s", "focus('session-list')", "Sessions pane"),
-        Binding("m", "focus('message-list')", "Message list"),
+        Binding("m", "focus('message-list')", "Message list (in it, m starts a mark)"),
         Binding("d", "focus('detail-tree')", "Detail tree"),
         Binding("x", "focus('hex-view')", "Hex pane"),
         Binding("c", "clear_filter", "Clear the filter"),
