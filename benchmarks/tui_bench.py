@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import resource
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from v2gsniff.sniffer.capture import open_capture
@@ -43,7 +42,7 @@ def base_records(paths: list[str]) -> list[Record]:
 
 def scaled(base: list[Record], n: int) -> list[Record]:
     t0 = base[0].time
-    return [replace(base[i % len(base)], frame=i + 1, time=t0 + i * 0.001) for i in range(n)]
+    return [base[i % len(base)]._replace(frame=i + 1, time=t0 + i * 0.001) for i in range(n)]
 
 
 async def bench(records: list[Record]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import struct
 
 from v2gsniff.dissectors._api import Field, Layer
@@ -34,9 +33,28 @@ NEXT_HEADER_NAMES = {
 _EXTENSIONS = {NH_HOP_BY_HOP, NH_ROUTING, NH_DEST_OPTS, NH_AH, NH_FRAGMENT}
 
 
+_GROUPS = struct.Struct("!8H")
+
+
 def addr_text(b: bytes) -> str:
-    """Compressed textual IPv6 address."""
-    return str(ipaddress.IPv6Address(b))
+    """Compressed textual IPv6 address (RFC 5952: lower case, the longest run of two or more
+    zero groups, the first of equal runs, becomes ``::``)."""
+    groups = _GROUPS.unpack(b)
+    start, length, i = -1, 1, 0
+    while i < 8:
+        if groups[i]:
+            i += 1
+            continue
+        j = i + 1
+        while j < 8 and not groups[j]:
+            j += 1
+        if j - i > length:
+            start, length = i, j - i
+        i = j
+    texts = [f"{g:x}" for g in groups]
+    if start < 0:
+        return ":".join(texts)
+    return ":".join(texts[:start]) + "::" + ":".join(texts[start + length :])
 
 
 def dissect_ipv6(buf: bytes) -> Layer:

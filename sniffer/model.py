@@ -26,7 +26,7 @@ class RawFrame(NamedTuple):
     dataclass's ``__init__`` was the largest single cost of reading a capture.
     """
 
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, which nothing here uses
     """1-based frame number, counted as Wireshark counts (over all interfaces)."""
     time: float
     """Capture time, epoch seconds."""

@@ -13,18 +13,11 @@ from typing import TYPE_CHECKING
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.streams.connection import StreamEvent, TcpConnection
 from v2gsniff.sniffer.streams.tcp import Chunk, Gap
-from v2gsniff.sniffer.streams.tls.events import (
-    TlsAlert,
-    TlsError,
-    TlsEvent,
-    TlsHandshake,
-    TlsNote,
-    TlsPlaintext,
-)
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
 if TYPE_CHECKING:
     from v2gsniff.sniffer.streams.tls.connection import TlsConnection
+    from v2gsniff.sniffer.streams.tls.events import TlsEvent
 
 MessageSink = Callable[[TcpConnection, list[StreamEvent], dict[str, object]], list[Record]]
 """Turns framed plaintext events into records (the pipeline's V2G path)."""
@@ -85,6 +78,15 @@ class TlsFlow:
         return [] if st is None else self._records(st, st.tls.close())
 
     def _records(self, st: _State, events: list[TlsEvent]) -> list[Record]:
+        # Imported here, like the ciphers: a capture without TLS never loads the event types.
+        from v2gsniff.sniffer.streams.tls.events import (
+            TlsAlert,
+            TlsError,
+            TlsHandshake,
+            TlsNote,
+            TlsPlaintext,
+        )
+
         out: list[Record] = []
         conn = st.conn
         for ev in events:

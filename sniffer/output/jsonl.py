@@ -61,7 +61,7 @@ class JsonlWriter:
         for key, value in r.extra.items():
             t = type(value)
             if t is str:
-                text = get(value) or s(value)  # type: ignore[arg-type]
+                text = get(value) or s(value)
             elif t is int:
                 text = str(value)
             elif key == "body":

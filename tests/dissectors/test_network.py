@@ -6,9 +6,11 @@ values were read off the hex by hand (see comments).
 
 from __future__ import annotations
 
+import pytest
+
 from v2gsniff.dissectors.ethernet import dissect_ethernet
 from v2gsniff.dissectors.icmpv6 import dissect_icmpv6
-from v2gsniff.dissectors.ipv6 import dissect_ipv6
+from v2gsniff.dissectors.ipv6 import addr_text, dissect_ipv6
 from v2gsniff.dissectors.transport import dissect_tcp, dissect_udp
 
 # frame 109: SDP request from the EV to ff02::1 port 15118
@@ -101,3 +103,35 @@ def test_tcp_bad_data_offset() -> None:
     bad = bytearray(SYN[54:74])
     bad[12] = 0x20  # data offset 8 bytes
     assert "data offset" in (dissect_tcp(bytes(bad)).error or "")
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        (0, 0, 0, 0, 0, 0, 0, 0),
+        (0, 0, 0, 0, 0, 0, 0, 1),
+        (0xFE80, 0, 0, 0, 0x0665, 0x65FF, 0xFE00, 0x64C3),
+        (1, 0, 2, 0, 0, 3, 0, 0),  # equal runs: the first is compressed
+        (1, 0, 0, 2, 0, 0, 0, 3),  # the longer run wins
+        (1, 0, 2, 3, 4, 5, 6, 7),  # a single zero group stays
+        (0, 0, 0, 0, 0, 0xFFFF, 0x0102, 0x0304),
+        (0x2001, 0xDB8, 0, 0, 0, 0, 0, 0),
+    ],
+)
+def test_ipv6_address_text_is_rfc5952(groups: tuple[int, ...]) -> None:
+    import ipaddress
+    import struct
+
+    raw = struct.pack("!8H", *groups)
+    assert addr_text(raw) == str(ipaddress.IPv6Address(raw))
+
+
+def test_ipv6_address_text_matches_the_standard_library_on_random_addresses() -> None:
+    import ipaddress
+    import random
+
+    rng = random.Random(5952)
+    for _ in range(2000):
+        # mostly zero groups, so runs of every length and position occur
+        raw = b"".join(rng.choice([b"\0\0", b"\0\0", rng.randbytes(2)]) for _ in range(8))
+        assert addr_text(raw) == str(ipaddress.IPv6Address(raw))
