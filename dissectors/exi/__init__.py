@@ -19,12 +19,10 @@ Public API: ``SCHEMAS``, ``decode``, ``decode_fragment``, ``decode_with_position
 from __future__ import annotations
 
 from .decoder import decode_positions, decode_stream
-from .encoder import encode_message
 from .errors import ExiError
 from .grammar import SCHEMA_MODULES, load
 from .model import Element, ExiMessage, physical
 from .positions import Bits, ElementBits, PositionedMessage
-from .xml import parse_xml
 
 SCHEMAS: tuple[str, ...] = tuple(SCHEMA_MODULES)
 """Schema set names: apphand, din, iso2, iso20-cm, iso20-ac, iso20-dc, iso20-wpt, iso20-acdp, xmldsig."""
@@ -82,6 +80,8 @@ def encode(msg: ExiMessage, schema: str | None = None) -> bytes:
     """Encode a message (as decoded or built by ``from_xml``) back to EXI bytes."""
     if not isinstance(msg, ExiMessage):
         raise ExiError(f"expected an ExiMessage, got {type(msg).__name__}")
+    from .encoder import encode_message  # decoding alone (the capture path) never loads it
+
     g = load(schema or msg.schema)
     try:
         return encode_message(msg, g)
@@ -96,6 +96,9 @@ def from_xml(text: str | bytes, schema: str, fragment: bool = False) -> ExiMessa
 
     Values are validated and typed by encoding with the schema's grammar and decoding again, so
     the result is exactly what ``decode`` would produce for those bytes."""
+    from .encoder import encode_message
+    from .xml import parse_xml
+
     root = parse_xml(text)
     untyped = ExiMessage(root, schema, fragment)
     g = load(schema)
