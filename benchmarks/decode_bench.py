@@ -37,15 +37,19 @@ def _v2gsniff() -> list[str]:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of a command whose output is discarded."""
+def run(cmd: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB) and CPU seconds of a command whose output is discarded.
+
+    CPU time (user + system) is shown beside wall time: it is far less disturbed by other
+    work on a shared machine.
+    """
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) not in (0, 5):
         raise SystemExit(f"{cmd} failed with {status}")
-    return wall, usage.ru_maxrss
+    return wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def frame_count(path: Path) -> int:
@@ -92,9 +96,8 @@ def main() -> None:
         key=lambda p: p.stat().st_size,
     )[-args.top :]
     tshark = shutil.which("tshark")
-    print(
-        f"{'capture':60} {'frames':>7} {'v2gsniff s':>10} {'frames/s':>9} {'RSS MB':>7} {'tshark s':>9} {'frames/s':>9}  ours/theirs speed"
-    )
+    print(f"{'capture':58} {'frames':>6} {'v2gsniff s':>10} {'cpu s':>6} {'frames/s':>8} {'RSS MB':>6}"
+          f" {'tshark s':>8} {'cpu s':>6} {'frames/s':>8}  speed (wall, cpu)")
     for path in files:
         n = frame_count(path)
         ours_cmd = [*_v2gsniff(), "decode", "--format", "jsonl", str(path)]
@@ -103,13 +106,15 @@ def main() -> None:
         for _ in range(args.runs):
             ours.append(run(ours_cmd))
             if tshark:
-                theirs.append(run([tshark, "-r", str(path)])[0])
-        wall = statistics.median(w for w, _ in ours)
-        rss = max(r for _, r in ours) / 1024
-        line = f"{path.name[:60]:60} {n:7} {wall:10.2f} {n / wall:9.0f} {rss:7.1f}"
+                theirs.append(run([tshark, "-r", str(path)]))
+        wall = statistics.median(w for w, _, _ in ours)
+        cpu = statistics.median(c for _, _, c in ours)
+        rss = max(r for _, r, _ in ours) / 1024
+        line = f"{path.name[:58]:58} {n:6} {wall:10.2f} {cpu:6.2f} {n / wall:8.0f} {rss:6.1f}"
         if tshark:
-            twall = statistics.median(theirs)
-            line += f" {twall:9.2f} {n / twall:9.0f}  x{twall / wall:.2f}"
+            twall = statistics.median(w for w, _, _ in theirs)
+            tcpu = statistics.median(c for _, _, c in theirs)
+            line += f" {twall:8.2f} {tcpu:6.2f} {n / twall:8.0f}  x{twall / wall:.2f}, x{tcpu / cpu:.2f}"
         print(line, flush=True)
 
     if args.big_gb > 0:
@@ -117,13 +122,13 @@ def main() -> None:
             big = Path(tmp) / "big.pcap"
             n = build_big(files[-1], big, int(args.big_gb * 1e9))
             size = big.stat().st_size
-            wall, rss = run([*_v2gsniff(), "decode", "--format", "jsonl", str(big)])
+            wall, rss, _ = run([*_v2gsniff(), "decode", "--format", "jsonl", str(big)])
             print(
                 f"\n{size / 1e9:.2f} GB capture, {n} frames: {wall:.1f} s, {n / wall:.0f} frames/s, "
                 f"{size / wall / 1e6:.1f} MB/s, peak RSS {rss / 1024:.1f} MB"
             )
             if tshark:
-                twall, trss = run([tshark, "-r", str(big)])
+                twall, trss, _ = run([tshark, "-r", str(big)])
                 print(f"tshark -r: {twall:.1f} s, {n / twall:.0f} frames/s, peak RSS {trss / 1024:.1f} MB")
     print(f"(own process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB)")
 

@@ -30,6 +30,8 @@ ISO20_SETS: dict[int, str] = {
 _DOC_BYTE = {0x9A: "din", 0x98: "iso2"}
 
 
+_PT_TEXT = {int(t): f"0x{int(t):04x}" for t in PayloadType}
+
 CACHE_SIZE = 2048
 """Distinct payloads whose decode result is kept (per Decoder)."""
 
@@ -39,6 +41,7 @@ class _Decoded:
     message: exi.ExiMessage
     name: str
     namespace: str
+    exi_hex: str
     body: dict[str, Any]
     fields: dict[str, Any]
     summary: str
@@ -99,35 +102,37 @@ class V2GDecoder:
         st = self._conns.get(stream)
         if st is None:
             st = self._conns[stream] = _ConnState()
-        schema, finding = self._schema(st, msg.payload_type, exi_bytes)
+        ptype = msg.payload_type
+        schema, finding = self._schema(st, ptype, exi_bytes)
+        result = None if schema is None else self._decode(schema, exi_bytes)
+        decoded = result if type(result) is _Decoded else None
+        # One literal in the documented key order; the decoded parts come from the cache.
         extra: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset,
-                                 "payload_type": f"0x{msg.payload_type:04x}", "schema": schema,
-                                 "namespace": None, "exi_hex": exi_bytes.hex()}
+                                 "payload_type": _PT_TEXT.get(ptype) or f"0x{ptype:04x}", "schema": schema,
+                                 "namespace": decoded.namespace if decoded else None,
+                                 "exi_hex": decoded.exi_hex if decoded else exi_bytes.hex()}
         if finding:
             extra["finding"] = finding
-        if schema is None:
-            if st.unsupported:
-                reason = exi.UNSUPPORTED_NAMESPACES.get(st.unsupported, "no schema for it")
-                return Record(msg.frame, msg.time, "v2g", "unsupported message set", src, dst, {},
-                              f"negotiated namespace {st.unsupported} is not supported: {reason}",
-                              extra=extra, data=data, summary=st.unsupported)
-            return Record(msg.frame, msg.time, "v2g", payload_type_name(msg.payload_type), src, dst, {},
-                          f"cannot tell the message set of payload type 0x{msg.payload_type:04x} "
-                          f"(no SupportedAppProtocol exchange seen, first bytes {exi_bytes[:2].hex()})",
-                          extra=extra, data=data)
-        result = self._decode(schema, exi_bytes)
-        if type(result) is str:
+        if decoded is not None:
+            extra["body"] = decoded.body
+            if self.xml:
+                extra["xml"] = decoded.message.to_xml()
+            if schema == "apphand":
+                self._sap(st, decoded.message)
+            return Record(msg.frame, msg.time, "v2g", decoded.name, src, dst, decoded.fields, None,
+                          extra=extra, data=data, summary=decoded.summary, message=decoded.message)
+        if schema is not None:
             return Record(msg.frame, msg.time, "v2g", f"{schema} message", src, dst, {},
                           f"EXI decode error ({schema}): {result}", extra=extra, data=data)
-        assert isinstance(result, _Decoded)
-        extra["namespace"] = result.namespace
-        extra["body"] = result.body
-        if self.xml:
-            extra["xml"] = result.message.to_xml()
-        if schema == "apphand":
-            self._sap(st, result.message)
-        return Record(msg.frame, msg.time, "v2g", result.name, src, dst, result.fields, None,
-                      extra=extra, data=data, summary=result.summary, message=result.message)
+        if st.unsupported:
+            reason = exi.UNSUPPORTED_NAMESPACES.get(st.unsupported, "no schema for it")
+            return Record(msg.frame, msg.time, "v2g", "unsupported message set", src, dst, {},
+                          f"negotiated namespace {st.unsupported} is not supported: {reason}",
+                          extra=extra, data=data, summary=st.unsupported)
+        return Record(msg.frame, msg.time, "v2g", payload_type_name(ptype), src, dst, {},
+                      f"cannot tell the message set of payload type 0x{ptype:04x} "
+                      f"(no SupportedAppProtocol exchange seen, first bytes {exi_bytes[:2].hex()})",
+                      extra=extra, data=data)
 
     def _decode(self, schema: str, data: bytes) -> _Decoded | str:
         key = (schema, data)
@@ -144,7 +149,7 @@ class V2GDecoder:
         else:
             fields, summary = key_values(msg)
             # the message set's namespace (MsgDef for DIN/ISO-2), as SupportedAppProtocol names it
-            result = _Decoded(msg, msg.name, msg.root.ns, msg.to_json(), fields, summary)
+            result = _Decoded(msg, msg.name, msg.root.ns, data.hex(), msg.to_json(), fields, summary)
         cache[key] = result
         if len(cache) > CACHE_SIZE:
             cache.popitem(last=False)

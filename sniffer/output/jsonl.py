@@ -49,11 +49,12 @@ class JsonlWriter:
     def line(self, r: Record) -> str:
         """The record's line, newline included."""
         # Cache lookups are inlined (``get(x) or ...``): a call per value would double the cost.
+        # The time has six decimals, the same number as Record.to_json's round(time, 6).
         s = self._str
         get = self._strs.get
         err = r.error
         parts = [
-            f'{{"frame":{r.frame},"time":{round(r.time, 6)!r},"kind":{get(r.kind) or s(r.kind)},'
+            f'{{"frame":{r.frame},"time":{r.time:.6f},"kind":{get(r.kind) or s(r.kind)},'
             f'"name":{get(r.name) or s(r.name)},"src":{get(r.src) or s(r.src)},"dst":{get(r.dst) or s(r.dst)},'
             f'"fields":{self._obj(r.fields)},"error":{"null" if err is None else s(err)}'
         ]

@@ -61,16 +61,17 @@ class TcpConnection:
     ) -> list[StreamEvent]:
         """Feed one captured segment; returns in-order results for both directions."""
         self.last_frame = frame
-        mine = self.streams[0 if from_client else 1]
-        peer = self.streams[1 if from_client else 0]
+        mine, peer = self.streams if from_client else self.streams[::-1]
         out: list[StreamEvent] = []
         if flags & TCP_SYN:
             self.syn_seen = True
             mine.syn(seq)
             seq += 1
         if flags & TCP_ACK:
-            for item in peer.ack(ack, frame, time):
-                out.extend(self._deliver(not from_client, item))
+            done = peer.ack(ack, frame, time)
+            if done:
+                for item in done:
+                    out.extend(self._deliver(not from_client, item))
         if payload:
             for item in mine.segment(seq, payload, frame, time):
                 out.extend(self._deliver(from_client, item))
@@ -92,13 +93,14 @@ class TcpConnection:
         return out
 
     def _deliver(self, from_client: bool, item: Chunk | Gap) -> list[StreamEvent]:
-        if self.tls is None and isinstance(item, Chunk):
+        tls = self.tls
+        if tls is None and type(item) is Chunk:
             # TLS records start with handshake type 22 and version 3.x.
-            self.tls = len(item.data) >= 3 and item.data[0] == 0x16 and item.data[1] == 0x03
-        if self.tls:
+            tls = self.tls = len(item.data) >= 3 and item.data[0] == 0x16 and item.data[1] == 0x03
+        if tls:
             return [StreamEvent(from_client, item)]
         framer = self.framers[0 if from_client else 1]
-        if isinstance(item, Gap):
+        if type(item) is Gap:
             results = [*framer.gap(item.offset, item.length, item.frame, item.time)]
             return [StreamEvent(from_client, item)] + [StreamEvent(from_client, r) for r in results]
         return [

@@ -92,10 +92,17 @@ class HalfStream:
         self._tick += 1
         if not data:
             return self._check_hole(frame, time)
-        if self._base is None:
+        base = self._base
+        if base is None:
             # Capture started mid-connection: the first data seen defines offset 0.
-            self._base = seq
-        off = self._offset(seq)
+            base = self._base = seq
+        nxt = self.next_offset
+        if nxt < _HALF:  # _offset, inlined as in ack()
+            off = (seq - base) % _MOD
+            if off - nxt > _HALF:
+                off -= _MOD
+        else:
+            off = self._offset(seq)
         end = off + len(data)
         if end <= self.next_offset:
             self.retransmitted_bytes += len(data)
@@ -127,16 +134,24 @@ class HalfStream:
         data turns up late.
         """
         self._tick += 1
-        if self._base is None:
+        base = self._base
+        if base is None:
             return []
-        acked = self._offset(ack)
-        if acked - self.next_offset > _HALF:
-            return []
-        # The ACK of a FIN counts one sequence number that is not a byte.
-        limit = self.next_offset + (1 if self.fin and not self._pending else 0)
+        nxt = self.next_offset
+        if nxt < _HALF:  # _offset, inlined for the first 2 GiB of a stream: one ACK per frame
+            acked = (ack - base) % _MOD
+            if acked - nxt > _HALF:
+                acked -= _MOD
+        else:
+            acked = self._offset(ack)
+            if acked - nxt > _HALF:
+                return []
         if acked > self._acked:
             self._acked = acked
-        if self._acked > limit and self._hole_tick is None:
+        if self._hole_tick is None:
+            # The ACK of a FIN counts one sequence number that is not a byte.
+            if self._acked <= nxt + (1 if self.fin and not self._pending else 0):
+                return []
             self._hole_tick = self._tick
         return self._check_hole(frame, time)
 
