@@ -78,17 +78,29 @@ class Field(NamedTuple):
 def fields_to_json(fields: tuple[Field, ...], show_keys: bool = False) -> dict[str, Any] | list[Any]:
     """Fields as a JSON object; a repeated name becomes a list under that name."""
     out: dict[str, Any] = {}
+    repeated = False
     for f in fields:
-        value = f.jsonable(show_keys)
-        if f.name in out:
-            existing = out[f.name]
-            if isinstance(existing, list) and getattr(existing, "_repeated", False):
+        # Field.jsonable, inlined for the plain leaf: records carry a JSON form of every field.
+        if f.secret or f.children:
+            value = f.jsonable(show_keys)
+        elif f.display is not None:
+            value = f.display
+        else:
+            value = f.value
+            if isinstance(value, bytes):
+                value = value.hex()
+        name = f.name
+        if name in out:
+            existing = out[name]
+            if isinstance(existing, _Repeated):
                 existing.append(value)
             else:
-                lst = _Repeated([existing, value])
-                out[f.name] = lst
+                out[name] = _Repeated([existing, value])
+                repeated = True
         else:
-            out[f.name] = value
+            out[name] = value
+    if not repeated:
+        return out
     return {k: (list(v) if isinstance(v, _Repeated) else v) for k, v in out.items()}
 
 

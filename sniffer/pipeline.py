@@ -241,6 +241,15 @@ class Decoder:
         )
 
     def _ipv6(self, f: RawFrame, payload: bytes) -> list[Record]:
+        nh = payload[6] if len(payload) >= 40 else -1
+        if payload[:1] == b"\x60" and nh in (NH_ICMPV6, NH_UDP):
+            # No extension header: the upper layer follows at once (addresses from the cache).
+            (plen,) = _U16.unpack_from(payload, 4)
+            upper = payload[40 : 40 + plen]
+            src, dst = self._addr(payload[8:24]), self._addr(payload[24:40])
+            if nh == NH_UDP:
+                return self._udp(f, upper, src, dst)
+            return [self._icmpv6(f, upper, src, dst)]
         ip = dissect_ipv6(payload)
         if ip.payload_offset < 0 or (ip.error and not ip.fields):
             return [self._error(f, "ipv6", ip.error or "IPv6 header cut short")]
@@ -250,27 +259,17 @@ class Decoder:
         src, dst = ip.field("src"), ip.field("dst")
         assert src is not None and dst is not None
         if nh == NH_ICMPV6:
-            icmp = dissect_icmpv6(upper)
-            return [
-                Record(
-                    f.index,
-                    f.time,
-                    "icmpv6",
-                    icmp.name,
-                    src.text(),
-                    dst.text(),
-                    _json(icmp),
-                    icmp.error,
-                    linktype=f.linktype,
-                    data=f.data,
-                    summary=_summary(icmp),
-                )
-            ]
+            return [self._icmpv6(f, upper, src.text(), dst.text())]
         if nh == NH_UDP:
             return self._udp(f, upper, src.text(), dst.text())
         if nh == NH_TCP:
             return self._tcp(f, upper, src.text(), dst.text())
         return []
+
+    def _icmpv6(self, f: RawFrame, buf: bytes, src: str, dst: str) -> Record:
+        icmp = dissect_icmpv6(buf)
+        return Record(f.index, f.time, "icmpv6", icmp.name, src, dst, _json(icmp), icmp.error,
+                      linktype=f.linktype, data=f.data, summary=_summary(icmp))
 
     def _udp(self, f: RawFrame, buf: bytes, src: str, dst: str) -> list[Record]:
         udp = dissect_udp(buf)
