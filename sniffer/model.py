@@ -7,7 +7,7 @@ message, a TLS event, a gap in a TCP stream, an error).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -53,6 +53,38 @@ class DecryptionSecrets:
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class SharedTail(Mapping[str, Any]):
+    """A record's ``extra``: keys of its own, then keys shared with other records.
+
+    Decoded V2G messages repeat verbatim (a charge loop sends the same bytes again and again),
+    and the keys that depend only on those bytes (schema, hex, decoded body) are one shared
+    dict. Writers may keep that tail's serialised form, keyed by its identity.
+    """
+
+    __slots__ = ("head", "tail")
+
+    def __init__(self, head: dict[str, Any], tail: Mapping[str, Any]) -> None:
+        self.head = head
+        """This record's own keys."""
+        self.tail = tail
+        """Keys shared by every record of the same payload; never mutated."""
+
+    def __getitem__(self, key: str) -> Any:
+        head = self.head
+        return head[key] if key in head else self.tail[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.head
+        head = self.head
+        yield from (k for k in self.tail if k not in head)
+
+    def __len__(self) -> int:
+        return len(self.head) + sum(1 for k in self.tail if k not in self.head)
+
+    def __repr__(self) -> str:
+        return f"SharedTail({dict(self)!r})"
 
 
 class Record(NamedTuple):

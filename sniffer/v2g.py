@@ -14,7 +14,7 @@ from typing import Any
 
 from v2gsniff.dissectors import exi
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, PayloadType, payload_type_name
-from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.model import Record, SharedTail
 from v2gsniff.sniffer.streams.framing import Message
 from v2gsniff.sniffer.v2gvalues import key_values
 
@@ -31,6 +31,8 @@ _DOC_BYTE = {0x9A: "din", 0x98: "iso2"}
 
 
 _PT_TEXT = {int(t): f"0x{int(t):04x}" for t in PayloadType}
+_SCHEMA_PAYLOAD_TYPE = {schema: int(ptype) for ptype, schema in ISO20_SETS.items()}
+"""The payload type a decoded message came in: its -20 set's own type, else 0x8001 (EXI)."""
 
 CACHE_SIZE = 2048
 """Distinct payloads whose decode result is kept (per Decoder)."""
@@ -40,9 +42,8 @@ CACHE_SIZE = 2048
 class _Decoded:
     message: exi.ExiMessage
     name: str
-    namespace: str
-    exi_hex: str
-    body: dict[str, Any]
+    tail: dict[str, Any]
+    """payload_type, schema, namespace, exi_hex and body: the record keys these bytes decide."""
     fields: dict[str, Any]
     summary: str
 
@@ -105,22 +106,23 @@ class V2GDecoder:
         ptype = msg.payload_type
         schema, finding = self._schema(st, ptype, exi_bytes)
         result = None if schema is None else self._decode(schema, exi_bytes)
-        decoded = result if type(result) is _Decoded else None
-        # One literal in the documented key order; the decoded parts come from the cache.
+        if type(result) is _Decoded:
+            head: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset}
+            if finding:
+                head["finding"] = finding
+            if self.xml:
+                head["xml"] = result.message.to_xml()
+            if schema == "apphand":
+                self._sap(st, result.message)
+            return Record(msg.frame, msg.time, "v2g", result.name, src, dst, result.fields, None,
+                          extra=SharedTail(head, result.tail), data=data, summary=result.summary,
+                          message=result.message)
+        # Nothing decoded: the same keys, with what is known.
         extra: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset,
                                  "payload_type": _PT_TEXT.get(ptype) or f"0x{ptype:04x}", "schema": schema,
-                                 "namespace": decoded.namespace if decoded else None,
-                                 "exi_hex": decoded.exi_hex if decoded else exi_bytes.hex()}
+                                 "namespace": None, "exi_hex": exi_bytes.hex()}
         if finding:
             extra["finding"] = finding
-        if decoded is not None:
-            extra["body"] = decoded.body
-            if self.xml:
-                extra["xml"] = decoded.message.to_xml()
-            if schema == "apphand":
-                self._sap(st, decoded.message)
-            return Record(msg.frame, msg.time, "v2g", decoded.name, src, dst, decoded.fields, None,
-                          extra=extra, data=data, summary=decoded.summary, message=decoded.message)
         if schema is not None:
             return Record(msg.frame, msg.time, "v2g", f"{schema} message", src, dst, {},
                           f"EXI decode error ({schema}): {result}", extra=extra, data=data)
@@ -149,7 +151,9 @@ class V2GDecoder:
         else:
             fields, summary = key_values(msg)
             # the message set's namespace (MsgDef for DIN/ISO-2), as SupportedAppProtocol names it
-            result = _Decoded(msg, msg.name, msg.root.ns, data.hex(), msg.to_json(), fields, summary)
+            tail = {"payload_type": _PT_TEXT[_SCHEMA_PAYLOAD_TYPE.get(schema, PayloadType.EXI)], "schema": schema,
+                    "namespace": msg.root.ns, "exi_hex": data.hex(), "body": msg.to_json()}
+            result = _Decoded(msg, msg.name, tail, fields, summary)
         cache[key] = result
         if len(cache) > CACHE_SIZE:
             cache.popitem(last=False)

@@ -8,9 +8,10 @@ capture the writer, not the decoder, would otherwise be the slowest stage.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import IO, Any
 
-from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.model import Record, SharedTail
 
 # Decoded bodies and field maps are shared between records of identical payloads (the decoder
 # caches them), so their JSON text is made once and found again by identity. Strings repeat
@@ -29,6 +30,7 @@ class JsonlWriter:
         self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)
         self._objs: dict[int, tuple[object, str]] = {}
         self._strs: dict[str, str] = {}
+        self._tails: dict[int, tuple[Mapping[str, Any], str, Any]] = {}
         self._pending: list[str] = []  # lines not yet handed to the stream (see flush)
         self._tail = "".join(f",{self._str(k)}:{self._value(v)}" for k, v in (extra or {}).items())
 
@@ -58,8 +60,16 @@ class JsonlWriter:
             f'"name":{get(r.name) or s(r.name)},"src":{get(r.src) or s(r.src)},"dst":{get(r.dst) or s(r.dst)},'
             f'"fields":{self._obj(r.fields)},"error":{"null" if err is None else s(err)}'
         ]
+        extra = r.extra
         body = None
-        for key, value in r.extra.items():
+        shared = None
+        if type(extra) is SharedTail:
+            # The shared tail's text is made once per distinct payload.
+            shared = self._tails.get(id(extra.tail))
+            if shared is None or shared[0] is not extra.tail:
+                shared = self._tail_text(extra.tail)
+            extra = extra.head
+        for key, value in extra.items():
             t = type(value)
             if t is str:
                 text = get(value) or s(value)
@@ -71,11 +81,21 @@ class JsonlWriter:
             else:
                 text = self._value(value)
             parts.append(f",{get(key) or s(key)}:{text}")
+        if shared is not None:
+            parts.append(shared[1])
+            body = shared[2]
         if body is not None:
             parts.append(f'{self._tail},"body":{self._obj(body)}}}\n')
         else:
             parts.append(f"{self._tail}}}\n")
         return "".join(parts)
+
+    def _tail_text(self, tail: Mapping[str, Any]) -> tuple[Mapping[str, Any], str, Any]:
+        if len(self._tails) >= _OBJ_CACHE:
+            self._tails.clear()
+        text = "".join(f",{self._str(k)}:{self._value(v)}" for k, v in tail.items() if k != "body")
+        entry = self._tails[id(tail)] = (tail, text, tail.get("body"))
+        return entry
 
     def close(self) -> None:
         self.flush()
