@@ -73,8 +73,13 @@ class TcpConnection:
                 for item in done:
                     out.extend(self._deliver(not from_client, item))
         if payload:
-            for item in mine.segment(seq, payload, frame, time):
-                out.extend(self._deliver(from_client, item))
+            off = mine.take(seq, len(payload)) if self.tls is False else -1
+            if off >= 0:  # cleartext in order: straight to the framer
+                framer = self.framers[0 if from_client else 1]
+                out.extend(StreamEvent(from_client, r) for r in framer.feed(off, payload, frame, time))
+            else:
+                for item in mine.segment(seq, payload, frame, time):
+                    out.extend(self._deliver(from_client, item))
         if flags & TCP_FIN:
             mine.fin = True
             self.fin[0 if from_client else 1] = True

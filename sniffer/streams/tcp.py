@@ -127,6 +127,22 @@ class HalfStream:
         out.extend(self._check_hole(frame, time))
         return out
 
+    def take(self, seq: int, n: int) -> int:
+        """Accept ``n`` bytes at ``seq`` if they are exactly the next bytes in order and nothing
+        waits behind a hole; returns their stream offset, or -1 when :meth:`segment` is needed.
+
+        The same bookkeeping as :meth:`segment` for its commonest case, without a :class:`Chunk`.
+        """
+        base = self._base
+        nxt = self.next_offset
+        if base is None or self._pending or self._hole_tick is not None or not n or nxt >= _HALF:
+            return -1
+        if (seq - base) % _MOD != nxt:
+            return -1
+        self._tick += 1
+        self.next_offset = nxt + n
+        return nxt
+
     def ack(self, ack: int, frame: int, time: float) -> list[Chunk | Gap]:
         """The peer acknowledged up to ``ack``: a hole before it is missing from the capture.
 

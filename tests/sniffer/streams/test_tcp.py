@@ -90,3 +90,23 @@ def test_mid_stream_start_uses_first_segment() -> None:
     s = HalfStream()
     out = s.segment(5000, b"xyz", 1, 0.0)
     assert _data(out) == b"xyz" and s.next_offset == 3
+
+
+def test_take_accepts_only_the_next_bytes_and_matches_segment() -> None:
+    # take() is segment()'s in-order case without a Chunk: same offsets, same state after.
+    a, b = HalfStream(), HalfStream()
+    for s in (a, b):
+        s.syn(999)
+    data = [b"abc", b"defg", b"hi"]
+    seq = 1000
+    for chunk in data:
+        off = a.take(seq, len(chunk))
+        (got,) = b.segment(seq, chunk, 1, 0.0)
+        assert isinstance(got, Chunk) and off == got.offset
+        seq += len(chunk)
+    assert a.next_offset == b.next_offset == 9
+    assert a.take(seq + 5, 3) == -1  # a hole first: not taken, nothing changes
+    assert a.take(seq - 2, 3) == -1  # overlaps what was delivered
+    assert a.next_offset == 9
+    a.segment(seq + 5, b"zz", 2, 0.0)  # now bytes wait behind a hole
+    assert a.take(seq, 5) == -1
