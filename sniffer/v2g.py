@@ -75,13 +75,14 @@ class V2GDecoder:
         """Drop the state of a closed connection."""
         self._conns.pop(stream, None)
 
-    def _schema(self, st: _ConnState, payload_type: int, exi_bytes: bytes) -> tuple[str | None, str | None]:
+    def _schema(self, st: _ConnState, payload_type: int, message: bytes) -> tuple[str | None, str | None]:
         """(schema to decode with, finding) for one payload."""
         if payload_type in ISO20_SETS:
             return ISO20_SETS[payload_type], None
         if payload_type != PayloadType.EXI:
             return None, None
-        second = exi_bytes[1] if len(exi_bytes) > 1 and exi_bytes[0] == 0x80 else -1
+        # the first two EXI bytes follow the 8-byte V2GTP header
+        second = message[HEADER_LEN + 1] if len(message) > HEADER_LEN + 1 and message[HEADER_LEN] == 0x80 else -1
         # SupportedAppProtocol documents start 80 0x (Req) or 80 4x (Res).
         if 0 <= second < 0x80 and not st.sap_done:
             return "apphand", None
@@ -99,13 +100,12 @@ class V2GDecoder:
     def message(self, stream: int, from_client: bool, msg: Message, src: str, dst: str,
                 base: dict[str, object]) -> Record:
         data = msg.data
-        exi_bytes = data[HEADER_LEN:]
         st = self._conns.get(stream)
         if st is None:
             st = self._conns[stream] = _ConnState()
         ptype = msg.payload_type
-        schema, finding = self._schema(st, ptype, exi_bytes)
-        result = None if schema is None else self._decode(schema, exi_bytes)
+        schema, finding = self._schema(st, ptype, data)
+        result = None if schema is None else self._decode(schema, data)
         if type(result) is _Decoded:
             head: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset}
             if finding:
@@ -114,10 +114,11 @@ class V2GDecoder:
                 head["xml"] = result.message.to_xml()
             if schema == "apphand":
                 self._sap(st, result.message)
+            # positional: a NamedTuple takes keywords noticeably slower, and this runs per message
             return Record(msg.frame, msg.time, "v2g", result.name, src, dst, result.fields, None,
-                          extra=SharedTail(head, result.tail), data=data, summary=result.summary,
-                          message=result.message)
+                          SharedTail(head, result.tail), -1, data, result.summary, result.message)
         # Nothing decoded: the same keys, with what is known.
+        exi_bytes = data[HEADER_LEN:]
         extra: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset,
                                  "payload_type": _PT_TEXT.get(ptype) or f"0x{ptype:04x}", "schema": schema,
                                  "namespace": None, "exi_hex": exi_bytes.hex()}
@@ -136,14 +137,16 @@ class V2GDecoder:
                       f"(no SupportedAppProtocol exchange seen, first bytes {exi_bytes[:2].hex()})",
                       extra=extra, data=data)
 
-    def _decode(self, schema: str, data: bytes) -> _Decoded | str:
-        key = (schema, data)
+    def _decode(self, schema: str, message: bytes) -> _Decoded | str:
+        """Decode the EXI body of a whole V2GTP ``message`` (cached by schema and bytes)."""
+        key = (schema, message)
         cache = self._cache
         hit = cache.get(key)
         if hit is not None:
             cache.move_to_end(key)
             return hit
         result: _Decoded | str
+        data = message[HEADER_LEN:]
         try:
             msg = exi.decode(data, schema)
         except exi.ExiError as err:
