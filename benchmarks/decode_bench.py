@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _v2gsniff() -> list[str]:
-    exe = shutil.which("v2gsniff", path=str(Path(sys.executable).parent))
+def _v2gsniff(exe: str | None = None) -> list[str]:
+    exe = exe or shutil.which("v2gsniff", path=str(Path(sys.executable).parent))
     return [exe] if exe else [sys.executable, "-m", "v2gsniff.sniffer"]
 
 
@@ -88,6 +88,8 @@ def main() -> None:
     ap.add_argument("--big-gb", type=float, default=1.0)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--top", type=int, default=4)
+    ap.add_argument("--exe", help="the v2gsniff to time (default: the one beside this Python); e.g. one "
+                                  "installed from the wheel, without the editable install's import hook")
     args = ap.parse_args()
 
     real = args.shared / "captures" / "real"
@@ -100,7 +102,7 @@ def main() -> None:
           f" {'tshark s':>8} {'cpu s':>6} {'frames/s':>8}  speed (wall, cpu)")
     for path in files:
         n = frame_count(path)
-        ours_cmd = [*_v2gsniff(), "decode", "--format", "jsonl", str(path)]
+        ours_cmd = [*_v2gsniff(args.exe), "decode", "--format", "jsonl", str(path)]
         run(ours_cmd)  # warm-up: fills the bytecode cache and the page cache
         ours, theirs = [], []
         for _ in range(args.runs):
@@ -122,7 +124,7 @@ def main() -> None:
             big = Path(tmp) / "big.pcap"
             n = build_big(files[-1], big, int(args.big_gb * 1e9))
             size = big.stat().st_size
-            wall, rss, _ = run([*_v2gsniff(), "decode", "--format", "jsonl", str(big)])
+            wall, rss, _ = run([*_v2gsniff(args.exe), "decode", "--format", "jsonl", str(big)])
             print(
                 f"\n{size / 1e9:.2f} GB capture, {n} frames: {wall:.1f} s, {n / wall:.0f} frames/s, "
                 f"{size / wall / 1e6:.1f} MB/s, peak RSS {rss / 1024:.1f} MB"

@@ -118,16 +118,21 @@ class Element:
             out["@" + name] = value if not isinstance(value, bytes) else value.hex().upper()
         if self.value is not None:
             out["#text"] = json_value(self.value, self.dtype)
+        repeated = False
         for child in self.children:
             content = child.to_json()
-            if child.name in out:
-                prev = out[child.name]
+            name = child.name
+            if name in out:
+                prev = out[name]
                 if isinstance(prev, _Repeated):
                     prev.append(content)
                 else:
-                    out[child.name] = _Repeated([prev, content])
+                    out[name] = _Repeated([prev, content])
+                    repeated = True
             else:
-                out[child.name] = content
+                out[name] = content
+        if not repeated:
+            return out
         return {k: list(v) if isinstance(v, _Repeated) else v for k, v in out.items()}
 
 
