@@ -33,6 +33,8 @@ STATUS_LEAVES = (
     "SchemaID",
 )
 
+_STATUS = frozenset(STATUS_LEAVES)  # membership test per element: a set, not the tuple
+
 _UNITS = {"V": "V", "A": "A", "W": "W", "h": "h", "s": "s", "Wh": "Wh"}
 
 
@@ -109,7 +111,7 @@ def _collect(node: exi.Element, fields: dict[str, Any], depth: int) -> None:
             except exi.ExiError:
                 continue
             fields.setdefault(child.name, {"value": round(value, 6), "unit": _unit(child)})
-        elif child.name in STATUS_LEAVES and not child.children:
+        elif child.name in _STATUS and not child.children:
             value = child.value
             fields.setdefault(child.name, value.hex().upper() if isinstance(value, bytes) else value)
         elif child.children and depth < 3:
