@@ -172,6 +172,11 @@ class Decoder:
         # addresses or building endpoint tuples: the bulk of a capture takes this branch.
         key = data[22:58]
         flow = table.flows.get(key)
+        if flow is not None and not flags & (TCP_SYN | TCP_FIN | TCP_RST) and f.index & 63:
+            # _tcp_segment's common case, inlined
+            conn = flow[0]
+            events = conn.segment(flow[1], seq, ack, flags, data[54 + hlen : end], f.index, f.time)
+            return self._stream_records(conn, events) if events else []
         if flow is None or flags & (TCP_SYN | TCP_FIN | TCP_RST):
             src, dst = self._addr(data[22:38]), self._addr(data[38:54])
             flow = table.lookup((src, sport), (dst, dport), flags, f.index)
