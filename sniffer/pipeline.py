@@ -261,14 +261,15 @@ class Decoder:
         nh = ip.get("next_header")
         end = 40 + ip.get("payload_length")
         upper = payload[ip.payload_offset : end]
-        src, dst = ip.field("src"), ip.field("dst")
-        assert src is not None and dst is not None
+        src_field, dst_field = ip.field("src"), ip.field("dst")
+        assert src_field is not None and dst_field is not None
+        src, dst = src_field.text(), dst_field.text()
         if nh == NH_ICMPV6:
-            return [self._icmpv6(f, upper, src.text(), dst.text())]
+            return [self._icmpv6(f, upper, src, dst)]
         if nh == NH_UDP:
-            return self._udp(f, upper, src.text(), dst.text())
+            return self._udp(f, upper, src, dst)
         if nh == NH_TCP:
-            return self._tcp(f, upper, src.text(), dst.text())
+            return self._tcp(f, upper, src, dst)
         return []
 
     def _icmpv6(self, f: RawFrame, buf: bytes, src: str, dst: str) -> Record:

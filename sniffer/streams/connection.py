@@ -99,13 +99,13 @@ class TcpConnection:
 
     def _deliver(self, from_client: bool, item: Chunk | Gap) -> list[StreamEvent]:
         tls = self.tls
-        if tls is None and type(item) is Chunk:
+        if tls is None and isinstance(item, Chunk):
             # TLS records start with handshake type 22 and version 3.x.
             tls = self.tls = len(item.data) >= 3 and item.data[0] == 0x16 and item.data[1] == 0x03
         if tls:
             return [StreamEvent(from_client, item)]
         framer = self.framers[0 if from_client else 1]
-        if type(item) is Gap:
+        if isinstance(item, Gap):
             results = [*framer.gap(item.offset, item.length, item.frame, item.time)]
             return [StreamEvent(from_client, item)] + [StreamEvent(from_client, r) for r in results]
         return [
