@@ -1,6 +1,8 @@
-"""Live path throughput and latency: ``v2gsniff live IFACE --no-tui --format jsonl`` on a veth pair.
+"""Live path throughput and latency: ``v2gsniff live IFACE`` on a veth pair, without and with its UI.
 
-    sudo python benchmarks/live_bench.py [--seconds 3] [--rates 10000,20000,30000,40000]
+    sudo python benchmarks/live_bench.py [--seconds 3] [--rates 1000,2000] [--tui-rates 4000,8000]
+
+(an empty list skips that part, e.g. ``--capture-rates= --rates= --session-rates=`` runs only the UI).
 
 Makes two network namespaces joined by a veth pair (removed at the end), runs the live
 command on one end with output to /dev/null, and sends from the other end with an AF_PACKET
@@ -10,13 +12,24 @@ socket at fixed rates:
    carries outside the V2G conversation) -- frames/s captured and decoded with no kernel drops;
 2. ``session``: the frames of a real charging session (../shared), each pass a new TCP
    connection, so every EXI message is decoded -- the decoder's own speed sets this ceiling;
-3. latency: 200 SLAC frames at 50/s; the time from ``send`` to the record's line on stdout.
+3. latency: 200 SLAC frames at 50/s; the time from ``send`` to the record's line on stdout;
+4. ``tui``: the real ``v2gsniff live se0`` with its terminal UI, in a detached tmux session of
+   160x50 (on a tmux server of its own, killed at the end): the ``session`` frames at fixed rates,
+   then, 1 s after the last one, the UI's status bar (frames, messages, errors, drops) as tmux
+   holds it -- the frames counted there have been decoded and their messages handed to the UI;
+5. UI latency: single SLAC frames; the time from ``send`` until tmux's copy of the screen has
+   the frame's row (found by its frame number), polled with ``tmux capture-pane``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import pickle
+import random
+import re
+import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -67,8 +80,21 @@ if stamps:
 """
 
 
+TUI_COLS, TUI_ROWS = 160, 50
+# The counters of the UI's status bar (tui/widgets/status_bar.py: status_text).
+STATUS = re.compile(r"frames (\d+)  messages \d+/(\d+)  errors (\d+)  gaps (\d+)(?: \(\d+ B lost\))?  drops (\d+)")
+EXITED = re.compile(r"EXIT=(\d+)")
+# A message-list row of a SLAC_PARM.REQ: frame number, time, direction, kind, name.
+SLAC_ROW = re.compile(r"(?<!\d)(\d+) +\d+\.\d{3} +\S+ +homeplug +CM_SLAC_PARM\.REQ")
+
+
 def sh(*cmd: str) -> None:
     subprocess.run(cmd, check=True, capture_output=True)
+
+
+def link_up(ns: str, dev: str) -> bool:
+    out = subprocess.run(["ip", "-n", ns, "-o", "link", "show", dev], capture_output=True, text=True).stdout
+    return "state UP" in out
 
 
 def slac_frame(i: int) -> bytes:
@@ -113,6 +139,9 @@ class Bench:
     def __init__(self) -> None:
         tag = uuid.uuid4().hex[:6]
         self.ev, self.se = f"v2gb-ev-{tag}", f"v2gb-se-{tag}"
+        # A tmux server of our own: killing it cannot touch anyone else's sessions.
+        self.tmux_socket = f"/tmp/live_bench_{os.getpid()}_{tag}.tmux"
+        self._sessions = 0
 
     def __enter__(self) -> Bench:
         for ns in (self.ev, self.se):
@@ -122,10 +151,19 @@ class Bench:
         sh("ip", "-n", self.ev, "link", "add", "ev0", "type", "veth", "peer", "name", "se0", "netns", self.se)
         sh("ip", "-n", self.ev, "link", "set", "ev0", "up")
         sh("ip", "-n", self.se, "link", "set", "se0", "up")
-        time.sleep(0.5)
+        # The live command reports a link still coming up (and the UI lists it as two messages).
+        deadline = time.monotonic() + 10
+        while not (link_up(self.ev, "ev0") and link_up(self.se, "se0")):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the veth pair did not come up")
+            time.sleep(0.05)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if shutil.which("tmux"):
+            subprocess.run(["tmux", "-S", self.tmux_socket, "kill-server"], capture_output=True)
+        if os.path.exists(self.tmux_socket):  # tmux leaves it behind
+            os.unlink(self.tmux_socket)
         for ns in (self.ev, self.se):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
@@ -138,10 +176,62 @@ class Bench:
         assert "capturing on" in line, line
         return proc
 
+    def sender(self, frames_file: str, rate: float, seconds: float) -> list[str]:
+        return ["ip", "netns", "exec", self.ev, sys.executable, "-c", SENDER, "ev0", frames_file, str(rate),
+                str(seconds)]
+
     def send(self, frames_file: str, rate: float, seconds: float) -> list[str]:
-        out = subprocess.run(["ip", "netns", "exec", self.ev, sys.executable, "-c", SENDER, "ev0", frames_file,
-                              str(rate), str(seconds)], check=True, capture_output=True, text=True)
+        out = subprocess.run(self.sender(frames_file, rate, seconds), check=True, capture_output=True, text=True)
         return out.stdout.splitlines()
+
+    # -- the UI in tmux ----------------------------------------------------------------------
+
+    def tmux(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-S", self.tmux_socket, *args], check=True, capture_output=True,
+                              text=True).stdout
+
+    def screen(self, session: str) -> str:
+        return self.tmux("capture-pane", "-p", "-t", session)
+
+    def wait_screen(self, session: str, pattern: re.Pattern[str], timeout: float = 30.0) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = self.screen(session)
+            found = pattern.search(shown)
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{pattern.pattern!r} never appeared; the screen was:\n{shown}")
+            time.sleep(0.05)
+
+    def start_tui(self) -> str:
+        """``v2gsniff live se0`` with its UI in a new detached tmux session; returns it once the status bar shows.
+
+        The socket is open before the UI draws anything (``live`` opens it first), so frames sent
+        from then on are all captured."""
+        self._sessions += 1
+        session = f"ui{self._sessions}"
+        # COLUMNS/LINES from our environment would override the size the UI sees; the shell
+        # outlives the UI so that its exit code (or traceback) stays readable on the pane.
+        command = (f"ip netns exec {self.se} env -u COLUMNS -u LINES {shlex.quote(sys.executable)} "
+                   f"-c {shlex.quote(LIVE)} se0; echo EXIT=$?; sleep 600")
+        self.tmux("new-session", "-d", "-s", session, "-x", str(TUI_COLS), "-y", str(TUI_ROWS),
+                  "-e", "TERM=xterm-256color", "-e", "COLORTERM=truecolor", command)
+        # Without a client a session may keep tmux's default 80x24: fix the size by hand.
+        self.tmux("set-option", "-t", session, "window-size", "manual")
+        self.tmux("resize-window", "-t", session, "-x", str(TUI_COLS), "-y", str(TUI_ROWS))
+        self.wait_screen(session, STATUS)
+        return session
+
+    def quit_tui(self, session: str) -> tuple[int, float]:
+        """``q`` in the UI: its exit code and how long it took to exit."""
+        t0 = time.monotonic()
+        self.tmux("send-keys", "-t", session, "-l", "q")
+        code = int(self.wait_screen(session, EXITED, timeout=120).group(1))
+        return code, time.monotonic() - t0
+
+    def kill_session(self, session: str) -> None:
+        subprocess.run(["tmux", "-S", self.tmux_socket, "kill-session", "-t", session], capture_output=True)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> str:
@@ -150,13 +240,17 @@ def stop(proc: subprocess.Popen[bytes]) -> str:
     return err.decode()
 
 
-def throughput(bench: Bench, frames: list[bytes], rates: list[int], seconds: float, label: str,
-               capture_only: bool = False) -> None:
-    import pickle
-
+def dump(frames: list[bytes], label: str) -> str:
+    """The frames in a file for the sender."""
     path = f"/tmp/live_bench_{os.getpid()}_{label}.pkl"
     with open(path, "wb") as fh:
         pickle.dump(frames, fh)
+    return path
+
+
+def throughput(bench: Bench, frames: list[bytes], rates: list[int], seconds: float, label: str,
+               capture_only: bool = False) -> None:
+    path = dump(frames, label)
     best = 0
     for rate in rates:
         proc = bench.start_live(subprocess.DEVNULL, capture_only)
@@ -177,12 +271,9 @@ def throughput(bench: Bench, frames: list[bytes], rates: list[int], seconds: flo
 
 
 def latency(bench: Bench, n: int = 200, rate: float = 50.0) -> None:
-    import pickle
     import threading
 
-    path = f"/tmp/live_bench_{os.getpid()}_lat.pkl"
-    with open(path, "wb") as fh:
-        pickle.dump([slac_frame(i) for i in range(n)], fh)
+    path = dump([slac_frame(i) for i in range(n)], "lat")
     proc = bench.start_live(subprocess.PIPE)
     arrivals: list[float] = []
 
@@ -207,26 +298,139 @@ def latency(bench: Bench, n: int = 200, rate: float = 50.0) -> None:
           f"p99 {delays[int(n * 0.99) - 1]:.2f} ms, max {delays[-1]:.2f} ms")
 
 
+def expected_messages(frames: list[bytes], n: int, rate: float) -> int:
+    """Messages the decoder makes of the first ``n`` frames sent at ``rate``, offline: what the UI should count."""
+    from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, RawFrame
+    from v2gsniff.sniffer.pipeline import Decoder
+
+    decoder = Decoder()
+    return sum(len(decoder.feed(RawFrame(i + 1, i / rate, LINKTYPE_ETHERNET, frames[i % len(frames)],
+                                         len(frames[i % len(frames)]), 0))) for i in range(n))
+
+
+def settle(bench: Bench, session: str, counted: int, limit: float = 15.0) -> str:
+    """After a LOSS: the UI's count once it stops growing -- a backlog worked off late, or frames gone."""
+    t0 = last_change = time.monotonic()  # about 1 s after the last frame was sent
+    status = bench.wait_screen(session, STATUS)
+    while time.monotonic() - t0 < limit and time.monotonic() - last_change < 1.5:
+        time.sleep(0.25)
+        status = bench.wait_screen(session, STATUS)
+        if int(status.group(1)) != counted:
+            counted, last_change = int(status.group(1)), time.monotonic()
+    return f" (later: {counted} frames, drops {status.group(5)}, {last_change - t0 + 1:.1f} s after the last frame)"
+
+
+def tui_throughput(bench: Bench, frames: list[bytes], rates: list[int], seconds: float) -> None:
+    """Like throughput(), with the UI's status bar as the count: a new UI (and tmux session) per rate."""
+    path = dump(frames, "tui")
+    best = 0
+    try:
+        for rate in rates:
+            session = bench.start_tui()
+            try:
+                sent_line = bench.send(path, rate, seconds)[0].split()
+                sent, took = int(sent_line[0]), float(sent_line[1])
+                time.sleep(1.0)  # as in throughput(): what the UI has not shown by then it did not keep up with
+                shown = bench.wait_screen(session, STATUS)
+                counted, messages, errors, gaps, drops = (int(g) for g in shown.groups())
+                later = settle(bench, session, counted) if counted < sent else ""
+                code, quit_after = bench.quit_tui(session)
+            finally:
+                bench.kill_session(session)
+            expected = expected_messages(frames, sent, rate)
+            ok = counted == sent and drops == 0 and code == 0
+            best = rate if ok and took < seconds * 1.1 else best
+            print(f"  tui      offered {sent / took:9.0f} frames/s ({sent} in {took:.2f} s): UI counted {counted} "
+                  f"frames, {messages} messages (offline decode: {expected}), {errors} errors, {gaps} gaps, "
+                  f"drops {drops}{later}, quit after {quit_after:.1f} s (exit {code}) -> {'OK' if ok else 'LOSS'}")
+    finally:
+        os.unlink(path)
+    print(f"  tui: highest rate with every frame counted by the UI and no drops: {best} frames/s")
+
+
+def tui_latency(bench: Bench, n: int = 20) -> None:
+    """One SLAC frame at a time, each sent while the pane is polled until the row with its frame number shows."""
+    path = ""
+    session = bench.start_tui()
+    delays: list[float] = []
+    polls: list[float] = []
+    try:
+        for k in range(1, n + 1):  # nothing else reaches se0, so the k-th frame sent is frame k
+            path = dump([slac_frame(k)], "tuilat")
+            sender = subprocess.Popen(bench.sender(path, 1, 0), stdout=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 5.0
+            while True:
+                before = time.monotonic()
+                shown = bench.screen(session)
+                seen = time.monotonic()
+                polls.append(seen - before)
+                rows = {int(m.group(1)) for m in SLAC_ROW.finditer(shown)}
+                if k in rows or seen > deadline:
+                    break
+                time.sleep(0.002)
+            out, _ = sender.communicate(timeout=30)
+            if k not in rows:
+                status = STATUS.search(shown)
+                print(f"  frame {k}: no row on screen after 5 s (status bar: {status.group(1) if status else '?'} "
+                      f"frames; rows on screen: frames {min(rows, default=0)}-{max(rows, default=0)})")
+                break
+            delays.append((seen - float(out.splitlines()[1])) * 1000)
+            time.sleep(random.uniform(0.05, 0.15))  # no fixed phase against the UI's 0.1 s batching
+    finally:
+        bench.kill_session(session)
+        if path:
+            os.unlink(path)
+    if not delays:
+        return
+    delays.sort()
+    print(f"  {len(delays)} frames, one at a time: min {delays[0]:.1f} ms, median {statistics.median(delays):.1f} ms, "
+          f"p90 {delays[max(0, int(len(delays) * 0.9) - 1)]:.1f} ms, max {delays[-1]:.1f} ms "
+          f"(upper bounds: screen polled every {statistics.median(polls) * 1000 + 2:.1f} ms)")
+
+
+def rate_list(text: str) -> list[int]:
+    return [int(r) for r in text.split(",") if r.strip()]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--capture-rates", default="20000,50000,100000")
     ap.add_argument("--rates", default="1000,2000,3000,4000")
     ap.add_argument("--session-rates", default="1000,2000,3000")
+    ap.add_argument("--tui-rates", default="4000,8000,12000,16000", help="session frames/s for the UI in tmux")
+    # At 160x50 the message list shows 22 rows before it scrolls; from then on the newest row sits
+    # under the list's horizontal scrollbar (MessageList sizes itself by self.size, which includes
+    # the scrollbars) and never shows, so more frames than that cannot be timed.
+    ap.add_argument("--tui-latency", type=int, default=20, help="frames timed to the UI's screen (0: none)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("needs root (network namespaces, veth, raw sockets)")
     with Bench() as bench:
-        print("throughput, capture only (LiveCapture, AF_PACKET, no decoding):")
-        throughput(bench, small_frames(), [int(r) for r in args.capture_rates.split(",")], args.seconds, "capture",
-                   capture_only=True)
-        print("throughput (capture + decode + JSONL to /dev/null):")
-        throughput(bench, small_frames(), [int(r) for r in args.rates.split(",")], args.seconds, "small")
-        if CAPTURE.exists():
-            throughput(bench, session_frames(), [int(r) for r in args.session_rates.split(",")], args.seconds,
-                       "session")
-        print("latency (frame sent -> its JSONL line read from the pipe):")
-        latency(bench)
+        if rate_list(args.capture_rates):
+            print("throughput, capture only (LiveCapture, AF_PACKET, no decoding):")
+            throughput(bench, small_frames(), rate_list(args.capture_rates), args.seconds, "capture", capture_only=True)
+        if rate_list(args.rates) or rate_list(args.session_rates):
+            print("throughput (capture + decode + JSONL to /dev/null):")
+        if rate_list(args.rates):
+            throughput(bench, small_frames(), rate_list(args.rates), args.seconds, "small")
+        if CAPTURE.exists() and rate_list(args.session_rates):
+            throughput(bench, session_frames(), rate_list(args.session_rates), args.seconds, "session")
+        if rate_list(args.rates) or rate_list(args.session_rates):
+            print("latency (frame sent -> its JSONL line read from the pipe):")
+            latency(bench)
+        if not (rate_list(args.tui_rates) or args.tui_latency):
+            return
+        if shutil.which("tmux") is None:
+            print("tui: skipped (tmux is not installed)")
+            return
+        if CAPTURE.exists() and rate_list(args.tui_rates):
+            print(f"throughput with the terminal UI (v2gsniff live se0 in tmux {TUI_COLS}x{TUI_ROWS}, "
+                  "status bar read 1 s after the last frame):")
+            tui_throughput(bench, session_frames(), rate_list(args.tui_rates), args.seconds)
+        if args.tui_latency:
+            print("UI latency (frame sent -> its row in tmux's copy of the screen):")
+            tui_latency(bench, args.tui_latency)
 
 
 if __name__ == "__main__":
