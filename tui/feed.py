@@ -22,8 +22,9 @@ from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.sniffer.sessions import Session, SessionTracker
 from v2gsniff.sniffer.streams.tls import KeyLog
 
-EMIT_SECONDS = 0.1
-"""Longest time records wait before they are shown (bursts are coalesced up to this)."""
+EMIT_SECONDS = 0.05
+"""Longest time records wait before they are shown (bursts are coalesced up to this); a
+record after a quiet spell is shown at once."""
 EMIT_RECORDS = 20000
 SESSION_SECONDS = 0.5
 """Sessions are re-snapshotted at most this often while records arrive (and at the end)."""
@@ -97,7 +98,7 @@ class Pump:
     def run(self, source: Iterable[Any], live: bool = False) -> None:
         """Consume ``source`` to its end (or until cancelled); the last batch has ``done``."""
         try:
-            for chunk in _chunks(source, live):
+            for chunk in _chunks(source, live, self._wait):
                 if self.cancelled():
                     break
                 for item in chunk:
@@ -136,6 +137,12 @@ class Pump:
         if len(self._batch.records) >= EMIT_RECORDS or now - self._last_emit >= EMIT_SECONDS:
             self.flush()
 
+    def _wait(self) -> float:
+        """How long a live read may block: no longer than until pending records are due."""
+        if not self._batch.records:
+            return EMIT_SECONDS
+        return max(0.0, EMIT_SECONDS - (time.monotonic() - self._last_emit))
+
     def flush(self, done: bool = False) -> None:
         now = time.monotonic()
         batch, self._batch = self._batch, Batch()
@@ -149,8 +156,10 @@ class Pump:
         batch.counters = replace(self.counters)
         batch.done = done
         batch.exit_code = self.exit_code
-        self._last_emit = now
         if batch.records or batch.sessions is not None or batch.captures or done or batch.counters != self._emitted:
+            # Only a batch actually sent starts the coalescing window: after a quiet spell the
+            # next record goes out at once.
+            self._last_emit = now
             self._emitted = batch.counters
             self.emit(batch)
 
@@ -208,15 +217,17 @@ class Pump:
                           summary=message)])
 
 
-def _chunks(source: Iterable[Any], live: bool) -> Iterator[list[Any]]:
+def _chunks(source: Iterable[Any], live: bool, wait: Callable[[], float] = lambda: EMIT_SECONDS,
+            ) -> Iterator[list[Any]]:
     """Items in chunks. Live sources are polled with a timeout (``read_batch``, or a reader
-    thread for a plain iterator) so that quiet periods still flush what is pending."""
+    thread for a plain iterator) of ``wait()`` seconds, so that pending records are flushed
+    when they are due even if nothing else arrives."""
     read_batch = getattr(source, "read_batch", None)
     if not callable(read_batch) and live:
         read_batch = _Polled(source).read_batch
     if callable(read_batch):
         while True:
-            batch = read_batch(EMIT_SECONDS)
+            batch = read_batch(wait())
             if batch is None:
                 return
             yield list(batch)
