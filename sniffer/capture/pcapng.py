@@ -200,7 +200,8 @@ class PcapngParser:
                 if block_type == SHB_TYPE:
                     # The length is in the new section's byte order, known after its magic.
                     break
-                self._check_length(start, block_type, length, 12)
+                if length < 12 or length & 3 or length > MAX_BLOCK:  # _check_length's test, inlined
+                    self._check_length(start, block_type, length, 12)
                 body = read(length - 8)
                 src.pos = start + 8 + len(body)
                 if len(body) < length - 8:
@@ -217,11 +218,10 @@ class PcapngParser:
                             f"{caplen} captured bytes but holds at most {length - 32}"
                         )
                     iface = section[index] if index < len(section) else self._iface(index, start, EPB)
-                    last_time = ((hi << 32) | lo) / iface.divisor + iface.offset
-                    self.frames += 1
-                    yield RawFrame(
-                        self.frames, last_time, iface.linktype, body[20 : 20 + caplen], orig, iface.number
-                    )
+                    number, linktype, _, divisor, offset, _ = iface
+                    last_time = ((hi << 32) | lo) / divisor + offset
+                    self.frames = frame = self.frames + 1
+                    yield RawFrame(frame, last_time, linktype, body[20 : 20 + caplen], orig, number)
                 elif block_type == SPB:
                     self._check_length(start, block_type, length, 16)
                     iface = self._iface(0, start, SPB)
