@@ -399,9 +399,6 @@ def main() -> None:
     ap.add_argument("--rates", default="1000,2000,3000,4000")
     ap.add_argument("--session-rates", default="1000,2000,3000")
     ap.add_argument("--tui-rates", default="4000,8000,12000,16000", help="session frames/s for the UI in tmux")
-    # At 160x50 the message list shows 22 rows before it scrolls; from then on the newest row sits
-    # under the list's horizontal scrollbar (MessageList sizes itself by self.size, which includes
-    # the scrollbars) and never shows, so more frames than that cannot be timed.
     ap.add_argument("--tui-latency", type=int, default=20, help="frames timed to the UI's screen (0: none)")
     args = ap.parse_args()
     if os.geteuid() != 0:

@@ -17,7 +17,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -91,7 +91,14 @@ class MessageList(ScrollView, can_focus=True):
         self.refresh()
 
     def _resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.store.view) + 1)
+        # As wide as the region the scrollbars leave: rows are cut to fit, so there is never a
+        # horizontal scrollbar to hide the bottom row.
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.store.view) + 1)
+
+    @property
+    def _rows_shown(self) -> int:
+        """Message rows that fit below the header, scrollbars excluded."""
+        return max(1, self.scrollable_content_region.height - 1)
 
     @property
     def index(self) -> int:
@@ -116,16 +123,17 @@ class MessageList(ScrollView, can_focus=True):
     _selected_index = -2
 
     def _scroll_into_view(self, row: int) -> None:
-        top, rows = self.scroll_offset.y, max(1, self.size.height - 1)  # line 0 is the header
+        top, rows = self.scroll_offset.y, self._rows_shown
         if row < top:
             self.scroll_to(y=row, animate=False, force=True, immediate=True)
         elif row >= top + rows:
             self.scroll_to(y=row - rows + 1, animate=False, force=True, immediate=True)
 
     def _refresh_row(self, row: int) -> None:
-        y = row + 1 - self.scroll_offset.y
-        if 0 <= y < self.size.height:
-            self.refresh_line(y)
+        y = row + 1 - self.scroll_offset.y  # line 0 is the header
+        if 0 < y <= self._rows_shown:
+            # Widget lines (ScrollView.refresh_line would take y as a virtual line, scrolled again).
+            self.refresh(Region(0, y, self.size.width, 1))
 
     def move_to(self, row: int) -> None:
         last = len(self.store.view) - 1
@@ -139,7 +147,7 @@ class MessageList(ScrollView, can_focus=True):
         self.move_to(self.cursor + step * (self._count or 1))
 
     def action_page(self, step: int) -> None:
-        self.move_to(self.cursor + step * max(1, self.size.height - 2))
+        self.move_to(self.cursor + step * max(1, self._rows_shown - 1))
 
     def action_top(self) -> None:
         self.jump(0)
@@ -255,7 +263,7 @@ class MessageList(ScrollView, can_focus=True):
     # -- rendering ---------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width
         if y == 0:
             return Strip([Segment(text, Style(bold=True, underline=True)) for text, _ in HEADER]).crop_extend(
                 0, width, Style(underline=True))
