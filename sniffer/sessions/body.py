@@ -6,7 +6,7 @@ works the same on live records and on records read back from JSONL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,17 +79,30 @@ def physical(node: Any) -> float | None:
     return float(value * 10**scale) if scale >= 0 else value / 10 ** (-scale)
 
 
-def walk(node: Any) -> Iterator[tuple[str, Any]]:
+def walk(node: Any) -> list[tuple[str, Any]]:
     """Every (key, value) below ``node``, depth first, in document order (lists flattened)."""
+    out: list[tuple[str, Any]] = []
     if isinstance(node, Mapping):
-        for key, value in node.items():
-            if isinstance(value, list):
-                for item in value:
-                    yield key, item
-                    yield from walk(item)
-            else:
-                yield key, value
-                yield from walk(value)
+        _collect(node, out)
+    return out
+
+
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
+def _collect(node: Mapping[str, Any], out: list[tuple[str, Any]]) -> None:
+    # Runs for every message of a session (series points, control mode), so it builds one list
+    # instead of nesting generators, and tests leaves by exact type before the slow ABC check.
+    for key, value in node.items():
+        if isinstance(value, list):
+            for item in value:
+                out.append((key, item))
+                if type(item) is dict or (type(item) not in _LEAVES and isinstance(item, Mapping)):
+                    _collect(item, out)
+        else:
+            out.append((key, value))
+            if type(value) is dict or (type(value) not in _LEAVES and isinstance(value, Mapping)):
+                _collect(value, out)
 
 
 def find(node: Any, key: str) -> Any:
