@@ -6,11 +6,13 @@ works the same on live records and on records read back from JSONL.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from v2gsniff.sniffer.model import Record
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,3 +124,29 @@ def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+class BodyMemo(Generic[T]):
+    """A pure function of a decoded message's JSON, remembered per JSON object. Mutable.
+
+    The decoder hands every record of the same V2GTP bytes the same read-only body (charge loops
+    repeat their messages: most real captures hold under 5 % distinct payloads), so a repeat
+    costs one dict lookup. Keyed by ``id``; each entry holds its object, so the id cannot be
+    reused while it is remembered. The oldest entries go first beyond ``size``.
+    """
+
+    def __init__(self, func: Callable[[Any], T], size: int = 1024) -> None:
+        self.func = func
+        self.size = size
+        self._memo: dict[int, tuple[Any, T]] = {}
+
+    def __call__(self, node: Any) -> T:
+        hit = self._memo.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        value = self.func(node)
+        memo = self._memo
+        if len(memo) >= self.size:
+            del memo[next(iter(memo))]
+        memo[id(node)] = (node, value)
+        return value

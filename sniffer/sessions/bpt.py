@@ -9,6 +9,7 @@ DIN/ISO-2 session that is reported as non-standard discharge.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .body import V2G, as_list, physical, walk
@@ -26,9 +27,11 @@ DISCHARGE_POWER = -100.0
 
 
 class BptSignals:
-    """Mutable collector, one per session draft."""
+    """Mutable collector, one per session draft. ``mode_of`` stands in for :func:`control_mode`
+    (the tracker passes a :class:`~.body.BodyMemo` of it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, mode_of: Callable[[Any], str | None] = control_mode) -> None:
+        self.mode_of = mode_of
         self.offered: tuple[int, ...] = ()
         self.details: dict[int, dict[int, tuple[tuple[str, int | str], ...]]] = {}
         self.selected: tuple[int, int | None] | None = None
@@ -78,7 +81,7 @@ class BptSignals:
             self.channel = c["BPT_ChannelSelection"]
             self.evidence.append(Evidence(f"PowerDelivery BPT channel {self.channel}", msg.name, msg.frame))
         if phase == "ChargeLoop" and self.mode is None:
-            self.mode = control_mode(c)
+            self.mode = self.mode_of(c)
             if self.mode:
                 self.evidence.append(Evidence(f"charge loop control mode {self.mode}", msg.name, msg.frame))
 

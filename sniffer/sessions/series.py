@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .body import V2G, physical, walk
@@ -47,11 +48,23 @@ SERIES_PHASES = frozenset({
 """Phases whose messages contribute points."""
 
 
-def point(msg: V2G) -> SeriesPoint | None:
-    """The series point of one message, or ``None`` when it carries no such value."""
+Values = tuple[tuple[str, float], ...]
+
+
+def point(msg: V2G, values_of: Callable[[Any], Values] | None = None) -> SeriesPoint | None:
+    """The series point of one message, or ``None`` when it carries no such value.
+    ``values_of`` stands in for :func:`series_values` (a :class:`~.body.BodyMemo` of it)."""
+    values = (values_of or series_values)(msg.content)
+    if not values:
+        return None
+    return SeriesPoint(msg.time, msg.frame, msg.name, values)
+
+
+def series_values(content: Any) -> Values:
+    """The (series name, value) pairs of a message's content, sorted by name."""
     values: dict[str, float] = {}
     extra_phases: dict[str, float] = {}
-    for key, node in walk(msg.content):
+    for key, node in walk(content):
         if key in _SOC and isinstance(node, int) and "soc" not in values:
             values["soc"] = float(node)
             continue
@@ -72,9 +85,7 @@ def point(msg: V2G) -> SeriesPoint | None:
             values[name] += value
     _derive(values, "evse_present_power", "evse_present_voltage", "evse_present_current")
     _derive(values, "ev_target_power", "ev_target_voltage", "ev_target_current")
-    if not values:
-        return None
-    return SeriesPoint(msg.time, msg.frame, msg.name, tuple(sorted(values.items())))
+    return tuple(sorted(values.items()))
 
 
 def _derive(values: dict[str, float], power: str, voltage: str, current: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from v2gsniff.sniffer.model import Record
 
-from .body import V2G, as_list, v2g_of
+from .body import V2G, BodyMemo, as_list, v2g_of
 from .bpt import BptSignals
 from .identity import host_of, mac_from_ipv6, mac_vendor, normalise_evccid, normalise_mac
 from .inventory import Inventory
@@ -38,7 +38,7 @@ from .model import (
 )
 from .phases import SLAC_NAMES, TLS_HANDSHAKE, phase_of
 from .posture import posture
-from .series import SERIES_PHASES, point
+from .series import SERIES_PHASES, control_mode, point, series_values
 
 SILENCE = 10.0
 """Seconds without a message before the end of a capture that count as the session going silent."""
@@ -147,6 +147,9 @@ class SessionTracker:
         self._last: tuple[int, float] = (0, 0.0)
         self._finished = False
         self._cache: tuple[int, list[Session]] | None = None
+        # Per message body: most messages repeat, and these walk the whole body.
+        self._values = BodyMemo(series_values)
+        self._modes = BodyMemo(control_mode)
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -176,7 +179,7 @@ class SessionTracker:
         return self._drafts[-1] if self._drafts else None
 
     def _new(self, r: Record, same_link: bool = False) -> _Draft:
-        d = _Draft(len(self._drafts) + 1, r.frame, r.time)
+        d = _Draft(len(self._drafts) + 1, r.frame, r.time, bpt=BptSignals(self._modes))
         prev = self._current
         if same_link and prev is not None:
             # No new SLAC run: the link (and so the PEV and EVSE modems) is the previous session's.
@@ -396,7 +399,7 @@ class SessionTracker:
             d.energy = "AC"
         d.bpt.observe(v, phase)
         if phase in SERIES_PHASES:
-            pt = point(v)
+            pt = point(v, self._values)
             if pt is not None:
                 d.series.append(pt)
                 d.bpt.flow(pt, phase)

@@ -6,6 +6,7 @@ from typing import Any
 
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.sessions import SessionTracker
+from v2gsniff.sniffer.sessions.body import BodyMemo
 
 EV, EVSE = "02:00:00:00:00:01", "00:01:87:00:00:02"
 EV_IP, EVSE_IP = "[fe80::1]:50000", "[fe80::2]:60000"
@@ -241,3 +242,38 @@ def test_revision_changes_only_with_session_records() -> None:
     assert s.tracker.revision == before and s.tracker.sessions == []
     s.sdp("SDPRequest")
     assert s.tracker.revision > before and len(s.tracker.sessions) == 1
+
+
+def test_a_repeated_body_gives_each_record_its_own_point() -> None:
+    """The decoder shares one body object between records of the same bytes; the tracker reads
+    such a body once, yet every record keeps its own frame and time."""
+    s = Script()
+    din_session(s)
+    shared = {"V2G_Message": {"Header": {"SessionID": "0102030405060708"}, "Body": {"CurrentDemandReq": {
+        "DC_EVStatus": {"EVRESSSOC": 60}, "EVTargetVoltage": amps(400), "EVTargetCurrent": amps(30)}}}}
+    frames = []
+    for _ in range(3):
+        f, t = s._next(0.1)
+        frames.append((f, t))
+        s.tracker.observe(Record(f, t, "v2g", "CurrentDemandReq", EV_IP, EVSE_IP, {},
+                                 extra={"stream": 0, "dir": "ev->evse", "schema": "din", "body": shared}))
+    (sess,) = s.tracker.finish()
+    points = [p for p in sess.series if p.frame in {f for f, _ in frames}]
+    assert [(p.frame, p.time) for p in points] == frames
+    assert {p.values for p in points} == {(("ev_target_current", 30.0), ("ev_target_power", 12000.0),
+                                           ("ev_target_voltage", 400.0), ("soc", 60.0))}
+
+
+def test_body_memo_computes_once_per_object_and_forgets_the_oldest() -> None:
+    calls: list[int] = []
+
+    def size(node: dict[str, int]) -> int:
+        calls.append(id(node))
+        return len(node)
+
+    memo = BodyMemo(size, size=2)
+    a, b, c = {"x": 1}, {"x": 1}, {"x": 1, "y": 2}
+    assert [memo(a), memo(a), memo(b), memo(a)] == [1, 1, 1, 1]
+    assert calls == [id(a), id(b)]  # an equal but distinct object is its own entry
+    assert memo(c) == 2  # a third entry pushes out the oldest (a)
+    assert memo(a) == 1 and calls == [id(a), id(b), id(c), id(a)]
