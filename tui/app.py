@@ -106,8 +106,8 @@ class V2GSniffApp(App[int]):
     @work(thread=True, exclusive=True, group="source")
     def read_source(self) -> None:
         worker = get_current_worker()
-        pump = Pump(lambda batch: self.post_message(RecordsArrived(batch)), keylog=self.keylog,
-                    cancelled=lambda: worker.is_cancelled, default_capture=self.source_title)
+        pump = Pump(lambda batch: self.post_message(RecordsArrived(batch, pump.taken)), keylog=self.keylog,
+                    cancelled=lambda: worker.is_cancelled, default_capture=self.source_title, handshake=True)
         pump.run(self.source_factory(), live=self.live)
 
     def on_records_arrived(self, message: RecordsArrived) -> None:
@@ -119,14 +119,17 @@ class V2GSniffApp(App[int]):
             pane.update_sessions(self.store.sessions)
             selected = pane.selected
             self.query_one(PowerPlot).show(selected.session if selected else None)
-        self.messages.rows_added()
+        self.messages.rows_added(had)
         if had == 0 and self.store.view and not self.live:
             self.messages.move_to(0)
         self._status()
+        # The worker sends the next batch once this one is painted: under load batches grow
+        # instead of queueing, and the screen repaints as often as it can, not once per batch.
+        self.call_after_refresh(message.taken)
 
     def _status(self) -> None:
         s = self.store
-        self.query_one(StatusBar).update(status_text(
+        self.query_one(StatusBar).show(status_text(
             self.source_title, s.counters, len(s.view), done=s.done, live=self.live,
             follow=self.messages.follow, recording=self.recording() if self.recording else ""))
 

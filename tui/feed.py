@@ -26,6 +26,9 @@ EMIT_SECONDS = 0.05
 """Longest time records wait before they are shown (bursts are coalesced up to this); a
 record after a quiet spell is shown at once."""
 EMIT_RECORDS = 20000
+"""A batch this big goes out even while the consumer has not taken the previous one."""
+BUSY_POLL = 0.005
+"""How often a live read looks again whether a busy consumer has taken its batch."""
 SESSION_SECONDS = 0.5
 """Sessions are re-snapshotted at most this often while records arrive (and at the end)."""
 
@@ -73,11 +76,21 @@ class Batch:
 
 
 class Pump:
-    """Decodes a source and calls ``emit`` with batches. One per source; runs in one thread."""
+    """Decodes a source and calls ``emit`` with batches. One per source; runs in one thread.
+
+    With ``handshake`` the consumer calls :meth:`taken` once it has shown a batch, and no
+    further batch goes out before that (unless :data:`EMIT_RECORDS` pile up): records keep
+    being decoded and join the next batch, so a busy UI gets fewer, larger batches and
+    repaints at the rate it can sustain instead of falling behind a queue of small ones.
+    """
 
     def __init__(self, emit: Callable[[Batch], object], *, keylog: KeyLog | None = None,
-                 cancelled: Callable[[], bool] = lambda: False, default_capture: str = "capture") -> None:
+                 cancelled: Callable[[], bool] = lambda: False, default_capture: str = "capture",
+                 handshake: bool = False) -> None:
         self.emit = emit
+        self.handshake = handshake
+        self._unread = threading.Event()
+        """Set while a batch is out that the consumer has not taken (``handshake`` only)."""
         self.keylog = keylog if keylog is not None else KeyLog()
         self.cancelled = cancelled
         self.counters = Counters()
@@ -132,16 +145,24 @@ class Pump:
         if kind in ("down", "up", "drops"):
             self._link(item)
 
+    def taken(self) -> None:
+        """The consumer has shown the last batch (any thread may call this)."""
+        self._unread.clear()
+
     def maybe_emit(self) -> None:
-        now = time.monotonic()
-        if len(self._batch.records) >= EMIT_RECORDS or now - self._last_emit >= EMIT_SECONDS:
+        due = time.monotonic() - self._last_emit >= EMIT_SECONDS
+        if len(self._batch.records) >= EMIT_RECORDS or (due and not self._unread.is_set()):
             self.flush()
 
     def _wait(self) -> float:
-        """How long a live read may block: no longer than until pending records are due."""
+        """How long a live read may block: no longer than until pending records are due (or,
+        when they are due but the consumer is busy, until it looks again)."""
         if not self._batch.records:
             return EMIT_SECONDS
-        return max(0.0, EMIT_SECONDS - (time.monotonic() - self._last_emit))
+        left = EMIT_SECONDS - (time.monotonic() - self._last_emit)
+        if left <= 0 and self._unread.is_set():
+            return BUSY_POLL
+        return max(0.0, left)
 
     def flush(self, done: bool = False) -> None:
         now = time.monotonic()
@@ -157,10 +178,13 @@ class Pump:
         batch.done = done
         batch.exit_code = self.exit_code
         if batch.records or batch.sessions is not None or batch.captures or done or batch.counters != self._emitted:
-            # Only a batch actually sent starts the coalescing window: after a quiet spell the
-            # next record goes out at once.
-            self._last_emit = now
+            # Only records actually sent start the coalescing window: after a quiet spell (or a
+            # batch of sessions or counters alone) the next record goes out at once.
+            if batch.records:
+                self._last_emit = now
             self._emitted = batch.counters
+            if self.handshake:
+                self._unread.set()  # before emit: the consumer may take it at once
             self.emit(batch)
 
     # -- internals -------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from tests.tui.pilot import THREE, real
 from v2gsniff.sniffer.capture import open_capture
 from v2gsniff.sniffer.filters import compile_filter
@@ -34,6 +37,37 @@ def test_pump_counts_like_the_decoder_and_coalesces() -> None:
     assert len(batches) < 10  # a file is handed over in a few bursts, not per record
     sessions = [b.sessions for b in batches if b.sessions is not None][-1]
     assert [len(v) for v in sessions.values()] == [3]
+
+
+class Trickle:
+    """A live source: a few frames every few milliseconds (``read_batch`` as LiveFeed has it)."""
+
+    def __init__(self, items: list[Any], per_read: int = 10, every: float = 0.004) -> None:
+        self.items, self.per_read, self.every = items, per_read, every
+
+    def read_batch(self, timeout: float) -> list[Any] | None:
+        if not self.items:
+            return None
+        time.sleep(min(timeout, self.every))
+        out, self.items = self.items[:self.per_read], self.items[self.per_read:]
+        return out
+
+
+def test_a_busy_consumer_gets_the_records_of_the_meantime_in_one_batch() -> None:
+    with open_capture(real(THREE)) as reader:
+        items = list(reader)  # 749 frames: about 0.3 s of trickle
+    busy: list[Batch] = []
+    Pump(busy.append, handshake=True).run(Trickle(items), live=True)  # never says taken
+    # The first batch, then nothing until the end: every record still comes, in order.
+    assert len(busy) == 2 and busy[-1].done
+    assert [r.frame for b in busy for r in b.records] == [r.frame for b in pump([real(THREE)]) for r in b.records]
+
+    prompt: list[Batch] = []
+    eager = Pump(lambda b: (prompt.append(b), eager.taken()), handshake=True)
+    eager.run(Trickle(items), live=True)
+    # Taken at once: a batch each coalescing window, as without the handshake.
+    assert len(prompt) > 4
+    assert [r.frame for b in prompt for r in b.records] == [r.frame for b in busy for r in b.records]
 
 
 def test_store_maps_records_to_sessions_and_filters() -> None:

@@ -74,14 +74,18 @@ class MessageList(ScrollView, can_focus=True):
 
     # -- data --------------------------------------------------------------------------------
 
-    def rows_added(self) -> None:
-        """New rows at the end of the view (the view itself is the store's)."""
+    def rows_added(self, first: int) -> None:
+        """Rows ``first`` and on are new, at the end of the view (the view itself is the store's)."""
         self._resize()
         if self.follow and self.store.view:
             self.cursor = len(self.store.view) - 1
         elif self._selected < 0 and self.store.view:
             self.cursor = min(self.cursor, len(self.store.view) - 1)
-        self.refresh()
+        # Paint only new rows inside the window: following scrolls, and a scroll repaints the
+        # whole list by itself; rows below the window only grow the scrollbar.
+        y = max(1, first + 1 - self.scroll_offset.y)  # line 0 is the header
+        if y <= self._rows_shown:
+            self.refresh(Region(0, y, self.size.width, self._rows_shown - y + 1))
 
     def reset(self, row: int = 0) -> None:
         """The view was rebuilt (new filter)."""

@@ -34,3 +34,14 @@ class StatusBar(Static):
     DEFAULT_CSS = """
     StatusBar { height: 1; dock: bottom; background: $panel; }
     """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown = Text()
+
+    def show(self, text: Text) -> None:
+        """Show ``text`` if it differs from what is shown. One line of fixed height, so no
+        layout pass: a layout reflows the whole screen, and live counters change many times a second."""
+        if text != self._shown:
+            self._shown = text
+            self.update(text, layout=False)
