@@ -115,10 +115,18 @@ class PowerPlot(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.session: Session | None = None
+        self._drawn: tuple[object, ...] | None = None
 
     def show(self, session: Session | None) -> None:
+        """Plot ``session``. Live, a new snapshot of the same session comes twice a second: it is
+        redrawn only when its series grew or changed (points only append, so the count and the
+        last point tell)."""
         self.session = session
-        self.refresh()
+        key = None if session is None else (session.capture, session.id, len(session.series),
+                                             session.series[-1] if session.series else None)
+        if key != self._drawn:
+            self._drawn = key
+            self.refresh()
 
     def render(self) -> Text:
         width, height = self.size.width, self.size.height

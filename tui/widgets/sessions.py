@@ -126,6 +126,8 @@ class SessionsPane(Vertical):
         super().__init__(id=id)
         self.sessions: list[UiSession] = []
         self._announced = -1
+        self._prompts: list[Text] = []
+        self._detail: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield OptionList(id="session-list")
@@ -139,18 +141,36 @@ class SessionsPane(Vertical):
         return self.sessions[i] if i is not None and 0 <= i < len(self.sessions) else None
 
     def update_sessions(self, sessions: list[UiSession]) -> None:
+        """Show a new snapshot. Live, one arrives twice a second and usually only the newest
+        session changed: only changed lines are replaced and new ones added, so the list keeps
+        its scroll position and nothing else is redrawn."""
         ol = self.query_one(OptionList)
         keep = ol.highlighted
+        prompts = [session_prompt(u) for u in sessions]
+        known = len(self._prompts)
+        same = len(sessions) >= known and all(
+            (a.number, a.capture, a.session.id) == (b.number, b.capture, b.session.id)
+            for a, b in zip(self.sessions, sessions, strict=False))
         self.sessions = sessions
-        ol.clear_options()
-        ol.add_options([Option(session_prompt(u), id=str(u.number)) for u in sessions])
-        if sessions:
+        if same:
+            for i, (old, new) in enumerate(zip(self._prompts, prompts, strict=False)):
+                if old != new:
+                    ol.replace_option_prompt_at_index(i, new)
+            ol.add_options([Option(p, id=str(u.number)) for u, p in zip(sessions[known:], prompts[known:], strict=True)])
+        else:
+            ol.clear_options()
+            ol.add_options([Option(p, id=str(u.number)) for u, p in zip(sessions, prompts, strict=True)])
+        self._prompts = prompts
+        if sessions and (ol.highlighted is None or not same):
             ol.highlighted = min(keep, len(sessions) - 1) if keep is not None else 0
         self._show()
 
     def _show(self) -> None:
         u = self.selected
-        self.query_one("#session-detail", Static).update(session_text(u) if u else "no session yet")
+        text = session_text(u) if u else Text("no session yet")
+        if text != self._detail:  # a layout each time: only when the text changed
+            self._detail = text
+            self.query_one("#session-detail", Static).update(text)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
