@@ -43,11 +43,28 @@ class V2G:
         return sid if isinstance(sid, str) else None
 
 
-def v2g_of(record: Record) -> V2G | None:
-    """The V2G view of a ``v2g`` record (``None`` for other records or undecodable ones)."""
+Message = tuple[str, Mapping[str, Any], Mapping[str, Any]]
+"""A decoded body's message name, content (the Body child for DIN/ISO-2) and header."""
+
+
+def v2g_of(record: Record, message_of_body: Callable[[Any], Message | None] | None = None) -> V2G | None:
+    """The V2G view of a ``v2g`` record (``None`` for other records or undecodable ones).
+    ``message_of_body`` stands in for :func:`message_of` (a :class:`BodyMemo` of it)."""
     if record.kind != "v2g":
         return None
-    body = record.extra.get("body")
+    extra = record.extra
+    found = (message_of_body or message_of)(extra.get("body"))
+    if found is None:
+        return None
+    name, content, header = found
+    stream = extra.get("stream")
+    tls = extra.get("tls_version") if extra.get("tls") else None
+    return V2G(name, extra.get("schema"), content, header, stream if isinstance(stream, int) else -1,
+               extra.get("dir") == "ev->evse", record.frame, record.time, tls if isinstance(tls, str) else None)
+
+
+def message_of(body: Any) -> Message | None:
+    """Name, content and header of a decoded body (``None`` when it has no message)."""
     if not isinstance(body, Mapping) or not body:
         return None
     root_name, root = next(iter(body.items()))
@@ -63,11 +80,7 @@ def v2g_of(record: Record) -> V2G | None:
         header = root.get("Header") or {}
     if not isinstance(content, Mapping):
         content = {}
-    stream = record.extra.get("stream")
-    tls = record.extra.get("tls_version") if record.extra.get("tls") else None
-    return V2G(name, record.extra.get("schema"), content, header if isinstance(header, Mapping) else {},
-               stream if isinstance(stream, int) else -1, record.extra.get("dir") == "ev->evse",
-               record.frame, record.time, tls if isinstance(tls, str) else None)
+    return name, content, header if isinstance(header, Mapping) else {}
 
 
 def physical(node: Any) -> float | None:

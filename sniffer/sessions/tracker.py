@@ -18,7 +18,7 @@ from typing import Any
 
 from v2gsniff.sniffer.model import Record
 
-from .body import V2G, BodyMemo, as_list, v2g_of
+from .body import V2G, BodyMemo, as_list, message_of, v2g_of
 from .bpt import BptSignals
 from .identity import host_of, mac_from_ipv6, mac_vendor, normalise_evccid, normalise_mac
 from .inventory import Inventory
@@ -148,6 +148,7 @@ class SessionTracker:
         self._finished = False
         self._cache: tuple[int, list[Session]] | None = None
         # Per message body: most messages repeat, and these walk the whole body.
+        self._messages = BodyMemo(message_of)
         self._values = BodyMemo(series_values)
         self._modes = BodyMemo(control_mode)
 
@@ -307,7 +308,7 @@ class SessionTracker:
         return True
 
     def _v2g(self, r: Record) -> bool:
-        v = v2g_of(r)
+        v = v2g_of(r, self._messages)
         if v is None:
             return False
         d = self._owner.get(v.stream)
