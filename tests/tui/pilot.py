@@ -69,6 +69,14 @@ def screen_text(app: V2GSniffApp) -> str:
     return "\n".join(line.rstrip() for line in console.export_text(styles=False).splitlines())
 
 
+def region_lines(app: V2GSniffApp, widget: Any) -> list[str]:
+    """The lines the composited screen shows inside ``widget``'s scrollable region: what its
+    border and scrollbars leave visible."""
+    region = widget.scrollable_content_region
+    screen = screen_text(app).splitlines()
+    return [screen[y][region.x:region.right].rstrip() for y in range(region.y, region.bottom)]
+
+
 def widget_lines(widget: Any) -> list[str]:
     """What a Line-API widget shows, line by line."""
     return [widget.render_line(y).text for y in range(widget.size.height)]

@@ -8,17 +8,14 @@ from textual._compositor import LayoutUpdate
 from textual.pilot import Pilot
 from textual.strip import Strip
 
-from tests.tui.pilot import DIN, run_app, screen_text
+from tests.tui.pilot import DIN, region_lines, run_app
 from v2gsniff.tui.app import V2GSniffApp
 from v2gsniff.tui.widgets.message_list import CURSOR_FOCUSED, MessageList
 
 
 def on_screen_rows(app: V2GSniffApp, lst: MessageList) -> list[str]:
-    """The list rows as the composited screen shows them: the lines of the list's scrollable
-    region (what its scrollbars leave visible), below the header line."""
-    region = lst.scrollable_content_region
-    screen = screen_text(app).splitlines()
-    return [screen[y][region.x:region.right].rstrip() for y in range(region.y + 1, region.bottom)]
+    """The list rows as the composited screen shows them (below the header line)."""
+    return region_lines(app, lst)[1:]
 
 
 def test_after_G_the_last_message_is_on_screen() -> None:

@@ -65,7 +65,7 @@ class HexView(ScrollView, can_focus=True):
             self.span = (offset, min(len(self.data), offset + length))
             self._set_bits(bits, value_bits)
             row = offset // self.per_row
-            top, rows = self.scroll_offset.y, max(1, self.size.height - 1)  # line 0 is the label
+            top, rows = self.scroll_offset.y, max(1, self.scrollable_content_region.height - 1)  # line 0: the label
             if not top <= row < top + rows:
                 self.scroll_to(y=max(0, row - 1), animate=False, immediate=True)
         self.refresh()
@@ -87,14 +87,16 @@ class HexView(ScrollView, can_focus=True):
         return self.data[lo:hi]
 
     def _resize(self) -> None:
+        # As wide as the region the scrollbars leave (as the message list): no horizontal
+        # scrollbar appears with the vertical one to hide the last line.
         rows = -(-len(self.data) // self.per_row)
-        self.virtual_size = Size(self.size.width, rows + 1)
+        self.virtual_size = Size(self.scrollable_content_region.width, rows + 1)
 
     def on_resize(self) -> None:
         self._resize()
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width
         if y == 0:
             if self.record is None:
                 label = "no message selected"
