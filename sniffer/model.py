@@ -75,6 +75,14 @@ class SharedTail(Mapping[str, Any]):
         head = self.head
         return head[key] if key in head else self.tail[key]
 
+    def get(self, key: str, default: Any = None) -> Any:
+        # Mapping.get goes through __getitem__ and KeyError; readers call this per record.
+        head = self.head
+        return head[key] if key in head else self.tail.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.head or key in self.tail
+
     def __iter__(self) -> Iterator[str]:
         yield from self.head
         head = self.head
