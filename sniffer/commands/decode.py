@@ -58,16 +58,31 @@ def load_keylogs(paths: tuple[str, ...] | list[str]) -> KeyLog:
 
 def decode_records(path: str, decoder: Decoder, progress: bool = False) -> Iterator[Record]:
     """Records of one capture in order; raises CaptureError after yielding what was readable."""
+    for batch in decode_batches(path, decoder, progress):
+        yield from batch
+
+
+def decode_batches(path: str, decoder: Decoder, progress: bool = False) -> Iterator[list[Record]]:
+    """As :func:`decode_records`, a frame's records at a time (frames without any are skipped)."""
     with open_capture(path) as reader:
         bar = _Progress(path, reader.size) if progress and reader.size else None
+        feed = decoder.feed
         try:
-            for item in reader:
-                yield from decoder.feed(item)
-                if bar is not None and reader.frames_read % 512 == 0:
-                    bar.update(reader.bytes_read)
-            yield from decoder.finish()
+            if bar is None:
+                for item in reader:
+                    records = feed(item)
+                    if records:
+                        yield records
+            else:
+                for item in reader:
+                    records = feed(item)
+                    if records:
+                        yield records
+                    if reader.frames_read % 512 == 0:
+                        bar.update(reader.bytes_read)
+            yield decoder.finish()
         except CaptureError:
-            yield from decoder.finish()
+            yield decoder.finish()
             raise
         finally:
             if bar is not None:
@@ -154,10 +169,12 @@ def decode(
         decoder = Decoder(show_keys=show_keys, keylog=keylog, xml=xml)
         try:
             visibility = VisibilityCheck()
-            for record in decode_records(path, decoder, progress):
-                if matches is None or matches(record):
-                    writer.write(record)
-                visibility.add(record)
+            write, see = writer.write, visibility.add
+            for batch in decode_batches(path, decoder, progress):
+                for record in batch:
+                    if matches is None or matches(record):
+                        write(record)
+                    see(record)
             # Say so when the capture cannot see the whole session (a bystander modem).
             for finding in visibility.findings():
                 writer.write(finding.to_record())
