@@ -8,7 +8,6 @@ TLS data) and records it on the :class:`Layer`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 
@@ -108,8 +107,7 @@ class _Repeated(list[Any]):
     _repeated = True
 
 
-@dataclass(frozen=True, slots=True)
-class Layer:
+class Layer(NamedTuple):
     """One protocol layer of a frame or stream message."""
 
     protocol: str

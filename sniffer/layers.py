@@ -6,8 +6,6 @@ The detail views call :func:`dissect_frame` for the frame behind a record; every
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from v2gsniff.dissectors import Layer
 from v2gsniff.dissectors.ethernet import ETHERTYPE_HOMEPLUG, ETHERTYPE_IPV6, dissect_ethernet
 from v2gsniff.dissectors.homeplug import dissect_homeplug
@@ -20,7 +18,7 @@ from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, RawFrame
 
 
 def _at(layer: Layer, base: int) -> Layer:
-    return replace(layer, offset=layer.offset + base)
+    return layer._replace(offset=layer.offset + base)
 
 
 def dissect_frame(data: bytes, linktype: int = LINKTYPE_ETHERNET) -> tuple[Layer, ...]:

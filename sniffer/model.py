@@ -8,7 +8,6 @@ message, a TLS event, a gap in a TCP stream, an error).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -40,8 +39,7 @@ class RawFrame(NamedTuple):
     """Interface index (pcapng IDB order)."""
 
 
-@dataclass(frozen=True, slots=True)
-class DecryptionSecrets:
+class DecryptionSecrets(NamedTuple):
     """A pcapng Decryption Secrets Block: key material carried inside the capture."""
 
     secrets_type: int

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import struct
 from collections import Counter
-from dataclasses import dataclass, field
 
 from v2gsniff.dissectors import Layer, fields_to_json, mac_text
 from v2gsniff.dissectors.ethernet import ETHERTYPE_HOMEPLUG, ETHERTYPE_IPV6, ETHERTYPE_VLAN, dissect_ethernet
@@ -18,7 +17,7 @@ from v2gsniff.dissectors.ipv6 import NH_ICMPV6, NH_TCP, NH_UDP, addr_text, disse
 from v2gsniff.dissectors.sdp import SDP_PORT, dissect_sdp
 from v2gsniff.dissectors.transport import TCP_FIN, TCP_RST, TCP_SYN, dissect_tcp, dissect_udp, flags_text
 from v2gsniff.sniffer.capture.linktype import LinkError, decode_link
-from v2gsniff.sniffer.capture.writer import SECRETS_TLS_KEYLOG
+from v2gsniff.sniffer.capture.pcapng import SECRETS_TLS_KEYLOG
 from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, DecryptionSecrets, RawFrame, Record
 from v2gsniff.sniffer.streams.connection import ConnectionTable, StreamEvent, TcpConnection
 from v2gsniff.sniffer.streams.framing import Message, Skipped
@@ -28,16 +27,18 @@ from v2gsniff.sniffer.tlsflow import TlsFlow
 from v2gsniff.sniffer.v2g import V2GDecoder
 
 
-@dataclass(slots=True)
 class Stats:
     """Counters shown in status bars and summaries."""
 
-    frames: int = 0
-    records: int = 0
-    errors: int = 0
-    gaps: int = 0
-    lost_bytes: int = 0
-    by_kind: Counter[str] = field(default_factory=Counter)
+    __slots__ = ("frames", "records", "errors", "gaps", "lost_bytes", "by_kind")
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.records = 0
+        self.errors = 0
+        self.gaps = 0
+        self.lost_bytes = 0
+        self.by_kind: Counter[str] = Counter()
 
 
 _U16 = struct.Struct("!H")

@@ -9,8 +9,7 @@ carries a ``finding``. Namespaces we cannot decode are named, never guessed at.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from v2gsniff.dissectors import exi
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, PayloadType, payload_type_name
@@ -38,8 +37,7 @@ CACHE_SIZE = 2048
 """Distinct payloads whose decode result is kept (per Decoder)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Decoded:
+class _Decoded(NamedTuple):
     message: exi.ExiMessage
     name: str
     tail: dict[str, Any]
@@ -48,15 +46,17 @@ class _Decoded:
     summary: str
 
 
-@dataclass(slots=True)
 class _ConnState:
-    offers: dict[int, str] = field(default_factory=dict)
-    """SchemaID -> namespace from the supportedAppProtocolReq."""
-    negotiated: str | None = None
-    """Schema name agreed in the supportedAppProtocolRes."""
-    unsupported: str | None = None
-    """Namespace agreed that this codec cannot decode."""
-    sap_done: bool = False
+    __slots__ = ("offers", "negotiated", "unsupported", "sap_done")
+
+    def __init__(self) -> None:
+        self.offers: dict[int, str] = {}
+        """SchemaID -> namespace from the supportedAppProtocolReq."""
+        self.negotiated: str | None = None
+        """Schema name agreed in the supportedAppProtocolRes."""
+        self.unsupported: str | None = None
+        """Namespace agreed that this codec cannot decode."""
+        self.sap_done = False
 
 
 class V2GDecoder:

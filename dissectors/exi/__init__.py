@@ -18,11 +18,15 @@ Public API: ``SCHEMAS``, ``decode``, ``decode_fragment``, ``decode_with_position
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .decoder import decode_positions, decode_stream
 from .errors import ExiError
 from .grammar import SCHEMA_MODULES, load
 from .model import Element, ExiMessage, physical
-from .positions import Bits, ElementBits, PositionedMessage
+
+if TYPE_CHECKING:
+    from .positions import Bits, ElementBits, PositionedMessage
 
 SCHEMAS: tuple[str, ...] = tuple(SCHEMA_MODULES)
 """Schema set names: apphand, din, iso2, iso20-cm, iso20-ac, iso20-dc, iso20-wpt, iso20-acdp, xmldsig."""
@@ -128,6 +132,18 @@ def guess_schemas(data: bytes) -> list[str]:
         if index < len(prods) and prods[index][0] == 0 and g.qnames[prods[index][1]][1].endswith(("Req", "Res")):
             out.append(name)
     return out
+
+
+_POSITION_TYPES = ("Bits", "ElementBits", "PositionedMessage")
+
+
+def __getattr__(name: str) -> Any:
+    # The positioned-decode types load on first use: the capture path never needs them.
+    if name in _POSITION_TYPES:
+        from . import positions
+
+        return getattr(positions, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

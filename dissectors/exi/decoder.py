@@ -8,7 +8,7 @@ and the loop always consumes bits, so any input ends in a result or an ``ExiErro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ExiError
 from .grammar import (
@@ -35,7 +35,9 @@ from .grammar import (
     bits_for,
 )
 from .model import XSI_NS, Element, ExiMessage
-from .positions import PositionedMessage, Tracer
+
+if TYPE_CHECKING:  # positions load only for a positioned decode (the UI), not on the capture path
+    from .positions import PositionedMessage, Tracer
 
 MAX_DEPTH = 64
 
@@ -52,6 +54,8 @@ class _Fail(Exception):
 
 def decode_positions(data: bytes, g: Grammar, fragment: bool) -> PositionedMessage:
     """Decode as ``decode_stream`` does and note where every element's and value's bits are."""
+    from .positions import Tracer
+
     tracer = Tracer()
     return tracer.result(decode_stream(data, g, fragment, tracer))
 

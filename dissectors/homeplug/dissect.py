@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 from v2gsniff.dissectors._api import Field, Layer
 from v2gsniff.dissectors.homeplug.av import AV_MESSAGES
@@ -15,8 +15,7 @@ from v2gsniff.dissectors.homeplug.slac import SLAC_MESSAGES
 from v2gsniff.dissectors.homeplug.vendor import VENDOR_MESSAGES
 
 
-@dataclass(frozen=True, slots=True)
-class Registry:
+class Registry(NamedTuple):
     """Names plus the message tables used to decode bodies, keyed by (OUI, MMTYPE)."""
 
     names: MmeNames

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from v2gsniff.dissectors._api import Field, mac_text
 
@@ -215,8 +215,7 @@ Decoder = Callable[[bytes, int, str], Decoded]
 """A hand-written body decoder: (payload, body offset, message name) -> Decoded."""
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     """One message table: the MMTYPE it decodes, its rows and where the table comes from."""
 
     mmtype: int

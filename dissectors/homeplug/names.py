@@ -10,8 +10,8 @@ name plus ``.REQ``/``.CNF``/``.IND``/``.RSP``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 from v2gsniff.dissectors._api import mac_text
 from v2gsniff.dissectors.homeplug.header import has_oui, variant
@@ -222,8 +222,7 @@ VENDOR_NAMES: Mapping[bytes, Mapping[int, str]] = MappingProxyType({
 """Vendor MME names by OUI, then by base MMTYPE."""
 
 
-@dataclass(frozen=True, slots=True)
-class MmeNames:
+class MmeNames(NamedTuple):
     """An explicit name registry: public names plus per-OUI vendor names."""
 
     public: Mapping[int, str]

@@ -10,7 +10,7 @@ looks like a broken session unless someone says why, which is what this check do
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from v2gsniff.sniffer.model import Record
 
@@ -35,8 +35,7 @@ _UNICAST_IP_KINDS = frozenset({"tcp", "v2gtp", "v2g", "tls", "gap"})
 _ARROW = {"ev->evse": "EV→EVSE", "evse->ev": "EVSE→EV"}
 
 
-@dataclass(frozen=True, slots=True)
-class VisibilityFinding:
+class VisibilityFinding(NamedTuple):
     """One reason to believe the capture cannot see the whole session."""
 
     kind: str
@@ -57,12 +56,14 @@ class VisibilityFinding:
                       summary=self.message)
 
 
-@dataclass(slots=True)
 class _Stream:
-    first_data: tuple[int, float] | None = None
-    data: dict[str, int] = field(default_factory=lambda: {"ev->evse": 0, "evse->ev": 0})
-    seen: dict[str, int] = field(default_factory=lambda: {"ev->evse": 0, "evse->ev": 0})
-    frames: dict[str, set[int]] = field(default_factory=lambda: {"ev->evse": set(), "evse->ev": set()})
+    __slots__ = ("first_data", "data", "seen", "frames")
+
+    def __init__(self) -> None:
+        self.first_data: tuple[int, float] | None = None
+        self.data = {"ev->evse": 0, "evse->ev": 0}
+        self.seen = {"ev->evse": 0, "evse->ev": 0}
+        self.frames: dict[str, set[int]] = {"ev->evse": set(), "evse->ev": set()}
 
 
 class VisibilityCheck:

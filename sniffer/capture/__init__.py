@@ -6,10 +6,26 @@
 codes are in :mod:`.errors`.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import CaptureError, CaptureNotFound, CorruptCapture, NotACapture, TruncatedCapture
 from .linktype import LinkError, LinkFrame, decode_link, to_ethernet
 from .open import CaptureReader, open_capture
-from .writer import SECRETS_TLS_KEYLOG, PcapngWriter, PcapWriter, RingWriter
+
+if TYPE_CHECKING:
+    from .writer import SECRETS_TLS_KEYLOG, PcapngWriter, PcapWriter, RingWriter
+
+_WRITER_NAMES = ("SECRETS_TLS_KEYLOG", "PcapngWriter", "PcapWriter", "RingWriter")
+
+
+def __getattr__(name: str) -> Any:
+    # The writers (and pathlib with them) load only for commands that write captures.
+    if name in _WRITER_NAMES:
+        from . import writer
+
+        return getattr(writer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CaptureError",

@@ -7,7 +7,7 @@ Everything downstream dispatches on the EtherType, so each supported link type c
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, RawFrame
 
@@ -30,8 +30,7 @@ LINKTYPE_NAMES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class LinkFrame:
+class LinkFrame(NamedTuple):
     """A frame's network-layer payload and what its link header said."""
 
     ethertype: int
@@ -47,8 +46,7 @@ class LinkFrame:
     """Outermost 802.1Q VLAN id, ``None`` when untagged."""
 
 
-@dataclass(frozen=True, slots=True)
-class LinkError:
+class LinkError(NamedTuple):
     """Why a frame's link header could not be taken off."""
 
     reason: str

@@ -24,6 +24,8 @@ from .errors import CorruptCapture, TruncatedCapture
 SHB_TYPE = 0x0A0D0D0A
 BYTE_ORDER_MAGIC = 0x1A2B3C4D
 IDB, PB, SPB, EPB, DSB = 0x01, 0x02, 0x03, 0x06, 0x0A
+SECRETS_TLS_KEYLOG = 0x544C534B
+"""DSB secrets type of an NSS key log ("TLSK")."""
 OPT_IF_NAME, OPT_IF_TSRESOL, OPT_IF_TSOFFSET = 2, 9, 14
 
 # No legitimate block comes near this; a bigger length field is damage, and refusing it

@@ -16,10 +16,9 @@ from typing import BinaryIO
 
 from v2gsniff.sniffer.model import LINKTYPE_ETHERNET
 
-from .pcapng import DSB, EPB, IDB, OPT_IF_NAME, OPT_IF_TSRESOL, SHB_TYPE
+from .pcapng import DSB, EPB, IDB, OPT_IF_NAME, OPT_IF_TSRESOL, SECRETS_TLS_KEYLOG, SHB_TYPE
 
-SECRETS_TLS_KEYLOG = 0x544C534B
-"""DSB secrets type of an NSS key log ("TLSK")."""
+__all__ = ["SECRETS_TLS_KEYLOG", "PcapWriter", "PcapngWriter", "RingWriter"]
 OPT_SHB_USERAPPL = 4
 DEFAULT_SNAPLEN = 262144
 

@@ -6,7 +6,6 @@ client" means EV→EVSE throughout.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from v2gsniff.dissectors.transport import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN
@@ -28,28 +27,29 @@ class StreamEvent(NamedTuple):
     """A framed message, skipped bytes, a gap, or (TLS) a raw in-order chunk to decrypt."""
 
 
-@dataclass(slots=True)
 class TcpConnection:
     """Mutable state of one connection."""
 
-    index: int
-    """0-based connection number in order of appearance (like tshark's tcp.stream)."""
-    client: Endpoint
-    server: Endpoint
-    syn_seen: bool = False
-    tls: bool | None = None
-    """None until the first payload byte from the client says whether this is TLS."""
-    streams: tuple[HalfStream, HalfStream] = field(default_factory=lambda: (HalfStream(), HalfStream()))
-    framers: tuple[Framer, Framer] = field(default_factory=lambda: (Framer(), Framer()))
-    first_frame: int = 0
-    last_frame: int = 0
-    fin: list[bool] = field(default_factory=lambda: [False, False])
-    rst: bool = False
-    _names: tuple[tuple[str, str], tuple[str, str]] = field(init=False, repr=False, compare=False)
+    __slots__ = ("index", "client", "server", "syn_seen", "tls", "streams", "framers", "first_frame",
+                 "last_frame", "fin", "rst", "_names")
 
-    def __post_init__(self) -> None:
+    def __init__(self, index: int, client: Endpoint, server: Endpoint, first_frame: int = 0,
+                 last_frame: int = 0) -> None:
+        self.index = index
+        """0-based connection number in order of appearance (like tshark's tcp.stream)."""
+        self.client = client
+        self.server = server
+        self.syn_seen = False
+        self.tls: bool | None = None
+        """None until the first payload byte from the client says whether this is TLS."""
+        self.streams = (HalfStream(), HalfStream())
+        self.framers = (Framer(), Framer())
+        self.first_frame = first_frame
+        self.last_frame = last_frame
+        self.fin = [False, False]
+        self.rst = False
         # Every record of the connection names its endpoints: format them once.
-        c, s = f"[{self.client[0]}]:{self.client[1]}", f"[{self.server[0]}]:{self.server[1]}"
+        c, s = f"[{client[0]}]:{client[1]}", f"[{server[0]}]:{server[1]}"
         self._names = ((c, s), (s, c))
 
     def endpoint_name(self, from_client: bool) -> tuple[str, str]:

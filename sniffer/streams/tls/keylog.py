@@ -6,9 +6,9 @@ Secrets are wrapped in :class:`Secret` so they never show up in a repr by accide
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
-from pathlib import Path
+from typing import NamedTuple
 
 CLIENT_RANDOM = "CLIENT_RANDOM"
 CLIENT_EARLY = "CLIENT_EARLY_TRAFFIC_SECRET"
@@ -61,8 +61,7 @@ class Secret:
     __str__ = __repr__
 
 
-@dataclass(frozen=True, slots=True)
-class KeyEntry:
+class KeyEntry(NamedTuple):
     secret: Secret
     source: str
     """Where the line came from (file name, ``udp:frame 88`` ...)."""
@@ -82,14 +81,15 @@ class KeyLog:
         """Lines giving a different secret for a label we already have (the first one is kept)."""
 
     @classmethod
-    def from_file(cls, path: str | Path) -> KeyLog:
+    def from_file(cls, path: str | os.PathLike[str]) -> KeyLog:
         log = cls()
         log.add_file(path)
         return log
 
-    def add_file(self, path: str | Path) -> int:
-        p = Path(path)
-        return self.add_text(p.read_bytes(), p.name)
+    def add_file(self, path: str | os.PathLike[str]) -> int:
+        with open(path, "rb") as f:
+            data = f.read()
+        return self.add_text(data, os.path.basename(path))
 
     def add_text(self, text: str | bytes, source: str) -> int:
         """Parse NSS key-log lines; returns how many new secrets were stored. Never raises."""
