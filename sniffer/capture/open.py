@@ -197,6 +197,8 @@ def _open_stream(
         to_close.append(gz)
         src = Source(gz.read, compressed=True)
         magic = src.read(4)
+    else:
+        src.regular = size is not None
     parser: _Parser
     if magic == PCAPNG_MAGIC:
         parser = PcapngParser(src)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from v2gsniff.sniffer.model import DecryptionSecrets, RawFrame
 
-from ._source import Source
+from ._source import ReadAhead, Source
 from .errors import CorruptCapture, TruncatedCapture
 
 # magic as read little-endian -> (byte order, fraction divisor, record header size)
@@ -67,13 +67,36 @@ class PcapParser:
 
     def _items(self) -> Iterator[RawFrame | DecryptionSecrets]:
         src = self._src
-        read = src.direct  # this loop keeps src.pos itself
+        ahead = ReadAhead(src) if src.regular else None
+        read = src.direct if ahead is None else ahead.read  # this loop keeps src.pos itself
         rec_size = self._rec_size
         unpack = struct.Struct(self._order + "IIII").unpack_from
         divisor = self._divisor
         linktype = self.linktype
         limit = self._limit
         while True:
+            if ahead is not None:
+                # Records lying whole in the read-ahead buffer are taken in place; one cut by the
+                # buffer's end waits for the next chunk, and anything wrong goes the general way.
+                buf, p, base = ahead.buf, ahead.p, ahead.base
+                end = len(buf)
+                short = True
+                while p + rec_size <= end:
+                    sec, frac, incl, orig = unpack(buf, p)
+                    q = p + rec_size
+                    r = q + incl
+                    if incl > limit:
+                        short = False
+                        break
+                    if r > end:
+                        break
+                    self.frames = frame = self.frames + 1
+                    src.pos = base + r
+                    p = r
+                    yield RawFrame(frame, sec + frac / divisor, linktype, buf[q:r], orig, 0)
+                ahead.p = p
+                if short and ahead.fill():
+                    continue
             start = src.pos
             header = read(rec_size)
             src.pos = start + len(header)

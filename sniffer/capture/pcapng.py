@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from v2gsniff.sniffer.model import DecryptionSecrets, RawFrame
 
-from ._source import Source
+from ._source import ReadAhead, Source
 from .errors import CorruptCapture, TruncatedCapture
 
 SHB_TYPE = 0x0A0D0D0A
@@ -103,6 +103,8 @@ class PcapngParser:
         self.sections = 0
         self._section: list[Interface] = []
         self._order = "<"
+        self._read = src.read
+        """Reads for the section header: the source's, or the read-ahead buffer's once frames are read."""
         self._read_shb(0)
 
     def _truncated(self, start: int, block_type: int, length: int, present: int) -> TruncatedCapture:
@@ -126,8 +128,7 @@ class PcapngParser:
 
         ``got`` holds bytes after the type field that were read already.
         """
-        src = self._src
-        head = got + src.read(8 - len(got))
+        head = got + self._read(8 - len(got))
         if len(head) < 8:
             raise self._truncated(start, SHB_TYPE, 0, 4 + len(head))
         if head[4:] == b"\x4d\x3c\x2b\x1a":
@@ -141,7 +142,7 @@ class PcapngParser:
             )
         length = struct.unpack(order + "I", head[:4])[0]
         self._check_length(start, SHB_TYPE, length, 28)
-        body = src.read(length - 12)
+        body = self._read(length - 12)
         if len(body) < length - 12:
             raise self._truncated(start, SHB_TYPE, length, 12 + len(body))
         major, minor = struct.unpack_from(order + "HH", body, 0)
@@ -178,14 +179,45 @@ class PcapngParser:
 
     def _items(self) -> Iterator[RawFrame | DecryptionSecrets]:
         src = self._src
-        read = src.direct  # this loop keeps src.pos itself
+        ahead = ReadAhead(src) if src.regular else None
+        if ahead is not None:
+            self._read = ahead.read
+        read = src.direct if ahead is None else ahead.read  # this loop keeps src.pos itself
         last_time = 0.0
         while True:
             order = self._order
-            head_s = struct.Struct(order + "II")
-            epb_s = struct.Struct(order + "IIIII")
+            head_u = struct.Struct(order + "II").unpack_from
+            epb_u = struct.Struct(order + "IIIII").unpack_from
+            trailer_u = struct.Struct(order + "I").unpack_from
             section = self._section
             while True:
+                if ahead is not None:
+                    # EPBs lying whole in the read-ahead buffer are taken in place; one cut by the
+                    # buffer's end waits for the next chunk; other blocks and damage go the general way.
+                    buf, p, base = ahead.buf, ahead.p, ahead.base
+                    end = len(buf)
+                    short = True
+                    while p + 32 <= end:
+                        block_type, length = head_u(buf, p)
+                        if block_type != EPB or length < 32 or length & 3 or length > MAX_BLOCK:
+                            short = False
+                            break
+                        q = p + length
+                        if q > end:
+                            break
+                        index, hi, lo, caplen, orig = epb_u(buf, p + 8)
+                        if caplen > length - 32 or index >= len(section) or trailer_u(buf, q - 4)[0] != length:
+                            short = False
+                            break
+                        number, linktype, _, divisor, offset, _ = section[index]
+                        last_time = ((hi << 32) | lo) / divisor + offset
+                        self.frames = frame = self.frames + 1
+                        src.pos = base + q
+                        yield RawFrame(frame, last_time, linktype, buf[p + 28 : p + 28 + caplen], orig, number)
+                        p = q
+                    ahead.p = p
+                    if short and ahead.fill():
+                        continue
                 start = src.pos
                 head = read(8)
                 src.pos = start + len(head)
@@ -198,7 +230,7 @@ class PcapngParser:
                         f"{src.ends_how()} inside a block header after frame {self.frames} "
                         f"(byte {start}: {len(head)} of 8 bytes present)"
                     )
-                block_type, length = head_s.unpack(head)
+                block_type, length = head_u(head)
                 if block_type == SHB_TYPE:
                     # The length is in the new section's byte order, known after its magic.
                     break
@@ -213,7 +245,7 @@ class PcapngParser:
                 if block_type == EPB:
                     if length < 32:
                         self._check_length(start, block_type, length, 32)
-                    index, hi, lo, caplen, orig = epb_s.unpack_from(body, 0)
+                    index, hi, lo, caplen, orig = epb_u(body, 0)
                     if caplen > length - 32:
                         raise CorruptCapture(
                             f"enhanced packet block at byte {start} (frame {self.frames + 1}) says "
