@@ -37,6 +37,9 @@ CACHE_SIZE = 2048
 """Distinct payloads whose decode result is kept (per Decoder)."""
 
 
+_new = tuple.__new__
+
+
 class _Decoded(NamedTuple):
     message: exi.ExiMessage
     name: str
@@ -114,9 +117,9 @@ class V2GDecoder:
                 head["xml"] = result.message.to_xml()
             if schema == "apphand":
                 self._sap(st, result.message)
-            # positional: a NamedTuple takes keywords noticeably slower, and this runs per message
-            return Record(msg.frame, msg.time, "v2g", result.name, src, dst, result.fields, None,
-                          SharedTail(head, result.tail), -1, data, result.summary, result.message)
+            # the tuple made directly (no NamedTuple __new__ call), in Record's field order: per message
+            return _new(Record, (msg.frame, msg.time, "v2g", result.name, src, dst, result.fields, None,
+                                 SharedTail(head, result.tail), -1, data, result.summary, result.message))
         # Nothing decoded: the same keys, with what is known.
         exi_bytes = data[HEADER_LEN:]
         extra: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset,

@@ -35,6 +35,11 @@ def is_pcap_magic(magic: bytes) -> bool:
     return len(magic) == 4 and struct.unpack("<I", magic)[0] in MAGICS
 
 
+# Records built per frame skip the NamedTuple's generated ``__new__`` (a Python-level call) and
+# make the tuple directly: same object, in field order.
+_new = tuple.__new__
+
+
 class PcapParser:
     """Parses one pcap stream whose 4 magic bytes were already read from ``src``."""
 
@@ -93,7 +98,7 @@ class PcapParser:
                     self.frames = frame = self.frames + 1
                     src.pos = base + r
                     p = r
-                    yield RawFrame(frame, sec + frac / divisor, linktype, buf[q:r], orig, 0)
+                    yield _new(RawFrame, (frame, sec + frac / divisor, linktype, buf[q:r], orig, 0))
                 ahead.p = p
                 if short and ahead.fill():
                     continue

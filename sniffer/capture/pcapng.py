@@ -90,6 +90,11 @@ def _interface(number: int, body: bytes, order: str) -> Interface:
     return Interface(number, linktype, snaplen, divisor, offset, name)
 
 
+# Records built per frame skip the NamedTuple's generated ``__new__`` (a Python-level call) and
+# make the tuple directly: same object, in field order.
+_new = tuple.__new__
+
+
 class PcapngParser:
     """Parses a pcapng stream whose first 4 bytes (the SHB type) were already read."""
 
@@ -213,7 +218,7 @@ class PcapngParser:
                         last_time = ((hi << 32) | lo) / divisor + offset
                         self.frames = frame = self.frames + 1
                         src.pos = base + q
-                        yield RawFrame(frame, last_time, linktype, buf[p + 28 : p + 28 + caplen], orig, number)
+                        yield _new(RawFrame, (frame, last_time, linktype, buf[p + 28 : p + 28 + caplen], orig, number))
                         p = q
                     ahead.p = p
                     if short and ahead.fill():

@@ -30,6 +30,7 @@ class JsonlWriter:
         self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)
         self._objs: dict[int, tuple[object, str]] = {}
         self._strs: dict[str, str] = {}
+        self._names: dict[tuple[str, str, str, str], str] = {}
         self._tails: dict[int, tuple[Mapping[str, Any], str, Any]] = {}
         self._pending: list[str] = []  # lines not yet handed to the stream (see flush)
         self._tail = "".join(f",{self._str(k)}:{self._value(v)}" for k, v in (extra or {}).items())
@@ -54,11 +55,17 @@ class JsonlWriter:
         # The time has six decimals, the same number as Record.to_json's round(time, 6).
         s = self._str
         get = self._strs.get
+        ident = (r.kind, r.name, r.src, r.dst)
+        names = self._names.get(ident)
+        if names is None:
+            names = self._names_text(ident)
+        fields = r.fields
+        hit = self._objs.get(id(fields))
         err = r.error
         parts = [
-            f'{{"frame":{r.frame},"time":{r.time:.6f},"kind":{get(r.kind) or s(r.kind)},'
-            f'"name":{get(r.name) or s(r.name)},"src":{get(r.src) or s(r.src)},"dst":{get(r.dst) or s(r.dst)},'
-            f'"fields":{self._obj(r.fields)},"error":{"null" if err is None else s(err)}'
+            f'{{"frame":{r.frame},"time":{r.time:.6f},{names},"fields":'
+            f'{hit[1] if hit is not None and hit[0] is fields else self._obj(fields)},'
+            f'"error":{"null" if err is None else s(err)}'
         ]
         extra = r.extra
         body = None
@@ -71,10 +78,10 @@ class JsonlWriter:
             extra = extra.head
         for key, value in extra.items():
             t = type(value)
-            if t is str:
-                text = get(value) or s(value)
-            elif t is int:
+            if t is int:
                 text = str(value)
+            elif t is str:
+                text = get(value) or s(value)
             elif key == "body":
                 body = value
                 continue
@@ -89,6 +96,15 @@ class JsonlWriter:
         else:
             parts.append(f"{self._tail}}}\n")
         return "".join(parts)
+
+    def _names_text(self, ident: tuple[str, str, str, str]) -> str:
+        # kind, name, src and dst repeat together (one conversation's messages): their text is
+        # one cache entry.
+        if len(self._names) >= _STR_CACHE:
+            self._names.clear()
+        kind, name, src, dst = (self._str(x) for x in ident)
+        text = self._names[ident] = f'"kind":{kind},"name":{name},"src":{src},"dst":{dst}'
+        return text
 
     def _tail_text(self, tail: Mapping[str, Any]) -> tuple[Mapping[str, Any], str, Any]:
         if len(self._tails) >= _OBJ_CACHE:

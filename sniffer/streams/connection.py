@@ -27,6 +27,9 @@ class StreamEvent(NamedTuple):
     """A framed message, skipped bytes, a gap, or (TLS) a raw in-order chunk to decrypt."""
 
 
+_new = tuple.__new__
+
+
 class TcpConnection:
     """Mutable state of one connection."""
 
@@ -76,7 +79,8 @@ class TcpConnection:
             off = mine.take(seq, len(payload)) if self.tls is False else -1
             if off >= 0:  # cleartext in order: straight to the framer
                 framer = self.framers[0 if from_client else 1]
-                out.extend(StreamEvent(from_client, r) for r in framer.feed(off, payload, frame, time))
+                # StreamEvent(from_client, r), without its __new__ call: once per message
+                out.extend([_new(StreamEvent, (from_client, r)) for r in framer.feed(off, payload, frame, time)])
             else:
                 for item in mine.segment(seq, payload, frame, time):
                     out.extend(self._deliver(from_client, item))

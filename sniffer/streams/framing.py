@@ -38,6 +38,9 @@ class Skipped(NamedTuple):
     reason: str
 
 
+_new = tuple.__new__
+
+
 class Framer:
     """Mutable per-direction framer: ``feed`` bytes, ``gap`` on loss, ``finish`` at the end."""
 
@@ -60,7 +63,7 @@ class Framer:
                 if hdr is not None and len(data) == HEADER_LEN + hdr[1]:
                     self._synced = self._seen_header = True
                     self._start = offset + len(data)
-                    return [Message(data, hdr[0], frame, time, frame, offset)]
+                    return [_new(Message, (data, hdr[0], frame, time, frame, offset))]  # Message(...), without its __new__ call
             self._start = offset
         self._buf += data
         self._frames.append((offset + len(data), frame, time))
