@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.model import Record, SharedTail
 
 WHY = (
     "A HomePlug modem only passes on frames addressed to its own host and broadcasts, so a third "
@@ -85,13 +85,31 @@ class VisibilityCheck:
         """MACs the capturing host evidently has: senders of requests to the local modem."""
         self.slac_parties: set[str] = set()
         """EV and EVSE MACs of the SLAC matches seen."""
-        self._last: tuple[int, float] = (0, 0.0)
         self._streams: dict[int, _Stream] = {}
 
     def add(self, r: Record) -> None:
-        self._last = (r.frame, r.time)
         kind = r.kind
-        if kind == "homeplug":
+        if kind in _UNICAST_IP_KINDS:  # the bulk of a capture: checked first
+            self.unicast_ip += 1
+            extra = r.extra
+            if type(extra) is SharedTail:  # a V2G record's own keys (stream, dir) are in its head
+                extra = extra.head
+            stream = extra.get("stream")
+            direction = extra.get("dir")
+            if isinstance(stream, int) and direction in ("ev->evse", "evse->ev"):
+                st = self._streams.get(stream)
+                if st is None:
+                    st = self._streams[stream] = _Stream()
+                if kind == "gap":
+                    return
+                st.seen[direction] += 1
+                if len(st.frames[direction]) < 2:
+                    st.frames[direction].add(r.frame)
+                if kind in _DATA_KINDS:
+                    st.data[direction] += 1
+                    if st.first_data is None:
+                        st.first_data = (r.frame, r.time)
+        elif kind == "homeplug":
             self.homeplug_records += 1
             if r.name.startswith(_SLAC_PREFIXES):
                 self.slac_records += 1
@@ -112,23 +130,6 @@ class VisibilityCheck:
         elif kind == "icmpv6":
             if r.dst and not r.dst.lower().startswith("ff"):
                 self.unicast_ip += 1
-        if kind in _UNICAST_IP_KINDS:
-            self.unicast_ip += 1
-            stream = r.extra.get("stream")
-            direction = r.extra.get("dir")
-            if isinstance(stream, int) and direction in ("ev->evse", "evse->ev"):
-                st = self._streams.get(stream)
-                if st is None:
-                    st = self._streams[stream] = _Stream()
-                if kind == "gap":
-                    return
-                st.seen[direction] += 1
-                if len(st.frames[direction]) < 2:
-                    st.frames[direction].add(r.frame)
-                if kind in _DATA_KINDS:
-                    st.data[direction] += 1
-                    if st.first_data is None:
-                        st.first_data = (r.frame, r.time)
 
     def findings(self, now: float | None = None) -> list[VisibilityFinding]:
         out: list[VisibilityFinding] = []
