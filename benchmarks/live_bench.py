@@ -16,7 +16,9 @@ socket at fixed rates:
 4. ``tui``: the real ``v2gsniff live se0`` with its terminal UI, in a detached tmux session of
    160x50 (on a tmux server of its own, killed at the end): the ``session`` frames at fixed rates,
    then, 1 s after the last one, the UI's status bar (frames, messages, errors, drops) as tmux
-   holds it -- the frames counted there have been decoded and their messages handed to the UI;
+   holds it -- the frames counted there have been decoded and their messages handed to the UI --
+   and the CPU time the UI process spent until then (main thread: Textual; other threads:
+   mostly the capture and decode worker), with the sender's (2 cores: they compete);
 5. UI latency: single SLAC frames; the time from ``send`` until tmux's copy of the screen has
    the frame's row (found by its frame number), polled with ``tmux capture-pane``.
 """
@@ -28,6 +30,7 @@ import os
 import pickle
 import random
 import re
+import resource
 import shlex
 import shutil
 import statistics
@@ -230,6 +233,12 @@ class Bench:
         code = int(self.wait_screen(session, EXITED, timeout=120).group(1))
         return code, time.monotonic() - t0
 
+    def ui_pid(self, session: str) -> int:
+        """The UI's process: the pane's shell runs it as its child (``ip netns exec`` and ``env`` exec)."""
+        shell = self.tmux("display-message", "-p", "-t", session, "#{pane_pid}").strip()
+        children = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()
+        return int(children[0])
+
     def kill_session(self, session: str) -> None:
         subprocess.run(["tmux", "-S", self.tmux_socket, "kill-session", "-t", session], capture_output=True)
 
@@ -238,6 +247,24 @@ def stop(proc: subprocess.Popen[bytes]) -> str:
     proc.send_signal(2)
     _, err = proc.communicate(timeout=120)
     return err.decode()
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user + system) of ``pid``'s main thread and of its other threads together."""
+    tick = os.sysconf("SC_CLK_TCK")
+    main = rest = 0.0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended
+        spent = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        if int(tid) == pid:
+            main += spent
+        else:
+            rest += spent
+    return main, rest
 
 
 def dump(frames: list[bytes], label: str) -> str:
@@ -328,10 +355,15 @@ def tui_throughput(bench: Bench, frames: list[bytes], rates: list[int], seconds:
         for rate in rates:
             session = bench.start_tui()
             try:
+                pid, server = bench.ui_pid(session), int(bench.tmux("display-message", "-p", "#{pid}"))
+                cpu0, tmux0 = cpu_seconds(pid), sum(cpu_seconds(server))
+                children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 sent_line = bench.send(path, rate, seconds)[0].split()
                 sent, took = int(sent_line[0]), float(sent_line[1])
                 time.sleep(1.0)  # as in throughput(): what the UI has not shown by then it did not keep up with
                 shown = bench.wait_screen(session, STATUS)
+                cpu1, tmux1 = cpu_seconds(pid), sum(cpu_seconds(server))
+                children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 counted, messages, errors, gaps, drops = (int(g) for g in shown.groups())
                 later = settle(bench, session, counted) if counted < sent else ""
                 code, quit_after = bench.quit_tui(session)
@@ -343,6 +375,12 @@ def tui_throughput(bench: Bench, frames: list[bytes], rates: list[int], seconds:
             print(f"  tui      offered {sent / took:9.0f} frames/s ({sent} in {took:.2f} s): UI counted {counted} "
                   f"frames, {messages} messages (offline decode: {expected}), {errors} errors, {gaps} gaps, "
                   f"drops {drops}{later}, quit after {quit_after:.1f} s (exit {code}) -> {'OK' if ok else 'LOSS'}")
+            ui, worker = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
+            print(f"           UI process CPU until then: main thread {ui:.2f} s, other threads {worker:.2f} s "
+                  f"({(ui + worker) / max(counted, 1) * 1e6:.1f} µs per frame counted; "
+                  f"{(ui + worker) / (took + 1):.0%} of one core); the sender "
+                  f"{children1.ru_utime + children1.ru_stime - children0.ru_utime - children0.ru_stime:.2f} s, "
+                  f"tmux {tmux1 - tmux0:.2f} s")
     finally:
         os.unlink(path)
     print(f"  tui: highest rate with every frame counted by the UI and no drops: {best} frames/s")
