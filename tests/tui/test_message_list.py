@@ -49,6 +49,11 @@ def test_following_live_keeps_the_newest_message_on_screen() -> None:
         rows = on_screen_rows(app, lst)
         last = app.store.records[app.store.view[-1]]
         assert rows[-1].split()[0] == str(last.frame) and last.name in rows[-1]
+        # Rows are appended without a layout of the screen: the scrollbar still learns every one,
+        # and its thumb sits at the bottom.
+        bar = lst.vertical_scrollbar
+        assert lst.show_vertical_scrollbar and lst.virtual_size.height == len(app.store.view) + 1
+        assert bar.window_virtual_size == lst.virtual_size.height and bar.position == lst.max_scroll_y > 0
 
     run_app([DIN], body, live=True)
 

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from ..render import HEADER, row_cells
 from ..store import RecordStore
@@ -50,12 +51,14 @@ class MessageList(ScrollView, can_focus=True):
     ]
 
     class Selected(Message):
-        """The cursor moved to view row ``row`` (record index ``index``; -1 when the view is empty)."""
+        """The cursor moved to view row ``row`` (record index ``index``; -1 when the view is empty);
+        ``following``: it moved only because new rows came while following."""
 
-        def __init__(self, row: int, index: int) -> None:
+        def __init__(self, row: int, index: int, following: bool = False) -> None:
             super().__init__()
             self.row = row
             self.index = index
+            self.following = following
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
 
@@ -71,14 +74,19 @@ class MessageList(ScrollView, can_focus=True):
         self._count: int | None = None  # the count the key being handled was given
         self._awaiting = ""  # "m" or "'" while the next key is their letter
         self._before_jump: int | None = None  # record index that '' returns to
+        self._following_move = False  # the cursor is being moved by rows_added
 
     # -- data --------------------------------------------------------------------------------
 
     def rows_added(self, first: int) -> None:
         """Rows ``first`` and on are new, at the end of the view (the view itself is the store's)."""
-        self._resize()
+        self._resize(layout=False)
         if self.follow and self.store.view:
-            self.cursor = len(self.store.view) - 1
+            self._following_move = True
+            try:
+                self.cursor = len(self.store.view) - 1
+            finally:
+                self._following_move = False
         elif self._selected < 0 and self.store.view:
             self.cursor = min(self.cursor, len(self.store.view) - 1)
         # Paint only new rows inside the window: following scrolls, and a scroll repaints the
@@ -94,10 +102,24 @@ class MessageList(ScrollView, can_focus=True):
         self.cursor = max(0, min(row, n - 1)) if n else 0
         self.refresh()
 
-    def _resize(self) -> None:
+    def _resize(self, layout: bool = True) -> None:
         # As wide as the region the scrollbars leave: rows are cut to fit, so there is never a
         # horizontal scrollbar to hide the bottom row.
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.store.view) + 1)
+        size = Size(self.scrollable_content_region.width, len(self.store.view) + 1)
+        if layout or not self.show_vertical_scrollbar:
+            self.virtual_size = size
+            return
+        # Rows appended: setting virtual_size would lay out the whole screen, and so repaint every
+        # pane, for each batch. The list keeps its size, so only the scrollbar has to learn the new
+        # height (Textual's ScrollView updates it the same way when its size changes).
+        self.set_reactive(Widget.virtual_size, size)
+        self._scroll_update(size)
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        # The list may have scrolled (following) before its scrollbar appeared: Textual moves the
+        # thumb only on a later scroll, so it would sit at the top until then.
+        if shown:
+            self.vertical_scrollbar.position = self.scroll_y
 
     @property
     def _rows_shown(self) -> int:
@@ -122,7 +144,7 @@ class MessageList(ScrollView, can_focus=True):
         if new != self._selected or self.index != self._selected_index:
             self._selected = new
             self._selected_index = self.index
-            self.post_message(self.Selected(new, self.index))
+            self.post_message(self.Selected(new, self.index, following=self._following_move))
 
     _selected_index = -2
 
