@@ -6,6 +6,7 @@ follow mode differ. Attributes go down (the app calls each pane's ``show``), mes
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
@@ -14,6 +15,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from v2gsniff.sniffer.streams.tls import KeyLog
@@ -31,6 +33,10 @@ from .widgets.sessions import SessionsPane
 from .widgets.status_bar import StatusBar, status_text
 
 SourceFactory = Callable[[], Iterable[Any]]
+DETAIL_SECONDS = 0.25
+"""While following, the detail tree and hex pane show the newest message at most this often: a
+busy capture brings new rows many times a second, and rebuilding both panes for each is most of
+the cost of a repaint (nobody reads a detail that changes faster). A user's move shows at once."""
 
 
 class V2GSniffApp(App[int]):
@@ -71,6 +77,9 @@ class V2GSniffApp(App[int]):
         self.on_stop = on_stop
         self.store = RecordStore()
         self.title = f"v2gsniff: {title}"
+        self._detail_shown = -1.0  # monotonic time the detail panes were last rebuilt
+        self._detail_timer: Timer | None = None
+        self._detail_index = -2  # record shown in the detail panes (-1: none)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -137,14 +146,32 @@ class V2GSniffApp(App[int]):
 
     @on(MessageList.Selected)
     def _selected(self, event: MessageList.Selected) -> None:
-        record = self.store.records[event.index] if event.index >= 0 else None
+        self._status()
+        if event.following:
+            wait = self._detail_shown + DETAIL_SECONDS - time.monotonic()
+            if wait > 0:
+                if self._detail_timer is None:
+                    self._detail_timer = self.set_timer(wait, self._show_detail)
+                return
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """The detail tree and hex pane for the message under the cursor."""
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+            self._detail_timer = None
+        self._detail_shown = time.monotonic()
+        index = self.messages.index
+        if index == self._detail_index:
+            return
+        self._detail_index = index
+        record = self.store.records[index] if index >= 0 else None
         tree, hexv = self.query_one(DetailTree), self.query_one(HexView)
         tree.show(record)
         hexv.show(record)
         node = tree.cursor_node
         if node is not None and node.data is not None:
             hexv.highlight(node.data.offset, node.data.length, node.data.bits, node.data.value_bits)
-        self._status()
 
     @on(DetailTree.SpanSelected)
     def _span(self, event: DetailTree.SpanSelected) -> None:

@@ -13,7 +13,10 @@ from textual.widgets import Static
 
 from tests.tui.pilot import DIN, real, wait_done
 from v2gsniff.sniffer.capture import open_capture
+from v2gsniff.sniffer.model import Record
 from v2gsniff.tui.app import V2GSniffApp
+from v2gsniff.tui.widgets.detail_tree import DetailTree
+from v2gsniff.tui.widgets.hex_view import HexView
 from v2gsniff.tui.widgets.message_list import MessageList
 
 
@@ -39,6 +42,13 @@ def gated_source(path: str, gate: threading.Event) -> Iterator[Any]:
     yield from items[200:]
 
 
+def detail_record(app: V2GSniffApp) -> Record | None:
+    """The record the detail tree and the hex pane show (they must agree)."""
+    tree, hexv = app.query_one(DetailTree), app.query_one(HexView)
+    assert tree.record is hexv.record
+    return tree.record
+
+
 def test_follows_until_the_user_scrolls_away_and_shows_link_events() -> None:
     path = real(DIN)
     gate = threading.Event()
@@ -53,10 +63,17 @@ def test_follows_until_the_user_scrolls_away_and_shows_link_events() -> None:
             await pilot.pause(0.3)
             first = len(app.store.view)
             assert first > 0 and lst.follow and lst.cursor == first - 1
+            # The detail panes catch up with the newest message (while following they are
+            # rebuilt a few times a second, not for every batch).
+            newest = app.store.records[lst.index]
+            while detail_record(app) is not newest and time.monotonic() < deadline:
+                await pilot.pause(0.05)
+            assert detail_record(app) is newest
             status = str(app.query_one("#status", Static).render())
             assert "following" in status and "link up" in status
             await pilot.press("k", "k")
             assert not lst.follow
+            assert detail_record(app) is app.store.records[lst.index]  # a user's move shows at once
             held = lst.cursor
             gate.set()
             await wait_done(app, pilot)
