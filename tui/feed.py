@@ -25,6 +25,11 @@ from v2gsniff.sniffer.streams.tls import KeyLog
 EMIT_SECONDS = 0.05
 """Longest time records wait before they are shown (bursts are coalesced up to this); a
 record after a quiet spell is shown at once."""
+BUSY_EMIT_SECONDS = 0.1
+"""The same while records pour in (the last batch had :data:`BUSY_RECORDS` or more): each batch
+costs the UI a repaint of the list, and rows that scroll by hundreds at a time are not read
+anyway, so fewer, larger batches leave more of the one GIL to decoding."""
+BUSY_RECORDS = 200
 EMIT_RECORDS = 20000
 """A batch this big goes out even while the consumer has not taken the previous one."""
 BUSY_POLL = 0.005
@@ -86,8 +91,9 @@ class Pump:
 
     def __init__(self, emit: Callable[[Batch], object], *, keylog: KeyLog | None = None,
                  cancelled: Callable[[], bool] = lambda: False, default_capture: str = "capture",
-                 handshake: bool = False) -> None:
+                 handshake: bool = False, clock: Callable[[], float] = time.monotonic) -> None:
         self.emit = emit
+        self.clock = clock
         self.handshake = handshake
         self._unread = threading.Event()
         """Set while a batch is out that the consumer has not taken (``handshake`` only)."""
@@ -102,7 +108,9 @@ class Pump:
         self._tracker: SessionTracker | None = None
         self._batch = Batch()
         self._total = 0
-        self._last_emit = time.monotonic()
+        self._last_emit = clock()
+        self._window = EMIT_SECONDS
+        """How long records may wait now: :data:`EMIT_SECONDS`, or :data:`BUSY_EMIT_SECONDS` under load."""
         self._last_sessions = 0.0
         self._emitted = Counters()
 
@@ -150,7 +158,7 @@ class Pump:
         self._unread.clear()
 
     def maybe_emit(self) -> None:
-        due = time.monotonic() - self._last_emit >= EMIT_SECONDS
+        due = self.clock() - self._last_emit >= self._window
         if len(self._batch.records) >= EMIT_RECORDS or (due and not self._unread.is_set()):
             self.flush()
 
@@ -158,14 +166,14 @@ class Pump:
         """How long a live read may block: no longer than until pending records are due (or,
         when they are due but the consumer is busy, until it looks again)."""
         if not self._batch.records:
-            return EMIT_SECONDS
-        left = EMIT_SECONDS - (time.monotonic() - self._last_emit)
+            return self._window
+        left = self._window - (self.clock() - self._last_emit)
         if left <= 0 and self._unread.is_set():
             return BUSY_POLL
         return max(0.0, left)
 
     def flush(self, done: bool = False) -> None:
-        now = time.monotonic()
+        now = self.clock()
         batch, self._batch = self._batch, Batch()
         if done or now - self._last_sessions >= SESSION_SECONDS:
             self._last_sessions = now
@@ -182,6 +190,7 @@ class Pump:
             # batch of sessions or counters alone) the next record goes out at once.
             if batch.records:
                 self._last_emit = now
+                self._window = BUSY_EMIT_SECONDS if len(batch.records) >= BUSY_RECORDS else EMIT_SECONDS
             self._emitted = batch.counters
             if self.handshake:
                 self._unread.set()  # before emit: the consumer may take it at once

@@ -8,8 +8,9 @@ from typing import Any
 from tests.tui.pilot import THREE, real
 from v2gsniff.sniffer.capture import open_capture
 from v2gsniff.sniffer.filters import compile_filter
+from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.pipeline import Decoder
-from v2gsniff.tui.feed import Batch, CaptureProblem, Pump
+from v2gsniff.tui.feed import BUSY_EMIT_SECONDS, BUSY_RECORDS, EMIT_SECONDS, Batch, CaptureProblem, Pump
 from v2gsniff.tui.launch import capture_items
 from v2gsniff.tui.store import RecordStore
 
@@ -68,6 +69,30 @@ def test_a_busy_consumer_gets_the_records_of_the_meantime_in_one_batch() -> None
     # Taken at once: a batch each coalescing window, as without the handshake.
     assert len(prompt) > 4
     assert [r.frame for b in prompt for r in b.records] == [r.frame for b in busy for r in b.records]
+
+
+def test_records_pouring_in_wait_longer_so_batches_grow() -> None:
+    """Under load the coalescing window widens (fewer repaints); a trickle gets the short one back."""
+    now = [0.0]
+    out: list[Batch] = []
+    p = Pump(out.append, clock=lambda: now[0])
+
+    def arrive(n: int, at: float) -> None:
+        now[0] = at
+        for _ in range(n):
+            p.item(Record(1, at, "homeplug", "CM_SLAC_PARM.REQ"))
+        p.maybe_emit()
+
+    first = EMIT_SECONDS + 0.001
+    arrive(BUSY_RECORDS, first)
+    assert [len(b.records) for b in out] == [BUSY_RECORDS]
+    arrive(1, first + EMIT_SECONDS + 0.001)  # due in the normal window, but records are pouring in
+    assert len(out) == 1
+    second = first + BUSY_EMIT_SECONDS + 0.001
+    arrive(1, second)
+    assert [len(b.records) for b in out] == [BUSY_RECORDS, 2]
+    arrive(1, second + EMIT_SECONDS + 0.001)  # two records were not a load: the short window again
+    assert [len(b.records) for b in out] == [BUSY_RECORDS, 2, 1]
 
 
 def test_store_maps_records_to_sessions_and_filters() -> None:
