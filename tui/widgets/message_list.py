@@ -12,6 +12,8 @@ What is typed so far shows in the bottom border.
 
 from __future__ import annotations
 
+from math import ceil
+
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -21,6 +23,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -29,6 +32,17 @@ from ..store import RecordStore
 
 CURSOR = Style(bgcolor="grey30", bold=True)
 CURSOR_FOCUSED = Style(bgcolor="dark_blue", bold=True)
+
+
+def thumb(height: int, virtual: int, window: int, position: float) -> tuple[int, int]:
+    """Where a vertical scrollbar ``height`` cells high draws its thumb, in eighths of a cell
+    (first, end), computed as Textual's ScrollBarRender does; (0, 0) when it draws none."""
+    window = window if window < virtual else 0
+    if not (window and height and virtual) or height == virtual:
+        return (0, 0)
+    size = max(1.0, window / (virtual / height))
+    start = int((height - size) * (position / (virtual - window)) * 8)
+    return start, start + ceil(size * 8)
 
 
 class MessageList(ScrollView, can_focus=True):
@@ -89,6 +103,7 @@ class MessageList(ScrollView, can_focus=True):
                 self._following_move = False
         elif self._selected < 0 and self.store.view:
             self.cursor = min(self.cursor, len(self.store.view) - 1)
+        self._sync_scrollbar()
         # Paint only new rows inside the window: following scrolls, and a scroll repaints the
         # whole list by itself; rows below the window only grow the scrollbar.
         y = max(1, first + 1 - self.scroll_offset.y)  # line 0 is the header
@@ -111,9 +126,31 @@ class MessageList(ScrollView, can_focus=True):
             return
         # Rows appended: setting virtual_size would lay out the whole screen, and so repaint every
         # pane, for each batch. The list keeps its size, so only the scrollbar has to learn the new
-        # height (Textual's ScrollView updates it the same way when its size changes).
+        # height (the caller syncs it once it has scrolled).
         self.set_reactive(Widget.virtual_size, size)
-        self._scroll_update(size)
+
+    def _sync_scrollbar(self) -> None:
+        """Give the vertical scrollbar the list's height and position; it repaints only when its
+        thumb moves. (Textual repaints it on every change, and a scrollbar costs as much to paint
+        as the rows: following a busy capture changes both for every batch, mostly by less than
+        the eighth of a cell the thumb can show.)"""
+        if not self.show_vertical_scrollbar:
+            return
+        bar = self.vertical_scrollbar
+        virtual, position = self.virtual_size.height, bar.validate_position(self.scroll_y)
+        height, window = bar.size.height, bar.window_size
+        if thumb(height, virtual, window, position) == thumb(height, bar.window_virtual_size, window, bar.position):
+            bar.set_reactive(ScrollBar.window_virtual_size, virtual)
+            bar.set_reactive(ScrollBar.position, position)
+        else:
+            bar.window_virtual_size = virtual
+            bar.position = position
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        # As ScrollView's, but the scrollbar repaints only when its thumb moves.
+        self._sync_scrollbar()
+        if round(old) != round(new):
+            self.refresh(self.size.region)
 
     def watch_show_vertical_scrollbar(self, shown: bool) -> None:
         # The list may have scrolled (following) before its scrollbar appeared: Textual moves the
