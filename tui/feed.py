@@ -34,6 +34,11 @@ EMIT_RECORDS = 20000
 """A batch this big goes out even while the consumer has not taken the previous one."""
 BUSY_POLL = 0.005
 """How often a live read looks again whether a busy consumer has taken its batch."""
+READ_SECONDS = 0.002
+"""A live source whose last read drained it (a short batch) is read again no sooner than this:
+frames that stream in are then taken tens at a time, not a poll and a wake-up each (which cost
+about as much as decoding one). Delays a frame by at most this; the first after a pause not at all."""
+SHORT_READ = 256
 SESSION_SECONDS = 0.5
 """Sessions are re-snapshotted at most this often while records arrive (and at the end)."""
 
@@ -259,10 +264,16 @@ def _chunks(source: Iterable[Any], live: bool, wait: Callable[[], float] = lambd
     if not callable(read_batch) and live:
         read_batch = _Polled(source).read_batch
     if callable(read_batch):
+        drained_at = None  # when the last read returned a short batch
         while True:
+            if drained_at is not None:
+                rest = READ_SECONDS - (time.monotonic() - drained_at)
+                if rest > 0:
+                    time.sleep(rest)
             batch = read_batch(wait())
             if batch is None:
                 return
+            drained_at = time.monotonic() if 0 < len(batch) < SHORT_READ else None
             yield list(batch)
     chunk: list[Any] = []
     for item in source:

@@ -5,12 +5,24 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from tests.tui.pilot import THREE, real
 from v2gsniff.sniffer.capture import open_capture
 from v2gsniff.sniffer.filters import compile_filter
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.pipeline import Decoder
-from v2gsniff.tui.feed import BUSY_EMIT_SECONDS, BUSY_RECORDS, EMIT_SECONDS, Batch, CaptureProblem, Pump
+from v2gsniff.tui import feed
+from v2gsniff.tui.feed import (
+    BUSY_EMIT_SECONDS,
+    BUSY_RECORDS,
+    EMIT_SECONDS,
+    READ_SECONDS,
+    SHORT_READ,
+    Batch,
+    CaptureProblem,
+    Pump,
+)
 from v2gsniff.tui.launch import capture_items
 from v2gsniff.tui.store import RecordStore
 
@@ -93,6 +105,38 @@ def test_records_pouring_in_wait_longer_so_batches_grow() -> None:
     assert [len(b.records) for b in out] == [BUSY_RECORDS, 2]
     arrive(1, second + EMIT_SECONDS + 0.001)  # two records were not a load: the short window again
     assert [len(b.records) for b in out] == [BUSY_RECORDS, 2, 1]
+
+
+class FakeTime:
+    """The clock ``feed`` reads: sleeping only moves it on."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_a_drained_live_source_is_read_again_after_a_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frames that stream in are taken some at a time, not one read (a poll and a wake-up) each."""
+    clock = FakeTime()
+    monkeypatch.setattr(feed, "time", clock)
+    sizes = [1, 3, SHORT_READ, SHORT_READ, 2]
+    reads: list[float] = []
+
+    class Source:
+        def read_batch(self, timeout: float) -> list[int] | None:
+            reads.append(clock.now)
+            return list(range(sizes.pop(0))) if sizes else None
+
+    got = [len(chunk) for chunk in feed._chunks(Source(), live=True)]
+    assert got == [1, 3, SHORT_READ, SHORT_READ, 2]
+    gaps = [round(b - a, 9) for a, b in zip(reads, reads[1:], strict=False)]
+    # After a short read (the source was drained) the next waits; after a full one it does not.
+    assert gaps == [READ_SECONDS, READ_SECONDS, 0.0, 0.0, READ_SECONDS]
 
 
 def test_store_maps_records_to_sessions_and_filters() -> None:
