@@ -33,7 +33,7 @@ from .widgets.sessions import SessionsPane
 from .widgets.status_bar import StatusBar, status_text
 
 SourceFactory = Callable[[], Iterable[Any]]
-DETAIL_SECONDS = 0.25
+DETAIL_SECONDS = 0.5
 """While following, the detail tree and hex pane show the newest message at most this often: a
 busy capture brings new rows many times a second, and rebuilding both panes for each is most of
 the cost of a repaint (nobody reads a detail that changes faster). A user's move shows at once."""
