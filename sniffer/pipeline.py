@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from collections import Counter
+from collections.abc import Callable
 
 from v2gsniff.dissectors import Layer, fields_to_json, mac_text
 from v2gsniff.dissectors.ethernet import ETHERTYPE_HOMEPLUG, ETHERTYPE_IPV6, ETHERTYPE_VLAN, dissect_ethernet
@@ -59,6 +60,7 @@ class Decoder:
         self.stats = Stats()
         self._last_frame: RawFrame | None = None
         self._addr_cache: dict[bytes, str] = {}
+        self._dissect_homeplug: Callable[[bytes], Layer] | None = None
 
     @property
     def keylog(self) -> KeyLog:
@@ -229,9 +231,14 @@ class Decoder:
         return out
 
     def _homeplug(self, f: RawFrame, payload: bytes, src: str, dst: str) -> Record:
-        from v2gsniff.dissectors.homeplug import dissect_homeplug
+        dissect = self._dissect_homeplug
+        if dissect is None:
+            # Loaded with the first HomePlug frame (V2G-only captures never need the tables), then
+            # kept: an import statement here would cost a module lookup per frame.
+            from v2gsniff.dissectors.homeplug import dissect_homeplug
 
-        hp = dissect_homeplug(payload)
+            dissect = self._dissect_homeplug = dissect_homeplug
+        hp = dissect(payload)
         return Record(
             f.index,
             f.time,
