@@ -1,6 +1,7 @@
 """Live path throughput and latency: ``v2gsniff live IFACE`` on a veth pair, without and with its UI.
 
     sudo python benchmarks/live_bench.py [--seconds 3] [--rates 1000,2000] [--tui-rates 4000,8000]
+                                         [--tui-load-latency 16000,20000]
 
 (an empty list skips that part, e.g. ``--capture-rates= --rates= --session-rates=`` runs only the UI).
 
@@ -20,7 +21,14 @@ socket at fixed rates:
    and the CPU time the UI process spent until then (main thread: Textual; other threads:
    mostly the capture and decode worker), with the sender's (2 cores: they compete);
 5. UI latency: single SLAC frames; the time from ``send`` until tmux's copy of the screen has
-   the frame's row (found by its frame number), polled with ``tmux capture-pane``.
+   the frame's row (found by its frame number), polled with ``tmux capture-pane``;
+6. UI latency under load (``--tui-load-latency 16000,20000``, default 20000 frames/s, for
+   ``--tui-load-seconds``, 10 s, each): the ``session`` frames at that rate to a new UI while a
+   thread polls the upper part of the screen every 5 ms (through one tmux control-mode client;
+   the CPU time this costs is reported with the UI's); the sender notes a marker frame about
+   every 0.25 s (its number and send time), and a marker's latency lasts until the screen first
+   shows a row of that frame or a later one. The UI's count and drops 1 s after the end are
+   reported too (a dropped frame would shift the frame numbers).
 """
 
 from __future__ import annotations
@@ -57,9 +65,13 @@ print(f"x {n} frames, 0 records, {cap.dropped} dropped", file=sys.stderr)
 """
 
 SENDER = r"""
-import socket, sys, time, pickle
+import socket, sys, time, pickle, random
 frames = pickle.load(open(sys.argv[2], "rb"))
 rate, seconds = float(sys.argv[3]), float(sys.argv[4])
+# Markers (a paced run): about every ``marker`` seconds, at a random phase so that they do not
+# lock onto the UI's coalescing windows, the number of the frame just sent and when.
+marker = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
+marks, next_mark = [], int(rate * marker * random.uniform(0.5, 1.5)) if marker else -1
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
 s.bind((sys.argv[1], 0))
@@ -77,9 +89,14 @@ for i in range(total):
     s.send(frames[i % n])
     if stamps:
         sent.append(time.monotonic())
+    elif i == next_mark:
+        marks.append(f"{i + 1}:{time.monotonic():.6f}")
+        next_mark += max(1, int(rate * marker * random.uniform(0.8, 1.2)))
 print(total, time.monotonic() - start)
 if stamps:
     print(" ".join(f"{t:.6f}" for t in sent))
+if marker:
+    print(" ".join(marks))
 """
 
 
@@ -89,6 +106,8 @@ STATUS = re.compile(r"frames (\d+)  messages \d+/(\d+)  errors (\d+)  gaps (\d+)
 EXITED = re.compile(r"EXIT=(\d+)")
 # A message-list row of a SLAC_PARM.REQ: frame number, time, direction, kind, name.
 SLAC_ROW = re.compile(r"(?<!\d)(\d+) +\d+\.\d{3} +\S+ +homeplug +CM_SLAC_PARM\.REQ")
+# Any message-list row (tui/render.py: row_cells): frame, time, a 5-wide direction, kind.
+ROW = re.compile(r"(?<![\d.])(\d+) +-?\d+\.\d{3} (?:EV→SE|SE→EV| {5}) [a-z]")
 
 
 def sh(*cmd: str) -> None:
@@ -179,12 +198,13 @@ class Bench:
         assert "capturing on" in line, line
         return proc
 
-    def sender(self, frames_file: str, rate: float, seconds: float) -> list[str]:
+    def sender(self, frames_file: str, rate: float, seconds: float, marker: float = 0.0) -> list[str]:
         return ["ip", "netns", "exec", self.ev, sys.executable, "-c", SENDER, "ev0", frames_file, str(rate),
-                str(seconds)]
+                str(seconds), str(marker)]
 
-    def send(self, frames_file: str, rate: float, seconds: float) -> list[str]:
-        out = subprocess.run(self.sender(frames_file, rate, seconds), check=True, capture_output=True, text=True)
+    def send(self, frames_file: str, rate: float, seconds: float, marker: float = 0.0) -> list[str]:
+        out = subprocess.run(self.sender(frames_file, rate, seconds, marker), check=True, capture_output=True,
+                             text=True)
         return out.stdout.splitlines()
 
     # -- the UI in tmux ----------------------------------------------------------------------
@@ -241,6 +261,43 @@ class Bench:
 
     def kill_session(self, session: str) -> None:
         subprocess.run(["tmux", "-S", self.tmux_socket, "kill-session", "-t", session], capture_output=True)
+
+
+class PaneReader:
+    """``capture-pane`` through one tmux control-mode client: polled every few ms under load, a
+    tmux process per poll would take CPU from the UI being measured. The client is read-only and
+    gets no output notifications (tmux 3.2+), and the window keeps its manual size."""
+
+    def __init__(self, bench: Bench, session: str, lines: int = TUI_ROWS) -> None:
+        self.session = session
+        self.lines = lines
+        self.proc = subprocess.Popen(["tmux", "-S", bench.tmux_socket, "-C", "attach", "-f", "no-output,read-only",
+                                      "-t", session], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def capture(self) -> str:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"capture-pane -p -S 0 -E {self.lines - 1} -t {self.session}\n")
+        self.proc.stdin.flush()
+        lines: list[str] = []
+        inside = ""
+        for line in self.proc.stdout:
+            if not inside:
+                # Our commands' replies are flagged 1; the attach's own reply and notifications are skipped.
+                if line.startswith("%begin ") and line.split()[3] == "1":
+                    inside = line.split()[2]
+            elif line.startswith(("%end ", "%error ")) and line.split()[2] == inside:
+                return "".join(lines)
+            else:
+                lines.append(line)
+        raise RuntimeError("the tmux control client ended")
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
 
 
 def stop(proc: subprocess.Popen[bytes]) -> str:
@@ -426,6 +483,78 @@ def tui_latency(bench: Bench, n: int = 20) -> None:
           f"(upper bounds: screen polled every {statistics.median(polls) * 1000 + 2:.1f} ms)")
 
 
+def tui_load_latency(bench: Bench, frames: list[bytes], rate: int, seconds: float, marker: float = 0.25,
+                     poll: float = 0.005) -> None:
+    """UI latency under load: the session frames at ``rate`` for ``seconds`` to a new UI, while a
+    thread polls tmux's screen. The sender notes marker frames (about every ``marker`` s: the
+    frame number, as nothing else reaches se0 the count sent so far, and its send time on
+    CLOCK_MONOTONIC, which the poller reads too). A marker's latency runs until the first poll
+    showing a message-list row of that frame or a later one: following, the list shows the
+    newest rows, so the UI has appended everything up to the marker by then."""
+    import threading
+
+    path = dump(frames, "tuiload")
+    session = bench.start_tui()
+    # The message list lies in the upper 3/5 of the screen (the detail panes below): the rest is
+    # not read, so that polling costs tmux and this process less of the CPU the UI needs.
+    pane = PaneReader(bench, session, lines=TUI_ROWS * 3 // 5)
+    polls: list[tuple[float, int]] = []  # (when the capture returned, highest frame among the rows)
+    took_ms: list[float] = []
+    poller_cpu: list[float] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        start = time.thread_time()
+        while not done.is_set():
+            before = time.monotonic()
+            shown = pane.capture()
+            seen = time.monotonic()
+            took_ms.append((seen - before) * 1000)
+            polls.append((seen, max((int(m.group(1)) for m in ROW.finditer(shown)), default=0)))
+            time.sleep(poll)
+        poller_cpu.append(time.thread_time() - start)
+
+    poller = threading.Thread(target=watch, daemon=True)
+    try:
+        pid, server = bench.ui_pid(session), int(bench.tmux("display-message", "-p", "#{pid}"))
+        cpu0, tmux0 = cpu_seconds(pid), sum(cpu_seconds(server))
+        poller.start()
+        lines = bench.send(path, rate, seconds, marker)
+        time.sleep(1.0)  # as in tui_throughput(): the count the UI shows 1 s after the last frame
+        done.set()
+        poller.join(timeout=10)
+        cpu1, tmux1 = cpu_seconds(pid), sum(cpu_seconds(server))
+        counted, _, _, _, drops = (int(g) for g in bench.wait_screen(session, STATUS).groups())
+        code, _ = bench.quit_tui(session)
+    finally:
+        done.set()
+        pane.close()
+        bench.kill_session(session)
+        os.unlink(path)
+    sent, took = int(lines[0].split()[0]), float(lines[0].split()[1])
+    marks = [(int(k), float(t)) for k, t in (m.split(":") for m in (lines[1].split() if len(lines) > 1 else []))]
+    delays, unseen = [], 0
+    for k, t in marks:
+        seen = next((when for when, top in polls if when > t and top >= k), None)
+        if seen is None:
+            unseen += 1
+        else:
+            delays.append((seen - t) * 1000)
+    ok = counted == sent and drops == 0 and code == 0
+    print(f"  {rate} frames/s offered {sent / took:.0f}/s ({sent} in {took:.2f} s): UI counted {counted} frames, "
+          f"drops {drops}, exit {code} -> {'OK' if ok else 'LOSS'}")
+    print(f"  UI process CPU: main thread {cpu1[0] - cpu0[0]:.2f} s, other threads {cpu1[1] - cpu0[1]:.2f} s; "
+          f"polling: tmux {tmux1 - tmux0:.2f} s, this process {sum(poller_cpu):.2f} s")
+    if not delays:
+        print(f"  no marker's row was seen ({len(marks)} markers)")
+        return
+    delays.sort()
+    print(f"  {len(delays)} markers{f' ({unseen} never seen)' if unseen else ''}: "
+          f"median {statistics.median(delays):.1f} ms, p90 {delays[max(0, int(len(delays) * 0.9) - 1)]:.1f} ms, "
+          f"max {delays[-1]:.1f} ms (upper bounds: screen polled every "
+          f"{statistics.median(took_ms) + poll * 1000:.1f} ms, {len(polls)} polls)")
+
+
 def rate_list(text: str) -> list[int]:
     return [int(r) for r in text.split(",") if r.strip()]
 
@@ -438,6 +567,9 @@ def main() -> None:
     ap.add_argument("--session-rates", default="1000,2000,3000")
     ap.add_argument("--tui-rates", default="4000,8000,12000,16000", help="session frames/s for the UI in tmux")
     ap.add_argument("--tui-latency", type=int, default=20, help="frames timed to the UI's screen (0: none)")
+    ap.add_argument("--tui-load-latency", default="20000",
+                    help="session frames/s at which marker frames are timed to the UI's screen (empty: none)")
+    ap.add_argument("--tui-load-seconds", type=float, default=10.0, help="how long each of those runs lasts")
     args = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("needs root (network namespaces, veth, raw sockets)")
@@ -454,7 +586,7 @@ def main() -> None:
         if rate_list(args.rates) or rate_list(args.session_rates):
             print("latency (frame sent -> its JSONL line read from the pipe):")
             latency(bench)
-        if not (rate_list(args.tui_rates) or args.tui_latency):
+        if not (rate_list(args.tui_rates) or args.tui_latency or rate_list(args.tui_load_latency)):
             return
         if shutil.which("tmux") is None:
             print("tui: skipped (tmux is not installed)")
@@ -466,6 +598,11 @@ def main() -> None:
         if args.tui_latency:
             print("UI latency (frame sent -> its row in tmux's copy of the screen):")
             tui_latency(bench, args.tui_latency)
+        if CAPTURE.exists() and rate_list(args.tui_load_latency):
+            print("UI latency under load (marker frame sent -> a row of it or a later frame in tmux's copy of the "
+                  "screen):")
+            for rate in rate_list(args.tui_load_latency):
+                tui_load_latency(bench, session_frames(), rate, args.tui_load_seconds)
 
 
 if __name__ == "__main__":
