@@ -6,6 +6,7 @@ follow mode differ. Attributes go down (the app calls each pane's ``show``), mes
 
 from __future__ import annotations
 
+import gc
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
@@ -20,7 +21,7 @@ from textual.worker import get_current_worker
 
 from v2gsniff.sniffer.streams.tls import KeyLog
 
-from .feed import Pump
+from .feed import BUSY_RECORDS, Pump
 from .help import HelpScreen
 from .messages import RecordsArrived
 from .store import RecordStore
@@ -36,7 +37,13 @@ SourceFactory = Callable[[], Iterable[Any]]
 DETAIL_SECONDS = 0.5
 """While following, the detail tree and hex pane show the newest message at most this often: a
 busy capture brings new rows many times a second, and rebuilding both panes for each is most of
-the cost of a repaint (nobody reads a detail that changes faster). A user's move shows at once."""
+the cost of a repaint (nobody reads a detail that changes faster). A user's move shows at once.
+While records pour in (a batch of :data:`~.feed.BUSY_RECORDS` or more in the last
+``DETAIL_SECONDS``) they wait for a calm: one rebuild takes the UI tens of milliseconds, long
+enough to hold back the next rows past the 0.1 s they should take to show."""
+
+CALM_SECONDS = DETAIL_SECONDS
+"""Records have stopped pouring in once no batch of :data:`~.feed.BUSY_RECORDS` or more came for this long."""
 
 
 class V2GSniffApp(App[int]):
@@ -80,6 +87,8 @@ class V2GSniffApp(App[int]):
         self._detail_shown = -1.0  # monotonic time the detail panes were last rebuilt
         self._detail_timer: Timer | None = None
         self._detail_index = -2  # record shown in the detail panes (-1: none)
+        self._pouring = -1.0  # monotonic time of the last batch of BUSY_RECORDS or more
+        self._gc_paused = False
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -121,13 +130,18 @@ class V2GSniffApp(App[int]):
 
     def on_records_arrived(self, message: RecordsArrived) -> None:
         batch = message.batch
+        if len(batch.records) >= BUSY_RECORDS:
+            self._pouring = time.monotonic()
+            self._pause_gc()
         had = len(self.store.view)
         self.store.add(batch)
         if batch.sessions is not None:
-            pane = self.query_one(SessionsPane)
-            pane.update_sessions(self.store.sessions)
-            selected = pane.selected
-            self.query_one(PowerPlot).show(selected.session if selected else None)
+            if len(batch.records) >= BUSY_RECORDS:
+                # The sessions pane (a layout) and the rows in one repaint would hold the rows
+                # back; painted after them, it takes the quiet before the next batch instead.
+                self.call_after_refresh(self._show_sessions)
+            else:
+                self._show_sessions()
         self.messages.rows_added(had)
         if had == 0 and self.store.view and not self.live:
             self.messages.move_to(0)
@@ -135,6 +149,43 @@ class V2GSniffApp(App[int]):
         # The worker sends the next batch once this one is painted: under load batches grow
         # instead of queueing, and the screen repaints as often as it can, not once per batch.
         self.call_after_refresh(message.taken)
+
+    def _show_sessions(self) -> None:
+        pane = self.query_one(SessionsPane)
+        pane.update_sessions(self.store.sessions)
+        selected = pane.selected
+        self.query_one(PowerPlot).show(selected.session if selected else None)
+
+    def _pause_gc(self) -> None:
+        """No automatic garbage collection while records pour in. Every record is kept, so each
+        full collection walks them all: with 10^5 of them it holds the one GIL for 0.1 s and more
+        (and the young ones cost about a tenth of the UI process's time), which the rows then
+        wait for. Reference counting still frees all but cycles; those wait for the calm."""
+        if self._gc_paused or not gc.isenabled():
+            return
+        gc.disable()
+        self._gc_paused = True
+        self.set_timer(CALM_SECONDS, self._resume_gc_when_calm)
+
+    def _resume_gc_when_calm(self) -> None:
+        wait = self._pouring + CALM_SECONDS - time.monotonic()
+        if wait > 0:
+            self.set_timer(wait, self._resume_gc_when_calm)
+        else:
+            self._resume_gc()
+
+    def _resume_gc(self) -> None:
+        if not self._gc_paused:
+            return
+        self._gc_paused = False
+        # What the flood allocated goes straight to the oldest generation (freeze, then unfreeze,
+        # only moves lists): a young collection would otherwise walk all of it at once.
+        gc.freeze()
+        gc.unfreeze()
+        gc.enable()
+
+    def on_unmount(self) -> None:
+        self._resume_gc()
 
     def _status(self) -> None:
         s = self.store
@@ -148,12 +199,21 @@ class V2GSniffApp(App[int]):
     def _selected(self, event: MessageList.Selected) -> None:
         self._status()
         if event.following:
-            wait = self._detail_shown + DETAIL_SECONDS - time.monotonic()
-            if wait > 0:
-                if self._detail_timer is None:
-                    self._detail_timer = self.set_timer(wait, self._show_detail)
-                return
+            if self._detail_timer is None:
+                self._detail_when_due()
+            return
         self._show_detail()
+
+    def _detail_when_due(self) -> None:
+        """While following: the detail panes now if they are due and records are not pouring in,
+        else a look again when they would be."""
+        self._detail_timer = None
+        now = time.monotonic()
+        wait = max(self._detail_shown, self._pouring) + DETAIL_SECONDS - now
+        if wait > 0:
+            self._detail_timer = self.set_timer(wait, self._detail_when_due)
+        else:
+            self._show_detail()
 
     def _show_detail(self) -> None:
         """The detail tree and hex pane for the message under the cursor."""

@@ -26,9 +26,14 @@ EMIT_SECONDS = 0.05
 """Longest time records wait before they are shown (bursts are coalesced up to this); a
 record after a quiet spell is shown at once."""
 BUSY_EMIT_SECONDS = 0.1
-"""The same while records pour in (the last batch had :data:`BUSY_RECORDS` or more): each batch
-costs the UI a repaint of the list, and rows that scroll by hundreds at a time are not read
-anyway, so fewer, larger batches leave more of the one GIL to decoding."""
+"""The longest window while records pour in (the last batch had :data:`BUSY_RECORDS` or more):
+each batch costs the UI a repaint of the list, and rows that scroll by hundreds at a time are not
+read anyway, so fewer, larger batches leave more of the one GIL to decoding. The window actually
+used is bounded by :data:`LATENCY_SECONDS`."""
+LATENCY_SECONDS = 0.075
+"""Under load, the window plus the time the consumer took to show the last batch stays within
+this (with ``handshake``): a record should be on screen within 0.1 s of its arrival, and the
+rest is left for reading, decoding and the terminal."""
 BUSY_RECORDS = 200
 EMIT_RECORDS = 20000
 """A batch this big goes out even while the consumer has not taken the previous one."""
@@ -41,6 +46,10 @@ about as much as decoding one). Delays a frame by at most this; the first after 
 SHORT_READ = 256
 SESSION_SECONDS = 0.5
 """Sessions are re-snapshotted at most this often while records arrive (and at the end)."""
+BUSY_SESSION_SECONDS = 1.0
+"""The same while records pour in: a snapshot of every session, and the sessions pane it
+repaints, cost more the more sessions there are, and they take time from decoding and from the
+rows (which should show within 0.1 s)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +123,11 @@ class Pump:
         self._batch = Batch()
         self._total = 0
         self._last_emit = clock()
-        self._window = EMIT_SECONDS
-        """How long records may wait now: :data:`EMIT_SECONDS`, or :data:`BUSY_EMIT_SECONDS` under load."""
+        self._busy = False
+        """The last batch had :data:`BUSY_RECORDS` or more: records pour in."""
+        self._sent_at = 0.0  # when the batch out was emitted (``handshake``)
+        self._showing = 0.0
+        """How long the consumer took from emit to :meth:`taken` for the last batch it took."""
         self._last_sessions = 0.0
         self._emitted = Counters()
 
@@ -127,14 +139,21 @@ class Pump:
             for chunk in _chunks(source, live, self._wait):
                 if self.cancelled():
                     break
-                for item in chunk:
+                for i, item in enumerate(chunk, 1):
                     self.item(item)
+                    if not i % 256:  # a backlog read in one chunk: records fall due while it is decoded
+                        self.maybe_emit()
                 self.maybe_emit()
         finally:
             self._finish_capture()
             self.flush(done=True)
 
     def item(self, item: Any) -> None:
+        if type(item) is RawFrame:  # nearly every item: its checks first
+            decoder = self._ensure()
+            self.counters.frames += 1
+            self._add(decoder.feed(item))
+            return
         if isinstance(item, CaptureStart):
             self._finish_capture()
             self._start(item.name)
@@ -160,10 +179,11 @@ class Pump:
 
     def taken(self) -> None:
         """The consumer has shown the last batch (any thread may call this)."""
+        self._showing = self.clock() - self._sent_at
         self._unread.clear()
 
     def maybe_emit(self) -> None:
-        due = self.clock() - self._last_emit >= self._window
+        due = self.clock() - self._last_emit >= self._window()
         if len(self._batch.records) >= EMIT_RECORDS or (due and not self._unread.is_set()):
             self.flush()
 
@@ -171,8 +191,8 @@ class Pump:
         """How long a live read may block: no longer than until pending records are due (or,
         when they are due but the consumer is busy, until it looks again)."""
         if not self._batch.records:
-            return self._window
-        left = self._window - (self.clock() - self._last_emit)
+            return self._window()
+        left = self._window() - (self.clock() - self._last_emit)
         if left <= 0 and self._unread.is_set():
             return BUSY_POLL
         return max(0.0, left)
@@ -180,7 +200,8 @@ class Pump:
     def flush(self, done: bool = False) -> None:
         now = self.clock()
         batch, self._batch = self._batch, Batch()
-        if done or now - self._last_sessions >= SESSION_SECONDS:
+        every = BUSY_SESSION_SECONDS if self._busy else SESSION_SECONDS
+        if done or now - self._last_sessions >= every:
             self._last_sessions = now
             changed = {name: t for name, t in self._trackers.items() if self._revisions.get(name) != t.revision}
             if changed:
@@ -195,11 +216,21 @@ class Pump:
             # batch of sessions or counters alone) the next record goes out at once.
             if batch.records:
                 self._last_emit = now
-                self._window = BUSY_EMIT_SECONDS if len(batch.records) >= BUSY_RECORDS else EMIT_SECONDS
+                self._busy = len(batch.records) >= BUSY_RECORDS
             self._emitted = batch.counters
             if self.handshake:
+                self._sent_at = now
                 self._unread.set()  # before emit: the consumer may take it at once
             self.emit(batch)
+
+    def _window(self) -> float:
+        """How long records may wait now: :data:`EMIT_SECONDS`; under load as long as
+        :data:`BUSY_EMIT_SECONDS` allows, but short enough that a record's wait plus the consumer's
+        showing it (as long as it took for the last batch it took) stays within :data:`LATENCY_SECONDS`."""
+        if not self._busy:
+            return EMIT_SECONDS
+        # A consumer slower than the budget gets the next batch as soon as it takes the last.
+        return min(BUSY_EMIT_SECONDS, LATENCY_SECONDS - self._showing)
 
     # -- internals -------------------------------------------------------------------------
 

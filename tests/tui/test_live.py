@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from textual.widgets import Static
 
 from tests.tui.pilot import DIN, real, wait_done
 from v2gsniff.sniffer.capture import open_capture
 from v2gsniff.sniffer.model import Record
+from v2gsniff.tui import app as app_module
 from v2gsniff.tui.app import V2GSniffApp
+from v2gsniff.tui.feed import BUSY_RECORDS, Batch, Pump
+from v2gsniff.tui.launch import capture_items
+from v2gsniff.tui.messages import RecordsArrived
 from v2gsniff.tui.widgets.detail_tree import DetailTree
 from v2gsniff.tui.widgets.hex_view import HexView
 from v2gsniff.tui.widgets.message_list import MessageList
+from v2gsniff.tui.widgets.sessions import SessionsPane
 
 
 @dataclass(frozen=True)
@@ -110,3 +117,58 @@ def test_the_live_commands_feed_drives_the_app() -> None:
 
     asyncio.run(main())
     assert app.return_value == 0
+
+
+def flood() -> Batch:
+    """The DIN capture's records as one batch, as a busy live capture hands them over."""
+    batches: list[Batch] = []
+    Pump(batches.append).run(capture_items([real(DIN)]))
+    records = [r for b in batches for r in b.records]
+    assert len(records) >= BUSY_RECORDS
+    sessions = [b.sessions for b in batches if b.sessions is not None][-1]
+    return Batch(records=records, sessions=sessions, counters=batches[-1].counters)
+
+
+def quiet(gate: threading.Event) -> Iterator[Any]:
+    """A live source that brings nothing until ``gate`` (the test posts the batches itself)."""
+    gate.wait(20)
+    yield from ()
+
+
+@pytest.mark.parametrize("calm", [False, True])
+def test_records_pouring_in_show_first_and_the_rest_waits_for_the_calm(
+        calm: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows at once; the sessions pane after them; the detail panes and garbage collection once
+    no large batch came for a while (or when the app ends)."""
+    if not calm:
+        monkeypatch.setattr(app_module, "CALM_SECONDS", 60.0)
+        monkeypatch.setattr(app_module, "DETAIL_SECONDS", 60.0)
+    batch = flood()
+    gate = threading.Event()
+    app = V2GSniffApp(lambda: quiet(gate), title="qca0 (test)", live=True)
+    assert gc.isenabled()
+
+    async def main() -> None:
+        async with app.run_test(size=(160, 50)) as pilot:
+            lst = app.query_one(MessageList)
+            app.post_message(RecordsArrived(batch))
+            await pilot.pause()
+            await pilot.pause()
+            newest = app.store.records[-1]
+            assert lst.follow and lst.index == len(app.store.records) - 1
+            assert len(app.query_one(SessionsPane).sessions) == 1
+            if not calm:
+                assert not gc.isenabled() and detail_record(app) is None
+            else:
+                deadline = time.monotonic() + 10
+                while (detail_record(app) is not newest or not gc.isenabled()) and time.monotonic() < deadline:
+                    await pilot.pause(0.05)
+                assert detail_record(app) is newest and gc.isenabled()
+            gate.set()
+            await pilot.press("q")
+
+    try:
+        asyncio.run(main())
+        assert gc.isenabled()  # back on when the app ends, calm or not
+    finally:
+        gc.enable()

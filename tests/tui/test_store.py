@@ -14,9 +14,9 @@ from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.tui import feed
 from v2gsniff.tui.feed import (
-    BUSY_EMIT_SECONDS,
     BUSY_RECORDS,
     EMIT_SECONDS,
+    LATENCY_SECONDS,
     READ_SECONDS,
     SHORT_READ,
     Batch,
@@ -100,11 +100,42 @@ def test_records_pouring_in_wait_longer_so_batches_grow() -> None:
     assert [len(b.records) for b in out] == [BUSY_RECORDS]
     arrive(1, first + EMIT_SECONDS + 0.001)  # due in the normal window, but records are pouring in
     assert len(out) == 1
-    second = first + BUSY_EMIT_SECONDS + 0.001
+    second = first + LATENCY_SECONDS + 0.001  # no consumer to wait for: the window is the whole budget
     arrive(1, second)
     assert [len(b.records) for b in out] == [BUSY_RECORDS, 2]
     arrive(1, second + EMIT_SECONDS + 0.001)  # two records were not a load: the short window again
     assert [len(b.records) for b in out] == [BUSY_RECORDS, 2, 1]
+
+
+def test_under_load_the_window_leaves_the_consumer_its_time_within_the_latency_budget() -> None:
+    """A record waits for its batch no longer than the budget minus what showing the last batch took."""
+    now = [0.0]
+    out: list[Batch] = []
+    p = Pump(out.append, clock=lambda: now[0], handshake=True)
+
+    def arrive(n: int, at: float) -> None:
+        now[0] = at
+        for _ in range(n):
+            p.item(Record(1, at, "homeplug", "CM_SLAC_PARM.REQ"))
+        p.maybe_emit()
+
+    def shown(after: float) -> None:
+        now[0] += after
+        p.taken()
+
+    t = EMIT_SECONDS + 0.001
+    arrive(BUSY_RECORDS, t)
+    shown(0.02)  # the consumer took 20 ms: the next batch may wait the rest of the budget
+    window = LATENCY_SECONDS - 0.02
+    arrive(BUSY_RECORDS, t + window - 0.002)
+    assert len(out) == 1
+    arrive(1, t + window + 0.001)
+    assert [len(b.records) for b in out] == [BUSY_RECORDS, BUSY_RECORDS + 1]
+    arrive(BUSY_RECORDS, now[0] + 0.001)
+    assert len(out) == 2  # not taken yet
+    shown(LATENCY_SECONDS)  # a consumer slower than the budget: the next batch as soon as it took this one
+    arrive(1, now[0])
+    assert [len(b.records) for b in out] == [BUSY_RECORDS, BUSY_RECORDS + 1, BUSY_RECORDS + 1]
 
 
 class FakeTime:
