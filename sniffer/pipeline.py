@@ -16,7 +16,15 @@ from v2gsniff.dissectors.ethernet import ETHERTYPE_HOMEPLUG, ETHERTYPE_IPV6, ETH
 from v2gsniff.dissectors.icmpv6 import dissect_icmpv6
 from v2gsniff.dissectors.ipv6 import NH_ICMPV6, NH_TCP, NH_UDP, addr_text, dissect_ipv6
 from v2gsniff.dissectors.sdp import SDP_PORT, dissect_sdp
-from v2gsniff.dissectors.transport import TCP_FIN, TCP_RST, TCP_SYN, dissect_tcp, dissect_udp, flags_text
+from v2gsniff.dissectors.transport import (
+    TCP_ACK,
+    TCP_FIN,
+    TCP_RST,
+    TCP_SYN,
+    dissect_tcp,
+    dissect_udp,
+    flags_text,
+)
 from v2gsniff.sniffer.capture.linktype import LinkError, decode_link
 from v2gsniff.sniffer.capture.pcapng import SECRETS_TLS_KEYLOG
 from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, DecryptionSecrets, RawFrame, Record
@@ -178,7 +186,10 @@ class Decoder:
         if flow is not None and not flags & (TCP_SYN | TCP_FIN | TCP_RST) and f.index & 63:
             # _tcp_segment's common case, inlined
             conn = flow[0]
-            events = conn.segment(flow[1], seq, ack, flags, data[54 + hlen : end], f.index, f.time)
+            if end == 54 + hlen and flags & TCP_ACK:
+                events = conn.ack_only(flow[1], ack, f.index, f.time)
+            else:
+                events = conn.segment(flow[1], seq, ack, flags, data[54 + hlen : end], f.index, f.time)
             return self._stream_records(conn, events) if events else []
         if flow is None or flags & (TCP_SYN | TCP_FIN | TCP_RST):
             src, dst = self._addr(data[22:38]), self._addr(data[38:54])

@@ -91,6 +91,17 @@ class TcpConnection:
             self.rst = True
         return out
 
+    def ack_only(self, from_client: bool, ack: int, frame: int, time: float) -> list[StreamEvent]:
+        """``segment`` for a bare ACK (no payload, no SYN, FIN or RST): half of a busy capture."""
+        self.last_frame = frame
+        done = self.streams[1 if from_client else 0].ack(ack, frame, time)
+        if not done:
+            return []
+        out: list[StreamEvent] = []
+        for item in done:
+            out.extend(self._deliver(not from_client, item))
+        return out
+
     def finish(self, frame: int, time: float) -> list[StreamEvent]:
         out: list[StreamEvent] = []
         for i, stream in enumerate(self.streams):
