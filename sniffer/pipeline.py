@@ -69,6 +69,7 @@ class Decoder:
         self._last_frame: RawFrame | None = None
         self._addr_cache: dict[bytes, str] = {}
         self._dissect_homeplug: Callable[[bytes], Layer] | None = None
+        self._homeplug_cache: dict[bytes, tuple[str, dict[str, object], str | None, str]] = {}
 
     @property
     def keylog(self) -> KeyLog:
@@ -249,20 +250,17 @@ class Decoder:
             from v2gsniff.dissectors.homeplug import dissect_homeplug
 
             dissect = self._dissect_homeplug = dissect_homeplug
-        hp = dissect(payload)
-        return Record(
-            f.index,
-            f.time,
-            "homeplug",
-            hp.name,
-            src,
-            dst,
-            _json(hp, self.show_keys),
-            hp.error,
-            linktype=f.linktype,
-            data=f.data,
-            summary=_summary(hp, self.show_keys),
-        )
+        # Modems poll each other with identical management messages (VS_NW_INFO, VS_MODULE_OPERATION
+        # ...): a payload's decoding is kept, and its field map shared (read-only) by its records.
+        hit = self._homeplug_cache.get(payload)
+        if hit is None:
+            hp = dissect(payload)
+            hit = (hp.name, _json(hp, self.show_keys), hp.error, _summary(hp, self.show_keys))
+            if len(self._homeplug_cache) < 1024:  # bounded: memory stays flat on hostile input
+                self._homeplug_cache[payload] = hit
+        name, fields, error, summary = hit
+        return Record(f.index, f.time, "homeplug", name, src, dst, fields, error,
+                      linktype=f.linktype, data=f.data, summary=summary)
 
     def _ipv6(self, f: RawFrame, payload: bytes) -> list[Record]:
         nh = payload[6] if len(payload) >= 40 else -1
