@@ -11,6 +11,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from tests.dissectors.exi.bitreader import BitReader
 from tests.tui.pilot import DIN, TLS, run_app, screen_text, widget_lines
 from tests.tui.test_app import node, type_filter
 from v2gsniff.dissectors import exi
@@ -23,37 +24,6 @@ from v2gsniff.tui.widgets.hex_view import HexView
 from v2gsniff.tui.widgets.message_list import MessageList
 
 TARGET_VALUE = "exi/V2G_Message/Body/CurrentDemandReq/EVTargetVoltage/Value"
-
-
-class BitReader:
-    """EXI 1.0 §7.1 from the shown bytes: bits MSB first, unsigned integers in 7-bit groups."""
-
-    def __init__(self, data: bytes, bit: int) -> None:
-        self.data, self.bit = data, bit
-
-    def bits(self, k: int) -> int:
-        out = 0
-        for _ in range(k):
-            out = out << 1 | (self.data[self.bit // 8] >> (7 - self.bit % 8)) & 1
-            self.bit += 1
-        return out
-
-    def uint(self) -> int:
-        out, shift = 0, 0
-        while True:
-            group = self.bits(8)
-            out |= (group & 0x7F) << shift
-            shift += 7
-            if group < 0x80:
-                return out
-
-    def integer(self) -> int:
-        negative = self.bits(1)
-        m = self.uint()
-        return -m - 1 if negative else m
-
-    def binary(self) -> bytes:
-        return bytes(self.bits(8) for _ in range(self.uint()))
 
 
 async def select(app: V2GSniffApp, pilot: Pilot[Any], key: str) -> tuple[Record, HexView]:

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 from v2gsniff.dissectors import exi
-from v2gsniff.dissectors.exi.grammar import D_B64, D_BOOL, D_HEX, D_INT, D_STRING, D_UINT
+from v2gsniff.dissectors.exi.grammar import D_INT
 from v2gsniff.dissectors.exi.model import Element
 from v2gsniff.dissectors.exi.positions import ElementBits
 
+from .bitreader import SELF_DESCRIBING, BitReader
 from .conftest import NO_SHARED, load_vectors
 
 # A DIN CurrentDemandReq (frame 357 of the real capture dsV2Gshark__DIN_DC_DS5366_Josev.pcapng).
@@ -94,42 +95,6 @@ def test_positioned_decode_is_the_plain_decode_with_well_formed_ranges() -> None
 # -- an independent reader: EXI 1.0 §7.1 encodings, MSB first ----------------------------------
 
 
-class Reader:
-    def __init__(self, data: bytes, bit: int) -> None:
-        self.v = int.from_bytes(data, "big")
-        self.n = len(data) * 8
-        self.bit = bit
-
-    def bits(self, k: int) -> int:
-        self.bit += k
-        return (self.v >> (self.n - self.bit)) & ((1 << k) - 1)
-
-    def uint(self) -> int:  # 7-bit groups, least significant first, high bit set when more follow
-        out, shift = 0, 0
-        while True:
-            b = self.bits(8)
-            out |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                return out
-
-    def value(self, dtype: int) -> Any:
-        if dtype == D_UINT:
-            return self.uint()
-        if dtype == D_INT:
-            negative = self.bits(1)
-            m = self.uint()
-            return -m - 1 if negative else m
-        if dtype == D_BOOL:
-            return self.bits(1) == 1
-        if dtype in (D_HEX, D_B64):
-            return bytes(self.bits(8) for _ in range(self.uint()))
-        if dtype == D_STRING:
-            return "".join(chr(self.uint()) for _ in range(self.uint() - 2))  # length + 2: no table hits
-        raise ValueError(dtype)
-
-
-SELF_DESCRIBING = (D_UINT, D_INT, D_BOOL, D_HEX, D_B64, D_STRING)
 
 
 def test_every_value_reads_back_from_exactly_its_bits() -> None:
@@ -141,7 +106,7 @@ def test_every_value_reads_back_from_exactly_its_bits() -> None:
         for el, bits in pair[1].walk():
             if bits.value is None or el.dtype not in SELF_DESCRIBING:
                 continue
-            reader = Reader(data, bits.value.start)
+            reader = BitReader(data, bits.value.start)
             assert reader.value(el.dtype) == el.value, (schema, el.name, data.hex())
             assert reader.bit == bits.value.end  # and nothing after it belongs to the value
             read += 1
@@ -225,6 +190,6 @@ def test_session_id_and_target_voltage_bits() -> None:
     tbits = next(b for e, b in pos.walk() if e is target)
     value_bits = tbits.children[[c.name for c in target.children].index("Value")].value
     assert value_bits is not None
-    assert Reader(DIN_CURRENT_DEMAND, value_bits.start).value(D_INT) == target["Value"].value
+    assert BitReader(DIN_CURRENT_DEMAND, value_bits.start).value(D_INT) == target["Value"].value
     lo, hi = value_bits.byte_range
     assert lo == value_bits.start // 8 and hi * 8 >= value_bits.end > (hi - 1) * 8
