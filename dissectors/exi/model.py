@@ -109,31 +109,7 @@ class Element:
 
     def to_json(self) -> Any:
         """JSON-ready content of this element (see module docstring)."""
-        if not self.children and not self.attrs:
-            return json_value(self.value, self.dtype)
-        out: dict[str, Any] = {}
-        for (_ns, name), value in self.attrs.items():
-            if isinstance(value, tuple):  # xsi:type QName
-                value = f"{{{value[0]}}}{value[1]}"
-            out["@" + name] = value if not isinstance(value, bytes) else value.hex().upper()
-        if self.value is not None:
-            out["#text"] = json_value(self.value, self.dtype)
-        repeated = False
-        for child in self.children:
-            content = child.to_json()
-            name = child.name
-            if name in out:
-                prev = out[name]
-                if isinstance(prev, _Repeated):
-                    prev.append(content)
-                else:
-                    out[name] = _Repeated([prev, content])
-                    repeated = True
-            else:
-                out[name] = content
-        if not repeated:
-            return out
-        return {k: list(v) if isinstance(v, _Repeated) else v for k, v in out.items()}
+        return node_json(to_node(self))
 
 
 class _Repeated(list[Any]):
@@ -144,6 +120,59 @@ def json_value(value: Any, dtype: int) -> Any:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode() if dtype == D_B64 else value.hex().upper()
     return value
+
+
+def to_node(e: Element) -> list[Any]:
+    """The compact form of an element tree: ``[ns, name, attrs, children, value, dtype, texts]``."""
+    return [e.ns, e.name, e.attrs or None, [to_node(c) for c in e.children] or None, e.value, e.dtype, e.texts]
+
+
+def to_element(nd: list[Any]) -> Element:
+    """An ``Element`` tree from its compact form (what the compiled decoders build)."""
+    ns, name, attrs, children, value, dtype, texts = nd
+    kids = [to_element(c) for c in children] if children else None
+    return Element(ns, name, attrs, kids, value, dtype, texts if kids else None)  # texts: mixed content only
+
+
+def node_json(nd: list[Any]) -> Any:
+    """JSON-ready content of an element in compact form (see module docstring)."""
+    _ns, _name, attrs, children, value, dtype, _texts = nd
+    if not children and not attrs:
+        if value.__class__ is bytes:
+            return base64.b64encode(value).decode() if dtype == D_B64 else value.hex().upper()
+        return value
+    out: dict[str, Any] = {}
+    if attrs:
+        for (_ans, aname), avalue in attrs.items():
+            if isinstance(avalue, tuple):  # xsi:type QName
+                avalue = f"{{{avalue[0]}}}{avalue[1]}"
+            out["@" + aname] = avalue if not isinstance(avalue, bytes) else avalue.hex().upper()
+    if value is not None:
+        out["#text"] = json_value(value, dtype)
+    if not children:
+        return out
+    repeated = False
+    for child in children:
+        cname = child[1]
+        cattrs = child[2]
+        if not cattrs and not child[3]:  # a leaf (most of them): its bare value
+            content = child[4]
+            if content.__class__ is bytes:
+                content = base64.b64encode(content).decode() if child[5] == D_B64 else content.hex().upper()
+        else:
+            content = node_json(child)
+        if cname in out:
+            prev = out[cname]
+            if isinstance(prev, _Repeated):
+                prev.append(content)
+            else:
+                out[cname] = _Repeated([prev, content])
+                repeated = True
+        else:
+            out[cname] = content
+    if not repeated:
+        return out
+    return {k: list(v) if isinstance(v, _Repeated) else v for k, v in out.items()}
 
 
 def format_value(value: Any, dtype: int) -> str:
@@ -173,36 +202,70 @@ def physical(node: Element) -> float:
 
 
 class ExiMessage:
-    """A decoded EXI document or fragment of one schema set."""
+    """A decoded EXI document or fragment of one schema set.
 
-    __slots__ = ("root", "schema", "fragment", "elements")
+    The decoder builds the compact form (``to_node``); ``Element`` objects are made on first use of
+    ``root``/``elements``/``body`` and are the message's content from then on (they may be edited).
+    ``name``, ``namespace``, ``to_json`` and ``to_xml`` read the compact form while it is current."""
+
+    __slots__ = ("_elements", "_nodes", "schema", "fragment")
 
     def __init__(self, root: Element, schema: str, fragment: bool = False,
                  elements: list[Element] | None = None) -> None:
-        self.root = root
+        self._elements: list[Element] | None = elements if elements is not None else [root]
+        self._nodes: list[list[Any]] | None = None
         self.schema = schema
         self.fragment = fragment
-        self.elements = elements if elements is not None else [root]
+
+    @classmethod
+    def of_nodes(cls, nodes: list[list[Any]], schema: str, fragment: bool = False) -> ExiMessage:
+        """A message over decoded nodes (the compact form), with no ``Element`` made yet."""
+        msg = cls.__new__(cls)
+        msg._elements = None
+        msg._nodes = nodes
+        msg.schema = schema
+        msg.fragment = fragment
+        return msg
+
+    @property
+    def elements(self) -> list[Element]:
+        """The root elements (more than one only in a fragment)."""
+        if self._elements is None:
+            assert self._nodes is not None
+            self._elements = [to_element(nd) for nd in self._nodes]
+            self._nodes = None
+        return self._elements
+
+    @property
+    def root(self) -> Element:
+        return self.elements[0]
+
+    def nodes(self) -> list[list[Any]]:
+        """The compact form of the root elements (made from the elements if those are current)."""
+        if self._nodes is not None:
+            return self._nodes
+        assert self._elements is not None
+        return [to_node(e) for e in self._elements]
+
+    def _body_node(self) -> list[Any]:
+        root = self.nodes()[0]
+        if root[1] == "V2G_Message" and root[3]:
+            for child in root[3]:
+                if child[1] == "Body":
+                    if child[3]:
+                        return child[3][0]  # type: ignore[no-any-return]
+                    break
+        return root
 
     @property
     def name(self) -> str:
         """Message name: the Body child for DIN/ISO-2 V2G_Message, otherwise the root element."""
-        root = self.root
-        if root.name == "V2G_Message":
-            body = root.get("Body")
-            if body is not None and body.children:
-                return body.children[0].name
-        return root.name
+        return self.body.name if self._nodes is None else str(self._body_node()[1])
 
     @property
     def namespace(self) -> str:
         """Namespace of the element named by ``name``."""
-        root = self.root
-        if root.name == "V2G_Message":
-            body = root.get("Body")
-            if body is not None and body.children:
-                return body.children[0].ns
-        return root.ns
+        return self.body.ns if self._nodes is None else str(self._body_node()[0])
 
     @property
     def body(self) -> Element:
@@ -233,10 +296,11 @@ class ExiMessage:
 
     def to_json(self) -> dict[str, Any]:
         """``{root_local_name: content}`` (see module docstring)."""
-        return {self.root.name: self.root.to_json()}
+        root = self.nodes()[0]
+        return {root[1]: node_json(root)}
 
     def to_xml(self) -> str:
         """Namespaced XML text of the message (fragments with several elements are concatenated)."""
-        from .xml import to_xml
+        from .xml import node_xml
 
-        return "".join(to_xml(e) for e in self.elements)
+        return "".join(node_xml(nd) for nd in self.nodes())

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from .errors import ExiError
-from .model import XSI_NS, Element, format_value
+from .model import XSI_NS, Element, format_value, to_node
 
 _FIXED_PREFIXES = {XSI_NS: "xsi", "http://www.w3.org/2000/09/xmldsig#": "ds",
                    "http://www.w3.org/2001/XMLSchema": "xs"}
@@ -23,17 +23,30 @@ def _escape(text: str, attr: bool = False) -> str:
 
 def to_xml(root: Element) -> str:
     """Render one element tree as XML; namespaces get prefixes ns1, ns2, ... (xsi, ds, xs fixed)."""
-    prefixes: dict[str, str] = {}
+    return node_xml(to_node(root))
 
-    def prefix(ns: str) -> str:
-        p = prefixes.get(ns)
-        if p is None:
-            p = _FIXED_PREFIXES.get(ns) or f"ns{len(prefixes) + 1}"
-            prefixes[ns] = p
-        return p
+
+_ESCAPED = ("&", "<", ">", "\r")
+
+
+def node_xml(root: list[Any]) -> str:
+    """``to_xml`` of an element in compact form (``model.to_node``)."""
+    prefixes: dict[str, str] = {}
+    tags: dict[tuple[str, str], str] = {}
 
     def name(ns: str, local: str) -> str:
-        return f"{prefix(ns)}:{local}" if ns else local
+        tag = tags.get((ns, local))
+        if tag is None:
+            if ns:
+                p = prefixes.get(ns)
+                if p is None:
+                    p = _FIXED_PREFIXES.get(ns) or f"ns{len(prefixes) + 1}"
+                    prefixes[ns] = p
+                tag = f"{p}:{local}"
+            else:
+                tag = local
+            tags[(ns, local)] = tag
+        return tag
 
     def attr_value(value: Any) -> str:
         if isinstance(value, tuple):  # xsi:type qname
@@ -41,31 +54,53 @@ def to_xml(root: Element) -> str:
         return format_value(value, -1) if not isinstance(value, bytes) else value.hex().upper()
 
     parts: list[str] = []
+    add = parts.append
 
-    def render(e: Element) -> None:
-        tag = name(e.ns, e.name)
-        parts.append("<" + tag)
-        for (ans, alocal), value in e.attrs.items():
-            parts.append(f' {name(ans, alocal)}="{_escape(attr_value(value), True)}"')
-        if not e.children and e.value is None:
-            parts.append("/>")
+    def render(nd: list[Any]) -> None:
+        ns, local, attrs, children, value, dtype, texts = nd
+        tag = name(ns, local)
+        if attrs:
+            add("<" + tag)
+            for (ans, alocal), avalue in attrs.items():
+                add(f' {name(ans, alocal)}="{_escape(attr_value(avalue), True)}"')
+            add(">" if children or value is not None else "/>")
+        elif children or value is not None:
+            add(f"<{tag}>")
+        else:
+            add(f"<{tag}/>")
             return
-        parts.append(">")
-        texts = e.texts
-        if texts is None and e.value is not None:
-            parts.append(_escape(format_value(e.value, e.dtype)))
-        for index, child in enumerate(e.children):
+        if value is not None and texts is None:
+            cls = value.__class__
+            if cls is int:
+                add(str(value))
+            elif cls is str:
+                add(_escape(value) if any(c in value for c in _ESCAPED) else value)
+            else:
+                add(_escape(format_value(value, dtype)))
+        if children:
             if texts:
-                parts.extend(_escape(t) for k, t in texts if k == index)
-            render(child)
-        if texts:
-            parts.extend(_escape(t) for k, t in texts if k >= len(e.children))
-        parts.append(f"</{tag}>")
+                for index, child in enumerate(children):
+                    parts.extend(_escape(t) for k, t in texts if k == index)
+                    render(child)
+                parts.extend(_escape(t) for k, t in texts if k >= len(children))
+            else:
+                for child in children:
+                    render(child)
+        elif texts:
+            parts.extend(_escape(t) for _k, t in texts)
+        elif attrs and value is None:
+            return
+        add(f"</{tag}>")
 
     render(root)
     decls = "".join(f' xmlns:{p}="{_escape(ns, True)}"' for ns, p in prefixes.items())
-    first = parts[0]
-    parts[0] = first + decls
+    first = parts[0]  # "<tag" (attributes follow), "<tag>" or "<tag/>"
+    if first.endswith("/>"):
+        parts[0] = first[:-2] + decls + "/>"
+    elif first.endswith(">"):
+        parts[0] = first[:-1] + decls + ">"
+    else:
+        parts[0] = first + decls
     return "".join(parts)
 
 
