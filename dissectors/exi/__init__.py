@@ -2,7 +2,8 @@
 
 Options are those every V2G implementation uses (bit-packed, non-strict, header byte 0x80,
 valuePartitionCapacity 0, EXI profile 0/0); grammars are generated from the official XSDs by
-``tools/exigen/generate.py`` into ``grammars/``.
+``tools/exigen/generate.py`` into ``grammars/`` and compiled to straight-line decoders by
+``tools/exigen/compile.py`` into ``compiled/`` (``runtime.py`` holds what they share).
 
     >>> msg = decode(bytes.fromhex("809a0211d63f74d2297ac9119400"), "din")
     >>> msg.name, msg["Body"]["ServiceDiscoveryReq"]["ServiceCategory"].value
@@ -20,10 +21,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .decoder import decode_positions, decode_stream
 from .errors import ExiError
 from .grammar import SCHEMA_MODULES, load
 from .model import Element, ExiMessage, physical
+from .runtime import decode as _decode
+from .runtime import decode_positions
 
 if TYPE_CHECKING:
     from .positions import Bits, ElementBits, PositionedMessage
@@ -64,20 +66,20 @@ PAYLOAD_TYPE_SCHEMA: dict[int, str | tuple[str, ...]] = {
 
 def decode(data: bytes, schema: str) -> ExiMessage:
     """Decode one EXI document of ``schema`` (one of ``SCHEMAS``); raises ``ExiError``."""
-    return decode_stream(data, load(schema), False)
+    return _decode(data, schema, False)
 
 
 def decode_fragment(data: bytes, schema: str) -> ExiMessage:
     """Decode an EXI fragment (signed-element digests; SignedInfo uses schema "xmldsig")."""
-    return decode_stream(data, load(schema), True)
+    return _decode(data, schema, True)
 
 
 def decode_with_positions(data: bytes, schema: str, fragment: bool = False) -> PositionedMessage:
     """Decode as ``decode`` (or ``decode_fragment``) does and say where each element's bits are.
 
-    For one message a person looks at (the UI's hex highlight), not for bulk decoding: it is a few
-    times slower than ``decode``, which it leaves untouched."""
-    return decode_positions(data, load(schema), fragment)
+    For one message a person looks at (the UI's hex highlight), not for bulk decoding: it runs the
+    compiled positions variant, which reads the same bits as ``decode`` and notes where they are."""
+    return decode_positions(data, schema, fragment)
 
 
 def encode(msg: ExiMessage, schema: str | None = None) -> bytes:
@@ -105,8 +107,7 @@ def from_xml(text: str | bytes, schema: str, fragment: bool = False) -> ExiMessa
 
     root = parse_xml(text)
     untyped = ExiMessage(root, schema, fragment)
-    g = load(schema)
-    return decode_stream(encode_message(untyped, g), g, fragment)
+    return _decode(encode_message(untyped, load(schema)), schema, fragment)
 
 
 def guess_schemas(data: bytes) -> list[str]:

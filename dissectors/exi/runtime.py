@@ -27,7 +27,6 @@ from .errors import ExiError
 from .grammar import (
     AT,
     AT_ANY,
-    CH,
     CH_ANY,
     D_B64,
     D_BOOL,
@@ -37,11 +36,9 @@ from .grammar import (
     D_NBIT,
     D_STRING,
     D_UINT,
-    ED,
     EE,
     FST,
     SCHEMA_MODULES,
-    SE,
     SE_ANY,
     SE_URI,
     ST,
@@ -57,6 +54,7 @@ if TYPE_CHECKING:  # positions load only for a positioned decode (the UI), not o
 MAX_DEPTH = 64
 Node = list[Any]
 TypeFn = Callable[[int, int, int, Node, int, "Ctx"], int]
+Top = tuple[int, tuple[tuple[str, str, int] | str, ...]]  # a compiled module's DOCUMENT / FRAGMENT
 
 
 class Fail(Exception):
@@ -77,15 +75,21 @@ def early(p: int, name: str) -> Fail:
 class Ctx:
     """Per-decode state the rare paths need: grammar tables, compiled functions, string tables."""
 
-    __slots__ = ("g", "fn", "tables", "learned", "depth", "mark")
+    __slots__ = ("schema", "module", "fn", "tables", "learned", "depth", "mark")
 
-    def __init__(self, g: Grammar, fn: dict[int, TypeFn]) -> None:
-        self.g = g
-        self.fn = fn
+    def __init__(self, schema: str, module: Any) -> None:
+        self.schema = schema
+        self.module = module
+        self.fn: dict[int, TypeFn] = module.FUNCTIONS
         self.tables: list[Any] = []
         self.learned: set[tuple[str, str]] = set()
         self.depth = 0
         self.mark = 0  # positions variant: where the event being handled by escape/wild began
+
+    @property
+    def g(self) -> Grammar:
+        """The grammar tables: only the rare paths read them, so a plain decode never loads them."""
+        return load(self.schema)
 
     def span(self, node: Node, start: int, end: int, value: bool = False) -> None:
         """Where an element (or its typed value) lies; only the positions variant calls it or keeps it."""
@@ -313,8 +317,8 @@ class TraceCtx(Ctx):
 
     __slots__ = ("spans", "values")
 
-    def __init__(self, g: Grammar, fn: dict[int, TypeFn]) -> None:
-        super().__init__(g, fn)
+    def __init__(self, schema: str, module: Any) -> None:
+        super().__init__(schema, module)
         self.spans: dict[int, tuple[int, int]] = {}
         self.values: dict[int, tuple[int, int]] = {}
 
@@ -455,11 +459,9 @@ def decode_nodes(data: bytes, x: Ctx, fragment: bool) -> tuple[list[Node], int]:
                        0, "")
     n = len(data) * 8
     v = int.from_bytes(data, "big")
-    g = x.g
     fn = x.fn
     p = 8
-    top = g.states[g.fragment if fragment else g.document]
-    w = top.width
+    w, top = x.module.FRAGMENT if fragment else x.module.DOCUMENT
     nodes: list[Node] = []
     try:
         while True:
@@ -467,22 +469,22 @@ def decode_nodes(data: bytes, x: Ctx, fragment: bool) -> tuple[list[Node], int]:
                 raise Fail("stream ends early", p)
             start = p
             code = (v >> (n - p - w)) & ((1 << w) - 1)
-            if code >= len(top.prods):
-                raise Fail(f"event code {code} out of range ({len(top.prods)} productions)", p + w)
+            if code >= len(top):
+                raise Fail(f"event code {code} out of range ({len(top)} productions)", p + w)
             p += w
-            ev, a, b, _nxt = top.prods[code]
-            if ev == SE:
-                ns, name = g.qnames[a]
+            production = top[code]
+            if production == "ED":
+                break
+            if production == "SE(*)":
+                node, p = x.any_element(v, n, p)
+                x.note(node, start, p)
+                nodes.append(node)
+            else:
+                ns, name, b = production
                 node: Node = [ns, name, None, None, None, -1, None]
                 nodes.append(node)
                 p = fn[b](v, n, p, node, b, x)
                 x.note(node, start, p)
-            elif ev == SE_ANY:
-                node, p = x.any_element(v, n, p)
-                x.note(node, start, p)
-                nodes.append(node)
-            elif ev == ED:
-                break
             if not fragment:
                 break  # DocEnd has only ED (0 bits)
         if not nodes:
@@ -494,24 +496,25 @@ def decode_nodes(data: bytes, x: Ctx, fragment: bool) -> tuple[list[Node], int]:
             raise Fail("trailing garbage: non-zero bits after the end of the document", p)
     except Fail as exc:
         raise ExiError(exc.message, exc.bit, "/" + "/".join(reversed(exc.names))) from None
+    except ValueError:  # a read past the end outside any element (an undeclared root's name)
+        raise ExiError("stream ends early", p, "/") from None
     except RecursionError:
         raise ExiError("elements nested too deeply", p, "") from None
     return nodes, p
 
 
 @cache
-def compiled(schema: str, positions: bool = False) -> tuple[Grammar, dict[int, TypeFn]]:
-    """Grammar tables and compiled functions of a schema set (``positions``: the variant noting bits)."""
-    g = load(schema)
-    module = importlib.import_module(
-        f"{__package__}.compiled.{SCHEMA_MODULES[schema]}{'_positions' if positions else ''}")
-    return g, module.FUNCTIONS
+def compiled(schema: str, positions: bool = False) -> Any:
+    """The compiled decoder module of a schema set (``positions``: the variant noting bits)."""
+    module = SCHEMA_MODULES.get(schema)
+    if module is None:
+        raise ExiError(f"unknown schema {schema!r}; expected one of {', '.join(SCHEMA_MODULES)}")
+    return importlib.import_module(f"{__package__}.compiled.{module}{'_positions' if positions else ''}")
 
 
 def decode(data: bytes, schema: str, fragment: bool = False) -> ExiMessage:
     """Decode one EXI document (or fragment) of ``schema``."""
-    g, fn = compiled(schema)
-    nodes, _end = decode_nodes(data, Ctx(g, fn), fragment)
+    nodes, _end = decode_nodes(data, Ctx(schema, compiled(schema)), fragment)
     return ExiMessage.of_nodes(nodes, schema, fragment)
 
 
@@ -519,9 +522,10 @@ def decode_positions(data: bytes, schema: str, fragment: bool = False) -> Positi
     """Decode as ``decode`` does, with the positions variant, and say where each element's bits are."""
     from .positions import PositionedMessage
 
-    x = TraceCtx(*compiled(schema, True))
+    x = TraceCtx(schema, compiled(schema, True))
     nodes, end = decode_nodes(data, x, fragment)
     return PositionedMessage(ExiMessage.of_nodes(nodes, schema, fragment), tuple(x.bits(nd) for nd in nodes), end)
 
 
-__all__ = ["CH", "EE", "Ctx", "Fail", "binary", "decode_nodes", "early", "sint", "string", "uint"]
+__all__ = ["Ctx", "Fail", "Node", "Top", "TraceCtx", "TypeFn", "binary", "decode", "decode_nodes", "decode_positions", "early",
+           "sint", "string", "uint"]

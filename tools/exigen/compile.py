@@ -38,6 +38,7 @@ from v2gsniff.dissectors.exi.grammar import (  # noqa: E402
     D_NBIT,
     D_STRING,
     D_UINT,
+    ED,
     EE,
     FST,
     SCHEMA_MODULES,
@@ -414,6 +415,17 @@ class Compiler:
                 out.append([s, s])
         return [f"{a}" if a == b else f"{a}-{b}" for a, b in out]
 
+    def top(self, s: int) -> str:
+        st = self.g.states[s]
+        items = []
+        for ev, a, b, _n in st.prods:
+            if ev == SE:
+                ns, local = self.qname(a)
+                items.append(f"({self.ns_const(ns)}, {local!r}, {b})")
+            else:
+                items.append({SE_ANY: "'SE(*)'", ED: "'ED'"}[ev])
+        return f"({st.width}, ({', '.join(items)},))"
+
     def module(self) -> str:
         g = self.g
         for start in self.starts:
@@ -428,7 +440,7 @@ class Compiler:
             "# ruff: noqa",
             "from __future__ import annotations",
             "",
-            "from ..runtime import Ctx, Fail, Node, TypeFn, _attrs as attrs, binary, early, sint, string, uint",
+            "from ..runtime import Ctx, Fail, Node, Top, TypeFn, _attrs as attrs, binary, early, sint, string, uint",
             "",
         ]
         head += [f"{name} = {u!r}" for u, name in self.uri_names.items()]
@@ -438,6 +450,8 @@ class Compiler:
             ns, local = g.qnames[qid]
             head.append(f"{name} = ({self.ns_const(ns)}, {local!r})")
         tail = ["", "", "FUNCTIONS: dict[int, TypeFn] = {", *(f"    {s}: t{s}," for s in self.starts), "}"]
+        tail += ["# DocContent and FragmentContent: (width, productions by event code), for runtime.decode_nodes",
+                 f"DOCUMENT: Top = {self.top(g.document)}", f"FRAGMENT: Top = {self.top(g.fragment)}"]
         return "\n".join(head + body + tail) + "\n"
 
 

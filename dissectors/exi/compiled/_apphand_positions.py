@@ -6,7 +6,7 @@
 # ruff: noqa
 from __future__ import annotations
 
-from ..runtime import Ctx, Fail, Node, TypeFn, _attrs as attrs, binary, early, sint, string, uint
+from ..runtime import Ctx, Fail, Node, Top, TypeFn, _attrs as attrs, binary, early, sint, string, uint
 
 U0 = ''
 U1 = 'http://www.w3.org/XML/1998/namespace'
@@ -1577,3 +1577,6 @@ FUNCTIONS: dict[int, TypeFn] = {
     25: t25,
     26: t26,
 }
+# DocContent and FragmentContent: (width, productions by event code), for runtime.decode_nodes
+DOCUMENT: Top = (2, ((U4, 'supportedAppProtocolReq', 1), (U4, 'supportedAppProtocolRes', 2), 'SE(*)',))
+FRAGMENT: Top = (4, ((U0, 'AppProtocol', 5), (U0, 'Priority', 6), (U0, 'ProtocolNamespace', 7), (U0, 'ResponseCode', 8), (U0, 'SchemaID', 9), (U0, 'VersionNumberMajor', 10), (U0, 'VersionNumberMinor', 10), (U4, 'supportedAppProtocolReq', 1), (U4, 'supportedAppProtocolRes', 2), 'SE(*)', 'ED',))

@@ -6,7 +6,7 @@
 # ruff: noqa
 from __future__ import annotations
 
-from ..runtime import Ctx, Fail, Node, TypeFn, _attrs as attrs, binary, early, sint, string, uint
+from ..runtime import Ctx, Fail, Node, Top, TypeFn, _attrs as attrs, binary, early, sint, string, uint
 
 U0 = ''
 U1 = 'http://www.w3.org/XML/1998/namespace'
@@ -5852,3 +5852,6 @@ FUNCTIONS: dict[int, TypeFn] = {
     42: t42,
     43: t43,
 }
+# DocContent and FragmentContent: (width, productions by event code), for runtime.decode_nodes
+DOCUMENT: Top = (5, ((U4, 'CanonicalizationMethod', 1), (U4, 'DSAKeyValue', 2), (U4, 'DigestMethod', 3), (U4, 'DigestValue', 4), (U4, 'KeyInfo', 5), (U4, 'KeyName', 6), (U4, 'KeyValue', 7), (U4, 'Manifest', 8), (U4, 'MgmtData', 6), (U4, 'Object', 9), (U4, 'PGPData', 10), (U4, 'RSAKeyValue', 11), (U4, 'Reference', 12), (U4, 'RetrievalMethod', 13), (U4, 'SPKIData', 14), (U4, 'Signature', 15), (U4, 'SignatureMethod', 16), (U4, 'SignatureProperties', 17), (U4, 'SignatureProperty', 18), (U4, 'SignatureValue', 19), (U4, 'SignedInfo', 20), (U4, 'Transform', 21), (U4, 'Transforms', 22), (U4, 'X509Data', 23), 'SE(*)',))
+FRAGMENT: Top = (6, ((U4, 'CanonicalizationMethod', 1), (U4, 'DSAKeyValue', 2), (U4, 'DigestMethod', 3), (U4, 'DigestValue', 4), (U4, 'Exponent', 26), (U4, 'G', 26), (U4, 'HMACOutputLength', 27), (U4, 'J', 26), (U4, 'KeyInfo', 5), (U4, 'KeyName', 6), (U4, 'KeyValue', 7), (U4, 'Manifest', 8), (U4, 'MgmtData', 6), (U4, 'Modulus', 26), (U4, 'Object', 9), (U4, 'P', 26), (U4, 'PGPData', 10), (U4, 'PGPKeyID', 28), (U4, 'PGPKeyPacket', 28), (U4, 'PgenCounter', 26), (U4, 'Q', 26), (U4, 'RSAKeyValue', 11), (U4, 'Reference', 12), (U4, 'RetrievalMethod', 13), (U4, 'SPKIData', 14), (U4, 'SPKISexp', 28), (U4, 'Seed', 26), (U4, 'Signature', 15), (U4, 'SignatureMethod', 16), (U4, 'SignatureProperties', 17), (U4, 'SignatureProperty', 18), (U4, 'SignatureValue', 19), (U4, 'SignedInfo', 20), (U4, 'Transform', 21), (U4, 'Transforms', 22), (U4, 'X509CRL', 28), (U4, 'X509Certificate', 28), (U4, 'X509Data', 23), (U4, 'X509IssuerName', 6), (U4, 'X509IssuerSerial', 29), (U4, 'X509SKI', 28), (U4, 'X509SerialNumber', 30), (U4, 'X509SubjectName', 6), (U4, 'XPath', 6), (U4, 'Y', 26), 'SE(*)', 'ED',))
