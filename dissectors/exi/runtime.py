@@ -463,6 +463,7 @@ def decode_nodes(data: bytes, x: Ctx, fragment: bool) -> tuple[list[Node], int]:
     p = 8
     w, top = x.module.FRAGMENT if fragment else x.module.DOCUMENT
     nodes: list[Node] = []
+    node: Node
     try:
         while True:
             if p + w > n:
@@ -481,7 +482,7 @@ def decode_nodes(data: bytes, x: Ctx, fragment: bool) -> tuple[list[Node], int]:
                 nodes.append(node)
             else:
                 ns, name, b = production
-                node: Node = [ns, name, None, None, None, -1, None]
+                node = [ns, name, None, None, None, -1, None]
                 nodes.append(node)
                 p = fn[b](v, n, p, node, b, x)
                 x.note(node, start, p)
