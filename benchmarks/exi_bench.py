@@ -1,9 +1,13 @@
-"""EXI codec throughput: decode and encode of real CurrentDemand / DC_ChargeLoop messages and of the corpus.
+"""EXI codec throughput: real CurrentDemand / DC_ChargeLoop messages and the whole vector corpus.
 
-    python benchmarks/exi_bench.py [--seconds 1.0]
+    python benchmarks/exi_bench.py [--seconds 0.3] [--rounds 5] [--baseline REV]
 
-Messages come from ../shared/exi-vectors (published streams first).  Prints messages per second for one
-core (pure Python); the floor we aim for is 20,000 CurrentDemand-sized decodes per second.
+Messages come from ../shared/exi-vectors (published streams first).  Prints messages per second on
+one core (pure Python) for: decode; decode + to_json (what the capture pipeline does per message);
+decode + to_xml + to_json (the batch CLI's work, without I/O); encode of a decoded message.  With
+``--baseline REV`` the codec of that git revision (e.g. the table-driven one, febc030) is imported
+beside the current one and every figure is taken for both, interleaved round by round; the median of
+the rounds is printed (the machine is shared, single figures are noisy).
 """
 
 from __future__ import annotations
@@ -11,10 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from v2gsniff.dissectors import exi
 
@@ -35,7 +42,7 @@ def corpus() -> list[tuple[str, bool, bytes]]:
 
 
 def rate(fn: Callable[[], object], seconds: float, per_call: int = 1) -> float:
-    """Best rate over repeated short rounds (robust against other load on a shared machine)."""
+    """Best rate over repeated short batches within ``seconds``."""
     start = time.perf_counter()
     t0 = time.perf_counter()
     fn()
@@ -50,35 +57,20 @@ def rate(fn: Callable[[], object], seconds: float, per_call: int = 1) -> float:
     return per_call / best
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=1.0)
-    args = ap.parse_args()
-    if not VECTORS.exists():
-        print(f"no vectors under {VECTORS}")
-        return 2
-    items = corpus()
-    print(f"Python {platform.python_version()} on {platform.machine()}; {args.seconds:.1f} s per figure")
-    picked: dict[tuple[str, str], bytes] = {}
-    for schema, fragment, data in items:
-        if fragment:
-            continue
-        msg = exi.decode(data, schema)
-        key = (schema, msg.name)
-        if key in WANTED and key not in picked:
-            picked[key] = data
-    print(f"{'message':32} {'bytes':>5} {'decode/s':>10} {'encode/s':>10}")
-    for key in WANTED:
-        if key not in picked:
-            continue
-        schema, _name = key
-        data = picked[key]
-        msg = exi.decode(data, schema)
-        assert exi.encode(msg) == data
-        dec = rate(lambda: exi.decode(data, schema), args.seconds)  # noqa: B023
-        enc = rate(lambda: exi.encode(msg), args.seconds)  # noqa: B023
-        print(f"{schema + ' ' + key[1]:32} {len(data):5d} {dec:10,.0f} {enc:10,.0f}")
-    decoders = [(exi.decode_fragment if f else exi.decode, d, s) for s, f, d in items]
+def workloads(codec: Any, items: list[tuple[str, bool, bytes]], picked: dict[tuple[str, str], bytes],
+              ) -> dict[str, tuple[Callable[[], object], int]]:
+    """name -> (function, messages per call) for one codec."""
+    out: dict[str, tuple[Callable[[], object], int]] = {}
+    for key, data in picked.items():
+        schema = key[0]
+        msg = codec.decode(data, schema)
+        assert codec.encode(msg) == data
+        label = f"{schema} {key[1]}"
+        out[f"{label}: decode"] = (lambda d=data, s=schema: codec.decode(d, s), 1)
+        out[f"{label}: decode+json"] = (lambda d=data, s=schema: codec.decode(d, s).to_json(), 1)
+        out[f"{label}: decode+xml+json"] = (lambda d=data, s=schema: _both(codec.decode(d, s)), 1)
+        out[f"{label}: encode"] = (lambda m=msg: codec.encode(m), 1)
+    decoders = [(codec.decode_fragment if f else codec.decode, d, s) for s, f, d in items]
     msgs = [fn(d, s) for fn, d, s in decoders]
 
     def decode_all() -> None:
@@ -87,12 +79,57 @@ def main() -> int:
 
     def encode_all() -> None:
         for m in msgs:
-            exi.encode(m)
+            codec.encode(m)
 
-    total = sum(len(d) for _, _, d in items)
-    dec = rate(decode_all, args.seconds, len(items))
-    enc = rate(encode_all, args.seconds, len(items))
-    print(f"corpus: {len(items)} messages, {total} bytes: decode {dec:,.0f} msgs/s, encode {enc:,.0f} msgs/s")
+    out["corpus: decode"] = (decode_all, len(items))
+    out["corpus: encode"] = (encode_all, len(items))
+    return out
+
+
+def _both(msg: Any) -> object:
+    return msg.to_xml(), msg.to_json()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=0.3, help="time per figure and round")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--baseline", help="git revision whose EXI codec to time beside the current one")
+    args = ap.parse_args()
+    if not VECTORS.exists():
+        print(f"no vectors under {VECTORS}")
+        return 2
+    items = corpus()
+    picked: dict[tuple[str, str], bytes] = {}
+    for schema, fragment, data in items:
+        if not fragment:
+            key = (schema, exi.decode(data, schema).name)
+            if key in WANTED and key not in picked:
+                picked[key] = data
+    codecs: dict[str, ModuleType] = {"new": exi}
+    if args.baseline:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _baseline import load
+
+        codecs = {"old": load(args.baseline), "new": exi}
+    loads = {name: workloads(codec, items, picked) for name, codec in codecs.items()}
+    rates: dict[str, dict[str, list[float]]] = {name: {k: [] for k in w} for name, w in loads.items()}
+    for _ in range(args.rounds):
+        for key in loads["new"]:
+            for name in codecs:  # interleaved: old and new back to back for each figure
+                fn, per = loads[name][key]
+                rates[name][key].append(rate(fn, args.seconds, per))
+    print(f"Python {platform.python_version()} on {platform.machine()}, one core; median of {args.rounds} "
+          f"interleaved rounds of {args.seconds:.1f} s; messages/s")
+    head = f"{'workload':44}" + "".join(f"{name:>10}" for name in codecs) + ("   new/old" if len(codecs) > 1 else "")
+    print(head)
+    for key in loads["new"]:
+        med = {name: statistics.median(rates[name][key]) for name in codecs}
+        line = f"{key:44}" + "".join(f"{med[name]:10,.0f}" for name in codecs)
+        if len(codecs) > 1:
+            line += f"   {med['new'] / med['old']:7.2f}x"
+        print(line)
+    print(f"corpus: {len(items)} messages, {sum(len(d) for _, _, d in items)} bytes")
     return 0
 
 

@@ -26,27 +26,76 @@ def to_xml(root: Element) -> str:
     return node_xml(to_node(root))
 
 
-_ESCAPED = ("&", "<", ">", "\r")
+def _text(value: Any, dtype: int, cached: bool = False) -> str:
+    """Escaped XML text of a typed value (the common kinds first; only strings can need escaping)."""
+    cls = value.__class__
+    if cls is int:
+        return str(value)
+    if cls is str:
+        if "&" in value or "<" in value or ">" in value or "\r" in value or "\x00" in value:
+            if cached and "\x00" in value:
+                raise _Uncached
+            return _escape(value)
+        return value
+    if cls is bool:
+        return "true" if value else "false"
+    if cls is bytes:
+        return format_value(value, dtype)
+    return _escape(format_value(value, dtype))
+
+
+# Tags are cached across documents with a placeholder for their prefix ("\x00<k>\x00:" + local name),
+# because prefixes (ns1, ns2, ...) follow each document's order of first use: the placeholders are
+# replaced once per document, in the order they first occur in its text.  The caches are bounded
+# (undeclared content brings namespaces and names from the stream); past the bounds, and when a
+# text contains NUL itself, a document is rendered with plain per-document tags.
+_MARKS: dict[str, str] = {}
+_TAGS: dict[str, dict[str, str]] = {}
+_MAX_MARKS = 64
+_MAX_TAGS = 20000
+_n_tags = 0
+
+
+def _cached_tag(ns: str, local: str) -> str | None:
+    global _n_tags
+    mark = _MARKS.get(ns)
+    if mark is None:
+        if len(_MARKS) >= _MAX_MARKS:
+            return None
+        mark = _MARKS[ns] = f"\x00{len(_MARKS)}\x00"
+        _TAGS[ns] = {}
+    if _n_tags >= _MAX_TAGS:
+        return None
+    _n_tags += 1
+    tag = _TAGS[ns][local] = f"{mark}:{local}" if ns else local
+    return tag
 
 
 def node_xml(root: list[Any]) -> str:
     """``to_xml`` of an element in compact form (``model.to_node``)."""
+    text = _render(root, True)
+    if text is None:
+        return _render(root, False) or ""
+    return text
+
+
+def _render(root: list[Any], cached: bool) -> str | None:
     prefixes: dict[str, str] = {}
-    tags: dict[tuple[str, str], str] = {}
+    tags_of = _TAGS.get
 
     def name(ns: str, local: str) -> str:
-        tag = tags.get((ns, local))
-        if tag is None:
-            if ns:
-                p = prefixes.get(ns)
-                if p is None:
-                    p = _FIXED_PREFIXES.get(ns) or f"ns{len(prefixes) + 1}"
-                    prefixes[ns] = p
-                tag = f"{p}:{local}"
-            else:
-                tag = local
-            tags[(ns, local)] = tag
-        return tag
+        if cached:
+            tag = (tags_of(ns) or {}).get(local) or _cached_tag(ns, local)
+            if tag is not None:
+                return tag
+            raise _Uncached
+        if not ns:
+            return local
+        p = prefixes.get(ns)
+        if p is None:
+            p = _FIXED_PREFIXES.get(ns) or f"ns{len(prefixes) + 1}"
+            prefixes[ns] = p
+        return f"{p}:{local}"
 
     def attr_value(value: Any) -> str:
         if isinstance(value, tuple):  # xsi:type qname
@@ -62,22 +111,25 @@ def node_xml(root: list[Any]) -> str:
         if attrs:
             add("<" + tag)
             for (ans, alocal), avalue in attrs.items():
-                add(f' {name(ans, alocal)}="{_escape(attr_value(avalue), True)}"')
-            add(">" if children or value is not None else "/>")
+                aname = name(ans, alocal)  # before the value: prefixes follow the order of first use
+                text = _escape(attr_value(avalue), True)
+                if cached and "\x00" in text:
+                    raise _Uncached
+                add(f' {aname}="{text}"')
+            if not children and value is None:
+                add("/>")
+                return
+            add(">")
         elif children or value is not None:
             add(f"<{tag}>")
         else:
             add(f"<{tag}/>")
             return
         if value is not None and texts is None:
-            cls = value.__class__
-            if cls is int:
-                add(str(value))
-            elif cls is str:
-                add(_escape(value) if any(c in value for c in _ESCAPED) else value)
-            else:
-                add(_escape(format_value(value, dtype)))
+            add(_text(value, dtype, cached))
         if children:
+            if cached and texts and any("\x00" in chunk for _k, chunk in texts):
+                raise _Uncached
             if texts:
                 for index, child in enumerate(children):
                     parts.extend(_escape(t) for k, t in texts if k == index)
@@ -85,23 +137,44 @@ def node_xml(root: list[Any]) -> str:
                 parts.extend(_escape(t) for k, t in texts if k >= len(children))
             else:
                 for child in children:
-                    render(child)
+                    if child[2] or child[3] or child[4] is None:
+                        render(child)
+                        continue
+                    ctag = (tags_of(child[0]) or {}).get(child[1]) if cached else None
+                    if ctag is None:
+                        ctag = name(child[0], child[1])
+                    add(f"<{ctag}>{_text(child[4], child[5], cached)}</{ctag}>")
         elif texts:
+            if cached and any("\x00" in chunk for _k, chunk in texts):
+                raise _Uncached
             parts.extend(_escape(t) for _k, t in texts)
-        elif attrs and value is None:
-            return
         add(f"</{tag}>")
 
-    render(root)
-    decls = "".join(f' xmlns:{p}="{_escape(ns, True)}"' for ns, p in prefixes.items())
-    first = parts[0]  # "<tag" (attributes follow), "<tag>" or "<tag/>"
-    if first.endswith("/>"):
-        parts[0] = first[:-2] + decls + "/>"
-    elif first.endswith(">"):
-        parts[0] = first[:-1] + decls + ">"
+    try:
+        render(root)
+    except _Uncached:
+        return None
+    root_tag = name(root[0], root[1])
+    out = "".join(parts)
+    if not cached:
+        decls = "".join(f' xmlns:{p}="{_escape(ns, True)}"' for ns, p in prefixes.items())
     else:
-        parts[0] = first + decls
-    return "".join(parts)
+        found = sorted((i, ns, mark) for ns, mark in _MARKS.items() if (i := out.find(mark)) >= 0)
+        if out.count("\x00") != sum(out.count(mark) for _i, _ns, mark in found) * 2:
+            return None  # the content has NULs of its own: no placeholders here
+        decls_list = []
+        for k, (_i, ns, mark) in enumerate(found, 1):
+            prefix = _FIXED_PREFIXES.get(ns) or f"ns{k}"
+            out = out.replace(mark, prefix)
+            root_tag = root_tag.replace(mark, prefix)
+            decls_list.append(f' xmlns:{prefix}="{_escape(ns, True)}"')
+        decls = "".join(decls_list)
+    at = 1 + len(root_tag)  # declarations go right after the root's tag name
+    return out[:at] + decls + out[at:]
+
+
+class _Uncached(Exception):
+    """A tag past the cache bounds, or a NUL in the content: render with per-document tags."""
 
 
 def parse_xml(text: str | bytes) -> Element:
