@@ -158,7 +158,7 @@ class V2GDecoder:
             fields, summary = key_values(msg)
             # the message set's namespace (MsgDef for DIN/ISO-2), as SupportedAppProtocol names it
             tail = {"payload_type": _PT_TEXT[_SCHEMA_PAYLOAD_TYPE.get(schema, PayloadType.EXI)], "schema": schema,
-                    "namespace": msg.root.ns, "exi_hex": data.hex(), "body": msg.to_json()}
+                    "namespace": msg.nodes()[0][0], "exi_hex": data.hex(), "body": msg.to_json()}
             result = _Decoded(msg, msg.name, tail, fields, summary)
         cache[key] = result
         if len(cache) > CACHE_SIZE:

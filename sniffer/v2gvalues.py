@@ -38,40 +38,63 @@ _STATUS = frozenset(STATUS_LEAVES)  # membership test per element: a set, not th
 _UNITS = {"V": "V", "A": "A", "W": "W", "h": "h", "s": "s", "Wh": "Wh"}
 
 
-def _unit(node: exi.Element) -> str:
-    unit = node.get("Unit")
-    if unit is not None and unit.value is not None:
-        return _UNITS.get(str(unit.value), str(unit.value))
-    name = node.name
+# The walk reads the decoder's compact form (``ExiMessage.nodes()``: ``[ns, name, attrs, children,
+# value, dtype, texts]`` lists), so that a message whose JSON is all the pipeline keeps never has
+# ``Element`` objects made for it.
+_NAME, _CHILDREN, _VALUE = 1, 3, 4
+
+
+def _child(node: list[Any], name: str) -> list[Any] | None:
+    children: list[list[Any]] = node[_CHILDREN] or []
+    for child in children:
+        if child[_NAME] == name:
+            return child
+    return None
+
+
+def _unit(node: list[Any]) -> str:
+    unit = _child(node, "Unit")
+    if unit is not None and unit[_VALUE] is not None:
+        return _UNITS.get(str(unit[_VALUE]), str(unit[_VALUE]))
+    name = node[_NAME]
     for suffix, u in (("Voltage", "V"), ("Current", "A"), ("Power", "W"), ("Energy", "Wh")):
         if suffix in name:
             return u
     return ""
 
 
-def _is_physical(node: exi.Element) -> bool:
+def _physical(node: list[Any]) -> float | None:
+    """Value * 10**Multiplier (PhysicalValueType) or Value * 10**Exponent (RationalNumberType)."""
     # PhysicalValueType is (Multiplier, Unit, Value), RationalNumberType (Exponent, Value).
-    children = node.children
-    return len(children) >= 2 and children[0].name in ("Multiplier", "Exponent") and children[-1].name == "Value"
+    children = node[_CHILDREN]
+    if not children or len(children) < 2 or children[0][_NAME] not in ("Multiplier", "Exponent") \
+            or children[-1][_NAME] != "Value":
+        return None
+    value, scale = children[-1][_VALUE], children[0][_VALUE]
+    if not isinstance(value, int) or not isinstance(scale, int):
+        return None
+    return float(value * 10**scale) if scale >= 0 else value / 10 ** (-scale)
 
 
-def message_element(msg: exi.ExiMessage) -> exi.Element:
-    """The element that is the message: the Body child (DIN/ISO-2) or the root."""
-    root = msg.root
-    if root.name == "V2G_Message":
-        body = root.get("Body")
-        if body is not None and body.children:
-            return body.children[0]
+def _message_node(root: list[Any]) -> list[Any]:
+    """The node that is the message: the Body child (DIN/ISO-2) or the root."""
+    if root[_NAME] == "V2G_Message":
+        body = _child(root, "Body")
+        if body is not None and body[_CHILDREN]:
+            return body[_CHILDREN][0]  # type: ignore[no-any-return]
     return root
 
 
 def key_values(msg: exi.ExiMessage) -> tuple[dict[str, Any], str]:
     """(fields, summary) of a decoded message."""
     fields: dict[str, Any] = {}
-    if msg.name == "supportedAppProtocolReq":
+    root = msg.nodes()[0]
+    if root[_NAME] == "supportedAppProtocolReq":
         offers = []
-        for ap in msg.root.findall("AppProtocol"):
-            vals = {c.name: c.value for c in ap.children}
+        for ap in root[_CHILDREN] or ():
+            if ap[_NAME] != "AppProtocol":
+                continue
+            vals = {c[_NAME]: c[_VALUE] for c in ap[_CHILDREN] or ()}
             offers.append({
                 "namespace": vals.get("ProtocolNamespace"),
                 "version_major": vals.get("VersionNumberMajor"),
@@ -83,13 +106,12 @@ def key_values(msg: exi.ExiMessage) -> tuple[dict[str, Any], str]:
         fields["offers"] = offers
         summary = ", ".join(f"{o['priority']}:{_short_ns(str(o['namespace']))}" for o in offers)
         return fields, summary
-    root = msg.root
-    if root.name == "V2G_Message":
-        header = root.get("Header")
-        sid = header.get("SessionID") if header is not None else None
-        if sid is not None and isinstance(sid.value, bytes):
-            fields["SessionID"] = sid.value.hex().upper()
-    _collect(message_element(msg), fields, 0)
+    if root[_NAME] == "V2G_Message":
+        header = _child(root, "Header")
+        sid = _child(header, "SessionID") if header is not None else None
+        if sid is not None and isinstance(sid[_VALUE], bytes):
+            fields["SessionID"] = sid[_VALUE].hex().upper()
+    _collect(_message_node(root), fields, 0)
     parts = []
     for key, value in fields.items():
         if key == "SessionID":
@@ -103,18 +125,19 @@ def key_values(msg: exi.ExiMessage) -> tuple[dict[str, Any], str]:
     return fields, " ".join(parts)
 
 
-def _collect(node: exi.Element, fields: dict[str, Any], depth: int) -> None:
-    for child in node.children:
-        if _is_physical(child):
-            try:
-                value = exi.physical(child)
-            except exi.ExiError:
-                continue
-            fields.setdefault(child.name, {"value": round(value, 6), "unit": _unit(child)})
-        elif child.name in _STATUS and not child.children:
-            value = child.value
-            fields.setdefault(child.name, value.hex().upper() if isinstance(value, bytes) else value)
-        elif child.children and depth < 3:
+def _collect(node: list[Any], fields: dict[str, Any], depth: int) -> None:
+    for child in node[_CHILDREN] or ():
+        name = child[_NAME]
+        grandchildren = child[_CHILDREN]
+        if grandchildren and len(grandchildren) >= 2 and grandchildren[0][_NAME] in ("Multiplier", "Exponent") \
+                and grandchildren[-1][_NAME] == "Value":
+            value = _physical(child)
+            if value is not None:
+                fields.setdefault(name, {"value": round(value, 6), "unit": _unit(child)})
+        elif name in _STATUS and not grandchildren:
+            value = child[_VALUE]
+            fields.setdefault(name, value.hex().upper() if isinstance(value, bytes) else value)
+        elif grandchildren and depth < 3:
             _collect(child, fields, depth + 1)
 
 

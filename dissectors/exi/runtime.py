@@ -96,9 +96,13 @@ class Ctx:
 
     note = span  # for the elements the rare paths here decode (SE(*))
 
-    def range(self, x: int, lo: int | None, hi: int | None, bit: int, child: str | None = None) -> None:
-        """A value outside its type's bounds (facets are checked here, never inline); ``child``: the
-        simple-typed child read inline by its parent's function, whose name the path needs."""
+    def range(self, x: int, lo: int | None, hi: int | None, bit: int, e: Node, child: str | None = None) -> None:
+        """A value outside its type's bounds (min/maxInclusive, n-bit values past the maximum).
+
+        Every facet check of the compiled code ends here and the code goes on with the value when
+        this returns: a lenient mode records ``FacetViolation`` (path of ``e``, plus ``child`` for
+        a simple-typed child its parent read inline; value; facet; limit; bit) and returns, so the
+        value is kept.  The strict default raises."""
         raise Fail(f"value {x} out of range {lo}..{hi}", bit, [child] if child else None)
 
     def enum(self, i: int, count: int, bit: int, child: str | None = None) -> None:
@@ -212,7 +216,7 @@ class Ctx:
             ev, a, b, _nxt = st.prods[code]
             if ev == EE:
                 return p
-            value, p = read_value(v, n, p, g.dtypes[b], self)  # AT (TypeEmpty holds only ATs and EE)
+            value, p = read_value(v, n, p, g.dtypes[b], self, e)  # AT (TypeEmpty holds only ATs and EE)
             _attrs(e)[g.qnames[a]] = value
 
     # -- undeclared content through the qname string tables (exi.md §7.4) --------------------------
@@ -261,7 +265,7 @@ class Ctx:
                 return p + 1, -1
         qid = g.qname_ids.get(q)
         if not untyped and qid is not None and qid in g.global_attributes:
-            attrs[q], p = read_value(v, n, p, g.dtypes[g.global_attributes[qid]], self)
+            attrs[q], p = read_value(v, n, p, g.dtypes[g.global_attributes[qid]], self, e)
         else:
             attrs[q], p = string(v, n, p)
         return p, -1
@@ -418,7 +422,7 @@ def binary(v: int, n: int, p: int) -> tuple[bytes, int]:
     return ((v >> (n - r)) & ((1 << (length * 8)) - 1)).to_bytes(length, "big"), r
 
 
-def read_value(v: int, n: int, p: int, dt: tuple[Any, ...], x: Ctx) -> tuple[Any, int]:
+def read_value(v: int, n: int, p: int, dt: tuple[Any, ...], x: Ctx, e: Node) -> tuple[Any, int]:
     """A typed value by its datatype tuple (``grammar.compile_dtype``), for the table-driven rare paths."""
     kind = dt[0]
     if kind == D_NBIT or kind == D_ENUM or kind == D_BOOL:
@@ -431,12 +435,12 @@ def read_value(v: int, n: int, p: int, dt: tuple[Any, ...], x: Ctx) -> tuple[Any
                 x.enum(i, len(dt[2]), p)
             return dt[2][i], p + w
         if i + dt[2] > dt[3]:
-            x.range(i + dt[2], dt[2], dt[3], p)
+            x.range(i + dt[2], dt[2], dt[3], p, e)
         return i + dt[2], p + w
     if kind == D_UINT or kind == D_INT:
         y, q = uint(v, n, p) if kind == D_UINT else sint(v, n, p)
         if (dt[1] is not None and y < dt[1]) or (dt[2] is not None and y > dt[2]):
-            x.range(y, dt[1], dt[2], p)
+            x.range(y, dt[1], dt[2], p, e)
         return y, q
     if kind == D_STRING:
         return string(v, n, p)

@@ -36,7 +36,7 @@ def _text(value: Any, dtype: int, cached: bool = False) -> str:
             if cached and "\x00" in value:
                 raise _Uncached
             return _escape(value)
-        return value
+        return str(value)  # already a str (cls is str)
     if cls is bool:
         return "true" if value else "false"
     if cls is bytes:

@@ -18,6 +18,7 @@ import click
 from v2gsniff.dissectors import exi as codec
 
 SCHEMA_CHOICES = ["auto", *codec.SCHEMAS]
+_JSONL = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) makes per call
 
 
 def _inputs(hexes: tuple[str, ...]) -> Iterator[str]:
@@ -83,7 +84,7 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str) ->
                 "body": msg.to_json() if msg else None,
                 "error": error,
             }
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.write(_JSONL.encode(record) + "\n")
             continue
         if msg is None:
             failed = True

@@ -57,6 +57,11 @@ DT_NAMES = {D_STRING: "string", D_UINT: "unsigned", D_INT: "integer", D_NBIT: "n
             D_ENUM: "enumeration", D_HEX: "hexBinary", D_B64: "base64Binary"}
 
 
+def offset(lo: int) -> str:
+    """`` + lo`` / `` - |lo|`` for the code (an n-bit value is stored minus its lower bound)."""
+    return f" + {lo}" if lo >= 0 else f" - {-lo}"
+
+
 def load_grammar(name: str, grammars: str) -> Grammar:
     module = SCHEMA_MODULES[name]
     spec = importlib.util.spec_from_file_location(module, os.path.join(grammars, module + ".py"))
@@ -167,10 +172,10 @@ class Compiler:
         if kind == D_NBIT:
             k, lo, hi = dt[1], dt[2], dt[3]
             read = f"(v >> (n - p - {k})) & {(1 << k) - 1}"
-            self.emit(d, (f"{dst} = ({read}) + {lo}" if lo else f"{dst} = {read}") if k else f"{dst} = {lo}")
+            self.emit(d, (f"{dst} = ({read}){offset(lo)}" if lo else f"{dst} = {read}") if k else f"{dst} = {lo}")
             if (1 << k) > hi - lo + 1:
                 self.emit(d, f"if {dst} > {hi}:")
-                self.emit(d + 1, f"x.range({dst}, {lo}, {hi}, p{nm})")
+                self.emit(d + 1, f"x.range({dst}, {lo}, {hi}, p, e{nm})")
             if k:
                 self.emit(d, f"p += {k}")
         elif kind == D_ENUM:
@@ -193,7 +198,7 @@ class Compiler:
             self.emit(d, f"{dst}, p = {'uint' if kind == D_UINT else 'sint'}(v, n, p)")
             if check:
                 self.emit(d, f"if {check}:")
-                self.emit(d + 1, f"x.range({dst}, {lo}, {hi}, q0{nm})")
+                self.emit(d + 1, f"x.range({dst}, {lo}, {hi}, q0, e{nm})")
         elif kind == D_STRING:
             self.emit(d, f"{dst}, p = string(v, n, p)")
         elif kind in (D_HEX, D_B64):
@@ -235,8 +240,8 @@ class Compiler:
                 lo, hi = dt[2], dt[3]
                 if (1 << k) > hi - lo + 1:
                     self.emit(d + 1, f"if y > {hi - lo}:")
-                    self.emit(d + 2, f"x.range(y + {lo}, {lo}, {hi}, p + 1, {local!r})")
-                val = f"y + {lo}" if lo else "y"
+                    self.emit(d + 2, f"x.range(y{offset(lo)}, {lo}, {hi}, p + 1, e, {local!r})")
+                val = f"y{offset(lo)}" if lo else "y"
             elif kind == D_ENUM:
                 if (1 << k) > len(dt[2]):
                     self.emit(d + 1, f"if y >= {len(dt[2])}:")
@@ -271,7 +276,7 @@ class Compiler:
             check = self.range_test("m", dt[1], dt[2], kind)
             if check:
                 self.emit(d + 2, f"if {check}:")
-                self.emit(d + 3, f"x.range(m, {dt[1]}, {dt[2]}, p + 1, {local!r})")
+                self.emit(d + 3, f"x.range(m, {dt[1]}, {dt[2]}, p + 1, e, {local!r})")
         self.emit(d + 2, "ch.append(" + make.replace("VALUE", VAR[kind] if kind not in (D_UINT, D_INT) else "m") + ")")
         self.emit(d + 2, "p = q + 1")
         self.emit(d, "else:")

@@ -238,7 +238,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t10(v, n, p, nd, 10, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'VersionNumberMajor')
+                                x.range(m, 0, 4294967295, p + 1, e, 'VersionNumberMajor')
                             ch.append([U0, 'VersionNumberMajor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -301,7 +301,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t10(v, n, p, nd, 10, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'VersionNumberMinor')
+                                x.range(m, 0, 4294967295, p + 1, e, 'VersionNumberMinor')
                             ch.append([U0, 'VersionNumberMinor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -339,7 +339,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
                         y >>= 1
                         if y > 19:
-                            x.range(y + 1, 1, 20, p + 1, 'Priority')
+                            x.range(y + 1, 1, 20, p + 1, e, 'Priority')
                         ch.append([U0, 'Priority', None, None, y + 1, 3, None])
                         p += 7
                     else:
@@ -380,7 +380,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 1..20 (5 bits)
                     e[4] = ((v >> (n - p - 5)) & 31) + 1
                     if e[4] > 20:
-                        x.range(e[4], 1, 20, p)
+                        x.range(e[4], 1, 20, p, e)
                     p += 5
                     e[5] = 3
                     s = 57
@@ -404,7 +404,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 1..20 (5 bits)
                     e[4] = ((v >> (n - p - 5)) & 31) + 1
                     if e[4] > 20:
-                        x.range(e[4], 1, 20, p)
+                        x.range(e[4], 1, 20, p, e)
                     p += 5
                     e[5] = 3
                     s = 57
@@ -581,7 +581,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 65
                 else:
@@ -605,7 +605,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 65
                 else:
@@ -869,7 +869,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 76
@@ -891,7 +891,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 76
@@ -966,7 +966,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 80
                 else:
@@ -990,7 +990,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 80
                 else:
@@ -1064,7 +1064,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 84
                 else:
@@ -1088,7 +1088,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 84
                 else:
@@ -1116,7 +1116,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 86
                 else:
@@ -1140,7 +1140,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 86
                 else:
@@ -1262,7 +1262,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 92
                 else:
@@ -1286,7 +1286,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 92
                 else:
@@ -1314,7 +1314,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 94
                 else:
@@ -1338,7 +1338,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 94
                 else:

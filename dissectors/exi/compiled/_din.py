@@ -69,7 +69,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -116,7 +116,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -358,7 +358,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 4294967295, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -1321,7 +1321,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t125(v, n, p, nd, 125, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'RetryCounter')
+                                x.range(m, -32768, 32767, p + 1, e, 'RetryCounter')
                             ch.append([U5, 'RetryCounter', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -1699,7 +1699,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'SAScheduleTupleID')
+                                x.range(m, -32768, 32767, p + 1, e, 'SAScheduleTupleID')
                             ch.append([U5, 'SAScheduleTupleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -2638,7 +2638,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'FullSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2651,7 +2651,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'BulkSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2680,7 +2680,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'FullSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2694,7 +2694,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'BulkSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2716,7 +2716,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'FullSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
                         ch.append([U6, 'FullSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -2729,7 +2729,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'BulkSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -2751,7 +2751,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'BulkSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -3130,7 +3130,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 4294967295, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -3355,7 +3355,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'EVRESSSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'EVRESSSOC')
                         ch.append([U6, 'EVRESSSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -6285,7 +6285,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'SAScheduleTupleID')
+                                x.range(m, -32768, 32767, p + 1, e, 'SAScheduleTupleID')
                             ch.append([U5, 'SAScheduleTupleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -6834,7 +6834,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t88(v, n, p, nd, 88, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'PMax')
+                                x.range(m, -32768, 32767, p + 1, e, 'PMax')
                             ch.append([U6, 'PMax', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7079,7 +7079,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t96(v, n, p, nd, 96, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'DateTimeNow')
+                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'DateTimeNow')
                             ch.append([U5, 'DateTimeNow', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7815,7 +7815,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'start')
+                                x.range(m, 0, 4294967295, p + 1, e, 'start')
                             ch.append([U6, 'start', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -7849,7 +7849,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'duration')
+                                x.range(m, 0, 4294967295, p + 1, e, 'duration')
                             ch.append([U6, 'duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -7885,7 +7885,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'start')
+                                x.range(m, 0, 4294967295, p + 1, e, 'start')
                             ch.append([U6, 'start', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8543,7 +8543,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t138(v, n, p, nd, 138, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8586,7 +8586,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t138(v, n, p, nd, 138, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8656,7 +8656,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t138(v, n, p, nd, 138, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9278,7 +9278,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t96(v, n, p, nd, 96, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'DateTimeNow')
+                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'DateTimeNow')
                             ch.append([U5, 'DateTimeNow', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -12694,7 +12694,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     s = 507
@@ -12718,7 +12718,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     s = 507
@@ -12812,7 +12812,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'SAScheduleTupleID')
+                                x.range(m, -32768, 32767, p + 1, e, 'SAScheduleTupleID')
                             ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -12861,7 +12861,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'SAScheduleTupleID')
+                                x.range(m, -32768, 32767, p + 1, e, 'SAScheduleTupleID')
                             ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -12923,7 +12923,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 515
                 else:
@@ -12947,7 +12947,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 515
                 else:
@@ -12975,7 +12975,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 517
                 else:
@@ -12999,7 +12999,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 517
                 else:
@@ -13044,7 +13044,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'startValue')
+                                x.range(m, 0, 4294967295, p + 1, e, 'startValue')
                             ch.append([U6, 'startValue', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13093,7 +13093,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'startValue')
+                                x.range(m, 0, 4294967295, p + 1, e, 'startValue')
                             ch.append([U6, 'startValue', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13367,7 +13367,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'amount')
+                                x.range(m, 0, 4294967295, p + 1, e, 'amount')
                             ch.append([U6, 'amount', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13407,8 +13407,8 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                         y >>= 1
                         if y > 6:
-                            x.range(y + -3, -3, 3, p + 1, 'amountMultiplier')
-                        ch.append([U6, 'amountMultiplier', None, None, y + -3, 3, None])
+                            x.range(y - 3, -3, 3, p + 1, e, 'amountMultiplier')
+                        ch.append([U6, 'amountMultiplier', None, None, y - 3, 3, None])
                         p += 5
                     else:
                         nd = [U6, 'amountMultiplier', None, None, None, -1, None]
@@ -13497,7 +13497,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 535
                 else:
@@ -13521,7 +13521,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 535
                 else:
@@ -13552,8 +13552,8 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                         y >>= 1
                         if y > 6:
-                            x.range(y + -3, -3, 3, p + 1, 'Multiplier')
-                        ch.append([U6, 'Multiplier', None, None, y + -3, 3, None])
+                            x.range(y - 3, -3, 3, p + 1, e, 'Multiplier')
+                        ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
                         p += 5
                     else:
                         nd = [U6, 'Multiplier', None, None, None, -1, None]
@@ -13601,7 +13601,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t125(v, n, p, nd, 125, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'Value')
+                                x.range(m, -32768, 32767, p + 1, e, 'Value')
                             ch.append([U6, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -13621,8 +13621,8 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                         y >>= 1
                         if y > 6:
-                            x.range(y + -3, -3, 3, p + 1, 'Multiplier')
-                        ch.append([U6, 'Multiplier', None, None, y + -3, 3, None])
+                            x.range(y - 3, -3, 3, p + 1, e, 'Multiplier')
+                        ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
                         p += 5
                     else:
                         nd = [U6, 'Multiplier', None, None, None, -1, None]
@@ -13657,7 +13657,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t125(v, n, p, nd, 125, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'Value')
+                                x.range(m, -32768, 32767, p + 1, e, 'Value')
                             ch.append([U6, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -14825,7 +14825,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t117(v, n, p, nd, 117, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -14854,7 +14854,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t96(v, n, p, nd, 96, x)
                             else:
                                 if m < -9223372036854775808 or m > 9223372036854775807:
-                                    x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'TMeter')
+                                    x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
                                 ch.append([U6, 'TMeter', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -14944,7 +14944,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t117(v, n, p, nd, 117, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -14974,7 +14974,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t96(v, n, p, nd, 96, x)
                             else:
                                 if m < -9223372036854775808 or m > 9223372036854775807:
-                                    x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'TMeter')
+                                    x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
                                 ch.append([U6, 'TMeter', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15012,7 +15012,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t117(v, n, p, nd, 117, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                             ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15041,7 +15041,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t96(v, n, p, nd, 96, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'TMeter')
+                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
                             ch.append([U6, 'TMeter', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15079,7 +15079,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t96(v, n, p, nd, 96, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'TMeter')
+                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
                             ch.append([U6, 'TMeter', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15123,7 +15123,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 586
                 else:
@@ -15147,7 +15147,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 586
                 else:
@@ -15172,9 +15172,9 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -3..3 (3 bits)
-                    e[4] = ((v >> (n - p - 3)) & 7) + -3
+                    e[4] = ((v >> (n - p - 3)) & 7) - 3
                     if e[4] > 3:
-                        x.range(e[4], -3, 3, p)
+                        x.range(e[4], -3, 3, p, e)
                     p += 3
                     e[5] = 3
                     s = 588
@@ -15196,9 +15196,9 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -3..3 (3 bits)
-                    e[4] = ((v >> (n - p - 3)) & 7) + -3
+                    e[4] = ((v >> (n - p - 3)) & 7) - 3
                     if e[4] > 3:
-                        x.range(e[4], -3, 3, p)
+                        x.range(e[4], -3, 3, p, e)
                     p += 3
                     e[5] = 3
                     s = 588
@@ -15388,7 +15388,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'PMaxScheduleID')
+                                x.range(m, -32768, 32767, p + 1, e, 'PMaxScheduleID')
                             ch.append([U6, 'PMaxScheduleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15437,7 +15437,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'PMaxScheduleID')
+                                x.range(m, -32768, 32767, p + 1, e, 'PMaxScheduleID')
                             ch.append([U6, 'PMaxScheduleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15499,7 +15499,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 599
                 else:
@@ -15523,7 +15523,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 599
                 else:
@@ -15593,7 +15593,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         # SE({urn:din:70121:2012:MsgDataTypes}byteValue): n-bit -128..127 (8 bits)
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                             y >>= 1
-                            ch.append([U6, 'byteValue', None, None, y + -128, 3, None])
+                            ch.append([U6, 'byteValue', None, None, y - 128, 3, None])
                             p += 10
                         else:
                             nd = [U6, 'byteValue', None, None, None, -1, None]
@@ -15621,7 +15621,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t125(v, n, p, nd, 125, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'shortValue')
+                                    x.range(m, -32768, 32767, p + 1, e, 'shortValue')
                                 ch.append([U6, 'shortValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15651,7 +15651,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t152(v, n, p, nd, 152, x)
                             else:
                                 if m < -2147483648 or m > 2147483647:
-                                    x.range(m, -2147483648, 2147483647, p + 1, 'intValue')
+                                    x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
                                 ch.append([U6, 'intValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15710,7 +15710,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         # SE({urn:din:70121:2012:MsgDataTypes}byteValue): n-bit -128..127 (8 bits)
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                             y >>= 1
-                            ch.append([U6, 'byteValue', None, None, y + -128, 3, None])
+                            ch.append([U6, 'byteValue', None, None, y - 128, 3, None])
                             p += 10
                         else:
                             nd = [U6, 'byteValue', None, None, None, -1, None]
@@ -15738,7 +15738,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t125(v, n, p, nd, 125, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'shortValue')
+                                    x.range(m, -32768, 32767, p + 1, e, 'shortValue')
                                 ch.append([U6, 'shortValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15768,7 +15768,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t152(v, n, p, nd, 152, x)
                             else:
                                 if m < -2147483648 or m > 2147483647:
-                                    x.range(m, -2147483648, 2147483647, p + 1, 'intValue')
+                                    x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
                                 ch.append([U6, 'intValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15857,7 +15857,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t125(v, n, p, nd, 125, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'ParameterSetID')
+                                x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
                             ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15906,7 +15906,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t125(v, n, p, nd, 125, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'ParameterSetID')
+                                x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
                             ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15968,7 +15968,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 614
                 else:
@@ -15992,7 +15992,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 614
                 else:
@@ -16178,7 +16178,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'ChargingProfileEntryStart')
+                                x.range(m, 0, 4294967295, p + 1, e, 'ChargingProfileEntryStart')
                             ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16214,7 +16214,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t88(v, n, p, nd, 88, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'ChargingProfileEntryMaxPower')
+                                x.range(m, -32768, 32767, p + 1, e, 'ChargingProfileEntryMaxPower')
                             ch.append([U6, 'ChargingProfileEntryMaxPower', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16248,7 +16248,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'ChargingProfileEntryStart')
+                                x.range(m, 0, 4294967295, p + 1, e, 'ChargingProfileEntryStart')
                             ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16409,7 +16409,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'SAScheduleTupleID')
+                                x.range(m, -32768, 32767, p + 1, e, 'SAScheduleTupleID')
                             ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16458,7 +16458,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'SAScheduleTupleID')
+                                x.range(m, -32768, 32767, p + 1, e, 'SAScheduleTupleID')
                             ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16546,7 +16546,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'SalesTariffID')
+                                x.range(m, -32768, 32767, p + 1, e, 'SalesTariffID')
                             ch.append([U6, 'SalesTariffID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16582,7 +16582,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'SalesTariffID')
+                                x.range(m, -32768, 32767, p + 1, e, 'SalesTariffID')
                             ch.append([U6, 'SalesTariffID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16778,7 +16778,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t138(v, n, p, nd, 138, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16814,7 +16814,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t125(v, n, p, nd, 125, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'ParameterSetID')
+                                x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
                             ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16850,7 +16850,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t138(v, n, p, nd, 138, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17082,7 +17082,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 652
                 else:
@@ -17106,7 +17106,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 652
                 else:
@@ -17385,7 +17385,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t138(v, n, p, nd, 138, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17459,7 +17459,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t138(v, n, p, nd, 138, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17991,7 +17991,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 683
@@ -18013,7 +18013,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 683
@@ -18096,7 +18096,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 687
                 else:
@@ -18120,7 +18120,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 687
                 else:
@@ -18339,7 +18339,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 696
                 else:
@@ -18363,7 +18363,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 696
                 else:
@@ -18391,7 +18391,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 698
                 else:
@@ -18415,7 +18415,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 698
                 else:

@@ -71,7 +71,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -137,7 +137,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -305,7 +305,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -359,7 +359,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -1350,7 +1350,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t126(v, n, p, nd, 126, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'RetryCounter')
+                                x.range(m, -32768, 32767, p + 1, e, 'RetryCounter')
                             ch.append([U5, 'RetryCounter', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -1411,7 +1411,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'MaxEntriesSAScheduleTuple')
+                                x.range(m, 0, 65535, p + 1, e, 'MaxEntriesSAScheduleTuple')
                             ch.append([U5, 'MaxEntriesSAScheduleTuple', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -1503,7 +1503,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'MaxEntriesSAScheduleTuple')
+                                x.range(m, 0, 65535, p + 1, e, 'MaxEntriesSAScheduleTuple')
                             ch.append([U5, 'MaxEntriesSAScheduleTuple', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -1810,7 +1810,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, 'SAScheduleTupleID')
+                            x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -2542,7 +2542,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, 'SAScheduleTupleID')
+                            x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -2647,7 +2647,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -2713,7 +2713,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -2785,7 +2785,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'FullSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2798,7 +2798,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'BulkSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2827,7 +2827,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'FullSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2841,7 +2841,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'BulkSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2863,7 +2863,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'FullSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
                         ch.append([U6, 'FullSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -2876,7 +2876,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'BulkSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -2898,7 +2898,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'BulkSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -3220,7 +3220,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -3274,7 +3274,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -3428,7 +3428,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'EVRESSSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'EVRESSSOC')
                         ch.append([U6, 'EVRESSSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -4002,7 +4002,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -4047,7 +4047,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -4161,7 +4161,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -4215,7 +4215,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -6490,7 +6490,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, 'SAScheduleTupleID')
+                            x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -7273,7 +7273,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t106(v, n, p, nd, 106, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'EVSETimeStamp')
+                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'EVSETimeStamp')
                             ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7477,7 +7477,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, 'SAScheduleTupleID')
+                            x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -8172,7 +8172,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t156(v, n, p, nd, 156, x)
                         else:
                             if m > 16777214:
-                                x.range(m, 0, 16777214, p + 1, 'start')
+                                x.range(m, 0, 16777214, p + 1, e, 'start')
                             ch.append([U6, 'start', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8206,7 +8206,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t153(v, n, p, nd, 153, x)
                         else:
                             if m > 86400:
-                                x.range(m, 0, 86400, p + 1, 'duration')
+                                x.range(m, 0, 86400, p + 1, e, 'duration')
                             ch.append([U6, 'duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8242,7 +8242,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t156(v, n, p, nd, 156, x)
                         else:
                             if m > 16777214:
-                                x.range(m, 0, 16777214, p + 1, 'start')
+                                x.range(m, 0, 16777214, p + 1, e, 'start')
                             ch.append([U6, 'start', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8824,7 +8824,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8867,7 +8867,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8937,7 +8937,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9420,7 +9420,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t106(v, n, p, nd, 106, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'EVSETimeStamp')
+                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'EVSETimeStamp')
                             ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -12866,7 +12866,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     s = 518
@@ -12890,7 +12890,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     s = 518
@@ -13036,7 +13036,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13110,7 +13110,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13321,7 +13321,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 1..3 (2 bits)
                     e[4] = ((v >> (n - p - 2)) & 3) + 1
                     if e[4] > 3:
-                        x.range(e[4], 1, 3, p)
+                        x.range(e[4], 1, 3, p, e)
                     p += 2
                     e[5] = 3
                     s = 556
@@ -13345,7 +13345,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 1..3 (2 bits)
                     e[4] = ((v >> (n - p - 2)) & 3) + 1
                     if e[4] > 3:
-                        x.range(e[4], 1, 3, p)
+                        x.range(e[4], 1, 3, p, e)
                     p += 2
                     e[5] = 3
                     s = 556
@@ -13377,8 +13377,8 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                         y >>= 1
                         if y > 6:
-                            x.range(y + -3, -3, 3, p + 1, 'Multiplier')
-                        ch.append([U6, 'Multiplier', None, None, y + -3, 3, None])
+                            x.range(y - 3, -3, 3, p + 1, e, 'Multiplier')
+                        ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
                         p += 5
                     else:
                         nd = [U6, 'Multiplier', None, None, None, -1, None]
@@ -13417,8 +13417,8 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                         y >>= 1
                         if y > 6:
-                            x.range(y + -3, -3, 3, p + 1, 'Multiplier')
-                        ch.append([U6, 'Multiplier', None, None, y + -3, 3, None])
+                            x.range(y - 3, -3, 3, p + 1, e, 'Multiplier')
+                        ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
                         p += 5
                     else:
                         nd = [U6, 'Multiplier', None, None, None, -1, None]
@@ -13453,7 +13453,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t126(v, n, p, nd, 126, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'Value')
+                                x.range(m, -32768, 32767, p + 1, e, 'Value')
                             ch.append([U6, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -13495,7 +13495,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 562
                 else:
@@ -13519,7 +13519,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 562
                 else:
@@ -13903,7 +13903,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'amount')
+                                x.range(m, 0, 4294967295, p + 1, e, 'amount')
                             ch.append([U6, 'amount', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13943,8 +13943,8 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                         y >>= 1
                         if y > 6:
-                            x.range(y + -3, -3, 3, p + 1, 'amountMultiplier')
-                        ch.append([U6, 'amountMultiplier', None, None, y + -3, 3, None])
+                            x.range(y - 3, -3, 3, p + 1, e, 'amountMultiplier')
+                        ch.append([U6, 'amountMultiplier', None, None, y - 3, 3, None])
                         p += 5
                     else:
                         nd = [U6, 'amountMultiplier', None, None, None, -1, None]
@@ -14455,7 +14455,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 601
                 else:
@@ -14479,7 +14479,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 601
                 else:
@@ -14999,7 +14999,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 640
                 else:
@@ -15023,7 +15023,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 640
                 else:
@@ -15144,7 +15144,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t118(v, n, p, nd, 118, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterReading')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterReading')
                                 ch.append([U6, 'MeterReading', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15196,7 +15196,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t119(v, n, p, nd, 119, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15225,7 +15225,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t106(v, n, p, nd, 106, x)
                             else:
                                 if m < -9223372036854775808 or m > 9223372036854775807:
-                                    x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'TMeter')
+                                    x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
                                 ch.append([U6, 'TMeter', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15315,7 +15315,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t119(v, n, p, nd, 119, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15345,7 +15345,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t106(v, n, p, nd, 106, x)
                             else:
                                 if m < -9223372036854775808 or m > 9223372036854775807:
-                                    x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'TMeter')
+                                    x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
                                 ch.append([U6, 'TMeter', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15383,7 +15383,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t119(v, n, p, nd, 119, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                             ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15412,7 +15412,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t106(v, n, p, nd, 106, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'TMeter')
+                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
                             ch.append([U6, 'TMeter', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15450,7 +15450,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t106(v, n, p, nd, 106, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'TMeter')
+                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
                             ch.append([U6, 'TMeter', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15494,7 +15494,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 650
                 else:
@@ -15518,7 +15518,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 650
                 else:
@@ -15546,7 +15546,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 652
                 else:
@@ -15570,7 +15570,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 652
                 else:
@@ -15595,9 +15595,9 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -3..3 (3 bits)
-                    e[4] = ((v >> (n - p - 3)) & 7) + -3
+                    e[4] = ((v >> (n - p - 3)) & 7) - 3
                     if e[4] > 3:
-                        x.range(e[4], -3, 3, p)
+                        x.range(e[4], -3, 3, p, e)
                     p += 3
                     e[5] = 3
                     s = 654
@@ -15619,9 +15619,9 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -3..3 (3 bits)
-                    e[4] = ((v >> (n - p - 3)) & 7) + -3
+                    e[4] = ((v >> (n - p - 3)) & 7) - 3
                     if e[4] > 3:
-                        x.range(e[4], -3, 3, p)
+                        x.range(e[4], -3, 3, p, e)
                     p += 3
                     e[5] = 3
                     s = 654
@@ -15899,7 +15899,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}byteValue): n-bit -128..127 (8 bits)
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                             y >>= 1
-                            ch.append([U6, 'byteValue', None, None, y + -128, 3, None])
+                            ch.append([U6, 'byteValue', None, None, y - 128, 3, None])
                             p += 10
                         else:
                             nd = [U6, 'byteValue', None, None, None, -1, None]
@@ -15927,7 +15927,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t126(v, n, p, nd, 126, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'shortValue')
+                                    x.range(m, -32768, 32767, p + 1, e, 'shortValue')
                                 ch.append([U6, 'shortValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15957,7 +15957,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t155(v, n, p, nd, 155, x)
                             else:
                                 if m < -2147483648 or m > 2147483647:
-                                    x.range(m, -2147483648, 2147483647, p + 1, 'intValue')
+                                    x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
                                 ch.append([U6, 'intValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -16016,7 +16016,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}byteValue): n-bit -128..127 (8 bits)
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                             y >>= 1
-                            ch.append([U6, 'byteValue', None, None, y + -128, 3, None])
+                            ch.append([U6, 'byteValue', None, None, y - 128, 3, None])
                             p += 10
                         else:
                             nd = [U6, 'byteValue', None, None, None, -1, None]
@@ -16044,7 +16044,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t126(v, n, p, nd, 126, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'shortValue')
+                                    x.range(m, -32768, 32767, p + 1, e, 'shortValue')
                                 ch.append([U6, 'shortValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -16074,7 +16074,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t155(v, n, p, nd, 155, x)
                             else:
                                 if m < -2147483648 or m > 2147483647:
-                                    x.range(m, -2147483648, 2147483647, p + 1, 'intValue')
+                                    x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
                                 ch.append([U6, 'intValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -16163,7 +16163,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t126(v, n, p, nd, 126, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'ParameterSetID')
+                                x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
                             ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16212,7 +16212,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t126(v, n, p, nd, 126, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'ParameterSetID')
+                                x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
                             ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16269,7 +16269,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 1712
                 else:
@@ -16293,7 +16293,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 1712
                 else:
@@ -16469,7 +16469,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'ChargingProfileEntryStart')
+                                x.range(m, 0, 4294967295, p + 1, e, 'ChargingProfileEntryStart')
                             ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16516,7 +16516,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'ChargingProfileEntryStart')
+                                x.range(m, 0, 4294967295, p + 1, e, 'ChargingProfileEntryStart')
                             ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16536,7 +16536,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
                         if y > 2:
-                            x.range(y + 1, 1, 3, p + 1, 'ChargingProfileEntryMaxNumberOfPhasesInUse')
+                            x.range(y + 1, 1, 3, p + 1, e, 'ChargingProfileEntryMaxNumberOfPhasesInUse')
                         ch.append([U6, 'ChargingProfileEntryMaxNumberOfPhasesInUse', None, None, y + 1, 3, None])
                         p += 4
                     else:
@@ -16754,7 +16754,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, 'SAScheduleTupleID')
+                            x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U6, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -16787,7 +16787,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, 'SAScheduleTupleID')
+                            x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U6, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -16843,7 +16843,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 1..255 (8 bits)
                     e[4] = ((v >> (n - p - 8)) & 255) + 1
                     if e[4] > 255:
-                        x.range(e[4], 1, 255, p)
+                        x.range(e[4], 1, 255, p, e)
                     p += 8
                     e[5] = 3
                     s = 1732
@@ -16867,7 +16867,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 1..255 (8 bits)
                     e[4] = ((v >> (n - p - 8)) & 255) + 1
                     if e[4] > 255:
-                        x.range(e[4], 1, 255, p)
+                        x.range(e[4], 1, 255, p, e)
                     p += 8
                     e[5] = 3
                     s = 1732
@@ -16904,7 +16904,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, 'SalesTariffID')
+                            x.range(y + 1, 1, 255, p + 1, e, 'SalesTariffID')
                         ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -16924,7 +16924,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, 'SalesTariffID')
+                            x.range(y + 1, 1, 255, p + 1, e, 'SalesTariffID')
                         ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -16990,7 +16990,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, 'SalesTariffID')
+                            x.range(y + 1, 1, 255, p + 1, e, 'SalesTariffID')
                         ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -17147,7 +17147,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17183,7 +17183,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t126(v, n, p, nd, 126, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'ParameterSetID')
+                                x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
                             ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -17219,7 +17219,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17359,7 +17359,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17433,7 +17433,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17601,7 +17601,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 2793
                 else:
@@ -17625,7 +17625,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 2793
                 else:
@@ -18350,7 +18350,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 3084
@@ -18372,7 +18372,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 3084
@@ -18455,7 +18455,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 86400:
-                        x.range(e[4], 0, 86400, q0)
+                        x.range(e[4], 0, 86400, q0, e)
                     e[5] = 1
                     s = 3088
                 else:
@@ -18479,7 +18479,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 86400:
-                        x.range(e[4], 0, 86400, q0)
+                        x.range(e[4], 0, 86400, q0, e)
                     e[5] = 1
                     s = 3088
                 else:
@@ -18649,7 +18649,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                                     y >>= 1
                                                     if y > 100:
-                                                        x.range(y + 0, 0, 100, p + 1, 'BulkSOC')
+                                                        x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
                                                     ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                                                     p += 9
                                                 else:
@@ -18801,7 +18801,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if not (y := (v >> (n - p - 4)) & 15) & 9:
                                                     y >>= 1
                                                     if y > 2:
-                                                        x.range(y + 1, 1, 3, p + 1, 'ChargingProfileEntryMaxNumberOfPhasesInUse')
+                                                        x.range(y + 1, 1, 3, p + 1, e, 'ChargingProfileEntryMaxNumberOfPhasesInUse')
                                                     ch.append([U6, 'ChargingProfileEntryMaxNumberOfPhasesInUse', None, None, y + 1, 3, None])
                                                     p += 4
                                                 else:
@@ -18835,7 +18835,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t91(v, n, p, nd, 91, x)
                                                     else:
                                                         if m > 4294967295:
-                                                            x.range(m, 0, 4294967295, p + 1, 'ChargingProfileEntryStart')
+                                                            x.range(m, 0, 4294967295, p + 1, e, 'ChargingProfileEntryStart')
                                                         ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -18994,7 +18994,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t91(v, n, p, nd, 91, x)
                                                     else:
                                                         if m > 4294967295:
-                                                            x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                                            x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                                         ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -19185,7 +19185,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                                     y >>= 1
                                                     if y > 100:
-                                                        x.range(y + 0, 0, 100, p + 1, 'EVRESSSOC')
+                                                        x.range(y + 0, 0, 100, p + 1, e, 'EVRESSSOC')
                                                     ch.append([U6, 'EVRESSSOC', None, None, y, 3, None])
                                                     p += 9
                                                 else:
@@ -19456,7 +19456,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t106(v, n, p, nd, 106, x)
                                                     else:
                                                         if m < -9223372036854775808 or m > 9223372036854775807:
-                                                            x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'EVSETimeStamp')
+                                                            x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'EVSETimeStamp')
                                                         ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -19596,7 +19596,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                                     y >>= 1
                                                     if y > 100:
-                                                        x.range(y + 0, 0, 100, p + 1, 'FullSOC')
+                                                        x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
                                                     ch.append([U6, 'FullSOC', None, None, y, 3, None])
                                                     p += 9
                                                 else:
@@ -19776,7 +19776,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t115(v, n, p, nd, 115, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, 'MaxEntriesSAScheduleTuple')
+                                                            x.range(m, 0, 65535, p + 1, e, 'MaxEntriesSAScheduleTuple')
                                                         ch.append([U5, 'MaxEntriesSAScheduleTuple', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -19839,7 +19839,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t118(v, n, p, nd, 118, x)
                                                     else:
                                                         if m > 18446744073709551615:
-                                                            x.range(m, 0, 18446744073709551615, p + 1, 'MeterReading')
+                                                            x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterReading')
                                                         ch.append([U6, 'MeterReading', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -19868,7 +19868,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t119(v, n, p, nd, 119, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                                            x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                                         ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -19943,8 +19943,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                                                     y >>= 1
                                                     if y > 6:
-                                                        x.range(y + -3, -3, 3, p + 1, 'Multiplier')
-                                                    ch.append([U6, 'Multiplier', None, None, y + -3, 3, None])
+                                                        x.range(y - 3, -3, 3, p + 1, e, 'Multiplier')
+                                                    ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
                                                     p += 5
                                                 else:
                                                     nd = [U6, 'Multiplier', None, None, None, -1, None]
@@ -19977,7 +19977,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t115(v, n, p, nd, 115, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                                            x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                                                         ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -20158,7 +20158,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t126(v, n, p, nd, 126, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, 'ParameterSetID')
+                                                            x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
                                                         ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -20409,7 +20409,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t126(v, n, p, nd, 126, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, 'RetryCounter')
+                                                            x.range(m, -32768, 32767, p + 1, e, 'RetryCounter')
                                                         ch.append([U5, 'RetryCounter', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -20453,7 +20453,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                                                     y >>= 1
                                                     if y > 254:
-                                                        x.range(y + 1, 1, 255, p + 1, 'SAScheduleTupleID')
+                                                        x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
                                                     ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                                                     p += 10
                                                 else:
@@ -20466,7 +20466,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                                                     y >>= 1
                                                     if y > 254:
-                                                        x.range(y + 1, 1, 255, p + 1, 'SAScheduleTupleID')
+                                                        x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
                                                     ch.append([U6, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                                                     p += 10
                                                 else:
@@ -20554,7 +20554,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                                                     y >>= 1
                                                     if y > 254:
-                                                        x.range(y + 1, 1, 255, p + 1, 'SalesTariffID')
+                                                        x.range(y + 1, 1, 255, p + 1, e, 'SalesTariffID')
                                                     ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
                                                     p += 10
                                                 else:
@@ -20692,7 +20692,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t140(v, n, p, nd, 140, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                                            x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                                                         ch.append([U5, 'ServiceID', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -20719,7 +20719,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t140(v, n, p, nd, 140, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                                            x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                                                         ch.append([U6, 'ServiceID', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -20983,7 +20983,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t106(v, n, p, nd, 106, x)
                                                     else:
                                                         if m < -9223372036854775808 or m > 9223372036854775807:
-                                                            x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'TMeter')
+                                                            x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
                                                         ch.append([U6, 'TMeter', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -21057,7 +21057,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t126(v, n, p, nd, 126, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, 'Value')
+                                                            x.range(m, -32768, 32767, p + 1, e, 'Value')
                                                         ch.append([U6, 'Value', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -21301,7 +21301,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t91(v, n, p, nd, 91, x)
                                                     else:
                                                         if m > 4294967295:
-                                                            x.range(m, 0, 4294967295, p + 1, 'amount')
+                                                            x.range(m, 0, 4294967295, p + 1, e, 'amount')
                                                         ch.append([U6, 'amount', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -21315,8 +21315,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                                                     y >>= 1
                                                     if y > 6:
-                                                        x.range(y + -3, -3, 3, p + 1, 'amountMultiplier')
-                                                    ch.append([U6, 'amountMultiplier', None, None, y + -3, 3, None])
+                                                        x.range(y - 3, -3, 3, p + 1, e, 'amountMultiplier')
+                                                    ch.append([U6, 'amountMultiplier', None, None, y - 3, 3, None])
                                                     p += 5
                                                 else:
                                                     nd = [U6, 'amountMultiplier', None, None, None, -1, None]
@@ -21340,7 +21340,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}byteValue): n-bit -128..127 (8 bits)
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                                                     y >>= 1
-                                                    ch.append([U6, 'byteValue', None, None, y + -128, 3, None])
+                                                    ch.append([U6, 'byteValue', None, None, y - 128, 3, None])
                                                     p += 10
                                                 else:
                                                     nd = [U6, 'byteValue', None, None, None, -1, None]
@@ -21380,7 +21380,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t153(v, n, p, nd, 153, x)
                                                     else:
                                                         if m > 86400:
-                                                            x.range(m, 0, 86400, p + 1, 'duration')
+                                                            x.range(m, 0, 86400, p + 1, e, 'duration')
                                                         ch.append([U6, 'duration', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -21418,7 +21418,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t155(v, n, p, nd, 155, x)
                                                     else:
                                                         if m < -2147483648 or m > 2147483647:
-                                                            x.range(m, -2147483648, 2147483647, p + 1, 'intValue')
+                                                            x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
                                                         ch.append([U6, 'intValue', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -21454,7 +21454,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t126(v, n, p, nd, 126, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, 'shortValue')
+                                                            x.range(m, -32768, 32767, p + 1, e, 'shortValue')
                                                         ch.append([U6, 'shortValue', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -21481,7 +21481,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t156(v, n, p, nd, 156, x)
                                                     else:
                                                         if m > 16777214:
-                                                            x.range(m, 0, 16777214, p + 1, 'start')
+                                                            x.range(m, 0, 16777214, p + 1, e, 'start')
                                                         ch.append([U6, 'start', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -21615,7 +21615,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                                     y >>= 1
                                                     if y > 100:
-                                                        x.range(y + 0, 0, 100, p + 1, 'BulkSOC')
+                                                        x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
                                                     ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                                                     p += 9
                                                 else:
@@ -21750,7 +21750,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if not (y := (v >> (n - p - 4)) & 15) & 9:
                                                     y >>= 1
                                                     if y > 2:
-                                                        x.range(y + 1, 1, 3, p + 1, 'ChargingProfileEntryMaxNumberOfPhasesInUse')
+                                                        x.range(y + 1, 1, 3, p + 1, e, 'ChargingProfileEntryMaxNumberOfPhasesInUse')
                                                     ch.append([U6, 'ChargingProfileEntryMaxNumberOfPhasesInUse', None, None, y + 1, 3, None])
                                                     p += 4
                                                 else:
@@ -21782,7 +21782,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t91(v, n, p, nd, 91, x)
                                                     else:
                                                         if m > 4294967295:
-                                                            x.range(m, 0, 4294967295, p + 1, 'ChargingProfileEntryStart')
+                                                            x.range(m, 0, 4294967295, p + 1, e, 'ChargingProfileEntryStart')
                                                         ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -21922,7 +21922,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t91(v, n, p, nd, 91, x)
                                                     else:
                                                         if m > 4294967295:
-                                                            x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                                            x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                                         ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -22091,7 +22091,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                                     y >>= 1
                                                     if y > 100:
-                                                        x.range(y + 0, 0, 100, p + 1, 'EVRESSSOC')
+                                                        x.range(y + 0, 0, 100, p + 1, e, 'EVRESSSOC')
                                                     ch.append([U6, 'EVRESSSOC', None, None, y, 3, None])
                                                     p += 9
                                                 else:
@@ -22334,7 +22334,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t106(v, n, p, nd, 106, x)
                                                 else:
                                                     if m < -9223372036854775808 or m > 9223372036854775807:
-                                                        x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'EVSETimeStamp')
+                                                        x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'EVSETimeStamp')
                                                     ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
                                                     p = q + 1
                                             else:
@@ -22462,7 +22462,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                                     y >>= 1
                                                     if y > 100:
-                                                        x.range(y + 0, 0, 100, p + 1, 'FullSOC')
+                                                        x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
                                                     ch.append([U6, 'FullSOC', None, None, y, 3, None])
                                                     p += 9
                                                 else:
@@ -22634,7 +22634,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t115(v, n, p, nd, 115, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, 'MaxEntriesSAScheduleTuple')
+                                                            x.range(m, 0, 65535, p + 1, e, 'MaxEntriesSAScheduleTuple')
                                                         ch.append([U5, 'MaxEntriesSAScheduleTuple', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -22689,7 +22689,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t118(v, n, p, nd, 118, x)
                                                     else:
                                                         if m > 18446744073709551615:
-                                                            x.range(m, 0, 18446744073709551615, p + 1, 'MeterReading')
+                                                            x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterReading')
                                                         ch.append([U6, 'MeterReading', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -22717,7 +22717,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t119(v, n, p, nd, 119, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                                            x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                                         ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -22788,8 +22788,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                                                 y >>= 1
                                                 if y > 6:
-                                                    x.range(y + -3, -3, 3, p + 1, 'Multiplier')
-                                                ch.append([U6, 'Multiplier', None, None, y + -3, 3, None])
+                                                    x.range(y - 3, -3, 3, p + 1, e, 'Multiplier')
+                                                ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
                                                 p += 5
                                             else:
                                                 nd = [U6, 'Multiplier', None, None, None, -1, None]
@@ -22821,7 +22821,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t115(v, n, p, nd, 115, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                                            x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                                                         ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -22989,7 +22989,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t126(v, n, p, nd, 126, x)
                                                 else:
                                                     if m < -32768 or m > 32767:
-                                                        x.range(m, -32768, 32767, p + 1, 'ParameterSetID')
+                                                        x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
                                                     ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                                                     p = q + 1
                                             else:
@@ -23216,7 +23216,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t126(v, n, p, nd, 126, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, 'RetryCounter')
+                                                            x.range(m, -32768, 32767, p + 1, e, 'RetryCounter')
                                                         ch.append([U5, 'RetryCounter', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -23253,7 +23253,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                                                     y >>= 1
                                                     if y > 254:
-                                                        x.range(y + 1, 1, 255, p + 1, 'SAScheduleTupleID')
+                                                        x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
                                                     ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                                                     p += 10
                                                 else:
@@ -23266,7 +23266,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                                                     y >>= 1
                                                     if y > 254:
-                                                        x.range(y + 1, 1, 255, p + 1, 'SAScheduleTupleID')
+                                                        x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
                                                     ch.append([U6, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                                                     p += 10
                                                 else:
@@ -23346,7 +23346,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                                                     y >>= 1
                                                     if y > 254:
-                                                        x.range(y + 1, 1, 255, p + 1, 'SalesTariffID')
+                                                        x.range(y + 1, 1, 255, p + 1, e, 'SalesTariffID')
                                                     ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
                                                     p += 10
                                                 else:
@@ -23470,7 +23470,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t140(v, n, p, nd, 140, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                                            x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                                                         ch.append([U5, 'ServiceID', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -23496,7 +23496,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t140(v, n, p, nd, 140, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                                            x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                                                         ch.append([U6, 'ServiceID', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -23741,7 +23741,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t106(v, n, p, nd, 106, x)
                                                     else:
                                                         if m < -9223372036854775808 or m > 9223372036854775807:
-                                                            x.range(m, -9223372036854775808, 9223372036854775807, p + 1, 'TMeter')
+                                                            x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
                                                         ch.append([U6, 'TMeter', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -23806,7 +23806,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t126(v, n, p, nd, 126, x)
                                                 else:
                                                     if m < -32768 or m > 32767:
-                                                        x.range(m, -32768, 32767, p + 1, 'Value')
+                                                        x.range(m, -32768, 32767, p + 1, e, 'Value')
                                                     ch.append([U6, 'Value', None, None, m, 2, None])
                                                     p = q + 1
                                             else:
@@ -24039,7 +24039,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t91(v, n, p, nd, 91, x)
                                                     else:
                                                         if m > 4294967295:
-                                                            x.range(m, 0, 4294967295, p + 1, 'amount')
+                                                            x.range(m, 0, 4294967295, p + 1, e, 'amount')
                                                         ch.append([U6, 'amount', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -24051,8 +24051,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                                                     y >>= 1
                                                     if y > 6:
-                                                        x.range(y + -3, -3, 3, p + 1, 'amountMultiplier')
-                                                    ch.append([U6, 'amountMultiplier', None, None, y + -3, 3, None])
+                                                        x.range(y - 3, -3, 3, p + 1, e, 'amountMultiplier')
+                                                    ch.append([U6, 'amountMultiplier', None, None, y - 3, 3, None])
                                                     p += 5
                                                 else:
                                                     nd = [U6, 'amountMultiplier', None, None, None, -1, None]
@@ -24073,7 +24073,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}byteValue): n-bit -128..127 (8 bits)
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                                                     y >>= 1
-                                                    ch.append([U6, 'byteValue', None, None, y + -128, 3, None])
+                                                    ch.append([U6, 'byteValue', None, None, y - 128, 3, None])
                                                     p += 10
                                                 else:
                                                     nd = [U6, 'byteValue', None, None, None, -1, None]
@@ -24112,7 +24112,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t153(v, n, p, nd, 153, x)
                                                     else:
                                                         if m > 86400:
-                                                            x.range(m, 0, 86400, p + 1, 'duration')
+                                                            x.range(m, 0, 86400, p + 1, e, 'duration')
                                                         ch.append([U6, 'duration', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -24146,7 +24146,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t155(v, n, p, nd, 155, x)
                                                     else:
                                                         if m < -2147483648 or m > 2147483647:
-                                                            x.range(m, -2147483648, 2147483647, p + 1, 'intValue')
+                                                            x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
                                                         ch.append([U6, 'intValue', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -24182,7 +24182,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t126(v, n, p, nd, 126, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, 'shortValue')
+                                                            x.range(m, -32768, 32767, p + 1, e, 'shortValue')
                                                         ch.append([U6, 'shortValue', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -24209,7 +24209,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t156(v, n, p, nd, 156, x)
                                                     else:
                                                         if m > 16777214:
-                                                            x.range(m, 0, 16777214, p + 1, 'start')
+                                                            x.range(m, 0, 16777214, p + 1, e, 'start')
                                                         ch.append([U6, 'start', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -24280,7 +24280,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 3090
                 else:
@@ -24304,7 +24304,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 3090
                 else:
@@ -24332,7 +24332,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 16777214:
-                        x.range(e[4], 0, 16777214, q0)
+                        x.range(e[4], 0, 16777214, q0, e)
                     e[5] = 1
                     s = 3092
                 else:
@@ -24356,7 +24356,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 16777214:
-                        x.range(e[4], 0, 16777214, q0)
+                        x.range(e[4], 0, 16777214, q0, e)
                     e[5] = 1
                     s = 3092
                 else:

@@ -1822,7 +1822,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -1888,7 +1888,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -2365,7 +2365,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -2378,7 +2378,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2392,7 +2392,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2419,7 +2419,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -2446,7 +2446,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2459,7 +2459,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2487,7 +2487,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -2513,7 +2513,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -2540,7 +2540,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -2580,7 +2580,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -2697,7 +2697,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -2710,7 +2710,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2724,7 +2724,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2751,7 +2751,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -5250,7 +5250,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5316,7 +5316,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5615,7 +5615,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -5628,7 +5628,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -5642,7 +5642,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -5669,7 +5669,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -5696,7 +5696,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -5709,7 +5709,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -5737,7 +5737,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -5763,7 +5763,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -5790,7 +5790,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5830,7 +5830,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5947,7 +5947,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -5960,7 +5960,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -5974,7 +5974,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -6001,7 +6001,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12936,7 +12936,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 417
                 else:
@@ -12960,7 +12960,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 417
                 else:
@@ -13054,7 +13054,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
-                        ch.append([U6, 'Exponent', None, None, y + -128, 3, None])
+                        ch.append([U6, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
                         nd = [U6, 'Exponent', None, None, None, -1, None]
@@ -13089,7 +13089,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t61(v, n, p, nd, 61, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'Value')
+                                x.range(m, -32768, 32767, p + 1, e, 'Value')
                             ch.append([U6, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -13108,7 +13108,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
-                        ch.append([U6, 'Exponent', None, None, y + -128, 3, None])
+                        ch.append([U6, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
                         nd = [U6, 'Exponent', None, None, None, -1, None]
@@ -13149,7 +13149,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 425
                 else:
@@ -13173,7 +13173,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 425
                 else:
@@ -13249,7 +13249,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 429
                 else:
@@ -13273,7 +13273,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 429
                 else:
@@ -13306,7 +13306,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'PresentSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13319,7 +13319,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13333,7 +13333,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13346,7 +13346,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13373,7 +13373,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13402,7 +13402,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13429,7 +13429,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13482,7 +13482,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13495,7 +13495,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13509,7 +13509,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13536,7 +13536,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13563,7 +13563,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13592,7 +13592,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13645,7 +13645,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13658,7 +13658,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13686,7 +13686,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13713,7 +13713,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13742,7 +13742,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13795,7 +13795,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13822,7 +13822,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13850,7 +13850,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13877,7 +13877,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13945,7 +13945,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                 ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13972,7 +13972,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13999,7 +13999,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -14067,7 +14067,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -14094,7 +14094,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -14160,7 +14160,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -14307,7 +14307,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'PresentSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -14320,7 +14320,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -14334,7 +14334,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -14347,7 +14347,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -14374,7 +14374,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -14403,7 +14403,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -14430,7 +14430,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -14565,7 +14565,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14619,7 +14619,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14704,7 +14704,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 449
@@ -14726,7 +14726,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 449
@@ -14847,7 +14847,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t47(v, n, p, nd, 47, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeStamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeStamp')
                             ch.append([U6, 'TimeStamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14932,7 +14932,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     s = 457
@@ -14956,7 +14956,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     s = 457
@@ -15077,7 +15077,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t47(v, n, p, nd, 47, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'ChargedEnergyReadingWh')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'ChargedEnergyReadingWh')
                             ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15141,7 +15141,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_DischargedEnergyReadingWh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_DischargedEnergyReadingWh')
                                 ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15168,7 +15168,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'CapacitiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15195,7 +15195,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15248,7 +15248,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t61(v, n, p, nd, 61, x)
                                 else:
                                     if m < -32768 or m > 32767:
-                                        x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                        x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                     ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                     p = q + 1
                             else:
@@ -15276,7 +15276,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t47(v, n, p, nd, 47, x)
                                 else:
                                     if m > 18446744073709551615:
-                                        x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                        x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                     ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -15313,7 +15313,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'CapacitiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15340,7 +15340,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15392,7 +15392,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t61(v, n, p, nd, 61, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15419,7 +15419,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15456,7 +15456,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15508,7 +15508,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t61(v, n, p, nd, 61, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15535,7 +15535,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15596,7 +15596,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t61(v, n, p, nd, 61, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15624,7 +15624,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15662,7 +15662,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t61(v, n, p, nd, 61, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                             ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15689,7 +15689,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t47(v, n, p, nd, 47, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                             ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15725,7 +15725,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t47(v, n, p, nd, 47, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                             ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15815,7 +15815,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 472
                 else:
@@ -15839,7 +15839,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 472
                 else:
@@ -15930,7 +15930,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t47(v, n, p, nd, 47, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16005,7 +16005,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t47(v, n, p, nd, 47, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16381,7 +16381,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t68(v, n, p, nd, 68, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TaxRuleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
                             ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16428,7 +16428,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t68(v, n, p, nd, 68, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TaxRuleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
                             ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16470,7 +16470,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0)
+                        x.range(e[4], 1, 4294967295, q0, e)
                     e[5] = 1
                     s = 502
                 else:
@@ -16494,7 +16494,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0)
+                        x.range(e[4], 1, 4294967295, q0, e)
                     e[5] = 1
                     s = 502
                 else:
@@ -16759,7 +16759,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 513
                 else:
@@ -16783,7 +16783,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 513
                 else:
@@ -16811,7 +16811,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 515
                 else:
@@ -16835,7 +16835,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 515
                 else:
@@ -17279,7 +17279,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17345,7 +17345,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17424,7 +17424,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -17437,7 +17437,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -17451,7 +17451,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -17478,7 +17478,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -17501,7 +17501,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -17514,7 +17514,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -17542,7 +17542,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -17564,7 +17564,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -17591,7 +17591,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17627,7 +17627,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17673,7 +17673,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -17686,7 +17686,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -17700,7 +17700,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -17727,7 +17727,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:

@@ -729,7 +729,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t39(v, n, p, nd, 39, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'EVRelativeXDeviation')
+                                x.range(m, -32768, 32767, p + 1, e, 'EVRelativeXDeviation')
                             ch.append([U5, 'EVRelativeXDeviation', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -765,7 +765,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t39(v, n, p, nd, 39, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'EVRelativeYDeviation')
+                                x.range(m, -32768, 32767, p + 1, e, 'EVRelativeYDeviation')
                             ch.append([U5, 'EVRelativeYDeviation', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -801,7 +801,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t39(v, n, p, nd, 39, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'ContactWindowXc')
+                                x.range(m, -32768, 32767, p + 1, e, 'ContactWindowXc')
                             ch.append([U5, 'ContactWindowXc', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -837,7 +837,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t39(v, n, p, nd, 39, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'ContactWindowYc')
+                                x.range(m, -32768, 32767, p + 1, e, 'ContactWindowYc')
                             ch.append([U5, 'ContactWindowYc', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7050,7 +7050,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 251
                 else:
@@ -7074,7 +7074,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 251
                 else:
@@ -7168,7 +7168,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
-                        ch.append([U6, 'Exponent', None, None, y + -128, 3, None])
+                        ch.append([U6, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
                         nd = [U6, 'Exponent', None, None, None, -1, None]
@@ -7203,7 +7203,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t39(v, n, p, nd, 39, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'Value')
+                                x.range(m, -32768, 32767, p + 1, e, 'Value')
                             ch.append([U6, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7222,7 +7222,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
-                        ch.append([U6, 'Exponent', None, None, y + -128, 3, None])
+                        ch.append([U6, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
                         nd = [U6, 'Exponent', None, None, None, -1, None]
@@ -7263,7 +7263,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 259
                 else:
@@ -7287,7 +7287,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 259
                 else:
@@ -7363,7 +7363,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 263
                 else:
@@ -7387,7 +7387,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 263
                 else:
@@ -7415,7 +7415,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 265
                 else:
@@ -7439,7 +7439,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 265
                 else:
@@ -7472,7 +7472,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'PresentSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7485,7 +7485,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7499,7 +7499,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7512,7 +7512,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7539,7 +7539,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7568,7 +7568,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7595,7 +7595,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7648,7 +7648,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7661,7 +7661,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7675,7 +7675,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7702,7 +7702,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7729,7 +7729,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7758,7 +7758,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7811,7 +7811,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7824,7 +7824,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7852,7 +7852,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7879,7 +7879,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7908,7 +7908,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7961,7 +7961,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7988,7 +7988,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -8016,7 +8016,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -8043,7 +8043,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -8111,7 +8111,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                 ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -8138,7 +8138,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -8165,7 +8165,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -8233,7 +8233,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -8260,7 +8260,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -8326,7 +8326,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -8473,7 +8473,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'PresentSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -8486,7 +8486,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -8500,7 +8500,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -8513,7 +8513,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -8540,7 +8540,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -8569,7 +8569,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -8596,7 +8596,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -9047,7 +9047,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t34(v, n, p, nd, 34, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9101,7 +9101,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t34(v, n, p, nd, 34, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9142,7 +9142,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     s = 295
@@ -9166,7 +9166,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     s = 295
@@ -9285,7 +9285,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'EVSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'EVSOC')
                                 ch.append([U5, 'EVSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -9352,7 +9352,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'EVSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'EVSOC')
                             ch.append([U5, 'EVSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -9413,7 +9413,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'EVSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'EVSOC')
                             ch.append([U5, 'EVSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -9461,7 +9461,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'EVSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'EVSOC')
                             ch.append([U5, 'EVSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -9626,7 +9626,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 308
@@ -9648,7 +9648,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 308
@@ -9769,7 +9769,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t37(v, n, p, nd, 37, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeStamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeStamp')
                             ch.append([U6, 'TimeStamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9947,7 +9947,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t37(v, n, p, nd, 37, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'ChargedEnergyReadingWh')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'ChargedEnergyReadingWh')
                             ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -10011,7 +10011,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_DischargedEnergyReadingWh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_DischargedEnergyReadingWh')
                                 ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10038,7 +10038,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'CapacitiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10065,7 +10065,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10118,7 +10118,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t39(v, n, p, nd, 39, x)
                                 else:
                                     if m < -32768 or m > 32767:
-                                        x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                        x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                     ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                     p = q + 1
                             else:
@@ -10146,7 +10146,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t37(v, n, p, nd, 37, x)
                                 else:
                                     if m > 18446744073709551615:
-                                        x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                        x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                     ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -10183,7 +10183,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'CapacitiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10210,7 +10210,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10262,7 +10262,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t39(v, n, p, nd, 39, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -10289,7 +10289,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10326,7 +10326,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10378,7 +10378,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t39(v, n, p, nd, 39, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -10405,7 +10405,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10466,7 +10466,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t39(v, n, p, nd, 39, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -10494,7 +10494,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10532,7 +10532,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t39(v, n, p, nd, 39, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                             ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -10559,7 +10559,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t37(v, n, p, nd, 37, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                             ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -10595,7 +10595,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t37(v, n, p, nd, 37, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                             ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -10748,7 +10748,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t37(v, n, p, nd, 37, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -10823,7 +10823,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t37(v, n, p, nd, 37, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -11199,7 +11199,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TaxRuleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
                             ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -11246,7 +11246,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TaxRuleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
                             ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -11288,7 +11288,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0)
+                        x.range(e[4], 1, 4294967295, q0, e)
                     e[5] = 1
                     s = 357
                 else:
@@ -11312,7 +11312,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0)
+                        x.range(e[4], 1, 4294967295, q0, e)
                     e[5] = 1
                     s = 357
                 else:
@@ -11577,7 +11577,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 368
                 else:
@@ -11601,7 +11601,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 368
                 else:
@@ -11629,7 +11629,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 370
                 else:
@@ -11653,7 +11653,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 370
                 else:
@@ -12097,7 +12097,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12163,7 +12163,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12242,7 +12242,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12255,7 +12255,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12269,7 +12269,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12296,7 +12296,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t34(v, n, p, nd, 34, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12319,7 +12319,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12332,7 +12332,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12360,7 +12360,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t34(v, n, p, nd, 34, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12382,7 +12382,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -12409,7 +12409,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t34(v, n, p, nd, 34, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12445,7 +12445,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t34(v, n, p, nd, 34, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12491,7 +12491,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12504,7 +12504,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12518,7 +12518,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12545,7 +12545,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t34(v, n, p, nd, 34, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:

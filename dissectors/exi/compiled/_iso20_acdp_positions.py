@@ -5598,7 +5598,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 251
@@ -5628,7 +5628,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 251
@@ -5810,7 +5810,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 259
@@ -5840,7 +5840,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 259
@@ -5930,7 +5930,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 263
@@ -5960,7 +5960,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 263
@@ -5992,7 +5992,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 265
@@ -6022,7 +6022,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 265
@@ -7211,7 +7211,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -7241,7 +7241,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -7625,7 +7625,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
                     v0 = p
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -7653,7 +7653,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
                     v0 = p
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -8796,7 +8796,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0)
+                        x.range(e[4], 1, 4294967295, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 357
@@ -8826,7 +8826,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0)
+                        x.range(e[4], 1, 4294967295, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 357
@@ -9144,7 +9144,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 368
@@ -9174,7 +9174,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 368
@@ -9206,7 +9206,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 370
@@ -9236,7 +9236,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 370

@@ -4735,7 +4735,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 2049:
                         y >>= 1
                         if y > 1012:
-                            x.range(y + 12, 12, 1024, p + 1, 'MaximumSupportingPoints')
+                            x.range(y + 12, 12, 1024, p + 1, e, 'MaximumSupportingPoints')
                         ch.append([U5, 'MaximumSupportingPoints', None, None, y + 12, 3, None])
                         p += 12
                     else:
@@ -4979,7 +4979,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5097,7 +5097,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -7224,7 +7224,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'VehicleFrame')
+                                    x.range(m, -32768, 32767, p + 1, e, 'VehicleFrame')
                                 ch.append([U5, 'VehicleFrame', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -7253,7 +7253,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'DeviceOffset')
+                                    x.range(m, -32768, 32767, p + 1, e, 'DeviceOffset')
                                 ch.append([U5, 'DeviceOffset', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -7283,7 +7283,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'VehicleTravel')
+                                    x.range(m, -32768, 32767, p + 1, e, 'VehicleTravel')
                                 ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -7321,7 +7321,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'DeviceOffset')
+                                x.range(m, -32768, 32767, p + 1, e, 'DeviceOffset')
                             ch.append([U5, 'DeviceOffset', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7350,7 +7350,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'VehicleTravel')
+                                x.range(m, -32768, 32767, p + 1, e, 'VehicleTravel')
                             ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7388,7 +7388,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'VehicleTravel')
+                                x.range(m, -32768, 32767, p + 1, e, 'VehicleTravel')
                             ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7498,7 +7498,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'ParkingSpace')
+                                    x.range(m, -32768, 32767, p + 1, e, 'ParkingSpace')
                                 ch.append([U5, 'ParkingSpace', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -7527,7 +7527,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'DeviceLocation')
+                                    x.range(m, -32768, 32767, p + 1, e, 'DeviceLocation')
                                 ch.append([U5, 'DeviceLocation', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -7557,7 +7557,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'TargetDistance')
+                                    x.range(m, -32768, 32767, p + 1, e, 'TargetDistance')
                                 ch.append([U5, 'TargetDistance', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -7595,7 +7595,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'DeviceLocation')
+                                x.range(m, -32768, 32767, p + 1, e, 'DeviceLocation')
                             ch.append([U5, 'DeviceLocation', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7624,7 +7624,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'TargetDistance')
+                                x.range(m, -32768, 32767, p + 1, e, 'TargetDistance')
                             ch.append([U5, 'TargetDistance', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7662,7 +7662,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'TargetDistance')
+                                x.range(m, -32768, 32767, p + 1, e, 'TargetDistance')
                             ch.append([U5, 'TargetDistance', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7769,7 +7769,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'CheckOutTime')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'CheckOutTime')
                             ch.append([U5, 'CheckOutTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9479,7 +9479,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9513,7 +9513,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9547,7 +9547,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'PriceScheduleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'PriceScheduleID')
                             ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9581,7 +9581,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9887,7 +9887,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 454
                 else:
@@ -9911,7 +9911,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 454
                 else:
@@ -10182,7 +10182,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
-                        ch.append([U6, 'Exponent', None, None, y + -128, 3, None])
+                        ch.append([U6, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
                         nd = [U6, 'Exponent', None, None, None, -1, None]
@@ -10217,7 +10217,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'Value')
+                                x.range(m, -32768, 32767, p + 1, e, 'Value')
                             ch.append([U6, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -10236,7 +10236,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
-                        ch.append([U6, 'Exponent', None, None, y + -128, 3, None])
+                        ch.append([U6, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
                         nd = [U6, 'Exponent', None, None, None, -1, None]
@@ -10425,7 +10425,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 477
                 else:
@@ -10449,7 +10449,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 477
                 else:
@@ -10985,7 +10985,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 499
                 else:
@@ -11009,7 +11009,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 499
                 else:
@@ -11037,7 +11037,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 501
                 else:
@@ -11061,7 +11061,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 501
                 else:
@@ -11094,7 +11094,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'PresentSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11107,7 +11107,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11121,7 +11121,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11134,7 +11134,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11161,7 +11161,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11190,7 +11190,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11217,7 +11217,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11270,7 +11270,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11283,7 +11283,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11297,7 +11297,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11324,7 +11324,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11351,7 +11351,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11380,7 +11380,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11433,7 +11433,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11446,7 +11446,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11474,7 +11474,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11501,7 +11501,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11530,7 +11530,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11583,7 +11583,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11610,7 +11610,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11638,7 +11638,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11665,7 +11665,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11733,7 +11733,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                 ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11760,7 +11760,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11787,7 +11787,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11855,7 +11855,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11882,7 +11882,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11948,7 +11948,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12095,7 +12095,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'PresentSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12108,7 +12108,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12122,7 +12122,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12135,7 +12135,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12162,7 +12162,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12191,7 +12191,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12218,7 +12218,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12330,7 +12330,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12350,7 +12350,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                         ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -12363,7 +12363,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -12403,7 +12403,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12423,7 +12423,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -12564,7 +12564,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12577,7 +12577,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12590,7 +12590,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12626,7 +12626,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12639,7 +12639,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12675,7 +12675,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12755,7 +12755,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12768,7 +12768,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12781,7 +12781,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -13035,7 +13035,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13098,7 +13098,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13371,7 +13371,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13424,7 +13424,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13590,7 +13590,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'Duration')
+                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13637,7 +13637,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'Duration')
+                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13732,7 +13732,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13779,7 +13779,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13919,7 +13919,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'Duration')
+                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13966,7 +13966,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'Duration')
+                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14089,7 +14089,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'Duration')
+                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14136,7 +14136,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'Duration')
+                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14449,7 +14449,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14503,7 +14503,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14761,7 +14761,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 4701
@@ -14783,7 +14783,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 4701
@@ -14950,7 +14950,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeStamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeStamp')
                             ch.append([U6, 'TimeStamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15210,7 +15210,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     s = 4736
@@ -15234,7 +15234,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     s = 4736
@@ -15262,7 +15262,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 12..1024 (10 bits)
                     e[4] = ((v >> (n - p - 10)) & 1023) + 12
                     if e[4] > 1024:
-                        x.range(e[4], 12, 1024, p)
+                        x.range(e[4], 12, 1024, p, e)
                     p += 10
                     e[5] = 3
                     s = 4738
@@ -15286,7 +15286,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 12..1024 (10 bits)
                     e[4] = ((v >> (n - p - 10)) & 1023) + 12
                     if e[4] > 1024:
-                        x.range(e[4], 12, 1024, p)
+                        x.range(e[4], 12, 1024, p, e)
                     p += 10
                     e[5] = 3
                     s = 4738
@@ -15407,7 +15407,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'ChargedEnergyReadingWh')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'ChargedEnergyReadingWh')
                             ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15471,7 +15471,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_DischargedEnergyReadingWh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_DischargedEnergyReadingWh')
                                 ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15498,7 +15498,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'CapacitiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15525,7 +15525,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15578,7 +15578,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t75(v, n, p, nd, 75, x)
                                 else:
                                     if m < -32768 or m > 32767:
-                                        x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                        x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                     ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                     p = q + 1
                             else:
@@ -15606,7 +15606,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t65(v, n, p, nd, 65, x)
                                 else:
                                     if m > 18446744073709551615:
-                                        x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                        x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                     ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -15643,7 +15643,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'CapacitiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15670,7 +15670,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15722,7 +15722,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15749,7 +15749,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15786,7 +15786,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15838,7 +15838,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15865,7 +15865,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15926,7 +15926,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15954,7 +15954,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15992,7 +15992,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                             ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16019,7 +16019,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                             ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16055,7 +16055,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                             ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16294,7 +16294,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'StartTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'StartTime')
                             ch.append([U5, 'StartTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16328,7 +16328,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'StartTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'StartTime')
                             ch.append([U5, 'StartTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16397,7 +16397,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'StartTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'StartTime')
                             ch.append([U5, 'StartTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16431,7 +16431,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'OverstayFeePeriod')
+                                x.range(m, 0, 4294967295, p + 1, e, 'OverstayFeePeriod')
                             ch.append([U5, 'OverstayFeePeriod', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16490,7 +16490,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'OverstayTimeThreshold')
+                                x.range(m, 0, 4294967295, p + 1, e, 'OverstayTimeThreshold')
                             ch.append([U5, 'OverstayTimeThreshold', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16583,7 +16583,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'OverstayTimeThreshold')
+                                x.range(m, 0, 4294967295, p + 1, e, 'OverstayTimeThreshold')
                             ch.append([U5, 'OverstayTimeThreshold', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16724,7 +16724,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}byteValue): n-bit -128..127 (8 bits)
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                             y >>= 1
-                            ch.append([U5, 'byteValue', None, None, y + -128, 3, None])
+                            ch.append([U5, 'byteValue', None, None, y - 128, 3, None])
                             p += 10
                         else:
                             nd = [U5, 'byteValue', None, None, None, -1, None]
@@ -16752,7 +16752,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'shortValue')
+                                    x.range(m, -32768, 32767, p + 1, e, 'shortValue')
                                 ch.append([U5, 'shortValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -16782,7 +16782,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t162(v, n, p, nd, 162, x)
                             else:
                                 if m < -2147483648 or m > 2147483647:
-                                    x.range(m, -2147483648, 2147483647, p + 1, 'intValue')
+                                    x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
                                 ch.append([U5, 'intValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -16841,7 +16841,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}byteValue): n-bit -128..127 (8 bits)
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                             y >>= 1
-                            ch.append([U5, 'byteValue', None, None, y + -128, 3, None])
+                            ch.append([U5, 'byteValue', None, None, y - 128, 3, None])
                             p += 10
                         else:
                             nd = [U5, 'byteValue', None, None, None, -1, None]
@@ -16869,7 +16869,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'shortValue')
+                                    x.range(m, -32768, 32767, p + 1, e, 'shortValue')
                                 ch.append([U5, 'shortValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -16899,7 +16899,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t162(v, n, p, nd, 162, x)
                             else:
                                 if m < -2147483648 or m > 2147483647:
-                                    x.range(m, -2147483648, 2147483647, p + 1, 'intValue')
+                                    x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
                                 ch.append([U5, 'intValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -16986,7 +16986,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ParameterSetID')
+                                x.range(m, 0, 65535, p + 1, e, 'ParameterSetID')
                             ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17033,7 +17033,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ParameterSetID')
+                                x.range(m, 0, 65535, p + 1, e, 'ParameterSetID')
                             ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17090,7 +17090,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 4814
                 else:
@@ -17114,7 +17114,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 4814
                 else:
@@ -17419,7 +17419,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17478,7 +17478,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17705,7 +17705,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17739,7 +17739,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17773,7 +17773,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'PriceScheduleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'PriceScheduleID')
                             ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17807,7 +17807,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -18018,7 +18018,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'Duration')
+                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -18070,7 +18070,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'Duration')
+                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -18149,7 +18149,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'ParkingFeePeriod')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'ParkingFeePeriod')
                                 ch.append([U5, 'ParkingFeePeriod', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -18177,7 +18177,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t57(v, n, p, nd, 57, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'CarbonDioxideEmission')
+                                    x.range(m, 0, 65535, p + 1, e, 'CarbonDioxideEmission')
                                 ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -18242,7 +18242,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'ParkingFeePeriod')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'ParkingFeePeriod')
                                 ch.append([U5, 'ParkingFeePeriod', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -18269,7 +18269,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t57(v, n, p, nd, 57, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'CarbonDioxideEmission')
+                                    x.range(m, 0, 65535, p + 1, e, 'CarbonDioxideEmission')
                                 ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -18321,7 +18321,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'CarbonDioxideEmission')
+                                x.range(m, 0, 65535, p + 1, e, 'CarbonDioxideEmission')
                             ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -18434,7 +18434,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'Duration')
+                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -18481,7 +18481,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'Duration')
+                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -18619,7 +18619,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0)
+                        x.range(e[4], 1, 4294967295, q0, e)
                     e[5] = 1
                     s = 7934
                 else:
@@ -18643,7 +18643,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0)
+                        x.range(e[4], 1, 4294967295, q0, e)
                     e[5] = 1
                     s = 7934
                 else:
@@ -18833,7 +18833,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -18908,7 +18908,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19284,7 +19284,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'ScheduleTupleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'ScheduleTupleID')
                             ch.append([U5, 'ScheduleTupleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19331,7 +19331,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'ScheduleTupleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'ScheduleTupleID')
                             ch.append([U5, 'ScheduleTupleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19405,7 +19405,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'SelectedScheduleTupleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'SelectedScheduleTupleID')
                             ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19459,7 +19459,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'SelectedScheduleTupleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'SelectedScheduleTupleID')
                             ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19519,7 +19519,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -19690,7 +19690,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -19848,7 +19848,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'SelectedScheduleTupleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'SelectedScheduleTupleID')
                             ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19891,7 +19891,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'SelectedScheduleTupleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'SelectedScheduleTupleID')
                             ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19941,7 +19941,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19975,7 +19975,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ParameterSetID')
+                                x.range(m, 0, 65535, p + 1, e, 'ParameterSetID')
                             ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20009,7 +20009,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20149,7 +20149,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20201,7 +20201,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20677,7 +20677,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20711,7 +20711,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20747,7 +20747,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20781,7 +20781,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'ServiceID')
+                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20888,7 +20888,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TaxRuleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
                             ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20935,7 +20935,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TaxRuleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
                             ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20994,7 +20994,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TaxRuleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
                             ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21063,7 +21063,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TaxRuleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
                             ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21392,7 +21392,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 8224
                 else:
@@ -21416,7 +21416,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 8224
                 else:
@@ -21635,7 +21635,7 @@ def t167(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 8233
                 else:
@@ -21659,7 +21659,7 @@ def t167(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 8233
                 else:
@@ -21704,7 +21704,7 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21738,7 +21738,7 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'PriceScheduleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'PriceScheduleID')
                             ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21772,7 +21772,7 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21862,7 +21862,7 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'TargetOffsetX')
+                                x.range(m, 0, 65535, p + 1, e, 'TargetOffsetX')
                             ch.append([U5, 'TargetOffsetX', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21896,7 +21896,7 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'TargetOffsetY')
+                                x.range(m, 0, 65535, p + 1, e, 'TargetOffsetY')
                             ch.append([U5, 'TargetOffsetY', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21930,7 +21930,7 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'TargetOffsetX')
+                                x.range(m, 0, 65535, p + 1, e, 'TargetOffsetX')
                             ch.append([U5, 'TargetOffsetX', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22340,7 +22340,7 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22406,7 +22406,7 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22485,7 +22485,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -22498,7 +22498,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -22512,7 +22512,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -22539,7 +22539,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t57(v, n, p, nd, 57, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -22562,7 +22562,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -22575,7 +22575,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -22603,7 +22603,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t57(v, n, p, nd, 57, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -22625,7 +22625,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -22652,7 +22652,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22688,7 +22688,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22734,7 +22734,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -22747,7 +22747,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -22761,7 +22761,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -22788,7 +22788,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t57(v, n, p, nd, 57, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:

@@ -8127,7 +8127,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 454
@@ -8157,7 +8157,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 454
@@ -8687,7 +8687,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 477
@@ -8717,7 +8717,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 477
@@ -9277,7 +9277,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 499
@@ -9307,7 +9307,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 499
@@ -9339,7 +9339,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 501
@@ -9369,7 +9369,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 501
@@ -12394,7 +12394,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
                     v0 = p
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -12422,7 +12422,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
                     v0 = p
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -12868,7 +12868,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -12898,7 +12898,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -12930,7 +12930,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = ((v >> (n - p - 10)) & 1023) + 12
                     if e[4] > 1024:
-                        x.range(e[4], 12, 1024, p)
+                        x.range(e[4], 12, 1024, p, e)
                     p += 10
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -12960,7 +12960,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = ((v >> (n - p - 10)) & 1023) + 12
                     if e[4] > 1024:
-                        x.range(e[4], 12, 1024, p)
+                        x.range(e[4], 12, 1024, p, e)
                     p += 10
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -14073,7 +14073,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 4814
@@ -14103,7 +14103,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 4814
@@ -15370,7 +15370,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0)
+                        x.range(e[4], 1, 4294967295, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 7934
@@ -15400,7 +15400,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0)
+                        x.range(e[4], 1, 4294967295, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 7934
@@ -17716,7 +17716,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 8224
@@ -17746,7 +17746,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 8224
@@ -18008,7 +18008,7 @@ def t167(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 8233
@@ -18038,7 +18038,7 @@ def t167(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 8233

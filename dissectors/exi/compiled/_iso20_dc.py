@@ -131,7 +131,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -435,7 +435,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t55(v, n, p, nd, 55, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -501,7 +501,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t55(v, n, p, nd, 55, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -720,7 +720,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -733,7 +733,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -747,7 +747,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -774,7 +774,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -801,7 +801,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -814,7 +814,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -842,7 +842,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -868,7 +868,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -895,7 +895,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -935,7 +935,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -1002,7 +1002,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -1015,7 +1015,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -1029,7 +1029,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -1056,7 +1056,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -2283,7 +2283,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -4040,7 +4040,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t55(v, n, p, nd, 55, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -4106,7 +4106,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t55(v, n, p, nd, 55, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -4250,7 +4250,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -4263,7 +4263,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -4277,7 +4277,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -4304,7 +4304,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -4331,7 +4331,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -4344,7 +4344,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -4372,7 +4372,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -4398,7 +4398,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -4425,7 +4425,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -4465,7 +4465,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -4532,7 +4532,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -4545,7 +4545,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -4559,7 +4559,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -4586,7 +4586,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10622,7 +10622,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 396
                 else:
@@ -10646,7 +10646,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 396
                 else:
@@ -10740,7 +10740,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
-                        ch.append([U5, 'Exponent', None, None, y + -128, 3, None])
+                        ch.append([U5, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
                         nd = [U5, 'Exponent', None, None, None, -1, None]
@@ -10775,7 +10775,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t68(v, n, p, nd, 68, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'Value')
+                                x.range(m, -32768, 32767, p + 1, e, 'Value')
                             ch.append([U5, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -10794,7 +10794,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
-                        ch.append([U5, 'Exponent', None, None, y + -128, 3, None])
+                        ch.append([U5, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
                         nd = [U5, 'Exponent', None, None, None, -1, None]
@@ -10835,7 +10835,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 404
                 else:
@@ -10859,7 +10859,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 404
                 else:
@@ -10935,7 +10935,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 408
                 else:
@@ -10959,7 +10959,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 408
                 else:
@@ -10992,7 +10992,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'PresentSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
                                 ch.append([U5, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11005,7 +11005,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11019,7 +11019,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11032,7 +11032,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11059,7 +11059,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11088,7 +11088,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11115,7 +11115,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11168,7 +11168,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11181,7 +11181,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11195,7 +11195,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11222,7 +11222,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11249,7 +11249,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11278,7 +11278,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11331,7 +11331,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11344,7 +11344,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11372,7 +11372,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11399,7 +11399,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11428,7 +11428,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11481,7 +11481,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11508,7 +11508,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11536,7 +11536,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11563,7 +11563,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11631,7 +11631,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                 ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11658,7 +11658,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11685,7 +11685,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11753,7 +11753,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11780,7 +11780,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11846,7 +11846,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11993,7 +11993,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'PresentSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
                                 ch.append([U5, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12006,7 +12006,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12020,7 +12020,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12033,7 +12033,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12060,7 +12060,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12089,7 +12089,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12116,7 +12116,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12305,7 +12305,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U5, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12359,7 +12359,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U5, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12444,7 +12444,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 430
@@ -12466,7 +12466,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 430
@@ -12587,7 +12587,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t53(v, n, p, nd, 53, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeStamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeStamp')
                             ch.append([U5, 'TimeStamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12672,7 +12672,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     s = 438
@@ -12696,7 +12696,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     s = 438
@@ -12817,7 +12817,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t53(v, n, p, nd, 53, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'ChargedEnergyReadingWh')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'ChargedEnergyReadingWh')
                             ch.append([U5, 'ChargedEnergyReadingWh', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12881,7 +12881,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_DischargedEnergyReadingWh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_DischargedEnergyReadingWh')
                                 ch.append([U5, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12908,7 +12908,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'CapacitiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12935,7 +12935,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12988,7 +12988,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t68(v, n, p, nd, 68, x)
                                 else:
                                     if m < -32768 or m > 32767:
-                                        x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                        x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                     ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                     p = q + 1
                             else:
@@ -13016,7 +13016,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t53(v, n, p, nd, 53, x)
                                 else:
                                     if m > 18446744073709551615:
-                                        x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                        x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                     ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13053,7 +13053,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'CapacitiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13080,7 +13080,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13132,7 +13132,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t68(v, n, p, nd, 68, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -13159,7 +13159,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13196,7 +13196,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13248,7 +13248,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t68(v, n, p, nd, 68, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -13275,7 +13275,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13336,7 +13336,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t68(v, n, p, nd, 68, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -13364,7 +13364,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13402,7 +13402,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t68(v, n, p, nd, 68, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                             ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -13429,7 +13429,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t53(v, n, p, nd, 53, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                             ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13465,7 +13465,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t53(v, n, p, nd, 53, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                             ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13555,7 +13555,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 453
                 else:
@@ -13579,7 +13579,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 453
                 else:
@@ -13670,7 +13670,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t53(v, n, p, nd, 53, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13745,7 +13745,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t53(v, n, p, nd, 53, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14121,7 +14121,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TaxRuleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
                             ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14168,7 +14168,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TaxRuleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
                             ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14210,7 +14210,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0)
+                        x.range(e[4], 1, 4294967295, q0, e)
                     e[5] = 1
                     s = 483
                 else:
@@ -14234,7 +14234,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0)
+                        x.range(e[4], 1, 4294967295, q0, e)
                     e[5] = 1
                     s = 483
                 else:
@@ -14499,7 +14499,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 494
                 else:
@@ -14523,7 +14523,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 494
                 else:
@@ -14551,7 +14551,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 496
                 else:
@@ -14575,7 +14575,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 496
                 else:
@@ -15019,7 +15019,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t55(v, n, p, nd, 55, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15085,7 +15085,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t55(v, n, p, nd, 55, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15164,7 +15164,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15177,7 +15177,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -15191,7 +15191,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -15218,7 +15218,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15241,7 +15241,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -15254,7 +15254,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -15282,7 +15282,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15304,7 +15304,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -15331,7 +15331,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15367,7 +15367,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15413,7 +15413,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15426,7 +15426,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -15440,7 +15440,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -15467,7 +15467,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:

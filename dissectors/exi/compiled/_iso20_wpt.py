@@ -5637,7 +5637,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'SDMaxGroundClearence')
+                                x.range(m, 0, 65535, p + 1, e, 'SDMaxGroundClearence')
                             ch.append([U6, 'SDMaxGroundClearence', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5671,7 +5671,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'SDMinGroundClearence')
+                                x.range(m, 0, 65535, p + 1, e, 'SDMinGroundClearence')
                             ch.append([U6, 'SDMinGroundClearence', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5882,7 +5882,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'SDMaxGroundClearanceSupport')
+                                x.range(m, 0, 65535, p + 1, e, 'SDMaxGroundClearanceSupport')
                             ch.append([U6, 'SDMaxGroundClearanceSupport', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5916,7 +5916,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'SDMinGroundClearanceSupport')
+                                x.range(m, 0, 65535, p + 1, e, 'SDMinGroundClearanceSupport')
                             ch.append([U6, 'SDMinGroundClearanceSupport', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -7513,7 +7513,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NaturalOffset')
+                                x.range(m, 0, 65535, p + 1, e, 'NaturalOffset')
                             ch.append([U6, 'NaturalOffset', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8264,7 +8264,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NaturalOffset')
+                                x.range(m, 0, 65535, p + 1, e, 'NaturalOffset')
                             ch.append([U6, 'NaturalOffset', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8976,7 +8976,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'ObservedIDCode')
+                                x.range(m, 1, 4294967295, p + 1, e, 'ObservedIDCode')
                             ch.append([U6, 'ObservedIDCode', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9166,7 +9166,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t76(v, n, p, nd, 76, x)
                             else:
                                 if m < 1 or m > 4294967295:
-                                    x.range(m, 1, 4294967295, p + 1, 'ObservedIDCode')
+                                    x.range(m, 1, 4294967295, p + 1, e, 'ObservedIDCode')
                                 ch.append([U6, 'ObservedIDCode', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10864,7 +10864,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 524
                 else:
@@ -10888,7 +10888,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0)
+                        x.range(e[4], 0, 65535, q0, e)
                     e[5] = 1
                     s = 524
                 else:
@@ -11065,7 +11065,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'Port')
+                                    x.range(m, 0, 65535, p + 1, e, 'Port')
                                 ch.append([U6, 'Port', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11147,7 +11147,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'Port')
+                                    x.range(m, 0, 65535, p + 1, e, 'Port')
                                 ch.append([U6, 'Port', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11205,7 +11205,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'Port')
+                                x.range(m, 0, 65535, p + 1, e, 'Port')
                             ch.append([U6, 'Port', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -11241,7 +11241,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'Port')
+                                x.range(m, 0, 65535, p + 1, e, 'Port')
                             ch.append([U6, 'Port', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -11354,7 +11354,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'Port')
+                                    x.range(m, 0, 65535, p + 1, e, 'Port')
                                 ch.append([U6, 'Port', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11472,7 +11472,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
-                        ch.append([U5, 'Exponent', None, None, y + -128, 3, None])
+                        ch.append([U5, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
                         nd = [U5, 'Exponent', None, None, None, -1, None]
@@ -11507,7 +11507,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t48(v, n, p, nd, 48, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'Value')
+                                x.range(m, -32768, 32767, p + 1, e, 'Value')
                             ch.append([U5, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -11526,7 +11526,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
-                        ch.append([U5, 'Exponent', None, None, y + -128, 3, None])
+                        ch.append([U5, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
                         nd = [U5, 'Exponent', None, None, None, -1, None]
@@ -11567,7 +11567,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 546
                 else:
@@ -11591,7 +11591,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0)
+                        x.range(e[4], 0, 18446744073709551615, q0, e)
                     e[5] = 1
                     s = 546
                 else:
@@ -11713,7 +11713,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 552
                 else:
@@ -11737,7 +11737,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0)
+                        x.range(e[4], -32768, 32767, q0, e)
                     e[5] = 2
                     s = 552
                 else:
@@ -11765,7 +11765,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 554
                 else:
@@ -11789,7 +11789,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0)
+                        x.range(e[4], 0, 4294967295, q0, e)
                     e[5] = 1
                     s = 554
                 else:
@@ -11822,7 +11822,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'PresentSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
                                 ch.append([U5, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11835,7 +11835,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11849,7 +11849,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11862,7 +11862,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11889,7 +11889,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11918,7 +11918,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11945,7 +11945,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11998,7 +11998,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12011,7 +12011,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12025,7 +12025,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12052,7 +12052,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12079,7 +12079,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12108,7 +12108,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12161,7 +12161,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12174,7 +12174,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12202,7 +12202,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12229,7 +12229,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12258,7 +12258,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12311,7 +12311,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12338,7 +12338,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12366,7 +12366,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12393,7 +12393,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12461,7 +12461,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                 ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12488,7 +12488,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12515,7 +12515,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12583,7 +12583,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12610,7 +12610,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12676,7 +12676,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12823,7 +12823,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'PresentSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
                                 ch.append([U5, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12836,7 +12836,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12850,7 +12850,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12863,7 +12863,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, 'MaximumSOC')
+                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12890,7 +12890,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMinimumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12919,7 +12919,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToTargetSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12946,7 +12946,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, 'RemainingTimeToMaximumSOC')
+                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13656,7 +13656,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U5, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13710,7 +13710,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'NotificationMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U5, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13795,7 +13795,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 612
@@ -13817,7 +13817,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 1
                 if c == 0:
                     # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + -128
+                    e[4] = ((v >> (n - p - 8)) & 255) - 128
                     p += 8
                     e[5] = 3
                     s = 612
@@ -13938,7 +13938,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t45(v, n, p, nd, 45, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeStamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeStamp')
                             ch.append([U5, 'TimeStamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19797,7 +19797,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     s = 1147
@@ -19821,7 +19821,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p)
+                        x.range(e[4], 0, 100, p, e)
                     p += 7
                     e[5] = 3
                     s = 1147
@@ -19942,7 +19942,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t45(v, n, p, nd, 45, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'ChargedEnergyReadingWh')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'ChargedEnergyReadingWh')
                             ch.append([U5, 'ChargedEnergyReadingWh', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20006,7 +20006,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_DischargedEnergyReadingWh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_DischargedEnergyReadingWh')
                                 ch.append([U5, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20033,7 +20033,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'CapacitiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20060,7 +20060,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20113,7 +20113,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t48(v, n, p, nd, 48, x)
                                 else:
                                     if m < -32768 or m > 32767:
-                                        x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                        x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                     ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                     p = q + 1
                             else:
@@ -20141,7 +20141,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t45(v, n, p, nd, 45, x)
                                 else:
                                     if m > 18446744073709551615:
-                                        x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                        x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                     ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -20178,7 +20178,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'CapacitiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20205,7 +20205,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20257,7 +20257,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t48(v, n, p, nd, 48, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -20284,7 +20284,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20321,7 +20321,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'BPT_InductiveEnergyReadingVARh')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20373,7 +20373,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t48(v, n, p, nd, 48, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -20400,7 +20400,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20461,7 +20461,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t48(v, n, p, nd, 48, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                                 ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -20489,7 +20489,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                                 ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20527,7 +20527,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t48(v, n, p, nd, 48, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'MeterStatus')
+                                x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
                             ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -20554,7 +20554,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t45(v, n, p, nd, 45, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                             ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20590,7 +20590,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t45(v, n, p, nd, 45, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'MeterTimestamp')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
                             ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20728,7 +20728,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0)
+                        x.range(e[4], 1, 4294967295, q0, e)
                     e[5] = 1
                     s = 1164
                 else:
@@ -20752,7 +20752,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0)
+                        x.range(e[4], 1, 4294967295, q0, e)
                     e[5] = 1
                     s = 1164
                 else:
@@ -20893,7 +20893,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'IndexNumber')
+                                x.range(m, 0, 65535, p + 1, e, 'IndexNumber')
                             ch.append([U6, 'IndexNumber', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20927,7 +20927,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TxRxIdentifier')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TxRxIdentifier')
                             ch.append([U6, 'TxRxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20961,7 +20961,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'IndexNumber')
+                                x.range(m, 0, 65535, p + 1, e, 'IndexNumber')
                             ch.append([U6, 'IndexNumber', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21071,7 +21071,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TxIdentifier')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TxIdentifier')
                             ch.append([U6, 'TxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21118,7 +21118,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TxIdentifier')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TxIdentifier')
                             ch.append([U6, 'TxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21177,7 +21177,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t45(v, n, p, nd, 45, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21252,7 +21252,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t45(v, n, p, nd, 45, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, 'TimeAnchor')
+                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21582,7 +21582,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TxRxIdentifier')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TxRxIdentifier')
                             ch.append([U6, 'TxRxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21629,7 +21629,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TxRxIdentifier')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TxRxIdentifier')
                             ch.append([U6, 'TxRxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21898,7 +21898,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TaxRuleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
                             ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21945,7 +21945,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TaxRuleID')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
                             ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22049,7 +22049,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22089,7 +22089,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22123,7 +22123,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseDuration')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseDuration')
                             ch.append([U6, 'PulseDuration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22163,7 +22163,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22197,7 +22197,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PackageSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PackageSeparationTime')
                             ch.append([U6, 'PackageSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22237,7 +22237,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22286,7 +22286,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22326,7 +22326,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22366,7 +22366,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22406,7 +22406,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22446,7 +22446,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22486,7 +22486,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22526,7 +22526,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22566,7 +22566,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22606,7 +22606,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22646,7 +22646,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22686,7 +22686,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22726,7 +22726,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22766,7 +22766,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22806,7 +22806,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22846,7 +22846,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22886,7 +22886,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22926,7 +22926,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22966,7 +22966,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23006,7 +23006,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23046,7 +23046,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23086,7 +23086,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23126,7 +23126,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23166,7 +23166,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23206,7 +23206,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23246,7 +23246,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23286,7 +23286,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23326,7 +23326,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23366,7 +23366,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23406,7 +23406,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23446,7 +23446,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23486,7 +23486,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23526,7 +23526,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23566,7 +23566,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23606,7 +23606,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23646,7 +23646,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23686,7 +23686,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23726,7 +23726,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23766,7 +23766,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23806,7 +23806,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23846,7 +23846,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23886,7 +23886,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23926,7 +23926,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23966,7 +23966,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24006,7 +24006,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24046,7 +24046,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24086,7 +24086,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24126,7 +24126,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24166,7 +24166,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24206,7 +24206,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24246,7 +24246,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24286,7 +24286,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24326,7 +24326,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24366,7 +24366,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24406,7 +24406,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24446,7 +24446,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24486,7 +24486,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24526,7 +24526,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24566,7 +24566,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24606,7 +24606,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24646,7 +24646,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24686,7 +24686,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24726,7 +24726,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24766,7 +24766,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24806,7 +24806,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24846,7 +24846,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24886,7 +24886,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24926,7 +24926,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24966,7 +24966,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25006,7 +25006,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25046,7 +25046,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25086,7 +25086,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25126,7 +25126,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25166,7 +25166,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25206,7 +25206,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25246,7 +25246,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25286,7 +25286,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25326,7 +25326,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25366,7 +25366,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25406,7 +25406,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25446,7 +25446,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25486,7 +25486,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25526,7 +25526,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25566,7 +25566,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25606,7 +25606,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25646,7 +25646,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25686,7 +25686,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25726,7 +25726,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25766,7 +25766,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25806,7 +25806,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25846,7 +25846,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25886,7 +25886,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25926,7 +25926,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25966,7 +25966,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26006,7 +26006,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26046,7 +26046,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26086,7 +26086,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26126,7 +26126,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26166,7 +26166,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26206,7 +26206,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26246,7 +26246,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26286,7 +26286,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26326,7 +26326,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26366,7 +26366,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26406,7 +26406,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26446,7 +26446,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26486,7 +26486,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26526,7 +26526,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26566,7 +26566,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26606,7 +26606,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26646,7 +26646,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26686,7 +26686,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26726,7 +26726,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26766,7 +26766,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26806,7 +26806,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26846,7 +26846,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26886,7 +26886,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26926,7 +26926,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26966,7 +26966,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27006,7 +27006,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27046,7 +27046,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27086,7 +27086,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27126,7 +27126,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27166,7 +27166,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27206,7 +27206,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27246,7 +27246,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27286,7 +27286,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27326,7 +27326,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27366,7 +27366,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27406,7 +27406,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27446,7 +27446,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27486,7 +27486,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27526,7 +27526,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27566,7 +27566,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27606,7 +27606,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27646,7 +27646,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27686,7 +27686,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27726,7 +27726,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27766,7 +27766,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27806,7 +27806,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27846,7 +27846,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27886,7 +27886,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27926,7 +27926,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27966,7 +27966,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28006,7 +28006,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28046,7 +28046,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28086,7 +28086,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28126,7 +28126,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28166,7 +28166,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28206,7 +28206,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28246,7 +28246,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28286,7 +28286,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28326,7 +28326,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28366,7 +28366,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28406,7 +28406,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28446,7 +28446,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28486,7 +28486,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28526,7 +28526,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28566,7 +28566,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28606,7 +28606,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28646,7 +28646,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28686,7 +28686,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28726,7 +28726,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28766,7 +28766,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28806,7 +28806,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28846,7 +28846,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28886,7 +28886,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28926,7 +28926,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28966,7 +28966,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29006,7 +29006,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29046,7 +29046,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29086,7 +29086,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29126,7 +29126,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29166,7 +29166,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29206,7 +29206,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29246,7 +29246,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29286,7 +29286,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29326,7 +29326,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29366,7 +29366,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29406,7 +29406,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29446,7 +29446,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29486,7 +29486,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29526,7 +29526,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29566,7 +29566,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29606,7 +29606,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29646,7 +29646,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29686,7 +29686,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29726,7 +29726,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29766,7 +29766,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29806,7 +29806,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29846,7 +29846,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29886,7 +29886,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29926,7 +29926,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29966,7 +29966,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30006,7 +30006,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30046,7 +30046,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30086,7 +30086,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30126,7 +30126,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30166,7 +30166,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30206,7 +30206,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30246,7 +30246,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30286,7 +30286,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30326,7 +30326,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30366,7 +30366,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30406,7 +30406,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30446,7 +30446,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30486,7 +30486,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30526,7 +30526,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30566,7 +30566,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30606,7 +30606,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30646,7 +30646,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30686,7 +30686,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30726,7 +30726,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30766,7 +30766,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30806,7 +30806,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30846,7 +30846,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30886,7 +30886,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30926,7 +30926,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30966,7 +30966,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31006,7 +31006,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31046,7 +31046,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31086,7 +31086,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31126,7 +31126,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31166,7 +31166,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31206,7 +31206,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31246,7 +31246,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31286,7 +31286,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31326,7 +31326,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31366,7 +31366,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31406,7 +31406,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31446,7 +31446,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31486,7 +31486,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31526,7 +31526,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31566,7 +31566,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31606,7 +31606,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31646,7 +31646,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31686,7 +31686,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31726,7 +31726,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31766,7 +31766,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31806,7 +31806,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31846,7 +31846,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31886,7 +31886,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31926,7 +31926,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31966,7 +31966,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32006,7 +32006,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32046,7 +32046,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32086,7 +32086,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32126,7 +32126,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32166,7 +32166,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32206,7 +32206,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32240,7 +32240,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'PulseSeparationTime')
+                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32292,7 +32292,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t48(v, n, p, nd, 48, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'Coord_X')
+                                x.range(m, -32768, 32767, p + 1, e, 'Coord_X')
                             ch.append([U6, 'Coord_X', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -32328,7 +32328,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t48(v, n, p, nd, 48, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'Coord_Y')
+                                x.range(m, -32768, 32767, p + 1, e, 'Coord_Y')
                             ch.append([U6, 'Coord_Y', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -32364,7 +32364,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t48(v, n, p, nd, 48, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'Coord_X')
+                                x.range(m, -32768, 32767, p + 1, e, 'Coord_X')
                             ch.append([U6, 'Coord_X', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -32400,7 +32400,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t48(v, n, p, nd, 48, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, 'Coord_Z')
+                                x.range(m, -32768, 32767, p + 1, e, 'Coord_Z')
                             ch.append([U6, 'Coord_Z', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -32721,7 +32721,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'RxIdentifier')
+                                x.range(m, 1, 4294967295, p + 1, e, 'RxIdentifier')
                             ch.append([U6, 'RxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32768,7 +32768,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'RxIdentifier')
+                                x.range(m, 1, 4294967295, p + 1, e, 'RxIdentifier')
                             ch.append([U6, 'RxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32827,7 +32827,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TxIdentifier')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TxIdentifier')
                             ch.append([U6, 'TxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32874,7 +32874,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, 'TxIdentifier')
+                                x.range(m, 1, 4294967295, p + 1, e, 'TxIdentifier')
                             ch.append([U6, 'TxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -33207,7 +33207,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 1505
                 else:
@@ -33231,7 +33231,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0)
+                        x.range(e[4], -2147483648, 2147483647, q0, e)
                     e[5] = 2
                     s = 1505
                 else:
@@ -33259,7 +33259,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 1507
                 else:
@@ -33283,7 +33283,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0)
+                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
                     e[5] = 2
                     s = 1507
                 else:
@@ -33679,7 +33679,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -33745,7 +33745,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -33824,7 +33824,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -33837,7 +33837,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -33851,7 +33851,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -33878,7 +33878,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -33901,7 +33901,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -33914,7 +33914,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -33942,7 +33942,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -33964,7 +33964,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -33991,7 +33991,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -34027,7 +34027,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -34073,7 +34073,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, 'DepartureTime')
+                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -34086,7 +34086,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'MinimumSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -34100,7 +34100,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, 'TargetSOC')
+                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -34127,7 +34127,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, 'AckMaxDelay')
+                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
