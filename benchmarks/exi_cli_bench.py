@@ -1,12 +1,14 @@
 """Batch CLI throughput: ``v2gsniff exi decode - --schema iso2 --format jsonl`` over distinct messages.
 
-    python benchmarks/exi_cli_bench.py [--count 100000] [--schema iso2] [--runs 3]
+    python benchmarks/exi_cli_bench.py [--count 100000] [--schema iso2] [--runs 3] [--baseline-cli PATH]
 
 The input is made here: the real ISO 15118-2 (or DIN) CurrentDemandReq/Res streams of
 ../shared/exi-vectors are decoded, every integer value of their PhysicalValue / SOC elements is
 changed (a different combination per line) and the message is encoded again, so no two lines are
 alike and no cache can help.  Each run pipes the file into the installed ``v2gsniff`` command and
-reports lines per second, start-up included; the median of the runs is printed.
+reports lines per second, start-up included; the median of the runs is printed.  With
+``--baseline-cli`` (another installation's ``v2gsniff``, e.g. one made from the revision before the
+compiled codec) both commands run on the same file, interleaved, and must print the same lines.
 """
 
 from __future__ import annotations
@@ -74,27 +76,35 @@ def main() -> int:
     ap.add_argument("--schema", default="iso2", choices=["iso2", "din"])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--keep", help="write the input lines to this file too")
+    ap.add_argument("--baseline-cli", help="a v2gsniff command to run beside this installation's")
     args = ap.parse_args()
     if not VECTORS.exists():
         print(f"no vectors under {VECTORS}")
         return 2
     lines = variants(args.schema, args.count)
-    cli = Path(sys.executable).with_name("v2gsniff")
+    clis = {"new": str(Path(sys.executable).with_name("v2gsniff"))}
+    if args.baseline_cli:
+        clis = {"old": args.baseline_cli, **clis}
+    rates: dict[str, list[float]] = {name: [] for name in clis}
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(args.keep or os.path.join(tmp, "in.txt"))
         src.write_text("\n".join(lines) + "\n", encoding="ascii")
-        rates = []
+        outputs: dict[str, bytes] = {}
         for _ in range(args.runs):
-            with open(src, "rb") as fh:
-                t0 = time.perf_counter()
-                done = subprocess.run([str(cli), "exi", "decode", "-", "--schema", args.schema, "--format", "jsonl"],
-                                      stdin=fh, stdout=subprocess.PIPE, check=True)
-                dt = time.perf_counter() - t0
-            got = done.stdout.count(b"\n")
-            assert got == len(lines) and b'"error": null' in done.stdout[:4000], "CLI output is not one good line per input"
-            rates.append(len(lines) / dt)
-    print(f"exi decode - --schema {args.schema} --format jsonl: {len(lines):,} distinct lines, "
-          f"median {statistics.median(rates):,.0f} lines/s over {args.runs} runs ({', '.join(f'{r:,.0f}' for r in rates)})")
+            for name, cli in clis.items():
+                with open(src, "rb") as fh:
+                    t0 = time.perf_counter()
+                    done = subprocess.run([cli, "exi", "decode", "-", "--schema", args.schema, "--format", "jsonl"],
+                                          stdin=fh, stdout=subprocess.PIPE, check=True)
+                    dt = time.perf_counter() - t0
+                got = done.stdout.count(b"\n")
+                assert got == len(lines) and b'"error": null' in done.stdout[:4000], "not one good line per input"
+                outputs[name] = done.stdout
+                rates[name].append(len(lines) / dt)
+        assert len(set(outputs.values())) == 1, "the two commands printed different lines"
+    for name, values in rates.items():
+        print(f"{name}: exi decode - --schema {args.schema} --format jsonl: {len(lines):,} distinct lines, median "
+              f"{statistics.median(values):,.0f} lines/s over {args.runs} runs ({', '.join(f'{r:,.0f}' for r in values)})")
     return 0
 
 
