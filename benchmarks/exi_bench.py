@@ -49,7 +49,7 @@ def rate(fn: Callable[[], object], seconds: float, per_call: int = 1) -> float:
     one = max(time.perf_counter() - t0, 1e-7)
     batch = max(1, int(0.02 / one))
     best = float("inf")
-    while time.perf_counter() - start < seconds:
+    while best == float("inf") or time.perf_counter() - start < seconds:  # at least one batch
         t0 = time.perf_counter()
         for _ in range(batch):
             fn()
