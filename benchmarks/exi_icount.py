@@ -4,7 +4,8 @@
 
 Timings on a shared machine are noisy; instruction counts are not.  For each workload the script
 runs ``valgrind --tool=callgrind`` twice on a small Python program (once doing the work ``--repeat``
-times, once not at all, both after the same warm-up) and prints the difference per message.  The
+times, once not at all, both after the same warm-up, hash seed fixed, garbage collector off) and
+prints the difference per message.  The
 workloads are those of exi_bench.py: decode, decode + to_json, decode + to_xml + to_json, encode,
 on real CurrentDemand messages, and the whole vector corpus (per message).  Needs valgrind.
 """
@@ -12,6 +13,7 @@ on real CurrentDemand messages, and the whole vector corpus (per message).  Need
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -21,6 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 PROGRAM = r"""
+import gc
 import sys
 sys.path.insert(0, {here!r})
 import exi_bench
@@ -31,22 +34,18 @@ else:
     from v2gsniff.dissectors import exi as codec
 work, repeat = sys.argv[1], int(sys.argv[2])
 items = exi_bench.corpus()
-picked = {{}}
-for schema, fragment, data in items:
-    if not fragment:
-        key = (schema, codec.decode(data, schema).name)
-        if key in exi_bench.WANTED and key not in picked:
-            picked[key] = data
 name, what = work.split(":")
 if name == "corpus":
     msgs = [(codec.decode_fragment if f else codec.decode)(d, s) for s, f, d in items]
     jobs = [((codec.decode_fragment if f else codec.decode), d, s, m) for (s, f, d), m in zip(items, msgs)]
-else:
+else:  # the first vector of that schema and message name
     schema, message = name.split("/")
-    data = picked[(schema, message)]
+    data = next(d for s, f, d in items if s == schema and not f and codec.decode(d, s).name == message)
     jobs = [(codec.decode, data, schema, codec.decode(data, schema))]
 for fn, d, s, m in jobs:  # warm-up: imports, caches, first-use costs
     fn(d, s).to_json(), fn(d, s).to_xml(), codec.encode(m)
+gc.collect()
+gc.disable()  # a full collection landing in one run and not the other would swamp the difference
 for _ in range(repeat):
     for fn, d, s, m in jobs:
         if what == "decode":
@@ -63,8 +62,9 @@ for _ in range(repeat):
 
 def instructions(baseline: str | None, work: str, repeat: int) -> int:
     program = PROGRAM.format(here=str(HERE), baseline=baseline or "")
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
     done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-                           "-c", program, work, str(repeat)], capture_output=True, text=True, check=True)
+                           "-c", program, work, str(repeat)], capture_output=True, text=True, check=True, env=env)
     found = re.search(r"Collected : (\d+)", done.stderr)
     assert found, done.stderr[-2000:]
     return int(found.group(1))
@@ -74,8 +74,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--baseline", default="febc030", help="git revision to compare with ('' for none)")
     ap.add_argument("--repeat", type=int, default=200)
-    ap.add_argument("--messages", nargs="*", default=["din/CurrentDemandReq", "iso2/CurrentDemandReq",
-                                                       "iso2/CurrentDemandRes", "iso20-dc/DC_ChargeLoopReq"])
+    ap.add_argument("--messages", nargs="*", default=["din/CurrentDemandReq", "iso2/CurrentDemandReq"])
+    ap.add_argument("--workloads", nargs="*", default=["decode", "json", "xml+json", "encode"])
     args = ap.parse_args()
     if shutil.which("valgrind") is None:
         print("valgrind is not installed")
@@ -83,7 +83,7 @@ def main() -> int:
     codecs = {"new": None} if not args.baseline else {"old": args.baseline, "new": None}
     print(f"instructions per message (valgrind callgrind, {args.repeat} repeats minus none)")
     print(f"{'workload':40}" + "".join(f"{c:>12}" for c in codecs) + ("    old/new" if len(codecs) > 1 else ""))
-    works = [f"{m}:{w}" for m in args.messages for w in ("decode", "json", "xml+json", "encode")]
+    works = [f"{m}:{w}" for m in args.messages for w in args.workloads]
     works += ["corpus:decode", "corpus:encode"]
     for work in works:
         corpus = work.startswith("corpus")
