@@ -143,7 +143,11 @@ def _render(root: list[Any], cached: bool) -> str | None:
                     ctag = (tags_of(child[0]) or {}).get(child[1]) if cached else None
                     if ctag is None:
                         ctag = name(child[0], child[1])
-                    add(f"<{ctag}>{_text(child[4], child[5], cached)}</{ctag}>")
+                    cvalue = child[4]
+                    if cvalue.__class__ is int:  # most leaves: no call for the text
+                        add(f"<{ctag}>{cvalue}</{ctag}>")
+                    else:
+                        add(f"<{ctag}>{_text(cvalue, child[5], cached)}</{ctag}>")
         elif texts:
             if cached and any("\x00" in chunk for _k, chunk in texts):
                 raise _Uncached
