@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
-from v2gsniff.sniffer.report import RENDERERS, CaptureResult, build, collect, find_captures
+from v2gsniff.sniffer.report import RENDERERS, CaptureResult, build, find_captures
+from v2gsniff.sniffer.report.fleet import Analyse, FleetUnavailable, Summary, analyse_all
+from v2gsniff.sniffer.report.html import SESSION_SECTIONS_LIMIT, render_html
 from v2gsniff.sniffer.sessions import Inventory, InventoryError, load_inventory
 
 
 class _Progress:
-    """A rich progress bar over files on stderr (only when it is a terminal and there are several)."""
+    """A rich progress bar over files on stderr (when asked, or by default on a terminal, for several)."""
 
     def __init__(self, total: int, enabled: bool) -> None:
         self._bar = None
@@ -47,27 +52,55 @@ def load_vehicles(path: str | None, problems: list[str]) -> Inventory | None:
 
 
 def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: int,
-        progress: bool) -> tuple[list[CaptureResult], list[str], Inventory | None]:
-    """Shared by ``report`` and ``sessions``: find, decode and track; problems are reported, not fatal."""
+        progress: bool, *, fleet: FleetOptions | None = None,
+        messages: bool = False) -> tuple[list[CaptureResult], list[str], Inventory | None]:
+    """Shared by ``report``, ``sessions`` and ``export``: find, decode and track; problems are
+    reported, not fatal. ``fleet`` adds ``--dask``/``--cache``; a summary line closes the run."""
+    fleet = fleet or FleetOptions()
     files, problems = find_captures(paths)
     for problem in problems:
         click.echo(f"v2gsniff: {problem}", err=True)
     if label is not None and len(files) != 1:
         raise click.UsageError(f"--label names the vehicle of a single capture; {len(files)} captures given")
     inventory = load_vehicles(vehicles, problems)
+    work = Analyse(fleet.cache, messages)
     bar = _Progress(len(files), progress)
     try:
-        results = collect(files, jobs, label, bar)
+        results = analyse_all(files, jobs=jobs, dask=fleet.dask, label=label, work=work, progress=bar)
+    except FleetUnavailable as err:
+        raise click.ClickException(str(err)) from err
     finally:
         bar.close()
     for r in results:
         if r.message:
             click.echo(f"v2gsniff: {r.capture}: {r.message}", err=True)
+    if len(files) > 1 or fleet.dask or fleet.cache:
+        click.echo(f"v2gsniff: {Summary.of(results)}", err=True)
     return results, problems, inventory
 
 
+@dataclass(frozen=True)
+class FleetOptions:
+    dask: str | None = None
+    cache: str | None = None
+
+
+def fleet_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--dask``, ``--cache`` and ``--progress``, shared by ``report`` and ``export``."""
+    f = click.option("--progress/--no-progress", default=None,
+                     help="Progress bar on standard error (default: when it is a terminal).")(f)
+    f = click.option("--cache", metavar="DIR|URL",
+                     help="Keep each capture's analysis here (by content hash and analysis version); "
+                          "a rerun decodes only new or changed captures.")(f)
+    f = click.option("--dask", metavar="SCHEDULER|local",
+                     help="Run the per-capture analysis as Dask tasks on this scheduler "
+                          "(tcp://host:8786), or on a LocalCluster of --jobs workers with 'local' "
+                          "(needs v2gsniff[fleet]).")(f)
+    return f
+
+
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True)
 @click.option("--vehicles", type=click.Path(dir_okay=False),
               help="Inventory (TOML) mapping EVCCID or MAC to brand, model, trim/year, software.")
 @click.option("--label", help="Name the vehicle of a single capture.")
@@ -75,19 +108,27 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="Write the report here (default: standard output).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Captures decoded in parallel.")
+              help="Captures decoded in parallel (with --dask local: the number of workers).")
+@click.option("--sessions", "session_pages", type=click.Choice(["auto", "all", "none"]), default="auto",
+              show_default=True, help="HTML: a section per session with timeline and plots; 'auto' leaves "
+              f"them out past {SESSION_SECTIONS_LIMIT} sessions.")
+@fleet_options
 def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, fmt: str, output: str,
-           jobs: int) -> None:
+           jobs: int, session_pages: str, dask: str | None, cache: str | None, progress: bool | None) -> None:
     """Which protocols each vehicle speaks, with which charger it worked, and whether BPT works.
 
-    PATHS are capture files and directories (searched recursively). The report has one row per
-    vehicle, a vehicle x charger matrix and a section per vehicle with the evidence (message and
-    frame) behind each statement.
+    PATHS are capture files and directories (searched recursively), or fsspec URLs
+    (s3://bucket/prefix/, gs://..., file://...). The report has one row per vehicle, a
+    vehicle x charger matrix and a section per vehicle with the evidence (message and frame)
+    behind each statement.
     """
-    results, problems, inventory = run(paths, vehicles, label, jobs, sys.stderr.isatty())
+    results, problems, inventory = run(paths, vehicles, label, jobs,
+                                       sys.stderr.isatty() if progress is None else progress,
+                                       fleet=FleetOptions(dask, cache))
     if not results and problems:
         raise click.ClickException("no captures to report on")
-    text = RENDERERS[fmt](build(results, inventory, problems))
+    built = build(results, inventory, problems)
+    text = render_html(built, sessions=session_pages) if fmt == "html" else RENDERERS[fmt](built)
     if output == "-":
         click.echo(text, nl=False)
     else:

@@ -7,12 +7,14 @@ report never depends on ``--jobs``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from v2gsniff.sniffer.capture import CaptureError, open_capture
+from v2gsniff.sniffer.capture import CaptureError
+from v2gsniff.sniffer.capture.remote import base_name, is_url, list_captures, open_any
+from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.sniffer.sessions import Session, SessionTracker
 
@@ -47,11 +49,18 @@ class CaptureResult:
         return None
 
 
-def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
-    """Files to read (directories searched recursively) and problems with the paths given."""
-    files: list[Path] = []
+def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path | str], list[str]]:
+    """Files to read (directories and URL prefixes searched recursively) and problems with the paths
+    given. URLs stay strings (``s3://…``, see ``capture.remote``); local files are paths."""
+    files: list[Path | str] = []
     problems: list[str] = []
     for raw in paths:
+        if is_url(raw):
+            found_urls, problem = list_captures(str(raw), CAPTURE_SUFFIXES)
+            files.extend(url for url, _ in found_urls)
+            if problem:
+                problems.append(problem)
+            continue
         p = Path(raw)
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(CAPTURE_SUFFIXES))
@@ -62,42 +71,56 @@ def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
             files.append(p)
         else:
             problems.append(f"{p}: no such file or directory")
-    unique = sorted(set(files), key=lambda f: (f.name, str(f)))
+    unique = sorted(set(files), key=lambda f: (base_name(f), str(f)))
     return unique, problems
 
 
-def analyse_file(path: str | Path, label: str | None = None) -> CaptureResult:
-    """Decode one capture and return its sessions."""
-    p = Path(path)
+def analyse_file(path: str | Path, label: str | None = None,
+                 observe: Callable[[Record], None] | None = None) -> CaptureResult:
+    """Decode one capture (a path or an fsspec URL) and return its sessions.
+
+    ``observe`` also sees every record (the export's message table is built from them)."""
+    name = base_name(path)
     decoder = Decoder()
-    tracker = SessionTracker(p.name, label=label)
+    tracker = SessionTracker(name, label=label)
+    feed = tracker.observe
+    if observe is not None:
+        def feed(record: Record) -> None:
+            tracker.observe(record)
+            observe(record)
     error = None
     try:
-        with open_capture(p) as reader:
+        with open_any(path) as reader:
             try:
                 for item in reader:
                     for record in decoder.feed(item):
-                        tracker.observe(record)
+                        feed(record)
             except CaptureError as err:
                 error = str(err)
             for record in decoder.finish():
-                tracker.observe(record)
+                feed(record)
     except CaptureError as err:
         error = str(err)
     except OSError as err:
         error = f"{type(err).__name__}: {err}"
     v2g = decoder.stats.by_kind.get("v2g", 0)
-    return CaptureResult(str(p), p.name, tuple(tracker.finish()), decoder.stats.frames, v2g, error)
+    return CaptureResult(str(path), name, tuple(tracker.finish()), decoder.stats.frames, v2g, error)
 
 
-def collect(files: list[Path], jobs: int = 1, label: str | None = None,
-            progress: Callable[[CaptureResult], None] | None = None) -> list[CaptureResult]:
-    """``analyse_file`` over ``files`` with ``jobs`` worker processes; results in ``files`` order."""
+Work = Callable[[str | Path, str | None], CaptureResult]
+"""The unit of work: one capture (and the ``--label``) in, its result out; ``analyse_file`` or a
+wrapper of it (the cache in ``fleet``). It runs in worker processes, so it must pickle."""
+
+
+def collect(files: Sequence[str | Path], jobs: int = 1, label: str | None = None,
+            progress: Callable[[CaptureResult], None] | None = None,
+            work: Work = analyse_file) -> list[CaptureResult]:
+    """``work`` over ``files`` with ``jobs`` worker processes; results in ``files`` order."""
     jobs = max(1, min(jobs, len(files) or 1))
     results: list[CaptureResult] = []
     if jobs == 1:
         for f in files:
-            results.append(analyse_file(f, label))
+            results.append(work(f, label))
             if progress:
                 progress(results[-1])
         return results
@@ -105,7 +128,7 @@ def collect(files: list[Path], jobs: int = 1, label: str | None = None,
     order = sorted(range(len(files)), key=lambda i: -_size(files[i]))
     done: dict[int, CaptureResult] = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(analyse_file, files[i], label): i for i in order}
+        futures = {pool.submit(work, files[i], label): i for i in order}
         from concurrent.futures import as_completed
 
         for fut in as_completed(futures):
@@ -116,7 +139,9 @@ def collect(files: list[Path], jobs: int = 1, label: str | None = None,
     return [done[i] for i in range(len(files))]
 
 
-def _size(path: Path) -> int:
+def _size(path: str | Path) -> int:
+    if is_url(path):
+        return 0
     try:
         return os.path.getsize(path)
     except OSError:

@@ -2,6 +2,11 @@
 
 Each vehicle has its own page: a ``<section class="vehicle" id="v-...">`` shown on its own via the
 ``:target`` selector, with its sessions, phase timelines and target-vs-present plots.
+
+At fleet size (thousands of vehicles) the page stays light: long tables are cut into pages of
+``PAGE_ROWS`` rows, each a ``<details>`` (the first open; a closed one is parsed but not laid
+out), and past ``SESSION_SECTIONS_LIMIT`` sessions the per-session timelines and plots are left
+out unless asked for (``sessions="all"``, the command's ``--sessions all``).
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ nav a{margin-right:1em}
 code{font-size:12px}
 """
 
+PAGE_ROWS = 500
+"""Rows per page of the vehicle table, the matrix and the capture notes."""
+SESSION_SECTIONS_LIMIT = 200
+"""Beyond this many sessions, ``sessions="auto"`` leaves out the per-session sections."""
+
 PLOTS = (
     ("Voltage", "V", (("EV target", "ev_target_voltage"), ("EVSE present", "evse_present_voltage"))),
     ("Current", "A", (("EV target", "ev_target_current"), ("EVSE present", "evse_present_current"))),
@@ -51,51 +61,69 @@ def _cells(values: list[object], tag: str = "td") -> str:
     return "<tr>" + "".join(out) + "</tr>"
 
 
-def render_html(report: Report, title: str = "V2G compatibility report") -> str:
+def _pages(what: str, rows: list[str], header: str = "", tag: str = "table") -> list[str]:
+    """``rows`` in one element, or cut into ``PAGE_ROWS``-row pages past that (first page open)."""
+    if len(rows) <= PAGE_ROWS:
+        return [f"<{tag}>", header, *rows, f"</{tag}>"]
+    out = []
+    for start in range(0, len(rows), PAGE_ROWS):
+        chunk = rows[start:start + PAGE_ROWS]
+        out.append(f"<details{' open' if not start else ''}><summary>{escape(what)} {start + 1}–"
+                   f"{start + len(chunk)} of {len(rows)}</summary><{tag}>")
+        out += [header, *chunk, f"</{tag}></details>"]
+    return out
+
+
+def render_html(report: Report, title: str = "V2G compatibility report", sessions: str = "auto") -> str:
+    """``sessions``: ``auto`` (per-session sections up to ``SESSION_SECTIONS_LIMIT``), ``all``, ``none``."""
+    n_sessions = len(report.sessions)
     h = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title>",
          f"<style>{CSS}</style></head><body><header><h1>{escape(title)}</h1>",
-         f"<p>{len(report.captures)} captures, {len(report.sessions)} sessions, {len(report.vehicles)} vehicles"
+         f"<p>{len(report.captures)} captures, {n_sessions} sessions, {len(report.vehicles)} vehicles"
          + (f"; inventory <code>{escape(report.inventory)}</code>" if report.inventory else "") + ".</p>"]
     for problem in report.problems:
         h.append(f'<p class="note">{escape(problem)}</p>')
-    h.append("</header><main><h2>Vehicles</h2><table>")
-    h.append(_cells(list(COLUMNS), "th"))
+    with_sessions = sessions == "all" or (sessions == "auto" and n_sessions <= SESSION_SECTIONS_LIMIT)
+    if not with_sessions and sessions == "auto":
+        h.append(f'<p class="note">Per-session timelines and plots are left out for {n_sessions} sessions '
+                 f"(more than {SESSION_SECTIONS_LIMIT}); <code>--sessions all</code> includes them.</p>")
+    h.append("</header><main><h2>Vehicles</h2>")
+    rows = []
     for v in report.vehicles:
         values = table_rows(v)
-        h.append(_cells(values).replace(f"<td>{escape(str(values[0]))}</td>",
-                                        f'<td><a href="#{anchor(v)}">{escape(str(values[0]))}</a></td>', 1))
-    h.append("</table>")
+        rows.append(_cells(values).replace(f"<td>{escape(str(values[0]))}</td>",
+                                           f'<td><a href="#{anchor(v)}">{escape(str(values[0]))}</a></td>', 1))
+    h += _pages("Vehicles", rows, _cells(list(COLUMNS), "th"))
     if not report.vehicles:
         h.append("<p>No charging sessions were found in these captures.</p>")
     chargers = report.chargers
     if report.vehicles and chargers:
-        h.append("<h2>Vehicle × charger</h2><table>")
-        h.append(_cells(["Vehicle", *chargers], "th"))
-        for v in report.vehicles:
-            h.append(_cells([v.vehicle.name, *(report.cell(v, c) for c in chargers)]))
-        h.append("</table>")
+        h.append("<h2>Vehicle × charger</h2>")
+        h += _pages("Vehicles", [_cells([v.vehicle.name, *(report.cell(v, c) for c in chargers)])
+                                 for v in report.vehicles], _cells(["Vehicle", *chargers], "th"))
     notes = [c for c in report.captures if c.message]
     if notes:
-        h.append("<h2>Captures with notes</h2><ul>")
-        h += [f"<li><code>{escape(c.capture)}</code>: {escape(c.message or '')}</li>" for c in notes]
-        h.append("</ul>")
-    h.append('<h2>Vehicle pages</h2><nav>' + "".join(
-        f'<a href="#{anchor(v)}">{escape(v.vehicle.name)}</a>' for v in report.vehicles) + "</nav>")
+        h.append("<h2>Captures with notes</h2>")
+        h += _pages("Captures", [f"<li><code>{escape(c.capture)}</code>: {escape(c.message or '')}</li>"
+                                 for c in notes], tag="ul")
+    if len(report.vehicles) <= PAGE_ROWS:  # past that, the vehicle table is the index
+        h.append('<h2>Vehicle pages</h2><nav>' + "".join(
+            f'<a href="#{anchor(v)}">{escape(v.vehicle.name)}</a>' for v in report.vehicles) + "</nav>")
     for v in report.vehicles:
-        h.append(vehicle_page(v))
+        h.append(vehicle_page(v, with_sessions))
     h.append("</main></body></html>")
     return "\n".join(h) + "\n"
 
 
-def vehicle_page(v: VehicleReport) -> str:
+def vehicle_page(v: VehicleReport, with_sessions: bool = True) -> str:
     h = [f'<section class="vehicle" id="{anchor(v)}"><h2>{escape(v.vehicle.name)}</h2>',
          f"<p>{escape(identity_line(v))}. BPT: <b>{escape(v.bpt_text)}</b>.</p><table>",
          _cells(["Session", "Start", "Frames", "Charger", "Protocol", "Last phase", "Duration", "BPT outcome",
                  "Ended by", "First failure"], "th")]
     h += [_cells([str(x).replace("**", "") for x in session_row(s)]) for s in v.sessions]
     h.append("</table>")
-    for s in v.sessions:
-        h.append(session_block(s))
+    if with_sessions:
+        h += [session_block(s) for s in v.sessions]
     h.append("</section>")
     return "\n".join(h)
 

@@ -1,0 +1,170 @@
+"""Fleet scale: the per-capture work with a cache, on local processes or a Dask cluster.
+
+``Analyse`` wraps ``analyse_file`` (the unit of work) with the ``--cache`` and the export's
+message rows; ``analyse_all`` runs it over every capture with ``--jobs`` processes
+(``collect``) or as Dask tasks (``--dask SCHEDULER|local``). Either way results come back in
+the order of the sorted capture list, so the report is byte-identical whatever ran it.
+
+Only capture locations travel to the workers; each worker opens its captures itself (local
+paths it can see, or fsspec URLs), so nothing large passes through the scheduler. Dask's own
+fault tolerance re-runs the tasks of a worker that dies; a capture that kills its worker every
+time (or raises) becomes a problem line in the report, never a failed run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from v2gsniff.sniffer.capture.remote import base_name
+
+from .collect import CaptureResult, Work, _size, analyse_file, collect
+
+FLEET_HINT = "pip install 'v2gsniff[fleet]'  (dask, distributed, fsspec, pyarrow)"
+
+
+class FleetUnavailable(RuntimeError):
+    """An optional part (Dask, fsspec, pyarrow) is not installed; the message says what to install."""
+
+
+@dataclass(frozen=True, slots=True)
+class FleetResult(CaptureResult):
+    """A ``CaptureResult`` that also says where it came from and, for the export, its messages."""
+
+    from_cache: bool = False
+    messages: dict[str, list[Any]] | None = None
+    """``MessageRows.columns`` of the capture, when the work was asked for them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Analyse:
+    """The unit of work with the cache: picklable, so processes and Dask workers run it as it is."""
+
+    cache: str | None = None
+    """``--cache`` directory or URL."""
+    messages: bool = False
+    """Also collect one row per V2G message (the export)."""
+
+    def __call__(self, location: str | Path, label: str | None = None) -> CaptureResult:
+        loc = str(location)
+        try:
+            return self._run(loc, label)
+        except Exception as err:  # noqa: BLE001 - one bad capture must not stop the other 99,999
+            return FleetResult(loc, base_name(loc), (), error=f"analysis failed: {type(err).__name__}: {err}")
+
+    def _run(self, location: str, label: str | None) -> FleetResult:
+        from .cache import AnalysisCache, from_entry, to_entry
+
+        store = AnalysisCache(self.cache) if self.cache else None
+        key = None
+        if store is not None:
+            try:
+                key = store.key(location, label)
+            except OSError:
+                key = None  # unreadable: analyse_file says why, and nothing is cached
+            entry = store.get(key) if key else None
+            if entry is not None and (not self.messages or "messages" in entry):
+                r = from_entry(entry, location, base_name(location))
+                return FleetResult(r.path, r.capture, r.sessions, r.frames, r.v2g_messages, r.error,
+                                   from_cache=True, messages=entry.get("messages"))
+        rows = None
+        if self.messages:
+            from .messages import MessageRows
+
+            rows = MessageRows()
+        r = analyse_file(location, label, rows.observe if rows else None)
+        columns = rows.columns(r.sessions) if rows else None
+        if store is not None and key and not (r.error and not r.frames):
+            store.put(key, to_entry(r, columns))  # an open/read failure may be passing: not kept
+        return FleetResult(r.path, r.capture, r.sessions, r.frames, r.v2g_messages, r.error, messages=columns)
+
+
+def analyse_all(files: Sequence[str | Path], *, jobs: int = 1, dask: str | None = None,
+                label: str | None = None, work: Work = analyse_file,
+                progress: Callable[[CaptureResult], None] | None = None) -> list[CaptureResult]:
+    """``work`` over ``files`` in ``files`` order: ``jobs`` processes, or a Dask cluster."""
+    if dask is None:
+        return collect(files, jobs, label, progress, work)
+    return run_dask(files, dask, label, work, progress, workers=jobs if jobs > 1 else None)
+
+
+def run_dask(files: Sequence[str | Path], scheduler: str, label: str | None, work: Work,
+             progress: Callable[[CaptureResult], None] | None = None,
+             workers: int | None = None) -> list[CaptureResult]:
+    """One Dask task per capture on ``scheduler`` (an address, or ``local`` for a LocalCluster).
+
+    Biggest captures are submitted first so no worker is left with a large one at the end; the
+    order is restored afterwards. Results are fetched and released as they complete.
+    """
+    distributed = require_dask()
+    locations = [str(f) for f in files]
+    order = sorted(range(len(locations)), key=lambda i: -_size(locations[i]))
+    run = uuid.uuid4().hex[:8]
+    done: dict[int, CaptureResult] = {}
+    with dask_client(scheduler, workers) as client:
+        futures = client.map(work, [locations[i] for i in order], [label] * len(order),
+                             key=[f"v2gsniff-{run}-{i}" for i in order], pure=False)
+        index = {f.key: i for f, i in zip(futures, order, strict=True)}
+        for fut in distributed.as_completed(futures):
+            i = index[fut.key]
+            try:
+                res = fut.result()
+            except Exception as err:  # noqa: BLE001 - e.g. KilledWorker after Dask's retries
+                loc = locations[i]
+                res = FleetResult(loc, base_name(loc), (), error=f"analysis failed on the cluster: "
+                                                                  f"{type(err).__name__}: {err}")
+            fut.release()
+            done[i] = res
+            if progress:
+                progress(res)
+    return [done[i] for i in range(len(locations))]
+
+
+def require_dask() -> Any:
+    try:
+        import distributed
+    except ImportError as err:
+        raise FleetUnavailable(f"--dask needs Dask: {FLEET_HINT}") from err
+    return distributed
+
+
+@contextmanager
+def dask_client(scheduler: str, workers: int | None = None) -> Iterator[Any]:
+    """A client of ``scheduler``; ``local`` starts (and stops) a LocalCluster of worker processes."""
+    distributed = require_dask()
+    if scheduler != "local":
+        with distributed.Client(scheduler, timeout="30s") as client:
+            yield client
+        return
+    n = workers or os.cpu_count() or 1
+    # One thread per worker: the decoder is pure Python, so threads would only share one GIL.
+    with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=logging.ERROR) as cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The closing line of a run: captures read, taken from the cache, failed (nothing readable)
+    and cut short (read up to an error); the reasons are the report's capture notes."""
+
+    read: int
+    from_cache: int
+    failed: int
+    cut_short: int
+
+    @classmethod
+    def of(cls, results: Sequence[CaptureResult]) -> Summary:
+        cached = sum(1 for r in results if isinstance(r, FleetResult) and r.from_cache)
+        failed = sum(1 for r in results if r.error and not r.frames)
+        return cls(len(results), cached, failed, sum(1 for r in results if r.error) - failed)
+
+    def __str__(self) -> str:
+        return (f"{self.read} captures read ({self.read - self.from_cache} decoded, {self.from_cache} from "
+                f"cache), {self.failed} failed, {self.cut_short} read up to an error")
