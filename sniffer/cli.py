@@ -26,6 +26,7 @@ gc.set_threshold(50_000, 20, 100)
 CORE_COMMANDS = {
     "decode": "v2gsniff.sniffer.commands.decode:decode",
     "exi": "v2gsniff.sniffer.commands.exi:exi",
+    "export": "v2gsniff.sniffer.commands.export:export",
     "live": "v2gsniff.sniffer.commands.live:live",
     "report": "v2gsniff.sniffer.commands.report:report",
     "sessions": "v2gsniff.sniffer.commands.sessions:sessions",

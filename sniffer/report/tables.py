@@ -1,0 +1,186 @@
+"""The analysis as four tables for analysts (DuckDB, pandas, Spark): ``v2gsniff export --format parquet``.
+
+``sessions.parquet``   one row per session: capture, vehicle identity (and the report's vehicle
+                       key), charger, protocol, SAP offers, BPT outcome, TLS, furthest phase,
+                       phase durations, first failure, finding counts
+``findings.parquet``   one row per finding (the shared ``Finding`` model, whatever rule made it)
+``messages.parquet``   one row per V2G message: capture, session, frame, time, direction, schema,
+                       name, response code and the physical values the plots use
+``sap_offers.parquet`` one row per offered AppProtocol of every SupportedAppProtocol exchange
+
+Rows follow the capture list and session ids, so the files do not depend on ``--jobs`` or
+``--dask``. Times are UTC timestamps (microseconds), durations and values float64 (seconds,
+volts, amperes, watts, percent); ``capture`` + ``session`` join the tables. pyarrow is optional
+(the ``parquet`` and ``fleet`` extras).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from v2gsniff.sniffer.findings import SEVERITIES, Finding, Rule, RuleSet
+from v2gsniff.sniffer.sessions import SERIES_FIELDS, Session, short_name
+
+from .build import Report, charger_name
+from .collect import CaptureResult
+from .messages import COLUMNS as MESSAGE_COLUMNS
+
+PARQUET_HINT = "pip install 'v2gsniff[parquet]'  (pyarrow)"
+
+TLS_RULES = RuleSet((
+    Rule("tls.iso20-offered-without-tls13", "error", "ev", "[V2G20-1237]",
+         "The EV offers ISO 15118-20 only over TLS 1.3"),
+    Rule("tls.iso20-selected-without-tls13", "error", "evse", "[V2G20-2356]",
+         "The SECC selects ISO 15118-20 only over TLS 1.3"),
+))
+"""The TLS posture checks (``sessions/posture.py``) as rules of the shared findings model."""
+_TLS_CODES = {"V2G20-1237": "tls.iso20-offered-without-tls13", "V2G20-2356": "tls.iso20-selected-without-tls13"}
+
+
+def session_findings(s: Session) -> tuple[Finding, ...]:
+    """Every finding of a session in the shared model: the one place the export reads them.
+
+    Today sessions carry the TLS posture findings (``Session.tls.findings``, frame but no time);
+    when sessions carry shared-model findings of their own, return those here as well.
+    """
+    out = []
+    for f in s.tls.findings:
+        rule = TLS_RULES[_TLS_CODES[f.code]] if f.code in _TLS_CODES else Rule(
+            f"tls.{f.code}", "warning", "unknown", f"[{f.code}]", f.code)
+        out.append(rule.finding(f.text, f.frame, session=s.id, message="supportedAppProtocol"))
+    return tuple(out)
+
+
+def require_pyarrow() -> Any:
+    try:
+        import pyarrow
+    except ImportError as err:
+        from .fleet import FleetUnavailable
+
+        raise FleetUnavailable(f"--format parquet needs pyarrow: {PARQUET_HINT}") from err
+    return pyarrow
+
+
+def _us(t: float | None) -> int | None:
+    """Epoch seconds -> integer microseconds (``None`` for unknown, which models keep as 0)."""
+    return None if t is None or t <= 0 else round(t * 1_000_000)
+
+
+def _ordered(report: Report) -> list[tuple[str, Session]]:
+    """(vehicle key, session) for every session, by capture name and session id."""
+    pairs = [(v.key, s) for v in report.vehicles for s in v.sessions]
+    pairs.sort(key=lambda p: (p[1].capture or "", p[1].id))
+    return pairs
+
+
+def session_rows(report: Report) -> dict[str, list[Any]]:
+    cols: dict[str, list[Any]] = {}
+
+    def add(**values: Any) -> None:
+        for k, v in values.items():
+            cols.setdefault(k, []).append(v)
+
+    ids = report.vehicles[0].charger_ids if report.vehicles else ()
+    for key, s in _ordered(report):
+        v, c, tls, first = s.vehicle, s.charger, s.tls, s.first_failure
+        found = session_findings(s)
+        add(capture=s.capture, session=s.id, vehicle_key=key, vehicle=v.name, evccid=v.evccid, pev_mac=v.pev_mac,
+            pev_modem_vendor=v.modem_vendor, label=v.label, brand=v.brand, model=v.model, trim=v.trim,
+            software=v.software, charger=charger_name(s, ids), evseid=c.evseid, evse_mac=c.evse_mac,
+            evse_modem_vendor=c.modem_vendor, protocol=s.protocol, negotiated_namespace=s.negotiated_namespace,
+            protocol_name=short_name(s.negotiated_namespace) if s.negotiated_namespace else None,
+            sap_offers=[o.name for o in s.sap_offers], sap_response_code=s.sap_response_code,
+            energy_transfer=s.energy_transfer, authorization=s.authorization, bpt_outcome=s.bpt_outcome,
+            non_standard_discharge=s.non_standard_discharge, tls_ev_asked=tls.ev_asked_tls,
+            tls_secc_answer=tls.secc_answer, tls_version=tls.version, tls_cipher=tls.cipher,
+            tls_decryptable=tls.decryptable, start=_us(s.start), end=_us(s.end), duration_s=s.duration,
+            first_frame=s.first_frame, last_frame=s.last_frame, furthest_phase=s.furthest_phase,
+            last_phase=s.last_phase, cablecheck_s=s.phase_time("CableCheck"),
+            precharge_s=s.phase_time("PreCharge"), charge_loop_s=s.phase_time("ChargeLoop"),
+            ended_by=s.ended_by.kind if s.ended_by else None,
+            first_failure_phase=first.phase if first else None,
+            first_failure_message=first.message if first else None,
+            first_failure_code=first.code if first else None, failures=len(s.failures), findings=len(found),
+            **{f"findings_{sev}": sum(1 for f in found if f.severity == sev) for sev in SEVERITIES})
+    return cols
+
+
+def finding_rows(report: Report) -> dict[str, list[Any]]:
+    cols: dict[str, list[Any]] = {k: [] for k in ("capture", *Finding._fields)}
+    for _, s in _ordered(report):
+        for f in session_findings(s):
+            cols["capture"].append(s.capture)
+            for name in Finding._fields:
+                value = getattr(f, name)
+                cols[name].append(_us(value) if name == "time" else list(value) if name == "evidence" else value)
+    return cols
+
+
+def offer_rows(report: Report) -> dict[str, list[Any]]:
+    keys = ("capture", "session", "handshake", "stream", "req_frame", "priority", "namespace", "protocol_name",
+            "version_major", "version_minor", "schema_id", "selected", "response_code", "tls_version")
+    cols: dict[str, list[Any]] = {k: [] for k in keys}
+    for _, s in _ordered(report):
+        for n, hs in enumerate(s.handshakes, 1):
+            for o in hs.offers:
+                row = (s.capture, s.id, n, hs.stream, hs.req_frame, o.priority, o.namespace, o.name,
+                       o.version_major, o.version_minor, o.schema_id, o.namespace == hs.negotiated_namespace,
+                       hs.response_code, hs.tls_version)
+                for k, value in zip(keys, row, strict=True):
+                    cols[k].append(value)
+    return cols
+
+
+def message_rows(results: Sequence[CaptureResult]) -> dict[str, list[Any]]:
+    """The workers' message columns (``FleetResult.messages``), capture by capture."""
+    cols: dict[str, list[Any]] = {k: [] for k in ("capture", "session", *MESSAGE_COLUMNS, *SERIES_FIELDS)}
+    for r in results:
+        part = getattr(r, "messages", None)
+        if not part:
+            continue
+        cols["capture"] += [r.capture] * len(part["frame"])
+        for k in cols:
+            if k != "capture":
+                cols[k] += [_us(t) for t in part[k]] if k == "time" else part[k]
+    return cols
+
+
+def schemas() -> dict[str, Any]:
+    """Column types of each table (columns not named here are strings)."""
+    pa = require_pyarrow()
+    ts = pa.timestamp("us", tz="UTC")
+    i32, i64, f64, b = pa.int32(), pa.int64(), pa.float64(), pa.bool_()
+    common = {"session": i32, "frame": i64, "time": ts}
+    return {
+        "sessions": {**common, "start": ts, "end": ts, "duration_s": f64, "first_frame": i64, "last_frame": i64,
+                     "cablecheck_s": f64, "precharge_s": f64, "charge_loop_s": f64, "failures": i32,
+                     "findings": i32, **{f"findings_{s}": i32 for s in SEVERITIES},
+                     "non_standard_discharge": b, "tls_ev_asked": b, "tls_decryptable": b,
+                     "sap_offers": pa.list_(pa.string())},
+        "findings": {**common, "evidence": pa.list_(i64)},
+        "messages": {**common, "stream": i32, **{name: f64 for name in SERIES_FIELDS}},
+        "sap_offers": {**common, "handshake": i32, "stream": i32, "req_frame": i64, "priority": i32,
+                       "version_major": i32, "version_minor": i32, "schema_id": i32, "selected": b},
+    }
+
+
+def write_parquet(report: Report, results: Sequence[CaptureResult], folder: str | Path) -> dict[str, int]:
+    """The four tables into ``folder``; returns rows per file name."""
+    pa = require_pyarrow()
+    import pyarrow.parquet as pq
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"sessions": session_rows(report), "findings": finding_rows(report), "messages": message_rows(results),
+            "sap_offers": offer_rows(report)}
+    written = {}
+    for name, cols in data.items():
+        types = schemas()[name]
+        if not cols:  # no sessions at all: the columns still have their types
+            cols = {k: [] for k in types}
+        table = pa.table({k: pa.array(v, type=types.get(k, pa.string())) for k, v in cols.items()})
+        pq.write_table(table, folder / f"{name}.parquet")
+        written[f"{name}.parquet"] = table.num_rows
+    return written
