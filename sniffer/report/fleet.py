@@ -144,7 +144,8 @@ def dask_client(scheduler: str, workers: int | None = None) -> Iterator[Any]:
         return
     n = workers or os.cpu_count() or 1
     # One thread per worker: the decoder is pure Python, so threads would only share one GIL.
-    with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+    # ":0": the scheduler's HTTP endpoints take any free port (8787 may be another cluster's).
+    with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   silence_logs=logging.ERROR) as cluster, distributed.Client(cluster) as client:
         yield client
 
