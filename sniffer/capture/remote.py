@@ -41,11 +41,12 @@ def filesystem(url: str) -> tuple[Any, str]:
     except ImportError as err:
         raise CaptureNotFound(f"{url}: reading URLs needs fsspec ({INSTALL_HINT})") from err
     try:
-        return fsspec.core.url_to_fs(url)
+        fs, path = fsspec.core.url_to_fs(url)
     except ImportError as err:  # the scheme's own package (s3fs, gcsfs) is missing
         raise CaptureNotFound(f"{url}: {err}") from err
     except ValueError as err:  # unknown scheme
         raise CaptureNotFound(f"{url}: {err}") from err
+    return fs, str(path)
 
 
 def list_captures(url: str, suffixes: tuple[str, ...]) -> tuple[list[tuple[str, int]], str | None]:
