@@ -10,7 +10,9 @@ from typing import Any
 
 import click
 
+from v2gsniff.sniffer.capture import CaptureError
 from v2gsniff.sniffer.report import RENDERERS, CaptureResult, build, find_captures
+from v2gsniff.sniffer.report.cache import AnalysisCache
 from v2gsniff.sniffer.report.fleet import Analyse, FleetUnavailable, Summary, analyse_all
 from v2gsniff.sniffer.report.html import SESSION_SECTIONS_LIMIT, render_html
 from v2gsniff.sniffer.sessions import Inventory, InventoryError, load_inventory
@@ -63,6 +65,11 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
     if label is not None and len(files) != 1:
         raise click.UsageError(f"--label names the vehicle of a single capture; {len(files)} captures given")
     inventory = load_vehicles(vehicles, problems)
+    if fleet.cache:
+        try:  # an unusable cache URL is one message now, not one per capture later
+            AnalysisCache(fleet.cache)
+        except CaptureError as err:
+            raise click.ClickException(f"--cache: {err}") from err
     work = Analyse(fleet.cache, messages)
     bar = _Progress(len(files), progress)
     try:

@@ -5,7 +5,9 @@
     text = render_markdown(report)
 
 ``build`` is pure (sessions in, ``Report`` out); the renderers only format. The JSON format is
-documented in ``v2gsniff.sniffer.report.jsonout``.
+documented in ``v2gsniff.sniffer.report.jsonout``. At fleet scale ``fleet`` runs the same
+per-capture work on a Dask cluster and through ``cache`` (``--dask``, ``--cache``), and
+``tables`` writes the analysis as Parquet tables (``export``).
 """
 
 from __future__ import annotations
