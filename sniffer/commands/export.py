@@ -35,7 +35,8 @@ def export(paths: tuple[str, ...], folder: str, fmt: str, vehicles: str | None, 
         raise click.ClickException(str(err)) from err
     results, problems, inventory = run(paths, vehicles, None, jobs,
                                        sys.stderr.isatty() if progress is None else progress,
-                                       fleet=FleetOptions(dask, cache), messages=True)
+                                       fleet=FleetOptions(dask, cache), messages=True,
+                                       series=False)
     if not results and problems:
         raise click.ClickException("no captures to export")
     rows = write_parquet(build(results, inventory, problems), results, folder)

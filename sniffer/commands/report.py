@@ -54,10 +54,11 @@ def load_vehicles(path: str | None, problems: list[str]) -> Inventory | None:
 
 
 def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: int,
-        progress: bool, *, fleet: FleetOptions | None = None,
-        messages: bool = False) -> tuple[list[CaptureResult], list[str], Inventory | None]:
+        progress: bool, *, fleet: FleetOptions | None = None, messages: bool = False,
+        series: bool = True) -> tuple[list[CaptureResult], list[str], Inventory | None]:
     """Shared by ``report``, ``sessions`` and ``export``: find, decode and track; problems are
-    reported, not fatal. ``fleet`` adds ``--dask``/``--cache``; a summary line closes the run."""
+    reported, not fatal. ``fleet`` adds ``--dask``/``--cache``; a summary line closes the run.
+    ``series=False`` drops the sessions' time series in the workers (for outputs without plots)."""
     fleet = fleet or FleetOptions()
     files, problems = find_captures(paths)
     for problem in problems:
@@ -70,7 +71,7 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
             AnalysisCache(fleet.cache)
         except CaptureError as err:
             raise click.ClickException(f"--cache: {err}") from err
-    work = Analyse(fleet.cache, messages)
+    work = Analyse(fleet.cache, messages, series)
     bar = _Progress(len(files), progress)
     try:
         results = analyse_all(files, jobs=jobs, dask=fleet.dask, label=label, work=work, progress=bar)
@@ -131,7 +132,8 @@ def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, fmt:
     """
     results, problems, inventory = run(paths, vehicles, label, jobs,
                                        sys.stderr.isatty() if progress is None else progress,
-                                       fleet=FleetOptions(dask, cache))
+                                       fleet=FleetOptions(dask, cache),
+                                       series=fmt == "json" or (fmt == "html" and session_pages != "none"))
     if not results and problems:
         raise click.ClickException("no captures to report on")
     built = build(results, inventory, problems)

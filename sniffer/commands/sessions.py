@@ -29,7 +29,8 @@ def sessions(files: tuple[str, ...], vehicles: str | None, label: str | None, jo
     """One line per charging session: vehicle, charger, protocol, last phase, BPT outcome, duration."""
     import json
 
-    results, _problems, inventory = run(files, vehicles, label, jobs, sys.stderr.isatty())
+    results, _problems, inventory = run(files, vehicles, label, jobs, sys.stderr.isatty(),
+                                         series=False)
     if fmt == "text":
         click.echo("\t".join(["session", "vehicle", "charger", "protocol", "last phase", "outcome",
                               "duration", "ended by"]))

@@ -13,6 +13,7 @@ time (or raises) becomes a problem line in the report, never a failed run.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import uuid
@@ -50,11 +51,19 @@ class Analyse:
     """``--cache`` directory or URL."""
     messages: bool = False
     """Also collect one row per V2G message (the export)."""
+    series: bool = True
+    """Keep the sessions' time series. Only JSON and the HTML plots read them, and they are most of
+    a session's size: without them a fleet's results cost the workers' network and the client's
+    memory far less. The cache keeps them either way."""
 
     def __call__(self, location: str | Path, label: str | None = None) -> CaptureResult:
         loc = str(location)
         try:
-            return self._run(loc, label)
+            result = self._run(loc, label)
+            if not self.series and any(s.series for s in result.sessions):
+                result = dataclasses.replace(result, sessions=tuple(dataclasses.replace(s, series=())
+                                                                    for s in result.sessions))
+            return result
         except Exception as err:  # noqa: BLE001 - one bad capture must not stop the other 99,999
             return FleetResult(loc, base_name(loc), (), error=f"analysis failed: {type(err).__name__}: {err}")
 

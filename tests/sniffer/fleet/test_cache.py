@@ -10,11 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import REAL, need_shared
-from tests.sniffer.fleet.data import simulated
+from tests.sniffer.fleet.data import real_copies, simulated
 from v2gsniff.sniffer.commands.report import report
-from v2gsniff.sniffer.report import analyse_file
+from v2gsniff.sniffer.report import analyse_file, build, render_csv, render_html, render_markdown
 from v2gsniff.sniffer.report.cache import AnalysisCache, analysis_version, from_entry, to_entry
 from v2gsniff.sniffer.report.codec import decode, encode
+from v2gsniff.sniffer.report.fleet import Analyse
 from v2gsniff.sniffer.sessions import Session
 from v2gsniff.sniffer.simulate import simulate, write_pcapng
 
@@ -125,3 +126,15 @@ def test_entries_are_written_atomically(tmp_path: Path) -> None:
     _run(capture, tmp_path / "cache")
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and not p.name.endswith(".json")]
     assert all(os.path.getsize(p) > 0 for p in (tmp_path / "cache").rglob("*.json"))
+
+
+def test_outputs_without_plots_are_the_same_without_series(tmp_path: Path) -> None:
+    need_shared()
+    files = real_copies(tmp_path / "real") + simulated(tmp_path / "sim", 4)
+    full = [Analyse()(f) for f in files]
+    lean = [Analyse(series=False)(f) for f in files]
+    assert all(not s.series for r in lean for s in r.sessions)
+    assert sum(len(s.series) for r in full for s in r.sessions) > 1000
+    assert render_markdown(build(lean)) == render_markdown(build(full))
+    assert render_csv(build(lean)) == render_csv(build(full))
+    assert render_html(build(lean), sessions="none") == render_html(build(full), sessions="none")
