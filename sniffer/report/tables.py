@@ -16,6 +16,7 @@ volts, amperes, watts, percent); ``capture`` + ``session`` join the tables. pyar
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,8 @@ def finding_rows(report: Report) -> dict[str, list[Any]]:
             cols["capture"].append(s.capture)
             for name in Finding._fields:
                 value = getattr(f, name)
-                cols[name].append(_us(value) if name == "time" else list(value) if name == "evidence" else value)
+                cols[name].append(_us(value) if name == "time" else list(value) if isinstance(value, tuple)
+                                  else value)
     return cols
 
 
@@ -147,23 +149,54 @@ def message_rows(results: Sequence[CaptureResult]) -> dict[str, list[Any]]:
     return cols
 
 
+def _finding_columns(pa: Any) -> list[tuple[str, Any]]:
+    """A column per ``Finding`` field, typed from its annotation, so fields the model gains are
+    exported too: ``time`` is a timestamp, ints are int64, ``tuple[int, ...]`` a list of int64."""
+    hints = typing.get_type_hints(Finding)
+    out = []
+    for name in Finding._fields:
+        text = str(hints[name])
+        if name == "time":
+            kind = pa.timestamp("us", tz="UTC")
+        elif "tuple" in text:
+            kind = pa.list_(pa.int64() if "int" in text else pa.string())
+        elif "float" in text:
+            kind = pa.float64()
+        elif "int" in text:
+            kind = pa.int64()
+        elif "bool" in text:
+            kind = pa.bool_()
+        else:
+            kind = pa.string()
+        out.append((name, kind))
+    return out
+
+
 def schemas() -> dict[str, Any]:
-    """Column types of each table (columns not named here are strings)."""
+    """The ``pyarrow.Schema`` of each table: every column, in order, with its type."""
     pa = require_pyarrow()
     ts = pa.timestamp("us", tz="UTC")
-    i32, i64, f64, b = pa.int32(), pa.int64(), pa.float64(), pa.bool_()
-    common = {"session": i32, "frame": i64, "time": ts}
-    return {
-        "sessions": {**common, "start": ts, "end": ts, "duration_s": f64, "first_frame": i64, "last_frame": i64,
-                     "cablecheck_s": f64, "precharge_s": f64, "charge_loop_s": f64, "failures": i32,
-                     "findings": i32, **{f"findings_{s}": i32 for s in SEVERITIES},
-                     "non_standard_discharge": b, "tls_ev_asked": b, "tls_decryptable": b,
-                     "sap_offers": pa.list_(pa.string())},
-        "findings": {**common, "evidence": pa.list_(i64)},
-        "messages": {**common, "stream": i32, **{name: f64 for name in SERIES_FIELDS}},
-        "sap_offers": {**common, "handshake": i32, "stream": i32, "req_frame": i64, "priority": i32,
-                       "version_major": i32, "version_minor": i32, "schema_id": i32, "selected": b},
-    }
+    i32, i64, f64, b, s = pa.int32(), pa.int64(), pa.float64(), pa.bool_(), pa.string()
+    key = [("capture", s), ("session", i64)]  # int64 like Finding.session, so joins need no casts
+    sessions = [
+        *key, ("vehicle_key", s), ("vehicle", s), ("evccid", s), ("pev_mac", s), ("pev_modem_vendor", s),
+        ("label", s), ("brand", s), ("model", s), ("trim", s), ("software", s), ("charger", s), ("evseid", s),
+        ("evse_mac", s), ("evse_modem_vendor", s), ("protocol", s), ("negotiated_namespace", s),
+        ("protocol_name", s), ("sap_offers", pa.list_(s)), ("sap_response_code", s), ("energy_transfer", s),
+        ("authorization", s), ("bpt_outcome", s), ("non_standard_discharge", b), ("tls_ev_asked", b),
+        ("tls_secc_answer", s), ("tls_version", s), ("tls_cipher", s), ("tls_decryptable", b), ("start", ts),
+        ("end", ts), ("duration_s", f64), ("first_frame", i64), ("last_frame", i64), ("furthest_phase", s),
+        ("last_phase", s), ("cablecheck_s", f64), ("precharge_s", f64), ("charge_loop_s", f64), ("ended_by", s),
+        ("first_failure_phase", s), ("first_failure_message", s), ("first_failure_code", s), ("failures", i32),
+        ("findings", i32), *((f"findings_{sev}", i32) for sev in SEVERITIES)]
+    findings = [("capture", s), *_finding_columns(pa)]
+    messages = [*key, ("frame", i64), ("time", ts), ("stream", i32), ("direction", s), ("schema", s), ("name", s),
+                ("response_code", s), ("error", s), *((name, f64) for name in SERIES_FIELDS)]
+    offers = [*key, ("handshake", i32), ("stream", i32), ("req_frame", i64), ("priority", i32), ("namespace", s),
+              ("protocol_name", s), ("version_major", i32), ("version_minor", i32), ("schema_id", i32),
+              ("selected", b), ("response_code", s), ("tls_version", s)]
+    return {name: pa.schema(cols) for name, cols in
+            (("sessions", sessions), ("findings", findings), ("messages", messages), ("sap_offers", offers))}
 
 
 def write_parquet(report: Report, results: Sequence[CaptureResult], folder: str | Path) -> dict[str, int]:
@@ -176,11 +209,11 @@ def write_parquet(report: Report, results: Sequence[CaptureResult], folder: str 
     data = {"sessions": session_rows(report), "findings": finding_rows(report), "messages": message_rows(results),
             "sap_offers": offer_rows(report)}
     written = {}
-    for name, cols in data.items():
-        types = schemas()[name]
-        if not cols:  # no sessions at all: the columns still have their types
-            cols = {k: [] for k in types}
-        table = pa.table({k: pa.array(v, type=types.get(k, pa.string())) for k, v in cols.items()})
+    for name, schema in schemas().items():
+        cols = data[name] or {k: [] for k in schema.names}  # no sessions at all: the columns stay
+        if list(cols) != schema.names:
+            raise ValueError(f"{name}: columns {list(cols)} differ from the schema {schema.names}")
+        table = pa.table(cols, schema=schema)
         pq.write_table(table, folder / f"{name}.parquet")
         written[f"{name}.parquet"] = table.num_rows
     return written

@@ -73,7 +73,7 @@ def test_types_are_timestamps_and_floats(exported: tuple[Path, Path, dict[str, A
     sessions = pq.read_schema(out / "sessions.parquet")
     assert sessions.field("start").type == ts and sessions.field("end").type == ts
     assert sessions.field("duration_s").type == pa.float64() and sessions.field("cablecheck_s").type == pa.float64()
-    assert sessions.field("session").type == pa.int32() and sessions.field("tls_decryptable").type == pa.bool_()
+    assert sessions.field("session").type == pa.int64() and sessions.field("tls_decryptable").type == pa.bool_()
     assert sessions.field("sap_offers").type == pa.list_(pa.string())
     messages = pq.read_schema(out / "messages.parquet")
     assert messages.field("time").type == ts and messages.field("frame").type == pa.int64()
@@ -186,3 +186,15 @@ def test_without_pyarrow_export_says_what_to_install(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert "--format parquet needs pyarrow: pip install 'v2gsniff[parquet]'" in proc.stderr
+
+
+def test_an_export_without_sessions_has_every_column(tmp_path: Path) -> None:
+    (junk, _) = corrupt(tmp_path / "bad")
+    res = CliRunner().invoke(export, [str(junk), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "cannot read" in res.stderr
+    for name in TABLES:
+        assert pq.read_table(tmp_path / "out" / f"{name}.parquet").num_rows == 0
+    assert "brand" in pq.read_schema(tmp_path / "out" / "sessions.parquet").names
+    for query in _queries():
+        assert duckdb.sql(query.replace("'out/", f"'{tmp_path}/out/")).fetchall() == []
