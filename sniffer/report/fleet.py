@@ -103,12 +103,29 @@ def analyse_all(files: Sequence[str | Path], *, jobs: int = 1, dask: str | None 
     return run_dask(files, dask, label, work, progress, workers=jobs if jobs > 1 else None)
 
 
+MAX_BATCH = 64
+"""Captures per Dask task at most. A task costs the scheduler about a millisecond whatever it does,
+and a simulated capture decodes in ten: small captures go in batches, so that a million of them
+is some ten thousand tasks, yet every worker still gets several tasks to balance the load."""
+
+
+def batches(order: Sequence[int], slots: int) -> list[list[int]]:
+    """``order`` (biggest capture first) dealt round-robin into batches of similar total size."""
+    size = max(1, min(MAX_BATCH, len(order) // (8 * max(1, slots))))
+    count = -(-len(order) // size)
+    return [list(order[k::count]) for k in range(count)]
+
+
+def _analyse_batch(work: Work, locations: list[str], label: str | None) -> list[CaptureResult]:
+    return [work(loc, label) for loc in locations]
+
+
 def run_dask(files: Sequence[str | Path], scheduler: str, label: str | None, work: Work,
              progress: Callable[[CaptureResult], None] | None = None,
              workers: int | None = None) -> list[CaptureResult]:
-    """One Dask task per capture on ``scheduler`` (an address, or ``local`` for a LocalCluster).
+    """Dask tasks of one or more captures on ``scheduler`` (an address, or ``local`` for a LocalCluster).
 
-    Biggest captures are submitted first so no worker is left with a large one at the end; the
+    Biggest captures are dealt out first so no worker is left with a large one at the end; the
     order is restored afterwards. Results are fetched and released as they complete.
     """
     distributed = require_dask()
@@ -117,21 +134,23 @@ def run_dask(files: Sequence[str | Path], scheduler: str, label: str | None, wor
     run = uuid.uuid4().hex[:8]
     done: dict[int, CaptureResult] = {}
     with dask_client(scheduler, workers) as client:
-        futures = client.map(work, [locations[i] for i in order], [label] * len(order),
-                             key=[f"v2gsniff-{run}-{i}" for i in order], pure=False)
-        index = {f.key: i for f, i in zip(futures, order, strict=True)}
+        groups = batches(order, sum(client.nthreads().values()))
+        futures = client.map(_analyse_batch, [work] * len(groups), [[locations[i] for i in g] for g in groups],
+                             [label] * len(groups), key=[f"v2gsniff-{run}-{n}" for n in range(len(groups))],
+                             pure=False)
+        index = {f.key: g for f, g in zip(futures, groups, strict=True)}
         for fut in distributed.as_completed(futures):
-            i = index[fut.key]
+            group = index[fut.key]
             try:
-                res = fut.result()
+                results = fut.result()
             except Exception as err:  # noqa: BLE001 - e.g. KilledWorker after Dask's retries
-                loc = locations[i]
-                res = FleetResult(loc, base_name(loc), (), error=f"analysis failed on the cluster: "
-                                                                  f"{type(err).__name__}: {err}")
+                why = f"analysis failed on the cluster: {type(err).__name__}: {err}"
+                results = [FleetResult(locations[i], base_name(locations[i]), (), error=why) for i in group]
             fut.release()
-            done[i] = res
-            if progress:
-                progress(res)
+            for i, res in zip(group, results, strict=True):
+                done[i] = res
+                if progress:
+                    progress(res)
     return [done[i] for i in range(len(locations))]
 
 

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from tests.sniffer.fleet.data import REAL_SAMPLE, corrupt, real_copies, simulated
 from v2gsniff.sniffer.commands.report import report
 from v2gsniff.sniffer.report import CaptureResult, build, find_captures, render_json
-from v2gsniff.sniffer.report.fleet import Analyse, run_dask
+from v2gsniff.sniffer.report.fleet import MAX_BATCH, Analyse, batches, run_dask
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +99,12 @@ def test_a_worker_killed_mid_run_still_gives_the_whole_report(inputs: Path, base
     assert killed[0][1] not in alive, "the killed worker process is gone (its nanny started a new one)"
     assert killed[0][2], "it was killed in the middle of a capture"
     assert render_json(build(results)) == baseline
+
+
+def test_batches_deal_every_capture_once_biggest_first() -> None:
+    order = list(range(1000))
+    groups = batches(order, 2)
+    assert sorted(i for g in groups for i in g) == order
+    assert max(map(len, groups)) <= MAX_BATCH and len(groups) >= 16, "several tasks per worker"
+    assert [g[0] for g in groups] == list(range(len(groups))), "each batch starts with one of the biggest"
+    assert batches(list(range(23)), 2) == [[i] for i in range(23)], "few captures: one per task"
