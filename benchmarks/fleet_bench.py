@@ -103,6 +103,7 @@ def main() -> None:
     shutil.rmtree(cache, ignore_errors=True)
     small = [str(corpus / "real" / "copy-00"), str(corpus / "sim" / "00")]
     plan = [
+        ("--jobs 1, real corpus once", [str(corpus / "real" / "copy-00")], ["--jobs", "1"]),
         ("--jobs 1", [str(corpus)], ["--jobs", "1"]),
         ("--jobs 2", [str(corpus)], ["--jobs", "2"]),
         ("--dask local, 2 workers", [str(corpus)], ["--dask", "local", "--jobs", "2"]),
@@ -112,20 +113,23 @@ def main() -> None:
     ]
     outputs: dict[str, bytes] = {}
     rows = []
-    base = None
+    base: float | None = None
     for name, paths, extra in plan:
         out = args.dir / f"report-{len(rows)}.md"
         r = run(paths, extra, out)
         n = sum(1 for p in paths for f in Path(p).rglob("*") if f.is_file() and not f.name.startswith("."))
         outputs[name] = out.read_bytes()
-        base = base or r["wall"]
+        if base is None and "once" not in name:
+            base = r["wall"] / n  # seconds per capture with one process over the whole corpus
         rows.append((name, n, r))
         workers = 2 if "2" in name else 1
-        speed = base / r["wall"]
+        speed = (base or r["wall"] / n) * n / r["wall"]
         print(f"{name:36} {n:6d} captures {r['wall']:8.1f} s {n / r['wall']:8.1f} captures/s  "
               f"speed-up {speed:4.2f} ({speed / workers:4.2f} per worker)  main {r['main']:6.0f} MiB  "
               f"largest worker {r['worker']:6.0f} MiB  | {r['summary'].removeprefix('v2gsniff: ')}", flush=True)
-    full = [v for k, v in outputs.items() if "1/10" not in k]
+    entries = list(cache.rglob("*.json"))
+    print(f"cache: {len(entries)} entries, {sum(p.stat().st_size for p in entries) / 2**20:.0f} MiB")
+    full = [v for k, v in outputs.items() if "1/10" not in k and "once" not in k]
     print("reports identical for every full run:", all(v == full[0] for v in full))
     if not args.keep:
         shutil.rmtree(args.dir, ignore_errors=True)

@@ -124,13 +124,14 @@ def to_entry(result: CaptureResult, messages: dict[str, list[Any]] | None) -> di
     return entry
 
 
-def from_entry(entry: dict[str, Any], location: str, name: str) -> CaptureResult:
+def from_entry(entry: dict[str, Any], location: str, name: str, series: bool = True) -> CaptureResult:
     """The cached result as if ``location`` (named ``name``) had just been decoded.
 
     The same bytes may have been cached under another name: sessions take this capture's name,
-    and a read error that quoted the old location quotes this one.
+    and a read error that quoted the old location quotes this one. ``series=False`` leaves the
+    time series (most of an entry) in the JSON instead of building them.
     """
-    sessions = tuple(decode(Session, s) for s in entry["sessions"])
+    sessions = tuple(decode(Session, s if series else {**s, "series": []}) for s in entry["sessions"])
     if entry["capture"] != name:
         sessions = tuple(dataclasses.replace(s, capture=name) for s in sessions)
     error = entry["error"]

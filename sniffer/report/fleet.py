@@ -79,7 +79,7 @@ class Analyse:
                 key = None  # unreadable: analyse_file says why, and nothing is cached
             entry = store.get(key) if key else None
             if entry is not None and (not self.messages or "messages" in entry):
-                r = from_entry(entry, location, base_name(location))
+                r = from_entry(entry, location, base_name(location), self.series)
                 return FleetResult(r.path, r.capture, r.sessions, r.frames, r.v2g_messages, r.error,
                                    from_cache=True, messages=entry.get("messages"))
         rows = None
