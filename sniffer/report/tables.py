@@ -35,9 +35,11 @@ TLS_RULES = RuleSet((
          "The EV offers ISO 15118-20 only over TLS 1.3"),
     Rule("tls.iso20-selected-without-tls13", "error", "evse", "[V2G20-2356]",
          "The SECC selects ISO 15118-20 only over TLS 1.3"),
+    Rule("tls.unmapped", "info", "unknown", "-", "A TLS posture finding this export has no rule for"),
 ))
 """The TLS posture checks (``sessions/posture.py``) as rules of the shared findings model."""
-_TLS_CODES = {"V2G20-1237": "tls.iso20-offered-without-tls13", "V2G20-2356": "tls.iso20-selected-without-tls13"}
+_TLS_CODES = {"V2G20-1237": ("tls.iso20-offered-without-tls13", "supportedAppProtocolReq"),
+              "V2G20-2356": ("tls.iso20-selected-without-tls13", "supportedAppProtocolRes")}
 
 
 def session_findings(s: Session) -> tuple[Finding, ...]:
@@ -48,9 +50,9 @@ def session_findings(s: Session) -> tuple[Finding, ...]:
     """
     out = []
     for f in s.tls.findings:
-        rule = TLS_RULES[_TLS_CODES[f.code]] if f.code in _TLS_CODES else Rule(
-            f"tls.{f.code}", "warning", "unknown", f"[{f.code}]", f.code)
-        out.append(rule.finding(f.text, f.frame, session=s.id, message="supportedAppProtocol"))
+        rule_id, message = _TLS_CODES.get(f.code, ("tls.unmapped", None))
+        text = f.text if rule_id != "tls.unmapped" else f"{f.code}: {f.text}"
+        out.append(TLS_RULES[rule_id].finding(text, f.frame, session=s.id, message=message))
     return tuple(out)
 
 

@@ -114,9 +114,12 @@ def test_session_findings_carry_session_and_frame() -> None:
     need_shared()
     (s,) = sessions_of("dsV2Gshark__ISO-20_BPT_AC_DS5366_Josev.pcapng")
     found = session_findings(s)
-    assert [(f.rule, f.session, f.frame, f.evidence) for f in found] == [
-        ("tls.iso20-offered-without-tls13", s.id, s.tls.findings[0].frame, (s.tls.findings[0].frame,)),
-        ("tls.iso20-selected-without-tls13", s.id, s.tls.findings[1].frame, (s.tls.findings[1].frame,))]
+    req, res = (f.frame for f in s.tls.findings)
+    assert [(f.rule, f.session, f.frame, f.evidence, f.message) for f in found] == [
+        ("tls.iso20-offered-without-tls13", s.id, req, (req,), "supportedAppProtocolReq"),
+        ("tls.iso20-selected-without-tls13", s.id, res, (res,), "supportedAppProtocolRes")]
+    handshake = s.handshakes[0]
+    assert (req, res) == (handshake.req_frame, handshake.res_frame), "the frames of the exchange itself"
 
 
 def test_export_on_a_dask_cluster_writes_the_same_files(exported: tuple[Path, Path, dict[str, Any]],
