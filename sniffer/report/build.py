@@ -8,7 +8,7 @@ sessions of a single capture as one vehicle; the inventory adds brand, model, tr
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from statistics import median
 
@@ -103,11 +103,17 @@ class VehicleReport:
 
     @property
     def chargers(self) -> list[str]:
-        return _distinct(charger_name(s, self.charger_ids) for s in self.sessions)
+        ids = dict(self.charger_ids)
+        return _distinct(charger_name(s, ids) for s in self.sessions)
 
     @property
     def captures(self) -> list[str]:
         return _distinct(s.capture for s in self.sessions)
+
+
+MATRIX_COLUMNS = 40
+"""Chargers up to which the matrix has a column each; a fleet's thousands of chargers would make a
+table of millions of empty cells, so past this it lists the pairs that met."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +139,34 @@ class Report:
     def sessions(self) -> list[Session]:
         return [s for v in self.vehicles for s in v.sessions]
 
+    def matrix(self) -> tuple[list[str], list[list[str]]]:
+        """Header and rows of the vehicle × charger matrix: a column per charger, or past
+        ``MATRIX_COLUMNS`` chargers one (vehicle, charger, cell) row per pair that met."""
+        chargers = self.chargers
+        if len(chargers) <= MATRIX_COLUMNS:
+            return (["Vehicle", *chargers], [[v.vehicle.name, *(cells.get(c, "") for c in chargers)]
+                                             for v in self.vehicles for cells in (self.cells(v),)])
+        return (["Vehicle", "Charger", "Sessions"],
+                [[v.vehicle.name, c, text] for v in self.vehicles for c, text in sorted(self.cells(v).items())])
+
     def cell(self, vehicle: VehicleReport, charger: str) -> str:
         """Matrix cell: sessions, best protocol and the furthest phase reached with this charger."""
-        ss = [s for s in vehicle.sessions if charger_name(s, vehicle.charger_ids) == charger]
-        if not ss:
-            return ""
-        best = max(ss, key=lambda s: rank(s.furthest_phase or ""))
-        proto = ", ".join(_distinct(_short(s) for s in ss if s.negotiated_namespace)) or "no protocol"
-        return f"{len(ss)}× {proto} → {best.furthest_phase or '-'}"
+        return self.cells(vehicle).get(charger, "")
+
+    def cells(self, vehicle: VehicleReport) -> dict[str, str]:
+        """The vehicle's non-empty matrix cells by charger, from one pass over its sessions (a fleet
+        has thousands of chargers: asking ``cell`` for each would scan the sessions each time)."""
+        ids = dict(vehicle.charger_ids)
+        by_charger: dict[str, list[Session]] = {}
+        for s in vehicle.sessions:
+            by_charger.setdefault(charger_name(s, ids), []).append(s)
+        return {charger: _cell_text(ss) for charger, ss in by_charger.items()}
+
+
+def _cell_text(ss: list[Session]) -> str:
+    best = max(ss, key=lambda s: rank(s.furthest_phase or ""))
+    proto = ", ".join(_distinct(_short(s) for s in ss if s.negotiated_namespace)) or "no protocol"
+    return f"{len(ss)}× {proto} → {best.furthest_phase or '-'}"
 
 
 def build(results: Iterable[CaptureResult], inventory: Inventory | None = None,
@@ -165,12 +191,14 @@ def build(results: Iterable[CaptureResult], inventory: Inventory | None = None,
     return Report(tuple(vehicles), notes, tuple(problems), inventory.source if inventory else None)
 
 
-def charger_name(s: Session, charger_ids: tuple[tuple[str, str], ...] = ()) -> str:
-    """EVSEID, else the EVSEID another session saw with this EVSE MAC, else the MAC."""
+def charger_name(s: Session, charger_ids: tuple[tuple[str, str], ...] | Mapping[str, str] = ()) -> str:
+    """EVSEID, else the EVSEID another session saw with this EVSE MAC, else the MAC.
+    Pass ``charger_ids`` as a dict when naming many sessions (a fleet has thousands of pairs)."""
     if s.charger.evseid:
         return s.charger.evseid
     mac = s.charger.evse_mac
-    return dict(charger_ids).get(mac, mac) if mac else "unknown charger"
+    ids = charger_ids if isinstance(charger_ids, Mapping) else dict(charger_ids)
+    return ids.get(mac, mac) if mac else "unknown charger"
 
 
 def _tokens(s: Session) -> list[str]:
@@ -226,8 +254,4 @@ def _short(s: Session) -> str:
 
 
 def _distinct(items: Iterable[str | None]) -> list[str]:
-    out: list[str] = []
-    for x in items:
-        if x and x not in out:
-            out.append(x)
-    return out
+    return list(dict.fromkeys(x for x in items if x))  # first-seen order; a set, not list scans

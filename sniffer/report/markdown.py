@@ -55,8 +55,9 @@ def render_markdown(report: Report) -> str:
     out.append("")
     chargers = report.chargers
     if report.vehicles and chargers:
-        out += ["## Vehicle × charger", "", row(["Vehicle", *chargers]), "|" + "---|" * (len(chargers) + 1)]
-        out += [row([v.vehicle.name, *(report.cell(v, c) for c in chargers)]) for v in report.vehicles]
+        header, rows = report.matrix()
+        out += ["## Vehicle × charger", "", row(list(header)), "|" + "---|" * len(header)]
+        out += [row(list(r)) for r in rows]
         out.append("")
     notes = [c for c in report.captures if c.message]
     if notes:

@@ -85,7 +85,7 @@ def session_rows(report: Report) -> dict[str, list[Any]]:
         for k, v in values.items():
             cols.setdefault(k, []).append(v)
 
-    ids = report.vehicles[0].charger_ids if report.vehicles else ()
+    ids = dict(report.vehicles[0].charger_ids) if report.vehicles else {}
     for key, s in _ordered(report):
         v, c, tls, first = s.vehicle, s.charger, s.tls, s.first_failure
         found = session_findings(s)

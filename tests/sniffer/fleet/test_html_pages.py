@@ -11,20 +11,23 @@ from click.testing import CliRunner
 
 from tests.conftest import REAL, ROOT, need_shared
 from v2gsniff.sniffer.commands.report import report
-from v2gsniff.sniffer.report import CaptureResult, Report, analyse_file, build
+from v2gsniff.sniffer.report import CaptureResult, Report, analyse_file, build, render_markdown
+from v2gsniff.sniffer.report.build import MATRIX_COLUMNS
 from v2gsniff.sniffer.report.html import PAGE_ROWS, SESSION_SECTIONS_LIMIT, anchor, render_html
 from v2gsniff.sniffer.sessions import Vehicle
 
 
 @cache
-def fleet(vehicles: int) -> Report:
-    """``vehicles`` cars, one real DIN session each (900 plotted points), renamed per capture."""
+def fleet(vehicles: int, chargers: int = 1) -> Report:
+    """``vehicles`` cars, one real DIN session each (900 plotted points), renamed per capture, at
+    ``chargers`` chargers in turn."""
     need_shared()
     (s,) = analyse_file(REAL / "everest-logfiles__Hyundai_Kona_2017_din_spec_70121_kona1.dump").sessions
     results = []
     for i in range(vehicles):
         name = f"car-{i:05d}.dump"
-        car = dataclasses.replace(s, capture=name, vehicle=Vehicle(evccid=f"{i:012X}", brand=f"Brand {i % 7}"))
+        car = dataclasses.replace(s, capture=name, vehicle=Vehicle(evccid=f"{i:012X}", brand=f"Brand {i % 7}"),
+                                  charger=dataclasses.replace(s.charger, evseid=f"DE*LAB*E{i % chargers:05d}"))
         results.append(CaptureResult(name, name, (car,), 1, 1))
     return build(results)
 
@@ -66,3 +69,17 @@ def test_the_command_takes_sessions_and_progress(tmp_path: Path) -> None:
     assert f"v2gsniff: {n} captures read ({n} decoded, 0 from cache), 0 failed" in res.stderr
     res = CliRunner().invoke(report, args)
     assert res.exit_code == 0 and out.read_text().count('<h3 id="s-') >= n - 1
+
+
+def test_thousands_of_chargers_list_the_pairs_that_met() -> None:
+    report = fleet(10_000, chargers=5_000)
+    assert len(report.chargers) == 5_000 > MATRIX_COLUMNS
+    header, rows = report.matrix()
+    assert header == ["Vehicle", "Charger", "Sessions"] and len(rows) == 10_000
+    assert rows[0][1] == "DE*LAB*E00000" and rows[0][2].startswith("1× DIN → ")
+    page = render_html(report)
+    assert page.count("Vehicle–charger pairs 1–500 of 10000") == 1 and "<th>DE*LAB*E00001</th>" not in page
+    text = render_markdown(report)
+    assert "| Vehicle | Charger | Sessions |" in text and len(text) < 2_000 * 10_000, "linear in vehicles"
+    wide = fleet(3, chargers=3)
+    assert wide.matrix()[0] == ["Vehicle", "DE*LAB*E00000", "DE*LAB*E00001", "DE*LAB*E00002"]
