@@ -98,10 +98,10 @@ def render_html(report: Report, title: str = "V2G compatibility report", session
         h.append("<p>No charging sessions were found in these captures.</p>")
     chargers = report.chargers
     if report.vehicles and chargers:
-        header, rows = report.matrix()
+        header, cells = report.matrix()
         h.append("<h2>Vehicle × charger</h2>")
         h += _pages("Vehicles" if len(header) == len(chargers) + 1 else "Vehicle–charger pairs",
-                    [_cells(list(r)) for r in rows], _cells(list(header), "th"))
+                    [_cells(list(r)) for r in cells], _cells(list(header), "th"))
     notes = [c for c in report.captures if c.message]
     if notes:
         h.append("<h2>Captures with notes</h2>")
