@@ -66,7 +66,8 @@ class Decoder:
         self.v2g = V2GDecoder(xml=xml)
         self.tls = TlsFlow(keylog if keylog is not None else KeyLog(), self._framed, show_keys)
         self.stats = Stats()
-        self._last_frame: RawFrame | None = None
+        self.last_frame: RawFrame | None = None
+        """The last frame fed (where stream-end records belong)."""
         self._addr_cache: dict[bytes, str] = {}
         self._dissect_homeplug: Callable[[bytes], Layer] | None = None
         self._homeplug_cache: dict[bytes, tuple[str, dict[str, object], str | None, str]] = {}
@@ -87,7 +88,7 @@ class Decoder:
         if isinstance(item, DecryptionSecrets):
             return self._count(self._secrets(item))
         self.stats.frames += 1
-        self._last_frame = item
+        self.last_frame = item
         try:
             records = self._frame(item)
         except Exception as exc:  # noqa: BLE001 - a decoder bug must not lose the rest of the capture
@@ -106,7 +107,7 @@ class Decoder:
     @property
     def _last(self) -> tuple[int, float]:
         """(frame number, time) of the last frame fed: where stream-end records belong."""
-        last = self._last_frame
+        last = self.last_frame
         return (last.index, last.time) if last is not None else (0, 0.0)
 
     def _close(self, conn: TcpConnection, frame: int, time: float) -> list[Record]:
