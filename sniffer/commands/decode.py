@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from v2gsniff.sniffer.analysis.visibility import VisibilityCheck
-from v2gsniff.sniffer.capture import CaptureError, open_capture
+from v2gsniff.sniffer.addons import RecordWriter, Visibility
+from v2gsniff.sniffer.capture.errors import (  # noqa: F401 - re-exported: the exit codes are decode's
+    EXIT_CORRUPT,
+    EXIT_NOT_A_CAPTURE,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_TRUNCATED,
+    exit_code_for,
+)
+from v2gsniff.sniffer.engine import CaptureProblem, Engine
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output.jsonl import JsonlWriter
-from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
 if TYPE_CHECKING:
     from v2gsniff.sniffer.output.text import TextWriter
-
-# Exit codes (documented in --help). 2 is click's own code for usage errors.
-EXIT_OK = 0
-EXIT_NOT_FOUND = 3
-EXIT_NOT_A_CAPTURE = 4
-EXIT_TRUNCATED = 5
-EXIT_CORRUPT = 6
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success (decode errors inside a capture are records, not failures); "
@@ -31,18 +31,6 @@ EXIT_CODES_HELP = (
     "5 capture cut off mid-record (every complete frame before the cut is still decoded); "
     "6 corrupt capture structure."
 )
-
-
-def exit_code_for(err: CaptureError) -> int:
-    from v2gsniff.sniffer.capture import CaptureNotFound, NotACapture, TruncatedCapture
-
-    if isinstance(err, CaptureNotFound):
-        return EXIT_NOT_FOUND
-    if isinstance(err, NotACapture):
-        return EXIT_NOT_A_CAPTURE
-    if isinstance(err, TruncatedCapture):
-        return EXIT_TRUNCATED
-    return EXIT_CORRUPT
 
 
 def load_keylogs(paths: tuple[str, ...] | list[str]) -> KeyLog:
@@ -56,62 +44,38 @@ def load_keylogs(paths: tuple[str, ...] | list[str]) -> KeyLog:
     return keylog
 
 
-def decode_records(path: str, decoder: Decoder, progress: bool = False) -> Iterator[Record]:
-    """Records of one capture in order; raises CaptureError after yielding what was readable."""
-    for batch in decode_batches(path, decoder, progress):
-        yield from batch
+class Progress:
+    """An addon: a rich progress bar per capture on stderr (used when stderr is a terminal)."""
 
+    def __init__(self) -> None:
+        self._progress: Any = None
 
-def decode_batches(path: str, decoder: Decoder, progress: bool = False) -> Iterator[list[Record]]:
-    """As :func:`decode_records`, a frame's records at a time (frames without any are skipped)."""
-    with open_capture(path) as reader:
-        bar = _Progress(path, reader.size) if progress and reader.size else None
-        feed = decoder.feed
-        try:
-            if bar is None:
-                for item in reader:
-                    records = feed(item)
-                    if records:
-                        yield records
-            else:
-                for item in reader:
-                    records = feed(item)
-                    if records:
-                        yield records
-                    if reader.frames_read % 512 == 0:
-                        bar.update(reader.bytes_read)
-            yield decoder.finish()
-        except CaptureError:
-            yield decoder.finish()
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
-
-
-class _Progress:
-    """A rich progress bar on stderr, only used when stderr is a terminal."""
-
-    def __init__(self, label: str, total: int) -> None:
+    def progress(self, engine: Engine, done: int, total: int) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-        self._progress = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._progress.start()
-        self._task = self._progress.add_task(label, total=total)
-
-    def update(self, done: int) -> None:
+        if self._progress is None:
+            bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                           TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            bar.start()
+            self._progress, self._task = bar, bar.add_task(engine.capture, total=total)
         self._progress.update(self._task, completed=done)
 
-    def close(self) -> None:
-        self._progress.stop()
+    def capture_end(self, engine: Engine) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+class ExitStatus:
+    """An addon: says why a capture stopped early, and keeps the worst exit status."""
+
+    def __init__(self) -> None:
+        self.status = EXIT_OK
+
+    def capture_problem(self, engine: Engine, problem: CaptureProblem) -> None:
+        click.echo(f"v2gsniff: {problem.name}: {problem.message}", err=True)
+        self.status = max(self.status, problem.exit_code)
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -159,34 +123,27 @@ def decode(
     carries (UDP disclosure datagrams, pcapng Decryption Secrets Blocks), in one pass.
     """
     out: IO[str] = sys.stdout
-    progress = sys.stderr.isatty()
-    status = EXIT_OK
+    multi = len(files) > 1
+
+    def open_writer(capture: str) -> JsonlWriter | TextWriter:
+        if fmt == "jsonl":
+            return JsonlWriter(out, {"capture": capture} if multi else None)
+        return _text_writer(out, color)
+
     keylog = load_keylogs(keylogs)
-    matches = _record_filter(filter_text)
-    for path in files:
-        extra = {"capture": path} if len(files) > 1 else None
-        writer = JsonlWriter(out, extra) if fmt == "jsonl" else _text_writer(out, color)
-        decoder = Decoder(show_keys=show_keys, keylog=keylog, xml=xml)
-        try:
-            visibility = VisibilityCheck()
-            write, see = writer.write, visibility.add
-            for batch in decode_batches(path, decoder, progress):
-                for record in batch:
-                    if matches is None or matches(record):
-                        write(record)
-                    see(record)
-            # Say so when the capture cannot see the whole session (a bystander modem).
-            for finding in visibility.findings():
-                writer.write(finding.to_record())
-            writer.close()
-        except CaptureError as err:
-            writer.close()
-            click.echo(f"v2gsniff: {path}: {err}", err=True)
-            status = max(status, exit_code_for(err))
-        except BrokenPipeError:
-            sys.stderr.close()
-            sys.exit(EXIT_OK)
-    sys.exit(status)
+    status = ExitStatus()
+    # The visibility check says so when the capture cannot see the whole session (a bystander
+    # modem); its findings pass whatever --filter selects.
+    addons: list[object] = [Visibility(), RecordWriter(open_writer, matches=_record_filter(filter_text)), status]
+    if sys.stderr.isatty():
+        addons.append(Progress())
+    engine = Engine(addons, keylog=keylog, show_keys=show_keys, xml=xml)
+    try:
+        engine.read(files)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(EXIT_OK)
+    sys.exit(status.status)
 
 
 def _record_filter(text: str) -> Callable[[Record], bool] | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import signal
 import sys
-import time
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from types import FrameType
@@ -25,23 +24,21 @@ from typing import IO, Any
 
 import click
 
-from v2gsniff.sniffer.analysis.visibility import VisibilityCheck
+from v2gsniff.sniffer.addons import RecordWriter, Visibility
 from v2gsniff.sniffer.capture import CaptureError, PcapngWriter, RingWriter, open_capture
+from v2gsniff.sniffer.capture.errors import exit_code_for
 from v2gsniff.sniffer.capture.live import BACKENDS, LinkEvent, LiveCaptureError, open_live
 from v2gsniff.sniffer.capture.live_feed import BatchSource, LiveFeed, StreamSource
 from v2gsniff.sniffer.capture.writer import DEFAULT_SNAPLEN, InterfaceSpec
-from v2gsniff.sniffer.commands.decode import exit_code_for
-from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, RawFrame
+from v2gsniff.sniffer.engine import Engine
+from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, Record
 from v2gsniff.sniffer.output.jsonl import JsonlWriter
 from v2gsniff.sniffer.output.text import TextWriter
-from v2gsniff.sniffer.pipeline import Decoder
 
 UI_GROUP = "v2gsniff.ui"
 UI_NAME = "live"
 EXIT_NO_UI = 2
 EXIT_CANNOT_CAPTURE = 3
-VISIBILITY_EVERY = 1.0
-"""Seconds between visibility checks while capturing."""
 
 EXIT_HELP = (
     "Exit codes: 0 capture ended (Ctrl-C, kill, end of the stdin stream); 2 usage error or no "
@@ -147,57 +144,34 @@ def live(interface: str, write_path: str | None, ring: int | None, ring_size: fl
     sys.exit(status)
 
 
+class _Stderr:
+    """An addon: link events and findings as lines on stderr (stdout carries the records)."""
+
+    def link_event(self, event: LinkEvent) -> None:
+        click.echo(f"v2gsniff: {event.message}", err=True)
+
+    def findings(self, records: list[Record]) -> None:
+        for r in records:
+            click.echo(f"v2gsniff: warning: {r.summary}", err=True)
+
+
 def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: IO[str]) -> int:
-    """The --no-tui loop: records to ``out`` as they complete, link events and findings to stderr."""
+    """--no-tui: records to ``out`` as they complete, link events and findings to stderr."""
     writer = JsonlWriter(out) if fmt == "jsonl" else TextWriter(out, color)
-    decoder = Decoder(show_keys=show_keys)
-    check = VisibilityCheck()
-    reported: set[tuple[str, int | None]] = set()
-    next_check = time.monotonic() + VISIBILITY_EVERY
-    last_time = 0.0
-
-    def findings(now: float | None) -> None:
-        for f in check.findings(now):
-            if (f.kind, f.stream) not in reported:
-                reported.add((f.kind, f.stream))
-                click.echo(f"v2gsniff: warning: {f.message}", err=True)
-
+    engine = Engine([Visibility(), RecordWriter(lambda capture: writer, findings=False), _Stderr()],
+                    show_keys=show_keys, capture="live")
     restore = _stop_on_sigterm(feed)
     try:
-        try:
-            while True:
-                batch = feed.read_batch()
-                if batch is None:
-                    break
-                for item in batch:
-                    if isinstance(item, LinkEvent):
-                        click.echo(f"v2gsniff: {item.message}", err=True)
-                        continue
-                    if isinstance(item, RawFrame):
-                        last_time = item.time
-                    for record in decoder.feed(item):
-                        writer.write(record)
-                        check.add(record)
-                writer.flush()
-                if time.monotonic() >= next_check:
-                    next_check = time.monotonic() + VISIBILITY_EVERY
-                    findings(last_time)
-        except KeyboardInterrupt:
-            feed.stop()  # Ctrl-C: what was decoded stays; finish the open connections below
-        for record in decoder.finish():
-            writer.write(record)
-            check.add(record)
-        writer.close()
-        findings(None)
+        engine.run_live(feed)
     except BrokenPipeError:
         sys.stderr.close()
         return 0
     finally:
         restore()
-    stats = decoder.stats
+    records = engine.decoder.stats.records if engine.decoder is not None else 0
     dropped = getattr(feed.source, "dropped", 0)
     saved = f"; recorded to {_where(feed)}" if feed.writer else ""
-    click.echo(f"v2gsniff: {feed.frames} frames, {stats.records} records, {dropped} dropped by the kernel{saved}",
+    click.echo(f"v2gsniff: {feed.frames} frames, {records} records, {dropped} dropped by the kernel{saved}",
                err=True)
     return 0
 

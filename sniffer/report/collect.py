@@ -12,9 +12,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from v2gsniff.sniffer.capture import CaptureError, open_capture
-from v2gsniff.sniffer.pipeline import Decoder
-from v2gsniff.sniffer.sessions import Session, SessionTracker
+from v2gsniff.sniffer.addons import Sessions
+from v2gsniff.sniffer.engine import Engine
+from v2gsniff.sniffer.sessions import Session
 
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".dump", ".cap", ".pcap.gz", ".pcapng.gz", ".dump.gz")
 """File names taken from directories (files named explicitly are always read)."""
@@ -69,25 +69,19 @@ def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
 def analyse_file(path: str | Path, label: str | None = None) -> CaptureResult:
     """Decode one capture and return its sessions."""
     p = Path(path)
-    decoder = Decoder()
-    tracker = SessionTracker(p.name, label=label)
+    sessions = Sessions(label)
+    engine = Engine([sessions])
     error = None
     try:
-        with open_capture(p) as reader:
-            try:
-                for item in reader:
-                    for record in decoder.feed(item):
-                        tracker.observe(record)
-            except CaptureError as err:
-                error = str(err)
-            for record in decoder.finish():
-                tracker.observe(record)
-    except CaptureError as err:
-        error = str(err)
+        engine.read([p], names=[p.name])
     except OSError as err:
         error = f"{type(err).__name__}: {err}"
-    v2g = decoder.stats.by_kind.get("v2g", 0)
-    return CaptureResult(str(p), p.name, tuple(tracker.finish()), decoder.stats.frames, v2g, error)
+        engine.finish()
+    if engine.problems:
+        error = engine.problems[-1].message
+    stats = engine.decoder.stats if engine.decoder is not None else None
+    frames, v2g = (stats.frames, stats.by_kind.get("v2g", 0)) if stats is not None else (0, 0)
+    return CaptureResult(str(p), p.name, tuple(sessions.finished.get(p.name, ())), frames, v2g, error)
 
 
 def collect(files: list[Path], jobs: int = 1, label: str | None = None,
