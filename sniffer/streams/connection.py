@@ -14,6 +14,10 @@ from v2gsniff.sniffer.streams.tcp import Chunk, Gap, HalfStream
 
 # Frames to keep a closed connection around for late retransmissions before flushing it.
 CLOSED_LINGER_FRAMES = 200
+EVICT_EVERY = 64
+"""Frames between two looks for closed connections to evict (besides every FIN or RST). A power
+of two: the pipeline's fast path tests ``frame & EVICT_MASK`` to leave those frames to it."""
+EVICT_MASK = EVICT_EVERY - 1
 
 Endpoint = tuple[str, int]
 """(IPv6 address text, port)."""
@@ -186,6 +190,12 @@ class ConnectionTable:
     def live(self) -> list[TcpConnection]:
         """Connections not yet evicted, oldest first."""
         return list(self._live.values())
+
+    def after_segment(self, flags: int, frame: int) -> list[TcpConnection]:
+        """Connections to flush after a segment: evicted at a FIN or RST and every :data:`EVICT_EVERY` frames."""
+        if flags & (TCP_FIN | TCP_RST) or not frame & EVICT_MASK:
+            return self.evict(frame)
+        return []
 
     def evict(self, frame: int) -> list[TcpConnection]:
         """Closed connections quiet for a while: the caller flushes them; memory stays flat."""
