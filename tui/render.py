@@ -1,6 +1,6 @@
 """Pure rendering helpers: list rows, the detail tree's nodes and hex-dump lines (no widgets).
 
-Byte positions: ``Record.layers`` come from ``layers.dissect_frame``, whose Layer offsets are
+Byte positions: ``layers.record_layers`` come from ``layers.dissect_frame``, whose Layer offsets are
 absolute in the frame; a Field's bytes are at ``layer.offset + field.offset`` (children too,
 they are relative to the same dissector buffer). ``v2g`` records carry the V2GTP message
 (header + EXI) as ``data``: the V2GTP header is dissected here, and the selected message's EXI
@@ -19,6 +19,7 @@ from rich.style import Style
 from v2gsniff.dissectors import Field, Layer, exi
 from v2gsniff.dissectors.exi import ElementBits, PositionedMessage
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, dissect_v2gtp
+from v2gsniff.sniffer.layers import record_layers
 from v2gsniff.sniffer.model import Record
 
 # Which side sends each SLAC/SDP message (ISO 15118-3 and -2 sequence diagrams).
@@ -131,7 +132,8 @@ def detail_nodes(r: Record) -> list[DetailNode]:
     if r.src or r.dst:
         head.children.append(DetailNode(f"{r.src or '?'} → {r.dst or '?'}", "record/addr"))
     out.append(head)
-    for layer in r.layers:
+    layers = record_layers(r)
+    for layer in layers:
         out.append(_layer_node(layer, 0))
     if r.kind in ("v2g", "v2gtp") and len(r.data) >= HEADER_LEN:
         out.append(_layer_node(dissect_v2gtp(r.data), 0))
@@ -148,7 +150,7 @@ def detail_nodes(r: Record) -> list[DetailNode]:
             for k, v in r.extra["body"].items():
                 exi_node.children.append(_json_node(k, v, "exi", HEADER_LEN, size))
         out.append(exi_node)
-    elif not r.layers and r.fields:
+    elif not layers and r.fields:
         node = DetailNode("fields", "fields")
         for k, v in r.fields.items():
             node.children.append(_json_node(str(k), v, "fields", -1, 0))

@@ -8,6 +8,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
 from tests.tui.pilot import DIN, GAP, THREE, TLS, assert_snapshot, run_app, widget_lines
+from v2gsniff.sniffer.layers import record_layers
 from v2gsniff.tui.app import V2GSniffApp
 from v2gsniff.tui.help import HelpScreen
 from v2gsniff.tui.widgets.detail_tree import DetailTree
@@ -148,7 +149,7 @@ def test_tree_highlights_the_selected_fields_bytes() -> None:
         lst = app.query_one(MessageList)
         record = app.store.records[lst.index]
         tree, hexv = app.query_one(DetailTree), app.query_one(HexView)
-        hp = record.layers[-1]
+        hp = record_layers(record)[-1]
         run_id = hp.field("run_id")
         assert run_id is not None
         tree.move_cursor(node(tree, "homeplug/run_id"))

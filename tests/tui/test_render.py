@@ -6,6 +6,7 @@ from typing import Any
 
 from tests.tui.pilot import DIN, TLS, real
 from v2gsniff.sniffer.capture import open_capture
+from v2gsniff.sniffer.layers import record_layers
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.tui.render import (
@@ -43,7 +44,7 @@ def test_every_field_with_bytes_points_at_them_in_the_frame() -> None:
     checked = 0
     for r in records(DIN) + records(TLS):
         fields = {}
-        for layer in r.layers:
+        for layer in record_layers(r):
             for f in layer.walk():
                 fields[(layer.protocol, f.name, f.offset)] = (layer, f)
         for n in walk(detail_nodes(r)):
@@ -54,7 +55,7 @@ def test_every_field_with_bytes_points_at_them_in_the_frame() -> None:
             match = [lf for (p, fname, _o), lf in fields.items() if p == proto and fname == name
                      and lf[0].offset + lf[1].offset == n.offset]
             if not match and "/" not in n.key:  # a layer's own node: its header bytes
-                assert any(layer.offset == n.offset for layer in r.layers)
+                assert any(layer.offset == n.offset for layer in record_layers(r))
                 continue
             assert match, (r.frame, n.key)
             f = match[0][1]
