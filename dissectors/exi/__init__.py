@@ -12,7 +12,8 @@ valuePartitionCapacity 0, EXI profile 0/0); grammars are generated from the offi
 
 Public API: ``SCHEMAS``, ``decode``, ``decode_fragment``, ``decode_with_positions`` (with
 ``PositionedMessage``, ``ElementBits``, ``Bits``), ``encode``, ``from_xml``, ``ExiError``,
-``ExiMessage``, ``Element``, ``physical``, ``NAMESPACES``, ``UNSUPPORTED_NAMESPACES``,
+``ExiMessage``, ``Element``, ``physical``, ``NAMESPACES``, ``UNSUPPORTED_NAMESPACES``, ``SHORT_NAMES``
+(all three from the one table ``MESSAGE_SETS``),
 ``PAYLOAD_TYPE_SCHEMA``, ``guess_schemas``.
 """
 
@@ -24,32 +25,13 @@ from .decoder import decode_positions, decode_stream
 from .errors import ExiError
 from .grammar import SCHEMA_MODULES, load
 from .model import Element, ExiMessage, physical
+from .namespaces import MESSAGE_SETS, NAMESPACES, SHORT_NAMES, UNSUPPORTED_NAMESPACES, MessageSet
 
 if TYPE_CHECKING:
     from .positions import Bits, ElementBits, PositionedMessage
 
 SCHEMAS: tuple[str, ...] = tuple(SCHEMA_MODULES)
 """Schema set names: apphand, din, iso2, iso20-cm, iso20-ac, iso20-dc, iso20-wpt, iso20-acdp, xmldsig."""
-
-NAMESPACES: dict[str, str] = {
-    "urn:iso:15118:2:2010:AppProtocol": "apphand",
-    "urn:din:70121:2012:MsgDef": "din",
-    "urn:iso:15118:2:2013:MsgDef": "iso2",
-    "urn:iso:std:iso:15118:-20:CommonMessages": "iso20-cm",
-    "urn:iso:std:iso:15118:-20:AC": "iso20-ac",
-    "urn:iso:std:iso:15118:-20:DC": "iso20-dc",
-    "urn:iso:std:iso:15118:-20:WPT": "iso20-wpt",
-    "urn:iso:std:iso:15118:-20:ACDP": "iso20-acdp",
-    "http://www.w3.org/2000/09/xmldsig#": "xmldsig",
-}
-"""Message-set namespace (as offered in SupportedAppProtocol) -> schema name."""
-
-UNSUPPORTED_NAMESPACES: dict[str, str] = {
-    "urn:iso:15118:2:2010:MsgDef": "ISO 15118-2 draft (2010 DIS) message set; no public final schema",
-    "urn:iso:15118:2:2016:MsgDef": "ISO 15118-2 2016 draft message set; schema not available",
-    "urn:tesla:din:2018:MsgDef": "Tesla proprietary DIN 70121 variant; schema not public",
-}
-"""Namespaces seen in SupportedAppProtocol offers that this codec cannot decode, with a description."""
 
 PAYLOAD_TYPE_SCHEMA: dict[int, str | tuple[str, ...]] = {
     0x8001: ("apphand", "din", "iso2"),
@@ -147,7 +129,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "SCHEMAS", "NAMESPACES", "UNSUPPORTED_NAMESPACES", "PAYLOAD_TYPE_SCHEMA", "ExiError", "ExiMessage",
+    "SCHEMAS", "MESSAGE_SETS", "MessageSet", "NAMESPACES", "SHORT_NAMES", "UNSUPPORTED_NAMESPACES",
+    "PAYLOAD_TYPE_SCHEMA", "ExiError", "ExiMessage",
     "Element", "decode", "decode_fragment", "decode_with_positions", "PositionedMessage", "ElementBits", "Bits",
     "encode", "from_xml", "guess_schemas", "physical",
 ]

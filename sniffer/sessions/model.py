@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from v2gsniff.dissectors import exi
+
 BPT_OUTCOMES = (
     "bpt-working",
     "bpt-negotiated-no-discharge",
@@ -19,25 +21,10 @@ BPT_OUTCOMES = (
 )
 """The BPT outcome of a session, from best to worst evidence of bidirectional power transfer."""
 
-SHORT_NAMES = {
-    "urn:din:70121:2012:MsgDef": "DIN",
-    "urn:iso:15118:2:2013:MsgDef": "ISO-2",
-    "urn:iso:15118:2:2010:MsgDef": "ISO-2 (2010 draft)",
-    "urn:iso:15118:2:2016:MsgDef": "ISO-2 (2016 draft)",
-    "urn:tesla:din:2018:MsgDef": "Tesla-DIN",
-    "urn:iso:std:iso:15118:-20:CommonMessages": "ISO-20",
-    "urn:iso:std:iso:15118:-20:AC": "ISO-20-AC",
-    "urn:iso:std:iso:15118:-20:DC": "ISO-20-DC",
-    "urn:iso:std:iso:15118:-20:WPT": "ISO-20-WPT",
-    "urn:iso:std:iso:15118:-20:ACDP": "ISO-20-ACDP",
-}
-"""Short display names of SupportedAppProtocol namespaces; others are shown by their full name."""
-
-
 def short_name(namespace: str | None) -> str:
     if not namespace:
         return "-"
-    return SHORT_NAMES.get(namespace, namespace)
+    return exi.SHORT_NAMES.get(namespace, namespace)
 
 
 def _json(value: Any) -> Any:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from v2gsniff.dissectors import exi
 from v2gsniff.sniffer.model import Record
 
 from .body import V2G, BodyMemo, as_list, message_of, v2g_of
@@ -43,15 +44,6 @@ from .series import SERIES_PHASES, control_mode, point, series_values
 SILENCE = 10.0
 """Seconds without a message before the end of a capture that count as the session going silent."""
 
-_SCHEMAS = {
-    "urn:din:70121:2012:MsgDef": "din",
-    "urn:iso:15118:2:2013:MsgDef": "iso2",
-    "urn:iso:std:iso:15118:-20:CommonMessages": "iso20-cm",
-    "urn:iso:std:iso:15118:-20:AC": "iso20-ac",
-    "urn:iso:std:iso:15118:-20:DC": "iso20-dc",
-    "urn:iso:std:iso:15118:-20:WPT": "iso20-wpt",
-    "urn:iso:std:iso:15118:-20:ACDP": "iso20-acdp",
-}
 _ISO20_SERVICE_TRANSFER = {1: "AC", 2: "DC", 3: "WPT", 4: "DC", 5: "AC", 6: "DC", 7: "DC", 8: "DC", 9: "DC"}
 _PAYMENT = {"ExternalPayment": "EIM", "Contract": "PnC", "EIM": "EIM", "PnC": "PnC"}
 
@@ -361,7 +353,7 @@ class SessionTracker:
                                                    schema_id, ns, hs.tls_version)
             d.sap_code, d.decided_by = code, v.stream
             if ns is not None:
-                d.negotiated, d.protocol = ns, _SCHEMAS.get(ns, ns)
+                d.negotiated, d.protocol = ns, exi.NAMESPACES.get(ns, ns)
             d.evidence.append(Evidence(f"SECC answers {code}" + (f", selects {short_name(ns)}" if ns else ""),
                                        name, v.frame))
         elif name == "SessionSetupReq":
