@@ -185,34 +185,24 @@ class ExiMessage:
         self.elements = elements if elements is not None else [root]
 
     @property
-    def name(self) -> str:
-        """Message name: the Body child for DIN/ISO-2 V2G_Message, otherwise the root element."""
-        root = self.root
-        if root.name == "V2G_Message":
-            body = root.get("Body")
-            if body is not None and body.children:
-                return body.children[0].name
-        return root.name
-
-    @property
-    def namespace(self) -> str:
-        """Namespace of the element named by ``name``."""
-        root = self.root
-        if root.name == "V2G_Message":
-            body = root.get("Body")
-            if body is not None and body.children:
-                return body.children[0].ns
-        return root.ns
-
-    @property
     def body(self) -> Element:
-        """The element named by ``name`` (Body child, or the root)."""
+        """The element that is the message: the Body child of a DIN/ISO-2 V2G_Message, else the root."""
         root = self.root
         if root.name == "V2G_Message":
             body = root.get("Body")
             if body is not None and body.children:
                 return body.children[0]
         return root
+
+    @property
+    def name(self) -> str:
+        """Message name: the name of :attr:`body`."""
+        return self.body.name
+
+    @property
+    def namespace(self) -> str:
+        """Namespace of :attr:`body`."""
+        return self.body.ns
 
     def __getitem__(self, key: str | int) -> Element:
         """Child of the root element, e.g. ``msg["Body"]["CurrentDemandReq"]``."""
