@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 
+from v2gsniff.sniffer.streams.tls.record import hkdf_expand_label, prf12
+
 from .wire import TcpConversation, Wire
 
 HANDSHAKE, CCS, ALERT, APPDATA = 22, 20, 21, 23
@@ -87,14 +89,7 @@ def _extract(salt: bytes, ikm: bytes) -> bytes:
 
 
 def _expand_label(secret: bytes, label: bytes, context: bytes, length: int) -> bytes:
-    full = b"tls13 " + label
-    info = struct.pack("!HB", length, len(full)) + full + bytes([len(context)]) + context
-    out, block, i = b"", b"", 1
-    while len(out) < length:
-        block = hmac.digest(secret, block + info + bytes([i]), H13)
-        out += block
-        i += 1
-    return out[:length]
+    return hkdf_expand_label(H13, secret, label, context, length)
 
 
 class _Aead13:
@@ -182,12 +177,7 @@ class Tls13Channel:
 
 
 def _prf(secret: bytes, label: bytes, seed: bytes, length: int) -> bytes:
-    seed = label + seed
-    out, a = b"", seed
-    while len(out) < length:
-        a = hmac.digest(secret, a, "sha256")
-        out += hmac.digest(secret, a + seed, "sha256")
-    return out[:length]
+    return prf12("sha256", secret, label, seed, length)
 
 
 class _Cbc12:
