@@ -1,12 +1,28 @@
 """Built-in engine addons (see :mod:`v2gsniff.sniffer.engine`): each is one consumer of records.
 
-``RecordWriter`` writes records and findings (JSONL or readable lines), ``Sessions`` tracks
-charging sessions per capture, ``Visibility`` judges whether the capture sees the whole
-conversation. Commands and the UI compose them with an :class:`~v2gsniff.sniffer.engine.Engine`.
+``RecordWriter`` (``.writer``) writes records and findings (JSONL or readable lines),
+``Sessions`` (``.sessions``) tracks charging sessions per capture, ``Visibility``
+(``.visibility``) judges whether the capture sees the whole conversation. Commands and the UI
+compose them with an :class:`~v2gsniff.sniffer.engine.Engine`.
 """
 
-from .sessions import Sessions
-from .visibility import Visibility
-from .writer import RecordWriter
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .sessions import Sessions
+    from .visibility import Visibility
+    from .writer import RecordWriter
+
+_MODULES = {"RecordWriter": "writer", "Sessions": "sessions", "Visibility": "visibility"}
+
+
+def __getattr__(name: str) -> Any:
+    # Each addon loads with its command: ``decode`` never pays for the session tracker.
+    if name in _MODULES:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["RecordWriter", "Sessions", "Visibility"]
