@@ -13,7 +13,7 @@ over untagged Ethernet) takes fast paths that read the header fields straight fr
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from functools import lru_cache
 
 from v2gsniff.dissectors import Layer, mac_text
 from v2gsniff.dissectors.dispatch import NEXT_HEADERS, dissect_from, dissector, payload_end
@@ -57,9 +57,6 @@ class Decoder:
         self.stats = Stats()
         self.last_frame: RawFrame | None = None
         """The last frame fed (where stream-end records belong)."""
-        self._addr_cache: dict[bytes, str] = {}
-        self._dissect_homeplug: Callable[[bytes], Layer] | None = None
-        self._homeplug_cache: dict[bytes, tuple[str, dict[str, object], str | None, str]] = {}
 
     @property
     def keylog(self) -> KeyLog:
@@ -119,7 +116,7 @@ class Decoder:
                 return []  # mDNS, SSDP and DHCPv6 chatter: dropped before any layer is built
             return self._ipv6_fast(f, data)
         if etype == _HOMEPLUG:
-            return [self._homeplug(f, data[14:], self._mac(data[6:12]), self._mac(data[0:6]))]
+            return [self._homeplug(f, data[14:], _mac(data[6:12]), _mac(data[0:6]))]
         if etype == _VLAN:
             return self._layered(f)
         # IPv4, ARP and the like share the cable on many chargers (syslog, DHCP) but carry
@@ -133,27 +130,11 @@ class Decoder:
             # No extension header: the upper layer follows at once (addresses from the cache).
             (plen,) = _U16.unpack_from(payload, 4)
             upper = payload[40 : 40 + plen]
-            src, dst = self._addr(payload[8:24]), self._addr(payload[24:40])
+            src, dst = _addr(payload[8:24]), _addr(payload[24:40])
             if nh == "udp":
                 return self._udp(f, dissect_from("udp", upper, 0), upper, src, dst)
             return [records.layer_record(f, "icmpv6", dissector("icmpv6")(upper), src, dst)]
         return self._layered(f)
-
-    def _mac(self, b: bytes) -> str:
-        text = self._addr_cache.get(b)
-        if text is None:
-            text = mac_text(b)
-            if len(self._addr_cache) < 4096:  # bounded: memory stays flat on hostile input
-                self._addr_cache[b] = text
-        return text
-
-    def _addr(self, b: bytes) -> str:
-        text = self._addr_cache.get(b)
-        if text is None:
-            text = addr_text(b)
-            if len(self._addr_cache) < 4096:  # bounded: memory stays flat on hostile input
-                self._addr_cache[b] = text
-        return text
 
     def _tcp_fast(self, f: RawFrame, data: bytes) -> list[Record]:
         (plen,) = _U16.unpack_from(data, 18)
@@ -176,25 +157,13 @@ class Decoder:
                 events = conn.segment(flow[1], seq, ack, flags, data[54 + hlen : end], f.index, f.time)
             return self._stream_records(conn, events) if events else []
         if flow is None or flags & _CONTROL:
-            src, dst = self._addr(data[22:38]), self._addr(data[38:54])
+            src, dst = _addr(data[22:38]), _addr(data[38:54])
             flow = table.lookup((src, sport), (dst, dport), flags, f.index)
             table.remember(key, flow)
         return self._tcp_segment(f, flow[0], flow[1], seq, ack, flags, data[54 + hlen : end])
 
     def _homeplug(self, f: RawFrame, payload: bytes, src: str, dst: str) -> Record:
-        dissect = self._dissect_homeplug
-        if dissect is None:
-            # Kept once loaded (V2G-only captures never load the tables): a lookup per frame costs.
-            dissect = self._dissect_homeplug = dissector("homeplug")
-        # Modems poll each other with identical management messages (VS_NW_INFO, VS_MODULE_OPERATION
-        # ...): a payload's decoding is kept, and its field map shared (read-only) by its records.
-        hit = self._homeplug_cache.get(payload)
-        if hit is None:
-            hp = dissect(payload)
-            hit = (hp.name, records.layer_json(hp, self.show_keys), hp.error, records.summary(hp, self.show_keys))
-            if len(self._homeplug_cache) < 1024:  # bounded: memory stays flat on hostile input
-                self._homeplug_cache[payload] = hit
-        name, fields, error, summary = hit
+        name, fields, error, summary = _homeplug_parts(payload, self.show_keys)
         return Record(f.index, f.time, "homeplug", name, src, dst, fields, error,
                       linktype=f.linktype, data=f.data, summary=summary)
 
@@ -313,6 +282,20 @@ class Decoder:
         rec = Record(frame, time, "keylog", "Decryption Secrets Block", fields={"new_secrets": added},
                      summary=f"{added} new TLS secrets")
         return [rec, *unlocked]
+
+
+# Addresses repeat in every frame of a conversation: their text is kept (bounded, like every cache).
+_mac = lru_cache(4096)(mac_text)
+_addr = lru_cache(4096)(addr_text)
+
+
+@lru_cache(1024)
+def _homeplug_parts(payload: bytes, show_keys: bool) -> tuple[str, dict[str, object], str | None, str]:
+    """(name, fields, error, summary) of a HomePlug payload. Modems poll each other with identical
+    management messages (VS_NW_INFO, VS_MODULE_OPERATION ...): a payload's decoding is kept, and its
+    field map shared (read-only) by its records."""
+    hp = dissector("homeplug")(payload)
+    return hp.name, records.layer_json(hp, show_keys), hp.error, records.summary(hp, show_keys)
 
 
 _SDP_PORT_BYTES = SDP_PORT.to_bytes(2, "big")

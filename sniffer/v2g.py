@@ -8,7 +8,7 @@ carries a ``finding``. Namespaces we cannot decode are named, never guessed at.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from v2gsniff.dissectors import exi
@@ -34,7 +34,7 @@ _SCHEMA_PAYLOAD_TYPE = {schema: int(ptype) for ptype, schema in ISO20_SETS.items
 """The payload type a decoded message came in: its -20 set's own type, else 0x8001 (EXI)."""
 
 CACHE_SIZE = 2048
-"""Distinct payloads whose decode result is kept (per Decoder)."""
+"""Distinct payloads whose decode result is kept."""
 
 
 _new = tuple.__new__
@@ -69,10 +69,6 @@ class V2GDecoder:
         self.xml = xml
         """Add namespaced XML to each record (``--xml``)."""
         self._conns: dict[int, _ConnState] = {}
-        # Decoding is a pure function of (schema, bytes), and charge loops repeat the same
-        # messages: most real captures hold under 5 % distinct payloads. Decoded messages are
-        # therefore shared between records and must be treated as read-only.
-        self._cache: OrderedDict[tuple[str, bytes], _Decoded | str] = OrderedDict()
 
     def forget(self, stream: int) -> None:
         """Drop the state of a closed connection."""
@@ -108,7 +104,7 @@ class V2GDecoder:
             st = self._conns[stream] = _ConnState()
         ptype = msg.payload_type
         schema, finding = self._schema(st, ptype, data)
-        result = None if schema is None else self._decode(schema, data)
+        result = None if schema is None else _decode(schema, data)
         if type(result) is _Decoded:
             head: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset}
             if finding:
@@ -140,31 +136,6 @@ class V2GDecoder:
                       f"(no SupportedAppProtocol exchange seen, first bytes {exi_bytes[:2].hex()})",
                       extra=extra, data=data)
 
-    def _decode(self, schema: str, message: bytes) -> _Decoded | str:
-        """Decode the EXI body of a whole V2GTP ``message`` (cached by schema and bytes)."""
-        key = (schema, message)
-        cache = self._cache
-        hit = cache.get(key)
-        if hit is not None:
-            cache.move_to_end(key)
-            return hit
-        result: _Decoded | str
-        data = message[HEADER_LEN:]
-        try:
-            msg = exi.decode(data, schema)
-        except exi.ExiError as err:
-            result = str(err)
-        else:
-            fields, summary = key_values(msg)
-            # the message set's namespace (MsgDef for DIN/ISO-2), as SupportedAppProtocol names it
-            tail = {"payload_type": _PT_TEXT[_SCHEMA_PAYLOAD_TYPE.get(schema, PayloadType.EXI)], "schema": schema,
-                    "namespace": msg.root.ns, "exi_hex": data.hex(), "body": msg.to_json()}
-            result = _Decoded(msg, msg.name, tail, fields, summary)
-        cache[key] = result
-        if len(cache) > CACHE_SIZE:
-            cache.popitem(last=False)
-        return result
-
     def _sap(self, st: _ConnState, msg: exi.ExiMessage) -> None:
         root = msg.root
         if msg.name == "supportedAppProtocolReq":
@@ -181,3 +152,21 @@ class V2GDecoder:
                     st.negotiated = exi.NAMESPACES.get(chosen)
                     if st.negotiated is None:
                         st.unsupported = chosen
+
+
+# Decoding is a pure function of (schema, bytes), and charge loops repeat the same messages:
+# most real captures hold under 5 % distinct payloads. Decoded messages are therefore shared
+# between records and must be treated as read-only.
+@lru_cache(CACHE_SIZE)
+def _decode(schema: str, message: bytes) -> _Decoded | str:
+    """Decode the EXI body of a whole V2GTP ``message``: the result, or why it failed."""
+    data = message[HEADER_LEN:]
+    try:
+        msg = exi.decode(data, schema)
+    except exi.ExiError as err:
+        return str(err)
+    fields, summary = key_values(msg)
+    # the message set's namespace (MsgDef for DIN/ISO-2), as SupportedAppProtocol names it
+    tail = {"payload_type": _PT_TEXT[_SCHEMA_PAYLOAD_TYPE.get(schema, PayloadType.EXI)], "schema": schema,
+            "namespace": msg.root.ns, "exi_hex": data.hex(), "body": msg.to_json()}
+    return _Decoded(msg, msg.name, tail, fields, summary)

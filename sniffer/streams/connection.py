@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from v2gsniff.dissectors.transport import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN
+from v2gsniff.sniffer.bounded import BoundedDict
 from v2gsniff.sniffer.streams.framing import Framer, Message, Skipped
 from v2gsniff.sniffer.streams.tcp import Chunk, Gap, HalfStream
 
@@ -148,7 +149,7 @@ class ConnectionTable:
         self._replaced: list[TcpConnection] = []
         self.count = 0
         """Connections seen so far (the next connection's index)."""
-        self.flows: dict[bytes, tuple[TcpConnection, bool]] = {}
+        self.flows: BoundedDict[bytes, tuple[TcpConnection, bool]] = BoundedDict(4096)
         """Raw (source, destination address and port) bytes of a frame -> (connection, from client):
         a shortcut for established connections, emptied whenever a connection ends."""
         self.server_ports: set[int] = set()
@@ -183,9 +184,7 @@ class ConnectionTable:
 
     def remember(self, key: bytes, flow: tuple[TcpConnection, bool]) -> None:
         """Cache a lookup result under the frame's raw address/port bytes (bounded)."""
-        if len(self.flows) >= 4096:
-            self.flows.clear()
-        self.flows[key] = flow
+        self.flows.put(key, flow)
 
     def live(self) -> list[TcpConnection]:
         """Connections not yet evicted, oldest first."""
