@@ -17,10 +17,8 @@ import click
 if TYPE_CHECKING:
     import importlib.metadata
 
-# A decode allocates millions of short-lived objects that reference counting frees at once;
-# the cyclic collector's default threshold (700 allocations) would scan them over and over for
-# nothing, about 3 % of a decode. Long-lived state (grammars, caches) is scanned less often too.
-gc.set_threshold(50_000, 20, 100)
+GC_THRESHOLD = (50_000, 20, 100)
+"""The cyclic collector's thresholds while a command runs (see ``main``)."""
 
 # name -> "module:attribute" of the core commands
 CORE_COMMANDS = {
@@ -80,3 +78,10 @@ def main() -> None:
     Decodes HomePlug GreenPHY/SLAC, SDP, V2GTP, TLS and EXI (DIN 70121, ISO 15118-2/-20)
     from pcap/pcapng captures, rebuilds charging sessions and reports per vehicle.
     """
+    # A decode allocates millions of short-lived objects that reference counting frees at once;
+    # the cyclic collector's default threshold (700 allocations) would scan them over and over for
+    # nothing, about 3 % of a decode. Set for the command only (and put back after it), never at
+    # import: a program that imports this module keeps its own collector settings.
+    before = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
+    click.get_current_context().call_on_close(lambda: gc.set_threshold(*before))
