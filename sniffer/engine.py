@@ -243,12 +243,9 @@ class Engine:
 def decode_file(path: str | os.PathLike[str], **options: Any) -> tuple[list[Record], str | None]:
     """Every record of one capture (what ``decode`` prints, findings aside) and why reading stopped
     early (``None`` when it did not): for tests and scripts. ``options`` go to :class:`Engine`."""
-    out: list[Record] = []
+    from v2gsniff.sniffer.addons.keep import Keep
 
-    class Keep:
-        def records(self, records: list[Record]) -> None:
-            out.extend(records)
-
-    engine = Engine([Keep()], **options)
+    keep = Keep()
+    engine = Engine([keep], **options)
     engine.read([path])
-    return out, engine.problems[-1].message if engine.problems else None
+    return keep.kept, engine.problems[-1].message if engine.problems else None

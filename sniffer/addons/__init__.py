@@ -3,17 +3,19 @@
 ``RecordWriter`` (``.writer``) writes records and findings (JSONL or readable lines),
 ``Sessions`` (``.sessions``) tracks charging sessions per capture, ``Visibility``
 (``.visibility``) judges whether the capture sees the whole conversation. Commands and the UI
-compose them with an :class:`~v2gsniff.sniffer.engine.Engine`.
+compose them with an :class:`~v2gsniff.sniffer.engine.Engine`. ``Keep`` (``.keep``) keeps every
+record in a list, for tests and scripts.
 """
 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .keep import Keep
     from .sessions import Sessions
     from .visibility import Visibility
     from .writer import RecordWriter
 
-_MODULES = {"RecordWriter": "writer", "Sessions": "sessions", "Visibility": "visibility"}
+_MODULES = {"Keep": "keep", "RecordWriter": "writer", "Sessions": "sessions", "Visibility": "visibility"}
 
 
 def __getattr__(name: str) -> Any:
@@ -25,4 +27,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["RecordWriter", "Sessions", "Visibility"]
+__all__ = ["Keep", "RecordWriter", "Sessions", "Visibility"]
