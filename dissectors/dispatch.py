@@ -63,9 +63,10 @@ def payload_end(layer: Layer, available: int) -> int:
     """Where ``layer``'s payload ends in a buffer of ``available`` bytes from the layer's start:
     IPv6 at its payload length, UDP at its length field (when that is consistent), else the end."""
     if layer.protocol == "ipv6":
-        return min(available, 40 + layer.get("payload_length"))
+        plen: int = layer.get("payload_length")
+        return min(available, 40 + plen)
     if layer.protocol == "udp":
-        length = layer.get("length")
+        length: int = layer.get("length")
         return length if 8 <= length <= available else available
     return available
 
