@@ -19,10 +19,11 @@ from v2gsniff.sniffer.capture.errors import (  # noqa: F401 - re-exported: the e
 )
 from v2gsniff.sniffer.engine import CaptureProblem, Engine
 from v2gsniff.sniffer.model import Record
-from v2gsniff.sniffer.output.jsonl import JsonlWriter
+from v2gsniff.sniffer.output import open_writer
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
 if TYPE_CHECKING:
+    from v2gsniff.sniffer.output.jsonl import JsonlWriter
     from v2gsniff.sniffer.output.text import TextWriter
 
 EXIT_CODES_HELP = (
@@ -125,16 +126,14 @@ def decode(
     out: IO[str] = sys.stdout
     multi = len(files) > 1
 
-    def open_writer(capture: str) -> JsonlWriter | TextWriter:
-        if fmt == "jsonl":
-            return JsonlWriter(out, {"capture": capture} if multi else None)
-        return _text_writer(out, color)
+    def writer_for(capture: str) -> JsonlWriter | TextWriter:
+        return open_writer(fmt, out, color, {"capture": capture} if multi else None)
 
     keylog = load_keylogs(keylogs)
     status = ExitStatus()
     # The visibility check says so when the capture cannot see the whole session (a bystander
     # modem); its findings pass whatever --filter selects.
-    addons: list[object] = [Visibility(), RecordWriter(open_writer, matches=_record_filter(filter_text)), status]
+    addons: list[object] = [Visibility(), RecordWriter(writer_for, matches=_record_filter(filter_text)), status]
     if sys.stderr.isatty():
         addons.append(Progress())
     engine = Engine(addons, keylog=keylog, show_keys=show_keys, xml=xml)
@@ -161,10 +160,3 @@ def _record_filter(text: str) -> Callable[[Record], bool] | None:
             "'session' is known in the terminal UI only; use 'stream == N'", param_hint="--filter"
         )
     return selected.matches
-
-
-def _text_writer(out: IO[str], color: bool | None) -> JsonlWriter | TextWriter:
-    # rich is only imported for readable output
-    from v2gsniff.sniffer.output.text import TextWriter
-
-    return TextWriter(out, color)

@@ -32,8 +32,7 @@ from v2gsniff.sniffer.capture.live_feed import BatchSource, LiveFeed, StreamSour
 from v2gsniff.sniffer.capture.writer import DEFAULT_SNAPLEN, InterfaceSpec
 from v2gsniff.sniffer.engine import Engine
 from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, Record
-from v2gsniff.sniffer.output.jsonl import JsonlWriter
-from v2gsniff.sniffer.output.text import TextWriter
+from v2gsniff.sniffer.output import open_writer
 
 UI_GROUP = "v2gsniff.ui"
 UI_NAME = "live"
@@ -157,7 +156,7 @@ class _Stderr:
 
 def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: IO[str]) -> int:
     """--no-tui: records to ``out`` as they complete, link events and findings to stderr."""
-    writer = JsonlWriter(out) if fmt == "jsonl" else TextWriter(out, color)
+    writer = open_writer(fmt, out, color)
     engine = Engine([Visibility(), RecordWriter(lambda capture: writer, findings=False), _Stderr()],
                     show_keys=show_keys, capture="live")
     restore = _stop_on_sigterm(feed)
