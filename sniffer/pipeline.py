@@ -104,14 +104,15 @@ class Decoder:
 
     def _frame(self, f: RawFrame) -> list[Record]:
         data = f.data
+        # The bulk of a session: TCP over IPv6 over untagged Ethernet; header fields come
+        # straight from the bytes, full Layer trees only on demand (layers.py).
+        if (len(data) >= 74 and data[12] == 0x86 and data[13] == 0xDD and data[20] == NH_TCP
+                and data[14] >> 4 == 6 and f.linktype == LINKTYPE_ETHERNET):
+            return self._tcp_fast(f, data)
         if f.linktype != LINKTYPE_ETHERNET or len(data) < 14:
             return self._layered(f)
         etype = data[12:14]
         if etype == _IPV6:
-            # The bulk of a session: TCP over IPv6 over untagged Ethernet; header fields come
-            # straight from the bytes, full Layer trees only on demand (layers.py).
-            if len(data) >= 74 and data[20] == NH_TCP and data[14] >> 4 == 6:
-                return self._tcp_fast(f, data)
             if len(data) >= 62 and data[20] == NH_UDP and data[14] >> 4 == 6 and not _wanted_udp(data):
                 return []  # mDNS, SSDP and DHCPv6 chatter: dropped before any layer is built
             return self._ipv6_fast(f, data)
