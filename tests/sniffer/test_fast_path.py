@@ -16,7 +16,13 @@ import pytest
 
 from tests.conftest import REAL, need_shared
 from v2gsniff.sniffer.capture import CaptureError, open_capture
-from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, RawFrame, Record
+from v2gsniff.sniffer.model import (
+    LINKTYPE_ETHERNET,
+    LINKTYPE_LINUX_SLL,
+    LINKTYPE_LINUX_SLL2,
+    RawFrame,
+    Record,
+)
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.sniffer.streams.connection import EVICT_EVERY
 
