@@ -15,15 +15,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from v2gsniff.sniffer.capture import CaptureError, CaptureReader, open_capture
 from v2gsniff.sniffer.capture.errors import exit_code_for
 from v2gsniff.sniffer.model import DecryptionSecrets, RawFrame, Record
 from v2gsniff.sniffer.pipeline import Decoder
-
-if TYPE_CHECKING:
-    from v2gsniff.sniffer.streams.tls.keylog import KeyLog
+from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
 PROGRESS_FRAMES = 512
 """Frames between two ``progress`` hooks."""
@@ -118,8 +116,6 @@ class Engine:
         """Begin a capture (finishing the one before): a fresh decoder, ``capture_start`` hooks."""
         self.finish()
         self.capture, self.reader = name, reader
-        from v2gsniff.sniffer.streams.tls.keylog import KeyLog
-
         if self.keylog is None:
             self.keylog = KeyLog()
         self.decoder = Decoder(show_keys=self.show_keys, keylog=self.keylog, xml=self.xml)
