@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import importlib.metadata
 
 GC_THRESHOLD = (50_000, 20, 100)
-"""The cyclic collector's thresholds while a command runs (see ``main``)."""
+"""The cyclic collector's thresholds while a command runs (see ``_LazyGroup.main``)."""
 
 # name -> "module:attribute" of the core commands
 CORE_COMMANDS = {
@@ -39,6 +39,18 @@ def _plugins() -> list[importlib.metadata.EntryPoint]:
 
 
 class _LazyGroup(click.Group):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # A decode allocates millions of short-lived objects that reference counting frees at once;
+        # the cyclic collector's default threshold (700 allocations) would scan them over and over
+        # for nothing, about 3 % of a decode. Set for the run of a command (its imports included)
+        # and put back after it, never at import: a program that imports this module keeps its own.
+        before = gc.get_threshold()
+        gc.set_threshold(*GC_THRESHOLD)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            gc.set_threshold(*before)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         plugins = {ep.name for ep in _plugins()}
         return sorted(set(CORE_COMMANDS) | plugins | set(self.commands))
@@ -78,10 +90,4 @@ def main() -> None:
     Decodes HomePlug GreenPHY/SLAC, SDP, V2GTP, TLS and EXI (DIN 70121, ISO 15118-2/-20)
     from pcap/pcapng captures, rebuilds charging sessions and reports per vehicle.
     """
-    # A decode allocates millions of short-lived objects that reference counting frees at once;
-    # the cyclic collector's default threshold (700 allocations) would scan them over and over for
-    # nothing, about 3 % of a decode. Set for the command only (and put back after it), never at
-    # import: a program that imports this module keeps its own collector settings.
-    before = gc.get_threshold()
-    gc.set_threshold(*GC_THRESHOLD)
-    click.get_current_context().call_on_close(lambda: gc.set_threshold(*before))
+
