@@ -36,7 +36,7 @@ __all__ = ["FIELDS", "WORDS", "Filter", "FilterError", "compile_filter"]
 
 Predicate = Callable[[Record, "int | None"], bool]
 
-KINDS = ("homeplug", "sdp", "v2gtp", "v2g", "tls", "tcp", "gap", "icmpv6", "keylog", "link", "error")
+KINDS = ("homeplug", "sdp", "v2gtp", "v2g", "tls", "tcp", "app", "gap", "icmpv6", "keylog", "link", "error")
 SCHEMA_WORDS = ("apphand", "din", "iso2", "iso20")
 WORDS = (*KINDS, "slac", "errors", *SCHEMA_WORDS)
 """Every word the language knows on its own."""

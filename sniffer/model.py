@@ -108,7 +108,7 @@ class Record(NamedTuple):
     time: float
     """Epoch seconds of that frame."""
     kind: str
-    """``homeplug``, ``sdp``, ``v2gtp``, ``v2g``, ``tls``, ``tcp``, ``icmpv6``, ``gap``, ``keylog``, ``error`` ..."""
+    """``homeplug``, ``sdp``, ``v2gtp``, ``v2g``, ``tls``, ``tcp``, ``app``, ``icmpv6``, ``gap``, ``keylog``, ``error`` ..."""
     name: str
     """Message name as its standard spells it (``CM_SLAC_PARM.REQ``, ``SDPResponse``, ``CurrentDemandReq``)."""
     src: str = ""

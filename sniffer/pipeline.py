@@ -28,9 +28,10 @@ from v2gsniff.dissectors.transport import (
 from v2gsniff.sniffer.capture.linktype import LinkError, decode_link
 from v2gsniff.sniffer.capture.pcapng import SECRETS_TLS_KEYLOG
 from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, DecryptionSecrets, RawFrame, Record
-from v2gsniff.sniffer.streams.connection import ConnectionTable, StreamEvent, TcpConnection
-from v2gsniff.sniffer.streams.framing import Message, Skipped
-from v2gsniff.sniffer.streams.tcp import Chunk, Gap
+from v2gsniff.sniffer.services import app_record
+from v2gsniff.sniffer.streams.connection import ConnectionTable, StreamEvent, TcpConnection, challenge_note
+from v2gsniff.sniffer.streams.framing import AppData, Message, Skipped
+from v2gsniff.sniffer.streams.tcp import Chunk, ForeignAck, Gap
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog, extract_keylog_lines
 from v2gsniff.sniffer.tlsflow import TlsFlow
 from v2gsniff.sniffer.v2g import V2GDecoder
@@ -194,13 +195,13 @@ class Decoder:
             return self._stream_records(conn, events) if events else []
         if flow is None or flags & (TCP_SYN | TCP_FIN | TCP_RST):
             src, dst = self._addr(data[22:38]), self._addr(data[38:54])
-            flow = table.lookup((src, sport), (dst, dport), flags, f.index)
+            flow = table.lookup((src, sport), (dst, dport), flags, f.index, seq)
             table.remember(key, flow)
         return self._tcp_segment(f, flow[0], flow[1], seq, ack, flags, data[54 + hlen : end])
 
     def _tcp_slow(self, f: RawFrame, buf: bytes, src: str, dst: str) -> list[Record]:
         sport, dport, seq, ack, doff, flags = _TCP.unpack_from(buf, 0)
-        conn, from_client = self.connections.lookup((src, sport), (dst, dport), flags, f.index)
+        conn, from_client = self.connections.lookup((src, sport), (dst, dport), flags, f.index, seq)
         return self._tcp_segment(f, conn, from_client, seq, ack, flags, buf[(doff >> 4) * 4 :])
 
     def _tcp_segment(
@@ -220,6 +221,7 @@ class Decoder:
         if flags & (TCP_SYN | TCP_FIN | TCP_RST):
             name = flags_text(flags & (TCP_SYN | TCP_FIN | TCP_RST | 0x10))
             s, d = conn.endpoint_name(from_client)
+            notes = conn.notes(from_client, flags, seq, f.index)
             out.append(
                 Record(
                     f.index,
@@ -228,7 +230,7 @@ class Decoder:
                     name,
                     s,
                     d,
-                    {"flags": name},
+                    {"flags": name, "notes": notes} if notes else {"flags": name},
                     extra={"stream": conn.index, "dir": _dir(from_client)},
                     linktype=f.linktype,
                     data=f.data,
@@ -392,6 +394,14 @@ class Decoder:
                         summary=f"{item.length} bytes lost",
                     )
                 )
+            elif isinstance(item, AppData):
+                out.append(app_record(item, self.v2g.services.for_server(*conn.server), s, d, base))
+            elif isinstance(item, ForeignAck):  # made by the frame being fed: its bytes are at hand
+                f = self._last_frame if self._last_frame and self._last_frame.index == item.frame else None
+                out.append(Record(item.frame, item.time, "tcp", "ACK", s, d,
+                                  {"flags": "ACK", "notes": [challenge_note(item)]}, extra=base,
+                                  linktype=f.linktype if f else -1, data=f.data if f else b"",
+                                  summary=f"stream {conn.index}: challenge ACK"))
             elif isinstance(item, Skipped):
                 out.append(
                     Record(

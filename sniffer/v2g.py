@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from v2gsniff.dissectors import exi
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, PayloadType, payload_type_name
 from v2gsniff.sniffer.model import Record, SharedTail
+from v2gsniff.sniffer.services import SERVICE_MESSAGES, ServiceDirectory
 from v2gsniff.sniffer.streams.framing import Message
 from v2gsniff.sniffer.v2gvalues import key_values
 
@@ -69,6 +70,8 @@ class V2GDecoder:
         self.xml = xml
         """Add namespaced XML to each record (``--xml``)."""
         self._conns: dict[int, _ConnState] = {}
+        self.services = ServiceDirectory()
+        """Value-added services announced so far (which ports carry which service)."""
         # Decoding is a pure function of (schema, bytes), and charge loops repeat the same
         # messages: most real captures hold under 5 % distinct payloads. Decoded messages are
         # therefore shared between records and must be treated as read-only.
@@ -117,6 +120,8 @@ class V2GDecoder:
                 head["xml"] = result.message.to_xml()
             if schema == "apphand":
                 self._sap(st, result.message)
+            elif result.name in SERVICE_MESSAGES:
+                self.services.observe(result.message, msg.frame)
             # the tuple made directly (no NamedTuple __new__ call), in Record's field order: per message
             return _new(Record, (msg.frame, msg.time, "v2g", result.name, src, dst, result.fields, None,
                                  SharedTail(head, result.tail), -1, data, result.summary, result.message))

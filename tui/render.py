@@ -37,6 +37,7 @@ STYLE_VALUE = Style(color="black", bgcolor="bright_yellow", bold=True, underline
 STYLE_MARK = Style(color="bright_magenta", bold=True)
 KIND_STYLES = {
     "homeplug": Style(color="green"), "sdp": Style(color="bright_blue"), "tcp": Style(color="bright_black"),
+    "app": Style(color="bright_black"),
     "tls": Style(color="yellow"), "v2g": Style(color="bright_white"), "v2gtp": Style(color="white"),
     "keylog": Style(color="yellow"), "icmpv6": Style(color="bright_black"), "gap": STYLE_ERROR,
     "error": STYLE_ERROR, "link": STYLE_ERROR,

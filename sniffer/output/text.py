@@ -17,6 +17,7 @@ KIND_STYLE = {
     "v2g": "green",
     "tls": "blue",
     "tcp": "dim",
+    "app": "dim",
     "icmpv6": "dim",
     "gap": "bold red",
     "error": "bold red",
