@@ -116,6 +116,8 @@ def buffer_label(r: Record) -> str:
         first = r.extra.get("first_frame")
         span = f" (frames {first}-{r.frame})" if first and first != r.frame else ""
         return f"reassembled V2GTP message, {where}{span}, {len(r.data)} bytes"
+    if r.kind == "app":
+        return f"application data, TCP stream {r.extra.get('stream')}, {len(r.data)} bytes"
     return f"frame {r.frame}, {len(r.data)} bytes"
 
 
@@ -132,8 +134,13 @@ def detail_nodes(r: Record) -> list[DetailNode]:
     if r.src or r.dst:
         head.children.append(DetailNode(f"{r.src or '?'} → {r.dst or '?'}", "record/addr"))
     out.append(head)
+    notes = r.fields.get("notes") if r.kind == "tcp" else None
     for layer in r.layers:
-        out.append(_layer_node(layer, 0))
+        node = _layer_node(layer, 0)
+        if layer.protocol == "tcp" and isinstance(notes, list):
+            # What the segment means for its connection (challenge ACK, reused ports): the pipeline's notes.
+            node.children += [DetailNode(f"note: {n}", "tcp/note" + (f"[{i}]" if i else "")) for i, n in enumerate(notes)]
+        out.append(node)
     if r.kind in ("v2g", "v2gtp") and len(r.data) >= HEADER_LEN:
         out.append(_layer_node(dissect_v2gtp(r.data), 0))
         size = len(r.data) - HEADER_LEN
