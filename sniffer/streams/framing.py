@@ -142,11 +142,15 @@ class Framer:
         """The buffered bytes as :class:`AppData`, one per chunk that delivered them."""
         out: list[Message | Skipped | AppData] = []
         pos = self._start
-        for end, frame, time in self._frames:
-            if end > pos:
-                out.append(AppData(pos, bytes(self._buf[pos - self._start : end - self._start]), frame, time))
-                pos = end
-        self._start = pos
+        end = self._start + len(self._buf)
+        for chunk_end, frame, time in self._frames:
+            if chunk_end > pos:
+                out.append(AppData(pos, bytes(self._buf[pos - self._start : chunk_end - self._start]), frame, time))
+                pos = chunk_end
+        if pos < end:  # not expected (every buffered chunk is listed), but never drop bytes
+            _, frame, time = self._frames[-1] if self._frames else (0, 0, 0.0)
+            out.append(AppData(pos, bytes(self._buf[pos - self._start :]), frame, time))
+        self._start = end
         self._buf.clear()
         self._frames.clear()
         self._probe = 1

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from v2gsniff.dissectors.v2gtp import parse_header
 from v2gsniff.sniffer.streams.framing import PROBE_LIMIT, AppData, Carried, Framer, Message, Skipped
 
 
@@ -102,3 +106,24 @@ def test_finish_reports_unfinished_message() -> None:
     f.feed(0, M1[:-2], 1, 0.0)
     out = f.finish(2, 0.0)
     assert isinstance(out[0], Skipped) and out[0].reason == "stream ends inside a V2GTP message"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=1, max_size=3000), st.lists(st.integers(1, 400), max_size=30), st.booleans())
+def test_bytes_of_a_stream_without_v2gtp_all_come_out_as_app_data(data: bytes, cuts: list[int],
+                                                                     from_start: bool) -> None:
+    # Whatever the bytes and however they are split: none lost, none an error, unless a header shows.
+    f = Framer()
+    f.from_start = from_start
+    out, pos = [], 0
+    for n in [*cuts, len(data)]:
+        chunk = data[pos : pos + n]
+        if chunk:
+            out += f.feed(pos, chunk, pos, 0.0)
+            pos += len(chunk)
+    out += f.finish(pos, 0.0)
+    if any(isinstance(x, Message) for x in out) or any(parse_header(data, i) for i in range(len(data))):
+        return  # a plausible header somewhere: V2GTP rules apply
+    assert all(isinstance(x, AppData) for x in out)
+    assert b"".join(x.data for x in out if isinstance(x, AppData)) == data
+    assert [x.offset for x in out if isinstance(x, AppData)] == sorted({x.offset for x in out})
