@@ -1,0 +1,151 @@
+"""PncChecker: records in, chain/signature/eMAID results out (sans-io; the one mutable type here).
+
+    checker = PncChecker(trust)
+    for record in records:
+        record = checker.observe(record)    # signed messages gain ``signature``, chains ``chains``
+    checker.results                         # everything judged, in record order
+
+A message is verified with the certificate that must have signed it: the contract leaf for
+AuthorizationReq and MeteringReceiptReq (sent earlier in the same session, or in the same
+message for ISO 15118-20), the OEM provisioning certificate for CertificateInstallationReq, the
+SA provisioning leaf for CertificateInstallationRes/UpdateRes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from v2gsniff.dissectors.exi import ExiMessage
+from v2gsniff.sniffer.model import Record, SharedTail
+
+from .certs import CertView, chain, find_chains
+from .chains import TrustStore, check_chain
+from .emaid import carried, certificate_emaid, matches
+from .model import ChainCheck, EmaidCheck, PncSection, Result, SignatureCheck, Where
+from .signatures import signature_of, verify
+
+if TYPE_CHECKING:
+    from v2gsniff.sniffer.sessions import Session
+
+SIGNERS: dict[str, str] = {
+    "AuthorizationReq": "contract",
+    "MeteringReceiptReq": "contract",
+    "MeteringConfirmationReq": "contract",
+    "CertificateUpdateReq": "contract",
+    "CertificateInstallationReq": "oem",
+    "CertificateInstallationRes": "provisioning",
+    "CertificateUpdateRes": "provisioning",
+}
+"""Signed message -> the kind of chain whose leaf signs it."""
+
+_SIGNED_SCHEMAS = ("iso2", "iso20-cm", "iso20-ac", "iso20-dc", "iso20-wpt", "iso20-acdp")
+
+
+class PncChecker:
+    """Mutable: the contract certificate of each session seen so far, and every result."""
+
+    def __init__(self, trust: TrustStore | None = None) -> None:
+        self.trust = trust
+        self.results: list[Result] = []
+        self._signers: dict[tuple[str, str], tuple[CertView, int]] = {}
+        """(session key, chain kind) -> the latest leaf of that kind and its frame."""
+
+    def observe(self, record: Record) -> Record:
+        """Check what ``record`` carries; returns it with ``signature``/``chains`` added when it has any."""
+        message = record.message
+        if record.kind == "v2g" and isinstance(message, ExiMessage) and message.schema in _SIGNED_SCHEMAS:
+            return self._v2g(record, message)
+        if record.kind == "tls" and record.name == "Certificate" and getattr(message, "certificates", None):
+            return self._tls(record)
+        return record
+
+    def _where(self, record: Record, name: str, path: str | None = None) -> Where:
+        direction = record.extra.get("dir")
+        side = "ev" if direction == "ev->evse" else "evse" if direction == "evse->ev" else (
+            "ev" if name.endswith("Req") else "evse")
+        return Where(record.frame, record.time, name, side, record.extra.get("stream"), path)
+
+    def _chains(self, record: Record, found: list[tuple[str, str, list[bytes]]], name: str,
+                protocol: str | None) -> list[ChainCheck]:
+        out = []
+        for kind, path, ders in found:
+            certs = chain(kind, ders)
+            steps, trusted = check_chain(kind, certs, record.time, self.trust, protocol)
+            out.append(ChainCheck(kind, self._where(record, name, path), certs, steps, trusted))
+        self.results.extend(out)
+        return out
+
+    def _v2g(self, record: Record, msg: ExiMessage) -> Record:
+        key = _session_key(record, msg)
+        checks = self._chains(record, find_chains(msg.root), msg.name, msg.schema)
+        local: dict[str, tuple[CertView, int]] = {}
+        for chk in checks:
+            if chk.certificates and chk.certificates[0].error is None:
+                local[chk.kind] = (chk.certificates[0], record.frame)
+        contract = local.get("contract") or self._signers.get((key, "contract"))
+        for el in carried(msg.root):
+            if contract is not None:
+                em = EmaidCheck(self._where(record, msg.name, f"{msg.name}/{el.name}"), str(el.value),
+                                certificate_emaid(contract[0]) or "(no commonName)", matches(str(el.value), contract[0]))
+                self.results.append(em)
+        extra: dict[str, Any] = {}
+        if checks:
+            extra["chains"] = [c.to_json() for c in checks]
+        if signature_of(msg) is not None:
+            kind = SIGNERS.get(msg.name)
+            signer = None if kind is None else local.get(kind) or self._signers.get((key, kind))
+            missing = (f"no rule says which certificate signs {msg.name}" if kind is None
+                       else f"no {kind} certificate seen before this message in its session")
+            sig = verify(msg, self._where(record, msg.name), signer[0] if signer else None,
+                         signer[1] if signer else None, missing)
+            self.results.append(sig)
+            extra["signature"] = sig.to_json()
+        for kind, leaf in local.items():
+            self._signers[(key, kind)] = leaf
+        return _annotated(record, extra) if extra else record
+
+    def _tls(self, record: Record) -> Record:
+        infos = record.message.certificates
+        kind = "secc" if record.extra.get("dir") != "ev->evse" else "vehicle"
+        checks = self._chains(record, [(kind, "Certificate", [c.der for c in infos])], "TLS Certificate", None)
+        return _annotated(record, {"chains": [c.to_json() for c in checks]})
+
+    def section(self, first_frame: int, last_frame: int, streams: Iterable[int]) -> PncSection | None:
+        """The results of one session (its frames, on its connections); ``None`` when it has none."""
+        streams = set(streams)
+        mine = [r for r in self.results if first_frame <= r.where.frame <= last_frame
+                and (r.where.stream is None or r.where.stream in streams)]
+        if not mine:
+            return None
+        chains = tuple(r for r in mine if isinstance(r, ChainCheck))
+        contract = next((c.certificates[0].common_name for c in chains
+                         if c.kind == "contract" and c.certificates and c.certificates[0].common_name), None)
+        emaids = tuple(r for r in mine if isinstance(r, EmaidCheck))
+        if contract is None and emaids:
+            contract = emaids[0].carried
+        return PncSection(contract, chains, tuple(r for r in mine if isinstance(r, SignatureCheck)), emaids)
+
+    def attach(self, sessions: Iterable[Session]) -> tuple[Session, ...]:
+        """``sessions`` with their ``pnc`` section filled in."""
+        out = []
+        for s in sessions:
+            sec = self.section(s.first_frame, s.last_frame, s.streams)
+            out.append(dataclasses.replace(s, pnc=sec) if sec is not None else s)
+        return tuple(out)
+
+
+def _session_key(record: Record, msg: ExiMessage) -> str:
+    header = msg.root.get("Header")
+    sid = header.get("SessionID") if header is not None else None
+    if sid is not None and isinstance(sid.value, bytes) and sid.value.strip(b"\0"):
+        return sid.value.hex()
+    return f"stream {record.extra.get('stream')}"
+
+
+def _annotated(record: Record, keys: dict[str, Any]) -> Record:
+    extra = record.extra
+    if isinstance(extra, SharedTail):
+        return record._replace(extra=SharedTail({**extra.head, **keys}, extra.tail))
+    return record._replace(extra={**extra, **keys})
