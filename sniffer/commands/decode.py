@@ -13,6 +13,7 @@ from v2gsniff.sniffer.capture import CaptureError, open_capture
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output.jsonl import JsonlWriter
 from v2gsniff.sniffer.pipeline import Decoder
+from v2gsniff.sniffer.pnc import PncChecker, TrustStore
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
 if TYPE_CHECKING:
@@ -54,6 +55,18 @@ def load_keylogs(paths: tuple[str, ...] | list[str]) -> KeyLog:
         except OSError as err:
             raise click.BadParameter(f"cannot read key log {path}: {err.strerror}") from err
     return keylog
+
+
+TRUST_HELP = ("Root certificates (PEM or DER file, or a directory of them) that Plug & Charge chains are "
+              "verified against; repeatable. Without it a sound chain is 'verified up to an untrusted root'.")
+
+
+def load_trust(paths: tuple[str, ...] | list[str]) -> TrustStore:
+    """The --trust roots; files without a certificate are said on stderr, not fatal."""
+    trust = TrustStore.load(paths)
+    for problem in trust.problems:
+        click.echo(f"v2gsniff: --trust {problem}", err=True)
+    return trust
 
 
 def decode_records(path: str, decoder: Decoder, progress: bool = False) -> Iterator[Record]:
@@ -144,6 +157,7 @@ class _Progress:
     "--xml", is_flag=True, help="Add the namespaced XML of each decoded V2G message (JSONL key 'xml')."
 )
 @click.option("--color/--no-color", default=None, help="Force colours on or off (default: when a terminal).")
+@click.option("--trust", "trust_paths", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
 def decode(
     files: tuple[str, ...],
     fmt: str,
@@ -152,6 +166,7 @@ def decode(
     filter_text: str,
     xml: bool,
     color: bool | None,
+    trust_paths: tuple[str, ...],
 ) -> None:
     """Decode every message in capture FILES (pcap, pcapng, gzip; '-' for stdin).
 
@@ -163,6 +178,7 @@ def decode(
     status = EXIT_OK
     keylog = load_keylogs(keylogs)
     matches = _record_filter(filter_text)
+    trust = load_trust(trust_paths)
     for path in files:
         extra = {"capture": path} if len(files) > 1 else None
         writer = JsonlWriter(out, extra) if fmt == "jsonl" else _text_writer(out, color)
@@ -170,8 +186,11 @@ def decode(
         try:
             visibility = VisibilityCheck()
             write, see = writer.write, visibility.add
+            # signed V2G messages gain ``signature``, certificate chains ``chains``
+            check = PncChecker(trust).observe
             for batch in decode_batches(path, decoder, progress):
                 for record in batch:
+                    record = check(record)
                     if matches is None or matches(record):
                         write(record)
                     see(record)

@@ -41,6 +41,8 @@ SIGNERS: dict[str, str] = {
 """Signed message -> the kind of chain whose leaf signs it."""
 
 _SIGNED_SCHEMAS = ("iso2", "iso20-cm", "iso20-ac", "iso20-dc", "iso20-wpt", "iso20-acdp")
+CARRIERS = frozenset({*SIGNERS, "PaymentDetailsReq"})
+"""Messages that can carry certificates, an eMAID or a signature; the charge loop is never walked."""
 
 
 class PncChecker:
@@ -55,7 +57,8 @@ class PncChecker:
     def observe(self, record: Record) -> Record:
         """Check what ``record`` carries; returns it with ``signature``/``chains`` added when it has any."""
         message = record.message
-        if record.kind == "v2g" and isinstance(message, ExiMessage) and message.schema in _SIGNED_SCHEMAS:
+        if record.kind == "v2g" and record.name in CARRIERS and isinstance(message, ExiMessage) \
+                and message.schema in _SIGNED_SCHEMAS:
             return self._v2g(record, message)
         if record.kind == "tls" and record.name == "Certificate" and getattr(message, "certificates", None):
             return self._tls(record)

@@ -12,7 +12,7 @@ ISO 15118-20 only lists preferred EMAIDs in CertificateInstallationReq, which is
 
 
 def normalise(emaid: str) -> str:
-    """Compared without separators and case ([V2G2-... ] eMAIDs are written with or without dashes)."""
+    """Compared without separators and case (eMAIDs are written with or without dashes)."""
     return emaid.replace("-", "").replace("*", "").strip().upper()
 
 

@@ -16,11 +16,11 @@ from .chains import TrustStore
 from .checker import PncChecker
 from .model import ChainCheck, EmaidCheck, Result, SignatureCheck
 
-CERTIFICATE_UNPARSEABLE = Rule("pnc.certificate-unparseable", "error", "unknown", "[V2G2-? certificate profile]",
+CERTIFICATE_UNPARSEABLE = Rule("pnc.certificate-unparseable", "error", "unknown", "ISO 15118-2 Annex F",
                                "every certificate of a chain is a DER X.509 certificate")
-CHAIN_LENGTH = Rule("pnc.chain-length", "error", "unknown", "ISO 15118-2 Annex F / -20 Annex: at most 2 sub-CAs",
+CHAIN_LENGTH = Rule("pnc.chain-length", "error", "unknown", "[V2G2-656]",
                     "a chain holds a leaf and at most two sub-CAs")
-CHAIN_ORDER = Rule("pnc.chain-order", "error", "unknown", "[V2G2-? SubCertificates order]",
+CHAIN_ORDER = Rule("pnc.chain-order", "error", "unknown", "ISO 15118-2 §8.5.2.5 (CertificateChainType)",
                    "a chain is leaf first, each certificate issued by the next")
 CHAIN_SIGNATURE = Rule("pnc.chain-signature", "error", "unknown", "RFC 5280 §6.1.3",
                        "each certificate's signature verifies with its issuer's key")
@@ -28,21 +28,21 @@ CERTIFICATE_VALIDITY = Rule("pnc.certificate-validity", "error", "unknown", "RFC
                             "every certificate of a chain is valid at the time of the capture")
 CA_CONSTRAINTS = Rule("pnc.ca-constraints", "error", "unknown", "RFC 5280 §4.2.1.9",
                       "issuers are CAs, leaves are not, path lengths are respected")
-PROFILE = Rule("pnc.certificate-profile", "warning", "unknown", "ISO 15118-2 Annex F / ISO 15118-20 Annex B",
+PROFILE = Rule("pnc.certificate-profile", "warning", "unknown", "ISO 15118-2 Annex F; ISO 15118-20 certificate profiles",
                "keys, signature algorithms, key usages and domainComponent fit the certificate profile")
 UNTRUSTED = Rule("pnc.untrusted-root", "error", "unknown", "--trust",
                  "a chain ends at one of the roots given with --trust")
-DIGEST = Rule("pnc.digest-mismatch", "error", "unknown", "[V2G2-771]",
+DIGEST = Rule("pnc.digest-mismatch", "error", "unknown", "ISO 15118-2 §7.9.2.4.2, [V2G2-771]",
               "the digest of each signed element, re-encoded as an EXI fragment, equals its DigestValue")
-REFERENCE = Rule("pnc.reference-missing", "error", "unknown", "[V2G2-771]",
+REFERENCE = Rule("pnc.reference-missing", "error", "unknown", "ISO 15118-2 §7.9.2.4.2, [V2G2-771]",
                  "each Reference names an element (Id) of the message")
-SIGNATURE = Rule("pnc.signature-invalid", "error", "unknown", "[V2G2-772]",
+SIGNATURE = Rule("pnc.signature-invalid", "error", "unknown", "ISO 15118-2 §7.9.2.4.2",
                  "SignatureValue verifies over the EXI-encoded SignedInfo with the signer's certificate key")
-SIGNER_UNKNOWN = Rule("pnc.signer-unknown", "warning", "unknown", "[V2G2-772]",
+SIGNER_UNKNOWN = Rule("pnc.signer-unknown", "warning", "unknown", "ISO 15118-2 §7.9.2.4.2",
                       "the certificate that must have signed a message is in the capture")
-ALGORITHM = Rule("pnc.unsupported-algorithm", "warning", "unknown", "ISO 15118-2 §7.9.2.4 / -20 §8.4",
+ALGORITHM = Rule("pnc.unsupported-algorithm", "warning", "unknown", "ISO 15118-2 §7.9.2.4.2; ISO 15118-20 (ECDSA P-521, Ed448)",
                  "digest and signature methods are those ISO 15118 names")
-EMAID = Rule("pnc.emaid-mismatch", "error", "unknown", "[V2G2-? eMAID in the contract certificate]",
+EMAID = Rule("pnc.emaid-mismatch", "error", "unknown", "ISO 15118-2 Annex F (contract certificate: commonName = eMAID)",
              "the eMAID a message carries is the contract certificate's")
 
 PNC_RULES: tuple[Rule, ...] = (

@@ -4,7 +4,7 @@ For each ``Reference`` the element whose ``Id`` it names is encoded on its own a
 fragment with the message set's schema-informed fragment grammar (its ``Id`` attribute is part
 of that element, so it is encoded with it), and hashed with the ``DigestMethod``; the
 ``SignedInfo`` element is encoded as an EXI fragment of the xmldsig schema alone, and
-``SignatureValue`` is verified over those bytes ([V2G2-771], [V2G2-772]; ISO 15118-20 adds
+``SignatureValue`` is verified over those bytes (ISO 15118-2 §7.9.2.4.2; ISO 15118-20 adds
 ECDSA on secp521r1 with SHA-512 and Ed448 with SHAKE256). An ECDSA SignatureValue is r and s
 as two fixed-width big-endian integers, not DER.
 """
