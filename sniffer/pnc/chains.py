@@ -157,11 +157,18 @@ def _ca_flags(certs: list[CertView]) -> Step:
     leaf = certs[0]
     if leaf.ca:
         return Step("ca", False, f"{leaf.role} ({leaf.common_name}) is marked as a CA")
-    for i, cert in enumerate(certs[1:], 1):
+    # walked by issuer name from the leaf, so a chain sent out of order is judged by its real path
+    path, current = [leaf], leaf
+    while len(path) < len(certs):
+        nxt = next((c for c in certs if c.subject == current.issuer and c not in path), None)
+        if nxt is None:
+            break
+        path.append(nxt)
+        current = nxt
+    for below, cert in enumerate(path[1:]):  # ``below``: CAs between this one and the leaf
         if not cert.ca:
             return Step("ca", False, f"{cert.role} ({cert.common_name}) issues certificates but is not a CA "
                         "(BasicConstraints cA missing or false)")
-        below = i - 1  # CAs between this one and the leaf
         if cert.path_length is not None and below > cert.path_length:
             return Step("ca", False, f"{cert.role} ({cert.common_name}) allows a path length of "
                         f"{cert.path_length} but {below} CA(s) follow it")

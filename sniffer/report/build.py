@@ -172,7 +172,9 @@ def build(results: Iterable[CaptureResult], inventory: Inventory | None = None,
 
 def authorization(s: Session) -> str | None:
     """``EIM``, or the PnC verdict of the session's checks (``PnC verified``, ``PnC not verified: ...``)."""
-    if s.pnc is not None:
+    if s.authorization == "EIM":
+        return "EIM"  # a TLS chain may still have been checked: the session's PnC section shows it
+    if s.pnc is not None and (s.authorization == "PnC" or s.pnc.signatures):
         return s.pnc.verdict
     if s.authorization == "PnC":
         return "PnC (not checked: no certificate or signature visible, e.g. TLS not decrypted)"

@@ -209,9 +209,12 @@ class _Cbc12:
 class Tls12Channel:
     """TLS 1.2 ECDHE-ECDSA-AES128-CBC-SHA256 over a TCP conversation."""
 
-    def __init__(self, wire: Wire, conv: TcpConversation) -> None:
+    def __init__(self, wire: Wire, conv: TcpConversation,
+                 identity: tuple[ec.EllipticCurvePrivateKey, list[bytes]] | None = None) -> None:
         self.wire, self.conv = wire, conv
         self.keys: dict[bool, _Cbc12] = {}
+        self.identity = identity
+        """The SECC's key and leaf-first certificate chain (Plug & Charge); a self-signed one when ``None``."""
 
     def handshake(self) -> None:
         w = self.wire
@@ -223,9 +226,12 @@ class Tls12Channel:
         self.conv.send(True, _record(HANDSHAKE, ch))
         sh = _hs(2, b"\x03\x03" + s_random + _vec(session_id, 1) + b"\xc0\x23\x00"
                  + _vec(_ext(11, _vec(b"\x00", 1)) + _ext(0xFF01, b"\x00"), 2))
-        sign_key = ecdsa_key(w)
-        cert = certificate(w, sign_key, "SECC-" + w.randbytes(4).hex().upper())
-        cert_msg = _hs(11, _vec(_vec(cert, 3), 3))
+        if self.identity is None:
+            sign_key = ecdsa_key(w)
+            chain = [certificate(w, sign_key, "SECC-" + w.randbytes(4).hex().upper())]
+        else:
+            sign_key, chain = self.identity
+        cert_msg = _hs(11, _vec(b"".join(_vec(c, 3) for c in chain), 3))
         s_eph = ecdsa_key(w)
         params = b"\x03\x00\x17" + _vec(_p256_point(s_eph), 1)
         ske = _hs(12, params + b"\x04\x03" + _vec(_sign(sign_key, c_random + s_random + params), 2))
