@@ -107,6 +107,10 @@ def check_chain(kind: str, certs: tuple[CertView, ...], at: float, trust: TrustS
     good = [c for c in certs[:MAX_CHECKED] if c.error is None]
     if not good:
         return tuple(steps), None
+    if bad:
+        # with a member missing, order, CA path, profile and trust cannot be judged; the rest can
+        steps += [_signatures(good), _validity(good, at)]
+        return tuple(steps), None
     steps.append(_order(good))
     steps.append(_signatures(good))
     steps.append(_validity(good, at))

@@ -36,7 +36,7 @@ class Identity:
 
 
 @dataclass(frozen=True)
-class TestPki:
+class SimPki:
     v2g_root: Identity
     cpo_sub1: Identity
     cpo_sub2: Identity
@@ -67,7 +67,7 @@ class TestPki:
         return [self.contract.der, self.mo_sub2.der, self.mo_sub1.der]
 
     @classmethod
-    def generate(cls, seed: int, emaid: str = EMAID, contract_days: tuple[int, int] = (0, 730)) -> TestPki:
+    def generate(cls, seed: int, emaid: str = EMAID, contract_days: tuple[int, int] = (0, 730)) -> SimPki:
         """The PKI of ``seed``; ``contract_days`` (from ``START``) sets the contract leaf's validity."""
         rng = random.Random(f"v2gsniff test PKI {seed}")
 

@@ -23,7 +23,7 @@ from v2gsniff.sniffer.pnc.signatures import ECDSA_SHA256, find_id, fragment
 from .din import DcSession, app_protocol, handshake
 from .exibuild import ISO2, Tree, message, v2g_message
 from .link import Link
-from .pki import EMAID, Identity, TestPki
+from .pki import EMAID, Identity, SimPki
 
 CANONICAL_EXI = "http://www.w3.org/TR/canonical-exi/"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
@@ -81,7 +81,7 @@ def _chain(chain: list[bytes], ident: str | None = None) -> Tree:
 class PncSession(DcSession):
     """The ISO-2 DC sequence with Contract payment in place of ExternalPayment."""
 
-    def __init__(self, link: Link, evse_id: str, loops: int, pki: TestPki, faults: Faults) -> None:
+    def __init__(self, link: Link, evse_id: str, loops: int, pki: SimPki, faults: Faults) -> None:
         super().__init__(link, ISO2, evse_id, loops)
         self.pki = pki
         self.faults = faults
@@ -156,11 +156,12 @@ def _other_key(scalar: int) -> ec.EllipticCurvePrivateKey:
     return ec.derive_private_key(scalar, ec.SECP256R1())
 
 
-def run_iso2_pnc(link: Link, loops: int, faults: Faults = Faults()) -> None:
+def run_iso2_pnc(link: Link, loops: int, faults: Faults | None = None) -> None:
     """SLAC, SDP (TLS), TLS 1.2 with the SECC chain, and the Plug & Charge DC session."""
     from .link import SECURITY_TLS
 
-    pki = TestPki.generate(link.wire.seed, contract_days=(-800, -70) if faults.expired_contract else (0, 730))
+    faults = faults or Faults()
+    pki = SimPki.generate(link.wire.seed, contract_days=(-800, -70) if faults.expired_contract else (0, 730))
     link.slac()
     link.sdp(SECURITY_TLS)
     link.connect(tls="1.2", identity=(pki.secc.key, pki.secc_chain))
@@ -169,4 +170,4 @@ def run_iso2_pnc(link: Link, loops: int, faults: Faults = Faults()) -> None:
     PncSession(link, evse_id, loops, pki, faults).run()
 
 
-__all__ = ["Faults", "Identity", "PncSession", "TestPki", "run_iso2_pnc", "signed"]
+__all__ = ["Faults", "Identity", "PncSession", "SimPki", "run_iso2_pnc", "signed"]
