@@ -28,7 +28,7 @@ from .model import ReferenceCheck, SignatureCheck, Where
 DIGESTS: dict[str, Callable[[bytes], bytes]] = {
     "http://www.w3.org/2001/04/xmlenc#sha256": lambda b: hashlib.sha256(b).digest(),
     "http://www.w3.org/2001/04/xmlenc#sha512": lambda b: hashlib.sha512(b).digest(),
-    "http://www.w3.org/2007/05/xmldsig-more#shake256": lambda b: hashlib.shake_256(b).digest(64),
+    "http://www.w3.org/2021/04/xmldsig-more#shake256": lambda b: hashlib.shake_256(b).digest(64),  # RFC 9231
 }
 """DigestMethod Algorithm -> hash of the EXI fragment."""
 
