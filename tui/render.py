@@ -131,6 +131,9 @@ def detail_nodes(r: Record) -> list[DetailNode]:
     if r.src or r.dst:
         head.children.append(DetailNode(f"{r.src or '?'} → {r.dst or '?'}", "record/addr"))
     out.append(head)
+    from .pncview import pnc_nodes  # after render's own names exist (pncview builds DetailNodes)
+
+    out += pnc_nodes(r)
     for layer in r.layers:
         out.append(_layer_node(layer, 0))
     if r.kind in ("v2g", "v2gtp") and len(r.data) >= HEADER_LEN:
