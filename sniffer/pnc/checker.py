@@ -24,6 +24,7 @@ from .certs import CertView, chain, find_chains
 from .chains import TrustStore, check_chain
 from .emaid import carried, certificate_emaid, matches
 from .model import ChainCheck, EmaidCheck, PncSection, Result, SignatureCheck, Where
+from .rules import findings
 from .signatures import signature_of, verify
 
 if TYPE_CHECKING:
@@ -135,7 +136,10 @@ class PncChecker:
         out = []
         for s in sessions:
             sec = self.section(s.first_frame, s.last_frame, s.streams)
-            out.append(dataclasses.replace(s, pnc=sec) if sec is not None else s)
+            if sec is not None:
+                sec = dataclasses.replace(sec, findings=tuple(findings(sec.results, s.id)))
+                s = dataclasses.replace(s, pnc=sec)
+            out.append(s)
         return tuple(out)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from v2gsniff.sniffer.findings.model import Finding
+
 from .certs import CertView
 
 
@@ -134,6 +136,8 @@ class PncSection:
     chains: tuple[ChainCheck, ...]
     signatures: tuple[SignatureCheck, ...]
     emaids: tuple[EmaidCheck, ...]
+    findings: tuple[Finding, ...] = ()
+    """One per failed step, from ``rules.PNC_RULES``, with the side at fault."""
 
     @property
     def results(self) -> tuple[Result, ...]:
@@ -163,4 +167,5 @@ class PncSection:
                 "chains": [c.to_json() for c in self.chains],
                 "signatures": [{"frame": s.where.frame, "message": s.where.message, **s.to_json()}
                                for s in self.signatures],
-                "emaids": [e.to_json() for e in self.emaids]}
+                "emaids": [e.to_json() for e in self.emaids],
+                "findings": [f.to_json() for f in self.findings]}

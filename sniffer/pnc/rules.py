@@ -13,7 +13,6 @@ from v2gsniff.sniffer.findings.model import Finding, Rule
 from v2gsniff.sniffer.model import Record
 
 from .chains import TrustStore
-from .checker import PncChecker
 from .model import ChainCheck, EmaidCheck, Result, SignatureCheck
 
 CERTIFICATE_UNPARSEABLE = Rule("pnc.certificate-unparseable", "error", "unknown", "ISO 15118-2 Annex F",
@@ -86,6 +85,8 @@ def findings(results: Iterable[Result], session: int | None = None) -> Iterator[
 
 def record_findings(records: Iterable[Record], trust: TrustStore | None = None) -> Iterator[Finding]:
     """The PnC findings of a capture's records (for callers that have records, not sessions)."""
+    from .checker import PncChecker  # the checker attaches findings to sessions with ``findings`` above
+
     checker = PncChecker(trust)
     for record in records:
         checker.observe(record)

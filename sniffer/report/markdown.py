@@ -122,10 +122,9 @@ def pnc_lines(s: Session) -> list[tuple[int, str]]:
         refs = ", ".join(f"{r.uri} {r.element or '?'} digest {r.status}" for r in sig.references)
         out.append((1, f"{sig.where.message} (frame {sig.where.frame}) signature {sig.status} ({sig.algorithm}; "
                     f"{sig.text}); {refs}"))
-    for em in p.emaids:
-        if not em.ok:
-            out.append((1, f"eMAID {em.carried} in {em.where.message} (frame {em.where.frame}) is not the contract "
-                        f"certificate's {em.certificate}"))
+    for f in p.findings:
+        out.append((1, f"Finding {f.rule} ({f.severity}, at fault: {f.side}; {f.requirement}): {f.text} "
+                    f"(frame {f.frame})"))
     return out
 
 

@@ -121,10 +121,13 @@ def test_commands_show_the_signature_key_the_pnc_section_and_the_authorization_c
     session = json.loads(out.output)
     assert session["pnc"]["contract_id"] == "DEV2GS1234567X"
     assert session["pnc"]["verdict"].startswith("PnC not verified: AuthorizationReq")
+    assert {(f["rule"], f["side"], f["session"]) for f in session["pnc"]["findings"]} == {
+        ("pnc.digest-mismatch", "ev", 1)}
     out = runner.invoke(report_cmd, [str(path), "--trust", str(roots)])
     table = out.output.split("## Vehicles")[1]
     assert "| Authorization |" in table and "PnC not verified: AuthorizationReq" in table
     assert "AuthorizationReq (frame" in out.output and "digest failed" in out.output
+    assert "Finding pnc.digest-mismatch (error, at fault: ev; " in out.output
     clean = capture(tmp_path)
     out = runner.invoke(report_cmd, [str(clean), "--trust", str(roots)])
     assert "| PnC verified |" in out.output
