@@ -95,6 +95,7 @@ class PncChecker:
                                 certificate_emaid(contract[0]) or "(no commonName)", matches(str(el.value), contract[0]))
                 self.results.append(em)
         extra: dict[str, Any] = {}
+        notes = [_short(c) for c in checks]
         if checks:
             extra["chains"] = [c.to_json() for c in checks]
         if signature_of(msg) is not None:
@@ -106,15 +107,16 @@ class PncChecker:
                          signer[1] if signer else None, missing)
             self.results.append(sig)
             extra["signature"] = sig.to_json()
+            notes.insert(0, _short(sig))
         for kind, leaf in local.items():
             self._signers[(key, kind)] = leaf
-        return _annotated(record, extra) if extra else record
+        return _annotated(record, extra, notes) if extra else record
 
     def _tls(self, record: Record) -> Record:
         infos = record.message.certificates
         kind = "secc" if record.extra.get("dir") != "ev->evse" else "vehicle"
         checks = self._chains(record, [(kind, "Certificate", [c.der for c in infos])], "TLS Certificate", None)
-        return _annotated(record, {"chains": [c.to_json() for c in checks]})
+        return _annotated(record, {"chains": [c.to_json() for c in checks]}, [_short(c) for c in checks])
 
     def section(self, first_frame: int, last_frame: int, streams: Iterable[int]) -> PncSection | None:
         """The results of one session (its frames, on its connections); ``None`` when it has none."""
@@ -151,8 +153,22 @@ def _session_key(record: Record, msg: ExiMessage) -> str:
     return f"stream {record.extra.get('stream')}"
 
 
-def _annotated(record: Record, keys: dict[str, Any]) -> Record:
+def _short(result: ChainCheck | SignatureCheck) -> str:
+    """A verdict in a few words, for the readable one-line summary."""
+    if isinstance(result, SignatureCheck):
+        bad = [r for r in result.references if r.status != "ok"]
+        if bad:
+            return f"digest {bad[0].status} ({bad[0].uri})"
+        return f"signature {result.status}"
+    failed = next((s.name for s in result.steps if s.ok is False), None)
+    if failed:
+        return f"{result.kind} chain failed ({failed})"
+    return f"{result.kind} chain " + ("trusted" if result.trusted_root else "ok, root not trusted")
+
+
+def _annotated(record: Record, keys: dict[str, Any], notes: list[str]) -> Record:
     extra = record.extra
+    summary = "; ".join(x for x in (record.summary, *notes) if x)
     if isinstance(extra, SharedTail):
-        return record._replace(extra=SharedTail({**extra.head, **keys}, extra.tail))
-    return record._replace(extra={**extra, **keys})
+        return record._replace(extra=SharedTail({**extra.head, **keys}, extra.tail), summary=summary)
+    return record._replace(extra={**extra, **keys}, summary=summary)

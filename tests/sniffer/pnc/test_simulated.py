@@ -117,6 +117,10 @@ def test_commands_show_the_signature_key_the_pnc_section_and_the_authorization_c
     assert signed[2:4] == [("AuthorizationReq", "failed", "ok")] * 2
     tls = [r for r in rows if r["name"] == "Certificate"]
     assert tls[0]["chains"][0]["verdict"].startswith("verified to the trusted root") and tls[0]["chains"][0]["kind"] == "secc"
+    text = runner.invoke(decode_cmd, [str(path), "--no-color"]).output
+    assert [line.split("  ")[-1].strip() for line in text.splitlines() if "AuthorizationReq" in line] == [
+        "digest failed (#ID1)"] * 2
+    assert "contract chain ok, root not trusted" in text and "signature ok" in text
     out = runner.invoke(sessions_cmd, [str(path), "--format", "jsonl", "--trust", str(roots)])
     session = json.loads(out.output)
     assert session["pnc"]["contract_id"] == "DEV2GS1234567X"
