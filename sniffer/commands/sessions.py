@@ -6,8 +6,9 @@ import sys
 
 import click
 
-from v2gsniff.sniffer.commands.decode import TRUST_HELP
+from v2gsniff.sniffer.commands.decode import OEM_KEY_HELP, TRUST_HELP
 from v2gsniff.sniffer.commands.report import run
+from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.report.build import authorization
 from v2gsniff.sniffer.sessions import Session, short_name
 
@@ -28,12 +29,13 @@ def session_line(s: Session) -> str:
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
 @click.option("--trust", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
+@click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
 def sessions(files: tuple[str, ...], vehicles: str | None, label: str | None, jobs: int, fmt: str,
-             trust: tuple[str, ...]) -> None:
+             trust: tuple[str, ...], oem_key: str | None) -> None:
     """One line per charging session: vehicle, charger, protocol, last phase, BPT outcome, duration."""
     import json
 
-    results, _problems, inventory = run(files, vehicles, label, jobs, sys.stderr.isatty(), trust)
+    results, _problems, inventory = run(files, vehicles, label, jobs, sys.stderr.isatty(), PncSetup(trust, oem_key))
     if fmt == "text":
         click.echo("\t".join(["session", "vehicle", "charger", "protocol", "last phase", "outcome",
                               "duration", "ended by", "authorization"]))

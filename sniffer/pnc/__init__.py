@@ -7,13 +7,14 @@ judges what they carry; ``rules.PNC_RULES`` turns each failure into a ``Finding`
     chains.py      chain checks (order, signatures, validity, CA flags, profile) and --trust roots
     signatures.py  digests over EXI fragments and SignatureValue over the EXI SignedInfo
     emaid.py       the contract ID of the certificate against the one messages carry
+    oemkey.py      --oem-key: the contract private key of a CertificateInstallationRes, decrypted
     checker.py     the stateful part: which certificate signs which message, per session
     rules.py       the rules and the findings they give
 """
 
 from .chains import TrustStore
-from .checker import PncChecker
-from .model import ChainCheck, EmaidCheck, PncSection, ReferenceCheck, SignatureCheck, Step, Where
+from .checker import PncChecker, PncSetup
+from .model import ChainCheck, EmaidCheck, KeyCheck, PncSection, ReferenceCheck, SignatureCheck, Step, Where
 
-__all__ = ["ChainCheck", "EmaidCheck", "PncChecker", "PncSection", "ReferenceCheck", "SignatureCheck", "Step",
-           "TrustStore", "Where"]
+__all__ = ["ChainCheck", "EmaidCheck", "KeyCheck", "PncChecker", "PncSection", "PncSetup", "ReferenceCheck",
+           "SignatureCheck", "Step", "TrustStore", "Where"]

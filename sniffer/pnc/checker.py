@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from v2gsniff.dissectors.exi import ExiMessage
@@ -23,11 +24,13 @@ from v2gsniff.sniffer.model import Record, SharedTail
 from .certs import CertView, chain, find_chains
 from .chains import TrustStore, check_chain
 from .emaid import carried, certificate_emaid, matches
-from .model import ChainCheck, EmaidCheck, PncSection, Result, SignatureCheck, Where
+from .model import ChainCheck, EmaidCheck, KeyCheck, PncSection, Result, SignatureCheck, Where
 from .rules import findings
 from .signatures import signature_of, verify
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+
     from v2gsniff.sniffer.sessions import Session
 
 SIGNERS: dict[str, str] = {
@@ -46,11 +49,29 @@ CARRIERS = frozenset({*SIGNERS, "PaymentDetailsReq"})
 """Messages that can carry certificates, an eMAID or a signature; the charge loop is never walked."""
 
 
+@dataclass(frozen=True)
+class PncSetup:
+    """What the user gave for the checks (``--trust``, ``--oem-key``), as paths: it crosses process
+    boundaries (``report --jobs``) and each process loads the files itself."""
+
+    trust: tuple[str, ...] = ()
+    oem_key: str | None = None
+
+    def checker(self) -> PncChecker:
+        """A checker with these roots and key; OSError/ValueError when a file cannot be used."""
+        from .oemkey import load_key
+
+        return PncChecker(TrustStore.load(self.trust) if self.trust else None,
+                          load_key(self.oem_key) if self.oem_key else None)
+
+
 class PncChecker:
     """Mutable: the contract certificate of each session seen so far, and every result."""
 
-    def __init__(self, trust: TrustStore | None = None) -> None:
+    def __init__(self, trust: TrustStore | None = None, oem_key: EllipticCurvePrivateKey | None = None) -> None:
         self.trust = trust
+        self.oem_key = oem_key
+        """The OEM provisioning private key (``--oem-key``): contract keys of installations are decrypted."""
         self.results: list[Result] = []
         self._signers: dict[tuple[str, str], tuple[CertView, int]] = {}
         """(session key, chain kind) -> the latest leaf of that kind and its frame."""
@@ -108,9 +129,36 @@ class PncChecker:
             self.results.append(sig)
             extra["signature"] = sig.to_json()
             notes.insert(0, _short(sig))
+        if self.oem_key is not None and msg.name == "CertificateInstallationRes" and msg.schema == "iso2":
+            check = self._contract_key(record, msg, local.get("contract"))
+            if check is not None:
+                self.results.append(check)
+                extra["contract_key"] = check.to_json()
+                notes.append("contract key ok" if check.ok else "contract key FAILED")
         for kind, leaf in local.items():
             self._signers[(key, kind)] = leaf
         return _annotated(record, extra, notes) if extra else record
+
+    def _contract_key(self, record: Record, msg: ExiMessage, contract: tuple[CertView, int] | None
+                      ) -> KeyCheck | None:
+        from .oemkey import decrypt, matches
+
+        assert self.oem_key is not None
+        where = self._where(record, msg.name, f"{msg.name}/ContractSignatureEncryptedPrivateKey")
+        body = msg.body
+        dh, enc = body.get("DHpublickey"), body.get("ContractSignatureEncryptedPrivateKey")
+        if dh is None or enc is None or not isinstance(dh.value, bytes) or not isinstance(enc.value, bytes):
+            return None  # a failed installation delivers no key
+        if contract is None:
+            return KeyCheck(where, False, "the response carries no readable contract certificate")
+        try:
+            private = decrypt(dh.value, enc.value, self.oem_key)
+        except ValueError as err:
+            return KeyCheck(where, False, f"the contract private key cannot be decrypted with --oem-key: {err}")
+        if matches(private, contract[0]):
+            return KeyCheck(where, True, "the decrypted private key is the contract certificate's")
+        return KeyCheck(where, False, "the private key decrypted with --oem-key is not the contract certificate's "
+                        "(wrong OEM key, or encrypted for another key)")
 
     def _tls(self, record: Record) -> Record:
         infos = record.message.certificates
@@ -131,7 +179,8 @@ class PncChecker:
         emaids = tuple(r for r in mine if isinstance(r, EmaidCheck))
         if contract is None and emaids:
             contract = emaids[0].carried
-        return PncSection(contract, chains, tuple(r for r in mine if isinstance(r, SignatureCheck)), emaids)
+        return PncSection(contract, chains, tuple(r for r in mine if isinstance(r, SignatureCheck)), emaids,
+                          tuple(r for r in mine if isinstance(r, KeyCheck)))
 
     def attach(self, sessions: Iterable[Session]) -> tuple[Session, ...]:
         """``sessions`` with their ``pnc`` section filled in."""

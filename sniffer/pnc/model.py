@@ -125,7 +125,19 @@ class EmaidCheck:
                 "certificate": self.certificate, "ok": self.ok}
 
 
-Result = ChainCheck | SignatureCheck | EmaidCheck
+@dataclass(frozen=True, slots=True)
+class KeyCheck:
+    """``--oem-key``: the contract private key of a CertificateInstallationRes, decrypted and compared."""
+
+    where: Where
+    ok: bool
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"frame": self.where.frame, "message": self.where.message, "ok": self.ok, "text": self.text}
+
+
+Result = ChainCheck | SignatureCheck | EmaidCheck | KeyCheck
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +148,13 @@ class PncSection:
     chains: tuple[ChainCheck, ...]
     signatures: tuple[SignatureCheck, ...]
     emaids: tuple[EmaidCheck, ...]
+    keys: tuple[KeyCheck, ...] = ()
     findings: tuple[Finding, ...] = ()
     """One per failed step, from ``rules.PNC_RULES``, with the side at fault."""
 
     @property
     def results(self) -> tuple[Result, ...]:
-        return (*self.chains, *self.signatures, *self.emaids)
+        return (*self.chains, *self.signatures, *self.emaids, *self.keys)
 
     @property
     def verdict(self) -> str:
@@ -156,6 +169,9 @@ class PncSection:
             if not em.ok:
                 return (f"PnC not verified: eMAID {em.carried} in {em.where.message} is not the contract "
                         f"certificate's {em.certificate} (frame {em.where.frame})")
+        for key in self.keys:
+            if not key.ok:
+                return f"PnC not verified: {key.text} (frame {key.where.frame})"
         if not self.signatures:
             return "PnC not verified: no signed message seen"
         if all(c.trusted_root for c in self.chains):
@@ -168,4 +184,5 @@ class PncSection:
                 "signatures": [{"frame": s.where.frame, "message": s.where.message, **s.to_json()}
                                for s in self.signatures],
                 "emaids": [e.to_json() for e in self.emaids],
+                "contract_keys": [k.to_json() for k in self.keys],
                 "findings": [f.to_json() for f in self.findings]}

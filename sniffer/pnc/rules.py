@@ -13,7 +13,7 @@ from v2gsniff.sniffer.findings.model import Finding, Rule
 from v2gsniff.sniffer.model import Record
 
 from .chains import TrustStore
-from .model import ChainCheck, EmaidCheck, Result, SignatureCheck
+from .model import ChainCheck, EmaidCheck, KeyCheck, Result, SignatureCheck
 
 CERTIFICATE_UNPARSEABLE = Rule("pnc.certificate-unparseable", "error", "unknown", "ISO 15118-2 Annex F",
                                "every certificate of a chain is a DER X.509 certificate")
@@ -43,10 +43,13 @@ ALGORITHM = Rule("pnc.unsupported-algorithm", "warning", "unknown", "ISO 15118-2
                  "digest and signature methods are those ISO 15118 names")
 EMAID = Rule("pnc.emaid-mismatch", "error", "unknown", "ISO 15118-2 Annex F (contract certificate: commonName = eMAID)",
              "the eMAID a message carries is the contract certificate's")
+CONTRACT_KEY = Rule("pnc.contract-key", "error", "unknown", "[V2G2-818]",
+                    "the contract private key of a CertificateInstallationRes decrypts (--oem-key) to the "
+                    "contract certificate's key")
 
 PNC_RULES: tuple[Rule, ...] = (
     CERTIFICATE_UNPARSEABLE, CHAIN_LENGTH, CHAIN_ORDER, CHAIN_SIGNATURE, CERTIFICATE_VALIDITY, CA_CONSTRAINTS,
-    PROFILE, UNTRUSTED, DIGEST, REFERENCE, SIGNATURE, SIGNER_UNKNOWN, ALGORITHM, EMAID,
+    PROFILE, UNTRUSTED, DIGEST, REFERENCE, SIGNATURE, SIGNER_UNKNOWN, ALGORITHM, EMAID, CONTRACT_KEY,
 )
 """Every rule of this family, in the order a reader meets them."""
 
@@ -81,6 +84,9 @@ def findings(results: Iterable[Result], session: int | None = None) -> Iterator[
             yield EMAID.finding(f"{w.message} carries eMAID {r.carried}, the contract certificate is for "
                                 f"{r.certificate}", w.frame, w.time, session=session, message=w.message,
                                 path=w.path, side=w.side)
+        elif isinstance(r, KeyCheck) and not r.ok:
+            yield CONTRACT_KEY.finding(f"{w.message}: {r.text}", w.frame, w.time, session=session,
+                                       message=w.message, path=w.path, side=w.side)
 
 
 def record_findings(records: Iterable[Record], trust: TrustStore | None = None) -> Iterator[Finding]:

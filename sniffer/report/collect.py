@@ -14,7 +14,7 @@ from pathlib import Path
 
 from v2gsniff.sniffer.capture import CaptureError, open_capture
 from v2gsniff.sniffer.pipeline import Decoder
-from v2gsniff.sniffer.pnc import PncChecker, TrustStore
+from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.sessions import Session, SessionTracker
 
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".dump", ".cap", ".pcap.gz", ".pcapng.gz", ".dump.gz")
@@ -67,12 +67,12 @@ def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     return unique, problems
 
 
-def analyse_file(path: str | Path, label: str | None = None, trust: tuple[str, ...] = ()) -> CaptureResult:
-    """Decode one capture and return its sessions (with their Plug & Charge checks against ``trust`` roots)."""
+def analyse_file(path: str | Path, label: str | None = None, pnc_setup: PncSetup | None = None) -> CaptureResult:
+    """Decode one capture and return its sessions (with their Plug & Charge checks)."""
     p = Path(path)
     decoder = Decoder()
     tracker = SessionTracker(p.name, label=label)
-    pnc = PncChecker(TrustStore.load(trust) if trust else None)
+    pnc = (pnc_setup or PncSetup()).checker()
     error = None
     try:
         with open_capture(p) as reader:
@@ -93,13 +93,14 @@ def analyse_file(path: str | Path, label: str | None = None, trust: tuple[str, .
 
 
 def collect(files: list[Path], jobs: int = 1, label: str | None = None,
-            progress: Callable[[CaptureResult], None] | None = None, trust: tuple[str, ...] = ()) -> list[CaptureResult]:
+            progress: Callable[[CaptureResult], None] | None = None,
+            pnc: PncSetup | None = None) -> list[CaptureResult]:
     """``analyse_file`` over ``files`` with ``jobs`` worker processes; results in ``files`` order."""
     jobs = max(1, min(jobs, len(files) or 1))
     results: list[CaptureResult] = []
     if jobs == 1:
         for f in files:
-            results.append(analyse_file(f, label, trust))
+            results.append(analyse_file(f, label, pnc))
             if progress:
                 progress(results[-1])
         return results
@@ -107,7 +108,7 @@ def collect(files: list[Path], jobs: int = 1, label: str | None = None,
     order = sorted(range(len(files)), key=lambda i: -_size(files[i]))
     done: dict[int, CaptureResult] = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(analyse_file, files[i], label, trust): i for i in order}
+        futures = {pool.submit(analyse_file, files[i], label, pnc): i for i in order}
         from concurrent.futures import as_completed
 
         for fut in as_completed(futures):

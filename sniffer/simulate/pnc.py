@@ -6,7 +6,8 @@ asks for a contract (CertificateInstallationReq, signed with the OEM provisionin
 answers with the contract chain, signed by the CPS leaf; the EV then sends PaymentDetailsReq
 (eMAID and contract chain), an AuthorizationReq and, after the charge loop, a MeteringReceiptReq,
 both signed with the contract key. ``Faults`` makes the twins a checker must catch. The contract
-private key in CertificateInstallationRes is random bytes of the right size, not an encryption.
+private key in CertificateInstallationRes is encrypted for the OEM provisioning key as [V2G2-818]
+says (``pnc.oemkey``), so ``--oem-key`` can decrypt it.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from v2gsniff.sniffer.pnc.oemkey import session_key
 from v2gsniff.sniffer.pnc.signatures import ECDSA_SHA256, find_id, fragment
 
 from .din import DcSession, app_protocol, handshake
 from .exibuild import ISO2, Tree, message, v2g_message
 from .link import Link
 from .pki import EMAID, Identity, SimPki
+from .tls import ecdsa_key
 
 CANONICAL_EXI = "http://www.w3.org/TR/canonical-exi/"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
@@ -48,6 +52,8 @@ class Faults:
     """PaymentDetailsReq's contract leaf is not DER at all."""
     dangling_reference: bool = False
     """AuthorizationReq's Id is renamed after signing: the signature references an Id that does not exist."""
+    wrong_contract_key: bool = False
+    """CertificateInstallationRes delivers a private key that is not the contract certificate's."""
 
 
 def signed(session_id: str, body: Tree, ids: list[str], key: ec.EllipticCurvePrivateKey) -> Tree:
@@ -88,8 +94,9 @@ class PncSession(DcSession):
 
     def signed_exchange(self, req: Tree, ids: list[str], key: ec.EllipticCurvePrivateKey, res: Tree,
                         think: float = 0.1, after: Tree | None = None) -> None:
+        """The EV sends ``req`` signed (its body replaced by ``after`` once signed, for twins); then ``res``."""
         tree = signed(self.sid, req, ids, key)
-        if after is not None:  # the body changed after signing
+        if after is not None:
             tree["V2G_Message"]["Body"] = after
         self.link.exchange(ISO2, tree, res, think=think, evse_time=0.05)
 
@@ -116,14 +123,11 @@ class PncSession(DcSession):
         installed = {"CertificateInstallationRes": {
             "ResponseCode": "OK", "SAProvisioningCertificateChain": _chain([pki.cps.der]),
             "ContractSignatureCertChain": _chain(pki.contract_chain, "ID1"),
-            "ContractSignatureEncryptedPrivateKey": {"@Id": "ID2", "#text": self.link.wire.randbytes(48)},
-            "DHpublickey": {"@Id": "ID3", "#text": b"\x04" + self.link.wire.randbytes(64)},
+            **self.encrypted_contract_key(),
             "eMAID": {"@Id": "ID4", "#text": EMAID}}}
+        # the response is signed too: by the CPS, over the contract chain, key, DH key and eMAID
         self.signed_exchange(install, ["ID1"], pki.oem_prov.key,
-                             v2g_message(ISO2, self.sid, {"CertificateInstallationRes": None}), think=0.2)
-        # the response is signed by the CPS, so it is built signed rather than through ``x``
-        self.link.wire.wait(0.01)
-        self.link.send(False, ISO2, signed(self.sid, installed, ["ID1", "ID2", "ID3", "ID4"], pki.cps.key))
+                             signed(self.sid, installed, ["ID1", "ID2", "ID3", "ID4"], pki.cps.key), think=0.2)
         chain = pki.contract_chain
         if f.broken_chain_order:
             chain = [chain[0], *reversed(chain[1:])]
@@ -142,6 +146,20 @@ class PncSession(DcSession):
         for processing in ("Ongoing", "Finished"):
             self.signed_exchange(auth, ["ID1"], key, v2g_message(ISO2, self.sid, {"AuthorizationRes": {
                 "ResponseCode": "OK", "EVSEProcessing": processing}}), think=0.2, after=tampered)
+
+    def encrypted_contract_key(self) -> Tree:
+        """ContractSignatureEncryptedPrivateKey and DHpublickey, as the CPS makes them ([V2G2-818])."""
+        wire = self.link.wire
+        ephemeral = ecdsa_key(wire)
+        key = session_key(ephemeral, self.pki.oem_prov.key.public_key())
+        contract = _other_key(self.rng.randrange(1, 2**200)) if self.faults.wrong_contract_key else self.pki.contract.key
+        iv = wire.randbytes(16)
+        enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+        secret = enc.update(contract.private_numbers().private_value.to_bytes(32, "big")) + enc.finalize()
+        point = ephemeral.public_key().public_bytes(serialization.Encoding.X962,
+                                                    serialization.PublicFormat.UncompressedPoint)
+        return {"ContractSignatureEncryptedPrivateKey": {"@Id": "ID2", "#text": iv + secret},
+                "DHpublickey": {"@Id": "ID3", "#text": point}}
 
     def power_delivery(self, start: bool) -> None:
         if not start:  # the receipt of the charge loop, signed with the contract key, before stopping

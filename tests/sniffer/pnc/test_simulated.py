@@ -15,7 +15,7 @@ from v2gsniff.sniffer.commands.report import report as report_cmd
 from v2gsniff.sniffer.commands.sessions import sessions as sessions_cmd
 from v2gsniff.sniffer.findings import Finding, RuleSet
 from v2gsniff.sniffer.pipeline import Decoder
-from v2gsniff.sniffer.pnc import PncChecker, SignatureCheck, TrustStore
+from v2gsniff.sniffer.pnc import PncChecker, PncSetup, SignatureCheck, TrustStore
 from v2gsniff.sniffer.pnc.rules import PNC_RULES, findings
 from v2gsniff.sniffer.simulate import Wire, write_pcapng
 from v2gsniff.sniffer.simulate.link import Link
@@ -135,3 +135,35 @@ def test_commands_show_the_signature_key_the_pnc_section_and_the_authorization_c
     clean = capture(tmp_path)
     out = runner.invoke(report_cmd, [str(clean), "--trust", str(roots)])
     assert "| PnC verified |" in out.output
+
+
+def _pem(key: object, path: Path) -> Path:
+    from cryptography.hazmat.primitives import serialization
+
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM,  # type: ignore[attr-defined]
+                                       serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return path
+
+
+def test_oem_key_decrypts_the_installed_contract_key_and_catches_a_wrong_one(tmp_path: Path) -> None:
+    pki = SimPki.generate(SEED)
+    oem = _pem(pki.oem_prov.key, tmp_path / "oem.pem")
+    runner = CliRunner()
+    out = runner.invoke(decode_cmd, [str(capture(tmp_path)), "--format", "jsonl", "--oem-key", str(oem)])
+    (row,) = [r for r in map(json.loads, out.output.splitlines()) if "contract_key" in r]
+    assert row["name"] == "CertificateInstallationRes" and row["contract_key"]["ok"] is True
+    # a key that is not the OEM provisioning key gives a garbage scalar: not the contract key
+    other = _pem(pki.cps.key, tmp_path / "cps.pem")
+    _, found, _ = judged_with(capture(tmp_path), oem_key=str(other))
+    assert {f.rule for f in found} == {"pnc.contract-key"} and found[0].side == "evse"
+    _, found, _ = judged_with(capture(tmp_path, Faults(wrong_contract_key=True)), oem_key=str(oem))
+    assert [(f.rule, f.message) for f in found] == [("pnc.contract-key", "CertificateInstallationRes")]
+    assert "is not the contract certificate's" in found[0].text
+    bad = runner.invoke(decode_cmd, [str(capture(tmp_path)), "--oem-key", str(tmp_path / "pnc.pcapng")])
+    assert bad.exit_code == 2 and "--oem-key" in bad.output
+
+
+def judged_with(path: Path, oem_key: str) -> tuple[list, list[Finding], PncChecker]:
+    checker = PncSetup(oem_key=oem_key).checker()
+    records = [checker.observe(r) for r in decode_records(str(path), Decoder())]
+    return records, list(findings(checker.results)), checker
