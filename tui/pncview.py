@@ -1,13 +1,34 @@
 """The Plug & Charge subtree of a message's detail: certificates with their roles and the verdict
-of each chain, and each signature step (digest per reference, then the signature), failures marked."""
+of each chain, and each signature step (digest per reference, then the signature), failures marked.
+Selecting a reference highlights the bytes of the element it signs; the signature, SignedInfo's."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from v2gsniff.dissectors.exi import ElementBits
+from v2gsniff.dissectors.v2gtp import HEADER_LEN
 from v2gsniff.sniffer.model import Record
 
-from .render import DetailNode
+from .render import DetailNode, exi_positions, place
+
+
+def _signed_parts(r: Record) -> dict[str, ElementBits]:
+    """Bits of each element with an ``Id`` (by Id) and of ``SignedInfo`` (as ``"SignedInfo"``)."""
+    positioned = exi_positions(r)
+    out: dict[str, ElementBits] = {}
+    if positioned is None:
+        return out
+    stack = list(zip(positioned.message.elements, positioned.elements, strict=True))
+    while stack:
+        el, bits = stack.pop()
+        ident = el.attr("Id")
+        if ident is not None:
+            out.setdefault(str(ident), bits)
+        if el.name == "SignedInfo":
+            out.setdefault("SignedInfo", bits)
+        stack.extend(zip(el.children, bits.children, strict=True))
+    return out
 
 
 def pnc_nodes(r: Record) -> list[DetailNode]:
@@ -18,13 +39,19 @@ def pnc_nodes(r: Record) -> list[DetailNode]:
         return []
     top = DetailNode("Plug & Charge", "pnc")
     if sig is not None:
+        parts = _signed_parts(r)
         failed = sig["signature"] not in ("ok",) or any(ref["digest"] != "ok" for ref in sig["references"])
         node = DetailNode(f"{'✗' if failed else '✓'} signature {sig['signature']} ({sig['algorithm']}): {sig['text']}",
                           "pnc/signature", error=failed)
+        if "SignedInfo" in parts:
+            place(node, parts["SignedInfo"], HEADER_LEN)
         for ref in sig["references"]:
-            node.children.append(DetailNode(f"{'✓' if ref['digest'] == 'ok' else '✗'} {ref['uri']} "
-                                            f"{ref['element'] or '?'}: {ref['text']}", f"pnc/signature/{ref['uri']}",
-                                            error=ref["digest"] != "ok"))
+            child = DetailNode(f"{'✓' if ref['digest'] == 'ok' else '✗'} {ref['uri']} {ref['element'] or '?'}: "
+                               f"{ref['text']}", f"pnc/signature/{ref['uri']}", error=ref["digest"] != "ok")
+            signed = parts.get(ref["uri"][1:])
+            if signed is not None:
+                place(child, signed, HEADER_LEN)
+            node.children.append(child)
         if sig.get("signer"):
             node.children.append(DetailNode(f"signer: {sig['signer']} (frame {sig.get('signer_frame')})",
                                             "pnc/signature/signer"))

@@ -200,6 +200,16 @@ def exi_positions(r: Record) -> PositionedMessage | None:
         return None
 
 
+def place(node: DetailNode, bits: ElementBits, offset: int) -> None:
+    """Point ``node`` at an element's own bytes and bits; its EXI stream starts at byte ``offset`` of ``data``."""
+    base = offset * 8
+    lo, hi = bits.span.byte_range
+    node.offset, node.length = offset + lo, hi - lo
+    node.bits = (base + bits.span.start, base + bits.span.end)
+    if bits.value is not None:
+        node.value_bits = (base + bits.value.start, base + bits.value.end)
+
+
 def _element_node(el: Any, parent: str, offset: int, length: int, bits: ElementBits | None = None) -> DetailNode:
     """An element's node; with ``bits`` it points at the element's own bytes, else at the whole payload."""
     key = f"{parent}/{el.name}"
@@ -215,12 +225,7 @@ def _element_node(el: Any, parent: str, offset: int, length: int, bits: ElementB
         label += f"  @{name}={value.hex() if isinstance(value, bytes) else value}"
     node = DetailNode(label, key, offset, length)
     if bits is not None:
-        base = offset * 8  # the EXI stream starts at byte ``offset`` of ``data``
-        lo, hi = bits.span.byte_range
-        node.offset, node.length = offset + lo, hi - lo
-        node.bits = (base + bits.span.start, base + bits.span.end)
-        if bits.value is not None:
-            node.value_bits = (base + bits.value.start, base + bits.value.end)
+        place(node, bits, offset)
     counts: dict[str, int] = {}
     for i, child in enumerate(el.children):
         n = counts.get(child.name, 0)
