@@ -210,9 +210,10 @@ def _short(result: ChainCheck | SignatureCheck) -> str:
             return f"digest {bad[0].status} ({bad[0].uri})"
         return f"signature {result.status}"
     failed = next((s.name for s in result.steps if s.ok is False), None)
-    if failed:
+    if not result.ok:
         return f"{result.kind} chain failed ({failed})"
-    return f"{result.kind} chain " + ("trusted" if result.trusted_root else "ok, root not trusted")
+    text = f"{result.kind} chain " + ("trusted" if result.trusted_root else "ok, root not trusted")
+    return text + (f", {failed} deviation" if failed else "")
 
 
 def _annotated(record: Record, keys: dict[str, Any], notes: list[str]) -> Record:

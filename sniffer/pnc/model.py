@@ -24,6 +24,10 @@ class Step:
         return {"check": self.name, "ok": self.ok, "text": self.text}
 
 
+ADVISORY = ("profile",)
+"""Steps whose failure is a warning: the chain still verifies."""
+
+
 @dataclass(frozen=True, slots=True)
 class Where:
     """The message (or TLS handshake) a result is about."""
@@ -49,17 +53,22 @@ class ChainCheck:
 
     @property
     def ok(self) -> bool:
-        return not any(s.ok is False for s in self.steps)
+        """No step failed but the advisory ones (a profile deviation is a warning, not a broken chain)."""
+        return not any(s.ok is False and s.name not in ADVISORY for s in self.steps)
 
     @property
     def verdict(self) -> str:
-        """``verified to the trusted root ...``, ``verified up to an untrusted root ...`` or ``failed ...``."""
-        failed = [s for s in self.steps if s.ok is False]
+        """``verified to the trusted root ...``, ``verified up to an untrusted root ...`` or ``failed ...``,
+        with a profile deviation added when there is one."""
+        failed = [s for s in self.steps if s.ok is False and s.name not in ADVISORY]
         if failed:
             return f"failed ({failed[0].name}): {failed[0].text}"
         if self.trusted_root:
-            return f"verified to the trusted root {self.trusted_root}"
-        return next((s.text for s in self.steps if s.name == "trust"), "not checked")
+            text = f"verified to the trusted root {self.trusted_root}"
+        else:
+            text = next((s.text for s in self.steps if s.name == "trust"), "not checked")
+        return text + "".join(f"; {s.name} deviation: {s.text}" for s in self.steps
+                              if s.ok is False and s.name in ADVISORY)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "frame": self.where.frame, "message": self.where.message,
@@ -157,8 +166,19 @@ class PncSection:
         return (*self.chains, *self.signatures, *self.emaids, *self.keys)
 
     @property
+    def plug_and_charge(self) -> bool:
+        """Whether the session carried PnC messages (not only a TLS certificate chain)."""
+        return bool(self.signatures or self.emaids or any(c.kind != "secc" for c in self.chains))
+
+    @property
     def verdict(self) -> str:
-        """``PnC verified``, ``PnC verified up to untrusted roots``, or ``PnC not verified: <why>``."""
+        """``PnC verified``, ``PnC verified up to untrusted roots``, ``PnC not verified: <why>``; for a
+        session with only a TLS chain, that chain's verdict."""
+        if not self.plug_and_charge:
+            bad = next((c for c in self.chains if not c.ok), None)
+            if bad is not None:
+                return f"no PnC messages; {bad.kind} chain {bad.verdict} (frame {bad.where.frame})"
+            return "no PnC messages; " + "; ".join(f"{c.kind} chain {c.verdict}" for c in self.chains)
         for chk in self.chains:
             if not chk.ok:
                 return f"PnC not verified: {chk.kind} chain {chk.verdict} (frame {chk.where.frame})"

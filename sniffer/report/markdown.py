@@ -114,7 +114,8 @@ def pnc_lines(s: Session) -> list[tuple[int, str]]:
     if s.pnc is None:
         return []
     p = s.pnc
-    out = [(0, f"Plug & Charge: {p.verdict}" + (f"; contract ID (eMAID) {p.contract_id}" if p.contract_id else ""))]
+    title = "Plug & Charge" if p.plug_and_charge else "Certificates"
+    out = [(0, f"{title}: {p.verdict}" + (f"; contract ID (eMAID) {p.contract_id}" if p.contract_id else ""))]
     for c in p.chains:
         roles = " ← ".join(f"{x.role} {x.common_name or x.error}" for x in c.certificates)
         out.append((1, f"{c.kind} chain in {c.where.message} (frame {c.where.frame}): {c.verdict}; {roles}"))

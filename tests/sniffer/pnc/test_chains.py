@@ -27,7 +27,7 @@ def cert(cn: str, k: ec.EllipticCurvePrivateKey, issuer: tuple[str, ec.EllipticC
          path_length: int | None = None, days: int = 365, dc: str = "MO") -> bytes:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.DOMAIN_COMPONENT, dc)])
     iname = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer[0]),
-                       x509.NameAttribute(NameOID.DOMAIN_COMPONENT, dc)]) if issuer else name
+                       x509.NameAttribute(NameOID.DOMAIN_COMPONENT, "MO")]) if issuer else name  # all CAs are MO
     usage = x509.KeyUsage(not ca, False, False, False, not ca, ca, ca, False, False)
     c = (x509.CertificateBuilder().subject_name(name).issuer_name(iname).public_key(k.public_key())
          .serial_number(x509.random_serial_number()).not_valid_before(T0)
@@ -71,6 +71,12 @@ def test_each_defect_fails_its_own_step() -> None:
     assert steps([LEAF, SUB2, tight])["ca"] is False
     wrong_domain = cert("DEABC1234567X", key(3), ("Sub2", key(2)), False, dc="CPO")
     assert steps([wrong_domain, SUB2, SUB1])["profile"] is False
+    # a profile deviation is a warning: the chain still verifies, and the verdict says both
+    certs = chain("contract", [wrong_domain, SUB2, SUB1])
+    s, _ = check_chain("contract", certs, AT, None, "iso2")
+    result = ChainCheck("contract", Where(3, AT, "PaymentDetailsReq", "ev"), certs, s)
+    assert result.ok and "profile deviation: contract leaf has domainComponent CPO" in result.verdict
+    assert [(f.rule, f.severity) for f in findings([result])] == [("pnc.certificate-profile", "warning")]
 
 
 def test_trust_store_from_pem_and_der_files_and_a_directory(tmp_path: Path) -> None:
