@@ -8,7 +8,8 @@
 A message is verified with the certificate that must have signed it: the contract leaf for
 AuthorizationReq and MeteringReceiptReq (sent earlier in the same session, or in the same
 message for ISO 15118-20), the OEM provisioning certificate for CertificateInstallationReq, the
-SA provisioning leaf for CertificateInstallationRes/UpdateRes.
+SA provisioning leaf for CertificateInstallationRes/UpdateRes. The root that leaf's chain leads to
+is compared with the roots the EV listed in its request.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from v2gsniff.sniffer.model import Record, SharedTail
 from .certs import CertView, chain, find_chains
 from .chains import TrustStore, check_chain
 from .emaid import carried, certificate_emaid, matches
-from .model import ChainCheck, EmaidCheck, KeyCheck, PncSection, Result, SignatureCheck, Where
+from .model import ChainCheck, EmaidCheck, KeyCheck, PncSection, Result, RootCheck, SignatureCheck, Where
+from .roots import listed, root_ids, root_name
 from .rules import findings
 from .signatures import signature_of, verify
 
@@ -75,6 +77,8 @@ class PncChecker:
         self.results: list[Result] = []
         self._signers: dict[tuple[str, str], tuple[CertView, int]] = {}
         """(session key, chain kind) -> the latest leaf of that kind and its frame."""
+        self._roots: dict[str, list[tuple[str, int | None]]] = {}
+        """Session key -> the root certificate IDs the EV listed last."""
 
     def observe(self, record: Record) -> Record:
         """Check what ``record`` carries; returns it with ``signature``/``chains`` added when it has any."""
@@ -109,6 +113,14 @@ class PncChecker:
         for chk in checks:
             if chk.certificates and chk.certificates[0].error is None:
                 local[chk.kind] = (chk.certificates[0], record.frame)
+        ids = root_ids(msg.body) if msg.name in ("CertificateInstallationReq", "CertificateUpdateReq") else []
+        if ids:
+            self._roots[key] = ids
+        for chk in checks:
+            name = root_name(chk.certificates)
+            if chk.kind == "provisioning" and key in self._roots and name is not None:
+                names = tuple(n for n, _ in self._roots[key])
+                self.results.append(RootCheck(chk.where, name, names, listed(name, self._roots[key])))
         contract = local.get("contract") or self._signers.get((key, "contract"))
         for el in carried(msg.root):
             if contract is not None:
@@ -180,7 +192,8 @@ class PncChecker:
         if contract is None and emaids:
             contract = emaids[0].carried
         return PncSection(contract, chains, tuple(r for r in mine if isinstance(r, SignatureCheck)), emaids,
-                          tuple(r for r in mine if isinstance(r, KeyCheck)))
+                          tuple(r for r in mine if isinstance(r, KeyCheck)),
+                          tuple(r for r in mine if isinstance(r, RootCheck)))
 
     def attach(self, sessions: Iterable[Session]) -> tuple[Session, ...]:
         """``sessions`` with their ``pnc`` section filled in."""

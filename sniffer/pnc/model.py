@@ -146,7 +146,21 @@ class KeyCheck:
         return {"frame": self.where.frame, "message": self.where.message, "ok": self.ok, "text": self.text}
 
 
-Result = ChainCheck | SignatureCheck | EmaidCheck | KeyCheck
+@dataclass(frozen=True, slots=True)
+class RootCheck:
+    """The root of the SECC's provisioning chain against the roots the EV listed."""
+
+    where: Where
+    root: str
+    listed: tuple[str, ...]
+    ok: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"frame": self.where.frame, "message": self.where.message, "root": self.root,
+                "listed": list(self.listed), "ok": self.ok}
+
+
+Result = ChainCheck | SignatureCheck | EmaidCheck | KeyCheck | RootCheck
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,12 +172,13 @@ class PncSection:
     signatures: tuple[SignatureCheck, ...]
     emaids: tuple[EmaidCheck, ...]
     keys: tuple[KeyCheck, ...] = ()
+    roots: tuple[RootCheck, ...] = ()
     findings: tuple[Finding, ...] = ()
     """One per failed step, from ``rules.PNC_RULES``, with the side at fault."""
 
     @property
     def results(self) -> tuple[Result, ...]:
-        return (*self.chains, *self.signatures, *self.emaids, *self.keys)
+        return (*self.chains, *self.signatures, *self.emaids, *self.keys, *self.roots)
 
     @property
     def plug_and_charge(self) -> bool:
@@ -192,6 +207,10 @@ class PncSection:
         for key in self.keys:
             if not key.ok:
                 return f"PnC not verified: {key.text} (frame {key.where.frame})"
+        for root in self.roots:
+            if not root.ok:
+                return (f"PnC not verified: the provisioning chain in {root.where.message} leads to {root.root}, "
+                        f"a root the EV did not list (frame {root.where.frame})")
         if not self.signatures:
             return "PnC not verified: no signed message seen"
         if all(c.trusted_root for c in self.chains):
@@ -205,4 +224,5 @@ class PncSection:
                                for s in self.signatures],
                 "emaids": [e.to_json() for e in self.emaids],
                 "contract_keys": [k.to_json() for k in self.keys],
+                "roots": [r.to_json() for r in self.roots],
                 "findings": [f.to_json() for f in self.findings]}

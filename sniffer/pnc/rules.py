@@ -13,7 +13,7 @@ from v2gsniff.sniffer.findings.model import Finding, Rule
 from v2gsniff.sniffer.model import Record
 
 from .chains import TrustStore
-from .model import ChainCheck, EmaidCheck, KeyCheck, Result, SignatureCheck
+from .model import ChainCheck, EmaidCheck, KeyCheck, Result, RootCheck, SignatureCheck
 
 CERTIFICATE_UNPARSEABLE = Rule("pnc.certificate-unparseable", "error", "unknown", "ISO 15118-2 Annex F",
                                "every certificate of a chain is a DER X.509 certificate")
@@ -46,10 +46,13 @@ EMAID = Rule("pnc.emaid-mismatch", "error", "unknown", "ISO 15118-2 Annex F (con
 CONTRACT_KEY = Rule("pnc.contract-key", "error", "unknown", "[V2G2-818]",
                     "the contract private key of a CertificateInstallationRes decrypts (--oem-key) to the "
                     "contract certificate's key")
+ROOT_NOT_LISTED = Rule("pnc.root-not-listed", "error", "evse", "ISO 15118-2 CertificateInstallationReq: ListOfRootCertificateIDs",
+                       "the SECC answers a certificate installation with a chain under a root the EV listed")
 
 PNC_RULES: tuple[Rule, ...] = (
     CERTIFICATE_UNPARSEABLE, CHAIN_LENGTH, CHAIN_ORDER, CHAIN_SIGNATURE, CERTIFICATE_VALIDITY, CA_CONSTRAINTS,
     PROFILE, UNTRUSTED, DIGEST, REFERENCE, SIGNATURE, SIGNER_UNKNOWN, ALGORITHM, EMAID, CONTRACT_KEY,
+    ROOT_NOT_LISTED,
 )
 """Every rule of this family, in the order a reader meets them."""
 
@@ -84,6 +87,10 @@ def findings(results: Iterable[Result], session: int | None = None) -> Iterator[
             yield EMAID.finding(f"{w.message} carries eMAID {r.carried}, the contract certificate is for "
                                 f"{r.certificate}", w.frame, w.time, session=session, message=w.message,
                                 path=w.path, side=w.side)
+        elif isinstance(r, RootCheck) and not r.ok:
+            yield ROOT_NOT_LISTED.finding(f"the provisioning chain in {w.message} leads to {r.root}; the EV listed "
+                                          + ("; ".join(r.listed) or "no roots"), w.frame, w.time, session=session,
+                                          message=w.message, path=w.path, side=w.side)
         elif isinstance(r, KeyCheck) and not r.ok:
             yield CONTRACT_KEY.finding(f"{w.message}: {r.text}", w.frame, w.time, session=session,
                                        message=w.message, path=w.path, side=w.side)

@@ -54,6 +54,8 @@ class Faults:
     """AuthorizationReq's Id is renamed after signing: the signature references an Id that does not exist."""
     wrong_contract_key: bool = False
     """CertificateInstallationRes delivers a private key that is not the contract certificate's."""
+    unlisted_root: bool = False
+    """The EV lists only a root the SECC's provisioning chain does not lead to."""
 
 
 def signed(session_id: str, body: Tree, ids: list[str], key: ec.EllipticCurvePrivateKey) -> Tree:
@@ -116,10 +118,12 @@ class PncSession(DcSession):
             "SelectedService": [{"ServiceID": 1}, {"ServiceID": 2, "ParameterSetID": 1}]}}},
                {"PaymentServiceSelectionRes": {"ResponseCode": "OK"}})
         root = pki.v2g_root.cert
+        root_id = {"X509IssuerName": root.subject.rfc4514_string(), "X509SerialNumber": root.serial_number}
+        if f.unlisted_root:
+            root_id = {"X509IssuerName": "DC=V2G,O=Another PKI,CN=Another V2G Root", "X509SerialNumber": 1}
         install = {"CertificateInstallationReq": {
             "@Id": "ID1", "OEMProvisioningCert": pki.oem_prov.der,
-            "ListOfRootCertificateIDs": {"RootCertificateID": {"X509IssuerName": root.subject.rfc4514_string(),
-                                                               "X509SerialNumber": root.serial_number}}}}
+            "ListOfRootCertificateIDs": {"RootCertificateID": root_id}}}
         installed = {"CertificateInstallationRes": {
             "ResponseCode": "OK", "SAProvisioningCertificateChain": _chain([pki.cps.der]),
             "ContractSignatureCertChain": _chain(pki.contract_chain, "ID1"),

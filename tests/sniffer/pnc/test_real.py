@@ -20,6 +20,7 @@ from v2gsniff.sniffer.commands.decode import decode_records
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.sniffer.pnc import ChainCheck, EmaidCheck, PncChecker, SignatureCheck
+from v2gsniff.sniffer.pnc.model import RootCheck
 from v2gsniff.sniffer.pnc.rules import findings
 from v2gsniff.sniffer.pnc.signatures import find_id, fragment, signature_of
 
@@ -80,6 +81,9 @@ def test_chains_roles_and_contract_id(both: dict) -> None:
     assert all(c.ok for c in chains)
     assert chains[0].verdict.startswith("verified up to an untrusted root DC=V2G,CN=V2G RootCA Test-PKI")
     assert all(x.key == "EC secp256r1" for c in chains for x in c.certificates)
+    roots = [r for r in checker.results if isinstance(r, RootCheck)]
+    assert [(r.where.message, r.ok) for r in roots] == [("CertificateInstallationRes", True)]
+    assert roots[0].root.startswith("DC=V2G,CN=V2G RootCA Test-PKI")
     emaids = [r for r in checker.results if isinstance(r, EmaidCheck)]
     assert [(e.where.message, e.carried, e.ok) for e in emaids] == [
         ("CertificateInstallationRes", "DEABC123456789Y", True), ("PaymentDetailsReq", "DEABC123456789Y", True)]

@@ -71,6 +71,7 @@ TWINS = [
     (Faults(expired_contract=True), "pnc.certificate-validity", None, None, 2),
     (Faults(broken_chain_order=True), "pnc.chain-order", "PaymentDetailsReq", "ev", 1),
     (Faults(emaid_mismatch=True), "pnc.emaid-mismatch", "PaymentDetailsReq", "ev", 1),
+    (Faults(unlisted_root=True), "pnc.root-not-listed", "CertificateInstallationRes", "evse", 1),
     # bad input: decoding goes on, the finding says what is wrong
     (Faults(garbage_certificate=True), "pnc.certificate-unparseable", "PaymentDetailsReq", "ev", 1),
     (Faults(dangling_reference=True), "pnc.reference-missing", "AuthorizationReq", "ev", 2),
