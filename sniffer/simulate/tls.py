@@ -237,7 +237,9 @@ class Tls12Channel:
         ske = _hs(12, params + b"\x04\x03" + _vec(_sign(sign_key, c_random + s_random + params), 2))
         shd = _hs(14, b"")
         w.wait(0.004)
-        self.conv.send(False, _record(HANDSHAKE, sh + cert_msg + ske + shd))
+        flight = sh + cert_msg + ske + shd
+        # a record holds at most 2^14 bytes (RFC 5246 §6.2.1): a long chain spans several
+        self.conv.send(False, b"".join(_record(HANDSHAKE, flight[i:i + 16384]) for i in range(0, len(flight), 16384)))
         c_eph = ecdsa_key(w)
         cke = _hs(16, _vec(_p256_point(c_eph), 1))
         premaster = c_eph.exchange(ec.ECDH(), s_eph.public_key())

@@ -168,3 +168,27 @@ def judged_with(path: Path, oem_key: str) -> tuple[list, list[Finding], PncCheck
     checker = PncSetup(oem_key=oem_key).checker()
     records = [checker.observe(r) for r in decode_records(str(path), Decoder())]
     return records, list(findings(checker.results)), checker
+
+
+def test_a_fifty_certificate_tls_chain_is_a_finding_and_the_session_still_decodes(tmp_path: Path) -> None:
+    from v2gsniff.sniffer.simulate.din import ISO2, run_dc
+    from v2gsniff.sniffer.simulate.link import SECURITY_TLS
+
+    pki = SimPki.generate(SEED)
+    chain = [pki.secc.der] + [pki.cpo_sub2.der, pki.cpo_sub1.der] * 24 + [pki.v2g_root.der]
+    assert len(chain) == 50
+    wire = Wire(SEED)
+    link = Link(wire)
+    link.slac()
+    link.sdp(SECURITY_TLS)
+    link.connect(tls="1.2", identity=(pki.secc.key, chain))
+    run_dc(link, ISO2, 2)
+    path = tmp_path / "long.pcapng"
+    write_pcapng(wire, path)
+    records, found, _ = judged(path)
+    (cert,) = [r for r in records if r.name == "Certificate"]
+    assert len(cert.fields["certificates"]) == 50
+    assert {f.rule for f in found} >= {"pnc.chain-length"} and all(f.side == "evse" for f in found)
+    assert "50 certificates" in next(f.text for f in found if f.rule == "pnc.chain-length")
+    assert [r.name for r in records if r.kind == "v2g"][-1] == "SessionStopRes"
+    assert [r for r in records if r.error] == []
