@@ -10,6 +10,7 @@ in -20 also the vehicle's). A chain is always leaf first, its sub-CAs following 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from cryptography import x509
@@ -76,11 +77,15 @@ class CertView:
     """The subject's domainComponent (``MO``, ``CPO``, ``V2G`` ...)."""
     error: str | None = None
     """Why the bytes are not a certificate (the other fields are then empty)."""
-    cert: x509.Certificate | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def cert(self) -> x509.Certificate | None:
+        """The parsed certificate (not a field: values stay plain data that crosses processes)."""
+        return None if self.error is not None else _load(self.der)
 
     @property
     def self_signed(self) -> bool:
-        return self.cert is not None and self.subject == self.issuer
+        return self.error is None and self.subject == self.issuer
 
     def to_json(self) -> dict[str, Any]:
         if self.error is not None:
@@ -100,10 +105,16 @@ _USAGES = ("digital_signature", "content_commitment", "key_encipherment", "data_
            "key_cert_sign", "crl_sign")
 
 
+@lru_cache(maxsize=512)
+def _load(der: bytes) -> x509.Certificate:
+    # the same chains come again and again (every PaymentDetailsReq, every TLS handshake)
+    return x509.load_der_x509_certificate(der)
+
+
 def parse(der: bytes, role: str = "") -> CertView:
     """A certificate from DER; anything that is not one gives a ``CertView`` with ``error`` set."""
     try:
-        cert = x509.load_der_x509_certificate(der)
+        cert = _load(der)
         # properties parse lazily: touch everything that can fail inside this try
         subject, issuer = cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
         key = key_text(cert.public_key())
@@ -123,7 +134,7 @@ def parse(der: bytes, role: str = "") -> CertView:
             der, role, subject, issuer, f"{cert.serial_number:X}", cert.not_valid_before_utc.timestamp(),
             cert.not_valid_after_utc.timestamp(), key, getattr(oid, "_name", None) or oid.dotted_string, usage,
             ca, path_length, cert.version.value + 1, _attr(cert.subject, NameOID.COMMON_NAME),
-            _attr(cert.subject, NameOID.DOMAIN_COMPONENT), None, cert)
+            _attr(cert.subject, NameOID.DOMAIN_COMPONENT), None)
     except Exception as exc:  # any DER or extension problem is reported, never raised
         return CertView(der, role, error=f"not a DER X.509 certificate ({len(der)} bytes): {exc}")
 

@@ -133,9 +133,15 @@ def test_commands_show_the_signature_key_the_pnc_section_and_the_authorization_c
     assert "| Authorization |" in table and "PnC not verified: AuthorizationReq" in table
     assert "AuthorizationReq (frame" in out.output and "digest failed" in out.output
     assert "Finding pnc.digest-mismatch (error, at fault: ev; " in out.output
-    clean = capture(tmp_path)
-    out = runner.invoke(report_cmd, [str(clean), "--trust", str(roots)])
-    assert "| PnC verified |" in out.output
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    capture(clean).rename(clean / "a.pcapng")
+    capture(clean, Faults(wrong_key=True)).rename(clean / "b.pcapng")
+    # two worker processes: sessions with their PnC sections cross the process boundary
+    out = runner.invoke(report_cmd, [str(clean), "--trust", str(roots), "--jobs", "2", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    verdicts = [s["pnc"]["verdict"] for s in json.loads(out.output)["sessions"]]
+    assert verdicts[0] == "PnC verified" and verdicts[1].startswith("PnC not verified: AuthorizationReq signature")
 
 
 def _pem(key: object, path: Path) -> Path:
