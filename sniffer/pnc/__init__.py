@@ -7,6 +7,7 @@ judges what they carry; ``rules.PNC_RULES`` turns each failure into a ``Finding`
     chains.py      chain checks (order, signatures, validity, CA flags, profile) and --trust roots
     signatures.py  digests over EXI fragments and SignatureValue over the EXI SignedInfo
     emaid.py       the contract ID of the certificate against the one messages carry
+    roots.py       the provisioning chain's root against the EV's ListOfRootCertificateIDs
     oemkey.py      --oem-key: the contract private key of a CertificateInstallationRes, decrypted
     checker.py     the stateful part: which certificate signs which message, per session
     rules.py       the rules and the findings they give
