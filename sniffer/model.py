@@ -130,7 +130,8 @@ class Record(NamedTuple):
     summary: str = ""
     """Key values in one short line, for readable output."""
     message: Any = None
-    """For ``v2g`` records: the decoded :class:`~v2gsniff.dissectors.exi.ExiMessage`; not part of the JSON form."""
+    """For ``v2g`` records: the decoded :class:`~v2gsniff.dissectors.exi.ExiMessage`; for ``tls`` handshake
+    records: the :class:`~v2gsniff.sniffer.streams.tls.events.TlsHandshake` event. Not part of the JSON form."""
 
     @property
     def layers(self) -> tuple[Layer, ...]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from v2gsniff.sniffer.model import DecryptionSecrets, RawFrame, Record
 from v2gsniff.sniffer.pipeline import Decoder
+from v2gsniff.sniffer.pnc import PncChecker
 from v2gsniff.sniffer.sessions import Session, SessionTracker
 from v2gsniff.sniffer.streams.tls import KeyLog
 
@@ -119,6 +120,7 @@ class Pump:
         self._revisions: dict[str, int] = {}
         self._capture = default_capture
         self._decoder: Decoder | None = None
+        self._pnc = PncChecker()
         self._tracker: SessionTracker | None = None
         self._batch = Batch()
         self._total = 0
@@ -237,6 +239,7 @@ class Pump:
     def _start(self, name: str) -> Decoder:
         self._capture = name
         self._decoder = Decoder(keylog=self.keylog)
+        self._pnc = PncChecker()  # signed messages and certificate chains get their verdicts
         self._tracker = self._trackers[name] = SessionTracker(name)
         self._batch.captures.append((self._total, name))
         return self._decoder
@@ -255,6 +258,7 @@ class Pump:
     def _add(self, records: list[Record]) -> None:
         if not records:
             return
+        records = [self._pnc.observe(r) for r in records]
         c = self.counters
         tracker = self._tracker
         for r in records:

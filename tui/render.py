@@ -135,6 +135,9 @@ def detail_nodes(r: Record) -> list[DetailNode]:
         head.children.append(DetailNode(f"{r.src or '?'} → {r.dst or '?'}", "record/addr"))
     out.append(head)
     notes = r.fields.get("notes") if r.kind == "tcp" else None
+    from .pncview import pnc_nodes  # after render's own names exist (pncview builds DetailNodes)
+
+    out += pnc_nodes(r)
     for layer in r.layers:
         node = _layer_node(layer, 0)
         if layer.protocol == "tcp" and isinstance(notes, list):
@@ -205,6 +208,16 @@ def exi_positions(r: Record) -> PositionedMessage | None:
         return None
 
 
+def place(node: DetailNode, bits: ElementBits, offset: int) -> None:
+    """Point ``node`` at an element's own bytes and bits; its EXI stream starts at byte ``offset`` of ``data``."""
+    base = offset * 8
+    lo, hi = bits.span.byte_range
+    node.offset, node.length = offset + lo, hi - lo
+    node.bits = (base + bits.span.start, base + bits.span.end)
+    if bits.value is not None:
+        node.value_bits = (base + bits.value.start, base + bits.value.end)
+
+
 def _element_node(el: Any, parent: str, offset: int, length: int, bits: ElementBits | None = None) -> DetailNode:
     """An element's node; with ``bits`` it points at the element's own bytes, else at the whole payload."""
     key = f"{parent}/{el.name}"
@@ -220,12 +233,7 @@ def _element_node(el: Any, parent: str, offset: int, length: int, bits: ElementB
         label += f"  @{name}={value.hex() if isinstance(value, bytes) else value}"
     node = DetailNode(label, key, offset, length)
     if bits is not None:
-        base = offset * 8  # the EXI stream starts at byte ``offset`` of ``data``
-        lo, hi = bits.span.byte_range
-        node.offset, node.length = offset + lo, hi - lo
-        node.bits = (base + bits.span.start, base + bits.span.end)
-        if bits.value is not None:
-            node.value_bits = (base + bits.value.start, base + bits.value.end)
+        place(node, bits, offset)
     counts: dict[str, int] = {}
     for i, child in enumerate(el.children):
         n = counts.get(child.name, 0)

@@ -13,6 +13,7 @@ from v2gsniff.sniffer.capture import CaptureError, open_capture
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output.jsonl import JsonlWriter
 from v2gsniff.sniffer.pipeline import Decoder
+from v2gsniff.sniffer.pnc import PncChecker, PncSetup
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
 if TYPE_CHECKING:
@@ -54,6 +55,25 @@ def load_keylogs(paths: tuple[str, ...] | list[str]) -> KeyLog:
         except OSError as err:
             raise click.BadParameter(f"cannot read key log {path}: {err.strerror}") from err
     return keylog
+
+
+TRUST_HELP = ("Root certificates (PEM or DER file, or a directory of them) that Plug & Charge chains are "
+              "verified against; repeatable. Without it a sound chain is 'verified up to an untrusted root'.")
+
+
+OEM_KEY_HELP = ("OEM provisioning private key (PEM or DER): decrypt the contract private key of each "
+                "ISO 15118-2 CertificateInstallationRes and check it belongs to the contract certificate.")
+
+
+def pnc_checker(setup: PncSetup) -> PncChecker:
+    """The checker for --trust/--oem-key; --trust files without a certificate are said on stderr."""
+    try:
+        checker = setup.checker()
+    except (OSError, ValueError, TypeError) as err:
+        raise click.BadParameter(str(err), param_hint="--oem-key") from err
+    for problem in checker.trust.problems if checker.trust is not None else ():
+        click.echo(f"v2gsniff: --trust {problem}", err=True)
+    return checker
 
 
 def decode_records(path: str, decoder: Decoder, progress: bool = False) -> Iterator[Record]:
@@ -144,6 +164,8 @@ class _Progress:
     "--xml", is_flag=True, help="Add the namespaced XML of each decoded V2G message (JSONL key 'xml')."
 )
 @click.option("--color/--no-color", default=None, help="Force colours on or off (default: when a terminal).")
+@click.option("--trust", "trust_paths", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
+@click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
 def decode(
     files: tuple[str, ...],
     fmt: str,
@@ -152,6 +174,8 @@ def decode(
     filter_text: str,
     xml: bool,
     color: bool | None,
+    trust_paths: tuple[str, ...],
+    oem_key: str | None,
 ) -> None:
     """Decode every message in capture FILES (pcap, pcapng, gzip; '-' for stdin).
 
@@ -163,6 +187,8 @@ def decode(
     status = EXIT_OK
     keylog = load_keylogs(keylogs)
     matches = _record_filter(filter_text)
+    setup = PncSetup(trust_paths, oem_key)
+    pnc_checker(setup)  # says what is wrong with the files once, before any output
     for path in files:
         extra = {"capture": path} if len(files) > 1 else None
         writer = JsonlWriter(out, extra) if fmt == "jsonl" else _text_writer(out, color)
@@ -170,8 +196,11 @@ def decode(
         try:
             visibility = VisibilityCheck()
             write, see = writer.write, visibility.add
+            # signed V2G messages gain ``signature``, certificate chains ``chains``
+            check = setup.checker().observe
             for batch in decode_batches(path, decoder, progress):
                 for record in batch:
+                    record = check(record)
                     if matches is None or matches(record):
                         write(record)
                     see(record)

@@ -35,6 +35,7 @@ from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, RawFrame
 from v2gsniff.sniffer.output.jsonl import JsonlWriter
 from v2gsniff.sniffer.output.text import TextWriter
 from v2gsniff.sniffer.pipeline import Decoder
+from v2gsniff.sniffer.pnc import PncChecker
 
 UI_GROUP = "v2gsniff.ui"
 UI_NAME = "live"
@@ -151,6 +152,7 @@ def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: 
     """The --no-tui loop: records to ``out`` as they complete, link events and findings to stderr."""
     writer = JsonlWriter(out) if fmt == "jsonl" else TextWriter(out, color)
     decoder = Decoder(show_keys=show_keys)
+    pnc = PncChecker().observe  # signed messages and certificate chains carry their verdicts, as in decode
     check = VisibilityCheck()
     reported: set[tuple[str, int | None]] = set()
     next_check = time.monotonic() + VISIBILITY_EVERY
@@ -176,7 +178,7 @@ def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: 
                     if isinstance(item, RawFrame):
                         last_time = item.time
                     for record in decoder.feed(item):
-                        writer.write(record)
+                        writer.write(pnc(record))
                         check.add(record)
                 writer.flush()
                 if time.monotonic() >= next_check:
@@ -185,7 +187,7 @@ def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: 
         except KeyboardInterrupt:
             feed.stop()  # Ctrl-C: what was decoded stays; finish the open connections below
         for record in decoder.finish():
-            writer.write(record)
+            writer.write(pnc(record))
             check.add(record)
         writer.close()
         findings(None)

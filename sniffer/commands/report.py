@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from v2gsniff.sniffer.commands.decode import OEM_KEY_HELP, TRUST_HELP, pnc_checker
+from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.report import RENDERERS, CaptureResult, build, collect, find_captures
 from v2gsniff.sniffer.sessions import Inventory, InventoryError, load_inventory
 
@@ -47,7 +49,7 @@ def load_vehicles(path: str | None, problems: list[str]) -> Inventory | None:
 
 
 def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: int,
-        progress: bool) -> tuple[list[CaptureResult], list[str], Inventory | None]:
+        progress: bool, pnc: PncSetup | None = None) -> tuple[list[CaptureResult], list[str], Inventory | None]:
     """Shared by ``report`` and ``sessions``: find, decode and track; problems are reported, not fatal."""
     files, problems = find_captures(paths)
     for problem in problems:
@@ -55,9 +57,11 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
     if label is not None and len(files) != 1:
         raise click.UsageError(f"--label names the vehicle of a single capture; {len(files)} captures given")
     inventory = load_vehicles(vehicles, problems)
+    pnc = pnc or PncSetup()
+    pnc_checker(pnc)  # says once what is wrong with the --trust/--oem-key files; each worker loads them again
     bar = _Progress(len(files), progress)
     try:
-        results = collect(files, jobs, label, bar)
+        results = collect(files, jobs, label, bar, pnc)
     finally:
         bar.close()
     for r in results:
@@ -76,15 +80,17 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
               help="Write the report here (default: standard output).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Captures decoded in parallel.")
+@click.option("--trust", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
+@click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
 def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, fmt: str, output: str,
-           jobs: int) -> None:
+           jobs: int, trust: tuple[str, ...], oem_key: str | None) -> None:
     """Which protocols each vehicle speaks, with which charger it worked, and whether BPT works.
 
     PATHS are capture files and directories (searched recursively). The report has one row per
     vehicle, a vehicle x charger matrix and a section per vehicle with the evidence (message and
     frame) behind each statement.
     """
-    results, problems, inventory = run(paths, vehicles, label, jobs, sys.stderr.isatty())
+    results, problems, inventory = run(paths, vehicles, label, jobs, sys.stderr.isatty(), PncSetup(trust, oem_key))
     if not results and problems:
         raise click.ClickException("no captures to report on")
     text = RENDERERS[fmt](build(results, inventory, problems))

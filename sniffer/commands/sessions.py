@@ -6,17 +6,20 @@ import sys
 
 import click
 
+from v2gsniff.sniffer.commands.decode import OEM_KEY_HELP, TRUST_HELP
 from v2gsniff.sniffer.commands.report import run
+from v2gsniff.sniffer.pnc import PncSetup
+from v2gsniff.sniffer.report.build import authorization
 from v2gsniff.sniffer.sessions import Session, short_name
 
 
 def session_line(s: Session) -> str:
-    """capture#id vehicle charger protocol last-phase outcome duration (tab-separated)."""
+    """capture#id vehicle charger protocol last-phase outcome duration ended-by authorization (tab-separated)."""
     proto = short_name(s.negotiated_namespace) if s.negotiated_namespace else (s.protocol or "-")
     outcome = s.bpt_outcome + ("+non-standard-discharge" if s.non_standard_discharge else "")
     ended = s.ended_by.kind if s.ended_by else "open"
     return "\t".join([f"{s.capture}#{s.id}", s.vehicle.name, s.charger.name, proto, s.last_phase or "-",
-                      outcome, f"{s.duration:.1f}s", ended])
+                      outcome, f"{s.duration:.1f}s", ended, authorization(s) or "-"])
 
 
 @click.command()
@@ -25,14 +28,17 @@ def session_line(s: Session) -> str:
 @click.option("--label", help="Name the vehicle of a single capture.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
-def sessions(files: tuple[str, ...], vehicles: str | None, label: str | None, jobs: int, fmt: str) -> None:
+@click.option("--trust", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
+@click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
+def sessions(files: tuple[str, ...], vehicles: str | None, label: str | None, jobs: int, fmt: str,
+             trust: tuple[str, ...], oem_key: str | None) -> None:
     """One line per charging session: vehicle, charger, protocol, last phase, BPT outcome, duration."""
     import json
 
-    results, _problems, inventory = run(files, vehicles, label, jobs, sys.stderr.isatty())
+    results, _problems, inventory = run(files, vehicles, label, jobs, sys.stderr.isatty(), PncSetup(trust, oem_key))
     if fmt == "text":
         click.echo("\t".join(["session", "vehicle", "charger", "protocol", "last phase", "outcome",
-                              "duration", "ended by"]))
+                              "duration", "ended by", "authorization"]))
     for r in results:
         for s in r.sessions:
             if inventory is not None:

@@ -81,6 +81,11 @@ class VehicleReport:
         return _distinct(f.code for s in self.sessions for f in s.tls.findings)
 
     @property
+    def authorization(self) -> list[str]:
+        """EIM / PnC of each session, PnC with its verdict ("PnC verified" or why not), distinct."""
+        return _distinct(authorization(s) for s in self.sessions)
+
+    @property
     def furthest_phase(self) -> str | None:
         return max((s.furthest_phase for s in self.sessions if s.furthest_phase), key=rank, default=None)
 
@@ -163,6 +168,17 @@ def build(results: Iterable[CaptureResult], inventory: Inventory | None = None,
     vehicles.sort(key=lambda v: (v.vehicle.name.lower(), v.key))
     notes = tuple(CaptureNote(r.capture, len(r.sessions), r.message) for r in results)
     return Report(tuple(vehicles), notes, tuple(problems), inventory.source if inventory else None)
+
+
+def authorization(s: Session) -> str | None:
+    """``EIM``, or the PnC verdict of the session's checks (``PnC verified``, ``PnC not verified: ...``)."""
+    if s.authorization == "EIM":
+        return "EIM"  # a TLS chain may still have been checked: the session's PnC section shows it
+    if s.pnc is not None and (s.authorization == "PnC" or s.pnc.signatures):
+        return s.pnc.verdict
+    if s.authorization == "PnC":
+        return "PnC (not checked: no certificate or signature visible, e.g. TLS not decrypted)"
+    return s.authorization
 
 
 def charger_name(s: Session, charger_ids: tuple[tuple[str, str], ...] = ()) -> str:

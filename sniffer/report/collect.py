@@ -14,6 +14,7 @@ from pathlib import Path
 
 from v2gsniff.sniffer.capture import CaptureError, open_capture
 from v2gsniff.sniffer.pipeline import Decoder
+from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.sessions import Session, SessionTracker
 
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".dump", ".cap", ".pcap.gz", ".pcapng.gz", ".dump.gz")
@@ -66,38 +67,40 @@ def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     return unique, problems
 
 
-def analyse_file(path: str | Path, label: str | None = None) -> CaptureResult:
-    """Decode one capture and return its sessions."""
+def analyse_file(path: str | Path, label: str | None = None, pnc_setup: PncSetup | None = None) -> CaptureResult:
+    """Decode one capture and return its sessions (with their Plug & Charge checks)."""
     p = Path(path)
     decoder = Decoder()
     tracker = SessionTracker(p.name, label=label)
+    pnc = (pnc_setup or PncSetup()).checker()
     error = None
     try:
         with open_capture(p) as reader:
             try:
                 for item in reader:
                     for record in decoder.feed(item):
-                        tracker.observe(record)
+                        tracker.observe(pnc.observe(record))
             except CaptureError as err:
                 error = str(err)
             for record in decoder.finish():
-                tracker.observe(record)
+                tracker.observe(pnc.observe(record))
     except CaptureError as err:
         error = str(err)
     except OSError as err:
         error = f"{type(err).__name__}: {err}"
     v2g = decoder.stats.by_kind.get("v2g", 0)
-    return CaptureResult(str(p), p.name, tuple(tracker.finish()), decoder.stats.frames, v2g, error)
+    return CaptureResult(str(p), p.name, pnc.attach(tracker.finish()), decoder.stats.frames, v2g, error)
 
 
 def collect(files: list[Path], jobs: int = 1, label: str | None = None,
-            progress: Callable[[CaptureResult], None] | None = None) -> list[CaptureResult]:
+            progress: Callable[[CaptureResult], None] | None = None,
+            pnc: PncSetup | None = None) -> list[CaptureResult]:
     """``analyse_file`` over ``files`` with ``jobs`` worker processes; results in ``files`` order."""
     jobs = max(1, min(jobs, len(files) or 1))
     results: list[CaptureResult] = []
     if jobs == 1:
         for f in files:
-            results.append(analyse_file(f, label))
+            results.append(analyse_file(f, label, pnc))
             if progress:
                 progress(results[-1])
         return results
@@ -105,7 +108,7 @@ def collect(files: list[Path], jobs: int = 1, label: str | None = None,
     order = sorted(range(len(files)), key=lambda i: -_size(files[i]))
     done: dict[int, CaptureResult] = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(analyse_file, files[i], label): i for i in order}
+        futures = {pool.submit(analyse_file, files[i], label, pnc): i for i in order}
         from concurrent.futures import as_completed
 
         for fut in as_completed(futures):

@@ -12,7 +12,7 @@ from html import escape
 from v2gsniff.sniffer.sessions import Session, short_name
 
 from .build import Report, VehicleReport
-from .markdown import COLUMNS, identity_line, session_row, table_rows
+from .markdown import COLUMNS, identity_line, pnc_lines, session_row, table_rows
 from .svg import line_plot, timeline
 
 CSS = """
@@ -115,6 +115,7 @@ def session_block(s: Session) -> str:
     h.append(f"<li>TLS: {escape(s.tls.summary)}</li>")
     for f in s.tls.findings:
         h.append(f"<li><b>{escape(f.code)}</b>: {escape(f.text)} (frame {f.frame})</li>")
+    h += [f"<li>{'↳ ' * depth}{escape(text)}</li>" for depth, text in pnc_lines(s)]
     for fail in s.failures:
         h.append(f"<li>Failure in {escape(fail.phase)}: {escape(fail.message)} {escape(fail.code)} "
                  f"(frame {fail.frame})</li>")

@@ -9,7 +9,7 @@ Top level (``format`` is ``"v2gsniff-report/1"``; keys are only ever added, neve
       "captures": [{"capture", "sessions", "message"}],
       "vehicles": [{"key", "vehicle", "sessions": [session ids "capture#id"], "bpt_outcome",
                     "non_standard_discharge", "offers", "protocols", "energy_transfer", "tls",
-                    "findings", "furthest_phase", "failures", "chargers",
+                    "authorization", "findings", "furthest_phase", "failures", "chargers",
                     "cablecheck_seconds", "precharge_seconds"}],
       "sessions": [session, ...]
     }
@@ -30,7 +30,8 @@ the first failure), ``ended_by`` (``kind``: SessionStop, TCP FIN, TCP RST, silen
 selected services, parameters, control mode, channel, discharge limits, lowest present current and
 power, evidence), ``tls`` (``ev_requests``, ``ev_asked_tls``, ``secc_answer``, ``version``,
 ``cipher``, ``decryptable``, ``alerts``, ``findings``), ``evidence`` (``statement``, ``message``,
-``frame``), ``notes`` and, unless left out, ``series`` (``time``, ``frame``, ``message`` and the
+``frame``), ``notes``, ``pnc`` (``null``, or the Plug & Charge checks: ``contract_id``, ``verdict``,
+``chains``, ``signatures``, ``emaids``, ``contract_keys``, ``findings``) and, unless left out, ``series`` (``time``, ``frame``, ``message`` and the
 values named in ``SERIES_FIELDS``: volts, amperes, watts, percent).
 """
 
@@ -61,6 +62,7 @@ def report_json(report: Report, series: bool = True) -> dict[str, Any]:
                 "protocols": v.protocols,
                 "energy_transfer": v.energy,
                 "tls": v.tls,
+                "authorization": v.authorization,
                 "findings": v.findings,
                 "furthest_phase": v.furthest_phase,
                 "failures": v.failures,

@@ -10,7 +10,7 @@ from .build import BPT_TEXT, Report, VehicleReport
 
 COLUMNS = (
     "Vehicle", "Brand", "Model", "Trim/year", "Software version", "Priority / SupportedAppProtocols",
-    "BPT working", "Sessions", "Protocols negotiated", "AC/DC", "TLS", "Furthest phase", "Failure reasons",
+    "BPT working", "Sessions", "Protocols negotiated", "AC/DC", "TLS", "Authorization", "Furthest phase", "Failure reasons",
     "CableCheck", "PreCharge", "Chargers seen",
 )
 
@@ -29,7 +29,7 @@ def table_rows(v: VehicleReport) -> list[object]:
     return [
         ident.name, ident.brand, ident.model, ident.trim, ident.software, "<br>".join(v.offers),
         v.bpt_text, len(v.sessions), ", ".join(v.protocols), ", ".join(v.energy), "; ".join(v.tls),
-        v.furthest_phase, "; ".join(v.failures), v.phase_text("CableCheck"), v.phase_text("PreCharge"),
+        "; ".join(v.authorization), v.furthest_phase, "; ".join(v.failures), v.phase_text("CableCheck"), v.phase_text("PreCharge"),
         ", ".join(v.chargers),
     ]
 
@@ -108,6 +108,27 @@ def session_row(s: Session) -> list[object]:
     ]
 
 
+def pnc_lines(s: Session) -> list[tuple[int, str]]:
+    """The session's Plug & Charge section as (depth, plain text): the verdict with the contract ID,
+    then each chain and signature with its verdict (Markdown and HTML format them)."""
+    if s.pnc is None:
+        return []
+    p = s.pnc
+    title = "Plug & Charge" if p.plug_and_charge else "Certificates"
+    out = [(0, f"{title}: {p.verdict}" + (f"; contract ID (eMAID) {p.contract_id}" if p.contract_id else ""))]
+    for c in p.chains:
+        roles = " ← ".join(f"{x.role} {x.common_name or x.error}" for x in c.certificates)
+        out.append((1, f"{c.kind} chain in {c.where.message} (frame {c.where.frame}): {c.verdict}; {roles}"))
+    for sig in p.signatures:
+        refs = ", ".join(f"{r.uri} {r.element or '?'} digest {r.status}" for r in sig.references)
+        out.append((1, f"{sig.where.message} (frame {sig.where.frame}) signature {sig.status} ({sig.algorithm}; "
+                    f"{sig.text}); {refs}"))
+    for f in p.findings:
+        out.append((1, f"Finding {f.rule} ({f.severity}, at fault: {f.side}; {f.requirement}): {f.text} "
+                    f"(frame {f.frame})"))
+    return out
+
+
 def session_details(s: Session) -> list[str]:
     out = [f"#### {session_name(s)}", ""]
     for hs in s.handshakes:
@@ -123,6 +144,7 @@ def session_details(s: Session) -> list[str]:
     out.append(f"- TLS: {s.tls.summary}" + "".join(f"; alert {a}" for a in s.tls.alerts))
     for f in s.tls.findings:
         out.append(f"- Finding {f.code}: {f.text} (frame {f.frame})")
+    out += ["  " * depth + f"- {text}" for depth, text in pnc_lines(s)]
     if s.phases:
         out.append("- Phases: " + " → ".join(f"{p.name} {p.duration:.1f} s" + ("" if p.ok else " ✗")
                                              for p in s.phases))

@@ -7,7 +7,10 @@ Every value here is JSON-ready through ``to_json`` (the report's JSON format is 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from v2gsniff.sniffer.pnc import PncSection
 
 BPT_OUTCOMES = (
     "bpt-working",
@@ -325,6 +328,8 @@ class Session:
     authorization: str | None = None
     """``EIM`` or ``PnC`` (Contract/ExternalPayment in ISO-2 terms) when the messages tell."""
     notes: tuple[str, ...] = field(default=())
+    pnc: PncSection | None = None
+    """Plug & Charge checks (chains, signatures, contract ID), when the session carried any."""
 
     @property
     def duration(self) -> float:
@@ -389,6 +394,7 @@ class Session:
             "tls": {**self.tls.to_json(), "ev_asked_tls": self.tls.ev_asked_tls},
             "evidence": [e.to_json() for e in self.evidence],
             "notes": list(self.notes),
+            "pnc": self.pnc.to_json() if self.pnc is not None else None,
         }
         if series:
             out["series"] = [p.to_json() for p in self.series]

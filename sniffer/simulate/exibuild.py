@@ -2,7 +2,8 @@
 
 Scenario code names elements by local name only, in document order:
 ``{"CurrentDemandReq": {"DC_EVStatus": {...}, "EVTargetCurrent": pv(-1, "A", 1250)}}``.
-A list value repeats the element; a key ``"@Name"`` is an attribute. Namespaces are resolved by
+A list value repeats the element; a key ``"@Name"`` is an attribute, ``"#text"`` the value of an
+element that also has attributes. Namespaces are resolved by
 walking the schema's grammar states, so the tree cannot silently name the wrong element.
 """
 
@@ -53,6 +54,9 @@ def _build(g: Grammar, name: str, content: Any, state: int, parent: str) -> tupl
     e = Element(ns, name)
     s = inner
     for key, value in content.items():
+        if key == "#text":
+            e.value = value
+            continue
         if key.startswith("@"):
             am = g.encode_map(g.states[s])
             found = [(q, am[("A", q)]) for q in _candidates(g, key[1:]) if ("A", q) in am]

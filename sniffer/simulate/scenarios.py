@@ -135,6 +135,12 @@ def iso2_tls12(link: Link, loops: int) -> None:
     run_dc(link, ISO2, loops)
 
 
+def iso2_pnc(link: Link, loops: int) -> None:
+    from .pnc import run_iso2_pnc
+
+    run_iso2_pnc(link, loops)
+
+
 SCENARIOS = Registry()
 for _s in (
     Scenario("din-dc", "DIN SPEC 70121 DC charge: SLAC, SDP, TCP, handshake (DIN chosen), cable check, "
@@ -160,6 +166,9 @@ for _s in (
              "bpt-working", iso20_tls13, tls="1.3"),
     Scenario("iso2-dc-tls12", "ISO 15118-2 DC charge over TLS 1.2 (TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, "
              "P-256, MAC-then-encrypt)", "protocol-without-bpt", iso2_tls12, tls="1.2"),
+    Scenario("iso2-dc-pnc", "ISO 15118-2 DC Plug & Charge over TLS 1.2 with a complete test PKI: SECC chain "
+             "in the handshake, signed CertificateInstallationReq/Res, PaymentDetailsReq with the contract chain, "
+             "signed AuthorizationReq and MeteringReceiptReq", "protocol-without-bpt", iso2_pnc, tls="1.2"),
     Scenario("sap-no-common-protocol", "An ISO 15118-20-only EV meets a DIN/ISO-2 charger: "
              "supportedAppProtocolRes Failed_NoNegotiation, the TCP connection closes", "handshake-failed",
              sap_no_common_protocol),
