@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from v2gsniff.sniffer.report import RENDERERS, CaptureResult, build, collect, find_captures
+from v2gsniff.sniffer.report.collect import capture_names, label_by_path
 from v2gsniff.sniffer.sessions import Inventory, InventoryError, load_inventory
+from v2gsniff.sniffer.sessions.pathlabel import PathPattern, PatternError, compile_pattern
 
 
 class _Progress:
@@ -46,20 +48,28 @@ def load_vehicles(path: str | None, problems: list[str]) -> Inventory | None:
         return None
 
 
+def path_patterns(texts: tuple[str, ...]) -> list[PathPattern]:
+    """``--vehicle-from-path`` values, checked before any capture is read (a bad one is a usage error)."""
+    try:
+        return [compile_pattern(t) for t in texts]
+    except PatternError as err:
+        raise click.BadParameter(str(err), param_hint="'--vehicle-from-path'") from None
+
+
 def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: int,
-        progress: bool) -> tuple[list[CaptureResult], list[str], Inventory | None]:
+        progress: bool, from_path: tuple[str, ...] = ()) -> tuple[list[CaptureResult], list[str], Inventory | None]:
     """Shared by ``report`` and ``sessions``: find, decode and track; problems are reported, not fatal."""
+    patterns = path_patterns(from_path)
     files, problems = find_captures(paths)
     for problem in problems:
         click.echo(f"v2gsniff: {problem}", err=True)
-    if label is not None and len(files) != 1:
-        raise click.UsageError(f"--label names the vehicle of a single capture; {len(files)} captures given")
     inventory = load_vehicles(vehicles, problems)
     bar = _Progress(len(files), progress)
     try:
-        results = collect(files, jobs, label, bar)
+        results = collect(files, jobs, label, bar, capture_names(files, paths))
     finally:
         bar.close()
+    results = label_by_path(results, paths, patterns)
     for r in results:
         if r.message:
             click.echo(f"v2gsniff: {r.capture}: {r.message}", err=True)
@@ -70,21 +80,25 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--vehicles", type=click.Path(dir_okay=False),
               help="Inventory (TOML) mapping EVCCID or MAC to brand, model, trim/year, software.")
-@click.option("--label", help="Name the vehicle of a single capture.")
+@click.option("--label", help="Name the vehicle of all captures given (one car, many captures).")
+@click.option("--vehicle-from-path", "from_path", multiple=True, metavar="PATTERN",
+              help="Read brand/model/trim/software from each capture's path relative to its PATH: "
+                   "'{brand}/{model}/**' or a regex with named groups brand, model, trim, software. "
+                   "Repeatable; the first pattern that matches wins.")
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="md", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="Write the report here (default: standard output).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Captures decoded in parallel.")
-def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, fmt: str, output: str,
-           jobs: int) -> None:
+def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, from_path: tuple[str, ...],
+           fmt: str, output: str, jobs: int) -> None:
     """Which protocols each vehicle speaks, with which charger it worked, and whether BPT works.
 
     PATHS are capture files and directories (searched recursively). The report has one row per
     vehicle, a vehicle x charger matrix and a section per vehicle with the evidence (message and
     frame) behind each statement.
     """
-    results, problems, inventory = run(paths, vehicles, label, jobs, sys.stderr.isatty())
+    results, problems, inventory = run(paths, vehicles, label, jobs, sys.stderr.isatty(), from_path)
     if not results and problems:
         raise click.ClickException("no captures to report on")
     text = RENDERERS[fmt](build(results, inventory, problems))

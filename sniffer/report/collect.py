@@ -6,8 +6,9 @@ report never depends on ``--jobs``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from v2gsniff.sniffer.capture import CaptureError, open_capture
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.sniffer.sessions import Session, SessionTracker
+from v2gsniff.sniffer.sessions.pathlabel import PathPattern, identify_by_path, relative_path
 
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".dump", ".cap", ".pcap.gz", ".pcapng.gz", ".dump.gz")
 """File names taken from directories (files named explicitly are always read)."""
@@ -66,11 +68,13 @@ def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     return unique, problems
 
 
-def analyse_file(path: str | Path, label: str | None = None) -> CaptureResult:
-    """Decode one capture and return its sessions."""
+def analyse_file(path: str | Path, label: str | None = None, name: str | None = None) -> CaptureResult:
+    """Decode one capture and return its sessions; ``name`` is how reports call it (its file name
+    unless said otherwise)."""
     p = Path(path)
+    name = name or p.name
     decoder = Decoder()
-    tracker = SessionTracker(p.name, label=label)
+    tracker = SessionTracker(name, label=label)
     error = None
     try:
         with open_capture(p) as reader:
@@ -87,17 +91,25 @@ def analyse_file(path: str | Path, label: str | None = None) -> CaptureResult:
     except OSError as err:
         error = f"{type(err).__name__}: {err}"
     v2g = decoder.stats.by_kind.get("v2g", 0)
-    return CaptureResult(str(p), p.name, tuple(tracker.finish()), decoder.stats.frames, v2g, error)
+    return CaptureResult(str(p), name, tuple(tracker.finish()), decoder.stats.frames, v2g, error)
+
+
+def capture_names(files: list[Path], arguments: Sequence[str | Path]) -> list[str]:
+    """How reports name each capture: its path relative to the directory argument it was found in
+    (labs file every car's capture as ``ethernet-traffic.dump``), else its file name."""
+    return [relative_path(f, arguments) for f in files]
 
 
 def collect(files: list[Path], jobs: int = 1, label: str | None = None,
-            progress: Callable[[CaptureResult], None] | None = None) -> list[CaptureResult]:
+            progress: Callable[[CaptureResult], None] | None = None,
+            names: Sequence[str] | None = None) -> list[CaptureResult]:
     """``analyse_file`` over ``files`` with ``jobs`` worker processes; results in ``files`` order."""
     jobs = max(1, min(jobs, len(files) or 1))
+    given = list(names) if names is not None else [f.name for f in files]
     results: list[CaptureResult] = []
     if jobs == 1:
-        for f in files:
-            results.append(analyse_file(f, label))
+        for f, name in zip(files, given, strict=True):
+            results.append(analyse_file(f, label, name))
             if progress:
                 progress(results[-1])
         return results
@@ -105,7 +117,7 @@ def collect(files: list[Path], jobs: int = 1, label: str | None = None,
     order = sorted(range(len(files)), key=lambda i: -_size(files[i]))
     done: dict[int, CaptureResult] = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(analyse_file, files[i], label): i for i in order}
+        futures = {pool.submit(analyse_file, files[i], label, given[i]): i for i in order}
         from concurrent.futures import as_completed
 
         for fut in as_completed(futures):
@@ -121,3 +133,22 @@ def _size(path: Path) -> int:
         return os.path.getsize(path)
     except OSError:
         return 0
+
+
+def label_by_path(results: list[CaptureResult], arguments: Sequence[str | Path],
+                  patterns: Sequence[PathPattern]) -> list[CaptureResult]:
+    """Brand, model, trim and software of every session, read from its capture's path (the first
+    pattern that matches; captures no pattern matches keep what the traffic says)."""
+    if not patterns:
+        return results
+    out = []
+    for r in results:
+        entry = identify_by_path(Path(r.path), arguments, patterns)
+        if entry is None:
+            out.append(r)
+            continue
+        sessions = tuple(dataclasses.replace(s, vehicle=dataclasses.replace(
+            s.vehicle, brand=entry.brand, model=entry.model, trim=entry.trim, software=entry.software,
+            identified_by="path")) for s in r.sessions)
+        out.append(dataclasses.replace(r, sessions=sessions))
+    return out

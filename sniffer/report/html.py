@@ -72,7 +72,7 @@ def render_html(report: Report, title: str = "V2G compatibility report") -> str:
         h.append("<h2>Vehicle × charger</h2><table>")
         h.append(_cells(["Vehicle", *chargers], "th"))
         for v in report.vehicles:
-            h.append(_cells([v.vehicle.name, *(report.cell(v, c) for c in chargers)]))
+            h.append(_cells([v.name, *(report.cell(v, c) for c in chargers)]))
         h.append("</table>")
     notes = [c for c in report.captures if c.message]
     if notes:
@@ -80,7 +80,7 @@ def render_html(report: Report, title: str = "V2G compatibility report") -> str:
         h += [f"<li><code>{escape(c.capture)}</code>: {escape(c.message or '')}</li>" for c in notes]
         h.append("</ul>")
     h.append('<h2>Vehicle pages</h2><nav>' + "".join(
-        f'<a href="#{anchor(v)}">{escape(v.vehicle.name)}</a>' for v in report.vehicles) + "</nav>")
+        f'<a href="#{anchor(v)}">{escape(v.name)}</a>' for v in report.vehicles) + "</nav>")
     for v in report.vehicles:
         h.append(vehicle_page(v))
     h.append("</main></body></html>")
@@ -88,7 +88,7 @@ def render_html(report: Report, title: str = "V2G compatibility report") -> str:
 
 
 def vehicle_page(v: VehicleReport) -> str:
-    h = [f'<section class="vehicle" id="{anchor(v)}"><h2>{escape(v.vehicle.name)}</h2>',
+    h = [f'<section class="vehicle" id="{anchor(v)}"><h2>{escape(v.name)}</h2>',
          f"<p>{escape(identity_line(v))}. BPT: <b>{escape(v.bpt_text)}</b>.</p><table>",
          _cells(["Session", "Start", "Frames", "Charger", "Protocol", "Last phase", "Duration", "BPT outcome",
                  "Ended by", "First failure"], "th")]

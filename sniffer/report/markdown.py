@@ -24,11 +24,16 @@ def row(values: list[object]) -> str:
     return "| " + " | ".join(cell(v) for v in values) + " |"
 
 
+def known(v: VehicleReport, field: str) -> str | None:
+    """A Brand/Model/Trim/Software cell: the value and, unless the inventory said it, its source."""
+    fact = getattr(v.identity, field) if v.identity else None
+    return fact.cell if fact else getattr(v.vehicle, field)
+
+
 def table_rows(v: VehicleReport) -> list[object]:
-    ident = v.vehicle
     return [
-        ident.name, ident.brand, ident.model, ident.trim, ident.software, "<br>".join(v.offers),
-        v.bpt_text, len(v.sessions), ", ".join(v.protocols), ", ".join(v.energy), "; ".join(v.tls),
+        v.name, known(v, "brand"), known(v, "model"), known(v, "trim"), known(v, "software"),
+        "<br>".join(v.offers), v.bpt_text, v.sessions_text, ", ".join(v.protocols), ", ".join(v.energy), "; ".join(v.tls),
         v.furthest_phase, "; ".join(v.failures), v.phase_text("CableCheck"), v.phase_text("PreCharge"),
         ", ".join(v.chargers),
     ]
@@ -56,7 +61,7 @@ def render_markdown(report: Report) -> str:
     chargers = report.chargers
     if report.vehicles and chargers:
         out += ["## Vehicle × charger", "", row(["Vehicle", *chargers]), "|" + "---|" * (len(chargers) + 1)]
-        out += [row([v.vehicle.name, *(report.cell(v, c) for c in chargers)]) for v in report.vehicles]
+        out += [row([v.name, *(report.cell(v, c) for c in chargers)]) for v in report.vehicles]
         out.append("")
     notes = [c for c in report.captures if c.message]
     if notes:
@@ -71,16 +76,21 @@ def render_markdown(report: Report) -> str:
 
 def identity_line(v: VehicleReport) -> str:
     ident = v.vehicle
-    parts = [f"EVCCID `{ident.evccid}`" if ident.evccid else "EVCCID not seen"]
-    if ident.pev_mac:
-        parts.append(f"PEV MAC `{ident.pev_mac}` ({ident.modem_vendor or 'vendor unknown'})")
+    if v.identity and v.identity.randomised:
+        parts = [f"EVCCID randomised per session, {len(v.sessions)} sessions with "
+                 f"{len(v.identity.ids)} addresses ({', '.join(v.identity.ids)}); grouped by "
+                 f"{v.identity.fingerprint}"]
+    else:
+        parts = [f"EVCCID `{ident.evccid}`" if ident.evccid else "EVCCID not seen"]
+        if ident.pev_mac:
+            parts.append(f"PEV MAC `{ident.pev_mac}` ({ident.modem_vendor or 'vendor unknown'})")
     if ident.trim or ident.software:
         parts.append(f"trim/year {ident.trim or '-'}, software {ident.software or '-'}")
     return "; ".join(parts)
 
 
 def vehicle_section(v: VehicleReport) -> list[str]:
-    out = [f"### {v.vehicle.name}", "", identity_line(v) + ".", "",
+    out = [f"### {v.name}", "", identity_line(v) + ".", "",
            f"BPT: **{v.bpt_text}**. Captures: " + ", ".join(f"`{c}`" for c in v.captures) + ".", ""]
     out += [row(["Session", "Start", "Frames", "Charger", "Protocol", "Last phase", "Duration", "BPT outcome",
                  "Ended by", "First failure"]), "|" + "---|" * 10]
@@ -100,7 +110,7 @@ def session_row(s: Session) -> list[object]:
     first = s.first_failure
     return [
         session_name(s), when(s.start), f"{s.first_frame}–{s.last_frame}",
-        f"{s.charger.name} ({s.charger.evse_mac or 'MAC unknown'})", short_name(s.negotiated_namespace),
+        f"{s.charger.name} ({s.charger.evse_mac or 'MAC unknown'})", s.protocol_name,
         s.last_phase, f"{s.duration:.1f} s", s.bpt_outcome + (" (non-standard discharge)"
                                                               if s.non_standard_discharge else ""),
         f"{s.ended_by.kind}: {s.ended_by.detail}" if s.ended_by else "open",
