@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
 import click
 
-from v2gsniff.sniffer.report import RENDERERS, CaptureResult, build, collect, find_captures
+from v2gsniff.sniffer.report import (
+    RENDERERS,
+    CaptureResult,
+    build,
+    collect,
+    find_captures,
+    markdown_files,
+    render_table,
+)
 from v2gsniff.sniffer.report.collect import capture_names, label_by_path
 from v2gsniff.sniffer.sessions import Inventory, InventoryError, load_inventory
 from v2gsniff.sniffer.sessions.pathlabel import PathPattern, PatternError, compile_pattern
@@ -86,8 +95,9 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
                    "'{brand}/{model}/**' or a regex with named groups brand, model, trim, software. "
                    "Repeatable; the first pattern that matches wins.")
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="md", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              help="Write the report here (default: standard output).")
+@click.option("-o", "--output", type=click.Path(allow_dash=True), default="-",
+              help="Write the report here (default: standard output). For md, a directory (existing, "
+                   "or ending in /) gets report.md and its plots as SVG files.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Captures decoded in parallel.")
 def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, from_path: tuple[str, ...],
@@ -101,7 +111,19 @@ def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, from
     results, problems, inventory = run(paths, vehicles, label, jobs, sys.stderr.isatty(), from_path)
     if not results and problems:
         raise click.ClickException("no captures to report on")
-    text = RENDERERS[fmt](build(results, inventory, problems))
+    made = build(results, inventory, problems)
+    if fmt == "md" and output != "-" and (output.endswith("/") or Path(output).is_dir()):
+        for name, content in markdown_files(made).items():
+            (Path(output) / name).parent.mkdir(parents=True, exist_ok=True)
+            (Path(output) / name).write_text(content, encoding="utf-8")
+        return
+    if Path(output).is_dir():
+        raise click.BadParameter(f"{output} is a directory; only --format md writes into one", param_hint="'-o'")
+    if fmt == "table":
+        to_terminal = output == "-" and sys.stdout.isatty()
+        text = render_table(made, shutil.get_terminal_size().columns if to_terminal else 120, to_terminal)
+    else:
+        text = RENDERERS[fmt](made)
     if output == "-":
         click.echo(text, nl=False)
     else:

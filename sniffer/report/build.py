@@ -198,13 +198,15 @@ def is_stray(s: Session) -> bool:
 
 
 def outcome(s: Session) -> str:
-    """One session in a few words: ``ok`` (energy transfer loop reached, no failure), ``failed in X``
-    or ``ended in X``."""
+    """One session in a few words: ``ok`` (charge loop reached, no failure), ``charged, then failed
+    in X``, ``failed in X`` or ``stopped in X`` (X: the last phase before SessionStop)."""
+    charged = any(p.name == "ChargeLoop" for p in s.phases)
     if s.first_failure:
-        return f"failed in {s.first_failure.phase}"
-    if any(p.name == "ChargeLoop" for p in s.phases):
+        return ("charged, then failed in " if charged else "failed in ") + s.first_failure.phase
+    if charged:
         return "ok"
-    return f"ended in {s.last_phase or '-'}"
+    steps = [p.name for p in s.phases if p.name not in ("SessionStop", "WeldingDetection")]
+    return f"stopped in {steps[-1] if steps else s.last_phase or '-'}"
 
 
 def _note(r: CaptureResult, strays: list[Session]) -> CaptureNote:

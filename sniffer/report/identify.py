@@ -131,7 +131,7 @@ def _randomising(groups: list[list[Session]]) -> frozenset[str]:
         for s in members:
             fp = fingerprint(s)
             if fp and s.vehicle.pev_mac and not locally_administered(s.vehicle.pev_mac):
-                seen[(s.capture, *fp)].add(s.vehicle.pev_mac)
+                seen[(s.capture, fp[0], fp[1], fp[2])].add(s.vehicle.pev_mac)
     found = {str(key[1]) for key, macs in seen.items() if len(macs) > 1}
     return RANDOMISING_OUIS | found
 

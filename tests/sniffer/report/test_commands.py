@@ -96,11 +96,16 @@ def test_sessions_one_line_per_session() -> None:
     res = CliRunner().invoke(sessions, [str(REAL / n) for n in SMALL])
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
-    assert lines[0].split("\t")[:3] == ["session", "vehicle", "charger"]
-    rows = [line.split("\t") for line in lines[1:]]
+    assert lines[0].split("\t") == ["session", "vehicle", "charger", "protocol", "last phase", "outcome", "bpt",
+                                    "duration s", "ended by"]
+    rows = [dict(zip(lines[0].split("\t"), line.split("\t"), strict=True)) for line in lines[1:]]
     assert len(rows) == 3
-    bpt = [r for r in rows if r[0].startswith("dsV2Gshark__ISO-20_BPT_AC")][0]
-    assert bpt[3:6] == ["ISO-20-AC", "SessionStop", "bpt-negotiated-no-discharge"]
+    bpt = [r for r in rows if r["session"].startswith("dsV2Gshark__ISO-20_BPT_AC")][0]
+    assert (bpt["protocol"], bpt["last phase"], bpt["bpt"]) == ("ISO-20-AC", "SessionStop",
+                                                                "bpt-negotiated-no-discharge")
+    assert float(bpt["duration s"]) > 0
+    # Without a SupportedAppProtocol exchange the protocol is spelled as everywhere else, not "din".
+    assert {r["protocol"] for r in rows} <= {"ISO-20-AC", "DIN", "ISO-2", "Tesla-DIN", "-"}
     assert "no charging session found" in res.stderr
 
 
