@@ -18,31 +18,16 @@ from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 if TYPE_CHECKING:
     from v2gsniff.sniffer.output.text import TextWriter
 
-# Exit codes (documented in --help). 2 is click's own code for usage errors.
-EXIT_OK = 0
-EXIT_NOT_FOUND = 3
-EXIT_NOT_A_CAPTURE = 4
-EXIT_TRUNCATED = 5
-EXIT_CORRUPT = 6
-
-EXIT_CODES_HELP = (
-    "Exit codes: 0 success (decode errors inside a capture are records, not failures); "
-    "2 usage error; 3 file not found or unreadable; 4 not a pcap/pcapng file; "
-    "5 capture cut off mid-record (every complete frame before the cut is still decoded); "
-    "6 corrupt capture structure."
+from v2gsniff.sniffer.commands.exits import (  # noqa: F401 - decode's names, kept for importers
+    EXIT_CODES_HELP,
+    EXIT_CORRUPT,
+    EXIT_NOT_A_CAPTURE,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_TRUNCATED,
+    exit_code_for,
+    warn,
 )
-
-
-def exit_code_for(err: CaptureError) -> int:
-    from v2gsniff.sniffer.capture import CaptureNotFound, NotACapture, TruncatedCapture
-
-    if isinstance(err, CaptureNotFound):
-        return EXIT_NOT_FOUND
-    if isinstance(err, NotACapture):
-        return EXIT_NOT_A_CAPTURE
-    if isinstance(err, TruncatedCapture):
-        return EXIT_TRUNCATED
-    return EXIT_CORRUPT
 
 
 def load_keylogs(paths: tuple[str, ...] | list[str]) -> KeyLog:
@@ -181,7 +166,7 @@ def decode(
             writer.close()
         except CaptureError as err:
             writer.close()
-            click.echo(f"v2gsniff: {path}: {err}", err=True)
+            warn(path, err)
             status = max(status, exit_code_for(err))
         except BrokenPipeError:
             sys.stderr.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_NOT_FOUND, exit_code_for, fail, warn
 from v2gsniff.sniffer.report import (
     RENDERERS,
     CaptureResult,
@@ -71,7 +72,7 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
     patterns = path_patterns(from_path)
     files, problems = find_captures(paths)
     for problem in problems:
-        click.echo(f"v2gsniff: {problem}", err=True)
+        warn(problem.split(": ", 1)[0], problem.split(": ", 1)[-1])
     inventory = load_vehicles(vehicles, problems)
     bar = _Progress(len(files), progress)
     try:
@@ -81,12 +82,19 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
     results = label_by_path(results, paths, patterns)
     for r in results:
         if r.message:
-            click.echo(f"v2gsniff: {r.capture}: {r.message}", err=True)
+            warn(r.capture, r.message)
     return results, problems, inventory
 
 
-@click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def exit_status(results: list[CaptureResult], problems: list[str]) -> int:
+    """The highest exit code of the inputs: a missing path is 3, then as ``decode`` for captures."""
+    codes = [exit_code_for(r.failure) for r in results if r.failure is not None]
+    codes += [EXIT_NOT_FOUND for p in problems if not p.startswith("vehicle inventory")]
+    return max(codes, default=0)
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--vehicles", type=click.Path(dir_okay=False),
               help="Inventory (TOML) mapping EVCCID or MAC to brand, model, trim/year, software.")
 @click.option("--label", help="Name the vehicle of all captures given (one car, many captures).")
@@ -104,19 +112,20 @@ def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, from
            fmt: str, output: str, jobs: int) -> None:
     """Which protocols each vehicle speaks, with which charger it worked, and whether BPT works.
 
-    PATHS are capture files and directories (searched recursively). The report has one row per
+    PATHS are capture files and directories (searched recursively; '-' reads a capture from
+    standard input). The report has one row per
     vehicle, a vehicle x charger matrix and a section per vehicle with the evidence (message and
     frame) behind each statement.
     """
     results, problems, inventory = run(paths, vehicles, label, jobs, sys.stderr.isatty(), from_path)
     if not results and problems:
-        raise click.ClickException("no captures to report on")
+        fail("no captures to report on", EXIT_NOT_FOUND)
     made = build(results, inventory, problems)
     if fmt == "md" and output != "-" and (output.endswith("/") or Path(output).is_dir()):
         for name, content in markdown_files(made).items():
             (Path(output) / name).parent.mkdir(parents=True, exist_ok=True)
             (Path(output) / name).write_text(content, encoding="utf-8")
-        return
+        sys.exit(exit_status(results, problems))
     if Path(output).is_dir():
         raise click.BadParameter(f"{output} is a directory; only --format md writes into one", param_hint="'-o'")
     if fmt == "table":
@@ -128,3 +137,4 @@ def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, from
         click.echo(text, nl=False)
     else:
         Path(output).write_text(text, encoding="utf-8")
+    sys.exit(exit_status(results, problems))

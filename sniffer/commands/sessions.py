@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from v2gsniff.sniffer.commands.report import run
+from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_NOT_FOUND, fail
+from v2gsniff.sniffer.commands.report import exit_status, run
 from v2gsniff.sniffer.report.build import outcome
 from v2gsniff.sniffer.sessions import Session
 
@@ -23,8 +24,8 @@ def session_line(s: Session) -> str:
                       s.last_phase or "-", outcome(s), bpt, f"{s.duration:.1f}", ended])
 
 
-@click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.command(epilog=EXIT_CODES_HELP)
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--vehicles", type=click.Path(dir_okay=False), help="Vehicle inventory (TOML).")
 @click.option("--label", help="Name the vehicle of all captures given.")
 @click.option("--vehicle-from-path", "from_path", multiple=True, metavar="PATTERN",
@@ -34,10 +35,12 @@ def session_line(s: Session) -> str:
 def sessions(files: tuple[str, ...], vehicles: str | None, label: str | None, from_path: tuple[str, ...],
              jobs: int, fmt: str) -> None:
     """One line per charging session: vehicle, charger, protocol, last phase, outcome, BPT outcome,
-    duration in seconds, how it ended."""
+    duration in seconds, how it ended. FILES are captures or directories ('-' for stdin)."""
     import json
 
-    results, _problems, inventory = run(files, vehicles, label, jobs, sys.stderr.isatty(), from_path)
+    results, problems, inventory = run(files, vehicles, label, jobs, sys.stderr.isatty(), from_path)
+    if not results and problems:
+        fail("no captures to list", EXIT_NOT_FOUND)
     if fmt == "text":
         click.echo("\t".join(COLUMNS))
     for r in results:
@@ -47,3 +50,4 @@ def sessions(files: tuple[str, ...], vehicles: str | None, label: str | None, fr
 
                 s = dataclasses.replace(s, vehicle=inventory.apply(s.vehicle))
             click.echo(session_line(s) if fmt == "text" else json.dumps(s.to_json(series=False)))
+    sys.exit(exit_status(results, problems))

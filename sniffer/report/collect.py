@@ -13,13 +13,28 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from v2gsniff.sniffer.capture import CaptureError, open_capture
+from v2gsniff.sniffer.capture import CaptureError, CaptureNotFound, open_capture
+from v2gsniff.sniffer.capture.open import PCAPNG_MAGIC
+from v2gsniff.sniffer.capture.pcap import is_pcap_magic
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.sniffer.sessions import Session, SessionTracker
 from v2gsniff.sniffer.sessions.pathlabel import PathPattern, identify_by_path, relative_path
 
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".dump", ".cap", ".pcap.gz", ".pcapng.gz", ".dump.gz")
-"""File names taken from directories (files named explicitly are always read)."""
+"""File names taken from directories (files named explicitly are always read); other files in a
+directory are taken when their first bytes are a pcap or pcapng magic number."""
+
+
+def looks_like_capture(path: Path) -> bool:
+    """A capture by name, or by content: labs keep ``ethernet-traffic`` files without a suffix."""
+    if path.name.lower().endswith(CAPTURE_SUFFIXES):
+        return True
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError:
+        return False
+    return magic == PCAPNG_MAGIC or is_pcap_magic(magic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +49,8 @@ class CaptureResult:
     v2g_messages: int = 0
     error: str | None = None
     """Why the capture could not be read to its end (what was readable is still analysed)."""
+    failure: CaptureError | None = None
+    """The error itself, for the command's exit code."""
 
     @property
     def message(self) -> str | None:
@@ -56,11 +73,12 @@ def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(CAPTURE_SUFFIXES))
+            found = sorted(f for f in p.rglob("*") if f.is_file() and looks_like_capture(f))
             if not found:
-                problems.append(f"{p}: no capture files ({', '.join(CAPTURE_SUFFIXES)}) in this directory")
+                problems.append(f"{p}: no capture files ({', '.join(CAPTURE_SUFFIXES)}, or pcap/pcapng "
+                                "content) in this directory")
             files.extend(found)
-        elif p.exists():
+        elif p.exists() or str(raw) == "-":
             files.append(p)
         else:
             problems.append(f"{p}: no such file or directory")
@@ -72,10 +90,10 @@ def analyse_file(path: str | Path, label: str | None = None, name: str | None = 
     """Decode one capture and return its sessions; ``name`` is how reports call it (its file name
     unless said otherwise)."""
     p = Path(path)
-    name = name or p.name
+    name = name or ("stdin" if str(p) == "-" else p.name)
     decoder = Decoder()
     tracker = SessionTracker(name, label=label)
-    error = None
+    failure: CaptureError | None = None
     try:
         with open_capture(p) as reader:
             try:
@@ -83,15 +101,24 @@ def analyse_file(path: str | Path, label: str | None = None, name: str | None = 
                     for record in decoder.feed(item):
                         tracker.observe(record)
             except CaptureError as err:
-                error = str(err)
+                failure = err
             for record in decoder.finish():
                 tracker.observe(record)
     except CaptureError as err:
-        error = str(err)
+        failure = err
     except OSError as err:
-        error = f"{type(err).__name__}: {err}"
+        failure = CaptureNotFound(f"{type(err).__name__}: {err}")
     v2g = decoder.stats.by_kind.get("v2g", 0)
-    return CaptureResult(str(p), name, tuple(tracker.finish()), decoder.stats.frames, v2g, error)
+    error = _unnamed(str(failure), str(path)) if failure else None
+    return CaptureResult(str(p), name, tuple(tracker.finish()), decoder.stats.frames, v2g, error, failure)
+
+
+def _unnamed(text: str, path: str) -> str:
+    """The error without the file name in front (reports name the capture beside it)."""
+    for prefix in (f"{path}: ", "<stdin>: "):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text
 
 
 def capture_names(files: list[Path], arguments: Sequence[str | Path]) -> list[str]:
@@ -103,8 +130,9 @@ def capture_names(files: list[Path], arguments: Sequence[str | Path]) -> list[st
 def collect(files: list[Path], jobs: int = 1, label: str | None = None,
             progress: Callable[[CaptureResult], None] | None = None,
             names: Sequence[str] | None = None) -> list[CaptureResult]:
-    """``analyse_file`` over ``files`` with ``jobs`` worker processes; results in ``files`` order."""
-    jobs = max(1, min(jobs, len(files) or 1))
+    """``analyse_file`` over ``files`` with ``jobs`` worker processes; results in ``files`` order
+    (standard input, ``-``, can only be read here, so it makes the run sequential)."""
+    jobs = 1 if any(str(f) == "-" for f in files) else max(1, min(jobs, len(files) or 1))
     given = list(names) if names is not None else [f.name for f in files]
     results: list[CaptureResult] = []
     if jobs == 1:

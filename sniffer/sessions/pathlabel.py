@@ -93,6 +93,8 @@ def _check_names(text: str, names: Iterable[str]) -> None:
 
 def relative_path(file: Path, arguments: Iterable[str | Path]) -> str:
     """``file`` relative to the PATH argument it was found under (its name when given directly)."""
+    if str(file) == "-":
+        return "stdin"
     best: Path | None = None
     here = Path(os.path.abspath(file))  # not resolve(): a linked file keeps the path it was found at
     for arg in arguments:

@@ -67,7 +67,7 @@ def test_unknown_inventory_file(tmp_path: Path) -> None:
 def test_empty_directory_says_so(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     res = CliRunner().invoke(report, [str(tmp_path / "empty")])
-    assert res.exit_code == 1
+    assert res.exit_code == 3, "nothing to read is 'not found'"
     assert "no capture files" in res.stderr and "no captures to report on" in res.stderr
 
 
