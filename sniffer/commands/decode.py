@@ -147,7 +147,7 @@ def decode(
     progress = sys.stderr.isatty()
     status = EXIT_OK
     keylog = load_keylogs(keylogs)
-    matches = _record_filter(filter_text)
+    matches, fields_check = _record_filter(filter_text)
     for path in files:
         extra = {"capture": path} if len(files) > 1 else None
         writer = JsonlWriter(out, extra) if fmt == "jsonl" else _text_writer(out, color)
@@ -171,13 +171,37 @@ def decode(
         except BrokenPipeError:
             sys.stderr.close()
             sys.exit(EXIT_OK)
+    if fields_check is not None:
+        fields_check.report()
     sys.exit(status)
 
 
-def _record_filter(text: str) -> Callable[[Record], bool] | None:
-    """The --filter predicate, or None for no filter (the filter module loads only when used)."""
+class _FieldsSeen:
+    """``fields.KEY`` names of a filter that no record had: probably misspelt, so say which exist."""
+
+    def __init__(self, keys: frozenset[str]) -> None:
+        self.keys = keys
+        self.seen: set[str] = set()
+
+    def note(self, record: Record) -> None:
+        if record.fields:
+            self.seen.update(record.fields)
+
+    def report(self) -> None:
+        import difflib
+
+        for key in sorted(self.keys - self.seen):
+            near = difflib.get_close_matches(key, self.seen, n=4, cutoff=0.5)
+            hint = (f"did you mean {', '.join('fields.' + n for n in near)}?" if near
+                    else f"fields seen: {', '.join(sorted(self.seen)[:30]) or 'none'}")
+            click.echo(f"v2gsniff: warning: no record has a field {key!r} (--filter fields.{key}); {hint}",
+                       err=True)
+
+
+def _record_filter(text: str) -> tuple[Callable[[Record], bool] | None, _FieldsSeen | None]:
+    """The --filter predicate (None for no filter) and the check of its field names."""
     if not text.strip():
-        return None
+        return None, None
     from v2gsniff.sniffer.filters import FilterError, compile_filter
 
     try:
@@ -188,7 +212,15 @@ def _record_filter(text: str) -> Callable[[Record], bool] | None:
         raise click.BadParameter(
             "'session' is known in the terminal UI only; use 'stream == N'", param_hint="--filter"
         )
-    return selected.matches
+    if not selected.field_keys:
+        return selected.matches, None
+    seen = _FieldsSeen(selected.field_keys)
+
+    def matches(record: Record) -> bool:
+        seen.note(record)
+        return selected.matches(record)
+
+    return matches, seen
 
 
 def _text_writer(out: IO[str], color: bool | None) -> JsonlWriter | TextWriter:

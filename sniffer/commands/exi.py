@@ -107,7 +107,10 @@ def pretty_xml(text: str) -> str:
     """Indented XML, prefixes kept (the compact form is the exact text of the message)."""
     from xml.dom import minidom
 
-    pretty = minidom.parseString(text).documentElement.toprettyxml(indent="  ")
+    root = minidom.parseString(text).documentElement
+    if root is None:
+        return text
+    pretty = root.toprettyxml(indent="  ")
     return "\n".join(line for line in pretty.splitlines() if line.strip())
 
 
