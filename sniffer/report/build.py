@@ -185,7 +185,8 @@ def build(results: Iterable[CaptureResult], inventory: Inventory | None = None,
         members.sort(key=lambda s: (s.capture or "", s.id))
         vehicles.append(VehicleReport(_key(members, randomised), _merge([s.vehicle for s in members]),
                                       tuple(members), charger_ids, describe(members, randomised)))
-    vehicles.sort(key=lambda v: (v.name.lower(), v.key))
+    # Vehicles someone named (label, inventory, path) first, as a lab's table lists its test cars.
+    vehicles.sort(key=lambda v: (not (v.key.startswith(("label:", "named:"))), v.name.lower(), v.key))
     notes = tuple(_note(r, [s for s in strays if s.capture == r.capture]) for r in results)
     return Report(tuple(vehicles), notes, tuple(problems), inventory.source if inventory else None)
 
