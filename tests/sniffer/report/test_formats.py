@@ -19,7 +19,7 @@ from tests.conftest import REAL, need_shared
 from tests.sniffer.report.real import GOLDEN_CAPTURES, result_of
 from v2gsniff.sniffer.commands.report import report as report_cmd
 from v2gsniff.sniffer.report import build, markdown_files, render_html, render_markdown, render_table
-from v2gsniff.sniffer.report.markdown import NO_PLOTS
+from v2gsniff.sniffer.report.markdown import NO_PLOTS, identity_line
 
 
 def _report():  # type: ignore[no-untyped-def]
@@ -109,7 +109,9 @@ def test_html_printed_by_chromium_shows_every_vehicle_section(tmp_path: Path) ->
                           timeout=60, check=True).stdout
     flat = " ".join(text.split())
     for v in report.vehicles:
+        # The heading, and the identity line only a vehicle's (otherwise hidden) section carries.
         assert " ".join(v.name.split()) in flat, f"section {v.name!r} missing from the printed report"
+        assert " ".join(identity_line(v, code="").split()) in flat, f"section {v.name!r} not printed"
     # The sections' own content is there too, not only the names in the table.
     assert flat.count("SupportedAppProtocol, frame") >= sum(len(s.handshakes) > 0 for s in report.sessions)
 
