@@ -192,9 +192,10 @@ def build(results: Iterable[CaptureResult], inventory: Inventory | None = None,
 
 
 def is_stray(s: Session) -> bool:
-    """A message or two that belong to no session: nothing says which vehicle, no SLAC, no handshake."""
+    """A message or two that belong to no session: the traffic names no vehicle (a label or a path
+    names the capture, not this message), no SLAC, no handshake."""
     v = s.vehicle
-    return (not (v.evccid or v.pev_mac or v.label or v.identified_by) and s.slac is None and not s.handshakes
+    return (not (v.evccid or v.pev_mac) and s.slac is None and not s.handshakes
             and not s.tls.ev_requests and sum(p.messages for p in s.phases) <= 2)
 
 

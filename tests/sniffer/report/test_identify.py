@@ -105,3 +105,7 @@ def test_a_stray_message_is_a_note_of_its_capture_not_a_vehicle() -> None:
     note = report.captures[0]
     assert note.sessions == len(result.sessions) - 1
     assert note.message and "stray SessionStop" in note.message
+    # Named by its path, the capture's vehicle still does not take the stray message as a session.
+    named = build(label_by_path([result], [REAL], [compile_pattern(CORPUS_PATTERN)]))
+    assert [v.name for v in named.vehicles] == ["BYD Atto3"]
+    assert len(named.vehicles[0].sessions) == len(result.sessions) - 1
