@@ -18,7 +18,7 @@ EXIT_USAGE = 2
 def capture_items(paths: list[str]) -> Iterator[Any]:
     """Every file's items, each after a :class:`CaptureStart`; a read error ends that file with a
     :class:`CaptureProblem` (the frames before it are kept) and the next file still opens."""
-    from v2gsniff.sniffer.commands.decode import exit_code_for
+    from v2gsniff.sniffer.commands.exits import exit_code_for
 
     for path in paths:
         yield CaptureStart(path)
@@ -75,7 +75,7 @@ def run_open(paths: list[str], keylog_paths: list[str]) -> int:
 
 
 def _run_open(paths: list[str], names: list[str], keylog_paths: list[str]) -> int:
-    from v2gsniff.sniffer.commands.decode import exit_code_for
+    from v2gsniff.sniffer.commands.exits import exit_code_for
 
     for path in paths:  # fail before the screen switches, with decode's message and exit code
         try:

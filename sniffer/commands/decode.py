@@ -19,31 +19,16 @@ from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 if TYPE_CHECKING:
     from v2gsniff.sniffer.output.text import TextWriter
 
-# Exit codes (documented in --help). 2 is click's own code for usage errors.
-EXIT_OK = 0
-EXIT_NOT_FOUND = 3
-EXIT_NOT_A_CAPTURE = 4
-EXIT_TRUNCATED = 5
-EXIT_CORRUPT = 6
-
-EXIT_CODES_HELP = (
-    "Exit codes: 0 success (decode errors inside a capture are records, not failures); "
-    "2 usage error; 3 file not found or unreadable; 4 not a pcap/pcapng file; "
-    "5 capture cut off mid-record (every complete frame before the cut is still decoded); "
-    "6 corrupt capture structure."
+from v2gsniff.sniffer.commands.exits import (  # noqa: F401 - decode's names, kept for importers
+    EXIT_CODES_HELP,
+    EXIT_CORRUPT,
+    EXIT_NOT_A_CAPTURE,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_TRUNCATED,
+    exit_code_for,
+    warn,
 )
-
-
-def exit_code_for(err: CaptureError) -> int:
-    from v2gsniff.sniffer.capture import CaptureNotFound, NotACapture, TruncatedCapture
-
-    if isinstance(err, CaptureNotFound):
-        return EXIT_NOT_FOUND
-    if isinstance(err, NotACapture):
-        return EXIT_NOT_A_CAPTURE
-    if isinstance(err, TruncatedCapture):
-        return EXIT_TRUNCATED
-    return EXIT_CORRUPT
 
 
 def load_keylogs(paths: tuple[str, ...] | list[str]) -> KeyLog:
@@ -186,7 +171,7 @@ def decode(
     progress = sys.stderr.isatty()
     status = EXIT_OK
     keylog = load_keylogs(keylogs)
-    matches = _record_filter(filter_text)
+    matches, fields_check = _record_filter(filter_text)
     setup = PncSetup(trust_paths, oem_key)
     pnc_checker(setup)  # says what is wrong with the files once, before any output
     for path in files:
@@ -210,18 +195,42 @@ def decode(
             writer.close()
         except CaptureError as err:
             writer.close()
-            click.echo(f"v2gsniff: {path}: {err}", err=True)
+            warn(path, err)
             status = max(status, exit_code_for(err))
         except BrokenPipeError:
             sys.stderr.close()
             sys.exit(EXIT_OK)
+    if fields_check is not None:
+        fields_check.report()
     sys.exit(status)
 
 
-def _record_filter(text: str) -> Callable[[Record], bool] | None:
-    """The --filter predicate, or None for no filter (the filter module loads only when used)."""
+class _FieldsSeen:
+    """``fields.KEY`` names of a filter that no record had: probably misspelt, so say which exist."""
+
+    def __init__(self, keys: frozenset[str]) -> None:
+        self.keys = keys
+        self.seen: set[str] = set()
+
+    def note(self, record: Record) -> None:
+        if record.fields:
+            self.seen.update(record.fields)
+
+    def report(self) -> None:
+        import difflib
+
+        for key in sorted(self.keys - self.seen):
+            near = difflib.get_close_matches(key, self.seen, n=4, cutoff=0.5)
+            hint = (f"did you mean {', '.join('fields.' + n for n in near)}?" if near
+                    else f"fields seen: {', '.join(sorted(self.seen)[:30]) or 'none'}")
+            click.echo(f"v2gsniff: warning: no record has a field {key!r} (--filter fields.{key}); {hint}",
+                       err=True)
+
+
+def _record_filter(text: str) -> tuple[Callable[[Record], bool] | None, _FieldsSeen | None]:
+    """The --filter predicate (None for no filter) and the check of its field names."""
     if not text.strip():
-        return None
+        return None, None
     from v2gsniff.sniffer.filters import FilterError, compile_filter
 
     try:
@@ -232,7 +241,15 @@ def _record_filter(text: str) -> Callable[[Record], bool] | None:
         raise click.BadParameter(
             "'session' is known in the terminal UI only; use 'stream == N'", param_hint="--filter"
         )
-    return selected.matches
+    if not selected.field_keys:
+        return selected.matches, None
+    seen = _FieldsSeen(selected.field_keys)
+
+    def matches(record: Record) -> bool:
+        seen.note(record)
+        return selected.matches(record)
+
+    return matches, seen
 
 
 def _text_writer(out: IO[str], color: bool | None) -> JsonlWriter | TextWriter:

@@ -3,7 +3,9 @@
 ``exi decode HEX...`` decodes V2GTP-less EXI bodies given as hex (``-`` reads one hex message per
 line from stdin); ``--format jsonl`` writes one JSON object per input with ``name``, ``namespace``,
 ``schema``, ``xml``, ``body`` (the JSON form of ``ExiMessage.to_json``) and ``error`` (null, or the
-ExiError text: a bad line does not stop the batch).  ``exi encode FILE.xml --schema S`` prints hex.
+ExiError text: a bad line does not stop the batch); ``--format xml`` is indented unless
+``--compact``.  ``exi encode FILE.xml [--schema S]`` checks the document against the schema
+(the root namespace names it) and prints hex.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import click
 
 from v2gsniff.dissectors import exi as codec
+from v2gsniff.sniffer.commands import exits
 
 SCHEMA_CHOICES = ["auto", *codec.SCHEMAS]
 
@@ -65,7 +69,8 @@ def exi() -> None:
               help="Schema set; auto guesses from the first bytes.")
 @click.option("--fragment", is_flag=True, help="Decode EXI fragments (signed elements, SignedInfo).")
 @click.option("--format", "fmt", type=click.Choice(["xml", "json", "jsonl"]), default="xml", show_default=True)
-def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str) -> None:
+@click.option("--compact", is_flag=True, help="With --format xml: one line per message instead of indented XML.")
+def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str, compact: bool) -> None:
     """Decode EXI messages given as hex ('-' reads one message per line from stdin).
 
     Exit status 1 if any message failed (with --format jsonl failures are in the output instead).
@@ -93,22 +98,89 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str) ->
             out.write(json.dumps({"schema": used, "name": msg.name, "body": msg.to_json()}, indent=2,
                                  ensure_ascii=False) + "\n")
         else:
-            out.write(msg.to_xml() + "\n")
+            out.write((msg.to_xml() if compact else pretty_xml(msg.to_xml())) + "\n")
     if failed:
         sys.exit(1)
 
 
-@click.command("encode")
-@click.argument("file", type=click.File("rb"))
-@click.option("--schema", type=click.Choice(list(codec.SCHEMAS)), required=True)
+def pretty_xml(text: str) -> str:
+    """Indented XML, prefixes kept (the compact form is the exact text of the message)."""
+    from xml.dom import minidom
+
+    root = minidom.parseString(text).documentElement
+    if root is None:
+        return text
+    pretty = root.toprettyxml(indent="  ")
+    return "\n".join(line for line in pretty.splitlines() if line.strip())
+
+
+@click.command("encode", epilog="Exit codes: 0 encoded; 2 the XML is not a valid document of the schema "
+                                "(the path of the first problem is shown); 3 the file cannot be read.")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--schema", type=click.Choice(list(codec.SCHEMAS)),
+              help="Schema set; by default the one the root element's namespace names.")
 @click.option("--fragment", is_flag=True, help="Encode as an EXI fragment.")
-def encode_cmd(file: Any, schema: str, fragment: bool) -> None:
-    """Encode an XML file ('-' for stdin) and print the EXI bytes as hex."""
+def encode_cmd(file: str, schema: str | None, fragment: bool) -> None:
+    """Encode an XML file ('-' for stdin) and print the EXI bytes as hex.
+
+    The document is checked against the schema first: an unknown element, a value its type does
+    not allow, or a document of another schema is an error naming the path, never encoded as
+    schema-less content.
+    """
     try:
-        msg = codec.from_xml(file.read(), schema, fragment=fragment)
+        text = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as err:
+        exits.fail(exits.message(file, err.strerror or str(err)), exits.EXIT_NOT_FOUND)
+    try:
+        msg = codec.from_xml(text, check_schema(text, schema), fragment=fragment)
+        problem = undeclared(msg)
+        if problem:
+            raise codec.ExiError(problem)
         click.echo(codec.encode(msg).hex())
     except codec.ExiError as err:
-        raise click.ClickException(str(err)) from None
+        exits.fail(exits.message(file, err))
+
+
+def check_schema(text: bytes, schema: str | None) -> str:
+    """The schema the root element's namespace names; an error when it contradicts ``--schema``."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as err:
+        raise codec.ExiError(f"not well-formed XML: {err}") from None
+    ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+    named = codec.NAMESPACES.get(ns)
+    if schema is None:
+        if named is None:
+            raise codec.ExiError(f"the root element's namespace {ns or '(none)'!r} names no schema; give --schema")
+        return named
+    # ISO-20 messages may use CommonMessages types inside AC/DC documents: only a clash of sets is an error.
+    if named is not None and named != schema and not (named.startswith("iso20") and schema.startswith("iso20")):
+        raise codec.ExiError(f"the document is {ns!r} (schema {named}), not {schema}")
+    return schema
+
+
+def undeclared(msg: codec.ExiMessage) -> str | None:
+    """Where the typed tree shows content the schema does not declare (``None`` when it has none).
+
+    ``from_xml`` types every value through the schema's grammar: a value that stays untyped was
+    taken as schema-less content, i.e. an element the schema has no place for, or a value its
+    type does not allow."""
+
+    def walk(e: Any, path: str, siblings: list[Any]) -> str | None:
+        here = f"{path}/{e.name}"
+        if not e.children and e.value is not None and e.dtype == -1 and not e.texts:
+            if any(not s.children and s.dtype != -1 for s in siblings if s is not e):
+                return f"{here}: {e.value!r} is not a valid value here"
+            return f"{here}: not declared at this place in schema {msg.schema} (unknown element?)"
+        for child in e.children:
+            found = walk(child, here, e.children)
+            if found:
+                return found
+        return None
+
+    return walk(msg.root, "", [])
 
 
 exi.add_command(decode_cmd)

@@ -15,13 +15,14 @@ every frame and secret to ``write``: the UI only shows it (path, frames_written)
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from types import FrameType
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 import click
 
@@ -30,7 +31,8 @@ from v2gsniff.sniffer.capture import CaptureError, PcapngWriter, RingWriter, ope
 from v2gsniff.sniffer.capture.live import BACKENDS, LinkEvent, LiveCaptureError, open_live
 from v2gsniff.sniffer.capture.live_feed import BatchSource, LiveFeed, StreamSource
 from v2gsniff.sniffer.capture.writer import DEFAULT_SNAPLEN, InterfaceSpec
-from v2gsniff.sniffer.commands.decode import exit_code_for
+from v2gsniff.sniffer.commands import exits
+from v2gsniff.sniffer.commands.exits import exit_code_for
 from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, RawFrame
 from v2gsniff.sniffer.output.jsonl import JsonlWriter
 from v2gsniff.sniffer.output.text import TextWriter
@@ -45,8 +47,8 @@ VISIBILITY_EVERY = 1.0
 """Seconds between visibility checks while capturing."""
 
 EXIT_HELP = (
-    "Exit codes: 0 capture ended (Ctrl-C, kill, end of the stdin stream); 2 usage error or no "
-    "terminal UI installed; 3 the interface cannot be captured; 4-6 as for decode when the stdin "
+    "Exit codes: 0 capture ended (Ctrl-C, kill, end of the stdin stream); 2 usage error, no "
+    "terminal UI installed or no terminal to show it on; 3 the interface cannot be captured; 4-6 as for decode when the stdin "
     "stream is not a capture, is cut off mid-record or is corrupt."
 )
 
@@ -105,18 +107,27 @@ def live(interface: str, write_path: str | None, ring: int | None, ring_size: fl
     if ring is not None and write_path is None:
         raise click.UsageError("--ring needs --write FILE (the name the ring files are made from)")
     ui = None
+    stdin_stream: BinaryIO | None = None
+    if not no_tui and interface == "-" and not exits.has_terminal(stdin_needed=False):
+        # A pipe in and a pipe out: nobody to show a screen to, so stream the records.
+        click.echo("v2gsniff: standard output is not a terminal; printing records (as with --no-tui)", err=True)
+        no_tui = True
     if not no_tui:
         ui = find_ui()
         if ui is None:
             click.echo("v2gsniff: the terminal UI is not installed; use --no-tui", err=True)
             sys.exit(EXIT_NO_UI)
+        if interface == "-":
+            stdin_stream = _keys_from_terminal()
+        elif not exits.has_terminal():
+            exits.fail(f"{exits.NO_TERMINAL}; use --no-tui")
 
     source: BatchSource
     if interface == "-":
         try:
-            reader = open_capture("-")
+            reader = open_capture("-", stdin=stdin_stream)
         except CaptureError as err:
-            click.echo(f"v2gsniff: <stdin>: {err}", err=True)
+            exits.warn("-", err)
             sys.exit(exit_code_for(err))
         specs: list[InterfaceSpec] = [(lt, None, DEFAULT_SNAPLEN) for _, lt in sorted(reader.linktypes.items())]
         source, title = StreamSource(reader), "stdin"
@@ -143,9 +154,24 @@ def live(interface: str, write_path: str | None, ring: int | None, ring_size: fl
             writer.close()
     error = getattr(source, "error", None)
     if isinstance(error, CaptureError):
-        click.echo(f"v2gsniff: <stdin>: {error}", err=True)
+        exits.warn("-", error)
         status = max(status, exit_code_for(error))
     sys.exit(status)
+
+
+def _keys_from_terminal() -> BinaryIO | None:
+    """``live -`` with the UI: the capture stream moves to a descriptor of its own and the UI reads
+    its keys from the controlling terminal (exit 2 when there is none)."""
+    if sys.stdin.isatty():
+        return None  # a terminal on stdin is not a capture stream; let open_capture say so
+    try:
+        tty = os.open("/dev/tty", os.O_RDONLY)
+    except OSError:
+        exits.fail(f"{exits.NO_TERMINAL}; use --no-tui")
+    stream = os.fdopen(os.dup(0), "rb", buffering=0)
+    os.dup2(tty, 0)
+    os.close(tty)
+    return stream
 
 
 def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: IO[str]) -> int:

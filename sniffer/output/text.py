@@ -39,12 +39,19 @@ def format_line(r: Record) -> str:
 
 
 class TextWriter:
-    """Writes readable lines; colours only when the output is a terminal."""
+    """Writes readable lines; colours when the output is a terminal, or always with ``color=True``
+    (``--color``: a pipe into ``less -R`` keeps them)."""
 
     def __init__(self, stream: IO[str], color: bool | None = None) -> None:
         self._stream = stream
         is_tty = stream.isatty() if color is None else color
-        self._console = Console(file=stream, highlight=False, soft_wrap=True) if is_tty else None
+        if not is_tty:
+            self._console: Console | None = None
+        elif color:
+            self._console = Console(file=stream, highlight=False, soft_wrap=True, force_terminal=True, no_color=False,
+                                    color_system="standard")
+        else:
+            self._console = Console(file=stream, highlight=False, soft_wrap=True)
 
     def write(self, r: Record) -> None:
         line = format_line(r)

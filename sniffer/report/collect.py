@@ -6,19 +6,36 @@ report never depends on ``--jobs``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from v2gsniff.sniffer.capture import CaptureError, open_capture
+from v2gsniff.sniffer.capture import CaptureError, CaptureNotFound, open_capture
+from v2gsniff.sniffer.capture.open import PCAPNG_MAGIC
+from v2gsniff.sniffer.capture.pcap import is_pcap_magic
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.sessions import Session, SessionTracker
+from v2gsniff.sniffer.sessions.pathlabel import PathPattern, identify_by_path, relative_path
 
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".dump", ".cap", ".pcap.gz", ".pcapng.gz", ".dump.gz")
-"""File names taken from directories (files named explicitly are always read)."""
+"""File names taken from directories (files named explicitly are always read); other files in a
+directory are taken when their first bytes are a pcap or pcapng magic number."""
+
+
+def looks_like_capture(path: Path) -> bool:
+    """A capture by name, or by content: labs keep ``ethernet-traffic`` files without a suffix."""
+    if path.name.lower().endswith(CAPTURE_SUFFIXES):
+        return True
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError:
+        return False
+    return magic == PCAPNG_MAGIC or is_pcap_magic(magic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +50,8 @@ class CaptureResult:
     v2g_messages: int = 0
     error: str | None = None
     """Why the capture could not be read to its end (what was readable is still analysed)."""
+    failure: CaptureError | None = None
+    """The error itself, for the command's exit code."""
 
     @property
     def message(self) -> str | None:
@@ -55,11 +74,12 @@ def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(CAPTURE_SUFFIXES))
+            found = sorted(f for f in p.rglob("*") if f.is_file() and looks_like_capture(f))
             if not found:
-                problems.append(f"{p}: no capture files ({', '.join(CAPTURE_SUFFIXES)}) in this directory")
+                problems.append(f"{p}: no capture files ({', '.join(CAPTURE_SUFFIXES)}, or pcap/pcapng "
+                                "content) in this directory")
             files.extend(found)
-        elif p.exists():
+        elif p.exists() or str(raw) == "-":
             files.append(p)
         else:
             problems.append(f"{p}: no such file or directory")
@@ -67,13 +87,16 @@ def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     return unique, problems
 
 
-def analyse_file(path: str | Path, label: str | None = None, pnc_setup: PncSetup | None = None) -> CaptureResult:
-    """Decode one capture and return its sessions (with their Plug & Charge checks)."""
+def analyse_file(path: str | Path, label: str | None = None, name: str | None = None,
+                 pnc_setup: PncSetup | None = None) -> CaptureResult:
+    """Decode one capture and return its sessions; ``name`` is how reports call it (its file name
+    unless said otherwise), with their Plug & Charge checks."""
     p = Path(path)
+    name = name or ("stdin" if str(p) == "-" else p.name)
     decoder = Decoder()
-    tracker = SessionTracker(p.name, label=label)
+    tracker = SessionTracker(name, label=label)
+    failure: CaptureError | None = None
     pnc = (pnc_setup or PncSetup()).checker()
-    error = None
     try:
         with open_capture(p) as reader:
             try:
@@ -81,26 +104,43 @@ def analyse_file(path: str | Path, label: str | None = None, pnc_setup: PncSetup
                     for record in decoder.feed(item):
                         tracker.observe(pnc.observe(record))
             except CaptureError as err:
-                error = str(err)
+                failure = err
             for record in decoder.finish():
                 tracker.observe(pnc.observe(record))
     except CaptureError as err:
-        error = str(err)
+        failure = err
     except OSError as err:
-        error = f"{type(err).__name__}: {err}"
+        failure = CaptureNotFound(f"{type(err).__name__}: {err}")
     v2g = decoder.stats.by_kind.get("v2g", 0)
-    return CaptureResult(str(p), p.name, pnc.attach(tracker.finish()), decoder.stats.frames, v2g, error)
+    error = _unnamed(str(failure), str(path)) if failure else None
+    return CaptureResult(str(p), name, pnc.attach(tracker.finish()), decoder.stats.frames, v2g, error, failure)
+
+
+def _unnamed(text: str, path: str) -> str:
+    """The error without the file name in front (reports name the capture beside it)."""
+    for prefix in (f"{path}: ", "<stdin>: "):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text
+
+
+def capture_names(files: list[Path], arguments: Sequence[str | Path]) -> list[str]:
+    """How reports name each capture: its path relative to the directory argument it was found in
+    (labs file every car's capture as ``ethernet-traffic.dump``), else its file name."""
+    return [relative_path(f, arguments) for f in files]
 
 
 def collect(files: list[Path], jobs: int = 1, label: str | None = None,
             progress: Callable[[CaptureResult], None] | None = None,
-            pnc: PncSetup | None = None) -> list[CaptureResult]:
-    """``analyse_file`` over ``files`` with ``jobs`` worker processes; results in ``files`` order."""
-    jobs = max(1, min(jobs, len(files) or 1))
+            names: Sequence[str] | None = None, pnc: PncSetup | None = None) -> list[CaptureResult]:
+    """``analyse_file`` over ``files`` with ``jobs`` worker processes; results in ``files`` order
+    (standard input, ``-``, can only be read here, so it makes the run sequential)."""
+    jobs = 1 if any(str(f) == "-" for f in files) else max(1, min(jobs, len(files) or 1))
+    given = list(names) if names is not None else [f.name for f in files]
     results: list[CaptureResult] = []
     if jobs == 1:
-        for f in files:
-            results.append(analyse_file(f, label, pnc))
+        for f, name in zip(files, given, strict=True):
+            results.append(analyse_file(f, label, name, pnc))
             if progress:
                 progress(results[-1])
         return results
@@ -108,7 +148,7 @@ def collect(files: list[Path], jobs: int = 1, label: str | None = None,
     order = sorted(range(len(files)), key=lambda i: -_size(files[i]))
     done: dict[int, CaptureResult] = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(analyse_file, files[i], label, pnc): i for i in order}
+        futures = {pool.submit(analyse_file, files[i], label, given[i], pnc): i for i in order}
         from concurrent.futures import as_completed
 
         for fut in as_completed(futures):
@@ -124,3 +164,22 @@ def _size(path: Path) -> int:
         return os.path.getsize(path)
     except OSError:
         return 0
+
+
+def label_by_path(results: list[CaptureResult], arguments: Sequence[str | Path],
+                  patterns: Sequence[PathPattern]) -> list[CaptureResult]:
+    """Brand, model, trim and software of every session, read from its capture's path (the first
+    pattern that matches; captures no pattern matches keep what the traffic says)."""
+    if not patterns:
+        return results
+    out = []
+    for r in results:
+        entry = identify_by_path(Path(r.path), arguments, patterns)
+        if entry is None:
+            out.append(r)
+            continue
+        sessions = tuple(dataclasses.replace(s, vehicle=dataclasses.replace(
+            s.vehicle, brand=entry.brand, model=entry.model, trim=entry.trim, software=entry.software,
+            identified_by="path")) for s in r.sessions)
+        out.append(dataclasses.replace(r, sessions=sessions))
+    return out

@@ -37,6 +37,11 @@ SHORT_NAMES = {
 """Short display names of SupportedAppProtocol namespaces; others are shown by their full name."""
 
 
+SCHEMA_SHORT_NAMES = {"din": "DIN", "iso2": "ISO-2", "iso20-cm": "ISO-20", "iso20-ac": "ISO-20-AC",
+                      "iso20-dc": "ISO-20-DC", "iso20-wpt": "ISO-20-WPT", "iso20-acdp": "ISO-20-ACDP"}
+"""Schema names (``Session.protocol``) spelled as ``SHORT_NAMES`` spells their namespaces."""
+
+
 def short_name(namespace: str | None) -> str:
     if not namespace:
         return "-"
@@ -149,6 +154,9 @@ class Vehicle(_Json):
     model: str | None = None
     trim: str | None = None
     software: str | None = None
+    identified_by: str | None = None
+    """Where brand/model/trim/software come from: ``inventory`` (exact match) or ``path`` (the
+    capture's path, ``--vehicle-from-path``); ``None`` when nobody said."""
 
     @property
     def name(self) -> str:
@@ -336,6 +344,13 @@ class Session:
         return self.end - self.start
 
     @property
+    def protocol_name(self) -> str:
+        """The negotiated protocol in the one spelling used everywhere (``DIN``, ``ISO-20-DC``), or ``-``."""
+        if self.negotiated_namespace:
+            return short_name(self.negotiated_namespace)
+        return SCHEMA_SHORT_NAMES.get(self.protocol or "", self.protocol or "-")
+
+    @property
     def last_phase(self) -> str | None:
         return self.phases[-1].name if self.phases else None
 
@@ -361,6 +376,20 @@ class Session:
         """Total seconds spent in phase ``name`` (``None`` if never reached)."""
         spans = [p.duration for p in self.phases if p.name == name]
         return sum(spans) if spans else None
+
+    def phase_completed(self, name: str) -> bool | None:
+        """Whether phase ``name`` finished: every stretch answered OK and the session went on to a
+        later step (SessionStop or WeldingDetection right after it ends an abort, not a success);
+        ``None`` when the phase was never reached."""
+        from .phases import rank
+
+        stretches = [i for i, p in enumerate(self.phases) if p.name == name]
+        if not stretches:
+            return None
+        if not all(self.phases[i].ok for i in stretches):
+            return False
+        return any(rank(p.name) > rank(name) and p.name not in ("WeldingDetection", "SessionStop")
+                   for p in self.phases[stretches[0] + 1:])
 
     def to_json(self, series: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {

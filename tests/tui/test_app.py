@@ -60,7 +60,7 @@ def test_din_capture_sessions_pane_and_plot() -> None:
         s = app.store.sessions[0].session
         pane = app.query_one(SessionsPane)
         prompt = str(pane.query_one(OptionList).get_option_at_index(0).prompt)
-        assert "#1" in prompt and "din" in prompt
+        assert "#1" in prompt and "DIN" in prompt
         text = session_detail(app)
         for phase in ("SLAC", "SDP", "SupportedAppProtocol", "SessionSetup", "CableCheck", "PreCharge",
                       "ChargeLoop", "SessionStop"):

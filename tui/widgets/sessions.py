@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from v2gsniff.sniffer.sessions import PHASES, Session, short_name
+from v2gsniff.sniffer.sessions import PHASES, Session
 
 from ..store import UiSession
 
@@ -26,8 +26,8 @@ def session_prompt(u: UiSession) -> Text:
     t = Text()
     t.append(f"{mark[0]} ", style=mark[1])
     t.append(f"#{u.number} ", style="bold")
-    t.append(f"{(s.protocol or '-'):<8.8} ", style="cyan")
-    t.append(f"{s.vehicle.name[:18]:<18} ")
+    t.append(f"{s.protocol_name:<9.9} ", style="cyan")
+    t.append(f"{s.vehicle.name[:17]:<17} ")
     t.append(f"{s.last_phase or '-'}", style="dim")
     return t
 
@@ -69,7 +69,7 @@ def session_text(u: UiSession) -> Text:
     t.append("charger  ", style="dim")
     t.append(f"{s.charger.name}\n")
     t.append("protocol ", style="dim")
-    t.append(f"{short_name(s.negotiated_namespace)} ({s.protocol or '-'})", style="cyan")
+    t.append(s.protocol_name, style="cyan")
     if s.energy_transfer or s.authorization:
         t.append(f"  {' '.join(x for x in (s.energy_transfer, s.authorization) if x)}")
     t.append(f"\nframes   {s.first_frame}-{s.last_frame}, {s.duration:.1f} s\n", style="")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REAL
+from tests.conftest import REAL, end_process
 from v2gsniff.sniffer.capture import PcapngWriter, open_capture
 from v2gsniff.sniffer.capture.live import LinkEvent, LiveCaptureError, open_live
 from v2gsniff.sniffer.capture.live_afpacket import _bpf
@@ -148,12 +148,11 @@ class LiveRun:
             time.sleep(0.05)
 
     def stop(self, sig: int = signal.SIGINT) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=20)
-        self._out.close()
-        self._err.close()
-        return code
+        try:
+            return end_process(self.proc, sig)
+        finally:
+            self._out.close()
+            self._err.close()
 
 
 def _filtered_copy(tmp: Path) -> tuple[Path, list[RawFrame]]:
@@ -253,27 +252,27 @@ for item in cap:
         if backend == "dumpcap" and shutil.which("dumpcap") is None:
             continue
         proc = subprocess.Popen(veth.in_se(sys.executable, "-c", script, backend), stdout=subprocess.PIPE, text=True)
-        assert proc.stdout is not None
-        assert proc.stdout.readline().startswith("ready")
-        n1 = veth.send(CAPTURE, 0)
-        if backend == "dumpcap":
-            # libpcap in dumpcap holds frames in a ring block for up to ~250 ms (no immediate
-            # mode); a device that vanishes before the block is handed over takes them along.
-            time.sleep(1.0)
-        _run("ip", "-n", veth.ev, "link", "del", "ev0")
-        time.sleep(0.6)
-        veth.add_link()
-        lines = _Lines(proc)
-        rows: list[dict[str, object]] = []
-
-        while not any(r.get("event") == "up" for r in rows):
-            rows.append(lines.next(backend, rows))
-        time.sleep(1.5 if backend == "dumpcap" else 0.3)  # dumpcap restarts before 'up'; let it settle
-        n2 = veth.send(CAPTURE, 0)
-        while sum(1 for r in rows if "frame" in r) < n1 + n2:
-            rows.append(lines.next(backend, rows))
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
+        try:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().startswith("ready")
+            n1 = veth.send(CAPTURE, 0)
+            if backend == "dumpcap":
+                # libpcap in dumpcap holds frames in a ring block for up to ~250 ms (no immediate
+                # mode); a device that vanishes before the block is handed over takes them along.
+                time.sleep(1.0)
+            _run("ip", "-n", veth.ev, "link", "del", "ev0")
+            time.sleep(0.6)
+            veth.add_link()
+            lines = _Lines(proc)
+            rows: list[dict[str, object]] = []
+            while not any(r.get("event") == "up" for r in rows):
+                rows.append(lines.next(backend, rows))
+            time.sleep(1.5 if backend == "dumpcap" else 0.3)  # dumpcap restarts before 'up'; let it settle
+            n2 = veth.send(CAPTURE, 0)
+            while sum(1 for r in rows if "frame" in r) < n1 + n2:
+                rows.append(lines.next(backend, rows))
+        finally:
+            end_process(proc, timeout=10)
         events = [r["event"] for r in rows if "event" in r]
         assert events == ["down", "up"], (backend, rows[-5:])
         numbers = [r["frame"] for r in rows if "frame" in r]

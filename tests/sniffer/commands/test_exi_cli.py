@@ -58,10 +58,66 @@ def test_encode_reports_bad_xml(tmp_path: Path) -> None:
     path = tmp_path / "bad.xml"
     path.write_text("<not-closed>")
     result = CliRunner().invoke(exi, ["encode", str(path), "--schema", "din"])
-    assert result.exit_code == 1 and "not well-formed" in result.output
+    assert result.exit_code == 2 and "not well-formed" in result.output
 
 
 def test_decode_fragment_auto() -> None:
     result = CliRunner().invoke(exi, ["decode", "802202b4b21900401e80", "--fragment", "--format", "jsonl"])
     row = json.loads(result.output)
     assert row["name"] == "ContractSignatureEncryptedPrivateKey" and row["schema"] == "iso2"
+
+
+# A DIN CurrentDemandReq of the Hyundai Kona capture (everest-logfiles__Hyundai_Kona_2017_..., frame 681).
+DIN_CD = "809a0219d01c539a2086bd90d100000a20406014010287b10004061a01e28018104e1880c08000081428c780"
+
+
+def _xml(tmp_path: Path, change: tuple[str, str] | None = None) -> Path:
+    text = CliRunner().invoke(exi, ["decode", DIN_CD, "--compact"]).output
+    if change:
+        assert change[0] in text
+        text = text.replace(*change)
+    path = tmp_path / "msg.xml"
+    path.write_text(text)
+    return path
+
+
+def test_decode_xml_is_indented_unless_compact() -> None:
+    pretty = CliRunner().invoke(exi, ["decode", DIN_CD]).output
+    compact = CliRunner().invoke(exi, ["decode", DIN_CD, "--compact"]).output
+    assert compact.count("\n") == 1 and pretty.count("\n") > 20
+    assert "\n  <ns1:Header>\n    <ns2:SessionID>6740714E68821AF6</ns2:SessionID>" in pretty
+    assert "".join(line.strip() for line in pretty.splitlines()) == compact.strip()
+
+
+def test_encode_takes_the_schema_from_the_root_namespace(tmp_path: Path) -> None:
+    result = CliRunner().invoke(exi, ["encode", str(_xml(tmp_path))])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == DIN_CD, "the same bytes as the car sent"
+
+
+def test_encode_refuses_an_unknown_element(tmp_path: Path) -> None:
+    path = _xml(tmp_path, ("ns3:CurrentDemandReq>", "ns3:CurrentDemandRequest>"))
+    result = CliRunner().invoke(exi, ["encode", str(path)])
+    assert result.exit_code == 2
+    assert "/V2G_Message/Body/CurrentDemandRequest/" in result.stderr and "not declared" in result.stderr
+    assert result.stdout == ""
+
+
+def test_encode_refuses_a_value_outside_the_enumeration(tmp_path: Path) -> None:
+    path = _xml(tmp_path, (">NO_ERROR<", ">NO_SUCH_ERROR<"))
+    result = CliRunner().invoke(exi, ["encode", str(path), "--schema", "din"])
+    assert result.exit_code == 2
+    assert "/V2G_Message/Body/CurrentDemandReq/DC_EVStatus/EVErrorCode: 'NO_SUCH_ERROR' is not a valid value" \
+        in result.stderr
+
+
+def test_encode_refuses_a_document_of_another_schema(tmp_path: Path) -> None:
+    result = CliRunner().invoke(exi, ["encode", str(_xml(tmp_path)), "--schema", "iso2"])
+    assert result.exit_code == 2
+    assert "the document is 'urn:din:70121:2012:MsgDef' (schema din), not iso2" in result.stderr
+    assert result.stderr.count("msg.xml") == 1
+
+
+def test_encode_missing_file_is_not_found(tmp_path: Path) -> None:
+    result = CliRunner().invoke(exi, ["encode", str(tmp_path / "nope.xml")])
+    assert result.exit_code == 3 and result.stderr.count("nope.xml") == 1

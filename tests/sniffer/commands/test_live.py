@@ -41,6 +41,7 @@ def _with_ui(monkeypatch: pytest.MonkeyPatch, func: Any | None) -> None:
 
 def test_without_the_ui_it_says_use_no_tui(monkeypatch: pytest.MonkeyPatch) -> None:
     _with_ui(monkeypatch, None)
+    monkeypatch.setattr(live_module.exits, "has_terminal", lambda stdin_needed=True: True)
     result = CliRunner().invoke(live, ["-"], input=b"")
     assert result.exit_code == 2
     assert "the terminal UI is not installed; use --no-tui" in result.output
@@ -56,6 +57,10 @@ def test_ui_entry_point_gets_the_feed(monkeypatch: pytest.MonkeyPatch, tmp_path:
         return 0
 
     _with_ui(monkeypatch, run_live)
+    # CliRunner's streams are no terminal; the UI here is a stand-in, so say there is one (the
+    # real refusal without a terminal is tested in test_exit_codes.py with real pipes).
+    monkeypatch.setattr(live_module.exits, "has_terminal", lambda stdin_needed=True: True)
+    monkeypatch.setattr(live_module, "_keys_from_terminal", lambda: None)
     keys = tmp_path / "keys.log"
     keys.write_text("CLIENT_RANDOM " + "11" * 32 + " " + "22" * 48 + "\n")
     out = tmp_path / "rec.pcapng"
