@@ -25,6 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widget import Widget
 
 from ..render import HEADER, row_cells
@@ -83,6 +84,7 @@ class MessageList(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[int, int, str], Strip] = LRUCache(2048)
         self._pending_g = False
         self._g_count: int | None = None
+        self._g_timer: Timer | None = None
         self._selected = -2
         self._typed = ""  # digits of a count being typed
         self._count: int | None = None  # the count the key being handled was given
@@ -226,6 +228,10 @@ class MessageList(ScrollView, can_focus=True):
             self._to_frame(self._count)
 
     def action_g(self) -> None:
+        if self._g_timer is not None:
+            # An earlier g's timeout must not clear this one (a slow second g made '42gg' go nowhere).
+            self._g_timer.stop()
+            self._g_timer = None
         if self._pending_g:
             self._pending_g = False
             if self._g_count is not None:
@@ -235,10 +241,11 @@ class MessageList(ScrollView, can_focus=True):
         else:
             self._pending_g = True
             self._g_count = self._count
-            self.set_timer(1.0, self._clear_g)
+            self._g_timer = self.set_timer(1.0, self._clear_g)
         self._show_typed()
 
     def _clear_g(self) -> None:
+        self._g_timer = None
         self._pending_g = False
         self._show_typed()
 
