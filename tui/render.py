@@ -11,6 +11,7 @@ so a node also carries its exact bit range, absolute in ``data``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,13 +245,20 @@ def _json_node(name: str, value: Any, parent: str, offset: int, length: int) -> 
 
 # -- hex dump ----------------------------------------------------------------------------------
 
+HIDDEN_HEX = "••"
+HIDDEN_CHAR = "•"
+
+
 def hex_cells(data: bytes, row: int, per_row: int, lo: int, hi: int,
-              value: tuple[int, int] = (0, 0)) -> list[tuple[str, Style | None]]:
+              value: tuple[int, int] = (0, 0),
+              hidden: Sequence[tuple[int, int]] = ()) -> list[tuple[str, Style | None]]:
     """One hexdump line (offset, hex bytes, ASCII) with bytes ``lo <= i < hi`` highlighted, and the
-    bytes of ``value`` (``start, end``) inside them underlined as well."""
+    bytes of ``value`` (``start, end``) inside them underlined as well. Bytes in a ``hidden`` range
+    (key material, :func:`~v2gsniff.sniffer.redaction.secret_spans`) show as dots."""
     start = row * per_row
     chunk = data[start : start + per_row]
     vlo, vhi = value
+    secret = {p for a, b in hidden for p in range(max(a, start), min(b, start + len(chunk)))}
 
     def style(pos: int) -> Style | None:
         if not lo <= pos < hi:
@@ -261,7 +269,7 @@ def hex_cells(data: bytes, row: int, per_row: int, lo: int, hi: int,
     width = 0
     for i, b in enumerate(chunk):
         pos = start + i
-        cells.append((f"{b:02x}", style(pos)))
+        cells.append((HIDDEN_HEX if pos in secret else f"{b:02x}", style(pos)))
         width += 2
         if i + 1 < per_row:
             joined = style(pos) is not None and i + 1 < len(chunk) and lo <= pos + 1 < hi
@@ -275,7 +283,7 @@ def hex_cells(data: bytes, row: int, per_row: int, lo: int, hi: int,
         cells.append((" " * (full - width), None))
     cells.append((" │", STYLE_DIM))
     for i, b in enumerate(chunk):
-        ch = chr(b) if 32 <= b < 127 else "."
+        ch = HIDDEN_CHAR if start + i in secret else chr(b) if 32 <= b < 127 else "."
         cells.append((ch, style(start + i) or STYLE_DIM))
     return cells
 
