@@ -1,0 +1,60 @@
+"""The UI never shows key material: not in the list, the detail tree or the hex pane, where key
+bytes show as dots. The keys are found independently (tests/sniffer/test_secrets_hygiene.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tests.sniffer.test_secrets_hygiene import key_material, leaked
+from tests.tui.pilot import real, run_app, screen_text, widget_lines
+from tests.tui.test_app import labels_all, type_filter
+from v2gsniff.tui.app import V2GSniffApp
+from v2gsniff.tui.render import HIDDEN_CHAR, HIDDEN_HEX
+from v2gsniff.tui.widgets.detail_tree import DetailTree
+from v2gsniff.tui.widgets.hex_view import HexView
+from v2gsniff.tui.widgets.message_list import MessageList
+
+IN_BAND = "dsV2Gshark__ISO-20_TLS13_DC_DS5366_Josev.pcapng"
+
+
+def _hex_text(hexv: HexView) -> str:
+    rows = -(-len(hexv.data) // hexv.per_row)
+    return "\n".join(hexv.render_line(y).text for y in range(rows + 1))
+
+
+def test_no_pane_shows_a_key() -> None:
+    secrets = key_material(Path(real(IN_BAND)), None)
+    assert len(secrets) == 7  # 3 NMKs (SET_KEY twice, SLAC_MATCH) and 4 TLS 1.3 traffic secrets
+
+    async def body(app: V2GSniffApp, pilot: Pilot[Any]) -> None:
+        tree, hexv = app.query_one(DetailTree), app.query_one(HexView)
+        shown: list[str] = []
+        dotted = {}
+        for record in app.store.records:
+            tree.show(record)
+            hexv.show(record)
+            shown += labels_all(tree)
+            text = _hex_text(hexv)
+            shown.append(text)
+            hex_column = "\n".join(line.split("│")[0] for line in text.splitlines())
+            dotted[(record.frame, record.name)] = hex_column.count(HIDDEN_HEX)
+        assert not leaked(secrets, "\n".join(shown))
+        # The key bytes are there, as dots: 16 per NMK, 96 per TLS 1.3 secret
+        # (48 bytes, SHA-384) carried as hex text.
+        assert dotted[(56, "CM_SLAC_MATCH.CNF")] == 16 and dotted[(3, "CM_SET_KEY.REQ")] == 16
+        assert dotted[(78, "TLS key log lines")] == 96
+        assert sum(dotted.values()) == 4 * 16 + 4 * 96  # CM_SET_KEY.REQ in frames 3, 9, 329; 4 key-log datagrams
+        # What a person sees with the key-log datagram selected: list, tree, hex pane.
+        await type_filter(pilot, "keylog")
+        lst = app.query_one(MessageList)
+        assert app.store.records[lst.index].kind == "keylog"
+        hexv.scroll_to(y=hexv.max_scroll_y, animate=False, immediate=True)  # the key-log line's end
+        await pilot.pause(0.1)
+        screen = screen_text(app)
+        assert " ".join([HIDDEN_HEX] * 8) in screen and HIDDEN_CHAR * 8 in screen  # whole rows of dots
+        assert not leaked(secrets, screen + "\n".join(widget_lines(lst)))
+
+    run_app([IN_BAND], body)
