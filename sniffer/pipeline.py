@@ -490,7 +490,7 @@ _SUMMARY_SKIP = {"checksum", "version", "inverse_version", "payload_length", "mm
 
 def _summary(layer: Layer, show_keys: bool = False, limit: int = 6) -> str:
     """The first ``limit`` fields, shortened; with ``show_keys`` every key too, in full (asked for)."""
-    parts = []
+    parts: list[str] = []
     for f in layer.fields:
         if f.name in _SUMMARY_SKIP or f.children:
             continue

@@ -21,6 +21,7 @@ from v2gsniff.dissectors import Field, Layer, exi
 from v2gsniff.dissectors.exi import ElementBits, PositionedMessage
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, dissect_v2gtp
 from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.output.inert import inert_line
 
 # Which side sends each SLAC/SDP message (ISO 15118-3 and -2 sequence diagrams).
 _EV_SENDS = {"CM_SLAC_PARM.REQ", "CM_START_ATTEN_CHAR.IND", "CM_MNBC_SOUND.IND", "CM_ATTEN_CHAR.RSP",
@@ -73,8 +74,8 @@ def row_cells(r: Record, first_time: float, mark: str = "") -> list[tuple[str, S
         (f"{rel:>10.3f} ", None),
         (f"{d:<5} ", dstyle),
         (f"{r.kind:<8.8} ", kstyle),
-        (f"{r.name:<30.30} ", name_style),
-        (info, istyle),
+        (f"{inert_line(r.name):<30.30} ", name_style),
+        (inert_line(info), istyle),
     ]
 
 
@@ -204,7 +205,10 @@ def _element_node(el: Any, parent: str, offset: int, length: int, bits: ElementB
     text = el.text if el.value is not None else ""
     if len(text) > 80:
         text = text[:77] + "..."
-    physical = el.physical if el.children else None
+    try:  # a malformed (or hostile) element with a physical value's name but not its shape
+        physical = el.physical if el.children else None
+    except exi.ExiError:
+        physical = None
     if physical is not None:
         unit = el.get("Unit")
         text = f"{physical:g}" + (f" {unit.text}" if unit is not None else "")

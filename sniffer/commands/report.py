@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from v2gsniff.sniffer.output.inert import inert_json, inert_line, inert_text
 from v2gsniff.sniffer.report import RENDERERS, CaptureResult, build, collect, find_captures
 from v2gsniff.sniffer.sessions import Inventory, InventoryError, load_inventory
 
@@ -62,7 +63,7 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
         bar.close()
     for r in results:
         if r.message:
-            click.echo(f"v2gsniff: {r.capture}: {r.message}", err=True)
+            click.echo(inert_line(f"v2gsniff: {r.capture}: {r.message}"), err=True)
     return results, problems, inventory
 
 
@@ -88,6 +89,7 @@ def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, fmt:
     if not results and problems:
         raise click.ClickException("no captures to report on")
     text = RENDERERS[fmt](build(results, inventory, problems))
+    text = inert_json(text) if fmt == "json" else inert_text(text)
     if output == "-":
         click.echo(text, nl=False)
     else:

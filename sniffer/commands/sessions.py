@@ -7,16 +7,18 @@ import sys
 import click
 
 from v2gsniff.sniffer.commands.report import run
+from v2gsniff.sniffer.output.inert import inert_json, inert_line
 from v2gsniff.sniffer.sessions import Session, short_name
 
 
 def session_line(s: Session) -> str:
-    """capture#id vehicle charger protocol last-phase outcome duration (tab-separated)."""
+    """capture#id vehicle charger protocol last-phase outcome duration (tab-separated; the values'
+    own control characters, tabs and newlines escaped)."""
     proto = short_name(s.negotiated_namespace) if s.negotiated_namespace else (s.protocol or "-")
     outcome = s.bpt_outcome + ("+non-standard-discharge" if s.non_standard_discharge else "")
     ended = s.ended_by.kind if s.ended_by else "open"
-    return "\t".join([f"{s.capture}#{s.id}", s.vehicle.name, s.charger.name, proto, s.last_phase or "-",
-                      outcome, f"{s.duration:.1f}s", ended])
+    return "\t".join(inert_line(v) for v in [f"{s.capture}#{s.id}", s.vehicle.name, s.charger.name, proto,
+                                             s.last_phase or "-", outcome, f"{s.duration:.1f}s", ended])
 
 
 @click.command()
@@ -39,4 +41,4 @@ def sessions(files: tuple[str, ...], vehicles: str | None, label: str | None, jo
                 import dataclasses
 
                 s = dataclasses.replace(s, vehicle=inventory.apply(s.vehicle))
-            click.echo(session_line(s) if fmt == "text" else json.dumps(s.to_json(series=False)))
+            click.echo(session_line(s) if fmt == "text" else inert_json(json.dumps(s.to_json(series=False))))
