@@ -15,6 +15,7 @@ every frame and secret to ``write``: the UI only shows it (path, frames_written)
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -128,6 +129,11 @@ def live(interface: str, write_path: str | None, ring: int | None, ring_size: fl
     except PrivilegeError as err:
         click.echo(f"v2gsniff: {err}", err=True)
         sys.exit(EXIT_USAGE)
+    for path in keylogs:  # followed as the unprivileged user: say so when it cannot read one
+        if os.path.exists(path) and not os.access(path, os.R_OK):
+            who = f" as {privileges.account.name}" if privileges.account is not None else ""
+            click.echo(f"v2gsniff: warning: cannot read key log {path}{who}; TLS stays encrypted until it can",
+                       err=True)
 
     source: BatchSource
     if interface == "-":

@@ -3,13 +3,15 @@ bytes show as dots. The keys are found independently (tests/sniffer/test_secrets
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.sniffer.test_secrets_hygiene import key_material, leaked
-from tests.tui.pilot import real, run_app, screen_text, widget_lines
+from tests.tui.pilot import SIZE, real, run_app, screen_text, widget_lines
 from tests.tui.test_app import labels_all, type_filter
 from v2gsniff.tui.app import V2GSniffApp
 from v2gsniff.tui.render import HIDDEN_CHAR, HIDDEN_HEX
@@ -58,3 +60,25 @@ def test_no_pane_shows_a_key() -> None:
         assert not leaked(secrets, screen + "\n".join(widget_lines(lst)))
 
     run_app([IN_BAND], body)
+
+
+def test_a_crash_report_lists_no_local_variables(capsys: pytest.CaptureFixture[str]) -> None:
+    """Textual's crash report would print each frame's locals (a frame's bytes, a key-log line)."""
+    secret = "cd" * 48
+    app = V2GSniffApp(lambda: iter(()), title="crash")
+
+    def boom() -> None:
+        line = f"CLIENT_RANDOM {'ab' * 32} {secret}"
+        value = line.split()[2]
+        raise RuntimeError(f"a bug ({len(line)}, {len(value)} characters)")
+
+    async def main() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            app.call_later(boom)
+            await pilot.pause(0.2)
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        asyncio.run(main())
+    report = capsys.readouterr().err  # where Textual prints the report as the app ends
+    assert "RuntimeError" in report and "a bug (175, 96 characters)" in report
+    assert secret[:16] not in report and "CLIENT_RANDOM" in report  # the source line, not its value

@@ -147,12 +147,17 @@ def test_sudo_caller_is_who_decodes_and_owns_the_recording(tmp_path: Path) -> No
     work = nobody_dir()
     try:
         env = {**os.environ, "SUDO_UID": str(uid), "SUDO_GID": str(gid)}
+        root_only = work / "root.keys"
+        root_only.write_text(KEYLOG_LINE)
+        root_only.chmod(0o600)
         cmd = reachable_by_nobody([sys.executable, "-c", LIVE, "-", "--no-tui", "--format", "jsonl",
-                                   "--write", "rec.pcapng"], tmp_path / "stash")
+                                   "--write", "rec.pcapng", "--keylog", "root.keys"], tmp_path / "stash")
         with open(CAPTURE, "rb") as stdin:
             done = subprocess.run(cmd, stdin=stdin, capture_output=True, env=env, cwd=work, timeout=120)
         assert done.returncode == 0, done.stderr.decode()
-        assert len(done.stdout.splitlines()) == 908 and "1427 frames, 908 records" in done.stderr.decode()
+        err = done.stderr.decode()
+        assert len(done.stdout.splitlines()) == 908 and "1427 frames, 908 records" in err
+        assert "cannot read key log root.keys as nobody; TLS stays encrypted until it can" in err
         st = (work / "rec.pcapng").stat()
         assert (st.st_uid, st.st_gid) == (uid, gid)
         assert st.st_mode & 0o777 == 0o644 & ~_umask()  # no secrets in it: an ordinary file
