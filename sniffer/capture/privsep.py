@@ -172,7 +172,8 @@ def _last_cap() -> int:
 
 
 def _become(account: Account, keep: int) -> None:
-    """Switch uid/gid to ``account`` keeping only the capabilities in ``keep``."""
+    """Switch uid/gid to ``account`` keeping only those capabilities of ``keep`` it holds now."""
+    keep &= int(proc_status().get("CapPrm", "0"), 16)  # a setcap'd interpreter may hold fewer
     if keep:
         _prctl(PR_SET_KEEPCAPS, 1)
         for cap in range(_last_cap() + 1):

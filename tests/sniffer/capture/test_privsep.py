@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -213,3 +216,41 @@ def test_socket_helper_reports_errors_as_errno_and_ends_with_its_client() -> Non
     lines = done.stdout.splitlines()
     assert lines[0].split()[:2] == ["errno", str(errno.ENODEV)]
     assert lines[1] == "reaped True"
+
+
+def test_a_user_with_cap_net_raw_keeps_it_only_in_the_socket_helper(veth: Veth, tmp_path: Path) -> None:  # noqa: F811
+    """Not root, but holding CAP_NET_RAW (as a setcap'd interpreter would): same uid, the helper
+    keeps the capability, the decoder drops it."""
+    _need_capture()
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    uid, gid = nobody_ids()
+    cmd = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=+net_raw",
+           "--ambient-caps=+net_raw", sys.executable, "-c", LIVE, "se0", "--no-tui", "--format", "jsonl"]
+    err, out = tmp_path / "err", tmp_path / "out"
+    with open(err, "wb") as err_fh, open(out, "wb") as out_fh:
+        proc = subprocess.Popen(veth.in_se(*reachable_by_nobody(cmd, tmp_path / "stash")), stdout=out_fh,
+                                stderr=err_fh, cwd="/")
+    try:
+        deadline = time.monotonic() + 20
+        while "capturing on se0" not in err.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
+            time.sleep(0.05)
+        tree = _tool_processes(proc.pid)
+        (opener,) = (pid for pid, parent in tree.items() if parent == proc.pid)
+        main, helper = _status(proc.pid), _status(opener)
+        assert [int(v) for v in main["Uid"].split()] == [uid] * 4 == [int(v) for v in helper["Uid"].split()]
+        assert all(_caps(main, k) == 0 for k in ("CapEff", "CapPrm", "CapInh", "CapAmb"))
+        assert _caps(helper, "CapEff") == _caps(helper, "CapPrm") == 1 << 13  # CAP_NET_RAW alone
+        sent = veth.send(CAPTURE, 0)
+        deadline = time.monotonic() + 30
+        while len(out.read_bytes().splitlines()) < 800 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert f"{sent} frames" in err.read_text() and "0 dropped by the kernel" in err.read_text()
