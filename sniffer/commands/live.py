@@ -91,7 +91,8 @@ def _open_writer(path: str | None, ring: int | None, ring_size: float,
 @click.option("--no-tui", is_flag=True, help="Print records to stdout instead of starting the terminal UI.")
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True,
               help="With --no-tui: readable lines or one JSON object per message.")
-@click.option("--show-keys", is_flag=True, help="Show NMKs and TLS secrets instead of <redacted>.")
+@click.option("--show-keys", is_flag=True,
+              help="With --no-tui: show NMKs and TLS secrets instead of <redacted> (the UI never shows them).")
 @click.option("--color/--no-color", default=None, help="Force colours on or off (default: when a terminal).")
 @click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
               help="afpacket: raw socket (root or CAP_NET_RAW); dumpcap: Wireshark's capture helper "

@@ -76,7 +76,7 @@ class Case:
         self.secrets = key_material(capture, keylog)
 
 
-def _frames_only(src: Path, dst: Path) -> None:
+def frames_only(src: Path, dst: Path) -> None:
     """The capture without its Decryption Secrets Block: the keys then come only from --keylog."""
     with PcapngWriter(dst) as w:
         for f in open_capture(src):
@@ -95,7 +95,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
         out[scenario] = Case(scenario, pcap, keys if keys.exists() and keys.stat().st_size else None)
         if out[scenario].keylog is not None:  # the same keys given as a --keylog file instead of a DSB
             bare = d / f"{scenario}-bare.pcapng"
-            _frames_only(pcap, bare)
+            frames_only(pcap, bare)
             out[f"{scenario}+keylog"] = Case(f"{scenario}+keylog", bare, keys)
     return out
 

@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.sniffer.test_secrets_hygiene import key_material, leaked
-from tests.tui.pilot import SIZE, real, run_app, screen_text, widget_lines
+from tests.conftest import ROOT
+from tests.sniffer.test_secrets_hygiene import frames_only, key_material, leaked
+from tests.tui.pilot import SIZE, real, run_app, screen_text, wait_done, widget_lines
 from tests.tui.test_app import labels_all, type_filter
+from v2gsniff.sniffer.streams.tls import KeyLog
 from v2gsniff.tui.app import V2GSniffApp
+from v2gsniff.tui.launch import capture_items
 from v2gsniff.tui.render import HIDDEN_CHAR, HIDDEN_HEX
 from v2gsniff.tui.widgets.detail_tree import DetailTree
 from v2gsniff.tui.widgets.hex_view import HexView
@@ -82,3 +85,29 @@ def test_a_crash_report_lists_no_local_variables(capsys: pytest.CaptureFixture[s
     report = capsys.readouterr().err  # where Textual prints the report as the app ends
     assert "RuntimeError" in report and "a bug (175, 96 characters)" in report
     assert secret[:16] not in report and "CLIENT_RANDOM" in report  # the source line, not its value
+
+
+def test_keys_from_a_keylog_file_stay_hidden(tmp_path: Path) -> None:
+    """The bundled TLS 1.2 demo capture without its embedded secrets, keys given as a --keylog file
+    (as ``v2gsniff open FILE --keylog KEYS`` does): it decrypts, and no pane shows a key."""
+    keys = ROOT / "captures" / "iso2_tls12.keys"
+    capture = tmp_path / "bare.pcapng"
+    frames_only(ROOT / "captures" / "iso2_tls12.pcapng", capture)
+    secrets = key_material(capture, keys)
+    assert len(secrets) == 2  # the NMK and the TLS 1.2 master secret
+    app = V2GSniffApp(lambda: capture_items([str(capture)]), title="tls12", keylog=KeyLog.from_file(keys))
+    seen: list[str] = []
+
+    async def main() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_done(app, pilot)
+            tree, hexv = app.query_one(DetailTree), app.query_one(HexView)
+            for record in app.store.records:
+                tree.show(record)
+                hexv.show(record)
+                seen.extend([*labels_all(tree), _hex_text(hexv)])
+            seen.append(screen_text(app))
+
+    asyncio.run(main())
+    assert any(r.extra.get("tls") for r in app.store.records)  # decrypted with the file's key
+    assert not leaked(secrets, "\n".join(seen))
