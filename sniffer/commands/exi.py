@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from v2gsniff.dissectors import exi as codec
+from v2gsniff.sniffer.output.inert import inert_json, inert_line, inert_text
 
 SCHEMA_CHOICES = ["auto", *codec.SCHEMAS]
 
@@ -83,17 +84,17 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str) ->
                 "body": msg.to_json() if msg else None,
                 "error": error,
             }
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.write(inert_json(json.dumps(record, ensure_ascii=False)) + "\n")
             continue
         if msg is None:
             failed = True
-            click.echo(f"error: {error}", err=True)
+            click.echo(inert_line(f"error: {error}"), err=True)
             continue
         if fmt == "json":
-            out.write(json.dumps({"schema": used, "name": msg.name, "body": msg.to_json()}, indent=2,
-                                 ensure_ascii=False) + "\n")
+            out.write(inert_json(json.dumps({"schema": used, "name": msg.name, "body": msg.to_json()}, indent=2,
+                                            ensure_ascii=False)) + "\n")
         else:
-            out.write(msg.to_xml() + "\n")
+            out.write(inert_text(msg.to_xml()) + "\n")
     if failed:
         sys.exit(1)
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from tests.sniffer.hostile import HOSTILE, HTML, build, unsafe_characters
 from v2gsniff.sniffer.commands.decode import decode
+from v2gsniff.sniffer.commands.exi import exi
 from v2gsniff.sniffer.commands.live import live
 from v2gsniff.sniffer.commands.report import report
 from v2gsniff.sniffer.commands.sessions import sessions
@@ -75,3 +76,16 @@ def test_inert_forms() -> None:
     encoded = json.dumps({"k": "\x1b\x7f\x9b\u202e"}, ensure_ascii=False)
     assert json.loads(inert_json(encoded)) == {"k": "\x1b\x7f\x9b\u202e"}
     assert not unsafe_characters(inert_json(encoded))
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json", "jsonl"])
+def test_exi_decode_prints_the_hostile_evseid_inert(hostile: Path, fmt: str) -> None:
+    rows = [json.loads(line) for line in _run(decode, ["--format", "jsonl", str(hostile)]).splitlines()]
+    exi_hex = next(r["exi_hex"] for r in rows if r["name"] == "SessionSetupRes")
+    text = _run(exi, ["decode", exi_hex, "--schema", "iso2", "--format", fmt])
+    assert not unsafe_characters(text)
+    if fmt == "xml":
+        assert "\\x1b]0;owned\\x07" in text  # visible escapes
+    else:  # JSON: the exact value, as escapes
+        doc = json.loads(text.split("\n", 1)[0] if fmt == "jsonl" else text)
+        assert doc["body"]["V2G_Message"]["Body"]["SessionSetupRes"]["EVSEID"] == HOSTILE
