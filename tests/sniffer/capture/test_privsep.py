@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -254,3 +255,49 @@ def test_a_user_with_cap_net_raw_keeps_it_only_in_the_socket_helper(veth: Veth, 
             proc.kill()
             proc.wait()
     assert f"{sent} frames" in err.read_text() and "0 dropped by the kernel" in err.read_text()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_the_terminal_ui_runs_as_nobody_too(veth: Veth, tmp_path: Path) -> None:  # noqa: F811
+    """``live se0 --user nobody`` with its UI, in tmux: the UI (in the decoding process) shows every
+    frame while /proc shows the same two processes as without it."""
+    _need_capture()
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    sock, session = str(tmp_path / "tmux.sock"), "live"
+    cmd = veth.in_se(*reachable_by_nobody([sys.executable, "-c", LIVE, "se0", "--user", "nobody"],
+                                          tmp_path / "stash"))
+    line = " ".join(shlex.quote(c) for c in cmd) + "; echo EXIT=$?; sleep 60"
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", "-S", sock, *args], check=True, capture_output=True, text=True).stdout
+
+    def wait_screen(text: str) -> str:
+        deadline = time.monotonic() + 30
+        shown = ""
+        while text not in shown:
+            assert time.monotonic() < deadline, f"{text!r} never appeared:\n{shown}"
+            time.sleep(0.2)
+            shown = tmux("capture-pane", "-p", "-t", session)
+        return shown
+
+    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "45", "-e", "TERM=xterm-256color", line)
+    try:
+        wait_screen("se0 (afpacket)")
+        sent = veth.send(CAPTURE, 0)
+        wait_screen(f"frames {sent}")
+        pythons = {int(p) for p in os.listdir("/proc") if p.isdigit() and "commands.live" in _cmdline(int(p))
+                   and _status(int(p))["Name"].startswith("python")}
+        (main,) = [p for p in pythons if int(_status(p)["PPid"]) not in pythons]  # the helper's parent
+        _assert_separated(main)
+        tmux("send-keys", "-t", session, "q")
+        assert "EXIT=0" in wait_screen("EXIT=")
+    finally:
+        subprocess.run(["tmux", "-S", sock, "kill-server"], capture_output=True)
