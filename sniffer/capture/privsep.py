@@ -207,7 +207,11 @@ def _check(account: Account, caps: int) -> None:
 
 
 def drop(account: Account) -> None:
-    """Become ``account`` for good with no capabilities; verified in /proc/self/status."""
+    """Become ``account`` for good with no capabilities; verified in /proc/self/status.
+
+    The bounding set is left as it is: without capabilities it only limits what executing a
+    program with file capabilities gives, and Wireshark's dumpcap (``--backend dumpcap``) is one.
+    """
     try:
         _become(account, 0)
     except OSError as err:
@@ -343,6 +347,8 @@ def separate(interface: str | None, *, user: str | None, allow_root: bool, snapl
     account = choose_account(user, allow_root)
     if account is None:
         return Separation(None)
+    if threading.active_count() > 1:  # capset(2) and fork(2) act on the calling thread alone
+        raise PrivilegeError("privileges must be separated before any thread starts")
     opener = Opener(interface, snaplen, account) if interface is not None else None
     try:
         drop(account)

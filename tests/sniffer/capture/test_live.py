@@ -126,11 +126,16 @@ class Veth:
         _run("ip", "-n", self.ev, "link", "add", "ev0", "type", "veth", "peer", "name", "se0", "netns", self.se)
         _run("ip", "-n", self.ev, "link", "set", "ev0", "up")
         _run("ip", "-n", self.se, "link", "set", "se0", "up")
+        self.wait_up()
+
+    def wait_up(self) -> None:
+        """Both ends up with carrier: a frame sent before the sender's end has it is dropped."""
         deadline = time.monotonic() + 5
-        while "state UP" not in subprocess.run(["ip", "-n", self.se, "link", "show", "se0"],
-                                               capture_output=True, text=True).stdout:
-            assert time.monotonic() < deadline, "se0 did not come up"
-            time.sleep(0.02)
+        for ns, dev in ((self.se, "se0"), (self.ev, "ev0")):
+            while "state UP" not in subprocess.run(["ip", "-n", ns, "link", "show", dev],
+                                                   capture_output=True, text=True).stdout:
+                assert time.monotonic() < deadline, f"{dev} did not come up"
+                time.sleep(0.02)
 
     def cleanup(self) -> None:
         for ns in self.made:
@@ -278,6 +283,7 @@ def test_interface_down_and_up_mid_capture(veth: Veth, tmp_path: Path, live_runs
     _run("ip", "-n", veth.se, "link", "set", "se0", "up")
     run.wait_for("se0 is up again")
     assert "se0 is up again" not in run.stderr().split("waiting for it to come back")[0]
+    veth.wait_up()
     second = veth.send(CAPTURE, 0)
     run.wait_lines(1600)
     assert run.stop() == 0

@@ -293,8 +293,9 @@ def test_the_terminal_ui_runs_as_nobody_too(veth: Veth, tmp_path: Path) -> None:
         wait_screen("se0 (afpacket)")
         sent = veth.send(CAPTURE, 0)
         wait_screen(f"frames {sent}")
-        pythons = {int(p) for p in os.listdir("/proc") if p.isdigit() and "commands.live" in _cmdline(int(p))
-                   and _status(int(p))["Name"].startswith("python")}
+        pane = int(tmux("display-message", "-p", "-t", session, "#{pane_pid}"))
+        pythons = {p for p in _tool_processes(pane) if "commands.live" in _cmdline(p)
+                   and _status(p)["Name"].startswith("python")}
         (main,) = [p for p in pythons if int(_status(p)["PPid"]) not in pythons]  # the helper's parent
         _assert_separated(main)
         tmux("send-keys", "-t", session, "q")
