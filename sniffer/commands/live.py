@@ -10,7 +10,12 @@ the terminal UI is started through the ``v2gsniff.ui`` entry point ``live``, cal
 where ``source`` is a :class:`~v2gsniff.sniffer.capture.live_feed.LiveFeed`: an iterator of
 ``RawFrame | DecryptionSecrets | LinkEvent`` (new key-log lines arrive as DecryptionSecrets)
 with ``stop()`` for another thread and ``read_batch(timeout)``. The feed has already written
-every frame and secret to ``write``: the UI only shows it (path, frames_written), never writes.
+every frame (and, with ``--embed-keys``, every secret) to ``write``: the UI only shows it (path,
+frames_written), never writes.
+
+Before anything is read, :func:`~v2gsniff.sniffer.capture.privsep.separate` leaves a small helper
+as the only holder of the right to open raw sockets and makes this process an unprivileged user
+(``--user``, or sudo's caller): the feed, the decoder, the writer and the UI never run as root.
 """
 
 from __future__ import annotations
