@@ -63,7 +63,7 @@ class Decoder:
     def __init__(self, *, show_keys: bool = False, keylog: KeyLog | None = None, xml: bool = False) -> None:
         self.show_keys = show_keys
         self.connections = ConnectionTable()
-        self.v2g = V2GDecoder(xml=xml)
+        self.v2g = V2GDecoder(xml=xml, show_keys=show_keys)
         self.tls = TlsFlow(keylog if keylog is not None else KeyLog(), self._framed, show_keys)
         self.stats = Stats()
         self._last_frame: RawFrame | None = None

@@ -22,6 +22,7 @@ from v2gsniff.dissectors.exi import ElementBits, PositionedMessage
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, dissect_v2gtp
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output.inert import inert_line
+from v2gsniff.sniffer.redaction import REDACTED, is_secret_element
 
 # Which side sends each SLAC/SDP message (ISO 15118-3 and -2 sequence diagrams).
 _EV_SENDS = {"CM_SLAC_PARM.REQ", "CM_START_ATTEN_CHAR.IND", "CM_MNBC_SOUND.IND", "CM_ATTEN_CHAR.RSP",
@@ -203,6 +204,8 @@ def _element_node(el: Any, parent: str, offset: int, length: int, bits: ElementB
     """An element's node; with ``bits`` it points at the element's own bytes, else at the whole payload."""
     key = f"{parent}/{el.name}"
     text = el.text if el.value is not None else ""
+    if text and is_secret_element(el.name):
+        text = REDACTED
     if len(text) > 80:
         text = text[:77] + "..."
     try:  # a malformed (or hostile) element with a physical value's name but not its shape

@@ -111,3 +111,27 @@ def test_keys_from_a_keylog_file_stay_hidden(tmp_path: Path) -> None:
     asyncio.run(main())
     assert any(r.extra.get("tls") for r in app.store.records)  # decrypted with the file's key
     assert not leaked(secrets, "\n".join(seen))
+
+
+CERT_INSTALL = "dsV2Gshark__ISO-2_DC_PnC_TLS_CertInstallation_DS5366_RiseV2G.pcapng"
+
+
+def test_a_contract_private_key_stays_hidden() -> None:
+    """CertificateInstallationRes carries the contract certificate's (encrypted) private key: the
+    tree says <redacted>, the hex pane dots the bytes that hold its bits."""
+    secrets = key_material(Path(real(CERT_INSTALL)), None)
+
+    async def body(app: V2GSniffApp, pilot: Pilot[Any]) -> None:
+        tree, hexv = app.query_one(DetailTree), app.query_one(HexView)
+        shown: list[str] = []
+        (res,) = [r for r in app.store.records if r.name == "CertificateInstallationRes"]
+        for record in app.store.records:
+            tree.show(record)
+            hexv.show(record)
+            shown += [*labels_all(tree), _hex_text(hexv)]
+            if record is res:
+                assert "ContractSignatureEncryptedPrivateKey: <redacted>  @Id=ID2" in labels_all(tree)
+                assert 48 <= sum(b - a for a, b in hexv.hidden) <= 50  # 48 key bytes, bit-packed
+        assert not leaked(secrets, "\n".join(shown))
+
+    run_app([CERT_INSTALL], body)
