@@ -423,13 +423,14 @@ class Decoder:
                 )
             ]
         added, unlocked = self.tls.add_secrets(item.data, "pcapng DSB", frame, time)
+        lines = extract_keylog_lines(item.data) if self.show_keys else []
         rec = Record(
             frame,
             time,
             "keylog",
             "Decryption Secrets Block",
-            fields={"new_secrets": added, **self._revealed(extract_keylog_lines(item.data))},
-            summary=f"{added} new TLS secrets" + self._revealed_text(extract_keylog_lines(item.data)),
+            fields={"new_secrets": added, **self._revealed(lines)},
+            summary=f"{added} new TLS secrets" + self._revealed_text(lines),
         )
         return [rec, *unlocked]
 
@@ -495,7 +496,9 @@ def _summary(layer: Layer, show_keys: bool = False, limit: int = 6) -> str:
         if f.name in _SUMMARY_SKIP or f.children:
             continue
         if len(parts) >= limit:
-            if show_keys and f.secret:
+            if not show_keys:
+                break
+            if f.secret:
                 parts.append(f"{f.name}={f.text(True)}")
             continue
         text = f.text(show_keys)

@@ -53,8 +53,8 @@ VISIBILITY_EVERY = 1.0
 
 EXIT_HELP = (
     "Exit codes: 0 capture ended (Ctrl-C, kill, end of the stdin stream); 2 usage error, no "
-    "terminal UI installed, or root with no user to decode as; 3 the interface cannot be captured; 4-6 as for decode when the stdin "
-    "stream is not a capture, is cut off mid-record or is corrupt."
+    "terminal UI installed, or root with no user to decode as; 3 the interface cannot be captured; "
+    "4-6 as for decode when the stdin stream is not a capture, is cut off mid-record or is corrupt."
 )
 
 
