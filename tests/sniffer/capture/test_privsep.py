@@ -25,11 +25,9 @@ from tests.sniffer.capture.test_live import (
     Veth,
     _need_capture,
     _run,
-    live_runs,  # noqa: F401 - fixture
     nobody_dir,
     nobody_ids,
     reachable_by_nobody,
-    veth,  # noqa: F401 - fixture
 )
 from v2gsniff.sniffer.capture import open_capture
 from v2gsniff.sniffer.capture.privsep import REFUSAL, PrivilegeError, choose_account
@@ -103,7 +101,7 @@ def _assert_separated(main: int) -> None:
 
 
 def test_live_as_root_decodes_as_nobody_and_only_the_socket_helper_keeps_a_privilege(
-        veth: Veth, tmp_path: Path, live_runs: list[LiveRun]) -> None:  # noqa: F811
+        veth: Veth, tmp_path: Path, live_runs: list[LiveRun]) -> None:
     _need_capture()
     run = LiveRun(veth, tmp_path, "--no-tui", "--format", "jsonl", "--write", "out.pcapng", "--embed-keys",
                   "--keylog", "keys.log")
@@ -219,7 +217,7 @@ def test_socket_helper_reports_errors_as_errno_and_ends_with_its_client() -> Non
     assert lines[1] == "reaped True"
 
 
-def test_a_user_with_cap_net_raw_keeps_it_only_in_the_socket_helper(veth: Veth, tmp_path: Path) -> None:  # noqa: F811
+def test_a_user_with_cap_net_raw_keeps_it_only_in_the_socket_helper(veth: Veth, tmp_path: Path) -> None:
     """Not root, but holding CAP_NET_RAW (as a setcap'd interpreter would): same uid, the helper
     keeps the capability, the decoder drops it."""
     _need_capture()
@@ -265,7 +263,7 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def test_the_terminal_ui_runs_as_nobody_too(veth: Veth, tmp_path: Path) -> None:  # noqa: F811
+def test_the_terminal_ui_runs_as_nobody_too(veth: Veth, tmp_path: Path) -> None:
     """``live se0 --user nobody`` with its UI, in tmux: the UI (in the decoding process) shows every
     frame while /proc shows the same two processes as without it."""
     _need_capture()
