@@ -299,8 +299,12 @@ def _serve(fd: int, interface: str, snaplen: int, account: Account) -> int:
     """The helper's whole life (in the forked child)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.closerange(0, fd)
-    os.closerange(fd + 1, os.sysconf("SC_OPEN_MAX"))
+    for name in os.listdir("/proc/self/fd"):  # every file but the socket pair's end goes
+        if int(name) != fd:
+            try:
+                os.close(int(name))
+            except OSError:
+                pass  # the listing's own descriptor, closed already
     sock = socket.socket(fileno=fd)
     try:
         _become(account, OPENER_CAPS)
