@@ -64,7 +64,7 @@ class Decoder:
     def __init__(self, *, show_keys: bool = False, keylog: KeyLog | None = None, xml: bool = False) -> None:
         self.show_keys = show_keys
         self.connections = ConnectionTable()
-        self.v2g = V2GDecoder(xml=xml)
+        self.v2g = V2GDecoder(xml=xml, show_keys=show_keys)
         self.tls = TlsFlow(keylog if keylog is not None else KeyLog(), self._framed, show_keys)
         self.stats = Stats()
         self._last_frame: RawFrame | None = None
@@ -338,10 +338,11 @@ class Decoder:
                         "lines": len(lines),
                         "new_secrets": added,
                         "labels": sorted({line.split(" ", 1)[0] for line in lines}),
+                        **self._revealed(lines),
                     },
                     linktype=f.linktype,
                     data=f.data,
-                    summary=f"{len(lines)} lines, {added} new secrets",
+                    summary=f"{len(lines)} lines, {added} new secrets" + self._revealed_text(lines),
                 )
                 return [rec, *unlocked]
         return []
@@ -432,17 +433,25 @@ class Decoder:
                 )
             ]
         added, unlocked = self.tls.add_secrets(item.data, "pcapng DSB", frame, time)
+        lines = extract_keylog_lines(item.data) if self.show_keys else []
         rec = Record(
             frame,
             time,
             "keylog",
             "Decryption Secrets Block",
-            fields={"new_secrets": added},
-            summary=f"{added} new TLS secrets",
+            fields={"new_secrets": added, **self._revealed(lines)},
+            summary=f"{added} new TLS secrets" + self._revealed_text(lines),
         )
         return [rec, *unlocked]
 
     # -- helpers --------------------------------------------------------------------------
+
+    def _revealed(self, lines: list[str]) -> dict[str, object]:
+        """With ``show_keys``: the key-log lines themselves (``LABEL client_random secret``)."""
+        return {"secrets": lines} if self.show_keys and lines else {}
+
+    def _revealed_text(self, lines: list[str]) -> str:
+        return "".join(f"; {line}" for line in lines) if self.show_keys else ""
 
     def _error(self, f: RawFrame, where: str, message: str) -> Record:
         return Record(
@@ -491,14 +500,19 @@ _SUMMARY_SKIP = {"checksum", "version", "inverse_version", "payload_length", "mm
 
 
 def _summary(layer: Layer, show_keys: bool = False, limit: int = 6) -> str:
-    parts = []
+    """The first ``limit`` fields, shortened; with ``show_keys`` every key too, in full (asked for)."""
+    parts: list[str] = []
     for f in layer.fields:
         if f.name in _SUMMARY_SKIP or f.children:
             continue
+        if len(parts) >= limit:
+            if not show_keys:
+                break
+            if f.secret:
+                parts.append(f"{f.name}={f.text(True)}")
+            continue
         text = f.text(show_keys)
-        if len(text) > 40:
+        if len(text) > 40 and not (show_keys and f.secret):
             text = text[:37] + "..."
         parts.append(f"{f.name}={text}")
-        if len(parts) >= limit:
-            break
     return " ".join(parts)

@@ -111,8 +111,9 @@ class TlsFlow:
                 out.append(Record(ev.frame, ev.time, "tls", "Alert", s, d, ev.fields(), error, extra=base,
                                   summary=f"{ev.level} {ev.description}"))
             elif isinstance(ev, TlsNote):
+                shown = "".join(f" {label}={v.hex()}" for label, v in ev.secrets) if self._show_keys else ""
                 out.append(Record(ev.frame, ev.time, "tls", "TLS note", s, d, ev.fields(self._show_keys), extra=base,
-                                  summary=ev.message))
+                                  summary=ev.message + shown))
             elif isinstance(ev, TlsError):
                 out.append(Record(ev.frame, ev.time, "tls", "TLS error", s, d, ev.fields(), ev.message, extra=base,
                                   summary=ev.code))

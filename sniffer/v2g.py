@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from v2gsniff.dissectors import exi
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, PayloadType, payload_type_name
 from v2gsniff.sniffer.model import Record, SharedTail
+from v2gsniff.sniffer.redaction import REDACTED, carries_private_key, redact_json, redact_xml
 from v2gsniff.sniffer.services import SERVICE_MESSAGES, ServiceDirectory
 from v2gsniff.sniffer.streams.framing import Message
 from v2gsniff.sniffer.v2gvalues import key_values
@@ -66,9 +67,11 @@ class _ConnState:
 class V2GDecoder:
     """Per-connection message-set state and the EXI decode step. Mutable."""
 
-    def __init__(self, xml: bool = False) -> None:
+    def __init__(self, xml: bool = False, show_keys: bool = False) -> None:
         self.xml = xml
         """Add namespaced XML to each record (``--xml``)."""
+        self.show_keys = show_keys
+        """Keep private keys in certificate messages (else their values and EXI hex are redacted)."""
         self._conns: dict[int, _ConnState] = {}
         self.services = ServiceDirectory()
         """Value-added services announced so far (which ports carry which service)."""
@@ -117,7 +120,8 @@ class V2GDecoder:
             if finding:
                 head["finding"] = finding
             if self.xml:
-                head["xml"] = result.message.to_xml()
+                text = result.message.to_xml()
+                head["xml"] = text if self.show_keys or not carries_private_key(result.message) else redact_xml(text)
             if schema == "apphand":
                 self._sap(st, result.message)
             elif result.name in SERVICE_MESSAGES:
@@ -164,6 +168,8 @@ class V2GDecoder:
             # the message set's namespace (MsgDef for DIN/ISO-2), as SupportedAppProtocol names it
             tail = {"payload_type": _PT_TEXT[_SCHEMA_PAYLOAD_TYPE.get(schema, PayloadType.EXI)], "schema": schema,
                     "namespace": msg.root.ns, "exi_hex": data.hex(), "body": msg.to_json()}
+            if not self.show_keys and carries_private_key(msg):
+                tail.update(exi_hex=REDACTED, body=redact_json(tail["body"]))
             result = _Decoded(msg, msg.name, tail, fields, summary)
         cache[key] = result
         if len(cache) > CACHE_SIZE:

@@ -293,3 +293,15 @@ class V2GSniffApp(App[int]):
         if self.on_stop is not None:
             self.on_stop()
         self.exit(self.store.exit_code)
+
+    def _fatal_error(self) -> None:
+        # Textual's crash report lists every frame's local variables: frame bytes or a key-log
+        # line among them would put key material on the terminal. The same report without them.
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()

@@ -11,6 +11,7 @@ so a node also carries its exact bit range, absolute in ``data``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,8 @@ from v2gsniff.dissectors import Field, Layer, exi
 from v2gsniff.dissectors.exi import ElementBits, PositionedMessage
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, dissect_v2gtp
 from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.output.inert import inert_line
+from v2gsniff.sniffer.redaction import REDACTED, is_secret_element
 
 # Which side sends each SLAC/SDP message (ISO 15118-3 and -2 sequence diagrams).
 _EV_SENDS = {"CM_SLAC_PARM.REQ", "CM_START_ATTEN_CHAR.IND", "CM_MNBC_SOUND.IND", "CM_ATTEN_CHAR.RSP",
@@ -73,8 +76,8 @@ def row_cells(r: Record, first_time: float, mark: str = "") -> list[tuple[str, S
         (f"{rel:>10.3f} ", None),
         (f"{d:<5} ", dstyle),
         (f"{r.kind:<8.8} ", kstyle),
-        (f"{r.name:<30.30} ", name_style),
-        (info, istyle),
+        (f"{inert_line(r.name):<30.30} ", name_style),
+        (inert_line(info), istyle),
     ]
 
 
@@ -222,9 +225,14 @@ def _element_node(el: Any, parent: str, offset: int, length: int, bits: ElementB
     """An element's node; with ``bits`` it points at the element's own bytes, else at the whole payload."""
     key = f"{parent}/{el.name}"
     text = el.text if el.value is not None else ""
+    if text and is_secret_element(el.name):
+        text = REDACTED
     if len(text) > 80:
         text = text[:77] + "..."
-    physical = el.physical if el.children else None
+    try:  # a malformed (or hostile) element with a physical value's name but not its shape
+        physical = el.physical if el.children else None
+    except exi.ExiError:
+        physical = None
     if physical is not None:
         unit = el.get("Unit")
         text = f"{physical:g}" + (f" {unit.text}" if unit is not None else "")
@@ -260,13 +268,20 @@ def _json_node(name: str, value: Any, parent: str, offset: int, length: int) -> 
 
 # -- hex dump ----------------------------------------------------------------------------------
 
+HIDDEN_HEX = "••"
+HIDDEN_CHAR = "•"
+
+
 def hex_cells(data: bytes, row: int, per_row: int, lo: int, hi: int,
-              value: tuple[int, int] = (0, 0)) -> list[tuple[str, Style | None]]:
+              value: tuple[int, int] = (0, 0),
+              hidden: Sequence[tuple[int, int]] = ()) -> list[tuple[str, Style | None]]:
     """One hexdump line (offset, hex bytes, ASCII) with bytes ``lo <= i < hi`` highlighted, and the
-    bytes of ``value`` (``start, end``) inside them underlined as well."""
+    bytes of ``value`` (``start, end``) inside them underlined as well. Bytes in a ``hidden`` range
+    (key material, :func:`~v2gsniff.sniffer.redaction.secret_spans`) show as dots."""
     start = row * per_row
     chunk = data[start : start + per_row]
     vlo, vhi = value
+    secret = {p for a, b in hidden for p in range(max(a, start), min(b, start + len(chunk)))}
 
     def style(pos: int) -> Style | None:
         if not lo <= pos < hi:
@@ -277,7 +292,7 @@ def hex_cells(data: bytes, row: int, per_row: int, lo: int, hi: int,
     width = 0
     for i, b in enumerate(chunk):
         pos = start + i
-        cells.append((f"{b:02x}", style(pos)))
+        cells.append((HIDDEN_HEX if pos in secret else f"{b:02x}", style(pos)))
         width += 2
         if i + 1 < per_row:
             joined = style(pos) is not None and i + 1 < len(chunk) and lo <= pos + 1 < hi
@@ -291,7 +306,7 @@ def hex_cells(data: bytes, row: int, per_row: int, lo: int, hi: int,
         cells.append((" " * (full - width), None))
     cells.append((" │", STYLE_DIM))
     for i, b in enumerate(chunk):
-        ch = chr(b) if 32 <= b < 127 else "."
+        ch = HIDDEN_CHAR if start + i in secret else chr(b) if 32 <= b < 127 else "."
         cells.append((ch, style(start + i) or STYLE_DIM))
     return cells
 

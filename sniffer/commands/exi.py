@@ -20,6 +20,7 @@ import click
 
 from v2gsniff.dissectors import exi as codec
 from v2gsniff.sniffer.commands import exits
+from v2gsniff.sniffer.output.inert import inert_json, inert_line, inert_text
 
 SCHEMA_CHOICES = ["auto", *codec.SCHEMAS]
 
@@ -88,17 +89,17 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str, co
                 "body": msg.to_json() if msg else None,
                 "error": error,
             }
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.write(inert_json(json.dumps(record, ensure_ascii=False)) + "\n")
             continue
         if msg is None:
             failed = True
-            click.echo(f"error: {error}", err=True)
+            click.echo(inert_line(f"error: {error}"), err=True)
             continue
         if fmt == "json":
-            out.write(json.dumps({"schema": used, "name": msg.name, "body": msg.to_json()}, indent=2,
-                                 ensure_ascii=False) + "\n")
+            out.write(inert_json(json.dumps({"schema": used, "name": msg.name, "body": msg.to_json()}, indent=2,
+                                            ensure_ascii=False)) + "\n")
         else:
-            out.write((msg.to_xml() if compact else pretty_xml(msg.to_xml())) + "\n")
+            out.write(inert_text(msg.to_xml() if compact else pretty_xml(msg.to_xml())) + "\n")
     if failed:
         sys.exit(1)
 
@@ -106,8 +107,12 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str, co
 def pretty_xml(text: str) -> str:
     """Indented XML, prefixes kept (the compact form is the exact text of the message)."""
     from xml.dom import minidom
+    from xml.parsers.expat import ExpatError
 
-    root = minidom.parseString(text).documentElement
+    try:
+        root = minidom.parseString(text).documentElement
+    except ExpatError:
+        return text  # a value XML 1.0 cannot hold (a control character from the capture): kept on one line
     if root is None:
         return text
     pretty = root.toprettyxml(indent="  ")

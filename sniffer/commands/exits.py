@@ -14,6 +14,7 @@ from typing import NoReturn
 import click
 
 from v2gsniff.sniffer.capture import CaptureError, CaptureNotFound, NotACapture, TruncatedCapture
+from v2gsniff.sniffer.output.inert import inert_line
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -53,12 +54,13 @@ def message(path: str, err: BaseException | str) -> str:
 
 
 def warn(path: str, err: BaseException | str) -> None:
-    click.echo(f"v2gsniff: {message(path, err)}", err=True)
+    # Paths and errors can carry a capture's own strings: nothing in them may drive the terminal.
+    click.echo(inert_line(f"v2gsniff: {message(path, err)}"), err=True)
 
 
 def fail(text: str, code: int = EXIT_USAGE) -> NoReturn:
     """One sentence on stderr, then exit with ``code``."""
-    click.echo(f"v2gsniff: {text}", err=True)
+    click.echo(inert_line(f"v2gsniff: {text}"), err=True)
     sys.exit(code)
 
 

@@ -10,6 +10,7 @@ import click
 
 from v2gsniff.sniffer.commands.decode import OEM_KEY_HELP, TRUST_HELP, pnc_checker
 from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_NOT_FOUND, exit_code_for, fail, warn
+from v2gsniff.sniffer.output.inert import inert_json, inert_text
 from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.report import (
     RENDERERS,
@@ -141,6 +142,7 @@ def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, from
         text = render_table(made, shutil.get_terminal_size().columns if to_terminal else 120, to_terminal)
     else:
         text = RENDERERS[fmt](made)
+        text = inert_json(text) if fmt == "json" else inert_text(text)
     if output == "-":
         click.echo(text, nl=False)
     else:

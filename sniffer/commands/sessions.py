@@ -9,6 +9,7 @@ import click
 from v2gsniff.sniffer.commands.decode import OEM_KEY_HELP, TRUST_HELP
 from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_NOT_FOUND, fail
 from v2gsniff.sniffer.commands.report import exit_status, run
+from v2gsniff.sniffer.output.inert import inert_json, inert_line
 from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.report.build import authorization, outcome
 from v2gsniff.sniffer.sessions import Session
@@ -21,11 +22,13 @@ PnC with its verdict."""
 
 
 def session_line(s: Session) -> str:
-    """One session, tab-separated, in the order of ``COLUMNS``."""
+    """One session, tab-separated, in the order of ``COLUMNS`` (the values' own control characters, tabs
+    and newlines escaped)."""
     bpt = s.bpt_outcome + ("+non-standard-discharge" if s.non_standard_discharge else "")
     ended = s.ended_by.kind if s.ended_by else "open"
-    return "\t".join([f"{s.capture}#{s.id}", s.vehicle.name, s.charger.name, s.protocol_name,
-                      s.last_phase or "-", outcome(s), bpt, f"{s.duration:.1f}", ended, authorization(s) or "-"])
+    return "\t".join(inert_line(v) for v in [f"{s.capture}#{s.id}", s.vehicle.name, s.charger.name, s.protocol_name,
+                                             s.last_phase or "-", outcome(s), bpt, f"{s.duration:.1f}", ended,
+                                             authorization(s) or "-"])
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -56,5 +59,5 @@ def sessions(files: tuple[str, ...], vehicles: str | None, label: str | None, fr
                 import dataclasses
 
                 s = dataclasses.replace(s, vehicle=inventory.apply(s.vehicle))
-            click.echo(session_line(s) if fmt == "text" else json.dumps(s.to_json(series=False)))
+            click.echo(session_line(s) if fmt == "text" else inert_json(json.dumps(s.to_json(series=False))))
     sys.exit(exit_status(results, problems))

@@ -13,6 +13,8 @@ from typing import IO, Any
 
 from v2gsniff.sniffer.model import Record, SharedTail
 
+from .inert import inert_json
+
 # Decoded bodies and field maps are shared between records of identical payloads (the decoder
 # caches them), so their JSON text is made once and found again by identity. Strings repeat
 # too (names, addresses, hex of repeated payloads). Both caches are bounded.
@@ -39,13 +41,13 @@ class JsonlWriter:
         pending = self._pending
         pending.append(self.line(r))
         if len(pending) >= _BATCH:
-            self._stream.write("".join(pending))
+            self._stream.write(inert_json("".join(pending)))
             pending.clear()
 
     def flush(self) -> None:
         """Hand every line written so far to the stream and flush it."""
         if self._pending:
-            self._stream.write("".join(self._pending))
+            self._stream.write(inert_json("".join(self._pending)))
             self._pending.clear()
         self._stream.flush()
 

@@ -10,6 +10,8 @@ from rich.markup import escape
 
 from v2gsniff.sniffer.model import Record
 
+from .inert import inert_line
+
 KIND_STYLE = {
     "homeplug": "cyan",
     "sdp": "magenta",
@@ -35,7 +37,7 @@ def format_line(r: Record) -> str:
     text = f"{ts} {r.frame:>6} {r.kind:<8} {r.name:<28} {where:<10} {r.summary}"
     if r.error:
         text += f"  ERROR: {r.error}"
-    return text.rstrip()
+    return inert_line(text.rstrip())
 
 
 class TextWriter:

@@ -160,7 +160,8 @@ def test_real_tls_over_veth_decrypts_every_byte(link: Link, version: str, tmp_pa
     keys, out = tmp_path / "keys.log", tmp_path / "out.pcapng"
     server: subprocess.Popen[str] | None = None
     live = subprocess.Popen(link.cmd(link.se, sys.executable, "-c", "from v2gsniff.sniffer.cli import main; main()",
-                                     "live", "se0", "--no-tui", "--format", "jsonl", "--write", str(out)),
+                                     "live", "se0", "--no-tui", "--format", "jsonl", "--write", str(out),
+                                     "--allow-root"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         time.sleep(1.5)  # the capture socket must be open before the first SYN

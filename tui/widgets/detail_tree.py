@@ -15,6 +15,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.output.inert import inert_line
 
 from ..render import DetailNode, detail_nodes
 
@@ -104,7 +105,7 @@ class DetailTree(Tree[NodeInfo]):
 
     def _add(self, parent: TreeNode[NodeInfo], node: DetailNode, opened: set[str], first_time: bool,
              previous: str | None) -> TreeNode[NodeInfo] | None:
-        label = Text(node.label, style="bold red" if node.error else "")
+        label = Text(inert_line(node.label), style="bold red" if node.error else "")
         info = NodeInfo(node.key, node.offset, node.length, self._generation, node.bits, node.value_bits)
         if node.children:
             child = parent.add(label, info)

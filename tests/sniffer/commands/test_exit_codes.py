@@ -57,7 +57,7 @@ def test_capture_commands_share_the_exit_codes(command: str, kind: str, code: in
 @pytest.mark.parametrize(("kind", "code"), CASES[1:], ids=[c[0] for c in CASES[1:]])
 def test_live_stdin_has_the_same_exit_codes(kind: str, code: int, tmp_path: Path) -> None:
     data = _damaged(kind, tmp_path).read_bytes()
-    res = CliRunner().invoke(main, ["live", "-", "--no-tui"], input=data)
+    res = CliRunner().invoke(main, ["live", "-", "--no-tui", "--allow-root"], input=data)
     assert res.exit_code == code, res.output
     assert res.stderr.count("<stdin>") == 1
 
@@ -104,7 +104,7 @@ def test_live_stdin_without_a_terminal_prints_records(tmp_path: Path) -> None:
     need_shared()
     data = (REAL / CCS32).read_bytes()
     env = {**os.environ, "NO_COLOR": "1"}
-    res = subprocess.run([*CLI, "live", "-", "--format", "jsonl"], input=data, capture_output=True, timeout=120,
+    res = subprocess.run([*CLI, "live", "-", "--format", "jsonl", "--allow-root"], input=data, capture_output=True, timeout=120,
                          env=env)
     assert res.returncode == 0
     assert b"printing records (as with --no-tui)" in res.stderr
