@@ -9,7 +9,8 @@ Top level (``format`` is ``"v2gsniff-report/1"``; keys are only ever added, neve
       "captures": [{"capture", "sessions", "message"}],
       "vehicles": [{"key", "vehicle", "sessions": [session ids "capture#id"], "bpt_outcome",
                     "non_standard_discharge", "offers", "protocols", "energy_transfer", "tls",
-                    "findings", "furthest_phase", "failures", "chargers",
+                    "findings" (-20 TLS requirement ids), "finding_counts" ({"error", "warning", "info"}),
+                    "furthest_phase", "failures", "chargers",
                     "cablecheck_seconds", "precharge_seconds"}],
       "sessions": [session, ...]
     }
@@ -30,7 +31,8 @@ the first failure), ``ended_by`` (``kind``: SessionStop, TCP FIN, TCP RST, silen
 selected services, parameters, control mode, channel, discharge limits, lowest present current and
 power, evidence), ``tls`` (``ev_requests``, ``ev_asked_tls``, ``secc_answer``, ``version``,
 ``cipher``, ``decryptable``, ``alerts``, ``findings``), ``evidence`` (``statement``, ``message``,
-``frame``), ``notes`` and, unless left out, ``series`` (``time``, ``frame``, ``message`` and the
+``frame``), ``notes``, ``findings`` (``rule``, ``severity``, ``side``, ``requirement``, ``frame``,
+``time``, ``session``, ``message``, ``path``, ``text``, ``evidence``) and, unless left out, ``series`` (``time``, ``frame``, ``message`` and the
 values named in ``SERIES_FIELDS``: volts, amperes, watts, percent).
 """
 
@@ -62,6 +64,7 @@ def report_json(report: Report, series: bool = True) -> dict[str, Any]:
                 "energy_transfer": v.energy,
                 "tls": v.tls,
                 "findings": v.findings,
+                "finding_counts": v.severity_counts,
                 "furthest_phase": v.furthest_phase,
                 "failures": v.failures,
                 "chargers": v.chargers,

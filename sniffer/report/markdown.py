@@ -11,7 +11,7 @@ from .build import BPT_TEXT, Report, VehicleReport
 COLUMNS = (
     "Vehicle", "Brand", "Model", "Trim/year", "Software version", "Priority / SupportedAppProtocols",
     "BPT working", "Sessions", "Protocols negotiated", "AC/DC", "TLS", "Furthest phase", "Failure reasons",
-    "CableCheck", "PreCharge", "Chargers seen",
+    "Findings", "CableCheck", "PreCharge", "Chargers seen",
 )
 
 
@@ -29,7 +29,7 @@ def table_rows(v: VehicleReport) -> list[object]:
     return [
         ident.name, ident.brand, ident.model, ident.trim, ident.software, "<br>".join(v.offers),
         v.bpt_text, len(v.sessions), ", ".join(v.protocols), ", ".join(v.energy), "; ".join(v.tls),
-        v.furthest_phase, "; ".join(v.failures), v.phase_text("CableCheck"), v.phase_text("PreCharge"),
+        v.furthest_phase, "; ".join(v.failures), v.findings_text, v.phase_text("CableCheck"), v.phase_text("PreCharge"),
         ", ".join(v.chargers),
     ]
 
@@ -87,8 +87,31 @@ def vehicle_section(v: VehicleReport) -> list[str]:
     for s in v.sessions:
         out.append(row(session_row(s)))
     out.append("")
+    out += findings_section(v)
     for s in v.sessions:
         out += session_details(s)
+    return out
+
+
+FINDINGS_PER_RULE = 5
+"""Findings listed per rule in a vehicle section (the rest are counted)."""
+
+
+def findings_section(v: VehicleReport) -> list[str]:
+    """The vehicle's findings grouped by rule, each with its sessions and evidence frames."""
+    groups = v.findings_by_rule()
+    if not groups:
+        return []
+    out = ["#### Findings", ""]
+    for rule, items in groups:
+        f0 = items[0][1]
+        out.append(f"- **{rule}** ({f0.severity}, {f0.side}; {f0.requirement}): {len(items)}×")
+        for s, f in items[:FINDINGS_PER_RULE]:
+            frames = ", ".join(str(x) for x in f.evidence)
+            out.append(f"  - {session_name(s)}, frame {f.frame}: {f.text} (evidence: frames {frames})")
+        if len(items) > FINDINGS_PER_RULE:
+            out.append(f"  - … and {len(items) - FINDINGS_PER_RULE} more")
+    out.append("")
     return out
 
 
@@ -122,7 +145,7 @@ def session_details(s: Session) -> list[str]:
         f"; {e.statement} ({e.message}, frame {e.frame})" for e in s.bpt.evidence))
     out.append(f"- TLS: {s.tls.summary}" + "".join(f"; alert {a}" for a in s.tls.alerts))
     for f in s.tls.findings:
-        out.append(f"- Finding {f.code}: {f.text} (frame {f.frame})")
+        out.append(f"- Finding {f.requirement.strip('[]')}: {f.text} (frame {f.frame})")
     if s.phases:
         out.append("- Phases: " + " → ".join(f"{p.name} {p.duration:.1f} s" + ("" if p.ok else " ✗")
                                              for p in s.phases))

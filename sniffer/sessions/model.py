@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from v2gsniff.sniffer.findings.model import Finding
+
 BPT_OUTCOMES = (
     "bpt-working",
     "bpt-negotiated-no-discharge",
@@ -195,14 +197,6 @@ class Ending(_Json):
 
 
 @dataclass(frozen=True, slots=True)
-class Finding(_Json):
-    code: str
-    """Requirement ID (``V2G20-1237``) or a short tag."""
-    text: str
-    frame: int
-
-
-@dataclass(frozen=True, slots=True)
 class TlsPosture(_Json):
     """What the EV asked for in SDP, what the SECC answered, and the TLS handshake seen."""
 
@@ -217,6 +211,7 @@ class TlsPosture(_Json):
     """``None`` without TLS; otherwise whether V2G messages were decrypted."""
     alerts: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
+    """The -20 transport findings (rules ``tls.iso20-offer``/``tls.iso20-select``); also in ``Session.findings``."""
 
     @property
     def ev_asked_tls(self) -> bool | None:
@@ -325,6 +320,9 @@ class Session:
     authorization: str | None = None
     """``EIM`` or ``PnC`` (Contract/ExternalPayment in ISO-2 terms) when the messages tell."""
     notes: tuple[str, ...] = field(default=())
+    findings: tuple[Finding, ...] = field(default=())
+    """What broke which rule in this session, in frame order (``v2gsniff.sniffer.findings``);
+    ``failures`` are derived from them."""
 
     @property
     def duration(self) -> float:
@@ -389,6 +387,7 @@ class Session:
             "tls": {**self.tls.to_json(), "ev_asked_tls": self.tls.ev_asked_tls},
             "evidence": [e.to_json() for e in self.evidence],
             "notes": list(self.notes),
+            "findings": [f.to_json() for f in self.findings],
         }
         if series:
             out["series"] = [p.to_json() for p in self.series]

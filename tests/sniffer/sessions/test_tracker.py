@@ -210,7 +210,7 @@ def test_iso20_bpt_outcomes() -> None:
     assert dict(sess.bpt.parameters) == {"ControlMode": 2, "BPTChannel": 1}
     assert dict(sess.bpt.discharge_limits) == {"EVMaximumDischargePower": 11000.0}
     assert sess.bpt.min_current == -10.0
-    assert [f.code for f in sess.tls.findings] == ["V2G20-1237", "V2G20-2356"]
+    assert [f.requirement for f in sess.tls.findings] == ["[V2G20-1237]", "[V2G20-2356]"]
     assert sess.tls.ev_requests == ("TLS",) and sess.tls.secc_answer == "no TLS"
 
     s = Script()
