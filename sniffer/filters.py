@@ -10,11 +10,12 @@ Grammar (keywords are case-insensitive)::
     VALUE      := bare-word | number | "quoted string" | 'quoted string'
 
 Words: a record kind (``homeplug``, ``sdp``, ``v2gtp``, ``v2g``, ``tls``, ``tcp``, ``gap``,
-``icmpv6``, ``keylog``, ``link``), ``slac`` (the SLAC messages of ISO 15118-3), ``errors``/``error``
+``icmpv6``, ``keylog``, ``link``, ``finding``), ``slac`` (the SLAC messages of ISO 15118-3), ``errors``/``error``
 (records with an error, gaps included), or a message set (``apphand``, ``din``, ``iso2``, ``iso20``).
 
 Fields: ``kind``, ``name``, ``src``, ``dst``, ``dir`` (``ev`` or ``evse``: who sent it), ``session``,
-``frame``, ``stream``, ``schema``, ``error``, ``summary``, ``capture``, and ``fields.KEY`` for a
+``frame``, ``stream``, ``schema``, ``error``, ``summary``, ``capture``, ``rule``, ``severity`` and
+``side`` (of findings: ``finding and severity == error``), and ``fields.KEY`` for a
 decoded key value (``fields.soc > 80``). ``~`` is a case-insensitive regular-expression search,
 ``==`` compares strings case-insensitively and numbers as numbers.
 
@@ -36,12 +37,12 @@ __all__ = ["FIELDS", "WORDS", "Filter", "FilterError", "compile_filter"]
 
 Predicate = Callable[[Record, "int | None"], bool]
 
-KINDS = ("homeplug", "sdp", "v2gtp", "v2g", "tls", "tcp", "gap", "icmpv6", "keylog", "link", "error")
+KINDS = ("homeplug", "sdp", "v2gtp", "v2g", "tls", "tcp", "gap", "icmpv6", "keylog", "link", "error", "finding")
 SCHEMA_WORDS = ("apphand", "din", "iso2", "iso20")
 WORDS = (*KINDS, "slac", "errors", *SCHEMA_WORDS)
 """Every word the language knows on its own."""
 FIELDS = ("kind", "name", "src", "dst", "dir", "session", "frame", "stream", "schema", "error", "summary",
-          "capture", "fields.KEY")
+          "capture", "rule", "severity", "side", "fields.KEY")
 """Field names for comparisons."""
 OPS = ("==", "!=", "~", "!~", "<", "<=", ">", ">=")
 
@@ -109,6 +110,9 @@ def _get(name: str) -> Callable[[Record, int | None], Any]:
         "error": lambda r, s: r.error,
         "summary": lambda r, s: r.summary,
         "capture": lambda r, s: r.extra.get("capture"),
+        "rule": lambda r, s: r.extra.get("rule") if r.kind == "finding" else None,
+        "severity": lambda r, s: r.extra.get("severity") if r.kind == "finding" else None,
+        "side": lambda r, s: r.extra.get("side") if r.kind == "finding" else None,
     }
     return getters[name]
 

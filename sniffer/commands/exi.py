@@ -2,8 +2,11 @@
 
 ``exi decode HEX...`` decodes V2GTP-less EXI bodies given as hex (``-`` reads one hex message per
 line from stdin); ``--format jsonl`` writes one JSON object per input with ``name``, ``namespace``,
-``schema``, ``xml``, ``body`` (the JSON form of ``ExiMessage.to_json``) and ``error`` (null, or the
-ExiError text: a bad line does not stop the batch).  ``exi encode FILE.xml --schema S`` prints hex.
+``schema``, ``xml``, ``body`` (the JSON form of ``ExiMessage.to_json``), ``findings`` (values the
+bits carry but a schema facet forbids, rule ``schema.facet``: ``path``, ``value``, ``facet``,
+``limit``, ``bit``, ``text``) and ``error`` (null, or the ExiError text: a bad line does not stop the
+batch).  ``exi encode FILE.xml --schema S`` prints hex; it refuses out-of-facet values unless
+``--lenient``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 import click
 
 from v2gsniff.dissectors import exi as codec
+from v2gsniff.sniffer.findings.schema import FACET
 
 SCHEMA_CHOICES = ["auto", *codec.SCHEMAS]
 
@@ -29,6 +33,17 @@ def _inputs(hexes: tuple[str, ...]) -> Iterator[str]:
                     yield line
         else:
             yield item
+
+
+def findings_json(msg: codec.ExiMessage) -> list[dict[str, Any]]:
+    """The message's facet violations as ``schema.facet`` findings (JSON-ready)."""
+    out = []
+    for v in msg.violations:
+        value = v.value.hex().upper() if isinstance(v.value, bytes) else v.value
+        out.append({"rule": FACET.id, "severity": FACET.severity, "path": v.path, "value": value,
+                    "facet": v.facet, "limit": v.limit, "bit": v.bit,
+                    "text": f"{v.path.rsplit('/', 1)[-1]} = {value!r} breaks {v.facet} {v.limit!r}"})
+    return out
 
 
 def _decode_one(text: str, schema: str, fragment: bool) -> tuple[codec.ExiMessage | None, str, str | None]:
@@ -81,6 +96,7 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str) ->
                 "schema": used,
                 "xml": msg.to_xml() if msg else None,
                 "body": msg.to_json() if msg else None,
+                "findings": findings_json(msg) if msg else [],
                 "error": error,
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -90,10 +106,12 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str) ->
             click.echo(f"error: {error}", err=True)
             continue
         if fmt == "json":
-            out.write(json.dumps({"schema": used, "name": msg.name, "body": msg.to_json()}, indent=2,
-                                 ensure_ascii=False) + "\n")
+            out.write(json.dumps({"schema": used, "name": msg.name, "body": msg.to_json(),
+                                  "findings": findings_json(msg)}, indent=2, ensure_ascii=False) + "\n")
         else:
             out.write(msg.to_xml() + "\n")
+            for f in findings_json(msg):  # the XML has no place for them: say so beside it
+                click.echo(f"finding {f['rule']} at {f['path']} (bit {f['bit']}): {f['text']}", err=True)
     if failed:
         sys.exit(1)
 
@@ -102,11 +120,13 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str) ->
 @click.argument("file", type=click.File("rb"))
 @click.option("--schema", type=click.Choice(list(codec.SCHEMAS)), required=True)
 @click.option("--fragment", is_flag=True, help="Encode as an EXI fragment.")
-def encode_cmd(file: Any, schema: str, fragment: bool) -> None:
+@click.option("--lenient", is_flag=True,
+              help="Keep values outside a schema facet (as a faulty peer would send them) instead of refusing.")
+def encode_cmd(file: Any, schema: str, fragment: bool, lenient: bool) -> None:
     """Encode an XML file ('-' for stdin) and print the EXI bytes as hex."""
     try:
-        msg = codec.from_xml(file.read(), schema, fragment=fragment)
-        click.echo(codec.encode(msg).hex())
+        msg = codec.from_xml(file.read(), schema, fragment=fragment, lenient=lenient)
+        click.echo(codec.encode(msg, lenient=lenient).hex())
     except codec.ExiError as err:
         raise click.ClickException(str(err)) from None
 

@@ -25,12 +25,12 @@ from typing import IO, Any
 
 import click
 
-from v2gsniff.sniffer.analysis.visibility import VisibilityCheck
 from v2gsniff.sniffer.capture import CaptureError, PcapngWriter, RingWriter, open_capture
 from v2gsniff.sniffer.capture.live import BACKENDS, LinkEvent, LiveCaptureError, open_live
 from v2gsniff.sniffer.capture.live_feed import BatchSource, LiveFeed, StreamSource
 from v2gsniff.sniffer.capture.writer import DEFAULT_SNAPLEN, InterfaceSpec
-from v2gsniff.sniffer.commands.decode import exit_code_for
+from v2gsniff.sniffer.commands.decode import exit_code_for, write_findings
+from v2gsniff.sniffer.findings.check import FindingsCheck
 from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, RawFrame
 from v2gsniff.sniffer.output.jsonl import JsonlWriter
 from v2gsniff.sniffer.output.text import TextWriter
@@ -151,13 +151,13 @@ def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: 
     """The --no-tui loop: records to ``out`` as they complete, link events and findings to stderr."""
     writer = JsonlWriter(out) if fmt == "jsonl" else TextWriter(out, color)
     decoder = Decoder(show_keys=show_keys)
-    check = VisibilityCheck()
+    check = FindingsCheck()
     reported: set[tuple[str, int | None]] = set()
     next_check = time.monotonic() + VISIBILITY_EVERY
     last_time = 0.0
 
     def findings(now: float | None) -> None:
-        for f in check.findings(now):
+        for f in check.visibility.findings(now):
             if (f.kind, f.stream) not in reported:
                 reported.add((f.kind, f.stream))
                 click.echo(f"v2gsniff: warning: {f.message}", err=True)
@@ -177,7 +177,9 @@ def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: 
                         last_time = item.time
                     for record in decoder.feed(item):
                         writer.write(record)
-                        check.add(record)
+                        found = check.feed(record)
+                        if found:
+                            write_findings(found, writer.write, time=record.time)
                 writer.flush()
                 if time.monotonic() >= next_check:
                     next_check = time.monotonic() + VISIBILITY_EVERY
@@ -186,7 +188,10 @@ def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: 
             feed.stop()  # Ctrl-C: what was decoded stays; finish the open connections below
         for record in decoder.finish():
             writer.write(record)
-            check.add(record)
+            found = check.feed(record)
+            if found:
+                write_findings(found, writer.write, time=record.time)
+        write_findings(check.finish(), writer.write)
         writer.close()
         findings(None)
     except BrokenPipeError:

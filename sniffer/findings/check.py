@@ -84,7 +84,12 @@ class FindingsCheck:
             stream = record.extra.get("stream")
             conn = self._connections.get(stream) if isinstance(stream, int) else None
             if conn is not None:
-                return self._keep(stream, conn.sequence.unanswered(record.time, 0.0))
+                pending = conn.sequence.pending
+                if pending is not None and record.extra.get("dir") == "ev->evse" \
+                        and record.time - pending.time < NO_RESPONSE_GRACE:
+                    conn.sequence.abandoned()
+                    return []
+                return self._keep(stream, conn.sequence.unanswered(record.time, 0.0, record.frame))
         return []
 
     def finish(self) -> list[Finding]:

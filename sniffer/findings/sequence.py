@@ -112,14 +112,21 @@ class Sequence:
                                           side="ev" if m.from_ev else "evse"))
         return out
 
-    def unanswered(self, now: float, grace: float) -> list[Finding]:
-        """The open request, if the capture went on ``grace`` seconds past it without an answer."""
+    def unanswered(self, now: float, grace: float, closed_at: int | None = None) -> list[Finding]:
+        """The open request, if the capture went on ``grace`` seconds past it without an answer
+        (``closed_at``: the frame of the FIN/RST that ended the connection meanwhile)."""
         p = self.pending
         if p is None or now - p.time < grace:
             return []
         self.pending = None
-        return [NO_RESPONSE.finding(f"{p.name} got no response in the {now - p.time:.1f} s the capture goes on",
-                                    p.frame, p.time, message=p.name)]
+        how = (f"the connection closes at frame {closed_at} without it" if closed_at is not None
+               else f"none in the {now - p.time:.1f} s the capture goes on")
+        return [NO_RESPONSE.finding(f"{p.name} got no response: {how}", p.frame, p.time, message=p.name,
+                                    evidence=(p.frame,) if closed_at is None else (p.frame, closed_at))]
+
+    def abandoned(self) -> None:
+        """The EV closed the connection before its timeout ran out: its own choice, nobody's fault."""
+        self.pending = None
 
 
 def _sid_path(m: Message) -> str:

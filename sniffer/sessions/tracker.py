@@ -16,9 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from v2gsniff.sniffer.findings.check import FindingsCheck
 from v2gsniff.sniffer.findings.model import Finding, RuleSet
-from v2gsniff.sniffer.findings.session import failures_of, session_findings
 from v2gsniff.sniffer.model import Record
 
 from .body import V2G, BodyMemo, as_list, message_of, v2g_of
@@ -153,6 +151,10 @@ class SessionTracker:
         self._messages = BodyMemo(message_of)
         self._values = BodyMemo(series_values)
         self._modes = BodyMemo(control_mode)
+        # imported here: the findings family reads sessions' body helpers, so a top-level import
+        # would be circular when the findings are imported first
+        from v2gsniff.sniffer.findings.check import FindingsCheck
+
         self.check = FindingsCheck(rules)
         """The record-level findings (``Session.findings`` takes each session's share)."""
 
@@ -434,6 +436,8 @@ class SessionTracker:
         tls = posture(d.sdp_requests, d.sdp_answer, d.tls_version, d.tls_cipher, d.tls_seen, d.decrypted,
                       d.alerts, handshakes)
         phases = tuple(Phase(s[0], s[1], s[2], s[3], s[4], s[5], s[6]) for s in d.spans)
+        from v2gsniff.sniffer.findings.session import failures_of, session_findings
+
         nxt = self._drafts[i + 1] if i + 1 < len(self._drafts) else None
         unmatched = None
         if final and d.slac_frames and not d.matched and not d.v2g and not d.sdp_answer:

@@ -36,7 +36,8 @@ def test_decode_jsonl_from_stdin_keeps_going_after_a_bad_line() -> None:
     assert rows[0]["schema"] == "din" and rows[0]["error"] is None and rows[0]["xml"].startswith("<")
     assert rows[1]["error"].startswith("not a hex string")
     assert rows[2]["error"].startswith("din: bit 18 in /V2G_Message/Header/SessionID")
-    assert set(rows[0]) == {"name", "namespace", "schema", "xml", "body", "error"}
+    assert set(rows[0]) == {"name", "namespace", "schema", "xml", "body", "findings", "error"}
+    assert rows[0]["findings"] == []
 
 
 def test_decode_error_exit_status() -> None:
