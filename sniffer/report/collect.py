@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from v2gsniff.sniffer.capture import CaptureError, open_capture
+from v2gsniff.sniffer.findings.model import Finding
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.sniffer.sessions import Session, SessionTracker
 
@@ -32,6 +33,9 @@ class CaptureResult:
     v2g_messages: int = 0
     error: str | None = None
     """Why the capture could not be read to its end (what was readable is still analysed)."""
+    findings: tuple[Finding, ...] = ()
+    """Every finding of the capture in frame order: those of its sessions (``Session.findings``,
+    with ``session`` set) and those outside any session (``session`` None)."""
 
     @property
     def message(self) -> str | None:
@@ -87,7 +91,16 @@ def analyse_file(path: str | Path, label: str | None = None) -> CaptureResult:
     except OSError as err:
         error = f"{type(err).__name__}: {err}"
     v2g = decoder.stats.by_kind.get("v2g", 0)
-    return CaptureResult(str(p), p.name, tuple(tracker.finish()), decoder.stats.frames, v2g, error)
+    sessions = tuple(tracker.finish())
+    return CaptureResult(str(p), p.name, sessions, decoder.stats.frames, v2g, error,
+                         capture_findings(sessions, [f for _stream, f in tracker.check.findings]))
+
+
+def capture_findings(sessions: tuple[Session, ...], everything: list[Finding]) -> tuple[Finding, ...]:
+    """The sessions' findings plus the record-level ones no session took, in frame order."""
+    taken = {(f.rule, f.frame, f.text) for s in sessions for f in s.findings}
+    rest = [f for f in everything if (f.rule, f.frame, f.text) not in taken]
+    return tuple(sorted([*(f for s in sessions for f in s.findings), *rest], key=lambda f: f.frame))
 
 
 def collect(files: list[Path], jobs: int = 1, label: str | None = None,
