@@ -48,7 +48,7 @@ class Sequence:
     """Order of one TCP connection's messages. Mutable."""
 
     __slots__ = ("pending", "session_id", "handshake_done", "setup_seen", "phases", "answered_ok",
-                 "stopped", "requests")
+                 "stopped", "requests", "failed")
 
     def __init__(self) -> None:
         self.pending: Message | None = None
@@ -59,6 +59,7 @@ class Sequence:
         self.answered_ok: set[str] = set()
         self.stopped = False
         self.requests = 0
+        self.failed = False
 
     def message(self, m: Message) -> list[Finding]:
         out: list[Finding] = []
@@ -97,6 +98,8 @@ class Sequence:
             code = m.response_code
             if code is None or code.upper().startswith("OK"):
                 self.answered_ok.add(m.stem)
+            elif code.upper().startswith("FAILED"):
+                self.failed = True
             if m.name == "supportedAppProtocolRes":
                 self.handshake_done = True
             if m.stem == "SessionSetup" and m.session_id and set(m.session_id) - {"0"}:
@@ -119,6 +122,8 @@ class Sequence:
         if p is None or now - p.time < grace:
             return []
         self.pending = None
+        if closed_at is not None and self.failed:
+            return []  # after a FAILED response the SECC ends the session: a request then goes unanswered
         how = (f"the connection closes at frame {closed_at} without it" if closed_at is not None
                else f"none in the {now - p.time:.1f} s the capture goes on")
         return [NO_RESPONSE.finding(f"{p.name} got no response: {how}", p.frame, p.time, message=p.name,

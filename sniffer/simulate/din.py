@@ -193,10 +193,10 @@ class DcSession:
             req["PowerDeliveryReq"] = {k: req["PowerDeliveryReq"][k] for k in
                                        ("ChargeProgress", "SAScheduleTupleID", "ChargingProfile",
                                         "DC_EVPowerDeliveryParameter")}
-        # a charger answering late: 6 s for PowerDeliveryRes (ISO-2 EV timeout 5 s, DIN 2 s)
+        # a charger answering late: 8 s (+/- 30 %) for PowerDeliveryRes (ISO-2 EV timeout 5 s, DIN 2 s)
         late = start and self.fault == "late-response"
         self.x(req, {"PowerDeliveryRes": {"ResponseCode": "OK", "DC_EVSEStatus": self.evse_status()}},
-               think=0.1, evse_time=6.0 if late else 0.15, lenient=self.fault == "out-of-facet")
+               think=0.1, evse_time=8.0 if late else 0.15, lenient=self.fault == "out-of-facet")
 
     def current_demand(self, target: float, present: float, voltage: float) -> None:
         if self.fault == "over-limit":

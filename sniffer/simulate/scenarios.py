@@ -181,7 +181,7 @@ for _s in (
     Scenario("slac-no-match", "SLAC three times with attenuation far above the threshold and no "
              "CM_SLAC_MATCH: no SDP, no TCP", "handshake-failed", slac_no_match, expects=("link.no-slac-match",)),
     # faulty twins of iso2-dc / din-dc (same seed, same session, one fault): each makes rules fire
-    Scenario("iso2-dc-late-response", "iso2-dc, but the charger answers PowerDeliveryReq(Start) after 6 s "
+    Scenario("iso2-dc-late-response", "iso2-dc, but the charger answers PowerDeliveryReq(Start) after about 8 s "
              "(EV timeout 5 s): timing.response-timeout", "protocol-without-bpt", _faulty("iso2", "late-response"),
              expects=("timing.response-timeout",)),
     Scenario("din-dc-over-limit", "din-dc, but the charger reports a present current three times its own "
