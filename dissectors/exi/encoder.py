@@ -87,10 +87,12 @@ class _Encoder:
     def facets(self, x: Any, checks: Any, bounds: tuple[Any, Any] | None = None,
                representable: bool = True) -> None:
         """Refuse ``x`` if it breaks a facet, unless lenient and the datatype's bits can carry it."""
-        broken = [bounds_violated(x, *bounds)] if bounds is not None else []
+        broken: list[tuple[str, Any]] = []
+        bound = bounds_violated(x, *bounds) if bounds is not None else None
+        if bound is not None:
+            broken.append(bound)
         if checks:
             broken += violated(x, checks)
-        broken = [b for b in broken if b is not None]
         if not broken:
             return
         if not self.lenient:

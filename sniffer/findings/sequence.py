@@ -65,10 +65,10 @@ class Sequence:
         out: list[Finding] = []
         if m.is_request:
             if self.pending is not None:
-                p = self.pending
+                open_req = self.pending
                 out.append(REQUEST_BEFORE_RESPONSE.finding(
-                    f"{m.name} sent while {p.name} (frame {p.frame}) is unanswered", m.frame, m.time,
-                    message=m.name, evidence=(p.frame, m.frame)))
+                    f"{m.name} sent while {open_req.name} (frame {open_req.frame}) is unanswered", m.frame,
+                    m.time, message=m.name, evidence=(open_req.frame, m.frame)))
             if self.handshake_done and not self.setup_seen and m.stem != "SessionSetup" \
                     and m.name != "supportedAppProtocolReq":
                 out.append(FIRST_REQUEST.finding(f"{m.name} is the first request after the handshake",

@@ -43,14 +43,14 @@ PRE_CHARGE = Rule(
     "PreCharge took longer than the EV may wait before PowerDelivery")
 RULES = (RESPONSE_TIMEOUT, PERFORMANCE, SEQUENCE_TIMEOUT, ONGOING, CABLE_CHECK, PRE_CHARGE)
 
-MSG_TIMEOUT = {
+MSG_TIMEOUT: dict[str, tuple[dict[str, float], float]] = {
     "din": ({"CurrentDemand": 0.25}, 2.0),
     "iso2": ({"ServiceDetail": 5.0, "CertificateInstallation": 5.0, "CertificateUpdate": 5.0,
               "PowerDelivery": 5.0, "PaymentDetails": 5.0, "CurrentDemand": 0.25}, 2.0),
     "iso20": ({"ServiceDetail": 5.0, "CertificateInstallation": 5.0, "ChargeLoop": 0.5}, 2.0),
 }
 """Family -> (per message stem, default) V2G_EVCC_Msg_Timeout, seconds."""
-PERFORMANCE_TIME = {
+PERFORMANCE_TIME: dict[str, tuple[dict[str, float | None], float]] = {
     "iso2": ({"PowerDelivery": 4.5, "CertificateInstallation": 4.5, "ServiceDetail": 4.5, "PaymentDetails": 4.5,
               "CertificateUpdate": 4.5, "CurrentDemand": None}, 1.5),
     "iso20": ({"ServiceDetail": 4.5, "CertificateInstallation": 4.5, "ChargeLoop": 0.25}, 1.5),
@@ -154,8 +154,10 @@ class Timing:
                 f"{res.name} after {took * 1000:.0f} ms (EV timeout {limit:g} s); later ones not repeated",
                 res.frame, res.time, message=res.name, evidence=(req.frame, res.frame),
                 severity="warning" if limit < 1.0 else None)]
-        perf_table, perf_default = PERFORMANCE_TIME.get(fam, ({}, None))
-        perf = perf_table.get(stem, perf_default)
+        perf: float | None = None
+        if fam in PERFORMANCE_TIME:
+            perf_table, perf_default = PERFORMANCE_TIME[fam]
+            perf = perf_table.get(stem, perf_default)
         if perf is not None and took > perf + tolerance(perf) and ("slow", stem) not in self.fired:
             self.fired.add(("slow", stem))
             return [PERFORMANCE.finding(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from v2gsniff.sniffer.findings.model import Finding
+from v2gsniff.sniffer.findings.model import Finding as Finding  # re-exported: Session.findings holds them
 
 BPT_OUTCOMES = (
     "bpt-working",

@@ -109,8 +109,8 @@ class DcSession:
             self.x({"CurrentDemandReq": self.current_demand_req(20.0)},
                    {"CurrentDemandRes": {**self.current_demand_res(0.0, b.ocv()),
                                          "ResponseCode": "FAILED_SequenceError"}}, think=0.17, evse_time=0.03)
-            stop: Tree = {"ChargingSession": "Terminate"} if not self.din else {}
-            self.x({"SessionStopReq": stop or None}, {"SessionStopRes": {"ResponseCode": "OK"}})
+            self.x({"SessionStopReq": {"ChargingSession": "Terminate"} if not self.din else None},
+                   {"SessionStopRes": {"ResponseCode": "OK"}})
             link.close()
             return
         self.power_delivery(True)
