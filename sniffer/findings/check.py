@@ -10,14 +10,13 @@ session the tracker built.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from typing import Any
 
 from v2gsniff.dissectors.exi import NAMESPACES
 from v2gsniff.sniffer.analysis.visibility import VisibilityCheck
 from v2gsniff.sniffer.model import Record
-from v2gsniff.sniffer.sessions.body import BodyMemo
-from v2gsniff.sniffer.sessions.series import series_values
+from v2gsniff.sniffer.sessions.series import Values as SeriesValues
 
 from . import codes, schema
 from .link import Slac, visibility_finding
@@ -25,7 +24,7 @@ from .model import Finding, RuleSet
 from .registry import default_rules
 from .sequence import Sequence
 from .timing import MSG_TIMEOUT, Timing, family
-from .values import Values, status_of
+from .values import Values
 from .view import Message, Views
 
 NO_RESPONSE_GRACE = 2.0
@@ -37,7 +36,7 @@ nothing about the answer.  A connection closing on an open request settles it at
 class _Connection:
     """Everything known about one TCP connection's V2G conversation. Mutable."""
 
-    __slots__ = ("offers", "negotiated", "sequence", "timing", "values", "last_time")
+    __slots__ = ("offers", "negotiated", "sequence", "timing", "values", "last_time", "closing")
 
     def __init__(self) -> None:
         self.offers: dict[int, str] = {}
@@ -46,23 +45,25 @@ class _Connection:
         self.timing = Timing()
         self.values = Values()
         self.last_time = 0.0
+        self.closing: tuple[int, float, bool] | None = None
+        """(frame, time, by the EV) of a FIN/RST while a request was open and unanswered."""
 
 
 class FindingsCheck:
     """Record-level findings of one capture. Mutable; one per capture.
 
-    ``rules`` limits which rules report (``RuleSet`` of the enabled ones; default: all)."""
+    ``rules`` limits which rules report (``RuleSet`` of the enabled ones; default: all);
+    ``values_of`` shares a ``series_values`` memo with the session tracker."""
 
-    def __init__(self, rules: RuleSet | None = None) -> None:
+    def __init__(self, rules: RuleSet | None = None, values_of: Callable[[Any], SeriesValues] | None = None) -> None:
         self.rules = rules if rules is not None else default_rules()
         self._enabled = {r.id for r in self.rules}
         self.visibility = VisibilityCheck()
         """The bystander-modem check (its results become ``link.*`` findings at ``finish``)."""
-        self._views = Views()
-        self._values = BodyMemo(series_values)
-        self._status = BodyMemo(status_of)
+        self._views = Views(values_of)
         self._slac = Slac()
         self._connections: dict[int, _Connection] = {}
+        self._closing: list[int] = []
         self._now = 0.0
         self.findings: list[tuple[int | None, Finding]] = []
         """Every finding so far with the TCP stream it belongs to (``None``: link-level)."""
@@ -80,20 +81,34 @@ class FindingsCheck:
         if kind == "homeplug":
             return self._keep(None, self._slac.record(record))
         if kind == "tcp" and ("RST" in record.name or "FIN" in record.name):
-            # a connection that closes on an open request never answers it
+            # a connection that closes on an open request may still carry its answer (a late
+            # response often rides with the charger's own FIN): settled at the end
             stream = record.extra.get("stream")
             conn = self._connections.get(stream) if isinstance(stream, int) else None
-            if conn is not None:
-                pending = conn.sequence.pending
-                if pending is not None and record.extra.get("dir") == "ev->evse" \
-                        and record.time - pending.time < NO_RESPONSE_GRACE:
-                    conn.sequence.abandoned()
-                    return []
-                return self._keep(stream, conn.sequence.unanswered(record.time, 0.0, record.frame))
+            if conn is not None and isinstance(stream, int) and conn.sequence.pending is not None \
+                    and conn.closing is None:
+                conn.closing = (record.frame, record.time, record.extra.get("dir") == "ev->evse")
+                self._closing.append(stream)
         return []
 
-    def finish(self) -> list[Finding]:
+    def _settle(self) -> list[Finding]:
         out: list[Finding] = []
+        for stream in list(self._closing):
+            conn = self._connections[stream]
+            if conn.closing is None:
+                continue
+            at, when, by_ev = conn.closing
+            conn.closing = None
+            self._closing.remove(stream)
+            pending = conn.sequence.pending
+            if pending is not None and by_ev and when - pending.time < NO_RESPONSE_GRACE:
+                conn.sequence.abandoned()  # the EV gave up before its own timeout: its choice
+            else:
+                out += self._keep(stream, conn.sequence.unanswered(when, 0.0, at))
+        return out
+
+    def finish(self) -> list[Finding]:
+        out: list[Finding] = self._settle() if self._closing else []
         for stream, conn in self._connections.items():
             fam = family(conn.negotiated)
             out += self._keep(stream, conn.sequence.unanswered(self._now, NO_RESPONSE_GRACE))
@@ -102,7 +117,9 @@ class FindingsCheck:
             out += self._keep(v.stream, [visibility_finding(v)])
         return out
 
-    def _keep(self, stream: int | None, found: Iterable[Finding]) -> list[Finding]:
+    def _keep(self, stream: int | None, found: list[Finding]) -> list[Finding]:
+        if not found:
+            return found
         kept = [f for f in found if f.rule in self._enabled]
         self.findings.extend((stream, f) for f in kept)
         return kept
@@ -111,6 +128,9 @@ class FindingsCheck:
         conn = self._connections.get(m.stream)
         if conn is None:
             conn = self._connections[m.stream] = _Connection()
+        if conn.closing is not None and m.is_response:
+            conn.closing = None  # answered after all, late
+            self._closing.remove(m.stream)
         conn.last_time = m.time
         if m.name == "supportedAppProtocolReq":
             conn.offers = _offers(m.content)
@@ -123,8 +143,8 @@ class FindingsCheck:
         out += conn.sequence.message(m)
         if fam in MSG_TIMEOUT:
             out += conn.timing.message(m, fam)
-        if m.phase is not None:
-            out += conn.values.message(m, dict(self._values(m.content)), self._status)
+        if m.values or m.stem == "PowerDelivery":
+            out += conn.values.message(m)
         return out
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
-
-from v2gsniff.sniffer.sessions.body import find
+from typing import TYPE_CHECKING
 
 from .model import Finding, Rule
-from .view import Message
+
+if TYPE_CHECKING:  # the view imports this module's implausible(); rules only annotate with Message
+    from .view import Message
 
 LIMIT_TOLERANCE = 0.05
 """Present values may exceed the announced maximum by this fraction (meter and regulation error)."""
@@ -51,64 +50,95 @@ RULES = (OVER_OWN_LIMIT, TARGET_OVER_EVSE, PRECHARGE_MISMATCH, SOC_JUMP_RULE, IM
          NON_STANDARD_DISCHARGE)
 
 _UNIT = {"voltage": "V", "current": "A", "power": "W"}
+_KEYS = tuple((q, f"evse_max_{q}", f"evse_present_{q}", f"ev_target_{q}") for q in ("voltage", "current", "power"))
+
+
+def implausible(values: dict[str, float]) -> tuple[tuple[str, float, str], ...]:
+    """(name, value, quantity) of the values whose magnitude no CCS equipment reaches."""
+    out = []
+    for name, value in values.items():
+        q = name[name.rfind("_") + 1:]
+        if q in PLAUSIBLE and abs(value) > PLAUSIBLE[q]:
+            out.append((name, value, q))
+    return tuple(out)
 _OK_STATUS = frozenset({"EVSE_Ready", "EVSE_NotReady", None})
 _OK_ISOLATION = frozenset({"Valid", "Warning", None})
-
-
-def status_of(content: Any) -> tuple[Any, Any, Any]:
-    """(EVSEStatusCode, EVSEIsolationStatus, EVErrorCode) of a message, ``None`` where absent."""
-    return find(content, "EVSEStatusCode"), find(content, "EVSEIsolationStatus"), find(content, "EVErrorCode")
 
 
 class Values:
     """Physical values of one TCP connection. Mutable."""
 
-    __slots__ = ("evse_max", "fired", "soc", "pre_target", "pre_present", "flowing")
+    __slots__ = ("evse_max", "fired", "soc", "pre_target", "pre_present", "flowing", "checked", "version")
 
     def __init__(self) -> None:
         self.evse_max: dict[str, float] = {}
-        self.fired: set[str] = set()
+        self.fired: set[object] = set()
         self.soc: tuple[float, Message] | None = None
         self.pre_target: float | None = None
         self.pre_present: tuple[float, Message] | None = None
         self.flowing = False
+        # values objects (one per distinct message body) already judged against the limits as they
+        # stood (``version``): a repeated charge-loop message has nothing new to say about them
+        self.checked: dict[int, tuple[object, int]] = {}
+        self.version = 0
 
-    def message(self, m: Message, values: Mapping[str, float],
-                status: Callable[[Any], tuple[Any, Any, Any]]) -> list[Finding]:
+    def message(self, m: Message) -> list[Finding]:
+        values = m.values
+        if not values and m.stem != "PowerDelivery":
+            return []
         out: list[Finding] = []
         side = "ev" if m.from_ev else "evse"
-        for q in ("voltage", "current", "power"):
-            limit = values.get(f"evse_max_{q}")
-            if limit is not None and limit > 0:
-                self.evse_max[q] = limit
-        for name, value in values.items():
-            q = name.rsplit("_", 1)[-1]
-            if q in PLAUSIBLE and abs(value) > PLAUSIBLE[q] and f"implausible {name}" not in self.fired:
-                self.fired.add(f"implausible {name}")
-                out.append(IMPLAUSIBLE.finding(f"{name} = {value:g} {_UNIT[q]} in {m.name}", m.frame, m.time,
-                                               message=m.name, side=side))
-        for q in ("voltage", "current", "power"):
-            limit = self.evse_max.get(q)
+        get = values.get
+        limits = self.evse_max
+        for q, max_key, _present, _target in _KEYS:
+            limit = get(max_key)
+            if limit is not None and limit > 0 and limits.get(q) != limit:
+                limits[q] = limit
+                self.version += 1
+        seen = self.checked.get(id(values))
+        if seen is None or seen[0] is not values or seen[1] != self.version:
+            self.checked[id(values)] = (values, self.version)
+            self._limits(m, side, out)
+        self._dynamic(m, out)
+        return out
+
+    def _limits(self, m: Message, side: str, out: list[Finding]) -> None:
+        """Rules that depend on the message's values and the announced limits only."""
+        get = m.values.get
+        limits = self.evse_max
+        fired = self.fired
+        # (quantity, its max/present/target keys): the per-message path builds no strings
+        for q, _max, present_key, target_key in _KEYS:
+            limit = limits.get(q)
             if limit is None:
                 continue
-            present = values.get(f"evse_present_{q}")
-            if present is not None and present > limit * (1 + LIMIT_TOLERANCE) + LIMIT_SLACK[q] \
-                    and f"over {q}" not in self.fired:
-                self.fired.add(f"over {q}")
+            bound = limit * (1 + LIMIT_TOLERANCE) + LIMIT_SLACK[q]
+            present = get(present_key)
+            if present is not None and present > bound and present_key not in fired:
+                fired.add(present_key)
                 out.append(OVER_OWN_LIMIT.finding(
                     f"EVSE present {q} {present:g} {_UNIT[q]} above its own maximum {limit:g} {_UNIT[q]}",
                     m.frame, m.time, message=m.name))
-            target = values.get(f"ev_target_{q}")
-            if target is not None and target > limit * (1 + LIMIT_TOLERANCE) + LIMIT_SLACK[q] \
-                    and f"target {q}" not in self.fired:
-                self.fired.add(f"target {q}")
+            target = get(target_key)
+            if target is not None and target > bound and target_key not in fired:
+                fired.add(target_key)
                 out.append(TARGET_OVER_EVSE.finding(
                     f"EV target {q} {target:g} {_UNIT[q]} above the EVSE maximum {limit:g} {_UNIT[q]}",
                     m.frame, m.time, message=m.name))
+        for name, value, q in m.implausible:
+            if ("implausible", name) not in fired:
+                fired.add(("implausible", name))
+                out.append(IMPLAUSIBLE.finding(f"{name} = {value:g} {_UNIT[q]} in {m.name}", m.frame, m.time,
+                                               message=m.name, side=side))
+
+    def _dynamic(self, m: Message, out: list[Finding]) -> None:
+        """Rules that compare a message with earlier ones (SoC, PreCharge) or need the flow state."""
+        values = m.values
+        side = "ev" if m.from_ev else "evse"
         soc = values.get("soc")
         if soc is not None and m.from_ev:
             prev = self.soc
-            if prev is not None and abs(soc - prev[0]) > SOC_JUMP and "soc" not in self.fired:
+            if prev is not None and prev[0] != soc and abs(soc - prev[0]) > SOC_JUMP and "soc" not in self.fired:
                 self.fired.add("soc")
                 out.append(SOC_JUMP_RULE.finding(f"SoC {prev[0]:g} % (frame {prev[1].frame}) then {soc:g} %",
                                                  m.frame, m.time, message=m.name, evidence=(prev[1].frame, m.frame)))
@@ -130,7 +160,7 @@ class Values:
         if current is not None:
             self.flowing = m.phase == "ChargeLoop" and current > FLOWING_A
         if self.flowing and m.phase == "ChargeLoop" and "status" not in self.fired:
-            evse_status, isolation, ev_error = status(m.content)
+            evse_status, isolation, ev_error = m.status
             bad = []
             if not m.from_ev and evse_status not in _OK_STATUS:
                 bad.append(f"EVSEStatusCode {evse_status}")
@@ -142,4 +172,3 @@ class Values:
                 self.fired.add("status")
                 out.append(STATUS_WHILE_FLOWING.finding(f"{', '.join(bad)} in {m.name} while current flows",
                                                         m.frame, m.time, message=m.name, side=side))
-        return out
