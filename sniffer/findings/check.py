@@ -36,11 +36,13 @@ nothing about the answer.  A connection closing on an open request settles it at
 class _Connection:
     """Everything known about one TCP connection's V2G conversation. Mutable."""
 
-    __slots__ = ("offers", "negotiated", "sequence", "timing", "values", "last_time", "closing")
+    __slots__ = ("offers", "negotiated", "family", "sequence", "timing", "values", "last_time", "closing")
 
     def __init__(self) -> None:
         self.offers: dict[int, str] = {}
         self.negotiated: str | None = None
+        self.family: str | None = None
+        """Timing family (din, iso2, iso20) of the negotiated set, once the handshake is seen."""
         self.sequence = Sequence()
         self.timing = Timing()
         self.values = Values()
@@ -137,15 +139,24 @@ class FindingsCheck:
         elif m.name == "supportedAppProtocolRes":
             ns = conn.offers.get(m.content.get("SchemaID"))  # type: ignore[arg-type]
             conn.negotiated = NAMESPACES.get(ns) if ns else None
-        fam = family(conn.negotiated) or family(m.schema)
-        out = schema.check(m, conn.negotiated)
-        out += codes.check(m)
-        out += conn.sequence.message(m)
+            conn.family = family(conn.negotiated)
+        fam = conn.family or _FAMILIES.get(m.schema)
+        # the schema and code rules only have something to say about a few messages: ask them then
+        out = conn.sequence.message(m)
+        if m.violations or m.name == "supportedAppProtocolReq" or (
+                conn.family is not None and _FAMILIES.get(m.schema, conn.family) != conn.family):
+            out += schema.check(m, conn.negotiated)
+        code = m.response_code
+        if code is not None and not code.startswith(("OK", "Ok")):
+            out += codes.check(m)
         if fam in MSG_TIMEOUT:
             out += conn.timing.message(m, fam)
         if m.values or m.stem == "PowerDelivery":
             out += conn.values.message(m)
         return out
+
+
+_FAMILIES = {s: family(s) for s in ("din", "iso2", "iso20-cm", "iso20-ac", "iso20-dc", "iso20-wpt", "iso20-acdp")}
 
 
 def _offers(content: Any) -> dict[int, str]:

@@ -76,7 +76,8 @@ class Sequence:
             if m.stem == "SessionSetup":
                 self.setup_seen = True
             phase = m.phase
-            if phase in _BEFORE and self.setup_seen and not any(b in self.phases for b in _BEFORE[phase]):
+            if phase in _BEFORE and phase not in self.phases and self.setup_seen \
+                    and not any(b in self.phases for b in _BEFORE[phase]):
                 out.append(PHASE_ORDER.finding(f"{m.name} before any {' or '.join(_BEFORE[phase])} request",
                                                m.frame, m.time, message=m.name))
             if m.stem in _ONE_SHOT and m.stem in self.answered_ok:
