@@ -140,11 +140,11 @@ class FindingsCheck:
             ns = conn.offers.get(m.content.get("SchemaID"))  # type: ignore[arg-type]
             conn.negotiated = NAMESPACES.get(ns) if ns else None
             conn.family = family(conn.negotiated)
-        fam = conn.family or _FAMILIES.get(m.schema)
+        fam = conn.family or _FAMILIES.get(m.schema or "")
         # the schema and code rules only have something to say about a few messages: ask them then
         out = conn.sequence.message(m)
         if m.violations or m.name == "supportedAppProtocolReq" or (
-                conn.family is not None and _FAMILIES.get(m.schema, conn.family) != conn.family):
+                conn.family is not None and _FAMILIES.get(m.schema or "", conn.family) != conn.family):
             out += schema.check(m, conn.negotiated)
         code = m.response_code
         if code is not None and not code.startswith(("OK", "Ok")):
