@@ -1,0 +1,30 @@
+"""The sessions pane lists a session's findings, coloured by severity."""
+
+from __future__ import annotations
+
+from tests.conftest import REAL, need_shared
+from v2gsniff.sniffer.report.collect import analyse_file
+from v2gsniff.tui.store import UiSession
+from v2gsniff.tui.widgets.sessions import session_text
+
+
+def test_the_pane_lists_findings_with_their_rule_side_and_frame() -> None:
+    need_shared()
+    name = "ccs32__2023-04-05_wt32_alpi_first_charge.pcapng"
+    second = analyse_file(REAL / name).sessions[1]
+    text = session_text(UiSession(2, name, second))
+    plain = text.plain
+    assert "\nFindings\n" in plain
+    line = next(x for x in plain.splitlines() if "sequence.session-id" in x)
+    assert "[ev]" in line and "(frame 1355)" in line and line.lstrip().startswith("✗")
+    start = plain.index("sequence.session-id")
+    styles = {str(span.style) for span in text.spans if span.start <= start < span.end}
+    assert "bold red" in styles
+
+
+def test_a_session_without_findings_has_no_findings_section() -> None:
+    need_shared()
+    name = "dsV2Gshark__ISO-2_DC_DS5366.pcapng"
+    clean = [s for s in analyse_file(REAL / name).sessions if not s.findings]
+    assert clean, "this Josev ISO-2 DC session breaks no rule"
+    assert "Findings" not in session_text(UiSession(1, name, clean[0])).plain
