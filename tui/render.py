@@ -53,7 +53,13 @@ def direction(r: Record) -> str:
     return ""
 
 
-def row_cells(r: Record, first_time: float, mark: str = "") -> list[tuple[str, Style | None]]:
+SEVERITY_MARKS = {"error": ("✗", Style(color="red", bold=True)), "warning": ("!", Style(color="yellow", bold=True)),
+                  "info": ("i", Style(color="cyan"))}
+"""Gutter mark of a row whose frame shows a finding (a letter mark wins)."""
+
+
+def row_cells(r: Record, first_time: float, mark: str = "", severity: str | None = None,
+              ) -> list[tuple[str, Style | None]]:
     """The cells of one message-list row: mark gutter, frame, time, direction, kind, name, key values or error."""
     rel = r.time - first_time if r.time and first_time else 0.0
     d = direction(r)
@@ -66,8 +72,10 @@ def row_cells(r: Record, first_time: float, mark: str = "") -> list[tuple[str, S
     else:
         info, istyle = r.summary or _fields_text(r.fields), None
     name_style = STYLE_ERROR if r.error else STYLE_NAME
+    gutter = (f"{mark[:1]} ", STYLE_MARK) if mark else (
+        (f"{SEVERITY_MARKS[severity][0]} ", SEVERITY_MARKS[severity][1]) if severity in SEVERITY_MARKS else ("  ", STYLE_MARK))
     return [
-        (f"{mark[:1] or ' '} ", STYLE_MARK),
+        gutter,
         (f"{r.frame:>7} ", STYLE_DIM),
         (f"{rel:>10.3f} ", None),
         (f"{d:<5} ", dstyle),

@@ -28,3 +28,29 @@ def test_a_session_without_findings_has_no_findings_section() -> None:
     clean = [s for s in analyse_file(REAL / name).sessions if not s.findings]
     assert clean, "this Josev ISO-2 DC session breaks no rule"
     assert "Findings" not in session_text(UiSession(1, name, clean[0])).plain
+
+
+def test_n_jumps_to_the_next_finding_and_the_gutter_marks_it() -> None:
+    from typing import Any
+
+    from textual.pilot import Pilot
+
+    from tests.tui.pilot import run_app, widget_lines
+    from v2gsniff.tui.app import V2GSniffApp
+    from v2gsniff.tui.widgets.message_list import MessageList
+
+    async def body(app: V2GSniffApp, pilot: Pilot[Any]) -> None:
+        lst = app.query_one(MessageList)
+        lst.focus()
+        await pilot.press("g", "g")
+        assert not any(app.store.records[i].error for i in app.store.view)  # only findings to stop at
+        await pilot.press("n")
+        first = app.store.records[lst.index]
+        assert first.frame == 195 and app.store.severity_at(lst.index) == "error"
+        assert widget_lines(lst)[lst.cursor - lst.scroll_offset.y + 1].startswith("✗")
+        await pilot.press("n")
+        assert app.store.records[lst.index].frame == 1355  # the garbled SessionID
+        await pilot.press("N")
+        assert app.store.records[lst.index].frame == 195
+
+    run_app(["ccs32__2023-04-05_wt32_alpi_first_charge.pcapng"], body)
