@@ -11,6 +11,7 @@ so a node also carries its exact bit range, absolute in ``data``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from rich.style import Style
 from v2gsniff.dissectors import Field, Layer, exi
 from v2gsniff.dissectors.exi import ElementBits, PositionedMessage
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, dissect_v2gtp
+from v2gsniff.sniffer.findings.model import Finding
 from v2gsniff.sniffer.model import Record
 
 # Which side sends each SLAC/SDP message (ISO 15118-3 and -2 sequence diagrams).
@@ -126,11 +128,22 @@ def buffer_label(r: Record) -> str:
     return f"frame {r.frame}, {len(r.data)} bytes"
 
 
-def detail_nodes(r: Record) -> list[DetailNode]:
-    """The tree of one record: error first, then layers with fields, then the EXI element tree."""
+def detail_nodes(r: Record, findings: Sequence[Finding] = ()) -> list[DetailNode]:
+    """The tree of one record: error and the findings its frame shows first, then layers with
+    fields, then the EXI element tree."""
     out: list[DetailNode] = []
     if r.error:
         out.append(DetailNode(f"⚠ {r.error}", "error", error=True))
+    for f in findings:
+        node = DetailNode(f"{SEVERITY_MARKS[f.severity][0]} {f.severity} {f.rule}: {f.text}", f"finding/{f.rule}",
+                          error=f.severity == "error")
+        node.children += [DetailNode(f"side at fault: {f.side}", f"finding/{f.rule}/side"),
+                          DetailNode(f"source: {f.requirement}", f"finding/{f.rule}/requirement"),
+                          DetailNode(f"evidence: frames {', '.join(str(x) for x in f.evidence)}",
+                                     f"finding/{f.rule}/evidence")]
+        if f.path:
+            node.children.append(DetailNode(f"path: {f.path}", f"finding/{f.rule}/path"))
+        out.append(node)
     head = DetailNode(f"{r.kind}: {r.name}", "record")
     for key in ("stream", "dir", "payload_type", "schema", "namespace", "tls_version", "finding"):
         value = r.extra.get(key)

@@ -10,7 +10,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from v2gsniff.sniffer.filters import Filter, compile_filter
-from v2gsniff.sniffer.findings.model import SEVERITIES
+from v2gsniff.sniffer.findings.model import SEVERITIES, Finding
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.sessions import Session
 
@@ -161,24 +161,28 @@ class RecordStore:
                 return row
         return len(self.view) - 1 if self.view else None
 
-    def severity_at(self, index: int) -> str | None:
-        """The worst severity of the findings shown by record ``index``'s frame (``None``: none)."""
-        key = self._revision
-        if self._severities_key != key:
-            worst: dict[tuple[str, int], str] = {}
+    def findings_at(self, index: int) -> list[Finding]:
+        """The findings whose frame is record ``index``'s (its sessions' findings, worst first)."""
+        if self._findings_key != self._revision:
+            at: dict[tuple[str, int], list[Finding]] = {}
             for u in self.sessions:
                 for f in u.session.findings:
-                    at = (u.capture, f.frame)
-                    if at not in worst or SEVERITIES.index(f.severity) < SEVERITIES.index(worst[at]):
-                        worst[at] = f.severity
-            self._severities = worst
-            self._severities_key = key
-        if not self._severities:
-            return None
-        return self._severities.get((self.capture_of(index), self.records[index].frame))
+                    at.setdefault((u.capture, f.frame), []).append(f)
+            for found in at.values():
+                found.sort(key=lambda f: SEVERITIES.index(f.severity))
+            self._findings = at
+            self._findings_key = self._revision
+        if not self._findings:
+            return []
+        return self._findings.get((self.capture_of(index), self.records[index].frame), [])
 
-    _severities_key = -1
-    _severities: dict[tuple[str, int], str] = {}
+    def severity_at(self, index: int) -> str | None:
+        """The worst severity of the findings shown by record ``index``'s frame (``None``: none)."""
+        found = self.findings_at(index)
+        return found[0].severity if found else None
+
+    _findings_key = -1
+    _findings: dict[tuple[str, int], list[Finding]] = {}
 
     def mark_of(self, index: int) -> str:
         """The letter marking record ``index`` (the first in a-z when several do), or ``""``."""

@@ -37,6 +37,7 @@ def test_n_jumps_to_the_next_finding_and_the_gutter_marks_it() -> None:
 
     from tests.tui.pilot import run_app, widget_lines
     from v2gsniff.tui.app import V2GSniffApp
+    from v2gsniff.tui.widgets.detail_tree import DetailTree
     from v2gsniff.tui.widgets.message_list import MessageList
 
     async def body(app: V2GSniffApp, pilot: Pilot[Any]) -> None:
@@ -50,6 +51,10 @@ def test_n_jumps_to_the_next_finding_and_the_gutter_marks_it() -> None:
         assert widget_lines(lst)[lst.cursor - lst.scroll_offset.y + 1].startswith("✗")
         await pilot.press("n")
         assert app.store.records[lst.index].frame == 1355  # the garbled SessionID
+        await pilot.pause(0.3)  # the detail pane follows the cursor after a short delay
+        tree = app.query_one(DetailTree)
+        labels = [str(n.label) for n in tree.root.children]
+        assert any(x.startswith("✗ error sequence.session-id: EV uses SessionID 320000005BAEF2B6") for x in labels)
         await pilot.press("N")
         assert app.store.records[lst.index].frame == 195
 
