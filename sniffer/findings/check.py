@@ -23,7 +23,7 @@ from .link import Slac, visibility_finding
 from .model import Finding, RuleSet
 from .registry import default_rules
 from .sequence import Sequence
-from .timing import MSG_TIMEOUT, Timing, family
+from .timing import MSG_TIMEOUT, Timing, communication_setup, family
 from .values import Values
 from .view import Message, Views
 
@@ -66,6 +66,8 @@ class FindingsCheck:
         self._slac = Slac()
         self._connections: dict[int, _Connection] = {}
         self._closing: list[int] = []
+        self._matched: tuple[int, float] | None = None
+        """The last SLAC match not yet followed by a SessionSetupRes (communication setup runs)."""
         self._now = 0.0
         self.findings: list[tuple[int | None, Finding]] = []
         """Every finding so far with the TCP stream it belongs to (``None``: link-level)."""
@@ -81,6 +83,8 @@ class FindingsCheck:
                 return []
             return self._keep(m.stream, self._message(m))
         if kind == "homeplug":
+            if record.name == "CM_SLAC_MATCH.CNF":
+                self._matched = (record.frame, record.time)
             return self._keep(None, self._slac.record(record))
         if kind == "tcp" and ("RST" in record.name or "FIN" in record.name):
             # a connection that closes on an open request may still carry its answer (a late
@@ -153,6 +157,9 @@ class FindingsCheck:
             out += conn.timing.message(m, fam)
         if m.values or m.stem == "PowerDelivery":
             out += conn.values.message(m)
+        if self._matched is not None and m.stem == "SessionSetup" and m.is_response:
+            out += communication_setup(self._matched, m)
+            self._matched = None
         return out
 
 

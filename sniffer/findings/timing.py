@@ -41,7 +41,12 @@ PRE_CHARGE = Rule(
     "timing.pre-charge", "error", "both",
     "V2G_EVCC_PreCharge_Timeout 7 s (DIN SPEC 70121 Table 77, ISO 15118-2), 10 s (-20, Josev only)",
     "PreCharge took longer than the EV may wait before PowerDelivery")
-RULES = (RESPONSE_TIMEOUT, PERFORMANCE, SEQUENCE_TIMEOUT, ONGOING, CABLE_CHECK, PRE_CHARGE)
+COMMUNICATION_SETUP = Rule(
+    "timing.communication-setup", "error", "unknown",
+    "V2G_EVCC_CommunicationSetup_Timeout 20 s (DIN SPEC 70121, ISO 15118-2/-20; Josev, RISE-V2G), measured "
+    "from CM_SLAC_MATCH.CNF (the data link is up) to SessionSetupRes; 18 s SECC performance time: a warning",
+    "Communication setup (SDP, TCP, TLS, handshake, SessionSetup) took too long after the SLAC match")
+RULES = (RESPONSE_TIMEOUT, PERFORMANCE, SEQUENCE_TIMEOUT, ONGOING, CABLE_CHECK, PRE_CHARGE, COMMUNICATION_SETUP)
 
 MSG_TIMEOUT: dict[str, tuple[dict[str, float], float]] = {
     "din": ({"CurrentDemand": 0.25}, 2.0),
@@ -56,6 +61,8 @@ PERFORMANCE_TIME: dict[str, tuple[dict[str, float | None], float]] = {
     "iso20": ({"ServiceDetail": 4.5, "CertificateInstallation": 4.5, "ChargeLoop": 0.25}, 1.5),
 }
 """Family -> (per stem, default) V2G_SECC_Msg_Performance_Time; None: not checked. DIN states none."""
+COMMUNICATION_SETUP_S = 20.0
+COMMUNICATION_SETUP_PERFORMANCE_S = 18.0
 SEQUENCE_TIMEOUT_S = 60.0
 ONGOING_TIMEOUT_S = 60.0
 CABLE_CHECK_TIMEOUT_S = 40.0
@@ -180,3 +187,15 @@ class Timing:
         return [PRE_CHARGE.finding(f"{elapsed:.1f} s from the first PreChargeReq to {end} (limit {limit:g} s)",
                                    m.frame if m is not None else first.frame, now, message="PreChargeReq",
                                    evidence=frames)]
+
+
+def communication_setup(matched: tuple[int, float], res: Message) -> list[Finding]:
+    """SLAC match (frame, time) to the SessionSetupRes that ends communication setup."""
+    took = res.time - matched[1]
+    if took <= COMMUNICATION_SETUP_PERFORMANCE_S + 0.25:
+        return []
+    severity = "error" if took > COMMUNICATION_SETUP_S + 0.25 else "warning"
+    return [COMMUNICATION_SETUP.finding(
+        f"{took:.1f} s from CM_SLAC_MATCH.CNF (frame {matched[0]}) to SessionSetupRes "
+        f"(limit {COMMUNICATION_SETUP_S:g} s, SECC performance {COMMUNICATION_SETUP_PERFORMANCE_S:g} s)",
+        res.frame, res.time, message=res.name, evidence=(matched[0], res.frame), severity=severity)]

@@ -69,6 +69,11 @@ CASES = [
     ("pyPLC__2023-05-03_TaycanLeftside_slacFail.pcapng", "link.no-slac-match", 26, "error", "unknown"),
     ("pyPLC__2022-12-13_compleo_powerdelivery230_no_load.pcapng", "timing.slac-response", 747, "warning", "evse"),
     ("everest-logfiles__BYD_Atto3_2023-10-04_dinspec-DC.dump", "timing.slac-matching", 60, "warning", "unknown"),
+    # RISE-V2G takes 23.5 s from the SLAC match to SessionSetupRes (limit 20 s)
+    ("dsV2Gshark__ISO-2_DC_SalesTariffSchedule_DS5366_RiseV2G.pcapng", "timing.communication-setup", 99, "error",
+     "unknown"),
+    ("dsV2Gshark__ISO-2_DC_BatteryDataExchange_DS5366_RiseV2G.pcapng", "timing.communication-setup", 77, "warning",
+     "unknown"),
     # a bystander modem: only SLAC, or one direction of a connection (the visibility check, unchanged)
     ("pyPLC__2022-10-26_WP4_networkEstablishedButHiddenCommunication.pcapng", "link.slac-only", 4, "info",
      "unknown"),
