@@ -66,3 +66,24 @@ def test_decode_fragment_auto() -> None:
     result = CliRunner().invoke(exi, ["decode", "802202b4b21900401e80", "--fragment", "--format", "jsonl"])
     row = json.loads(result.output)
     assert row["name"] == "ContractSignatureEncryptedPrivateKey" and row["schema"] == "iso2"
+
+
+# frame 342 of dsV2Gshark__ISO-2_DC_SalesTariffSchedule_DS5366_RiseV2G.pcapng with its first profile
+# entry's ChargingProfileEntryMaxNumberOfPhasesInUse set to 4 (ISO-2 allows 1..3; see tests/sniffer/findings)
+FOUR_PHASES = "80980230e93efd8e0d910d9150012000030a00e0c0b8620c280b0202a29c0830a00e084100258000"
+
+
+def test_decode_lists_facet_findings_and_encode_refuses_them_unless_lenient(tmp_path: Path) -> None:
+    runner = CliRunner()
+    row = json.loads(runner.invoke(exi, ["decode", "--format", "jsonl", FOUR_PHASES]).stdout)
+    assert row["error"] is None and row["name"] == "PowerDeliveryReq"
+    (finding,) = row["findings"]
+    assert (finding["rule"], finding["facet"], finding["limit"], finding["value"], finding["bit"]) == (
+        "schema.facet", "maxInclusive", 3, 4, 160)
+    assert finding["path"].endswith("/ProfileEntry/ChargingProfileEntryMaxNumberOfPhasesInUse")
+    xml = tmp_path / "pd.xml"
+    xml.write_text(runner.invoke(exi, ["decode", FOUR_PHASES]).stdout)
+    strict = runner.invoke(exi, ["encode", "--schema", "iso2", str(xml)])
+    assert strict.exit_code == 1 and "violates maxInclusive 3" in strict.output
+    lenient = runner.invoke(exi, ["encode", "--schema", "iso2", "--lenient", str(xml)])
+    assert lenient.exit_code == 0 and lenient.stdout.strip() == FOUR_PHASES
