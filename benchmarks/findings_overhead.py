@@ -41,18 +41,25 @@ except SystemExit:
 """
 
 
-def best(args: list[str], mode: str, runs: int) -> tuple[float, float]:
-    """(CPU seconds, wall seconds), each the best of ``runs``."""
-    cpu, wall = [], []
+def one(args: list[str], mode: str) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of one run in a fresh process."""
+    before = os.times()
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", RUN, mode, *args], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = os.times()
+    return after.children_user - before.children_user + after.children_system - before.children_system, wall
+
+
+def best(args: list[str], runs: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Best (CPU, wall) without and with the findings; the two alternate, so load drifts hit both."""
+    off: list[tuple[float, float]] = []
+    on: list[tuple[float, float]] = []
     for _ in range(runs):
-        before = os.times()
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", RUN, mode, *args], check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        wall.append(time.perf_counter() - start)
-        after = os.times()
-        cpu.append(after.children_user - before.children_user + after.children_system - before.children_system)
-    return min(cpu), min(wall)
+        off.append(one(args, "off"))
+        on.append(one(args, "on"))
+    return ((min(c for c, _ in off), min(w for _, w in off)), (min(c for c, _ in on), min(w for _, w in on)))
 
 
 def main() -> int:
@@ -67,7 +74,7 @@ def main() -> int:
     for f in files:
         for name, cmd in (("decode", ["decode", "--format", "jsonl", str(f)]),
                           ("report", ["report", "--format", "json", str(f)])):
-            (c_off, w_off), (c_on, w_on) = best(cmd, "off", args.runs), best(cmd, "on", args.runs)
+            (c_off, w_off), (c_on, w_on) = best(cmd, args.runs)
             print(f"{f.name[:56]:56} {name:7} {c_off:7.2f} {c_on:7.2f} {100 * (c_on - c_off) / c_off:6.1f}%"
                   f" {w_off:8.2f} {w_on:8.2f} {100 * (w_on - w_off) / w_off:6.1f}%")
     return 0

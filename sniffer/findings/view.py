@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from v2gsniff.dissectors.exi.errors import FacetViolation
-from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.model import Record, SharedTail
 from v2gsniff.sniffer.sessions.body import BodyMemo, as_list, message_of
 from v2gsniff.sniffer.sessions.phases import phase_of, stem
 from v2gsniff.sniffer.sessions.series import Values, series_values
@@ -95,15 +95,29 @@ class Views:
     the same values for its series), so a body is walked once."""
 
     def __init__(self, values_of: Callable[[Any], Values] | None = None) -> None:
-        self._statics = BodyMemo(_static if values_of is None else lambda body: _static(body, values_of))
+        static = _static if values_of is None else lambda body: _static(body, values_of)
+        self._statics = BodyMemo(static)
+
+        def shared(tail: Mapping[str, Any]) -> tuple[Any, ...] | None:
+            found = self._statics(tail.get("body"))
+            return None if found is None else (*found, tail.get("schema"))
+
+        # a decoded message's shared keys (body, schema) come as one mapping per distinct payload
+        self._tails = BodyMemo(shared)
 
     def of(self, record: Record) -> Message | None:
         extra = record.extra
-        static = self._statics(extra.get("body"))
+        head: Mapping[str, Any]
+        if type(extra) is SharedTail and "schema" not in extra.head and "body" not in extra.head:
+            head = extra.head
+            static = self._tails(extra.tail)
+        else:
+            head = extra
+            found = self._statics(extra.get("body"))
+            static = None if found is None else (*found, extra.get("schema"))
         if static is None:
             return None
-        stream = extra.get("stream")
+        stream = head.get("stream")
         exi = record.message
-        return Message._make((*static, extra.get("schema"), stream if isinstance(stream, int) else -1,
-                              extra.get("dir") == "ev->evse", record.frame, record.time,
-                              exi.violations if exi is not None else ()))
+        return Message._make((*static, stream if isinstance(stream, int) else -1, head.get("dir") == "ev->evse",
+                              record.frame, record.time, exi.violations if exi is not None else ()))
