@@ -24,6 +24,7 @@ gc.set_threshold(50_000, 20, 100)
 
 # name -> "module:attribute" of the core commands
 CORE_COMMANDS = {
+    "check": "v2gsniff.sniffer.commands.check:check",
     "decode": "v2gsniff.sniffer.commands.decode:decode",
     "exi": "v2gsniff.sniffer.commands.exi:exi",
     "live": "v2gsniff.sniffer.commands.live:live",

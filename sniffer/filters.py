@@ -10,15 +10,16 @@ Grammar (keywords are case-insensitive)::
     VALUE      := bare-word | number | "quoted string" | 'quoted string'
 
 Words: a record kind (``homeplug``, ``sdp``, ``v2gtp``, ``v2g``, ``tls``, ``tcp``, ``gap``,
-``icmpv6``, ``keylog``, ``link``), ``slac`` (the SLAC messages of ISO 15118-3), ``errors``/``error``
+``icmpv6``, ``keylog``, ``link``, ``finding``), ``slac`` (the SLAC messages of ISO 15118-3), ``errors``/``error``
 (records with an error, gaps included), or a message set (``apphand``, ``din``, ``iso2``, ``iso20``).
 
 Fields: ``kind``, ``name``, ``src``, ``dst``, ``dir`` (``ev`` or ``evse``: who sent it), ``session``,
-``frame``, ``stream``, ``schema``, ``error``, ``summary``, ``capture``, and ``fields.KEY`` for a
-decoded key value (``fields.EVRESSSOC > 80``). ``~`` is a case-insensitive regular-expression
-search, ``==`` compares strings case-insensitively and numbers as numbers. A physical value
-(``{"value", "unit"}``, or a raw ``Value`` with ``Multiplier``/``Exponent``) compares as the number
-it stands for, value × 10^multiplier: ``fields.EVTargetCurrent > 10`` is "more than 10 A".
+``frame``, ``stream``, ``schema``, ``error``, ``summary``, ``capture``, ``rule``, ``severity`` and
+``side`` (of findings: ``finding and severity == error``), and ``fields.KEY`` for a decoded key
+value (``fields.EVRESSSOC > 80``). ``~`` is a case-insensitive regular-expression search, ``==``
+compares strings case-insensitively and numbers as numbers. A physical value (``{"value",
+"unit"}``, or a raw ``Value`` with ``Multiplier``/``Exponent``) compares as the number it stands
+for, value × 10^multiplier: ``fields.EVTargetCurrent > 10`` is "more than 10 A".
 
 Examples: ``slac``, ``v2g and name ~ CurrentDemand``, ``session == 2 and dir == ev``,
 ``errors or gap``, ``not (tcp or homeplug)``, ``fields.EVTargetCurrent > 10``.
@@ -38,12 +39,13 @@ __all__ = ["FIELDS", "WORDS", "Filter", "FilterError", "compile_filter"]
 
 Predicate = Callable[[Record, "int | None"], bool]
 
-KINDS = ("homeplug", "sdp", "v2gtp", "v2g", "tls", "tcp", "app", "gap", "icmpv6", "keylog", "link", "error")
+KINDS = ("homeplug", "sdp", "v2gtp", "v2g", "tls", "tcp", "app", "gap", "icmpv6", "keylog", "link", "error",
+         "finding")
 SCHEMA_WORDS = ("apphand", "din", "iso2", "iso20")
 WORDS = (*KINDS, "slac", "errors", *SCHEMA_WORDS)
 """Every word the language knows on its own."""
 FIELDS = ("kind", "name", "src", "dst", "dir", "session", "frame", "stream", "schema", "error", "summary",
-          "capture", "fields.KEY")
+          "capture", "rule", "severity", "side", "fields.KEY")
 """Field names for comparisons."""
 OPS = ("==", "!=", "~", "!~", "<", "<=", ">", ">=")
 
@@ -123,6 +125,9 @@ def _get(name: str) -> Callable[[Record, int | None], Any]:
         "error": lambda r, s: r.error,
         "summary": lambda r, s: r.summary,
         "capture": lambda r, s: r.extra.get("capture"),
+        "rule": lambda r, s: r.extra.get("rule") if r.kind == "finding" else None,
+        "severity": lambda r, s: r.extra.get("severity") if r.kind == "finding" else None,
+        "side": lambda r, s: r.extra.get("side") if r.kind == "finding" else None,
     }
     return getters[name]
 

@@ -227,7 +227,7 @@ class V2GSniffApp(App[int]):
         self._detail_index = index
         record = self.store.records[index] if index >= 0 else None
         tree, hexv = self.query_one(DetailTree), self.query_one(HexView)
-        tree.show(record)
+        tree.show(record, self.store.findings_at(index) if record is not None else ())
         hexv.show(record)
         node = tree.cursor_node
         if node is not None and node.data is not None:

@@ -20,6 +20,7 @@ from rich.style import Style
 from v2gsniff.dissectors import Field, Layer, exi
 from v2gsniff.dissectors.exi import ElementBits, PositionedMessage
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, dissect_v2gtp
+from v2gsniff.sniffer.findings.model import Finding
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output.inert import inert_line
 from v2gsniff.sniffer.redaction import REDACTED, is_secret_element
@@ -57,7 +58,13 @@ def direction(r: Record) -> str:
     return ""
 
 
-def row_cells(r: Record, first_time: float, mark: str = "") -> list[tuple[str, Style | None]]:
+SEVERITY_MARKS = {"error": ("✗", Style(color="red", bold=True)), "warning": ("!", Style(color="yellow", bold=True)),
+                  "info": ("i", Style(color="cyan"))}
+"""Gutter mark of a row whose frame shows a finding (a letter mark wins)."""
+
+
+def row_cells(r: Record, first_time: float, mark: str = "", severity: str | None = None,
+              ) -> list[tuple[str, Style | None]]:
     """The cells of one message-list row: mark gutter, frame, time, direction, kind, name, key values or error."""
     rel = r.time - first_time if r.time and first_time else 0.0
     d = direction(r)
@@ -70,8 +77,10 @@ def row_cells(r: Record, first_time: float, mark: str = "") -> list[tuple[str, S
     else:
         info, istyle = r.summary or _fields_text(r.fields), None
     name_style = STYLE_ERROR if r.error else STYLE_NAME
+    gutter = (f"{mark[:1]} ", STYLE_MARK) if mark else (
+        (f"{SEVERITY_MARKS[severity][0]} ", SEVERITY_MARKS[severity][1]) if severity in SEVERITY_MARKS else ("  ", STYLE_MARK))
     return [
-        (f"{mark[:1] or ' '} ", STYLE_MARK),
+        gutter,
         (f"{r.frame:>7} ", STYLE_DIM),
         (f"{rel:>10.3f} ", None),
         (f"{d:<5} ", dstyle),
@@ -124,11 +133,22 @@ def buffer_label(r: Record) -> str:
     return f"frame {r.frame}, {len(r.data)} bytes"
 
 
-def detail_nodes(r: Record) -> list[DetailNode]:
-    """The tree of one record: error first, then layers with fields, then the EXI element tree."""
+def detail_nodes(r: Record, findings: Sequence[Finding] = ()) -> list[DetailNode]:
+    """The tree of one record: error and the findings its frame shows first, then layers with
+    fields, then the EXI element tree."""
     out: list[DetailNode] = []
     if r.error:
         out.append(DetailNode(f"⚠ {r.error}", "error", error=True))
+    for f in findings:
+        node = DetailNode(f"{SEVERITY_MARKS[f.severity][0]} {f.severity} {f.rule}: {f.text}", f"finding/{f.rule}",
+                          error=f.severity == "error")
+        node.children += [DetailNode(f"side at fault: {f.side}", f"finding/{f.rule}/side"),
+                          DetailNode(f"source: {f.requirement}", f"finding/{f.rule}/requirement"),
+                          DetailNode(f"evidence: frames {', '.join(str(x) for x in f.evidence)}",
+                                     f"finding/{f.rule}/evidence")]
+        if f.path:
+            node.children.append(DetailNode(f"path: {f.path}", f"finding/{f.rule}/path"))
+        out.append(node)
     head = DetailNode(f"{r.kind}: {r.name}", "record")
     for key in ("stream", "dir", "payload_type", "schema", "namespace", "tls_version", "finding"):
         value = r.extra.get(key)

@@ -8,8 +8,10 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from v2gsniff.sniffer.analysis.visibility import VisibilityCheck
 from v2gsniff.sniffer.capture import CaptureError, open_capture
+from v2gsniff.sniffer.findings.check import FindingsCheck
+from v2gsniff.sniffer.findings.model import Finding
+from v2gsniff.sniffer.findings.records import finding_record
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output.jsonl import JsonlWriter
 from v2gsniff.sniffer.pipeline import Decoder
@@ -151,6 +153,8 @@ class _Progress:
 @click.option("--color/--no-color", default=None, help="Force colours on or off (default: when a terminal).")
 @click.option("--trust", "trust_paths", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
 @click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
+@click.option("--findings/--no-findings", default=True, show_default=True,
+              help="Interleave findings (kind 'finding': rule, severity, side, requirement, text) in frame order.")
 def decode(
     files: tuple[str, ...],
     fmt: str,
@@ -161,11 +165,13 @@ def decode(
     color: bool | None,
     trust_paths: tuple[str, ...],
     oem_key: str | None,
+    findings: bool,
 ) -> None:
     """Decode every message in capture FILES (pcap, pcapng, gzip; '-' for stdin).
 
     TLS is decrypted with secrets from --keylog files, from key-log lines the capture itself
-    carries (UDP disclosure datagrams, pcapng Decryption Secrets Blocks), in one pass.
+    carries (UDP disclosure datagrams, pcapng Decryption Secrets Blocks), in one pass. Findings
+    (what broke which rule; see 'v2gsniff check --rules') follow the record that shows them.
     """
     out: IO[str] = sys.stdout
     progress = sys.stderr.isatty()
@@ -179,19 +185,24 @@ def decode(
         writer = JsonlWriter(out, extra) if fmt == "jsonl" else _text_writer(out, color)
         decoder = Decoder(show_keys=show_keys, keylog=keylog, xml=xml)
         try:
-            visibility = VisibilityCheck()
-            write, see = writer.write, visibility.add
+            check = FindingsCheck()
+            write, feed = writer.write, check.feed
             # signed V2G messages gain ``signature``, certificate chains ``chains``
-            check = setup.checker().observe
+            pnc = setup.checker().observe
             for batch in decode_batches(path, decoder, progress):
                 for record in batch:
-                    record = check(record)
+                    record = pnc(record)
                     if matches is None or matches(record):
                         write(record)
-                    see(record)
+                    found = feed(record)
+                    if found and findings:
+                        write_findings(found, write, matches, record.time)
+            late = check.finish()
             # Say so when the capture cannot see the whole session (a bystander modem).
-            for finding in visibility.findings():
-                writer.write(finding.to_record())
+            for seen in check.visibility.findings():
+                writer.write(seen.to_record())
+            if findings:
+                write_findings(late, write, matches)
             writer.close()
         except CaptureError as err:
             writer.close()
@@ -203,6 +214,15 @@ def decode(
     if fields_check is not None:
         fields_check.report()
     sys.exit(status)
+
+
+def write_findings(found: list[Finding], write: Callable[[Record], None],
+                   matches: Callable[[Record], bool] | None = None, time: float | None = None) -> None:
+    """Findings as ``finding`` records, after the record that showed them (``time`` when they have none)."""
+    for f in found:
+        record = finding_record(f, time)
+        if matches is None or matches(record):
+            write(record)
 
 
 class _FieldsSeen:

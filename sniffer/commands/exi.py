@@ -2,10 +2,12 @@
 
 ``exi decode HEX...`` decodes V2GTP-less EXI bodies given as hex (``-`` reads one hex message per
 line from stdin); ``--format jsonl`` writes one JSON object per input with ``name``, ``namespace``,
-``schema``, ``xml``, ``body`` (the JSON form of ``ExiMessage.to_json``) and ``error`` (null, or the
-ExiError text: a bad line does not stop the batch); ``--format xml`` is indented unless
-``--compact``.  ``exi encode FILE.xml [--schema S]`` checks the document against the schema
-(the root namespace names it) and prints hex.
+``schema``, ``xml``, ``body`` (the JSON form of ``ExiMessage.to_json``), ``findings`` (values the
+bits carry but a schema facet forbids, rule ``schema.facet``: ``path``, ``value``, ``facet``,
+``limit``, ``bit``, ``text``) and ``error`` (null, or the ExiError text: a bad line does not stop the
+batch); ``--format xml`` is indented unless ``--compact``.  ``exi encode FILE.xml [--schema S]``
+checks the document against the schema (the root namespace names it) and prints hex; it refuses
+out-of-facet values unless ``--lenient``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import click
 
 from v2gsniff.dissectors import exi as codec
 from v2gsniff.sniffer.commands import exits
+from v2gsniff.sniffer.findings.schema import FACET
 from v2gsniff.sniffer.output.inert import inert_json, inert_line, inert_text
 
 SCHEMA_CHOICES = ["auto", *codec.SCHEMAS]
@@ -34,6 +37,17 @@ def _inputs(hexes: tuple[str, ...]) -> Iterator[str]:
                     yield line
         else:
             yield item
+
+
+def findings_json(msg: codec.ExiMessage) -> list[dict[str, Any]]:
+    """The message's facet violations as ``schema.facet`` findings (JSON-ready)."""
+    out = []
+    for v in msg.violations:
+        value = v.value.hex().upper() if isinstance(v.value, bytes) else v.value
+        out.append({"rule": FACET.id, "severity": FACET.severity, "path": v.path, "value": value,
+                    "facet": v.facet, "limit": v.limit, "bit": v.bit,
+                    "text": f"{v.path.rsplit('/', 1)[-1]} = {value!r} breaks {v.facet} {v.limit!r}"})
+    return out
 
 
 def _decode_one(text: str, schema: str, fragment: bool) -> tuple[codec.ExiMessage | None, str, str | None]:
@@ -87,6 +101,7 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str, co
                 "schema": used,
                 "xml": msg.to_xml() if msg else None,
                 "body": msg.to_json() if msg else None,
+                "findings": findings_json(msg) if msg else [],
                 "error": error,
             }
             out.write(inert_json(json.dumps(record, ensure_ascii=False)) + "\n")
@@ -96,10 +111,12 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str, co
             click.echo(inert_line(f"error: {error}"), err=True)
             continue
         if fmt == "json":
-            out.write(inert_json(json.dumps({"schema": used, "name": msg.name, "body": msg.to_json()}, indent=2,
-                                            ensure_ascii=False)) + "\n")
+            out.write(inert_json(json.dumps({"schema": used, "name": msg.name, "body": msg.to_json(),
+                                             "findings": findings_json(msg)}, indent=2, ensure_ascii=False)) + "\n")
         else:
             out.write(inert_text(msg.to_xml() if compact else pretty_xml(msg.to_xml())) + "\n")
+            for f in findings_json(msg):  # the XML has no place for them: say so beside it
+                click.echo(inert_line(f"finding {f['rule']} at {f['path']} (bit {f['bit']}): {f['text']}"), err=True)
     if failed:
         sys.exit(1)
 
@@ -125,7 +142,9 @@ def pretty_xml(text: str) -> str:
 @click.option("--schema", type=click.Choice(list(codec.SCHEMAS)),
               help="Schema set; by default the one the root element's namespace names.")
 @click.option("--fragment", is_flag=True, help="Encode as an EXI fragment.")
-def encode_cmd(file: str, schema: str | None, fragment: bool) -> None:
+@click.option("--lenient", is_flag=True,
+              help="Keep values outside a schema facet (as a faulty peer would send them) instead of refusing.")
+def encode_cmd(file: str, schema: str | None, fragment: bool, lenient: bool) -> None:
     """Encode an XML file ('-' for stdin) and print the EXI bytes as hex.
 
     The document is checked against the schema first: an unknown element, a value its type does
@@ -137,11 +156,11 @@ def encode_cmd(file: str, schema: str | None, fragment: bool) -> None:
     except OSError as err:
         exits.fail(exits.message(file, err.strerror or str(err)), exits.EXIT_NOT_FOUND)
     try:
-        msg = codec.from_xml(text, check_schema(text, schema), fragment=fragment)
+        msg = codec.from_xml(text, check_schema(text, schema), fragment=fragment, lenient=lenient)
         problem = undeclared(msg)
         if problem:
             raise codec.ExiError(problem)
-        click.echo(codec.encode(msg).hex())
+        click.echo(codec.encode(msg, lenient=lenient).hex())
     except codec.ExiError as err:
         exits.fail(exits.message(file, err))
 

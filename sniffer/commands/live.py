@@ -31,14 +31,15 @@ from typing import IO, Any, BinaryIO
 
 import click
 
-from v2gsniff.sniffer.analysis.visibility import VisibilityCheck
 from v2gsniff.sniffer.capture import CaptureError, PcapngWriter, RingWriter, open_capture
 from v2gsniff.sniffer.capture.live import BACKENDS, LinkEvent, LiveCaptureError, open_live
 from v2gsniff.sniffer.capture.live_feed import BatchSource, LiveFeed, StreamSource
 from v2gsniff.sniffer.capture.privsep import PrivilegeError, separate
 from v2gsniff.sniffer.capture.writer import DEFAULT_SNAPLEN, InterfaceSpec
 from v2gsniff.sniffer.commands import exits
+from v2gsniff.sniffer.commands.decode import write_findings
 from v2gsniff.sniffer.commands.exits import exit_code_for
+from v2gsniff.sniffer.findings.check import FindingsCheck
 from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, RawFrame
 from v2gsniff.sniffer.output.jsonl import JsonlWriter
 from v2gsniff.sniffer.output.text import TextWriter
@@ -214,13 +215,13 @@ def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: 
     writer = JsonlWriter(out) if fmt == "jsonl" else TextWriter(out, color)
     decoder = Decoder(show_keys=show_keys)
     pnc = PncChecker().observe  # signed messages and certificate chains carry their verdicts, as in decode
-    check = VisibilityCheck()
+    check = FindingsCheck()
     reported: set[tuple[str, int | None]] = set()
     next_check = time.monotonic() + VISIBILITY_EVERY
     last_time = 0.0
 
     def findings(now: float | None) -> None:
-        for f in check.findings(now):
+        for f in check.visibility.findings(now):
             if (f.kind, f.stream) not in reported:
                 reported.add((f.kind, f.stream))
                 click.echo(f"v2gsniff: warning: {f.message}", err=True)
@@ -239,8 +240,11 @@ def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: 
                     if isinstance(item, RawFrame):
                         last_time = item.time
                     for record in decoder.feed(item):
-                        writer.write(pnc(record))
-                        check.add(record)
+                        record = pnc(record)
+                        writer.write(record)
+                        found = check.feed(record)
+                        if found:
+                            write_findings(found, writer.write, time=record.time)
                 writer.flush()
                 if time.monotonic() >= next_check:
                     next_check = time.monotonic() + VISIBILITY_EVERY
@@ -248,8 +252,12 @@ def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: 
         except KeyboardInterrupt:
             feed.stop()  # Ctrl-C: what was decoded stays; finish the open connections below
         for record in decoder.finish():
-            writer.write(pnc(record))
-            check.add(record)
+            record = pnc(record)
+            writer.write(record)
+            found = check.feed(record)
+            if found:
+                write_findings(found, writer.write, time=record.time)
+        write_findings(check.finish(), writer.write)
         writer.close()
         findings(None)
     except BrokenPipeError:

@@ -26,6 +26,9 @@ KIND_STYLE = {
     "keylog": "blue",
 }
 
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+"""Findings (kind ``finding``) are coloured by severity, not by kind."""
+
 ARROWS = {"ev->evse": "EV→EVSE", "evse->ev": "EVSE→EV"}
 
 
@@ -60,7 +63,10 @@ class TextWriter:
         if self._console is None:
             self._stream.write(line + "\n")
             return
-        style = "bold red" if r.error else KIND_STYLE.get(r.kind, "")
+        if r.kind == "finding":
+            style = SEVERITY_STYLE.get(str(r.extra.get("severity")), "")
+        else:
+            style = "bold red" if r.error else KIND_STYLE.get(r.kind, "")
         self._console.print(f"[{style}]{escape(line)}[/]" if style else escape(line))
 
     def flush(self) -> None:

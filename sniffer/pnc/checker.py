@@ -196,13 +196,14 @@ class PncChecker:
                           tuple(r for r in mine if isinstance(r, RootCheck)))
 
     def attach(self, sessions: Iterable[Session]) -> tuple[Session, ...]:
-        """``sessions`` with their ``pnc`` section filled in."""
+        """``sessions`` with their ``pnc`` section filled in, its findings among the session's own."""
         out = []
         for s in sessions:
             sec = self.section(s.first_frame, s.last_frame, s.streams)
             if sec is not None:
                 sec = dataclasses.replace(sec, findings=tuple(findings(sec.results, s.id)))
-                s = dataclasses.replace(s, pnc=sec)
+                merged = tuple(sorted((*s.findings, *sec.findings), key=lambda f: f.frame))
+                s = dataclasses.replace(s, pnc=sec, findings=merged)
             out.append(s)
         return tuple(out)
 

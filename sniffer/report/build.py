@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from statistics import median
 
+from v2gsniff.sniffer.findings.model import SEVERITIES, Finding
 from v2gsniff.sniffer.sessions import BPT_OUTCOMES, Inventory, Session, Vehicle
 from v2gsniff.sniffer.sessions.phases import rank
 
@@ -90,7 +91,35 @@ class VehicleReport:
 
     @property
     def findings(self) -> list[str]:
-        return _distinct(f.code for s in self.sessions for f in s.tls.findings)
+        """The -20 TLS transport requirement ids broken (``V2G20-1237`` ...), distinct."""
+        return _distinct(f.requirement.strip("[]") for s in self.sessions for f in s.tls.findings)
+
+    @property
+    def severity_counts(self) -> dict[str, int]:
+        """Findings of all sessions by severity (every severity present, zero when none)."""
+        counts = dict.fromkeys(SEVERITIES, 0)
+        for s in self.sessions:
+            for f in s.findings:
+                counts[f.severity] += 1
+        return counts
+
+    @property
+    def findings_text(self) -> str:
+        """The table cell: errors/warnings and the first error's text."""
+        counts = self.severity_counts
+        if not counts["error"] and not counts["warning"]:
+            return "-"
+        text = ", ".join(f"{counts[k]} {k}{'' if counts[k] == 1 else 's'}" for k in ("error", "warning"))
+        first = next((f for s in self.sessions for f in s.findings if f.severity == "error"), None)
+        return f"{text}; first: {first.text}" if first else text
+
+    def findings_by_rule(self) -> list[tuple[str, list[tuple[Session, Finding]]]]:
+        """(rule id, [(session, finding)...]) in order of each rule's first finding."""
+        groups: dict[str, list[tuple[Session, Finding]]] = {}
+        for s in self.sessions:
+            for f in s.findings:
+                groups.setdefault(f.rule, []).append((s, f))
+        return list(groups.items())
 
     @property
     def authorization(self) -> list[str]:

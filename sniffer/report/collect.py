@@ -16,6 +16,7 @@ from pathlib import Path
 from v2gsniff.sniffer.capture import CaptureError, CaptureNotFound, open_capture
 from v2gsniff.sniffer.capture.open import PCAPNG_MAGIC
 from v2gsniff.sniffer.capture.pcap import is_pcap_magic
+from v2gsniff.sniffer.findings.model import Finding
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.sessions import Session, SessionTracker
@@ -52,6 +53,9 @@ class CaptureResult:
     """Why the capture could not be read to its end (what was readable is still analysed)."""
     failure: CaptureError | None = None
     """The error itself, for the command's exit code."""
+    findings: tuple[Finding, ...] = ()
+    """Every finding of the capture in frame order: those of its sessions (``Session.findings``,
+    with ``session`` set) and those outside any session (``session`` None)."""
 
     @property
     def message(self) -> str | None:
@@ -113,7 +117,9 @@ def analyse_file(path: str | Path, label: str | None = None, name: str | None = 
         failure = CaptureNotFound(f"{type(err).__name__}: {err}")
     v2g = decoder.stats.by_kind.get("v2g", 0)
     error = _unnamed(str(failure), str(path)) if failure else None
-    return CaptureResult(str(p), name, pnc.attach(tracker.finish()), decoder.stats.frames, v2g, error, failure)
+    sessions = pnc.attach(tracker.finish())
+    return CaptureResult(str(p), name, sessions, decoder.stats.frames, v2g, error, failure,
+                         capture_findings(sessions, [f for _stream, f in tracker.check.findings]))
 
 
 def _unnamed(text: str, path: str) -> str:
@@ -128,6 +134,13 @@ def capture_names(files: list[Path], arguments: Sequence[str | Path]) -> list[st
     """How reports name each capture: its path relative to the directory argument it was found in
     (labs file every car's capture as ``ethernet-traffic.dump``), else its file name."""
     return [relative_path(f, arguments) for f in files]
+
+
+def capture_findings(sessions: tuple[Session, ...], everything: list[Finding]) -> tuple[Finding, ...]:
+    """The sessions' findings plus the record-level ones no session took, in frame order."""
+    taken = {(f.rule, f.frame, f.text) for s in sessions for f in s.findings}
+    rest = [f for f in everything if (f.rule, f.frame, f.text) not in taken]
+    return tuple(sorted([*(f for s in sessions for f in s.findings), *rest], key=lambda f: f.frame))
 
 
 def collect(files: list[Path], jobs: int = 1, label: str | None = None,

@@ -12,7 +12,16 @@ from html import escape
 from v2gsniff.sniffer.sessions import Session, short_name
 
 from .build import Report, VehicleReport
-from .markdown import COLUMNS, SESSION_COLUMNS, identity_line, legend, pnc_lines, session_row, table_rows
+from .markdown import (
+    COLUMNS,
+    FINDINGS_PER_RULE,
+    SESSION_COLUMNS,
+    identity_line,
+    legend,
+    pnc_lines,
+    session_row,
+    table_rows,
+)
 from .svg import session_plots
 
 CSS = """
@@ -92,6 +101,18 @@ def vehicle_page(v: VehicleReport) -> str:
     h += [f"<p>Chargers: {escape(', '.join(v.chargers))}.</p><table>", _cells(list(SESSION_COLUMNS), "th")]
     h += [_cells(session_row(s)) for s in v.sessions]
     h.append("</table>")
+    groups = v.findings_by_rule()
+    if groups:
+        h.append("<h3>Findings</h3><ul>")
+        for rule, items in groups:
+            f0 = items[0][1]
+            h.append(f"<li><b>{escape(rule)}</b> ({escape(f0.severity)}, {escape(f0.side)}; "
+                     f"{escape(f0.requirement)}): {len(items)}×<ul>")
+            h += [f"<li>{escape(f'{s.capture} #{s.id}')}, frame {f.frame}: {escape(f.text)} "
+                  f"(evidence: frames {', '.join(str(x) for x in f.evidence)})</li>"
+                  for s, f in items[:FINDINGS_PER_RULE]]
+            h.append("</ul></li>")
+        h.append("</ul>")
     for s in v.sessions:
         h.append(session_block(s))
     h.append("</section>")
@@ -112,7 +133,7 @@ def session_block(s: Session) -> str:
         h.append(f"<li>BPT: {escape(e.statement)} ({escape(e.message)}, frame {e.frame})</li>")
     h.append(f"<li>TLS: {escape(s.tls.summary)}</li>")
     for f in s.tls.findings:
-        h.append(f"<li><b>{escape(f.code)}</b>: {escape(f.text)} (frame {f.frame})</li>")
+        h.append(f"<li><b>{escape(f.requirement.strip('[]'))}</b>: {escape(f.text)} (frame {f.frame})</li>")
     h += [f"<li>{'↳ ' * depth}{escape(text)}</li>" for depth, text in pnc_lines(s)]
     for fail in s.failures:
         h.append(f"<li>Failure in {escape(fail.phase)}: {escape(fail.message)} {escape(fail.code)} "

@@ -9,7 +9,8 @@ Top level (``format`` is ``"v2gsniff-report/1"``; keys are only ever added, neve
       "captures": [{"capture", "sessions", "message"}],
       "vehicles": [{"key", "name", "vehicle", "identity", "sessions": [session ids "capture#id"], "bpt_outcome",
                     "non_standard_discharge", "offers", "protocols", "energy_transfer", "tls",
-                    "authorization", "findings", "furthest_phase", "failures", "chargers",
+                    "authorization", "findings" (-20 TLS requirement ids), "finding_counts" ({"error", "warning",
+                    "info"}), "furthest_phase", "failures", "chargers",
                     "cablecheck_seconds", "cablecheck_aborted_seconds", "precharge_seconds",
                     "precharge_aborted_seconds"}],
       "sessions": [session, ...]
@@ -37,7 +38,9 @@ selected services, parameters, control mode, channel, discharge limits, lowest p
 power, evidence), ``tls`` (``ev_requests``, ``ev_asked_tls``, ``secc_answer``, ``version``,
 ``cipher``, ``decryptable``, ``alerts``, ``findings``), ``evidence`` (``statement``, ``message``,
 ``frame``), ``notes``, ``pnc`` (``null``, or the Plug & Charge checks: ``contract_id``, ``verdict``,
-``chains``, ``signatures``, ``emaids``, ``contract_keys``, ``findings``) and, unless left out, ``series`` (``time``, ``frame``, ``message`` and the
+``chains``, ``signatures``, ``emaids``, ``contract_keys``, ``findings``), ``findings`` (``rule``,
+``severity``, ``side``, ``requirement``, ``frame``, ``time``, ``session``, ``message``, ``path``,
+``text``, ``evidence``) and, unless left out, ``series`` (``time``, ``frame``, ``message`` and the
 values named in ``SERIES_FIELDS``: volts, amperes, watts, percent).
 """
 
@@ -72,6 +75,7 @@ def report_json(report: Report, series: bool = True) -> dict[str, Any]:
                 "tls": v.tls,
                 "authorization": v.authorization,
                 "findings": v.findings,
+                "finding_counts": v.severity_counts,
                 "furthest_phase": v.furthest_phase,
                 "failures": v.failures,
                 "chargers": v.chargers,

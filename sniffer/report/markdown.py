@@ -20,7 +20,7 @@ from .svg import session_plots, standalone
 COLUMNS = (
     "Vehicle", "Brand", "Model", "Trim/year", "Software version", "Priority / SupportedAppProtocols",
     "BPT working", "Sessions", "Protocols negotiated", "AC/DC", "TLS", "Authorization", "Furthest phase",
-    "CableCheck", "PreCharge",
+    "Findings", "CableCheck", "PreCharge",
 )
 
 SESSION_COLUMNS = ("Session", "Start", "Frames", "Charger", "Protocol", "Last phase", "Duration", "BPT outcome",
@@ -78,7 +78,7 @@ def table_rows(v: VehicleReport) -> list[object]:
         v.name, known(v, "brand"), known(v, "model"), known(v, "trim"), known(v, "software"),
         "<br>".join(offer_cells(v)), v.bpt_text, v.sessions_text, ", ".join(v.protocols), ", ".join(v.energy),
         "; ".join(_distinct(tls_cell(s) for s in v.sessions)),
-        "; ".join(v.authorization), v.furthest_phase,
+        "; ".join(v.authorization), v.furthest_phase, v.findings_text,
         v.phase_text("CableCheck"), v.phase_text("PreCharge"),
     ]
 
@@ -178,8 +178,31 @@ def vehicle_section(v: VehicleReport, plots: bool = False) -> list[str]:
         values[-1] = f"**{values[-1]}**" if values[-1] != "-" else "-"
         out.append(row(values))
     out.append("")
+    out += findings_section(v)
     for s in v.sessions:
         out += session_details(s, plots)
+    return out
+
+
+FINDINGS_PER_RULE = 5
+"""Findings listed per rule in a vehicle section (the rest are counted)."""
+
+
+def findings_section(v: VehicleReport) -> list[str]:
+    """The vehicle's findings grouped by rule, each with its sessions and evidence frames."""
+    groups = v.findings_by_rule()
+    if not groups:
+        return []
+    out = ["#### Findings", ""]
+    for rule, items in groups:
+        f0 = items[0][1]
+        out.append(f"- **{rule}** ({f0.severity}, {f0.side}; {f0.requirement}): {len(items)}×")
+        for s, f in items[:FINDINGS_PER_RULE]:
+            frames = ", ".join(str(x) for x in f.evidence)
+            out.append(f"  - {session_name(s)}, frame {f.frame}: {f.text} (evidence: frames {frames})")
+        if len(items) > FINDINGS_PER_RULE:
+            out.append(f"  - … and {len(items) - FINDINGS_PER_RULE} more")
+    out.append("")
     return out
 
 
@@ -235,7 +258,7 @@ def session_details(s: Session, plots: bool = False) -> list[str]:
         f"; {e.statement} ({e.message}, frame {e.frame})" for e in s.bpt.evidence))
     out.append(f"- TLS: {s.tls.summary}" + "".join(f"; alert {a}" for a in s.tls.alerts))
     for f in s.tls.findings:
-        out.append(f"- Finding {f.code}: {f.text} (frame {f.frame})")
+        out.append(f"- Finding {f.requirement.strip('[]')}: {f.text} (frame {f.frame})")
     out += ["  " * depth + f"- {text}" for depth, text in pnc_lines(s)]
     if s.phases:
         out.append("- Phases: " + " → ".join(f"{p.name} {p.duration:.1f} s" + ("" if p.ok else " ✗")

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from v2gsniff.sniffer.pnc import PncSection
 
+from v2gsniff.sniffer.findings.model import Finding as Finding  # re-exported: Session.findings holds them
+
 BPT_OUTCOMES = (
     "bpt-working",
     "bpt-negotiated-no-discharge",
@@ -206,14 +208,6 @@ class Ending(_Json):
 
 
 @dataclass(frozen=True, slots=True)
-class Finding(_Json):
-    code: str
-    """Requirement ID (``V2G20-1237``) or a short tag."""
-    text: str
-    frame: int
-
-
-@dataclass(frozen=True, slots=True)
 class TlsPosture(_Json):
     """What the EV asked for in SDP, what the SECC answered, and the TLS handshake seen."""
 
@@ -228,6 +222,7 @@ class TlsPosture(_Json):
     """``None`` without TLS; otherwise whether V2G messages were decrypted."""
     alerts: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
+    """The -20 transport findings (rules ``tls.iso20-offer``/``tls.iso20-select``); also in ``Session.findings``."""
 
     @property
     def ev_asked_tls(self) -> bool | None:
@@ -338,6 +333,9 @@ class Session:
     notes: tuple[str, ...] = field(default=())
     pnc: PncSection | None = None
     """Plug & Charge checks (chains, signatures, contract ID), when the session carried any."""
+    findings: tuple[Finding, ...] = field(default=())
+    """What broke which rule in this session, in frame order (``v2gsniff.sniffer.findings``);
+    ``failures`` are derived from them."""
 
     @property
     def duration(self) -> float:
@@ -424,6 +422,7 @@ class Session:
             "evidence": [e.to_json() for e in self.evidence],
             "notes": list(self.notes),
             "pnc": self.pnc.to_json() if self.pnc is not None else None,
+            "findings": [f.to_json() for f in self.findings],
         }
         if series:
             out["series"] = [p.to_json() for p in self.series]

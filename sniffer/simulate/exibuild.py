@@ -28,7 +28,10 @@ def pv(multiplier: int, unit: str, value: int) -> Tree:
 
 
 def rn(value: float, exponent: int = -1) -> Tree:
-    """ISO-20 RationalNumberType: ``value`` scaled to an integer with ``exponent``."""
+    """ISO-20 RationalNumberType: ``value`` scaled to an integer with ``exponent`` (raised until the
+    integer fits the schema's short)."""
+    while abs(round(value / 10.0**exponent)) > 32767:
+        exponent += 1
     return {"Exponent": exponent, "Value": round(value / 10.0**exponent)}
 
 
@@ -79,8 +82,9 @@ def message(schema: str, tree: Tree) -> ExiMessage:
     return ExiMessage(root, schema)
 
 
-def exi(schema: str, tree: Tree) -> bytes:
-    return encode(message(schema, tree))
+def exi(schema: str, tree: Tree, lenient: bool = False) -> bytes:
+    """EXI of ``tree``; ``lenient`` keeps out-of-facet values (a faulty peer's message)."""
+    return encode(message(schema, tree), lenient=lenient)
 
 
 def v2gtp(payload_type: int, payload: bytes) -> bytes:
@@ -92,6 +96,6 @@ def v2g_message(schema: str, session_id: str, body: Tree) -> Tree:
     return {"V2G_Message": {"Header": {"SessionID": session_id}, "Body": body}}
 
 
-def frame(schema: str, tree: Tree) -> bytes:
+def frame(schema: str, tree: Tree, lenient: bool = False) -> bytes:
     """The V2GTP message carrying ``tree`` encoded with ``schema``."""
-    return v2gtp(PAYLOAD_TYPES[schema], exi(schema, tree))
+    return v2gtp(PAYLOAD_TYPES[schema], exi(schema, tree, lenient))

@@ -106,15 +106,16 @@ class Link:
         self.conv.close(client_first=True)
 
     # -- V2GTP -------------------------------------------------------------------------------------
-    def send(self, from_ev: bool, schema: str, tree: Tree) -> None:
+    def send(self, from_ev: bool, schema: str, tree: Tree, lenient: bool = False) -> None:
         assert self.channel is not None
-        self.channel.send(from_ev, frame(schema, tree))
+        self.channel.send(from_ev, frame(schema, tree, lenient))
 
     def exchange(self, schema: str, req: Tree, res: Tree, *, think: float = 0.08, evse_time: float = 0.02,
-                 res_schema: str | None = None) -> None:
-        """The EV sends ``req`` after ``think`` seconds; the EVSE answers after ``evse_time``."""
+                 res_schema: str | None = None, lenient: bool = False) -> None:
+        """The EV sends ``req`` after ``think`` seconds; the EVSE answers after ``evse_time``
+        (``lenient``: the request may hold out-of-facet values, as a faulty EV sends them)."""
         self.wire.wait(think, 0.3)
-        self.send(True, schema, req)
+        self.send(True, schema, req, lenient)
         self.wire.wait(evse_time, 0.3)
         self.send(False, res_schema or schema, res)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from v2gsniff.sniffer.simulate import link as sim_link
 from v2gsniff.sniffer.simulate import tls as sim_tls
 from v2gsniff.sniffer.simulate import write_pcapng
 from v2gsniff.sniffer.simulate.din import ISO2, DcSession
@@ -35,6 +36,9 @@ def unsafe_characters(text: str) -> set[str]:
 def build(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     real_certificate = sim_tls.certificate
     monkeypatch.setattr(sim_tls, "certificate", lambda wire, key, cn: real_certificate(wire, key, HOSTILE))
+    # A hostile charger ignores the EVSEID's maxLength 37 too: its messages are encoded leniently.
+    real_frame = sim_link.frame
+    monkeypatch.setattr(sim_link, "frame", lambda schema, tree, lenient=False: real_frame(schema, tree, True))
     wire = Wire(11)
     link = Link(wire)
     link.slac()

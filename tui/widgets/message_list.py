@@ -61,8 +61,8 @@ class MessageList(ScrollView, can_focus=True):
         Binding("m", "await_letter('m')", "m a-z: mark this message (the letter shows left of it)", show=False),
         Binding("apostrophe", "await_letter(\"'\")", "' a-z: jump to that mark; ' ': back to before the last jump",
                 show=False),
-        Binding("n", "error(1)", "Next error or gap", show=False),
-        Binding("N", "error(-1)", "Previous error or gap", show=False),
+        Binding("n", "error(1)", "Next error, gap or finding (error/warning; ✗ ! in the gutter)", show=False),
+        Binding("N", "error(-1)", "Previous error, gap or finding", show=False),
     ]
 
     class Selected(Message):
@@ -81,7 +81,7 @@ class MessageList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.store = store
         self.follow = follow
-        self._cache: LRUCache[tuple[int, int, str], Strip] = LRUCache(2048)
+        self._cache: LRUCache[tuple[int, int, str, str | None], Strip] = LRUCache(2048)
         self._pending_g = False
         self._g_count: int | None = None
         self._g_timer: Timer | None = None
@@ -316,7 +316,7 @@ class MessageList(ScrollView, can_focus=True):
         if row is not None:
             self.move_to(row)
         else:
-            self.notify("no further error or gap in this direction", timeout=2)
+            self.notify("no further error, gap or finding in this direction", timeout=2)
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
@@ -343,11 +343,12 @@ class MessageList(ScrollView, can_focus=True):
             return Strip.blank(width)
         index = view[row]
         mark = self.store.mark_of(index) if self.store.marks else ""
-        key = (index, width, mark)
+        severity = self.store.severity_at(index)
+        key = (index, width, mark, severity)
         strip = self._cache.get(key)
         if strip is None:
             record = self.store.records[index]
-            cells = row_cells(record, self.store.first_time, mark)
+            cells = row_cells(record, self.store.first_time, mark, severity)
             strip = Strip([Segment(text, style) for text, style in cells]).crop_extend(0, width, None)
             self._cache[key] = strip
         if row == self.cursor:

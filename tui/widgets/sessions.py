@@ -58,6 +58,12 @@ def ladder(s: Session) -> Text:
     return t
 
 
+FINDINGS_SHOWN = 8
+"""Findings listed in the session pane (the rest are counted)."""
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_MARK = {"error": "✗", "warning": "!", "info": "i"}
+
+
 def session_text(u: UiSession) -> Text:
     s = u.session
     t = Text()
@@ -84,6 +90,13 @@ def session_text(u: UiSession) -> Text:
         t.append("  still open\n", style="yellow")
     for f in s.failures[:5]:
         t.append(inert_line(f"  ✗ {f.message} {f.code} (frame {f.frame})") + "\n", style="red")
+    if s.findings:
+        t.append("\nFindings\n", style="bold underline")
+        for finding in s.findings[:FINDINGS_SHOWN]:
+            t.append(f"  {_MARK[finding.severity]} {finding.rule}", style=_SEVERITY_STYLE[finding.severity])
+            t.append(inert_line(f" [{finding.side}] {finding.text} (frame {finding.frame})") + "\n")
+        if len(s.findings) > FINDINGS_SHOWN:
+            t.append(f"  … {len(s.findings) - FINDINGS_SHOWN} more (v2gsniff check)\n", style="dim")
     t.append("\nSupportedAppProtocol\n", style="bold underline")
     if not s.sap_offers:
         t.append("  no handshake seen\n", style="dim")

@@ -36,7 +36,8 @@ def test_decode_jsonl_from_stdin_keeps_going_after_a_bad_line() -> None:
     assert rows[0]["schema"] == "din" and rows[0]["error"] is None and rows[0]["xml"].startswith("<")
     assert rows[1]["error"].startswith("not a hex string")
     assert rows[2]["error"].startswith("din: bit 18 in /V2G_Message/Header/SessionID")
-    assert set(rows[0]) == {"name", "namespace", "schema", "xml", "body", "error"}
+    assert set(rows[0]) == {"name", "namespace", "schema", "xml", "body", "findings", "error"}
+    assert rows[0]["findings"] == []
 
 
 def test_decode_error_exit_status() -> None:
@@ -121,3 +122,22 @@ def test_encode_refuses_a_document_of_another_schema(tmp_path: Path) -> None:
 def test_encode_missing_file_is_not_found(tmp_path: Path) -> None:
     result = CliRunner().invoke(exi, ["encode", str(tmp_path / "nope.xml")])
     assert result.exit_code == 3 and result.stderr.count("nope.xml") == 1
+# frame 342 of dsV2Gshark__ISO-2_DC_SalesTariffSchedule_DS5366_RiseV2G.pcapng with its first profile
+# entry's ChargingProfileEntryMaxNumberOfPhasesInUse set to 4 (ISO-2 allows 1..3; see tests/sniffer/findings)
+FOUR_PHASES = "80980230e93efd8e0d910d9150012000030a00e0c0b8620c280b0202a29c0830a00e084100258000"
+
+
+def test_decode_lists_facet_findings_and_encode_refuses_them_unless_lenient(tmp_path: Path) -> None:
+    runner = CliRunner()
+    row = json.loads(runner.invoke(exi, ["decode", "--format", "jsonl", FOUR_PHASES]).stdout)
+    assert row["error"] is None and row["name"] == "PowerDeliveryReq"
+    (finding,) = row["findings"]
+    assert (finding["rule"], finding["facet"], finding["limit"], finding["value"], finding["bit"]) == (
+        "schema.facet", "maxInclusive", 3, 4, 160)
+    assert finding["path"].endswith("/ProfileEntry/ChargingProfileEntryMaxNumberOfPhasesInUse")
+    xml = tmp_path / "pd.xml"
+    xml.write_text(runner.invoke(exi, ["decode", FOUR_PHASES]).stdout)
+    strict = runner.invoke(exi, ["encode", "--schema", "iso2", str(xml)])
+    assert strict.exit_code == 1 and "violates maxInclusive 3" in strict.output
+    lenient = runner.invoke(exi, ["encode", "--schema", "iso2", "--lenient", str(xml)])
+    assert lenient.exit_code == 0 and lenient.stdout.strip() == FOUR_PHASES

@@ -81,7 +81,7 @@ def test_json_lists_every_session_with_the_documented_keys() -> None:
         assert {"evseid", "evse_mac"} <= set(s["charger"])
     bpt = [s for s in data["sessions"] if s["capture"] == "dsV2Gshark__ISO-20_BPT_AC_DS5366_Josev.pcapng"][0]
     assert bpt["bpt_outcome"] == "bpt-negotiated-no-discharge"
-    assert [f["code"] for f in bpt["tls"]["findings"]] == ["V2G20-1237", "V2G20-2356"]
+    assert [f["requirement"] for f in bpt["tls"]["findings"]] == ["[V2G20-1237]", "[V2G20-2356]"]
 
 
 def test_csv_has_one_row_per_vehicle_with_the_thesis_columns_one_value_per_cell() -> None:
