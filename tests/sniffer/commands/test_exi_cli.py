@@ -138,6 +138,6 @@ def test_decode_lists_facet_findings_and_encode_refuses_them_unless_lenient(tmp_
     xml = tmp_path / "pd.xml"
     xml.write_text(runner.invoke(exi, ["decode", FOUR_PHASES]).stdout)
     strict = runner.invoke(exi, ["encode", "--schema", "iso2", str(xml)])
-    assert strict.exit_code == 1 and "violates maxInclusive 3" in strict.output
+    assert strict.exit_code == 2 and "violates maxInclusive 3" in strict.stderr  # an invalid document: usage error
     lenient = runner.invoke(exi, ["encode", "--schema", "iso2", "--lenient", str(xml)])
     assert lenient.exit_code == 0 and lenient.stdout.strip() == FOUR_PHASES

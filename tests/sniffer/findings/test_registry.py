@@ -8,14 +8,15 @@ import pkgutil
 import pytest
 
 import v2gsniff.sniffer.findings as family
+import v2gsniff.sniffer.pnc.rules as pnc_rules
 from v2gsniff.sniffer.findings.model import SEVERITIES, SIDES, Rule
 from v2gsniff.sniffer.findings.registry import FAMILIES, default_rules, select
 
 
 def test_every_rule_of_every_module_is_registered_exactly_once() -> None:
     declared: dict[str, Rule] = {}
-    for info in pkgutil.iter_modules(family.__path__):
-        module = importlib.import_module(f"{family.__name__}.{info.name}")
+    modules = [importlib.import_module(f"{family.__name__}.{info.name}") for info in pkgutil.iter_modules(family.__path__)]
+    for module in [*modules, pnc_rules]:  # Plug & Charge declares its rules beside its checks
         for value in vars(module).values():
             if isinstance(value, Rule):
                 declared[value.id] = value
@@ -25,7 +26,7 @@ def test_every_rule_of_every_module_is_registered_exactly_once() -> None:
 
 
 def test_rules_are_well_formed_and_named_by_family() -> None:
-    prefixes = {"schema", "sequence", "timing", "values", "codes", "tls", "link"}
+    prefixes = {"schema", "sequence", "timing", "values", "codes", "tls", "link", "pnc"}
     for rule in default_rules():
         assert rule.severity in SEVERITIES and rule.side in SIDES
         assert rule.id.split(".")[0] in prefixes and rule.id == rule.id.lower()
