@@ -22,6 +22,7 @@ GC_THRESHOLD = (50_000, 20, 100)
 
 # name -> "module:attribute" of the core commands
 CORE_COMMANDS = {
+    "check": "v2gsniff.sniffer.commands.check:check",
     "decode": "v2gsniff.sniffer.commands.decode:decode",
     "exi": "v2gsniff.sniffer.commands.exi:exi",
     "live": "v2gsniff.sniffer.commands.live:live",
@@ -80,6 +81,14 @@ class _LazyGroup(click.Group):
             return None
         self.add_command(cmd, cmd_name)
         return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Each command's whole first sentence, wrapped rather than cut off with "...".
+        rows = [(name, cmd.get_short_help_str(limit=1000)) for name in self.list_commands(ctx)
+                if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

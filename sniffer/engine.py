@@ -28,14 +28,17 @@ PROGRESS_FRAMES = 512
 LINK_KINDS = frozenset({"down", "up", "drops"})
 """``kind`` of a live source's link events (:class:`~v2gsniff.sniffer.capture.live.LinkEvent`)."""
 
-HOOKS = ("capture_start", "records", "findings", "link_event", "capture_problem", "progress", "batch_end",
-         "capture_end")
+HOOKS = ("capture_start", "transform", "records", "findings", "settle", "link_event", "capture_problem", "progress",
+         "batch_end", "capture_end")
 
 
 class Addon(Protocol):
     """What an addon may define; every hook is optional (only the methods present are called).
 
     ``capture_start(engine)``: a capture begins (``engine.capture`` names it; a fresh decoder).
+    ``transform(records) -> records``: a stage before every ``records`` hook, in addon order: it
+    returns the records the next stage (and finally the sinks) receives; it may add to them (the
+    PnC verdicts of a signed message, the findings a record makes evident, right after it).
     ``records(records)``: the records one frame (or the end of the capture) completed, in order.
     ``findings(records)``: judgements about the capture as records (``engine.judge``), e.g. the
     visibility check's; writers show them whatever filter the decoded records pass through.
@@ -44,6 +47,8 @@ class Addon(Protocol):
     read is still decoded and finished).
     ``progress(engine, done, total)``: bytes read of a capture file of ``total`` bytes.
     ``batch_end(engine)``: a live source's batch is decoded (flush output, periodic checks).
+    ``settle(engine) -> records``: the capture's last records are through; what only its end can
+    settle (findings of unanswered requests) goes to the ``records`` hooks, past the stages.
     ``capture_end(engine)``: the capture is finished; its last records have been delivered.
     """
 
@@ -64,7 +69,9 @@ class CaptureProblem:
     name: str
     message: str
     exit_code: int = 0
-    """The CLI's exit status for it (``decode``'s codes)."""
+    """The CLI's exit status for it (``commands/exits.py``)."""
+    error: BaseException | None = None
+    """The error itself, when there was one."""
 
 
 def capture_items(paths: Iterable[str | os.PathLike[str]], names: Sequence[str] | None = None) -> Iterator[Any]:
@@ -77,14 +84,14 @@ def capture_items(paths: Iterable[str | os.PathLike[str]], names: Sequence[str] 
             reader = open_capture(path)
         except CaptureError as err:
             yield CaptureStart(name)
-            yield CaptureProblem(name, str(err), exit_code_for(err))
+            yield CaptureProblem(name, str(err), exit_code_for(err), err)
             continue
         with reader:
             yield CaptureStart(name, reader)
             try:
                 yield from reader
             except CaptureError as err:
-                yield CaptureProblem(name, str(err), exit_code_for(err))
+                yield CaptureProblem(name, str(err), exit_code_for(err), err)
 
 
 class Engine:
@@ -109,6 +116,7 @@ class Engine:
             name: [getattr(a, name) for a in self.addons if callable(getattr(a, name, None))] for name in HOOKS
         }
         self._on_records = self._hooks["records"]
+        self._stages = self._hooks["transform"]
 
     # -- captures --------------------------------------------------------------------------
 
@@ -130,6 +138,8 @@ class Engine:
             return
         assert self.decoder is not None
         self.emit(self.decoder.finish())
+        for settle in self._hooks["settle"]:
+            self._deliver(settle(self) or [])
         for hook in self._hooks["capture_end"]:
             hook(self)
         self._open = False
@@ -143,6 +153,8 @@ class Engine:
         assert decoder is not None
         records = decoder.feed(item)
         if records:
+            for stage in self._stages:
+                records = stage(records)
             for hook in self._on_records:
                 hook(records)
 
@@ -167,6 +179,12 @@ class Engine:
         if records:
             if not self._open:
                 self.start(self.capture)
+            for stage in self._stages:
+                records = stage(records)
+            self._deliver(records)
+
+    def _deliver(self, records: list[Record]) -> None:
+        if records:
             for hook in self._on_records:
                 hook(records)
 

@@ -106,7 +106,7 @@ class Record(NamedTuple):
     time: float
     """Epoch seconds of that frame."""
     kind: str
-    """``homeplug``, ``sdp``, ``v2gtp``, ``v2g``, ``tls``, ``tcp``, ``icmpv6``, ``gap``, ``keylog``, ``error`` ..."""
+    """``homeplug``, ``sdp``, ``v2gtp``, ``v2g``, ``tls``, ``tcp``, ``app``, ``icmpv6``, ``gap``, ``keylog``, ``error`` ..."""
     name: str
     """Message name as its standard spells it (``CM_SLAC_PARM.REQ``, ``SDPResponse``, ``CurrentDemandReq``)."""
     src: str = ""
@@ -128,7 +128,8 @@ class Record(NamedTuple):
     summary: str = ""
     """Key values in one short line, for readable output."""
     message: Any = None
-    """For ``v2g`` records: the decoded :class:`~v2gsniff.dissectors.exi.ExiMessage`; not part of the JSON form.
+    """For ``v2g`` records: the decoded :class:`~v2gsniff.dissectors.exi.ExiMessage`; for ``tls`` handshake
+    records: the :class:`~v2gsniff.sniffer.streams.tls.events.TlsHandshake` event. Not part of the JSON form.
     A frame-level record's layer trees come from :func:`v2gsniff.sniffer.layers.record_layers`."""
 
     def to_json(self) -> dict[str, Any]:

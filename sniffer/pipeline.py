@@ -26,9 +26,15 @@ from v2gsniff.sniffer.capture.pcapng import SECRETS_TLS_KEYLOG
 from v2gsniff.sniffer.layers import link_of
 from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, DecryptionSecrets, RawFrame, Record
 from v2gsniff.sniffer.records import DIR, Stats
-from v2gsniff.sniffer.streams.connection import EVICT_MASK, ConnectionTable, StreamEvent, TcpConnection
-from v2gsniff.sniffer.streams.framing import Message, Skipped
-from v2gsniff.sniffer.streams.tcp import Chunk, Gap
+from v2gsniff.sniffer.services import app_record
+from v2gsniff.sniffer.streams.connection import (
+    EVICT_MASK,
+    ConnectionTable,
+    StreamEvent,
+    TcpConnection,
+)
+from v2gsniff.sniffer.streams.framing import AppData, Message, Skipped
+from v2gsniff.sniffer.streams.tcp import Chunk, ForeignAck, Gap
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog, extract_keylog_lines
 from v2gsniff.sniffer.tlsflow import TlsFlow
 from v2gsniff.sniffer.v2g import V2GDecoder
@@ -52,7 +58,7 @@ class Decoder:
         self.fast = fast
         """Take the fast paths (off only to prove them equal to the layer trees)."""
         self.connections = ConnectionTable()
-        self.v2g = V2GDecoder(xml=xml)
+        self.v2g = V2GDecoder(xml=xml, show_keys=show_keys)
         self.tls = TlsFlow(keylog if keylog is not None else KeyLog(), self._framed, show_keys)
         self.stats = Stats()
         self.last_frame: RawFrame | None = None
@@ -159,7 +165,7 @@ class Decoder:
             return self._stream_records(conn, events) if events else []
         if flow is None or flags & _CONTROL:
             src, dst = _addr(data[22:38]), _addr(data[38:54])
-            flow = table.lookup((src, sport), (dst, dport), flags, f.index)
+            flow = table.lookup((src, sport), (dst, dport), flags, f.index, seq)
             table.remember(key, flow)
         return self._tcp_segment(f, flow[0], flow[1], seq, ack, flags, data[54 + hlen : end])
 
@@ -200,7 +206,7 @@ class Decoder:
             return [records.error(f, "tcp", top.error or "TCP header cut short")]
         buf = data[top.offset : ip_end]
         sport, dport, seq, ack, doff, flags = _TCP.unpack_from(buf, 0)
-        conn, from_client = self.connections.lookup((src, sport), (dst, dport), flags, f.index)
+        conn, from_client = self.connections.lookup((src, sport), (dst, dport), flags, f.index, seq)
         return self._tcp_segment(f, conn, from_client, seq, ack, flags, buf[(doff >> 4) * 4 :])
 
     def _udp(self, f: RawFrame, layers: list[Layer], buf: bytes, src: str, dst: str) -> list[Record]:
@@ -221,8 +227,9 @@ class Decoder:
                 added, unlocked = self.tls.add_secrets("\n".join(lines), f"UDP {s}", f.index, f.time)
                 rec = Record(f.index, f.time, "keylog", "TLS key log lines", s, d,
                              {"lines": len(lines), "new_secrets": added,
-                              "labels": sorted({line.split(" ", 1)[0] for line in lines})},
-                             linktype=f.linktype, data=f.data, summary=f"{len(lines)} lines, {added} new secrets")
+                              "labels": sorted({line.split(" ", 1)[0] for line in lines}), **self._revealed(lines)},
+                             linktype=f.linktype, data=f.data,
+                             summary=f"{len(lines)} lines, {added} new secrets" + self._revealed_text(lines))
                 return [rec, *unlocked]
         return []
 
@@ -234,7 +241,8 @@ class Decoder:
         out: list[Record] = []
         if flags & _CONTROL:
             s, d = conn.endpoint_name(from_client)
-            out.append(records.tcp_flags(f, flags, s, d, conn.index, from_client))
+            out.append(records.tcp_flags(f, flags, s, d, conn.index, from_client,
+                                              conn.notes(from_client, flags, seq, f.index)))
         if events:
             out.extend(self._stream_records(conn, events))
         for closed in self.connections.after_segment(flags, f.index):
@@ -270,6 +278,10 @@ class Decoder:
                 self.stats.gaps += 1
                 self.stats.lost_bytes += item.length
                 out.append(records.gap(item, s, d, base))
+            elif isinstance(item, AppData):
+                out.append(app_record(item, self.v2g.services.for_server(*conn.server), s, d, base))
+            elif isinstance(item, ForeignAck):  # made by the frame being fed: its bytes are at hand
+                out.append(records.challenge_ack(item, self.last_frame, s, d, base, conn.index))
             elif isinstance(item, Skipped):
                 out.append(records.resync(item, s, d, base))
         return out
@@ -280,9 +292,19 @@ class Decoder:
             return [Record(frame, time, "keylog", "Decryption Secrets Block",
                            error=f"secrets type 0x{item.secrets_type:08x} is not a TLS key log; ignored")]
         added, unlocked = self.tls.add_secrets(item.data, "pcapng DSB", frame, time)
-        rec = Record(frame, time, "keylog", "Decryption Secrets Block", fields={"new_secrets": added},
-                     summary=f"{added} new TLS secrets")
+        lines = extract_keylog_lines(item.data) if self.show_keys else []
+        rec = Record(frame, time, "keylog", "Decryption Secrets Block",
+                     fields={"new_secrets": added, **self._revealed(lines)},
+                     summary=f"{added} new TLS secrets" + self._revealed_text(lines))
         return [rec, *unlocked]
+
+
+    def _revealed(self, lines: list[str]) -> dict[str, object]:
+        """With ``show_keys``: the key-log lines themselves (``LABEL client_random secret``)."""
+        return {"secrets": lines} if self.show_keys and lines else {}
+
+    def _revealed_text(self, lines: list[str]) -> str:
+        return "".join(f"; {line}" for line in lines) if self.show_keys else ""
 
 
 # Addresses repeat in every frame of a conversation: their text is kept (bounded, like every cache).

@@ -7,8 +7,9 @@ from collections import Counter
 from v2gsniff.dissectors import Layer, fields_to_json
 from v2gsniff.dissectors.transport import TCP_FIN, TCP_RST, TCP_SYN, flags_text
 from v2gsniff.sniffer.model import RawFrame, Record
+from v2gsniff.sniffer.streams.connection import challenge_note
 from v2gsniff.sniffer.streams.framing import Skipped
-from v2gsniff.sniffer.streams.tcp import Gap
+from v2gsniff.sniffer.streams.tcp import ForeignAck, Gap
 
 
 class Stats:
@@ -50,10 +51,11 @@ def layer_record(f: RawFrame, kind: str, layer: Layer, src: str, dst: str, show_
                   linktype=f.linktype, data=f.data, summary=summary(layer, show_keys))
 
 
-def tcp_flags(f: RawFrame, flags: int, src: str, dst: str, stream: int, from_client: bool) -> Record:
-    """A SYN, FIN or RST segment."""
+def tcp_flags(f: RawFrame, flags: int, src: str, dst: str, stream: int, from_client: bool,
+              notes: list[str] | None = None) -> Record:
+    """A SYN, FIN or RST segment (``notes``: what it means for its connection, e.g. a reused port)."""
     name = flags_text(flags & (TCP_SYN | TCP_FIN | TCP_RST | 0x10))
-    return Record(f.index, f.time, "tcp", name, src, dst, {"flags": name},
+    return Record(f.index, f.time, "tcp", name, src, dst, {"flags": name, "notes": notes} if notes else {"flags": name},
                   extra={"stream": stream, "dir": DIR[from_client]}, linktype=f.linktype, data=f.data,
                   summary=f"stream {stream}")
 
@@ -63,6 +65,15 @@ def gap(item: Gap, src: str, dst: str, base: dict[str, object]) -> Record:
                   {"missing_bytes": item.length, "stream_offset": item.offset},
                   f"{item.length} bytes missing at stream offset {item.offset}: {item.reason}",
                   extra=base, summary=f"{item.length} bytes lost")
+
+
+def challenge_ack(item: ForeignAck, last: RawFrame | None, src: str, dst: str, base: dict[str, object],
+                  stream: int) -> Record:
+    """A challenge ACK (``last``: the frame being fed, which made it)."""
+    f = last if last is not None and last.index == item.frame else None
+    return Record(item.frame, item.time, "tcp", "ACK", src, dst, {"flags": "ACK", "notes": [challenge_note(item)]},
+                  extra=base, linktype=f.linktype if f else -1, data=f.data if f else b"",
+                  summary=f"stream {stream}: challenge ACK")
 
 
 def resync(item: Skipped, src: str, dst: str, base: dict[str, object]) -> Record:
@@ -81,15 +92,19 @@ _SUMMARY_SKIP = {"checksum", "version", "inverse_version", "payload_length", "mm
 
 
 def summary(layer: Layer, show_keys: bool = False, limit: int = 6) -> str:
-    """Key values in one short line."""
-    parts = []
+    """The first ``limit`` fields, shortened; with ``show_keys`` every key too, in full (asked for)."""
+    parts: list[str] = []
     for f in layer.fields:
         if f.name in _SUMMARY_SKIP or f.children:
             continue
+        if len(parts) >= limit:
+            if not show_keys:
+                break
+            if f.secret:
+                parts.append(f"{f.name}={f.text(True)}")
+            continue
         text = f.text(show_keys)
-        if len(text) > 40:
+        if len(text) > 40 and not (show_keys and f.secret):
             text = text[:37] + "..."
         parts.append(f"{f.name}={text}")
-        if len(parts) >= limit:
-            break
     return " ".join(parts)

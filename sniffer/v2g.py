@@ -14,6 +14,8 @@ from typing import Any, NamedTuple
 from v2gsniff.dissectors import exi
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, PayloadType, payload_type_name
 from v2gsniff.sniffer.model import Record, SharedTail
+from v2gsniff.sniffer.redaction import REDACTED, carries_private_key, redact_json, redact_xml
+from v2gsniff.sniffer.services import SERVICE_MESSAGES, ServiceDirectory
 from v2gsniff.sniffer.streams.framing import Message
 from v2gsniff.sniffer.v2gvalues import key_values
 
@@ -65,10 +67,14 @@ class _ConnState:
 class V2GDecoder:
     """Per-connection message-set state and the EXI decode step. Mutable."""
 
-    def __init__(self, xml: bool = False) -> None:
+    def __init__(self, xml: bool = False, show_keys: bool = False) -> None:
         self.xml = xml
         """Add namespaced XML to each record (``--xml``)."""
+        self.show_keys = show_keys
+        """Keep private keys in certificate messages (else their values and EXI hex are redacted)."""
         self._conns: dict[int, _ConnState] = {}
+        self.services = ServiceDirectory()
+        """Value-added services announced so far (which ports carry which service)."""
 
     def forget(self, stream: int) -> None:
         """Drop the state of a closed connection."""
@@ -104,15 +110,18 @@ class V2GDecoder:
             st = self._conns[stream] = _ConnState()
         ptype = msg.payload_type
         schema, finding = self._schema(st, ptype, data)
-        result = None if schema is None else _decode(schema, data)
+        result = None if schema is None else _decode(schema, data, self.show_keys)
         if type(result) is _Decoded:
             head: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset}
             if finding:
                 head["finding"] = finding
             if self.xml:
-                head["xml"] = result.message.to_xml()
+                text = result.message.to_xml()
+                head["xml"] = text if self.show_keys or not carries_private_key(result.message) else redact_xml(text)
             if schema == "apphand":
                 self._sap(st, result.message)
+            elif result.name in SERVICE_MESSAGES:
+                self.services.observe(result.message, msg.frame)
             # the tuple made directly (no NamedTuple __new__ call), in Record's field order: per message
             return _new(Record, (msg.frame, msg.time, "v2g", result.name, src, dst, result.fields, None,
                                  SharedTail(head, result.tail), -1, data, result.summary, result.message))
@@ -158,8 +167,9 @@ class V2GDecoder:
 # most real captures hold under 5 % distinct payloads. Decoded messages are therefore shared
 # between records and must be treated as read-only.
 @lru_cache(CACHE_SIZE)
-def _decode(schema: str, message: bytes) -> _Decoded | str:
-    """Decode the EXI body of a whole V2GTP ``message``: the result, or why it failed."""
+def _decode(schema: str, message: bytes, show_keys: bool = False) -> _Decoded | str:
+    """Decode the EXI body of a whole V2GTP ``message``: the result, or why it failed (private
+    keys redacted unless ``show_keys``)."""
     data = message[HEADER_LEN:]
     try:
         msg = exi.decode(data, schema)
@@ -169,4 +179,6 @@ def _decode(schema: str, message: bytes) -> _Decoded | str:
     # the message set's namespace (MsgDef for DIN/ISO-2), as SupportedAppProtocol names it
     tail = {"payload_type": _PT_TEXT[_SCHEMA_PAYLOAD_TYPE.get(schema, PayloadType.EXI)], "schema": schema,
             "namespace": msg.root.ns, "exi_hex": data.hex(), "body": msg.to_json()}
+    if not show_keys and carries_private_key(msg):
+        tail.update(exi_hex=REDACTED, body=redact_json(tail["body"]))
     return _Decoded(msg, msg.name, tail, fields, summary)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from v2gsniff.sniffer.addons import Sessions
+from v2gsniff.sniffer.addons import Pnc, Sessions
 from v2gsniff.sniffer.engine import CaptureProblem, CaptureStart, Engine  # noqa: F401 - the UI's markers
 from v2gsniff.sniffer.model import RawFrame, Record
 from v2gsniff.sniffer.sessions import Session
@@ -102,8 +102,9 @@ class Pump:
         self.exit_code = 0
         self._sessions = Sessions()
         self._revisions: dict[str, int] = {}
-        self.engine = Engine([self._sessions, self], keylog=self.keylog, capture=default_capture)
-        """The engine this pump is an addon of (after the session tracker)."""
+        # signed messages and certificate chains get their verdicts before the tracker and the UI see them
+        self.engine = Engine([Pnc(), self._sessions, self], keylog=self.keylog, capture=default_capture)
+        """The engine this pump is an addon of (after the PnC stage and the session tracker)."""
         self._batch = Batch()
         self._total = 0
         self._last_emit = clock()

@@ -25,7 +25,14 @@ from .decoder import decode_positions, decode_stream
 from .errors import ExiError
 from .grammar import SCHEMA_MODULES, load
 from .model import Element, ExiMessage, physical
-from .namespaces import MESSAGE_SETS, NAMESPACES, SHORT_NAMES, UNSUPPORTED_NAMESPACES, MessageSet
+from .namespaces import (
+    MESSAGE_SETS,
+    NAMESPACES,
+    SCHEMA_SHORT_NAMES,
+    SHORT_NAMES,
+    UNSUPPORTED_NAMESPACES,
+    MessageSet,
+)
 
 if TYPE_CHECKING:
     from .positions import Bits, ElementBits, PositionedMessage
@@ -62,33 +69,37 @@ def decode_with_positions(data: bytes, schema: str, fragment: bool = False) -> P
     return decode_positions(data, load(schema), fragment)
 
 
-def encode(msg: ExiMessage, schema: str | None = None) -> bytes:
-    """Encode a message (as decoded or built by ``from_xml``) back to EXI bytes."""
+def encode(msg: ExiMessage, schema: str | None = None, *, lenient: bool = False) -> bytes:
+    """Encode a message (as decoded or built by ``from_xml``) back to EXI bytes.
+
+    A value outside a schema facet raises ``ExiError`` unless ``lenient``; then it is written as
+    its datatype's bits allow (a decoded out-of-facet value round-trips to the same bytes)."""
     if not isinstance(msg, ExiMessage):
         raise ExiError(f"expected an ExiMessage, got {type(msg).__name__}")
     from .encoder import encode_message  # decoding alone (the capture path) never loads it
 
     g = load(schema or msg.schema)
     try:
-        return encode_message(msg, g)
+        return encode_message(msg, g, lenient)
     except (TypeError, AttributeError, ValueError, IndexError, RecursionError) as exc:
         if isinstance(exc, ExiError):
             raise
         raise ExiError(f"cannot encode this tree: {type(exc).__name__}: {exc}") from None
 
 
-def from_xml(text: str | bytes, schema: str, fragment: bool = False) -> ExiMessage:
+def from_xml(text: str | bytes, schema: str, fragment: bool = False, *, lenient: bool = False) -> ExiMessage:
     """Parse XML (namespace aware) into a typed ``ExiMessage`` of ``schema``.
 
     Values are validated and typed by encoding with the schema's grammar and decoding again, so
-    the result is exactly what ``decode`` would produce for those bytes."""
+    the result is exactly what ``decode`` would produce for those bytes; an out-of-facet value
+    raises ``ExiError`` unless ``lenient`` (then it is kept and listed in ``violations``)."""
     from .encoder import encode_message
     from .xml import parse_xml
 
     root = parse_xml(text)
     untyped = ExiMessage(root, schema, fragment)
     g = load(schema)
-    return decode_stream(encode_message(untyped, g), g, fragment)
+    return decode_stream(encode_message(untyped, g, lenient), g, fragment)
 
 
 def guess_schemas(data: bytes) -> list[str]:
@@ -129,7 +140,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "SCHEMAS", "MESSAGE_SETS", "MessageSet", "NAMESPACES", "SHORT_NAMES", "UNSUPPORTED_NAMESPACES",
+    "SCHEMAS", "MESSAGE_SETS", "MessageSet", "NAMESPACES", "SHORT_NAMES", "SCHEMA_SHORT_NAMES", "UNSUPPORTED_NAMESPACES",
     "PAYLOAD_TYPE_SCHEMA", "ExiError", "ExiMessage",
     "Element", "decode", "decode_fragment", "decode_with_positions", "PositionedMessage", "ElementBits", "Bits",
     "encode", "from_xml", "guess_schemas", "physical",

@@ -22,7 +22,7 @@ import base64
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import ExiError
+from .errors import ExiError, FacetViolation
 from .grammar import D_B64, D_HEX
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -175,7 +175,7 @@ def physical(node: Element) -> float:
 class ExiMessage:
     """A decoded EXI document or fragment of one schema set."""
 
-    __slots__ = ("root", "schema", "fragment", "elements")
+    __slots__ = ("root", "schema", "fragment", "elements", "violations")
 
     def __init__(self, root: Element, schema: str, fragment: bool = False,
                  elements: list[Element] | None = None) -> None:
@@ -183,6 +183,8 @@ class ExiMessage:
         self.schema = schema
         self.fragment = fragment
         self.elements = elements if elements is not None else [root]
+        self.violations: tuple[FacetViolation, ...] = ()
+        """Values kept although a schema facet forbids them, in document order (empty when none)."""
 
     @property
     def body(self) -> Element:

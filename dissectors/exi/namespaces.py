@@ -40,3 +40,5 @@ UNSUPPORTED_NAMESPACES: dict[str, str] = {m.namespace: m.note for m in MESSAGE_S
 """Namespaces seen in SupportedAppProtocol offers that this codec cannot decode, with a description."""
 SHORT_NAMES: dict[str, str] = {m.namespace: m.short for m in MESSAGE_SETS if m.short is not None}
 """Short display names of the message sets; others are shown by their full namespace."""
+SCHEMA_SHORT_NAMES: dict[str, str] = {m.schema: m.short for m in MESSAGE_SETS if m.schema and m.short}
+"""Schema names (``Session.protocol``) spelled as ``SHORT_NAMES`` spells their namespaces."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from v2gsniff.sniffer.model import Record
@@ -12,14 +13,17 @@ if TYPE_CHECKING:
 
 
 class Sessions:
-    """A :class:`SessionTracker` per capture, fed every record (``label`` names the vehicle)."""
+    """A :class:`SessionTracker` per capture, fed every record (``label`` names the vehicle);
+    ``attach`` completes the finished sessions (the PnC stage's :meth:`~.pnc.Pnc.attach`)."""
 
-    def __init__(self, label: str | None = None) -> None:
+    def __init__(self, label: str | None = None,
+                 attach: Callable[[Iterable[Session]], tuple[Session, ...]] | None = None) -> None:
         self.label = label
+        self.attach = attach
         self.trackers: dict[str, SessionTracker] = {}
         """Capture name -> its tracker, in order of reading (the current one last)."""
         self.tracker: SessionTracker | None = None
-        self.finished: dict[str, list[Session]] = {}
+        self.finished: dict[str, Sequence[Session]] = {}
         """Capture name -> its sessions, once the capture has ended."""
 
     def capture_start(self, engine: Engine) -> None:
@@ -32,4 +36,5 @@ class Sessions:
 
     def capture_end(self, engine: Engine) -> None:
         assert self.tracker is not None
-        self.finished[engine.capture] = self.tracker.finish()
+        sessions = self.tracker.finish()
+        self.finished[engine.capture] = self.attach(sessions) if self.attach is not None else sessions

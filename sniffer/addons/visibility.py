@@ -20,16 +20,16 @@ class Visibility:
     :data:`CHECK_SECONDS` with the live grace periods. Each finding is reported once."""
 
     def __init__(self) -> None:
-        self.check = VisibilityCheck()
+        self.visibility = VisibilityCheck()
         self._reported: set[tuple[str, int | None]] = set()
         self._next = time.monotonic() + CHECK_SECONDS
 
     def capture_start(self, engine: Engine) -> None:
-        self.check = VisibilityCheck()
+        self.visibility = VisibilityCheck()
         self._reported = set()
 
     def records(self, records: list[Record]) -> None:
-        add = self.check.add
+        add = self.visibility.add
         for r in records:
             add(r)
 
@@ -42,6 +42,6 @@ class Visibility:
         self._judge(engine, None)
 
     def _judge(self, engine: Engine, now: float | None) -> None:
-        new = [f for f in self.check.findings(now) if (f.kind, f.stream) not in self._reported]
+        new = [f for f in self.visibility.findings(now) if (f.kind, f.stream) not in self._reported]
         self._reported.update((f.kind, f.stream) for f in new)
         engine.judge([f.to_record() for f in new])

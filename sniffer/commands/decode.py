@@ -8,30 +8,26 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from v2gsniff.sniffer.addons import RecordWriter, Visibility
-from v2gsniff.sniffer.capture.errors import (  # noqa: F401 - re-exported: the exit codes are decode's
+from v2gsniff.sniffer.addons import Findings, Pnc, RecordWriter
+from v2gsniff.sniffer.commands.exits import (  # noqa: F401 - decode's names, kept for importers
+    EXIT_CODES_HELP,
     EXIT_CORRUPT,
     EXIT_NOT_A_CAPTURE,
     EXIT_NOT_FOUND,
     EXIT_OK,
     EXIT_TRUNCATED,
     exit_code_for,
+    warn,
 )
 from v2gsniff.sniffer.engine import CaptureProblem, Engine
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output import open_writer
+from v2gsniff.sniffer.pnc import PncChecker, PncSetup
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
 if TYPE_CHECKING:
     from v2gsniff.sniffer.output.jsonl import JsonlWriter
     from v2gsniff.sniffer.output.text import TextWriter
-
-EXIT_CODES_HELP = (
-    "Exit codes: 0 success (decode errors inside a capture are records, not failures); "
-    "2 usage error; 3 file not found or unreadable; 4 not a pcap/pcapng file; "
-    "5 capture cut off mid-record (every complete frame before the cut is still decoded); "
-    "6 corrupt capture structure."
-)
 
 
 def load_keylogs(paths: tuple[str, ...] | list[str]) -> KeyLog:
@@ -43,6 +39,25 @@ def load_keylogs(paths: tuple[str, ...] | list[str]) -> KeyLog:
         except OSError as err:
             raise click.BadParameter(f"cannot read key log {path}: {err.strerror}") from err
     return keylog
+
+
+TRUST_HELP = ("Root certificates (PEM or DER file, or a directory of them) that Plug & Charge chains are "
+              "verified against; repeatable. Without it a sound chain is 'verified up to an untrusted root'.")
+
+
+OEM_KEY_HELP = ("OEM provisioning private key (PEM or DER): decrypt the contract private key of each "
+                "ISO 15118-2 CertificateInstallationRes and check it belongs to the contract certificate.")
+
+
+def pnc_checker(setup: PncSetup) -> PncChecker:
+    """The checker for --trust/--oem-key; --trust files without a certificate are said on stderr."""
+    try:
+        checker = setup.checker()
+    except (OSError, ValueError, TypeError) as err:
+        raise click.BadParameter(str(err), param_hint="--oem-key") from err
+    for problem in checker.trust.problems if checker.trust is not None else ():
+        click.echo(f"v2gsniff: --trust {problem}", err=True)
+    return checker
 
 
 class Progress:
@@ -75,7 +90,7 @@ class ExitStatus:
         self.status = EXIT_OK
 
     def capture_problem(self, engine: Engine, problem: CaptureProblem) -> None:
-        click.echo(f"v2gsniff: {problem.name}: {problem.message}", err=True)
+        warn(problem.name, problem.error or problem.message)
         self.status = max(self.status, problem.exit_code)
 
 
@@ -109,6 +124,10 @@ class ExitStatus:
     "--xml", is_flag=True, help="Add the namespaced XML of each decoded V2G message (JSONL key 'xml')."
 )
 @click.option("--color/--no-color", default=None, help="Force colours on or off (default: when a terminal).")
+@click.option("--trust", "trust_paths", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
+@click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
+@click.option("--findings/--no-findings", default=True, show_default=True,
+              help="Interleave findings (kind 'finding': rule, severity, side, requirement, text) in frame order.")
 def decode(
     files: tuple[str, ...],
     fmt: str,
@@ -117,11 +136,15 @@ def decode(
     filter_text: str,
     xml: bool,
     color: bool | None,
+    trust_paths: tuple[str, ...],
+    oem_key: str | None,
+    findings: bool,
 ) -> None:
     """Decode every message in capture FILES (pcap, pcapng, gzip; '-' for stdin).
 
     TLS is decrypted with secrets from --keylog files, from key-log lines the capture itself
-    carries (UDP disclosure datagrams, pcapng Decryption Secrets Blocks), in one pass.
+    carries (UDP disclosure datagrams, pcapng Decryption Secrets Blocks), in one pass. Findings
+    (what broke which rule; see 'v2gsniff check --rules') follow the record that shows them.
     """
     out: IO[str] = sys.stdout
     multi = len(files) > 1
@@ -131,9 +154,13 @@ def decode(
 
     keylog = load_keylogs(keylogs)
     status = ExitStatus()
-    # The visibility check says so when the capture cannot see the whole session (a bystander
-    # modem); its findings pass whatever --filter selects.
-    addons: list[object] = [Visibility(), RecordWriter(writer_for, matches=_record_filter(filter_text)), status]
+    matches, fields_check = _record_filter(filter_text)
+    setup = PncSetup(trust_paths, oem_key)
+    pnc_checker(setup)  # says what is wrong with the files once, before any output
+    # Signed V2G messages gain ``signature``, certificate chains ``chains`` (Pnc); each record's
+    # findings follow it (Findings, which also says when the capture cannot see the whole session:
+    # those pass whatever --filter selects).
+    addons: list[object] = [Pnc(setup), Findings(write=findings), RecordWriter(writer_for, matches=matches), status]
     if sys.stderr.isatty():
         addons.append(Progress())
     engine = Engine(addons, keylog=keylog, show_keys=show_keys, xml=xml)
@@ -142,13 +169,37 @@ def decode(
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(EXIT_OK)
+    if fields_check is not None:
+        fields_check.report()
     sys.exit(status.status)
 
 
-def _record_filter(text: str) -> Callable[[Record], bool] | None:
-    """The --filter predicate, or None for no filter (the filter module loads only when used)."""
+class _FieldsSeen:
+    """``fields.KEY`` names of a filter that no record had: probably misspelt, so say which exist."""
+
+    def __init__(self, keys: frozenset[str]) -> None:
+        self.keys = keys
+        self.seen: set[str] = set()
+
+    def note(self, record: Record) -> None:
+        if record.fields:
+            self.seen.update(record.fields)
+
+    def report(self) -> None:
+        import difflib
+
+        for key in sorted(self.keys - self.seen):
+            near = difflib.get_close_matches(key, self.seen, n=4, cutoff=0.5)
+            hint = (f"did you mean {', '.join('fields.' + n for n in near)}?" if near
+                    else f"fields seen: {', '.join(sorted(self.seen)[:30]) or 'none'}")
+            click.echo(f"v2gsniff: warning: no record has a field {key!r} (--filter fields.{key}); {hint}",
+                       err=True)
+
+
+def _record_filter(text: str) -> tuple[Callable[[Record], bool] | None, _FieldsSeen | None]:
+    """The --filter predicate (None for no filter) and the check of its field names."""
     if not text.strip():
-        return None
+        return None, None
     from v2gsniff.sniffer.filters import FilterError, compile_filter
 
     try:
@@ -159,4 +210,12 @@ def _record_filter(text: str) -> Callable[[Record], bool] | None:
         raise click.BadParameter(
             "'session' is known in the terminal UI only; use 'stream == N'", param_hint="--filter"
         )
-    return selected.matches
+    if not selected.field_keys:
+        return selected.matches, None
+    seen = _FieldsSeen(selected.field_keys)
+
+    def matches(record: Record) -> bool:
+        seen.note(record)
+        return selected.matches(record)
+
+    return matches, seen

@@ -16,6 +16,8 @@ import orjson
 from v2gsniff.sniffer.bounded import BoundedDict
 from v2gsniff.sniffer.model import Record, SharedTail
 
+from .inert import inert_json
+
 _SHARED = 4096
 """Shared values (field maps, bodies) whose JSON text is kept."""
 _BATCH = 256
@@ -44,13 +46,13 @@ class JsonlWriter:
         pending = self._pending
         pending.append(self.line(r))
         if len(pending) >= _BATCH:
-            self._write(b"".join(pending))
+            self._write(_inert(b"".join(pending)))
             pending.clear()
 
     def flush(self) -> None:
         """Hand every line written so far to the stream and flush it."""
         if self._pending:
-            self._write(b"".join(self._pending))
+            self._write(_inert(b"".join(self._pending)))
             self._pending.clear()
         self._stream.flush()
 
@@ -89,6 +91,14 @@ class JsonlWriter:
         if hit is None or hit[0] is not value:
             hit = self._shared.put(id(value), (value, _Fragment(_dumps(value, default=_default, option=_OPTIONS))))
         return hit[1]
+
+
+def _inert(lines: bytes) -> bytes:
+    """The lines with DEL, C1 and bidi controls escaped (:func:`inert_json`); orjson escapes C0.
+    ``isascii`` is a flag test: the usual case costs nothing."""
+    if lines.isascii() and b"\x7f" not in lines:
+        return lines
+    return inert_json(lines.decode()).encode()
 
 
 def _default(o: object) -> Any:

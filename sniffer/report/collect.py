@@ -6,18 +6,38 @@ report never depends on ``--jobs``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from v2gsniff.sniffer.addons import Sessions
+from v2gsniff.sniffer.addons import Pnc, Sessions
+from v2gsniff.sniffer.capture import CaptureError, CaptureNotFound
+from v2gsniff.sniffer.capture.open import PCAPNG_MAGIC
+from v2gsniff.sniffer.capture.pcap import is_pcap_magic
 from v2gsniff.sniffer.engine import Engine
+from v2gsniff.sniffer.findings.model import Finding
+from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.sessions import Session
+from v2gsniff.sniffer.sessions.pathlabel import PathPattern, identify_by_path, relative_path
 
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".dump", ".cap", ".pcap.gz", ".pcapng.gz", ".dump.gz")
-"""File names taken from directories (files named explicitly are always read)."""
+"""File names taken from directories (files named explicitly are always read); other files in a
+directory are taken when their first bytes are a pcap or pcapng magic number."""
+
+
+def looks_like_capture(path: Path) -> bool:
+    """A capture by name, or by content: labs keep ``ethernet-traffic`` files without a suffix."""
+    if path.name.lower().endswith(CAPTURE_SUFFIXES):
+        return True
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError:
+        return False
+    return magic == PCAPNG_MAGIC or is_pcap_magic(magic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +52,11 @@ class CaptureResult:
     v2g_messages: int = 0
     error: str | None = None
     """Why the capture could not be read to its end (what was readable is still analysed)."""
+    failure: CaptureError | None = None
+    """The error itself, for the command's exit code."""
+    findings: tuple[Finding, ...] = ()
+    """Every finding of the capture in frame order: those of its sessions (``Session.findings``,
+    with ``session`` set) and those outside any session (``session`` None)."""
 
     @property
     def message(self) -> str | None:
@@ -54,11 +79,12 @@ def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(CAPTURE_SUFFIXES))
+            found = sorted(f for f in p.rglob("*") if f.is_file() and looks_like_capture(f))
             if not found:
-                problems.append(f"{p}: no capture files ({', '.join(CAPTURE_SUFFIXES)}) in this directory")
+                problems.append(f"{p}: no capture files ({', '.join(CAPTURE_SUFFIXES)}, or pcap/pcapng "
+                                "content) in this directory")
             files.extend(found)
-        elif p.exists():
+        elif p.exists() or str(raw) == "-":
             files.append(p)
         else:
             problems.append(f"{p}: no such file or directory")
@@ -66,32 +92,65 @@ def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     return unique, problems
 
 
-def analyse_file(path: str | Path, label: str | None = None) -> CaptureResult:
-    """Decode one capture and return its sessions."""
+def analyse_file(path: str | Path, label: str | None = None, name: str | None = None,
+                 pnc_setup: PncSetup | None = None) -> CaptureResult:
+    """Decode one capture and return its sessions; ``name`` is how reports call it (its file name
+    unless said otherwise), with their Plug & Charge checks."""
     p = Path(path)
-    sessions = Sessions(label)
-    engine = Engine([sessions])
-    error = None
+    name = name or ("stdin" if str(p) == "-" else p.name)
+    pnc = Pnc(pnc_setup)  # signed messages and chains get their verdicts before the tracker sees them
+    sessions = Sessions(label, attach=pnc.attach)
+    engine = Engine([pnc, sessions])
+    failure: CaptureError | None = None
     try:
-        engine.read([p], names=[p.name])
+        engine.read([p], names=[name])
     except OSError as err:
-        error = f"{type(err).__name__}: {err}"
+        failure = CaptureNotFound(f"{type(err).__name__}: {err}")
         engine.finish()
-    if engine.problems:
-        error = engine.problems[-1].message
+    if engine.problems and isinstance(engine.problems[-1].error, CaptureError):
+        failure = engine.problems[-1].error
     stats = engine.decoder.stats if engine.decoder is not None else None
     frames, v2g = (stats.frames, stats.by_kind.get("v2g", 0)) if stats is not None else (0, 0)
-    return CaptureResult(str(p), p.name, tuple(sessions.finished.get(p.name, ())), frames, v2g, error)
+    error = _unnamed(str(failure), str(path)) if failure else None
+    found = tuple(sessions.finished.get(name, ()))
+    tracker = sessions.trackers.get(name)
+    everything = [f for _stream, f in tracker.check.findings] if tracker is not None else []
+    return CaptureResult(str(p), name, found, frames, v2g, error, failure,
+                         capture_findings(found, everything))
+
+
+def _unnamed(text: str, path: str) -> str:
+    """The error without the file name in front (reports name the capture beside it)."""
+    for prefix in (f"{path}: ", "<stdin>: "):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text
+
+
+def capture_names(files: list[Path], arguments: Sequence[str | Path]) -> list[str]:
+    """How reports name each capture: its path relative to the directory argument it was found in
+    (labs file every car's capture as ``ethernet-traffic.dump``), else its file name."""
+    return [relative_path(f, arguments) for f in files]
+
+
+def capture_findings(sessions: tuple[Session, ...], everything: list[Finding]) -> tuple[Finding, ...]:
+    """The sessions' findings plus the record-level ones no session took, in frame order."""
+    taken = {(f.rule, f.frame, f.text) for s in sessions for f in s.findings}
+    rest = [f for f in everything if (f.rule, f.frame, f.text) not in taken]
+    return tuple(sorted([*(f for s in sessions for f in s.findings), *rest], key=lambda f: f.frame))
 
 
 def collect(files: list[Path], jobs: int = 1, label: str | None = None,
-            progress: Callable[[CaptureResult], None] | None = None) -> list[CaptureResult]:
-    """``analyse_file`` over ``files`` with ``jobs`` worker processes; results in ``files`` order."""
-    jobs = max(1, min(jobs, len(files) or 1))
+            progress: Callable[[CaptureResult], None] | None = None,
+            names: Sequence[str] | None = None, pnc: PncSetup | None = None) -> list[CaptureResult]:
+    """``analyse_file`` over ``files`` with ``jobs`` worker processes; results in ``files`` order
+    (standard input, ``-``, can only be read here, so it makes the run sequential)."""
+    jobs = 1 if any(str(f) == "-" for f in files) else max(1, min(jobs, len(files) or 1))
+    given = list(names) if names is not None else [f.name for f in files]
     results: list[CaptureResult] = []
     if jobs == 1:
-        for f in files:
-            results.append(analyse_file(f, label))
+        for f, name in zip(files, given, strict=True):
+            results.append(analyse_file(f, label, name, pnc))
             if progress:
                 progress(results[-1])
         return results
@@ -99,7 +158,7 @@ def collect(files: list[Path], jobs: int = 1, label: str | None = None,
     order = sorted(range(len(files)), key=lambda i: -_size(files[i]))
     done: dict[int, CaptureResult] = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(analyse_file, files[i], label): i for i in order}
+        futures = {pool.submit(analyse_file, files[i], label, given[i], pnc): i for i in order}
         from concurrent.futures import as_completed
 
         for fut in as_completed(futures):
@@ -115,3 +174,22 @@ def _size(path: Path) -> int:
         return os.path.getsize(path)
     except OSError:
         return 0
+
+
+def label_by_path(results: list[CaptureResult], arguments: Sequence[str | Path],
+                  patterns: Sequence[PathPattern]) -> list[CaptureResult]:
+    """Brand, model, trim and software of every session, read from its capture's path (the first
+    pattern that matches; captures no pattern matches keep what the traffic says)."""
+    if not patterns:
+        return results
+    out = []
+    for r in results:
+        entry = identify_by_path(Path(r.path), arguments, patterns)
+        if entry is None:
+            out.append(r)
+            continue
+        sessions = tuple(dataclasses.replace(s, vehicle=dataclasses.replace(
+            s.vehicle, brand=entry.brand, model=entry.model, trim=entry.trim, software=entry.software,
+            identified_by="path")) for s in r.sessions)
+        out.append(dataclasses.replace(r, sessions=sessions))
+    return out

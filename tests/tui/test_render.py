@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.tui.pilot import DIN, TLS, real
+from tests.tui.pilot import DIN, TLS, VW_AC, real
 from v2gsniff.sniffer.capture import open_capture
 from v2gsniff.sniffer.layers import record_layers
 from v2gsniff.sniffer.model import Record
@@ -118,3 +118,23 @@ def test_exi_element_nodes_point_at_the_bytes_of_their_bits() -> None:
         assert root.bits is not None and root.bits[0] == 8 * 8 + 8  # after the V2GTP header and EXI's 0x80
         assert root.offset + root.length == len(r.data)
     assert checked > 1000
+
+
+def test_tcp_notes_sit_under_the_tcp_layer() -> None:
+    # The charger's challenge ACK (RFC 5961) and the EV's RST that answers it.
+    notes = 0
+    for r in records(VW_AC):
+        if r.kind == "tcp" and "notes" in r.fields:
+            (tcp,) = [n for n in detail_nodes(r) if n.key == "tcp"]
+            assert [c.label for c in tcp.children if c.key.startswith("tcp/note")] == [
+                f"note: {n}" for n in r.fields["notes"]]
+            notes += 1
+    assert notes == 3  # challenge ACK, RST, the SYN of the new connection
+
+
+def test_app_data_shows_its_service_and_its_own_bytes() -> None:
+    r = next(x for x in records("dsV2Gshark__ISO-2_DC_BatteryDataExchange_DS5366_RiseV2G.pcapng") if x.kind == "app")
+    assert buffer_label(r) == "application data, TCP stream 1, 47 bytes"
+    nodes = {n.key: n for n in walk(detail_nodes(r))}
+    assert nodes["record"].label == "app: Battery data VAS Korea"
+    assert any(n.label.startswith("service_id: 61000") for n in nodes.values())

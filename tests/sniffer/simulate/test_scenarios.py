@@ -181,9 +181,11 @@ def test_exificient_reads_every_simulated_message_as_we_do(name: str, decoded: d
         pytest.skip(f"{name} has no V2G messages")
     seen: set[tuple[str, str]] = set()
     for r in v2g(records):
-        key = (r.extra["schema"], r.extra["exi_hex"])
+        # the message's own bytes: exi_hex is redacted where a message carries a private key
+        key = (r.extra["schema"], r.data[8:].hex())
         if key in seen:
             continue
         seen.add(key)
-        theirs = exi.from_xml(exificient.decode(ORACLE_SETS[key[0]], key[1]), key[0])
+        # lenient: the out-of-facet twins send a value the schema forbids, on purpose
+        theirs = exi.from_xml(exificient.decode(ORACLE_SETS[key[0]], key[1]), key[0], lenient=True)
         assert theirs.root == r.message.root, f"frame {r.frame} {r.name}: EXIficient reads it differently"
