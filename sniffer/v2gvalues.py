@@ -55,16 +55,6 @@ def _is_physical(node: exi.Element) -> bool:
     return len(children) >= 2 and children[0].name in ("Multiplier", "Exponent") and children[-1].name == "Value"
 
 
-def message_element(msg: exi.ExiMessage) -> exi.Element:
-    """The element that is the message: the Body child (DIN/ISO-2) or the root."""
-    root = msg.root
-    if root.name == "V2G_Message":
-        body = root.get("Body")
-        if body is not None and body.children:
-            return body.children[0]
-    return root
-
-
 def key_values(msg: exi.ExiMessage) -> tuple[dict[str, Any], str]:
     """(fields, summary) of a decoded message."""
     fields: dict[str, Any] = {}
@@ -89,7 +79,7 @@ def key_values(msg: exi.ExiMessage) -> tuple[dict[str, Any], str]:
         sid = header.get("SessionID") if header is not None else None
         if sid is not None and isinstance(sid.value, bytes):
             fields["SessionID"] = sid.value.hex().upper()
-    _collect(message_element(msg), fields, 0)
+    _collect(msg.body, fields, 0)
     parts = []
     for key, value in fields.items():
         if key == "SessionID":

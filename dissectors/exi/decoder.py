@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import ExiError
+from .errors import ExiError, FacetViolation
+from .facets import bounds_violated, violated
 from .grammar import (
     AT,
     AT_ANY,
@@ -57,7 +58,7 @@ def decode_positions(data: bytes, g: Grammar, fragment: bool) -> PositionedMessa
     from .positions import Tracer
 
     tracer = Tracer()
-    return tracer.result(decode_stream(data, g, fragment, tracer))
+    return tracer.result(decode_stream(data, g, fragment, tracer))  # result() gives violations their paths
 
 
 def decode_stream(data: bytes, g: Grammar, fragment: bool, tracer: Tracer | None = None) -> ExiMessage:
@@ -79,6 +80,9 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool, tracer: Tracer | None
     dtypes = g.dtypes
     pos = 8
     tables: list[Any] = []  # lazily created qname string tables (uris, local-name partitions)
+    # values the bits carry but a facet forbids: (bit, value, facet, limit), in document order; they
+    # are kept (a sniffer never drops what the bits say) and their paths are found after the decode
+    violations: list[tuple[int, Any, str, Any]] = []
     learned: set[tuple[str, str]] = set()  # undeclared qnames whose built-in grammar learned xsi:type
 
     def fail(msg: str, at: int | None = None) -> _Fail:
@@ -135,25 +139,37 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool, tracer: Tracer | None
             raise fail("string table hit (value partitions are empty with valuePartitionCapacity 0)", start)
         return read_chars(n - 2)
 
+    def out_of_facet(x: Any, dt: tuple[Any, ...], start: int) -> None:
+        """Note the facets value ``x`` of datatype ``dt`` (read at bit ``start``) breaks."""
+        kind = dt[0]
+        if kind == D_NBIT or kind == D_UINT or kind == D_INT:
+            lo, hi = (dt[2], dt[3]) if kind == D_NBIT else (dt[1], dt[2])
+            bound = bounds_violated(x, lo, hi)
+            if bound is not None:
+                violations.append((start, x, *bound))
+            checks = dt[-1]
+        else:
+            checks = dt[1]
+        if checks:
+            violations.extend((start, x, facet, limit) for facet, limit in violated(x, checks))
+
     def read_value(dt: tuple[Any, ...]) -> Any:
         kind = dt[0]
         start = pos
         if kind == D_NBIT:
             x: int = read(dt[1]) + dt[2]
-            if x > dt[3]:
-                raise fail(f"value {x} out of range {dt[2]}..{dt[3]}", start)
+            if x > dt[3] or dt[4]:
+                out_of_facet(x, dt, start)
             return x
-        if kind == D_UINT:
-            x = read_uint()
-            if (dt[2] is not None and x > dt[2]) or x < dt[1]:
-                raise fail(f"value {x} out of range {dt[1]}..{dt[2]}", start)
-            return x
-        if kind == D_INT:
-            neg = read(1)
-            m = read_uint()
-            x = -m - 1 if neg else m
-            if (dt[1] is not None and x < dt[1]) or (dt[2] is not None and x > dt[2]):
-                raise fail(f"value {x} out of range {dt[1]}..{dt[2]}", start)
+        if kind == D_UINT or kind == D_INT:
+            if kind == D_INT:
+                neg = read(1)
+                m = read_uint()
+                x = -m - 1 if neg else m
+            else:
+                x = read_uint()
+            if (dt[1] is not None and x < dt[1]) or (dt[2] is not None and x > dt[2]) or dt[3]:
+                out_of_facet(x, dt, start)
             return x
         if kind == D_ENUM:
             i = read(dt[1])
@@ -163,12 +179,18 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool, tracer: Tracer | None
         if kind == D_BOOL:
             return read(1) == 1
         if kind == D_STRING:
-            return read_string()
+            text = read_string()
+            if dt[1]:
+                out_of_facet(text, dt, start)
+            return text
         if kind == D_HEX or kind == D_B64:
             n = read_uint()
             if n * 8 > nbits - pos:
                 raise fail(f"binary length {n} is longer than the rest of the stream", start)
-            return read(n * 8).to_bytes(n, "big") if n else b""
+            data = read(n * 8).to_bytes(n, "big") if n else b""
+            if dt[1]:
+                out_of_facet(data, dt, start)
+            return data
         raise fail(f"datatype {dt[1]} is not supported")
 
     # -- qname string tables (only for undeclared content, exi.md §7.4) ----------------------
@@ -287,8 +309,8 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool, tracer: Tracer | None
                                     x: Any = (v >> (nbits - q)) & ((1 << nb) - 1)
                                     if kind == D_NBIT:
                                         x += sim[2]
-                                        if x > sim[3]:
-                                            raise fail(f"value {x} out of range {sim[2]}..{sim[3]}", pos)
+                                        if x > sim[3] or sim[4]:
+                                            out_of_facet(x, sim, pos)
                                     elif kind == D_ENUM:
                                         if x >= len(sim[2]):
                                             raise fail(f"enumeration index {x} out of range", pos)
@@ -317,8 +339,9 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool, tracer: Tracer | None
                                         shift += 7
                                     if neg:
                                         x = -x - 1
-                                    if (sim[1] is not None and x < sim[1]) or (sim[2] is not None and x > sim[2]):
-                                        raise fail(f"value {x} out of range {sim[1]}..{sim[2]}", pos)
+                                    if (sim[1] is not None and x < sim[1]) or (sim[2] is not None and x > sim[2]) \
+                                            or sim[3]:
+                                        out_of_facet(x, sim, pos)
                                     pos = q
                                 else:
                                     x = read_value(sim)
@@ -456,4 +479,11 @@ def decode_stream(data: bytes, g: Grammar, fragment: bool, tracer: Tracer | None
         elements = top_level()
     except _Fail as exc:
         raise ExiError(exc.message, exc.bit, "/" + "/".join(reversed(exc.names))) from None
-    return ExiMessage(elements[0], g.name, fragment, elements)
+    message = ExiMessage(elements[0], g.name, fragment, elements)
+    if violations:
+        message.violations = tuple(FacetViolation("", x, facet, limit, bit) for bit, x, facet, limit in violations)
+        if tracer is None:
+            # rare: where each value is comes from one positioned decode of the same bits, which
+            # fills in the paths (decode_positions), so the hot path tracks no element path
+            return decode_positions(data, g, fragment).message
+    return message

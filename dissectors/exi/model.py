@@ -22,7 +22,7 @@ import base64
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import ExiError
+from .errors import ExiError, FacetViolation
 from .grammar import D_B64, D_HEX
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -175,7 +175,7 @@ def physical(node: Element) -> float:
 class ExiMessage:
     """A decoded EXI document or fragment of one schema set."""
 
-    __slots__ = ("root", "schema", "fragment", "elements")
+    __slots__ = ("root", "schema", "fragment", "elements", "violations")
 
     def __init__(self, root: Element, schema: str, fragment: bool = False,
                  elements: list[Element] | None = None) -> None:
@@ -183,36 +183,28 @@ class ExiMessage:
         self.schema = schema
         self.fragment = fragment
         self.elements = elements if elements is not None else [root]
-
-    @property
-    def name(self) -> str:
-        """Message name: the Body child for DIN/ISO-2 V2G_Message, otherwise the root element."""
-        root = self.root
-        if root.name == "V2G_Message":
-            body = root.get("Body")
-            if body is not None and body.children:
-                return body.children[0].name
-        return root.name
-
-    @property
-    def namespace(self) -> str:
-        """Namespace of the element named by ``name``."""
-        root = self.root
-        if root.name == "V2G_Message":
-            body = root.get("Body")
-            if body is not None and body.children:
-                return body.children[0].ns
-        return root.ns
+        self.violations: tuple[FacetViolation, ...] = ()
+        """Values kept although a schema facet forbids them, in document order (empty when none)."""
 
     @property
     def body(self) -> Element:
-        """The element named by ``name`` (Body child, or the root)."""
+        """The element that is the message: the Body child of a DIN/ISO-2 V2G_Message, else the root."""
         root = self.root
         if root.name == "V2G_Message":
             body = root.get("Body")
             if body is not None and body.children:
                 return body.children[0]
         return root
+
+    @property
+    def name(self) -> str:
+        """Message name: the name of :attr:`body`."""
+        return self.body.name
+
+    @property
+    def namespace(self) -> str:
+        """Namespace of :attr:`body`."""
+        return self.body.ns
 
     def __getitem__(self, key: str | int) -> Element:
         """Child of the root element, e.g. ``msg["Body"]["CurrentDemandReq"]``."""

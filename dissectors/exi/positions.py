@@ -78,6 +78,22 @@ class PositionedMessage:
         return out
 
 
+def _path_at(positioned: PositionedMessage, bit: int) -> str:
+    """Path (ExiError's form) of the innermost element whose bits hold ``bit``: the value's element,
+    or for an attribute value the element that carries it."""
+    names: list[str] = []
+    level = list(zip(positioned.message.elements, positioned.elements, strict=True))
+    while level:
+        for el, bits in level:
+            if bits.span.start <= bit < bits.span.end:
+                names.append(el.name)
+                level = list(zip(el.children, bits.children, strict=True))
+                break
+        else:
+            break
+    return "/" + "/".join(names)
+
+
 @dataclass(slots=True)
 class _Frame:
     """The element being decoded: its children's bits so far and its last typed value (mutable)."""
@@ -99,7 +115,10 @@ class Tracer:
         self.frames = [_Frame()]
 
     def result(self, message: ExiMessage) -> PositionedMessage:
-        return PositionedMessage(message, tuple(self.frames[0].children), self.here())
+        positioned = PositionedMessage(message, tuple(self.frames[0].children), self.here())
+        if message.violations:
+            message.violations = tuple(v._replace(path=_path_at(positioned, v.bit)) for v in message.violations)
+        return positioned
 
     def element(self, inner: F) -> F:
         """Wrap ``element(qname, state, depth, attrs)``: one ``ElementBits`` per element decoded."""

@@ -25,13 +25,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from v2gsniff.sniffer.capture import errors
 from v2gsniff.sniffer.capture.remote import filesystem, is_url, read_chunks
+from v2gsniff.sniffer.findings.model import Finding
+from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.sessions import Session
 
 from .codec import decode, encode
 from .collect import CaptureResult
 
-FORMAT = "v2gsniff-capture/1"
+FORMAT = "v2gsniff-capture/2"
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 """``sniffer`` (in the repository and in an installed wheel alike, beside ``dissectors``)."""
@@ -74,10 +77,14 @@ class AnalysisCache:
         else:
             self._base = self.root
 
-    def key(self, location: str | os.PathLike[str], label: str | None) -> str:
-        """The entry name of a capture; reads the whole capture once (raises ``OSError``)."""
+    def key(self, location: str | os.PathLike[str], label: str | None, pnc: PncSetup | None = None) -> str:
+        """The entry name of a capture; reads the whole capture once (raises ``OSError``). A ``--label``
+        and the ``--trust``/``--oem-key`` files (their contents) change the analysis: they are in it."""
         digest = content_hash(location)
-        suffix = "-" + hashlib.sha256(label.encode()).hexdigest()[:12] if label is not None else ""
+        options = setup_digest(pnc)
+        if label is not None:
+            options.update(b"label\0" + label.encode())
+        suffix = "" if label is None and not (pnc and (pnc.trust or pnc.oem_key)) else "-" + options.hexdigest()[:12]
         return f"{self.version}/{digest[:2]}/{digest}{suffix}.json"
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -115,10 +122,28 @@ class AnalysisCache:
             raise
 
 
+def setup_digest(pnc: PncSetup | None) -> Any:
+    """SHA-256 over the contents of the trust roots (files, or every file of a folder) and OEM key."""
+    h = hashlib.sha256()
+    if pnc is None:
+        return h
+    for kind, paths in (("trust", pnc.trust), ("oem", (pnc.oem_key,) if pnc.oem_key else ())):
+        for given in paths:
+            root = Path(given)
+            for f in sorted(root.rglob("*")) if root.is_dir() else [root]:
+                if f.is_file():
+                    h.update(f"{kind}\0{f.relative_to(root) if root.is_dir() else ''}\0".encode())
+                    h.update(f.read_bytes())
+    return h
+
+
 def to_entry(result: CaptureResult, messages: dict[str, list[Any]] | None) -> dict[str, Any]:
+    failure = result.failure
     entry = {"path": result.path, "capture": result.capture, "frames": result.frames,
              "v2g_messages": result.v2g_messages, "error": result.error,
-             "sessions": [encode(s) for s in result.sessions]}
+             "failure": [type(failure).__name__, str(failure)] if failure is not None else None,
+             "sessions": [encode(s) for s in result.sessions],
+             "findings": [encode(f) for f in result.findings]}
     if messages is not None:
         entry["messages"] = messages
     return entry
@@ -135,6 +160,15 @@ def from_entry(entry: dict[str, Any], location: str, name: str, series: bool = T
     if entry["capture"] != name:
         sessions = tuple(dataclasses.replace(s, capture=name) for s in sessions)
     error = entry["error"]
+    failure = None
+    if entry["failure"] is not None:
+        kind, text = entry["failure"]
+        cls = getattr(errors, kind, None)
+        cls = cls if isinstance(cls, type) and issubclass(cls, errors.CaptureError) else errors.CaptureError
+        if entry["path"] != location:
+            text = text.replace(entry["path"], location)
+        failure = cls(text)  # its class gives the command's exit code
     if error and entry["path"] != location:
         error = error.replace(entry["path"], location)
-    return CaptureResult(location, name, sessions, entry["frames"], entry["v2g_messages"], error)
+    findings = tuple(decode(Finding, f) for f in entry["findings"])
+    return CaptureResult(location, name, sessions, entry["frames"], entry["v2g_messages"], error, failure, findings)

@@ -4,12 +4,14 @@
 bit for bit, so a cached report is byte-identical to a decoded one. This codec walks the frozen
 dataclasses and NamedTuples by their type annotations: a field added to ``Session`` (or to
 anything it holds) is stored and restored without touching this module, as long as its type is
-built from dataclasses, NamedTuples, tuples, unions and JSON scalars. Floats survive because
-``json`` writes their shortest exact repr; ints stay ints.
+built from dataclasses, NamedTuples, tuples, unions, JSON scalars and ``bytes`` (base64: the DER
+of a PnC certificate). Floats survive because ``json`` writes their shortest exact repr; ints
+stay ints.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import types
 import typing
@@ -29,6 +31,8 @@ def encode(value: Any) -> Any:
         return [encode(v) for v in value]
     if isinstance(value, dict):
         return {str(k): encode(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
     return value
 
 
@@ -39,7 +43,16 @@ def decode(tp: type[T], data: Any) -> T:
 
 @cache
 def _hints(cls: type) -> dict[str, Any]:
-    return get_type_hints(cls)
+    return get_type_hints(cls, localns=_deferred_names())
+
+
+@cache
+def _deferred_names() -> dict[str, Any]:
+    """Names that model modules import only for type checking, to avoid import cycles (``Session.pnc``
+    is a ``PncSection``, and the PnC package imports sessions): resolved here, once, at decode time."""
+    from v2gsniff.sniffer import pnc
+
+    return {name: getattr(pnc, name) for name in dir(pnc) if not name.startswith("_")}
 
 
 def _decode(tp: Any, data: Any) -> Any:
@@ -58,6 +71,8 @@ def _decode(tp: Any, data: Any) -> Any:
     if origin is list:
         (arg,) = get_args(tp)
         return [_decode(arg, v) for v in data]
+    if tp is bytes:
+        return base64.b64decode(data)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = _hints(tp)
         return tp(**{f.name: _decode(hints[f.name], data[f.name])

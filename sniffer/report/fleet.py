@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from v2gsniff.sniffer.capture.remote import base_name
+from v2gsniff.sniffer.pnc import PncSetup
 
 from .collect import CaptureResult, Work, _size, analyse_file, collect
 
@@ -56,51 +57,56 @@ class Analyse:
     a session's size: without them a fleet's results cost the workers' network and the client's
     memory far less. The cache keeps them either way."""
 
-    def __call__(self, location: str | Path, label: str | None = None) -> CaptureResult:
+    def __call__(self, location: str | Path, label: str | None = None, name: str | None = None,
+                 pnc: PncSetup | None = None) -> CaptureResult:
         loc = str(location)
+        name = name or base_name(loc)
         try:
-            result = self._run(loc, label)
+            result = self._run(loc, label, name, pnc)
             if not self.series and any(s.series for s in result.sessions):
                 result = dataclasses.replace(result, sessions=tuple(dataclasses.replace(s, series=())
                                                                     for s in result.sessions))
             return result
         except Exception as err:  # noqa: BLE001 - one bad capture must not stop the other 99,999
-            return FleetResult(loc, base_name(loc), (), error=f"analysis failed: {type(err).__name__}: {err}")
+            return FleetResult(loc, name, (), error=f"analysis failed: {type(err).__name__}: {err}")
 
-    def _run(self, location: str, label: str | None) -> FleetResult:
+    def _run(self, location: str, label: str | None, name: str, pnc: PncSetup | None) -> FleetResult:
         from .cache import AnalysisCache, from_entry, to_entry
 
         store = AnalysisCache(self.cache) if self.cache else None
         key = None
         if store is not None:
             try:
-                key = store.key(location, label)
+                key = store.key(location, label, pnc)
             except OSError:
                 key = None  # unreadable: analyse_file says why, and nothing is cached
             entry = store.get(key) if key else None
             if entry is not None and (not self.messages or "messages" in entry):
-                r = from_entry(entry, location, base_name(location), self.series)
-                return FleetResult(r.path, r.capture, r.sessions, r.frames, r.v2g_messages, r.error,
-                                   from_cache=True, messages=entry.get("messages"))
+                r = from_entry(entry, location, name, self.series)
+                return FleetResult(r.path, r.capture, r.sessions, r.frames, r.v2g_messages, r.error, r.failure,
+                                   r.findings, from_cache=True, messages=entry.get("messages"))
         rows = None
         if self.messages:
             from .messages import MessageRows
 
             rows = MessageRows()
-        r = analyse_file(location, label, rows.observe if rows else None)
+        r = analyse_file(location, label, name, pnc, [rows] if rows else ())
         columns = rows.columns(r.sessions) if rows else None
         if store is not None and key and not (r.error and not r.frames):
             store.put(key, to_entry(r, columns))  # an open/read failure may be passing: not kept
-        return FleetResult(r.path, r.capture, r.sessions, r.frames, r.v2g_messages, r.error, messages=columns)
+        return FleetResult(r.path, r.capture, r.sessions, r.frames, r.v2g_messages, r.error, r.failure,
+                           r.findings, messages=columns)
 
 
 def analyse_all(files: Sequence[str | Path], *, jobs: int = 1, dask: str | None = None,
                 label: str | None = None, work: Work = analyse_file,
-                progress: Callable[[CaptureResult], None] | None = None) -> list[CaptureResult]:
-    """``work`` over ``files`` in ``files`` order: ``jobs`` processes, or a Dask cluster."""
+                progress: Callable[[CaptureResult], None] | None = None,
+                names: Sequence[str] | None = None, pnc: PncSetup | None = None) -> list[CaptureResult]:
+    """``work`` over ``files`` in ``files`` order (named by ``names``, their file names unless
+    given): ``jobs`` processes, or a Dask cluster."""
     if dask is None:
-        return collect(files, jobs, label, progress, work)
-    return run_dask(files, dask, label, work, progress, workers=jobs if jobs > 1 else None)
+        return collect(files, jobs, label, progress, names, pnc, work)
+    return run_dask(files, dask, label, work, progress, workers=jobs if jobs > 1 else None, names=names, pnc=pnc)
 
 
 MAX_BATCH = 64
@@ -116,13 +122,15 @@ def batches(order: Sequence[int], slots: int) -> list[list[int]]:
     return [list(order[k::count]) for k in range(count)]
 
 
-def _analyse_batch(work: Work, locations: list[str], label: str | None) -> list[CaptureResult]:
-    return [work(loc, label) for loc in locations]
+def _analyse_batch(work: Work, locations: list[tuple[str, str]], label: str | None,
+                   pnc: PncSetup | None) -> list[CaptureResult]:
+    return [work(loc, label, name, pnc) for loc, name in locations]
 
 
 def run_dask(files: Sequence[str | Path], scheduler: str, label: str | None, work: Work,
              progress: Callable[[CaptureResult], None] | None = None,
-             workers: int | None = None) -> list[CaptureResult]:
+             workers: int | None = None, names: Sequence[str] | None = None,
+             pnc: PncSetup | None = None) -> list[CaptureResult]:
     """Dask tasks of one or more captures on ``scheduler`` (an address, or ``local`` for a LocalCluster).
 
     Biggest captures are dealt out first so no worker is left with a large one at the end; the
@@ -130,13 +138,15 @@ def run_dask(files: Sequence[str | Path], scheduler: str, label: str | None, wor
     """
     distributed = require_dask()
     locations = [str(f) for f in files]
+    given = list(names) if names is not None else [base_name(f) for f in locations]
     order = sorted(range(len(locations)), key=lambda i: -_size(locations[i]))
     run = uuid.uuid4().hex[:8]
     done: dict[int, CaptureResult] = {}
     with dask_client(scheduler, workers) as client:
         groups = batches(order, sum(client.nthreads().values()))
-        futures = client.map(_analyse_batch, [work] * len(groups), [[locations[i] for i in g] for g in groups],
-                             [label] * len(groups), key=[f"v2gsniff-{run}-{n}" for n in range(len(groups))],
+        futures = client.map(_analyse_batch, [work] * len(groups),
+                             [[(locations[i], given[i]) for i in g] for g in groups],
+                             [label] * len(groups), [pnc] * len(groups), key=[f"v2gsniff-{run}-{n}" for n in range(len(groups))],
                              pure=False)
         index = {f.key: g for f, g in zip(futures, groups, strict=True)}
         for fut in distributed.as_completed(futures):
@@ -145,7 +155,7 @@ def run_dask(files: Sequence[str | Path], scheduler: str, label: str | None, wor
                 results = fut.result()
             except Exception as err:  # noqa: BLE001 - e.g. KilledWorker after Dask's retries
                 why = f"analysis failed on the cluster: {type(err).__name__}: {err}"
-                results = [FleetResult(locations[i], base_name(locations[i]), (), error=why) for i in group]
+                results = [FleetResult(locations[i], given[i], (), error=why) for i in group]
             fut.release()
             for i, res in zip(group, results, strict=True):
                 done[i] = res

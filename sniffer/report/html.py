@@ -17,8 +17,17 @@ from html import escape
 from v2gsniff.sniffer.sessions import Session, short_name
 
 from .build import Report, VehicleReport
-from .markdown import COLUMNS, identity_line, session_row, table_rows
-from .svg import line_plot, timeline
+from .markdown import (
+    COLUMNS,
+    FINDINGS_PER_RULE,
+    SESSION_COLUMNS,
+    identity_line,
+    legend,
+    pnc_lines,
+    session_row,
+    table_rows,
+)
+from .svg import session_plots
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222}
@@ -34,20 +43,16 @@ nav a{margin-right:1em}
 .ok{fill:#8fbf8f}.bad{fill:#e07b7b}
 .note{background:#fff4d6;padding:.3em .6em}
 code{font-size:12px}
+.legend{font-size:12px;color:#444}
+@media print{section.vehicle{display:block;break-before:page}nav{display:none}
+table{font-size:10px}th,td{padding:1px 3px}svg{max-width:100%;height:auto}}
 """
+# Printing shows every vehicle section (on screen one is shown at a time via :target).
 
 PAGE_ROWS = 500
 """Rows per page of the vehicle table, the matrix and the capture notes."""
 SESSION_SECTIONS_LIMIT = 200
 """Beyond this many sessions, ``sessions="auto"`` leaves out the per-session sections."""
-
-PLOTS = (
-    ("Voltage", "V", (("EV target", "ev_target_voltage"), ("EVSE present", "evse_present_voltage"))),
-    ("Current", "A", (("EV target", "ev_target_current"), ("EVSE present", "evse_present_current"))),
-    ("Power", "W", (("EV target", "ev_target_power"), ("EVSE present", "evse_present_power"),
-                    ("EV present", "ev_present_power"))),
-)
-
 
 def anchor(v: VehicleReport) -> str:
     return "v-" + re.sub(r"[^A-Za-z0-9_-]+", "-", v.key).strip("-")
@@ -96,6 +101,7 @@ def render_html(report: Report, title: str = "V2G compatibility report", session
     h += _pages("Vehicles", rows, _cells(list(COLUMNS), "th"))
     if not report.vehicles:
         h.append("<p>No charging sessions were found in these captures.</p>")
+    h += [f'<p class="legend">{escape(line)}</p>' for line in (legend(report, code="") if report.vehicles else [])]
     chargers = report.chargers
     if report.vehicles and chargers:
         header, cells = report.matrix()
@@ -109,7 +115,7 @@ def render_html(report: Report, title: str = "V2G compatibility report", session
                                  for c in notes], tag="ul")
     if len(report.vehicles) <= PAGE_ROWS:  # past that, the vehicle table is the index
         h.append('<h2>Vehicle pages</h2><nav>' + "".join(
-            f'<a href="#{anchor(v)}">{escape(v.vehicle.name)}</a>' for v in report.vehicles) + "</nav>")
+            f'<a href="#{anchor(v)}">{escape(v.name)}</a>' for v in report.vehicles) + "</nav>")
     for v in report.vehicles:
         h.append(vehicle_page(v, with_sessions))
     h.append("</main></body></html>")
@@ -117,12 +123,25 @@ def render_html(report: Report, title: str = "V2G compatibility report", session
 
 
 def vehicle_page(v: VehicleReport, with_sessions: bool = True) -> str:
-    h = [f'<section class="vehicle" id="{anchor(v)}"><h2>{escape(v.vehicle.name)}</h2>',
-         f"<p>{escape(identity_line(v))}. BPT: <b>{escape(v.bpt_text)}</b>.</p><table>",
-         _cells(["Session", "Start", "Frames", "Charger", "Protocol", "Last phase", "Duration", "BPT outcome",
-                 "Ended by", "First failure"], "th")]
-    h += [_cells([str(x).replace("**", "") for x in session_row(s)]) for s in v.sessions]
+    h = [f'<section class="vehicle" id="{anchor(v)}"><h2>{escape(v.name)}</h2>',
+         f"<p>{escape(identity_line(v, code=''))}. BPT: <b>{escape(v.bpt_text)}</b>.</p>"]
+    if v.failures:
+        h.append(f"<p>Failures: {escape('; '.join(v.failures))}.</p>")
+    h += [f"<p>Chargers: {escape(', '.join(v.chargers))}.</p><table>", _cells(list(SESSION_COLUMNS), "th")]
+    h += [_cells(session_row(s)) for s in v.sessions]
     h.append("</table>")
+    groups = v.findings_by_rule()
+    if groups:
+        h.append("<h3>Findings</h3><ul>")
+        for rule, items in groups:
+            f0 = items[0][1]
+            h.append(f"<li><b>{escape(rule)}</b> ({escape(f0.severity)}, {escape(f0.side)}; "
+                     f"{escape(f0.requirement)}): {len(items)}×<ul>")
+            h += [f"<li>{escape(f'{s.capture} #{s.id}')}, frame {f.frame}: {escape(f.text)} "
+                  f"(evidence: frames {', '.join(str(x) for x in f.evidence)})</li>"
+                  for s, f in items[:FINDINGS_PER_RULE]]
+            h.append("</ul></li>")
+        h.append("</ul>")
     if with_sessions:
         h += [session_block(s) for s in v.sessions]
     h.append("</section>")
@@ -143,15 +162,11 @@ def session_block(s: Session) -> str:
         h.append(f"<li>BPT: {escape(e.statement)} ({escape(e.message)}, frame {e.frame})</li>")
     h.append(f"<li>TLS: {escape(s.tls.summary)}</li>")
     for f in s.tls.findings:
-        h.append(f"<li><b>{escape(f.code)}</b>: {escape(f.text)} (frame {f.frame})</li>")
+        h.append(f"<li><b>{escape(f.requirement.strip('[]'))}</b>: {escape(f.text)} (frame {f.frame})</li>")
+    h += [f"<li>{'↳ ' * depth}{escape(text)}</li>" for depth, text in pnc_lines(s)]
     for fail in s.failures:
         h.append(f"<li>Failure in {escape(fail.phase)}: {escape(fail.message)} {escape(fail.code)} "
                  f"(frame {fail.frame})</li>")
     h.append("</ul>")
-    h.append(timeline(s.phases))
-    t0 = s.start
-    for title, unit, names in PLOTS:
-        lines = [(label, [(p.time - t0, val) for p in s.series if (val := p.get(key)) is not None])
-                 for label, key in names]
-        h.append(line_plot(title, unit, lines))
+    h += [svg for _name, svg in session_plots(s)]
     return "\n".join(x for x in h if x)

@@ -1,7 +1,7 @@
 """One row per V2G message of a capture, for ``messages.parquet``, collected while it is decoded.
 
 Sessions keep phases and series, not every message; the export wants every message with the
-session it belongs to. Rows are gathered beside the tracker (``analyse_file(observe=...)``) and
+session it belongs to. Rows are gathered beside the tracker (an engine addon of ``analyse_file``) and
 tied to sessions afterwards through their TCP stream: the tracker gives each stream to exactly
 one session (``Session.streams``). Columns are plain lists (JSON-ready for the cache, cheap to
 pickle back from a worker); the values are the ones the plots use (``SERIES_FIELDS``).
@@ -22,12 +22,16 @@ COLUMNS = ("frame", "time", "stream", "direction", "schema", "name", "response_c
 
 
 class MessageRows:
-    """Collects the ``v2g`` records of one capture (``observe``), then ``columns(sessions)``."""
+    """Collects the ``v2g`` records of one capture (an engine addon: ``records``), then ``columns(sessions)``."""
 
     def __init__(self) -> None:
         self._rows: list[tuple[Any, ...]] = []
         self._messages = BodyMemo(message_of)
         self._values = BodyMemo(series_values)
+
+    def records(self, records: list[Record]) -> None:
+        for r in records:
+            self.observe(r)
 
     def observe(self, record: Record) -> None:
         if record.kind != "v2g":

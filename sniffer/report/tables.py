@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from v2gsniff.sniffer.findings import SEVERITIES, Finding, Rule, RuleSet
+from v2gsniff.sniffer.findings import SEVERITIES, Finding
 from v2gsniff.sniffer.sessions import SERIES_FIELDS, Session, short_name
 
 from .build import Report, charger_name
@@ -30,30 +30,10 @@ from .messages import COLUMNS as MESSAGE_COLUMNS
 
 PARQUET_HINT = "pip install 'v2gsniff[parquet]'  (pyarrow)"
 
-TLS_RULES = RuleSet((
-    Rule("tls.iso20-offered-without-tls13", "error", "ev", "[V2G20-1237]",
-         "The EV offers ISO 15118-20 only over TLS 1.3"),
-    Rule("tls.iso20-selected-without-tls13", "error", "evse", "[V2G20-2356]",
-         "The SECC selects ISO 15118-20 only over TLS 1.3"),
-    Rule("tls.unmapped", "info", "unknown", "-", "A TLS posture finding this export has no rule for"),
-))
-"""The TLS posture checks (``sessions/posture.py``) as rules of the shared findings model."""
-_TLS_CODES = {"V2G20-1237": ("tls.iso20-offered-without-tls13", "supportedAppProtocolReq"),
-              "V2G20-2356": ("tls.iso20-selected-without-tls13", "supportedAppProtocolRes")}
-
-
 def session_findings(s: Session) -> tuple[Finding, ...]:
-    """Every finding of a session in the shared model: the one place the export reads them.
-
-    Today sessions carry the TLS posture findings (``Session.tls.findings``, frame but no time);
-    when sessions carry shared-model findings of their own, return those here as well.
-    """
-    out = []
-    for f in s.tls.findings:
-        rule_id, message = _TLS_CODES.get(f.code, ("tls.unmapped", None))
-        text = f.text if rule_id != "tls.unmapped" else f"{f.code}: {f.text}"
-        out.append(TLS_RULES[rule_id].finding(text, f.frame, session=s.id, message=message))
-    return tuple(out)
+    """Every finding of a session in the shared model (``Session.findings``: the TLS posture's,
+    the PnC checks', the protocol rules'): the one place the export reads them."""
+    return s.findings
 
 
 def require_pyarrow() -> Any:

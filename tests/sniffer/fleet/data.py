@@ -21,6 +21,10 @@ REAL_SAMPLE = (
 """Varied real captures: ISO-20 BPT and TLS 1.3, DIN, ISO-2, a cut-off file, no HLC, a SLAC failure;
 the Fiat one (1 MiB) keeps a worker busy long enough to be killed in the middle of it."""
 
+CUT_OFF, CORRUPT = 5, 6
+"""Documented exit statuses (README, "Exit codes"): the whole report is still written, and the status
+is the worst input's: a capture cut off mid-record, a corrupt capture structure."""
+
 SCENARIOS = ("iso2-ac", "din-dc", "iso20-no-tls", "sap-no-common-protocol")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from tests.conftest import REAL, need_shared
 from tests.sniffer.fleet.data import real_copies, simulated
 from v2gsniff.sniffer.commands.report import report
+from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.report import analyse_file, build, render_csv, render_html, render_markdown
 from v2gsniff.sniffer.report.cache import AnalysisCache, analysis_version, from_entry, to_entry
 from v2gsniff.sniffer.report.codec import decode, encode
@@ -98,16 +100,59 @@ def test_an_unreadable_entry_is_rebuilt(tmp_path: Path) -> None:
     entry.write_text("{not json")
     again, err = _run(capture, cache)
     assert again == first and "(1 decoded, 0 from cache)" in err
-    assert json.loads(entry.read_text())["format"] == "v2gsniff-capture/1"
+    assert json.loads(entry.read_text())["format"] == "v2gsniff-capture/2"
 
 
 def test_a_cut_off_capture_keeps_its_error_through_the_cache(tmp_path: Path) -> None:
     need_shared()
     name = "everest-logfiles__BYD_Atto3_2023-04-18T15-31-50.525Z-2_config-dc-iso2.dump"
     result = analyse_file(REAL / name)
-    assert result.error and result.sessions
+    assert result.error and result.sessions and result.failure is not None
+    back = from_entry(json.loads(json.dumps(to_entry(result, None))), result.path, result.capture)
+    assert back.failure is not None and result.failure is not None
+    assert (type(back.failure), str(back.failure)) == (type(result.failure), str(result.failure)), "its exit code"
+    assert dataclasses.replace(back, failure=None) == dataclasses.replace(result, failure=None)
+
+
+DEMO = Path(__file__).resolve().parents[3] / "captures"
+
+
+@pytest.mark.parametrize("name", ["iso2_pnc.pcapng", "sap_no_common_protocol.pcapng", "iso20_tls13.pcapng"])
+def test_pnc_sections_and_findings_come_back_exactly(name: str) -> None:
+    result = analyse_file(DEMO / name)
     back = from_entry(json.loads(json.dumps(to_entry(result, None))), result.path, result.capture)
     assert back == result
+    assert back.findings == result.findings and [s.pnc for s in back.sessions] == [s.pnc for s in result.sessions]
+
+
+def test_a_warm_cache_keeps_pnc_verdicts_and_findings_in_the_report(tmp_path: Path) -> None:
+    folder = tmp_path / "caps"
+    folder.mkdir()
+    for name in ("iso2_pnc.pcapng", "iso2_pnc.keys", "sap_no_common_protocol.pcapng"):
+        (folder / name).write_bytes((DEMO / name).read_bytes())
+    plain = CliRunner().invoke(report, [str(folder), "--format", "json"])
+    assert plain.exit_code == 0, plain.output
+    cold, err = _run(folder, tmp_path / "cache")
+    assert "(2 decoded, 0 from cache)" in err
+    warm, err = _run(folder, tmp_path / "cache")
+    assert "(0 decoded, 2 from cache)" in err
+    assert plain.stdout == cold == warm
+    sessions = json.loads(warm)["sessions"]
+    pnc = [s for s in sessions if s["capture"] == "iso2_pnc.pcapng"]
+    assert pnc and pnc[0]["pnc"]["signatures"], "the PnC checks, from the cache"
+    assert [f["rule"] for s in sessions if s["capture"] == "sap_no_common_protocol.pcapng" for f in s["findings"]]
+
+
+def test_trust_roots_are_part_of_the_key(tmp_path: Path) -> None:
+    roots = tmp_path / "roots.pem"
+    roots.write_text("not yet a root")
+    store = AnalysisCache(tmp_path / "cache")
+    capture = DEMO / "iso2_pnc.pcapng"
+    plain = store.key(capture, None)
+    with_roots = store.key(capture, None, PncSetup((str(roots),)))
+    assert plain != with_roots
+    roots.write_text("another root")
+    assert store.key(capture, None, PncSetup((str(roots),))) not in (plain, with_roots)
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in REAL.glob("*") if p.suffix in (".pcapng", ".dump", ".pcap"))

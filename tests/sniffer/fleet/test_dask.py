@@ -16,9 +16,10 @@ import distributed
 import pytest
 from click.testing import CliRunner
 
-from tests.sniffer.fleet.data import REAL_SAMPLE, corrupt, real_copies, simulated
+from tests.sniffer.fleet.data import CORRUPT, REAL_SAMPLE, corrupt, real_copies, simulated
 from v2gsniff.sniffer.commands.report import report
 from v2gsniff.sniffer.report import CaptureResult, build, find_captures, render_json
+from v2gsniff.sniffer.report.collect import capture_names
 from v2gsniff.sniffer.report.fleet import MAX_BATCH, Analyse, batches, run_dask
 
 
@@ -34,7 +35,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def baseline(inputs: Path) -> str:
     res = CliRunner().invoke(report, [str(inputs), "--format", "json", "--jobs", "1"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == CORRUPT, res.output
     return res.stdout
 
 
@@ -47,14 +48,14 @@ def cluster() -> Any:
 
 def test_the_cluster_report_is_the_jobs_1_report(inputs: Path, baseline: str, cluster: Any) -> None:
     res = CliRunner().invoke(report, [str(inputs), "--format", "json", "--dask", cluster.scheduler_address])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == CORRUPT, res.output
     assert res.stdout == baseline
     data = json.loads(baseline)
     assert len(data["captures"]) == len(REAL_SAMPLE) + 12 + 2
     notes = {c["capture"]: c["message"] for c in data["captures"]}
     # Corrupt captures are problem lines of the report, not a failed run.
-    assert notes["junk.pcap"].startswith("cannot read:") and "not a pcap or pcapng file" in notes["junk.pcap"]
-    assert notes["broken.pcapng"].startswith("cannot read:") and "impossible length" in notes["broken.pcapng"]
+    assert notes["bad/junk.pcap"].startswith("cannot read:") and "not a pcap or pcapng file" in notes["bad/junk.pcap"]
+    assert notes["bad/broken.pcapng"].startswith("cannot read:") and "impossible length" in notes["bad/broken.pcapng"]
     assert sum(len(c["message"] or "") > 0 for c in data["captures"]) >= 4
     assert len(data["sessions"]) > len(REAL_SAMPLE) + 12 - 3
     # The closing summary line counts every capture.
@@ -64,7 +65,7 @@ def test_the_cluster_report_is_the_jobs_1_report(inputs: Path, baseline: str, cl
 
 def test_dask_local_starts_its_own_cluster(inputs: Path, baseline: str) -> None:
     res = CliRunner().invoke(report, [str(inputs), "--format", "json", "--dask", "local", "--jobs", "2"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == CORRUPT, res.output
     assert res.stdout == baseline
 
 
@@ -92,7 +93,8 @@ def test_a_worker_killed_mid_run_still_gives_the_whole_report(inputs: Path, base
                 os.kill(pids[worker], signal.SIGKILL)
                 killed.append((worker, pids[worker], tuple(busy[worker])))
 
-        results = run_dask(files, cluster.scheduler_address, None, Analyse(), kill_a_busy_worker)
+        results = run_dask(files, cluster.scheduler_address, None, Analyse(), kill_a_busy_worker,
+                           names=capture_names(files, [inputs]))
         spy.wait_for_workers(2, timeout=60)
         alive = set(spy.run(os.getpid).values())
     assert killed, "a worker was busy when the first result came back"

@@ -44,7 +44,7 @@ def test_ten_thousand_vehicles_come_in_pages_without_session_sections() -> None:
     assert "Per-session timelines and plots are left out for 10000 sessions" in page
     for v in report.vehicles[:: 997]:
         assert page.count(f'href="#{anchor(v)}"') == 1 and page.count(f'id="{anchor(v)}"') == 1
-    assert len(page) < 1_500 * 10_000, "about a kilobyte per vehicle"
+    assert len(page) < 2_500 * 10_000, "about two kilobytes per vehicle (its page, findings included)"
 
 
 def test_per_session_sections_past_the_limit_only_when_asked() -> None:
@@ -76,10 +76,10 @@ def test_thousands_of_chargers_list_the_pairs_that_met() -> None:
     assert len(report.chargers) == 5_000 > MATRIX_COLUMNS
     header, rows = report.matrix()
     assert header == ["Vehicle", "Charger", "Sessions"] and len(rows) == 10_000
-    assert rows[0][1] == "DE*LAB*E00000" and rows[0][2].startswith("1× DIN → ")
+    assert rows[0][1] == "DE*LAB*E00000" and rows[0][2] == "DIN: 1 ok"
     page = render_html(report)
     assert page.count("Vehicle–charger pairs 1–500 of 10000") == 1 and "<th>DE*LAB*E00001</th>" not in page
     text = render_markdown(report)
-    assert "| Vehicle | Charger | Sessions |" in text and len(text) < 2_000 * 10_000, "linear in vehicles"
+    assert "| Vehicle | Charger | Sessions |" in text and len(text) < 3_000 * 10_000, "linear in vehicles"
     wide = fleet(3, chargers=3)
     assert wide.matrix()[0] == ["Vehicle", "DE*LAB*E00000", "DE*LAB*E00001", "DE*LAB*E00002"]

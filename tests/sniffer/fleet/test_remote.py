@@ -3,6 +3,7 @@ like local folders, and a remote capture is read as a stream, not fetched whole.
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import REAL, need_shared
-from tests.sniffer.fleet.data import real_copies, simulated
+from tests.sniffer.fleet.data import CUT_OFF, real_copies, simulated
 from v2gsniff.sniffer.capture.remote import BLOCK, base_name, is_url, open_any
 from v2gsniff.sniffer.commands.report import report
 
@@ -28,13 +29,13 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     real_copies(folder / "real")
     simulated(folder / "sim", 4)
     res = CliRunner().invoke(report, [str(folder), "--format", "json"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == CUT_OFF, res.output  # one real capture is cut off mid-record
     return folder, res.stdout
 
 
-def _report(*args: str) -> str:
+def _report(*args: str, status: int = CUT_OFF) -> str:
     res = CliRunner().invoke(report, [*args, "--format", "json"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == status, res.output
     return res.stdout
 
 
@@ -60,15 +61,17 @@ def test_memory_url_gives_the_local_report(local: tuple[Path, str]) -> None:
         assert _report("memory://fleet/") == expected
         # One object named explicitly, like one local file.
         one = next(p for p in folder.rglob("sim-0000.pcapng"))
-        assert _report("memory://fleet/sim/sim-0000.pcapng") == _report(str(one))
+        assert _report("memory://fleet/sim/sim-0000.pcapng", status=0) == _report(str(one), status=0)
     finally:
         fs.rm("/fleet", recursive=True)
 
 
 def test_a_missing_url_is_a_problem_not_a_crash() -> None:
-    res = CliRunner().invoke(report, ["memory://nothing-here/", str(Path(__file__))])
-    assert res.exit_code == 0
+    one = Path(__file__).resolve().parents[3] / "captures" / "din_dc.pcapng"
+    res = CliRunner().invoke(report, ["memory://nothing-here/", str(one), "--format", "json"])
+    assert res.exit_code == 3, res.output  # as for a missing local path: the report of the rest is written
     assert "memory://nothing-here/" in res.stderr
+    assert [c["capture"] for c in json.loads(res.stdout)["captures"]] == ["din_dc.pcapng"]
 
 
 def test_a_remote_capture_streams(tmp_path: Path) -> None:
@@ -139,9 +142,9 @@ def test_s3_prefix_gives_the_local_report_and_keeps_a_cache_there(
     assert _report("s3://fleet/captures/") == expected
     assert _report("s3://fleet/captures/", "--jobs", "2") == expected
     res = CliRunner().invoke(report, ["s3://fleet/captures/", "--format", "json", "--cache", "s3://fleet/cache"])
-    assert res.exit_code == 0 and res.stdout == expected
+    assert res.exit_code == CUT_OFF and res.stdout == expected
     res = CliRunner().invoke(report, ["s3://fleet/captures/", "--format", "json", "--cache", "s3://fleet/cache"])
-    assert res.exit_code == 0 and res.stdout == expected
+    assert res.exit_code == CUT_OFF and res.stdout == expected
     n = len(list(folder.rglob("*.*")))
     assert f"{n} captures read (0 decoded, {n} from cache)" in res.stderr
     assert len(fs.find("fleet/cache")) == n
