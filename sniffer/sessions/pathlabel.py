@@ -100,10 +100,9 @@ def relative_path(file: Path | str, arguments: Iterable[str | Path]) -> str:
         return "stdin"
     if isinstance(file, str) and is_url(file):
         prefixes = [_url_key(str(a)).rstrip("/") + "/" for a in arguments if is_url(a)]
-        here = _url_key(file)
-        rests = [here[len(p):] for p in prefixes if here.startswith(p)]
+        key = _url_key(file)
+        rests = [key[len(p):] for p in prefixes if key.startswith(p)]
         return min(rests, key=lambda r: r.count("/")) if rests else base_name(file)
-    file = Path(file)
     best: Path | None = None
     here = Path(os.path.abspath(file))  # not resolve(): a linked file keeps the path it was found at
     for arg in arguments:
@@ -115,7 +114,7 @@ def relative_path(file: Path | str, arguments: Iterable[str | Path]) -> str:
                 continue
             if best is None or len(rel.parts) < len(best.parts):
                 best = rel
-    return (best or Path(file.name)).as_posix()
+    return (best or Path(Path(file).name)).as_posix()
 
 
 def _url_key(url: str) -> str:

@@ -139,7 +139,7 @@ def test_commands_show_the_signature_key_the_pnc_section_and_the_authorization_c
     # two worker processes: sessions with their PnC sections cross the process boundary
     out = runner.invoke(report_cmd, [str(clean), "--trust", str(roots), "--jobs", "2", "--format", "json"])
     assert out.exit_code == 0, out.output
-    verdicts = [s["pnc"]["verdict"] for s in json.loads(out.output)["sessions"]]
+    verdicts = [s["pnc"]["verdict"] for s in json.loads(out.stdout)["sessions"]]
     assert verdicts[0] == "PnC verified" and verdicts[1].startswith("PnC not verified: AuthorizationReq signature")
 
 
