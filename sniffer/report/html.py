@@ -69,14 +69,21 @@ def _cells(values: list[object], tag: str = "td") -> str:
 def _pages(what: str, rows: list[str], header: str = "", tag: str = "table") -> list[str]:
     """``rows`` in one element, or cut into ``PAGE_ROWS``-row pages past that (first page open)."""
     if len(rows) <= PAGE_ROWS:
-        return [f"<{tag}>", header, *rows, f"</{tag}>"]
+        return [f"<{tag}>", *([header] if header else []), *rows, f"</{tag}>"]
     out = []
     for start in range(0, len(rows), PAGE_ROWS):
         chunk = rows[start:start + PAGE_ROWS]
         out.append(f"<details{' open' if not start else ''}><summary>{escape(what)} {start + 1}–"
                    f"{start + len(chunk)} of {len(rows)}</summary><{tag}>")
-        out += [header, *chunk, f"</{tag}></details>"]
+        out += [*([header] if header else []), *chunk, f"</{tag}></details>"]
     return out
+
+
+def _under(h: list[str], parts: list[str]) -> None:
+    """``parts`` after the heading that ends ``h``, its first one on the heading's line (a report
+    small enough for one page is byte for byte what it was before pages existed)."""
+    h[-1] += parts[0]
+    h += parts[1:]
 
 
 def render_html(report: Report, title: str = "V2G compatibility report", sessions: str = "auto") -> str:
@@ -98,7 +105,7 @@ def render_html(report: Report, title: str = "V2G compatibility report", session
         values = table_rows(v)
         rows.append(_cells(values).replace(f"<td>{escape(str(values[0]))}</td>",
                                            f'<td><a href="#{anchor(v)}">{escape(str(values[0]))}</a></td>', 1))
-    h += _pages("Vehicles", rows, _cells(list(COLUMNS), "th"))
+    _under(h, _pages("Vehicles", rows, _cells(list(COLUMNS), "th")))
     if not report.vehicles:
         h.append("<p>No charging sessions were found in these captures.</p>")
     h += [f'<p class="legend">{escape(line)}</p>' for line in (legend(report, code="") if report.vehicles else [])]
@@ -106,13 +113,13 @@ def render_html(report: Report, title: str = "V2G compatibility report", session
     if report.vehicles and chargers:
         header, cells = report.matrix()
         h.append("<h2>Vehicle × charger</h2>")
-        h += _pages("Vehicles" if len(header) == len(chargers) + 1 else "Vehicle–charger pairs",
-                    [_cells(list(r)) for r in cells], _cells(list(header), "th"))
+        _under(h, _pages("Vehicles" if len(header) == len(chargers) + 1 else "Vehicle–charger pairs",
+                         [_cells(list(r)) for r in cells], _cells(list(header), "th")))
     notes = [c for c in report.captures if c.message]
     if notes:
         h.append("<h2>Captures with notes</h2>")
-        h += _pages("Captures", [f"<li><code>{escape(c.capture)}</code>: {escape(c.message or '')}</li>"
-                                 for c in notes], tag="ul")
+        _under(h, _pages("Captures", [f"<li><code>{escape(c.capture)}</code>: {escape(c.message or '')}</li>"
+                                      for c in notes], tag="ul"))
     if len(report.vehicles) <= PAGE_ROWS:  # past that, the vehicle table is the index
         h.append('<h2>Vehicle pages</h2><nav>' + "".join(
             f'<a href="#{anchor(v)}">{escape(v.name)}</a>' for v in report.vehicles) + "</nav>")
