@@ -183,3 +183,14 @@ def test_outputs_without_plots_are_the_same_without_series(tmp_path: Path) -> No
     assert render_markdown(build(lean)) == render_markdown(build(full))
     assert render_csv(build(lean)) == render_csv(build(full))
     assert render_html(build(lean), sessions="none") == render_html(build(full), sessions="none")
+
+
+def test_check_from_a_warm_cache_gives_the_same_findings_and_status(tmp_path: Path) -> None:
+    from v2gsniff.sniffer.commands.check import check
+
+    plain = CliRunner().invoke(check, [str(DEMO), "--format", "jsonl"])
+    assert plain.exit_code == 1 and plain.stdout, "the demo captures break error rules"
+    args = [str(DEMO), "--format", "jsonl", "--cache", str(tmp_path / "cache")]
+    cold, warm = CliRunner().invoke(check, args), CliRunner().invoke(check, args)
+    assert "0 from cache" in cold.stderr and "(0 decoded, " in warm.stderr
+    assert (cold.exit_code, cold.stdout) == (warm.exit_code, warm.stdout) == (plain.exit_code, plain.stdout)
