@@ -18,7 +18,7 @@ from v2gsniff.sniffer.sessions import BPT_OUTCOMES, Inventory, Session, Vehicle
 from v2gsniff.sniffer.sessions.phases import rank
 
 from .collect import CaptureResult
-from .identify import Identity, describe, group, id_tokens, name_token
+from .identify import Identity, describe, distinct, group, id_tokens, name_token
 
 BPT_TEXT = {
     "bpt-working": "Yes",
@@ -65,11 +65,11 @@ class VehicleReport:
 
     @property
     def protocols(self) -> list[str]:
-        return _distinct(s.negotiated_namespace and s.protocol_name for s in self.sessions)
+        return distinct(s.negotiated_namespace and s.protocol_name for s in self.sessions)
 
     @property
     def energy(self) -> list[str]:
-        return _distinct(s.energy_transfer for s in self.sessions)
+        return distinct(s.energy_transfer for s in self.sessions)
 
     @property
     def bpt_outcome(self) -> str:
@@ -87,12 +87,12 @@ class VehicleReport:
 
     @property
     def tls(self) -> list[str]:
-        return _distinct(s.tls.summary for s in self.sessions if s.tls.ev_requests or s.tls.version)
+        return distinct(s.tls.summary for s in self.sessions if s.tls.ev_requests or s.tls.version)
 
     @property
     def findings(self) -> list[str]:
         """The -20 TLS transport requirement ids broken (``V2G20-1237`` ...), distinct."""
-        return _distinct(f.requirement.strip("[]") for s in self.sessions for f in s.tls.findings)
+        return distinct(f.requirement.strip("[]") for s in self.sessions for f in s.tls.findings)
 
     @property
     def severity_counts(self) -> dict[str, int]:
@@ -124,7 +124,7 @@ class VehicleReport:
     @property
     def authorization(self) -> list[str]:
         """EIM / PnC of each session, PnC with its verdict ("PnC verified" or why not), distinct."""
-        return _distinct(authorization(s) for s in self.sessions)
+        return distinct(authorization(s) for s in self.sessions)
 
     @property
     def furthest_phase(self) -> str | None:
@@ -133,7 +133,7 @@ class VehicleReport:
     @property
     def failures(self) -> list[str]:
         """First failure of each session (``message code``), distinct."""
-        return _distinct(f"{s.first_failure.message} {s.first_failure.code}" if s.first_failure else None
+        return distinct(f"{s.first_failure.message} {s.first_failure.code}" if s.first_failure else None
                          for s in self.sessions)
 
     def phase_seconds(self, phase: str) -> list[float]:
@@ -159,11 +159,11 @@ class VehicleReport:
     @property
     def chargers(self) -> list[str]:
         ids = dict(self.charger_ids)
-        return _distinct(charger_name(s, ids) for s in self.sessions)
+        return distinct(charger_name(s, ids) for s in self.sessions)
 
     @property
     def captures(self) -> list[str]:
-        return _distinct(s.capture for s in self.sessions)
+        return distinct(s.capture for s in self.sessions)
 
 
 MATRIX_COLUMNS = 40
@@ -220,7 +220,7 @@ class Report:
 
 
 def _cell_text(ss: list[Session]) -> str:
-    proto = ", ".join(_distinct(s.protocol_name for s in ss if s.negotiated_namespace)) or "no protocol"
+    proto = ", ".join(distinct(s.protocol_name for s in ss if s.negotiated_namespace)) or "no protocol"
     counts: dict[str, int] = {}
     for s in ss:
         counts[outcome(s)] = counts.get(outcome(s), 0) + 1
@@ -318,5 +318,3 @@ def _merge(vehicles: list[Vehicle]) -> Vehicle:
     return Vehicle(**values)
 
 
-def _distinct(items: Iterable[str | None]) -> list[str]:
-    return list(dict.fromkeys(x for x in items if x))  # first-seen order; a set, not list scans

@@ -194,10 +194,10 @@ def _random_fingerprint(members: list[Session], randomising: frozenset[str]) -> 
 def describe(members: list[Session], randomised: bool = False) -> Identity:
     """What is known about the vehicle of ``members`` (one group of ``group``)."""
     vs = [s.vehicle for s in members]
-    ids = _distinct(t.split(":", 1)[1] for s in members for t in id_tokens(s))
+    ids = distinct(t.split(":", 1)[1] for s in members for t in id_tokens(s))
 
     def known(field: str) -> Known | None:
-        values = _distinct(getattr(v, field) for v in vs if v.identified_by)
+        values = distinct(getattr(v, field) for v in vs if v.identified_by)
         source = next((v.identified_by for v in vs if v.identified_by and getattr(v, field)), None)
         return Known(", ".join(values), source) if values and source else None
 
@@ -229,9 +229,6 @@ def describe(members: list[Session], randomised: bool = False) -> Identity:
     return Identity(name, brand, model, trim, software, tuple(ids), randomised, fp_text)
 
 
-def _distinct(items: Iterable[str | None]) -> list[str]:
-    out: list[str] = []
-    for x in items:
-        if x and x not in out:
-            out.append(x)
-    return out
+def distinct(items: Iterable[str | None]) -> list[str]:
+    """The non-empty items in first-seen order, each once (a dict, not list scans)."""
+    return list(dict.fromkeys(x for x in items if x))

@@ -8,13 +8,12 @@ the Markdown by ``markdown_files`` (``report -o DIR``); without them the report 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from v2gsniff.sniffer.sessions import Session, short_name
 
 from .build import BPT_TEXT, Report, VehicleReport
-from .identify import SOURCES
+from .identify import SOURCES, distinct
 from .svg import session_plots, standalone
 
 COLUMNS = (
@@ -77,7 +76,7 @@ def table_rows(v: VehicleReport) -> list[object]:
     return [
         v.name, known(v, "brand"), known(v, "model"), known(v, "trim"), known(v, "software"),
         "<br>".join(offer_cells(v)), v.bpt_text, v.sessions_text, ", ".join(v.protocols), ", ".join(v.energy),
-        "; ".join(_distinct(tls_cell(s) for s in v.sessions)),
+        "; ".join(distinct(tls_cell(s) for s in v.sessions)),
         "; ".join(v.authorization), v.furthest_phase, v.findings_text,
         v.phase_text("CableCheck"), v.phase_text("PreCharge"),
     ]
@@ -272,12 +271,4 @@ def session_details(s: Session, plots: bool = False) -> list[str]:
     images = [f"![{name}]({plot_file(s, name)})" for name, _svg in session_plots(s)] if plots else []
     if images:
         out += [" ".join(images), ""]
-    return out
-
-
-def _distinct(items: Iterable[str]) -> list[str]:
-    out: list[str] = []
-    for x in items:
-        if x and x not in out:
-            out.append(x)
     return out
