@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .errors import CaptureNotFound
-from .open import CaptureReader, _open_stream, open_capture
+from .open import CaptureReader, _open_stream, cannot_open, open_capture
 
 BLOCK = 1 << 20
 """Bytes fetched per request from object storage (the same size as the local read buffer)."""
@@ -78,12 +78,8 @@ def open_any(location: str | os.PathLike[str]) -> CaptureReader:
     fs, path = filesystem(url)
     try:
         f = fs.open(path, "rb", block_size=BLOCK, cache_type="readahead")
-    except FileNotFoundError as err:
-        raise CaptureNotFound(f"{url}: no such file") from err
-    except IsADirectoryError as err:
-        raise CaptureNotFound(f"{url}: is a directory, not a capture file") from err
     except OSError as err:
-        raise CaptureNotFound(f"{url}: cannot open: {err}") from err
+        raise cannot_open(url, err) from err
     size = getattr(f, "size", None)
     try:
         return _open_stream(url, f, size if isinstance(size, int) else None, [f])

@@ -432,7 +432,10 @@ class SessionTracker:
 
         nxt = self._drafts[i + 1] if i + 1 < len(self._drafts) else None
         unmatched = None
-        if final and d.slac_frames and not d.matched and not d.v2g and not d.sdp_answer:
+        # The capture's last SLAC attempt may simply be cut by the end of the capture: it is judged
+        # only when a later session began or the EV already gave up on an earlier RunID.
+        gave_up = nxt is not None or len(d.run_ids) > 1
+        if final and d.slac_frames and not d.matched and not d.v2g and not d.sdp_answer and gave_up:
             unmatched = (d.slac_frames[-1], d.end)
         findings = self._findings_of(d, nxt) + session_findings(
             tls, bpt, slac_unmatched=unmatched, v2g_frame=d.first_v2g, protocol=protocol)
