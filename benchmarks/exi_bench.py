@@ -5,8 +5,8 @@
 Messages come from ../shared/exi-vectors (published streams first).  Prints messages per second on
 one core (pure Python) for: decode; decode + to_json (what the capture pipeline does per message);
 decode + to_xml + to_json (the batch CLI's work, without I/O); encode of a decoded message.  With
-``--baseline REV`` the codec of that git revision (e.g. the table-driven one, febc030) is imported
-beside the current one and every figure is taken for both, interleaved round by round; the median of
+``--baseline REV`` the codec of that git revision (e.g. 2feeac1, the table-driven one with facet
+reporting) is imported beside the current one and every figure is taken for both, interleaved round by round; the median of
 the rounds is printed (the machine is shared, single figures are noisy).
 """
 

@@ -1,6 +1,6 @@
 """EXI codec cost in CPU instructions (valgrind), the current codec beside another revision's.
 
-    python benchmarks/exi_icount.py [--baseline febc030] [--repeat 200]
+    python benchmarks/exi_icount.py [--baseline 2feeac1] [--repeat 200]
 
 Timings on a shared machine are noisy; instruction counts are not.  For each workload the script
 runs ``valgrind --tool=callgrind`` twice on a small Python program (once doing the work ``--repeat``
@@ -72,7 +72,7 @@ def instructions(baseline: str | None, work: str, repeat: int) -> int:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--baseline", default="febc030", help="git revision to compare with ('' for none)")
+    ap.add_argument("--baseline", default="2feeac1", help="git revision to compare with ('' for none)")
     ap.add_argument("--repeat", type=int, default=200)
     ap.add_argument("--messages", nargs="*", default=["din/CurrentDemandReq", "iso2/CurrentDemandReq"])
     ap.add_argument("--workloads", nargs="*", default=["decode", "json", "xml+json", "encode"])

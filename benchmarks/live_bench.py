@@ -190,7 +190,7 @@ class Bench:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
     def start_live(self, stdout: int | None, capture_only: bool = False) -> subprocess.Popen[bytes]:
-        args = ["-c", COUNT] if capture_only else ["-c", LIVE, "se0", "--no-tui", "--format", "jsonl"]
+        args = ["-c", COUNT] if capture_only else ["-c", LIVE, "se0", "--allow-root", "--no-tui", "--format", "jsonl"]
         proc = subprocess.Popen(["ip", "netns", "exec", self.se, sys.executable, *args],
                                 stdout=stdout, stderr=subprocess.PIPE)
         assert proc.stderr is not None
@@ -237,7 +237,7 @@ class Bench:
         # COLUMNS/LINES from our environment would override the size the UI sees; the shell
         # outlives the UI so that its exit code (or traceback) stays readable on the pane.
         command = (f"ip netns exec {self.se} env -u COLUMNS -u LINES {shlex.quote(sys.executable)} "
-                   f"-c {shlex.quote(LIVE)} se0; echo EXIT=$?; sleep 600")
+                   f"-c {shlex.quote(LIVE)} se0 --allow-root; echo EXIT=$?; sleep 600")
         self.tmux("new-session", "-d", "-s", session, "-x", str(TUI_COLS), "-y", str(TUI_ROWS),
                   "-e", "TERM=xterm-256color", "-e", "COLORTERM=truecolor", command)
         # Without a client a session may keep tmux's default 80x24: fix the size by hand.

@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import gc
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
     import importlib.metadata
 
-# A decode allocates millions of short-lived objects that reference counting frees at once;
-# the cyclic collector's default threshold (700 allocations) would scan them over and over for
-# nothing, about 3 % of a decode. Long-lived state (grammars, caches) is scanned less often too.
-gc.set_threshold(50_000, 20, 100)
+GC_THRESHOLD = (50_000, 20, 100)
+"""The cyclic collector's thresholds while a command runs (see ``_LazyGroup.main``)."""
 
 # name -> "module:attribute" of the core commands
 CORE_COMMANDS = {
+    "check": "v2gsniff.sniffer.commands.check:check",
     "decode": "v2gsniff.sniffer.commands.decode:decode",
     "exi": "v2gsniff.sniffer.commands.exi:exi",
+    "export": "v2gsniff.sniffer.commands.export:export",
     "live": "v2gsniff.sniffer.commands.live:live",
     "report": "v2gsniff.sniffer.commands.report:report",
     "sessions": "v2gsniff.sniffer.commands.sessions:sessions",
@@ -41,6 +41,18 @@ def _plugins() -> list[importlib.metadata.EntryPoint]:
 
 
 class _LazyGroup(click.Group):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # A decode allocates millions of short-lived objects that reference counting frees at once;
+        # the cyclic collector's default threshold (700 allocations) would scan them over and over
+        # for nothing, about 3 % of a decode. Set for the run of a command (its imports included)
+        # and put back after it, never at import: a program that imports this module keeps its own.
+        before = gc.get_threshold()
+        gc.set_threshold(*GC_THRESHOLD)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            gc.set_threshold(*before)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         plugins = {ep.name for ep in _plugins()}
         return sorted(set(CORE_COMMANDS) | plugins | set(self.commands))
@@ -71,6 +83,14 @@ class _LazyGroup(click.Group):
         self.add_command(cmd, cmd_name)
         return cmd
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Each command's whole first sentence, wrapped rather than cut off with "...".
+        rows = [(name, cmd.get_short_help_str(limit=1000)) for name in self.list_commands(ctx)
+                if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="v2gsniff", prog_name="v2gsniff")
@@ -80,3 +100,4 @@ def main() -> None:
     Decodes HomePlug GreenPHY/SLAC, SDP, V2GTP, TLS and EXI (DIN 70121, ISO 15118-2/-20)
     from pcap/pcapng captures, rebuilds charging sessions and reports per vehicle.
     """
+

@@ -10,16 +10,19 @@ Grammar (keywords are case-insensitive)::
     VALUE      := bare-word | number | "quoted string" | 'quoted string'
 
 Words: a record kind (``homeplug``, ``sdp``, ``v2gtp``, ``v2g``, ``tls``, ``tcp``, ``gap``,
-``icmpv6``, ``keylog``, ``link``), ``slac`` (the SLAC messages of ISO 15118-3), ``errors``/``error``
+``icmpv6``, ``keylog``, ``link``, ``finding``), ``slac`` (the SLAC messages of ISO 15118-3), ``errors``/``error``
 (records with an error, gaps included), or a message set (``apphand``, ``din``, ``iso2``, ``iso20``).
 
 Fields: ``kind``, ``name``, ``src``, ``dst``, ``dir`` (``ev`` or ``evse``: who sent it), ``session``,
-``frame``, ``stream``, ``schema``, ``error``, ``summary``, ``capture``, and ``fields.KEY`` for a
-decoded key value (``fields.soc > 80``). ``~`` is a case-insensitive regular-expression search,
-``==`` compares strings case-insensitively and numbers as numbers.
+``frame``, ``stream``, ``schema``, ``error``, ``summary``, ``capture``, ``rule``, ``severity`` and
+``side`` (of findings: ``finding and severity == error``), and ``fields.KEY`` for a decoded key
+value (``fields.EVRESSSOC > 80``). ``~`` is a case-insensitive regular-expression search, ``==``
+compares strings case-insensitively and numbers as numbers. A physical value (``{"value",
+"unit"}``, or a raw ``Value`` with ``Multiplier``/``Exponent``) compares as the number it stands
+for, value × 10^multiplier: ``fields.EVTargetCurrent > 10`` is "more than 10 A".
 
 Examples: ``slac``, ``v2g and name ~ CurrentDemand``, ``session == 2 and dir == ev``,
-``errors or gap``, ``not (tcp or homeplug)``.
+``errors or gap``, ``not (tcp or homeplug)``, ``fields.EVTargetCurrent > 10``.
 """
 
 from __future__ import annotations
@@ -36,12 +39,13 @@ __all__ = ["FIELDS", "WORDS", "Filter", "FilterError", "compile_filter"]
 
 Predicate = Callable[[Record, "int | None"], bool]
 
-KINDS = ("homeplug", "sdp", "v2gtp", "v2g", "tls", "tcp", "gap", "icmpv6", "keylog", "link", "error")
+KINDS = ("homeplug", "sdp", "v2gtp", "v2g", "tls", "tcp", "app", "gap", "icmpv6", "keylog", "link", "error",
+         "finding")
 SCHEMA_WORDS = ("apphand", "din", "iso2", "iso20")
 WORDS = (*KINDS, "slac", "errors", *SCHEMA_WORDS)
 """Every word the language knows on its own."""
 FIELDS = ("kind", "name", "src", "dst", "dir", "session", "frame", "stream", "schema", "error", "summary",
-          "capture", "fields.KEY")
+          "capture", "rule", "severity", "side", "fields.KEY")
 """Field names for comparisons."""
 OPS = ("==", "!=", "~", "!~", "<", "<=", ">", ">=")
 
@@ -92,10 +96,22 @@ def _direction(r: Record) -> str | None:
     return None
 
 
+def physical(value: Any) -> Any:
+    """A physical value as its number (value × 10^multiplier); anything else unchanged."""
+    if isinstance(value, dict):
+        if "value" in value and isinstance(value["value"], int | float):
+            return value["value"]
+        if isinstance(value.get("Value"), int) and not isinstance(value.get("Value"), bool):
+            scale = value.get("Multiplier", value.get("Exponent", 0))
+            if isinstance(scale, int):
+                return value["Value"] * 10.0 ** scale
+    return value
+
+
 def _get(name: str) -> Callable[[Record, int | None], Any]:
     if name.startswith("fields."):
         key = name[7:]
-        return lambda r, s: r.fields.get(key)
+        return lambda r, s: physical(r.fields.get(key))
     getters: dict[str, Callable[[Record, int | None], Any]] = {
         "kind": lambda r, s: r.kind,
         "name": lambda r, s: r.name,
@@ -109,6 +125,9 @@ def _get(name: str) -> Callable[[Record, int | None], Any]:
         "error": lambda r, s: r.error,
         "summary": lambda r, s: r.summary,
         "capture": lambda r, s: r.extra.get("capture"),
+        "rule": lambda r, s: r.extra.get("rule") if r.kind == "finding" else None,
+        "severity": lambda r, s: r.extra.get("severity") if r.kind == "finding" else None,
+        "side": lambda r, s: r.extra.get("side") if r.kind == "finding" else None,
     }
     return getters[name]
 
@@ -193,6 +212,8 @@ class _Parser:
         self.text = text
         self.toks = _tokens(text)
         self.i = 0
+        self.fields: set[str] = set()
+        """Field names compared (``session``, ``fields.EVTargetCurrent`` ...), as parsed."""
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -253,6 +274,7 @@ class _Parser:
             raise FilterError(f"unknown field {t.text!r} (fields: {', '.join(FIELDS)})", t.pos)
         if field.startswith("fields."):
             field = "fields." + t.text[7:]  # keys keep their case
+        self.fields.add(field)
         self.i += 1
         value = self.peek()
         if value is None or value.kind not in ("word", "value"):
@@ -267,6 +289,8 @@ class Filter:
 
     text: str
     _pred: Predicate | None
+    fields: frozenset[str] = frozenset()
+    """The field names the filter compares (parsed, so words inside strings do not count)."""
 
     def matches(self, record: Record, session: int | None = None) -> bool:
         """Whether ``record`` (belonging to ``session``, if known) passes."""
@@ -279,11 +303,17 @@ class Filter:
     @property
     def uses_session(self) -> bool:
         """Whether evaluating needs the record's session (callers may skip computing it)."""
-        return re.search(r"\bsession\b", self.text, re.IGNORECASE) is not None
+        return "session" in self.fields
+
+    @property
+    def field_keys(self) -> frozenset[str]:
+        """The decoded keys of ``fields.KEY`` comparisons (to warn when no record has one)."""
+        return frozenset(f[7:] for f in self.fields if f.startswith("fields."))
 
 
 def compile_filter(text: str) -> Filter:
     """Parse ``text``; raises :class:`FilterError` saying what is wrong and where."""
     if not text.strip():
         return Filter(text, None)
-    return Filter(text, _Parser(text).parse())
+    parser = _Parser(text)
+    return Filter(text, parser.parse(), frozenset(parser.fields))

@@ -11,8 +11,6 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from v2gsniff.dissectors import Layer
-
 LINKTYPE_ETHERNET = 1
 LINKTYPE_LINUX_SLL = 113
 LINKTYPE_LINUX_SLL2 = 276
@@ -108,7 +106,7 @@ class Record(NamedTuple):
     time: float
     """Epoch seconds of that frame."""
     kind: str
-    """``homeplug``, ``sdp``, ``v2gtp``, ``v2g``, ``tls``, ``tcp``, ``icmpv6``, ``gap``, ``keylog``, ``error`` ..."""
+    """``homeplug``, ``sdp``, ``v2gtp``, ``v2g``, ``tls``, ``tcp``, ``app``, ``icmpv6``, ``gap``, ``keylog``, ``error`` ..."""
     name: str
     """Message name as its standard spells it (``CM_SLAC_PARM.REQ``, ``SDPResponse``, ``CurrentDemandReq``)."""
     src: str = ""
@@ -130,20 +128,9 @@ class Record(NamedTuple):
     summary: str = ""
     """Key values in one short line, for readable output."""
     message: Any = None
-    """For ``v2g`` records: the decoded :class:`~v2gsniff.dissectors.exi.ExiMessage`; not part of the JSON form."""
-
-    @property
-    def layers(self) -> tuple[Layer, ...]:
-        """The frame's dissected layers, offsets absolute in ``data`` (frame-level records only;
-        see :func:`v2gsniff.sniffer.layers.dissect_frame`). Not part of the JSON form.
-
-        Built when asked for: only detail views need them, and most records are never looked at.
-        """
-        if self.linktype < 0:
-            return ()
-        from v2gsniff.sniffer.layers import dissect_frame
-
-        return dissect_frame(self.data, self.linktype)
+    """For ``v2g`` records: the decoded :class:`~v2gsniff.dissectors.exi.ExiMessage`; for ``tls`` handshake
+    records: the :class:`~v2gsniff.sniffer.streams.tls.events.TlsHandshake` event. Not part of the JSON form.
+    A frame-level record's layer trees come from :func:`v2gsniff.sniffer.layers.record_layers`."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSONL object documented in the README."""

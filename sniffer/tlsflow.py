@@ -103,15 +103,17 @@ class TlsFlow:
                     f"{k}={v}" for k, v in (("version", ev.version), ("cipher", ev.cipher_suite_name), ("sni", ev.sni))
                     if v
                 )
+                # the event rides along (as ``message``) so certificate checks get the DER it holds
                 out.append(Record(ev.frame, ev.time, "tls", ev.name, s, d, ev.fields(self._show_keys), ev.error,
-                                  extra=base, summary=summary))
+                                  extra=base, summary=summary, message=ev))
             elif isinstance(ev, TlsAlert):
                 error = f"fatal alert {ev.description}" if ev.level == "fatal" else None
                 out.append(Record(ev.frame, ev.time, "tls", "Alert", s, d, ev.fields(), error, extra=base,
                                   summary=f"{ev.level} {ev.description}"))
             elif isinstance(ev, TlsNote):
+                shown = "".join(f" {label}={v.hex()}" for label, v in ev.secrets) if self._show_keys else ""
                 out.append(Record(ev.frame, ev.time, "tls", "TLS note", s, d, ev.fields(self._show_keys), extra=base,
-                                  summary=ev.message))
+                                  summary=ev.message + shown))
             elif isinstance(ev, TlsError):
                 out.append(Record(ev.frame, ev.time, "tls", "TLS error", s, d, ev.fields(), ev.message, extra=base,
                                   summary=ev.code))

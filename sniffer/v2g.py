@@ -8,12 +8,14 @@ carries a ``finding``. Namespaces we cannot decode are named, never guessed at.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from v2gsniff.dissectors import exi
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, PayloadType, payload_type_name
 from v2gsniff.sniffer.model import Record, SharedTail
+from v2gsniff.sniffer.redaction import REDACTED, carries_private_key, redact_json, redact_xml
+from v2gsniff.sniffer.services import SERVICE_MESSAGES, ServiceDirectory
 from v2gsniff.sniffer.streams.framing import Message
 from v2gsniff.sniffer.v2gvalues import key_values
 
@@ -34,7 +36,7 @@ _SCHEMA_PAYLOAD_TYPE = {schema: int(ptype) for ptype, schema in ISO20_SETS.items
 """The payload type a decoded message came in: its -20 set's own type, else 0x8001 (EXI)."""
 
 CACHE_SIZE = 2048
-"""Distinct payloads whose decode result is kept (per Decoder)."""
+"""Distinct payloads whose decode result is kept."""
 
 
 _new = tuple.__new__
@@ -65,14 +67,14 @@ class _ConnState:
 class V2GDecoder:
     """Per-connection message-set state and the EXI decode step. Mutable."""
 
-    def __init__(self, xml: bool = False) -> None:
+    def __init__(self, xml: bool = False, show_keys: bool = False) -> None:
         self.xml = xml
         """Add namespaced XML to each record (``--xml``)."""
+        self.show_keys = show_keys
+        """Keep private keys in certificate messages (else their values and EXI hex are redacted)."""
         self._conns: dict[int, _ConnState] = {}
-        # Decoding is a pure function of (schema, bytes), and charge loops repeat the same
-        # messages: most real captures hold under 5 % distinct payloads. Decoded messages are
-        # therefore shared between records and must be treated as read-only.
-        self._cache: OrderedDict[tuple[str, bytes], _Decoded | str] = OrderedDict()
+        self.services = ServiceDirectory()
+        """Value-added services announced so far (which ports carry which service)."""
 
     def forget(self, stream: int) -> None:
         """Drop the state of a closed connection."""
@@ -108,15 +110,18 @@ class V2GDecoder:
             st = self._conns[stream] = _ConnState()
         ptype = msg.payload_type
         schema, finding = self._schema(st, ptype, data)
-        result = None if schema is None else self._decode(schema, data)
+        result = None if schema is None else _decode(schema, data, self.show_keys)
         if type(result) is _Decoded:
             head: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset}
             if finding:
                 head["finding"] = finding
             if self.xml:
-                head["xml"] = result.message.to_xml()
+                text = result.message.to_xml()
+                head["xml"] = text if self.show_keys or not carries_private_key(result.message) else redact_xml(text)
             if schema == "apphand":
                 self._sap(st, result.message)
+            elif result.name in SERVICE_MESSAGES:
+                self.services.observe(result.message, msg.frame)
             # the tuple made directly (no NamedTuple __new__ call), in Record's field order: per message
             return _new(Record, (msg.frame, msg.time, "v2g", result.name, src, dst, result.fields, None,
                                  SharedTail(head, result.tail), -1, data, result.summary, result.message))
@@ -140,31 +145,6 @@ class V2GDecoder:
                       f"(no SupportedAppProtocol exchange seen, first bytes {exi_bytes[:2].hex()})",
                       extra=extra, data=data)
 
-    def _decode(self, schema: str, message: bytes) -> _Decoded | str:
-        """Decode the EXI body of a whole V2GTP ``message`` (cached by schema and bytes)."""
-        key = (schema, message)
-        cache = self._cache
-        hit = cache.get(key)
-        if hit is not None:
-            cache.move_to_end(key)
-            return hit
-        result: _Decoded | str
-        data = message[HEADER_LEN:]
-        try:
-            msg = exi.decode(data, schema)
-        except exi.ExiError as err:
-            result = str(err)
-        else:
-            fields, summary = key_values(msg)
-            # the message set's namespace (MsgDef for DIN/ISO-2), as SupportedAppProtocol names it
-            tail = {"payload_type": _PT_TEXT[_SCHEMA_PAYLOAD_TYPE.get(schema, PayloadType.EXI)], "schema": schema,
-                    "namespace": msg.nodes()[0][0], "exi_hex": data.hex(), "body": msg.to_json()}
-            result = _Decoded(msg, msg.name, tail, fields, summary)
-        cache[key] = result
-        if len(cache) > CACHE_SIZE:
-            cache.popitem(last=False)
-        return result
-
     def _sap(self, st: _ConnState, msg: exi.ExiMessage) -> None:
         root = msg.root
         if msg.name == "supportedAppProtocolReq":
@@ -181,3 +161,24 @@ class V2GDecoder:
                     st.negotiated = exi.NAMESPACES.get(chosen)
                     if st.negotiated is None:
                         st.unsupported = chosen
+
+
+# Decoding is a pure function of (schema, bytes), and charge loops repeat the same messages:
+# most real captures hold under 5 % distinct payloads. Decoded messages are therefore shared
+# between records and must be treated as read-only.
+@lru_cache(CACHE_SIZE)
+def _decode(schema: str, message: bytes, show_keys: bool = False) -> _Decoded | str:
+    """Decode the EXI body of a whole V2GTP ``message``: the result, or why it failed (private
+    keys redacted unless ``show_keys``)."""
+    data = message[HEADER_LEN:]
+    try:
+        msg = exi.decode(data, schema)
+    except exi.ExiError as err:
+        return str(err)
+    fields, summary = key_values(msg)
+    # the message set's namespace (MsgDef for DIN/ISO-2), as SupportedAppProtocol names it
+    tail = {"payload_type": _PT_TEXT[_SCHEMA_PAYLOAD_TYPE.get(schema, PayloadType.EXI)], "schema": schema,
+            "namespace": msg.nodes()[0][0], "exi_hex": data.hex(), "body": msg.to_json()}
+    if not show_keys and carries_private_key(msg):
+        tail.update(exi_hex=REDACTED, body=redact_json(tail["body"]))
+    return _Decoded(msg, msg.name, tail, fields, summary)

@@ -76,15 +76,6 @@ def _physical(node: list[Any]) -> float | None:
     return float(value * 10**scale) if scale >= 0 else value / 10 ** (-scale)
 
 
-def _message_node(root: list[Any]) -> list[Any]:
-    """The node that is the message: the Body child (DIN/ISO-2) or the root."""
-    if root[_NAME] == "V2G_Message":
-        body = _child(root, "Body")
-        if body is not None and body[_CHILDREN]:
-            return body[_CHILDREN][0]  # type: ignore[no-any-return]
-    return root
-
-
 def key_values(msg: exi.ExiMessage) -> tuple[dict[str, Any], str]:
     """(fields, summary) of a decoded message."""
     fields: dict[str, Any] = {}
@@ -111,7 +102,7 @@ def key_values(msg: exi.ExiMessage) -> tuple[dict[str, Any], str]:
         sid = _child(header, "SessionID") if header is not None else None
         if sid is not None and isinstance(sid[_VALUE], bytes):
             fields["SessionID"] = sid[_VALUE].hex().upper()
-    _collect(_message_node(root), fields, 0)
+    _collect(msg.body_node(), fields, 0)
     parts = []
     for key, value in fields.items():
         if key == "SessionID":

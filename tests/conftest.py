@@ -40,3 +40,19 @@ def real_dir() -> Path:
 def need_shared() -> None:
     if not REAL.is_dir():
         pytest.skip("../shared/captures/real is absent (the real captures live beside the repository)")
+
+
+def end_process(proc: Any, sig: int | None = None, timeout: float = 20) -> int:
+    """Stop a child process a test started (``sig``, SIGINT by default, then SIGKILL when it does not
+    end within ``timeout`` s) and return its exit code: no test leaves a process running."""
+    import signal
+    import subprocess
+
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT if sig is None else sig)
+    try:
+        return int(proc.wait(timeout=timeout))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise

@@ -70,3 +70,35 @@ def test_dissectors_do_no_io() -> None:
         text = p.read_text(encoding="utf-8")
         offenders += [f"{p.relative_to(ROOT)}: {b}" for b in banned if b in text]
     assert offenders == []
+
+
+def _distribution(requirement: str) -> str:
+    return requirement.split(";")[0].split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower()
+
+
+def test_runtime_dependencies_are_what_the_product_imports() -> None:
+    """Every third-party module the three folders import is a runtime dependency or belongs to an
+    optional feature's extra (``fleet``, ``parquet``: imported only when the feature is used), and
+    every runtime dependency is imported (test-only tools such as scapy belong to the test extra)."""
+    import ast
+
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        project = tomllib.load(fh)["project"]
+    declared = {_distribution(r) for r in project["dependencies"]}
+    stdlib = set(sys.stdlib_module_names)
+    imported: set[str] = set()
+    for folder in FOLDERS:
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                imported.update(n.split(".")[0] for n in names)
+    third_party = {n for n in imported if n not in stdlib and n not in ("v2gsniff", "__future__")}
+    optional = {_distribution(r) for extra, reqs in project["optional-dependencies"].items() if extra != "test"
+                for r in reqs}
+    assert declared <= third_party, declared - third_party
+    assert third_party - declared <= optional, third_party - declared - optional
+    assert "scapy" in {_distribution(r) for r in project["optional-dependencies"]["test"]}

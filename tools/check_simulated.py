@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from v2gsniff.dissectors import exi
-from v2gsniff.sniffer.capture import open_capture
-from v2gsniff.sniffer.pipeline import Decoder
+from v2gsniff.sniffer.engine import decode_file
 from v2gsniff.sniffer.simulate import SCENARIOS, keylog_text, simulate, write_pcapng
 
 ORACLE = Path(__file__).resolve().parents[2] / "shared" / "tools" / "exi_oracle" / "exi_oracle.py"
@@ -41,12 +40,9 @@ def _oracle() -> Any:
 
 
 def exi_check(oracle: Any, path: Path) -> tuple[int, int, list[str]]:
-    decoder = Decoder()
     ok = total = 0
     problems: list[str] = []
-    with open_capture(path) as reader:
-        records = [r for f in reader for r in decoder.feed(f)]
-    records += decoder.finish()
+    records, _ = decode_file(path)
     for r in records:
         if r.kind != "v2g" or r.message is None:
             continue

@@ -23,6 +23,7 @@ DEMO: tuple[tuple[str, str, int, int], ...] = (
     ("iso20_no_tls", "iso20-no-tls", 20, 20),
     ("iso20_tls13", "iso20-dc-tls13", 13, 20),
     ("iso2_tls12", "iso2-dc-tls12", 12, 20),
+    ("iso2_pnc", "iso2-dc-pnc", 1512, 20),
     ("sap_no_common_protocol", "sap-no-common-protocol", 404, 4),
     ("slac_no_match", "slac-no-match", 3, 4),
 )

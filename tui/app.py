@@ -227,7 +227,7 @@ class V2GSniffApp(App[int]):
         self._detail_index = index
         record = self.store.records[index] if index >= 0 else None
         tree, hexv = self.query_one(DetailTree), self.query_one(HexView)
-        tree.show(record)
+        tree.show(record, self.store.findings_at(index) if record is not None else ())
         hexv.show(record)
         node = tree.cursor_node
         if node is not None and node.data is not None:
@@ -293,3 +293,15 @@ class V2GSniffApp(App[int]):
         if self.on_stop is not None:
             self.on_stop()
         self.exit(self.store.exit_code)
+
+    def _fatal_error(self) -> None:
+        # Textual's crash report lists every frame's local variables: frame bytes or a key-log
+        # line among them would put key material on the terminal. The same report without them.
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()

@@ -16,6 +16,12 @@ def open_command(files: tuple[str, ...], keylogs: tuple[str, ...]) -> None:
 
     Press ? in the UI for the keys and the filter syntax.
     """
+    from v2gsniff.sniffer.commands import exits
+
+    # Piped input ('-') is spooled and the keys come from /dev/tty; the screen needs stdout.
+    if not exits.has_terminal(stdin_needed="-" not in files):
+        exits.fail(f"{exits.NO_TERMINAL}; 'v2gsniff decode' prints the same captures as text")
+
     from .launch import run_open
 
     sys.exit(run_open(list(files), list(keylogs)))

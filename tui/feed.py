@@ -1,11 +1,11 @@
 """The UI's input side, run in a worker thread: items in, coalesced :class:`Batch`\\ es out.
 
-A source is an iterable of ``RawFrame | DecryptionSecrets | LinkEvent`` (``LinkEvent`` is
-duck-typed: ``kind``/``time``/``message``/``dropped``), plus two markers the UI's own sources
-use: :class:`CaptureStart` (a new file begins: fresh decoder and session tracker) and
-:class:`CaptureProblem` (a file could not be read to its end). Ready-made ``Record``\\ s pass
-through untouched (benchmarks feed them). Nothing here touches a widget: ``emit`` is called
-with each batch and the app posts it to itself.
+A source is what an :class:`~v2gsniff.sniffer.engine.Engine` takes: ``RawFrame |
+DecryptionSecrets | LinkEvent`` (``LinkEvent`` is duck-typed: ``kind``/``time``/``message``/``dropped``),
+the markers :class:`CaptureStart` (a new file begins: fresh decoder and session tracker) and
+:class:`CaptureProblem` (a file could not be read to its end), and ready-made ``Record``\\ s, passed
+through untouched (benchmarks feed them). The :class:`Pump` is the UI's engine addon; nothing here
+touches a widget: ``emit`` is called with each batch and the app posts it to itself.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from v2gsniff.sniffer.model import DecryptionSecrets, RawFrame, Record
-from v2gsniff.sniffer.pipeline import Decoder
-from v2gsniff.sniffer.sessions import Session, SessionTracker
+from v2gsniff.sniffer.addons import Pnc, Sessions
+from v2gsniff.sniffer.engine import CaptureProblem, CaptureStart, Engine  # noqa: F401 - the UI's markers
+from v2gsniff.sniffer.model import RawFrame, Record
+from v2gsniff.sniffer.sessions import Session
 from v2gsniff.sniffer.streams.tls import KeyLog
 
 EMIT_SECONDS = 0.05
@@ -50,22 +51,6 @@ BUSY_SESSION_SECONDS = 1.0
 """The same while records pour in: a snapshot of every session, and the sessions pane it
 repaints, cost more the more sessions there are, and they take time from decoding and from the
 rows (which should show within 0.1 s)."""
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureStart:
-    """A new capture file begins (frame numbers start again)."""
-
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureProblem:
-    """Reading a capture stopped early; ``message`` says why."""
-
-    name: str
-    message: str
-    exit_code: int = 0
 
 
 @dataclass(slots=True)
@@ -115,11 +100,11 @@ class Pump:
         self.cancelled = cancelled
         self.counters = Counters()
         self.exit_code = 0
-        self._trackers: dict[str, SessionTracker] = {}
+        self._sessions = Sessions()
         self._revisions: dict[str, int] = {}
-        self._capture = default_capture
-        self._decoder: Decoder | None = None
-        self._tracker: SessionTracker | None = None
+        # signed messages and certificate chains get their verdicts before the tracker and the UI see them
+        self.engine = Engine([Pnc(), self._sessions, self], keylog=self.keylog, capture=default_capture)
+        """The engine this pump is an addon of (after the PnC stage and the session tracker)."""
         self._batch = Batch()
         self._total = 0
         self._last_emit = clock()
@@ -145,37 +130,56 @@ class Pump:
                         self.maybe_emit()
                 self.maybe_emit()
         finally:
-            self._finish_capture()
+            self.engine.finish()
             self.flush(done=True)
 
     def item(self, item: Any) -> None:
-        if type(item) is RawFrame:  # nearly every item: its checks first
-            decoder = self._ensure()
+        if type(item) is RawFrame:  # nearly every item: no other checks
             self.counters.frames += 1
-            self._add(decoder.feed(item))
-            return
-        if isinstance(item, CaptureStart):
-            self._finish_capture()
-            self._start(item.name)
-            return
-        if isinstance(item, CaptureProblem):
-            self._add([Record(0, time.time(), "error", "capture unreadable", error=f"{item.name}: {item.message}",
-                              extra={"capture": item.name})])
-            self.exit_code = max(self.exit_code, item.exit_code)
-            return
-        if isinstance(item, Record):
-            self._ensure()
-            self._add([item])
-            return
-        if isinstance(item, RawFrame | DecryptionSecrets):
-            decoder = self._ensure()
-            if isinstance(item, RawFrame):
-                self.counters.frames += 1
-            self._add(decoder.feed(item))
-            return
-        kind = getattr(item, "kind", None)
-        if kind in ("down", "up", "drops"):
-            self._link(item)
+            self.engine.feed(item)
+        else:
+            self.engine.put(item)
+
+    # -- engine hooks ----------------------------------------------------------------------
+
+    def capture_start(self, engine: Engine) -> None:
+        self._batch.captures.append((self._total, engine.capture))
+
+    def capture_problem(self, engine: Engine, problem: CaptureProblem) -> None:
+        engine.emit([Record(0, time.time(), "error", "capture unreadable", error=f"{problem.name}: {problem.message}",
+                            extra={"capture": problem.name})])
+        self.exit_code = max(self.exit_code, problem.exit_code)
+
+    def records(self, records: list[Record]) -> None:
+        c = self.counters
+        for r in records:
+            c.messages += 1
+            if r.error:
+                c.errors += 1
+            if r.kind == "gap":
+                c.gaps += 1
+                c.lost_bytes += int(r.fields.get("missing_bytes", 0) or 0)
+        self._batch.records.extend(records)
+        self._total += len(records)
+
+    def link_event(self, ev: Any) -> None:
+        kind, message = ev.kind, str(getattr(ev, "message", ""))
+        dropped = int(getattr(ev, "dropped", 0) or 0)
+        when = float(getattr(ev, "time", 0.0) or time.time())
+        self.counters.link = "up" if kind == "drops" and self.counters.link in ("", "up") else kind
+        error = None
+        if kind == "drops":
+            self.counters.drops += dropped
+            error = f"{dropped} frames dropped by the capture: {message}"
+        elif kind == "down":
+            error = message or "interface down"
+        name = {"down": "interface down", "up": "interface up", "drops": "frames dropped"}[kind]
+        decoder = self.engine.decoder
+        frame = decoder.stats.frames if decoder is not None else 0
+        self.engine.emit([Record(frame, when, "link", name, fields={"dropped": dropped} if dropped else {},
+                                 error=error, summary=message)])
+
+    # -- batches ---------------------------------------------------------------------------
 
     def taken(self) -> None:
         """The consumer has shown the last batch (any thread may call this)."""
@@ -203,11 +207,12 @@ class Pump:
         every = BUSY_SESSION_SECONDS if self._busy else SESSION_SECONDS
         if done or now - self._last_sessions >= every:
             self._last_sessions = now
-            changed = {name: t for name, t in self._trackers.items() if self._revisions.get(name) != t.revision}
+            trackers = self._sessions.trackers
+            changed = {name: t for name, t in trackers.items() if self._revisions.get(name) != t.revision}
             if changed:
                 for name, t in changed.items():
                     self._revisions[name] = t.revision
-                batch.sessions = {name: t.sessions for name, t in self._trackers.items()}
+                batch.sessions = {name: t.sessions for name, t in trackers.items()}
         batch.counters = replace(self.counters)
         batch.done = done
         batch.exit_code = self.exit_code
@@ -231,59 +236,6 @@ class Pump:
             return EMIT_SECONDS
         # A consumer slower than the budget gets the next batch as soon as it takes the last.
         return min(BUSY_EMIT_SECONDS, LATENCY_SECONDS - self._showing)
-
-    # -- internals -------------------------------------------------------------------------
-
-    def _start(self, name: str) -> Decoder:
-        self._capture = name
-        self._decoder = Decoder(keylog=self.keylog)
-        self._tracker = self._trackers[name] = SessionTracker(name)
-        self._batch.captures.append((self._total, name))
-        return self._decoder
-
-    def _ensure(self) -> Decoder:
-        return self._decoder if self._decoder is not None else self._start(self._capture)
-
-    def _finish_capture(self) -> None:
-        if self._decoder is None:
-            return
-        self._add(self._decoder.finish())
-        assert self._tracker is not None
-        self._tracker.finish()
-        self._decoder = None
-
-    def _add(self, records: list[Record]) -> None:
-        if not records:
-            return
-        c = self.counters
-        tracker = self._tracker
-        for r in records:
-            c.messages += 1
-            if r.error:
-                c.errors += 1
-            if r.kind == "gap":
-                c.gaps += 1
-                c.lost_bytes += int(r.fields.get("missing_bytes", 0) or 0)
-            if tracker is not None:
-                tracker.observe(r)
-        self._batch.records.extend(records)
-        self._total += len(records)
-
-    def _link(self, ev: Any) -> None:
-        kind, message = ev.kind, str(getattr(ev, "message", ""))
-        dropped = int(getattr(ev, "dropped", 0) or 0)
-        when = float(getattr(ev, "time", 0.0) or time.time())
-        self.counters.link = "up" if kind == "drops" and self.counters.link in ("", "up") else kind
-        error = None
-        if kind == "drops":
-            self.counters.drops += dropped
-            error = f"{dropped} frames dropped by the capture: {message}"
-        elif kind == "down":
-            error = message or "interface down"
-        name = {"down": "interface down", "up": "interface up", "drops": "frames dropped"}[kind]
-        frame = self._decoder.stats.frames if self._decoder is not None else 0
-        self._add([Record(frame, when, "link", name, fields={"dropped": dropped} if dropped else {}, error=error,
-                          summary=message)])
 
 
 def _chunks(source: Iterable[Any], live: bool, wait: Callable[[], float] = lambda: EMIT_SECONDS,

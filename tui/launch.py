@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from v2gsniff.sniffer.capture import CaptureError, open_capture
+from v2gsniff.sniffer.capture.errors import exit_code_for
+from v2gsniff.sniffer.engine import capture_items
 from v2gsniff.sniffer.streams.tls import KeyLog
 
-from .feed import CaptureProblem, CaptureStart
-
 EXIT_USAGE = 2
-
-
-def capture_items(paths: list[str]) -> Iterator[Any]:
-    """Every file's items, each after a :class:`CaptureStart`; a read error ends that file with a
-    :class:`CaptureProblem` (the frames before it are kept) and the next file still opens."""
-    from v2gsniff.sniffer.commands.decode import exit_code_for
-
-    for path in paths:
-        yield CaptureStart(path)
-        try:
-            with open_capture(path) as reader:
-                yield from reader
-        except CaptureError as err:
-            yield CaptureProblem(path, str(err), exit_code_for(err))
 
 
 def _spool_stdin() -> str | None:
@@ -75,8 +61,6 @@ def run_open(paths: list[str], keylog_paths: list[str]) -> int:
 
 
 def _run_open(paths: list[str], names: list[str], keylog_paths: list[str]) -> int:
-    from v2gsniff.sniffer.commands.decode import exit_code_for
-
     for path in paths:  # fail before the screen switches, with decode's message and exit code
         try:
             with open_capture(path):

@@ -1,6 +1,6 @@
 """Pure rendering helpers: list rows, the detail tree's nodes and hex-dump lines (no widgets).
 
-Byte positions: ``Record.layers`` come from ``layers.dissect_frame``, whose Layer offsets are
+Byte positions: ``layers.record_layers`` come from ``layers.dissect_frame``, whose Layer offsets are
 absolute in the frame; a Field's bytes are at ``layer.offset + field.offset`` (children too,
 they are relative to the same dissector buffer). ``v2g`` records carry the V2GTP message
 (header + EXI) as ``data``: the V2GTP header is dissected here, and the selected message's EXI
@@ -11,6 +11,7 @@ so a node also carries its exact bit range, absolute in ``data``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,11 @@ from rich.style import Style
 from v2gsniff.dissectors import Field, Layer, exi
 from v2gsniff.dissectors.exi import ElementBits, PositionedMessage
 from v2gsniff.dissectors.v2gtp import HEADER_LEN, dissect_v2gtp
+from v2gsniff.sniffer.findings.model import Finding
+from v2gsniff.sniffer.layers import record_layers
 from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.output.inert import inert_line
+from v2gsniff.sniffer.redaction import REDACTED, is_secret_element
 
 # Which side sends each SLAC/SDP message (ISO 15118-3 and -2 sequence diagrams).
 _EV_SENDS = {"CM_SLAC_PARM.REQ", "CM_START_ATTEN_CHAR.IND", "CM_MNBC_SOUND.IND", "CM_ATTEN_CHAR.RSP",
@@ -37,6 +42,7 @@ STYLE_VALUE = Style(color="black", bgcolor="bright_yellow", bold=True, underline
 STYLE_MARK = Style(color="bright_magenta", bold=True)
 KIND_STYLES = {
     "homeplug": Style(color="green"), "sdp": Style(color="bright_blue"), "tcp": Style(color="bright_black"),
+    "app": Style(color="bright_black"),
     "tls": Style(color="yellow"), "v2g": Style(color="bright_white"), "v2gtp": Style(color="white"),
     "keylog": Style(color="yellow"), "icmpv6": Style(color="bright_black"), "gap": STYLE_ERROR,
     "error": STYLE_ERROR, "link": STYLE_ERROR,
@@ -53,7 +59,13 @@ def direction(r: Record) -> str:
     return ""
 
 
-def row_cells(r: Record, first_time: float, mark: str = "") -> list[tuple[str, Style | None]]:
+SEVERITY_MARKS = {"error": ("✗", Style(color="red", bold=True)), "warning": ("!", Style(color="yellow", bold=True)),
+                  "info": ("i", Style(color="cyan"))}
+"""Gutter mark of a row whose frame shows a finding (a letter mark wins)."""
+
+
+def row_cells(r: Record, first_time: float, mark: str = "", severity: str | None = None,
+              ) -> list[tuple[str, Style | None]]:
     """The cells of one message-list row: mark gutter, frame, time, direction, kind, name, key values or error."""
     rel = r.time - first_time if r.time and first_time else 0.0
     d = direction(r)
@@ -66,14 +78,16 @@ def row_cells(r: Record, first_time: float, mark: str = "") -> list[tuple[str, S
     else:
         info, istyle = r.summary or _fields_text(r.fields), None
     name_style = STYLE_ERROR if r.error else STYLE_NAME
+    gutter = (f"{mark[:1]} ", STYLE_MARK) if mark else (
+        (f"{SEVERITY_MARKS[severity][0]} ", SEVERITY_MARKS[severity][1]) if severity in SEVERITY_MARKS else ("  ", STYLE_MARK))
     return [
-        (f"{mark[:1] or ' '} ", STYLE_MARK),
+        gutter,
         (f"{r.frame:>7} ", STYLE_DIM),
         (f"{rel:>10.3f} ", None),
         (f"{d:<5} ", dstyle),
         (f"{r.kind:<8.8} ", kstyle),
-        (f"{r.name:<30.30} ", name_style),
-        (info, istyle),
+        (f"{inert_line(r.name):<30.30} ", name_style),
+        (inert_line(info), istyle),
     ]
 
 
@@ -115,14 +129,27 @@ def buffer_label(r: Record) -> str:
         first = r.extra.get("first_frame")
         span = f" (frames {first}-{r.frame})" if first and first != r.frame else ""
         return f"reassembled V2GTP message, {where}{span}, {len(r.data)} bytes"
+    if r.kind == "app":
+        return f"application data, TCP stream {r.extra.get('stream')}, {len(r.data)} bytes"
     return f"frame {r.frame}, {len(r.data)} bytes"
 
 
-def detail_nodes(r: Record) -> list[DetailNode]:
-    """The tree of one record: error first, then layers with fields, then the EXI element tree."""
+def detail_nodes(r: Record, findings: Sequence[Finding] = ()) -> list[DetailNode]:
+    """The tree of one record: error and the findings its frame shows first, then layers with
+    fields, then the EXI element tree."""
     out: list[DetailNode] = []
     if r.error:
         out.append(DetailNode(f"⚠ {r.error}", "error", error=True))
+    for f in findings:
+        node = DetailNode(f"{SEVERITY_MARKS[f.severity][0]} {f.severity} {f.rule}: {f.text}", f"finding/{f.rule}",
+                          error=f.severity == "error")
+        node.children += [DetailNode(f"side at fault: {f.side}", f"finding/{f.rule}/side"),
+                          DetailNode(f"source: {f.requirement}", f"finding/{f.rule}/requirement"),
+                          DetailNode(f"evidence: frames {', '.join(str(x) for x in f.evidence)}",
+                                     f"finding/{f.rule}/evidence")]
+        if f.path:
+            node.children.append(DetailNode(f"path: {f.path}", f"finding/{f.rule}/path"))
+        out.append(node)
     head = DetailNode(f"{r.kind}: {r.name}", "record")
     for key in ("stream", "dir", "payload_type", "schema", "namespace", "tls_version", "finding"):
         value = r.extra.get(key)
@@ -131,8 +158,17 @@ def detail_nodes(r: Record) -> list[DetailNode]:
     if r.src or r.dst:
         head.children.append(DetailNode(f"{r.src or '?'} → {r.dst or '?'}", "record/addr"))
     out.append(head)
-    for layer in r.layers:
-        out.append(_layer_node(layer, 0))
+    notes = r.fields.get("notes") if r.kind == "tcp" else None
+    from .pncview import pnc_nodes  # after render's own names exist (pncview builds DetailNodes)
+
+    out += pnc_nodes(r)
+    layers = record_layers(r)
+    for layer in layers:
+        node = _layer_node(layer, 0)
+        if layer.protocol == "tcp" and isinstance(notes, list):
+            # What the segment means for its connection (challenge ACK, reused ports): the pipeline's notes.
+            node.children += [DetailNode(f"note: {n}", "tcp/note" + (f"[{i}]" if i else "")) for i, n in enumerate(notes)]
+        out.append(node)
     if r.kind in ("v2g", "v2gtp") and len(r.data) >= HEADER_LEN:
         out.append(_layer_node(dissect_v2gtp(r.data), 0))
         size = len(r.data) - HEADER_LEN
@@ -148,7 +184,7 @@ def detail_nodes(r: Record) -> list[DetailNode]:
             for k, v in r.extra["body"].items():
                 exi_node.children.append(_json_node(k, v, "exi", HEADER_LEN, size))
         out.append(exi_node)
-    elif not r.layers and r.fields:
+    elif not layers and r.fields:
         node = DetailNode("fields", "fields")
         for k, v in r.fields.items():
             node.children.append(_json_node(str(k), v, "fields", -1, 0))
@@ -197,13 +233,28 @@ def exi_positions(r: Record) -> PositionedMessage | None:
         return None
 
 
+def place(node: DetailNode, bits: ElementBits, offset: int) -> None:
+    """Point ``node`` at an element's own bytes and bits; its EXI stream starts at byte ``offset`` of ``data``."""
+    base = offset * 8
+    lo, hi = bits.span.byte_range
+    node.offset, node.length = offset + lo, hi - lo
+    node.bits = (base + bits.span.start, base + bits.span.end)
+    if bits.value is not None:
+        node.value_bits = (base + bits.value.start, base + bits.value.end)
+
+
 def _element_node(el: Any, parent: str, offset: int, length: int, bits: ElementBits | None = None) -> DetailNode:
     """An element's node; with ``bits`` it points at the element's own bytes, else at the whole payload."""
     key = f"{parent}/{el.name}"
     text = el.text if el.value is not None else ""
+    if text and is_secret_element(el.name):
+        text = REDACTED
     if len(text) > 80:
         text = text[:77] + "..."
-    physical = el.physical if el.children else None
+    try:  # a malformed (or hostile) element with a physical value's name but not its shape
+        physical = el.physical if el.children else None
+    except exi.ExiError:
+        physical = None
     if physical is not None:
         unit = el.get("Unit")
         text = f"{physical:g}" + (f" {unit.text}" if unit is not None else "")
@@ -212,12 +263,7 @@ def _element_node(el: Any, parent: str, offset: int, length: int, bits: ElementB
         label += f"  @{name}={value.hex() if isinstance(value, bytes) else value}"
     node = DetailNode(label, key, offset, length)
     if bits is not None:
-        base = offset * 8  # the EXI stream starts at byte ``offset`` of ``data``
-        lo, hi = bits.span.byte_range
-        node.offset, node.length = offset + lo, hi - lo
-        node.bits = (base + bits.span.start, base + bits.span.end)
-        if bits.value is not None:
-            node.value_bits = (base + bits.value.start, base + bits.value.end)
+        place(node, bits, offset)
     counts: dict[str, int] = {}
     for i, child in enumerate(el.children):
         n = counts.get(child.name, 0)
@@ -244,13 +290,20 @@ def _json_node(name: str, value: Any, parent: str, offset: int, length: int) -> 
 
 # -- hex dump ----------------------------------------------------------------------------------
 
+HIDDEN_HEX = "••"
+HIDDEN_CHAR = "•"
+
+
 def hex_cells(data: bytes, row: int, per_row: int, lo: int, hi: int,
-              value: tuple[int, int] = (0, 0)) -> list[tuple[str, Style | None]]:
+              value: tuple[int, int] = (0, 0),
+              hidden: Sequence[tuple[int, int]] = ()) -> list[tuple[str, Style | None]]:
     """One hexdump line (offset, hex bytes, ASCII) with bytes ``lo <= i < hi`` highlighted, and the
-    bytes of ``value`` (``start, end``) inside them underlined as well."""
+    bytes of ``value`` (``start, end``) inside them underlined as well. Bytes in a ``hidden`` range
+    (key material, :func:`~v2gsniff.sniffer.redaction.secret_spans`) show as dots."""
     start = row * per_row
     chunk = data[start : start + per_row]
     vlo, vhi = value
+    secret = {p for a, b in hidden for p in range(max(a, start), min(b, start + len(chunk)))}
 
     def style(pos: int) -> Style | None:
         if not lo <= pos < hi:
@@ -261,7 +314,7 @@ def hex_cells(data: bytes, row: int, per_row: int, lo: int, hi: int,
     width = 0
     for i, b in enumerate(chunk):
         pos = start + i
-        cells.append((f"{b:02x}", style(pos)))
+        cells.append((HIDDEN_HEX if pos in secret else f"{b:02x}", style(pos)))
         width += 2
         if i + 1 < per_row:
             joined = style(pos) is not None and i + 1 < len(chunk) and lo <= pos + 1 < hi
@@ -275,7 +328,7 @@ def hex_cells(data: bytes, row: int, per_row: int, lo: int, hi: int,
         cells.append((" " * (full - width), None))
     cells.append((" │", STYLE_DIM))
     for i, b in enumerate(chunk):
-        ch = chr(b) if 32 <= b < 127 else "."
+        ch = HIDDEN_CHAR if start + i in secret else chr(b) if 32 <= b < 127 else "."
         cells.append((ch, style(start + i) or STYLE_DIM))
     return cells
 

@@ -10,6 +10,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from v2gsniff.sniffer.filters import Filter, compile_filter
+from v2gsniff.sniffer.findings.model import SEVERITIES, Finding
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.sessions import Session
 
@@ -160,17 +161,46 @@ class RecordStore:
                 return row
         return len(self.view) - 1 if self.view else None
 
+    def findings_at(self, index: int) -> list[Finding]:
+        """The findings whose frame is record ``index``'s (its sessions' findings, worst first)."""
+        if self._findings_key != self._revision:
+            at: dict[tuple[str, int], list[Finding]] = {}
+            for u in self.sessions:
+                for f in u.session.findings:
+                    at.setdefault((u.capture, f.frame), []).append(f)
+            for found in at.values():
+                found.sort(key=lambda f: SEVERITIES.index(f.severity))
+            self._findings = at
+            self._findings_key = self._revision
+        if not self._findings:
+            return []
+        return self._findings.get((self.capture_of(index), self.records[index].frame), [])
+
+    def severity_at(self, index: int) -> str | None:
+        """The worst severity of the findings shown by record ``index``'s frame (``None``: none)."""
+        found = self.findings_at(index)
+        return found[0].severity if found else None
+
+    _findings_key = -1
+    _findings: dict[tuple[str, int], list[Finding]] = {}
+
     def mark_of(self, index: int) -> str:
         """The letter marking record ``index`` (the first in a-z when several do), or ``""``."""
         return min((letter for letter, i in self.marks.items() if i == index), default="")
 
     def next_error_row(self, row: int, step: int) -> int | None:
-        """Next view row (in direction ``step``) whose record carries an error."""
+        """Next view row (in direction ``step``) whose record carries an error, or whose frame shows
+        an error or warning finding (the first row of that frame)."""
         view, records = self.view, self.records
         r = row + step
         while 0 <= r < len(view):
-            if records[view[r]].error:
+            i = view[r]
+            if records[i].error:
                 return r
+            if self.severity_at(i) in ("error", "warning"):
+                before = view[r - 1] if r > 0 else None
+                if before is None or records[before].frame != records[i].frame:
+                    return r
             r += step
         return None
 

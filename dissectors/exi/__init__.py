@@ -13,7 +13,8 @@ valuePartitionCapacity 0, EXI profile 0/0); grammars are generated from the offi
 
 Public API: ``SCHEMAS``, ``decode``, ``decode_fragment``, ``decode_with_positions`` (with
 ``PositionedMessage``, ``ElementBits``, ``Bits``), ``encode``, ``from_xml``, ``ExiError``,
-``ExiMessage``, ``Element``, ``physical``, ``NAMESPACES``, ``UNSUPPORTED_NAMESPACES``,
+``ExiMessage``, ``Element``, ``physical``, ``NAMESPACES``, ``UNSUPPORTED_NAMESPACES``, ``SHORT_NAMES``
+(all three from the one table ``MESSAGE_SETS``),
 ``PAYLOAD_TYPE_SCHEMA``, ``guess_schemas``.
 """
 
@@ -24,6 +25,14 @@ from typing import TYPE_CHECKING, Any
 from .errors import ExiError
 from .grammar import SCHEMA_MODULES, load
 from .model import Element, ExiMessage, physical
+from .namespaces import (
+    MESSAGE_SETS,
+    NAMESPACES,
+    SCHEMA_SHORT_NAMES,
+    SHORT_NAMES,
+    UNSUPPORTED_NAMESPACES,
+    MessageSet,
+)
 from .runtime import decode as _decode
 from .runtime import decode_positions
 
@@ -32,26 +41,6 @@ if TYPE_CHECKING:
 
 SCHEMAS: tuple[str, ...] = tuple(SCHEMA_MODULES)
 """Schema set names: apphand, din, iso2, iso20-cm, iso20-ac, iso20-dc, iso20-wpt, iso20-acdp, xmldsig."""
-
-NAMESPACES: dict[str, str] = {
-    "urn:iso:15118:2:2010:AppProtocol": "apphand",
-    "urn:din:70121:2012:MsgDef": "din",
-    "urn:iso:15118:2:2013:MsgDef": "iso2",
-    "urn:iso:std:iso:15118:-20:CommonMessages": "iso20-cm",
-    "urn:iso:std:iso:15118:-20:AC": "iso20-ac",
-    "urn:iso:std:iso:15118:-20:DC": "iso20-dc",
-    "urn:iso:std:iso:15118:-20:WPT": "iso20-wpt",
-    "urn:iso:std:iso:15118:-20:ACDP": "iso20-acdp",
-    "http://www.w3.org/2000/09/xmldsig#": "xmldsig",
-}
-"""Message-set namespace (as offered in SupportedAppProtocol) -> schema name."""
-
-UNSUPPORTED_NAMESPACES: dict[str, str] = {
-    "urn:iso:15118:2:2010:MsgDef": "ISO 15118-2 draft (2010 DIS) message set; no public final schema",
-    "urn:iso:15118:2:2016:MsgDef": "ISO 15118-2 2016 draft message set; schema not available",
-    "urn:tesla:din:2018:MsgDef": "Tesla proprietary DIN 70121 variant; schema not public",
-}
-"""Namespaces seen in SupportedAppProtocol offers that this codec cannot decode, with a description."""
 
 PAYLOAD_TYPE_SCHEMA: dict[int, str | tuple[str, ...]] = {
     0x8001: ("apphand", "din", "iso2"),
@@ -82,32 +71,36 @@ def decode_with_positions(data: bytes, schema: str, fragment: bool = False) -> P
     return decode_positions(data, schema, fragment)
 
 
-def encode(msg: ExiMessage, schema: str | None = None) -> bytes:
-    """Encode a message (as decoded or built by ``from_xml``) back to EXI bytes."""
+def encode(msg: ExiMessage, schema: str | None = None, *, lenient: bool = False) -> bytes:
+    """Encode a message (as decoded or built by ``from_xml``) back to EXI bytes.
+
+    A value outside a schema facet raises ``ExiError`` unless ``lenient``; then it is written as
+    its datatype's bits allow (a decoded out-of-facet value round-trips to the same bytes)."""
     if not isinstance(msg, ExiMessage):
         raise ExiError(f"expected an ExiMessage, got {type(msg).__name__}")
     from .encoder import encode_message  # decoding alone (the capture path) never loads it
 
     g = load(schema or msg.schema)
     try:
-        return encode_message(msg, g)
+        return encode_message(msg, g, lenient)
     except (TypeError, AttributeError, ValueError, IndexError, RecursionError) as exc:
         if isinstance(exc, ExiError):
             raise
         raise ExiError(f"cannot encode this tree: {type(exc).__name__}: {exc}") from None
 
 
-def from_xml(text: str | bytes, schema: str, fragment: bool = False) -> ExiMessage:
+def from_xml(text: str | bytes, schema: str, fragment: bool = False, *, lenient: bool = False) -> ExiMessage:
     """Parse XML (namespace aware) into a typed ``ExiMessage`` of ``schema``.
 
     Values are validated and typed by encoding with the schema's grammar and decoding again, so
-    the result is exactly what ``decode`` would produce for those bytes."""
+    the result is exactly what ``decode`` would produce for those bytes; an out-of-facet value
+    raises ``ExiError`` unless ``lenient`` (then it is kept and listed in ``violations``)."""
     from .encoder import encode_message
     from .xml import parse_xml
 
     root = parse_xml(text)
     untyped = ExiMessage(root, schema, fragment)
-    return _decode(encode_message(untyped, load(schema)), schema, fragment)
+    return _decode(encode_message(untyped, load(schema), lenient), schema, fragment)
 
 
 def guess_schemas(data: bytes) -> list[str]:
@@ -148,7 +141,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "SCHEMAS", "NAMESPACES", "UNSUPPORTED_NAMESPACES", "PAYLOAD_TYPE_SCHEMA", "ExiError", "ExiMessage",
+    "SCHEMAS", "MESSAGE_SETS", "MessageSet", "NAMESPACES", "SHORT_NAMES", "SCHEMA_SHORT_NAMES", "UNSUPPORTED_NAMESPACES",
+    "PAYLOAD_TYPE_SCHEMA", "ExiError", "ExiMessage",
     "Element", "decode", "decode_fragment", "decode_with_positions", "PositionedMessage", "ElementBits", "Bits",
     "encode", "from_xml", "guess_schemas", "physical",
 ]

@@ -4,6 +4,11 @@ Walks the same grammar states as the decoder.  Elements without character conten
 None``) that the grammar cannot end with a declared EE are closed with the second-level EE, as
 EXIficient does; an empty string/bytes value is written as a zero-length CH (OpenV2G's form).
 Values may be typed (as decoded) or XML text (as parsed by ``from_xml``).
+
+A value outside a schema facet is refused (``FacetError``) unless the encoder is lenient: then a
+value the datatype's bits can carry (an n-bit integer past its bound, an over-long string) is
+written typed, exactly as a decoded out-of-facet value came, and one they cannot carry falls back
+to CH[untyped] as EXIficient does.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 
 from .bitstream import BitWriter
 from .errors import ExiError
+from .facets import bounds_violated, violated
 from .grammar import (
     AT,
     AT_ANY,
@@ -42,9 +48,14 @@ XS_NS = "http://www.w3.org/2001/XMLSchema"
 _TRUE = {"true": True, "1": True, "false": False, "0": False}
 
 
+class FacetError(ExiError):
+    """A value outside a schema facet, refused by the strict encoder (never caught as 'try untyped')."""
+
+
 class _Encoder:
-    def __init__(self, g: Grammar) -> None:
+    def __init__(self, g: Grammar, lenient: bool = False) -> None:
         self.g = g
+        self.lenient = lenient
         self.w = BitWriter()
         self.path: list[str] = []
         self.uris: list[str] | None = None
@@ -62,6 +73,8 @@ class _Encoder:
         try:
             self.value(dt, value)
             return self.w
+        except FacetError:
+            raise
         except ExiError:
             return None
         finally:
@@ -71,6 +84,25 @@ class _Encoder:
     def append(self, bits: BitWriter) -> None:
         self.w.write(bits.acc, bits.nbits)
 
+    def facets(self, x: Any, checks: Any, bounds: tuple[Any, Any] | None = None,
+               representable: bool = True) -> None:
+        """Refuse ``x`` if it breaks a facet, unless lenient and the datatype's bits can carry it."""
+        broken: list[tuple[str, Any]] = []
+        bound = bounds_violated(x, *bounds) if bounds is not None else None
+        if bound is not None:
+            broken.append(bound)
+        if checks:
+            broken += violated(x, checks)
+        if not broken:
+            return
+        if not self.lenient:
+            facet, limit = broken[0]
+            # no bit position: values are first written to a scratch writer
+            raise FacetError(f"value {x!r} violates {facet} {limit!r} (encode leniently to keep it)",
+                             None, "/" + "/".join(self.path))
+        if not representable:
+            raise self.fail(f"value {x} cannot be carried by this datatype's bits")
+
     def value(self, dt: tuple[Any, ...], value: Any) -> None:
         kind = dt[0]
         w = self.w
@@ -78,12 +110,12 @@ class _Encoder:
             if kind in (D_NBIT, D_UINT, D_INT):
                 x = value if isinstance(value, int) and not isinstance(value, bool) else int(str(value).strip())
                 if kind == D_NBIT:
-                    if not dt[2] <= x <= dt[3]:
-                        raise self.fail(f"value {x} out of range {dt[2]}..{dt[3]}")
+                    if not dt[2] <= x <= dt[3] or dt[4]:
+                        self.facets(x, dt[4], (dt[2], dt[3]), 0 <= x - dt[2] < 1 << dt[1])
                     w.write(x - dt[2], dt[1])
                     return
-                if (dt[1] is not None and x < dt[1]) or (dt[2] is not None and x > dt[2]):
-                    raise self.fail(f"value {x} out of range {dt[1]}..{dt[2]}")
+                if (dt[1] is not None and x < dt[1]) or (dt[2] is not None and x > dt[2]) or dt[3]:
+                    self.facets(x, dt[3], (dt[1], dt[2]), kind == D_INT or x >= 0)
                 if kind == D_UINT:
                     w.write_uint(x)
                 elif x < 0:
@@ -102,6 +134,8 @@ class _Encoder:
                 w.write(index, dt[1])
             elif kind == D_STRING:
                 text = str(value)
+                if dt[1]:
+                    self.facets(text, dt[1])
                 w.write_uint(len(text) + 2)
                 w.write_chars(text)
             elif kind == D_HEX or kind == D_B64:
@@ -111,6 +145,8 @@ class _Encoder:
                     data = bytes.fromhex("".join(str(value).split()))
                 else:
                     data = base64.b64decode("".join(str(value).split()), validate=True)
+                if dt[1]:
+                    self.facets(data, dt[1])
                 w.write_uint(len(data))
                 w.write_bytes(data)
             else:
@@ -196,7 +232,10 @@ class _Encoder:
                         w.write((((code << 1) << nb) | x) << 1, st.width + nb + 2)
                     else:
                         w.write(code << 1, st.width + 1)
-                        self.value(sim, cv)
+                        try:
+                            self.value(sim, cv)
+                        except FacetError as err:  # this inline child has no path entry of its own
+                            raise FacetError(err.reason, None, f"{err.path}/{child.name}") from None
                         w.write(0, 1)
                 else:
                     w.write(code, st.width)
@@ -364,9 +403,9 @@ def _type_qname(value: Any) -> tuple[str, str]:
     raise ExiError(f"xsi:type value {text!r} must be a (namespace, name) pair or '{{ns}}name'")
 
 
-def encode_message(msg: ExiMessage, g: Grammar) -> bytes:
-    """Encode a message (document or fragment) with grammar set ``g``."""
-    enc = _Encoder(g)
+def encode_message(msg: ExiMessage, g: Grammar, lenient: bool = False) -> bytes:
+    """Encode a message (document or fragment) with grammar set ``g`` (``lenient``: module docstring)."""
+    enc = _Encoder(g, lenient)
     enc.w.write(0x80, 8)
     top = g.states[g.fragment if msg.fragment else g.document]
     m = g.encode_map(top)

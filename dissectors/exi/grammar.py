@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from .errors import ExiError
+from .facets import compile_checks
 
 # state kinds
 FST, ST, EC, DOC, DOCEND, FRAG = 0, 1, 2, 3, 4, 5
@@ -149,24 +150,27 @@ class Grammar:
 
 
 def compile_dtype(d: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Generated datatype tuple -> (kind, a, b) used by the hot decode/encode paths."""
+    """Generated datatype tuple -> (kind, a, b, ...) used by the hot decode/encode paths.
+
+    The last item of string, binary and integer datatypes is their compiled facet checks
+    (``facets.compile_checks``) or None; integer bounds stay in ``a``/``b`` (n-bit: ``b``/``c``)."""
     kind = d[0]
     if kind == "string":
-        return (D_STRING, None, None)
+        return (D_STRING, compile_checks(d), None)
     if kind == "uint":
-        return (D_UINT, d[1], d[2])
+        return (D_UINT, d[1], d[2], compile_checks(d))
     if kind == "int":
-        return (D_INT, d[1], d[2])
+        return (D_INT, d[1], d[2], compile_checks(d))
     if kind == "nbit":
-        return (D_NBIT, bits_for(d[2] - d[1] + 1), d[1], d[2])
+        return (D_NBIT, bits_for(d[2] - d[1] + 1), d[1], d[2], compile_checks(d))
     if kind == "bool":
         return (D_BOOL, 1, None)
     if kind == "enum":
         return (D_ENUM, bits_for(len(d[1])), d[1], {value: i for i, value in enumerate(d[1])})
     if kind == "hex":
-        return (D_HEX, None, None)
+        return (D_HEX, compile_checks(d), None)
     if kind == "b64":
-        return (D_B64, None, None)
+        return (D_B64, compile_checks(d), None)
     return (D_OTHER, kind, None)
 
 

@@ -22,7 +22,7 @@ import base64
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import ExiError
+from .errors import ExiError, FacetViolation
 from .grammar import D_B64, D_HEX
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -208,7 +208,7 @@ class ExiMessage:
     ``root``/``elements``/``body`` and are the message's content from then on (they may be edited).
     ``name``, ``namespace``, ``to_json`` and ``to_xml`` read the compact form while it is current."""
 
-    __slots__ = ("_elements", "_nodes", "schema", "fragment")
+    __slots__ = ("_elements", "_nodes", "schema", "fragment", "violations")
 
     def __init__(self, root: Element, schema: str, fragment: bool = False,
                  elements: list[Element] | None = None) -> None:
@@ -216,15 +216,19 @@ class ExiMessage:
         self._nodes: list[list[Any]] | None = None
         self.schema = schema
         self.fragment = fragment
+        self.violations: tuple[FacetViolation, ...] = ()
+        """Values kept although a schema facet forbids them, in document order (empty when none)."""
 
     @classmethod
-    def of_nodes(cls, nodes: list[list[Any]], schema: str, fragment: bool = False) -> ExiMessage:
+    def of_nodes(cls, nodes: list[list[Any]], schema: str, fragment: bool = False,
+                 violations: tuple[FacetViolation, ...] = ()) -> ExiMessage:
         """A message over decoded nodes (the compact form), with no ``Element`` made yet."""
         msg = cls.__new__(cls)
         msg._elements = None
         msg._nodes = nodes
         msg.schema = schema
         msg.fragment = fragment
+        msg.violations = violations
         return msg
 
     @property
@@ -247,7 +251,8 @@ class ExiMessage:
         assert self._elements is not None
         return [to_node(e) for e in self._elements]
 
-    def _body_node(self) -> list[Any]:
+    def body_node(self) -> list[Any]:
+        """The compact form of :attr:`body` (no ``Element`` made)."""
         root = self.nodes()[0]
         if root[1] == "V2G_Message" and root[3]:
             for child in root[3]:
@@ -258,24 +263,24 @@ class ExiMessage:
         return root
 
     @property
-    def name(self) -> str:
-        """Message name: the Body child for DIN/ISO-2 V2G_Message, otherwise the root element."""
-        return self.body.name if self._nodes is None else str(self._body_node()[1])
-
-    @property
-    def namespace(self) -> str:
-        """Namespace of the element named by ``name``."""
-        return self.body.ns if self._nodes is None else str(self._body_node()[0])
-
-    @property
     def body(self) -> Element:
-        """The element named by ``name`` (Body child, or the root)."""
+        """The element that is the message: the Body child of a DIN/ISO-2 V2G_Message, else the root."""
         root = self.root
         if root.name == "V2G_Message":
             body = root.get("Body")
             if body is not None and body.children:
                 return body.children[0]
         return root
+
+    @property
+    def name(self) -> str:
+        """Message name: the name of :attr:`body`."""
+        return self.body.name if self._nodes is None else str(self.body_node()[1])
+
+    @property
+    def namespace(self) -> str:
+        """Namespace of :attr:`body`."""
+        return self.body.ns if self._nodes is None else str(self.body_node()[0])
 
     def __getitem__(self, key: str | int) -> Element:
         """Child of the root element, e.g. ``msg["Body"]["CurrentDemandReq"]``."""

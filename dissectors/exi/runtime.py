@@ -23,7 +23,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from .errors import ExiError
+from .errors import ExiError, FacetViolation
 from .grammar import (
     AT,
     AT_ANY,
@@ -75,7 +75,7 @@ def early(p: int, name: str) -> Fail:
 class Ctx:
     """Per-decode state the rare paths need: grammar tables, compiled functions, string tables."""
 
-    __slots__ = ("schema", "module", "fn", "tables", "learned", "depth", "mark")
+    __slots__ = ("schema", "module", "fn", "tables", "learned", "depth", "mark", "found")
 
     def __init__(self, schema: str, module: Any) -> None:
         self.schema = schema
@@ -85,6 +85,8 @@ class Ctx:
         self.learned: set[tuple[str, str]] = set()
         self.depth = 0
         self.mark = 0  # positions variant: where the event being handled by escape/wild began
+        # values the bits carry but a facet forbids: (bit, value, facet, limit, node, inline child)
+        self.found: list[tuple[int, Any, str, Any, Node, str | None]] = []
 
     @property
     def g(self) -> Grammar:
@@ -96,14 +98,28 @@ class Ctx:
 
     note = span  # for the elements the rare paths here decode (SE(*))
 
-    def range(self, x: int, lo: int | None, hi: int | None, bit: int, e: Node, child: str | None = None) -> None:
-        """A value outside its type's bounds (min/maxInclusive, n-bit values past the maximum).
+    def facet(self, value: Any, dti: int, bit: int, e: Node, child: str | None = None) -> None:
+        """A value the compiled code's facet test flagged (datatype ``dti`` of the grammar tables)."""
+        self.report(value, self.g.dtypes[dti], bit, e, child)
 
-        Every facet check of the compiled code ends here and the code goes on with the value when
-        this returns: a lenient mode records ``FacetViolation`` (path of ``e``, plus ``child`` for
-        a simple-typed child its parent read inline; value; facet; limit; bit) and returns, so the
-        value is kept.  The strict default raises."""
-        raise Fail(f"value {x} out of range {lo}..{hi}", bit, [child] if child else None)
+    def report(self, value: Any, dt: tuple[Any, ...], bit: int, e: Node, child: str | None = None) -> None:
+        """Note the facets ``value`` of datatype ``dt`` (read at ``bit``) breaks; the value is kept.
+
+        The element is ``e``, or its simple-typed child ``child`` that the compiled code read inline;
+        paths are made once the decode is done (``violations``).  Integer bounds come first, then
+        the datatype's other facets in their table order (facets.py judges both)."""
+        from .facets import bounds_violated, violated
+
+        kind = dt[0]
+        broken: list[tuple[str, Any]] = []
+        if kind == D_NBIT or kind == D_UINT or kind == D_INT:
+            bound = bounds_violated(value, *((dt[2], dt[3]) if kind == D_NBIT else (dt[1], dt[2])))
+            if bound is not None:
+                broken.append(bound)
+        checks = dt[-1] if kind == D_NBIT or kind == D_UINT or kind == D_INT else dt[1]
+        if checks:
+            broken += violated(value, checks)
+        self.found.extend((bit, value, facet, limit, e, child) for facet, limit in broken)
 
     def enum(self, i: int, count: int, bit: int, child: str | None = None) -> None:
         """An enumeration index past the end: always an error (no value to keep)."""
@@ -434,19 +450,40 @@ def read_value(v: int, n: int, p: int, dt: tuple[Any, ...], x: Ctx, e: Node) -> 
             if i >= len(dt[2]):
                 x.enum(i, len(dt[2]), p)
             return dt[2][i], p + w
-        if i + dt[2] > dt[3]:
-            x.range(i + dt[2], dt[2], dt[3], p, e)
+        if i + dt[2] > dt[3] or dt[4]:
+            x.report(i + dt[2], dt, p, e)
         return i + dt[2], p + w
     if kind == D_UINT or kind == D_INT:
         y, q = uint(v, n, p) if kind == D_UINT else sint(v, n, p)
-        if (dt[1] is not None and y < dt[1]) or (dt[2] is not None and y > dt[2]):
-            x.range(y, dt[1], dt[2], p, e)
+        if (dt[1] is not None and y < dt[1]) or (dt[2] is not None and y > dt[2]) or dt[3]:
+            x.report(y, dt, p, e)
         return y, q
+    value: Any
     if kind == D_STRING:
-        return string(v, n, p)
-    if kind == D_HEX or kind == D_B64:
-        return binary(v, n, p)
-    raise Fail(f"datatype {dt[1]} is not supported", p)
+        value, q = string(v, n, p)
+    elif kind == D_HEX or kind == D_B64:
+        value, q = binary(v, n, p)
+    else:
+        raise Fail(f"datatype {dt[1]} is not supported", p)
+    if dt[1]:
+        x.report(value, dt, p, e)
+    return value, q
+
+
+def violations(nodes: list[Node], x: Ctx) -> tuple[FacetViolation, ...]:
+    """The facet violations a decode noted, with their element paths (ExiError's form), in document order."""
+    if not x.found:
+        return ()
+    wanted = {id(f[4]) for f in x.found}
+    paths: dict[int, str] = {}
+    todo = [(nd, "/" + nd[1]) for nd in nodes]
+    while todo:
+        nd, path = todo.pop()
+        if id(nd) in wanted:
+            paths[id(nd)] = path
+        todo.extend((c, f"{path}/{c[1]}") for c in nd[3] or ())
+    return tuple(FacetViolation(paths[id(e)] + (f"/{child}" if child else ""), value, facet, limit, bit)
+                 for bit, value, facet, limit, e, child in x.found)
 
 
 # -- document / fragment -------------------------------------------------------------------------------
@@ -519,8 +556,9 @@ def compiled(schema: str, positions: bool = False) -> Any:
 
 def decode(data: bytes, schema: str, fragment: bool = False) -> ExiMessage:
     """Decode one EXI document (or fragment) of ``schema``."""
-    nodes, _end = decode_nodes(data, Ctx(schema, compiled(schema)), fragment)
-    return ExiMessage.of_nodes(nodes, schema, fragment)
+    x = Ctx(schema, compiled(schema))
+    nodes, _end = decode_nodes(data, x, fragment)
+    return ExiMessage.of_nodes(nodes, schema, fragment, violations(nodes, x) if x.found else ())
 
 
 def decode_positions(data: bytes, schema: str, fragment: bool = False) -> PositionedMessage:
@@ -529,7 +567,8 @@ def decode_positions(data: bytes, schema: str, fragment: bool = False) -> Positi
 
     x = TraceCtx(schema, compiled(schema, True))
     nodes, end = decode_nodes(data, x, fragment)
-    return PositionedMessage(ExiMessage.of_nodes(nodes, schema, fragment), tuple(x.bits(nd) for nd in nodes), end)
+    return PositionedMessage(ExiMessage.of_nodes(nodes, schema, fragment, violations(nodes, x)),
+                             tuple(x.bits(nd) for nd in nodes), end)
 
 
 __all__ = ["Ctx", "Fail", "Node", "Top", "TraceCtx", "TypeFn", "binary", "decode", "decode_nodes", "decode_positions", "early",

@@ -31,7 +31,7 @@ _SLAC_PREFIXES = ("CM_SLAC_", "CM_ATTEN_", "CM_START_ATTEN_", "CM_MNBC_SOUND", "
 # Requests a host sends to its own modem (keys, firmware queries): their sender is this host.
 _HOST_REQUESTS = ("CM_SET_KEY", "CM_GET_KEY", "VS_")
 _DATA_KINDS = frozenset({"v2gtp", "v2g", "tls"})
-_UNICAST_IP_KINDS = frozenset({"tcp", "v2gtp", "v2g", "tls", "gap"})
+_UNICAST_IP_KINDS = frozenset({"tcp", "app", "v2gtp", "v2g", "tls", "gap"})
 _ARROW = {"ev->evse": "EV→EVSE", "evse->ev": "EVSE→EV"}
 
 

@@ -46,3 +46,25 @@ class CorruptCapture(CaptureError):
     """The file's structure is impossible (lengths, interface numbers, compressed data)."""
 
     exit_code = 5
+
+
+# Exit statuses of the CLI for capture errors (the table every command shows is
+# ``commands/exits.py``, which re-exports these); 2 is click's own code for usage errors, so they
+# differ from the classes' ``exit_code`` above.
+EXIT_OK = 0
+EXIT_NOT_FOUND = 3
+EXIT_NOT_A_CAPTURE = 4
+EXIT_TRUNCATED = 5
+EXIT_CORRUPT = 6
+
+
+def exit_code_for(err: BaseException) -> int:
+    """The CLI's exit status when a capture stops on ``err`` (an ``OSError`` reading a file counts
+    as not found)."""
+    if isinstance(err, CaptureNotFound | OSError):
+        return EXIT_NOT_FOUND
+    if isinstance(err, NotACapture):
+        return EXIT_NOT_A_CAPTURE
+    if isinstance(err, TruncatedCapture):
+        return EXIT_TRUNCATED
+    return EXIT_CORRUPT

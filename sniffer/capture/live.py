@@ -287,10 +287,13 @@ class LiveCapture:
             ))
 
 
-def open_live(interface: str, *, backend: str = "auto", snaplen: int = 65535) -> LiveCapture:
+def open_live(interface: str, *, backend: str = "auto", snaplen: int = 65535,
+              raw_socket: Callable[[], socket.socket] | None = None) -> LiveCapture:
     """Start capturing on ``interface`` (HomePlug 0x88E1 and IPv6 frames only).
 
     ``backend``: ``afpacket`` (raw socket), ``dumpcap``, or ``auto`` (the first that works).
+    ``raw_socket``: where afpacket sockets come from when this process may not open them
+    itself (:class:`~.privsep.Opener`; called again each time the interface comes back).
     Raises :class:`LiveCaptureError` with one sentence saying why and what to do.
     """
     if backend not in BACKENDS:
@@ -307,7 +310,7 @@ def open_live(interface: str, *, backend: str = "auto", snaplen: int = 65535) ->
     reasons: list[str] = []
     if backend in ("auto", "afpacket"):
         def open_af() -> _Source:
-            return AfPacketSource(interface, snaplen)
+            return AfPacketSource(interface, snaplen, raw_socket() if raw_socket is not None else None)
 
         try:
             return LiveCapture(interface, "afpacket", open_af, open_af())

@@ -82,33 +82,46 @@ Captured = tuple[float, bytes, int]
 """(epoch seconds, frame bytes, length on the wire)."""
 
 
+def open_socket(interface: str, snaplen: int) -> socket.socket:
+    """A raw socket bound to ``interface`` with the filter on: the only step that needs
+    CAP_NET_RAW (and CAP_NET_ADMIN for the large receive buffer), so a privileged helper
+    (:mod:`.privsep`) can do it alone and hand the socket over."""
+    kind = arp_type(interface)
+    if kind is not None and kind not in (ARPHRD_ETHER, ARPHRD_LOOPBACK):
+        raise ValueError(f"{interface} is not an Ethernet interface (ARPHRD type {kind})")
+    # Protocol 0 receives nothing until bind(), so no frame slips past before the filter is on.
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    try:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
+        attach_filter(sock, _bpf(snaplen))
+        sock.bind((interface, ETH_P_ALL))
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class AfPacketSource:
     """One AF_PACKET socket; ``read`` returns a batch, raises OSError with a LINK_ERRNOS errno on link loss."""
 
     name = "afpacket"
 
-    def __init__(self, interface: str, snaplen: int) -> None:
+    def __init__(self, interface: str, snaplen: int, sock: socket.socket | None = None) -> None:
+        """``sock``: a socket :func:`open_socket` made elsewhere (a privileged helper); by default
+        this process opens it."""
         self.interface = interface
         self.snaplen = snaplen
         self.ifindex = socket.if_nametoindex(interface)
-        kind = arp_type(interface)
-        if kind is not None and kind not in (ARPHRD_ETHER, ARPHRD_LOOPBACK):
-            raise ValueError(f"{interface} is not an Ethernet interface (ARPHRD type {kind})")
-        # Protocol 0 receives nothing until bind(), so no frame slips past before the filter is on.
-        sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
-        try:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
-            except OSError:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
-            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-            sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
-            attach_filter(sock, _bpf(snaplen))
-            sock.bind((interface, ETH_P_ALL))
+        if sock is None:
+            sock = open_socket(interface, snaplen)
+        else:
             sock.setblocking(False)
-        except BaseException:
-            sock.close()
-            raise
         self._sock = sock
         self._poll = select.poll()
         self._poll.register(sock.fileno(), select.POLLIN)

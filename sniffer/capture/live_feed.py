@@ -128,9 +128,10 @@ class LiveFeed:
     """Iterator of ``RawFrame | DecryptionSecrets | LinkEvent`` (see the module docstring).
 
     ``stop()`` may be called from another thread; Ctrl-C while iterating ends it cleanly.
-    ``frames`` counts frames delivered; ``writer`` (when given) has every one of them, and
-    every secret, before the consumer sees it (``writer_interfaces`` is how many interfaces
-    it was created with; frames of others are recorded on interface 0).
+    ``frames`` counts frames delivered; ``writer`` (when given) has every one of them before
+    the consumer sees it (``writer_interfaces`` is how many interfaces it was created with;
+    frames of others are recorded on interface 0), and every secret too when
+    ``embed_secrets`` (key material goes into a file only when the user asked for it).
     """
 
     def __init__(
@@ -140,9 +141,11 @@ class LiveFeed:
         keylog_paths: Iterable[str] = (),
         writer: PcapngWriter | RingWriter | None = None,
         writer_interfaces: int = 1,
+        embed_secrets: bool = False,
     ) -> None:
         self.source = source
         self.writer = writer
+        self._secrets_writer = writer if embed_secrets else None
         self._writer_interfaces = writer_interfaces
         self.frames = 0
         self.keylogs = [KeylogFollower(p) for p in keylog_paths]
@@ -188,8 +191,8 @@ class LiveFeed:
             for follower in self.keylogs:
                 data = follower.poll()
                 if data:
-                    if self.writer is not None:
-                        self.writer.write_secrets(data, SECRETS_TLS_KEYLOG)
+                    if self._secrets_writer is not None:
+                        self._secrets_writer.write_secrets(data, SECRETS_TLS_KEYLOG)
                     self._ready.append(DecryptionSecrets(SECRETS_TLS_KEYLOG, data, self.frames))
             if self._ready:
                 return
@@ -206,7 +209,7 @@ class LiveFeed:
                     iface = item.interface if item.interface < self._writer_interfaces else 0
                     orig = item.orig_len if item.orig_len >= len(item.data) else None
                     writer.write_frame(item.data, item.time, iface, orig)
-            elif isinstance(item, DecryptionSecrets) and writer is not None:
-                writer.write_secrets(item.data, item.secrets_type)
+            elif isinstance(item, DecryptionSecrets) and self._secrets_writer is not None:
+                self._secrets_writer.write_secrets(item.data, item.secrets_type)
         self._ready.extend(batch)
 

@@ -158,14 +158,8 @@ def open_capture(path: str | os.PathLike[str], *, stdin: BinaryIO | None = None)
     else:
         try:
             f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the reader
-        except FileNotFoundError as err:
-            raise CaptureNotFound(f"{name}: no such file") from err
-        except IsADirectoryError as err:
-            raise CaptureNotFound(f"{name}: is a directory, not a capture file") from err
-        except PermissionError as err:
-            raise CaptureNotFound(f"{name}: permission denied") from err
         except OSError as err:
-            raise CaptureNotFound(f"{name}: cannot open: {err.strerror or err}") from err
+            raise cannot_open(name, err) from err
         to_close.append(f)
         try:
             st = os.fstat(f.fileno())
@@ -212,3 +206,14 @@ def _open_stream(
     else:
         raise NotACapture(f"{name}: not a pcap or pcapng file ({_describe_start(magic)})")
     return CaptureReader(name, parser, src, gzip=compressed, size=size, raw=raw, to_close=to_close)
+
+
+def cannot_open(name: str, err: OSError) -> CaptureNotFound:
+    """Why ``name`` (a path or URL) cannot be opened, in one sentence (exit code: not found)."""
+    if isinstance(err, FileNotFoundError):
+        return CaptureNotFound(f"{name}: no such file")
+    if isinstance(err, IsADirectoryError):
+        return CaptureNotFound(f"{name}: is a directory, not a capture file")
+    if isinstance(err, PermissionError):
+        return CaptureNotFound(f"{name}: permission denied")
+    return CaptureNotFound(f"{name}: cannot open: {err.strerror or err}")

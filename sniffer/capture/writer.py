@@ -60,9 +60,14 @@ def epb_size(caplen: int) -> int:
 
 
 class _FileTarget:
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, private: bool = False) -> None:
         if isinstance(target, (str, os.PathLike)):
-            self._f: BinaryIO = open(target, "wb")  # noqa: SIM115 - closed in close()
+            # A private file (one holding key material) is 0600 from its first byte, also when
+            # it already existed with a looser mode.
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o666)
+            if private:
+                os.fchmod(fd, 0o600)
+            self._f: BinaryIO = open(fd, "wb")  # noqa: SIM115 - closed in close()
             self._own = True
         else:
             self._f = target
@@ -90,6 +95,8 @@ class PcapngWriter(_FileTarget):
     """Writes one pcapng section: SHB, one IDB per interface, then packets and secrets.
 
     ``tsresol`` is the timestamp resolution as a power of ten (9 = nanoseconds, 6 = microseconds).
+    ``private``: a file (not a stream) readable and writable by its owner only (mode 0600), for
+    captures that embed secrets.
     """
 
     def __init__(
@@ -100,12 +107,13 @@ class PcapngWriter(_FileTarget):
         tsresol: int = 9,
         line_buffered: bool = False,
         application: str = "v2gsniff",
+        private: bool = False,
     ) -> None:
         if not 0 <= tsresol <= 9:
             raise ValueError(f"tsresol must be a power of ten from 0 to 9, not {tsresol}")
         if not interfaces:
             raise ValueError("a pcapng file needs at least one interface")
-        super().__init__(target)
+        super().__init__(target, private)
         self.interfaces = list(interfaces)
         self.tsresol = tsresol
         self._per_second = 10**tsresol
@@ -176,6 +184,7 @@ class RingWriter:
         interfaces: Sequence[InterfaceSpec] = ((LINKTYPE_ETHERNET, None, DEFAULT_SNAPLEN),),
         tsresol: int = 9,
         line_buffered: bool = False,
+        private: bool = False,
     ) -> None:
         if files < 0 or max_bytes <= 0:
             raise ValueError("files must be >= 0 and max_bytes > 0")
@@ -188,6 +197,7 @@ class RingWriter:
         self._interfaces = list(interfaces)
         self._tsresol = tsresol
         self._line_buffered = line_buffered
+        self._private = private
         self._secrets: list[tuple[int, bytes]] = []
         self.number = 0
         self.paths: list[Path] = []
@@ -201,7 +211,8 @@ class RingWriter:
         self.number += 1
         path = self._path(self.number)
         writer = PcapngWriter(
-            path, interfaces=self._interfaces, tsresol=self._tsresol, line_buffered=self._line_buffered
+            path, interfaces=self._interfaces, tsresol=self._tsresol, line_buffered=self._line_buffered,
+            private=self._private,
         )
         for secrets_type, data in self._secrets:
             writer.write_secrets(data, secrets_type)

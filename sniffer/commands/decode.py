@@ -3,46 +3,31 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from v2gsniff.sniffer.analysis.visibility import VisibilityCheck
-from v2gsniff.sniffer.capture import CaptureError, open_capture
+from v2gsniff.sniffer.addons import Findings, Pnc, RecordWriter
+from v2gsniff.sniffer.commands.exits import (  # noqa: F401 - decode's names, kept for importers
+    EXIT_CODES_HELP,
+    EXIT_CORRUPT,
+    EXIT_NOT_A_CAPTURE,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_TRUNCATED,
+    exit_code_for,
+    warn,
+)
+from v2gsniff.sniffer.engine import CaptureProblem, Engine
 from v2gsniff.sniffer.model import Record
-from v2gsniff.sniffer.output.jsonl import JsonlWriter
-from v2gsniff.sniffer.pipeline import Decoder
+from v2gsniff.sniffer.output import open_writer
+from v2gsniff.sniffer.pnc import PncChecker, PncSetup
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
 if TYPE_CHECKING:
+    from v2gsniff.sniffer.output.jsonl import JsonlWriter
     from v2gsniff.sniffer.output.text import TextWriter
-
-# Exit codes (documented in --help). 2 is click's own code for usage errors.
-EXIT_OK = 0
-EXIT_NOT_FOUND = 3
-EXIT_NOT_A_CAPTURE = 4
-EXIT_TRUNCATED = 5
-EXIT_CORRUPT = 6
-
-EXIT_CODES_HELP = (
-    "Exit codes: 0 success (decode errors inside a capture are records, not failures); "
-    "2 usage error; 3 file not found or unreadable; 4 not a pcap/pcapng file; "
-    "5 capture cut off mid-record (every complete frame before the cut is still decoded); "
-    "6 corrupt capture structure."
-)
-
-
-def exit_code_for(err: CaptureError) -> int:
-    from v2gsniff.sniffer.capture import CaptureNotFound, NotACapture, TruncatedCapture
-
-    if isinstance(err, CaptureNotFound):
-        return EXIT_NOT_FOUND
-    if isinstance(err, NotACapture):
-        return EXIT_NOT_A_CAPTURE
-    if isinstance(err, TruncatedCapture):
-        return EXIT_TRUNCATED
-    return EXIT_CORRUPT
 
 
 def load_keylogs(paths: tuple[str, ...] | list[str]) -> KeyLog:
@@ -56,62 +41,57 @@ def load_keylogs(paths: tuple[str, ...] | list[str]) -> KeyLog:
     return keylog
 
 
-def decode_records(path: str, decoder: Decoder, progress: bool = False) -> Iterator[Record]:
-    """Records of one capture in order; raises CaptureError after yielding what was readable."""
-    for batch in decode_batches(path, decoder, progress):
-        yield from batch
+TRUST_HELP = ("Root certificates (PEM or DER file, or a directory of them) that Plug & Charge chains are "
+              "verified against; repeatable. Without it a sound chain is 'verified up to an untrusted root'.")
 
 
-def decode_batches(path: str, decoder: Decoder, progress: bool = False) -> Iterator[list[Record]]:
-    """As :func:`decode_records`, a frame's records at a time (frames without any are skipped)."""
-    with open_capture(path) as reader:
-        bar = _Progress(path, reader.size) if progress and reader.size else None
-        feed = decoder.feed
-        try:
-            if bar is None:
-                for item in reader:
-                    records = feed(item)
-                    if records:
-                        yield records
-            else:
-                for item in reader:
-                    records = feed(item)
-                    if records:
-                        yield records
-                    if reader.frames_read % 512 == 0:
-                        bar.update(reader.bytes_read)
-            yield decoder.finish()
-        except CaptureError:
-            yield decoder.finish()
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
+OEM_KEY_HELP = ("OEM provisioning private key (PEM or DER): decrypt the contract private key of each "
+                "ISO 15118-2 CertificateInstallationRes and check it belongs to the contract certificate.")
 
 
-class _Progress:
-    """A rich progress bar on stderr, only used when stderr is a terminal."""
+def pnc_checker(setup: PncSetup) -> PncChecker:
+    """The checker for --trust/--oem-key; --trust files without a certificate are said on stderr."""
+    try:
+        checker = setup.checker()
+    except (OSError, ValueError, TypeError) as err:
+        raise click.BadParameter(str(err), param_hint="--oem-key") from err
+    for problem in checker.trust.problems if checker.trust is not None else ():
+        click.echo(f"v2gsniff: --trust {problem}", err=True)
+    return checker
 
-    def __init__(self, label: str, total: int) -> None:
+
+class Progress:
+    """An addon: a rich progress bar per capture on stderr (used when stderr is a terminal)."""
+
+    def __init__(self) -> None:
+        self._progress: Any = None
+
+    def progress(self, engine: Engine, done: int, total: int) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-        self._progress = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._progress.start()
-        self._task = self._progress.add_task(label, total=total)
-
-    def update(self, done: int) -> None:
+        if self._progress is None:
+            bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                           TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            bar.start()
+            self._progress, self._task = bar, bar.add_task(engine.capture, total=total)
         self._progress.update(self._task, completed=done)
 
-    def close(self) -> None:
-        self._progress.stop()
+    def capture_end(self, engine: Engine) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+class ExitStatus:
+    """An addon: says why a capture stopped early, and keeps the worst exit status."""
+
+    def __init__(self) -> None:
+        self.status = EXIT_OK
+
+    def capture_problem(self, engine: Engine, problem: CaptureProblem) -> None:
+        warn(problem.name, problem.error or problem.message)
+        self.status = max(self.status, problem.exit_code)
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -144,6 +124,10 @@ class _Progress:
     "--xml", is_flag=True, help="Add the namespaced XML of each decoded V2G message (JSONL key 'xml')."
 )
 @click.option("--color/--no-color", default=None, help="Force colours on or off (default: when a terminal).")
+@click.option("--trust", "trust_paths", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
+@click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
+@click.option("--findings/--no-findings", default=True, show_default=True,
+              help="Interleave findings (kind 'finding': rule, severity, side, requirement, text) in frame order.")
 def decode(
     files: tuple[str, ...],
     fmt: str,
@@ -152,47 +136,70 @@ def decode(
     filter_text: str,
     xml: bool,
     color: bool | None,
+    trust_paths: tuple[str, ...],
+    oem_key: str | None,
+    findings: bool,
 ) -> None:
     """Decode every message in capture FILES (pcap, pcapng, gzip; '-' for stdin).
 
     TLS is decrypted with secrets from --keylog files, from key-log lines the capture itself
-    carries (UDP disclosure datagrams, pcapng Decryption Secrets Blocks), in one pass.
+    carries (UDP disclosure datagrams, pcapng Decryption Secrets Blocks), in one pass. Findings
+    (what broke which rule; see 'v2gsniff check --rules') follow the record that shows them.
     """
     out: IO[str] = sys.stdout
-    progress = sys.stderr.isatty()
-    status = EXIT_OK
+    multi = len(files) > 1
+
+    def writer_for(capture: str) -> JsonlWriter | TextWriter:
+        return open_writer(fmt, out, color, {"capture": capture} if multi else None)
+
     keylog = load_keylogs(keylogs)
-    matches = _record_filter(filter_text)
-    for path in files:
-        extra = {"capture": path} if len(files) > 1 else None
-        writer = JsonlWriter(out, extra) if fmt == "jsonl" else _text_writer(out, color)
-        decoder = Decoder(show_keys=show_keys, keylog=keylog, xml=xml)
-        try:
-            visibility = VisibilityCheck()
-            write, see = writer.write, visibility.add
-            for batch in decode_batches(path, decoder, progress):
-                for record in batch:
-                    if matches is None or matches(record):
-                        write(record)
-                    see(record)
-            # Say so when the capture cannot see the whole session (a bystander modem).
-            for finding in visibility.findings():
-                writer.write(finding.to_record())
-            writer.close()
-        except CaptureError as err:
-            writer.close()
-            click.echo(f"v2gsniff: {path}: {err}", err=True)
-            status = max(status, exit_code_for(err))
-        except BrokenPipeError:
-            sys.stderr.close()
-            sys.exit(EXIT_OK)
-    sys.exit(status)
+    status = ExitStatus()
+    matches, fields_check = _record_filter(filter_text)
+    setup = PncSetup(trust_paths, oem_key)
+    pnc_checker(setup)  # says what is wrong with the files once, before any output
+    # Signed V2G messages gain ``signature``, certificate chains ``chains`` (Pnc); each record's
+    # findings follow it (Findings, which also says when the capture cannot see the whole session:
+    # those pass whatever --filter selects).
+    addons: list[object] = [Pnc(setup), Findings(write=findings), RecordWriter(writer_for, matches=matches), status]
+    if sys.stderr.isatty():
+        addons.append(Progress())
+    engine = Engine(addons, keylog=keylog, show_keys=show_keys, xml=xml)
+    try:
+        engine.read(files)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(EXIT_OK)
+    if fields_check is not None:
+        fields_check.report()
+    sys.exit(status.status)
 
 
-def _record_filter(text: str) -> Callable[[Record], bool] | None:
-    """The --filter predicate, or None for no filter (the filter module loads only when used)."""
+class _FieldsSeen:
+    """``fields.KEY`` names of a filter that no record had: probably misspelt, so say which exist."""
+
+    def __init__(self, keys: frozenset[str]) -> None:
+        self.keys = keys
+        self.seen: set[str] = set()
+
+    def note(self, record: Record) -> None:
+        if record.fields:
+            self.seen.update(record.fields)
+
+    def report(self) -> None:
+        import difflib
+
+        for key in sorted(self.keys - self.seen):
+            near = difflib.get_close_matches(key, self.seen, n=4, cutoff=0.5)
+            hint = (f"did you mean {', '.join('fields.' + n for n in near)}?" if near
+                    else f"fields seen: {', '.join(sorted(self.seen)[:30]) or 'none'}")
+            click.echo(f"v2gsniff: warning: no record has a field {key!r} (--filter fields.{key}); {hint}",
+                       err=True)
+
+
+def _record_filter(text: str) -> tuple[Callable[[Record], bool] | None, _FieldsSeen | None]:
+    """The --filter predicate (None for no filter) and the check of its field names."""
     if not text.strip():
-        return None
+        return None, None
     from v2gsniff.sniffer.filters import FilterError, compile_filter
 
     try:
@@ -203,11 +210,12 @@ def _record_filter(text: str) -> Callable[[Record], bool] | None:
         raise click.BadParameter(
             "'session' is known in the terminal UI only; use 'stream == N'", param_hint="--filter"
         )
-    return selected.matches
+    if not selected.field_keys:
+        return selected.matches, None
+    seen = _FieldsSeen(selected.field_keys)
 
+    def matches(record: Record) -> bool:
+        seen.note(record)
+        return selected.matches(record)
 
-def _text_writer(out: IO[str], color: bool | None) -> JsonlWriter | TextWriter:
-    # rich is only imported for readable output
-    from v2gsniff.sniffer.output.text import TextWriter
-
-    return TextWriter(out, color)
+    return matches, seen

@@ -2,8 +2,12 @@
 
 ``exi decode HEX...`` decodes V2GTP-less EXI bodies given as hex (``-`` reads one hex message per
 line from stdin); ``--format jsonl`` writes one JSON object per input with ``name``, ``namespace``,
-``schema``, ``xml``, ``body`` (the JSON form of ``ExiMessage.to_json``) and ``error`` (null, or the
-ExiError text: a bad line does not stop the batch).  ``exi encode FILE.xml --schema S`` prints hex.
+``schema``, ``xml``, ``body`` (the JSON form of ``ExiMessage.to_json``), ``findings`` (values the
+bits carry but a schema facet forbids, rule ``schema.facet``: ``path``, ``value``, ``facet``,
+``limit``, ``bit``, ``text``) and ``error`` (null, or the ExiError text: a bad line does not stop the
+batch); ``--format xml`` is indented unless ``--compact``.  ``exi encode FILE.xml [--schema S]``
+checks the document against the schema (the root namespace names it) and prints hex; it refuses
+out-of-facet values unless ``--lenient``.
 """
 
 from __future__ import annotations
@@ -11,11 +15,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import click
 
 from v2gsniff.dissectors import exi as codec
+from v2gsniff.sniffer.commands import exits
+from v2gsniff.sniffer.findings.schema import FACET
+from v2gsniff.sniffer.output.inert import inert_json, inert_line, inert_text
 
 SCHEMA_CHOICES = ["auto", *codec.SCHEMAS]
 _JSONL = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) makes per call
@@ -30,6 +38,17 @@ def _inputs(hexes: tuple[str, ...]) -> Iterator[str]:
                     yield line
         else:
             yield item
+
+
+def findings_json(msg: codec.ExiMessage) -> list[dict[str, Any]]:
+    """The message's facet violations as ``schema.facet`` findings (JSON-ready)."""
+    out = []
+    for v in msg.violations:
+        value = v.value.hex().upper() if isinstance(v.value, bytes) else v.value
+        out.append({"rule": FACET.id, "severity": FACET.severity, "path": v.path, "value": value,
+                    "facet": v.facet, "limit": v.limit, "bit": v.bit,
+                    "text": f"{v.path.rsplit('/', 1)[-1]} = {value!r} breaks {v.facet} {v.limit!r}"})
+    return out
 
 
 def _decode_one(text: str, schema: str, fragment: bool) -> tuple[codec.ExiMessage | None, str, str | None]:
@@ -66,7 +85,8 @@ def exi() -> None:
               help="Schema set; auto guesses from the first bytes.")
 @click.option("--fragment", is_flag=True, help="Decode EXI fragments (signed elements, SignedInfo).")
 @click.option("--format", "fmt", type=click.Choice(["xml", "json", "jsonl"]), default="xml", show_default=True)
-def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str) -> None:
+@click.option("--compact", is_flag=True, help="With --format xml: one line per message instead of indented XML.")
+def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str, compact: bool) -> None:
     """Decode EXI messages given as hex ('-' reads one message per line from stdin).
 
     Exit status 1 if any message failed (with --format jsonl failures are in the output instead).
@@ -82,34 +102,110 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str) ->
                 "schema": used,
                 "xml": msg.to_xml() if msg else None,
                 "body": msg.to_json() if msg else None,
+                "findings": findings_json(msg) if msg else [],
                 "error": error,
             }
-            out.write(_JSONL.encode(record) + "\n")
+            out.write(inert_json(_JSONL.encode(record)) + "\n")
             continue
         if msg is None:
             failed = True
-            click.echo(f"error: {error}", err=True)
+            click.echo(inert_line(f"error: {error}"), err=True)
             continue
         if fmt == "json":
-            out.write(json.dumps({"schema": used, "name": msg.name, "body": msg.to_json()}, indent=2,
-                                 ensure_ascii=False) + "\n")
+            out.write(inert_json(json.dumps({"schema": used, "name": msg.name, "body": msg.to_json(),
+                                             "findings": findings_json(msg)}, indent=2, ensure_ascii=False)) + "\n")
         else:
-            out.write(msg.to_xml() + "\n")
+            out.write(inert_text(msg.to_xml() if compact else pretty_xml(msg.to_xml())) + "\n")
+            for f in findings_json(msg):  # the XML has no place for them: say so beside it
+                click.echo(inert_line(f"finding {f['rule']} at {f['path']} (bit {f['bit']}): {f['text']}"), err=True)
     if failed:
         sys.exit(1)
 
 
-@click.command("encode")
-@click.argument("file", type=click.File("rb"))
-@click.option("--schema", type=click.Choice(list(codec.SCHEMAS)), required=True)
-@click.option("--fragment", is_flag=True, help="Encode as an EXI fragment.")
-def encode_cmd(file: Any, schema: str, fragment: bool) -> None:
-    """Encode an XML file ('-' for stdin) and print the EXI bytes as hex."""
+def pretty_xml(text: str) -> str:
+    """Indented XML, prefixes kept (the compact form is the exact text of the message)."""
+    from xml.dom import minidom
+    from xml.parsers.expat import ExpatError
+
     try:
-        msg = codec.from_xml(file.read(), schema, fragment=fragment)
-        click.echo(codec.encode(msg).hex())
+        root = minidom.parseString(text).documentElement
+    except ExpatError:
+        return text  # a value XML 1.0 cannot hold (a control character from the capture): kept on one line
+    if root is None:
+        return text
+    pretty = root.toprettyxml(indent="  ")
+    return "\n".join(line for line in pretty.splitlines() if line.strip())
+
+
+@click.command("encode", epilog="Exit codes: 0 encoded; 2 the XML is not a valid document of the schema "
+                                "(the path of the first problem is shown); 3 the file cannot be read.")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--schema", type=click.Choice(list(codec.SCHEMAS)),
+              help="Schema set; by default the one the root element's namespace names.")
+@click.option("--fragment", is_flag=True, help="Encode as an EXI fragment.")
+@click.option("--lenient", is_flag=True,
+              help="Keep values outside a schema facet (as a faulty peer would send them) instead of refusing.")
+def encode_cmd(file: str, schema: str | None, fragment: bool, lenient: bool) -> None:
+    """Encode an XML file ('-' for stdin) and print the EXI bytes as hex.
+
+    The document is checked against the schema first: an unknown element, a value its type does
+    not allow, or a document of another schema is an error naming the path, never encoded as
+    schema-less content.
+    """
+    try:
+        text = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as err:
+        exits.fail(exits.message(file, err.strerror or str(err)), exits.EXIT_NOT_FOUND)
+    try:
+        msg = codec.from_xml(text, check_schema(text, schema), fragment=fragment, lenient=lenient)
+        problem = undeclared(msg)
+        if problem:
+            raise codec.ExiError(problem)
+        click.echo(codec.encode(msg, lenient=lenient).hex())
     except codec.ExiError as err:
-        raise click.ClickException(str(err)) from None
+        exits.fail(exits.message(file, err))
+
+
+def check_schema(text: bytes, schema: str | None) -> str:
+    """The schema the root element's namespace names; an error when it contradicts ``--schema``."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as err:
+        raise codec.ExiError(f"not well-formed XML: {err}") from None
+    ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+    named = codec.NAMESPACES.get(ns)
+    if schema is None:
+        if named is None:
+            raise codec.ExiError(f"the root element's namespace {ns or '(none)'!r} names no schema; give --schema")
+        return named
+    # ISO-20 messages may use CommonMessages types inside AC/DC documents: only a clash of sets is an error.
+    if named is not None and named != schema and not (named.startswith("iso20") and schema.startswith("iso20")):
+        raise codec.ExiError(f"the document is {ns!r} (schema {named}), not {schema}")
+    return schema
+
+
+def undeclared(msg: codec.ExiMessage) -> str | None:
+    """Where the typed tree shows content the schema does not declare (``None`` when it has none).
+
+    ``from_xml`` types every value through the schema's grammar: a value that stays untyped was
+    taken as schema-less content, i.e. an element the schema has no place for, or a value its
+    type does not allow."""
+
+    def walk(e: Any, path: str, siblings: list[Any]) -> str | None:
+        here = f"{path}/{e.name}"
+        if not e.children and e.value is not None and e.dtype == -1 and not e.texts:
+            if any(not s.children and s.dtype != -1 for s in siblings if s is not e):
+                return f"{here}: {e.value!r} is not a valid value here"
+            return f"{here}: not declared at this place in schema {msg.schema} (unknown element?)"
+        for child in e.children:
+            found = walk(child, here, e.children)
+            if found:
+                return found
+        return None
+
+    return walk(msg.root, "", [])
 
 
 exi.add_command(decode_cmd)

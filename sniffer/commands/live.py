@@ -10,43 +10,49 @@ the terminal UI is started through the ``v2gsniff.ui`` entry point ``live``, cal
 where ``source`` is a :class:`~v2gsniff.sniffer.capture.live_feed.LiveFeed`: an iterator of
 ``RawFrame | DecryptionSecrets | LinkEvent`` (new key-log lines arrive as DecryptionSecrets)
 with ``stop()`` for another thread and ``read_batch(timeout)``. The feed has already written
-every frame and secret to ``write``: the UI only shows it (path, frames_written), never writes.
+every frame (and, with ``--embed-keys``, every secret) to ``write``: the UI only shows it (path,
+frames_written), never writes.
+
+Before anything is read, :func:`~v2gsniff.sniffer.capture.privsep.separate` leaves a small helper
+as the only holder of the right to open raw sockets and makes this process an unprivileged user
+(``--user``, or sudo's caller): the feed, the decoder, the writer and the UI never run as root.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
-import time
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from types import FrameType
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 import click
 
-from v2gsniff.sniffer.analysis.visibility import VisibilityCheck
+from v2gsniff.sniffer.addons import Findings, Pnc, RecordWriter
 from v2gsniff.sniffer.capture import CaptureError, PcapngWriter, RingWriter, open_capture
+from v2gsniff.sniffer.capture.errors import exit_code_for
 from v2gsniff.sniffer.capture.live import BACKENDS, LinkEvent, LiveCaptureError, open_live
 from v2gsniff.sniffer.capture.live_feed import BatchSource, LiveFeed, StreamSource
+from v2gsniff.sniffer.capture.privsep import PrivilegeError, separate
 from v2gsniff.sniffer.capture.writer import DEFAULT_SNAPLEN, InterfaceSpec
-from v2gsniff.sniffer.commands.decode import exit_code_for
-from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, RawFrame
-from v2gsniff.sniffer.output.jsonl import JsonlWriter
-from v2gsniff.sniffer.output.text import TextWriter
-from v2gsniff.sniffer.pipeline import Decoder
+from v2gsniff.sniffer.commands import exits
+from v2gsniff.sniffer.engine import Engine
+from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, Record
+from v2gsniff.sniffer.output import open_writer
 
 UI_GROUP = "v2gsniff.ui"
 UI_NAME = "live"
 EXIT_NO_UI = 2
+EXIT_USAGE = 2
 EXIT_CANNOT_CAPTURE = 3
-VISIBILITY_EVERY = 1.0
-"""Seconds between visibility checks while capturing."""
 
 EXIT_HELP = (
-    "Exit codes: 0 capture ended (Ctrl-C, kill, end of the stdin stream); 2 usage error or no "
-    "terminal UI installed; 3 the interface cannot be captured; 4-6 as for decode when the stdin "
-    "stream is not a capture, is cut off mid-record or is corrupt."
+    "Exit codes: 0 capture ended (Ctrl-C, kill, end of the stdin stream); 2 usage error, no "
+    "terminal UI installed, no terminal to show it on, or root with no user to decode as; 3 the interface "
+    "cannot be captured; 4-6 as for decode when the stdin stream is not a capture, is cut off mid-record "
+    "or is corrupt."
 )
 
 
@@ -63,14 +69,14 @@ def find_ui() -> Callable[..., int] | None:
 
 
 def _open_writer(path: str | None, ring: int | None, ring_size: float,
-                 interfaces: list[InterfaceSpec]) -> PcapngWriter | RingWriter | None:
+                 interfaces: list[InterfaceSpec], private: bool) -> PcapngWriter | RingWriter | None:
     if path is None:
         return None
     try:
         if ring is not None:
             return RingWriter(path, files=ring, max_bytes=int(ring_size * 1_000_000),
-                              interfaces=interfaces, line_buffered=True)
-        return PcapngWriter(path, interfaces=interfaces, line_buffered=True)
+                              interfaces=interfaces, line_buffered=True, private=private)
+        return PcapngWriter(path, interfaces=interfaces, line_buffered=True, private=private)
     except OSError as err:
         raise click.BadParameter(f"cannot write {path}: {err.strerror or err}", param_hint="--write") from err
 
@@ -88,47 +94,82 @@ def _open_writer(path: str | None, ring: int | None, ring_size: float,
 @click.option("--no-tui", is_flag=True, help="Print records to stdout instead of starting the terminal UI.")
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True,
               help="With --no-tui: readable lines or one JSON object per message.")
-@click.option("--show-keys", is_flag=True, help="Show NMKs and TLS secrets instead of <redacted>.")
+@click.option("--show-keys", is_flag=True,
+              help="With --no-tui: show NMKs and TLS secrets instead of <redacted> (the UI never shows them).")
 @click.option("--color/--no-color", default=None, help="Force colours on or off (default: when a terminal).")
 @click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
               help="afpacket: raw socket (root or CAP_NET_RAW); dumpcap: Wireshark's capture helper "
                    "(wireshark group); auto: the first that works.")
+@click.option("--embed-keys", is_flag=True,
+              help="With --write: also record TLS secrets in the file (pcapng Decryption Secrets Blocks); "
+                   "the file is then readable by its owner only.")
+@click.option("--user", "run_as", metavar="NAME",
+              help="Started as root: decode as this user (default: the user who ran sudo). Only a small "
+                   "helper keeps the right to open raw sockets.")
+@click.option("--allow-root", is_flag=True,
+              help="Started as root with no user to become: decode as root anyway (not recommended).")
 def live(interface: str, write_path: str | None, ring: int | None, ring_size: float, keylogs: tuple[str, ...],
-         no_tui: bool, fmt: str, show_keys: bool, color: bool | None, backend: str) -> None:
+         no_tui: bool, fmt: str, show_keys: bool, color: bool | None, backend: str, embed_keys: bool,
+         run_as: str | None, allow_root: bool) -> None:
     """Capture on INTERFACE (or read a capture stream from '-') and decode it as it arrives.
 
     Only HomePlug (0x88E1) and IPv6 frames are captured. The capture survives the PLC modem
     resetting between sessions: the interface going down and coming back is reported and
-    capturing continues.
+    capturing continues. Started as root, v2gsniff decodes as an unprivileged user (see --user).
     """
     if ring is not None and write_path is None:
         raise click.UsageError("--ring needs --write FILE (the name the ring files are made from)")
+    if embed_keys and write_path is None:
+        raise click.UsageError("--embed-keys needs --write FILE")
     ui = None
+    stdin_stream: BinaryIO | None = None
+    if not no_tui and interface == "-" and not exits.has_terminal(stdin_needed=False):
+        # A pipe in and a pipe out: nobody to show a screen to, so stream the records.
+        click.echo("v2gsniff: standard output is not a terminal; printing records (as with --no-tui)", err=True)
+        no_tui = True
     if not no_tui:
         ui = find_ui()
         if ui is None:
             click.echo("v2gsniff: the terminal UI is not installed; use --no-tui", err=True)
             sys.exit(EXIT_NO_UI)
+        if interface == "-":
+            stdin_stream = _keys_from_terminal()
+        elif not exits.has_terminal():
+            exits.fail(f"{exits.NO_TERMINAL}; use --no-tui")
+    try:  # before anything is read: nothing below runs as root
+        privileges = separate(None if interface == "-" or backend == "dumpcap" else interface,
+                              user=run_as, allow_root=allow_root)
+    except PrivilegeError as err:
+        click.echo(f"v2gsniff: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+    for path in keylogs:  # followed as the unprivileged user: say so when it cannot read one
+        if os.path.exists(path) and not os.access(path, os.R_OK):
+            who = f" as {privileges.account.name}" if privileges.account is not None else ""
+            click.echo(f"v2gsniff: warning: cannot read key log {path}{who}; TLS stays encrypted until it can",
+                       err=True)
 
     source: BatchSource
     if interface == "-":
         try:
-            reader = open_capture("-")
+            reader = open_capture("-", stdin=stdin_stream)
         except CaptureError as err:
-            click.echo(f"v2gsniff: <stdin>: {err}", err=True)
+            exits.warn("-", err)
             sys.exit(exit_code_for(err))
         specs: list[InterfaceSpec] = [(lt, None, DEFAULT_SNAPLEN) for _, lt in sorted(reader.linktypes.items())]
         source, title = StreamSource(reader), "stdin"
     else:
         try:
-            capture = open_live(interface, backend=backend)
+            capture = open_live(interface, backend=backend, raw_socket=privileges.opener)
         except LiveCaptureError as err:
             click.echo(f"v2gsniff: {err}", err=True)
+            privileges.close()
             sys.exit(EXIT_CANNOT_CAPTURE)
         specs = [(LINKTYPE_ETHERNET, interface, DEFAULT_SNAPLEN)]
         source, title = capture, f"{interface} ({capture.backend})"
-    writer = _open_writer(write_path, ring, ring_size, specs or [(LINKTYPE_ETHERNET, None, DEFAULT_SNAPLEN)])
-    feed = LiveFeed(source, keylog_paths=keylogs, writer=writer, writer_interfaces=max(len(specs), 1))
+    writer = _open_writer(write_path, ring, ring_size, specs or [(LINKTYPE_ETHERNET, None, DEFAULT_SNAPLEN)],
+                          private=embed_keys)
+    feed = LiveFeed(source, keylog_paths=keylogs, writer=writer, writer_interfaces=max(len(specs), 1),
+                    embed_secrets=embed_keys)
     try:
         if ui is not None:
             status = ui(feed, title=title, keylog_paths=list(keylogs), write=writer)
@@ -140,64 +181,59 @@ def live(interface: str, write_path: str | None, ring: int | None, ring_size: fl
         feed.stop()
         if writer is not None:
             writer.close()
+        privileges.close()
     error = getattr(source, "error", None)
     if isinstance(error, CaptureError):
-        click.echo(f"v2gsniff: <stdin>: {error}", err=True)
+        exits.warn("-", error)
         status = max(status, exit_code_for(error))
     sys.exit(status)
 
 
+def _keys_from_terminal() -> BinaryIO | None:
+    """``live -`` with the UI: the capture stream moves to a descriptor of its own and the UI reads
+    its keys from the controlling terminal (exit 2 when there is none)."""
+    if sys.stdin.isatty():
+        return None  # a terminal on stdin is not a capture stream; let open_capture say so
+    try:
+        tty = os.open("/dev/tty", os.O_RDONLY)
+    except OSError:
+        exits.fail(f"{exits.NO_TERMINAL}; use --no-tui")
+    stream = os.fdopen(os.dup(0), "rb", buffering=0)
+    os.dup2(tty, 0)
+    os.close(tty)
+    return stream
+
+
+class _Stderr:
+    """An addon: link events and findings as lines on stderr (stdout carries the records)."""
+
+    def link_event(self, event: LinkEvent) -> None:
+        click.echo(f"v2gsniff: {event.message}", err=True)
+
+    def findings(self, records: list[Record]) -> None:
+        for r in records:
+            click.echo(f"v2gsniff: warning: {r.summary}", err=True)
+
+
 def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: IO[str]) -> int:
-    """The --no-tui loop: records to ``out`` as they complete, link events and findings to stderr."""
-    writer = JsonlWriter(out) if fmt == "jsonl" else TextWriter(out, color)
-    decoder = Decoder(show_keys=show_keys)
-    check = VisibilityCheck()
-    reported: set[tuple[str, int | None]] = set()
-    next_check = time.monotonic() + VISIBILITY_EVERY
-    last_time = 0.0
-
-    def findings(now: float | None) -> None:
-        for f in check.findings(now):
-            if (f.kind, f.stream) not in reported:
-                reported.add((f.kind, f.stream))
-                click.echo(f"v2gsniff: warning: {f.message}", err=True)
-
+    """--no-tui: records to ``out`` as they complete, link events and findings to stderr."""
+    writer = open_writer(fmt, out, color)
+    # signed messages and certificate chains carry their verdicts and findings follow their record, as in
+    # decode; visibility warnings go to stderr
+    engine = Engine([Pnc(), Findings(), RecordWriter(lambda capture: writer, findings=False), _Stderr()],
+                    show_keys=show_keys, capture="live")
     restore = _stop_on_sigterm(feed)
     try:
-        try:
-            while True:
-                batch = feed.read_batch()
-                if batch is None:
-                    break
-                for item in batch:
-                    if isinstance(item, LinkEvent):
-                        click.echo(f"v2gsniff: {item.message}", err=True)
-                        continue
-                    if isinstance(item, RawFrame):
-                        last_time = item.time
-                    for record in decoder.feed(item):
-                        writer.write(record)
-                        check.add(record)
-                writer.flush()
-                if time.monotonic() >= next_check:
-                    next_check = time.monotonic() + VISIBILITY_EVERY
-                    findings(last_time)
-        except KeyboardInterrupt:
-            feed.stop()  # Ctrl-C: what was decoded stays; finish the open connections below
-        for record in decoder.finish():
-            writer.write(record)
-            check.add(record)
-        writer.close()
-        findings(None)
+        engine.run_live(feed)
     except BrokenPipeError:
         sys.stderr.close()
         return 0
     finally:
         restore()
-    stats = decoder.stats
+    records = engine.decoder.stats.records if engine.decoder is not None else 0
     dropped = getattr(feed.source, "dropped", 0)
     saved = f"; recorded to {_where(feed)}" if feed.writer else ""
-    click.echo(f"v2gsniff: {feed.frames} frames, {stats.records} records, {dropped} dropped by the kernel{saved}",
+    click.echo(f"v2gsniff: {feed.frames} frames, {records} records, {dropped} dropped by the kernel{saved}",
                err=True)
     return 0
 

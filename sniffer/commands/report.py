@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
-from v2gsniff.sniffer.report import RENDERERS, CaptureResult, build, collect, find_captures
+from v2gsniff.sniffer.capture import CaptureError
+from v2gsniff.sniffer.commands.decode import OEM_KEY_HELP, TRUST_HELP, pnc_checker
+from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_NOT_FOUND, exit_code_for, fail, warn
+from v2gsniff.sniffer.output.inert import inert_json, inert_text
+from v2gsniff.sniffer.pnc import PncSetup
+from v2gsniff.sniffer.report import (
+    RENDERERS,
+    CaptureResult,
+    build,
+    find_captures,
+    markdown_files,
+    render_table,
+)
+from v2gsniff.sniffer.report.cache import AnalysisCache
+from v2gsniff.sniffer.report.collect import capture_names, label_by_path
+from v2gsniff.sniffer.report.fleet import Analyse, FleetUnavailable, Summary, analyse_all
+from v2gsniff.sniffer.report.html import SESSION_SECTIONS_LIMIT, render_html
 from v2gsniff.sniffer.sessions import Inventory, InventoryError, load_inventory
+from v2gsniff.sniffer.sessions.pathlabel import PathPattern, PatternError, compile_pattern
 
 
 class _Progress:
-    """A rich progress bar over files on stderr (only when it is a terminal and there are several)."""
+    """A rich progress bar over files on stderr (when asked, or by default on a terminal, for several)."""
 
     def __init__(self, total: int, enabled: bool) -> None:
         self._bar = None
@@ -46,49 +67,134 @@ def load_vehicles(path: str | None, problems: list[str]) -> Inventory | None:
         return None
 
 
+def path_patterns(texts: tuple[str, ...]) -> list[PathPattern]:
+    """``--vehicle-from-path`` values, checked before any capture is read (a bad one is a usage error)."""
+    try:
+        return [compile_pattern(t) for t in texts]
+    except PatternError as err:
+        raise click.BadParameter(str(err), param_hint="'--vehicle-from-path'") from None
+
+
 def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: int,
-        progress: bool) -> tuple[list[CaptureResult], list[str], Inventory | None]:
-    """Shared by ``report`` and ``sessions``: find, decode and track; problems are reported, not fatal."""
+        progress: bool, from_path: tuple[str, ...] = (), pnc: PncSetup | None = None, *,
+        fleet: FleetOptions | None = None, messages: bool = False,
+        series: bool = True) -> tuple[list[CaptureResult], list[str], Inventory | None]:
+    """Shared by ``report``, ``sessions``, ``check`` and ``export``: find, decode and track; problems
+    are reported, not fatal. ``fleet`` adds ``--dask``/``--cache``; a summary line closes a run of
+    several captures. ``series=False`` drops the sessions' time series in the workers (for outputs
+    without plots)."""
+    fleet = fleet or FleetOptions()
+    patterns = path_patterns(from_path)
     files, problems = find_captures(paths)
     for problem in problems:
-        click.echo(f"v2gsniff: {problem}", err=True)
-    if label is not None and len(files) != 1:
-        raise click.UsageError(f"--label names the vehicle of a single capture; {len(files)} captures given")
+        warn(problem.split(": ", 1)[0], problem.split(": ", 1)[-1])
     inventory = load_vehicles(vehicles, problems)
+    pnc = pnc or PncSetup()
+    pnc_checker(pnc)  # says once what is wrong with the --trust/--oem-key files; each worker loads them again
+    if fleet.cache:
+        try:  # an unusable cache URL is one message now, not one per capture later
+            AnalysisCache(fleet.cache)
+        except CaptureError as err:
+            raise click.ClickException(f"--cache: {err}") from err
+    work = Analyse(fleet.cache, messages, series)
     bar = _Progress(len(files), progress)
     try:
-        results = collect(files, jobs, label, bar)
+        results = analyse_all(files, jobs=jobs, dask=fleet.dask, label=label, work=work, progress=bar,
+                              names=capture_names(files, paths), pnc=pnc)
+    except FleetUnavailable as err:
+        raise click.ClickException(str(err)) from err
     finally:
         bar.close()
+    results = label_by_path(results, paths, patterns)
     for r in results:
         if r.message:
-            click.echo(f"v2gsniff: {r.capture}: {r.message}", err=True)
+            warn(r.capture, r.message)
+    if len(files) > 1 or fleet.dask or fleet.cache:
+        click.echo(f"v2gsniff: {Summary.of(results)}", err=True)
     return results, problems, inventory
 
 
-@click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def exit_status(results: list[CaptureResult], problems: list[str]) -> int:
+    """The highest exit code of the inputs: a missing path is 3, then as ``decode`` for captures."""
+    codes = [exit_code_for(r.failure) for r in results if r.failure is not None]
+    codes += [EXIT_NOT_FOUND for p in problems if not p.startswith("vehicle inventory")]
+    return max(codes, default=0)
+
+
+@dataclass(frozen=True)
+class FleetOptions:
+    dask: str | None = None
+    cache: str | None = None
+
+
+def fleet_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--dask``, ``--cache`` and ``--progress``, shared by ``report``, ``check`` and ``export``."""
+    f = click.option("--progress/--no-progress", default=None,
+                     help="Progress bar on standard error (default: when it is a terminal).")(f)
+    f = click.option("--cache", metavar="DIR|URL",
+                     help="Keep each capture's analysis here (by content hash and analysis version); "
+                          "a rerun decodes only new or changed captures.")(f)
+    f = click.option("--dask", metavar="SCHEDULER|local",
+                     help="Run the per-capture analysis as Dask tasks on this scheduler "
+                          "(tcp://host:8786), or on a LocalCluster of --jobs workers with 'local' "
+                          "(needs v2gsniff[fleet]).")(f)
+    return f
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--vehicles", type=click.Path(dir_okay=False),
               help="Inventory (TOML) mapping EVCCID or MAC to brand, model, trim/year, software.")
-@click.option("--label", help="Name the vehicle of a single capture.")
+@click.option("--label", help="Name the vehicle of all captures given (one car, many captures).")
+@click.option("--vehicle-from-path", "from_path", multiple=True, metavar="PATTERN",
+              help="Read brand/model/trim/software from each capture's path relative to its PATH: "
+                   "'{brand}/{model}/**' or a regex with named groups brand, model, trim, software. "
+                   "Repeatable; the first pattern that matches wins.")
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="md", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              help="Write the report here (default: standard output).")
+@click.option("-o", "--output", type=click.Path(allow_dash=True), default="-",
+              help="Write the report here (default: standard output). For md, a directory (existing, "
+                   "or ending in /) gets report.md and its plots as SVG files.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Captures decoded in parallel.")
-def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, fmt: str, output: str,
-           jobs: int) -> None:
+              help="Captures decoded in parallel (with --dask local: the number of workers).")
+@click.option("--trust", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
+@click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
+@click.option("--sessions", "session_pages", type=click.Choice(["auto", "all", "none"]), default="auto",
+              show_default=True, help="HTML: a section per session with timeline and plots; 'auto' leaves "
+              f"them out past {SESSION_SECTIONS_LIMIT} sessions.")
+@fleet_options
+def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, from_path: tuple[str, ...],
+           fmt: str, output: str, jobs: int, trust: tuple[str, ...], oem_key: str | None, session_pages: str,
+           dask: str | None, cache: str | None, progress: bool | None) -> None:
     """Which protocols each vehicle speaks, with which charger it worked, and whether BPT works.
 
-    PATHS are capture files and directories (searched recursively). The report has one row per
-    vehicle, a vehicle x charger matrix and a section per vehicle with the evidence (message and
-    frame) behind each statement.
+    PATHS are capture files and directories (searched recursively; '-' reads a capture from
+    standard input), or fsspec URLs (s3://bucket/prefix/, gs://..., file://...). The report has
+    one row per vehicle, a vehicle x charger matrix and a section per vehicle with the evidence
+    (message and frame) behind each statement.
     """
-    results, problems, inventory = run(paths, vehicles, label, jobs, sys.stderr.isatty())
+    md_folder = fmt == "md" and output != "-" and (output.endswith("/") or Path(output).is_dir())
+    plots = fmt == "json" or md_folder or (fmt == "html" and session_pages != "none")
+    results, problems, inventory = run(paths, vehicles, label, jobs,
+                                       sys.stderr.isatty() if progress is None else progress, from_path,
+                                       PncSetup(trust, oem_key), fleet=FleetOptions(dask, cache), series=plots)
     if not results and problems:
-        raise click.ClickException("no captures to report on")
-    text = RENDERERS[fmt](build(results, inventory, problems))
+        fail("no captures to report on", EXIT_NOT_FOUND)
+    made = build(results, inventory, problems)
+    if md_folder:
+        for name, content in markdown_files(made).items():
+            (Path(output) / name).parent.mkdir(parents=True, exist_ok=True)
+            (Path(output) / name).write_text(content, encoding="utf-8")
+        sys.exit(exit_status(results, problems))
+    if Path(output).is_dir():
+        raise click.BadParameter(f"{output} is a directory; only --format md writes into one", param_hint="'-o'")
+    if fmt == "table":
+        to_terminal = output == "-" and sys.stdout.isatty()
+        text = render_table(made, shutil.get_terminal_size().columns if to_terminal else 120, to_terminal)
+    else:
+        text = render_html(made, sessions=session_pages) if fmt == "html" else RENDERERS[fmt](made)
+        text = inert_json(text) if fmt == "json" else inert_text(text)
     if output == "-":
         click.echo(text, nl=False)
     else:
         Path(output).write_text(text, encoding="utf-8")
+    sys.exit(exit_status(results, problems))

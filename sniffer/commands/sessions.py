@@ -6,37 +6,58 @@ import sys
 
 import click
 
-from v2gsniff.sniffer.commands.report import run
-from v2gsniff.sniffer.sessions import Session, short_name
+from v2gsniff.sniffer.commands.decode import OEM_KEY_HELP, TRUST_HELP
+from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_NOT_FOUND, fail
+from v2gsniff.sniffer.commands.report import exit_status, run
+from v2gsniff.sniffer.output.inert import inert_json, inert_line
+from v2gsniff.sniffer.pnc import PncSetup
+from v2gsniff.sniffer.report.build import authorization, outcome
+from v2gsniff.sniffer.sessions import Session
+
+COLUMNS = ("session", "vehicle", "charger", "protocol", "last phase", "outcome", "bpt", "duration s", "ended by",
+           "authorization")
+"""Header of the text output: ``outcome`` is how the session went (``ok``, ``failed in CableCheck``),
+``bpt`` its bidirectional-power-transfer outcome, ``duration s`` seconds, ``authorization`` EIM or
+PnC with its verdict."""
 
 
 def session_line(s: Session) -> str:
-    """capture#id vehicle charger protocol last-phase outcome duration (tab-separated)."""
-    proto = short_name(s.negotiated_namespace) if s.negotiated_namespace else (s.protocol or "-")
-    outcome = s.bpt_outcome + ("+non-standard-discharge" if s.non_standard_discharge else "")
+    """One session, tab-separated, in the order of ``COLUMNS`` (the values' own control characters, tabs
+    and newlines escaped)."""
+    bpt = s.bpt_outcome + ("+non-standard-discharge" if s.non_standard_discharge else "")
     ended = s.ended_by.kind if s.ended_by else "open"
-    return "\t".join([f"{s.capture}#{s.id}", s.vehicle.name, s.charger.name, proto, s.last_phase or "-",
-                      outcome, f"{s.duration:.1f}s", ended])
+    return "\t".join(inert_line(v) for v in [f"{s.capture}#{s.id}", s.vehicle.name, s.charger.name, s.protocol_name,
+                                             s.last_phase or "-", outcome(s), bpt, f"{s.duration:.1f}", ended,
+                                             authorization(s) or "-"])
 
 
-@click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.command(epilog=EXIT_CODES_HELP)
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--vehicles", type=click.Path(dir_okay=False), help="Vehicle inventory (TOML).")
-@click.option("--label", help="Name the vehicle of a single capture.")
+@click.option("--label", help="Name the vehicle of all captures given.")
+@click.option("--vehicle-from-path", "from_path", multiple=True, metavar="PATTERN",
+              help="Brand/model from each capture's path (see report --help).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
-def sessions(files: tuple[str, ...], vehicles: str | None, label: str | None, jobs: int, fmt: str) -> None:
-    """One line per charging session: vehicle, charger, protocol, last phase, BPT outcome, duration."""
+@click.option("--trust", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
+@click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
+def sessions(files: tuple[str, ...], vehicles: str | None, label: str | None, from_path: tuple[str, ...],
+             jobs: int, fmt: str, trust: tuple[str, ...], oem_key: str | None) -> None:
+    """One line per charging session: vehicle, charger, protocol, last phase, outcome, BPT outcome,
+    duration in seconds, how it ended, authorization. FILES are captures or directories ('-' for stdin)."""
     import json
 
-    results, _problems, inventory = run(files, vehicles, label, jobs, sys.stderr.isatty())
+    results, problems, inventory = run(files, vehicles, label, jobs, sys.stderr.isatty(), from_path,
+                                       PncSetup(trust, oem_key), series=False)
+    if not results and problems:
+        fail("no captures to list", EXIT_NOT_FOUND)
     if fmt == "text":
-        click.echo("\t".join(["session", "vehicle", "charger", "protocol", "last phase", "outcome",
-                              "duration", "ended by"]))
+        click.echo("\t".join(COLUMNS))
     for r in results:
         for s in r.sessions:
             if inventory is not None:
                 import dataclasses
 
                 s = dataclasses.replace(s, vehicle=inventory.apply(s.vehicle))
-            click.echo(session_line(s) if fmt == "text" else json.dumps(s.to_json(series=False)))
+            click.echo(session_line(s) if fmt == "text" else inert_json(json.dumps(s.to_json(series=False))))
+    sys.exit(exit_status(results, problems))

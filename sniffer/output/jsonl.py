@@ -1,159 +1,111 @@
-"""JSON Lines output: one object per record (format documented in README.md).
+"""JSON Lines output: one object per record (format documented in README.md), encoded by orjson.
 
-Each line is the JSON text of ``Record.to_json()`` (writer-level keys such as ``capture``
-added, ``body`` last), assembled from pieces rather than by encoding a fresh dict: on a long
-capture the writer, not the decoder, would otherwise be the slowest stage.
+Each line is the JSON of ``Record.to_json()`` with the writer-level keys (``capture``) added and
+``body`` last. A decoded message's field map and body are shared by every record of the same
+payload (the decoder caches them, read-only): their JSON text is made once and reused as an
+``orjson.Fragment``, so a long charge loop costs one encoding per distinct message.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import IO, Any
 
+import orjson
+
+from v2gsniff.sniffer.bounded import BoundedDict
 from v2gsniff.sniffer.model import Record, SharedTail
 
-# Decoded bodies and field maps are shared between records of identical payloads (the decoder
-# caches them), so their JSON text is made once and found again by identity. Strings repeat
-# too (names, addresses, hex of repeated payloads). Both caches are bounded.
-_OBJ_CACHE = 4096
-_STR_CACHE = 8192
-# Lines handed to the stream in one write: one call per line costs more than its encoding.
+from .inert import inert_json
+
+_SHARED = 4096
+"""Shared values (field maps, bodies) whose JSON text is kept."""
 _BATCH = 256
+"""Lines handed to the stream in one write: one call per line costs more than its encoding."""
+# Dataclasses and datetimes go to _default like any unknown type (their str), as with the
+# standard json module; keys that are not strings are written as strings.
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+_LINE = _OPTIONS | orjson.OPT_APPEND_NEWLINE
+_dumps = orjson.dumps
+_Fragment = orjson.Fragment
 
 
 class JsonlWriter:
-    """Writes one compact JSON object per record and line."""
+    """Writes one compact JSON object per record and line (UTF-8)."""
 
     def __init__(self, stream: IO[str], extra: dict[str, Any] | None = None) -> None:
         self._stream = stream
-        self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)
-        self._objs: dict[int, tuple[object, str]] = {}
-        self._strs: dict[str, str] = {}
-        self._names: dict[tuple[str, str, str, str], str] = {}
-        self._tails: dict[int, tuple[Mapping[str, Any], str, Any]] = {}
-        self._pending: list[str] = []  # lines not yet handed to the stream (see flush)
-        self._tail = "".join(f",{self._str(k)}:{self._value(v)}" for k, v in (extra or {}).items())
+        buffer = getattr(stream, "buffer", None)
+        # orjson makes UTF-8 bytes: a text stream's byte buffer takes them as they are.
+        self._write = buffer.write if buffer is not None else (lambda b: stream.write(b.decode()))
+        self._extra = dict(extra or {})
+        self._pending: list[bytes] = []
+        self._shared: BoundedDict[int, tuple[object, orjson.Fragment]] = BoundedDict(_SHARED)
 
     def write(self, r: Record) -> None:
         pending = self._pending
         pending.append(self.line(r))
         if len(pending) >= _BATCH:
-            self._stream.write("".join(pending))
+            self._write(_inert(b"".join(pending)))
             pending.clear()
 
     def flush(self) -> None:
         """Hand every line written so far to the stream and flush it."""
         if self._pending:
-            self._stream.write("".join(self._pending))
+            self._write(_inert(b"".join(self._pending)))
             self._pending.clear()
         self._stream.flush()
-
-    def line(self, r: Record) -> str:
-        """The record's line, newline included."""
-        # Cache lookups are inlined (``get(x) or ...``): a call per value would double the cost.
-        # The time has six decimals, the same number as Record.to_json's round(time, 6).
-        s = self._str
-        get = self._strs.get
-        ident = (r.kind, r.name, r.src, r.dst)
-        names = self._names.get(ident)
-        if names is None:
-            names = self._names_text(ident)
-        fields = r.fields
-        hit = self._objs.get(id(fields))
-        err = r.error
-        parts = [
-            f'{{"frame":{r.frame},"time":{r.time:.6f},{names},"fields":'
-            f'{hit[1] if hit is not None and hit[0] is fields else self._obj(fields)},'
-            f'"error":{"null" if err is None else s(err)}'
-        ]
-        extra = r.extra
-        body = None
-        shared = None
-        if type(extra) is SharedTail:
-            # The shared tail's text is made once per distinct payload.
-            shared = self._tails.get(id(extra.tail))
-            if shared is None or shared[0] is not extra.tail:
-                shared = self._tail_text(extra.tail)
-            extra = extra.head
-        for key, value in extra.items():
-            t = type(value)
-            if t is int:
-                text = str(value)
-            elif t is str:
-                text = get(value) or s(value)
-            elif key == "body":
-                body = value
-                continue
-            else:
-                text = self._value(value)
-            parts.append(f",{get(key) or s(key)}:{text}")
-        if shared is not None:
-            parts.append(shared[1])
-            body = shared[2]
-        if body is not None:
-            parts.append(f'{self._tail},"body":{self._obj(body)}}}\n')
-        else:
-            parts.append(f"{self._tail}}}\n")
-        return "".join(parts)
-
-    def _names_text(self, ident: tuple[str, str, str, str]) -> str:
-        # kind, name, src and dst repeat together (one conversation's messages): their text is
-        # one cache entry.
-        if len(self._names) >= _STR_CACHE:
-            self._names.clear()
-        kind, name, src, dst = (self._str(x) for x in ident)
-        text = self._names[ident] = f'"kind":{kind},"name":{name},"src":{src},"dst":{dst}'
-        return text
-
-    def _tail_text(self, tail: Mapping[str, Any]) -> tuple[Mapping[str, Any], str, Any]:
-        if len(self._tails) >= _OBJ_CACHE:
-            self._tails.clear()
-        text = "".join(f",{self._str(k)}:{self._value(v)}" for k, v in tail.items() if k != "body")
-        entry = self._tails[id(tail)] = (tail, text, tail.get("body"))
-        return entry
 
     def close(self) -> None:
         self.flush()
 
-    def _value(self, v: object) -> str:
-        if v is None:
-            return "null"
-        t = type(v)
-        if t is str:
-            return self._str(v)  # type: ignore[arg-type]
-        if t is int:
-            return str(v)
-        if t is bool:
-            return "true" if v else "false"
-        if t is dict or t is list:
-            return self._obj(v)
-        return self._encoder.encode(v)
+    def line(self, r: Record) -> bytes:
+        """The record's line, newline included."""
+        # The time has six decimals, the same number as Record.to_json's round(time, 6).
+        obj: dict[str, Any] = {"frame": r.frame, "time": _Fragment(b"%.6f" % r.time), "kind": r.kind,
+                               "name": r.name, "src": r.src, "dst": r.dst, "fields": self._text(r.fields),
+                               "error": r.error}
+        extra = r.extra
+        if type(extra) is SharedTail:
+            obj.update(extra.head)
+            tail = extra.tail
+            if obj.keys().isdisjoint(tail):
+                obj.update(tail)
+            else:  # a record's own keys win, as SharedTail reads them
+                obj.update({k: v for k, v in tail.items() if k not in obj})
+            body = tail.get("body")
+            if body is not None and "body" not in extra.head:
+                obj["body"] = self._text(body)
+        elif extra:
+            obj.update(extra)
+        if self._extra:
+            obj.update(self._extra)
+        if "body" in obj and next(reversed(obj)) != "body":
+            obj["body"] = obj.pop("body")  # last: the one large value of a line
+        return _dumps(obj, default=_default, option=_LINE)
 
-    def _str(self, text: str) -> str:
-        hit = self._strs.get(text)
-        if hit is None:
-            if len(self._strs) >= _STR_CACHE:
-                self._strs.clear()
-            hit = self._strs[text] = self._encoder.encode(text)
-        return hit
-
-    def _obj(self, obj: object) -> str:
-        if not obj:
-            return "[]" if type(obj) is list else "{}"
-        hit = self._objs.get(id(obj))
-        # The entry holds the object itself, so its id cannot be reused while cached.
-        if hit is None or hit[0] is not obj:
-            if len(self._objs) >= _OBJ_CACHE:
-                self._objs.clear()
-            value = obj if type(obj) in (dict, list) else dict(obj)  # type: ignore[call-overload]
-            hit = self._objs[id(obj)] = (obj, self._encoder.encode(value))
+    def _text(self, value: Any) -> Any:
+        """The JSON of a value records share (found again by identity; the entry holds the value,
+        so its id cannot be reused while it is kept)."""
+        hit = self._shared.get(id(value))
+        if hit is None or hit[0] is not value:
+            hit = self._shared.put(id(value), (value, _Fragment(_dumps(value, default=_default, option=_OPTIONS))))
         return hit[1]
+
+
+def _inert(lines: bytes) -> bytes:
+    """The lines with DEL, C1 and bidi controls escaped (:func:`inert_json`); orjson escapes C0.
+    ``isascii`` is a flag test: the usual case costs nothing."""
+    if lines.isascii() and b"\x7f" not in lines:
+        return lines
+    return inert_json(lines.decode()).encode()
 
 
 def _default(o: object) -> Any:
     if isinstance(o, bytes | bytearray):
         return o.hex()
+    if isinstance(o, Mapping):
+        return dict(o)
     if isinstance(o, set | frozenset | tuple):
         return list(o)
     return str(o)

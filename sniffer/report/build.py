@@ -1,22 +1,24 @@
 """Sessions of many captures -> a per-vehicle compatibility report (pure; renderers format it).
 
-Vehicles are grouped by identity, never by file name: sessions that share an EVCCID or a PEV MAC
-(a DIN/ISO-2 EVCCID that is a MAC counts as that MAC) are one vehicle; ``--label`` names all
-sessions of a single capture as one vehicle; the inventory adds brand, model, trim and software.
+Vehicles are grouped by identity, never by file name (``identify.py``): sessions that share an
+EVCCID or a PEV MAC are one vehicle; a label, an inventory match or the capture's path names them;
+cars that randomise their address are grouped by fingerprint. A message that belongs to no
+session (no vehicle identity, no handshake, a stray response) is a note of its capture.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from statistics import median
 
+from v2gsniff.sniffer.findings.model import SEVERITIES, Finding
 from v2gsniff.sniffer.sessions import BPT_OUTCOMES, Inventory, Session, Vehicle
-from v2gsniff.sniffer.sessions.identity import evccid_mac
 from v2gsniff.sniffer.sessions.phases import rank
 
 from .collect import CaptureResult
+from .identify import Identity, describe, distinct, group, id_tokens, name_token
 
 BPT_TEXT = {
     "bpt-working": "Yes",
@@ -37,6 +39,17 @@ class VehicleReport:
     sessions: tuple[Session, ...]
     charger_ids: tuple[tuple[str, str], ...] = ()
     """EVSE MAC -> EVSEID seen together in any session of the report (names chargers by EVSEID)."""
+    identity: Identity | None = None
+    """What is known about the vehicle and where it came from (``None``: only ``vehicle``)."""
+
+    @property
+    def name(self) -> str:
+        return self.identity.name if self.identity else self.vehicle.name
+
+    @property
+    def sessions_text(self) -> str:
+        note = self.identity.sessions_note if self.identity else None
+        return f"{len(self.sessions)} ({note})" if note else str(len(self.sessions))
 
     @property
     def offers(self) -> list[str]:
@@ -52,11 +65,11 @@ class VehicleReport:
 
     @property
     def protocols(self) -> list[str]:
-        return _distinct(s.negotiated_namespace and _short(s) for s in self.sessions)
+        return distinct(s.negotiated_namespace and s.protocol_name for s in self.sessions)
 
     @property
     def energy(self) -> list[str]:
-        return _distinct(s.energy_transfer for s in self.sessions)
+        return distinct(s.energy_transfer for s in self.sessions)
 
     @property
     def bpt_outcome(self) -> str:
@@ -74,11 +87,44 @@ class VehicleReport:
 
     @property
     def tls(self) -> list[str]:
-        return _distinct(s.tls.summary for s in self.sessions if s.tls.ev_requests or s.tls.version)
+        return distinct(s.tls.summary for s in self.sessions if s.tls.ev_requests or s.tls.version)
 
     @property
     def findings(self) -> list[str]:
-        return _distinct(f.code for s in self.sessions for f in s.tls.findings)
+        """The -20 TLS transport requirement ids broken (``V2G20-1237`` ...), distinct."""
+        return distinct(f.requirement.strip("[]") for s in self.sessions for f in s.tls.findings)
+
+    @property
+    def severity_counts(self) -> dict[str, int]:
+        """Findings of all sessions by severity (every severity present, zero when none)."""
+        counts = dict.fromkeys(SEVERITIES, 0)
+        for s in self.sessions:
+            for f in s.findings:
+                counts[f.severity] += 1
+        return counts
+
+    @property
+    def findings_text(self) -> str:
+        """The table cell: errors/warnings and the first error's text."""
+        counts = self.severity_counts
+        if not counts["error"] and not counts["warning"]:
+            return "-"
+        text = ", ".join(f"{counts[k]} {k}{'' if counts[k] == 1 else 's'}" for k in ("error", "warning"))
+        first = next((f for s in self.sessions for f in s.findings if f.severity == "error"), None)
+        return f"{text}; first: {first.text}" if first else text
+
+    def findings_by_rule(self) -> list[tuple[str, list[tuple[Session, Finding]]]]:
+        """(rule id, [(session, finding)...]) in order of each rule's first finding."""
+        groups: dict[str, list[tuple[Session, Finding]]] = {}
+        for s in self.sessions:
+            for f in s.findings:
+                groups.setdefault(f.rule, []).append((s, f))
+        return list(groups.items())
+
+    @property
+    def authorization(self) -> list[str]:
+        """EIM / PnC of each session, PnC with its verdict ("PnC verified" or why not), distinct."""
+        return distinct(authorization(s) for s in self.sessions)
 
     @property
     def furthest_phase(self) -> str | None:
@@ -87,27 +133,42 @@ class VehicleReport:
     @property
     def failures(self) -> list[str]:
         """First failure of each session (``message code``), distinct."""
-        return _distinct(f"{s.first_failure.message} {s.first_failure.code}" if s.first_failure else None
+        return distinct(f"{s.first_failure.message} {s.first_failure.code}" if s.first_failure else None
                          for s in self.sessions)
 
     def phase_seconds(self, phase: str) -> list[float]:
-        return [t for s in self.sessions if (t := s.phase_time(phase)) is not None]
+        """Seconds spent in ``phase`` by the sessions that completed it (aborts are no duration)."""
+        return [t for s in self.sessions if s.phase_completed(phase) and (t := s.phase_time(phase)) is not None]
+
+    def phase_aborted_seconds(self, phase: str) -> list[float]:
+        """Seconds until ``phase`` was given up, for sessions that reached it and did not complete it."""
+        return [t for s in self.sessions if s.phase_completed(phase) is False
+                and (t := s.phase_time(phase)) is not None]
 
     def phase_text(self, phase: str) -> str:
-        times = self.phase_seconds(phase)
-        if not times:
-            return "-"
-        if len(times) == 1:
-            return f"{times[0]:.1f} s"
-        return f"{min(times):.1f}–{max(times):.1f} s (median {median(times):.1f})"
+        """``2.2 s (3 ok), 1 aborted after 1.2 s``: the median of completed phases, then the aborts."""
+        ok, aborted = self.phase_seconds(phase), self.phase_aborted_seconds(phase)
+        parts = []
+        if ok:
+            parts.append(f"{median(ok):.1f} s" + (f" ({len(ok)} ok)" if len(ok) > 1 else ""))
+        if aborted:
+            after = ", ".join(f"{t:.1f}" for t in sorted(aborted))
+            parts.append(f"{len(aborted)} aborted after {after} s")
+        return ", ".join(parts) or "-"
 
     @property
     def chargers(self) -> list[str]:
-        return _distinct(charger_name(s, self.charger_ids) for s in self.sessions)
+        ids = dict(self.charger_ids)
+        return distinct(charger_name(s, ids) for s in self.sessions)
 
     @property
     def captures(self) -> list[str]:
-        return _distinct(s.capture for s in self.sessions)
+        return distinct(s.capture for s in self.sessions)
+
+
+MATRIX_COLUMNS = 40
+"""Chargers up to which the matrix has a column each; a fleet's thousands of chargers would make a
+table of millions of empty cells, so past this it lists the pairs that met."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +194,37 @@ class Report:
     def sessions(self) -> list[Session]:
         return [s for v in self.vehicles for s in v.sessions]
 
+    def matrix(self) -> tuple[list[str], list[list[str]]]:
+        """Header and rows of the vehicle × charger matrix: a column per charger, or past
+        ``MATRIX_COLUMNS`` chargers one (vehicle, charger, cell) row per pair that met."""
+        chargers = self.chargers
+        if len(chargers) <= MATRIX_COLUMNS:
+            return (["Vehicle", *chargers], [[v.name, *(cells.get(c, "") for c in chargers)]
+                                             for v in self.vehicles for cells in (self.cells(v),)])
+        return (["Vehicle", "Charger", "Sessions"],
+                [[v.name, c, text] for v in self.vehicles for c, text in sorted(self.cells(v).items())])
+
     def cell(self, vehicle: VehicleReport, charger: str) -> str:
-        """Matrix cell: sessions, best protocol and the furthest phase reached with this charger."""
-        ss = [s for s in vehicle.sessions if charger_name(s, vehicle.charger_ids) == charger]
-        if not ss:
-            return ""
-        best = max(ss, key=lambda s: rank(s.furthest_phase or ""))
-        proto = ", ".join(_distinct(_short(s) for s in ss if s.negotiated_namespace)) or "no protocol"
-        return f"{len(ss)}× {proto} → {best.furthest_phase or '-'}"
+        """Matrix cell: protocols, then the outcome of every session with this charger
+        (``DIN: 2 ok, 1 failed in CableCheck``)."""
+        return self.cells(vehicle).get(charger, "")
+
+    def cells(self, vehicle: VehicleReport) -> dict[str, str]:
+        """The vehicle's non-empty matrix cells by charger, from one pass over its sessions (a fleet
+        has thousands of chargers: asking ``cell`` for each would scan the sessions each time)."""
+        ids = dict(vehicle.charger_ids)
+        by_charger: dict[str, list[Session]] = {}
+        for s in vehicle.sessions:
+            by_charger.setdefault(charger_name(s, ids), []).append(s)
+        return {charger: _cell_text(ss) for charger, ss in by_charger.items()}
+
+
+def _cell_text(ss: list[Session]) -> str:
+    proto = ", ".join(distinct(s.protocol_name for s in ss if s.negotiated_namespace)) or "no protocol"
+    counts: dict[str, int] = {}
+    for s in ss:
+        counts[outcome(s)] = counts.get(outcome(s), 0) + 1
+    return f"{proto}: " + ", ".join(f"{n} {what}" for what, n in counts.items())
 
 
 def build(results: Iterable[CaptureResult], inventory: Inventory | None = None,
@@ -149,66 +233,81 @@ def build(results: Iterable[CaptureResult], inventory: Inventory | None = None,
     sessions = [s for r in results for s in r.sessions]
     if inventory is not None:
         sessions = [dataclasses.replace(s, vehicle=inventory.apply(s.vehicle)) for s in sessions]
-    groups = _group(sessions)
+    strays = [s for s in sessions if is_stray(s)]
+    sessions = [s for s in sessions if not is_stray(s)]
     ids: dict[str, str] = {}
     for s in sorted(sessions, key=lambda s: (s.capture or "", s.id)):
         if s.charger.evse_mac and s.charger.evseid:
             ids.setdefault(s.charger.evse_mac, s.charger.evseid)
     charger_ids = tuple(sorted(ids.items()))
     vehicles = []
-    for members in groups:
+    for members, randomised in group(sessions):
         members.sort(key=lambda s: (s.capture or "", s.id))
-        vehicles.append(VehicleReport(_key(members), _merge([s.vehicle for s in members]), tuple(members),
-                                      charger_ids))
-    vehicles.sort(key=lambda v: (v.vehicle.name.lower(), v.key))
-    notes = tuple(CaptureNote(r.capture, len(r.sessions), r.message) for r in results)
+        vehicles.append(VehicleReport(_key(members, randomised), _merge([s.vehicle for s in members]),
+                                      tuple(members), charger_ids, describe(members, randomised)))
+    # Vehicles someone named (label, inventory, path) first, as a lab's table lists its test cars.
+    vehicles.sort(key=lambda v: (not (v.key.startswith(("label:", "named:"))), v.name.lower(), v.key))
+    notes = tuple(_note(r, [s for s in strays if s.capture == r.capture]) for r in results)
     return Report(tuple(vehicles), notes, tuple(problems), inventory.source if inventory else None)
 
 
-def charger_name(s: Session, charger_ids: tuple[tuple[str, str], ...] = ()) -> str:
-    """EVSEID, else the EVSEID another session saw with this EVSE MAC, else the MAC."""
+def authorization(s: Session) -> str | None:
+    """``EIM``, or the PnC verdict of the session's checks (``PnC verified``, ``PnC not verified: ...``)."""
+    if s.authorization == "EIM":
+        return "EIM"  # a TLS chain may still have been checked: the session's PnC section shows it
+    if s.pnc is not None and (s.authorization == "PnC" or s.pnc.signatures):
+        return s.pnc.verdict
+    if s.authorization == "PnC":
+        return "PnC (not checked: no certificate or signature visible, e.g. TLS not decrypted)"
+    return s.authorization
+
+
+def is_stray(s: Session) -> bool:
+    """A message or two that belong to no session: the traffic names no vehicle (a label or a path
+    names the capture, not this message), no SLAC, no handshake."""
+    v = s.vehicle
+    return (not (v.evccid or v.pev_mac) and s.slac is None and not s.handshakes
+            and not s.tls.ev_requests and sum(p.messages for p in s.phases) <= 2)
+
+
+def outcome(s: Session) -> str:
+    """One session in a few words: ``ok`` (charge loop reached, no failure), ``charged, then failed
+    in X``, ``failed in X`` or ``stopped in X`` (X: the last phase before SessionStop)."""
+    charged = any(p.name == "ChargeLoop" for p in s.phases)
+    if s.first_failure:
+        return ("charged, then failed in " if charged else "failed in ") + s.first_failure.phase
+    if charged:
+        return "ok"
+    steps = [p.name for p in s.phases if p.name not in ("SessionStop", "WeldingDetection")]
+    return f"stopped in {steps[-1] if steps else s.last_phase or '-'}"
+
+
+def _note(r: CaptureResult, strays: list[Session]) -> CaptureNote:
+    texts = [r.message] if r.message else []
+    for s in strays:
+        what = ", ".join(f"{p.name} (frames {p.first_frame}–{p.last_frame})" for p in s.phases) or "traffic"
+        texts.append(f"stray {what} outside any charging session")
+    return CaptureNote(r.capture, len(r.sessions) - len(strays), "; ".join(texts) or None)
+
+
+def charger_name(s: Session, charger_ids: tuple[tuple[str, str], ...] | Mapping[str, str] = ()) -> str:
+    """EVSEID, else the EVSEID another session saw with this EVSE MAC, else the MAC.
+    Pass ``charger_ids`` as a dict when naming many sessions (a fleet has thousands of pairs)."""
     if s.charger.evseid:
         return s.charger.evseid
     mac = s.charger.evse_mac
-    return dict(charger_ids).get(mac, mac) if mac else "unknown charger"
+    ids = charger_ids if isinstance(charger_ids, Mapping) else dict(charger_ids)
+    return ids.get(mac, mac) if mac else "unknown charger"
 
 
-def _tokens(s: Session) -> list[str]:
-    v = s.vehicle
-    out = []
-    if v.label:
-        out.append(f"label:{v.label}")
-    if v.evccid:
-        mac = evccid_mac(v.evccid)
-        out.append(f"mac:{mac}" if mac else f"evccid:{v.evccid.upper()}")
-    if v.pev_mac:
-        out.append(f"mac:{v.pev_mac}")
-    return out or [f"unknown:{s.capture}"]
-
-
-def _group(sessions: list[Session]) -> list[list[Session]]:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for s in sessions:
-        toks = _tokens(s)
-        for t in toks[1:]:
-            parent[find(t)] = find(toks[0])
-    groups: dict[str, list[Session]] = {}
-    for s in sessions:
-        groups.setdefault(find(_tokens(s)[0]), []).append(s)
-    return list(groups.values())
-
-
-def _key(members: list[Session]) -> str:
-    toks = sorted({t for s in members for t in _tokens(s)})
-    prefer = [t for t in toks if t.startswith("label:")] or [t for t in toks if t.startswith("evccid:")] or toks
-    return prefer[0]
+def _key(members: list[Session], randomised: bool) -> str:
+    names = sorted({t for s in members if (t := name_token(s))})
+    if names:
+        return names[0]
+    toks = sorted({t for s in members for t in id_tokens(s)}) or [f"unknown:{members[0].capture}"]
+    if randomised:
+        return "random:" + toks[0]
+    return ([t for t in toks if t.startswith("evccid:")] or toks)[0]
 
 
 def _merge(vehicles: list[Vehicle]) -> Vehicle:
@@ -219,15 +318,3 @@ def _merge(vehicles: list[Vehicle]) -> Vehicle:
     return Vehicle(**values)
 
 
-def _short(s: Session) -> str:
-    from v2gsniff.sniffer.sessions import short_name
-
-    return short_name(s.negotiated_namespace)
-
-
-def _distinct(items: Iterable[str | None]) -> list[str]:
-    out: list[str] = []
-    for x in items:
-        if x and x not in out:
-            out.append(x)
-    return out

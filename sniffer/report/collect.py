@@ -6,18 +6,39 @@ report never depends on ``--jobs``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from v2gsniff.sniffer.capture import CaptureError, open_capture
-from v2gsniff.sniffer.pipeline import Decoder
-from v2gsniff.sniffer.sessions import Session, SessionTracker
+from v2gsniff.sniffer.addons import Pnc, Sessions
+from v2gsniff.sniffer.capture import CaptureError, CaptureNotFound
+from v2gsniff.sniffer.capture.open import PCAPNG_MAGIC
+from v2gsniff.sniffer.capture.pcap import is_pcap_magic
+from v2gsniff.sniffer.capture.remote import base_name, is_url, list_captures
+from v2gsniff.sniffer.engine import Engine
+from v2gsniff.sniffer.findings.model import Finding
+from v2gsniff.sniffer.pnc import PncSetup
+from v2gsniff.sniffer.sessions import Session
+from v2gsniff.sniffer.sessions.pathlabel import PathPattern, identify_by_path, relative_path
 
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".dump", ".cap", ".pcap.gz", ".pcapng.gz", ".dump.gz")
-"""File names taken from directories (files named explicitly are always read)."""
+"""File names taken from directories (files named explicitly are always read); other files in a
+directory are taken when their first bytes are a pcap or pcapng magic number."""
+
+
+def looks_like_capture(path: Path) -> bool:
+    """A capture by name, or by content: labs keep ``ethernet-traffic`` files without a suffix."""
+    if path.name.lower().endswith(CAPTURE_SUFFIXES):
+        return True
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError:
+        return False
+    return magic == PCAPNG_MAGIC or is_pcap_magic(magic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +53,11 @@ class CaptureResult:
     v2g_messages: int = 0
     error: str | None = None
     """Why the capture could not be read to its end (what was readable is still analysed)."""
+    failure: CaptureError | None = None
+    """The error itself, for the command's exit code."""
+    findings: tuple[Finding, ...] = ()
+    """Every finding of the capture in frame order: those of its sessions (``Session.findings``,
+    with ``session`` set) and those outside any session (``session`` None)."""
 
     @property
     def message(self) -> str | None:
@@ -47,57 +73,100 @@ class CaptureResult:
         return None
 
 
-def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
-    """Files to read (directories searched recursively) and problems with the paths given."""
-    files: list[Path] = []
+def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path | str], list[str]]:
+    """Files to read (directories and URL prefixes searched recursively) and problems with the paths
+    given. URLs stay strings (``s3://…``, see ``capture.remote``); local files are paths."""
+    files: list[Path | str] = []
     problems: list[str] = []
     for raw in paths:
+        if is_url(raw):
+            found_urls, problem = list_captures(str(raw), CAPTURE_SUFFIXES)
+            files.extend(url for url, _ in found_urls)
+            if problem:
+                problems.append(problem)
+            continue
         p = Path(raw)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(CAPTURE_SUFFIXES))
+            found = sorted(f for f in p.rglob("*") if f.is_file() and looks_like_capture(f))
             if not found:
-                problems.append(f"{p}: no capture files ({', '.join(CAPTURE_SUFFIXES)}) in this directory")
+                problems.append(f"{p}: no capture files ({', '.join(CAPTURE_SUFFIXES)}, or pcap/pcapng "
+                                "content) in this directory")
             files.extend(found)
-        elif p.exists():
+        elif p.exists() or str(raw) == "-":
             files.append(p)
         else:
             problems.append(f"{p}: no such file or directory")
-    unique = sorted(set(files), key=lambda f: (f.name, str(f)))
+    unique = sorted(set(files), key=lambda f: (base_name(f), str(f)))
     return unique, problems
 
 
-def analyse_file(path: str | Path, label: str | None = None) -> CaptureResult:
-    """Decode one capture and return its sessions."""
-    p = Path(path)
-    decoder = Decoder()
-    tracker = SessionTracker(p.name, label=label)
-    error = None
+def analyse_file(path: str | Path, label: str | None = None, name: str | None = None,
+                 pnc_setup: PncSetup | None = None, addons: Sequence[object] = ()) -> CaptureResult:
+    """Decode one capture (a path, or an fsspec URL: the engine's source opens both) and return its
+    sessions; ``name`` is how reports call it (its file name unless said otherwise), with their
+    Plug & Charge checks. ``addons`` also see every record (the export's message rows)."""
+    location = str(path) if is_url(path) else Path(path)
+    name = name or ("stdin" if str(location) == "-" else base_name(location))
+    pnc = Pnc(pnc_setup)  # signed messages and chains get their verdicts before the tracker sees them
+    sessions = Sessions(label, attach=pnc.attach)
+    engine = Engine([pnc, sessions, *addons])
+    failure: CaptureError | None = None
     try:
-        with open_capture(p) as reader:
-            try:
-                for item in reader:
-                    for record in decoder.feed(item):
-                        tracker.observe(record)
-            except CaptureError as err:
-                error = str(err)
-            for record in decoder.finish():
-                tracker.observe(record)
-    except CaptureError as err:
-        error = str(err)
+        engine.read([location], names=[name])
     except OSError as err:
-        error = f"{type(err).__name__}: {err}"
-    v2g = decoder.stats.by_kind.get("v2g", 0)
-    return CaptureResult(str(p), p.name, tuple(tracker.finish()), decoder.stats.frames, v2g, error)
+        failure = CaptureNotFound(f"{type(err).__name__}: {err}")
+        engine.finish()
+    if engine.problems and isinstance(engine.problems[-1].error, CaptureError):
+        failure = engine.problems[-1].error
+    stats = engine.decoder.stats if engine.decoder is not None else None
+    frames, v2g = (stats.frames, stats.by_kind.get("v2g", 0)) if stats is not None else (0, 0)
+    error = _unnamed(str(failure), str(path)) if failure else None
+    found = tuple(sessions.finished.get(name, ()))
+    tracker = sessions.trackers.get(name)
+    everything = [f for _stream, f in tracker.check.findings] if tracker is not None else []
+    return CaptureResult(str(location), name, found, frames, v2g, error, failure,
+                         capture_findings(found, everything))
 
 
-def collect(files: list[Path], jobs: int = 1, label: str | None = None,
-            progress: Callable[[CaptureResult], None] | None = None) -> list[CaptureResult]:
-    """``analyse_file`` over ``files`` with ``jobs`` worker processes; results in ``files`` order."""
-    jobs = max(1, min(jobs, len(files) or 1))
+def _unnamed(text: str, path: str) -> str:
+    """The error without the file name in front (reports name the capture beside it)."""
+    for prefix in (f"{path}: ", "<stdin>: "):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text
+
+
+def capture_names(files: Sequence[str | Path], arguments: Sequence[str | Path]) -> list[str]:
+    """How reports name each capture: its path relative to the directory argument it was found in
+    (labs file every car's capture as ``ethernet-traffic.dump``), else its file name."""
+    return [relative_path(f, arguments) for f in files]
+
+
+def capture_findings(sessions: tuple[Session, ...], everything: list[Finding]) -> tuple[Finding, ...]:
+    """The sessions' findings plus the record-level ones no session took, in frame order."""
+    taken = {(f.rule, f.frame, f.text) for s in sessions for f in s.findings}
+    rest = [f for f in everything if (f.rule, f.frame, f.text) not in taken]
+    return tuple(sorted([*(f for s in sessions for f in s.findings), *rest], key=lambda f: f.frame))
+
+
+Work = Callable[[str | Path, str | None, str | None, PncSetup | None], CaptureResult]
+"""The unit of work: one capture, the ``--label``, its report name and the PnC setup in, its
+result out; ``analyse_file`` or a wrapper of it (the cache in ``fleet``). It runs in worker
+processes, so it must pickle."""
+
+
+def collect(files: Sequence[str | Path], jobs: int = 1, label: str | None = None,
+            progress: Callable[[CaptureResult], None] | None = None,
+            names: Sequence[str] | None = None, pnc: PncSetup | None = None,
+            work: Work = analyse_file) -> list[CaptureResult]:
+    """``work`` over ``files`` with ``jobs`` worker processes; results in ``files`` order
+    (standard input, ``-``, can only be read here, so it makes the run sequential)."""
+    jobs = 1 if any(str(f) == "-" for f in files) else max(1, min(jobs, len(files) or 1))
+    given = list(names) if names is not None else [base_name(f) for f in files]
     results: list[CaptureResult] = []
     if jobs == 1:
-        for f in files:
-            results.append(analyse_file(f, label))
+        for f, name in zip(files, given, strict=True):
+            results.append(work(f, label, name, pnc))
             if progress:
                 progress(results[-1])
         return results
@@ -105,7 +174,7 @@ def collect(files: list[Path], jobs: int = 1, label: str | None = None,
     order = sorted(range(len(files)), key=lambda i: -_size(files[i]))
     done: dict[int, CaptureResult] = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(analyse_file, files[i], label): i for i in order}
+        futures = {pool.submit(work, files[i], label, given[i], pnc): i for i in order}
         from concurrent.futures import as_completed
 
         for fut in as_completed(futures):
@@ -116,8 +185,29 @@ def collect(files: list[Path], jobs: int = 1, label: str | None = None,
     return [done[i] for i in range(len(files))]
 
 
-def _size(path: Path) -> int:
+def _size(path: str | Path) -> int:
+    if is_url(path):
+        return 0
     try:
         return os.path.getsize(path)
     except OSError:
         return 0
+
+
+def label_by_path(results: list[CaptureResult], arguments: Sequence[str | Path],
+                  patterns: Sequence[PathPattern]) -> list[CaptureResult]:
+    """Brand, model, trim and software of every session, read from its capture's path (the first
+    pattern that matches; captures no pattern matches keep what the traffic says)."""
+    if not patterns:
+        return results
+    out = []
+    for r in results:
+        entry = identify_by_path(r.path if is_url(r.path) else Path(r.path), arguments, patterns)
+        if entry is None:
+            out.append(r)
+            continue
+        sessions = tuple(dataclasses.replace(s, vehicle=dataclasses.replace(
+            s.vehicle, brand=entry.brand, model=entry.model, trim=entry.trim, software=entry.software,
+            identified_by="path")) for s in r.sessions)
+        out.append(dataclasses.replace(r, sessions=sessions))
+    return out

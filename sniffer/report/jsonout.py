@@ -7,12 +7,19 @@ Top level (``format`` is ``"v2gsniff-report/1"``; keys are only ever added, neve
       "inventory": "vehicles.toml" | null,
       "problems": ["..."],                      # input problems the report worked around
       "captures": [{"capture", "sessions", "message"}],
-      "vehicles": [{"key", "vehicle", "sessions": [session ids "capture#id"], "bpt_outcome",
+      "vehicles": [{"key", "name", "vehicle", "identity", "sessions": [session ids "capture#id"], "bpt_outcome",
                     "non_standard_discharge", "offers", "protocols", "energy_transfer", "tls",
-                    "findings", "furthest_phase", "failures", "chargers",
-                    "cablecheck_seconds", "precharge_seconds"}],
+                    "authorization", "findings" (-20 TLS requirement ids), "finding_counts" ({"error", "warning",
+                    "info"}), "furthest_phase", "failures", "chargers",
+                    "cablecheck_seconds", "cablecheck_aborted_seconds", "precharge_seconds",
+                    "precharge_aborted_seconds"}],
       "sessions": [session, ...]
     }
+
+``identity`` says what is known and from where: ``brand``/``model``/``trim``/``software`` each
+``{"value", "source"}`` or null (source: inventory, path, VIN WMI, modem OUI), ``ids`` (EVCCIDs and
+MACs), ``randomised`` (sessions grouped by fingerprint because the address changes per session)
+and ``fingerprint``. ``*_seconds`` count completed phases only; ``*_aborted_seconds`` the others.
 
 Each ``session`` is ``Session.to_json()``: ``id`` (1-based within its capture), ``capture`` (file
 name), ``first_frame``, ``last_frame``, ``start``/``end`` (epoch s), ``duration``, ``vehicle``
@@ -30,7 +37,10 @@ the first failure), ``ended_by`` (``kind``: SessionStop, TCP FIN, TCP RST, silen
 selected services, parameters, control mode, channel, discharge limits, lowest present current and
 power, evidence), ``tls`` (``ev_requests``, ``ev_asked_tls``, ``secc_answer``, ``version``,
 ``cipher``, ``decryptable``, ``alerts``, ``findings``), ``evidence`` (``statement``, ``message``,
-``frame``), ``notes`` and, unless left out, ``series`` (``time``, ``frame``, ``message`` and the
+``frame``), ``notes``, ``pnc`` (``null``, or the Plug & Charge checks: ``contract_id``, ``verdict``,
+``chains``, ``signatures``, ``emaids``, ``contract_keys``, ``findings``), ``findings`` (``rule``,
+``severity``, ``side``, ``requirement``, ``frame``, ``time``, ``session``, ``message``, ``path``,
+``text``, ``evidence``) and, unless left out, ``series`` (``time``, ``frame``, ``message`` and the
 values named in ``SERIES_FIELDS``: volts, amperes, watts, percent).
 """
 
@@ -39,7 +49,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .build import Report
+from .build import Report, VehicleReport
 
 FORMAT = "v2gsniff-report/1"
 
@@ -53,7 +63,9 @@ def report_json(report: Report, series: bool = True) -> dict[str, Any]:
         "vehicles": [
             {
                 "key": v.key,
+                "name": v.name,
                 "vehicle": v.vehicle.to_json(),
+                "identity": _identity(v),
                 "sessions": [f"{s.capture}#{s.id}" for s in v.sessions],
                 "bpt_outcome": v.bpt_outcome,
                 "non_standard_discharge": v.non_standard_discharge,
@@ -61,17 +73,29 @@ def report_json(report: Report, series: bool = True) -> dict[str, Any]:
                 "protocols": v.protocols,
                 "energy_transfer": v.energy,
                 "tls": v.tls,
+                "authorization": v.authorization,
                 "findings": v.findings,
+                "finding_counts": v.severity_counts,
                 "furthest_phase": v.furthest_phase,
                 "failures": v.failures,
                 "chargers": v.chargers,
                 "cablecheck_seconds": v.phase_seconds("CableCheck"),
+                "cablecheck_aborted_seconds": v.phase_aborted_seconds("CableCheck"),
                 "precharge_seconds": v.phase_seconds("PreCharge"),
+                "precharge_aborted_seconds": v.phase_aborted_seconds("PreCharge"),
             }
             for v in report.vehicles
         ],
         "sessions": [s.to_json(series) for s in report.sessions],
     }
+
+
+def _identity(v: VehicleReport) -> dict[str, Any]:
+    ident = v.identity
+    facts = {f: ({"value": k.value, "source": k.source} if (k := getattr(ident, f, None)) else None)
+             for f in ("brand", "model", "trim", "software")}
+    return {**facts, "ids": list(ident.ids) if ident else [], "randomised": bool(ident and ident.randomised),
+            "fingerprint": ident.fingerprint if ident else None}
 
 
 def render_json(report: Report, series: bool = True) -> str:

@@ -4,11 +4,40 @@ from __future__ import annotations
 
 from html import escape
 
-from v2gsniff.sniffer.sessions import Phase
+from v2gsniff.sniffer.sessions import Phase, Session
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
 MAX_POINTS = 400
 """Points per line; longer series are thinned (keeping each bucket's extremes) to keep pages small."""
+
+
+PLOTS = (
+    ("Voltage", "V", (("EV target", "ev_target_voltage"), ("EVSE present", "evse_present_voltage"))),
+    ("Current", "A", (("EV target", "ev_target_current"), ("EVSE present", "evse_present_current"))),
+    ("Power", "W", (("EV target", "ev_target_power"), ("EVSE present", "evse_present_power"),
+                    ("EV present", "ev_present_power"))),
+)
+"""Target-vs-present plots of a session: title, unit, (legend, series value name) lines."""
+
+STYLE = (".t{font:600 13px sans-serif}.ax{font:11px sans-serif;fill:#555}.lg{font:12px sans-serif}"
+         ".frame{fill:none;stroke:#bbb}.zero{stroke:#888;stroke-dasharray:3 3}.ok{fill:#8fbf8f}.bad{fill:#e07b7b}")
+"""The classes the plots use; inside each SVG written as a file of its own (an HTML page has them once)."""
+
+
+def session_plots(s: Session) -> list[tuple[str, str]]:
+    """(name, inline SVG) of a session's phase timeline and target-vs-present plots that have data."""
+    out = [("timeline", timeline(s.phases))]
+    for title, unit, names in PLOTS:
+        lines = [(label, [(p.time - s.start, val) for p in s.series if (val := p.get(key)) is not None])
+                 for label, key in names]
+        out.append((title.lower(), line_plot(title, unit, lines)))
+    return [(name, svg) for name, svg in out if svg]
+
+
+def standalone(svg: str) -> str:
+    """An inline SVG as a file of its own: the XML declaration and its style inside it."""
+    head, sep, rest = svg.partition(">")
+    return f'<?xml version="1.0" encoding="utf-8"?>\n{head}{sep}<style>{STYLE}</style>{rest}\n'
 
 
 def thin(points: list[tuple[float, float]], limit: int = MAX_POINTS) -> list[tuple[float, float]]:

@@ -11,7 +11,8 @@ SupportedAppProtocol priorities, BPT outcome and TLS posture.
 
 from __future__ import annotations
 
-from .inventory import Inventory, InventoryError, load_inventory
+from typing import TYPE_CHECKING, Any
+
 from .model import (
     BPT_OUTCOMES,
     SERIES_FIELDS,
@@ -32,7 +33,25 @@ from .model import (
     short_name,
 )
 from .phases import PHASES
-from .tracker import SessionTracker
+
+if TYPE_CHECKING:
+    from .inventory import Inventory, InventoryError, load_inventory
+    from .tracker import SessionTracker
+
+# The tracker and the inventory (TOML) load on first use: the findings and the filters read
+# this package's body/phase helpers on every decode, which needs neither.
+_LAZY = {"SessionTracker": "tracker", "Inventory": "inventory", "InventoryError": "inventory",
+         "load_inventory": "inventory"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "BPT_OUTCOMES",

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from v2gsniff.sniffer.bounded import BoundedDict
 from v2gsniff.sniffer.model import Record
 
 T = TypeVar("T")
@@ -151,15 +152,12 @@ class BodyMemo(Generic[T]):
     def __init__(self, func: Callable[[Any], T], size: int = 1024) -> None:
         self.func = func
         self.size = size
-        self._memo: dict[int, tuple[Any, T]] = {}
+        self._memo: BoundedDict[int, tuple[Any, T]] = BoundedDict(size)
 
     def __call__(self, node: Any) -> T:
         hit = self._memo.get(id(node))
         if hit is not None and hit[0] is node:
             return hit[1]
         value = self.func(node)
-        memo = self._memo
-        if len(memo) >= self.size:
-            del memo[next(iter(memo))]
-        memo[id(node)] = (node, value)
+        self._memo.put(id(node), (node, value))
         return value

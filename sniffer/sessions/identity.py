@@ -36,6 +36,28 @@ OUI_VENDORS = {
 }
 """OUI (lower-case, colon-separated) -> vendor."""
 
+OUI_MAKES = {"00:7d:fa": "Volkswagen Group", "98:ed:5c": "Tesla", "4c:fc:aa": "Tesla"}
+"""OUIs registered to a car maker: the modem names the brand (other vendors are modem suppliers)."""
+
+RANDOMISING_OUIS = frozenset({"00:7d:fa"})
+"""OUIs whose cars draw a new address (and so a new DIN/ISO-2 EVCCID) for each session.
+
+Volkswagen Group modems keep the OUI and randomise the rest; the EVerest captures show one ID.3
+with a different address in each of its sessions, even twice within one plug-in."""
+
+WMI_MAKERS = {
+    "WVW": "Volkswagen", "WV1": "Volkswagen", "WV2": "Volkswagen", "WAU": "Audi", "WA1": "Audi",
+    "TMB": "Skoda", "VSS": "SEAT", "WP0": "Porsche", "WP1": "Porsche", "WBA": "BMW", "WBY": "BMW",
+    "WMW": "MINI", "WDD": "Mercedes-Benz", "W1K": "Mercedes-Benz", "W1N": "Mercedes-Benz",
+    "W0L": "Opel", "W0V": "Opel", "VF1": "Renault", "VF3": "Peugeot", "VR3": "Peugeot", "VF7": "Citroen",
+    "VR7": "Citroen", "ZFA": "Fiat", "5YJ": "Tesla", "7SA": "Tesla", "LRW": "Tesla", "XP7": "Tesla",
+    "YV1": "Volvo", "LPS": "Polestar", "KMH": "Hyundai", "KM8": "Hyundai", "TMA": "Hyundai",
+    "KNA": "Kia", "KND": "Kia", "U5Y": "Kia", "SJN": "Nissan", "JN1": "Nissan", "1N4": "Nissan",
+    "LGX": "BYD", "LC0": "BYD", "LSJ": "MG (SAIC)", "SAL": "Land Rover", "SAJ": "Jaguar",
+    "JTD": "Toyota", "JF1": "Subaru", "1FA": "Ford", "WF0": "Ford", "3FM": "Ford", "1G1": "Chevrolet",
+}
+"""World Manufacturer Identifiers (ISO 3780) of EV makers: the first three characters of a VIN."""
+
 
 def normalise_mac(mac: str | None) -> str | None:
     """Lower-case colon form, or ``None`` for empty, broadcast and all-zero addresses."""
@@ -93,3 +115,33 @@ def evccid_mac(evccid: str | None) -> str | None:
     if evccid and len(evccid) == 12 and all(c in "0123456789abcdefABCDEF" for c in evccid):
         return normalise_mac(evccid)
     return None
+
+
+def locally_administered(mac: str | None) -> bool:
+    mac = normalise_mac(mac)
+    return mac is not None and bool(int(mac[:2], 16) & 0x02)
+
+
+def mac_make(mac: str | None) -> str | None:
+    """The car maker an OUI is registered to (``None`` for modem suppliers and unknown OUIs)."""
+    mac = normalise_mac(mac)
+    return OUI_MAKES.get(mac[:8]) if mac else None
+
+
+def may_be_random(mac: str | None, randomising: frozenset[str] = RANDOMISING_OUIS) -> bool:
+    """A locally administered address, or one under an OUI known to randomise per session."""
+    mac = normalise_mac(mac)
+    return mac is not None and (locally_administered(mac) or mac[:8] in randomising)
+
+
+_VIN_CHARS = frozenset("0123456789ABCDEFGHJKLMNPRSTUVWXYZ")
+
+
+def vin_maker(evccid: str | None) -> str | None:
+    """The maker named by an EVCCID that is a VIN (ISO 15118-20 allows it): 17 characters, no I/O/Q."""
+    if not evccid:
+        return None
+    text = evccid.strip().upper()
+    if len(text) != 17 or not set(text) <= _VIN_CHARS:
+        return None
+    return WMI_MAKERS.get(text[:3])

@@ -70,7 +70,8 @@ class Inventory:
         if entry is None:
             return vehicle
         return dataclasses.replace(vehicle, brand=entry.brand, model=entry.model, trim=entry.trim,
-                                   software=entry.software, label=vehicle.label or entry.label)
+                                   software=entry.software, label=vehicle.label or entry.label,
+                                   identified_by="inventory")
 
 
 def _evccid_key(value: str | None) -> str | None:

@@ -7,7 +7,13 @@ Every value here is JSON-ready through ``to_json`` (the report's JSON format is 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from v2gsniff.sniffer.pnc import PncSection
+
+from v2gsniff.dissectors import exi
+from v2gsniff.sniffer.findings.model import Finding as Finding  # re-exported: Session.findings holds them
 
 BPT_OUTCOMES = (
     "bpt-working",
@@ -19,25 +25,14 @@ BPT_OUTCOMES = (
 )
 """The BPT outcome of a session, from best to worst evidence of bidirectional power transfer."""
 
-SHORT_NAMES = {
-    "urn:din:70121:2012:MsgDef": "DIN",
-    "urn:iso:15118:2:2013:MsgDef": "ISO-2",
-    "urn:iso:15118:2:2010:MsgDef": "ISO-2 (2010 draft)",
-    "urn:iso:15118:2:2016:MsgDef": "ISO-2 (2016 draft)",
-    "urn:tesla:din:2018:MsgDef": "Tesla-DIN",
-    "urn:iso:std:iso:15118:-20:CommonMessages": "ISO-20",
-    "urn:iso:std:iso:15118:-20:AC": "ISO-20-AC",
-    "urn:iso:std:iso:15118:-20:DC": "ISO-20-DC",
-    "urn:iso:std:iso:15118:-20:WPT": "ISO-20-WPT",
-    "urn:iso:std:iso:15118:-20:ACDP": "ISO-20-ACDP",
-}
-"""Short display names of SupportedAppProtocol namespaces; others are shown by their full name."""
+SCHEMA_SHORT_NAMES = exi.SCHEMA_SHORT_NAMES
+"""Schema names (``Session.protocol``) spelled as ``SHORT_NAMES`` spells their namespaces."""
 
 
 def short_name(namespace: str | None) -> str:
     if not namespace:
         return "-"
-    return SHORT_NAMES.get(namespace, namespace)
+    return exi.SHORT_NAMES.get(namespace, namespace)
 
 
 def _json(value: Any) -> Any:
@@ -146,6 +141,9 @@ class Vehicle(_Json):
     model: str | None = None
     trim: str | None = None
     software: str | None = None
+    identified_by: str | None = None
+    """Where brand/model/trim/software come from: ``inventory`` (exact match) or ``path`` (the
+    capture's path, ``--vehicle-from-path``); ``None`` when nobody said."""
 
     @property
     def name(self) -> str:
@@ -195,14 +193,6 @@ class Ending(_Json):
 
 
 @dataclass(frozen=True, slots=True)
-class Finding(_Json):
-    code: str
-    """Requirement ID (``V2G20-1237``) or a short tag."""
-    text: str
-    frame: int
-
-
-@dataclass(frozen=True, slots=True)
 class TlsPosture(_Json):
     """What the EV asked for in SDP, what the SECC answered, and the TLS handshake seen."""
 
@@ -217,6 +207,7 @@ class TlsPosture(_Json):
     """``None`` without TLS; otherwise whether V2G messages were decrypted."""
     alerts: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
+    """The -20 transport findings (rules ``tls.iso20-offer``/``tls.iso20-select``); also in ``Session.findings``."""
 
     @property
     def ev_asked_tls(self) -> bool | None:
@@ -325,10 +316,22 @@ class Session:
     authorization: str | None = None
     """``EIM`` or ``PnC`` (Contract/ExternalPayment in ISO-2 terms) when the messages tell."""
     notes: tuple[str, ...] = field(default=())
+    pnc: PncSection | None = None
+    """Plug & Charge checks (chains, signatures, contract ID), when the session carried any."""
+    findings: tuple[Finding, ...] = field(default=())
+    """What broke which rule in this session, in frame order (``v2gsniff.sniffer.findings``);
+    ``failures`` are derived from them."""
 
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+    @property
+    def protocol_name(self) -> str:
+        """The negotiated protocol in the one spelling used everywhere (``DIN``, ``ISO-20-DC``), or ``-``."""
+        if self.negotiated_namespace:
+            return short_name(self.negotiated_namespace)
+        return SCHEMA_SHORT_NAMES.get(self.protocol or "", self.protocol or "-")
 
     @property
     def last_phase(self) -> str | None:
@@ -356,6 +359,20 @@ class Session:
         """Total seconds spent in phase ``name`` (``None`` if never reached)."""
         spans = [p.duration for p in self.phases if p.name == name]
         return sum(spans) if spans else None
+
+    def phase_completed(self, name: str) -> bool | None:
+        """Whether phase ``name`` finished: every stretch answered OK and the session went on to a
+        later step (SessionStop or WeldingDetection right after it ends an abort, not a success);
+        ``None`` when the phase was never reached."""
+        from .phases import rank
+
+        stretches = [i for i, p in enumerate(self.phases) if p.name == name]
+        if not stretches:
+            return None
+        if not all(self.phases[i].ok for i in stretches):
+            return False
+        return any(rank(p.name) > rank(name) and p.name not in ("WeldingDetection", "SessionStop")
+                   for p in self.phases[stretches[0] + 1:])
 
     def to_json(self, series: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -389,6 +406,8 @@ class Session:
             "tls": {**self.tls.to_json(), "ev_asked_tls": self.tls.ev_asked_tls},
             "evidence": [e.to_json() for e in self.evidence],
             "notes": list(self.notes),
+            "pnc": self.pnc.to_json() if self.pnc is not None else None,
+            "findings": [f.to_json() for f in self.findings],
         }
         if series:
             out["series"] = [p.to_json() for p in self.series]

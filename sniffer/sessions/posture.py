@@ -7,7 +7,10 @@ over plain TCP or TLS 1.2 and below ([V2G20-1237]), and the SECC shall not selec
 
 from __future__ import annotations
 
-from .model import Finding, Handshake, TlsPosture
+from v2gsniff.sniffer.findings.link import ISO20_OFFER_WITHOUT_TLS13, ISO20_SELECT_WITHOUT_TLS13
+from v2gsniff.sniffer.findings.model import Finding
+
+from .model import Handshake, TlsPosture
 
 OLD_TLS = frozenset({"SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2"})
 
@@ -28,11 +31,13 @@ def findings(handshakes: tuple[Handshake, ...]) -> tuple[Finding, ...]:
             continue
         offered = [o.namespace for o in hs.offers if is_iso20(o.namespace)]
         if offered:
-            out.append(Finding("V2G20-1237", f"EV offers {', '.join(offered)} over {transport(hs.tls_version)}"
-                               f" (ISO 15118-20 requires TLS 1.3)", hs.req_frame))
+            out.append(ISO20_OFFER_WITHOUT_TLS13.finding(
+                f"EV offers {', '.join(offered)} over {transport(hs.tls_version)} (ISO 15118-20 requires TLS 1.3)",
+                hs.req_frame, message="supportedAppProtocolReq"))
         if is_iso20(hs.negotiated_namespace) and hs.res_frame is not None:
-            out.append(Finding("V2G20-2356", f"SECC selects {hs.negotiated_namespace} over "
-                               f"{transport(hs.tls_version)} (ISO 15118-20 requires TLS 1.3)", hs.res_frame))
+            out.append(ISO20_SELECT_WITHOUT_TLS13.finding(
+                f"SECC selects {hs.negotiated_namespace} over {transport(hs.tls_version)} "
+                "(ISO 15118-20 requires TLS 1.3)", hs.res_frame, message="supportedAppProtocolRes"))
     return tuple(out)
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from v2gsniff.dissectors import exi
+from v2gsniff.sniffer.findings.model import Finding, RuleSet
 from v2gsniff.sniffer.model import Record
 
 from .body import V2G, BodyMemo, as_list, message_of, v2g_of
@@ -26,7 +28,6 @@ from .model import (
     Charger,
     Ending,
     Evidence,
-    Failure,
     Handshake,
     Phase,
     SapOffer,
@@ -43,21 +44,13 @@ from .series import SERIES_PHASES, control_mode, point, series_values
 SILENCE = 10.0
 """Seconds without a message before the end of a capture that count as the session going silent."""
 
-_SCHEMAS = {
-    "urn:din:70121:2012:MsgDef": "din",
-    "urn:iso:15118:2:2013:MsgDef": "iso2",
-    "urn:iso:std:iso:15118:-20:CommonMessages": "iso20-cm",
-    "urn:iso:std:iso:15118:-20:AC": "iso20-ac",
-    "urn:iso:std:iso:15118:-20:DC": "iso20-dc",
-    "urn:iso:std:iso:15118:-20:WPT": "iso20-wpt",
-    "urn:iso:std:iso:15118:-20:ACDP": "iso20-acdp",
-}
 _ISO20_SERVICE_TRANSFER = {1: "AC", 2: "DC", 3: "WPT", 4: "DC", 5: "AC", 6: "DC", 7: "DC", 8: "DC", 9: "DC"}
 _PAYMENT = {"ExternalPayment": "EIM", "Contract": "PnC", "EIM": "EIM", "PnC": "PnC"}
 
 
 def is_ok(code: str) -> bool:
-    return code.upper().startswith("OK")
+    """OK_* and (ISO 15118-20) WARNING_* codes: the SECC goes on (a warning is a finding, not a failure)."""
+    return code.upper().startswith(("OK", "WARNING"))
 
 
 @dataclass
@@ -96,8 +89,7 @@ class _Draft:
     evccid: str | None = None
     evseid: str | None = None
     spans: list[list[Any]] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
-    pending: dict[int, tuple[str, int, float, str]] = field(default_factory=dict)
+    first_v2g: int | None = None
     stop: tuple[str, int, float] | None = None
     stop_answered: bool = False
     bpt: BptSignals = field(default_factory=BptSignals)
@@ -135,7 +127,7 @@ class SessionTracker:
     """
 
     def __init__(self, capture: str | None = None, *, inventory: Inventory | None = None,
-                 label: str | None = None, silence: float = SILENCE) -> None:
+                 label: str | None = None, silence: float = SILENCE, rules: RuleSet | None = None) -> None:
         self.capture = capture
         self.inventory = inventory
         self.label = label
@@ -151,10 +143,18 @@ class SessionTracker:
         self._messages = BodyMemo(message_of)
         self._values = BodyMemo(series_values)
         self._modes = BodyMemo(control_mode)
+        # imported here: the findings family reads sessions' body helpers, so a top-level import
+        # would be circular when the findings are imported first
+        from v2gsniff.sniffer.findings.check import FindingsCheck
+
+        self.check = FindingsCheck(rules, self._values)
+        """The record-level findings (``Session.findings`` takes each session's share)."""
 
     # -- entry points ---------------------------------------------------------------------
 
     def observe(self, record: Record) -> None:
+        if self.check.feed(record):
+            self.revision += 1
         if record.frame:
             self._last = (max(self._last[0], record.frame), max(self._last[1], record.time))
         handler = {"homeplug": self._slac, "sdp": self._sdp, "tcp": self._tcp, "tls": self._tls,
@@ -163,6 +163,8 @@ class SessionTracker:
             self.revision += 1
 
     def finish(self) -> list[Session]:
+        if not self._finished:
+            self.check.finish()
         self._finished = True
         self.revision += 1
         return self.sessions
@@ -330,12 +332,8 @@ class SessionTracker:
         ok = code is None or is_ok(code)
         if phase is not None:
             d.span(phase, v.frame, v.time, ok)
-        if not ok and code is not None:
-            d.failures.append(Failure(phase or "?", v.name, code, v.frame, v.time))
-        if v.name.endswith("Req"):
-            d.pending[v.stream] = (v.name, v.frame, v.time, phase or "?")
-        elif v.name.endswith("Res"):
-            d.pending.pop(v.stream, None)
+        if d.first_v2g is None:
+            d.first_v2g = v.frame
         self._content(d, v, phase)
         d.seen(v.frame, v.time)
         return True
@@ -361,7 +359,7 @@ class SessionTracker:
                                                    schema_id, ns, hs.tls_version)
             d.sap_code, d.decided_by = code, v.stream
             if ns is not None:
-                d.negotiated, d.protocol = ns, _SCHEMAS.get(ns, ns)
+                d.negotiated, d.protocol = ns, exi.NAMESPACES.get(ns, ns)
             d.evidence.append(Evidence(f"SECC answers {code}" + (f", selects {short_name(ns)}" if ns else ""),
                                        name, v.frame))
         elif name == "SessionSetupReq":
@@ -408,14 +406,7 @@ class SessionTracker:
     # -- snapshots ------------------------------------------------------------------------
 
     def _freeze(self, i: int, d: _Draft) -> Session:
-        failures = list(d.failures)
         final = self._finished
-        if final:
-            for name, frame, time, phase in d.pending.values():
-                failures.append(Failure(phase, name, "no response", frame, time))
-            if d.slac_frames and not d.matched and not d.v2g and not d.sdp_answer:
-                failures.append(Failure("SLAC", "CM_SLAC_MATCH.CNF", "no SLAC match", d.slac_frames[-1], d.end))
-        failures.sort(key=lambda f: f.frame)
         handshakes = tuple(d.handshakes[s] for s in sorted(d.handshakes, key=lambda s: d.handshakes[s].req_frame))
         decided = d.handshakes.get(d.decided_by) if d.decided_by is not None else None
         if decided is None and handshakes:
@@ -437,16 +428,38 @@ class SessionTracker:
         tls = posture(d.sdp_requests, d.sdp_answer, d.tls_version, d.tls_cipher, d.tls_seen, d.decrypted,
                       d.alerts, handshakes)
         phases = tuple(Phase(s[0], s[1], s[2], s[3], s[4], s[5], s[6]) for s in d.spans)
+        from v2gsniff.sniffer.findings.session import failures_of, session_findings
+
         nxt = self._drafts[i + 1] if i + 1 < len(self._drafts) else None
+        unmatched = None
+        # The capture's last SLAC attempt may simply be cut by the end of the capture: it is judged
+        # only when a later session began or the EV already gave up on an earlier RunID.
+        gave_up = nxt is not None or len(d.run_ids) > 1
+        if final and d.slac_frames and not d.matched and not d.v2g and not d.sdp_answer and gave_up:
+            unmatched = (d.slac_frames[-1], d.end)
+        findings = self._findings_of(d, nxt) + session_findings(
+            tls, bpt, slac_unmatched=unmatched, v2g_frame=d.first_v2g, protocol=protocol)
+        findings = sorted((f._replace(session=d.index) for f in findings), key=lambda f: f.frame)
+        failures = failures_of(findings)
         return Session(
             id=d.index, capture=self.capture, vehicle=vehicle, charger=charger, protocol=protocol,
             negotiated_namespace=d.negotiated, sap_offers=decided.offers if decided else (),
             sap_response_code=d.sap_code, handshakes=handshakes, session_id=d.session_id, slac=slac,
-            streams=tuple(d.streams), phases=phases, failures=tuple(failures),
+            streams=tuple(d.streams), phases=phases, failures=failures,
             ended_by=self._ending(d, nxt), bpt=bpt, tls=tls, series=tuple(d.series),
             evidence=tuple(d.evidence) + bpt.evidence, first_frame=d.first_frame, last_frame=d.last_frame,
             start=d.start, end=d.end, energy_transfer=d.energy, authorization=d.auth, notes=tuple(notes),
+            findings=tuple(findings),
         )
+
+    def _findings_of(self, d: _Draft, nxt: _Draft | None) -> list[Finding]:
+        """This session's share of the record-level findings: those of its TCP connections, and
+        link-level ones (SLAC, visibility) between its first frame and the next session's."""
+        streams = set(d.streams)
+        until = nxt.first_frame if nxt is not None else None
+        return [f for stream, f in self.check.findings
+                if (stream in streams if stream is not None
+                    else f.frame >= d.first_frame and (until is None or f.frame < until))]
 
     def _ending(self, d: _Draft, nxt: _Draft | None) -> Ending | None:
         closed = d.closed.get(d.main_stream) if d.main_stream is not None else None

@@ -28,7 +28,7 @@ def run_iso2_ac(link: Link, loops: int) -> None:
     energy = round((100 - s.battery.soc) * 640)
     req: Tree = {"ChargeParameterDiscoveryReq": {
         "MaxEntriesSAScheduleTuple": 12, "RequestedEnergyTransferMode": "AC_three_phase_core",
-        "AC_EVChargeParameter": {"EAmount": pv(0, "Wh", energy), "EVMaxVoltage": pv(0, "V", 400),
+        "AC_EVChargeParameter": {"EAmount": pv(1, "Wh", round(energy / 10)), "EVMaxVoltage": pv(0, "V", 400),
                                  "EVMaxCurrent": pv(-1, "A", ev_max * 10), "EVMinCurrent": pv(0, "A", 6)}}}
     for processing in ("Ongoing", "Finished"):
         res: dict[str, Any] = {"ResponseCode": "OK", "EVSEProcessing": processing}

@@ -31,8 +31,10 @@ def handshake(link: Link, offers: list[Tree], chosen: int | None) -> None:
 class DcSession:
     """The DC sequence shared by DIN and ISO-2; the two differ in a few names and fields."""
 
-    def __init__(self, link: Link, schema: str, evse_id: str, loops: int) -> None:
+    def __init__(self, link: Link, schema: str, evse_id: str, loops: int, fault: str | None = None) -> None:
         self.link = link
+        self.fault = fault
+        """One of ``FAULTS`` (a faulty twin of the clean session), or None."""
         self.schema = schema
         self.din = schema == DIN
         self.rng = link.wire.rng
@@ -44,9 +46,10 @@ class DcSession:
         self.evse_power_kw = 25 if self.din else self.rng.choice((50, 100, 150))
         self.evse_max_current = float(min(200, self.evse_power_kw * 1000 // 400))
 
-    def x(self, req: Tree, res: Tree, think: float = 0.08, evse_time: float = 0.02) -> None:
+    def x(self, req: Tree, res: Tree, think: float = 0.08, evse_time: float = 0.02, lenient: bool = False) -> None:
         self.link.exchange(self.schema, v2g_message(self.schema, self.sid, req),
-                           v2g_message(self.schema, self.sid, res), think=think, evse_time=evse_time)
+                           v2g_message(self.schema, self.sid, res), think=think, evse_time=evse_time,
+                           lenient=lenient)
 
     def ev_status(self, ready: bool = True) -> Tree:
         s: dict[str, Any] = {"EVReady": ready}
@@ -101,6 +104,15 @@ class DcSession:
                                      "EVTargetCurrent": pv(-1, "A", 20)}},
                    {"PreChargeRes": {"ResponseCode": "OK", "DC_EVSEStatus": self.evse_status(),
                                      "EVSEPresentVoltage": pv(-1, "V", round(v * 10))}}, think=0.1, evse_time=0.04)
+        if self.fault == "sequence-error":
+            # the EV skips PowerDelivery and goes straight to the charge loop; the SECC refuses
+            self.x({"CurrentDemandReq": self.current_demand_req(20.0)},
+                   {"CurrentDemandRes": {**self.current_demand_res(0.0, b.ocv()),
+                                         "ResponseCode": "FAILED_SequenceError"}}, think=0.17, evse_time=0.03)
+            self.x({"SessionStopReq": {"ChargingSession": "Terminate"} if not self.din else None},
+                   {"SessionStopRes": {"ResponseCode": "OK"}})
+            link.close()
+            return
         self.power_delivery(True)
         for step in charge_loop(self.rng, b, self.loops, min(b.max_current, self.evse_max_current)):
             self.current_demand(step.target_current, step.present_current, step.present_voltage)
@@ -140,7 +152,7 @@ class DcSession:
             param.update(FullSOC=100, BulkSOC=80)
             return {"ChargeParameterDiscoveryReq": {"EVRequestedEnergyTransferType": "DC_extended",
                                                     "DC_EVChargeParameter": param}}
-        param["EVEnergyRequest"] = pv(0, "Wh", round((100 - b.soc) * 770))
+        param["EVEnergyRequest"] = pv(1, "Wh", round((100 - b.soc) * 77))  # Value is a short: tens of Wh
         return {"ChargeParameterDiscoveryReq": {"MaxEntriesSAScheduleTuple": 12,
                                                 "RequestedEnergyTransferMode": "DC_extended",
                                                 "DC_EVChargeParameter": param}}
@@ -173,10 +185,26 @@ class DcSession:
             param["ChargingComplete"] = not start
             req = {"PowerDeliveryReq": {"ChargeProgress": "Start" if start else "Stop", "SAScheduleTupleID": 1,
                                         "DC_EVPowerDeliveryParameter": param}}
+        if start and self.fault == "out-of-facet" and not self.din:
+            # three phases at most in ISO-2 (ChargingProfileEntryMaxNumberOfPhasesInUse 1..3): this EV says 4
+            req["PowerDeliveryReq"]["ChargingProfile"] = {"ProfileEntry": {
+                "ChargingProfileEntryStart": 0, "ChargingProfileEntryMaxPower": pv(3, "W", self.evse_power_kw),
+                "ChargingProfileEntryMaxNumberOfPhasesInUse": 4}}
+            req["PowerDeliveryReq"] = {k: req["PowerDeliveryReq"][k] for k in
+                                       ("ChargeProgress", "SAScheduleTupleID", "ChargingProfile",
+                                        "DC_EVPowerDeliveryParameter")}
+        # a charger answering late: 8 s (+/- 30 %) for PowerDeliveryRes (ISO-2 EV timeout 5 s, DIN 2 s)
+        late = start and self.fault == "late-response"
         self.x(req, {"PowerDeliveryRes": {"ResponseCode": "OK", "DC_EVSEStatus": self.evse_status()}},
-               think=0.1, evse_time=0.15)
+               think=0.1, evse_time=8.0 if late else 0.15, lenient=self.fault == "out-of-facet")
 
     def current_demand(self, target: float, present: float, voltage: float) -> None:
+        if self.fault == "over-limit":
+            present = self.evse_max_current * 3  # the charger reports far more than its own maximum
+        self.x({"CurrentDemandReq": self.current_demand_req(target)},
+               {"CurrentDemandRes": self.current_demand_res(present, voltage)}, think=0.17, evse_time=0.03)
+
+    def current_demand_req(self, target: float) -> Tree:
         b = self.battery
         remaining = round((100 - b.soc) / 100 * 3600 * 1.2)
         req: dict[str, Any] = {
@@ -192,6 +220,9 @@ class DcSession:
                    RemainingTimeToFullSoC=pv(0, "s", remaining),
                    RemainingTimeToBulkSoC=pv(0, "s", max(0, remaining - 900)),
                    EVTargetVoltage=pv(-1, "V", round(b.max_voltage * 10)))
+        return req
+
+    def current_demand_res(self, present: float, voltage: float) -> Tree:
         res: dict[str, Any] = {
             "ResponseCode": "OK", "DC_EVSEStatus": self.evse_status(),
             "EVSEPresentVoltage": pv(-1, "V", round(voltage * 10)),
@@ -203,14 +234,18 @@ class DcSession:
         }
         if not self.din:
             res.update(EVSEID=self.evse_id, SAScheduleTupleID=1)
-        self.x({"CurrentDemandReq": req}, {"CurrentDemandRes": res}, think=0.17, evse_time=0.03)
+        return res
 
 
 def din_offers() -> list[Tree]:
     return [app_protocol(DIN_NS, 1, 1), app_protocol(ISO2_NS, 2, 2)]
 
 
-def run_dc(link: Link, schema: str, loops: int) -> None:
+FAULTS = ("late-response", "over-limit", "sequence-error", "out-of-facet")
+"""Faults a DC session can carry; each scenario with one has a clean twin without."""
+
+
+def run_dc(link: Link, schema: str, loops: int, fault: str | None = None) -> None:
     """Handshake (DIN or ISO-2 chosen from the EV's two offers) and the DC session."""
     if schema == DIN:
         handshake(link, din_offers(), 1)
@@ -218,7 +253,7 @@ def run_dc(link: Link, schema: str, loops: int) -> None:
     else:
         handshake(link, [app_protocol(DIN_NS, 1, 2), app_protocol(ISO2_NS, 2, 1)], 2)
         evse_id = "DE*V2G*E" + "".join(str(link.wire.rng.randrange(10)) for _ in range(6)) + "*1"
-    DcSession(link, schema, evse_id, loops).run()
+    DcSession(link, schema, evse_id, loops, fault).run()
 
 
 __all__ = ["DIN", "ISO2", "ISO20_NS", "run_dc"]

@@ -2,7 +2,8 @@
 
 Scenario code names elements by local name only, in document order:
 ``{"CurrentDemandReq": {"DC_EVStatus": {...}, "EVTargetCurrent": pv(-1, "A", 1250)}}``.
-A list value repeats the element; a key ``"@Name"`` is an attribute. Namespaces are resolved by
+A list value repeats the element; a key ``"@Name"`` is an attribute, ``"#text"`` the value of an
+element that also has attributes. Namespaces are resolved by
 walking the schema's grammar states, so the tree cannot silently name the wrong element.
 """
 
@@ -27,7 +28,10 @@ def pv(multiplier: int, unit: str, value: int) -> Tree:
 
 
 def rn(value: float, exponent: int = -1) -> Tree:
-    """ISO-20 RationalNumberType: ``value`` scaled to an integer with ``exponent``."""
+    """ISO-20 RationalNumberType: ``value`` scaled to an integer with ``exponent`` (raised until the
+    integer fits the schema's short)."""
+    while abs(round(value / 10.0**exponent)) > 32767:
+        exponent += 1
     return {"Exponent": exponent, "Value": round(value / 10.0**exponent)}
 
 
@@ -53,6 +57,9 @@ def _build(g: Grammar, name: str, content: Any, state: int, parent: str) -> tupl
     e = Element(ns, name)
     s = inner
     for key, value in content.items():
+        if key == "#text":
+            e.value = value
+            continue
         if key.startswith("@"):
             am = g.encode_map(g.states[s])
             found = [(q, am[("A", q)]) for q in _candidates(g, key[1:]) if ("A", q) in am]
@@ -75,8 +82,9 @@ def message(schema: str, tree: Tree) -> ExiMessage:
     return ExiMessage(root, schema)
 
 
-def exi(schema: str, tree: Tree) -> bytes:
-    return encode(message(schema, tree))
+def exi(schema: str, tree: Tree, lenient: bool = False) -> bytes:
+    """EXI of ``tree``; ``lenient`` keeps out-of-facet values (a faulty peer's message)."""
+    return encode(message(schema, tree), lenient=lenient)
 
 
 def v2gtp(payload_type: int, payload: bytes) -> bytes:
@@ -88,6 +96,6 @@ def v2g_message(schema: str, session_id: str, body: Tree) -> Tree:
     return {"V2G_Message": {"Header": {"SessionID": session_id}, "Body": body}}
 
 
-def frame(schema: str, tree: Tree) -> bytes:
+def frame(schema: str, tree: Tree, lenient: bool = False) -> bytes:
     """The V2GTP message carrying ``tree`` encoded with ``schema``."""
-    return v2gtp(PAYLOAD_TYPES[schema], exi(schema, tree))
+    return v2gtp(PAYLOAD_TYPES[schema], exi(schema, tree, lenient))

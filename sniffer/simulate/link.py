@@ -7,7 +7,7 @@ every request/response pair, then ``close()``. The channel is plain TCP or one o
 from __future__ import annotations
 
 import struct
-from typing import Protocol
+from typing import Any, Protocol
 
 from . import slac as slacmod
 from .exibuild import Tree, frame
@@ -75,8 +75,9 @@ class Link:
         w.emit(w.udp_frame(self.evse, self.ev, SDP_PORT, self.ev_port, sdp_res), 0.0008)
         return self.port
 
-    def connect(self, tls: str | None = None) -> TcpConversation:
-        """NDP, the TCP handshake and, with ``tls`` "1.2" or "1.3", the TLS handshake."""
+    def connect(self, tls: str | None = None, identity: tuple[Any, list[bytes]] | None = None) -> TcpConversation:
+        """NDP, the TCP handshake and, with ``tls`` "1.2" or "1.3", the TLS handshake (TLS 1.2 with the
+        SECC's ``identity``, its key and leaf-first chain, when given; else a self-signed certificate)."""
         w = self.wire
         w.wait(0.25)
         w.neighbor_discovery(self.ev, self.evse)
@@ -88,7 +89,7 @@ class Link:
         if tls is not None:
             from .tls import Tls12Channel, Tls13Channel
 
-            channel = Tls13Channel(w, self.conv) if tls == "1.3" else Tls12Channel(w, self.conv)
+            channel = Tls13Channel(w, self.conv) if tls == "1.3" else Tls12Channel(w, self.conv, identity)
             w.wait(0.01)
             channel.handshake()
             self.channel = channel
@@ -105,15 +106,16 @@ class Link:
         self.conv.close(client_first=True)
 
     # -- V2GTP -------------------------------------------------------------------------------------
-    def send(self, from_ev: bool, schema: str, tree: Tree) -> None:
+    def send(self, from_ev: bool, schema: str, tree: Tree, lenient: bool = False) -> None:
         assert self.channel is not None
-        self.channel.send(from_ev, frame(schema, tree))
+        self.channel.send(from_ev, frame(schema, tree, lenient))
 
     def exchange(self, schema: str, req: Tree, res: Tree, *, think: float = 0.08, evse_time: float = 0.02,
-                 res_schema: str | None = None) -> None:
-        """The EV sends ``req`` after ``think`` seconds; the EVSE answers after ``evse_time``."""
+                 res_schema: str | None = None, lenient: bool = False) -> None:
+        """The EV sends ``req`` after ``think`` seconds; the EVSE answers after ``evse_time``
+        (``lenient``: the request may hold out-of-facet values, as a faulty EV sends them)."""
         self.wire.wait(think, 0.3)
-        self.send(True, schema, req)
+        self.send(True, schema, req, lenient)
         self.wire.wait(evse_time, 0.3)
         self.send(False, res_schema or schema, res)
 

@@ -21,6 +21,8 @@ class Scenario:
     run: Callable[[Link, int], None]
     tls: str | None = None
     """``"1.2"`` or ``"1.3"`` when the V2G connection is TLS (a key log is produced)."""
+    expects: tuple[str, ...] = ()
+    """Rules whose ``error`` findings this scenario shows on purpose; a clean scenario has none."""
 
 
 class Registry:
@@ -68,6 +70,16 @@ def iso2_dc(link: Link, loops: int) -> None:
 
     _plain_start(link)
     run_dc(link, ISO2, loops)
+
+
+def _faulty(schema: str, fault: str) -> Callable[[Link, int], None]:
+    def run(link: Link, loops: int) -> None:
+        from .din import DIN, ISO2, run_dc
+
+        _plain_start(link)
+        run_dc(link, DIN if schema == "din" else ISO2, loops, fault)
+
+    return run
 
 
 def iso2_ac(link: Link, loops: int) -> None:
@@ -135,6 +147,15 @@ def iso2_tls12(link: Link, loops: int) -> None:
     run_dc(link, ISO2, loops)
 
 
+def iso2_pnc(link: Link, loops: int) -> None:
+    from .pnc import run_iso2_pnc
+
+    run_iso2_pnc(link, loops)
+
+
+_PLAIN_ISO20 = ("tls.iso20-offer", "tls.iso20-select")
+# ISO 15118-20 over plain TCP breaks [V2G20-1237]/[V2G20-2356]: these demo sessions show it on purpose
+
 SCENARIOS = Registry()
 for _s in (
     Scenario("din-dc", "DIN SPEC 70121 DC charge: SLAC, SDP, TCP, handshake (DIN chosen), cable check, "
@@ -146,25 +167,41 @@ for _s in (
              "protocol-without-bpt", iso2_ac),
     Scenario("iso20-dc-bpt-dynamic", "ISO 15118-20 DC_BPT (service 6) in Dynamic mode: charges, then the "
              "charger commands discharge a third of the way into the loop (negative present current, SoC falls)",
-             "bpt-working", _iso20(discharge=True)),
+             "bpt-working", _iso20(discharge=True), expects=_PLAIN_ISO20),
     Scenario("iso20-dc-bpt-scheduled", "ISO 15118-20 DC_BPT in Scheduled mode with a two-entry power "
              "schedule; the EV charges only (BPT negotiated, no discharge)", "bpt-negotiated-no-discharge",
-             _iso20(dynamic=False)),
+             _iso20(dynamic=False), expects=_PLAIN_ISO20),
     Scenario("iso20-ac-bpt", "ISO 15118-20 AC_BPT (service 5), Dynamic mode: 11 kW charge, then 7.4 kW back "
-             "to the grid (negative present active power)", "bpt-working", _iso20(ac=True)),
+             "to the grid (negative present active power)", "bpt-working", _iso20(ac=True), expects=_PLAIN_ISO20),
     Scenario("iso20-no-tls", "ISO 15118-20 DC (service 2) over plain TCP: the EV asks for TLS in SDP, "
              "the charger answers without TLS and the session runs unencrypted", "bpt-offered-not-selected",
-             iso20_no_tls),
+             iso20_no_tls, expects=_PLAIN_ISO20),
     Scenario("iso20-dc-tls13", "ISO 15118-20 DC_BPT Dynamic (charge, then discharge) over TLS 1.3 "
              "(TLS_AES_256_GCM_SHA384, X25519, ECDSA P-256 SECC certificate); close_notify before FIN",
              "bpt-working", iso20_tls13, tls="1.3"),
     Scenario("iso2-dc-tls12", "ISO 15118-2 DC charge over TLS 1.2 (TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, "
              "P-256, MAC-then-encrypt)", "protocol-without-bpt", iso2_tls12, tls="1.2"),
+    Scenario("iso2-dc-pnc", "ISO 15118-2 DC Plug & Charge over TLS 1.2 with a complete test PKI: SECC chain "
+             "in the handshake, signed CertificateInstallationReq/Res, PaymentDetailsReq with the contract chain, "
+             "signed AuthorizationReq and MeteringReceiptReq", "protocol-without-bpt", iso2_pnc, tls="1.2"),
     Scenario("sap-no-common-protocol", "An ISO 15118-20-only EV meets a DIN/ISO-2 charger: "
              "supportedAppProtocolRes Failed_NoNegotiation, the TCP connection closes", "handshake-failed",
-             sap_no_common_protocol),
+             sap_no_common_protocol, expects=("tls.iso20-offer", "codes.no-negotiation")),
     Scenario("slac-no-match", "SLAC three times with attenuation far above the threshold and no "
-             "CM_SLAC_MATCH: no SDP, no TCP", "handshake-failed", slac_no_match),
+             "CM_SLAC_MATCH: no SDP, no TCP", "handshake-failed", slac_no_match, expects=("link.no-slac-match",)),
+    # faulty twins of iso2-dc / din-dc (same seed, same session, one fault): each makes rules fire
+    Scenario("iso2-dc-late-response", "iso2-dc, but the charger answers PowerDeliveryReq(Start) after about 8 s "
+             "(EV timeout 5 s): timing.response-timeout", "protocol-without-bpt", _faulty("iso2", "late-response"),
+             expects=("timing.response-timeout",)),
+    Scenario("din-dc-over-limit", "din-dc, but the charger reports a present current three times its own "
+             "maximum for the whole charge loop: values.evse-present-over-limit", "protocol-without-bpt",
+             _faulty("din", "over-limit"), expects=("values.evse-present-over-limit",)),
+    Scenario("iso2-dc-sequence-error", "iso2-dc, but the EV skips PowerDelivery and sends CurrentDemandReq; "
+             "the charger answers FAILED_SequenceError and the EV stops: sequence.phase-order, codes.failed",
+             "protocol-without-bpt", _faulty("iso2", "sequence-error"), expects=("sequence.phase-order", "codes.failed")),
+    Scenario("iso2-dc-out-of-facet", "iso2-dc, but the EV's PowerDeliveryReq charging profile says 4 phases "
+             "(the schema allows 1..3): the message still decodes, with schema.facet", "protocol-without-bpt",
+             _faulty("iso2", "out-of-facet"), expects=("schema.facet",)),
 ):
     SCENARIOS.add(_s)
 

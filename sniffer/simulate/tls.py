@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 
+from v2gsniff.sniffer.streams.tls.record import hkdf_expand_label, prf12
+
 from .wire import TcpConversation, Wire
 
 HANDSHAKE, CCS, ALERT, APPDATA = 22, 20, 21, 23
@@ -87,14 +89,7 @@ def _extract(salt: bytes, ikm: bytes) -> bytes:
 
 
 def _expand_label(secret: bytes, label: bytes, context: bytes, length: int) -> bytes:
-    full = b"tls13 " + label
-    info = struct.pack("!HB", length, len(full)) + full + bytes([len(context)]) + context
-    out, block, i = b"", b"", 1
-    while len(out) < length:
-        block = hmac.digest(secret, block + info + bytes([i]), H13)
-        out += block
-        i += 1
-    return out[:length]
+    return hkdf_expand_label(H13, secret, label, context, length)
 
 
 class _Aead13:
@@ -182,12 +177,7 @@ class Tls13Channel:
 
 
 def _prf(secret: bytes, label: bytes, seed: bytes, length: int) -> bytes:
-    seed = label + seed
-    out, a = b"", seed
-    while len(out) < length:
-        a = hmac.digest(secret, a, "sha256")
-        out += hmac.digest(secret, a + seed, "sha256")
-    return out[:length]
+    return prf12("sha256", secret, label, seed, length)
 
 
 class _Cbc12:
@@ -209,9 +199,12 @@ class _Cbc12:
 class Tls12Channel:
     """TLS 1.2 ECDHE-ECDSA-AES128-CBC-SHA256 over a TCP conversation."""
 
-    def __init__(self, wire: Wire, conv: TcpConversation) -> None:
+    def __init__(self, wire: Wire, conv: TcpConversation,
+                 identity: tuple[ec.EllipticCurvePrivateKey, list[bytes]] | None = None) -> None:
         self.wire, self.conv = wire, conv
         self.keys: dict[bool, _Cbc12] = {}
+        self.identity = identity
+        """The SECC's key and leaf-first certificate chain (Plug & Charge); a self-signed one when ``None``."""
 
     def handshake(self) -> None:
         w = self.wire
@@ -223,15 +216,20 @@ class Tls12Channel:
         self.conv.send(True, _record(HANDSHAKE, ch))
         sh = _hs(2, b"\x03\x03" + s_random + _vec(session_id, 1) + b"\xc0\x23\x00"
                  + _vec(_ext(11, _vec(b"\x00", 1)) + _ext(0xFF01, b"\x00"), 2))
-        sign_key = ecdsa_key(w)
-        cert = certificate(w, sign_key, "SECC-" + w.randbytes(4).hex().upper())
-        cert_msg = _hs(11, _vec(_vec(cert, 3), 3))
+        if self.identity is None:
+            sign_key = ecdsa_key(w)
+            chain = [certificate(w, sign_key, "SECC-" + w.randbytes(4).hex().upper())]
+        else:
+            sign_key, chain = self.identity
+        cert_msg = _hs(11, _vec(b"".join(_vec(c, 3) for c in chain), 3))
         s_eph = ecdsa_key(w)
         params = b"\x03\x00\x17" + _vec(_p256_point(s_eph), 1)
         ske = _hs(12, params + b"\x04\x03" + _vec(_sign(sign_key, c_random + s_random + params), 2))
         shd = _hs(14, b"")
         w.wait(0.004)
-        self.conv.send(False, _record(HANDSHAKE, sh + cert_msg + ske + shd))
+        flight = sh + cert_msg + ske + shd
+        # a record holds at most 2^14 bytes (RFC 5246 §6.2.1): a long chain spans several
+        self.conv.send(False, b"".join(_record(HANDSHAKE, flight[i:i + 16384]) for i in range(0, len(flight), 16384)))
         c_eph = ecdsa_key(w)
         cke = _hs(16, _vec(_p256_point(c_eph), 1))
         premaster = c_eph.exchange(ec.ECDH(), s_eph.public_key())

@@ -6,14 +6,20 @@ client" means EV→EVSE throughout.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from v2gsniff.dissectors.transport import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN
-from v2gsniff.sniffer.streams.framing import Framer, Message, Skipped
-from v2gsniff.sniffer.streams.tcp import Chunk, Gap, HalfStream
+from v2gsniff.sniffer.bounded import BoundedDict
+from v2gsniff.sniffer.streams.framing import AppData, Carried, Framer, Message, Skipped
+from v2gsniff.sniffer.streams.tcp import Chunk, ForeignAck, Gap, HalfStream
 
 # Frames to keep a closed connection around for late retransmissions before flushing it.
 CLOSED_LINGER_FRAMES = 200
+EVICT_EVERY = 64
+"""Frames between two looks for closed connections to evict (besides every FIN or RST). A power
+of two: the pipeline's fast path tests ``frame & EVICT_MASK`` to leave those frames to it."""
+EVICT_MASK = EVICT_EVERY - 1
 
 Endpoint = tuple[str, int]
 """(IPv6 address text, port)."""
@@ -23,8 +29,9 @@ class StreamEvent(NamedTuple):
     """Something that happened in one direction of a connection."""
 
     from_client: bool
-    item: Message | Skipped | Gap | Chunk
-    """A framed message, skipped bytes, a gap, or (TLS) a raw in-order chunk to decrypt."""
+    item: Message | Skipped | AppData | Gap | Chunk | ForeignAck
+    """A framed message, skipped bytes, data of a stream that is not V2GTP, a gap, (TLS) a raw
+    in-order chunk to decrypt, or a challenge ACK (``from_client`` is then the ACK's own direction)."""
 
 
 _new = tuple.__new__
@@ -34,7 +41,7 @@ class TcpConnection:
     """Mutable state of one connection."""
 
     __slots__ = ("index", "client", "server", "syn_seen", "tls", "streams", "framers", "first_frame",
-                 "last_frame", "fin", "rst", "_names")
+                 "last_frame", "fin", "rst", "previous", "challenge", "_names")
 
     def __init__(self, index: int, client: Endpoint, server: Endpoint, first_frame: int = 0,
                  last_frame: int = 0) -> None:
@@ -46,14 +53,33 @@ class TcpConnection:
         self.tls: bool | None = None
         """None until the first payload byte from the client says whether this is TLS."""
         self.streams = (HalfStream(), HalfStream())
-        self.framers = (Framer(), Framer())
+        carried = Carried()
+        self.framers = (Framer(carried), Framer(carried))
         self.first_frame = first_frame
         self.last_frame = last_frame
         self.fin = [False, False]
         self.rst = False
+        self.previous: tuple[int, str] | None = None
+        """(index, why it ended) of the earlier incarnation on the same addresses and ports that this
+        connection replaced, when the table still held it."""
+        self.challenge: tuple[bool, ForeignAck] | None = None
+        """The last challenge ACK: (direction of the stream it answered, the ACK)."""
         # Every record of the connection names its endpoints: format them once.
         c, s = f"[{client[0]}]:{client[1]}", f"[{server[0]}]:{server[1]}"
         self._names = ((c, s), (s, c))
+
+    def notes(self, from_client: bool, flags: int, seq: int, frame: int) -> list[str]:
+        """What a SYN, FIN or RST segment means beyond its flags (for the ``tcp`` record's notes)."""
+        out: list[str] = []
+        if flags & TCP_SYN and self.previous is not None and frame == self.first_frame:
+            index, why = self.previous
+            out.append(f"new incarnation of the addresses and ports of stream {index} ({why}): "
+                       f"stream {self.index} starts at this SYN")
+        challenge = self.challenge
+        if flags & TCP_RST and challenge is not None and challenge[0] == from_client and seq == challenge[1].ack:
+            out.append(f"answers the challenge ACK of frame {challenge[1].frame}: resets the earlier connection "
+                       "the peer still held on these ports (RFC 5961 section 4)")
+        return out
 
     def endpoint_name(self, from_client: bool) -> tuple[str, str]:
         """(source, destination) as ``[address]:port`` for a direction."""
@@ -68,13 +94,14 @@ class TcpConnection:
         out: list[StreamEvent] = []
         if flags & TCP_SYN:
             self.syn_seen = True
-            mine.syn(seq)
+            if mine.syn(seq):
+                # Offset 0 is this direction's first byte: a V2GTP stream starts with a header there.
+                self.framers[0 if from_client else 1].from_start = True
             seq += 1
         if flags & TCP_ACK:
             done = peer.ack(ack, frame, time)
             if done:
-                for item in done:
-                    out.extend(self._deliver(not from_client, item))
+                out.extend(self._acked(not from_client, done))
         if payload:
             off = mine.take(seq, len(payload)) if self.tls is False else -1
             if off >= 0:  # cleartext in order: straight to the framer
@@ -95,11 +122,17 @@ class TcpConnection:
         """``segment`` for a bare ACK (no payload, no SYN, FIN or RST): half of a busy capture."""
         self.last_frame = frame
         done = self.streams[1 if from_client else 0].ack(ack, frame, time)
-        if not done:
-            return []
+        return self._acked(not from_client, done) if done else []
+
+    def _acked(self, from_client: bool, items: Sequence[Chunk | Gap | ForeignAck]) -> list[StreamEvent]:
+        """What an acknowledgment released in the stream sent ``from_client``."""
         out: list[StreamEvent] = []
-        for item in done:
-            out.extend(self._deliver(not from_client, item))
+        for item in items:
+            if isinstance(item, ForeignAck):
+                self.challenge = (from_client, item)
+                out.append(StreamEvent(not from_client, item))  # reported in the ACK's own direction
+            else:
+                out.extend(self._deliver(from_client, item))
         return out
 
     def finish(self, frame: int, time: float) -> list[StreamEvent]:
@@ -135,6 +168,13 @@ class TcpConnection:
         return [StreamEvent(from_client, r) for r in framer.feed(offset, data, frame, time)]
 
 
+def challenge_note(item: ForeignAck) -> str:
+    """The note on a challenge ACK."""
+    return (f"challenge ACK (RFC 5961 section 4): acknowledges sequence number {item.ack} ({item.offset:+d} bytes "
+            "from this SYN) for an earlier connection on these ports that the peer still holds; no byte of this "
+            "connection is missing")
+
+
 class ConnectionTable:
     """All TCP connections of a capture, keyed by their endpoint pair."""
 
@@ -144,19 +184,27 @@ class ConnectionTable:
         self._replaced: list[TcpConnection] = []
         self.count = 0
         """Connections seen so far (the next connection's index)."""
-        self.flows: dict[bytes, tuple[TcpConnection, bool]] = {}
+        self.flows: BoundedDict[bytes, tuple[TcpConnection, bool]] = BoundedDict(4096)
         """Raw (source, destination address and port) bytes of a frame -> (connection, from client):
         a shortcut for established connections, emptied whenever a connection ends."""
         self.server_ports: set[int] = set()
         """Ports announced in SDP responses (used to tell client from server without a SYN)."""
 
-    def lookup(self, src: Endpoint, dst: Endpoint, flags: int, frame: int) -> tuple[TcpConnection, bool]:
-        """The connection of a segment and whether it travels from the client."""
+    def lookup(
+        self, src: Endpoint, dst: Endpoint, flags: int, frame: int, seq: int | None = None
+    ) -> tuple[TcpConnection, bool]:
+        """The connection (incarnation) of a segment and whether it travels from the client.
+
+        A SYN without ACK starts a new incarnation unless it repeats the current one's SYN.
+        """
         conn = self._by_key.get((src, dst))
-        if conn is not None and not (
-            flags & TCP_SYN and not flags & TCP_ACK and conn.last_frame and self._reused(conn)
-        ):
-            return conn, conn.client == src
+        ended = None
+        if conn is not None:
+            if not (flags & TCP_SYN and not flags & TCP_ACK and conn.last_frame):
+                return conn, conn.client == src
+            ended = _ended(conn, src, seq)
+            if ended is None:
+                return conn, conn.client == src
         if flags & TCP_SYN and not flags & TCP_ACK:
             client, server = src, dst
         elif flags & TCP_SYN:
@@ -167,10 +215,12 @@ class ConnectionTable:
             client, server = dst, src
         else:
             client, server = src, dst
-        if conn is not None:
-            self._close(conn)
-            self._replaced.append(conn)
+        old = conn
         conn = TcpConnection(self.count, client, server, first_frame=frame, last_frame=frame)
+        if old is not None and ended is not None:
+            self._close(old)
+            self._replaced.append(old)
+            conn.previous = (old.index, ended)
         self.count += 1
         self._live[conn.index] = conn
         self._by_key[(client, server)] = conn
@@ -179,13 +229,17 @@ class ConnectionTable:
 
     def remember(self, key: bytes, flow: tuple[TcpConnection, bool]) -> None:
         """Cache a lookup result under the frame's raw address/port bytes (bounded)."""
-        if len(self.flows) >= 4096:
-            self.flows.clear()
-        self.flows[key] = flow
+        self.flows.put(key, flow)
 
     def live(self) -> list[TcpConnection]:
         """Connections not yet evicted, oldest first."""
         return list(self._live.values())
+
+    def after_segment(self, flags: int, frame: int) -> list[TcpConnection]:
+        """Connections to flush after a segment: evicted at a FIN or RST and every :data:`EVICT_EVERY` frames."""
+        if flags & (TCP_FIN | TCP_RST) or not frame & EVICT_MASK:
+            return self.evict(frame)
+        return []
 
     def evict(self, frame: int) -> list[TcpConnection]:
         """Closed connections quiet for a while: the caller flushes them; memory stays flat."""
@@ -203,7 +257,18 @@ class ConnectionTable:
             if self._by_key.get(key) is conn:
                 del self._by_key[key]
 
-    @staticmethod
-    def _reused(conn: TcpConnection) -> bool:
-        # A new SYN on a 4-tuple whose connection ended starts a new connection.
-        return conn.rst or all(conn.fin)
+
+def _ended(conn: TcpConnection, src: Endpoint, seq: int | None) -> str | None:
+    """Why a SYN (without ACK) from ``src`` cannot belong to ``conn``, or None when it can."""
+    if conn.rst:
+        return "it was reset"
+    if conn.fin[0] or conn.fin[1]:
+        return "it was closed with FIN"
+    if src != conn.client:
+        return "the SYN comes from its server's side"
+    client = conn.streams[0]
+    if not client.started or seq is None or client.isn == seq:
+        return None  # nothing to contradict, or the SYN repeated
+    if client.isn is None:
+        return "the SYN arrives after its data"
+    return f"the SYN's sequence number {seq} is not its initial {client.isn}"

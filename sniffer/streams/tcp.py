@@ -5,10 +5,15 @@ out as :class:`Chunk`\\ s, and bytes that never appeared in the capture come out
 :class:`Gap` with their size and stream offset. A hole is declared lost when the peer has
 acknowledged past it (the receiver got bytes the capture missed), when too much data waits
 behind it, or at the end of the capture.
+
+A half-stream belongs to one incarnation of a connection (the connection table starts a new one
+at a SYN that follows RST or FIN, or whose sequence number does not fit). An incarnation whose
+SYN was seen starts at that SYN: an acknowledgment from an earlier incarnation never makes a gap.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 _MOD = 1 << 32
@@ -31,6 +36,23 @@ class Chunk(NamedTuple):
     offset: int
     """Stream offset of the first byte (0 = first byte after the SYN)."""
     data: bytes
+    frame: int
+    time: float
+
+
+class ForeignAck(NamedTuple):
+    """An acknowledgment that belongs to another incarnation of the connection.
+
+    The stream's SYN was seen, and the peer answered with an ACK for bytes this incarnation
+    never sent, not for the SYN: the peer still holds an earlier connection on the same
+    addresses and ports and sends a challenge ACK (RFC 5961 section 4). It says nothing about
+    this incarnation's bytes, so it is never counted as loss.
+    """
+
+    ack: int
+    """The raw acknowledgment number."""
+    offset: int
+    """Where it points, relative to this incarnation's first byte (its SYN + 1)."""
     frame: int
     time: float
 
@@ -66,15 +88,27 @@ class HalfStream:
         self._acked = 0  # highest stream offset the peer acknowledged
         self._tick = 0
         self._hole_tick: int | None = None  # tick at which the peer acked past the current hole
+        self.isn: int | None = None
+        """The initial sequence number, when this direction's SYN was seen."""
+        # Set by the SYN until the peer acknowledges it or data follows: until then an acknowledgment
+        # may belong to an earlier connection on the same ports (a challenge ACK).
+        self._unsynced = False
 
     @property
     def started(self) -> bool:
         return self._base is not None
 
-    def syn(self, seq: int) -> None:
-        """The SYN fixes the stream start at ``seq + 1`` (a repeated SYN changes nothing)."""
-        if self._base is None:
-            self._base = (seq + 1) % _MOD
+    def syn(self, seq: int) -> bool:
+        """The SYN fixes the stream start at ``seq + 1`` (a repeated SYN changes nothing).
+
+        Returns whether it did, i.e. whether stream offset 0 is this direction's first byte.
+        """
+        if self._base is not None:
+            return False
+        self._base = (seq + 1) % _MOD
+        self.isn = seq
+        self._unsynced = True
+        return True
 
     def _offset(self, seq: int) -> int:
         assert self._base is not None
@@ -143,11 +177,12 @@ class HalfStream:
         self.next_offset = nxt + n
         return nxt
 
-    def ack(self, ack: int, frame: int, time: float) -> list[Chunk | Gap]:
+    def ack(self, ack: int, frame: int, time: float) -> Sequence[Chunk | Gap | ForeignAck]:
         """The peer acknowledged up to ``ack``: a hole before it is missing from the capture.
 
         The hole is declared lost only after ``REORDER_WINDOW`` more segments, in case the
-        data turns up late.
+        data turns up late. Before the peer acknowledged anything of an incarnation whose SYN
+        was seen, an acknowledgment of bytes it never sent is a :class:`ForeignAck`.
         """
         self._tick += 1
         base = self._base
@@ -162,6 +197,12 @@ class HalfStream:
             acked = self._offset(ack)
             if acked - nxt > _HALF:
                 return []
+        if self._unsynced:
+            # Only the SYN sent so far: the peer can acknowledge that SYN, and nothing else of
+            # this incarnation. (Once data flows, the peer has synchronised to it.)
+            if acked and not nxt and not self._pending and not self.fin:
+                return [ForeignAck(ack, acked, frame, time)]
+            self._unsynced = False
         if acked > self._acked:
             self._acked = acked
         if self._hole_tick is None:

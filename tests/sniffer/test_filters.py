@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner
 
 from tests.conftest import REAL, need_shared
 from v2gsniff.sniffer.capture import open_capture
+from v2gsniff.sniffer.commands.decode import decode
 from v2gsniff.sniffer.filters import FilterError, compile_filter
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.pipeline import Decoder
@@ -105,3 +111,69 @@ def test_comparisons_on_absent_decoded_fields_are_false() -> None:
     f = compile_filter("fields.ResponseCode !~ ^OK")
     assert [f.matches(r) for r in (req, res, ok)] == [False, True, False]
     assert [compile_filter("fields.ResponseCode != OK").matches(r) for r in (req, res)] == [False, True]
+
+
+# --- parsed, not pattern-matched; physical values; field names (issue 13) ---------------------
+
+KONA = "everest-logfiles__Hyundai_Kona_2017_din_spec_70121_kona1.dump"
+KONA_LOG = "everest-logfiles__Hyundai_Kona_2017_din_spec_70121_everest-session-690b31af-79f9-4d41-8167-27d7af0e7440.log"
+
+
+def test_the_word_session_inside_a_value_is_not_the_session_field() -> None:
+    assert not compile_filter('name ~ "SessionSetup"').uses_session
+    assert not compile_filter("summary ~ session").uses_session
+    assert not compile_filter("capture == 'session 2.pcap'").uses_session
+    assert compile_filter("session == 2 and v2g").uses_session
+
+
+def test_decode_accepts_session_in_a_string() -> None:
+
+
+    need_shared()
+    res = CliRunner().invoke(decode, [str(REAL / KONA), "--filter", 'name ~ "^SessionSetup"'])
+    assert res.exit_code == 0, res.output
+    assert [line.split()[3] for line in res.stdout.splitlines()] == ["SessionSetupReq", "SessionSetupRes"]
+
+
+def test_physical_values_compare_as_numbers_like_everest_decoded_them() -> None:
+    from v2gsniff.sniffer.commands.decode import decode
+
+    need_shared()
+    # EVerest's own session log of this capture: each CurrentDemandReq with Multiplier and Value.
+    log = (REAL / KONA_LOG).read_text()
+    raw = re.findall(r'"CurrentDemandReq": \{[^{}]*?(?:\{[^{}]*\}[^{}]*?)*?"EVTargetCurrent": \{\s*"Multiplier": '
+                     r'(-?\d+),\s*"Unit": "A",\s*"Value": (-?\d+)', log)
+    want = sum(1 for mult, value in raw if int(value) * 10 ** int(mult) > 10)
+    assert want > 300
+    res = CliRunner().invoke(decode, [str(REAL / KONA), "--format", "jsonl", "--filter",
+                                      "name == CurrentDemandReq and fields.EVTargetCurrent > 10"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert len(rows) == want
+    assert all(r["fields"]["EVTargetCurrent"]["value"] > 10 for r in rows)
+
+
+def test_a_field_name_no_record_has_is_reported_with_the_closest_names() -> None:
+
+
+    need_shared()
+    res = CliRunner().invoke(decode, [str(REAL / KONA), "--filter", "fields.EVTargetCurent > 10"])
+    assert res.exit_code == 0 and res.stdout == ""
+    assert "no record has a field 'EVTargetCurent'" in res.stderr
+    assert "did you mean fields.EVTargetCurrent" in res.stderr
+
+
+def test_the_readme_filter_examples_parse_and_name_real_fields() -> None:
+    from v2gsniff.sniffer.commands.decode import decode
+
+    need_shared()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    paragraph = readme[readme.index("the UI's help): "):]
+    paragraph = paragraph[:paragraph.index("\nPhysical values")]
+    examples = re.findall(r"`([^`]+)`", paragraph)
+    assert len(examples) >= 5
+    res = CliRunner().invoke(decode, [str(REAL / KONA), "--format", "jsonl"])
+    seen = {k for line in res.stdout.splitlines() for k in (json.loads(line).get("fields") or {})}
+    for text in examples:
+        f = compile_filter(text)
+        assert f.field_keys <= seen, (text, f.field_keys - seen)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import end_process
 from v2gsniff.sniffer.capture import open_capture
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
@@ -157,8 +158,10 @@ def test_real_tls_over_veth_decrypts_every_byte(link: Link, version: str, tmp_pa
     (tmp_path / "plan.json").write_text(json.dumps(plan))
     cert, key = _cert(tmp_path)
     keys, out = tmp_path / "keys.log", tmp_path / "out.pcapng"
+    server: subprocess.Popen[str] | None = None
     live = subprocess.Popen(link.cmd(link.se, sys.executable, "-c", "from v2gsniff.sniffer.cli import main; main()",
-                                     "live", "se0", "--no-tui", "--format", "jsonl", "--write", str(out)),
+                                     "live", "se0", "--no-tui", "--format", "jsonl", "--write", str(out),
+                                     "--allow-root"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         time.sleep(1.5)  # the capture socket must be open before the first SYN
@@ -172,8 +175,9 @@ def test_real_tls_over_veth_decrypts_every_byte(link: Link, version: str, tmp_pa
         assert server.wait(timeout=30) == 0
         time.sleep(0.5)
     finally:
-        live.send_signal(signal.SIGINT)
-        live.wait(timeout=20)
+        if server is not None:
+            end_process(server, signal.SIGTERM, timeout=5)
+        end_process(live)
 
     dec = Decoder(keylog=KeyLog.from_file(keys))
     records = []

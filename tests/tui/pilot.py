@@ -14,6 +14,9 @@ from rich.console import Console
 from textual.pilot import Pilot
 
 from tests.conftest import REAL, need_shared
+from v2gsniff.sniffer.capture import open_capture
+from v2gsniff.sniffer.capture.writer import PcapngWriter
+from v2gsniff.sniffer.model import RawFrame
 from v2gsniff.tui.app import V2GSniffApp
 from v2gsniff.tui.launch import capture_items
 
@@ -21,10 +24,20 @@ SIZE = (160, 50)
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 DIN = "dsV2Gshark__DIN_DC_DS5366_Josev.pcapng"
 TLS = "dsV2Gshark__ISO-2_DC_PnC_TLS_Contract_DS5366_RiseV2G.pcapng"
-GAP = "everest-logfiles__VW_id.4_iso_15118-2_AC_2023-04-14T09-52-17.069Z-3_config-ac-iso2.dump"
+VW_AC = "everest-logfiles__VW_id.4_iso_15118-2_AC_2023-04-14T09-52-17.069Z-3_config-ac-iso2.dump"
 THREE = "everest-logfiles__Mercedes-Benz_EQE_2023-10-04_iso2-AC.dump"
 
 Body = Callable[[V2GSniffApp, Pilot[Any]], Awaitable[None]]
+
+
+def with_segment_lost(name: str, frame: int, folder: Path) -> str:
+    """A copy of a real capture without one frame (a TCP segment the capture lost), as a pcapng."""
+    path = folder / f"{Path(name).stem}-frame-{frame}-lost.pcapng"
+    with open_capture(real(name)) as reader, PcapngWriter(path) as out:
+        for item in reader:
+            if isinstance(item, RawFrame) and item.index != frame:
+                out.write_frame(item.data, item.time)
+    return str(path)
 
 
 def real(name: str) -> str:
@@ -39,7 +52,7 @@ def real(name: str) -> str:
 
 def run_app(names: list[str], body: Body, size: tuple[int, int] = SIZE, **kwargs: Any) -> V2GSniffApp:
     """Open the captures in the app, wait until every record is shown, then run ``body``."""
-    paths = [real(n) for n in names]
+    paths = [n if os.path.isabs(n) else real(n) for n in names]
     app = V2GSniffApp(lambda: capture_items(paths), title=os.path.basename(paths[0]), **kwargs)
 
     async def main() -> None:

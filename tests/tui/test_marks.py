@@ -141,3 +141,20 @@ def test_help_lists_the_new_keys() -> None:
         assert "\n  '  " in text  # the apostrophe key by its character, not its name
 
     run_app([DIN], body)
+
+
+def test_an_earlier_g_timeout_does_not_cancel_a_later_g() -> None:
+    """g g, then 42 g within a second, and the second g late: the first g's timer must not clear it."""
+
+    async def body(app: V2GSniffApp, pilot: Pilot[Any]) -> None:
+        lst = app.query_one(MessageList)
+        frames = [app.store.records[i].frame for i in app.store.view]
+        await pilot.press("G", "g", "g")
+        assert lst.cursor == 0
+        await pilot.pause(0.6)
+        await pilot.press("4", "2", "g")
+        await pilot.pause(0.6)  # the first g's 1 s timeout has passed, this g's has not
+        await pilot.press("g")
+        assert frame_of(app) == next(f for f in frames if f >= 42)
+
+    run_app([DIN], body)

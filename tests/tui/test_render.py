@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.tui.pilot import DIN, TLS, real
+from tests.tui.pilot import DIN, TLS, VW_AC, real
 from v2gsniff.sniffer.capture import open_capture
+from v2gsniff.sniffer.layers import record_layers
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.tui.render import (
@@ -43,7 +44,7 @@ def test_every_field_with_bytes_points_at_them_in_the_frame() -> None:
     checked = 0
     for r in records(DIN) + records(TLS):
         fields = {}
-        for layer in r.layers:
+        for layer in record_layers(r):
             for f in layer.walk():
                 fields[(layer.protocol, f.name, f.offset)] = (layer, f)
         for n in walk(detail_nodes(r)):
@@ -54,7 +55,7 @@ def test_every_field_with_bytes_points_at_them_in_the_frame() -> None:
             match = [lf for (p, fname, _o), lf in fields.items() if p == proto and fname == name
                      and lf[0].offset + lf[1].offset == n.offset]
             if not match and "/" not in n.key:  # a layer's own node: its header bytes
-                assert any(layer.offset == n.offset for layer in r.layers)
+                assert any(layer.offset == n.offset for layer in record_layers(r))
                 continue
             assert match, (r.frame, n.key)
             f = match[0][1]
@@ -117,3 +118,23 @@ def test_exi_element_nodes_point_at_the_bytes_of_their_bits() -> None:
         assert root.bits is not None and root.bits[0] == 8 * 8 + 8  # after the V2GTP header and EXI's 0x80
         assert root.offset + root.length == len(r.data)
     assert checked > 1000
+
+
+def test_tcp_notes_sit_under_the_tcp_layer() -> None:
+    # The charger's challenge ACK (RFC 5961) and the EV's RST that answers it.
+    notes = 0
+    for r in records(VW_AC):
+        if r.kind == "tcp" and "notes" in r.fields:
+            (tcp,) = [n for n in detail_nodes(r) if n.key == "tcp"]
+            assert [c.label for c in tcp.children if c.key.startswith("tcp/note")] == [
+                f"note: {n}" for n in r.fields["notes"]]
+            notes += 1
+    assert notes == 3  # challenge ACK, RST, the SYN of the new connection
+
+
+def test_app_data_shows_its_service_and_its_own_bytes() -> None:
+    r = next(x for x in records("dsV2Gshark__ISO-2_DC_BatteryDataExchange_DS5366_RiseV2G.pcapng") if x.kind == "app")
+    assert buffer_label(r) == "application data, TCP stream 1, 47 bytes"
+    nodes = {n.key: n for n in walk(detail_nodes(r))}
+    assert nodes["record"].label == "app: Battery data VAS Korea"
+    assert any(n.label.startswith("service_id: 61000") for n in nodes.values())

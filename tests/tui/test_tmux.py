@@ -52,7 +52,7 @@ def test_open_in_tmux_like_a_person() -> None:
     tmux("resize-window", "-t", session, "-x", "160", "-y", "50")
     try:
         shown = wait_for(session, "done")
-        assert "Sessions" in shown and "Messages" in shown and "#1 din" in shown
+        assert "Sessions" in shown and "Messages" in shown and "#1 DIN" in shown
         assert "✓ SupportedAppProtocol" in shown and "CM_SLAC_PARM.REQ" in shown
         tmux("send-keys", "-t", session, "/")
         time.sleep(0.5)  # a person looks at the filter bar before typing (focus moves asynchronously)

@@ -78,6 +78,7 @@ class Compiler:
         self.lines: list[str] = []
         self.uri_names = {u: f"U{i}" for i, u in enumerate(g.uris)}
         self.enums: dict[int, str] = {}
+        self.patterns: dict[int, str] = {}
         self.qconsts: dict[int, str] = {}
         self.starts = self._starts()
         self.groups = {s: self._reach(s) for s in self.starts}
@@ -131,6 +132,11 @@ class Compiler:
             self.qconsts[qid] = f"Q{qid}"
         return self.qconsts[qid]
 
+    def pattern_const(self, dti: int) -> str:
+        if dti not in self.patterns:
+            self.patterns[dti] = f"P{dti}"
+        return self.patterns[dti]
+
     def enum_const(self, dti: int) -> str:
         if dti not in self.enums:
             self.enums[dti] = f"E{dti}"
@@ -141,6 +147,10 @@ class Compiler:
         return f"{{{ns}}}{local}" if ns else local
 
     def dt_label(self, dt: tuple[Any, ...]) -> str:
+        facets = "".join(f" {c[0]} {c[1]}" for c in self.checks(dt) or ())
+        return self.kind_label(dt) + facets
+
+    def kind_label(self, dt: tuple[Any, ...]) -> str:
         kind = dt[0]
         if kind == D_NBIT:
             return f"n-bit {dt[2]}..{dt[3]} ({dt[1]} bits)"
@@ -165,17 +175,18 @@ class Compiler:
         self.lines.append("    " * depth + text)
 
     def value(self, d: int, dti: int, dst: str, name: str | None) -> None:
-        """Read a value of datatype dti at p into dst and advance p (facet checks through x)."""
+        """Read a value of datatype dti at p into dst and advance p (facet checks report through x)."""
         dt = self.g.dtypes[dti]
         kind = dt[0]
         nm = f", {name!r}" if name else ""
+        test = self.facet_test(dst, dti)
         if kind == D_NBIT:
-            k, lo, hi = dt[1], dt[2], dt[3]
+            k, lo = dt[1], dt[2]
             read = f"(v >> (n - p - {k})) & {(1 << k) - 1}"
             self.emit(d, (f"{dst} = ({read}){offset(lo)}" if lo else f"{dst} = {read}") if k else f"{dst} = {lo}")
-            if (1 << k) > hi - lo + 1:
-                self.emit(d, f"if {dst} > {hi}:")
-                self.emit(d + 1, f"x.range({dst}, {lo}, {hi}, p, e{nm})")
+            if test:
+                self.emit(d, f"if {test}:")
+                self.emit(d + 1, f"x.facet({dst}, {dti}, p, e{nm})")
             if k:
                 self.emit(d, f"p += {k}")
         elif kind == D_ENUM:
@@ -190,21 +201,58 @@ class Compiler:
         elif kind == D_BOOL:
             self.emit(d, f"{dst} = (v >> (n - p - 1)) & 1 == 1")
             self.emit(d, "p += 1")
-        elif kind in (D_UINT, D_INT):
-            lo, hi = dt[1], dt[2]
-            check = self.range_test(dst, lo, hi, kind)
-            if check:
+        elif kind in (D_UINT, D_INT, D_STRING, D_HEX, D_B64):
+            reader = {D_UINT: "uint", D_INT: "sint", D_STRING: "string"}.get(kind, "binary")
+            if test:
                 self.emit(d, "q0 = p")
-            self.emit(d, f"{dst}, p = {'uint' if kind == D_UINT else 'sint'}(v, n, p)")
-            if check:
-                self.emit(d, f"if {check}:")
-                self.emit(d + 1, f"x.range({dst}, {lo}, {hi}, q0, e{nm})")
-        elif kind == D_STRING:
-            self.emit(d, f"{dst}, p = string(v, n, p)")
-        elif kind in (D_HEX, D_B64):
-            self.emit(d, f"{dst}, p = binary(v, n, p)")
+            self.emit(d, f"{dst}, p = {reader}(v, n, p)")
+            if test:
+                self.emit(d, f"if {test}:")
+                self.emit(d + 1, f"x.facet({dst}, {dti}, q0, e{nm})")
         else:
             self.emit(d, f"raise Fail('datatype {dt[1]} is not supported', p)")
+
+    def facet_test(self, var: str, dti: int, raw: str | None = None) -> str:
+        """The condition under which the value in ``var`` may break a facet of datatype ``dti`` ('' if
+        it never can).  It only decides whether to ask: what breaks is judged by runtime's ``Ctx.facet``
+        with facets.py, the code the encoder checks with.  ``raw``: an n-bit value before its offset."""
+        dt = self.g.dtypes[dti]
+        kind = dt[0]
+        tests = []
+        if kind == D_NBIT:
+            k, lo, hi = dt[1], dt[2], dt[3]
+            if (1 << k) > hi - lo + 1:
+                tests.append(f"{raw} > {hi - lo}" if raw is not None else f"{var} > {hi}")
+        elif kind in (D_UINT, D_INT):
+            bounds = self.range_test(var, dt[1], dt[2], kind)
+            if bounds:
+                tests.append(bounds)
+        number = kind in (D_NBIT, D_UINT, D_INT)
+        item = f"({var})" if " " in var else var
+        for facet, limit, pattern in self.checks(dt) or ():
+            if facet == "length":
+                tests.append(f"len({var}) != {limit}")
+            elif facet == "minLength":
+                tests.append(f"len({var}) < {limit}")
+            elif facet == "maxLength":
+                tests.append(f"len({var}) > {limit}")
+            elif facet == "totalDigits" and number:
+                tests.append(f"not {-10 ** limit} < {item} < {10 ** limit}")
+            elif facet == "pattern" and kind == D_STRING and pattern is not None:
+                tests.append(f"{self.pattern_const(dti)}.fullmatch({var}) is None")
+        return " or ".join(tests)
+
+    @staticmethod
+    def checks(dt: tuple[Any, ...]) -> Any:
+        """The compiled facet checks of a datatype tuple (grammar.compile_dtype puts them last)."""
+        kind = dt[0]
+        if kind == D_NBIT:
+            return dt[4]
+        if kind in (D_UINT, D_INT):
+            return dt[3]
+        if kind in (D_STRING, D_HEX, D_B64):
+            return dt[1]
+        return None
 
     @staticmethod
     def range_test(dst: str, lo: int | None, hi: int | None, kind: int) -> str:
@@ -237,11 +285,12 @@ class Compiler:
             self.emit(d, f"if {guard}not (y := (v >> (n - p - {width})) & {(1 << width) - 1}) & {esc}:")
             self.emit(d + 1, "y >>= 1")
             if kind == D_NBIT:
-                lo, hi = dt[2], dt[3]
-                if (1 << k) > hi - lo + 1:
-                    self.emit(d + 1, f"if y > {hi - lo}:")
-                    self.emit(d + 2, f"x.range(y{offset(lo)}, {lo}, {hi}, p + 1, e, {local!r})")
+                lo = dt[2]
                 val = f"y{offset(lo)}" if lo else "y"
+                test = self.facet_test(val, dti, "y")
+                if test:
+                    self.emit(d + 1, f"if {test}:")
+                    self.emit(d + 2, f"x.facet({val}, {dti}, p + 1, e, {local!r})")
             elif kind == D_ENUM:
                 if (1 << k) > len(dt[2]):
                     self.emit(d + 1, f"if y >= {len(dt[2])}:")
@@ -272,12 +321,12 @@ class Compiler:
         self.emit(d + 1, "if (v >> (n - q - 1)) & 1:")
         self.child_call(d + 2, qid, target)
         self.emit(d + 1, "else:")
-        if kind in (D_UINT, D_INT):
-            check = self.range_test("m", dt[1], dt[2], kind)
-            if check:
-                self.emit(d + 2, f"if {check}:")
-                self.emit(d + 3, f"x.range(m, {dt[1]}, {dt[2]}, p + 1, e, {local!r})")
-        self.emit(d + 2, "ch.append(" + make.replace("VALUE", VAR[kind] if kind not in (D_UINT, D_INT) else "m") + ")")
+        var = "m" if kind in (D_UINT, D_INT) else VAR[kind]
+        test = self.facet_test(var, dti)
+        if test:  # after the EE code: an element that goes on is read again by its own function
+            self.emit(d + 2, f"if {test}:")
+            self.emit(d + 3, f"x.facet({var}, {dti}, p + 1, e, {local!r})")
+        self.emit(d + 2, "ch.append(" + make.replace("VALUE", var) + ")")
         self.emit(d + 2, "p = q + 1")
         self.emit(d, "else:")
         self.child_call(d + 1, qid, target)
@@ -445,12 +494,16 @@ class Compiler:
             "# ruff: noqa",
             "from __future__ import annotations",
             "",
+            *(["import re", ""] if self.patterns else []),
             "from ..runtime import Ctx, Fail, Node, Top, TypeFn, _attrs as attrs, binary, early, sint, string, uint",
             "",
         ]
         head += [f"{name} = {u!r}" for u, name in self.uri_names.items()]
         for dti, name in sorted(self.enums.items()):
             head.append(f"{name} = {g.dtypes[dti][2]!r}")
+        for dti, name in sorted(self.patterns.items()):
+            pattern = next(c[1] for c in self.checks(g.dtypes[dti]) if c[0] == "pattern")
+            head.append(f"{name} = re.compile({pattern!r})")
         for qid, name in sorted(self.qconsts.items()):
             ns, local = g.qnames[qid]
             head.append(f"{name} = ({self.ns_const(ns)}, {local!r})")

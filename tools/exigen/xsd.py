@@ -2,7 +2,8 @@
 
 Reads exactly the constructs the V2G/xmldsig schemas use: global and local elements, named and
 anonymous complex/simple types, sequence/choice/any particles, complexContent and simpleContent
-extension, attributes, substitution groups and integer/enumeration facets.  The result feeds
+extension, attributes, substitution groups, integer/enumeration facets and the length, pattern and
+totalDigits facets (kept on the datatype for the decoder's facet checks).  The result feeds
 ``grammar.py``, which turns it into EXI grammars.
 """
 
@@ -64,6 +65,26 @@ def builtin_datatype(local: str) -> tuple[object, ...]:
     if local in _OTHER:
         return _OTHER[local]
     return ("datetime",)  # remaining g* date types: not used by the V2G schemas
+
+
+CHECKED_FACETS = ("length", "minLength", "maxLength", "pattern", "totalDigits")
+"""Facets other than integer bounds that the decoder checks (bounds live in the integer datatypes)."""
+
+
+def facets_of(dt: tuple[object, ...]) -> dict[str, object]:
+    """The checked facets a datatype carries: its trailing ``(("maxLength", 37), ...)`` tuple, if any."""
+    last = dt[-1] if len(dt) > 1 else None
+    if isinstance(last, tuple) and all(isinstance(f, tuple) and len(f) == 2 for f in last):
+        return dict(last)  # type: ignore[arg-type]
+    return {}
+
+
+def with_facets(dt: tuple[object, ...], facets: dict[str, object]) -> tuple[object, ...]:
+    """``dt`` with its checked facets replaced by ``facets`` (sorted, so generation is deterministic)."""
+    base = dt[:-1] if facets_of(dt) else dt
+    if dt[0] == "nbit" or dt[0] == "uint" or dt[0] == "int":
+        base = base[:3]
+    return (*base, tuple(sorted(facets.items()))) if facets else base
 
 
 def int_datatype(lo: int | None, hi: int | None) -> tuple[object, ...]:
@@ -250,6 +271,15 @@ class Schema:
         if enums:
             return ("enum", tuple(enums))
         facets = {c.tag.split("}")[-1]: c.get("value", "") for c in restriction}
+        # a restriction keeps its base's facets and narrows them (XSD 1.0 §4.3); several patterns
+        # in one step are alternatives, and a derived step's pattern replaces the base's here
+        checked = facets_of(base_dt)
+        patterns = [c.get("value", "") for c in restriction if c.tag == f"{{{XS}}}pattern"]
+        if patterns:
+            checked["pattern"] = "|".join(f"(?:{p})" for p in patterns) if len(patterns) > 1 else patterns[0]
+        for name in ("length", "minLength", "maxLength", "totalDigits"):
+            if name in facets:
+                checked[name] = int(facets[name])
         if base_dt[0] in ("nbit", "uint", "int"):
             lo, hi = self._int_bounds(base)
             if "minInclusive" in facets:
@@ -260,7 +290,9 @@ class Schema:
                 lo = int(facets["minExclusive"]) + 1
             if "maxExclusive" in facets:
                 hi = int(facets["maxExclusive"]) - 1
-            return int_datatype(lo, hi)
+            return with_facets(int_datatype(lo, hi), checked)
+        if base_dt[0] in ("string", "hex", "b64"):
+            return with_facets(base_dt, checked)
         return base_dt
 
     def _int_bounds(self, qname: QName) -> tuple[int | None, int | None]:

@@ -6,6 +6,7 @@ Nodes a user expanded stay expanded on the next message of the same kind (termsh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -14,7 +15,9 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from v2gsniff.sniffer.findings.model import Finding
 from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.output.inert import inert_line
 
 from ..render import DetailNode, detail_nodes
 
@@ -77,8 +80,9 @@ class DetailTree(Tree[NodeInfo]):
         r = self.record
         return (r.kind, r.name) if r is not None else ("", "")
 
-    def show(self, record: Record | None) -> None:
-        """Rebuild for ``record``, reopening what was open for its kind and keeping the cursor's node."""
+    def show(self, record: Record | None, findings: Sequence[Finding] = ()) -> None:
+        """Rebuild for ``record`` (with the findings its frame shows), reopening what was open for
+        its kind and keeping the cursor's node."""
         previous = self.cursor_node.data.key if self.cursor_node is not None and self.cursor_node.data else None
         self.record = record
         self._generation += 1
@@ -90,7 +94,7 @@ class DetailTree(Tree[NodeInfo]):
         if opened is None:
             opened = self._expanded[self.kind_key] = set()
         target: TreeNode[NodeInfo] | None = None
-        for node in detail_nodes(record):
+        for node in detail_nodes(record, findings):
             found = self._add(self.root, node, opened, first_time, previous)
             target = target or found
         self.root.expand()
@@ -104,7 +108,7 @@ class DetailTree(Tree[NodeInfo]):
 
     def _add(self, parent: TreeNode[NodeInfo], node: DetailNode, opened: set[str], first_time: bool,
              previous: str | None) -> TreeNode[NodeInfo] | None:
-        label = Text(node.label, style="bold red" if node.error else "")
+        label = Text(inert_line(node.label), style="bold red" if node.error else "")
         info = NodeInfo(node.key, node.offset, node.length, self._generation, node.bits, node.value_bits)
         if node.children:
             child = parent.add(label, info)

@@ -16,6 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.redaction import secret_spans
 
 from ..render import bit_range_text, buffer_label, bytes_per_row, hex_cells
 
@@ -40,6 +41,8 @@ class HexView(ScrollView, can_focus=True):
         self.value_bits: tuple[int, int] | None = None
         """Its typed value's bits; ``value_span`` are the bytes that hold them."""
         self.value_span = (0, 0)
+        self.hidden: list[tuple[int, int]] = []
+        """Bytes of key material, shown as dots (the UI never shows keys)."""
 
     @property
     def per_row(self) -> int:
@@ -48,6 +51,7 @@ class HexView(ScrollView, can_focus=True):
     def show(self, record: Record | None) -> None:
         self.record = record
         self.data = record.data if record is not None else b""
+        self.hidden = secret_spans(record) if record is not None else []
         self._set_bits(None, None)
         self.span = (0, 0)
         self._resize()
@@ -80,11 +84,19 @@ class HexView(ScrollView, can_focus=True):
 
     def highlighted_value(self) -> bytes:
         lo, hi = self.value_span
-        return self.data[lo:hi]
+        return self._shown(lo, hi)
 
     def highlighted_bytes(self) -> bytes:
         lo, hi = self.span
-        return self.data[lo:hi]
+        return self._shown(lo, hi)
+
+    def _shown(self, lo: int, hi: int) -> bytes:
+        """``data[lo:hi]`` with hidden bytes as zeros: nothing taken from the pane reveals a key."""
+        out = bytearray(self.data[lo:hi])
+        for a, b in self.hidden:
+            for p in range(max(a, lo), min(b, hi)):
+                out[p - lo] = 0
+        return bytes(out)
 
     def _resize(self) -> None:
         # As wide as the region the scrollbars leave (as the message list): no horizontal
@@ -110,5 +122,5 @@ class HexView(ScrollView, can_focus=True):
         if row * self.per_row >= len(self.data):
             return Strip.blank(width)
         lo, hi = self.span
-        cells = hex_cells(self.data, row, self.per_row, lo, hi, self.value_span)
+        cells = hex_cells(self.data, row, self.per_row, lo, hi, self.value_span, self.hidden)
         return Strip([Segment(text, style) for text, style in cells]).crop_extend(0, width, None)

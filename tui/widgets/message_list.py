@@ -25,6 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widget import Widget
 
 from ..render import HEADER, row_cells
@@ -60,8 +61,8 @@ class MessageList(ScrollView, can_focus=True):
         Binding("m", "await_letter('m')", "m a-z: mark this message (the letter shows left of it)", show=False),
         Binding("apostrophe", "await_letter(\"'\")", "' a-z: jump to that mark; ' ': back to before the last jump",
                 show=False),
-        Binding("n", "error(1)", "Next error or gap", show=False),
-        Binding("N", "error(-1)", "Previous error or gap", show=False),
+        Binding("n", "error(1)", "Next error, gap or finding (error/warning; ✗ ! in the gutter)", show=False),
+        Binding("N", "error(-1)", "Previous error, gap or finding", show=False),
     ]
 
     class Selected(Message):
@@ -80,9 +81,10 @@ class MessageList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.store = store
         self.follow = follow
-        self._cache: LRUCache[tuple[int, int, str], Strip] = LRUCache(2048)
+        self._cache: LRUCache[tuple[int, int, str, str | None], Strip] = LRUCache(2048)
         self._pending_g = False
         self._g_count: int | None = None
+        self._g_timer: Timer | None = None
         self._selected = -2
         self._typed = ""  # digits of a count being typed
         self._count: int | None = None  # the count the key being handled was given
@@ -226,6 +228,10 @@ class MessageList(ScrollView, can_focus=True):
             self._to_frame(self._count)
 
     def action_g(self) -> None:
+        if self._g_timer is not None:
+            # An earlier g's timeout must not clear this one (a slow second g made '42gg' go nowhere).
+            self._g_timer.stop()
+            self._g_timer = None
         if self._pending_g:
             self._pending_g = False
             if self._g_count is not None:
@@ -235,10 +241,11 @@ class MessageList(ScrollView, can_focus=True):
         else:
             self._pending_g = True
             self._g_count = self._count
-            self.set_timer(1.0, self._clear_g)
+            self._g_timer = self.set_timer(1.0, self._clear_g)
         self._show_typed()
 
     def _clear_g(self) -> None:
+        self._g_timer = None
         self._pending_g = False
         self._show_typed()
 
@@ -309,7 +316,7 @@ class MessageList(ScrollView, can_focus=True):
         if row is not None:
             self.move_to(row)
         else:
-            self.notify("no further error or gap in this direction", timeout=2)
+            self.notify("no further error, gap or finding in this direction", timeout=2)
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
@@ -336,11 +343,12 @@ class MessageList(ScrollView, can_focus=True):
             return Strip.blank(width)
         index = view[row]
         mark = self.store.mark_of(index) if self.store.marks else ""
-        key = (index, width, mark)
+        severity = self.store.severity_at(index)
+        key = (index, width, mark, severity)
         strip = self._cache.get(key)
         if strip is None:
             record = self.store.records[index]
-            cells = row_cells(record, self.store.first_time, mark)
+            cells = row_cells(record, self.store.first_time, mark, severity)
             strip = Strip([Segment(text, style) for text, style in cells]).crop_extend(0, width, None)
             self._cache[key] = strip
         if row == self.cursor:

@@ -11,7 +11,8 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from v2gsniff.sniffer.sessions import PHASES, Session, short_name
+from v2gsniff.sniffer.output.inert import inert_line
+from v2gsniff.sniffer.sessions import PHASES, Session
 
 from ..store import UiSession
 
@@ -26,8 +27,8 @@ def session_prompt(u: UiSession) -> Text:
     t = Text()
     t.append(f"{mark[0]} ", style=mark[1])
     t.append(f"#{u.number} ", style="bold")
-    t.append(f"{(s.protocol or '-'):<8.8} ", style="cyan")
-    t.append(f"{s.vehicle.name[:18]:<18} ")
+    t.append(f"{s.protocol_name:<9.9} ", style="cyan")
+    t.append(f"{inert_line(s.vehicle.name)[:17]:<17} ")
     t.append(f"{s.last_phase or '-'}", style="dim")
     return t
 
@@ -57,19 +58,25 @@ def ladder(s: Session) -> Text:
     return t
 
 
+FINDINGS_SHOWN = 8
+"""Findings listed in the session pane (the rest are counted)."""
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_MARK = {"error": "✗", "warning": "!", "info": "i"}
+
+
 def session_text(u: UiSession) -> Text:
     s = u.session
     t = Text()
     t.append(f"Session #{u.number}", style="bold")
     if u.capture:
-        t.append(f"  {u.capture.rsplit('/', 1)[-1][:40]}", style="dim")
+        t.append(f"  {inert_line(u.capture.rsplit('/', 1)[-1])[:40]}", style="dim")
     t.append("\n")
     t.append("vehicle  ", style="dim")
-    t.append(f"{s.vehicle.name}\n")
+    t.append(f"{inert_line(s.vehicle.name)}\n")
     t.append("charger  ", style="dim")
-    t.append(f"{s.charger.name}\n")
+    t.append(f"{inert_line(s.charger.name)}\n")
     t.append("protocol ", style="dim")
-    t.append(f"{short_name(s.negotiated_namespace)} ({s.protocol or '-'})", style="cyan")
+    t.append(inert_line(s.protocol_name), style="cyan")
     if s.energy_transfer or s.authorization:
         t.append(f"  {' '.join(x for x in (s.energy_transfer, s.authorization) if x)}")
     t.append(f"\nframes   {s.first_frame}-{s.last_frame}, {s.duration:.1f} s\n", style="")
@@ -77,22 +84,30 @@ def session_text(u: UiSession) -> Text:
     t.append_text(ladder(s))
     if s.ended_by is not None:
         style = "green" if s.ended_by.kind == "SessionStop" and not s.failures else "yellow"
-        t.append(f"  ended by {s.ended_by.kind}: {s.ended_by.detail} (frame {s.ended_by.frame})\n", style=style)
+        t.append(inert_line(f"  ended by {s.ended_by.kind}: {s.ended_by.detail} (frame {s.ended_by.frame})") + "\n",
+                 style=style)
     else:
         t.append("  still open\n", style="yellow")
     for f in s.failures[:5]:
-        t.append(f"  ✗ {f.message} {f.code} (frame {f.frame})\n", style="red")
+        t.append(inert_line(f"  ✗ {f.message} {f.code} (frame {f.frame})") + "\n", style="red")
+    if s.findings:
+        t.append("\nFindings\n", style="bold underline")
+        for finding in s.findings[:FINDINGS_SHOWN]:
+            t.append(f"  {_MARK[finding.severity]} {finding.rule}", style=_SEVERITY_STYLE[finding.severity])
+            t.append(inert_line(f" [{finding.side}] {finding.text} (frame {finding.frame})") + "\n")
+        if len(s.findings) > FINDINGS_SHOWN:
+            t.append(f"  … {len(s.findings) - FINDINGS_SHOWN} more (v2gsniff check)\n", style="dim")
     t.append("\nSupportedAppProtocol\n", style="bold underline")
     if not s.sap_offers:
         t.append("  no handshake seen\n", style="dim")
     for offer in sorted(s.sap_offers, key=lambda o: o.priority):
         chosen = s.negotiated_namespace == offer.namespace and s.sap_response_code is not None
-        t.append(f"  {offer.priority}. {offer.name} {offer.version_major}.{offer.version_minor} "
-                 f"id {offer.schema_id}", style="bold green" if chosen else "")
+        t.append(inert_line(f"  {offer.priority}. {offer.name} {offer.version_major}.{offer.version_minor} "
+                            f"id {offer.schema_id}"), style="bold green" if chosen else "")
         t.append("  ← chosen\n" if chosen else "\n", style="green")
     if s.sap_response_code:
         code_ok = s.sap_response_code.startswith("OK")
-        t.append(f"  {s.sap_response_code}\n", style="green" if code_ok else "bold red")
+        t.append(f"  {inert_line(s.sap_response_code)}\n", style="green" if code_ok else "bold red")
     t.append("\nBPT ", style="bold underline")
     t.append(f" {s.bpt.outcome}", style=_BPT_STYLE.get(s.bpt.outcome, ""))
     if s.bpt.non_standard_discharge:
@@ -104,7 +119,7 @@ def session_text(u: UiSession) -> Text:
     if s.bpt.control_mode:
         t.append(f"; {s.bpt.control_mode}")
     t.append("\n\nTLS ", style="bold underline")
-    t.append(f" {s.tls.summary}\n")
+    t.append(f" {inert_line(s.tls.summary)}\n")
     return t
 
 

@@ -191,7 +191,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE(ProtocolNamespace): string
+                    # SE(ProtocolNamespace): string maxLength 100
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -205,6 +205,8 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t7(v, n, p, nd, 7, x)
                         else:
+                            if len(t) > 100:
+                                x.facet(t, 1, p + 1, e, 'ProtocolNamespace')
                             ch.append([U0, 'ProtocolNamespace', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -238,7 +240,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t10(v, n, p, nd, 10, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'VersionNumberMajor')
+                                x.facet(m, 4, p + 1, e, 'VersionNumberMajor')
                             ch.append([U0, 'VersionNumberMajor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -254,7 +256,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE(ProtocolNamespace): string
+                    # SE(ProtocolNamespace): string maxLength 100
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -268,6 +270,8 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t7(v, n, p, nd, 7, x)
                         else:
+                            if len(t) > 100:
+                                x.facet(t, 1, p + 1, e, 'ProtocolNamespace')
                             ch.append([U0, 'ProtocolNamespace', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -301,7 +305,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t10(v, n, p, nd, 10, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'VersionNumberMinor')
+                                x.facet(m, 4, p + 1, e, 'VersionNumberMinor')
                             ch.append([U0, 'VersionNumberMinor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -339,7 +343,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
                         y >>= 1
                         if y > 19:
-                            x.range(y + 1, 1, 20, p + 1, e, 'Priority')
+                            x.facet(y + 1, 0, p + 1, e, 'Priority')
                         ch.append([U0, 'Priority', None, None, y + 1, 3, None])
                         p += 7
                     else:
@@ -380,7 +384,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 1..20 (5 bits)
                     e[4] = ((v >> (n - p - 5)) & 31) + 1
                     if e[4] > 20:
-                        x.range(e[4], 1, 20, p, e)
+                        x.facet(e[4], 0, p, e)
                     p += 5
                     e[5] = 3
                     s = 57
@@ -404,7 +408,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 1..20 (5 bits)
                     e[4] = ((v >> (n - p - 5)) & 31) + 1
                     if e[4] > 20:
-                        x.range(e[4], 1, 20, p, e)
+                        x.facet(e[4], 0, p, e)
                     p += 5
                     e[5] = 3
                     s = 57
@@ -429,8 +433,11 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 100
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 100:
+                        x.facet(e[4], 1, q0, e)
                     e[5] = 0
                     s = 59
                 else:
@@ -450,8 +457,11 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 100
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 100:
+                        x.facet(e[4], 1, q0, e)
                     e[5] = 0
                     s = 59
                 else:
@@ -581,7 +591,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 1
                     s = 65
                 else:
@@ -605,7 +615,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 1
                     s = 65
                 else:
@@ -966,7 +976,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 2
                     s = 80
                 else:
@@ -990,7 +1000,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 2
                     s = 80
                 else:
@@ -1064,7 +1074,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 2
                     s = 84
                 else:
@@ -1088,7 +1098,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 2
                     s = 84
                 else:
@@ -1116,7 +1126,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 13, q0, e)
                     e[5] = 2
                     s = 86
                 else:
@@ -1140,7 +1150,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 13, q0, e)
                     e[5] = 2
                     s = 86
                 else:
@@ -1262,7 +1272,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 14, q0, e)
                     e[5] = 1
                     s = 92
                 else:
@@ -1286,7 +1296,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 14, q0, e)
                     e[5] = 1
                     s = 92
                 else:
@@ -1314,7 +1324,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 1
                     s = 94
                 else:
@@ -1338,7 +1348,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 1
                     s = 94
                 else:
@@ -1362,8 +1372,11 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 30
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 30:
+                        x.facet(e[4], 16, q0, e)
                     e[5] = 0
                     s = 96
                 else:
@@ -1383,8 +1396,11 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 30
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 30:
+                        x.facet(e[4], 16, q0, e)
                     e[5] = 0
                     s = 96
                 else:

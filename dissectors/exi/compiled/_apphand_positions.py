@@ -200,7 +200,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE(ProtocolNamespace): string
+                    # SE(ProtocolNamespace): string maxLength 100
                     nd = [U0, 'ProtocolNamespace', None, None, None, -1, None]
                     ch.append(nd)
                     p = t7(v, n, p, nd, 7, x)
@@ -232,7 +232,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE(ProtocolNamespace): string
+                    # SE(ProtocolNamespace): string maxLength 100
                     nd = [U0, 'ProtocolNamespace', None, None, None, -1, None]
                     ch.append(nd)
                     p = t7(v, n, p, nd, 7, x)
@@ -324,7 +324,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = ((v >> (n - p - 5)) & 31) + 1
                     if e[4] > 20:
-                        x.range(e[4], 1, 20, p, e)
+                        x.facet(e[4], 0, p, e)
                     p += 5
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -354,7 +354,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = ((v >> (n - p - 5)) & 31) + 1
                     if e[4] > 20:
-                        x.range(e[4], 1, 20, p, e)
+                        x.facet(e[4], 0, p, e)
                     p += 5
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -382,9 +382,12 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 100
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 100:
+                        x.facet(e[4], 1, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 59
@@ -409,9 +412,12 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 100
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 100:
+                        x.facet(e[4], 1, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 59
@@ -565,7 +571,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 65
@@ -595,7 +601,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 65
@@ -1029,7 +1035,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 80
@@ -1059,7 +1065,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 80
@@ -1147,7 +1153,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 84
@@ -1177,7 +1183,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 84
@@ -1209,7 +1215,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 13, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 86
@@ -1239,7 +1245,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 13, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 86
@@ -1385,7 +1391,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 14, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 92
@@ -1415,7 +1421,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 14, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 92
@@ -1447,7 +1453,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 94
@@ -1477,7 +1483,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 94
@@ -1504,9 +1510,12 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 30
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 30:
+                        x.facet(e[4], 16, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 96
@@ -1531,9 +1540,12 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 30
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 30:
+                        x.facet(e[4], 16, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 96

@@ -15,20 +15,20 @@ U5 = 'urn:din:70121:2012:MsgBody'
 U6 = 'urn:din:70121:2012:MsgDataTypes'
 U7 = 'urn:din:70121:2012:MsgDef'
 U8 = 'urn:din:70121:2012:MsgHeader'
-E9 = ('NO_ERROR', 'FAILED_RESSTemperatureInhibit', 'FAILED_EVShiftPosition', 'FAILED_ChargerConnectorLockFault', 'FAILED_EVRESSMalfunction', 'FAILED_ChargingCurrentdifferential', 'FAILED_ChargingVoltageOutOfRange', 'Reserved_A', 'Reserved_B', 'Reserved_C', 'FAILED_ChargingSystemIncompatibility', 'NoData')
-E10 = ('AC_single_phase_core', 'AC_three_phase_core', 'DC_core', 'DC_extended', 'DC_combo_core', 'DC_unique')
-E11 = ('Invalid', 'Valid', 'Warning', 'Fault')
-E12 = ('None', 'StopCharging', 'ReNegotiation')
-E13 = ('Finished', 'Ongoing')
-E14 = ('EVSE_NotReady', 'EVSE_Ready', 'EVSE_Shutdown', 'EVSE_UtilityInterruptEvent', 'EVSE_IsolationMonitoringActive', 'EVSE_EmergencyShutdown', 'EVSE_Malfunction', 'Reserved_8', 'Reserved_9', 'Reserved_A', 'Reserved_B', 'Reserved_C')
-E15 = ('AC_single_phase_core', 'AC_three_phase_core', 'DC_core', 'DC_extended', 'DC_combo_core', 'DC_dual', 'AC_core1p_DC_extended', 'AC_single_DC_core', 'AC_single_phase_three_phase_core_DC_extended', 'AC_core3p_DC_extended')
-E16 = ('ParsingError', 'NoTLSRootCertificatAvailable', 'UnknownError')
-E19 = ('bool', 'byte', 'short', 'int', 'physicalValue', 'string')
-E20 = ('Contract', 'ExternalPayment')
-E21 = ('OK', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_CertificateExpiresSoon', 'FAILED', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_UnknownSession', 'FAILED_ServiceSelectionInvalid', 'FAILED_PaymentSelectionInvalid', 'FAILED_CertificateExpired', 'FAILED_SignatureError', 'FAILED_NoCertificateAvailable', 'FAILED_CertChainError', 'FAILED_ChallengeInvalid', 'FAILED_ContractCanceled', 'FAILED_WrongChargeParameter', 'FAILED_PowerDeliveryNotApplied', 'FAILED_TariffSelectionInvalid', 'FAILED_ChargingProfileInvalid', 'FAILED_EVSEPresentVoltageToLow', 'FAILED_MeteringSignatureNotValid', 'FAILED_WrongEnergyTransferType')
-E22 = ('EVCharging', 'Internet', 'ContractCertificate', 'OtherCustom')
-E24 = ('h', 'm', 's', 'A', 'Ah', 'V', 'VA', 'W', 'W/s', 'Wh')
-E26 = ('relativePricePercentage', 'RenewableGenerationPercentage', 'CarbonDioxideEmission')
+E13 = ('NO_ERROR', 'FAILED_RESSTemperatureInhibit', 'FAILED_EVShiftPosition', 'FAILED_ChargerConnectorLockFault', 'FAILED_EVRESSMalfunction', 'FAILED_ChargingCurrentdifferential', 'FAILED_ChargingVoltageOutOfRange', 'Reserved_A', 'Reserved_B', 'Reserved_C', 'FAILED_ChargingSystemIncompatibility', 'NoData')
+E14 = ('AC_single_phase_core', 'AC_three_phase_core', 'DC_core', 'DC_extended', 'DC_combo_core', 'DC_unique')
+E16 = ('Invalid', 'Valid', 'Warning', 'Fault')
+E17 = ('None', 'StopCharging', 'ReNegotiation')
+E18 = ('Finished', 'Ongoing')
+E19 = ('EVSE_NotReady', 'EVSE_Ready', 'EVSE_Shutdown', 'EVSE_UtilityInterruptEvent', 'EVSE_IsolationMonitoringActive', 'EVSE_EmergencyShutdown', 'EVSE_Malfunction', 'Reserved_8', 'Reserved_9', 'Reserved_A', 'Reserved_B', 'Reserved_C')
+E20 = ('AC_single_phase_core', 'AC_three_phase_core', 'DC_core', 'DC_extended', 'DC_combo_core', 'DC_dual', 'AC_core1p_DC_extended', 'AC_single_DC_core', 'AC_single_phase_three_phase_core_DC_extended', 'AC_core3p_DC_extended')
+E21 = ('ParsingError', 'NoTLSRootCertificatAvailable', 'UnknownError')
+E26 = ('bool', 'byte', 'short', 'int', 'physicalValue', 'string')
+E27 = ('Contract', 'ExternalPayment')
+E28 = ('OK', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_CertificateExpiresSoon', 'FAILED', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_UnknownSession', 'FAILED_ServiceSelectionInvalid', 'FAILED_PaymentSelectionInvalid', 'FAILED_CertificateExpired', 'FAILED_SignatureError', 'FAILED_NoCertificateAvailable', 'FAILED_CertChainError', 'FAILED_ChallengeInvalid', 'FAILED_ContractCanceled', 'FAILED_WrongChargeParameter', 'FAILED_PowerDeliveryNotApplied', 'FAILED_TariffSelectionInvalid', 'FAILED_ChargingProfileInvalid', 'FAILED_EVSEPresentVoltageToLow', 'FAILED_MeteringSignatureNotValid', 'FAILED_WrongEnergyTransferType')
+E30 = ('EVCharging', 'Internet', 'ContractCertificate', 'OtherCustom')
+E33 = ('h', 'm', 's', 'A', 'Ah', 'V', 'VA', 'W', 'W/s', 'Wh')
+E35 = ('relativePricePercentage', 'RenewableGenerationPercentage', 'CarbonDioxideEmission')
 Q245 = (U0, 'Algorithm')
 Q246 = (U0, 'Id')
 Q247 = (U0, 'Encoding')
@@ -69,7 +69,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 6, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -116,7 +116,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 6, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -358,7 +358,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 6, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -379,7 +379,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSENotification')
-                        ch.append([U6, 'EVSENotification', None, None, E12[y], 5, None])
+                        ch.append([U6, 'EVSENotification', None, None, E17[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVSENotification', None, None, None, -1, None]
@@ -506,7 +506,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -539,7 +539,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -557,7 +557,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
+                        ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
                         p += 3
                     else:
                         nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
@@ -678,7 +678,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     attrs(e)[Q246] = t
                     s = 186
                 elif c == 1:
-                    # SE({urn:din:70121:2012:MsgBody}OEMProvisioningCert): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}OEMProvisioningCert): base64Binary maxLength 1200
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -692,6 +692,8 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t86(v, n, p, nd, 86, x)
                         else:
+                            if len(b) > 1200:
+                                x.facet(b, 4, p + 1, e, 'OEMProvisioningCert')
                             ch.append([U5, 'OEMProvisioningCert', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -707,7 +709,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}OEMProvisioningCert): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}OEMProvisioningCert): base64Binary maxLength 1200
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -721,6 +723,8 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t86(v, n, p, nd, 86, x)
                         else:
+                            if len(b) > 1200:
+                                x.facet(b, 4, p + 1, e, 'OEMProvisioningCert')
                             ch.append([U5, 'OEMProvisioningCert', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -749,7 +753,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}OEMProvisioningCert): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}OEMProvisioningCert): base64Binary maxLength 1200
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -763,6 +767,8 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t86(v, n, p, nd, 86, x)
                         else:
+                            if len(b) > 1200:
+                                x.facet(b, 4, p + 1, e, 'OEMProvisioningCert')
                             ch.append([U5, 'OEMProvisioningCert', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -778,7 +784,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -792,6 +798,8 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t95(v, n, p, nd, 95, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 9, p + 1, e, 'DHParams')
                             ch.append([U5, 'DHParams', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -849,7 +857,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -869,7 +877,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -897,7 +905,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractSignatureEncryptedPrivateKey): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}ContractSignatureEncryptedPrivateKey): base64Binary maxLength 128
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -911,6 +919,8 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t93(v, n, p, nd, 93, x)
                         else:
+                            if len(b) > 128:
+                                x.facet(b, 8, p + 1, e, 'ContractSignatureEncryptedPrivateKey')
                             ch.append([U5, 'ContractSignatureEncryptedPrivateKey', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -926,7 +936,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -940,6 +950,8 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t95(v, n, p, nd, 95, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 9, p + 1, e, 'DHParams')
                             ch.append([U5, 'DHParams', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -955,7 +967,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractID): string
+                    # SE({urn:din:70121:2012:MsgBody}ContractID): string maxLength 24
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -969,6 +981,8 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t91(v, n, p, nd, 91, x)
                         else:
+                            if len(t) > 24:
+                                x.facet(t, 7, p + 1, e, 'ContractID')
                             ch.append([U5, 'ContractID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -1040,7 +1054,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractID): string
+                    # SE({urn:din:70121:2012:MsgBody}ContractID): string maxLength 24
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -1054,6 +1068,8 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t91(v, n, p, nd, 91, x)
                         else:
+                            if len(t) > 24:
+                                x.facet(t, 7, p + 1, e, 'ContractID')
                             ch.append([U5, 'ContractID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -1095,7 +1111,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -1109,6 +1125,8 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t95(v, n, p, nd, 95, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 9, p + 1, e, 'DHParams')
                             ch.append([U5, 'DHParams', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -1166,7 +1184,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1186,7 +1204,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1214,7 +1232,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractSignatureEncryptedPrivateKey): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}ContractSignatureEncryptedPrivateKey): base64Binary maxLength 128
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -1228,6 +1246,8 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t93(v, n, p, nd, 93, x)
                         else:
+                            if len(b) > 128:
+                                x.facet(b, 8, p + 1, e, 'ContractSignatureEncryptedPrivateKey')
                             ch.append([U5, 'ContractSignatureEncryptedPrivateKey', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -1243,7 +1263,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -1257,6 +1277,8 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t95(v, n, p, nd, 95, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 9, p + 1, e, 'DHParams')
                             ch.append([U5, 'DHParams', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -1272,7 +1294,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractID): string
+                    # SE({urn:din:70121:2012:MsgBody}ContractID): string maxLength 24
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -1286,6 +1308,8 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t91(v, n, p, nd, 91, x)
                         else:
+                            if len(t) > 24:
+                                x.facet(t, 7, p + 1, e, 'ContractID')
                             ch.append([U5, 'ContractID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -1321,7 +1345,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t125(v, n, p, nd, 125, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'RetryCounter')
+                                x.facet(m, 5, p + 1, e, 'RetryCounter')
                             ch.append([U5, 'RetryCounter', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -1367,7 +1391,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EVRequestedEnergyTransferType')
-                        ch.append([U5, 'EVRequestedEnergyTransferType', None, None, E10[y], 5, None])
+                        ch.append([U5, 'EVRequestedEnergyTransferType', None, None, E14[y], 5, None])
                         p += 5
                     else:
                         nd = [U5, 'EVRequestedEnergyTransferType', None, None, None, -1, None]
@@ -1412,7 +1436,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EVRequestedEnergyTransferType')
-                        ch.append([U5, 'EVRequestedEnergyTransferType', None, None, E10[y], 5, None])
+                        ch.append([U5, 'EVRequestedEnergyTransferType', None, None, E14[y], 5, None])
                         p += 5
                     else:
                         nd = [U5, 'EVRequestedEnergyTransferType', None, None, None, -1, None]
@@ -1457,7 +1481,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1475,7 +1499,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
+                        ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
                         p += 3
                     else:
                         nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
@@ -1495,7 +1519,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1615,7 +1639,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1630,7 +1654,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVSEID): hexBinary
+                    # SE({urn:din:70121:2012:MsgBody}EVSEID): hexBinary maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -1644,6 +1668,8 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t102(v, n, p, nd, 102, x)
                         else:
+                            if len(b) > 32:
+                                x.facet(b, 15, p + 1, e, 'EVSEID')
                             ch.append([U5, 'EVSEID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -1664,7 +1690,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1699,7 +1725,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'SAScheduleTupleID')
+                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
                             ch.append([U5, 'SAScheduleTupleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -1953,7 +1979,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1971,7 +1997,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
+                        ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
                         p += 3
                     else:
                         nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
@@ -1991,7 +2017,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -2331,7 +2357,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -2364,7 +2390,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -2638,7 +2664,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
+                                x.facet(y, 3, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2651,7 +2677,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
+                                x.facet(y, 3, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2680,7 +2706,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
+                                x.facet(y, 3, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2694,7 +2720,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
+                                x.facet(y, 3, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2716,7 +2742,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
+                            x.facet(y, 3, p + 1, e, 'FullSOC')
                         ch.append([U6, 'FullSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -2729,7 +2755,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
+                            x.facet(y, 3, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -2751,7 +2777,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
+                            x.facet(y, 3, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -3064,7 +3090,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEIsolationStatus): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U6, 'EVSEIsolationStatus', None, None, E11[y], 5, None])
+                        ch.append([U6, 'EVSEIsolationStatus', None, None, E16[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVSEIsolationStatus', None, None, None, -1, None]
@@ -3077,7 +3103,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVSEStatusCode')
-                        ch.append([U6, 'EVSEStatusCode', None, None, E14[y], 5, None])
+                        ch.append([U6, 'EVSEStatusCode', None, None, E19[y], 5, None])
                         p += 6
                     else:
                         nd = [U6, 'EVSEStatusCode', None, None, None, -1, None]
@@ -3097,7 +3123,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVSEStatusCode')
-                        ch.append([U6, 'EVSEStatusCode', None, None, E14[y], 5, None])
+                        ch.append([U6, 'EVSEStatusCode', None, None, E19[y], 5, None])
                         p += 6
                     else:
                         nd = [U6, 'EVSEStatusCode', None, None, None, -1, None]
@@ -3130,7 +3156,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 6, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -3149,7 +3175,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEIsolationStatus): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U6, 'EVSEIsolationStatus', None, None, E11[y], 5, None])
+                        ch.append([U6, 'EVSEIsolationStatus', None, None, E16[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVSEIsolationStatus', None, None, None, -1, None]
@@ -3162,7 +3188,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVSEStatusCode')
-                        ch.append([U6, 'EVSEStatusCode', None, None, E14[y], 5, None])
+                        ch.append([U6, 'EVSEStatusCode', None, None, E19[y], 5, None])
                         p += 6
                     else:
                         nd = [U6, 'EVSEStatusCode', None, None, None, -1, None]
@@ -3182,7 +3208,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSENotification')
-                        ch.append([U6, 'EVSENotification', None, None, E12[y], 5, None])
+                        ch.append([U6, 'EVSENotification', None, None, E17[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVSENotification', None, None, None, -1, None]
@@ -3267,7 +3293,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVErrorCode')
-                        ch.append([U6, 'EVErrorCode', None, None, E9[y], 5, None])
+                        ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
                         p += 6
                     else:
                         nd = [U6, 'EVErrorCode', None, None, None, -1, None]
@@ -3316,7 +3342,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVErrorCode')
-                        ch.append([U6, 'EVErrorCode', None, None, E9[y], 5, None])
+                        ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
                         p += 6
                     else:
                         nd = [U6, 'EVErrorCode', None, None, None, -1, None]
@@ -3336,7 +3362,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVErrorCode')
-                        ch.append([U6, 'EVErrorCode', None, None, E9[y], 5, None])
+                        ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
                         p += 6
                     else:
                         nd = [U6, 'EVErrorCode', None, None, None, -1, None]
@@ -3355,7 +3381,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'EVRESSSOC')
+                            x.facet(y, 3, p + 1, e, 'EVRESSSOC')
                         ch.append([U6, 'EVRESSSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -6207,7 +6233,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     attrs(e)[Q246] = t
                     s = 339
                 elif c == 1:
-                    # SE({urn:din:70121:2012:MsgBody}SessionID): hexBinary
+                    # SE({urn:din:70121:2012:MsgBody}SessionID): hexBinary maxLength 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6221,6 +6247,8 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t144(v, n, p, nd, 144, x)
                         else:
+                            if len(b) > 8:
+                                x.facet(b, 12, p + 1, e, 'SessionID')
                             ch.append([U5, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -6236,7 +6264,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}SessionID): hexBinary
+                    # SE({urn:din:70121:2012:MsgBody}SessionID): hexBinary maxLength 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6250,6 +6278,8 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t144(v, n, p, nd, 144, x)
                         else:
+                            if len(b) > 8:
+                                x.facet(b, 12, p + 1, e, 'SessionID')
                             ch.append([U5, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -6285,7 +6315,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'SAScheduleTupleID')
+                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
                             ch.append([U5, 'SAScheduleTupleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -6307,7 +6337,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}SessionID): hexBinary
+                    # SE({urn:din:70121:2012:MsgBody}SessionID): hexBinary maxLength 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6321,6 +6351,8 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t144(v, n, p, nd, 144, x)
                         else:
+                            if len(b) > 8:
+                                x.facet(b, 12, p + 1, e, 'SessionID')
                             ch.append([U5, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -6379,7 +6411,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -6412,7 +6444,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -6834,7 +6866,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t88(v, n, p, nd, 88, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'PMax')
+                                x.facet(m, 5, p + 1, e, 'PMax')
                             ch.append([U6, 'PMax', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -6894,7 +6926,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractID): string
+                    # SE({urn:din:70121:2012:MsgBody}ContractID): string maxLength 24
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -6908,6 +6940,8 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t91(v, n, p, nd, 91, x)
                         else:
+                            if len(t) > 24:
+                                x.facet(t, 7, p + 1, e, 'ContractID')
                             ch.append([U5, 'ContractID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -6936,7 +6970,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractID): string
+                    # SE({urn:din:70121:2012:MsgBody}ContractID): string maxLength 24
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -6950,6 +6984,8 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t91(v, n, p, nd, 91, x)
                         else:
+                            if len(t) > 24:
+                                x.facet(t, 7, p + 1, e, 'ContractID')
                             ch.append([U5, 'ContractID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -6995,7 +7031,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -7044,7 +7080,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -7079,7 +7115,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t96(v, n, p, nd, 96, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'DateTimeNow')
+                                x.facet(m, 10, p + 1, e, 'DateTimeNow')
                             ch.append([U5, 'DateTimeNow', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7236,7 +7272,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -7281,7 +7317,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -7403,7 +7439,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -7436,7 +7472,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -7815,7 +7851,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'start')
+                                x.facet(m, 6, p + 1, e, 'start')
                             ch.append([U6, 'start', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -7849,7 +7885,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'duration')
+                                x.facet(m, 6, p + 1, e, 'duration')
                             ch.append([U6, 'duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -7885,7 +7921,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'start')
+                                x.facet(m, 6, p + 1, e, 'start')
                             ch.append([U6, 'start', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8485,7 +8521,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 10:
                             x.enum(y, 10, p + 1, 'EnergyTransferType')
-                        ch.append([U6, 'EnergyTransferType', None, None, E15[y], 5, None])
+                        ch.append([U6, 'EnergyTransferType', None, None, E20[y], 5, None])
                         p += 6
                     else:
                         nd = [U6, 'EnergyTransferType', None, None, None, -1, None]
@@ -8543,7 +8579,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t138(v, n, p, nd, 138, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 31, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8586,7 +8622,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t138(v, n, p, nd, 138, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 31, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8623,7 +8659,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -8656,7 +8692,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t138(v, n, p, nd, 138, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 31, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8677,7 +8713,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -8732,7 +8768,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ServiceScope): string
+                    # SE({urn:din:70121:2012:MsgBody}ServiceScope): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -8746,6 +8782,8 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t142(v, n, p, nd, 142, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 24, p + 1, e, 'ServiceScope')
                             ch.append([U5, 'ServiceScope', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -8757,7 +8795,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U5, 'ServiceCategory', None, None, E22[y], 5, None])
+                        ch.append([U5, 'ServiceCategory', None, None, E30[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'ServiceCategory', None, None, None, -1, None]
@@ -8777,7 +8815,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U5, 'ServiceCategory', None, None, E22[y], 5, None])
+                        ch.append([U5, 'ServiceCategory', None, None, E30[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'ServiceCategory', None, None, None, -1, None]
@@ -8803,7 +8841,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ServiceScope): string
+                    # SE({urn:din:70121:2012:MsgBody}ServiceScope): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -8817,6 +8855,8 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t142(v, n, p, nd, 142, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 24, p + 1, e, 'ServiceScope')
                             ch.append([U5, 'ServiceScope', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -8828,7 +8868,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U5, 'ServiceCategory', None, None, E22[y], 5, None])
+                        ch.append([U5, 'ServiceCategory', None, None, E30[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'ServiceCategory', None, None, None, -1, None]
@@ -8866,7 +8906,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -8899,7 +8939,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -8970,7 +9010,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U5, 'SelectedPaymentOption', None, None, E20[y], 5, None])
+                        ch.append([U5, 'SelectedPaymentOption', None, None, E27[y], 5, None])
                         p += 3
                     else:
                         nd = [U5, 'SelectedPaymentOption', None, None, None, -1, None]
@@ -9001,7 +9041,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U5, 'SelectedPaymentOption', None, None, E20[y], 5, None])
+                        ch.append([U5, 'SelectedPaymentOption', None, None, E27[y], 5, None])
                         p += 3
                     else:
                         nd = [U5, 'SelectedPaymentOption', None, None, None, -1, None]
@@ -9046,7 +9086,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -9075,7 +9115,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -9106,7 +9146,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVCCID): hexBinary
+                    # SE({urn:din:70121:2012:MsgBody}EVCCID): hexBinary maxLength 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -9120,6 +9160,8 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t99(v, n, p, nd, 99, x)
                         else:
+                            if len(b) > 8:
+                                x.facet(b, 12, p + 1, e, 'EVCCID')
                             ch.append([U5, 'EVCCID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -9144,7 +9186,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVCCID): hexBinary
+                    # SE({urn:din:70121:2012:MsgBody}EVCCID): hexBinary maxLength 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -9158,6 +9200,8 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t99(v, n, p, nd, 99, x)
                         else:
+                            if len(b) > 8:
+                                x.facet(b, 12, p + 1, e, 'EVCCID')
                             ch.append([U5, 'EVCCID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -9194,7 +9238,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -9209,7 +9253,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVSEID): hexBinary
+                    # SE({urn:din:70121:2012:MsgBody}EVSEID): hexBinary maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -9223,6 +9267,8 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t102(v, n, p, nd, 102, x)
                         else:
+                            if len(b) > 32:
+                                x.facet(b, 15, p + 1, e, 'EVSEID')
                             ch.append([U5, 'EVSEID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -9243,7 +9289,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -9278,7 +9324,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t96(v, n, p, nd, 96, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'DateTimeNow')
+                                x.facet(m, 10, p + 1, e, 'DateTimeNow')
                             ch.append([U5, 'DateTimeNow', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -9357,7 +9403,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -9386,7 +9432,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -10480,7 +10526,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -10513,7 +10559,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E21[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -12694,7 +12740,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 3, p, e)
                     p += 7
                     e[5] = 3
                     s = 507
@@ -12718,7 +12764,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 3, p, e)
                     p += 7
                     e[5] = 3
                     s = 507
@@ -12743,8 +12789,11 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 1200
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 1200:
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 7
                     s = 509
                 else:
@@ -12764,8 +12813,11 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 1200
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 1200:
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 7
                     s = 509
                 else:
@@ -12812,7 +12864,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'SAScheduleTupleID')
+                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
                             ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -12861,7 +12913,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'SAScheduleTupleID')
+                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
                             ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -12923,7 +12975,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     s = 515
                 else:
@@ -12947,7 +12999,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     s = 515
                 else:
@@ -12975,7 +13027,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 1
                     s = 517
                 else:
@@ -12999,7 +13051,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 1
                     s = 517
                 else:
@@ -13044,7 +13096,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'startValue')
+                                x.facet(m, 6, p + 1, e, 'startValue')
                             ch.append([U6, 'startValue', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13093,7 +13145,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'startValue')
+                                x.facet(m, 6, p + 1, e, 'startValue')
                             ch.append([U6, 'startValue', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13136,8 +13188,11 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 24
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 24:
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 0
                     s = 522
                 else:
@@ -13157,8 +13212,11 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 24
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 24:
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 0
                     s = 522
                 else:
@@ -13185,7 +13243,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -13199,6 +13257,8 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t86(v, n, p, nd, 86, x)
                         else:
+                            if len(b) > 1200:
+                                x.facet(b, 4, p + 1, e, 'Certificate')
                             ch.append([U6, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -13229,7 +13289,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -13243,6 +13303,8 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t86(v, n, p, nd, 86, x)
                         else:
+                            if len(b) > 1200:
+                                x.facet(b, 4, p + 1, e, 'Certificate')
                             ch.append([U6, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -13280,8 +13342,11 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 128
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 128:
+                        x.facet(e[4], 8, q0, e)
                     e[5] = 7
                     s = 527
                 else:
@@ -13301,8 +13366,11 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 128
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 128:
+                        x.facet(e[4], 8, q0, e)
                     e[5] = 7
                     s = 527
                 else:
@@ -13334,7 +13402,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'costKind')
-                        ch.append([U6, 'costKind', None, None, E26[y], 5, None])
+                        ch.append([U6, 'costKind', None, None, E35[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'costKind', None, None, None, -1, None]
@@ -13367,7 +13435,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'amount')
+                                x.facet(m, 6, p + 1, e, 'amount')
                             ch.append([U6, 'amount', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13388,7 +13456,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'costKind')
-                        ch.append([U6, 'costKind', None, None, E26[y], 5, None])
+                        ch.append([U6, 'costKind', None, None, E35[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'costKind', None, None, None, -1, None]
@@ -13407,7 +13475,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                         y >>= 1
                         if y > 6:
-                            x.range(y - 3, -3, 3, p + 1, e, 'amountMultiplier')
+                            x.facet(y - 3, 25, p + 1, e, 'amountMultiplier')
                         ch.append([U6, 'amountMultiplier', None, None, y - 3, 3, None])
                         p += 5
                     else:
@@ -13447,8 +13515,11 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 256
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 256:
+                        x.facet(e[4], 9, q0, e)
                     e[5] = 7
                     s = 533
                 else:
@@ -13468,8 +13539,11 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 256
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 256:
+                        x.facet(e[4], 9, q0, e)
                     e[5] = 7
                     s = 533
                 else:
@@ -13497,7 +13571,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 2
                     s = 535
                 else:
@@ -13521,7 +13595,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 2
                     s = 535
                 else:
@@ -13552,7 +13626,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                         y >>= 1
                         if y > 6:
-                            x.range(y - 3, -3, 3, p + 1, e, 'Multiplier')
+                            x.facet(y - 3, 25, p + 1, e, 'Multiplier')
                         ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
                         p += 5
                     else:
@@ -13573,7 +13647,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 10:
                             x.enum(y, 10, p + 1, 'Unit')
-                        ch.append([U6, 'Unit', None, None, E24[y], 5, None])
+                        ch.append([U6, 'Unit', None, None, E33[y], 5, None])
                         p += 6
                     else:
                         nd = [U6, 'Unit', None, None, None, -1, None]
@@ -13601,7 +13675,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t125(v, n, p, nd, 125, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'Value')
+                                x.facet(m, 5, p + 1, e, 'Value')
                             ch.append([U6, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -13621,7 +13695,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                         y >>= 1
                         if y > 6:
-                            x.range(y - 3, -3, 3, p + 1, e, 'Multiplier')
+                            x.facet(y - 3, 25, p + 1, e, 'Multiplier')
                         ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
                         p += 5
                     else:
@@ -13657,7 +13731,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t125(v, n, p, nd, 125, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'Value')
+                                x.facet(m, 5, p + 1, e, 'Value')
                             ch.append([U6, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -13743,8 +13817,11 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 8:
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 6
                     s = 543
                 else:
@@ -13764,8 +13841,11 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 8:
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 6
                     s = 543
                 else:
@@ -13793,7 +13873,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E9[y]
+                    e[4] = E13[y]
                     p += 4
                     e[5] = 5
                     s = 545
@@ -13818,7 +13898,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E9[y]
+                    e[4] = E13[y]
                     p += 4
                     e[5] = 5
                     s = 545
@@ -13847,7 +13927,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E10[y]
+                    e[4] = E14[y]
                     p += 3
                     e[5] = 5
                     s = 547
@@ -13872,7 +13952,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E10[y]
+                    e[4] = E14[y]
                     p += 3
                     e[5] = 5
                     s = 547
@@ -13897,8 +13977,11 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 32
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 6
                     s = 549
                 else:
@@ -13918,8 +14001,11 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 32
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 6
                     s = 549
                 else:
@@ -13945,7 +14031,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 4 (2 bits)
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E11[y]
+                    e[4] = E16[y]
                     p += 2
                     e[5] = 5
                     s = 551
@@ -13968,7 +14054,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 4 (2 bits)
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E11[y]
+                    e[4] = E16[y]
                     p += 2
                     e[5] = 5
                     s = 551
@@ -13997,7 +14083,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E12[y]
+                    e[4] = E17[y]
                     p += 2
                     e[5] = 5
                     s = 553
@@ -14022,7 +14108,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E12[y]
+                    e[4] = E17[y]
                     p += 2
                     e[5] = 5
                     s = 553
@@ -14049,7 +14135,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 2 (1 bits)
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E13[y]
+                    e[4] = E18[y]
                     p += 1
                     e[5] = 5
                     s = 555
@@ -14072,7 +14158,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 2 (1 bits)
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E13[y]
+                    e[4] = E18[y]
                     p += 1
                     e[5] = 5
                     s = 555
@@ -14101,7 +14187,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E14[y]
+                    e[4] = E19[y]
                     p += 4
                     e[5] = 5
                     s = 557
@@ -14126,7 +14212,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E14[y]
+                    e[4] = E19[y]
                     p += 4
                     e[5] = 5
                     s = 557
@@ -14155,7 +14241,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 10:
                         x.enum(y, 10, p)
-                    e[4] = E15[y]
+                    e[4] = E20[y]
                     p += 4
                     e[5] = 5
                     s = 559
@@ -14180,7 +14266,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 10:
                         x.enum(y, 10, p)
-                    e[4] = E15[y]
+                    e[4] = E20[y]
                     p += 4
                     e[5] = 5
                     s = 559
@@ -14255,7 +14341,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E16[y]
+                    e[4] = E21[y]
                     p += 2
                     e[5] = 5
                     s = 563
@@ -14280,7 +14366,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E16[y]
+                    e[4] = E21[y]
                     p += 2
                     e[5] = 5
                     s = 563
@@ -14305,8 +14391,11 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 64
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     s = 565
                 else:
@@ -14326,8 +14415,11 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 64
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     s = 565
                 else:
@@ -14446,7 +14538,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgHeader}SessionID): hexBinary
+                    # SE({urn:din:70121:2012:MsgHeader}SessionID): hexBinary maxLength 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -14460,6 +14552,8 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t144(v, n, p, nd, 144, x)
                         else:
+                            if len(b) > 8:
+                                x.facet(b, 12, p + 1, e, 'SessionID')
                             ch.append([U8, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -14496,7 +14590,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgHeader}SessionID): hexBinary
+                    # SE({urn:din:70121:2012:MsgHeader}SessionID): hexBinary maxLength 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -14510,6 +14604,8 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t144(v, n, p, nd, 144, x)
                         else:
+                            if len(b) > 8:
+                                x.facet(b, 12, p + 1, e, 'SessionID')
                             ch.append([U8, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -14565,7 +14661,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string maxLength 40
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -14579,6 +14675,8 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t130(v, n, p, nd, 130, x)
                         else:
+                            if len(t) > 40:
+                                x.facet(t, 29, p + 1, e, 'RootCertificateID')
                             ch.append([U6, 'RootCertificateID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -14594,7 +14692,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string maxLength 40
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -14608,6 +14706,8 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t130(v, n, p, nd, 130, x)
                         else:
+                            if len(t) > 40:
+                                x.facet(t, 29, p + 1, e, 'RootCertificateID')
                             ch.append([U6, 'RootCertificateID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -14625,7 +14725,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string maxLength 40
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -14639,6 +14739,8 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t130(v, n, p, nd, 130, x)
                         else:
+                            if len(t) > 40:
+                                x.facet(t, 29, p + 1, e, 'RootCertificateID')
                             ch.append([U6, 'RootCertificateID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -14654,7 +14756,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string maxLength 40
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -14668,6 +14770,8 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t130(v, n, p, nd, 130, x)
                         else:
+                            if len(t) > 40:
+                                x.facet(t, 29, p + 1, e, 'RootCertificateID')
                             ch.append([U6, 'RootCertificateID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -14697,8 +14801,11 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     s = 578
                 else:
@@ -14718,8 +14825,11 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     s = 578
                 else:
@@ -14746,7 +14856,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}MeterID): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}MeterID): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -14760,6 +14870,8 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t115(v, n, p, nd, 115, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 24, p + 1, e, 'MeterID')
                             ch.append([U6, 'MeterID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -14782,7 +14894,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t97(v, n, p, nd, 97, x)
                         s = 582
                     else:
-                        # SE({urn:din:70121:2012:MsgDataTypes}SigMeterReading): base64Binary
+                        # SE({urn:din:70121:2012:MsgDataTypes}SigMeterReading): base64Binary maxLength 32
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -14796,6 +14908,8 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t145(v, n, p, nd, 145, x)
                             else:
+                                if len(b) > 32:
+                                    x.facet(b, 32, p + 1, e, 'SigMeterReading')
                                 ch.append([U6, 'SigMeterReading', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -14825,7 +14939,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t117(v, n, p, nd, 117, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 5, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -14854,7 +14968,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t96(v, n, p, nd, 96, x)
                             else:
                                 if m < -9223372036854775808 or m > 9223372036854775807:
-                                    x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
+                                    x.facet(m, 10, p + 1, e, 'TMeter')
                                 ch.append([U6, 'TMeter', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -14872,7 +14986,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}MeterID): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}MeterID): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -14886,6 +15000,8 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t115(v, n, p, nd, 115, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 24, p + 1, e, 'MeterID')
                             ch.append([U6, 'MeterID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -14902,7 +15018,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:din:70121:2012:MsgDataTypes}SigMeterReading): base64Binary
+                        # SE({urn:din:70121:2012:MsgDataTypes}SigMeterReading): base64Binary maxLength 32
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -14916,6 +15032,8 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t145(v, n, p, nd, 145, x)
                             else:
+                                if len(b) > 32:
+                                    x.facet(b, 32, p + 1, e, 'SigMeterReading')
                                 ch.append([U6, 'SigMeterReading', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -14944,7 +15062,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t117(v, n, p, nd, 117, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 5, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -14974,7 +15092,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t96(v, n, p, nd, 96, x)
                             else:
                                 if m < -9223372036854775808 or m > 9223372036854775807:
-                                    x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
+                                    x.facet(m, 10, p + 1, e, 'TMeter')
                                 ch.append([U6, 'TMeter', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15012,7 +15130,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t117(v, n, p, nd, 117, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                x.facet(m, 5, p + 1, e, 'MeterStatus')
                             ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15041,7 +15159,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t96(v, n, p, nd, 96, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
+                                x.facet(m, 10, p + 1, e, 'TMeter')
                             ch.append([U6, 'TMeter', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15079,7 +15197,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t96(v, n, p, nd, 96, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
+                                x.facet(m, 10, p + 1, e, 'TMeter')
                             ch.append([U6, 'TMeter', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15123,7 +15241,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     s = 586
                 else:
@@ -15147,7 +15265,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     s = 586
                 else:
@@ -15174,7 +15292,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit -3..3 (3 bits)
                     e[4] = ((v >> (n - p - 3)) & 7) - 3
                     if e[4] > 3:
-                        x.range(e[4], -3, 3, p, e)
+                        x.facet(e[4], 25, p, e)
                     p += 3
                     e[5] = 3
                     s = 588
@@ -15198,7 +15316,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit -3..3 (3 bits)
                     e[4] = ((v >> (n - p - 3)) & 7) - 3
                     if e[4] > 3:
-                        x.range(e[4], -3, 3, p, e)
+                        x.facet(e[4], 25, p, e)
                     p += 3
                     e[5] = 3
                     s = 588
@@ -15231,7 +15349,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'FaultCode')
-                        ch.append([U6, 'FaultCode', None, None, E16[y], 5, None])
+                        ch.append([U6, 'FaultCode', None, None, E21[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'FaultCode', None, None, None, -1, None]
@@ -15246,7 +15364,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}FaultMsg): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}FaultMsg): string maxLength 64
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -15260,6 +15378,8 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t110(v, n, p, nd, 110, x)
                         else:
+                            if len(t) > 64:
+                                x.facet(t, 22, p + 1, e, 'FaultMsg')
                             ch.append([U6, 'FaultMsg', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -15282,7 +15402,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'FaultCode')
-                        ch.append([U6, 'FaultCode', None, None, E16[y], 5, None])
+                        ch.append([U6, 'FaultCode', None, None, E21[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'FaultCode', None, None, None, -1, None]
@@ -15388,7 +15508,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'PMaxScheduleID')
+                                x.facet(m, 5, p + 1, e, 'PMaxScheduleID')
                             ch.append([U6, 'PMaxScheduleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15437,7 +15557,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'PMaxScheduleID')
+                                x.facet(m, 5, p + 1, e, 'PMaxScheduleID')
                             ch.append([U6, 'PMaxScheduleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15499,7 +15619,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     s = 599
                 else:
@@ -15523,7 +15643,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     s = 599
                 else:
@@ -15566,7 +15686,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    t = E19[y]
+                    t = E26[y]
                     p += 3
                     attrs(e)[Q253] = t
                     s = 603
@@ -15621,7 +15741,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t125(v, n, p, nd, 125, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'shortValue')
+                                    x.facet(m, 5, p + 1, e, 'shortValue')
                                 ch.append([U6, 'shortValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15651,7 +15771,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t152(v, n, p, nd, 152, x)
                             else:
                                 if m < -2147483648 or m > 2147483647:
-                                    x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
+                                    x.facet(m, 36, p + 1, e, 'intValue')
                                 ch.append([U6, 'intValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15738,7 +15858,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t125(v, n, p, nd, 125, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'shortValue')
+                                    x.facet(m, 5, p + 1, e, 'shortValue')
                                 ch.append([U6, 'shortValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15768,7 +15888,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t152(v, n, p, nd, 152, x)
                             else:
                                 if m < -2147483648 or m > 2147483647:
-                                    x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
+                                    x.facet(m, 36, p + 1, e, 'intValue')
                                 ch.append([U6, 'intValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15857,7 +15977,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t125(v, n, p, nd, 125, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
+                                x.facet(m, 5, p + 1, e, 'ParameterSetID')
                             ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15906,7 +16026,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t125(v, n, p, nd, 125, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
+                                x.facet(m, 5, p + 1, e, 'ParameterSetID')
                             ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15968,7 +16088,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     s = 614
                 else:
@@ -15992,7 +16112,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     s = 614
                 else:
@@ -16018,7 +16138,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 2 (1 bits)
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E20[y]
+                    e[4] = E27[y]
                     p += 1
                     e[5] = 5
                     s = 616
@@ -16041,7 +16161,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 2 (1 bits)
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E20[y]
+                    e[4] = E27[y]
                     p += 1
                     e[5] = 5
                     s = 616
@@ -16072,7 +16192,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U6, 'PaymentOption', None, None, E20[y], 5, None])
+                        ch.append([U6, 'PaymentOption', None, None, E27[y], 5, None])
                         p += 3
                     else:
                         nd = [U6, 'PaymentOption', None, None, None, -1, None]
@@ -16090,7 +16210,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U6, 'PaymentOption', None, None, E20[y], 5, None])
+                        ch.append([U6, 'PaymentOption', None, None, E27[y], 5, None])
                         p += 3
                     else:
                         nd = [U6, 'PaymentOption', None, None, None, -1, None]
@@ -16110,7 +16230,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U6, 'PaymentOption', None, None, E20[y], 5, None])
+                        ch.append([U6, 'PaymentOption', None, None, E27[y], 5, None])
                         p += 3
                     else:
                         nd = [U6, 'PaymentOption', None, None, None, -1, None]
@@ -16128,7 +16248,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U6, 'PaymentOption', None, None, E20[y], 5, None])
+                        ch.append([U6, 'PaymentOption', None, None, E27[y], 5, None])
                         p += 3
                     else:
                         nd = [U6, 'PaymentOption', None, None, None, -1, None]
@@ -16178,7 +16298,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'ChargingProfileEntryStart')
+                                x.facet(m, 6, p + 1, e, 'ChargingProfileEntryStart')
                             ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16214,7 +16334,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t88(v, n, p, nd, 88, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'ChargingProfileEntryMaxPower')
+                                x.facet(m, 5, p + 1, e, 'ChargingProfileEntryMaxPower')
                             ch.append([U6, 'ChargingProfileEntryMaxPower', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16248,7 +16368,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t89(v, n, p, nd, 89, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'ChargingProfileEntryStart')
+                                x.facet(m, 6, p + 1, e, 'ChargingProfileEntryStart')
                             ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16290,7 +16410,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 5)) & 31
                     if y >= 23:
                         x.enum(y, 23, p)
-                    e[4] = E21[y]
+                    e[4] = E28[y]
                     p += 5
                     e[5] = 5
                     s = 624
@@ -16315,7 +16435,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 5)) & 31
                     if y >= 23:
                         x.enum(y, 23, p)
-                    e[4] = E21[y]
+                    e[4] = E28[y]
                     p += 5
                     e[5] = 5
                     s = 624
@@ -16340,8 +16460,11 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 40
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 40:
+                        x.facet(e[4], 29, q0, e)
                     e[5] = 0
                     s = 626
                 else:
@@ -16361,8 +16484,11 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 40
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 40:
+                        x.facet(e[4], 29, q0, e)
                     e[5] = 0
                     s = 626
                 else:
@@ -16409,7 +16535,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'SAScheduleTupleID')
+                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
                             ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16458,7 +16584,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'SAScheduleTupleID')
+                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
                             ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16546,7 +16672,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'SalesTariffID')
+                                x.facet(m, 5, p + 1, e, 'SalesTariffID')
                             ch.append([U6, 'SalesTariffID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16582,7 +16708,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'SalesTariffID')
+                                x.facet(m, 5, p + 1, e, 'SalesTariffID')
                             ch.append([U6, 'SalesTariffID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16598,7 +16724,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffDescription): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffDescription): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -16612,6 +16738,8 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t133(v, n, p, nd, 133, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 24, p + 1, e, 'SalesTariffDescription')
                             ch.append([U6, 'SalesTariffDescription', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -16711,8 +16839,11 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     s = 639
                 else:
@@ -16732,8 +16863,11 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     s = 639
                 else:
@@ -16778,7 +16912,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t138(v, n, p, nd, 138, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 31, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16814,7 +16948,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t125(v, n, p, nd, 125, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
+                                x.facet(m, 5, p + 1, e, 'ParameterSetID')
                             ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16850,7 +16984,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t138(v, n, p, nd, 138, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 31, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17030,7 +17164,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 4 (2 bits)
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E22[y]
+                    e[4] = E30[y]
                     p += 2
                     e[5] = 5
                     s = 650
@@ -17053,7 +17187,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 4 (2 bits)
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E22[y]
+                    e[4] = E30[y]
                     p += 2
                     e[5] = 5
                     s = 650
@@ -17082,7 +17216,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 31, q0, e)
                     e[5] = 1
                     s = 652
                 else:
@@ -17106,7 +17240,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 31, q0, e)
                     e[5] = 1
                     s = 652
                 else:
@@ -17201,8 +17335,11 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     s = 657
                 else:
@@ -17222,8 +17359,11 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     s = 657
                 else:
@@ -17318,8 +17458,11 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     s = 662
                 else:
@@ -17339,8 +17482,11 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     s = 662
                 else:
@@ -17385,7 +17531,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t138(v, n, p, nd, 138, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 31, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17401,7 +17547,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceName): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceName): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -17415,6 +17561,8 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t140(v, n, p, nd, 140, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 24, p + 1, e, 'ServiceName')
                             ch.append([U6, 'ServiceName', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -17426,7 +17574,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U6, 'ServiceCategory', None, None, E22[y], 5, None])
+                        ch.append([U6, 'ServiceCategory', None, None, E30[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'ServiceCategory', None, None, None, -1, None]
@@ -17459,7 +17607,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t138(v, n, p, nd, 138, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 31, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17478,7 +17626,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U6, 'ServiceCategory', None, None, E22[y], 5, None])
+                        ch.append([U6, 'ServiceCategory', None, None, E30[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'ServiceCategory', None, None, None, -1, None]
@@ -17493,7 +17641,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceScope): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceScope): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -17507,6 +17655,8 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t142(v, n, p, nd, 142, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 24, p + 1, e, 'ServiceScope')
                             ch.append([U6, 'ServiceScope', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -17546,8 +17696,11 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 8:
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 6
                     s = 669
                 else:
@@ -17567,8 +17720,11 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 8:
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 6
                     s = 669
                 else:
@@ -17592,8 +17748,11 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 32
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 32, q0, e)
                     e[5] = 7
                     s = 671
                 else:
@@ -17613,8 +17772,11 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 32
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 32, q0, e)
                     e[5] = 7
                     s = 671
                 else:
@@ -17641,7 +17803,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -17655,6 +17817,8 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t86(v, n, p, nd, 86, x)
                         else:
+                            if len(b) > 1200:
+                                x.facet(b, 4, p + 1, e, 'Certificate')
                             ch.append([U6, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -17670,7 +17834,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -17684,6 +17848,8 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t86(v, n, p, nd, 86, x)
                         else:
+                            if len(b) > 1200:
+                                x.facet(b, 4, p + 1, e, 'Certificate')
                             ch.append([U6, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -17701,7 +17867,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -17715,6 +17881,8 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t86(v, n, p, nd, 86, x)
                         else:
+                            if len(b) > 1200:
+                                x.facet(b, 4, p + 1, e, 'Certificate')
                             ch.append([U6, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -17730,7 +17898,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -17744,6 +17912,8 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t86(v, n, p, nd, 86, x)
                         else:
+                            if len(b) > 1200:
+                                x.facet(b, 4, p + 1, e, 'Certificate')
                             ch.append([U6, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -17777,7 +17947,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 10:
                         x.enum(y, 10, p)
-                    e[4] = E24[y]
+                    e[4] = E33[y]
                     p += 4
                     e[5] = 5
                     s = 676
@@ -17802,7 +17972,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 10:
                         x.enum(y, 10, p)
-                    e[4] = E24[y]
+                    e[4] = E33[y]
                     p += 4
                     e[5] = 5
                     s = 676
@@ -18042,7 +18212,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E26[y]
+                    e[4] = E35[y]
                     p += 2
                     e[5] = 5
                     s = 685
@@ -18067,7 +18237,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E26[y]
+                    e[4] = E35[y]
                     p += 2
                     e[5] = 5
                     s = 685
@@ -18096,7 +18266,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 36, q0, e)
                     e[5] = 2
                     s = 687
                 else:
@@ -18120,7 +18290,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 36, q0, e)
                     e[5] = 2
                     s = 687
                 else:
@@ -18339,7 +18509,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 38, q0, e)
                     e[5] = 1
                     s = 696
                 else:
@@ -18363,7 +18533,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 38, q0, e)
                     e[5] = 1
                     s = 696
                 else:
@@ -18391,7 +18561,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 31, q0, e)
                     e[5] = 1
                     s = 698
                 else:
@@ -18415,7 +18585,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 31, q0, e)
                     e[5] = 1
                     s = 698
                 else:
@@ -18443,7 +18613,7 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E19[y]
+                    e[4] = E26[y]
                     p += 3
                     e[5] = 5
                     s = 700
@@ -18468,7 +18638,7 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E19[y]
+                    e[4] = E26[y]
                     p += 3
                     e[5] = 5
                     s = 700

@@ -17,20 +17,20 @@ U5 = 'urn:din:70121:2012:MsgBody'
 U6 = 'urn:din:70121:2012:MsgDataTypes'
 U7 = 'urn:din:70121:2012:MsgDef'
 U8 = 'urn:din:70121:2012:MsgHeader'
-E9 = ('NO_ERROR', 'FAILED_RESSTemperatureInhibit', 'FAILED_EVShiftPosition', 'FAILED_ChargerConnectorLockFault', 'FAILED_EVRESSMalfunction', 'FAILED_ChargingCurrentdifferential', 'FAILED_ChargingVoltageOutOfRange', 'Reserved_A', 'Reserved_B', 'Reserved_C', 'FAILED_ChargingSystemIncompatibility', 'NoData')
-E10 = ('AC_single_phase_core', 'AC_three_phase_core', 'DC_core', 'DC_extended', 'DC_combo_core', 'DC_unique')
-E11 = ('Invalid', 'Valid', 'Warning', 'Fault')
-E12 = ('None', 'StopCharging', 'ReNegotiation')
-E13 = ('Finished', 'Ongoing')
-E14 = ('EVSE_NotReady', 'EVSE_Ready', 'EVSE_Shutdown', 'EVSE_UtilityInterruptEvent', 'EVSE_IsolationMonitoringActive', 'EVSE_EmergencyShutdown', 'EVSE_Malfunction', 'Reserved_8', 'Reserved_9', 'Reserved_A', 'Reserved_B', 'Reserved_C')
-E15 = ('AC_single_phase_core', 'AC_three_phase_core', 'DC_core', 'DC_extended', 'DC_combo_core', 'DC_dual', 'AC_core1p_DC_extended', 'AC_single_DC_core', 'AC_single_phase_three_phase_core_DC_extended', 'AC_core3p_DC_extended')
-E16 = ('ParsingError', 'NoTLSRootCertificatAvailable', 'UnknownError')
-E19 = ('bool', 'byte', 'short', 'int', 'physicalValue', 'string')
-E20 = ('Contract', 'ExternalPayment')
-E21 = ('OK', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_CertificateExpiresSoon', 'FAILED', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_UnknownSession', 'FAILED_ServiceSelectionInvalid', 'FAILED_PaymentSelectionInvalid', 'FAILED_CertificateExpired', 'FAILED_SignatureError', 'FAILED_NoCertificateAvailable', 'FAILED_CertChainError', 'FAILED_ChallengeInvalid', 'FAILED_ContractCanceled', 'FAILED_WrongChargeParameter', 'FAILED_PowerDeliveryNotApplied', 'FAILED_TariffSelectionInvalid', 'FAILED_ChargingProfileInvalid', 'FAILED_EVSEPresentVoltageToLow', 'FAILED_MeteringSignatureNotValid', 'FAILED_WrongEnergyTransferType')
-E22 = ('EVCharging', 'Internet', 'ContractCertificate', 'OtherCustom')
-E24 = ('h', 'm', 's', 'A', 'Ah', 'V', 'VA', 'W', 'W/s', 'Wh')
-E26 = ('relativePricePercentage', 'RenewableGenerationPercentage', 'CarbonDioxideEmission')
+E13 = ('NO_ERROR', 'FAILED_RESSTemperatureInhibit', 'FAILED_EVShiftPosition', 'FAILED_ChargerConnectorLockFault', 'FAILED_EVRESSMalfunction', 'FAILED_ChargingCurrentdifferential', 'FAILED_ChargingVoltageOutOfRange', 'Reserved_A', 'Reserved_B', 'Reserved_C', 'FAILED_ChargingSystemIncompatibility', 'NoData')
+E14 = ('AC_single_phase_core', 'AC_three_phase_core', 'DC_core', 'DC_extended', 'DC_combo_core', 'DC_unique')
+E16 = ('Invalid', 'Valid', 'Warning', 'Fault')
+E17 = ('None', 'StopCharging', 'ReNegotiation')
+E18 = ('Finished', 'Ongoing')
+E19 = ('EVSE_NotReady', 'EVSE_Ready', 'EVSE_Shutdown', 'EVSE_UtilityInterruptEvent', 'EVSE_IsolationMonitoringActive', 'EVSE_EmergencyShutdown', 'EVSE_Malfunction', 'Reserved_8', 'Reserved_9', 'Reserved_A', 'Reserved_B', 'Reserved_C')
+E20 = ('AC_single_phase_core', 'AC_three_phase_core', 'DC_core', 'DC_extended', 'DC_combo_core', 'DC_dual', 'AC_core1p_DC_extended', 'AC_single_DC_core', 'AC_single_phase_three_phase_core_DC_extended', 'AC_core3p_DC_extended')
+E21 = ('ParsingError', 'NoTLSRootCertificatAvailable', 'UnknownError')
+E26 = ('bool', 'byte', 'short', 'int', 'physicalValue', 'string')
+E27 = ('Contract', 'ExternalPayment')
+E28 = ('OK', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_CertificateExpiresSoon', 'FAILED', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_UnknownSession', 'FAILED_ServiceSelectionInvalid', 'FAILED_PaymentSelectionInvalid', 'FAILED_CertificateExpired', 'FAILED_SignatureError', 'FAILED_NoCertificateAvailable', 'FAILED_CertChainError', 'FAILED_ChallengeInvalid', 'FAILED_ContractCanceled', 'FAILED_WrongChargeParameter', 'FAILED_PowerDeliveryNotApplied', 'FAILED_TariffSelectionInvalid', 'FAILED_ChargingProfileInvalid', 'FAILED_EVSEPresentVoltageToLow', 'FAILED_MeteringSignatureNotValid', 'FAILED_WrongEnergyTransferType')
+E30 = ('EVCharging', 'Internet', 'ContractCertificate', 'OtherCustom')
+E33 = ('h', 'm', 's', 'A', 'Ah', 'V', 'VA', 'W', 'W/s', 'Wh')
+E35 = ('relativePricePercentage', 'RenewableGenerationPercentage', 'CarbonDioxideEmission')
 Q245 = (U0, 'Algorithm')
 Q246 = (U0, 'Id')
 Q247 = (U0, 'Encoding')
@@ -671,7 +671,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     attrs(e)[Q246] = t
                     s = 186
                 elif c == 1:
-                    # SE({urn:din:70121:2012:MsgBody}OEMProvisioningCert): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}OEMProvisioningCert): base64Binary maxLength 1200
                     nd = [U5, 'OEMProvisioningCert', None, None, None, -1, None]
                     ch.append(nd)
                     p = t86(v, n, p, nd, 86, x)
@@ -687,7 +687,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}OEMProvisioningCert): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}OEMProvisioningCert): base64Binary maxLength 1200
                     nd = [U5, 'OEMProvisioningCert', None, None, None, -1, None]
                     ch.append(nd)
                     p = t86(v, n, p, nd, 86, x)
@@ -719,7 +719,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}OEMProvisioningCert): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}OEMProvisioningCert): base64Binary maxLength 1200
                     nd = [U5, 'OEMProvisioningCert', None, None, None, -1, None]
                     ch.append(nd)
                     p = t86(v, n, p, nd, 86, x)
@@ -735,7 +735,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary maxLength 256
                     nd = [U5, 'DHParams', None, None, None, -1, None]
                     ch.append(nd)
                     p = t95(v, n, p, nd, 95, x)
@@ -840,7 +840,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractSignatureEncryptedPrivateKey): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}ContractSignatureEncryptedPrivateKey): base64Binary maxLength 128
                     nd = [U5, 'ContractSignatureEncryptedPrivateKey', None, None, None, -1, None]
                     ch.append(nd)
                     p = t93(v, n, p, nd, 93, x)
@@ -856,7 +856,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary maxLength 256
                     nd = [U5, 'DHParams', None, None, None, -1, None]
                     ch.append(nd)
                     p = t95(v, n, p, nd, 95, x)
@@ -872,7 +872,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractID): string
+                    # SE({urn:din:70121:2012:MsgBody}ContractID): string maxLength 24
                     nd = [U5, 'ContractID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t91(v, n, p, nd, 91, x)
@@ -952,7 +952,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractID): string
+                    # SE({urn:din:70121:2012:MsgBody}ContractID): string maxLength 24
                     nd = [U5, 'ContractID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t91(v, n, p, nd, 91, x)
@@ -1000,7 +1000,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary maxLength 256
                     nd = [U5, 'DHParams', None, None, None, -1, None]
                     ch.append(nd)
                     p = t95(v, n, p, nd, 95, x)
@@ -1105,7 +1105,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractSignatureEncryptedPrivateKey): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}ContractSignatureEncryptedPrivateKey): base64Binary maxLength 128
                     nd = [U5, 'ContractSignatureEncryptedPrivateKey', None, None, None, -1, None]
                     ch.append(nd)
                     p = t93(v, n, p, nd, 93, x)
@@ -1121,7 +1121,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary
+                    # SE({urn:din:70121:2012:MsgBody}DHParams): base64Binary maxLength 256
                     nd = [U5, 'DHParams', None, None, None, -1, None]
                     ch.append(nd)
                     p = t95(v, n, p, nd, 95, x)
@@ -1137,7 +1137,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractID): string
+                    # SE({urn:din:70121:2012:MsgBody}ContractID): string maxLength 24
                     nd = [U5, 'ContractID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t91(v, n, p, nd, 91, x)
@@ -1464,7 +1464,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVSEID): hexBinary
+                    # SE({urn:din:70121:2012:MsgBody}EVSEID): hexBinary maxLength 32
                     nd = [U5, 'EVSEID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t102(v, n, p, nd, 102, x)
@@ -5427,7 +5427,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     attrs(e)[Q246] = t
                     s = 339
                 elif c == 1:
-                    # SE({urn:din:70121:2012:MsgBody}SessionID): hexBinary
+                    # SE({urn:din:70121:2012:MsgBody}SessionID): hexBinary maxLength 8
                     nd = [U5, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t144(v, n, p, nd, 144, x)
@@ -5443,7 +5443,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}SessionID): hexBinary
+                    # SE({urn:din:70121:2012:MsgBody}SessionID): hexBinary maxLength 8
                     nd = [U5, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t144(v, n, p, nd, 144, x)
@@ -5482,7 +5482,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}SessionID): hexBinary
+                    # SE({urn:din:70121:2012:MsgBody}SessionID): hexBinary maxLength 8
                     nd = [U5, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t144(v, n, p, nd, 144, x)
@@ -6013,7 +6013,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractID): string
+                    # SE({urn:din:70121:2012:MsgBody}ContractID): string maxLength 24
                     nd = [U5, 'ContractID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t91(v, n, p, nd, 91, x)
@@ -6045,7 +6045,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractID): string
+                    # SE({urn:din:70121:2012:MsgBody}ContractID): string maxLength 24
                     nd = [U5, 'ContractID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t91(v, n, p, nd, 91, x)
@@ -7647,7 +7647,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ServiceScope): string
+                    # SE({urn:din:70121:2012:MsgBody}ServiceScope): string maxLength 32
                     nd = [U5, 'ServiceScope', None, None, None, -1, None]
                     ch.append(nd)
                     p = t142(v, n, p, nd, 142, x)
@@ -7701,7 +7701,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ServiceScope): string
+                    # SE({urn:din:70121:2012:MsgBody}ServiceScope): string maxLength 32
                     nd = [U5, 'ServiceScope', None, None, None, -1, None]
                     ch.append(nd)
                     p = t142(v, n, p, nd, 142, x)
@@ -7985,7 +7985,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVCCID): hexBinary
+                    # SE({urn:din:70121:2012:MsgBody}EVCCID): hexBinary maxLength 8
                     nd = [U5, 'EVCCID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t99(v, n, p, nd, 99, x)
@@ -8012,7 +8012,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVCCID): hexBinary
+                    # SE({urn:din:70121:2012:MsgBody}EVCCID): hexBinary maxLength 8
                     nd = [U5, 'EVCCID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t99(v, n, p, nd, 99, x)
@@ -8060,7 +8060,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVSEID): hexBinary
+                    # SE({urn:din:70121:2012:MsgBody}EVSEID): hexBinary maxLength 32
                     nd = [U5, 'EVSEID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t102(v, n, p, nd, 102, x)
@@ -10874,7 +10874,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 3, p, e)
                     p += 7
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -10904,7 +10904,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 3, p, e)
                     p += 7
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -10932,9 +10932,12 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 1200
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 1200:
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 509
@@ -10959,9 +10962,12 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 1200
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 1200:
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 509
@@ -11092,7 +11098,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 515
@@ -11122,7 +11128,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 515
@@ -11154,7 +11160,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 517
@@ -11184,7 +11190,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 517
@@ -11294,9 +11300,12 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 24
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 24:
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 522
@@ -11321,9 +11330,12 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 24
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 24:
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 522
@@ -11353,7 +11365,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
                     nd = [U6, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t86(v, n, p, nd, 86, x)
@@ -11387,7 +11399,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
                     nd = [U6, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t86(v, n, p, nd, 86, x)
@@ -11427,9 +11439,12 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 128
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 128:
+                        x.facet(e[4], 8, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 527
@@ -11454,9 +11469,12 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 128
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 128:
+                        x.facet(e[4], 8, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 527
@@ -11576,9 +11594,12 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 256
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 256:
+                        x.facet(e[4], 9, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 533
@@ -11603,9 +11624,12 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 256
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 256:
+                        x.facet(e[4], 9, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 533
@@ -11637,7 +11661,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 535
@@ -11667,7 +11691,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 535
@@ -11850,9 +11874,12 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 8
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 8:
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 6
                     x.span(e, v0, p, True)
                     s = 543
@@ -11877,9 +11904,12 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 8
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 8:
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 6
                     x.span(e, v0, p, True)
                     s = 543
@@ -11911,7 +11941,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E9[y]
+                    e[4] = E13[y]
                     p += 4
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -11942,7 +11972,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E9[y]
+                    e[4] = E13[y]
                     p += 4
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -11975,7 +12005,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E10[y]
+                    e[4] = E14[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12006,7 +12036,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E10[y]
+                    e[4] = E14[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12034,9 +12064,12 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 6
                     x.span(e, v0, p, True)
                     s = 549
@@ -12061,9 +12094,12 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 6
                     x.span(e, v0, p, True)
                     s = 549
@@ -12093,7 +12129,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 4 (2 bits)
                     v0 = p
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E11[y]
+                    e[4] = E16[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12122,7 +12158,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 4 (2 bits)
                     v0 = p
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E11[y]
+                    e[4] = E16[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12155,7 +12191,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E12[y]
+                    e[4] = E17[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12186,7 +12222,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E12[y]
+                    e[4] = E17[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12217,7 +12253,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 2 (1 bits)
                     v0 = p
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E13[y]
+                    e[4] = E18[y]
                     p += 1
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12246,7 +12282,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 2 (1 bits)
                     v0 = p
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E13[y]
+                    e[4] = E18[y]
                     p += 1
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12279,7 +12315,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E14[y]
+                    e[4] = E19[y]
                     p += 4
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12310,7 +12346,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E14[y]
+                    e[4] = E19[y]
                     p += 4
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12343,7 +12379,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 10:
                         x.enum(y, 10, p)
-                    e[4] = E15[y]
+                    e[4] = E20[y]
                     p += 4
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12374,7 +12410,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 10:
                         x.enum(y, 10, p)
-                    e[4] = E15[y]
+                    e[4] = E20[y]
                     p += 4
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12463,7 +12499,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E16[y]
+                    e[4] = E21[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12494,7 +12530,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E16[y]
+                    e[4] = E21[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12522,9 +12558,12 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 64
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 565
@@ -12549,9 +12588,12 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 64
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 565
@@ -12693,7 +12735,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgHeader}SessionID): hexBinary
+                    # SE({urn:din:70121:2012:MsgHeader}SessionID): hexBinary maxLength 8
                     nd = [U8, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t144(v, n, p, nd, 144, x)
@@ -12734,7 +12776,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgHeader}SessionID): hexBinary
+                    # SE({urn:din:70121:2012:MsgHeader}SessionID): hexBinary maxLength 8
                     nd = [U8, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t144(v, n, p, nd, 144, x)
@@ -12795,7 +12837,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string maxLength 40
                     nd = [U6, 'RootCertificateID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t130(v, n, p, nd, 130, x)
@@ -12811,7 +12853,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string maxLength 40
                     nd = [U6, 'RootCertificateID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t130(v, n, p, nd, 130, x)
@@ -12829,7 +12871,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string maxLength 40
                     nd = [U6, 'RootCertificateID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t130(v, n, p, nd, 130, x)
@@ -12845,7 +12887,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string maxLength 40
                     nd = [U6, 'RootCertificateID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t130(v, n, p, nd, 130, x)
@@ -12875,9 +12917,12 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 578
@@ -12902,9 +12947,12 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 578
@@ -12934,7 +12982,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}MeterID): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}MeterID): string maxLength 32
                     nd = [U6, 'MeterID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t115(v, n, p, nd, 115, x)
@@ -12958,7 +13006,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         x.span(nd, b0, p)
                         s = 582
                     else:
-                        # SE({urn:din:70121:2012:MsgDataTypes}SigMeterReading): base64Binary
+                        # SE({urn:din:70121:2012:MsgDataTypes}SigMeterReading): base64Binary maxLength 32
                         nd = [U6, 'SigMeterReading', None, None, None, -1, None]
                         ch.append(nd)
                         p = t145(v, n, p, nd, 145, x)
@@ -12991,7 +13039,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}MeterID): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}MeterID): string maxLength 32
                     nd = [U6, 'MeterID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t115(v, n, p, nd, 115, x)
@@ -13008,7 +13056,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:din:70121:2012:MsgDataTypes}SigMeterReading): base64Binary
+                        # SE({urn:din:70121:2012:MsgDataTypes}SigMeterReading): base64Binary maxLength 32
                         nd = [U6, 'SigMeterReading', None, None, None, -1, None]
                         ch.append(nd)
                         p = t145(v, n, p, nd, 145, x)
@@ -13113,7 +13161,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 586
@@ -13143,7 +13191,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 586
@@ -13174,7 +13222,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = ((v >> (n - p - 3)) & 7) - 3
                     if e[4] > 3:
-                        x.range(e[4], -3, 3, p, e)
+                        x.facet(e[4], 25, p, e)
                     p += 3
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -13204,7 +13252,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = ((v >> (n - p - 3)) & 7) - 3
                     if e[4] > 3:
-                        x.range(e[4], -3, 3, p, e)
+                        x.facet(e[4], 25, p, e)
                     p += 3
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -13251,7 +13299,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}FaultMsg): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}FaultMsg): string maxLength 64
                     nd = [U6, 'FaultMsg', None, None, None, -1, None]
                     ch.append(nd)
                     p = t110(v, n, p, nd, 110, x)
@@ -13469,7 +13517,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 599
@@ -13499,7 +13547,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 599
@@ -13547,7 +13595,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    t = E19[y]
+                    t = E26[y]
                     p += 3
                     attrs(e)[Q253] = t
                     s = 603
@@ -13795,7 +13843,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 614
@@ -13825,7 +13873,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 614
@@ -13855,7 +13903,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 2 (1 bits)
                     v0 = p
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E20[y]
+                    e[4] = E27[y]
                     p += 1
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -13884,7 +13932,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 2 (1 bits)
                     v0 = p
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E20[y]
+                    e[4] = E27[y]
                     p += 1
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -14075,7 +14123,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 5)) & 31
                     if y >= 23:
                         x.enum(y, 23, p)
-                    e[4] = E21[y]
+                    e[4] = E28[y]
                     p += 5
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -14106,7 +14154,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 5)) & 31
                     if y >= 23:
                         x.enum(y, 23, p)
-                    e[4] = E21[y]
+                    e[4] = E28[y]
                     p += 5
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -14134,9 +14182,12 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 40
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 40:
+                        x.facet(e[4], 29, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 626
@@ -14161,9 +14212,12 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 40
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 40:
+                        x.facet(e[4], 29, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 626
@@ -14332,7 +14386,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffDescription): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffDescription): string maxLength 32
                     nd = [U6, 'SalesTariffDescription', None, None, None, -1, None]
                     ch.append(nd)
                     p = t133(v, n, p, nd, 133, x)
@@ -14435,9 +14489,12 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 639
@@ -14462,9 +14519,12 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 639
@@ -14729,7 +14789,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 4 (2 bits)
                     v0 = p
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E22[y]
+                    e[4] = E30[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -14758,7 +14818,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 4 (2 bits)
                     v0 = p
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E22[y]
+                    e[4] = E30[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -14791,7 +14851,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 31, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 652
@@ -14821,7 +14881,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 31, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 652
@@ -14931,9 +14991,12 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 657
@@ -14958,9 +15021,12 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 657
@@ -15070,9 +15136,12 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 662
@@ -15097,9 +15166,12 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 662
@@ -15145,7 +15217,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceName): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceName): string maxLength 32
                     nd = [U6, 'ServiceName', None, None, None, -1, None]
                     ch.append(nd)
                     p = t140(v, n, p, nd, 140, x)
@@ -15200,7 +15272,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceScope): string
+                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceScope): string maxLength 32
                     nd = [U6, 'ServiceScope', None, None, None, -1, None]
                     ch.append(nd)
                     p = t142(v, n, p, nd, 142, x)
@@ -15242,9 +15314,12 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 8
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 8:
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 6
                     x.span(e, v0, p, True)
                     s = 669
@@ -15269,9 +15344,12 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 8
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 8:
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 6
                     x.span(e, v0, p, True)
                     s = 669
@@ -15298,9 +15376,12 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 32, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 671
@@ -15325,9 +15406,12 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 32, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 671
@@ -15357,7 +15441,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
                     nd = [U6, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t86(v, n, p, nd, 86, x)
@@ -15373,7 +15457,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
                     nd = [U6, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t86(v, n, p, nd, 86, x)
@@ -15391,7 +15475,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
                     nd = [U6, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t86(v, n, p, nd, 86, x)
@@ -15407,7 +15491,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
                     nd = [U6, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t86(v, n, p, nd, 86, x)
@@ -15442,7 +15526,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 10:
                         x.enum(y, 10, p)
-                    e[4] = E24[y]
+                    e[4] = E33[y]
                     p += 4
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -15473,7 +15557,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 10:
                         x.enum(y, 10, p)
-                    e[4] = E24[y]
+                    e[4] = E33[y]
                     p += 4
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -15695,7 +15779,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E26[y]
+                    e[4] = E35[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -15726,7 +15810,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E26[y]
+                    e[4] = E35[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -15759,7 +15843,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 36, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 687
@@ -15789,7 +15873,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 36, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 687
@@ -16051,7 +16135,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 38, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 696
@@ -16081,7 +16165,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 38, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 696
@@ -16113,7 +16197,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 31, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 698
@@ -16143,7 +16227,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 31, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 698
@@ -16175,7 +16259,7 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E19[y]
+                    e[4] = E26[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -16206,7 +16290,7 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E19[y]
+                    e[4] = E26[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)

@@ -15,21 +15,21 @@ U5 = 'urn:iso:15118:2:2013:MsgBody'
 U6 = 'urn:iso:15118:2:2013:MsgDataTypes'
 U7 = 'urn:iso:15118:2:2013:MsgDef'
 U8 = 'urn:iso:15118:2:2013:MsgHeader'
-E4 = ('Start', 'Stop', 'Renegotiate')
-E7 = ('Terminate', 'Pause')
-E10 = ('NO_ERROR', 'FAILED_RESSTemperatureInhibit', 'FAILED_EVShiftPosition', 'FAILED_ChargerConnectorLockFault', 'FAILED_EVRESSMalfunction', 'FAILED_ChargingCurrentdifferential', 'FAILED_ChargingVoltageOutOfRange', 'Reserved_A', 'Reserved_B', 'Reserved_C', 'FAILED_ChargingSystemIncompatibility', 'NoData')
-E11 = ('Invalid', 'Valid', 'Warning', 'Fault', 'No_IMD')
-E12 = ('None', 'StopCharging', 'ReNegotiation')
-E13 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
-E14 = ('EVSE_NotReady', 'EVSE_Ready', 'EVSE_Shutdown', 'EVSE_UtilityInterruptEvent', 'EVSE_IsolationMonitoringActive', 'EVSE_EmergencyShutdown', 'EVSE_Malfunction', 'Reserved_8', 'Reserved_9', 'Reserved_A', 'Reserved_B', 'Reserved_C')
-E16 = ('AC_single_phase_core', 'AC_three_phase_core', 'DC_core', 'DC_extended', 'DC_combo_core', 'DC_unique')
-E17 = ('ParsingError', 'NoTLSRootCertificatAvailable', 'UnknownError')
-E23 = ('Contract', 'ExternalPayment')
-E24 = ('OK', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_CertificateExpiresSoon', 'FAILED', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_UnknownSession', 'FAILED_ServiceSelectionInvalid', 'FAILED_PaymentSelectionInvalid', 'FAILED_CertificateExpired', 'FAILED_SignatureError', 'FAILED_NoCertificateAvailable', 'FAILED_CertChainError', 'FAILED_ChallengeInvalid', 'FAILED_ContractCanceled', 'FAILED_WrongChargeParameter', 'FAILED_PowerDeliveryNotApplied', 'FAILED_TariffSelectionInvalid', 'FAILED_ChargingProfileInvalid', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoChargeServiceSelected', 'FAILED_WrongEnergyTransferMode', 'FAILED_ContactorError', 'FAILED_CertificateNotAllowedAtThisEVSE', 'FAILED_CertificateRevoked')
-E26 = ('EVCharging', 'Internet', 'ContractCertificate', 'OtherCustom')
-E27 = ('h', 'm', 's', 'A', 'V', 'W', 'Wh')
-E29 = ('relativePricePercentage', 'RenewableGenerationPercentage', 'CarbonDioxideEmission')
-E33 = ('bool', 'byte', 'short', 'int', 'physicalValue', 'string')
+E5 = ('Start', 'Stop', 'Renegotiate')
+E8 = ('Terminate', 'Pause')
+E13 = ('NO_ERROR', 'FAILED_RESSTemperatureInhibit', 'FAILED_EVShiftPosition', 'FAILED_ChargerConnectorLockFault', 'FAILED_EVRESSMalfunction', 'FAILED_ChargingCurrentdifferential', 'FAILED_ChargingVoltageOutOfRange', 'Reserved_A', 'Reserved_B', 'Reserved_C', 'FAILED_ChargingSystemIncompatibility', 'NoData')
+E15 = ('Invalid', 'Valid', 'Warning', 'Fault', 'No_IMD')
+E16 = ('None', 'StopCharging', 'ReNegotiation')
+E17 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
+E18 = ('EVSE_NotReady', 'EVSE_Ready', 'EVSE_Shutdown', 'EVSE_UtilityInterruptEvent', 'EVSE_IsolationMonitoringActive', 'EVSE_EmergencyShutdown', 'EVSE_Malfunction', 'Reserved_8', 'Reserved_9', 'Reserved_A', 'Reserved_B', 'Reserved_C')
+E20 = ('AC_single_phase_core', 'AC_three_phase_core', 'DC_core', 'DC_extended', 'DC_combo_core', 'DC_unique')
+E21 = ('ParsingError', 'NoTLSRootCertificatAvailable', 'UnknownError')
+E30 = ('Contract', 'ExternalPayment')
+E31 = ('OK', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_CertificateExpiresSoon', 'FAILED', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_UnknownSession', 'FAILED_ServiceSelectionInvalid', 'FAILED_PaymentSelectionInvalid', 'FAILED_CertificateExpired', 'FAILED_SignatureError', 'FAILED_NoCertificateAvailable', 'FAILED_CertChainError', 'FAILED_ChallengeInvalid', 'FAILED_ContractCanceled', 'FAILED_WrongChargeParameter', 'FAILED_PowerDeliveryNotApplied', 'FAILED_TariffSelectionInvalid', 'FAILED_ChargingProfileInvalid', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoChargeServiceSelected', 'FAILED_WrongEnergyTransferMode', 'FAILED_ContactorError', 'FAILED_CertificateNotAllowedAtThisEVSE', 'FAILED_CertificateRevoked')
+E33 = ('EVCharging', 'Internet', 'ContractCertificate', 'OtherCustom')
+E36 = ('h', 'm', 's', 'A', 'V', 'W', 'Wh')
+E38 = ('relativePricePercentage', 'RenewableGenerationPercentage', 'CarbonDioxideEmission')
+E44 = ('bool', 'byte', 'short', 'int', 'physicalValue', 'string')
 Q243 = (U0, 'Algorithm')
 Q244 = (U0, 'Encoding')
 Q245 = (U0, 'Id')
@@ -71,7 +71,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 7, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -137,7 +137,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 7, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -305,7 +305,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -326,7 +326,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSENotification')
-                        ch.append([U6, 'EVSENotification', None, None, E12[y], 5, None])
+                        ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVSENotification', None, None, None, -1, None]
@@ -359,7 +359,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -423,7 +423,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     attrs(e)[Q246] = t
                     s = 181
                 elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary length 16
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -437,6 +437,8 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t111(v, n, p, nd, 111, x)
                         else:
+                            if len(b) != 16:
+                                x.facet(b, 23, p + 1, e, 'GenChallenge')
                             ch.append([U5, 'GenChallenge', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -454,7 +456,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary length 16
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -468,6 +470,8 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t111(v, n, p, nd, 111, x)
                         else:
+                            if len(b) != 16:
+                                x.facet(b, 23, p + 1, e, 'GenChallenge')
                             ch.append([U5, 'GenChallenge', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -494,7 +498,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary length 16
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -508,6 +512,8 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t111(v, n, p, nd, 111, x)
                         else:
+                            if len(b) != 16:
+                                x.facet(b, 23, p + 1, e, 'GenChallenge')
                             ch.append([U5, 'GenChallenge', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -546,7 +552,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -566,7 +572,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
-                        ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
+                        ch.append([U5, 'EVSEProcessing', None, None, E17[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
@@ -586,7 +592,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -713,7 +719,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -746,7 +752,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -766,7 +772,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
-                        ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
+                        ch.append([U5, 'EVSEProcessing', None, None, E17[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
@@ -894,7 +900,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary maxLength 800
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -908,6 +914,8 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t85(v, n, p, nd, 85, x)
                         else:
+                            if len(b) > 800:
+                                x.facet(b, 4, p + 1, e, 'OEMProvisioningCert')
                             ch.append([U5, 'OEMProvisioningCert', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -923,7 +931,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary maxLength 800
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -937,6 +945,8 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t85(v, n, p, nd, 85, x)
                         else:
+                            if len(b) > 800:
+                                x.facet(b, 4, p + 1, e, 'OEMProvisioningCert')
                             ch.append([U5, 'OEMProvisioningCert', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -995,7 +1005,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1028,7 +1038,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1158,7 +1168,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}eMAID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}eMAID): string maxLength 15 minLength 14
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -1172,6 +1182,8 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t164(v, n, p, nd, 164, x)
                         else:
+                            if len(t) > 15 or len(t) < 14:
+                                x.facet(t, 43, p + 1, e, 'eMAID')
                             ch.append([U5, 'eMAID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -1230,7 +1242,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1263,7 +1275,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1350,7 +1362,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t126(v, n, p, nd, 126, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'RetryCounter')
+                                x.facet(m, 28, p + 1, e, 'RetryCounter')
                             ch.append([U5, 'RetryCounter', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -1411,7 +1423,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'MaxEntriesSAScheduleTuple')
+                                x.facet(m, 25, p + 1, e, 'MaxEntriesSAScheduleTuple')
                             ch.append([U5, 'MaxEntriesSAScheduleTuple', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -1425,7 +1437,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'RequestedEnergyTransferMode')
-                        ch.append([U5, 'RequestedEnergyTransferMode', None, None, E16[y], 5, None])
+                        ch.append([U5, 'RequestedEnergyTransferMode', None, None, E20[y], 5, None])
                         p += 5
                     else:
                         nd = [U5, 'RequestedEnergyTransferMode', None, None, None, -1, None]
@@ -1445,7 +1457,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'RequestedEnergyTransferMode')
-                        ch.append([U5, 'RequestedEnergyTransferMode', None, None, E16[y], 5, None])
+                        ch.append([U5, 'RequestedEnergyTransferMode', None, None, E20[y], 5, None])
                         p += 5
                     else:
                         nd = [U5, 'RequestedEnergyTransferMode', None, None, None, -1, None]
@@ -1503,7 +1515,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'MaxEntriesSAScheduleTuple')
+                                x.facet(m, 25, p + 1, e, 'MaxEntriesSAScheduleTuple')
                             ch.append([U5, 'MaxEntriesSAScheduleTuple', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -1517,7 +1529,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'RequestedEnergyTransferMode')
-                        ch.append([U5, 'RequestedEnergyTransferMode', None, None, E16[y], 5, None])
+                        ch.append([U5, 'RequestedEnergyTransferMode', None, None, E20[y], 5, None])
                         p += 5
                     else:
                         nd = [U5, 'RequestedEnergyTransferMode', None, None, None, -1, None]
@@ -1562,7 +1574,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1582,7 +1594,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
-                        ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
+                        ch.append([U5, 'EVSEProcessing', None, None, E17[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
@@ -1602,7 +1614,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1742,7 +1754,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1757,7 +1769,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -1771,6 +1783,8 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t101(v, n, p, nd, 101, x)
                         else:
+                            if len(t) > 37 or len(t) < 7:
+                                x.facet(t, 14, p + 1, e, 'EVSEID')
                             ch.append([U5, 'EVSEID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -1791,7 +1805,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -1810,7 +1824,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
+                            x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -2256,7 +2270,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -2289,7 +2303,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -2404,7 +2418,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t90(v, n, p, nd, 90, x)
                         s = 260
                     elif c == 3:
-                        # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                        # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 t, q = string(v, n, p + 1)
@@ -2418,6 +2432,8 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t101(v, n, p, nd, 101, x)
                             else:
+                                if len(t) > 37 or len(t) < 7:
+                                    x.facet(t, 14, p + 1, e, 'EVSEID')
                                 ch.append([U5, 'EVSEID', None, None, t, 0, None])
                                 p = q + 1
                         else:
@@ -2445,7 +2461,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t90(v, n, p, nd, 90, x)
                     s = 260
                 elif c == 2:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -2459,6 +2475,8 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t101(v, n, p, nd, 101, x)
                         else:
+                            if len(t) > 37 or len(t) < 7:
+                                x.facet(t, 14, p + 1, e, 'EVSEID')
                             ch.append([U5, 'EVSEID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -2480,7 +2498,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t90(v, n, p, nd, 90, x)
                     s = 260
                 elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -2494,6 +2512,8 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t101(v, n, p, nd, 101, x)
                         else:
+                            if len(t) > 37 or len(t) < 7:
+                                x.facet(t, 14, p + 1, e, 'EVSEID')
                             ch.append([U5, 'EVSEID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -2509,7 +2529,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -2523,6 +2543,8 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t101(v, n, p, nd, 101, x)
                         else:
+                            if len(t) > 37 or len(t) < 7:
+                                x.facet(t, 14, p + 1, e, 'EVSEID')
                             ch.append([U5, 'EVSEID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -2542,7 +2564,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
+                            x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -2647,7 +2669,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 7, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -2713,7 +2735,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 7, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -2785,7 +2807,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
+                                x.facet(y, 3, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2798,7 +2820,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
+                                x.facet(y, 3, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2827,7 +2849,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
+                                x.facet(y, 3, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2841,7 +2863,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
+                                x.facet(y, 3, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2863,7 +2885,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
+                            x.facet(y, 3, p + 1, e, 'FullSOC')
                         ch.append([U6, 'FullSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -2876,7 +2898,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
+                            x.facet(y, 3, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -2898,7 +2920,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
+                            x.facet(y, 3, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -3220,7 +3242,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -3241,7 +3263,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSENotification')
-                        ch.append([U6, 'EVSENotification', None, None, E12[y], 5, None])
+                        ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVSENotification', None, None, None, -1, None]
@@ -3274,7 +3296,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -3295,7 +3317,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 5:
                             x.enum(y, 5, p + 1, 'EVSEIsolationStatus')
-                        ch.append([U6, 'EVSEIsolationStatus', None, None, E11[y], 5, None])
+                        ch.append([U6, 'EVSEIsolationStatus', None, None, E15[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'EVSEIsolationStatus', None, None, None, -1, None]
@@ -3308,7 +3330,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVSEStatusCode')
-                        ch.append([U6, 'EVSEStatusCode', None, None, E14[y], 5, None])
+                        ch.append([U6, 'EVSEStatusCode', None, None, E18[y], 5, None])
                         p += 6
                     else:
                         nd = [U6, 'EVSEStatusCode', None, None, None, -1, None]
@@ -3328,7 +3350,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVSEStatusCode')
-                        ch.append([U6, 'EVSEStatusCode', None, None, E14[y], 5, None])
+                        ch.append([U6, 'EVSEStatusCode', None, None, E18[y], 5, None])
                         p += 6
                     else:
                         nd = [U6, 'EVSEStatusCode', None, None, None, -1, None]
@@ -3391,7 +3413,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVErrorCode')
-                        ch.append([U6, 'EVErrorCode', None, None, E10[y], 5, None])
+                        ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
                         p += 6
                     else:
                         nd = [U6, 'EVErrorCode', None, None, None, -1, None]
@@ -3428,7 +3450,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'EVRESSSOC')
+                            x.facet(y, 3, p + 1, e, 'EVRESSSOC')
                         ch.append([U6, 'EVRESSSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -4002,7 +4024,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 7, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -4047,7 +4069,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 7, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -4161,7 +4183,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -4182,7 +4204,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSENotification')
-                        ch.append([U6, 'EVSENotification', None, None, E12[y], 5, None])
+                        ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVSENotification', None, None, None, -1, None]
@@ -4215,7 +4237,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t115(v, n, p, nd, 115, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -6428,7 +6450,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     attrs(e)[Q246] = t
                     s = 349
                 elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary
+                    # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary maxLength 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6442,6 +6464,8 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t145(v, n, p, nd, 145, x)
                         else:
+                            if len(b) > 8:
+                                x.facet(b, 34, p + 1, e, 'SessionID')
                             ch.append([U5, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -6457,7 +6481,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary
+                    # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary maxLength 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6471,6 +6495,8 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t145(v, n, p, nd, 145, x)
                         else:
+                            if len(b) > 8:
+                                x.facet(b, 34, p + 1, e, 'SessionID')
                             ch.append([U5, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -6490,7 +6516,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
+                            x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -6512,7 +6538,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary
+                    # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary maxLength 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6526,6 +6552,8 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t145(v, n, p, nd, 145, x)
                         else:
+                            if len(b) > 8:
+                                x.facet(b, 34, p + 1, e, 'SessionID')
                             ch.append([U5, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -6584,7 +6612,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -6629,7 +6657,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -7088,7 +7116,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}eMAID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}eMAID): string maxLength 15 minLength 14
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -7102,6 +7130,8 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t164(v, n, p, nd, 164, x)
                         else:
+                            if len(t) > 15 or len(t) < 14:
+                                x.facet(t, 43, p + 1, e, 'eMAID')
                             ch.append([U5, 'eMAID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -7130,7 +7160,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}eMAID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}eMAID): string maxLength 15 minLength 14
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -7144,6 +7174,8 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t164(v, n, p, nd, 164, x)
                         else:
+                            if len(t) > 15 or len(t) < 14:
+                                x.facet(t, 43, p + 1, e, 'eMAID')
                             ch.append([U5, 'eMAID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -7189,7 +7221,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -7204,7 +7236,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary length 16
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7218,6 +7250,8 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t111(v, n, p, nd, 111, x)
                         else:
+                            if len(b) != 16:
+                                x.facet(b, 23, p + 1, e, 'GenChallenge')
                             ch.append([U5, 'GenChallenge', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7238,7 +7272,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -7273,7 +7307,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t106(v, n, p, nd, 106, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'EVSETimeStamp')
+                                x.facet(m, 19, p + 1, e, 'EVSETimeStamp')
                             ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7317,7 +7351,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:15118:2:2013:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U5, 'SelectedPaymentOption', None, None, E23[y], 5, None])
+                        ch.append([U5, 'SelectedPaymentOption', None, None, E30[y], 5, None])
                         p += 3
                     else:
                         nd = [U5, 'SelectedPaymentOption', None, None, None, -1, None]
@@ -7348,7 +7382,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:15118:2:2013:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U5, 'SelectedPaymentOption', None, None, E23[y], 5, None])
+                        ch.append([U5, 'SelectedPaymentOption', None, None, E30[y], 5, None])
                         p += 3
                     else:
                         nd = [U5, 'SelectedPaymentOption', None, None, None, -1, None]
@@ -7393,7 +7427,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -7422,7 +7456,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -7458,7 +7492,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'ChargeProgress')
-                        ch.append([U5, 'ChargeProgress', None, None, E4[y], 5, None])
+                        ch.append([U5, 'ChargeProgress', None, None, E5[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'ChargeProgress', None, None, None, -1, None]
@@ -7477,7 +7511,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
+                            x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -7498,7 +7532,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'ChargeProgress')
-                        ch.append([U5, 'ChargeProgress', None, None, E4[y], 5, None])
+                        ch.append([U5, 'ChargeProgress', None, None, E5[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'ChargeProgress', None, None, None, -1, None]
@@ -7593,7 +7627,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -7638,7 +7672,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -7760,7 +7794,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -7793,7 +7827,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -8172,7 +8206,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t156(v, n, p, nd, 156, x)
                         else:
                             if m > 16777214:
-                                x.range(m, 0, 16777214, p + 1, e, 'start')
+                                x.facet(m, 41, p + 1, e, 'start')
                             ch.append([U6, 'start', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8206,7 +8240,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t153(v, n, p, nd, 153, x)
                         else:
                             if m > 86400:
-                                x.range(m, 0, 86400, p + 1, e, 'duration')
+                                x.facet(m, 39, p + 1, e, 'duration')
                             ch.append([U6, 'duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8242,7 +8276,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t156(v, n, p, nd, 156, x)
                         else:
                             if m > 16777214:
-                                x.range(m, 0, 16777214, p + 1, e, 'start')
+                                x.facet(m, 41, p + 1, e, 'start')
                             ch.append([U6, 'start', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8824,7 +8858,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 25, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8867,7 +8901,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 25, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8904,7 +8938,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -8937,7 +8971,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 25, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8958,7 +8992,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -9013,7 +9047,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string maxLength 64
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -9027,6 +9061,8 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t144(v, n, p, nd, 144, x)
                         else:
+                            if len(t) > 64:
+                                x.facet(t, 22, p + 1, e, 'ServiceScope')
                             ch.append([U5, 'ServiceScope', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -9038,7 +9074,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U5, 'ServiceCategory', None, None, E26[y], 5, None])
+                        ch.append([U5, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'ServiceCategory', None, None, None, -1, None]
@@ -9058,7 +9094,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U5, 'ServiceCategory', None, None, E26[y], 5, None])
+                        ch.append([U5, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'ServiceCategory', None, None, None, -1, None]
@@ -9084,7 +9120,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string maxLength 64
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -9098,6 +9134,8 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t144(v, n, p, nd, 144, x)
                         else:
+                            if len(t) > 64:
+                                x.facet(t, 22, p + 1, e, 'ServiceScope')
                             ch.append([U5, 'ServiceScope', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -9109,7 +9147,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U5, 'ServiceCategory', None, None, E26[y], 5, None])
+                        ch.append([U5, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'ServiceCategory', None, None, None, -1, None]
@@ -9147,7 +9185,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -9180,7 +9218,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -9248,7 +9286,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary
+                    # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary maxLength 6
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -9262,6 +9300,8 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t99(v, n, p, nd, 99, x)
                         else:
+                            if len(b) > 6:
+                                x.facet(b, 12, p + 1, e, 'EVCCID')
                             ch.append([U5, 'EVCCID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -9286,7 +9326,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary
+                    # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary maxLength 6
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -9300,6 +9340,8 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t99(v, n, p, nd, 99, x)
                         else:
+                            if len(b) > 6:
+                                x.facet(b, 12, p + 1, e, 'EVCCID')
                             ch.append([U5, 'EVCCID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -9336,7 +9378,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -9351,7 +9393,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -9365,6 +9407,8 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t101(v, n, p, nd, 101, x)
                         else:
+                            if len(t) > 37 or len(t) < 7:
+                                x.facet(t, 14, p + 1, e, 'EVSEID')
                             ch.append([U5, 'EVSEID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -9385,7 +9429,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -9420,7 +9464,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t106(v, n, p, nd, 106, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'EVSETimeStamp')
+                                x.facet(m, 19, p + 1, e, 'EVSETimeStamp')
                             ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -9466,7 +9510,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargingSession): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U5, 'ChargingSession', None, None, E7[y], 5, None])
+                        ch.append([U5, 'ChargingSession', None, None, E8[y], 5, None])
                         p += 3
                     else:
                         nd = [U5, 'ChargingSession', None, None, None, -1, None]
@@ -9493,7 +9537,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargingSession): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U5, 'ChargingSession', None, None, E7[y], 5, None])
+                        ch.append([U5, 'ChargingSession', None, None, E8[y], 5, None])
                         p += 3
                     else:
                         nd = [U5, 'ChargingSession', None, None, None, -1, None]
@@ -9529,7 +9573,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -9558,7 +9602,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -10652,7 +10696,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -10685,7 +10729,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                         p += 7
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -12866,7 +12910,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 3, p, e)
                     p += 7
                     e[5] = 3
                     s = 518
@@ -12890,7 +12934,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 3, p, e)
                     p += 7
                     e[5] = 3
                     s = 518
@@ -12915,8 +12959,11 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 800
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 800:
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 7
                     s = 520
                 else:
@@ -12936,8 +12983,11 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 800
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 800:
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 7
                     s = 520
                 else:
@@ -12965,7 +13015,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E4[y]
+                    e[4] = E5[y]
                     p += 2
                     e[5] = 5
                     s = 522
@@ -12990,7 +13040,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E4[y]
+                    e[4] = E5[y]
                     p += 2
                     e[5] = 5
                     s = 522
@@ -13036,7 +13086,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 25, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13052,7 +13102,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -13066,6 +13116,8 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t142(v, n, p, nd, 142, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 26, p + 1, e, 'ServiceName')
                             ch.append([U6, 'ServiceName', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -13077,7 +13129,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U6, 'ServiceCategory', None, None, E26[y], 5, None])
+                        ch.append([U6, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'ServiceCategory', None, None, None, -1, None]
@@ -13110,7 +13162,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 25, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13129,7 +13181,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U6, 'ServiceCategory', None, None, E26[y], 5, None])
+                        ch.append([U6, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'ServiceCategory', None, None, None, -1, None]
@@ -13144,7 +13196,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -13158,6 +13210,8 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t144(v, n, p, nd, 144, x)
                         else:
+                            if len(t) > 64:
+                                x.facet(t, 22, p + 1, e, 'ServiceScope')
                             ch.append([U6, 'ServiceScope', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -13321,7 +13375,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 1..3 (2 bits)
                     e[4] = ((v >> (n - p - 2)) & 3) + 1
                     if e[4] > 3:
-                        x.range(e[4], 1, 3, p, e)
+                        x.facet(e[4], 6, p, e)
                     p += 2
                     e[5] = 3
                     s = 556
@@ -13345,7 +13399,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 1..3 (2 bits)
                     e[4] = ((v >> (n - p - 2)) & 3) + 1
                     if e[4] > 3:
-                        x.range(e[4], 1, 3, p, e)
+                        x.facet(e[4], 6, p, e)
                     p += 2
                     e[5] = 3
                     s = 556
@@ -13377,7 +13431,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                         y >>= 1
                         if y > 6:
-                            x.range(y - 3, -3, 3, p + 1, e, 'Multiplier')
+                            x.facet(y - 3, 29, p + 1, e, 'Multiplier')
                         ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
                         p += 5
                     else:
@@ -13398,7 +13452,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 7:
                             x.enum(y, 7, p + 1, 'Unit')
-                        ch.append([U6, 'Unit', None, None, E27[y], 5, None])
+                        ch.append([U6, 'Unit', None, None, E36[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'Unit', None, None, None, -1, None]
@@ -13417,7 +13471,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                         y >>= 1
                         if y > 6:
-                            x.range(y - 3, -3, 3, p + 1, e, 'Multiplier')
+                            x.facet(y - 3, 29, p + 1, e, 'Multiplier')
                         ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
                         p += 5
                     else:
@@ -13453,7 +13507,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t126(v, n, p, nd, 126, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'Value')
+                                x.facet(m, 28, p + 1, e, 'Value')
                             ch.append([U6, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -13495,7 +13549,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 1
                     s = 562
                 else:
@@ -13519,7 +13573,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 1
                     s = 562
                 else:
@@ -13545,7 +13599,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 2 (1 bits)
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E7[y]
+                    e[4] = E8[y]
                     p += 1
                     e[5] = 5
                     s = 564
@@ -13568,7 +13622,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 2 (1 bits)
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E7[y]
+                    e[4] = E8[y]
                     p += 1
                     e[5] = 5
                     s = 564
@@ -13680,7 +13734,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     attrs(e)[Q247] = t
                     s = 571
                 elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -13694,6 +13748,8 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t85(v, n, p, nd, 85, x)
                         else:
+                            if len(b) > 800:
+                                x.facet(b, 4, p + 1, e, 'Certificate')
                             ch.append([U6, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -13709,7 +13765,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -13723,6 +13779,8 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t85(v, n, p, nd, 85, x)
                         else:
+                            if len(b) > 800:
+                                x.facet(b, 4, p + 1, e, 'Certificate')
                             ch.append([U6, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -13753,7 +13811,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -13767,6 +13825,8 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t85(v, n, p, nd, 85, x)
                         else:
+                            if len(b) > 800:
+                                x.facet(b, 4, p + 1, e, 'Certificate')
                             ch.append([U6, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -13816,8 +13876,11 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 48
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 48:
+                        x.facet(e[4], 9, q0, e)
                     e[5] = 7
                     s = 577
                 else:
@@ -13828,8 +13891,11 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 48
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 48:
+                        x.facet(e[4], 9, q0, e)
                     e[5] = 7
                     s = 577
                 else:
@@ -13870,7 +13936,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'costKind')
-                        ch.append([U6, 'costKind', None, None, E29[y], 5, None])
+                        ch.append([U6, 'costKind', None, None, E38[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'costKind', None, None, None, -1, None]
@@ -13903,7 +13969,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'amount')
+                                x.facet(m, 7, p + 1, e, 'amount')
                             ch.append([U6, 'amount', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13924,7 +13990,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'costKind')
-                        ch.append([U6, 'costKind', None, None, E29[y], 5, None])
+                        ch.append([U6, 'costKind', None, None, E38[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'costKind', None, None, None, -1, None]
@@ -13943,7 +14009,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                         y >>= 1
                         if y > 6:
-                            x.range(y - 3, -3, 3, p + 1, e, 'amountMultiplier')
+                            x.facet(y - 3, 29, p + 1, e, 'amountMultiplier')
                         ch.append([U6, 'amountMultiplier', None, None, y - 3, 3, None])
                         p += 5
                     else:
@@ -13995,8 +14061,11 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 65
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 65:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 7
                     s = 584
                 else:
@@ -14007,8 +14076,11 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 65
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 65:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 7
                     s = 584
                 else:
@@ -14089,8 +14161,11 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 6
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 6:
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 6
                     s = 587
                 else:
@@ -14110,8 +14185,11 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 6
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 6:
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 6
                     s = 587
                 else:
@@ -14139,7 +14217,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E10[y]
+                    e[4] = E13[y]
                     p += 4
                     e[5] = 5
                     s = 589
@@ -14164,7 +14242,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E10[y]
+                    e[4] = E13[y]
                     p += 4
                     e[5] = 5
                     s = 589
@@ -14189,8 +14267,11 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 37 minLength 7
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 37 or len(e[4]) < 7:
+                        x.facet(e[4], 14, q0, e)
                     e[5] = 0
                     s = 591
                 else:
@@ -14210,8 +14291,11 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 37 minLength 7
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 37 or len(e[4]) < 7:
+                        x.facet(e[4], 14, q0, e)
                     e[5] = 0
                     s = 591
                 else:
@@ -14239,7 +14323,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 5:
                         x.enum(y, 5, p)
-                    e[4] = E11[y]
+                    e[4] = E15[y]
                     p += 3
                     e[5] = 5
                     s = 593
@@ -14264,7 +14348,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 5:
                         x.enum(y, 5, p)
-                    e[4] = E11[y]
+                    e[4] = E15[y]
                     p += 3
                     e[5] = 5
                     s = 593
@@ -14293,7 +14377,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E12[y]
+                    e[4] = E16[y]
                     p += 2
                     e[5] = 5
                     s = 595
@@ -14318,7 +14402,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E12[y]
+                    e[4] = E16[y]
                     p += 2
                     e[5] = 5
                     s = 595
@@ -14347,7 +14431,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E13[y]
+                    e[4] = E17[y]
                     p += 2
                     e[5] = 5
                     s = 597
@@ -14372,7 +14456,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E13[y]
+                    e[4] = E17[y]
                     p += 2
                     e[5] = 5
                     s = 597
@@ -14401,7 +14485,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E14[y]
+                    e[4] = E18[y]
                     p += 4
                     e[5] = 5
                     s = 599
@@ -14426,7 +14510,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E14[y]
+                    e[4] = E18[y]
                     p += 4
                     e[5] = 5
                     s = 599
@@ -14455,7 +14539,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 19, q0, e)
                     e[5] = 2
                     s = 601
                 else:
@@ -14479,7 +14563,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 19, q0, e)
                     e[5] = 2
                     s = 601
                 else:
@@ -14507,7 +14591,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E16[y]
+                    e[4] = E20[y]
                     p += 3
                     e[5] = 5
                     s = 603
@@ -14532,7 +14616,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E16[y]
+                    e[4] = E20[y]
                     p += 3
                     e[5] = 5
                     s = 603
@@ -14607,7 +14691,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E17[y]
+                    e[4] = E21[y]
                     p += 2
                     e[5] = 5
                     s = 607
@@ -14632,7 +14716,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E17[y]
+                    e[4] = E21[y]
                     p += 2
                     e[5] = 5
                     s = 607
@@ -14657,8 +14741,11 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 64
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     s = 609
                 else:
@@ -14678,8 +14765,11 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 64
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     s = 609
                 else:
@@ -14703,8 +14793,11 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 16
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 16:
+                        x.facet(e[4], 23, q0, e)
                     e[5] = 7
                     s = 611
                 else:
@@ -14724,8 +14817,11 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 16
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 16:
+                        x.facet(e[4], 23, q0, e)
                     e[5] = 7
                     s = 611
                 else:
@@ -14798,7 +14894,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary
+                    # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary maxLength 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -14812,6 +14908,8 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t145(v, n, p, nd, 145, x)
                         else:
+                            if len(b) > 8:
+                                x.facet(b, 34, p + 1, e, 'SessionID')
                             ch.append([U8, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -14848,7 +14946,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary
+                    # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary maxLength 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -14862,6 +14960,8 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t145(v, n, p, nd, 145, x)
                         else:
+                            if len(b) > 8:
+                                x.facet(b, 34, p + 1, e, 'SessionID')
                             ch.append([U8, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -14999,7 +15099,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 25, q0, e)
                     e[5] = 1
                     s = 640
                 else:
@@ -15023,7 +15123,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 25, q0, e)
                     e[5] = 1
                     s = 640
                 else:
@@ -15047,8 +15147,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 26, q0, e)
                     e[5] = 0
                     s = 642
                 else:
@@ -15068,8 +15171,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 26, q0, e)
                     e[5] = 0
                     s = 642
                 else:
@@ -15096,7 +15202,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -15110,6 +15216,8 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t116(v, n, p, nd, 116, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 26, p + 1, e, 'MeterID')
                             ch.append([U6, 'MeterID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -15144,7 +15252,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t118(v, n, p, nd, 118, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterReading')
+                                    x.facet(m, 27, p + 1, e, 'MeterReading')
                                 ch.append([U6, 'MeterReading', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15153,7 +15261,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t118(v, n, p, nd, 118, x)
                         s = 646
                     else:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary
+                        # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -15167,6 +15275,8 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t146(v, n, p, nd, 146, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 35, p + 1, e, 'SigMeterReading')
                                 ch.append([U6, 'SigMeterReading', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -15196,7 +15306,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t119(v, n, p, nd, 119, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 28, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15225,7 +15335,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t106(v, n, p, nd, 106, x)
                             else:
                                 if m < -9223372036854775808 or m > 9223372036854775807:
-                                    x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
+                                    x.facet(m, 19, p + 1, e, 'TMeter')
                                 ch.append([U6, 'TMeter', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15243,7 +15353,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -15257,6 +15367,8 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t116(v, n, p, nd, 116, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 26, p + 1, e, 'MeterID')
                             ch.append([U6, 'MeterID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -15273,7 +15385,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary
+                        # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -15287,6 +15399,8 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t146(v, n, p, nd, 146, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 35, p + 1, e, 'SigMeterReading')
                                 ch.append([U6, 'SigMeterReading', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -15315,7 +15429,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t119(v, n, p, nd, 119, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 28, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15345,7 +15459,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t106(v, n, p, nd, 106, x)
                             else:
                                 if m < -9223372036854775808 or m > 9223372036854775807:
-                                    x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
+                                    x.facet(m, 19, p + 1, e, 'TMeter')
                                 ch.append([U6, 'TMeter', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15383,7 +15497,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t119(v, n, p, nd, 119, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                x.facet(m, 28, p + 1, e, 'MeterStatus')
                             ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15412,7 +15526,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t106(v, n, p, nd, 106, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
+                                x.facet(m, 19, p + 1, e, 'TMeter')
                             ch.append([U6, 'TMeter', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15450,7 +15564,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t106(v, n, p, nd, 106, x)
                         else:
                             if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
+                                x.facet(m, 19, p + 1, e, 'TMeter')
                             ch.append([U6, 'TMeter', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15494,7 +15608,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 27, q0, e)
                     e[5] = 1
                     s = 650
                 else:
@@ -15518,7 +15632,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 27, q0, e)
                     e[5] = 1
                     s = 650
                 else:
@@ -15546,7 +15660,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 28, q0, e)
                     e[5] = 2
                     s = 652
                 else:
@@ -15570,7 +15684,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 28, q0, e)
                     e[5] = 2
                     s = 652
                 else:
@@ -15597,7 +15711,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit -3..3 (3 bits)
                     e[4] = ((v >> (n - p - 3)) & 7) - 3
                     if e[4] > 3:
-                        x.range(e[4], -3, 3, p, e)
+                        x.facet(e[4], 29, p, e)
                     p += 3
                     e[5] = 3
                     s = 654
@@ -15621,7 +15735,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit -3..3 (3 bits)
                     e[4] = ((v >> (n - p - 3)) & 7) - 3
                     if e[4] > 3:
-                        x.range(e[4], -3, 3, p, e)
+                        x.facet(e[4], 29, p, e)
                     p += 3
                     e[5] = 3
                     s = 654
@@ -15654,7 +15768,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'FaultCode')
-                        ch.append([U6, 'FaultCode', None, None, E17[y], 5, None])
+                        ch.append([U6, 'FaultCode', None, None, E21[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'FaultCode', None, None, None, -1, None]
@@ -15669,7 +15783,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultMsg): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultMsg): string maxLength 64
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -15683,6 +15797,8 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t110(v, n, p, nd, 110, x)
                         else:
+                            if len(t) > 64:
+                                x.facet(t, 22, p + 1, e, 'FaultMsg')
                             ch.append([U6, 'FaultMsg', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -15705,7 +15821,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'FaultCode')
-                        ch.append([U6, 'FaultCode', None, None, E17[y], 5, None])
+                        ch.append([U6, 'FaultCode', None, None, E21[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'FaultCode', None, None, None, -1, None]
@@ -15927,7 +16043,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t126(v, n, p, nd, 126, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'shortValue')
+                                    x.facet(m, 28, p + 1, e, 'shortValue')
                                 ch.append([U6, 'shortValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15957,7 +16073,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t155(v, n, p, nd, 155, x)
                             else:
                                 if m < -2147483648 or m > 2147483647:
-                                    x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
+                                    x.facet(m, 40, p + 1, e, 'intValue')
                                 ch.append([U6, 'intValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -16044,7 +16160,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t126(v, n, p, nd, 126, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'shortValue')
+                                    x.facet(m, 28, p + 1, e, 'shortValue')
                                 ch.append([U6, 'shortValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -16074,7 +16190,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t155(v, n, p, nd, 155, x)
                             else:
                                 if m < -2147483648 or m > 2147483647:
-                                    x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
+                                    x.facet(m, 40, p + 1, e, 'intValue')
                                 ch.append([U6, 'intValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -16163,7 +16279,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t126(v, n, p, nd, 126, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
+                                x.facet(m, 28, p + 1, e, 'ParameterSetID')
                             ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16212,7 +16328,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t126(v, n, p, nd, 126, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
+                                x.facet(m, 28, p + 1, e, 'ParameterSetID')
                             ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16269,7 +16385,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 28, q0, e)
                     e[5] = 2
                     s = 1712
                 else:
@@ -16293,7 +16409,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 28, q0, e)
                     e[5] = 2
                     s = 1712
                 else:
@@ -16319,7 +16435,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 2 (1 bits)
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E23[y]
+                    e[4] = E30[y]
                     p += 1
                     e[5] = 5
                     s = 1714
@@ -16342,7 +16458,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 2 (1 bits)
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E23[y]
+                    e[4] = E30[y]
                     p += 1
                     e[5] = 5
                     s = 1714
@@ -16373,7 +16489,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U6, 'PaymentOption', None, None, E23[y], 5, None])
+                        ch.append([U6, 'PaymentOption', None, None, E30[y], 5, None])
                         p += 3
                     else:
                         nd = [U6, 'PaymentOption', None, None, None, -1, None]
@@ -16391,7 +16507,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U6, 'PaymentOption', None, None, E23[y], 5, None])
+                        ch.append([U6, 'PaymentOption', None, None, E30[y], 5, None])
                         p += 3
                     else:
                         nd = [U6, 'PaymentOption', None, None, None, -1, None]
@@ -16411,7 +16527,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U6, 'PaymentOption', None, None, E23[y], 5, None])
+                        ch.append([U6, 'PaymentOption', None, None, E30[y], 5, None])
                         p += 3
                     else:
                         nd = [U6, 'PaymentOption', None, None, None, -1, None]
@@ -16469,7 +16585,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'ChargingProfileEntryStart')
+                                x.facet(m, 7, p + 1, e, 'ChargingProfileEntryStart')
                             ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16516,7 +16632,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t91(v, n, p, nd, 91, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'ChargingProfileEntryStart')
+                                x.facet(m, 7, p + 1, e, 'ChargingProfileEntryStart')
                             ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16536,7 +16652,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
                         if y > 2:
-                            x.range(y + 1, 1, 3, p + 1, e, 'ChargingProfileEntryMaxNumberOfPhasesInUse')
+                            x.facet(y + 1, 6, p + 1, e, 'ChargingProfileEntryMaxNumberOfPhasesInUse')
                         ch.append([U6, 'ChargingProfileEntryMaxNumberOfPhasesInUse', None, None, y + 1, 3, None])
                         p += 4
                     else:
@@ -16580,7 +16696,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 5)) & 31
                     if y >= 26:
                         x.enum(y, 26, p)
-                    e[4] = E24[y]
+                    e[4] = E31[y]
                     p += 5
                     e[5] = 5
                     s = 1723
@@ -16605,7 +16721,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 5)) & 31
                     if y >= 26:
                         x.enum(y, 26, p)
-                    e[4] = E24[y]
+                    e[4] = E31[y]
                     p += 5
                     e[5] = 5
                     s = 1723
@@ -16754,7 +16870,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
+                            x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U6, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -16787,7 +16903,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
+                            x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U6, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -16843,7 +16959,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 1..255 (8 bits)
                     e[4] = ((v >> (n - p - 8)) & 255) + 1
                     if e[4] > 255:
-                        x.range(e[4], 1, 255, p, e)
+                        x.facet(e[4], 32, p, e)
                     p += 8
                     e[5] = 3
                     s = 1732
@@ -16867,7 +16983,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 1..255 (8 bits)
                     e[4] = ((v >> (n - p - 8)) & 255) + 1
                     if e[4] > 255:
-                        x.range(e[4], 1, 255, p, e)
+                        x.facet(e[4], 32, p, e)
                     p += 8
                     e[5] = 3
                     s = 1732
@@ -16904,7 +17020,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, e, 'SalesTariffID')
+                            x.facet(y + 1, 32, p + 1, e, 'SalesTariffID')
                         ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -16924,7 +17040,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, e, 'SalesTariffID')
+                            x.facet(y + 1, 32, p + 1, e, 'SalesTariffID')
                         ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -16940,7 +17056,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -16954,6 +17070,8 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t135(v, n, p, nd, 135, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 26, p + 1, e, 'SalesTariffDescription')
                             ch.append([U6, 'SalesTariffDescription', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -16990,7 +17108,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                         y >>= 1
                         if y > 254:
-                            x.range(y + 1, 1, 255, p + 1, e, 'SalesTariffID')
+                            x.facet(y + 1, 32, p + 1, e, 'SalesTariffID')
                         ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
                         p += 10
                     else:
@@ -17080,8 +17198,11 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 26, q0, e)
                     e[5] = 0
                     s = 2763
                 else:
@@ -17101,8 +17222,11 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 26, q0, e)
                     e[5] = 0
                     s = 2763
                 else:
@@ -17147,7 +17271,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 25, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17183,7 +17307,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t126(v, n, p, nd, 126, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
+                                x.facet(m, 28, p + 1, e, 'ParameterSetID')
                             ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -17219,7 +17343,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 25, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17359,7 +17483,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 25, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17375,7 +17499,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -17389,6 +17513,8 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t142(v, n, p, nd, 142, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 26, p + 1, e, 'ServiceName')
                             ch.append([U6, 'ServiceName', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -17400,7 +17526,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U6, 'ServiceCategory', None, None, E26[y], 5, None])
+                        ch.append([U6, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'ServiceCategory', None, None, None, -1, None]
@@ -17433,7 +17559,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t140(v, n, p, nd, 140, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 25, p + 1, e, 'ServiceID')
                             ch.append([U6, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17452,7 +17578,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U6, 'ServiceCategory', None, None, E26[y], 5, None])
+                        ch.append([U6, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'ServiceCategory', None, None, None, -1, None]
@@ -17467,7 +17593,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -17481,6 +17607,8 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t144(v, n, p, nd, 144, x)
                         else:
+                            if len(t) > 64:
+                                x.facet(t, 22, p + 1, e, 'ServiceScope')
                             ch.append([U6, 'ServiceScope', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -17549,7 +17677,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 4 (2 bits)
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E26[y]
+                    e[4] = E33[y]
                     p += 2
                     e[5] = 5
                     s = 2791
@@ -17572,7 +17700,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 4 (2 bits)
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E26[y]
+                    e[4] = E33[y]
                     p += 2
                     e[5] = 5
                     s = 2791
@@ -17601,7 +17729,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 25, q0, e)
                     e[5] = 1
                     s = 2793
                 else:
@@ -17625,7 +17753,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 25, q0, e)
                     e[5] = 1
                     s = 2793
                 else:
@@ -17730,8 +17858,11 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 26, q0, e)
                     e[5] = 0
                     s = 2804
                 else:
@@ -17751,8 +17882,11 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 26, q0, e)
                     e[5] = 0
                     s = 2804
                 else:
@@ -17857,8 +17991,11 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 64
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     s = 3062
                 else:
@@ -17878,8 +18015,11 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 64
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     s = 3062
                 else:
@@ -17903,8 +18043,11 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 8:
+                        x.facet(e[4], 34, q0, e)
                     e[5] = 6
                     s = 3064
                 else:
@@ -17924,8 +18067,11 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 8:
+                        x.facet(e[4], 34, q0, e)
                     e[5] = 6
                     s = 3064
                 else:
@@ -17949,8 +18095,11 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 35, q0, e)
                     e[5] = 7
                     s = 3066
                 else:
@@ -17970,8 +18119,11 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 35, q0, e)
                     e[5] = 7
                     s = 3066
                 else:
@@ -17998,7 +18150,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -18012,6 +18164,8 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t85(v, n, p, nd, 85, x)
                         else:
+                            if len(b) > 800:
+                                x.facet(b, 4, p + 1, e, 'Certificate')
                             ch.append([U6, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -18027,7 +18181,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -18041,6 +18195,8 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t85(v, n, p, nd, 85, x)
                         else:
+                            if len(b) > 800:
+                                x.facet(b, 4, p + 1, e, 'Certificate')
                             ch.append([U6, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -18058,7 +18214,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -18072,6 +18228,8 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t85(v, n, p, nd, 85, x)
                         else:
+                            if len(b) > 800:
+                                x.facet(b, 4, p + 1, e, 'Certificate')
                             ch.append([U6, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -18087,7 +18245,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -18101,6 +18259,8 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t85(v, n, p, nd, 85, x)
                         else:
+                            if len(b) > 800:
+                                x.facet(b, 4, p + 1, e, 'Certificate')
                             ch.append([U6, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -18148,7 +18308,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EnergyTransferMode')
-                        ch.append([U6, 'EnergyTransferMode', None, None, E16[y], 5, None])
+                        ch.append([U6, 'EnergyTransferMode', None, None, E20[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'EnergyTransferMode', None, None, None, -1, None]
@@ -18168,7 +18328,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EnergyTransferMode')
-                        ch.append([U6, 'EnergyTransferMode', None, None, E16[y], 5, None])
+                        ch.append([U6, 'EnergyTransferMode', None, None, E20[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'EnergyTransferMode', None, None, None, -1, None]
@@ -18190,7 +18350,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EnergyTransferMode')
-                        ch.append([U6, 'EnergyTransferMode', None, None, E16[y], 5, None])
+                        ch.append([U6, 'EnergyTransferMode', None, None, E20[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'EnergyTransferMode', None, None, None, -1, None]
@@ -18210,7 +18370,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EnergyTransferMode')
-                        ch.append([U6, 'EnergyTransferMode', None, None, E16[y], 5, None])
+                        ch.append([U6, 'EnergyTransferMode', None, None, E20[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'EnergyTransferMode', None, None, None, -1, None]
@@ -18253,7 +18413,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 7:
                         x.enum(y, 7, p)
-                    e[4] = E27[y]
+                    e[4] = E36[y]
                     p += 3
                     e[5] = 5
                     s = 3080
@@ -18278,7 +18438,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 7:
                         x.enum(y, 7, p)
-                    e[4] = E27[y]
+                    e[4] = E36[y]
                     p += 3
                     e[5] = 5
                     s = 3080
@@ -18401,7 +18561,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E29[y]
+                    e[4] = E38[y]
                     p += 2
                     e[5] = 5
                     s = 3086
@@ -18426,7 +18586,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E29[y]
+                    e[4] = E38[y]
                     p += 2
                     e[5] = 5
                     s = 3086
@@ -18455,7 +18615,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 86400:
-                        x.range(e[4], 0, 86400, q0, e)
+                        x.facet(e[4], 39, q0, e)
                     e[5] = 1
                     s = 3088
                 else:
@@ -18479,7 +18639,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 86400:
-                        x.range(e[4], 0, 86400, q0, e)
+                        x.facet(e[4], 39, q0, e)
                     e[5] = 1
                     s = 3088
                 else:
@@ -18649,7 +18809,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                                     y >>= 1
                                                     if y > 100:
-                                                        x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
+                                                        x.facet(y, 3, p + 1, e, 'BulkSOC')
                                                     ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                                                     p += 9
                                                 else:
@@ -18680,7 +18840,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t9(v, n, p, nd, 9, x)
                                                 s = 157
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         b, q = binary(v, n, p + 1)
@@ -18694,6 +18854,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t85(v, n, p, nd, 85, x)
                                                     else:
+                                                        if len(b) > 800:
+                                                            x.facet(b, 4, p + 1, e, 'Certificate')
                                                         ch.append([U6, 'Certificate', None, None, b, 7, None])
                                                         p = q + 1
                                                 else:
@@ -18752,7 +18914,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 3:
                                                         x.enum(y, 3, p + 1, 'ChargeProgress')
-                                                    ch.append([U5, 'ChargeProgress', None, None, E4[y], 5, None])
+                                                    ch.append([U5, 'ChargeProgress', None, None, E5[y], 5, None])
                                                     p += 4
                                                 else:
                                                     nd = [U5, 'ChargeProgress', None, None, None, -1, None]
@@ -18801,7 +18963,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if not (y := (v >> (n - p - 4)) & 15) & 9:
                                                     y >>= 1
                                                     if y > 2:
-                                                        x.range(y + 1, 1, 3, p + 1, e, 'ChargingProfileEntryMaxNumberOfPhasesInUse')
+                                                        x.facet(y + 1, 6, p + 1, e, 'ChargingProfileEntryMaxNumberOfPhasesInUse')
                                                     ch.append([U6, 'ChargingProfileEntryMaxNumberOfPhasesInUse', None, None, y + 1, 3, None])
                                                     p += 4
                                                 else:
@@ -18835,7 +18997,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t91(v, n, p, nd, 91, x)
                                                     else:
                                                         if m > 4294967295:
-                                                            x.range(m, 0, 4294967295, p + 1, e, 'ChargingProfileEntryStart')
+                                                            x.facet(m, 7, p + 1, e, 'ChargingProfileEntryStart')
                                                         ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -18850,7 +19012,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ChargingSession): enumeration of 2 (1 bits)
                                                 if not (y := (v >> (n - p - 3)) & 7) & 5:
                                                     y >>= 1
-                                                    ch.append([U5, 'ChargingSession', None, None, E7[y], 5, None])
+                                                    ch.append([U5, 'ChargingSession', None, None, E8[y], 5, None])
                                                     p += 3
                                                 else:
                                                     nd = [U5, 'ChargingSession', None, None, None, -1, None]
@@ -18994,7 +19156,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t91(v, n, p, nd, 91, x)
                                                     else:
                                                         if m > 4294967295:
-                                                            x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                                            x.facet(m, 7, p + 1, e, 'DepartureTime')
                                                         ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -19051,7 +19213,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t98(v, n, p, nd, 98, x)
                                                 s = 157
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary maxLength 6
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         b, q = binary(v, n, p + 1)
@@ -19065,6 +19227,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t99(v, n, p, nd, 99, x)
                                                     else:
+                                                        if len(b) > 6:
+                                                            x.facet(b, 12, p + 1, e, 'EVCCID')
                                                         ch.append([U5, 'EVCCID', None, None, b, 6, None])
                                                         p = q + 1
                                                 else:
@@ -19103,7 +19267,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 12:
                                                         x.enum(y, 12, p + 1, 'EVErrorCode')
-                                                    ch.append([U6, 'EVErrorCode', None, None, E10[y], 5, None])
+                                                    ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
                                                     p += 6
                                                 else:
                                                     nd = [U6, 'EVErrorCode', None, None, None, -1, None]
@@ -19185,7 +19349,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                                     y >>= 1
                                                     if y > 100:
-                                                        x.range(y + 0, 0, 100, p + 1, e, 'EVRESSSOC')
+                                                        x.facet(y, 3, p + 1, e, 'EVRESSSOC')
                                                     ch.append([U6, 'EVRESSSOC', None, None, y, 3, None])
                                                     p += 9
                                                 else:
@@ -19241,7 +19405,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     else:
                                         if c < 86:
                                             if c == 84:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                                                # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         t, q = string(v, n, p + 1)
@@ -19255,6 +19419,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t101(v, n, p, nd, 101, x)
                                                     else:
+                                                        if len(t) > 37 or len(t) < 7:
+                                                            x.facet(t, 14, p + 1, e, 'EVSEID')
                                                         ch.append([U5, 'EVSEID', None, None, t, 0, None])
                                                         p = q + 1
                                                 else:
@@ -19268,7 +19434,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 5:
                                                         x.enum(y, 5, p + 1, 'EVSEIsolationStatus')
-                                                    ch.append([U6, 'EVSEIsolationStatus', None, None, E11[y], 5, None])
+                                                    ch.append([U6, 'EVSEIsolationStatus', None, None, E15[y], 5, None])
                                                     p += 5
                                                 else:
                                                     nd = [U6, 'EVSEIsolationStatus', None, None, None, -1, None]
@@ -19360,7 +19526,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 3:
                                                         x.enum(y, 3, p + 1, 'EVSENotification')
-                                                    ch.append([U6, 'EVSENotification', None, None, E12[y], 5, None])
+                                                    ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
                                                     p += 4
                                                 else:
                                                     nd = [U6, 'EVSENotification', None, None, None, -1, None]
@@ -19406,7 +19572,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 3:
                                                         x.enum(y, 3, p + 1, 'EVSEProcessing')
-                                                    ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
+                                                    ch.append([U5, 'EVSEProcessing', None, None, E17[y], 5, None])
                                                     p += 4
                                                 else:
                                                     nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
@@ -19428,7 +19594,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 12:
                                                         x.enum(y, 12, p + 1, 'EVSEStatusCode')
-                                                    ch.append([U6, 'EVSEStatusCode', None, None, E14[y], 5, None])
+                                                    ch.append([U6, 'EVSEStatusCode', None, None, E18[y], 5, None])
                                                     p += 6
                                                 else:
                                                     nd = [U6, 'EVSEStatusCode', None, None, None, -1, None]
@@ -19456,7 +19622,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t106(v, n, p, nd, 106, x)
                                                     else:
                                                         if m < -9223372036854775808 or m > 9223372036854775807:
-                                                            x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'EVSETimeStamp')
+                                                            x.facet(m, 19, p + 1, e, 'EVSETimeStamp')
                                                         ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -19503,7 +19669,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 6:
                                                         x.enum(y, 6, p + 1, 'EnergyTransferMode')
-                                                    ch.append([U6, 'EnergyTransferMode', None, None, E16[y], 5, None])
+                                                    ch.append([U6, 'EnergyTransferMode', None, None, E20[y], 5, None])
                                                     p += 5
                                                 else:
                                                     nd = [U6, 'EnergyTransferMode', None, None, None, -1, None]
@@ -19548,7 +19714,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 3:
                                                         x.enum(y, 3, p + 1, 'FaultCode')
-                                                    ch.append([U6, 'FaultCode', None, None, E17[y], 5, None])
+                                                    ch.append([U6, 'FaultCode', None, None, E21[y], 5, None])
                                                     p += 4
                                                 else:
                                                     nd = [U6, 'FaultCode', None, None, None, -1, None]
@@ -19557,7 +19723,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                         else:
                                             if c == 114:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultMsg): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultMsg): string maxLength 64
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         t, q = string(v, n, p + 1)
@@ -19571,6 +19737,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t110(v, n, p, nd, 110, x)
                                                     else:
+                                                        if len(t) > 64:
+                                                            x.facet(t, 22, p + 1, e, 'FaultMsg')
                                                         ch.append([U6, 'FaultMsg', None, None, t, 0, None])
                                                         p = q + 1
                                                 else:
@@ -19596,7 +19764,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                                     y >>= 1
                                                     if y > 100:
-                                                        x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
+                                                        x.facet(y, 3, p + 1, e, 'FullSOC')
                                                     ch.append([U6, 'FullSOC', None, None, y, 3, None])
                                                     p += 9
                                                 else:
@@ -19628,7 +19796,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                         else:
                                             if c == 118:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary length 16
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         b, q = binary(v, n, p + 1)
@@ -19642,6 +19810,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t111(v, n, p, nd, 111, x)
                                                     else:
+                                                        if len(b) != 16:
+                                                            x.facet(b, 23, p + 1, e, 'GenChallenge')
                                                         ch.append([U5, 'GenChallenge', None, None, b, 7, None])
                                                         p = q + 1
                                                 else:
@@ -19776,7 +19946,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t115(v, n, p, nd, 115, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, e, 'MaxEntriesSAScheduleTuple')
+                                                            x.facet(m, 25, p + 1, e, 'MaxEntriesSAScheduleTuple')
                                                         ch.append([U5, 'MaxEntriesSAScheduleTuple', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -19792,7 +19962,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     if c < 132:
                                         if c < 130:
                                             if c == 128:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string maxLength 32
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         t, q = string(v, n, p + 1)
@@ -19806,6 +19976,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t116(v, n, p, nd, 116, x)
                                                     else:
+                                                        if len(t) > 32:
+                                                            x.facet(t, 26, p + 1, e, 'MeterID')
                                                         ch.append([U6, 'MeterID', None, None, t, 0, None])
                                                         p = q + 1
                                                 else:
@@ -19839,7 +20011,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t118(v, n, p, nd, 118, x)
                                                     else:
                                                         if m > 18446744073709551615:
-                                                            x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterReading')
+                                                            x.facet(m, 27, p + 1, e, 'MeterReading')
                                                         ch.append([U6, 'MeterReading', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -19868,7 +20040,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t119(v, n, p, nd, 119, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                                            x.facet(m, 28, p + 1, e, 'MeterStatus')
                                                         ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -19943,7 +20115,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                                                     y >>= 1
                                                     if y > 6:
-                                                        x.range(y - 3, -3, 3, p + 1, e, 'Multiplier')
+                                                        x.facet(y - 3, 29, p + 1, e, 'Multiplier')
                                                     ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
                                                     p += 5
                                                 else:
@@ -19977,7 +20149,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t115(v, n, p, nd, 115, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                                            x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
                                                         ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -19999,7 +20171,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     else:
                                         if c < 142:
                                             if c == 140:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary maxLength 800
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         b, q = binary(v, n, p + 1)
@@ -20013,6 +20185,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t85(v, n, p, nd, 85, x)
                                                     else:
+                                                        if len(b) > 800:
+                                                            x.facet(b, 4, p + 1, e, 'OEMProvisioningCert')
                                                         ch.append([U5, 'OEMProvisioningCert', None, None, b, 7, None])
                                                         p = q + 1
                                                 else:
@@ -20158,7 +20332,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t126(v, n, p, nd, 126, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
+                                                            x.facet(m, 28, p + 1, e, 'ParameterSetID')
                                                         ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -20186,7 +20360,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
                                                 if not (y := (v >> (n - p - 3)) & 7) & 5:
                                                     y >>= 1
-                                                    ch.append([U6, 'PaymentOption', None, None, E23[y], 5, None])
+                                                    ch.append([U6, 'PaymentOption', None, None, E30[y], 5, None])
                                                     p += 3
                                                 else:
                                                     nd = [U6, 'PaymentOption', None, None, None, -1, None]
@@ -20361,7 +20535,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 6:
                                                         x.enum(y, 6, p + 1, 'RequestedEnergyTransferMode')
-                                                    ch.append([U5, 'RequestedEnergyTransferMode', None, None, E16[y], 5, None])
+                                                    ch.append([U5, 'RequestedEnergyTransferMode', None, None, E20[y], 5, None])
                                                     p += 5
                                                 else:
                                                     nd = [U5, 'RequestedEnergyTransferMode', None, None, None, -1, None]
@@ -20374,7 +20548,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 26:
                                                         x.enum(y, 26, p + 1, 'ResponseCode')
-                                                    ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                                                    ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                                                     p += 7
                                                 else:
                                                     nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -20409,7 +20583,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t126(v, n, p, nd, 126, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, e, 'RetryCounter')
+                                                            x.facet(m, 28, p + 1, e, 'RetryCounter')
                                                         ch.append([U5, 'RetryCounter', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -20453,7 +20627,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                                                     y >>= 1
                                                     if y > 254:
-                                                        x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
+                                                        x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                                                     ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                                                     p += 10
                                                 else:
@@ -20466,7 +20640,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                                                     y >>= 1
                                                     if y > 254:
-                                                        x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
+                                                        x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                                                     ch.append([U6, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                                                     p += 10
                                                 else:
@@ -20520,7 +20694,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                         else:
                                             if c == 186:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string maxLength 32
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         t, q = string(v, n, p + 1)
@@ -20534,6 +20708,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t135(v, n, p, nd, 135, x)
                                                     else:
+                                                        if len(t) > 32:
+                                                            x.facet(t, 26, p + 1, e, 'SalesTariffDescription')
                                                         ch.append([U6, 'SalesTariffDescription', None, None, t, 0, None])
                                                         p = q + 1
                                                 else:
@@ -20554,7 +20730,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                                                     y >>= 1
                                                     if y > 254:
-                                                        x.range(y + 1, 1, 255, p + 1, e, 'SalesTariffID')
+                                                        x.facet(y + 1, 32, p + 1, e, 'SalesTariffID')
                                                     ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
                                                     p += 10
                                                 else:
@@ -20589,7 +20765,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
                                                 if not (y := (v >> (n - p - 3)) & 7) & 5:
                                                     y >>= 1
-                                                    ch.append([U5, 'SelectedPaymentOption', None, None, E23[y], 5, None])
+                                                    ch.append([U5, 'SelectedPaymentOption', None, None, E30[y], 5, None])
                                                     p += 3
                                                 else:
                                                     nd = [U5, 'SelectedPaymentOption', None, None, None, -1, None]
@@ -20625,7 +20801,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
                                                 if not (y := (v >> (n - p - 4)) & 15) & 9:
                                                     y >>= 1
-                                                    ch.append([U5, 'ServiceCategory', None, None, E26[y], 5, None])
+                                                    ch.append([U5, 'ServiceCategory', None, None, E33[y], 5, None])
                                                     p += 4
                                                 else:
                                                     nd = [U5, 'ServiceCategory', None, None, None, -1, None]
@@ -20636,7 +20812,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
                                                 if not (y := (v >> (n - p - 4)) & 15) & 9:
                                                     y >>= 1
-                                                    ch.append([U6, 'ServiceCategory', None, None, E26[y], 5, None])
+                                                    ch.append([U6, 'ServiceCategory', None, None, E33[y], 5, None])
                                                     p += 4
                                                 else:
                                                     nd = [U6, 'ServiceCategory', None, None, None, -1, None]
@@ -20692,7 +20868,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t140(v, n, p, nd, 140, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                                            x.facet(m, 25, p + 1, e, 'ServiceID')
                                                         ch.append([U5, 'ServiceID', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -20719,7 +20895,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t140(v, n, p, nd, 140, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                                            x.facet(m, 25, p + 1, e, 'ServiceID')
                                                         ch.append([U6, 'ServiceID', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -20735,7 +20911,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t141(v, n, p, nd, 141, x)
                                                 s = 157
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         t, q = string(v, n, p + 1)
@@ -20749,6 +20925,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t142(v, n, p, nd, 142, x)
                                                     else:
+                                                        if len(t) > 32:
+                                                            x.facet(t, 26, p + 1, e, 'ServiceName')
                                                         ch.append([U6, 'ServiceName', None, None, t, 0, None])
                                                         p = q + 1
                                                 else:
@@ -20765,7 +20943,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t143(v, n, p, nd, 143, x)
                                                 s = 157
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string
+                                                # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string maxLength 64
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         t, q = string(v, n, p + 1)
@@ -20779,6 +20957,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t144(v, n, p, nd, 144, x)
                                                     else:
+                                                        if len(t) > 64:
+                                                            x.facet(t, 22, p + 1, e, 'ServiceScope')
                                                         ch.append([U5, 'ServiceScope', None, None, t, 0, None])
                                                         p = q + 1
                                                 else:
@@ -20788,7 +20968,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                         else:
                                             if c == 206:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         t, q = string(v, n, p + 1)
@@ -20802,6 +20982,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t144(v, n, p, nd, 144, x)
                                                     else:
+                                                        if len(t) > 64:
+                                                            x.facet(t, 22, p + 1, e, 'ServiceScope')
                                                         ch.append([U6, 'ServiceScope', None, None, t, 0, None])
                                                         p = q + 1
                                                 else:
@@ -20810,7 +20992,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t144(v, n, p, nd, 144, x)
                                                 s = 157
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary maxLength 8
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         b, q = binary(v, n, p + 1)
@@ -20824,6 +21006,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t145(v, n, p, nd, 145, x)
                                                     else:
+                                                        if len(b) > 8:
+                                                            x.facet(b, 34, p + 1, e, 'SessionID')
                                                         ch.append([U5, 'SessionID', None, None, b, 6, None])
                                                         p = q + 1
                                                 else:
@@ -20836,7 +21020,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     if c < 212:
                                         if c < 210:
                                             if c == 208:
-                                                # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary
+                                                # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary maxLength 8
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         b, q = binary(v, n, p + 1)
@@ -20850,6 +21034,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t145(v, n, p, nd, 145, x)
                                                     else:
+                                                        if len(b) > 8:
+                                                            x.facet(b, 34, p + 1, e, 'SessionID')
                                                         ch.append([U8, 'SessionID', None, None, b, 6, None])
                                                         p = q + 1
                                                 else:
@@ -20885,7 +21071,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t66(v, n, p, nd, 66, x)
                                                 s = 157
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary maxLength 64
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         b, q = binary(v, n, p + 1)
@@ -20899,6 +21085,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t146(v, n, p, nd, 146, x)
                                                     else:
+                                                        if len(b) > 64:
+                                                            x.facet(b, 35, p + 1, e, 'SigMeterReading')
                                                         ch.append([U6, 'SigMeterReading', None, None, b, 7, None])
                                                         p = q + 1
                                                 else:
@@ -20983,7 +21171,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t106(v, n, p, nd, 106, x)
                                                     else:
                                                         if m < -9223372036854775808 or m > 9223372036854775807:
-                                                            x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
+                                                            x.facet(m, 19, p + 1, e, 'TMeter')
                                                         ch.append([U6, 'TMeter', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -21021,7 +21209,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 7:
                                                         x.enum(y, 7, p + 1, 'Unit')
-                                                    ch.append([U6, 'Unit', None, None, E27[y], 5, None])
+                                                    ch.append([U6, 'Unit', None, None, E36[y], 5, None])
                                                     p += 5
                                                 else:
                                                     nd = [U6, 'Unit', None, None, None, -1, None]
@@ -21057,7 +21245,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t126(v, n, p, nd, 126, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, e, 'Value')
+                                                            x.facet(m, 28, p + 1, e, 'Value')
                                                         ch.append([U6, 'Value', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -21301,7 +21489,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t91(v, n, p, nd, 91, x)
                                                     else:
                                                         if m > 4294967295:
-                                                            x.range(m, 0, 4294967295, p + 1, e, 'amount')
+                                                            x.facet(m, 7, p + 1, e, 'amount')
                                                         ch.append([U6, 'amount', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -21315,7 +21503,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                                                     y >>= 1
                                                     if y > 6:
-                                                        x.range(y - 3, -3, 3, p + 1, e, 'amountMultiplier')
+                                                        x.facet(y - 3, 29, p + 1, e, 'amountMultiplier')
                                                     ch.append([U6, 'amountMultiplier', None, None, y - 3, 3, None])
                                                     p += 5
                                                 else:
@@ -21353,7 +21541,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 3:
                                                         x.enum(y, 3, p + 1, 'costKind')
-                                                    ch.append([U6, 'costKind', None, None, E29[y], 5, None])
+                                                    ch.append([U6, 'costKind', None, None, E38[y], 5, None])
                                                     p += 4
                                                 else:
                                                     nd = [U6, 'costKind', None, None, None, -1, None]
@@ -21380,7 +21568,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t153(v, n, p, nd, 153, x)
                                                     else:
                                                         if m > 86400:
-                                                            x.range(m, 0, 86400, p + 1, e, 'duration')
+                                                            x.facet(m, 39, p + 1, e, 'duration')
                                                         ch.append([U6, 'duration', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -21418,7 +21606,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t155(v, n, p, nd, 155, x)
                                                     else:
                                                         if m < -2147483648 or m > 2147483647:
-                                                            x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
+                                                            x.facet(m, 40, p + 1, e, 'intValue')
                                                         ch.append([U6, 'intValue', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -21454,7 +21642,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t126(v, n, p, nd, 126, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, e, 'shortValue')
+                                                            x.facet(m, 28, p + 1, e, 'shortValue')
                                                         ch.append([U6, 'shortValue', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -21481,7 +21669,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t156(v, n, p, nd, 156, x)
                                                     else:
                                                         if m > 16777214:
-                                                            x.range(m, 0, 16777214, p + 1, e, 'start')
+                                                            x.facet(m, 41, p + 1, e, 'start')
                                                         ch.append([U6, 'start', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -21615,7 +21803,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                                     y >>= 1
                                                     if y > 100:
-                                                        x.range(y + 0, 0, 100, p + 1, e, 'BulkSOC')
+                                                        x.facet(y, 3, p + 1, e, 'BulkSOC')
                                                     ch.append([U6, 'BulkSOC', None, None, y, 3, None])
                                                     p += 9
                                                 else:
@@ -21641,7 +21829,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 ch.append(nd)
                                                 p = t9(v, n, p, nd, 9, x)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         b, q = binary(v, n, p + 1)
@@ -21655,6 +21843,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t85(v, n, p, nd, 85, x)
                                                     else:
+                                                        if len(b) > 800:
+                                                            x.facet(b, 4, p + 1, e, 'Certificate')
                                                         ch.append([U6, 'Certificate', None, None, b, 7, None])
                                                         p = q + 1
                                                 else:
@@ -21703,7 +21893,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 3:
                                                         x.enum(y, 3, p + 1, 'ChargeProgress')
-                                                    ch.append([U5, 'ChargeProgress', None, None, E4[y], 5, None])
+                                                    ch.append([U5, 'ChargeProgress', None, None, E5[y], 5, None])
                                                     p += 4
                                                 else:
                                                     nd = [U5, 'ChargeProgress', None, None, None, -1, None]
@@ -21750,7 +21940,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if not (y := (v >> (n - p - 4)) & 15) & 9:
                                                     y >>= 1
                                                     if y > 2:
-                                                        x.range(y + 1, 1, 3, p + 1, e, 'ChargingProfileEntryMaxNumberOfPhasesInUse')
+                                                        x.facet(y + 1, 6, p + 1, e, 'ChargingProfileEntryMaxNumberOfPhasesInUse')
                                                     ch.append([U6, 'ChargingProfileEntryMaxNumberOfPhasesInUse', None, None, y + 1, 3, None])
                                                     p += 4
                                                 else:
@@ -21782,7 +21972,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t91(v, n, p, nd, 91, x)
                                                     else:
                                                         if m > 4294967295:
-                                                            x.range(m, 0, 4294967295, p + 1, e, 'ChargingProfileEntryStart')
+                                                            x.facet(m, 7, p + 1, e, 'ChargingProfileEntryStart')
                                                         ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -21793,7 +21983,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ChargingSession): enumeration of 2 (1 bits)
                                                 if not (y := (v >> (n - p - 3)) & 7) & 5:
                                                     y >>= 1
-                                                    ch.append([U5, 'ChargingSession', None, None, E7[y], 5, None])
+                                                    ch.append([U5, 'ChargingSession', None, None, E8[y], 5, None])
                                                     p += 3
                                                 else:
                                                     nd = [U5, 'ChargingSession', None, None, None, -1, None]
@@ -21922,7 +22112,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t91(v, n, p, nd, 91, x)
                                                     else:
                                                         if m > 4294967295:
-                                                            x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                                            x.facet(m, 7, p + 1, e, 'DepartureTime')
                                                         ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -21974,7 +22164,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     ch.append(nd)
                                                     p = t98(v, n, p, nd, 98, x)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary maxLength 6
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         b, q = binary(v, n, p + 1)
@@ -21988,6 +22178,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t99(v, n, p, nd, 99, x)
                                                     else:
+                                                        if len(b) > 6:
+                                                            x.facet(b, 12, p + 1, e, 'EVCCID')
                                                         ch.append([U5, 'EVCCID', None, None, b, 6, None])
                                                         p = q + 1
                                                 else:
@@ -22019,7 +22211,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 12:
                                                         x.enum(y, 12, p + 1, 'EVErrorCode')
-                                                    ch.append([U6, 'EVErrorCode', None, None, E10[y], 5, None])
+                                                    ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
                                                     p += 6
                                                 else:
                                                     nd = [U6, 'EVErrorCode', None, None, None, -1, None]
@@ -22091,7 +22283,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                                     y >>= 1
                                                     if y > 100:
-                                                        x.range(y + 0, 0, 100, p + 1, e, 'EVRESSSOC')
+                                                        x.facet(y, 3, p + 1, e, 'EVRESSSOC')
                                                     ch.append([U6, 'EVRESSSOC', None, None, y, 3, None])
                                                     p += 9
                                                 else:
@@ -22140,7 +22332,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 ch.append(nd)
                                                 p = t90(v, n, p, nd, 90, x)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                                                # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         t, q = string(v, n, p + 1)
@@ -22154,6 +22346,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t101(v, n, p, nd, 101, x)
                                                     else:
+                                                        if len(t) > 37 or len(t) < 7:
+                                                            x.facet(t, 14, p + 1, e, 'EVSEID')
                                                         ch.append([U5, 'EVSEID', None, None, t, 0, None])
                                                         p = q + 1
                                                 else:
@@ -22167,7 +22361,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 5:
                                                         x.enum(y, 5, p + 1, 'EVSEIsolationStatus')
-                                                    ch.append([U6, 'EVSEIsolationStatus', None, None, E11[y], 5, None])
+                                                    ch.append([U6, 'EVSEIsolationStatus', None, None, E15[y], 5, None])
                                                     p += 5
                                                 else:
                                                     nd = [U6, 'EVSEIsolationStatus', None, None, None, -1, None]
@@ -22246,7 +22440,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 3:
                                                         x.enum(y, 3, p + 1, 'EVSENotification')
-                                                    ch.append([U6, 'EVSENotification', None, None, E12[y], 5, None])
+                                                    ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
                                                     p += 4
                                                 else:
                                                     nd = [U6, 'EVSENotification', None, None, None, -1, None]
@@ -22286,7 +22480,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 3:
                                                         x.enum(y, 3, p + 1, 'EVSEProcessing')
-                                                    ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
+                                                    ch.append([U5, 'EVSEProcessing', None, None, E17[y], 5, None])
                                                     p += 4
                                                 else:
                                                     nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
@@ -22307,7 +22501,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 y >>= 1
                                                 if y >= 12:
                                                     x.enum(y, 12, p + 1, 'EVSEStatusCode')
-                                                ch.append([U6, 'EVSEStatusCode', None, None, E14[y], 5, None])
+                                                ch.append([U6, 'EVSEStatusCode', None, None, E18[y], 5, None])
                                                 p += 6
                                             else:
                                                 nd = [U6, 'EVSEStatusCode', None, None, None, -1, None]
@@ -22334,7 +22528,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t106(v, n, p, nd, 106, x)
                                                 else:
                                                     if m < -9223372036854775808 or m > 9223372036854775807:
-                                                        x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'EVSETimeStamp')
+                                                        x.facet(m, 19, p + 1, e, 'EVSETimeStamp')
                                                     ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
                                                     p = q + 1
                                             else:
@@ -22378,7 +22572,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 6:
                                                         x.enum(y, 6, p + 1, 'EnergyTransferMode')
-                                                    ch.append([U6, 'EnergyTransferMode', None, None, E16[y], 5, None])
+                                                    ch.append([U6, 'EnergyTransferMode', None, None, E20[y], 5, None])
                                                     p += 5
                                                 else:
                                                     nd = [U6, 'EnergyTransferMode', None, None, None, -1, None]
@@ -22417,7 +22611,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 3:
                                                         x.enum(y, 3, p + 1, 'FaultCode')
-                                                    ch.append([U6, 'FaultCode', None, None, E17[y], 5, None])
+                                                    ch.append([U6, 'FaultCode', None, None, E21[y], 5, None])
                                                     p += 4
                                                 else:
                                                     nd = [U6, 'FaultCode', None, None, None, -1, None]
@@ -22426,7 +22620,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     else:
                                         if c < 105:
                                             if c == 103:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultMsg): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultMsg): string maxLength 64
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         t, q = string(v, n, p + 1)
@@ -22440,6 +22634,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t110(v, n, p, nd, 110, x)
                                                     else:
+                                                        if len(t) > 64:
+                                                            x.facet(t, 22, p + 1, e, 'FaultMsg')
                                                         ch.append([U6, 'FaultMsg', None, None, t, 0, None])
                                                         p = q + 1
                                                 else:
@@ -22462,7 +22658,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                                     y >>= 1
                                                     if y > 100:
-                                                        x.range(y + 0, 0, 100, p + 1, e, 'FullSOC')
+                                                        x.facet(y, 3, p + 1, e, 'FullSOC')
                                                     ch.append([U6, 'FullSOC', None, None, y, 3, None])
                                                     p += 9
                                                 else:
@@ -22495,7 +22691,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     if c < 111:
                                         if c < 109:
                                             if c == 107:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary length 16
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         b, q = binary(v, n, p + 1)
@@ -22509,6 +22705,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t111(v, n, p, nd, 111, x)
                                                     else:
+                                                        if len(b) != 16:
+                                                            x.facet(b, 23, p + 1, e, 'GenChallenge')
                                                         ch.append([U5, 'GenChallenge', None, None, b, 7, None])
                                                         p = q + 1
                                                 else:
@@ -22634,7 +22832,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t115(v, n, p, nd, 115, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, e, 'MaxEntriesSAScheduleTuple')
+                                                            x.facet(m, 25, p + 1, e, 'MaxEntriesSAScheduleTuple')
                                                         ch.append([U5, 'MaxEntriesSAScheduleTuple', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -22643,7 +22841,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t115(v, n, p, nd, 115, x)
                                         else:
                                             if c == 117:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string maxLength 32
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         t, q = string(v, n, p + 1)
@@ -22657,6 +22855,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t116(v, n, p, nd, 116, x)
                                                     else:
+                                                        if len(t) > 32:
+                                                            x.facet(t, 26, p + 1, e, 'MeterID')
                                                         ch.append([U6, 'MeterID', None, None, t, 0, None])
                                                         p = q + 1
                                                 else:
@@ -22689,7 +22889,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t118(v, n, p, nd, 118, x)
                                                     else:
                                                         if m > 18446744073709551615:
-                                                            x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterReading')
+                                                            x.facet(m, 27, p + 1, e, 'MeterReading')
                                                         ch.append([U6, 'MeterReading', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -22717,7 +22917,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t119(v, n, p, nd, 119, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                                            x.facet(m, 28, p + 1, e, 'MeterStatus')
                                                         ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -22788,7 +22988,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                                                 y >>= 1
                                                 if y > 6:
-                                                    x.range(y - 3, -3, 3, p + 1, e, 'Multiplier')
+                                                    x.facet(y - 3, 29, p + 1, e, 'Multiplier')
                                                 ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
                                                 p += 5
                                             else:
@@ -22821,7 +23021,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t115(v, n, p, nd, 115, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                                            x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
                                                         ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -22840,7 +23040,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     ch.append(nd)
                                                     p = t98(v, n, p, nd, 98, x)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary maxLength 800
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         b, q = binary(v, n, p + 1)
@@ -22854,6 +23054,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t85(v, n, p, nd, 85, x)
                                                     else:
+                                                        if len(b) > 800:
+                                                            x.facet(b, 4, p + 1, e, 'OEMProvisioningCert')
                                                         ch.append([U5, 'OEMProvisioningCert', None, None, b, 7, None])
                                                         p = q + 1
                                                 else:
@@ -22989,7 +23191,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t126(v, n, p, nd, 126, x)
                                                 else:
                                                     if m < -32768 or m > 32767:
-                                                        x.range(m, -32768, 32767, p + 1, e, 'ParameterSetID')
+                                                        x.facet(m, 28, p + 1, e, 'ParameterSetID')
                                                     ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
                                                     p = q + 1
                                             else:
@@ -23013,7 +23215,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
                                                 if not (y := (v >> (n - p - 3)) & 7) & 5:
                                                     y >>= 1
-                                                    ch.append([U6, 'PaymentOption', None, None, E23[y], 5, None])
+                                                    ch.append([U6, 'PaymentOption', None, None, E30[y], 5, None])
                                                     p += 3
                                                 else:
                                                     nd = [U6, 'PaymentOption', None, None, None, -1, None]
@@ -23169,7 +23371,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 6:
                                                         x.enum(y, 6, p + 1, 'RequestedEnergyTransferMode')
-                                                    ch.append([U5, 'RequestedEnergyTransferMode', None, None, E16[y], 5, None])
+                                                    ch.append([U5, 'RequestedEnergyTransferMode', None, None, E20[y], 5, None])
                                                     p += 5
                                                 else:
                                                     nd = [U5, 'RequestedEnergyTransferMode', None, None, None, -1, None]
@@ -23182,7 +23384,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 26:
                                                         x.enum(y, 26, p + 1, 'ResponseCode')
-                                                    ch.append([U5, 'ResponseCode', None, None, E24[y], 5, None])
+                                                    ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
                                                     p += 7
                                                 else:
                                                     nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -23216,7 +23418,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t126(v, n, p, nd, 126, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, e, 'RetryCounter')
+                                                            x.facet(m, 28, p + 1, e, 'RetryCounter')
                                                         ch.append([U5, 'RetryCounter', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -23253,7 +23455,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                                                     y >>= 1
                                                     if y > 254:
-                                                        x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
+                                                        x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                                                     ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                                                     p += 10
                                                 else:
@@ -23266,7 +23468,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                                                     y >>= 1
                                                     if y > 254:
-                                                        x.range(y + 1, 1, 255, p + 1, e, 'SAScheduleTupleID')
+                                                        x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                                                     ch.append([U6, 'SAScheduleTupleID', None, None, y + 1, 3, None])
                                                     p += 10
                                                 else:
@@ -23313,7 +23515,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 ch.append(nd)
                                                 p = t134(v, n, p, nd, 134, x)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string maxLength 32
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         t, q = string(v, n, p + 1)
@@ -23327,6 +23529,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t135(v, n, p, nd, 135, x)
                                                     else:
+                                                        if len(t) > 32:
+                                                            x.facet(t, 26, p + 1, e, 'SalesTariffDescription')
                                                         ch.append([U6, 'SalesTariffDescription', None, None, t, 0, None])
                                                         p = q + 1
                                                 else:
@@ -23346,7 +23550,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
                                                     y >>= 1
                                                     if y > 254:
-                                                        x.range(y + 1, 1, 255, p + 1, e, 'SalesTariffID')
+                                                        x.facet(y + 1, 32, p + 1, e, 'SalesTariffID')
                                                     ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
                                                     p += 10
                                                 else:
@@ -23379,7 +23583,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
                                                 if not (y := (v >> (n - p - 3)) & 7) & 5:
                                                     y >>= 1
-                                                    ch.append([U5, 'SelectedPaymentOption', None, None, E23[y], 5, None])
+                                                    ch.append([U5, 'SelectedPaymentOption', None, None, E30[y], 5, None])
                                                     p += 3
                                                 else:
                                                     nd = [U5, 'SelectedPaymentOption', None, None, None, -1, None]
@@ -23407,7 +23611,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
                                                 if not (y := (v >> (n - p - 4)) & 15) & 9:
                                                     y >>= 1
-                                                    ch.append([U5, 'ServiceCategory', None, None, E26[y], 5, None])
+                                                    ch.append([U5, 'ServiceCategory', None, None, E33[y], 5, None])
                                                     p += 4
                                                 else:
                                                     nd = [U5, 'ServiceCategory', None, None, None, -1, None]
@@ -23422,7 +23626,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
                                             if not (y := (v >> (n - p - 4)) & 15) & 9:
                                                 y >>= 1
-                                                ch.append([U6, 'ServiceCategory', None, None, E26[y], 5, None])
+                                                ch.append([U6, 'ServiceCategory', None, None, E33[y], 5, None])
                                                 p += 4
                                             else:
                                                 nd = [U6, 'ServiceCategory', None, None, None, -1, None]
@@ -23470,7 +23674,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t140(v, n, p, nd, 140, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                                            x.facet(m, 25, p + 1, e, 'ServiceID')
                                                         ch.append([U5, 'ServiceID', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -23496,7 +23700,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t140(v, n, p, nd, 140, x)
                                                     else:
                                                         if m > 65535:
-                                                            x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                                            x.facet(m, 25, p + 1, e, 'ServiceID')
                                                         ch.append([U6, 'ServiceID', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -23512,7 +23716,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 ch.append(nd)
                                                 p = t141(v, n, p, nd, 141, x)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         t, q = string(v, n, p + 1)
@@ -23526,6 +23730,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t142(v, n, p, nd, 142, x)
                                                     else:
+                                                        if len(t) > 32:
+                                                            x.facet(t, 26, p + 1, e, 'ServiceName')
                                                         ch.append([U6, 'ServiceName', None, None, t, 0, None])
                                                         p = q + 1
                                                 else:
@@ -23539,7 +23745,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 ch.append(nd)
                                                 p = t143(v, n, p, nd, 143, x)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string
+                                                # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string maxLength 64
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         t, q = string(v, n, p + 1)
@@ -23553,6 +23759,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t144(v, n, p, nd, 144, x)
                                                     else:
+                                                        if len(t) > 64:
+                                                            x.facet(t, 22, p + 1, e, 'ServiceScope')
                                                         ch.append([U5, 'ServiceScope', None, None, t, 0, None])
                                                         p = q + 1
                                                 else:
@@ -23562,7 +23770,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     else:
                                         if c < 197:
                                             if c == 195:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         t, q = string(v, n, p + 1)
@@ -23576,6 +23784,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t144(v, n, p, nd, 144, x)
                                                     else:
+                                                        if len(t) > 64:
+                                                            x.facet(t, 22, p + 1, e, 'ServiceScope')
                                                         ch.append([U6, 'ServiceScope', None, None, t, 0, None])
                                                         p = q + 1
                                                 else:
@@ -23583,7 +23793,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     ch.append(nd)
                                                     p = t144(v, n, p, nd, 144, x)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary maxLength 8
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         b, q = binary(v, n, p + 1)
@@ -23597,6 +23807,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t145(v, n, p, nd, 145, x)
                                                     else:
+                                                        if len(b) > 8:
+                                                            x.facet(b, 34, p + 1, e, 'SessionID')
                                                         ch.append([U5, 'SessionID', None, None, b, 6, None])
                                                         p = q + 1
                                                 else:
@@ -23605,7 +23817,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t145(v, n, p, nd, 145, x)
                                         else:
                                             if c == 197:
-                                                # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary
+                                                # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary maxLength 8
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         b, q = binary(v, n, p + 1)
@@ -23619,6 +23831,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t145(v, n, p, nd, 145, x)
                                                     else:
+                                                        if len(b) > 8:
+                                                            x.facet(b, 34, p + 1, e, 'SessionID')
                                                         ch.append([U8, 'SessionID', None, None, b, 6, None])
                                                         p = q + 1
                                                 else:
@@ -23651,7 +23865,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 ch.append(nd)
                                                 p = t66(v, n, p, nd, 66, x)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary maxLength 64
                                                 if not (v >> (n - p - 1)) & 1:
                                                     try:
                                                         b, q = binary(v, n, p + 1)
@@ -23665,6 +23879,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         ch.append(nd)
                                                         p = t146(v, n, p, nd, 146, x)
                                                     else:
+                                                        if len(b) > 64:
+                                                            x.facet(b, 35, p + 1, e, 'SigMeterReading')
                                                         ch.append([U6, 'SigMeterReading', None, None, b, 7, None])
                                                         p = q + 1
                                                 else:
@@ -23741,7 +23957,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t106(v, n, p, nd, 106, x)
                                                     else:
                                                         if m < -9223372036854775808 or m > 9223372036854775807:
-                                                            x.range(m, -9223372036854775808, 9223372036854775807, p + 1, e, 'TMeter')
+                                                            x.facet(m, 19, p + 1, e, 'TMeter')
                                                         ch.append([U6, 'TMeter', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -23774,7 +23990,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 y >>= 1
                                                 if y >= 7:
                                                     x.enum(y, 7, p + 1, 'Unit')
-                                                ch.append([U6, 'Unit', None, None, E27[y], 5, None])
+                                                ch.append([U6, 'Unit', None, None, E36[y], 5, None])
                                                 p += 5
                                             else:
                                                 nd = [U6, 'Unit', None, None, None, -1, None]
@@ -23806,7 +24022,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t126(v, n, p, nd, 126, x)
                                                 else:
                                                     if m < -32768 or m > 32767:
-                                                        x.range(m, -32768, 32767, p + 1, e, 'Value')
+                                                        x.facet(m, 28, p + 1, e, 'Value')
                                                     ch.append([U6, 'Value', None, None, m, 2, None])
                                                     p = q + 1
                                             else:
@@ -24039,7 +24255,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t91(v, n, p, nd, 91, x)
                                                     else:
                                                         if m > 4294967295:
-                                                            x.range(m, 0, 4294967295, p + 1, e, 'amount')
+                                                            x.facet(m, 7, p + 1, e, 'amount')
                                                         ch.append([U6, 'amount', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -24051,7 +24267,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
                                                     y >>= 1
                                                     if y > 6:
-                                                        x.range(y - 3, -3, 3, p + 1, e, 'amountMultiplier')
+                                                        x.facet(y - 3, 29, p + 1, e, 'amountMultiplier')
                                                     ch.append([U6, 'amountMultiplier', None, None, y - 3, 3, None])
                                                     p += 5
                                                 else:
@@ -24087,7 +24303,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     y >>= 1
                                                     if y >= 3:
                                                         x.enum(y, 3, p + 1, 'costKind')
-                                                    ch.append([U6, 'costKind', None, None, E29[y], 5, None])
+                                                    ch.append([U6, 'costKind', None, None, E38[y], 5, None])
                                                     p += 4
                                                 else:
                                                     nd = [U6, 'costKind', None, None, None, -1, None]
@@ -24112,7 +24328,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t153(v, n, p, nd, 153, x)
                                                     else:
                                                         if m > 86400:
-                                                            x.range(m, 0, 86400, p + 1, e, 'duration')
+                                                            x.facet(m, 39, p + 1, e, 'duration')
                                                         ch.append([U6, 'duration', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -24146,7 +24362,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t155(v, n, p, nd, 155, x)
                                                     else:
                                                         if m < -2147483648 or m > 2147483647:
-                                                            x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
+                                                            x.facet(m, 40, p + 1, e, 'intValue')
                                                         ch.append([U6, 'intValue', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -24182,7 +24398,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t126(v, n, p, nd, 126, x)
                                                     else:
                                                         if m < -32768 or m > 32767:
-                                                            x.range(m, -32768, 32767, p + 1, e, 'shortValue')
+                                                            x.facet(m, 28, p + 1, e, 'shortValue')
                                                         ch.append([U6, 'shortValue', None, None, m, 2, None])
                                                         p = q + 1
                                                 else:
@@ -24209,7 +24425,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         p = t156(v, n, p, nd, 156, x)
                                                     else:
                                                         if m > 16777214:
-                                                            x.range(m, 0, 16777214, p + 1, e, 'start')
+                                                            x.facet(m, 41, p + 1, e, 'start')
                                                         ch.append([U6, 'start', None, None, m, 1, None])
                                                         p = q + 1
                                                 else:
@@ -24280,7 +24496,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 40, q0, e)
                     e[5] = 2
                     s = 3090
                 else:
@@ -24304,7 +24520,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 40, q0, e)
                     e[5] = 2
                     s = 3090
                 else:
@@ -24332,7 +24548,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 16777214:
-                        x.range(e[4], 0, 16777214, q0, e)
+                        x.facet(e[4], 41, q0, e)
                     e[5] = 1
                     s = 3092
                 else:
@@ -24356,7 +24572,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 16777214:
-                        x.range(e[4], 0, 16777214, q0, e)
+                        x.facet(e[4], 41, q0, e)
                     e[5] = 1
                     s = 3092
                 else:
@@ -24583,8 +24799,11 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 15 minLength 14
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 15 or len(e[4]) < 14:
+                        x.facet(e[4], 43, q0, e)
                     e[5] = 0
                     s = 3103
                 else:
@@ -24595,8 +24814,11 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 15 minLength 14
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 15 or len(e[4]) < 14:
+                        x.facet(e[4], 43, q0, e)
                     e[5] = 0
                     s = 3103
                 else:
@@ -24629,8 +24851,11 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 65
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 65:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 7
                     s = 3104
                 else:
@@ -24650,8 +24875,11 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 65
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 65:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 7
                     s = 3104
                 else:
@@ -24675,8 +24903,11 @@ def t164(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 15 minLength 14
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 15 or len(e[4]) < 14:
+                        x.facet(e[4], 43, q0, e)
                     e[5] = 0
                     s = 3106
                 else:
@@ -24696,8 +24927,11 @@ def t164(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 15 minLength 14
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 15 or len(e[4]) < 14:
+                        x.facet(e[4], 43, q0, e)
                     e[5] = 0
                     s = 3106
                 else:
@@ -24721,8 +24955,11 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 48
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 48:
+                        x.facet(e[4], 9, q0, e)
                     e[5] = 7
                     s = 3108
                 else:
@@ -24742,8 +24979,11 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 48
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 48:
+                        x.facet(e[4], 9, q0, e)
                     e[5] = 7
                     s = 3108
                 else:
@@ -24771,7 +25011,7 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E33[y]
+                    e[4] = E44[y]
                     p += 3
                     e[5] = 5
                     s = 3110
@@ -24796,7 +25036,7 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E33[y]
+                    e[4] = E44[y]
                     p += 3
                     e[5] = 5
                     s = 3110

@@ -14,8 +14,8 @@ U4 = 'http://www.w3.org/2000/09/xmldsig#'
 U5 = 'urn:iso:std:iso:15118:-20:AC'
 U6 = 'urn:iso:std:iso:15118:-20:CommonTypes'
 E6 = ('Pause', 'ExitStandby', 'Terminate', 'ScheduleRenegotiation', 'ServiceRenegotiation', 'MeteringConfirmation')
-E11 = ('OK', 'OK_CertificateExpiresSoon', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_PowerToleranceConfirmed', 'WARNING_AuthorizationSelectionInvalid', 'WARNING_CertificateExpired', 'WARNING_CertificateNotYetValid', 'WARNING_CertificateRevoked', 'WARNING_CertificateValidationError', 'WARNING_ChallengeInvalid', 'WARNING_EIMAuthorizationFailure', 'WARNING_eMSPUnknown', 'WARNING_EVPowerProfileViolation', 'WARNING_GeneralPnCAuthorizationError', 'WARNING_NoCertificateAvailable', 'WARNING_NoContractMatchingPCIDFound', 'WARNING_PowerToleranceNotConfirmed', 'WARNING_ScheduleRenegotiationFailed', 'WARNING_StandbyNotAllowed', 'WARNING_WPT', 'FAILED', 'FAILED_AssociationError', 'FAILED_ContactorError', 'FAILED_EVPowerProfileInvalid', 'FAILED_EVPowerProfileViolation', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoEnergyTransferServiceSelected', 'FAILED_NoServiceRenegotiationSupported', 'FAILED_PauseNotAllowed', 'FAILED_PowerDeliveryNotApplied', 'FAILED_PowerToleranceNotConfirmed', 'FAILED_ScheduleRenegotiation', 'FAILED_ScheduleSelectionInvalid', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_ServiceSelectionInvalid', 'FAILED_SignatureError', 'FAILED_UnknownSession', 'FAILED_WrongChargeParameter')
-E17 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
+E13 = ('OK', 'OK_CertificateExpiresSoon', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_PowerToleranceConfirmed', 'WARNING_AuthorizationSelectionInvalid', 'WARNING_CertificateExpired', 'WARNING_CertificateNotYetValid', 'WARNING_CertificateRevoked', 'WARNING_CertificateValidationError', 'WARNING_ChallengeInvalid', 'WARNING_EIMAuthorizationFailure', 'WARNING_eMSPUnknown', 'WARNING_EVPowerProfileViolation', 'WARNING_GeneralPnCAuthorizationError', 'WARNING_NoCertificateAvailable', 'WARNING_NoContractMatchingPCIDFound', 'WARNING_PowerToleranceNotConfirmed', 'WARNING_ScheduleRenegotiationFailed', 'WARNING_StandbyNotAllowed', 'WARNING_WPT', 'FAILED', 'FAILED_AssociationError', 'FAILED_ContactorError', 'FAILED_EVPowerProfileInvalid', 'FAILED_EVPowerProfileViolation', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoEnergyTransferServiceSelected', 'FAILED_NoServiceRenegotiationSupported', 'FAILED_PauseNotAllowed', 'FAILED_PowerDeliveryNotApplied', 'FAILED_PowerToleranceNotConfirmed', 'FAILED_ScheduleRenegotiation', 'FAILED_ScheduleSelectionInvalid', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_ServiceSelectionInvalid', 'FAILED_SignatureError', 'FAILED_UnknownSession', 'FAILED_WrongChargeParameter')
+E23 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
 Q154 = (U0, 'Algorithm')
 Q155 = (U0, 'Id')
 Q156 = (U0, 'Encoding')
@@ -636,7 +636,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E11[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E13[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -1042,7 +1042,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E11[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E13[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -1822,7 +1822,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -1888,7 +1888,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -2365,7 +2365,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -2378,7 +2378,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 9, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2392,7 +2392,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 9, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2419,7 +2419,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -2446,7 +2446,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 9, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2459,7 +2459,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 9, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2487,7 +2487,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -2513,7 +2513,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                            x.facet(y, 9, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -2540,7 +2540,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -2580,7 +2580,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -2697,7 +2697,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -2710,7 +2710,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 9, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2724,7 +2724,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 9, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -2751,7 +2751,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -5250,7 +5250,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5316,7 +5316,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5615,7 +5615,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -5628,7 +5628,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 9, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -5642,7 +5642,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 9, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -5669,7 +5669,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -5696,7 +5696,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 9, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -5709,7 +5709,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 9, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -5737,7 +5737,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -5763,7 +5763,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                            x.facet(y, 9, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -5790,7 +5790,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5830,7 +5830,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5947,7 +5947,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -5960,7 +5960,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 9, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -5974,7 +5974,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 9, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -6001,7 +6001,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12936,7 +12936,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     s = 417
                 else:
@@ -12960,7 +12960,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     s = 417
                 else:
@@ -13089,7 +13089,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t61(v, n, p, nd, 61, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'Value')
+                                x.facet(m, 12, p + 1, e, 'Value')
                             ch.append([U6, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -13149,7 +13149,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 3, q0, e)
                     e[5] = 1
                     s = 425
                 else:
@@ -13173,7 +13173,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 3, q0, e)
                     e[5] = 1
                     s = 425
                 else:
@@ -13249,7 +13249,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 1
                     s = 429
                 else:
@@ -13273,7 +13273,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 1
                     s = 429
                 else:
@@ -13306,7 +13306,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
+                                    x.facet(y, 9, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13319,7 +13319,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 9, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13333,7 +13333,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 9, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13346,7 +13346,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 9, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13373,7 +13373,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13402,7 +13402,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13429,7 +13429,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13482,7 +13482,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 9, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13495,7 +13495,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 9, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13509,7 +13509,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 9, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13536,7 +13536,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13563,7 +13563,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13592,7 +13592,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13645,7 +13645,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 9, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13658,7 +13658,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 9, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13686,7 +13686,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13713,7 +13713,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13742,7 +13742,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13795,7 +13795,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 9, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -13822,7 +13822,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13850,7 +13850,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13877,7 +13877,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13945,7 +13945,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
                                 ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13972,7 +13972,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13999,7 +13999,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -14067,7 +14067,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -14094,7 +14094,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -14160,7 +14160,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -14307,7 +14307,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
+                                    x.facet(y, 9, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -14320,7 +14320,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 9, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -14334,7 +14334,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 9, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -14347,7 +14347,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 9, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -14374,7 +14374,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -14403,7 +14403,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -14430,7 +14430,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -14565,7 +14565,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14619,7 +14619,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14800,7 +14800,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -14814,6 +14814,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t66(v, n, p, nd, 66, x)
                         else:
+                            if len(b) != 8:
+                                x.facet(b, 14, p + 1, e, 'SessionID')
                             ch.append([U6, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -14847,7 +14849,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t47(v, n, p, nd, 47, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeStamp')
+                                x.facet(m, 3, p + 1, e, 'TimeStamp')
                             ch.append([U6, 'TimeStamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14863,7 +14865,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -14877,6 +14879,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t66(v, n, p, nd, 66, x)
                         else:
+                            if len(b) != 8:
+                                x.facet(b, 14, p + 1, e, 'SessionID')
                             ch.append([U6, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -14932,7 +14936,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 9, p, e)
                     p += 7
                     e[5] = 3
                     s = 457
@@ -14956,7 +14960,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 9, p, e)
                     p += 7
                     e[5] = 3
                     s = 457
@@ -14981,8 +14985,11 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 0
                     s = 459
                 else:
@@ -15002,8 +15009,11 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 0
                     s = 459
                 else:
@@ -15030,7 +15040,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -15044,6 +15054,8 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t58(v, n, p, nd, 58, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 10, p + 1, e, 'MeterID')
                             ch.append([U6, 'MeterID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -15077,7 +15089,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t47(v, n, p, nd, 47, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'ChargedEnergyReadingWh')
+                                x.facet(m, 3, p + 1, e, 'ChargedEnergyReadingWh')
                             ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15093,7 +15105,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -15107,6 +15119,8 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t58(v, n, p, nd, 58, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 10, p + 1, e, 'MeterID')
                             ch.append([U6, 'MeterID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -15141,7 +15155,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_DischargedEnergyReadingWh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_DischargedEnergyReadingWh')
                                 ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15168,7 +15182,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15195,7 +15209,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15206,7 +15220,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c < 5:
                         if c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                             if not (v >> (n - p - 1)) & 1:
                                 try:
                                     b, q = binary(v, n, p + 1)
@@ -15220,6 +15234,8 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     ch.append(nd)
                                     p = t60(v, n, p, nd, 60, x)
                                 else:
+                                    if len(b) > 64:
+                                        x.facet(b, 11, p + 1, e, 'MeterSignature')
                                     ch.append([U6, 'MeterSignature', None, None, b, 7, None])
                                     p = q + 1
                             else:
@@ -15248,7 +15264,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t61(v, n, p, nd, 61, x)
                                 else:
                                     if m < -32768 or m > 32767:
-                                        x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                        x.facet(m, 12, p + 1, e, 'MeterStatus')
                                     ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                     p = q + 1
                             else:
@@ -15276,7 +15292,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t47(v, n, p, nd, 47, x)
                                 else:
                                     if m > 18446744073709551615:
-                                        x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                        x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                     ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -15313,7 +15329,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15340,7 +15356,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15349,7 +15365,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t47(v, n, p, nd, 47, x)
                         s = 466
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -15363,6 +15379,8 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t60(v, n, p, nd, 60, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 11, p + 1, e, 'MeterSignature')
                                 ch.append([U6, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -15392,7 +15410,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t61(v, n, p, nd, 61, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 12, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15419,7 +15437,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15456,7 +15474,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15465,7 +15483,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t47(v, n, p, nd, 47, x)
                         s = 466
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -15479,6 +15497,8 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t60(v, n, p, nd, 60, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 11, p + 1, e, 'MeterSignature')
                                 ch.append([U6, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -15508,7 +15528,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t61(v, n, p, nd, 61, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 12, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15535,7 +15555,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15554,7 +15574,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -15568,6 +15588,8 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t60(v, n, p, nd, 60, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 11, p + 1, e, 'MeterSignature')
                                 ch.append([U6, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -15596,7 +15618,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t61(v, n, p, nd, 61, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 12, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15624,7 +15646,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t47(v, n, p, nd, 47, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15662,7 +15684,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t61(v, n, p, nd, 61, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                x.facet(m, 12, p + 1, e, 'MeterStatus')
                             ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -15689,7 +15711,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t47(v, n, p, nd, 47, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                             ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15725,7 +15747,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t47(v, n, p, nd, 47, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                             ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15765,8 +15787,11 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 11, q0, e)
                     e[5] = 7
                     s = 470
                 else:
@@ -15786,8 +15811,11 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 11, q0, e)
                     e[5] = 7
                     s = 470
                 else:
@@ -15815,7 +15843,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 2
                     s = 472
                 else:
@@ -15839,7 +15867,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 2
                     s = 472
                 else:
@@ -15930,7 +15958,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t47(v, n, p, nd, 47, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
                             ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16005,7 +16033,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t47(v, n, p, nd, 47, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
                             ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16147,7 +16175,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 6)) & 63
                     if y >= 40:
                         x.enum(y, 40, p)
-                    e[4] = E11[y]
+                    e[4] = E13[y]
                     p += 6
                     e[5] = 5
                     s = 492
@@ -16172,7 +16200,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 6)) & 63
                     if y >= 40:
                         x.enum(y, 40, p)
-                    e[4] = E11[y]
+                    e[4] = E13[y]
                     p += 6
                     e[5] = 5
                     s = 492
@@ -16314,8 +16342,11 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary length 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 8:
+                        x.facet(e[4], 14, q0, e)
                     e[5] = 6
                     s = 497
                 else:
@@ -16335,8 +16366,11 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary length 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 8:
+                        x.facet(e[4], 14, q0, e)
                     e[5] = 6
                     s = 497
                 else:
@@ -16381,7 +16415,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t68(v, n, p, nd, 68, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
+                                x.facet(m, 15, p + 1, e, 'TaxRuleID')
                             ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16428,7 +16462,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t68(v, n, p, nd, 68, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
+                                x.facet(m, 15, p + 1, e, 'TaxRuleID')
                             ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16470,7 +16504,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0, e)
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 1
                     s = 502
                 else:
@@ -16494,7 +16528,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0, e)
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 1
                     s = 502
                 else:
@@ -16759,7 +16793,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 17, q0, e)
                     e[5] = 2
                     s = 513
                 else:
@@ -16783,7 +16817,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 17, q0, e)
                     e[5] = 2
                     s = 513
                 else:
@@ -16811,7 +16845,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 18, q0, e)
                     e[5] = 2
                     s = 515
                 else:
@@ -16835,7 +16869,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 18, q0, e)
                     e[5] = 2
                     s = 515
                 else:
@@ -17021,7 +17055,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E11[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E13[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -17208,7 +17242,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E11[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E13[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -17279,7 +17313,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17345,7 +17379,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17424,7 +17458,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -17437,7 +17471,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 9, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -17451,7 +17485,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 9, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -17478,7 +17512,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -17501,7 +17535,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 9, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -17514,7 +17548,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 9, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -17542,7 +17576,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -17564,7 +17598,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                            x.facet(y, 9, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -17591,7 +17625,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17627,7 +17661,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t44(v, n, p, nd, 44, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17673,7 +17707,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -17686,7 +17720,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 9, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -17700,7 +17734,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 9, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -17727,7 +17761,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t44(v, n, p, nd, 44, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -18112,7 +18146,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E11[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E13[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -18162,8 +18196,11 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 160
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 160:
+                        x.facet(e[4], 20, q0, e)
                     e[5] = 0
                     s = 577
                 else:
@@ -18183,8 +18220,11 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 160
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 160:
+                        x.facet(e[4], 20, q0, e)
                     e[5] = 0
                     s = 577
                 else:
@@ -18208,8 +18248,11 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 255
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 255:
+                        x.facet(e[4], 21, q0, e)
                     e[5] = 0
                     s = 579
                 else:
@@ -18229,8 +18272,11 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 255
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 255:
+                        x.facet(e[4], 21, q0, e)
                     e[5] = 0
                     s = 579
                 else:
@@ -18254,8 +18300,11 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 80
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 80:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     s = 581
                 else:
@@ -18275,8 +18324,11 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 80
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 80:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     s = 581
                 else:
@@ -18304,7 +18356,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E17[y]
+                    e[4] = E23[y]
                     p += 2
                     e[5] = 5
                     s = 583
@@ -18329,7 +18381,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E17[y]
+                    e[4] = E23[y]
                     p += 2
                     e[5] = 5
                     s = 583

@@ -20,7 +20,7 @@ E10 = ('Invalid', 'Safe', 'Warning', 'Fault')
 E11 = ('Home', 'Moving', 'EndPosition')
 E12 = ('Pause', 'ExitStandby', 'Terminate', 'ScheduleRenegotiation', 'ServiceRenegotiation', 'MeteringConfirmation')
 E13 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
-E17 = ('OK', 'OK_CertificateExpiresSoon', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_PowerToleranceConfirmed', 'WARNING_AuthorizationSelectionInvalid', 'WARNING_CertificateExpired', 'WARNING_CertificateNotYetValid', 'WARNING_CertificateRevoked', 'WARNING_CertificateValidationError', 'WARNING_ChallengeInvalid', 'WARNING_EIMAuthorizationFailure', 'WARNING_eMSPUnknown', 'WARNING_EVPowerProfileViolation', 'WARNING_GeneralPnCAuthorizationError', 'WARNING_NoCertificateAvailable', 'WARNING_NoContractMatchingPCIDFound', 'WARNING_PowerToleranceNotConfirmed', 'WARNING_ScheduleRenegotiationFailed', 'WARNING_StandbyNotAllowed', 'WARNING_WPT', 'FAILED', 'FAILED_AssociationError', 'FAILED_ContactorError', 'FAILED_EVPowerProfileInvalid', 'FAILED_EVPowerProfileViolation', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoEnergyTransferServiceSelected', 'FAILED_NoServiceRenegotiationSupported', 'FAILED_PauseNotAllowed', 'FAILED_PowerDeliveryNotApplied', 'FAILED_PowerToleranceNotConfirmed', 'FAILED_ScheduleRenegotiation', 'FAILED_ScheduleSelectionInvalid', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_ServiceSelectionInvalid', 'FAILED_SignatureError', 'FAILED_UnknownSession', 'FAILED_WrongChargeParameter')
+E19 = ('OK', 'OK_CertificateExpiresSoon', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_PowerToleranceConfirmed', 'WARNING_AuthorizationSelectionInvalid', 'WARNING_CertificateExpired', 'WARNING_CertificateNotYetValid', 'WARNING_CertificateRevoked', 'WARNING_CertificateValidationError', 'WARNING_ChallengeInvalid', 'WARNING_EIMAuthorizationFailure', 'WARNING_eMSPUnknown', 'WARNING_EVPowerProfileViolation', 'WARNING_GeneralPnCAuthorizationError', 'WARNING_NoCertificateAvailable', 'WARNING_NoContractMatchingPCIDFound', 'WARNING_PowerToleranceNotConfirmed', 'WARNING_ScheduleRenegotiationFailed', 'WARNING_StandbyNotAllowed', 'WARNING_WPT', 'FAILED', 'FAILED_AssociationError', 'FAILED_ContactorError', 'FAILED_EVPowerProfileInvalid', 'FAILED_EVPowerProfileViolation', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoEnergyTransferServiceSelected', 'FAILED_NoServiceRenegotiationSupported', 'FAILED_PauseNotAllowed', 'FAILED_PowerDeliveryNotApplied', 'FAILED_PowerToleranceNotConfirmed', 'FAILED_ScheduleRenegotiation', 'FAILED_ScheduleSelectionInvalid', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_ServiceSelectionInvalid', 'FAILED_SignatureError', 'FAILED_UnknownSession', 'FAILED_WrongChargeParameter')
 Q129 = (U0, 'Algorithm')
 Q130 = (U0, 'Id')
 Q131 = (U0, 'Encoding')
@@ -128,7 +128,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -321,7 +321,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -643,7 +643,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -729,7 +729,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t39(v, n, p, nd, 39, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'EVRelativeXDeviation')
+                                x.facet(m, 5, p + 1, e, 'EVRelativeXDeviation')
                             ch.append([U5, 'EVRelativeXDeviation', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -765,7 +765,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t39(v, n, p, nd, 39, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'EVRelativeYDeviation')
+                                x.facet(m, 5, p + 1, e, 'EVRelativeYDeviation')
                             ch.append([U5, 'EVRelativeYDeviation', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -801,7 +801,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t39(v, n, p, nd, 39, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'ContactWindowXc')
+                                x.facet(m, 5, p + 1, e, 'ContactWindowXc')
                             ch.append([U5, 'ContactWindowXc', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -837,7 +837,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t39(v, n, p, nd, 39, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'ContactWindowYc')
+                                x.facet(m, 5, p + 1, e, 'ContactWindowYc')
                             ch.append([U5, 'ContactWindowYc', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7050,7 +7050,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     s = 251
                 else:
@@ -7074,7 +7074,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     s = 251
                 else:
@@ -7203,7 +7203,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t39(v, n, p, nd, 39, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'Value')
+                                x.facet(m, 5, p + 1, e, 'Value')
                             ch.append([U6, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7263,7 +7263,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 3, q0, e)
                     e[5] = 1
                     s = 259
                 else:
@@ -7287,7 +7287,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 3, q0, e)
                     e[5] = 1
                     s = 259
                 else:
@@ -7363,7 +7363,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     s = 263
                 else:
@@ -7387,7 +7387,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 2
                     s = 263
                 else:
@@ -7415,7 +7415,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 1
                     s = 265
                 else:
@@ -7439,7 +7439,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 1
                     s = 265
                 else:
@@ -7472,7 +7472,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
+                                    x.facet(y, 14, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7485,7 +7485,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 14, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7499,7 +7499,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 14, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7512,7 +7512,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 14, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7539,7 +7539,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7568,7 +7568,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7595,7 +7595,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7648,7 +7648,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 14, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7661,7 +7661,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 14, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7675,7 +7675,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 14, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7702,7 +7702,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7729,7 +7729,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7758,7 +7758,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7811,7 +7811,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 14, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7824,7 +7824,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 14, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7852,7 +7852,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7879,7 +7879,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7908,7 +7908,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -7961,7 +7961,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 14, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -7988,7 +7988,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -8016,7 +8016,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -8043,7 +8043,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -8111,7 +8111,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToMinimumSOC')
                                 ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -8138,7 +8138,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -8165,7 +8165,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -8233,7 +8233,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -8260,7 +8260,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -8326,7 +8326,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -8473,7 +8473,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
+                                    x.facet(y, 14, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -8486,7 +8486,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 14, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -8500,7 +8500,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 14, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -8513,7 +8513,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 14, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -8540,7 +8540,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -8569,7 +8569,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -8596,7 +8596,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t40(v, n, p, nd, 40, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -9047,7 +9047,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t34(v, n, p, nd, 34, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9101,7 +9101,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t34(v, n, p, nd, 34, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9142,7 +9142,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 14, p, e)
                     p += 7
                     e[5] = 3
                     s = 295
@@ -9166,7 +9166,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 14, p, e)
                     p += 7
                     e[5] = 3
                     s = 295
@@ -9285,7 +9285,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'EVSOC')
+                                    x.facet(y, 14, p + 1, e, 'EVSOC')
                                 ch.append([U5, 'EVSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -9352,7 +9352,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'EVSOC')
+                                x.facet(y, 14, p + 1, e, 'EVSOC')
                             ch.append([U5, 'EVSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -9413,7 +9413,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'EVSOC')
+                                x.facet(y, 14, p + 1, e, 'EVSOC')
                             ch.append([U5, 'EVSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -9461,7 +9461,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'EVSOC')
+                                x.facet(y, 14, p + 1, e, 'EVSOC')
                             ch.append([U5, 'EVSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -9722,7 +9722,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -9736,6 +9736,8 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t63(v, n, p, nd, 63, x)
                         else:
+                            if len(b) != 8:
+                                x.facet(b, 20, p + 1, e, 'SessionID')
                             ch.append([U6, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -9769,7 +9771,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t37(v, n, p, nd, 37, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeStamp')
+                                x.facet(m, 3, p + 1, e, 'TimeStamp')
                             ch.append([U6, 'TimeStamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9785,7 +9787,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -9799,6 +9801,8 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t63(v, n, p, nd, 63, x)
                         else:
+                            if len(b) != 8:
+                                x.facet(b, 20, p + 1, e, 'SessionID')
                             ch.append([U6, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -9851,8 +9855,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 17, q0, e)
                     e[5] = 0
                     s = 316
                 else:
@@ -9872,8 +9879,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 17, q0, e)
                     e[5] = 0
                     s = 316
                 else:
@@ -9900,7 +9910,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -9914,6 +9924,8 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t56(v, n, p, nd, 56, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 17, p + 1, e, 'MeterID')
                             ch.append([U6, 'MeterID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -9947,7 +9959,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t37(v, n, p, nd, 37, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'ChargedEnergyReadingWh')
+                                x.facet(m, 3, p + 1, e, 'ChargedEnergyReadingWh')
                             ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9963,7 +9975,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -9977,6 +9989,8 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t56(v, n, p, nd, 56, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 17, p + 1, e, 'MeterID')
                             ch.append([U6, 'MeterID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -10011,7 +10025,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_DischargedEnergyReadingWh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_DischargedEnergyReadingWh')
                                 ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10038,7 +10052,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10065,7 +10079,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10076,7 +10090,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c < 5:
                         if c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                             if not (v >> (n - p - 1)) & 1:
                                 try:
                                     b, q = binary(v, n, p + 1)
@@ -10090,6 +10104,8 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     ch.append(nd)
                                     p = t58(v, n, p, nd, 58, x)
                                 else:
+                                    if len(b) > 64:
+                                        x.facet(b, 18, p + 1, e, 'MeterSignature')
                                     ch.append([U6, 'MeterSignature', None, None, b, 7, None])
                                     p = q + 1
                             else:
@@ -10118,7 +10134,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t39(v, n, p, nd, 39, x)
                                 else:
                                     if m < -32768 or m > 32767:
-                                        x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                        x.facet(m, 5, p + 1, e, 'MeterStatus')
                                     ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                     p = q + 1
                             else:
@@ -10146,7 +10162,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t37(v, n, p, nd, 37, x)
                                 else:
                                     if m > 18446744073709551615:
-                                        x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                        x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                     ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -10183,7 +10199,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10210,7 +10226,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10219,7 +10235,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t37(v, n, p, nd, 37, x)
                         s = 323
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -10233,6 +10249,8 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t58(v, n, p, nd, 58, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 18, p + 1, e, 'MeterSignature')
                                 ch.append([U6, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -10262,7 +10280,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t39(v, n, p, nd, 39, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 5, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -10289,7 +10307,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10326,7 +10344,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10335,7 +10353,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t37(v, n, p, nd, 37, x)
                         s = 323
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -10349,6 +10367,8 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t58(v, n, p, nd, 58, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 18, p + 1, e, 'MeterSignature')
                                 ch.append([U6, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -10378,7 +10398,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t39(v, n, p, nd, 39, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 5, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -10405,7 +10425,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10424,7 +10444,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -10438,6 +10458,8 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t58(v, n, p, nd, 58, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 18, p + 1, e, 'MeterSignature')
                                 ch.append([U6, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -10466,7 +10488,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t39(v, n, p, nd, 39, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 5, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -10494,7 +10516,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t37(v, n, p, nd, 37, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10532,7 +10554,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t39(v, n, p, nd, 39, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                x.facet(m, 5, p + 1, e, 'MeterStatus')
                             ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -10559,7 +10581,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t37(v, n, p, nd, 37, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                             ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -10595,7 +10617,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t37(v, n, p, nd, 37, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                             ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -10635,8 +10657,11 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 18, q0, e)
                     e[5] = 7
                     s = 327
                 else:
@@ -10656,8 +10681,11 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 18, q0, e)
                     e[5] = 7
                     s = 327
                 else:
@@ -10748,7 +10776,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t37(v, n, p, nd, 37, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
                             ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -10823,7 +10851,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t37(v, n, p, nd, 37, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
                             ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -10965,7 +10993,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 6)) & 63
                     if y >= 40:
                         x.enum(y, 40, p)
-                    e[4] = E17[y]
+                    e[4] = E19[y]
                     p += 6
                     e[5] = 5
                     s = 347
@@ -10990,7 +11018,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 6)) & 63
                     if y >= 40:
                         x.enum(y, 40, p)
-                    e[4] = E17[y]
+                    e[4] = E19[y]
                     p += 6
                     e[5] = 5
                     s = 347
@@ -11132,8 +11160,11 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary length 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 8:
+                        x.facet(e[4], 20, q0, e)
                     e[5] = 6
                     s = 352
                 else:
@@ -11153,8 +11184,11 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary length 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 8:
+                        x.facet(e[4], 20, q0, e)
                     e[5] = 6
                     s = 352
                 else:
@@ -11199,7 +11233,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
+                                x.facet(m, 21, p + 1, e, 'TaxRuleID')
                             ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -11246,7 +11280,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
+                                x.facet(m, 21, p + 1, e, 'TaxRuleID')
                             ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -11288,7 +11322,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0, e)
+                        x.facet(e[4], 21, q0, e)
                     e[5] = 1
                     s = 357
                 else:
@@ -11312,7 +11346,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0, e)
+                        x.facet(e[4], 21, q0, e)
                     e[5] = 1
                     s = 357
                 else:
@@ -11577,7 +11611,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 23, q0, e)
                     e[5] = 2
                     s = 368
                 else:
@@ -11601,7 +11635,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 23, q0, e)
                     e[5] = 2
                     s = 368
                 else:
@@ -11629,7 +11663,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 2
                     s = 370
                 else:
@@ -11653,7 +11687,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 2
                     s = 370
                 else:
@@ -11839,7 +11873,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -12026,7 +12060,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -12097,7 +12131,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 6, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12163,7 +12197,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 6, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12242,7 +12276,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 6, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12255,7 +12289,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 14, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12269,7 +12303,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 14, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12296,7 +12330,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t34(v, n, p, nd, 34, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12319,7 +12353,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 14, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12332,7 +12366,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 14, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12360,7 +12394,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t34(v, n, p, nd, 34, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12382,7 +12416,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                            x.facet(y, 14, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -12409,7 +12443,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t34(v, n, p, nd, 34, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12445,7 +12479,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t34(v, n, p, nd, 34, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12491,7 +12525,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 6, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12504,7 +12538,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 14, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12518,7 +12552,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 14, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12545,7 +12579,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t34(v, n, p, nd, 34, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12930,7 +12964,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -12980,8 +13014,11 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 160
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 160:
+                        x.facet(e[4], 26, q0, e)
                     e[5] = 0
                     s = 432
                 else:
@@ -13001,8 +13038,11 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 160
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 160:
+                        x.facet(e[4], 26, q0, e)
                     e[5] = 0
                     s = 432
                 else:
@@ -13026,8 +13066,11 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 255
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 255:
+                        x.facet(e[4], 27, q0, e)
                     e[5] = 0
                     s = 434
                 else:
@@ -13047,8 +13090,11 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 255
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 255:
+                        x.facet(e[4], 27, q0, e)
                     e[5] = 0
                     s = 434
                 else:
@@ -13072,8 +13118,11 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 80
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 80:
+                        x.facet(e[4], 28, q0, e)
                     e[5] = 0
                     s = 436
                 else:
@@ -13093,8 +13142,11 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 80
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 80:
+                        x.facet(e[4], 28, q0, e)
                     e[5] = 0
                     s = 436
                 else:

@@ -15,17 +15,17 @@ U5 = 'urn:iso:std:iso:15118:-20:CommonMessages'
 U6 = 'urn:iso:std:iso:15118:-20:CommonTypes'
 E4 = ('EIM', 'PnC')
 E5 = ('Charge', 'Discharge')
-E7 = ('Start', 'Stop', 'Standby', 'ScheduleRenegotiation')
-E8 = ('Pause', 'Terminate', 'ServiceRenegotiation')
-E11 = ('SECP521', 'X448')
-E12 = ('CheckIn', 'Processing', 'Completed')
-E13 = ('CheckOut', 'Processing', 'Completed')
-E14 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
-E15 = ('Scheduled', 'Completed')
-E16 = ('Pause', 'ExitStandby', 'Terminate', 'ScheduleRenegotiation', 'ServiceRenegotiation', 'MeteringConfirmation')
-E22 = ('AutoParking', 'MVGuideManual', 'Manual')
-E23 = ('PowerToleranceNotConfirmed', 'PowerToleranceConfirmed')
-E25 = ('OK', 'OK_CertificateExpiresSoon', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_PowerToleranceConfirmed', 'WARNING_AuthorizationSelectionInvalid', 'WARNING_CertificateExpired', 'WARNING_CertificateNotYetValid', 'WARNING_CertificateRevoked', 'WARNING_CertificateValidationError', 'WARNING_ChallengeInvalid', 'WARNING_EIMAuthorizationFailure', 'WARNING_eMSPUnknown', 'WARNING_EVPowerProfileViolation', 'WARNING_GeneralPnCAuthorizationError', 'WARNING_NoCertificateAvailable', 'WARNING_NoContractMatchingPCIDFound', 'WARNING_PowerToleranceNotConfirmed', 'WARNING_ScheduleRenegotiationFailed', 'WARNING_StandbyNotAllowed', 'WARNING_WPT', 'FAILED', 'FAILED_AssociationError', 'FAILED_ContactorError', 'FAILED_EVPowerProfileInvalid', 'FAILED_EVPowerProfileViolation', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoEnergyTransferServiceSelected', 'FAILED_NoServiceRenegotiationSupported', 'FAILED_PauseNotAllowed', 'FAILED_PowerDeliveryNotApplied', 'FAILED_PowerToleranceNotConfirmed', 'FAILED_ScheduleRenegotiation', 'FAILED_ScheduleSelectionInvalid', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_ServiceSelectionInvalid', 'FAILED_SignatureError', 'FAILED_UnknownSession', 'FAILED_WrongChargeParameter')
+E8 = ('Start', 'Stop', 'Standby', 'ScheduleRenegotiation')
+E9 = ('Pause', 'Terminate', 'ServiceRenegotiation')
+E14 = ('SECP521', 'X448')
+E16 = ('CheckIn', 'Processing', 'Completed')
+E17 = ('CheckOut', 'Processing', 'Completed')
+E18 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
+E19 = ('Scheduled', 'Completed')
+E20 = ('Pause', 'ExitStandby', 'Terminate', 'ScheduleRenegotiation', 'ServiceRenegotiation', 'MeteringConfirmation')
+E31 = ('AutoParking', 'MVGuideManual', 'Manual')
+E32 = ('PowerToleranceNotConfirmed', 'PowerToleranceConfirmed')
+E34 = ('OK', 'OK_CertificateExpiresSoon', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_PowerToleranceConfirmed', 'WARNING_AuthorizationSelectionInvalid', 'WARNING_CertificateExpired', 'WARNING_CertificateNotYetValid', 'WARNING_CertificateRevoked', 'WARNING_CertificateValidationError', 'WARNING_ChallengeInvalid', 'WARNING_EIMAuthorizationFailure', 'WARNING_eMSPUnknown', 'WARNING_EVPowerProfileViolation', 'WARNING_GeneralPnCAuthorizationError', 'WARNING_NoCertificateAvailable', 'WARNING_NoContractMatchingPCIDFound', 'WARNING_PowerToleranceNotConfirmed', 'WARNING_ScheduleRenegotiationFailed', 'WARNING_StandbyNotAllowed', 'WARNING_WPT', 'FAILED', 'FAILED_AssociationError', 'FAILED_ContactorError', 'FAILED_EVPowerProfileInvalid', 'FAILED_EVPowerProfileViolation', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoEnergyTransferServiceSelected', 'FAILED_NoServiceRenegotiationSupported', 'FAILED_PauseNotAllowed', 'FAILED_PowerDeliveryNotApplied', 'FAILED_PowerToleranceNotConfirmed', 'FAILED_ScheduleRenegotiation', 'FAILED_ScheduleSelectionInvalid', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_ServiceSelectionInvalid', 'FAILED_SignatureError', 'FAILED_UnknownSession', 'FAILED_WrongChargeParameter')
 Q281 = (U0, 'Algorithm')
 Q282 = (U0, 'Id')
 Q283 = (U0, 'Encoding')
@@ -154,7 +154,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -187,7 +187,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
-                        ch.append([U5, 'EVSEProcessing', None, None, E14[y], 5, None])
+                        ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
@@ -296,7 +296,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -699,7 +699,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -732,7 +732,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
-                        ch.append([U5, 'EVSEProcessing', None, None, E14[y], 5, None])
+                        ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
@@ -3486,7 +3486,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -3900,7 +3900,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVProcessing')
-                        ch.append([U5, 'EVProcessing', None, None, E14[y], 5, None])
+                        ch.append([U5, 'EVProcessing', None, None, E18[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'EVProcessing', None, None, None, -1, None]
@@ -3931,7 +3931,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ChargeProgress): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U5, 'ChargeProgress', None, None, E7[y], 5, None])
+                        ch.append([U5, 'ChargeProgress', None, None, E8[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'ChargeProgress', None, None, None, -1, None]
@@ -4035,7 +4035,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -4735,7 +4735,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 2049:
                         y >>= 1
                         if y > 1012:
-                            x.range(y + 12, 12, 1024, p + 1, e, 'MaximumSupportingPoints')
+                            x.facet(y + 12, 28, p + 1, e, 'MaximumSupportingPoints')
                         ch.append([U5, 'MaximumSupportingPoints', None, None, y + 12, 3, None])
                         p += 12
                     else:
@@ -4826,7 +4826,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -4859,7 +4859,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
-                        ch.append([U5, 'EVSEProcessing', None, None, E14[y], 5, None])
+                        ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
@@ -4979,7 +4979,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 2, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5051,7 +5051,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -5097,7 +5097,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 2, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5235,7 +5235,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -5431,7 +5431,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -5497,7 +5497,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVCCID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVCCID): string maxLength 255
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -5511,6 +5511,8 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t84(v, n, p, nd, 84, x)
                         else:
+                            if len(t) > 255:
+                                x.facet(t, 15, p + 1, e, 'EVCCID')
                             ch.append([U5, 'EVCCID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -5582,7 +5584,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -5610,7 +5612,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEID): string maxLength 255
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -5624,6 +5626,8 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t84(v, n, p, nd, 84, x)
                         else:
+                            if len(t) > 255:
+                                x.facet(t, 15, p + 1, e, 'EVSEID')
                             ch.append([U5, 'EVSEID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -5682,7 +5686,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'ChargingSession')
-                        ch.append([U5, 'ChargingSession', None, None, E8[y], 5, None])
+                        ch.append([U5, 'ChargingSession', None, None, E9[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'ChargingSession', None, None, None, -1, None]
@@ -5710,7 +5714,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTerminationCode): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTerminationCode): string maxLength 80
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -5724,6 +5728,8 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t102(v, n, p, nd, 102, x)
                         else:
+                            if len(t) > 80:
+                                x.facet(t, 21, p + 1, e, 'EVTerminationCode')
                             ch.append([U5, 'EVTerminationCode', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -5732,7 +5738,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t102(v, n, p, nd, 102, x)
                     s = 351
                 elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTerminationExplanation): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTerminationExplanation): string maxLength 160
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -5746,6 +5752,8 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t103(v, n, p, nd, 103, x)
                         else:
+                            if len(t) > 160:
+                                x.facet(t, 22, p + 1, e, 'EVTerminationExplanation')
                             ch.append([U5, 'EVTerminationExplanation', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -5763,7 +5771,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTerminationExplanation): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTerminationExplanation): string maxLength 160
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -5777,6 +5785,8 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t103(v, n, p, nd, 103, x)
                         else:
+                            if len(t) > 160:
+                                x.facet(t, 22, p + 1, e, 'EVTerminationExplanation')
                             ch.append([U5, 'EVTerminationExplanation', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -5837,7 +5847,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -6581,7 +6591,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ECDHCurve): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U5, 'ECDHCurve', None, None, E11[y], 5, None])
+                        ch.append([U5, 'ECDHCurve', None, None, E14[y], 5, None])
                         p += 3
                     else:
                         nd = [U5, 'ECDHCurve', None, None, None, -1, None]
@@ -6596,7 +6606,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}DHPublicKey): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}DHPublicKey): base64Binary length 133
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6610,6 +6620,8 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t73(v, n, p, nd, 73, x)
                         else:
+                            if len(b) != 133:
+                                x.facet(b, 11, p + 1, e, 'DHPublicKey')
                             ch.append([U5, 'DHPublicKey', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6625,7 +6637,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SECP521_EncryptedPrivateKey): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SECP521_EncryptedPrivateKey): base64Binary length 94
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6639,6 +6651,8 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t142(v, n, p, nd, 142, x)
                         else:
+                            if len(b) != 94:
+                                x.facet(b, 35, p + 1, e, 'SECP521_EncryptedPrivateKey')
                             ch.append([U5, 'SECP521_EncryptedPrivateKey', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6647,7 +6661,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t142(v, n, p, nd, 142, x)
                     s = 389
                 elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}X448_EncryptedPrivateKey): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}X448_EncryptedPrivateKey): base64Binary length 84
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6661,6 +6675,8 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t160(v, n, p, nd, 160, x)
                         else:
+                            if len(b) != 84:
+                                x.facet(b, 38, p + 1, e, 'X448_EncryptedPrivateKey')
                             ch.append([U5, 'X448_EncryptedPrivateKey', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6669,7 +6685,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t160(v, n, p, nd, 160, x)
                     s = 390
                 elif c == 2:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TPM_EncryptedPrivateKey): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TPM_EncryptedPrivateKey): base64Binary length 206
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6683,6 +6699,8 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t156(v, n, p, nd, 156, x)
                         else:
+                            if len(b) != 206:
+                                x.facet(b, 37, p + 1, e, 'TPM_EncryptedPrivateKey')
                             ch.append([U5, 'TPM_EncryptedPrivateKey', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6735,7 +6753,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SessionID): hexBinary length 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6749,6 +6767,8 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t152(v, n, p, nd, 152, x)
                         else:
+                            if len(b) != 8:
+                                x.facet(b, 36, p + 1, e, 'SessionID')
                             ch.append([U5, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -6764,7 +6784,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SessionID): hexBinary length 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6778,6 +6798,8 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t152(v, n, p, nd, 152, x)
                         else:
+                            if len(b) != 8:
+                                x.facet(b, 36, p + 1, e, 'SessionID')
                             ch.append([U5, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -7155,7 +7177,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVCheckInStatus')
-                        ch.append([U5, 'EVCheckInStatus', None, None, E12[y], 5, None])
+                        ch.append([U5, 'EVCheckInStatus', None, None, E16[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'EVCheckInStatus', None, None, None, -1, None]
@@ -7188,7 +7210,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'ParkingMethod')
-                        ch.append([U5, 'ParkingMethod', None, None, E22[y], 5, None])
+                        ch.append([U5, 'ParkingMethod', None, None, E31[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'ParkingMethod', None, None, None, -1, None]
@@ -7224,7 +7246,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'VehicleFrame')
+                                    x.facet(m, 13, p + 1, e, 'VehicleFrame')
                                 ch.append([U5, 'VehicleFrame', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -7253,7 +7275,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'DeviceOffset')
+                                    x.facet(m, 13, p + 1, e, 'DeviceOffset')
                                 ch.append([U5, 'DeviceOffset', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -7283,7 +7305,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'VehicleTravel')
+                                    x.facet(m, 13, p + 1, e, 'VehicleTravel')
                                 ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -7321,7 +7343,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'DeviceOffset')
+                                x.facet(m, 13, p + 1, e, 'DeviceOffset')
                             ch.append([U5, 'DeviceOffset', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7350,7 +7372,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'VehicleTravel')
+                                x.facet(m, 13, p + 1, e, 'VehicleTravel')
                             ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7388,7 +7410,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'VehicleTravel')
+                                x.facet(m, 13, p + 1, e, 'VehicleTravel')
                             ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7449,7 +7471,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -7498,7 +7520,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'ParkingSpace')
+                                    x.facet(m, 13, p + 1, e, 'ParkingSpace')
                                 ch.append([U5, 'ParkingSpace', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -7527,7 +7549,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'DeviceLocation')
+                                    x.facet(m, 13, p + 1, e, 'DeviceLocation')
                                 ch.append([U5, 'DeviceLocation', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -7557,7 +7579,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'TargetDistance')
+                                    x.facet(m, 13, p + 1, e, 'TargetDistance')
                                 ch.append([U5, 'TargetDistance', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -7595,7 +7617,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'DeviceLocation')
+                                x.facet(m, 13, p + 1, e, 'DeviceLocation')
                             ch.append([U5, 'DeviceLocation', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7624,7 +7646,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'TargetDistance')
+                                x.facet(m, 13, p + 1, e, 'TargetDistance')
                             ch.append([U5, 'TargetDistance', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7662,7 +7684,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'TargetDistance')
+                                x.facet(m, 13, p + 1, e, 'TargetDistance')
                             ch.append([U5, 'TargetDistance', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -7723,7 +7745,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVCheckOutStatus')
-                        ch.append([U5, 'EVCheckOutStatus', None, None, E13[y], 5, None])
+                        ch.append([U5, 'EVCheckOutStatus', None, None, E17[y], 5, None])
                         p += 4
                     else:
                         nd = [U5, 'EVCheckOutStatus', None, None, None, -1, None]
@@ -7769,7 +7791,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'CheckOutTime')
+                                x.facet(m, 6, p + 1, e, 'CheckOutTime')
                             ch.append([U5, 'CheckOutTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -7828,7 +7850,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -7859,7 +7881,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSECheckOutStatus): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U5, 'EVSECheckOutStatus', None, None, E15[y], 5, None])
+                        ch.append([U5, 'EVSECheckOutStatus', None, None, E19[y], 5, None])
                         p += 3
                     else:
                         nd = [U5, 'EVSECheckOutStatus', None, None, None, -1, None]
@@ -9479,7 +9501,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9513,7 +9535,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9547,7 +9569,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'PriceScheduleID')
+                                x.facet(m, 33, p + 1, e, 'PriceScheduleID')
                             ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9581,7 +9603,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -9597,7 +9619,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string maxLength 160
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -9611,6 +9633,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t103(v, n, p, nd, 103, x)
                         else:
+                            if len(t) > 160:
+                                x.facet(t, 22, p + 1, e, 'PriceScheduleDescription')
                             ch.append([U5, 'PriceScheduleDescription', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -9619,7 +9643,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t103(v, n, p, nd, 103, x)
                     s = 444
                 elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Currency): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Currency): string maxLength 3
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -9633,6 +9657,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t72(v, n, p, nd, 72, x)
                         else:
+                            if len(t) > 3:
+                                x.facet(t, 10, p + 1, e, 'Currency')
                             ch.append([U5, 'Currency', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -9648,7 +9674,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Currency): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Currency): string maxLength 3
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -9662,6 +9688,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t72(v, n, p, nd, 72, x)
                         else:
+                            if len(t) > 3:
+                                x.facet(t, 10, p + 1, e, 'Currency')
                             ch.append([U5, 'Currency', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -9677,7 +9705,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Language): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Language): string maxLength 3
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -9691,6 +9719,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t110(v, n, p, nd, 110, x)
                         else:
+                            if len(t) > 3:
+                                x.facet(t, 10, p + 1, e, 'Language')
                             ch.append([U5, 'Language', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -9706,7 +9736,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceAlgorithm): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceAlgorithm): string maxLength 255
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -9720,6 +9750,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t84(v, n, p, nd, 84, x)
                         else:
+                            if len(t) > 255:
+                                x.facet(t, 15, p + 1, e, 'PriceAlgorithm')
                             ch.append([U5, 'PriceAlgorithm', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -9887,7 +9919,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     s = 454
                 else:
@@ -9911,7 +9943,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     s = 454
                 else:
@@ -10019,7 +10051,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceName): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceName): string maxLength 80
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -10033,6 +10065,8 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t102(v, n, p, nd, 102, x)
                         else:
+                            if len(t) > 80:
+                                x.facet(t, 21, p + 1, e, 'ServiceName')
                             ch.append([U5, 'ServiceName', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -10061,7 +10095,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceName): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceName): string maxLength 80
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -10075,6 +10109,8 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t102(v, n, p, nd, 102, x)
                         else:
+                            if len(t) > 80:
+                                x.facet(t, 21, p + 1, e, 'ServiceName')
                             ch.append([U5, 'ServiceName', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -10217,7 +10253,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'Value')
+                                x.facet(m, 13, p + 1, e, 'Value')
                             ch.append([U6, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -10425,7 +10461,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 1
                     s = 477
                 else:
@@ -10449,7 +10485,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 1
                     s = 477
                 else:
@@ -10476,7 +10512,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -10490,6 +10526,8 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t67(v, n, p, nd, 67, x)
                         else:
+                            if len(b) > 1600:
+                                x.facet(b, 7, p + 1, e, 'Certificate')
                             ch.append([U5, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -10520,7 +10558,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -10534,6 +10572,8 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t67(v, n, p, nd, 67, x)
                         else:
+                            if len(b) > 1600:
+                                x.facet(b, 7, p + 1, e, 'Certificate')
                             ch.append([U5, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -10571,8 +10611,11 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 1600
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 1600:
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 7
                     s = 482
                 else:
@@ -10592,8 +10635,11 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 1600
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 1600:
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 7
                     s = 482
                 else:
@@ -10619,7 +10665,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 4 (2 bits)
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E7[y]
+                    e[4] = E8[y]
                     p += 2
                     e[5] = 5
                     s = 484
@@ -10642,7 +10688,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 4 (2 bits)
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E7[y]
+                    e[4] = E8[y]
                     p += 2
                     e[5] = 5
                     s = 484
@@ -10743,7 +10789,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E8[y]
+                    e[4] = E9[y]
                     p += 2
                     e[5] = 5
                     s = 490
@@ -10768,7 +10814,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E8[y]
+                    e[4] = E9[y]
                     p += 2
                     e[5] = 5
                     s = 490
@@ -10796,7 +10842,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -10810,6 +10856,8 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t67(v, n, p, nd, 67, x)
                         else:
+                            if len(b) > 1600:
+                                x.facet(b, 7, p + 1, e, 'Certificate')
                             ch.append([U5, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -10838,7 +10886,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -10852,6 +10900,8 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t67(v, n, p, nd, 67, x)
                         else:
+                            if len(b) > 1600:
+                                x.facet(b, 7, p + 1, e, 'Certificate')
                             ch.append([U5, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -10889,8 +10939,11 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 3
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 3:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 0
                     s = 495
                 else:
@@ -10910,8 +10963,11 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 3
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 3:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 0
                     s = 495
                 else:
@@ -10935,8 +10991,11 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 133
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 133:
+                        x.facet(e[4], 11, q0, e)
                     e[5] = 7
                     s = 497
                 else:
@@ -10956,8 +11015,11 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 133
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 133:
+                        x.facet(e[4], 11, q0, e)
                     e[5] = 7
                     s = 497
                 else:
@@ -10985,7 +11047,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 1
                     s = 499
                 else:
@@ -11009,7 +11071,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 1
                     s = 499
                 else:
@@ -11037,7 +11099,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 13, q0, e)
                     e[5] = 2
                     s = 501
                 else:
@@ -11061,7 +11123,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 13, q0, e)
                     e[5] = 2
                     s = 501
                 else:
@@ -11094,7 +11156,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
+                                    x.facet(y, 27, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11107,7 +11169,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 27, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11121,7 +11183,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 27, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11134,7 +11196,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 27, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11161,7 +11223,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11190,7 +11252,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11217,7 +11279,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11270,7 +11332,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 27, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11283,7 +11345,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 27, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11297,7 +11359,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 27, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11324,7 +11386,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11351,7 +11413,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11380,7 +11442,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11433,7 +11495,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 27, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11446,7 +11508,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 27, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11474,7 +11536,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11501,7 +11563,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11530,7 +11592,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11583,7 +11645,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 27, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11610,7 +11672,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11638,7 +11700,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11665,7 +11727,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11733,7 +11795,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToMinimumSOC')
                                 ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11760,7 +11822,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11787,7 +11849,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11855,7 +11917,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11882,7 +11944,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11948,7 +12010,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12095,7 +12157,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
+                                    x.facet(y, 27, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12108,7 +12170,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 27, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12122,7 +12184,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 27, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12135,7 +12197,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 27, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12162,7 +12224,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12191,7 +12253,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12218,7 +12280,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12330,7 +12392,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 12, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12350,7 +12412,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                            x.facet(y, 27, p + 1, e, 'MinimumSOC')
                         ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -12363,7 +12425,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                            x.facet(y, 27, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -12403,7 +12465,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 12, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12423,7 +12485,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                            x.facet(y, 27, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -12564,7 +12626,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12577,7 +12639,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 27, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12590,7 +12652,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 27, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12626,7 +12688,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 27, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12639,7 +12701,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 27, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12675,7 +12737,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 27, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12755,7 +12817,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12768,7 +12830,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 27, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12781,7 +12843,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 27, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -12858,7 +12920,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 2 (1 bits)
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E11[y]
+                    e[4] = E14[y]
                     p += 1
                     e[5] = 5
                     s = 531
@@ -12881,7 +12943,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 2 (1 bits)
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E11[y]
+                    e[4] = E14[y]
                     p += 1
                     e[5] = 5
                     s = 531
@@ -12968,8 +13030,11 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 255
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 255:
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 0
                     s = 535
                 else:
@@ -12989,8 +13054,11 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 255
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 255:
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 0
                     s = 535
                 else:
@@ -13035,7 +13103,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13051,7 +13119,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Currency): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Currency): string maxLength 3
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -13065,6 +13133,8 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t72(v, n, p, nd, 72, x)
                         else:
+                            if len(t) > 3:
+                                x.facet(t, 10, p + 1, e, 'Currency')
                             ch.append([U5, 'Currency', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -13098,7 +13168,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13114,7 +13184,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceAlgorithm): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceAlgorithm): string maxLength 255
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -13128,6 +13198,8 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t84(v, n, p, nd, 84, x)
                         else:
+                            if len(t) > 255:
+                                x.facet(t, 15, p + 1, e, 'PriceAlgorithm')
                             ch.append([U5, 'PriceAlgorithm', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -13182,7 +13254,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E12[y]
+                    e[4] = E16[y]
                     p += 2
                     e[5] = 5
                     s = 542
@@ -13207,7 +13279,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E12[y]
+                    e[4] = E16[y]
                     p += 2
                     e[5] = 5
                     s = 542
@@ -13236,7 +13308,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E13[y]
+                    e[4] = E17[y]
                     p += 2
                     e[5] = 5
                     s = 544
@@ -13261,7 +13333,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E13[y]
+                    e[4] = E17[y]
                     p += 2
                     e[5] = 5
                     s = 544
@@ -13371,7 +13443,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13424,7 +13496,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13590,7 +13662,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
+                                x.facet(m, 12, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13637,7 +13709,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
+                                x.facet(m, 12, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13732,7 +13804,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13779,7 +13851,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13919,7 +13991,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
+                                x.facet(m, 12, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13966,7 +14038,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
+                                x.facet(m, 12, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14089,7 +14161,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
+                                x.facet(m, 12, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14136,7 +14208,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
+                                x.facet(m, 12, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14274,7 +14346,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E14[y]
+                    e[4] = E18[y]
                     p += 2
                     e[5] = 5
                     s = 4677
@@ -14299,7 +14371,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E14[y]
+                    e[4] = E18[y]
                     p += 2
                     e[5] = 5
                     s = 4677
@@ -14326,7 +14398,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 2 (1 bits)
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E15[y]
+                    e[4] = E19[y]
                     p += 1
                     e[5] = 5
                     s = 4679
@@ -14349,7 +14421,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 2 (1 bits)
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E15[y]
+                    e[4] = E19[y]
                     p += 1
                     e[5] = 5
                     s = 4679
@@ -14378,7 +14450,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E16[y]
+                    e[4] = E20[y]
                     p += 3
                     e[5] = 5
                     s = 4681
@@ -14403,7 +14475,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E16[y]
+                    e[4] = E20[y]
                     p += 3
                     e[5] = 5
                     s = 4681
@@ -14449,7 +14521,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14470,7 +14542,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EVSENotification')
-                        ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
+                        ch.append([U6, 'EVSENotification', None, None, E20[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'EVSENotification', None, None, None, -1, None]
@@ -14503,7 +14575,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14541,8 +14613,11 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 80
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 80:
+                        x.facet(e[4], 21, q0, e)
                     e[5] = 0
                     s = 4686
                 else:
@@ -14562,8 +14637,11 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 80
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 80:
+                        x.facet(e[4], 21, q0, e)
                     e[5] = 0
                     s = 4686
                 else:
@@ -14587,8 +14665,11 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 160
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 160:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     s = 4688
                 else:
@@ -14608,8 +14689,11 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 160
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 160:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     s = 4688
                 else:
@@ -14808,8 +14892,11 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 16
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 16:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 7
                     s = 4703
                 else:
@@ -14829,8 +14916,11 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 16
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 16:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 7
                     s = 4703
                 else:
@@ -14903,7 +14993,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -14917,6 +15007,8 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t152(v, n, p, nd, 152, x)
                         else:
+                            if len(b) != 8:
+                                x.facet(b, 36, p + 1, e, 'SessionID')
                             ch.append([U6, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -14950,7 +15042,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeStamp')
+                                x.facet(m, 6, p + 1, e, 'TimeStamp')
                             ch.append([U6, 'TimeStamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14966,7 +15058,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -14980,6 +15072,8 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t152(v, n, p, nd, 152, x)
                         else:
+                            if len(b) != 8:
+                                x.facet(b, 36, p + 1, e, 'SessionID')
                             ch.append([U6, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -15032,8 +15126,11 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 3
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 3:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 0
                     s = 4711
                 else:
@@ -15053,8 +15150,11 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 3
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 3:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 0
                     s = 4711
                 else:
@@ -15210,7 +15310,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 27, p, e)
                     p += 7
                     e[5] = 3
                     s = 4736
@@ -15234,7 +15334,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 27, p, e)
                     p += 7
                     e[5] = 3
                     s = 4736
@@ -15262,7 +15362,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 12..1024 (10 bits)
                     e[4] = ((v >> (n - p - 10)) & 1023) + 12
                     if e[4] > 1024:
-                        x.range(e[4], 12, 1024, p, e)
+                        x.facet(e[4], 28, p, e)
                     p += 10
                     e[5] = 3
                     s = 4738
@@ -15286,7 +15386,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 12..1024 (10 bits)
                     e[4] = ((v >> (n - p - 10)) & 1023) + 12
                     if e[4] > 1024:
-                        x.range(e[4], 12, 1024, p, e)
+                        x.facet(e[4], 28, p, e)
                     p += 10
                     e[5] = 3
                     s = 4738
@@ -15311,8 +15411,11 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 29, q0, e)
                     e[5] = 0
                     s = 4740
                 else:
@@ -15332,8 +15435,11 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 29, q0, e)
                     e[5] = 0
                     s = 4740
                 else:
@@ -15360,7 +15466,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -15374,6 +15480,8 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t115(v, n, p, nd, 115, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 29, p + 1, e, 'MeterID')
                             ch.append([U6, 'MeterID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -15407,7 +15515,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'ChargedEnergyReadingWh')
+                                x.facet(m, 6, p + 1, e, 'ChargedEnergyReadingWh')
                             ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15423,7 +15531,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -15437,6 +15545,8 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t115(v, n, p, nd, 115, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 29, p + 1, e, 'MeterID')
                             ch.append([U6, 'MeterID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -15471,7 +15581,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_DischargedEnergyReadingWh')
+                                    x.facet(m, 6, p + 1, e, 'BPT_DischargedEnergyReadingWh')
                                 ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15498,7 +15608,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                                    x.facet(m, 6, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15525,7 +15635,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15536,7 +15646,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c < 5:
                         if c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                             if not (v >> (n - p - 1)) & 1:
                                 try:
                                     b, q = binary(v, n, p + 1)
@@ -15550,6 +15660,8 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     ch.append(nd)
                                     p = t117(v, n, p, nd, 117, x)
                                 else:
+                                    if len(b) > 64:
+                                        x.facet(b, 30, p + 1, e, 'MeterSignature')
                                     ch.append([U6, 'MeterSignature', None, None, b, 7, None])
                                     p = q + 1
                             else:
@@ -15578,7 +15690,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t75(v, n, p, nd, 75, x)
                                 else:
                                     if m < -32768 or m > 32767:
-                                        x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                        x.facet(m, 13, p + 1, e, 'MeterStatus')
                                     ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                     p = q + 1
                             else:
@@ -15606,7 +15718,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t65(v, n, p, nd, 65, x)
                                 else:
                                     if m > 18446744073709551615:
-                                        x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                        x.facet(m, 6, p + 1, e, 'MeterTimestamp')
                                     ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -15643,7 +15755,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                                    x.facet(m, 6, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15670,7 +15782,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15679,7 +15791,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         s = 4747
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -15693,6 +15805,8 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t117(v, n, p, nd, 117, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 30, p + 1, e, 'MeterSignature')
                                 ch.append([U6, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -15722,7 +15836,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 13, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15749,7 +15863,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 6, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15786,7 +15900,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15795,7 +15909,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         s = 4747
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -15809,6 +15923,8 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t117(v, n, p, nd, 117, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 30, p + 1, e, 'MeterSignature')
                                 ch.append([U6, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -15838,7 +15954,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 13, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15865,7 +15981,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 6, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15884,7 +16000,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -15898,6 +16014,8 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t117(v, n, p, nd, 117, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 30, p + 1, e, 'MeterSignature')
                                 ch.append([U6, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -15926,7 +16044,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 13, p + 1, e, 'MeterStatus')
                                 ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -15954,7 +16072,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t65(v, n, p, nd, 65, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 6, p + 1, e, 'MeterTimestamp')
                                 ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15992,7 +16110,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                x.facet(m, 13, p + 1, e, 'MeterStatus')
                             ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -16019,7 +16137,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                x.facet(m, 6, p + 1, e, 'MeterTimestamp')
                             ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16055,7 +16173,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                x.facet(m, 6, p + 1, e, 'MeterTimestamp')
                             ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16095,8 +16213,11 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 30, q0, e)
                     e[5] = 7
                     s = 4751
                 else:
@@ -16116,8 +16237,11 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 30, q0, e)
                     e[5] = 7
                     s = 4751
                 else:
@@ -16156,7 +16280,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -16170,6 +16294,8 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t67(v, n, p, nd, 67, x)
                         else:
+                            if len(b) > 1600:
+                                x.facet(b, 7, p + 1, e, 'Certificate')
                             ch.append([U5, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -16185,7 +16311,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -16199,6 +16325,8 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t67(v, n, p, nd, 67, x)
                         else:
+                            if len(b) > 1600:
+                                x.facet(b, 7, p + 1, e, 'Certificate')
                             ch.append([U5, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -16254,7 +16382,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRuleDescription): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRuleDescription): string maxLength 160
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -16268,6 +16396,8 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t103(v, n, p, nd, 103, x)
                         else:
+                            if len(t) > 160:
+                                x.facet(t, 22, p + 1, e, 'OverstayRuleDescription')
                             ch.append([U5, 'OverstayRuleDescription', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -16294,7 +16424,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'StartTime')
+                                x.facet(m, 12, p + 1, e, 'StartTime')
                             ch.append([U5, 'StartTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16328,7 +16458,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'StartTime')
+                                x.facet(m, 12, p + 1, e, 'StartTime')
                             ch.append([U5, 'StartTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16357,7 +16487,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRuleDescription): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRuleDescription): string maxLength 160
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -16371,6 +16501,8 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t103(v, n, p, nd, 103, x)
                         else:
+                            if len(t) > 160:
+                                x.facet(t, 22, p + 1, e, 'OverstayRuleDescription')
                             ch.append([U5, 'OverstayRuleDescription', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -16397,7 +16529,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'StartTime')
+                                x.facet(m, 12, p + 1, e, 'StartTime')
                             ch.append([U5, 'StartTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16431,7 +16563,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'OverstayFeePeriod')
+                                x.facet(m, 12, p + 1, e, 'OverstayFeePeriod')
                             ch.append([U5, 'OverstayFeePeriod', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16490,7 +16622,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'OverstayTimeThreshold')
+                                x.facet(m, 12, p + 1, e, 'OverstayTimeThreshold')
                             ch.append([U5, 'OverstayTimeThreshold', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16583,7 +16715,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'OverstayTimeThreshold')
+                                x.facet(m, 12, p + 1, e, 'OverstayTimeThreshold')
                             ch.append([U5, 'OverstayTimeThreshold', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -16697,8 +16829,11 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # AT({urn:iso:std:iso:15118:-20:CommonMessages}Name): string
+                    # AT({urn:iso:std:iso:15118:-20:CommonMessages}Name): string maxLength 80
+                    q0 = p
                     t, p = string(v, n, p)
+                    if len(t) > 80:
+                        x.facet(t, 21, q0, e)
                     attrs(e)[Q289] = t
                     s = 4772
                 else:
@@ -16752,7 +16887,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'shortValue')
+                                    x.facet(m, 13, p + 1, e, 'shortValue')
                                 ch.append([U5, 'shortValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -16782,7 +16917,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t162(v, n, p, nd, 162, x)
                             else:
                                 if m < -2147483648 or m > 2147483647:
-                                    x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
+                                    x.facet(m, 39, p + 1, e, 'intValue')
                                 ch.append([U5, 'intValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -16797,7 +16932,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t61(v, n, p, nd, 61, x)
                         s = 4778
                     elif c == 5:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}finiteString): string
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}finiteString): string maxLength 80
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 t, q = string(v, n, p + 1)
@@ -16811,6 +16946,8 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t102(v, n, p, nd, 102, x)
                             else:
+                                if len(t) > 80:
+                                    x.facet(t, 21, p + 1, e, 'finiteString')
                                 ch.append([U5, 'finiteString', None, None, t, 0, None])
                                 p = q + 1
                         else:
@@ -16869,7 +17006,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t75(v, n, p, nd, 75, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'shortValue')
+                                    x.facet(m, 13, p + 1, e, 'shortValue')
                                 ch.append([U5, 'shortValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -16899,7 +17036,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t162(v, n, p, nd, 162, x)
                             else:
                                 if m < -2147483648 or m > 2147483647:
-                                    x.range(m, -2147483648, 2147483647, p + 1, e, 'intValue')
+                                    x.facet(m, 39, p + 1, e, 'intValue')
                                 ch.append([U5, 'intValue', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -16914,7 +17051,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t61(v, n, p, nd, 61, x)
                         s = 4778
                     elif c == 5:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}finiteString): string
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}finiteString): string maxLength 80
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 t, q = string(v, n, p + 1)
@@ -16928,6 +17065,8 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t102(v, n, p, nd, 102, x)
                             else:
+                                if len(t) > 80:
+                                    x.facet(t, 21, p + 1, e, 'finiteString')
                                 ch.append([U5, 'finiteString', None, None, t, 0, None])
                                 p = q + 1
                         else:
@@ -16986,7 +17125,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ParameterSetID')
+                                x.facet(m, 2, p + 1, e, 'ParameterSetID')
                             ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17033,7 +17172,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ParameterSetID')
+                                x.facet(m, 2, p + 1, e, 'ParameterSetID')
                             ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17090,7 +17229,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     s = 4814
                 else:
@@ -17114,7 +17253,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     s = 4814
                 else:
@@ -17142,7 +17281,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E22[y]
+                    e[4] = E31[y]
                     p += 2
                     e[5] = 5
                     s = 4816
@@ -17167,7 +17306,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E22[y]
+                    e[4] = E31[y]
                     p += 2
                     e[5] = 5
                     s = 4816
@@ -17207,7 +17346,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary length 16
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -17221,6 +17360,8 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t107(v, n, p, nd, 107, x)
                         else:
+                            if len(b) != 16:
+                                x.facet(b, 24, p + 1, e, 'GenChallenge')
                             ch.append([U5, 'GenChallenge', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -17236,7 +17377,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary length 16
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -17250,6 +17391,8 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t107(v, n, p, nd, 107, x)
                         else:
+                            if len(b) != 16:
+                                x.facet(b, 24, p + 1, e, 'GenChallenge')
                             ch.append([U5, 'GenChallenge', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -17303,7 +17446,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary length 16
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -17317,6 +17460,8 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t107(v, n, p, nd, 107, x)
                         else:
+                            if len(b) != 16:
+                                x.facet(b, 24, p + 1, e, 'GenChallenge')
                             ch.append([U5, 'GenChallenge', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -17347,7 +17492,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary length 16
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -17361,6 +17506,8 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t107(v, n, p, nd, 107, x)
                         else:
+                            if len(b) != 16:
+                                x.facet(b, 24, p + 1, e, 'GenChallenge')
                             ch.append([U5, 'GenChallenge', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -17419,7 +17566,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17478,7 +17625,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17631,7 +17778,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 2 (1 bits)
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E23[y]
+                    e[4] = E32[y]
                     p += 1
                     e[5] = 5
                     s = 5855
@@ -17654,7 +17801,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 2 (1 bits)
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E23[y]
+                    e[4] = E32[y]
                     p += 1
                     e[5] = 5
                     s = 5855
@@ -17705,7 +17852,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17739,7 +17886,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17773,7 +17920,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'PriceScheduleID')
+                                x.facet(m, 33, p + 1, e, 'PriceScheduleID')
                             ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17807,7 +17954,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -17823,7 +17970,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string maxLength 160
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -17837,6 +17984,8 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t103(v, n, p, nd, 103, x)
                         else:
+                            if len(t) > 160:
+                                x.facet(t, 22, p + 1, e, 'PriceScheduleDescription')
                             ch.append([U5, 'PriceScheduleDescription', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -18018,7 +18167,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
+                                x.facet(m, 12, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -18070,7 +18219,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
+                                x.facet(m, 12, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -18149,7 +18298,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'ParkingFeePeriod')
+                                    x.facet(m, 12, p + 1, e, 'ParkingFeePeriod')
                                 ch.append([U5, 'ParkingFeePeriod', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -18177,7 +18326,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t57(v, n, p, nd, 57, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'CarbonDioxideEmission')
+                                    x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
                                 ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -18242,7 +18391,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'ParkingFeePeriod')
+                                    x.facet(m, 12, p + 1, e, 'ParkingFeePeriod')
                                 ch.append([U5, 'ParkingFeePeriod', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -18269,7 +18418,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t57(v, n, p, nd, 57, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'CarbonDioxideEmission')
+                                    x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
                                 ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -18321,7 +18470,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'CarbonDioxideEmission')
+                                x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
                             ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -18434,7 +18583,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
+                                x.facet(m, 12, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -18481,7 +18630,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'Duration')
+                                x.facet(m, 12, p + 1, e, 'Duration')
                             ch.append([U5, 'Duration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -18619,7 +18768,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0, e)
+                        x.facet(e[4], 33, q0, e)
                     e[5] = 1
                     s = 7934
                 else:
@@ -18643,7 +18792,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0, e)
+                        x.facet(e[4], 33, q0, e)
                     e[5] = 1
                     s = 7934
                 else:
@@ -18670,7 +18819,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string maxLength 255
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -18684,6 +18833,8 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t84(v, n, p, nd, 84, x)
                         else:
+                            if len(t) > 255:
+                                x.facet(t, 15, p + 1, e, 'EMAID')
                             ch.append([U5, 'EMAID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -18699,7 +18850,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string maxLength 255
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -18713,6 +18864,8 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t84(v, n, p, nd, 84, x)
                         else:
+                            if len(t) > 255:
+                                x.facet(t, 15, p + 1, e, 'EMAID')
                             ch.append([U5, 'EMAID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -18730,7 +18883,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string maxLength 255
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -18744,6 +18897,8 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t84(v, n, p, nd, 84, x)
                         else:
+                            if len(t) > 255:
+                                x.facet(t, 15, p + 1, e, 'EMAID')
                             ch.append([U5, 'EMAID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -18759,7 +18914,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string maxLength 255
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -18773,6 +18928,8 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t84(v, n, p, nd, 84, x)
                         else:
+                            if len(t) > 255:
+                                x.facet(t, 15, p + 1, e, 'EMAID')
                             ch.append([U5, 'EMAID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -18833,7 +18990,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -18908,7 +19065,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19050,7 +19207,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 6)) & 63
                     if y >= 40:
                         x.enum(y, 40, p)
-                    e[4] = E25[y]
+                    e[4] = E34[y]
                     p += 6
                     e[5] = 5
                     s = 7961
@@ -19075,7 +19232,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 6)) & 63
                     if y >= 40:
                         x.enum(y, 40, p)
-                    e[4] = E25[y]
+                    e[4] = E34[y]
                     p += 6
                     e[5] = 5
                     s = 7961
@@ -19217,8 +19374,11 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 94
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 94:
+                        x.facet(e[4], 35, q0, e)
                     e[5] = 7
                     s = 7966
                 else:
@@ -19238,8 +19398,11 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 94
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 94:
+                        x.facet(e[4], 35, q0, e)
                     e[5] = 7
                     s = 7966
                 else:
@@ -19284,7 +19447,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'ScheduleTupleID')
+                                x.facet(m, 33, p + 1, e, 'ScheduleTupleID')
                             ch.append([U5, 'ScheduleTupleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19331,7 +19494,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'ScheduleTupleID')
+                                x.facet(m, 33, p + 1, e, 'ScheduleTupleID')
                             ch.append([U5, 'ScheduleTupleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19405,7 +19568,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'SelectedScheduleTupleID')
+                                x.facet(m, 33, p + 1, e, 'SelectedScheduleTupleID')
                             ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19424,7 +19587,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerToleranceAcceptance): enumeration of 2 (1 bits)
                     if not (y := (v >> (n - p - 3)) & 7) & 5:
                         y >>= 1
-                        ch.append([U5, 'PowerToleranceAcceptance', None, None, E23[y], 5, None])
+                        ch.append([U5, 'PowerToleranceAcceptance', None, None, E32[y], 5, None])
                         p += 3
                     else:
                         nd = [U5, 'PowerToleranceAcceptance', None, None, None, -1, None]
@@ -19459,7 +19622,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'SelectedScheduleTupleID')
+                                x.facet(m, 33, p + 1, e, 'SelectedScheduleTupleID')
                             ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19519,7 +19682,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -19690,7 +19853,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -19848,7 +20011,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'SelectedScheduleTupleID')
+                                x.facet(m, 33, p + 1, e, 'SelectedScheduleTupleID')
                             ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19891,7 +20054,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'SelectedScheduleTupleID')
+                                x.facet(m, 33, p + 1, e, 'SelectedScheduleTupleID')
                             ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19941,7 +20104,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 2, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19975,7 +20138,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ParameterSetID')
+                                x.facet(m, 2, p + 1, e, 'ParameterSetID')
                             ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20009,7 +20172,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 2, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20149,7 +20312,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 2, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20201,7 +20364,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 2, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20320,8 +20483,11 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary length 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 8:
+                        x.facet(e[4], 36, q0, e)
                     e[5] = 6
                     s = 8043
                 else:
@@ -20341,8 +20507,11 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary length 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 8:
+                        x.facet(e[4], 36, q0, e)
                     e[5] = 6
                     s = 8043
                 else:
@@ -20369,7 +20538,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -20383,6 +20552,8 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t67(v, n, p, nd, 67, x)
                         else:
+                            if len(b) > 1600:
+                                x.facet(b, 7, p + 1, e, 'Certificate')
                             ch.append([U5, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -20398,7 +20569,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -20412,6 +20583,8 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t67(v, n, p, nd, 67, x)
                         else:
+                            if len(b) > 1600:
+                                x.facet(b, 7, p + 1, e, 'Certificate')
                             ch.append([U5, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -20429,7 +20602,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -20443,6 +20616,8 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t67(v, n, p, nd, 67, x)
                         else:
+                            if len(b) > 1600:
+                                x.facet(b, 7, p + 1, e, 'Certificate')
                             ch.append([U5, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -20458,7 +20633,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -20472,6 +20647,8 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t67(v, n, p, nd, 67, x)
                         else:
+                            if len(b) > 1600:
+                                x.facet(b, 7, p + 1, e, 'Certificate')
                             ch.append([U5, 'Certificate', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -20514,7 +20691,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string maxLength 80
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -20528,6 +20705,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t102(v, n, p, nd, 102, x)
                         else:
+                            if len(t) > 80:
+                                x.facet(t, 21, p + 1, e, 'ProviderID')
                             ch.append([U5, 'ProviderID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -20543,7 +20722,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string maxLength 80
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -20557,6 +20736,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t102(v, n, p, nd, 102, x)
                         else:
+                            if len(t) > 80:
+                                x.facet(t, 21, p + 1, e, 'ProviderID')
                             ch.append([U5, 'ProviderID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -20574,7 +20755,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string maxLength 80
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -20588,6 +20769,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t102(v, n, p, nd, 102, x)
                         else:
+                            if len(t) > 80:
+                                x.facet(t, 21, p + 1, e, 'ProviderID')
                             ch.append([U5, 'ProviderID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -20603,7 +20786,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string maxLength 80
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -20617,6 +20800,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t102(v, n, p, nd, 102, x)
                         else:
+                            if len(t) > 80:
+                                x.facet(t, 21, p + 1, e, 'ProviderID')
                             ch.append([U5, 'ProviderID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -20677,7 +20862,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 2, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20711,7 +20896,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 2, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20747,7 +20932,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 2, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20781,7 +20966,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t124(v, n, p, nd, 124, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'ServiceID')
+                                x.facet(m, 2, p + 1, e, 'ServiceID')
                             ch.append([U5, 'ServiceID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20821,8 +21006,11 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 206
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 206:
+                        x.facet(e[4], 37, q0, e)
                     e[5] = 7
                     s = 8195
                 else:
@@ -20842,8 +21030,11 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 206
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 206:
+                        x.facet(e[4], 37, q0, e)
                     e[5] = 7
                     s = 8195
                 else:
@@ -20888,7 +21079,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
+                                x.facet(m, 33, p + 1, e, 'TaxRuleID')
                             ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20935,7 +21126,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
+                                x.facet(m, 33, p + 1, e, 'TaxRuleID')
                             ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20994,7 +21185,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
+                                x.facet(m, 33, p + 1, e, 'TaxRuleID')
                             ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21010,7 +21201,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRuleName): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRuleName): string maxLength 80
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -21024,6 +21215,8 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t102(v, n, p, nd, 102, x)
                         else:
+                            if len(t) > 80:
+                                x.facet(t, 21, p + 1, e, 'TaxRuleName')
                             ch.append([U5, 'TaxRuleName', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -21063,7 +21256,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
+                                x.facet(m, 33, p + 1, e, 'TaxRuleID')
                             ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21296,8 +21489,11 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 84
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 84:
+                        x.facet(e[4], 38, q0, e)
                     e[5] = 7
                     s = 8220
                 else:
@@ -21317,8 +21513,11 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 84
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 84:
+                        x.facet(e[4], 38, q0, e)
                     e[5] = 7
                     s = 8220
                 else:
@@ -21392,7 +21591,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 39, q0, e)
                     e[5] = 2
                     s = 8224
                 else:
@@ -21416,7 +21615,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 39, q0, e)
                     e[5] = 2
                     s = 8224
                 else:
@@ -21635,7 +21834,7 @@ def t167(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 41, q0, e)
                     e[5] = 2
                     s = 8233
                 else:
@@ -21659,7 +21858,7 @@ def t167(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 41, q0, e)
                     e[5] = 2
                     s = 8233
                 else:
@@ -21704,7 +21903,7 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21738,7 +21937,7 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t137(v, n, p, nd, 137, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'PriceScheduleID')
+                                x.facet(m, 33, p + 1, e, 'PriceScheduleID')
                             ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21772,7 +21971,7 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t65(v, n, p, nd, 65, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21788,7 +21987,7 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string maxLength 160
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -21802,6 +22001,8 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t103(v, n, p, nd, 103, x)
                         else:
+                            if len(t) > 160:
+                                x.facet(t, 22, p + 1, e, 'PriceScheduleDescription')
                             ch.append([U5, 'PriceScheduleDescription', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -21862,7 +22063,7 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'TargetOffsetX')
+                                x.facet(m, 2, p + 1, e, 'TargetOffsetX')
                             ch.append([U5, 'TargetOffsetX', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21896,7 +22097,7 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'TargetOffsetY')
+                                x.facet(m, 2, p + 1, e, 'TargetOffsetY')
                             ch.append([U5, 'TargetOffsetY', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21930,7 +22131,7 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'TargetOffsetX')
+                                x.facet(m, 2, p + 1, e, 'TargetOffsetX')
                             ch.append([U5, 'TargetOffsetX', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22082,7 +22283,7 @@ def t171(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -22269,7 +22470,7 @@ def t173(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]
@@ -22340,7 +22541,7 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 12, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22406,7 +22607,7 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t74(v, n, p, nd, 74, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 12, p + 1, e, 'DepartureTime')
                             ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22485,7 +22686,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -22498,7 +22699,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 27, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -22512,7 +22713,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 27, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -22539,7 +22740,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t57(v, n, p, nd, 57, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -22562,7 +22763,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 27, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -22575,7 +22776,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 27, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -22603,7 +22804,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t57(v, n, p, nd, 57, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -22625,7 +22826,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                            x.facet(y, 27, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -22652,7 +22853,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22688,7 +22889,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t57(v, n, p, nd, 57, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22734,7 +22935,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t74(v, n, p, nd, 74, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
                                 ch.append([U6, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -22747,7 +22948,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 27, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -22761,7 +22962,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 27, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -22788,7 +22989,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t57(v, n, p, nd, 57, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -23092,7 +23293,7 @@ def t180(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E25[y], 5, None])
+                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
                         p += 8
                     else:
                         nd = [U6, 'ResponseCode', None, None, None, -1, None]

@@ -17,17 +17,17 @@ U5 = 'urn:iso:std:iso:15118:-20:CommonMessages'
 U6 = 'urn:iso:std:iso:15118:-20:CommonTypes'
 E4 = ('EIM', 'PnC')
 E5 = ('Charge', 'Discharge')
-E7 = ('Start', 'Stop', 'Standby', 'ScheduleRenegotiation')
-E8 = ('Pause', 'Terminate', 'ServiceRenegotiation')
-E11 = ('SECP521', 'X448')
-E12 = ('CheckIn', 'Processing', 'Completed')
-E13 = ('CheckOut', 'Processing', 'Completed')
-E14 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
-E15 = ('Scheduled', 'Completed')
-E16 = ('Pause', 'ExitStandby', 'Terminate', 'ScheduleRenegotiation', 'ServiceRenegotiation', 'MeteringConfirmation')
-E22 = ('AutoParking', 'MVGuideManual', 'Manual')
-E23 = ('PowerToleranceNotConfirmed', 'PowerToleranceConfirmed')
-E25 = ('OK', 'OK_CertificateExpiresSoon', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_PowerToleranceConfirmed', 'WARNING_AuthorizationSelectionInvalid', 'WARNING_CertificateExpired', 'WARNING_CertificateNotYetValid', 'WARNING_CertificateRevoked', 'WARNING_CertificateValidationError', 'WARNING_ChallengeInvalid', 'WARNING_EIMAuthorizationFailure', 'WARNING_eMSPUnknown', 'WARNING_EVPowerProfileViolation', 'WARNING_GeneralPnCAuthorizationError', 'WARNING_NoCertificateAvailable', 'WARNING_NoContractMatchingPCIDFound', 'WARNING_PowerToleranceNotConfirmed', 'WARNING_ScheduleRenegotiationFailed', 'WARNING_StandbyNotAllowed', 'WARNING_WPT', 'FAILED', 'FAILED_AssociationError', 'FAILED_ContactorError', 'FAILED_EVPowerProfileInvalid', 'FAILED_EVPowerProfileViolation', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoEnergyTransferServiceSelected', 'FAILED_NoServiceRenegotiationSupported', 'FAILED_PauseNotAllowed', 'FAILED_PowerDeliveryNotApplied', 'FAILED_PowerToleranceNotConfirmed', 'FAILED_ScheduleRenegotiation', 'FAILED_ScheduleSelectionInvalid', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_ServiceSelectionInvalid', 'FAILED_SignatureError', 'FAILED_UnknownSession', 'FAILED_WrongChargeParameter')
+E8 = ('Start', 'Stop', 'Standby', 'ScheduleRenegotiation')
+E9 = ('Pause', 'Terminate', 'ServiceRenegotiation')
+E14 = ('SECP521', 'X448')
+E16 = ('CheckIn', 'Processing', 'Completed')
+E17 = ('CheckOut', 'Processing', 'Completed')
+E18 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
+E19 = ('Scheduled', 'Completed')
+E20 = ('Pause', 'ExitStandby', 'Terminate', 'ScheduleRenegotiation', 'ServiceRenegotiation', 'MeteringConfirmation')
+E31 = ('AutoParking', 'MVGuideManual', 'Manual')
+E32 = ('PowerToleranceNotConfirmed', 'PowerToleranceConfirmed')
+E34 = ('OK', 'OK_CertificateExpiresSoon', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_PowerToleranceConfirmed', 'WARNING_AuthorizationSelectionInvalid', 'WARNING_CertificateExpired', 'WARNING_CertificateNotYetValid', 'WARNING_CertificateRevoked', 'WARNING_CertificateValidationError', 'WARNING_ChallengeInvalid', 'WARNING_EIMAuthorizationFailure', 'WARNING_eMSPUnknown', 'WARNING_EVPowerProfileViolation', 'WARNING_GeneralPnCAuthorizationError', 'WARNING_NoCertificateAvailable', 'WARNING_NoContractMatchingPCIDFound', 'WARNING_PowerToleranceNotConfirmed', 'WARNING_ScheduleRenegotiationFailed', 'WARNING_StandbyNotAllowed', 'WARNING_WPT', 'FAILED', 'FAILED_AssociationError', 'FAILED_ContactorError', 'FAILED_EVPowerProfileInvalid', 'FAILED_EVPowerProfileViolation', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoEnergyTransferServiceSelected', 'FAILED_NoServiceRenegotiationSupported', 'FAILED_PauseNotAllowed', 'FAILED_PowerDeliveryNotApplied', 'FAILED_PowerToleranceNotConfirmed', 'FAILED_ScheduleRenegotiation', 'FAILED_ScheduleSelectionInvalid', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_ServiceSelectionInvalid', 'FAILED_SignatureError', 'FAILED_UnknownSession', 'FAILED_WrongChargeParameter')
 Q281 = (U0, 'Algorithm')
 Q282 = (U0, 'Id')
 Q283 = (U0, 'Encoding')
@@ -4960,7 +4960,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVCCID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVCCID): string maxLength 255
                     nd = [U5, 'EVCCID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t84(v, n, p, nd, 84, x)
@@ -5067,7 +5067,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEID): string maxLength 255
                     nd = [U5, 'EVSEID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t84(v, n, p, nd, 84, x)
@@ -5158,14 +5158,14 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTerminationCode): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTerminationCode): string maxLength 80
                     nd = [U5, 'EVTerminationCode', None, None, None, -1, None]
                     ch.append(nd)
                     p = t102(v, n, p, nd, 102, x)
                     x.span(nd, b0, p)
                     s = 351
                 elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTerminationExplanation): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTerminationExplanation): string maxLength 160
                     nd = [U5, 'EVTerminationExplanation', None, None, None, -1, None]
                     ch.append(nd)
                     p = t103(v, n, p, nd, 103, x)
@@ -5183,7 +5183,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTerminationExplanation): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTerminationExplanation): string maxLength 160
                     nd = [U5, 'EVTerminationExplanation', None, None, None, -1, None]
                     ch.append(nd)
                     p = t103(v, n, p, nd, 103, x)
@@ -6085,7 +6085,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}DHPublicKey): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}DHPublicKey): base64Binary length 133
                     nd = [U5, 'DHPublicKey', None, None, None, -1, None]
                     ch.append(nd)
                     p = t73(v, n, p, nd, 73, x)
@@ -6101,21 +6101,21 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SECP521_EncryptedPrivateKey): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SECP521_EncryptedPrivateKey): base64Binary length 94
                     nd = [U5, 'SECP521_EncryptedPrivateKey', None, None, None, -1, None]
                     ch.append(nd)
                     p = t142(v, n, p, nd, 142, x)
                     x.span(nd, b0, p)
                     s = 389
                 elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}X448_EncryptedPrivateKey): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}X448_EncryptedPrivateKey): base64Binary length 84
                     nd = [U5, 'X448_EncryptedPrivateKey', None, None, None, -1, None]
                     ch.append(nd)
                     p = t160(v, n, p, nd, 160, x)
                     x.span(nd, b0, p)
                     s = 390
                 elif c == 2:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TPM_EncryptedPrivateKey): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TPM_EncryptedPrivateKey): base64Binary length 206
                     nd = [U5, 'TPM_EncryptedPrivateKey', None, None, None, -1, None]
                     ch.append(nd)
                     p = t156(v, n, p, nd, 156, x)
@@ -6172,7 +6172,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SessionID): hexBinary length 8
                     nd = [U5, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t152(v, n, p, nd, 152, x)
@@ -6188,7 +6188,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SessionID): hexBinary length 8
                     nd = [U5, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t152(v, n, p, nd, 152, x)
@@ -7876,14 +7876,14 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string maxLength 160
                     nd = [U5, 'PriceScheduleDescription', None, None, None, -1, None]
                     ch.append(nd)
                     p = t103(v, n, p, nd, 103, x)
                     x.span(nd, b0, p)
                     s = 444
                 elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Currency): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Currency): string maxLength 3
                     nd = [U5, 'Currency', None, None, None, -1, None]
                     ch.append(nd)
                     p = t72(v, n, p, nd, 72, x)
@@ -7899,7 +7899,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Currency): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Currency): string maxLength 3
                     nd = [U5, 'Currency', None, None, None, -1, None]
                     ch.append(nd)
                     p = t72(v, n, p, nd, 72, x)
@@ -7915,7 +7915,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Language): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Language): string maxLength 3
                     nd = [U5, 'Language', None, None, None, -1, None]
                     ch.append(nd)
                     p = t110(v, n, p, nd, 110, x)
@@ -7931,7 +7931,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceAlgorithm): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceAlgorithm): string maxLength 255
                     nd = [U5, 'PriceAlgorithm', None, None, None, -1, None]
                     ch.append(nd)
                     p = t84(v, n, p, nd, 84, x)
@@ -8127,7 +8127,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 454
@@ -8157,7 +8157,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 454
@@ -8282,7 +8282,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceName): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceName): string maxLength 80
                     nd = [U5, 'ServiceName', None, None, None, -1, None]
                     ch.append(nd)
                     p = t102(v, n, p, nd, 102, x)
@@ -8314,7 +8314,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceName): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceName): string maxLength 80
                     nd = [U5, 'ServiceName', None, None, None, -1, None]
                     ch.append(nd)
                     p = t102(v, n, p, nd, 102, x)
@@ -8687,7 +8687,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 477
@@ -8717,7 +8717,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 477
@@ -8747,7 +8747,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     nd = [U5, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t67(v, n, p, nd, 67, x)
@@ -8781,7 +8781,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     nd = [U5, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t67(v, n, p, nd, 67, x)
@@ -8821,9 +8821,12 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 1600
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 1600:
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 482
@@ -8848,9 +8851,12 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 1600
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 1600:
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 482
@@ -8880,7 +8886,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 4 (2 bits)
                     v0 = p
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E7[y]
+                    e[4] = E8[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -8909,7 +8915,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 4 (2 bits)
                     v0 = p
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E7[y]
+                    e[4] = E8[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -9026,7 +9032,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E8[y]
+                    e[4] = E9[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -9057,7 +9063,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E8[y]
+                    e[4] = E9[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -9088,7 +9094,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     nd = [U5, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t67(v, n, p, nd, 67, x)
@@ -9120,7 +9126,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     nd = [U5, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t67(v, n, p, nd, 67, x)
@@ -9160,9 +9166,12 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 3
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 3:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 495
@@ -9187,9 +9196,12 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 3
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 3:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 495
@@ -9216,9 +9228,12 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 133
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 133:
+                        x.facet(e[4], 11, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 497
@@ -9243,9 +9258,12 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 133
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 133:
+                        x.facet(e[4], 11, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 497
@@ -9277,7 +9295,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 499
@@ -9307,7 +9325,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 499
@@ -9339,7 +9357,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 13, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 501
@@ -9369,7 +9387,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 13, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 501
@@ -10538,7 +10556,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 2 (1 bits)
                     v0 = p
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E11[y]
+                    e[4] = E14[y]
                     p += 1
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -10567,7 +10585,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 2 (1 bits)
                     v0 = p
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E11[y]
+                    e[4] = E14[y]
                     p += 1
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -10665,9 +10683,12 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 255
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 255:
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 535
@@ -10692,9 +10713,12 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 255
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 255:
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 535
@@ -10740,7 +10764,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Currency): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Currency): string maxLength 3
                     nd = [U5, 'Currency', None, None, None, -1, None]
                     ch.append(nd)
                     p = t72(v, n, p, nd, 72, x)
@@ -10772,7 +10796,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceAlgorithm): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceAlgorithm): string maxLength 255
                     nd = [U5, 'PriceAlgorithm', None, None, None, -1, None]
                     ch.append(nd)
                     p = t84(v, n, p, nd, 84, x)
@@ -10833,7 +10857,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E12[y]
+                    e[4] = E16[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -10864,7 +10888,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E12[y]
+                    e[4] = E16[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -10897,7 +10921,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E13[y]
+                    e[4] = E17[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -10928,7 +10952,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E13[y]
+                    e[4] = E17[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -11871,7 +11895,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E14[y]
+                    e[4] = E18[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -11902,7 +11926,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E14[y]
+                    e[4] = E18[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -11933,7 +11957,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 2 (1 bits)
                     v0 = p
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E15[y]
+                    e[4] = E19[y]
                     p += 1
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -11962,7 +11986,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 2 (1 bits)
                     v0 = p
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E15[y]
+                    e[4] = E19[y]
                     p += 1
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -11995,7 +12019,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E16[y]
+                    e[4] = E20[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12026,7 +12050,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E16[y]
+                    e[4] = E20[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12129,9 +12153,12 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 80
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 80:
+                        x.facet(e[4], 21, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 4686
@@ -12156,9 +12183,12 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 80
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 80:
+                        x.facet(e[4], 21, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 4686
@@ -12185,9 +12215,12 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 160
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 160:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 4688
@@ -12212,9 +12245,12 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 160
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 160:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 4688
@@ -12450,9 +12486,12 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 16
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 16:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 4703
@@ -12477,9 +12516,12 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 16
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 16:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 4703
@@ -12565,7 +12607,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
                     nd = [U6, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t152(v, n, p, nd, 152, x)
@@ -12597,7 +12639,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
                     nd = [U6, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t152(v, n, p, nd, 152, x)
@@ -12655,9 +12697,12 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 3
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 3:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 4711
@@ -12682,9 +12727,12 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 3
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 3:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 4711
@@ -12868,7 +12916,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 27, p, e)
                     p += 7
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -12898,7 +12946,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 27, p, e)
                     p += 7
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -12930,7 +12978,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = ((v >> (n - p - 10)) & 1023) + 12
                     if e[4] > 1024:
-                        x.range(e[4], 12, 1024, p, e)
+                        x.facet(e[4], 28, p, e)
                     p += 10
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -12960,7 +13008,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = ((v >> (n - p - 10)) & 1023) + 12
                     if e[4] > 1024:
-                        x.range(e[4], 12, 1024, p, e)
+                        x.facet(e[4], 28, p, e)
                     p += 10
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -12988,9 +13036,12 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 29, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 4740
@@ -13015,9 +13066,12 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 29, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 4740
@@ -13047,7 +13101,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
                     nd = [U6, 'MeterID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t115(v, n, p, nd, 115, x)
@@ -13079,7 +13133,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
                     nd = [U6, 'MeterID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t115(v, n, p, nd, 115, x)
@@ -13119,7 +13173,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c < 5:
                         if c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                             nd = [U6, 'MeterSignature', None, None, None, -1, None]
                             ch.append(nd)
                             p = t117(v, n, p, nd, 117, x)
@@ -13167,7 +13221,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         x.span(nd, b0, p)
                         s = 4747
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         nd = [U6, 'MeterSignature', None, None, None, -1, None]
                         ch.append(nd)
                         p = t117(v, n, p, nd, 117, x)
@@ -13208,7 +13262,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         x.span(nd, b0, p)
                         s = 4747
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         nd = [U6, 'MeterSignature', None, None, None, -1, None]
                         ch.append(nd)
                         p = t117(v, n, p, nd, 117, x)
@@ -13242,7 +13296,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         nd = [U6, 'MeterSignature', None, None, None, -1, None]
                         ch.append(nd)
                         p = t117(v, n, p, nd, 117, x)
@@ -13342,9 +13396,12 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 30, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 4751
@@ -13369,9 +13426,12 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 30, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 4751
@@ -13415,7 +13475,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     nd = [U5, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t67(v, n, p, nd, 67, x)
@@ -13431,7 +13491,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     nd = [U5, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t67(v, n, p, nd, 67, x)
@@ -13492,7 +13552,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRuleDescription): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRuleDescription): string maxLength 160
                     nd = [U5, 'OverstayRuleDescription', None, None, None, -1, None]
                     ch.append(nd)
                     p = t103(v, n, p, nd, 103, x)
@@ -13547,7 +13607,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRuleDescription): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRuleDescription): string maxLength 160
                     nd = [U5, 'OverstayRuleDescription', None, None, None, -1, None]
                     ch.append(nd)
                     p = t103(v, n, p, nd, 103, x)
@@ -13831,8 +13891,11 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # AT({urn:iso:std:iso:15118:-20:CommonMessages}Name): string
+                    # AT({urn:iso:std:iso:15118:-20:CommonMessages}Name): string maxLength 80
+                    q0 = p
                     t, p = string(v, n, p)
+                    if len(t) > 80:
+                        x.facet(t, 21, q0, e)
                     attrs(e)[Q289] = t
                     s = 4772
                 else:
@@ -13882,7 +13945,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         x.span(nd, b0, p)
                         s = 4778
                     elif c == 5:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}finiteString): string
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}finiteString): string maxLength 80
                         nd = [U5, 'finiteString', None, None, None, -1, None]
                         ch.append(nd)
                         p = t102(v, n, p, nd, 102, x)
@@ -13935,7 +13998,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         x.span(nd, b0, p)
                         s = 4778
                     elif c == 5:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}finiteString): string
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}finiteString): string maxLength 80
                         nd = [U5, 'finiteString', None, None, None, -1, None]
                         ch.append(nd)
                         p = t102(v, n, p, nd, 102, x)
@@ -14073,7 +14136,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 4814
@@ -14103,7 +14166,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 4814
@@ -14135,7 +14198,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E22[y]
+                    e[4] = E31[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -14166,7 +14229,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E22[y]
+                    e[4] = E31[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -14211,7 +14274,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary length 16
                     nd = [U5, 'GenChallenge', None, None, None, -1, None]
                     ch.append(nd)
                     p = t107(v, n, p, nd, 107, x)
@@ -14227,7 +14290,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary length 16
                     nd = [U5, 'GenChallenge', None, None, None, -1, None]
                     ch.append(nd)
                     p = t107(v, n, p, nd, 107, x)
@@ -14286,7 +14349,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary length 16
                     nd = [U5, 'GenChallenge', None, None, None, -1, None]
                     ch.append(nd)
                     p = t107(v, n, p, nd, 107, x)
@@ -14320,7 +14383,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary length 16
                     nd = [U5, 'GenChallenge', None, None, None, -1, None]
                     ch.append(nd)
                     p = t107(v, n, p, nd, 107, x)
@@ -14586,7 +14649,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 2 (1 bits)
                     v0 = p
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E23[y]
+                    e[4] = E32[y]
                     p += 1
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -14615,7 +14678,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 2 (1 bits)
                     v0 = p
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E23[y]
+                    e[4] = E32[y]
                     p += 1
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -14715,7 +14778,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string maxLength 160
                     nd = [U5, 'PriceScheduleDescription', None, None, None, -1, None]
                     ch.append(nd)
                     p = t103(v, n, p, nd, 103, x)
@@ -15370,7 +15433,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0, e)
+                        x.facet(e[4], 33, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 7934
@@ -15400,7 +15463,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0, e)
+                        x.facet(e[4], 33, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 7934
@@ -15430,7 +15493,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string maxLength 255
                     nd = [U5, 'EMAID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t84(v, n, p, nd, 84, x)
@@ -15446,7 +15509,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string maxLength 255
                     nd = [U5, 'EMAID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t84(v, n, p, nd, 84, x)
@@ -15464,7 +15527,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string maxLength 255
                     nd = [U5, 'EMAID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t84(v, n, p, nd, 84, x)
@@ -15480,7 +15543,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string maxLength 255
                     nd = [U5, 'EMAID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t84(v, n, p, nd, 84, x)
@@ -15752,7 +15815,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 6)) & 63
                     if y >= 40:
                         x.enum(y, 40, p)
-                    e[4] = E25[y]
+                    e[4] = E34[y]
                     p += 6
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -15783,7 +15846,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 6)) & 63
                     if y >= 40:
                         x.enum(y, 40, p)
-                    e[4] = E25[y]
+                    e[4] = E34[y]
                     p += 6
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -15886,9 +15949,12 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 94
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 94:
+                        x.facet(e[4], 35, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 7966
@@ -15913,9 +15979,12 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 94
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 94:
+                        x.facet(e[4], 35, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 7966
@@ -16847,9 +16916,12 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary length 8
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 8:
+                        x.facet(e[4], 36, q0, e)
                     e[5] = 6
                     x.span(e, v0, p, True)
                     s = 8043
@@ -16874,9 +16946,12 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary length 8
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 8:
+                        x.facet(e[4], 36, q0, e)
                     e[5] = 6
                     x.span(e, v0, p, True)
                     s = 8043
@@ -16906,7 +16981,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     nd = [U5, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t67(v, n, p, nd, 67, x)
@@ -16922,7 +16997,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     nd = [U5, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t67(v, n, p, nd, 67, x)
@@ -16940,7 +17015,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     nd = [U5, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t67(v, n, p, nd, 67, x)
@@ -16956,7 +17031,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
                     nd = [U5, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t67(v, n, p, nd, 67, x)
@@ -17001,7 +17076,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string maxLength 80
                     nd = [U5, 'ProviderID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t102(v, n, p, nd, 102, x)
@@ -17017,7 +17092,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string maxLength 80
                     nd = [U5, 'ProviderID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t102(v, n, p, nd, 102, x)
@@ -17035,7 +17110,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string maxLength 80
                     nd = [U5, 'ProviderID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t102(v, n, p, nd, 102, x)
@@ -17051,7 +17126,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string maxLength 80
                     nd = [U5, 'ProviderID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t102(v, n, p, nd, 102, x)
@@ -17188,9 +17263,12 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 206
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 206:
+                        x.facet(e[4], 37, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 8195
@@ -17215,9 +17293,12 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 206
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 206:
+                        x.facet(e[4], 37, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 8195
@@ -17338,7 +17419,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRuleName): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRuleName): string maxLength 80
                     nd = [U5, 'TaxRuleName', None, None, None, -1, None]
                     ch.append(nd)
                     p = t102(v, n, p, nd, 102, x)
@@ -17599,9 +17680,12 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 84
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 84:
+                        x.facet(e[4], 38, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 8220
@@ -17626,9 +17710,12 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 84
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 84:
+                        x.facet(e[4], 38, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 8220
@@ -17716,7 +17803,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 39, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 8224
@@ -17746,7 +17833,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 39, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 8224
@@ -18008,7 +18095,7 @@ def t167(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 41, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 8233
@@ -18038,7 +18125,7 @@ def t167(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 41, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 8233
@@ -18116,7 +18203,7 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string maxLength 160
                     nd = [U5, 'PriceScheduleDescription', None, None, None, -1, None]
                     ch.append(nd)
                     p = t103(v, n, p, nd, 103, x)

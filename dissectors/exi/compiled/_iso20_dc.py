@@ -15,7 +15,7 @@ U5 = 'urn:iso:std:iso:15118:-20:CommonTypes'
 U6 = 'urn:iso:std:iso:15118:-20:DC'
 E6 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
 E7 = ('Pause', 'ExitStandby', 'Terminate', 'ScheduleRenegotiation', 'ServiceRenegotiation', 'MeteringConfirmation')
-E12 = ('OK', 'OK_CertificateExpiresSoon', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_PowerToleranceConfirmed', 'WARNING_AuthorizationSelectionInvalid', 'WARNING_CertificateExpired', 'WARNING_CertificateNotYetValid', 'WARNING_CertificateRevoked', 'WARNING_CertificateValidationError', 'WARNING_ChallengeInvalid', 'WARNING_EIMAuthorizationFailure', 'WARNING_eMSPUnknown', 'WARNING_EVPowerProfileViolation', 'WARNING_GeneralPnCAuthorizationError', 'WARNING_NoCertificateAvailable', 'WARNING_NoContractMatchingPCIDFound', 'WARNING_PowerToleranceNotConfirmed', 'WARNING_ScheduleRenegotiationFailed', 'WARNING_StandbyNotAllowed', 'WARNING_WPT', 'FAILED', 'FAILED_AssociationError', 'FAILED_ContactorError', 'FAILED_EVPowerProfileInvalid', 'FAILED_EVPowerProfileViolation', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoEnergyTransferServiceSelected', 'FAILED_NoServiceRenegotiationSupported', 'FAILED_PauseNotAllowed', 'FAILED_PowerDeliveryNotApplied', 'FAILED_PowerToleranceNotConfirmed', 'FAILED_ScheduleRenegotiation', 'FAILED_ScheduleSelectionInvalid', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_ServiceSelectionInvalid', 'FAILED_SignatureError', 'FAILED_UnknownSession', 'FAILED_WrongChargeParameter')
+E14 = ('OK', 'OK_CertificateExpiresSoon', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_PowerToleranceConfirmed', 'WARNING_AuthorizationSelectionInvalid', 'WARNING_CertificateExpired', 'WARNING_CertificateNotYetValid', 'WARNING_CertificateRevoked', 'WARNING_CertificateValidationError', 'WARNING_ChallengeInvalid', 'WARNING_EIMAuthorizationFailure', 'WARNING_eMSPUnknown', 'WARNING_EVPowerProfileViolation', 'WARNING_GeneralPnCAuthorizationError', 'WARNING_NoCertificateAvailable', 'WARNING_NoContractMatchingPCIDFound', 'WARNING_PowerToleranceNotConfirmed', 'WARNING_ScheduleRenegotiationFailed', 'WARNING_StandbyNotAllowed', 'WARNING_WPT', 'FAILED', 'FAILED_AssociationError', 'FAILED_ContactorError', 'FAILED_EVPowerProfileInvalid', 'FAILED_EVPowerProfileViolation', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoEnergyTransferServiceSelected', 'FAILED_NoServiceRenegotiationSupported', 'FAILED_PauseNotAllowed', 'FAILED_PowerDeliveryNotApplied', 'FAILED_PowerToleranceNotConfirmed', 'FAILED_ScheduleRenegotiation', 'FAILED_ScheduleSelectionInvalid', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_ServiceSelectionInvalid', 'FAILED_SignatureError', 'FAILED_UnknownSession', 'FAILED_WrongChargeParameter')
 Q149 = (U0, 'Algorithm')
 Q150 = (U0, 'Id')
 Q151 = (U0, 'Encoding')
@@ -131,7 +131,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                            x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -435,7 +435,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t55(v, n, p, nd, 55, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -501,7 +501,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t55(v, n, p, nd, 55, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -720,7 +720,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -733,7 +733,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -747,7 +747,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -774,7 +774,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -801,7 +801,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -814,7 +814,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -842,7 +842,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -868,7 +868,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                            x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -895,7 +895,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -935,7 +935,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -1002,7 +1002,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -1015,7 +1015,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -1029,7 +1029,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -1056,7 +1056,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -2283,7 +2283,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                            x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -2526,7 +2526,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E12[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -2762,7 +2762,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E12[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -3099,7 +3099,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E12[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -3286,7 +3286,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E12[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -3441,7 +3441,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E12[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -4040,7 +4040,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t55(v, n, p, nd, 55, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -4106,7 +4106,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t55(v, n, p, nd, 55, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -4250,7 +4250,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -4263,7 +4263,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -4277,7 +4277,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -4304,7 +4304,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -4331,7 +4331,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -4344,7 +4344,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -4372,7 +4372,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -4398,7 +4398,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                            x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -4425,7 +4425,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -4465,7 +4465,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -4532,7 +4532,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -4545,7 +4545,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -4559,7 +4559,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -4586,7 +4586,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -10622,7 +10622,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     s = 396
                 else:
@@ -10646,7 +10646,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     s = 396
                 else:
@@ -10775,7 +10775,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t68(v, n, p, nd, 68, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'Value')
+                                x.facet(m, 13, p + 1, e, 'Value')
                             ch.append([U5, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -10835,7 +10835,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 3, q0, e)
                     e[5] = 1
                     s = 404
                 else:
@@ -10859,7 +10859,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 3, q0, e)
                     e[5] = 1
                     s = 404
                 else:
@@ -10935,7 +10935,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 1
                     s = 408
                 else:
@@ -10959,7 +10959,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 5, q0, e)
                     e[5] = 1
                     s = 408
                 else:
@@ -10992,7 +10992,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
+                                    x.facet(y, 10, p + 1, e, 'PresentSOC')
                                 ch.append([U5, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11005,7 +11005,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 10, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11019,7 +11019,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 10, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11032,7 +11032,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 10, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11059,7 +11059,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11088,7 +11088,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11115,7 +11115,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11168,7 +11168,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 10, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11181,7 +11181,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 10, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11195,7 +11195,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 10, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11222,7 +11222,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11249,7 +11249,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11278,7 +11278,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11331,7 +11331,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 10, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11344,7 +11344,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 10, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11372,7 +11372,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11399,7 +11399,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11428,7 +11428,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11481,7 +11481,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 10, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11508,7 +11508,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11536,7 +11536,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11563,7 +11563,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11631,7 +11631,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
                                 ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11658,7 +11658,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11685,7 +11685,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11753,7 +11753,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11780,7 +11780,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11846,7 +11846,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11993,7 +11993,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
+                                    x.facet(y, 10, p + 1, e, 'PresentSOC')
                                 ch.append([U5, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12006,7 +12006,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 10, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12020,7 +12020,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 10, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12033,7 +12033,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 10, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12060,7 +12060,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12089,7 +12089,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12116,7 +12116,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t55(v, n, p, nd, 55, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12305,7 +12305,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U5, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12359,7 +12359,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U5, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12540,7 +12540,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -12554,6 +12554,8 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t73(v, n, p, nd, 73, x)
                         else:
+                            if len(b) != 8:
+                                x.facet(b, 15, p + 1, e, 'SessionID')
                             ch.append([U5, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -12587,7 +12589,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t53(v, n, p, nd, 53, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeStamp')
+                                x.facet(m, 3, p + 1, e, 'TimeStamp')
                             ch.append([U5, 'TimeStamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12603,7 +12605,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -12617,6 +12619,8 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t73(v, n, p, nd, 73, x)
                         else:
+                            if len(b) != 8:
+                                x.facet(b, 15, p + 1, e, 'SessionID')
                             ch.append([U5, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -12672,7 +12676,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 10, p, e)
                     p += 7
                     e[5] = 3
                     s = 438
@@ -12696,7 +12700,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 10, p, e)
                     p += 7
                     e[5] = 3
                     s = 438
@@ -12721,8 +12725,11 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 11, q0, e)
                     e[5] = 0
                     s = 440
                 else:
@@ -12742,8 +12749,11 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 11, q0, e)
                     e[5] = 0
                     s = 440
                 else:
@@ -12770,7 +12780,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -12784,6 +12794,8 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 11, p + 1, e, 'MeterID')
                             ch.append([U5, 'MeterID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -12817,7 +12829,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t53(v, n, p, nd, 53, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'ChargedEnergyReadingWh')
+                                x.facet(m, 3, p + 1, e, 'ChargedEnergyReadingWh')
                             ch.append([U5, 'ChargedEnergyReadingWh', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -12833,7 +12845,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -12847,6 +12859,8 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 11, p + 1, e, 'MeterID')
                             ch.append([U5, 'MeterID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -12881,7 +12895,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_DischargedEnergyReadingWh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_DischargedEnergyReadingWh')
                                 ch.append([U5, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12908,7 +12922,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12935,7 +12949,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12946,7 +12960,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c < 5:
                         if c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                             if not (v >> (n - p - 1)) & 1:
                                 try:
                                     b, q = binary(v, n, p + 1)
@@ -12960,6 +12974,8 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     ch.append(nd)
                                     p = t67(v, n, p, nd, 67, x)
                                 else:
+                                    if len(b) > 64:
+                                        x.facet(b, 12, p + 1, e, 'MeterSignature')
                                     ch.append([U5, 'MeterSignature', None, None, b, 7, None])
                                     p = q + 1
                             else:
@@ -12988,7 +13004,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t68(v, n, p, nd, 68, x)
                                 else:
                                     if m < -32768 or m > 32767:
-                                        x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                        x.facet(m, 13, p + 1, e, 'MeterStatus')
                                     ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                     p = q + 1
                             else:
@@ -13016,7 +13032,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t53(v, n, p, nd, 53, x)
                                 else:
                                     if m > 18446744073709551615:
-                                        x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                        x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                     ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13053,7 +13069,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13080,7 +13096,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13089,7 +13105,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t53(v, n, p, nd, 53, x)
                         s = 447
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -13103,6 +13119,8 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t67(v, n, p, nd, 67, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 12, p + 1, e, 'MeterSignature')
                                 ch.append([U5, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -13132,7 +13150,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t68(v, n, p, nd, 68, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 13, p + 1, e, 'MeterStatus')
                                 ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -13159,7 +13177,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                 ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13196,7 +13214,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13205,7 +13223,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t53(v, n, p, nd, 53, x)
                         s = 447
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -13219,6 +13237,8 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t67(v, n, p, nd, 67, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 12, p + 1, e, 'MeterSignature')
                                 ch.append([U5, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -13248,7 +13268,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t68(v, n, p, nd, 68, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 13, p + 1, e, 'MeterStatus')
                                 ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -13275,7 +13295,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                 ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13294,7 +13314,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -13308,6 +13328,8 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t67(v, n, p, nd, 67, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 12, p + 1, e, 'MeterSignature')
                                 ch.append([U5, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -13336,7 +13358,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t68(v, n, p, nd, 68, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 13, p + 1, e, 'MeterStatus')
                                 ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -13364,7 +13386,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t53(v, n, p, nd, 53, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                 ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -13402,7 +13424,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t68(v, n, p, nd, 68, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                x.facet(m, 13, p + 1, e, 'MeterStatus')
                             ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -13429,7 +13451,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t53(v, n, p, nd, 53, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                             ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13465,7 +13487,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t53(v, n, p, nd, 53, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                             ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13505,8 +13527,11 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 7
                     s = 451
                 else:
@@ -13526,8 +13551,11 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 7
                     s = 451
                 else:
@@ -13555,7 +13583,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 13, q0, e)
                     e[5] = 2
                     s = 453
                 else:
@@ -13579,7 +13607,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 13, q0, e)
                     e[5] = 2
                     s = 453
                 else:
@@ -13670,7 +13698,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t53(v, n, p, nd, 53, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13745,7 +13773,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t53(v, n, p, nd, 53, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13887,7 +13915,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 6)) & 63
                     if y >= 40:
                         x.enum(y, 40, p)
-                    e[4] = E12[y]
+                    e[4] = E14[y]
                     p += 6
                     e[5] = 5
                     s = 473
@@ -13912,7 +13940,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 6)) & 63
                     if y >= 40:
                         x.enum(y, 40, p)
-                    e[4] = E12[y]
+                    e[4] = E14[y]
                     p += 6
                     e[5] = 5
                     s = 473
@@ -14054,8 +14082,11 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary length 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 8:
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 6
                     s = 478
                 else:
@@ -14075,8 +14106,11 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary length 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 8:
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 6
                     s = 478
                 else:
@@ -14121,7 +14155,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
+                                x.facet(m, 16, p + 1, e, 'TaxRuleID')
                             ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14168,7 +14202,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t75(v, n, p, nd, 75, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
+                                x.facet(m, 16, p + 1, e, 'TaxRuleID')
                             ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -14210,7 +14244,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0, e)
+                        x.facet(e[4], 16, q0, e)
                     e[5] = 1
                     s = 483
                 else:
@@ -14234,7 +14268,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0, e)
+                        x.facet(e[4], 16, q0, e)
                     e[5] = 1
                     s = 483
                 else:
@@ -14499,7 +14533,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 18, q0, e)
                     e[5] = 2
                     s = 494
                 else:
@@ -14523,7 +14557,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 18, q0, e)
                     e[5] = 2
                     s = 494
                 else:
@@ -14551,7 +14585,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 19, q0, e)
                     e[5] = 2
                     s = 496
                 else:
@@ -14575,7 +14609,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 19, q0, e)
                     e[5] = 2
                     s = 496
                 else:
@@ -14761,7 +14795,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E12[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -14948,7 +14982,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E12[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -15019,7 +15053,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t55(v, n, p, nd, 55, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15085,7 +15119,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t55(v, n, p, nd, 55, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15164,7 +15198,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15177,7 +15211,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -15191,7 +15225,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -15218,7 +15252,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15241,7 +15275,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -15254,7 +15288,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -15282,7 +15316,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15304,7 +15338,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                            x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -15331,7 +15365,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15367,7 +15401,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t50(v, n, p, nd, 50, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -15413,7 +15447,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t55(v, n, p, nd, 55, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15426,7 +15460,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -15440,7 +15474,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -15467,7 +15501,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t50(v, n, p, nd, 50, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -15852,7 +15886,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E12[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -15902,8 +15936,11 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 160
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 160:
+                        x.facet(e[4], 21, q0, e)
                     e[5] = 0
                     s = 558
                 else:
@@ -15923,8 +15960,11 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 160
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 160:
+                        x.facet(e[4], 21, q0, e)
                     e[5] = 0
                     s = 558
                 else:
@@ -15948,8 +15988,11 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 255
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 255:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     s = 560
                 else:
@@ -15969,8 +16012,11 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 255
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 255:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     s = 560
                 else:
@@ -15994,8 +16040,11 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 80
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 80:
+                        x.facet(e[4], 23, q0, e)
                     e[5] = 0
                     s = 562
                 else:
@@ -16015,8 +16064,11 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 80
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 80:
+                        x.facet(e[4], 23, q0, e)
                     e[5] = 0
                     s = 562
                 else:

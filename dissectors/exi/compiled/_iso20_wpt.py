@@ -13,16 +13,16 @@ U3 = 'http://www.w3.org/2001/XMLSchema'
 U4 = 'http://www.w3.org/2000/09/xmldsig#'
 U5 = 'urn:iso:std:iso:15118:-20:CommonTypes'
 U6 = 'urn:iso:std:iso:15118:-20:WPT'
-E7 = ('EVPCNoIssue', 'EVPCTempOverheatDetected', 'EVPCPowerTransferAnomalyDetected', 'EVPCAnomalyDetected')
-E8 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
-E9 = ('EVResultUnknown', 'EVResultSuccess', 'EVResultFailed')
-E10 = ('Pause', 'ExitStandby', 'Terminate', 'ScheduleRenegotiation', 'ServiceRenegotiation', 'MeteringConfirmation')
-E16 = ('MF-WPT1', 'MF-WPT2', 'MF-WPT3', 'MF-WPT4')
-E17 = ('OK', 'OK_CertificateExpiresSoon', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_PowerToleranceConfirmed', 'WARNING_AuthorizationSelectionInvalid', 'WARNING_CertificateExpired', 'WARNING_CertificateNotYetValid', 'WARNING_CertificateRevoked', 'WARNING_CertificateValidationError', 'WARNING_ChallengeInvalid', 'WARNING_EIMAuthorizationFailure', 'WARNING_eMSPUnknown', 'WARNING_EVPowerProfileViolation', 'WARNING_GeneralPnCAuthorizationError', 'WARNING_NoCertificateAvailable', 'WARNING_NoContractMatchingPCIDFound', 'WARNING_PowerToleranceNotConfirmed', 'WARNING_ScheduleRenegotiationFailed', 'WARNING_StandbyNotAllowed', 'WARNING_WPT', 'FAILED', 'FAILED_AssociationError', 'FAILED_ContactorError', 'FAILED_EVPowerProfileInvalid', 'FAILED_EVPowerProfileViolation', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoEnergyTransferServiceSelected', 'FAILED_NoServiceRenegotiationSupported', 'FAILED_PauseNotAllowed', 'FAILED_PowerDeliveryNotApplied', 'FAILED_PowerToleranceNotConfirmed', 'FAILED_ScheduleRenegotiation', 'FAILED_ScheduleSelectionInvalid', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_ServiceSelectionInvalid', 'FAILED_SignatureError', 'FAILED_UnknownSession', 'FAILED_WrongChargeParameter')
-E18 = ('SPCNoIssue', 'SPCFODDetected', 'SPCLOPDetected', 'SPCTempOverheatDetected', 'SPCPowerTransferAnomalyDetected', 'SPCAnomalyDetected')
-E20 = ('PowerCheck', 'LPE', 'Proprietary')
-E21 = ('Manual', 'LF_TxEV', 'LF_TxPrimaryDevice', 'LPE', 'Proprietary')
-E22 = ('External confirmation', 'LPE', 'LF_TxEV', 'LF_TxPrimaryDevice', 'Optical', 'Proprietary')
+E8 = ('EVPCNoIssue', 'EVPCTempOverheatDetected', 'EVPCPowerTransferAnomalyDetected', 'EVPCAnomalyDetected')
+E9 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
+E10 = ('EVResultUnknown', 'EVResultSuccess', 'EVResultFailed')
+E11 = ('Pause', 'ExitStandby', 'Terminate', 'ScheduleRenegotiation', 'ServiceRenegotiation', 'MeteringConfirmation')
+E21 = ('MF-WPT1', 'MF-WPT2', 'MF-WPT3', 'MF-WPT4')
+E22 = ('OK', 'OK_CertificateExpiresSoon', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_PowerToleranceConfirmed', 'WARNING_AuthorizationSelectionInvalid', 'WARNING_CertificateExpired', 'WARNING_CertificateNotYetValid', 'WARNING_CertificateRevoked', 'WARNING_CertificateValidationError', 'WARNING_ChallengeInvalid', 'WARNING_EIMAuthorizationFailure', 'WARNING_eMSPUnknown', 'WARNING_EVPowerProfileViolation', 'WARNING_GeneralPnCAuthorizationError', 'WARNING_NoCertificateAvailable', 'WARNING_NoContractMatchingPCIDFound', 'WARNING_PowerToleranceNotConfirmed', 'WARNING_ScheduleRenegotiationFailed', 'WARNING_StandbyNotAllowed', 'WARNING_WPT', 'FAILED', 'FAILED_AssociationError', 'FAILED_ContactorError', 'FAILED_EVPowerProfileInvalid', 'FAILED_EVPowerProfileViolation', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoEnergyTransferServiceSelected', 'FAILED_NoServiceRenegotiationSupported', 'FAILED_PauseNotAllowed', 'FAILED_PowerDeliveryNotApplied', 'FAILED_PowerToleranceNotConfirmed', 'FAILED_ScheduleRenegotiation', 'FAILED_ScheduleSelectionInvalid', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_ServiceSelectionInvalid', 'FAILED_SignatureError', 'FAILED_UnknownSession', 'FAILED_WrongChargeParameter')
+E23 = ('SPCNoIssue', 'SPCFODDetected', 'SPCLOPDetected', 'SPCTempOverheatDetected', 'SPCPowerTransferAnomalyDetected', 'SPCAnomalyDetected')
+E26 = ('PowerCheck', 'LPE', 'Proprietary')
+E27 = ('Manual', 'LF_TxEV', 'LF_TxPrimaryDevice', 'LPE', 'Proprietary')
+E28 = ('External confirmation', 'LPE', 'LF_TxEV', 'LF_TxPrimaryDevice', 'Optical', 'Proprietary')
 Q193 = (U0, 'Algorithm')
 Q194 = (U0, 'Id')
 Q195 = (U0, 'Encoding')
@@ -4657,7 +4657,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVProcessing')
-                        ch.append([U6, 'EVProcessing', None, None, E8[y], 5, None])
+                        ch.append([U6, 'EVProcessing', None, None, E9[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVProcessing', None, None, None, -1, None]
@@ -4696,7 +4696,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVResultCode')
-                        ch.append([U6, 'EVResultCode', None, None, E9[y], 5, None])
+                        ch.append([U6, 'EVResultCode', None, None, E10[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVResultCode', None, None, None, -1, None]
@@ -4716,7 +4716,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVResultCode')
-                        ch.append([U6, 'EVResultCode', None, None, E9[y], 5, None])
+                        ch.append([U6, 'EVResultCode', None, None, E10[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVResultCode', None, None, None, -1, None]
@@ -4731,7 +4731,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -4745,6 +4745,8 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -4805,7 +4807,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -4838,7 +4840,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
-                        ch.append([U6, 'EVSEProcessing', None, None, E8[y], 5, None])
+                        ch.append([U6, 'EVSEProcessing', None, None, E9[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVSEProcessing', None, None, None, -1, None]
@@ -4867,7 +4869,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 258
                 else:
                     if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -4881,6 +4883,8 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t70(v, n, p, nd, 70, x)
                             else:
+                                if len(b) > 256:
+                                    x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                                 ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -4904,7 +4908,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t44(v, n, p, nd, 44, x)
                     s = 258
                 elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -4918,6 +4922,8 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -4935,7 +4941,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -4949,6 +4955,8 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -5088,7 +5096,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:WPT}EVPCChargeDiagnostics): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U6, 'EVPCChargeDiagnostics', None, None, E7[y], 5, None])
+                        ch.append([U6, 'EVPCChargeDiagnostics', None, None, E8[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVPCChargeDiagnostics', None, None, None, -1, None]
@@ -5117,7 +5125,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 283
                 else:
                     if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary maxLength 256
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -5131,6 +5139,8 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t70(v, n, p, nd, 70, x)
                             else:
+                                if len(b) > 256:
+                                    x.facet(b, 15, p + 1, e, 'ManufacturerSpecificDataContainer')
                                 ch.append([U6, 'ManufacturerSpecificDataContainer', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -5154,7 +5164,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t55(v, n, p, nd, 55, x)
                     s = 283
                 elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -5168,6 +5178,8 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'ManufacturerSpecificDataContainer')
                             ch.append([U6, 'ManufacturerSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -5185,7 +5197,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -5199,6 +5211,8 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'ManufacturerSpecificDataContainer')
                             ch.append([U6, 'ManufacturerSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -5259,7 +5273,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -5427,7 +5441,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'SPCChargeDiagnostics')
-                        ch.append([U6, 'SPCChargeDiagnostics', None, None, E18[y], 5, None])
+                        ch.append([U6, 'SPCChargeDiagnostics', None, None, E23[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'SPCChargeDiagnostics', None, None, None, -1, None]
@@ -5456,7 +5470,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 312
                 else:
                     if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary maxLength 256
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -5470,6 +5484,8 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t70(v, n, p, nd, 70, x)
                             else:
+                                if len(b) > 256:
+                                    x.facet(b, 15, p + 1, e, 'ManufacturerSpecificDataContainer')
                                 ch.append([U6, 'ManufacturerSpecificDataContainer', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -5493,7 +5509,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t87(v, n, p, nd, 87, x)
                     s = 312
                 elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -5507,6 +5523,8 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'ManufacturerSpecificDataContainer')
                             ch.append([U6, 'ManufacturerSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -5524,7 +5542,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -5538,6 +5556,8 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'ManufacturerSpecificDataContainer')
                             ch.append([U6, 'ManufacturerSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -5637,7 +5657,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'SDMaxGroundClearence')
+                                x.facet(m, 2, p + 1, e, 'SDMaxGroundClearence')
                             ch.append([U6, 'SDMaxGroundClearence', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5671,7 +5691,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'SDMinGroundClearence')
+                                x.facet(m, 2, p + 1, e, 'SDMinGroundClearence')
                             ch.append([U6, 'SDMinGroundClearence', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5718,7 +5738,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -5732,6 +5752,8 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -5792,7 +5814,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -5823,7 +5845,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PDInputPowerClass): enumeration of 4 (2 bits)
                     if not (y := (v >> (n - p - 4)) & 15) & 9:
                         y >>= 1
-                        ch.append([U6, 'PDInputPowerClass', None, None, E16[y], 5, None])
+                        ch.append([U6, 'PDInputPowerClass', None, None, E21[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'PDInputPowerClass', None, None, None, -1, None]
@@ -5882,7 +5904,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'SDMaxGroundClearanceSupport')
+                                x.facet(m, 2, p + 1, e, 'SDMaxGroundClearanceSupport')
                             ch.append([U6, 'SDMaxGroundClearanceSupport', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5916,7 +5938,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'SDMinGroundClearanceSupport')
+                                x.facet(m, 2, p + 1, e, 'SDMinGroundClearanceSupport')
                             ch.append([U6, 'SDMinGroundClearanceSupport', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -5958,7 +5980,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}SDManufacturerSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}SDManufacturerSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -5972,6 +5994,8 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'SDManufacturerSpecificDataContainer')
                             ch.append([U6, 'SDManufacturerSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6032,7 +6056,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVProcessing')
-                        ch.append([U6, 'EVProcessing', None, None, E8[y], 5, None])
+                        ch.append([U6, 'EVProcessing', None, None, E9[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVProcessing', None, None, None, -1, None]
@@ -6065,7 +6089,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVResultCode')
-                        ch.append([U6, 'EVResultCode', None, None, E9[y], 5, None])
+                        ch.append([U6, 'EVResultCode', None, None, E10[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVResultCode', None, None, None, -1, None]
@@ -6080,7 +6104,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6094,6 +6118,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6117,7 +6143,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6131,6 +6157,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6163,7 +6191,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6177,6 +6205,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6200,7 +6230,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6214,6 +6244,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6237,7 +6269,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6251,6 +6283,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6274,7 +6308,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6288,6 +6322,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6311,7 +6347,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6325,6 +6361,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6348,7 +6386,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6362,6 +6400,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6385,7 +6425,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6399,6 +6439,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6422,7 +6464,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6436,6 +6478,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6459,7 +6503,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6473,6 +6517,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6496,7 +6542,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6510,6 +6556,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6533,7 +6581,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6547,6 +6595,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6570,7 +6620,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6584,6 +6634,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6607,7 +6659,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6621,6 +6673,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6644,7 +6698,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6658,6 +6712,8 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6730,7 +6786,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -6763,7 +6819,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
-                        ch.append([U6, 'EVSEProcessing', None, None, E8[y], 5, None])
+                        ch.append([U6, 'EVSEProcessing', None, None, E9[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVSEProcessing', None, None, None, -1, None]
@@ -6778,7 +6834,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6792,6 +6848,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6815,7 +6873,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6829,6 +6887,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6861,7 +6921,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6875,6 +6935,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6898,7 +6960,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6912,6 +6974,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6935,7 +6999,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6949,6 +7013,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -6972,7 +7038,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -6986,6 +7052,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7009,7 +7077,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7023,6 +7091,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7046,7 +7116,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7060,6 +7130,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7083,7 +7155,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7097,6 +7169,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7120,7 +7194,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7134,6 +7208,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7157,7 +7233,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7171,6 +7247,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7194,7 +7272,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7208,6 +7286,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7231,7 +7311,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7245,6 +7325,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7268,7 +7350,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7282,6 +7364,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7305,7 +7389,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7319,6 +7403,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7342,7 +7428,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7356,6 +7442,8 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7428,7 +7516,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVProcessing')
-                        ch.append([U6, 'EVProcessing', None, None, E8[y], 5, None])
+                        ch.append([U6, 'EVProcessing', None, None, E9[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVProcessing', None, None, None, -1, None]
@@ -7513,7 +7601,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NaturalOffset')
+                                x.facet(m, 2, p + 1, e, 'NaturalOffset')
                             ch.append([U6, 'NaturalOffset', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -7529,7 +7617,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7543,6 +7631,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7566,7 +7656,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7580,6 +7670,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7612,7 +7704,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7626,6 +7718,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7649,7 +7743,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7663,6 +7757,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7686,7 +7782,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7700,6 +7796,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7723,7 +7821,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7737,6 +7835,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7760,7 +7860,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7774,6 +7874,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7797,7 +7899,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7811,6 +7913,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7834,7 +7938,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7848,6 +7952,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7871,7 +7977,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7885,6 +7991,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7908,7 +8016,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7922,6 +8030,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7945,7 +8055,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7959,6 +8069,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -7982,7 +8094,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -7996,6 +8108,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8019,7 +8133,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8033,6 +8147,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8056,7 +8172,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8070,6 +8186,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8093,7 +8211,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8107,6 +8225,8 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8179,7 +8299,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -8264,7 +8384,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NaturalOffset')
+                                x.facet(m, 2, p + 1, e, 'NaturalOffset')
                             ch.append([U6, 'NaturalOffset', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8280,7 +8400,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8294,6 +8414,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8317,7 +8439,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8331,6 +8453,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8363,7 +8487,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8377,6 +8501,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8400,7 +8526,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8414,6 +8540,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8437,7 +8565,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8451,6 +8579,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8474,7 +8604,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8488,6 +8618,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8511,7 +8643,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8525,6 +8657,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8548,7 +8682,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8562,6 +8696,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8585,7 +8721,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8599,6 +8735,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8622,7 +8760,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8636,6 +8774,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8659,7 +8799,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8673,6 +8813,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8696,7 +8838,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8710,6 +8852,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8733,7 +8877,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8747,6 +8891,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8770,7 +8916,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8784,6 +8930,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8807,7 +8955,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8821,6 +8969,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8844,7 +8994,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -8858,6 +9008,8 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -8930,7 +9082,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVProcessing')
-                        ch.append([U6, 'EVProcessing', None, None, E8[y], 5, None])
+                        ch.append([U6, 'EVProcessing', None, None, E9[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVProcessing', None, None, None, -1, None]
@@ -8976,7 +9128,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'ObservedIDCode')
+                                x.facet(m, 20, p + 1, e, 'ObservedIDCode')
                             ch.append([U6, 'ObservedIDCode', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -8990,7 +9142,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVResultCode')
-                        ch.append([U6, 'EVResultCode', None, None, E9[y], 5, None])
+                        ch.append([U6, 'EVResultCode', None, None, E10[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVResultCode', None, None, None, -1, None]
@@ -9010,7 +9162,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVResultCode')
-                        ch.append([U6, 'EVResultCode', None, None, E9[y], 5, None])
+                        ch.append([U6, 'EVResultCode', None, None, E10[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVResultCode', None, None, None, -1, None]
@@ -9025,7 +9177,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -9039,6 +9191,8 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -9099,7 +9253,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -9132,7 +9286,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
-                        ch.append([U6, 'EVSEProcessing', None, None, E8[y], 5, None])
+                        ch.append([U6, 'EVSEProcessing', None, None, E9[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'EVSEProcessing', None, None, None, -1, None]
@@ -9166,7 +9320,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t76(v, n, p, nd, 76, x)
                             else:
                                 if m < 1 or m > 4294967295:
-                                    x.range(m, 1, 4294967295, p + 1, e, 'ObservedIDCode')
+                                    x.facet(m, 20, p + 1, e, 'ObservedIDCode')
                                 ch.append([U6, 'ObservedIDCode', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -9182,7 +9336,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 494
                 else:
                     if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -9196,6 +9350,8 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t70(v, n, p, nd, 70, x)
                             else:
+                                if len(b) > 256:
+                                    x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                                 ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -9219,7 +9375,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t43(v, n, p, nd, 43, x)
                     s = 494
                 elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -9233,6 +9389,8 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -9250,7 +9408,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -9264,6 +9422,8 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t70(v, n, p, nd, 70, x)
                         else:
+                            if len(b) > 256:
+                                x.facet(b, 15, p + 1, e, 'VendorSpecificDataContainer')
                             ch.append([U6, 'VendorSpecificDataContainer', None, None, b, 7, None])
                             p = q + 1
                     else:
@@ -10864,7 +11024,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     s = 524
                 else:
@@ -10888,7 +11048,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     s = 524
                 else:
@@ -10980,7 +11140,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}SSID): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}SSID): string maxLength 255
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 t, q = string(v, n, p + 1)
@@ -10994,6 +11154,8 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t88(v, n, p, nd, 88, x)
                             else:
+                                if len(t) > 255:
+                                    x.facet(t, 24, p + 1, e, 'SSID')
                                 ch.append([U6, 'SSID', None, None, t, 0, None])
                                 p = q + 1
                         else:
@@ -11002,7 +11164,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t88(v, n, p, nd, 88, x)
                         s = 529
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}BSSID): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}BSSID): string maxLength 12
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 t, q = string(v, n, p + 1)
@@ -11016,6 +11178,8 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t46(v, n, p, nd, 46, x)
                             else:
+                                if len(t) > 12:
+                                    x.facet(t, 4, p + 1, e, 'BSSID')
                                 ch.append([U6, 'BSSID', None, None, t, 0, None])
                                 p = q + 1
                         else:
@@ -11025,7 +11189,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 530
                 else:
                     if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string maxLength 39
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 t, q = string(v, n, p + 1)
@@ -11039,6 +11203,8 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t64(v, n, p, nd, 64, x)
                             else:
+                                if len(t) > 39:
+                                    x.facet(t, 14, p + 1, e, 'IPAddress')
                                 ch.append([U6, 'IPAddress', None, None, t, 0, None])
                                 p = q + 1
                         else:
@@ -11065,7 +11231,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'Port')
+                                    x.facet(m, 2, p + 1, e, 'Port')
                                 ch.append([U6, 'Port', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11084,7 +11250,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}BSSID): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}BSSID): string maxLength 12
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 t, q = string(v, n, p + 1)
@@ -11098,6 +11264,8 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t46(v, n, p, nd, 46, x)
                             else:
+                                if len(t) > 12:
+                                    x.facet(t, 4, p + 1, e, 'BSSID')
                                 ch.append([U6, 'BSSID', None, None, t, 0, None])
                                 p = q + 1
                         else:
@@ -11106,7 +11274,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t46(v, n, p, nd, 46, x)
                         s = 530
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string maxLength 39
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 t, q = string(v, n, p + 1)
@@ -11120,6 +11288,8 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t64(v, n, p, nd, 64, x)
                             else:
+                                if len(t) > 39:
+                                    x.facet(t, 14, p + 1, e, 'IPAddress')
                                 ch.append([U6, 'IPAddress', None, None, t, 0, None])
                                 p = q + 1
                         else:
@@ -11147,7 +11317,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'Port')
+                                    x.facet(m, 2, p + 1, e, 'Port')
                                 ch.append([U6, 'Port', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11165,7 +11335,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string
+                    # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string maxLength 39
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -11179,6 +11349,8 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t64(v, n, p, nd, 64, x)
                         else:
+                            if len(t) > 39:
+                                x.facet(t, 14, p + 1, e, 'IPAddress')
                             ch.append([U6, 'IPAddress', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -11205,7 +11377,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'Port')
+                                x.facet(m, 2, p + 1, e, 'Port')
                             ch.append([U6, 'Port', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -11241,7 +11413,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'Port')
+                                x.facet(m, 2, p + 1, e, 'Port')
                             ch.append([U6, 'Port', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -11269,7 +11441,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}SSID): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}SSID): string maxLength 255
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 t, q = string(v, n, p + 1)
@@ -11283,6 +11455,8 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t88(v, n, p, nd, 88, x)
                             else:
+                                if len(t) > 255:
+                                    x.facet(t, 24, p + 1, e, 'SSID')
                                 ch.append([U6, 'SSID', None, None, t, 0, None])
                                 p = q + 1
                         else:
@@ -11291,7 +11465,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t88(v, n, p, nd, 88, x)
                         s = 529
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}BSSID): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}BSSID): string maxLength 12
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 t, q = string(v, n, p + 1)
@@ -11305,6 +11479,8 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t46(v, n, p, nd, 46, x)
                             else:
+                                if len(t) > 12:
+                                    x.facet(t, 4, p + 1, e, 'BSSID')
                                 ch.append([U6, 'BSSID', None, None, t, 0, None])
                                 p = q + 1
                         else:
@@ -11314,7 +11490,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 530
                 else:
                     if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string maxLength 39
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 t, q = string(v, n, p + 1)
@@ -11328,6 +11504,8 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t64(v, n, p, nd, 64, x)
                             else:
+                                if len(t) > 39:
+                                    x.facet(t, 14, p + 1, e, 'IPAddress')
                                 ch.append([U6, 'IPAddress', None, None, t, 0, None])
                                 p = q + 1
                         else:
@@ -11354,7 +11532,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'Port')
+                                    x.facet(m, 2, p + 1, e, 'Port')
                                 ch.append([U6, 'Port', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -11507,7 +11685,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t48(v, n, p, nd, 48, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'Value')
+                                x.facet(m, 6, p + 1, e, 'Value')
                             ch.append([U5, 'Value', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -11567,7 +11745,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 3, q0, e)
                     e[5] = 1
                     s = 546
                 else:
@@ -11591,7 +11769,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 3, q0, e)
                     e[5] = 1
                     s = 546
                 else:
@@ -11615,8 +11793,11 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 12
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 12:
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 0
                     s = 548
                 else:
@@ -11636,8 +11817,11 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 12
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 12:
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 0
                     s = 548
                 else:
@@ -11713,7 +11897,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 2
                     s = 552
                 else:
@@ -11737,7 +11921,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 2
                     s = 552
                 else:
@@ -11765,7 +11949,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 1
                     s = 554
                 else:
@@ -11789,7 +11973,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 1
                     s = 554
                 else:
@@ -11822,7 +12006,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
+                                    x.facet(y, 16, p + 1, e, 'PresentSOC')
                                 ch.append([U5, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11835,7 +12019,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 16, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11849,7 +12033,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 16, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11862,7 +12046,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 16, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -11889,7 +12073,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11918,7 +12102,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11945,7 +12129,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -11998,7 +12182,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 16, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12011,7 +12195,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 16, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12025,7 +12209,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 16, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12052,7 +12236,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12079,7 +12263,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12108,7 +12292,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12161,7 +12345,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 16, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12174,7 +12358,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 16, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12202,7 +12386,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12229,7 +12413,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12258,7 +12442,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12311,7 +12495,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 16, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12338,7 +12522,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12366,7 +12550,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12393,7 +12577,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12461,7 +12645,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                    x.facet(m, 7, p + 1, e, 'RemainingTimeToMinimumSOC')
                                 ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12488,7 +12672,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                    x.facet(m, 7, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12515,7 +12699,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 7, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12583,7 +12767,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                    x.facet(m, 7, p + 1, e, 'RemainingTimeToTargetSOC')
                                 ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12610,7 +12794,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 7, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12676,7 +12860,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                    x.facet(m, 7, p + 1, e, 'RemainingTimeToMaximumSOC')
                                 ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -12823,7 +13007,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'PresentSOC')
+                                    x.facet(y, 16, p + 1, e, 'PresentSOC')
                                 ch.append([U5, 'PresentSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12836,7 +13020,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                    x.facet(y, 16, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12850,7 +13034,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                    x.facet(y, 16, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12863,7 +13047,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                                 y >>= 1
                                 if y > 100:
-                                    x.range(y + 0, 0, 100, p + 1, e, 'MaximumSOC')
+                                    x.facet(y, 16, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
                                 p += 9
                             else:
@@ -12890,7 +13074,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMinimumSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToMinimumSOC')
                                     ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12919,7 +13103,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToTargetSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToTargetSOC')
                                     ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -12946,7 +13130,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t49(v, n, p, nd, 49, x)
                                 else:
                                     if m > 4294967295:
-                                        x.range(m, 0, 4294967295, p + 1, e, 'RemainingTimeToMaximumSOC')
+                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToMaximumSOC')
                                     ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -13014,7 +13198,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'WPT_AlignmentCheckMethod')
-                        ch.append([U6, 'WPT_AlignmentCheckMethod', None, None, E20[y], 5, None])
+                        ch.append([U6, 'WPT_AlignmentCheckMethod', None, None, E26[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'WPT_AlignmentCheckMethod', None, None, None, -1, None]
@@ -13034,7 +13218,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'WPT_AlignmentCheckMethod')
-                        ch.append([U6, 'WPT_AlignmentCheckMethod', None, None, E20[y], 5, None])
+                        ch.append([U6, 'WPT_AlignmentCheckMethod', None, None, E26[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'WPT_AlignmentCheckMethod', None, None, None, -1, None]
@@ -13056,7 +13240,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'WPT_AlignmentCheckMethod')
-                        ch.append([U6, 'WPT_AlignmentCheckMethod', None, None, E20[y], 5, None])
+                        ch.append([U6, 'WPT_AlignmentCheckMethod', None, None, E26[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'WPT_AlignmentCheckMethod', None, None, None, -1, None]
@@ -13076,7 +13260,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'WPT_AlignmentCheckMethod')
-                        ch.append([U6, 'WPT_AlignmentCheckMethod', None, None, E20[y], 5, None])
+                        ch.append([U6, 'WPT_AlignmentCheckMethod', None, None, E26[y], 5, None])
                         p += 4
                     else:
                         nd = [U6, 'WPT_AlignmentCheckMethod', None, None, None, -1, None]
@@ -13123,7 +13307,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 5:
                             x.enum(y, 5, p + 1, 'WPT_FinePositioningMethod')
-                        ch.append([U6, 'WPT_FinePositioningMethod', None, None, E21[y], 5, None])
+                        ch.append([U6, 'WPT_FinePositioningMethod', None, None, E27[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'WPT_FinePositioningMethod', None, None, None, -1, None]
@@ -13143,7 +13327,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 5:
                             x.enum(y, 5, p + 1, 'WPT_FinePositioningMethod')
-                        ch.append([U6, 'WPT_FinePositioningMethod', None, None, E21[y], 5, None])
+                        ch.append([U6, 'WPT_FinePositioningMethod', None, None, E27[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'WPT_FinePositioningMethod', None, None, None, -1, None]
@@ -13165,7 +13349,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 5:
                             x.enum(y, 5, p + 1, 'WPT_FinePositioningMethod')
-                        ch.append([U6, 'WPT_FinePositioningMethod', None, None, E21[y], 5, None])
+                        ch.append([U6, 'WPT_FinePositioningMethod', None, None, E27[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'WPT_FinePositioningMethod', None, None, None, -1, None]
@@ -13185,7 +13369,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 5:
                             x.enum(y, 5, p + 1, 'WPT_FinePositioningMethod')
-                        ch.append([U6, 'WPT_FinePositioningMethod', None, None, E21[y], 5, None])
+                        ch.append([U6, 'WPT_FinePositioningMethod', None, None, E27[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'WPT_FinePositioningMethod', None, None, None, -1, None]
@@ -13232,7 +13416,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'WPT_PairingMethod')
-                        ch.append([U6, 'WPT_PairingMethod', None, None, E22[y], 5, None])
+                        ch.append([U6, 'WPT_PairingMethod', None, None, E28[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'WPT_PairingMethod', None, None, None, -1, None]
@@ -13252,7 +13436,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'WPT_PairingMethod')
-                        ch.append([U6, 'WPT_PairingMethod', None, None, E22[y], 5, None])
+                        ch.append([U6, 'WPT_PairingMethod', None, None, E28[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'WPT_PairingMethod', None, None, None, -1, None]
@@ -13274,7 +13458,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'WPT_PairingMethod')
-                        ch.append([U6, 'WPT_PairingMethod', None, None, E22[y], 5, None])
+                        ch.append([U6, 'WPT_PairingMethod', None, None, E28[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'WPT_PairingMethod', None, None, None, -1, None]
@@ -13294,7 +13478,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'WPT_PairingMethod')
-                        ch.append([U6, 'WPT_PairingMethod', None, None, E22[y], 5, None])
+                        ch.append([U6, 'WPT_PairingMethod', None, None, E28[y], 5, None])
                         p += 5
                     else:
                         nd = [U6, 'WPT_PairingMethod', None, None, None, -1, None]
@@ -13335,7 +13519,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 4 (2 bits)
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E7[y]
+                    e[4] = E8[y]
                     p += 2
                     e[5] = 5
                     s = 594
@@ -13358,7 +13542,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 4 (2 bits)
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E7[y]
+                    e[4] = E8[y]
                     p += 2
                     e[5] = 5
                     s = 594
@@ -13477,7 +13661,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E8[y]
+                    e[4] = E9[y]
                     p += 2
                     e[5] = 5
                     s = 601
@@ -13502,7 +13686,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E8[y]
+                    e[4] = E9[y]
                     p += 2
                     e[5] = 5
                     s = 601
@@ -13531,7 +13715,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E9[y]
+                    e[4] = E10[y]
                     p += 2
                     e[5] = 5
                     s = 603
@@ -13556,7 +13740,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E9[y]
+                    e[4] = E10[y]
                     p += 2
                     e[5] = 5
                     s = 603
@@ -13585,7 +13769,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E10[y]
+                    e[4] = E11[y]
                     p += 3
                     e[5] = 5
                     s = 605
@@ -13610,7 +13794,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E10[y]
+                    e[4] = E11[y]
                     p += 3
                     e[5] = 5
                     s = 605
@@ -13656,7 +13840,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U5, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13677,7 +13861,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EVSENotification')
-                        ch.append([U5, 'EVSENotification', None, None, E10[y], 5, None])
+                        ch.append([U5, 'EVSENotification', None, None, E11[y], 5, None])
                         p += 5
                     else:
                         nd = [U5, 'EVSENotification', None, None, None, -1, None]
@@ -13710,7 +13894,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'NotificationMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
                             ch.append([U5, 'NotificationMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13891,7 +14075,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -13905,6 +14089,8 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t89(v, n, p, nd, 89, x)
                         else:
+                            if len(b) != 8:
+                                x.facet(b, 25, p + 1, e, 'SessionID')
                             ch.append([U5, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -13938,7 +14124,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t45(v, n, p, nd, 45, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeStamp')
+                                x.facet(m, 3, p + 1, e, 'TimeStamp')
                             ch.append([U5, 'TimeStamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -13954,7 +14140,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             b, q = binary(v, n, p + 1)
@@ -13968,6 +14154,8 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t89(v, n, p, nd, 89, x)
                         else:
+                            if len(b) != 8:
+                                x.facet(b, 25, p + 1, e, 'SessionID')
                             ch.append([U5, 'SessionID', None, None, b, 6, None])
                             p = q + 1
                     else:
@@ -14020,8 +14208,11 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 39
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 39:
+                        x.facet(e[4], 14, q0, e)
                     e[5] = 0
                     s = 620
                 else:
@@ -14041,8 +14232,11 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 39
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 39:
+                        x.facet(e[4], 14, q0, e)
                     e[5] = 0
                     s = 620
                 else:
@@ -19748,8 +19942,11 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 256
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 256:
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 7
                     s = 1145
                 else:
@@ -19769,8 +19966,11 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 256
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 256:
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 7
                     s = 1145
                 else:
@@ -19797,7 +19997,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 16, p, e)
                     p += 7
                     e[5] = 3
                     s = 1147
@@ -19821,7 +20021,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: n-bit 0..100 (7 bits)
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 16, p, e)
                     p += 7
                     e[5] = 3
                     s = 1147
@@ -19846,8 +20046,11 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 17, q0, e)
                     e[5] = 0
                     s = 1149
                 else:
@@ -19867,8 +20070,11 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 17, q0, e)
                     e[5] = 0
                     s = 1149
                 else:
@@ -19895,7 +20101,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -19909,6 +20115,8 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t72(v, n, p, nd, 72, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 17, p + 1, e, 'MeterID')
                             ch.append([U5, 'MeterID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -19942,7 +20150,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t45(v, n, p, nd, 45, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'ChargedEnergyReadingWh')
+                                x.facet(m, 3, p + 1, e, 'ChargedEnergyReadingWh')
                             ch.append([U5, 'ChargedEnergyReadingWh', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -19958,7 +20166,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
                     if not (v >> (n - p - 1)) & 1:
                         try:
                             t, q = string(v, n, p + 1)
@@ -19972,6 +20180,8 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             ch.append(nd)
                             p = t72(v, n, p, nd, 72, x)
                         else:
+                            if len(t) > 32:
+                                x.facet(t, 17, p + 1, e, 'MeterID')
                             ch.append([U5, 'MeterID', None, None, t, 0, None])
                             p = q + 1
                     else:
@@ -20006,7 +20216,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_DischargedEnergyReadingWh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_DischargedEnergyReadingWh')
                                 ch.append([U5, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20033,7 +20243,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20060,7 +20270,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20071,7 +20281,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c < 5:
                         if c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                             if not (v >> (n - p - 1)) & 1:
                                 try:
                                     b, q = binary(v, n, p + 1)
@@ -20085,6 +20295,8 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     ch.append(nd)
                                     p = t74(v, n, p, nd, 74, x)
                                 else:
+                                    if len(b) > 64:
+                                        x.facet(b, 18, p + 1, e, 'MeterSignature')
                                     ch.append([U5, 'MeterSignature', None, None, b, 7, None])
                                     p = q + 1
                             else:
@@ -20113,7 +20325,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t48(v, n, p, nd, 48, x)
                                 else:
                                     if m < -32768 or m > 32767:
-                                        x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                        x.facet(m, 6, p + 1, e, 'MeterStatus')
                                     ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                     p = q + 1
                             else:
@@ -20141,7 +20353,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     p = t45(v, n, p, nd, 45, x)
                                 else:
                                     if m > 18446744073709551615:
-                                        x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                        x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                     ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                     p = q + 1
                             else:
@@ -20178,7 +20390,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
                                 ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20205,7 +20417,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20214,7 +20426,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t45(v, n, p, nd, 45, x)
                         s = 1156
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -20228,6 +20440,8 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t74(v, n, p, nd, 74, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 18, p + 1, e, 'MeterSignature')
                                 ch.append([U5, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -20257,7 +20471,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t48(v, n, p, nd, 48, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 6, p + 1, e, 'MeterStatus')
                                 ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -20284,7 +20498,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                 ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20321,7 +20535,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
                                 ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20330,7 +20544,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t45(v, n, p, nd, 45, x)
                         s = 1156
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -20344,6 +20558,8 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t74(v, n, p, nd, 74, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 18, p + 1, e, 'MeterSignature')
                                 ch.append([U5, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -20373,7 +20589,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t48(v, n, p, nd, 48, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 6, p + 1, e, 'MeterStatus')
                                 ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -20400,7 +20616,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                 ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20419,7 +20635,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         if not (v >> (n - p - 1)) & 1:
                             try:
                                 b, q = binary(v, n, p + 1)
@@ -20433,6 +20649,8 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t74(v, n, p, nd, 74, x)
                             else:
+                                if len(b) > 64:
+                                    x.facet(b, 18, p + 1, e, 'MeterSignature')
                                 ch.append([U5, 'MeterSignature', None, None, b, 7, None])
                                 p = q + 1
                         else:
@@ -20461,7 +20679,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t48(v, n, p, nd, 48, x)
                             else:
                                 if m < -32768 or m > 32767:
-                                    x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                    x.facet(m, 6, p + 1, e, 'MeterStatus')
                                 ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                                 p = q + 1
                         else:
@@ -20489,7 +20707,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t45(v, n, p, nd, 45, x)
                             else:
                                 if m > 18446744073709551615:
-                                    x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                                 ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -20527,7 +20745,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t48(v, n, p, nd, 48, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'MeterStatus')
+                                x.facet(m, 6, p + 1, e, 'MeterStatus')
                             ch.append([U5, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -20554,7 +20772,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t45(v, n, p, nd, 45, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                             ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20590,7 +20808,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t45(v, n, p, nd, 45, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'MeterTimestamp')
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
                             ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20630,8 +20848,11 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 18, q0, e)
                     e[5] = 7
                     s = 1160
                 else:
@@ -20651,8 +20872,11 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 18, q0, e)
                     e[5] = 7
                     s = 1160
                 else:
@@ -20728,7 +20952,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0, e)
+                        x.facet(e[4], 20, q0, e)
                     e[5] = 1
                     s = 1164
                 else:
@@ -20752,7 +20976,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0, e)
+                        x.facet(e[4], 20, q0, e)
                     e[5] = 1
                     s = 1164
                 else:
@@ -20778,7 +21002,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 4 (2 bits)
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E16[y]
+                    e[4] = E21[y]
                     p += 2
                     e[5] = 5
                     s = 1166
@@ -20801,7 +21025,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 if c == 0:
                     # CH: enumeration of 4 (2 bits)
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E16[y]
+                    e[4] = E21[y]
                     p += 2
                     e[5] = 5
                     s = 1166
@@ -20893,7 +21117,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'IndexNumber')
+                                x.facet(m, 2, p + 1, e, 'IndexNumber')
                             ch.append([U6, 'IndexNumber', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20927,7 +21151,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TxRxIdentifier')
+                                x.facet(m, 20, p + 1, e, 'TxRxIdentifier')
                             ch.append([U6, 'TxRxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -20961,7 +21185,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'IndexNumber')
+                                x.facet(m, 2, p + 1, e, 'IndexNumber')
                             ch.append([U6, 'IndexNumber', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21071,7 +21295,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TxIdentifier')
+                                x.facet(m, 20, p + 1, e, 'TxIdentifier')
                             ch.append([U6, 'TxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21118,7 +21342,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TxIdentifier')
+                                x.facet(m, 20, p + 1, e, 'TxIdentifier')
                             ch.append([U6, 'TxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21177,7 +21401,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t45(v, n, p, nd, 45, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21252,7 +21476,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t45(v, n, p, nd, 45, x)
                         else:
                             if m > 18446744073709551615:
-                                x.range(m, 0, 18446744073709551615, p + 1, e, 'TimeAnchor')
+                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
                             ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21394,7 +21618,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 6)) & 63
                     if y >= 40:
                         x.enum(y, 40, p)
-                    e[4] = E17[y]
+                    e[4] = E22[y]
                     p += 6
                     e[5] = 5
                     s = 1194
@@ -21419,7 +21643,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 6)) & 63
                     if y >= 40:
                         x.enum(y, 40, p)
-                    e[4] = E17[y]
+                    e[4] = E22[y]
                     p += 6
                     e[5] = 5
                     s = 1194
@@ -21582,7 +21806,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TxRxIdentifier')
+                                x.facet(m, 20, p + 1, e, 'TxRxIdentifier')
                             ch.append([U6, 'TxRxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21629,7 +21853,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TxRxIdentifier')
+                                x.facet(m, 20, p + 1, e, 'TxRxIdentifier')
                             ch.append([U6, 'TxRxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21684,7 +21908,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E18[y]
+                    e[4] = E23[y]
                     p += 3
                     e[5] = 5
                     s = 1203
@@ -21709,7 +21933,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E18[y]
+                    e[4] = E23[y]
                     p += 3
                     e[5] = 5
                     s = 1203
@@ -21785,8 +22009,11 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 255
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 255:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     s = 1207
                 else:
@@ -21806,8 +22033,11 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 255
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 255:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     s = 1207
                 else:
@@ -21831,8 +22061,11 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary length 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 8:
+                        x.facet(e[4], 25, q0, e)
                     e[5] = 6
                     s = 1209
                 else:
@@ -21852,8 +22085,11 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary length 8
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 8:
+                        x.facet(e[4], 25, q0, e)
                     e[5] = 6
                     s = 1209
                 else:
@@ -21898,7 +22134,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
+                                x.facet(m, 20, p + 1, e, 'TaxRuleID')
                             ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -21945,7 +22181,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TaxRuleID')
+                                x.facet(m, 20, p + 1, e, 'TaxRuleID')
                             ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22049,7 +22285,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22089,7 +22325,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22123,7 +22359,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseDuration')
+                                x.facet(m, 2, p + 1, e, 'PulseDuration')
                             ch.append([U6, 'PulseDuration', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22163,7 +22399,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22197,7 +22433,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PackageSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PackageSeparationTime')
                             ch.append([U6, 'PackageSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22237,7 +22473,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22286,7 +22522,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22326,7 +22562,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22366,7 +22602,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22406,7 +22642,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22446,7 +22682,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22486,7 +22722,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22526,7 +22762,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22566,7 +22802,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22606,7 +22842,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22646,7 +22882,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22686,7 +22922,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22726,7 +22962,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22766,7 +23002,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22806,7 +23042,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22846,7 +23082,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22886,7 +23122,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22926,7 +23162,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -22966,7 +23202,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23006,7 +23242,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23046,7 +23282,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23086,7 +23322,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23126,7 +23362,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23166,7 +23402,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23206,7 +23442,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23246,7 +23482,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23286,7 +23522,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23326,7 +23562,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23366,7 +23602,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23406,7 +23642,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23446,7 +23682,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23486,7 +23722,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23526,7 +23762,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23566,7 +23802,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23606,7 +23842,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23646,7 +23882,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23686,7 +23922,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23726,7 +23962,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23766,7 +24002,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23806,7 +24042,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23846,7 +24082,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23886,7 +24122,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23926,7 +24162,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -23966,7 +24202,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24006,7 +24242,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24046,7 +24282,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24086,7 +24322,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24126,7 +24362,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24166,7 +24402,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24206,7 +24442,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24246,7 +24482,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24286,7 +24522,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24326,7 +24562,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24366,7 +24602,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24406,7 +24642,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24446,7 +24682,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24486,7 +24722,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24526,7 +24762,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24566,7 +24802,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24606,7 +24842,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24646,7 +24882,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24686,7 +24922,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24726,7 +24962,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24766,7 +25002,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24806,7 +25042,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24846,7 +25082,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24886,7 +25122,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24926,7 +25162,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -24966,7 +25202,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25006,7 +25242,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25046,7 +25282,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25086,7 +25322,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25126,7 +25362,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25166,7 +25402,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25206,7 +25442,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25246,7 +25482,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25286,7 +25522,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25326,7 +25562,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25366,7 +25602,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25406,7 +25642,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25446,7 +25682,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25486,7 +25722,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25526,7 +25762,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25566,7 +25802,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25606,7 +25842,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25646,7 +25882,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25686,7 +25922,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25726,7 +25962,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25766,7 +26002,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25806,7 +26042,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25846,7 +26082,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25886,7 +26122,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25926,7 +26162,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -25966,7 +26202,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26006,7 +26242,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26046,7 +26282,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26086,7 +26322,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26126,7 +26362,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26166,7 +26402,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26206,7 +26442,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26246,7 +26482,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26286,7 +26522,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26326,7 +26562,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26366,7 +26602,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26406,7 +26642,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26446,7 +26682,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26486,7 +26722,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26526,7 +26762,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26566,7 +26802,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26606,7 +26842,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26646,7 +26882,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26686,7 +26922,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26726,7 +26962,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26766,7 +27002,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26806,7 +27042,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26846,7 +27082,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26886,7 +27122,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26926,7 +27162,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -26966,7 +27202,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27006,7 +27242,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27046,7 +27282,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27086,7 +27322,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27126,7 +27362,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27166,7 +27402,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27206,7 +27442,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27246,7 +27482,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27286,7 +27522,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27326,7 +27562,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27366,7 +27602,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27406,7 +27642,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27446,7 +27682,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27486,7 +27722,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27526,7 +27762,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27566,7 +27802,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27606,7 +27842,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27646,7 +27882,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27686,7 +27922,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27726,7 +27962,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27766,7 +28002,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27806,7 +28042,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27846,7 +28082,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27886,7 +28122,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27926,7 +28162,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -27966,7 +28202,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28006,7 +28242,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28046,7 +28282,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28086,7 +28322,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28126,7 +28362,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28166,7 +28402,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28206,7 +28442,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28246,7 +28482,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28286,7 +28522,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28326,7 +28562,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28366,7 +28602,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28406,7 +28642,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28446,7 +28682,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28486,7 +28722,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28526,7 +28762,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28566,7 +28802,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28606,7 +28842,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28646,7 +28882,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28686,7 +28922,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28726,7 +28962,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28766,7 +29002,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28806,7 +29042,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28846,7 +29082,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28886,7 +29122,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28926,7 +29162,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -28966,7 +29202,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29006,7 +29242,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29046,7 +29282,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29086,7 +29322,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29126,7 +29362,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29166,7 +29402,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29206,7 +29442,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29246,7 +29482,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29286,7 +29522,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29326,7 +29562,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29366,7 +29602,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29406,7 +29642,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29446,7 +29682,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29486,7 +29722,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29526,7 +29762,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29566,7 +29802,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29606,7 +29842,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29646,7 +29882,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29686,7 +29922,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29726,7 +29962,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29766,7 +30002,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29806,7 +30042,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29846,7 +30082,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29886,7 +30122,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29926,7 +30162,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -29966,7 +30202,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30006,7 +30242,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30046,7 +30282,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30086,7 +30322,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30126,7 +30362,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30166,7 +30402,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30206,7 +30442,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30246,7 +30482,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30286,7 +30522,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30326,7 +30562,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30366,7 +30602,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30406,7 +30642,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30446,7 +30682,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30486,7 +30722,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30526,7 +30762,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30566,7 +30802,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30606,7 +30842,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30646,7 +30882,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30686,7 +30922,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30726,7 +30962,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30766,7 +31002,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30806,7 +31042,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30846,7 +31082,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30886,7 +31122,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30926,7 +31162,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -30966,7 +31202,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31006,7 +31242,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31046,7 +31282,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31086,7 +31322,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31126,7 +31362,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31166,7 +31402,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31206,7 +31442,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31246,7 +31482,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31286,7 +31522,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31326,7 +31562,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31366,7 +31602,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31406,7 +31642,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31446,7 +31682,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31486,7 +31722,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31526,7 +31762,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31566,7 +31802,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31606,7 +31842,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31646,7 +31882,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31686,7 +31922,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31726,7 +31962,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31766,7 +32002,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31806,7 +32042,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31846,7 +32082,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31886,7 +32122,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31926,7 +32162,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -31966,7 +32202,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32006,7 +32242,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32046,7 +32282,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32086,7 +32322,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32126,7 +32362,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32166,7 +32402,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32206,7 +32442,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32240,7 +32476,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'PulseSeparationTime')
+                                x.facet(m, 2, p + 1, e, 'PulseSeparationTime')
                             ch.append([U6, 'PulseSeparationTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32292,7 +32528,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t48(v, n, p, nd, 48, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'Coord_X')
+                                x.facet(m, 6, p + 1, e, 'Coord_X')
                             ch.append([U6, 'Coord_X', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -32328,7 +32564,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t48(v, n, p, nd, 48, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'Coord_Y')
+                                x.facet(m, 6, p + 1, e, 'Coord_Y')
                             ch.append([U6, 'Coord_Y', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -32364,7 +32600,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t48(v, n, p, nd, 48, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'Coord_X')
+                                x.facet(m, 6, p + 1, e, 'Coord_X')
                             ch.append([U6, 'Coord_X', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -32400,7 +32636,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t48(v, n, p, nd, 48, x)
                         else:
                             if m < -32768 or m > 32767:
-                                x.range(m, -32768, 32767, p + 1, e, 'Coord_Z')
+                                x.facet(m, 6, p + 1, e, 'Coord_Z')
                             ch.append([U6, 'Coord_Z', None, None, m, 2, None])
                             p = q + 1
                     else:
@@ -32442,7 +32678,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E20[y]
+                    e[4] = E26[y]
                     p += 2
                     e[5] = 5
                     s = 1477
@@ -32467,7 +32703,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E20[y]
+                    e[4] = E26[y]
                     p += 2
                     e[5] = 5
                     s = 1477
@@ -32496,7 +32732,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 5:
                         x.enum(y, 5, p)
-                    e[4] = E21[y]
+                    e[4] = E27[y]
                     p += 3
                     e[5] = 5
                     s = 1479
@@ -32521,7 +32757,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 5:
                         x.enum(y, 5, p)
-                    e[4] = E21[y]
+                    e[4] = E27[y]
                     p += 3
                     e[5] = 5
                     s = 1479
@@ -32721,7 +32957,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'RxIdentifier')
+                                x.facet(m, 20, p + 1, e, 'RxIdentifier')
                             ch.append([U6, 'RxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32768,7 +33004,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'RxIdentifier')
+                                x.facet(m, 20, p + 1, e, 'RxIdentifier')
                             ch.append([U6, 'RxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32827,7 +33063,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TxIdentifier')
+                                x.facet(m, 20, p + 1, e, 'TxIdentifier')
                             ch.append([U6, 'TxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32874,7 +33110,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t76(v, n, p, nd, 76, x)
                         else:
                             if m < 1 or m > 4294967295:
-                                x.range(m, 1, 4294967295, p + 1, e, 'TxIdentifier')
+                                x.facet(m, 20, p + 1, e, 'TxIdentifier')
                             ch.append([U6, 'TxIdentifier', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -32916,7 +33152,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E22[y]
+                    e[4] = E28[y]
                     p += 3
                     e[5] = 5
                     s = 1494
@@ -32941,7 +33177,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E22[y]
+                    e[4] = E28[y]
                     p += 3
                     e[5] = 5
                     s = 1494
@@ -33207,7 +33443,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 30, q0, e)
                     e[5] = 2
                     s = 1505
                 else:
@@ -33231,7 +33467,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 30, q0, e)
                     e[5] = 2
                     s = 1505
                 else:
@@ -33259,7 +33495,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 31, q0, e)
                     e[5] = 2
                     s = 1507
                 else:
@@ -33283,7 +33519,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 31, q0, e)
                     e[5] = 2
                     s = 1507
                 else:
@@ -33421,7 +33657,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -33608,7 +33844,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -33679,7 +33915,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 7, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -33745,7 +33981,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t49(v, n, p, nd, 49, x)
                         else:
                             if m > 4294967295:
-                                x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                x.facet(m, 7, p + 1, e, 'DepartureTime')
                             ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -33824,7 +34060,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 7, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -33837,7 +34073,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 16, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -33851,7 +34087,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 16, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -33878,7 +34114,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -33901,7 +34137,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 16, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -33914,7 +34150,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 16, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -33942,7 +34178,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -33964,7 +34200,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                         y >>= 1
                         if y > 100:
-                            x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                            x.facet(y, 16, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                         p += 9
                     else:
@@ -33991,7 +34227,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -34027,7 +34263,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t40(v, n, p, nd, 40, x)
                         else:
                             if m > 65535:
-                                x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                             ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                             p = q + 1
                     else:
@@ -34073,7 +34309,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t49(v, n, p, nd, 49, x)
                             else:
                                 if m > 4294967295:
-                                    x.range(m, 0, 4294967295, p + 1, e, 'DepartureTime')
+                                    x.facet(m, 7, p + 1, e, 'DepartureTime')
                                 ch.append([U5, 'DepartureTime', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -34086,7 +34322,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'MinimumSOC')
+                                x.facet(y, 16, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -34100,7 +34336,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
                             y >>= 1
                             if y > 100:
-                                x.range(y + 0, 0, 100, p + 1, e, 'TargetSOC')
+                                x.facet(y, 16, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
                             p += 9
                         else:
@@ -34127,7 +34363,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t40(v, n, p, nd, 40, x)
                             else:
                                 if m > 65535:
-                                    x.range(m, 0, 65535, p + 1, e, 'AckMaxDelay')
+                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
                                 ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
                                 p = q + 1
                         else:
@@ -34512,7 +34748,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         y >>= 1
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E17[y], 5, None])
+                        ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
                         p += 8
                     else:
                         nd = [U5, 'ResponseCode', None, None, None, -1, None]
@@ -34562,8 +34798,11 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 160
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 160:
+                        x.facet(e[4], 32, q0, e)
                     e[5] = 0
                     s = 1567
                 else:
@@ -34583,8 +34822,11 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 160
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 160:
+                        x.facet(e[4], 32, q0, e)
                     e[5] = 0
                     s = 1567
                 else:
@@ -34608,8 +34850,11 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 80
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 80:
+                        x.facet(e[4], 33, q0, e)
                     e[5] = 0
                     s = 1569
                 else:
@@ -34629,8 +34874,11 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 80
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 80:
+                        x.facet(e[4], 33, q0, e)
                     e[5] = 0
                     s = 1569
                 else:

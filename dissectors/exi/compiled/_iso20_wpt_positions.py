@@ -15,16 +15,16 @@ U3 = 'http://www.w3.org/2001/XMLSchema'
 U4 = 'http://www.w3.org/2000/09/xmldsig#'
 U5 = 'urn:iso:std:iso:15118:-20:CommonTypes'
 U6 = 'urn:iso:std:iso:15118:-20:WPT'
-E7 = ('EVPCNoIssue', 'EVPCTempOverheatDetected', 'EVPCPowerTransferAnomalyDetected', 'EVPCAnomalyDetected')
-E8 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
-E9 = ('EVResultUnknown', 'EVResultSuccess', 'EVResultFailed')
-E10 = ('Pause', 'ExitStandby', 'Terminate', 'ScheduleRenegotiation', 'ServiceRenegotiation', 'MeteringConfirmation')
-E16 = ('MF-WPT1', 'MF-WPT2', 'MF-WPT3', 'MF-WPT4')
-E17 = ('OK', 'OK_CertificateExpiresSoon', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_PowerToleranceConfirmed', 'WARNING_AuthorizationSelectionInvalid', 'WARNING_CertificateExpired', 'WARNING_CertificateNotYetValid', 'WARNING_CertificateRevoked', 'WARNING_CertificateValidationError', 'WARNING_ChallengeInvalid', 'WARNING_EIMAuthorizationFailure', 'WARNING_eMSPUnknown', 'WARNING_EVPowerProfileViolation', 'WARNING_GeneralPnCAuthorizationError', 'WARNING_NoCertificateAvailable', 'WARNING_NoContractMatchingPCIDFound', 'WARNING_PowerToleranceNotConfirmed', 'WARNING_ScheduleRenegotiationFailed', 'WARNING_StandbyNotAllowed', 'WARNING_WPT', 'FAILED', 'FAILED_AssociationError', 'FAILED_ContactorError', 'FAILED_EVPowerProfileInvalid', 'FAILED_EVPowerProfileViolation', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoEnergyTransferServiceSelected', 'FAILED_NoServiceRenegotiationSupported', 'FAILED_PauseNotAllowed', 'FAILED_PowerDeliveryNotApplied', 'FAILED_PowerToleranceNotConfirmed', 'FAILED_ScheduleRenegotiation', 'FAILED_ScheduleSelectionInvalid', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_ServiceSelectionInvalid', 'FAILED_SignatureError', 'FAILED_UnknownSession', 'FAILED_WrongChargeParameter')
-E18 = ('SPCNoIssue', 'SPCFODDetected', 'SPCLOPDetected', 'SPCTempOverheatDetected', 'SPCPowerTransferAnomalyDetected', 'SPCAnomalyDetected')
-E20 = ('PowerCheck', 'LPE', 'Proprietary')
-E21 = ('Manual', 'LF_TxEV', 'LF_TxPrimaryDevice', 'LPE', 'Proprietary')
-E22 = ('External confirmation', 'LPE', 'LF_TxEV', 'LF_TxPrimaryDevice', 'Optical', 'Proprietary')
+E8 = ('EVPCNoIssue', 'EVPCTempOverheatDetected', 'EVPCPowerTransferAnomalyDetected', 'EVPCAnomalyDetected')
+E9 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
+E10 = ('EVResultUnknown', 'EVResultSuccess', 'EVResultFailed')
+E11 = ('Pause', 'ExitStandby', 'Terminate', 'ScheduleRenegotiation', 'ServiceRenegotiation', 'MeteringConfirmation')
+E21 = ('MF-WPT1', 'MF-WPT2', 'MF-WPT3', 'MF-WPT4')
+E22 = ('OK', 'OK_CertificateExpiresSoon', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_PowerToleranceConfirmed', 'WARNING_AuthorizationSelectionInvalid', 'WARNING_CertificateExpired', 'WARNING_CertificateNotYetValid', 'WARNING_CertificateRevoked', 'WARNING_CertificateValidationError', 'WARNING_ChallengeInvalid', 'WARNING_EIMAuthorizationFailure', 'WARNING_eMSPUnknown', 'WARNING_EVPowerProfileViolation', 'WARNING_GeneralPnCAuthorizationError', 'WARNING_NoCertificateAvailable', 'WARNING_NoContractMatchingPCIDFound', 'WARNING_PowerToleranceNotConfirmed', 'WARNING_ScheduleRenegotiationFailed', 'WARNING_StandbyNotAllowed', 'WARNING_WPT', 'FAILED', 'FAILED_AssociationError', 'FAILED_ContactorError', 'FAILED_EVPowerProfileInvalid', 'FAILED_EVPowerProfileViolation', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoEnergyTransferServiceSelected', 'FAILED_NoServiceRenegotiationSupported', 'FAILED_PauseNotAllowed', 'FAILED_PowerDeliveryNotApplied', 'FAILED_PowerToleranceNotConfirmed', 'FAILED_ScheduleRenegotiation', 'FAILED_ScheduleSelectionInvalid', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_ServiceSelectionInvalid', 'FAILED_SignatureError', 'FAILED_UnknownSession', 'FAILED_WrongChargeParameter')
+E23 = ('SPCNoIssue', 'SPCFODDetected', 'SPCLOPDetected', 'SPCTempOverheatDetected', 'SPCPowerTransferAnomalyDetected', 'SPCAnomalyDetected')
+E26 = ('PowerCheck', 'LPE', 'Proprietary')
+E27 = ('Manual', 'LF_TxEV', 'LF_TxPrimaryDevice', 'LPE', 'Proprietary')
+E28 = ('External confirmation', 'LPE', 'LF_TxEV', 'LF_TxPrimaryDevice', 'Optical', 'Proprietary')
 Q193 = (U0, 'Algorithm')
 Q194 = (U0, 'Id')
 Q195 = (U0, 'Encoding')
@@ -4142,7 +4142,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -4267,7 +4267,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 258
                 else:
                     if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                         nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                         ch.append(nd)
                         p = t70(v, n, p, nd, 70, x)
@@ -4292,7 +4292,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     x.span(nd, b0, p)
                     s = 258
                 elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -4310,7 +4310,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -4490,7 +4490,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 283
                 else:
                     if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary maxLength 256
                         nd = [U6, 'ManufacturerSpecificDataContainer', None, None, None, -1, None]
                         ch.append(nd)
                         p = t70(v, n, p, nd, 70, x)
@@ -4515,7 +4515,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     x.span(nd, b0, p)
                     s = 283
                 elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'ManufacturerSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -4533,7 +4533,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'ManufacturerSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -4821,7 +4821,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 312
                 else:
                     if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary maxLength 256
                         nd = [U6, 'ManufacturerSpecificDataContainer', None, None, None, -1, None]
                         ch.append(nd)
                         p = t70(v, n, p, nd, 70, x)
@@ -4846,7 +4846,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     x.span(nd, b0, p)
                     s = 312
                 elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'ManufacturerSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -4864,7 +4864,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}ManufacturerSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'ManufacturerSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5021,7 +5021,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5226,7 +5226,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}SDManufacturerSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}SDManufacturerSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'SDManufacturerSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5335,7 +5335,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5360,7 +5360,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5396,7 +5396,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5421,7 +5421,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5446,7 +5446,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5471,7 +5471,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5496,7 +5496,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5521,7 +5521,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5546,7 +5546,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5571,7 +5571,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5596,7 +5596,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5621,7 +5621,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5646,7 +5646,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5671,7 +5671,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5696,7 +5696,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5721,7 +5721,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5844,7 +5844,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5869,7 +5869,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5905,7 +5905,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5930,7 +5930,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5955,7 +5955,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -5980,7 +5980,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6005,7 +6005,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6030,7 +6030,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6055,7 +6055,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6080,7 +6080,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6105,7 +6105,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6130,7 +6130,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6155,7 +6155,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6180,7 +6180,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6205,7 +6205,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6230,7 +6230,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6401,7 +6401,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6426,7 +6426,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6462,7 +6462,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6487,7 +6487,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6512,7 +6512,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6537,7 +6537,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6562,7 +6562,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6587,7 +6587,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6612,7 +6612,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6637,7 +6637,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6662,7 +6662,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6687,7 +6687,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6712,7 +6712,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6737,7 +6737,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6762,7 +6762,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6787,7 +6787,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6958,7 +6958,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -6983,7 +6983,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7019,7 +7019,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7044,7 +7044,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7069,7 +7069,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7094,7 +7094,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7119,7 +7119,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7144,7 +7144,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7169,7 +7169,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7194,7 +7194,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7219,7 +7219,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7244,7 +7244,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7269,7 +7269,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7294,7 +7294,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7319,7 +7319,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7344,7 +7344,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7490,7 +7490,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7615,7 +7615,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 494
                 else:
                     if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                         nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                         ch.append(nd)
                         p = t70(v, n, p, nd, 70, x)
@@ -7640,7 +7640,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     x.span(nd, b0, p)
                     s = 494
                 elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -7658,7 +7658,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary
+                    # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
                     nd = [U6, 'VendorSpecificDataContainer', None, None, None, -1, None]
                     ch.append(nd)
                     p = t70(v, n, p, nd, 70, x)
@@ -8478,7 +8478,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 524
@@ -8508,7 +8508,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 2, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 524
@@ -8614,14 +8614,14 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}SSID): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}SSID): string maxLength 255
                         nd = [U6, 'SSID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t88(v, n, p, nd, 88, x)
                         x.span(nd, b0, p)
                         s = 529
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}BSSID): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}BSSID): string maxLength 12
                         nd = [U6, 'BSSID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t46(v, n, p, nd, 46, x)
@@ -8629,7 +8629,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 530
                 else:
                     if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string maxLength 39
                         nd = [U6, 'IPAddress', None, None, None, -1, None]
                         ch.append(nd)
                         p = t64(v, n, p, nd, 64, x)
@@ -8655,14 +8655,14 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}BSSID): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}BSSID): string maxLength 12
                         nd = [U6, 'BSSID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t46(v, n, p, nd, 46, x)
                         x.span(nd, b0, p)
                         s = 530
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string maxLength 39
                         nd = [U6, 'IPAddress', None, None, None, -1, None]
                         ch.append(nd)
                         p = t64(v, n, p, nd, 64, x)
@@ -8688,7 +8688,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string
+                    # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string maxLength 39
                     nd = [U6, 'IPAddress', None, None, None, -1, None]
                     ch.append(nd)
                     p = t64(v, n, p, nd, 64, x)
@@ -8743,14 +8743,14 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}SSID): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}SSID): string maxLength 255
                         nd = [U6, 'SSID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t88(v, n, p, nd, 88, x)
                         x.span(nd, b0, p)
                         s = 529
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}BSSID): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}BSSID): string maxLength 12
                         nd = [U6, 'BSSID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t46(v, n, p, nd, 46, x)
@@ -8758,7 +8758,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 530
                 else:
                     if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string
+                        # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string maxLength 39
                         nd = [U6, 'IPAddress', None, None, None, -1, None]
                         ch.append(nd)
                         p = t64(v, n, p, nd, 64, x)
@@ -8971,7 +8971,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 3, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 546
@@ -9001,7 +9001,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 3, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 546
@@ -9028,9 +9028,12 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 12
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 12:
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 548
@@ -9055,9 +9058,12 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 12
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 12:
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 548
@@ -9147,7 +9153,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 552
@@ -9177,7 +9183,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 552
@@ -9209,7 +9215,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 554
@@ -9239,7 +9245,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 554
@@ -10197,7 +10203,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 4 (2 bits)
                     v0 = p
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E7[y]
+                    e[4] = E8[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -10226,7 +10232,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 4 (2 bits)
                     v0 = p
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E7[y]
+                    e[4] = E8[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -10366,7 +10372,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E8[y]
+                    e[4] = E9[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -10397,7 +10403,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E8[y]
+                    e[4] = E9[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -10430,7 +10436,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E9[y]
+                    e[4] = E10[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -10461,7 +10467,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E9[y]
+                    e[4] = E10[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -10494,7 +10500,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E10[y]
+                    e[4] = E11[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -10525,7 +10531,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E10[y]
+                    e[4] = E11[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -10801,7 +10807,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
                     nd = [U5, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t89(v, n, p, nd, 89, x)
@@ -10833,7 +10839,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
                     nd = [U5, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t89(v, n, p, nd, 89, x)
@@ -10891,9 +10897,12 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 39
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 39:
+                        x.facet(e[4], 14, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 620
@@ -10918,9 +10927,12 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 39
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 39:
+                        x.facet(e[4], 14, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 620
@@ -17681,9 +17693,12 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 256
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 256:
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 1145
@@ -17708,9 +17723,12 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 256
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 256:
+                        x.facet(e[4], 15, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 1145
@@ -17741,7 +17759,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 16, p, e)
                     p += 7
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -17771,7 +17789,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 16, p, e)
                     p += 7
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -17799,9 +17817,12 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 17, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 1149
@@ -17826,9 +17847,12 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 17, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 1149
@@ -17858,7 +17882,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
                     nd = [U5, 'MeterID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t72(v, n, p, nd, 72, x)
@@ -17890,7 +17914,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string
+                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
                     nd = [U5, 'MeterID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t72(v, n, p, nd, 72, x)
@@ -17930,7 +17954,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c < 5:
                         if c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                             nd = [U5, 'MeterSignature', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
@@ -17978,7 +18002,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         x.span(nd, b0, p)
                         s = 1156
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         nd = [U5, 'MeterSignature', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
@@ -18019,7 +18043,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         x.span(nd, b0, p)
                         s = 1156
                     else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         nd = [U5, 'MeterSignature', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
@@ -18053,7 +18077,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
                         nd = [U5, 'MeterSignature', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
@@ -18153,9 +18177,12 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 18, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 1160
@@ -18180,9 +18207,12 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 18, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 1160
@@ -18272,7 +18302,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0, e)
+                        x.facet(e[4], 20, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 1164
@@ -18302,7 +18332,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] < 1 or e[4] > 4294967295:
-                        x.range(e[4], 1, 4294967295, q0, e)
+                        x.facet(e[4], 20, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 1164
@@ -18332,7 +18362,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 4 (2 bits)
                     v0 = p
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E16[y]
+                    e[4] = E21[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -18361,7 +18391,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 4 (2 bits)
                     v0 = p
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E16[y]
+                    e[4] = E21[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -18884,7 +18914,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 6)) & 63
                     if y >= 40:
                         x.enum(y, 40, p)
-                    e[4] = E17[y]
+                    e[4] = E22[y]
                     p += 6
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -18915,7 +18945,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 6)) & 63
                     if y >= 40:
                         x.enum(y, 40, p)
-                    e[4] = E17[y]
+                    e[4] = E22[y]
                     p += 6
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -19114,7 +19144,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E18[y]
+                    e[4] = E23[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -19145,7 +19175,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E18[y]
+                    e[4] = E23[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -19232,9 +19262,12 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 255
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 255:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 1207
@@ -19259,9 +19292,12 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 255
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 255:
+                        x.facet(e[4], 24, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 1207
@@ -19288,9 +19324,12 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary length 8
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 8:
+                        x.facet(e[4], 25, q0, e)
                     e[5] = 6
                     x.span(e, v0, p, True)
                     s = 1209
@@ -19315,9 +19354,12 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary length 8
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 8:
+                        x.facet(e[4], 25, q0, e)
                     e[5] = 6
                     x.span(e, v0, p, True)
                     s = 1209
@@ -25457,7 +25499,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E20[y]
+                    e[4] = E26[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -25488,7 +25530,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E20[y]
+                    e[4] = E26[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -25521,7 +25563,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 5:
                         x.enum(y, 5, p)
-                    e[4] = E21[y]
+                    e[4] = E27[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -25552,7 +25594,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 5:
                         x.enum(y, 5, p)
-                    e[4] = E21[y]
+                    e[4] = E27[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -25892,7 +25934,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E22[y]
+                    e[4] = E28[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -25923,7 +25965,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E22[y]
+                    e[4] = E28[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -26242,7 +26284,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 30, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 1505
@@ -26272,7 +26314,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 30, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 1505
@@ -26304,7 +26346,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 31, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 1507
@@ -26334,7 +26376,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 31, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 1507
@@ -27513,9 +27555,12 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 160
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 160:
+                        x.facet(e[4], 32, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 1567
@@ -27540,9 +27585,12 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 160
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 160:
+                        x.facet(e[4], 32, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 1567
@@ -27569,9 +27617,12 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 80
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 80:
+                        x.facet(e[4], 33, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 1569
@@ -27596,9 +27647,12 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 80
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 80:
+                        x.facet(e[4], 33, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 1569

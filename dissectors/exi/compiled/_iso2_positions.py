@@ -17,21 +17,21 @@ U5 = 'urn:iso:15118:2:2013:MsgBody'
 U6 = 'urn:iso:15118:2:2013:MsgDataTypes'
 U7 = 'urn:iso:15118:2:2013:MsgDef'
 U8 = 'urn:iso:15118:2:2013:MsgHeader'
-E4 = ('Start', 'Stop', 'Renegotiate')
-E7 = ('Terminate', 'Pause')
-E10 = ('NO_ERROR', 'FAILED_RESSTemperatureInhibit', 'FAILED_EVShiftPosition', 'FAILED_ChargerConnectorLockFault', 'FAILED_EVRESSMalfunction', 'FAILED_ChargingCurrentdifferential', 'FAILED_ChargingVoltageOutOfRange', 'Reserved_A', 'Reserved_B', 'Reserved_C', 'FAILED_ChargingSystemIncompatibility', 'NoData')
-E11 = ('Invalid', 'Valid', 'Warning', 'Fault', 'No_IMD')
-E12 = ('None', 'StopCharging', 'ReNegotiation')
-E13 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
-E14 = ('EVSE_NotReady', 'EVSE_Ready', 'EVSE_Shutdown', 'EVSE_UtilityInterruptEvent', 'EVSE_IsolationMonitoringActive', 'EVSE_EmergencyShutdown', 'EVSE_Malfunction', 'Reserved_8', 'Reserved_9', 'Reserved_A', 'Reserved_B', 'Reserved_C')
-E16 = ('AC_single_phase_core', 'AC_three_phase_core', 'DC_core', 'DC_extended', 'DC_combo_core', 'DC_unique')
-E17 = ('ParsingError', 'NoTLSRootCertificatAvailable', 'UnknownError')
-E23 = ('Contract', 'ExternalPayment')
-E24 = ('OK', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_CertificateExpiresSoon', 'FAILED', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_UnknownSession', 'FAILED_ServiceSelectionInvalid', 'FAILED_PaymentSelectionInvalid', 'FAILED_CertificateExpired', 'FAILED_SignatureError', 'FAILED_NoCertificateAvailable', 'FAILED_CertChainError', 'FAILED_ChallengeInvalid', 'FAILED_ContractCanceled', 'FAILED_WrongChargeParameter', 'FAILED_PowerDeliveryNotApplied', 'FAILED_TariffSelectionInvalid', 'FAILED_ChargingProfileInvalid', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoChargeServiceSelected', 'FAILED_WrongEnergyTransferMode', 'FAILED_ContactorError', 'FAILED_CertificateNotAllowedAtThisEVSE', 'FAILED_CertificateRevoked')
-E26 = ('EVCharging', 'Internet', 'ContractCertificate', 'OtherCustom')
-E27 = ('h', 'm', 's', 'A', 'V', 'W', 'Wh')
-E29 = ('relativePricePercentage', 'RenewableGenerationPercentage', 'CarbonDioxideEmission')
-E33 = ('bool', 'byte', 'short', 'int', 'physicalValue', 'string')
+E5 = ('Start', 'Stop', 'Renegotiate')
+E8 = ('Terminate', 'Pause')
+E13 = ('NO_ERROR', 'FAILED_RESSTemperatureInhibit', 'FAILED_EVShiftPosition', 'FAILED_ChargerConnectorLockFault', 'FAILED_EVRESSMalfunction', 'FAILED_ChargingCurrentdifferential', 'FAILED_ChargingVoltageOutOfRange', 'Reserved_A', 'Reserved_B', 'Reserved_C', 'FAILED_ChargingSystemIncompatibility', 'NoData')
+E15 = ('Invalid', 'Valid', 'Warning', 'Fault', 'No_IMD')
+E16 = ('None', 'StopCharging', 'ReNegotiation')
+E17 = ('Finished', 'Ongoing', 'Ongoing_WaitingForCustomerInteraction')
+E18 = ('EVSE_NotReady', 'EVSE_Ready', 'EVSE_Shutdown', 'EVSE_UtilityInterruptEvent', 'EVSE_IsolationMonitoringActive', 'EVSE_EmergencyShutdown', 'EVSE_Malfunction', 'Reserved_8', 'Reserved_9', 'Reserved_A', 'Reserved_B', 'Reserved_C')
+E20 = ('AC_single_phase_core', 'AC_three_phase_core', 'DC_core', 'DC_extended', 'DC_combo_core', 'DC_unique')
+E21 = ('ParsingError', 'NoTLSRootCertificatAvailable', 'UnknownError')
+E30 = ('Contract', 'ExternalPayment')
+E31 = ('OK', 'OK_NewSessionEstablished', 'OK_OldSessionJoined', 'OK_CertificateExpiresSoon', 'FAILED', 'FAILED_SequenceError', 'FAILED_ServiceIDInvalid', 'FAILED_UnknownSession', 'FAILED_ServiceSelectionInvalid', 'FAILED_PaymentSelectionInvalid', 'FAILED_CertificateExpired', 'FAILED_SignatureError', 'FAILED_NoCertificateAvailable', 'FAILED_CertChainError', 'FAILED_ChallengeInvalid', 'FAILED_ContractCanceled', 'FAILED_WrongChargeParameter', 'FAILED_PowerDeliveryNotApplied', 'FAILED_TariffSelectionInvalid', 'FAILED_ChargingProfileInvalid', 'FAILED_MeteringSignatureNotValid', 'FAILED_NoChargeServiceSelected', 'FAILED_WrongEnergyTransferMode', 'FAILED_ContactorError', 'FAILED_CertificateNotAllowedAtThisEVSE', 'FAILED_CertificateRevoked')
+E33 = ('EVCharging', 'Internet', 'ContractCertificate', 'OtherCustom')
+E36 = ('h', 'm', 's', 'A', 'V', 'W', 'Wh')
+E38 = ('relativePricePercentage', 'RenewableGenerationPercentage', 'CarbonDioxideEmission')
+E44 = ('bool', 'byte', 'short', 'int', 'physicalValue', 'string')
 Q243 = (U0, 'Algorithm')
 Q244 = (U0, 'Encoding')
 Q245 = (U0, 'Id')
@@ -380,7 +380,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     attrs(e)[Q246] = t
                     s = 181
                 elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary length 16
                     nd = [U5, 'GenChallenge', None, None, None, -1, None]
                     ch.append(nd)
                     p = t111(v, n, p, nd, 111, x)
@@ -398,7 +398,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary length 16
                     nd = [U5, 'GenChallenge', None, None, None, -1, None]
                     ch.append(nd)
                     p = t111(v, n, p, nd, 111, x)
@@ -427,7 +427,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary length 16
                     nd = [U5, 'GenChallenge', None, None, None, -1, None]
                     ch.append(nd)
                     p = t111(v, n, p, nd, 111, x)
@@ -825,7 +825,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary maxLength 800
                     nd = [U5, 'OEMProvisioningCert', None, None, None, -1, None]
                     ch.append(nd)
                     p = t85(v, n, p, nd, 85, x)
@@ -841,7 +841,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary maxLength 800
                     nd = [U5, 'OEMProvisioningCert', None, None, None, -1, None]
                     ch.append(nd)
                     p = t85(v, n, p, nd, 85, x)
@@ -1085,7 +1085,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}eMAID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}eMAID): string maxLength 15 minLength 14
                     nd = [U5, 'eMAID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t164(v, n, p, nd, 164, x)
@@ -1622,7 +1622,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                     nd = [U5, 'EVSEID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t101(v, n, p, nd, 101, x)
@@ -2254,7 +2254,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         x.span(nd, b0, p)
                         s = 260
                     elif c == 3:
-                        # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                        # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                         nd = [U5, 'EVSEID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t101(v, n, p, nd, 101, x)
@@ -2284,7 +2284,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     x.span(nd, b0, p)
                     s = 260
                 elif c == 2:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                     nd = [U5, 'EVSEID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t101(v, n, p, nd, 101, x)
@@ -2307,7 +2307,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     x.span(nd, b0, p)
                     s = 260
                 elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                     nd = [U5, 'EVSEID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t101(v, n, p, nd, 101, x)
@@ -2323,7 +2323,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                     nd = [U5, 'EVSEID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t101(v, n, p, nd, 101, x)
@@ -5568,7 +5568,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     attrs(e)[Q246] = t
                     s = 349
                 elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary
+                    # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary maxLength 8
                     nd = [U5, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t145(v, n, p, nd, 145, x)
@@ -5584,7 +5584,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary
+                    # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary maxLength 8
                     nd = [U5, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t145(v, n, p, nd, 145, x)
@@ -5623,7 +5623,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary
+                    # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary maxLength 8
                     nd = [U5, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t145(v, n, p, nd, 145, x)
@@ -6168,7 +6168,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}eMAID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}eMAID): string maxLength 15 minLength 14
                     nd = [U5, 'eMAID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t164(v, n, p, nd, 164, x)
@@ -6200,7 +6200,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}eMAID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}eMAID): string maxLength 15 minLength 14
                     nd = [U5, 'eMAID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t164(v, n, p, nd, 164, x)
@@ -6259,7 +6259,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary length 16
                     nd = [U5, 'GenChallenge', None, None, None, -1, None]
                     ch.append(nd)
                     p = t111(v, n, p, nd, 111, x)
@@ -7876,7 +7876,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string maxLength 64
                     nd = [U5, 'ServiceScope', None, None, None, -1, None]
                     ch.append(nd)
                     p = t144(v, n, p, nd, 144, x)
@@ -7930,7 +7930,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string maxLength 64
                     nd = [U5, 'ServiceScope', None, None, None, -1, None]
                     ch.append(nd)
                     p = t144(v, n, p, nd, 144, x)
@@ -8080,7 +8080,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary
+                    # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary maxLength 6
                     nd = [U5, 'EVCCID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t99(v, n, p, nd, 99, x)
@@ -8107,7 +8107,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary
+                    # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary maxLength 6
                     nd = [U5, 'EVCCID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t99(v, n, p, nd, 99, x)
@@ -8155,7 +8155,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                     nd = [U5, 'EVSEID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t101(v, n, p, nd, 101, x)
@@ -10993,7 +10993,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 3, p, e)
                     p += 7
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -11023,7 +11023,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = (v >> (n - p - 7)) & 127
                     if e[4] > 100:
-                        x.range(e[4], 0, 100, p, e)
+                        x.facet(e[4], 3, p, e)
                     p += 7
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -11051,9 +11051,12 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 800
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 800:
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 520
@@ -11078,9 +11081,12 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 800
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 800:
+                        x.facet(e[4], 4, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 520
@@ -11112,7 +11118,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E4[y]
+                    e[4] = E5[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -11143,7 +11149,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E4[y]
+                    e[4] = E5[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -11190,7 +11196,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
                     nd = [U6, 'ServiceName', None, None, None, -1, None]
                     ch.append(nd)
                     p = t142(v, n, p, nd, 142, x)
@@ -11245,7 +11251,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
                     nd = [U6, 'ServiceScope', None, None, None, -1, None]
                     ch.append(nd)
                     p = t144(v, n, p, nd, 144, x)
@@ -11423,7 +11429,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = ((v >> (n - p - 2)) & 3) + 1
                     if e[4] > 3:
-                        x.range(e[4], 1, 3, p, e)
+                        x.facet(e[4], 6, p, e)
                     p += 2
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -11453,7 +11459,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = ((v >> (n - p - 2)) & 3) + 1
                     if e[4] > 3:
-                        x.range(e[4], 1, 3, p, e)
+                        x.facet(e[4], 6, p, e)
                     p += 2
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -11577,7 +11583,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 562
@@ -11607,7 +11613,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 562
@@ -11637,7 +11643,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 2 (1 bits)
                     v0 = p
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E7[y]
+                    e[4] = E8[y]
                     p += 1
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -11666,7 +11672,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 2 (1 bits)
                     v0 = p
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E7[y]
+                    e[4] = E8[y]
                     p += 1
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -11795,7 +11801,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     attrs(e)[Q247] = t
                     s = 571
                 elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                     nd = [U6, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t85(v, n, p, nd, 85, x)
@@ -11811,7 +11817,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                     nd = [U6, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t85(v, n, p, nd, 85, x)
@@ -11845,7 +11851,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                     nd = [U6, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t85(v, n, p, nd, 85, x)
@@ -11899,9 +11905,12 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 48
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 48:
+                        x.facet(e[4], 9, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 577
@@ -11915,9 +11924,12 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 48
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 48:
+                        x.facet(e[4], 9, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 577
@@ -12062,9 +12074,12 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 65
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 65:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 584
@@ -12078,9 +12093,12 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 65
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 65:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 584
@@ -12176,9 +12194,12 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 6
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 6:
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 6
                     x.span(e, v0, p, True)
                     s = 587
@@ -12203,9 +12224,12 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 6
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 6:
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 6
                     x.span(e, v0, p, True)
                     s = 587
@@ -12237,7 +12261,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E10[y]
+                    e[4] = E13[y]
                     p += 4
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12268,7 +12292,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E10[y]
+                    e[4] = E13[y]
                     p += 4
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12296,9 +12320,12 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 37 minLength 7
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 37 or len(e[4]) < 7:
+                        x.facet(e[4], 14, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 591
@@ -12323,9 +12350,12 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 37 minLength 7
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 37 or len(e[4]) < 7:
+                        x.facet(e[4], 14, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 591
@@ -12357,7 +12387,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 5:
                         x.enum(y, 5, p)
-                    e[4] = E11[y]
+                    e[4] = E15[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12388,7 +12418,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 5:
                         x.enum(y, 5, p)
-                    e[4] = E11[y]
+                    e[4] = E15[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12421,7 +12451,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E12[y]
+                    e[4] = E16[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12452,7 +12482,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E12[y]
+                    e[4] = E16[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12485,7 +12515,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E13[y]
+                    e[4] = E17[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12516,7 +12546,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E13[y]
+                    e[4] = E17[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12549,7 +12579,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E14[y]
+                    e[4] = E18[y]
                     p += 4
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12580,7 +12610,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 4)) & 15
                     if y >= 12:
                         x.enum(y, 12, p)
-                    e[4] = E14[y]
+                    e[4] = E18[y]
                     p += 4
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12613,7 +12643,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 19, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 601
@@ -12643,7 +12673,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 19, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 601
@@ -12675,7 +12705,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E16[y]
+                    e[4] = E20[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12706,7 +12736,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E16[y]
+                    e[4] = E20[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12795,7 +12825,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E17[y]
+                    e[4] = E21[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12826,7 +12856,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E17[y]
+                    e[4] = E21[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -12854,9 +12884,12 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 64
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 609
@@ -12881,9 +12914,12 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 64
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 609
@@ -12910,9 +12946,12 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 16
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 16:
+                        x.facet(e[4], 23, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 611
@@ -12937,9 +12976,12 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary length 16
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) != 16:
+                        x.facet(e[4], 23, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 611
@@ -13025,7 +13067,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary
+                    # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary maxLength 8
                     nd = [U8, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t145(v, n, p, nd, 145, x)
@@ -13066,7 +13108,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary
+                    # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary maxLength 8
                     nd = [U8, 'SessionID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t145(v, n, p, nd, 145, x)
@@ -13224,7 +13266,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 25, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 640
@@ -13254,7 +13296,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 25, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 640
@@ -13281,9 +13323,12 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 26, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 642
@@ -13308,9 +13353,12 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 26, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 642
@@ -13340,7 +13388,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string maxLength 32
                     nd = [U6, 'MeterID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t116(v, n, p, nd, 116, x)
@@ -13364,7 +13412,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         x.span(nd, b0, p)
                         s = 646
                     else:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary
+                        # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary maxLength 64
                         nd = [U6, 'SigMeterReading', None, None, None, -1, None]
                         ch.append(nd)
                         p = t146(v, n, p, nd, 146, x)
@@ -13397,7 +13445,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string maxLength 32
                     nd = [U6, 'MeterID', None, None, None, -1, None]
                     ch.append(nd)
                     p = t116(v, n, p, nd, 116, x)
@@ -13414,7 +13462,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 p += 3
                 if c < 2:
                     if c == 0:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary
+                        # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary maxLength 64
                         nd = [U6, 'SigMeterReading', None, None, None, -1, None]
                         ch.append(nd)
                         p = t146(v, n, p, nd, 146, x)
@@ -13519,7 +13567,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 27, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 650
@@ -13549,7 +13597,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 27, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 650
@@ -13581,7 +13629,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 28, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 652
@@ -13611,7 +13659,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 28, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 652
@@ -13642,7 +13690,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = ((v >> (n - p - 3)) & 7) - 3
                     if e[4] > 3:
-                        x.range(e[4], -3, 3, p, e)
+                        x.facet(e[4], 29, p, e)
                     p += 3
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -13672,7 +13720,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = ((v >> (n - p - 3)) & 7) - 3
                     if e[4] > 3:
-                        x.range(e[4], -3, 3, p, e)
+                        x.facet(e[4], 29, p, e)
                     p += 3
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -13719,7 +13767,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultMsg): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultMsg): string maxLength 64
                     nd = [U6, 'FaultMsg', None, None, None, -1, None]
                     ch.append(nd)
                     p = t110(v, n, p, nd, 110, x)
@@ -14173,7 +14221,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 28, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 1712
@@ -14203,7 +14251,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 28, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 1712
@@ -14233,7 +14281,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 2 (1 bits)
                     v0 = p
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E23[y]
+                    e[4] = E30[y]
                     p += 1
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -14262,7 +14310,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 2 (1 bits)
                     v0 = p
                     y = (v >> (n - p - 1)) & 1
-                    e[4] = E23[y]
+                    e[4] = E30[y]
                     p += 1
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -14465,7 +14513,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 5)) & 31
                     if y >= 26:
                         x.enum(y, 26, p)
-                    e[4] = E24[y]
+                    e[4] = E31[y]
                     p += 5
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -14496,7 +14544,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 5)) & 31
                     if y >= 26:
                         x.enum(y, 26, p)
-                    e[4] = E24[y]
+                    e[4] = E31[y]
                     p += 5
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -14696,7 +14744,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = ((v >> (n - p - 8)) & 255) + 1
                     if e[4] > 255:
-                        x.range(e[4], 1, 255, p, e)
+                        x.facet(e[4], 32, p, e)
                     p += 8
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -14726,7 +14774,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     v0 = p
                     e[4] = ((v >> (n - p - 8)) & 255) + 1
                     if e[4] > 255:
-                        x.range(e[4], 1, 255, p, e)
+                        x.facet(e[4], 32, p, e)
                     p += 8
                     e[5] = 3
                     x.span(e, v0, p, True)
@@ -14794,7 +14842,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string maxLength 32
                     nd = [U6, 'SalesTariffDescription', None, None, None, -1, None]
                     ch.append(nd)
                     p = t135(v, n, p, nd, 135, x)
@@ -14921,9 +14969,12 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 26, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 2763
@@ -14948,9 +14999,12 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 26, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 2763
@@ -15168,7 +15222,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
                     nd = [U6, 'ServiceName', None, None, None, -1, None]
                     ch.append(nd)
                     p = t142(v, n, p, nd, 142, x)
@@ -15223,7 +15277,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
                     nd = [U6, 'ServiceScope', None, None, None, -1, None]
                     ch.append(nd)
                     p = t144(v, n, p, nd, 144, x)
@@ -15289,7 +15343,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 4 (2 bits)
                     v0 = p
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E26[y]
+                    e[4] = E33[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -15318,7 +15372,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     # CH: enumeration of 4 (2 bits)
                     v0 = p
                     y = (v >> (n - p - 2)) & 3
-                    e[4] = E26[y]
+                    e[4] = E33[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -15351,7 +15405,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 25, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 2793
@@ -15381,7 +15435,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 25, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 2793
@@ -15503,9 +15557,12 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 26, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 2804
@@ -15530,9 +15587,12 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 32
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 32:
+                        x.facet(e[4], 26, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 2804
@@ -15654,9 +15714,12 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 64
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 3062
@@ -15681,9 +15744,12 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 64
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 22, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 3062
@@ -15710,9 +15776,12 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 8
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 8:
+                        x.facet(e[4], 34, q0, e)
                     e[5] = 6
                     x.span(e, v0, p, True)
                     s = 3064
@@ -15737,9 +15806,12 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: hexBinary
+                    # CH: hexBinary maxLength 8
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 8:
+                        x.facet(e[4], 34, q0, e)
                     e[5] = 6
                     x.span(e, v0, p, True)
                     s = 3064
@@ -15766,9 +15838,12 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 35, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 3066
@@ -15793,9 +15868,12 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 64
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 64:
+                        x.facet(e[4], 35, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 3066
@@ -15825,7 +15903,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                     nd = [U6, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t85(v, n, p, nd, 85, x)
@@ -15841,7 +15919,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                     nd = [U6, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t85(v, n, p, nd, 85, x)
@@ -15859,7 +15937,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                     nd = [U6, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t85(v, n, p, nd, 85, x)
@@ -15875,7 +15953,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                     nd = [U6, 'Certificate', None, None, None, -1, None]
                     ch.append(nd)
                     p = t85(v, n, p, nd, 85, x)
@@ -16017,7 +16095,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 7:
                         x.enum(y, 7, p)
-                    e[4] = E27[y]
+                    e[4] = E36[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -16048,7 +16126,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 7:
                         x.enum(y, 7, p)
-                    e[4] = E27[y]
+                    e[4] = E36[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -16195,7 +16273,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E29[y]
+                    e[4] = E38[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -16226,7 +16304,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 2)) & 3
                     if y >= 3:
                         x.enum(y, 3, p)
-                    e[4] = E29[y]
+                    e[4] = E38[y]
                     p += 2
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -16259,7 +16337,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 86400:
-                        x.range(e[4], 0, 86400, q0, e)
+                        x.facet(e[4], 39, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 3088
@@ -16289,7 +16367,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 86400:
-                        x.range(e[4], 0, 86400, q0, e)
+                        x.facet(e[4], 39, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 3088
@@ -16491,7 +16569,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 x.span(nd, b0, p)
                                                 s = 157
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                                                 nd = [U6, 'Certificate', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t85(v, n, p, nd, 85, x)
@@ -16792,7 +16870,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 x.span(nd, b0, p)
                                                 s = 157
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary maxLength 6
                                                 nd = [U5, 'EVCCID', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t99(v, n, p, nd, 99, x)
@@ -16963,7 +17041,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     else:
                                         if c < 86:
                                             if c == 84:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                                                # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                                                 nd = [U5, 'EVSEID', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t101(v, n, p, nd, 101, x)
@@ -17202,7 +17280,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                         else:
                                             if c == 114:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultMsg): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultMsg): string maxLength 64
                                                 nd = [U6, 'FaultMsg', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t110(v, n, p, nd, 110, x)
@@ -17233,7 +17311,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                         else:
                                             if c == 118:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary length 16
                                                 nd = [U5, 'GenChallenge', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t111(v, n, p, nd, 111, x)
@@ -17317,7 +17395,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     if c < 132:
                                         if c < 130:
                                             if c == 128:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string maxLength 32
                                                 nd = [U6, 'MeterID', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t116(v, n, p, nd, 116, x)
@@ -17411,7 +17489,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     else:
                                         if c < 142:
                                             if c == 140:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary maxLength 800
                                                 nd = [U5, 'OEMProvisioningCert', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t85(v, n, p, nd, 85, x)
@@ -17777,7 +17855,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                         else:
                                             if c == 186:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string maxLength 32
                                                 nd = [U6, 'SalesTariffDescription', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t135(v, n, p, nd, 135, x)
@@ -17913,7 +17991,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 x.span(nd, b0, p)
                                                 s = 157
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
                                                 nd = [U6, 'ServiceName', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t142(v, n, p, nd, 142, x)
@@ -17929,7 +18007,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 x.span(nd, b0, p)
                                                 s = 157
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string
+                                                # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string maxLength 64
                                                 nd = [U5, 'ServiceScope', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t144(v, n, p, nd, 144, x)
@@ -17937,14 +18015,14 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                         else:
                                             if c == 206:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
                                                 nd = [U6, 'ServiceScope', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t144(v, n, p, nd, 144, x)
                                                 x.span(nd, b0, p)
                                                 s = 157
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary maxLength 8
                                                 nd = [U5, 'SessionID', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t145(v, n, p, nd, 145, x)
@@ -17955,7 +18033,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     if c < 212:
                                         if c < 210:
                                             if c == 208:
-                                                # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary
+                                                # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary maxLength 8
                                                 nd = [U8, 'SessionID', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t145(v, n, p, nd, 145, x)
@@ -17993,7 +18071,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 x.span(nd, b0, p)
                                                 s = 157
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary maxLength 64
                                                 nd = [U6, 'SigMeterReading', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t146(v, n, p, nd, 146, x)
@@ -18440,7 +18518,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t9(v, n, p, nd, 9, x)
                                                 x.span(nd, b0, p)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
                                                 nd = [U6, 'Certificate', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t85(v, n, p, nd, 85, x)
@@ -18703,7 +18781,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t98(v, n, p, nd, 98, x)
                                                 x.span(nd, b0, p)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary maxLength 6
                                                 nd = [U5, 'EVCCID', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t99(v, n, p, nd, 99, x)
@@ -18850,7 +18928,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t90(v, n, p, nd, 90, x)
                                                 x.span(nd, b0, p)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string
+                                                # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                                                 nd = [U5, 'EVSEID', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t101(v, n, p, nd, 101, x)
@@ -19059,7 +19137,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     else:
                                         if c < 105:
                                             if c == 103:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultMsg): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultMsg): string maxLength 64
                                                 nd = [U6, 'FaultMsg', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t110(v, n, p, nd, 110, x)
@@ -19088,7 +19166,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     if c < 111:
                                         if c < 109:
                                             if c == 107:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary length 16
                                                 nd = [U5, 'GenChallenge', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t111(v, n, p, nd, 111, x)
@@ -19156,7 +19234,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 x.span(nd, b0, p)
                                         else:
                                             if c == 117:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string maxLength 32
                                                 nd = [U6, 'MeterID', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t116(v, n, p, nd, 116, x)
@@ -19240,7 +19318,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t98(v, n, p, nd, 98, x)
                                                 x.span(nd, b0, p)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary maxLength 800
                                                 nd = [U5, 'OEMProvisioningCert', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t85(v, n, p, nd, 85, x)
@@ -19558,7 +19636,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t134(v, n, p, nd, 134, x)
                                                 x.span(nd, b0, p)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string maxLength 32
                                                 nd = [U6, 'SalesTariffDescription', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t135(v, n, p, nd, 135, x)
@@ -19678,7 +19756,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t141(v, n, p, nd, 141, x)
                                                 x.span(nd, b0, p)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
                                                 nd = [U6, 'ServiceName', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t142(v, n, p, nd, 142, x)
@@ -19691,7 +19769,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t143(v, n, p, nd, 143, x)
                                                 x.span(nd, b0, p)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string
+                                                # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string maxLength 64
                                                 nd = [U5, 'ServiceScope', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t144(v, n, p, nd, 144, x)
@@ -19699,20 +19777,20 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     else:
                                         if c < 197:
                                             if c == 195:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
                                                 nd = [U6, 'ServiceScope', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t144(v, n, p, nd, 144, x)
                                                 x.span(nd, b0, p)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary
+                                                # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary maxLength 8
                                                 nd = [U5, 'SessionID', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t145(v, n, p, nd, 145, x)
                                                 x.span(nd, b0, p)
                                         else:
                                             if c == 197:
-                                                # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary
+                                                # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary maxLength 8
                                                 nd = [U8, 'SessionID', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t145(v, n, p, nd, 145, x)
@@ -19747,7 +19825,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t66(v, n, p, nd, 66, x)
                                                 x.span(nd, b0, p)
                                             else:
-                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary
+                                                # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary maxLength 64
                                                 nd = [U6, 'SigMeterReading', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t146(v, n, p, nd, 146, x)
@@ -20071,7 +20149,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 40, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 3090
@@ -20101,7 +20179,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 40, q0, e)
                     e[5] = 2
                     x.span(e, v0, p, True)
                     s = 3090
@@ -20133,7 +20211,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 16777214:
-                        x.range(e[4], 0, 16777214, q0, e)
+                        x.facet(e[4], 41, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 3092
@@ -20163,7 +20241,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 16777214:
-                        x.range(e[4], 0, 16777214, q0, e)
+                        x.facet(e[4], 41, q0, e)
                     e[5] = 1
                     x.span(e, v0, p, True)
                     s = 3092
@@ -20434,9 +20512,12 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 15 minLength 14
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 15 or len(e[4]) < 14:
+                        x.facet(e[4], 43, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 3103
@@ -20450,9 +20531,12 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 15 minLength 14
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 15 or len(e[4]) < 14:
+                        x.facet(e[4], 43, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 3103
@@ -20490,9 +20574,12 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 65
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 65:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 3104
@@ -20517,9 +20604,12 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 65
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 65:
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 3104
@@ -20546,9 +20636,12 @@ def t164(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 15 minLength 14
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 15 or len(e[4]) < 14:
+                        x.facet(e[4], 43, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 3106
@@ -20573,9 +20666,12 @@ def t164(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: string
+                    # CH: string maxLength 15 minLength 14
                     v0 = p
+                    q0 = p
                     e[4], p = string(v, n, p)
+                    if len(e[4]) > 15 or len(e[4]) < 14:
+                        x.facet(e[4], 43, q0, e)
                     e[5] = 0
                     x.span(e, v0, p, True)
                     s = 3106
@@ -20602,9 +20698,12 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 48
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 48:
+                        x.facet(e[4], 9, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 3108
@@ -20629,9 +20728,12 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
-                    # CH: base64Binary
+                    # CH: base64Binary maxLength 48
                     v0 = p
+                    q0 = p
                     e[4], p = binary(v, n, p)
+                    if len(e[4]) > 48:
+                        x.facet(e[4], 9, q0, e)
                     e[5] = 7
                     x.span(e, v0, p, True)
                     s = 3108
@@ -20663,7 +20765,7 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E33[y]
+                    e[4] = E44[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)
@@ -20694,7 +20796,7 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     y = (v >> (n - p - 3)) & 7
                     if y >= 6:
                         x.enum(y, 6, p)
-                    e[4] = E33[y]
+                    e[4] = E44[y]
                     p += 3
                     e[5] = 5
                     x.span(e, v0, p, True)

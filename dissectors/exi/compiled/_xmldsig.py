@@ -6711,7 +6711,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 2
                     s = 188
                 else:
@@ -6735,7 +6735,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.range(e[4], -2147483648, 2147483647, q0, e)
+                        x.facet(e[4], 6, q0, e)
                     e[5] = 2
                     s = 188
                 else:
@@ -6763,7 +6763,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 2
                     s = 190
                 else:
@@ -6787,7 +6787,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.range(e[4], -9223372036854775808, 9223372036854775807, q0, e)
+                        x.facet(e[4], 7, q0, e)
                     e[5] = 2
                     s = 190
                 else:
@@ -6815,7 +6815,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 8, q0, e)
                     e[5] = 2
                     s = 192
                 else:
@@ -6839,7 +6839,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = sint(v, n, p)
                     if e[4] < -32768 or e[4] > 32767:
-                        x.range(e[4], -32768, 32767, q0, e)
+                        x.facet(e[4], 8, q0, e)
                     e[5] = 2
                     s = 192
                 else:
@@ -6915,7 +6915,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 1
                     s = 196
                 else:
@@ -6939,7 +6939,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 4294967295:
-                        x.range(e[4], 0, 4294967295, q0, e)
+                        x.facet(e[4], 10, q0, e)
                     e[5] = 1
                     s = 196
                 else:
@@ -6967,7 +6967,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 11, q0, e)
                     e[5] = 1
                     s = 198
                 else:
@@ -6991,7 +6991,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 18446744073709551615:
-                        x.range(e[4], 0, 18446744073709551615, q0, e)
+                        x.facet(e[4], 11, q0, e)
                     e[5] = 1
                     s = 198
                 else:
@@ -7019,7 +7019,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 1
                     s = 200
                 else:
@@ -7043,7 +7043,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     q0 = p
                     e[4], p = uint(v, n, p)
                     if e[4] > 65535:
-                        x.range(e[4], 0, 65535, q0, e)
+                        x.facet(e[4], 12, q0, e)
                     e[5] = 1
                     s = 200
                 else:

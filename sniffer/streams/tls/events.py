@@ -24,6 +24,8 @@ class CertificateInfo:
     signature_algorithm: str = ""
     error: str | None = None
     """Why the DER could not be parsed (the other fields are then empty)."""
+    der: bytes = field(default=b"", repr=False)
+    """The certificate as sent (for chain checks; not part of ``fields()``)."""
 
     def fields(self) -> dict[str, Any]:
         if self.error is not None:

@@ -181,20 +181,22 @@ def _server_hello(r: _Reader, out: Decoded) -> None:
     out.fields.setdefault("extended_master_secret", False)
 
 
+def key_text(key: object) -> str:
+    """A public key as people name it: ``EC secp256r1``, ``RSA 2048``, ``Ed448``."""
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return f"EC {key.curve.name}"
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"RSA {key.key_size}"
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519"
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "Ed448"
+    return type(key).__name__
+
+
 def certificate_info(der: bytes) -> CertificateInfo:
     try:
         cert = x509.load_der_x509_certificate(der)
-        key = cert.public_key()
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            key_text = f"EC {key.curve.name}"
-        elif isinstance(key, rsa.RSAPublicKey):
-            key_text = f"RSA {key.key_size}"
-        elif isinstance(key, ed25519.Ed25519PublicKey):
-            key_text = "Ed25519"
-        elif isinstance(key, ed448.Ed448PublicKey):
-            key_text = "Ed448"
-        else:
-            key_text = type(key).__name__
         oid = cert.signature_algorithm_oid
         return CertificateInfo(
             subject=cert.subject.rfc4514_string(),
@@ -202,11 +204,12 @@ def certificate_info(der: bytes) -> CertificateInfo:
             not_before=cert.not_valid_before_utc.isoformat(),
             not_after=cert.not_valid_after_utc.isoformat(),
             serial=f"{cert.serial_number:X}",
-            public_key=key_text,
+            public_key=key_text(cert.public_key()),
             signature_algorithm=getattr(oid, "_name", None) or oid.dotted_string,
+            der=der,
         )
     except Exception as exc:  # any DER problem is reported, never raised
-        return CertificateInfo(error=f"unparseable certificate ({len(der)} bytes): {exc}")
+        return CertificateInfo(error=f"unparseable certificate ({len(der)} bytes): {exc}", der=der)
 
 
 def _certificate(r: _Reader, out: Decoded, tls13: bool) -> None:

@@ -162,6 +162,12 @@ def _is_hex(s: str) -> bool:
     return bool(s) and all(c in _HEX for c in s)
 
 
+def keylog_secret_spans(data: bytes) -> list[tuple[int, int]]:
+    """Where the secrets of key-log lines sit in ``data`` (``start, end``), found as
+    :func:`extract_keylog_lines` finds the lines, so a view can hide exactly those bytes."""
+    return [m.span(3) for m in _LINE_IN_PAYLOAD.finditer(data)]
+
+
 def extract_keylog_lines(payload: bytes) -> list[str]:
     """NSS key-log lines found anywhere in a datagram payload, normalised to ``LABEL random secret``.
 

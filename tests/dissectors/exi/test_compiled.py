@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REAL, need_shared, real_captures
-from tests.sniffer.decoded import decode_file
 from v2gsniff.dissectors import exi
 from v2gsniff.dissectors.exi import runtime
 from v2gsniff.dissectors.exi.model import Element
+from v2gsniff.sniffer.engine import decode_file
 
 from .conftest import NO_SHARED, VECTORS, load_vectors
 
@@ -33,10 +33,12 @@ def same_tree(a: Element, b: Element) -> bool:
             and len(a.children) == len(b.children) and all(map(same_tree, a.children, b.children)))
 
 
-def compare(data: bytes, schema: str, fragment: bool) -> str:
+def compare(data: bytes, schema: str, fragment: bool, same_error: bool = True) -> str:
     """'' when the plain decode and the positions variant agree, else what differs; 'error' when both
     reject the stream.  The plain modules read simple-typed children inline; the positions variant
-    reads every element through its type's own function: two codings of each grammar."""
+    reads every element through its type's own function: two codings of each grammar.  With
+    ``same_error`` both must reject with the same text; without, only both must reject (a mutant may
+    run out of bits where one coding notices it in the parent and the other in the child)."""
     try:
         plain = runtime.decode(data, schema, fragment)
     except exi.ExiError as err:
@@ -45,11 +47,15 @@ def compare(data: bytes, schema: str, fragment: bool) -> str:
     try:
         traced = runtime.decode_positions(data, schema, fragment).message
     except exi.ExiError as err:
-        return "error" if plain is None and str(err) == plain_error else f"only one decodes: {err}"
+        if plain is None and (str(err) == plain_error or not same_error):
+            return "error"
+        return f"only one decodes: {err}"
     if plain is None:
         return f"only the positions variant decodes ({plain_error})"
     if plain.to_xml() != traced.to_xml() or plain.to_json() != traced.to_json() or plain.name != traced.name:
         return "xml/json/name differ"
+    if plain.violations != traced.violations:
+        return f"violations differ: {plain.violations} / {traced.violations}"
     if len(plain.elements) != len(traced.elements) or not all(map(same_tree, plain.elements, traced.elements)):
         return "trees differ"
     return ""
@@ -81,7 +87,7 @@ def test_known_bad_streams_fail_or_decode_alike_under_every_schema() -> None:
 def real_messages() -> list[tuple[str, bytes]]:
     out: dict[tuple[str, bytes], None] = {}
     for name in real_captures():
-        records, _ = decode_file(REAL / name)
+        records, _ = decode_file(REAL / name, show_keys=True)  # the messages' own bytes, keys too
         for r in records:
             if r.kind == "v2g" and r.extra.get("exi_hex") and r.extra.get("schema"):
                 out[(r.extra["schema"], bytes.fromhex(r.extra["exi_hex"]))] = None
@@ -125,3 +131,24 @@ def test_xml_with_cached_tags_is_the_per_document_rendering() -> None:
     nul = ["urn:a", "R", {("urn:b", "Id"): "x"}, [["", "p", None, None, "a\x00b", 0, None]], None, -1, None]
     assert _render(nul, True) is None
     assert exi.model.ExiMessage.of_nodes([nul], "din").to_xml() == _render(nul, False)
+
+
+def test_both_variants_agree_on_every_single_bit_flip_of_real_messages() -> None:
+    """Flipped bits reach out-of-facet values (kept and listed) and undecodable ones (ExiError): the
+    inline facet tests of the plain modules and the per-element ones of the positions variant must
+    report the same violations at the same paths and bits."""
+    need_shared()
+    by_schema: dict[str, list[bytes]] = {}
+    for schema, data in real_messages():
+        if len(by_schema.setdefault(schema, [])) < 12:
+            by_schema[schema].append(data)
+    results = []
+    for schema, messages in by_schema.items():
+        for data in messages:
+            for bit in range(8, len(data) * 8):
+                flipped = bytearray(data)
+                flipped[bit // 8] ^= 0x80 >> (bit % 8)
+                results.append((schema, bytes(flipped), compare(bytes(flipped), schema, False, False)))
+    assert [r for r in results if r[2] not in ("", "error")] == []
+    violating = [r for r in results if r[2] == "" and runtime.decode(r[1], r[0]).violations]
+    assert len(violating) > 20

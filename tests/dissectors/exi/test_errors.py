@@ -6,6 +6,7 @@ import pytest
 
 from v2gsniff.dissectors import exi
 from v2gsniff.dissectors.exi.bitstream import BitWriter
+from v2gsniff.dissectors.exi.errors import FacetViolation
 
 SERVICE_DISCOVERY = bytes.fromhex("809a0211d63f74d2297ac9119400")  # DIN, libcbv2g test vector
 SAP_RES = bytes.fromhex("80400040")
@@ -55,22 +56,36 @@ def test_enumeration_index_out_of_range() -> None:
         exi.decode(bytes.fromhex("804c00"), "apphand")
 
 
-def test_nbit_value_out_of_range_on_decode_and_encode() -> None:
-    msg = exi.decode(bytes.fromhex("8000dbab9371d3234b71d1b981899189d191818991d26b9b3a232b30020000040040"), "apphand")
+def test_nbit_value_past_its_facet_decodes_and_is_listed_and_encode_is_strict_unless_lenient() -> None:
+    data = bytes.fromhex("8000dbab9371d3234b71d1b981899189d191818991d26b9b3a232b30020000040040")
+    msg = exi.decode(data, "apphand")
     prio = msg["AppProtocol"]["Priority"]
-    assert prio.value == 1
-    prio.value = 21  # Priority is 1..20: written like EXIficient does, as CH[untyped] (exi.md §7.2 e)
-    again = exi.decode(exi.encode(msg), "apphand")
-    assert again["AppProtocol"]["Priority"].value == "21"
-    data = bytearray(exi.encode(exi.decode(exi.encode(msg), "apphand")))
-    # the 5-bit n-bit field of Priority 1..20 read as 31 must fail on decode
-    typed = bytearray(bytes.fromhex("8000dbab9371d3234b71d1b981899189d191818991d26b9b3a232b30020000040040"))
-    assert data != typed
-    pos = _priority_bit(bytes(typed))
+    assert prio.value == 1 and msg.violations == ()
+    prio.value = 21  # Priority is 1..20 in 5 bits, so 21 is representable but out of facet
+    with pytest.raises(exi.ExiError, match="value 21 violates maxInclusive 20") as info:
+        exi.encode(msg)
+    assert info.value.path == "/supportedAppProtocolReq/AppProtocol/Priority"
+    lenient = exi.encode(msg, lenient=True)
+    again = exi.decode(lenient, "apphand")
+    assert again["AppProtocol"]["Priority"].value == 21  # typed, as the bits say
+    assert exi.encode(again, lenient=True) == lenient  # an out-of-facet message round-trips
+    # all five bits set: 31 + 1 = 32, far past 20, still a value the bits carry
+    typed = bytearray(data)
+    pos = _priority_bit(data)
     for i in range(5):
         typed[(pos + i) // 8] |= 0x80 >> ((pos + i) % 8)
-    with pytest.raises(exi.ExiError, match="value 32 out of range 1..20"):
-        exi.decode(bytes(typed), "apphand")
+    decoded = exi.decode(bytes(typed), "apphand")
+    assert decoded["AppProtocol"]["Priority"].value == 32
+    assert decoded.violations == (FacetViolation("/supportedAppProtocolReq/AppProtocol/Priority", 32,
+                                                 "maxInclusive", 20, pos),)
+
+
+def test_a_value_its_bits_cannot_carry_falls_back_to_untyped_when_lenient() -> None:
+    msg = exi.decode(bytes.fromhex("8000dbab9371d3234b71d1b981899189d191818991d26b9b3a232b30020000040040"),
+                     "apphand")
+    msg["AppProtocol"]["Priority"].value = 40  # 5 bits from 1 reach 32 at most: EXIficient's CH[untyped]
+    again = exi.decode(exi.encode(msg, lenient=True), "apphand")
+    assert again["AppProtocol"]["Priority"].value == "40" and again.violations == ()
 
 
 def _priority_bit(data: bytes) -> int:

@@ -1,14 +1,16 @@
 """Live capture on a real veth pair in network namespaces made for the test.
 
 A real capture is replayed into one end with an AF_PACKET socket; ``v2gsniff live`` runs on
-the other end inside its namespace. Needs root (or CAP_NET_ADMIN + CAP_NET_RAW) and
-``ip``; skipped with the reason otherwise.
+the other end inside its namespace, started as root with ``--user nobody``: it decodes as
+nobody and only its socket helper may open raw sockets (tests/sniffer/capture/test_privsep.py
+looks at the processes). Needs root and ``ip``; skipped with the reason otherwise.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pwd
 import queue
 import shutil
 import signal
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REAL
+from tests.conftest import REAL, end_process
 from v2gsniff.sniffer.capture import PcapngWriter, open_capture
 from v2gsniff.sniffer.capture.live import LinkEvent, LiveCaptureError, open_live
 from v2gsniff.sniffer.capture.live_afpacket import _bpf
@@ -55,6 +57,54 @@ def _run(*cmd: str) -> None:
     subprocess.run(cmd, check=True, capture_output=True)
 
 
+NOBODY = "nobody"
+
+
+def nobody_ids() -> tuple[int, int]:
+    try:
+        pw = pwd.getpwnam(NOBODY)
+    except KeyError:
+        pytest.skip("there is no user 'nobody' to decode as")
+    return pw.pw_uid, pw.pw_gid
+
+
+def _hidden_parent(path: str) -> str | None:
+    """The first directory above ``path`` that other users cannot enter (like /root, 0700)."""
+    parts = Path(path).resolve().parts
+    for i in range(2, len(parts)):
+        d = Path(*parts[:i])
+        if not d.stat().st_mode & 0o001:
+            return str(d)
+    return None
+
+
+def reachable_by_nobody(cmd: list[str], stash: Path) -> list[str]:
+    """``cmd`` in a mount namespace of its own where nobody can read this Python.
+
+    Once it has dropped to nobody, v2gsniff still imports modules on demand; when this
+    interpreter sits under a directory others cannot enter (a pyenv under /root), a
+    world-readable tmpfs is laid over that directory in the new namespace with the interpreter
+    bound back in. Nothing changes outside the namespace.
+    """
+    prefix = os.path.realpath(sys.base_prefix)
+    hidden = _hidden_parent(prefix)
+    if hidden is None:
+        return cmd
+    script = (f'mkdir -p "$0" && mount --bind "{prefix}" "$0" && mount -t tmpfs -o mode=0755 none "{hidden}" '
+              f'&& mkdir -p "{prefix}" && mount --bind "$0" "{prefix}" && exec "$@"')
+    return ["unshare", "-m", "--propagation", "slave", "sh", "-c", script, str(stash), *cmd]
+
+
+def nobody_dir() -> Path:
+    """A directory the decoding user (nobody) may write into, outside pytest's root-only tree."""
+    import tempfile
+
+    uid, gid = nobody_ids()
+    d = Path(tempfile.mkdtemp(prefix="v2gsniff-live-"))
+    os.chown(d, uid, gid)
+    return d
+
+
 class Veth:
     """Two namespaces joined by a veth pair: ``ev0`` in ``ev``, ``se0`` in ``se``; IPv6 off so
     neither kernel adds frames of its own."""
@@ -76,11 +126,16 @@ class Veth:
         _run("ip", "-n", self.ev, "link", "add", "ev0", "type", "veth", "peer", "name", "se0", "netns", self.se)
         _run("ip", "-n", self.ev, "link", "set", "ev0", "up")
         _run("ip", "-n", self.se, "link", "set", "se0", "up")
+        self.wait_up()
+
+    def wait_up(self) -> None:
+        """Both ends up with carrier: a frame sent before the sender's end has it is dropped."""
         deadline = time.monotonic() + 5
-        while "state UP" not in subprocess.run(["ip", "-n", self.se, "link", "show", "se0"],
-                                               capture_output=True, text=True).stdout:
-            assert time.monotonic() < deadline, "se0 did not come up"
-            time.sleep(0.02)
+        for ns, dev in ((self.se, "se0"), (self.ev, "ev0")):
+            while "state UP" not in subprocess.run(["ip", "-n", ns, "link", "show", dev],
+                                                   capture_output=True, text=True).stdout:
+                assert time.monotonic() < deadline, f"{dev} did not come up"
+                time.sleep(0.02)
 
     def cleanup(self) -> None:
         for ns in self.made:
@@ -119,13 +174,17 @@ def _need_capture() -> None:
 
 
 class LiveRun:
-    """``v2gsniff live se0 ...`` running inside the capture namespace."""
+    """``v2gsniff live se0 --user nobody ...`` started as root inside the capture namespace;
+    ``workdir`` (its current directory, where relative --write paths go) belongs to nobody."""
 
     def __init__(self, veth: Veth, tmp: Path, *args: str) -> None:
         self.out, self.err = tmp / "live.out", tmp / "live.err"
+        self.workdir = nobody_dir()
         self._out, self._err = open(self.out, "wb"), open(self.err, "wb")
-        self.proc = subprocess.Popen(veth.in_se(sys.executable, "-c", LIVE, "se0", *args),
-                                     stdout=self._out, stderr=self._err, cwd=tmp)
+        cmd = veth.in_se(*reachable_by_nobody([sys.executable, "-c", LIVE, "se0", "--user", NOBODY, *args],
+                                              tmp / "python-stash"))
+        self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._err, cwd=self.workdir,
+                                     env={k: v for k, v in os.environ.items() if k not in ("SUDO_UID", "SUDO_GID")})
         self.wait_for("capturing on se0")
 
     def stderr(self) -> str:
@@ -148,12 +207,25 @@ class LiveRun:
             time.sleep(0.05)
 
     def stop(self, sig: int = signal.SIGINT) -> int:
+        try:
+            return end_process(self.proc, sig)
+        finally:
+            self._out.close()
+            self._err.close()
+
+    def cleanup(self) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=20)
-        self._out.close()
-        self._err.close()
-        return code
+            self.stop(signal.SIGKILL)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def live_runs() -> Iterator[list[LiveRun]]:
+    """Every LiveRun a test starts ends with it (killed if still running, its directory removed)."""
+    runs: list[LiveRun] = []
+    yield runs
+    for run in runs:
+        run.cleanup()
 
 
 def _filtered_copy(tmp: Path) -> tuple[Path, list[RawFrame]]:
@@ -171,10 +243,12 @@ def _without_time(rows: list[dict[str, object]]) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("speed", [25.0, 0.0], ids=["paced-x25", "flat-out"])
-def test_replayed_session_is_captured_written_and_decoded(veth: Veth, tmp_path: Path, speed: float) -> None:
+def test_replayed_session_is_captured_written_and_decoded(veth: Veth, tmp_path: Path, speed: float,
+                                                          live_runs: list[LiveRun]) -> None:
     _need_capture()
     expected_path, expected = _filtered_copy(tmp_path)
     run = LiveRun(veth, tmp_path, "--no-tui", "--format", "jsonl", "--write", "out.pcapng")
+    live_runs.append(run)
     sent = veth.send(CAPTURE, speed)
     decoded = subprocess.run([sys.executable, "-c", DECODE, "--format", "jsonl", str(expected_path)],
                              check=True, capture_output=True, text=True).stdout
@@ -183,7 +257,9 @@ def test_replayed_session_is_captured_written_and_decoded(veth: Veth, tmp_path: 
     run.wait_lines(len(want) - 10)
     assert run.stop() == 0, run.stderr()
     assert sent == len(expected) == 1407
-    got_frames = [f for f in open_capture(tmp_path / "out.pcapng") if isinstance(f, RawFrame)]
+    written = run.workdir / "out.pcapng"
+    assert (written.stat().st_uid, written.stat().st_gid) == nobody_ids()  # the decoding user's file
+    got_frames = [f for f in open_capture(written) if isinstance(f, RawFrame)]
     assert len(got_frames) == sent, run.stderr()
     assert [f.data for f in got_frames] == [f.data for f in expected]
     assert [f.orig_len for f in got_frames] == [len(f.data) for f in expected]
@@ -191,9 +267,10 @@ def test_replayed_session_is_captured_written_and_decoded(veth: Veth, tmp_path: 
     assert f"{sent} frames" in run.stderr() and "0 dropped by the kernel" in run.stderr()
 
 
-def test_interface_down_and_up_mid_capture(veth: Veth, tmp_path: Path) -> None:
+def test_interface_down_and_up_mid_capture(veth: Veth, tmp_path: Path, live_runs: list[LiveRun]) -> None:
     _need_capture()
     run = LiveRun(veth, tmp_path, "--no-tui", "--format", "jsonl", "--write", "out.pcapng")
+    live_runs.append(run)
     first = veth.send(CAPTURE, 0)
     run.wait_lines(800)
     _run("ip", "-n", veth.se, "link", "set", "se0", "down")
@@ -201,10 +278,11 @@ def test_interface_down_and_up_mid_capture(veth: Veth, tmp_path: Path) -> None:
     _run("ip", "-n", veth.se, "link", "set", "se0", "up")
     run.wait_for("se0 is up again")
     assert "se0 is up again" not in run.stderr().split("waiting for it to come back")[0]
+    veth.wait_up()
     second = veth.send(CAPTURE, 0)
     run.wait_lines(1600)
     assert run.stop() == 0
-    frames = [f for f in open_capture(tmp_path / "out.pcapng") if isinstance(f, RawFrame)]
+    frames = [f for f in open_capture(run.workdir / "out.pcapng") if isinstance(f, RawFrame)]
     assert len(frames) == first + second
     assert frames[-1].index == first + second
     err = run.stderr()
@@ -236,13 +314,17 @@ class _Lines:
 
 
 def test_api_reopens_when_the_interface_is_recreated(veth: Veth, tmp_path: Path) -> None:
-    """The interface disappears and comes back as a new device (new ifindex): new socket, same numbering."""
+    """The interface disappears and comes back as a new device (new ifindex): new socket, same numbering.
+
+    With afpacket the process runs as nobody and each new socket comes from the privileged helper."""
     _need_capture()
     script = r"""
-import json, sys, threading
+import json, os, sys, threading
 from v2gsniff.sniffer.capture.live import LinkEvent, open_live
-cap = open_live("se0", backend=sys.argv[1])
-print("ready", cap.backend, flush=True)
+from v2gsniff.sniffer.capture.privsep import separate
+opener = separate("se0", user="nobody", allow_root=False).opener if sys.argv[1] == "afpacket" else None
+cap = open_live("se0", backend=sys.argv[1], raw_socket=opener)
+print("ready", cap.backend, os.getuid(), flush=True)
 for item in cap:
     if isinstance(item, LinkEvent):
         print(json.dumps({"event": item.kind, "message": item.message}), flush=True)
@@ -252,32 +334,45 @@ for item in cap:
     for backend in ("afpacket", "dumpcap"):
         if backend == "dumpcap" and shutil.which("dumpcap") is None:
             continue
-        proc = subprocess.Popen(veth.in_se(sys.executable, "-c", script, backend), stdout=subprocess.PIPE, text=True)
-        assert proc.stdout is not None
-        assert proc.stdout.readline().startswith("ready")
-        n1 = veth.send(CAPTURE, 0)
-        if backend == "dumpcap":
-            # libpcap in dumpcap holds frames in a ring block for up to ~250 ms (no immediate
-            # mode); a device that vanishes before the block is handed over takes them along.
-            time.sleep(1.0)
-        _run("ip", "-n", veth.ev, "link", "del", "ev0")
-        time.sleep(0.6)
-        veth.add_link()
-        lines = _Lines(proc)
-        rows: list[dict[str, object]] = []
+        cmd = [sys.executable, "-c", script, backend]
+        if backend == "afpacket":
+            cmd = reachable_by_nobody(cmd, tmp_path / "stash")
+        proc = subprocess.Popen(veth.in_se(*cmd), stdout=subprocess.PIPE, text=True)
+        try:
+            _recreated_mid_capture(veth, proc, backend)
+        finally:
+            end_process(proc, timeout=10)
 
-        while not any(r.get("event") == "up" for r in rows):
-            rows.append(lines.next(backend, rows))
-        time.sleep(1.5 if backend == "dumpcap" else 0.3)  # dumpcap restarts before 'up'; let it settle
-        n2 = veth.send(CAPTURE, 0)
-        while sum(1 for r in rows if "frame" in r) < n1 + n2:
-            rows.append(lines.next(backend, rows))
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
-        events = [r["event"] for r in rows if "event" in r]
-        assert events == ["down", "up"], (backend, rows[-5:])
-        numbers = [r["frame"] for r in rows if "frame" in r]
-        assert numbers == list(range(1, n1 + n2 + 1)), backend
+
+def _recreated_mid_capture(veth: Veth, proc: subprocess.Popen[str], backend: str) -> None:
+    assert proc.stdout is not None
+    ready = proc.stdout.readline().split()
+    assert ready[:2] == ["ready", backend]
+    if backend == "afpacket":
+        assert int(ready[2]) == nobody_ids()[0]
+    n1 = veth.send(CAPTURE, 0)
+    if backend == "dumpcap":
+        # libpcap in dumpcap holds frames in a ring block for up to ~250 ms (no immediate
+        # mode); a device that vanishes before the block is handed over takes them along.
+        time.sleep(1.0)
+    _run("ip", "-n", veth.ev, "link", "del", "ev0")
+    time.sleep(0.6)
+    veth.add_link()
+    lines = _Lines(proc)
+    rows: list[dict[str, object]] = []
+
+    while not any(r.get("event") == "up" for r in rows):
+        rows.append(lines.next(backend, rows))
+    time.sleep(1.5 if backend == "dumpcap" else 0.3)  # dumpcap restarts before 'up'; let it settle
+    n2 = veth.send(CAPTURE, 0)
+    while sum(1 for r in rows if "frame" in r) < n1 + n2:
+        rows.append(lines.next(backend, rows))
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=10)
+    events = [r["event"] for r in rows if "event" in r]
+    assert events == ["down", "up"], (backend, rows[-5:])
+    numbers = [r["frame"] for r in rows if "frame" in r]
+    assert numbers == list(range(1, n1 + n2 + 1)), backend
 
 
 def test_open_live_errors_are_one_sentence() -> None:

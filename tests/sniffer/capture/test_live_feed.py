@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 import subprocess
 import sys
 import threading
@@ -48,11 +49,14 @@ def test_keylog_follower_gives_complete_new_lines(tmp_path: Path) -> None:
     assert f.poll() == b"A\n"
 
 
-def test_feed_writes_frames_and_keylog_secrets(tmp_path: Path) -> None:
+@pytest.mark.parametrize("embed", [False, True], ids=["frames-only", "embed-secrets"])
+def test_feed_writes_frames_and_keylog_secrets_only_when_asked(tmp_path: Path, embed: bool) -> None:
     frames = _frames(50)
     keys = tmp_path / "keys.log"
     keys.write_text(LINE)
     out = tmp_path / "rec.pcapng"
+    out.write_bytes(b"")
+    out.chmod(0o644)  # an older file with a looser mode must not keep it
 
     class Source:
         def __init__(self) -> None:
@@ -64,15 +68,22 @@ def test_feed_writes_frames_and_keylog_secrets(tmp_path: Path) -> None:
         def stop(self) -> None:
             self.batches = []
 
-    with PcapngWriter(out, line_buffered=True) as writer:
-        items = list(LiveFeed(Source(), keylog_paths=[str(keys)], writer=writer))
+    with PcapngWriter(out, line_buffered=True, private=embed) as writer:
+        items = list(LiveFeed(Source(), keylog_paths=[str(keys)], writer=writer, embed_secrets=embed))
     secrets = [i for i in items if isinstance(i, DecryptionSecrets)]
     assert len(secrets) == 1 and secrets[0].data == LINE.encode() and secrets[0].after_frame == 0
     assert secrets[0].secrets_type == SECRETS_TLS_KEYLOG
     assert [i for i in items if isinstance(i, RawFrame)] == frames
     back = list(open_capture(out))
-    assert isinstance(back[0], DecryptionSecrets) and back[0].data == LINE.encode()
-    assert [f.data for f in back[1:] if isinstance(f, RawFrame)] == [f.data for f in frames]
+    assert [f.data for f in back if isinstance(f, RawFrame)] == [f.data for f in frames]
+    stored = [b for b in back if isinstance(b, DecryptionSecrets)]
+    raw = out.read_bytes()
+    if embed:
+        assert isinstance(back[0], DecryptionSecrets) and back[0].data == LINE.encode()
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    else:
+        assert stored == [] and LINE.split()[2].encode() not in raw
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644
 
 
 def test_stream_source_reports_a_cut_off_stream_after_its_frames() -> None:
@@ -102,7 +113,7 @@ def test_live_stdin_prints_records_before_the_stream_ends(tmp_path: Path, fmt: s
         writer.write_frame(f.data, f.time)
         chunks.append(buf.getvalue()[start:])
     header = buf.getvalue()[: len(buf.getvalue()) - sum(map(len, chunks))]
-    proc = subprocess.Popen([sys.executable, "-c", LIVE, "-", "--no-tui", "--format", "jsonl"],
+    proc = subprocess.Popen([sys.executable, "-c", LIVE, "-", "--no-tui", "--format", "jsonl", "--allow-root"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None
     seen: list[tuple[float, int]] = []

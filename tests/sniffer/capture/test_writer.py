@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -167,6 +169,28 @@ def test_ring_with_unlimited_files(tmp_path: Path) -> None:
     assert len(list(tmp_path.iterdir())) == ring.number > 1
     assert sum(len(items(p)) for p in ring.paths) == 30
     assert ring.paths[0].name == "all_00001.pcapng"
+
+
+def test_private_files_are_their_owners_alone(tmp_path: Path) -> None:
+    """Files that hold secrets (live --embed-keys) are 0600 from the start, whatever the umask,
+    and also when an older file of the same name was readable by others."""
+    old_mask = os.umask(0)
+    try:
+        (tmp_path / "one.pcapng").write_bytes(b"older")
+        (tmp_path / "one.pcapng").chmod(0o666)
+        with PcapngWriter(tmp_path / "one.pcapng", private=True) as w:
+            w.write_secrets(b"CLIENT_RANDOM aa bb\n")
+        with RingWriter(tmp_path / "ring.pcapng", files=0, max_bytes=1000, private=True) as ring:
+            for i in range(30):
+                ring.write_frame(bytes(200), float(i))
+        with PcapngWriter(tmp_path / "plain.pcapng"):
+            pass
+    finally:
+        os.umask(old_mask)
+    assert len(ring.paths) > 1
+    for p in [tmp_path / "one.pcapng", *ring.paths]:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+    assert stat.S_IMODE((tmp_path / "plain.pcapng").stat().st_mode) == 0o666  # umask 0: as asked
 
 
 @pytest.mark.parametrize("order", ["<", ">"])

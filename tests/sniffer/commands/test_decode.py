@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +104,14 @@ def test_filter_selects_and_rejects_invalid_expressions() -> None:
     assert {r["name"] for r in rows} == {"CurrentDemandReq"}
     bad = CliRunner().invoke(decode, ["--filter", "v2g and", str(demo)])
     assert bad.exit_code == 2 and "filter ends too early" in bad.output
+
+
+def test_color_forces_colours_into_a_pipe_and_no_color_keeps_them_out() -> None:
+    need_shared()
+    runner = CliRunner(env={"NO_COLOR": "1"})  # --color is explicit: it wins over the environment
+    forced = runner.invoke(decode, [str(REAL / CCS32), "--color"]).stdout
+    assert forced.startswith("\x1b[") and forced.count("\x1b[") > 1000
+    plain = CliRunner().invoke(decode, [str(REAL / CCS32)]).stdout
+    assert "\x1b[" not in plain
+    # The same lines, only coloured.
+    assert re.sub(r"\x1b\[[0-9;]*m", "", forced) == plain

@@ -36,7 +36,8 @@ def test_decode_jsonl_from_stdin_keeps_going_after_a_bad_line() -> None:
     assert rows[0]["schema"] == "din" and rows[0]["error"] is None and rows[0]["xml"].startswith("<")
     assert rows[1]["error"].startswith("not a hex string")
     assert rows[2]["error"].startswith("din: bit 18 in /V2G_Message/Header/SessionID")
-    assert set(rows[0]) == {"name", "namespace", "schema", "xml", "body", "error"}
+    assert set(rows[0]) == {"name", "namespace", "schema", "xml", "body", "findings", "error"}
+    assert rows[0]["findings"] == []
 
 
 def test_decode_error_exit_status() -> None:
@@ -58,10 +59,85 @@ def test_encode_reports_bad_xml(tmp_path: Path) -> None:
     path = tmp_path / "bad.xml"
     path.write_text("<not-closed>")
     result = CliRunner().invoke(exi, ["encode", str(path), "--schema", "din"])
-    assert result.exit_code == 1 and "not well-formed" in result.output
+    assert result.exit_code == 2 and "not well-formed" in result.output
 
 
 def test_decode_fragment_auto() -> None:
     result = CliRunner().invoke(exi, ["decode", "802202b4b21900401e80", "--fragment", "--format", "jsonl"])
     row = json.loads(result.output)
     assert row["name"] == "ContractSignatureEncryptedPrivateKey" and row["schema"] == "iso2"
+
+
+# A DIN CurrentDemandReq of the Hyundai Kona capture (everest-logfiles__Hyundai_Kona_2017_..., frame 681).
+DIN_CD = "809a0219d01c539a2086bd90d100000a20406014010287b10004061a01e28018104e1880c08000081428c780"
+
+
+def _xml(tmp_path: Path, change: tuple[str, str] | None = None) -> Path:
+    text = CliRunner().invoke(exi, ["decode", DIN_CD, "--compact"]).output
+    if change:
+        assert change[0] in text
+        text = text.replace(*change)
+    path = tmp_path / "msg.xml"
+    path.write_text(text)
+    return path
+
+
+def test_decode_xml_is_indented_unless_compact() -> None:
+    pretty = CliRunner().invoke(exi, ["decode", DIN_CD]).output
+    compact = CliRunner().invoke(exi, ["decode", DIN_CD, "--compact"]).output
+    assert compact.count("\n") == 1 and pretty.count("\n") > 20
+    assert "\n  <ns1:Header>\n    <ns2:SessionID>6740714E68821AF6</ns2:SessionID>" in pretty
+    assert "".join(line.strip() for line in pretty.splitlines()) == compact.strip()
+
+
+def test_encode_takes_the_schema_from_the_root_namespace(tmp_path: Path) -> None:
+    result = CliRunner().invoke(exi, ["encode", str(_xml(tmp_path))])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == DIN_CD, "the same bytes as the car sent"
+
+
+def test_encode_refuses_an_unknown_element(tmp_path: Path) -> None:
+    path = _xml(tmp_path, ("ns3:CurrentDemandReq>", "ns3:CurrentDemandRequest>"))
+    result = CliRunner().invoke(exi, ["encode", str(path)])
+    assert result.exit_code == 2
+    assert "/V2G_Message/Body/CurrentDemandRequest/" in result.stderr and "not declared" in result.stderr
+    assert result.stdout == ""
+
+
+def test_encode_refuses_a_value_outside_the_enumeration(tmp_path: Path) -> None:
+    path = _xml(tmp_path, (">NO_ERROR<", ">NO_SUCH_ERROR<"))
+    result = CliRunner().invoke(exi, ["encode", str(path), "--schema", "din"])
+    assert result.exit_code == 2
+    assert "/V2G_Message/Body/CurrentDemandReq/DC_EVStatus/EVErrorCode: 'NO_SUCH_ERROR' is not a valid value" \
+        in result.stderr
+
+
+def test_encode_refuses_a_document_of_another_schema(tmp_path: Path) -> None:
+    result = CliRunner().invoke(exi, ["encode", str(_xml(tmp_path)), "--schema", "iso2"])
+    assert result.exit_code == 2
+    assert "the document is 'urn:din:70121:2012:MsgDef' (schema din), not iso2" in result.stderr
+    assert result.stderr.count("msg.xml") == 1
+
+
+def test_encode_missing_file_is_not_found(tmp_path: Path) -> None:
+    result = CliRunner().invoke(exi, ["encode", str(tmp_path / "nope.xml")])
+    assert result.exit_code == 3 and result.stderr.count("nope.xml") == 1
+# frame 342 of dsV2Gshark__ISO-2_DC_SalesTariffSchedule_DS5366_RiseV2G.pcapng with its first profile
+# entry's ChargingProfileEntryMaxNumberOfPhasesInUse set to 4 (ISO-2 allows 1..3; see tests/sniffer/findings)
+FOUR_PHASES = "80980230e93efd8e0d910d9150012000030a00e0c0b8620c280b0202a29c0830a00e084100258000"
+
+
+def test_decode_lists_facet_findings_and_encode_refuses_them_unless_lenient(tmp_path: Path) -> None:
+    runner = CliRunner()
+    row = json.loads(runner.invoke(exi, ["decode", "--format", "jsonl", FOUR_PHASES]).stdout)
+    assert row["error"] is None and row["name"] == "PowerDeliveryReq"
+    (finding,) = row["findings"]
+    assert (finding["rule"], finding["facet"], finding["limit"], finding["value"], finding["bit"]) == (
+        "schema.facet", "maxInclusive", 3, 4, 160)
+    assert finding["path"].endswith("/ProfileEntry/ChargingProfileEntryMaxNumberOfPhasesInUse")
+    xml = tmp_path / "pd.xml"
+    xml.write_text(runner.invoke(exi, ["decode", FOUR_PHASES]).stdout)
+    strict = runner.invoke(exi, ["encode", "--schema", "iso2", str(xml)])
+    assert strict.exit_code == 2 and "violates maxInclusive 3" in strict.stderr  # an invalid document: usage error
+    lenient = runner.invoke(exi, ["encode", "--schema", "iso2", "--lenient", str(xml)])
+    assert lenient.exit_code == 0 and lenient.stdout.strip() == FOUR_PHASES

@@ -20,6 +20,13 @@ from v2gsniff.sniffer.model import DecryptionSecrets, RawFrame
 CAPTURE = REAL / "ccs32__2023-04-05_wt32_alpi_first_charge.pcapng"
 
 
+def _live(args: list[str], **kwargs: Any) -> Any:
+    """``live`` in this process. Dropping privileges here would drop the test runner's, so as
+    root it runs with --allow-root and without sudo's variables (test_privsep.py covers the drop)."""
+    runner = CliRunner(env={"SUDO_UID": None, "SUDO_GID": None})
+    return runner.invoke(live, [*args, "--allow-root"], **kwargs)
+
+
 def _capture_bytes() -> bytes:
     if not CAPTURE.exists():
         pytest.skip("../shared/captures/real is absent (the real captures live beside the repository)")
@@ -41,7 +48,8 @@ def _with_ui(monkeypatch: pytest.MonkeyPatch, func: Any | None) -> None:
 
 def test_without_the_ui_it_says_use_no_tui(monkeypatch: pytest.MonkeyPatch) -> None:
     _with_ui(monkeypatch, None)
-    result = CliRunner().invoke(live, ["-"], input=b"")
+    monkeypatch.setattr(live_module.exits, "has_terminal", lambda stdin_needed=True: True)
+    result = _live(["-"], input=b"")
     assert result.exit_code == 2
     assert "the terminal UI is not installed; use --no-tui" in result.output
 
@@ -56,10 +64,14 @@ def test_ui_entry_point_gets_the_feed(monkeypatch: pytest.MonkeyPatch, tmp_path:
         return 0
 
     _with_ui(monkeypatch, run_live)
+    # CliRunner's streams are no terminal; the UI here is a stand-in, so say there is one (the
+    # real refusal without a terminal is tested in test_exit_codes.py with real pipes).
+    monkeypatch.setattr(live_module.exits, "has_terminal", lambda stdin_needed=True: True)
+    monkeypatch.setattr(live_module, "_keys_from_terminal", lambda: None)
     keys = tmp_path / "keys.log"
     keys.write_text("CLIENT_RANDOM " + "11" * 32 + " " + "22" * 48 + "\n")
     out = tmp_path / "rec.pcapng"
-    result = CliRunner().invoke(live, ["-", "--keylog", str(keys), "--write", str(out)], input=data)
+    result = _live(["-", "--keylog", str(keys), "--write", str(out)], input=data)
     assert result.exit_code == 0, result.output
     (call,) = calls
     assert call["title"] == "stdin" and call["keylog_paths"] == [str(keys)]
@@ -75,7 +87,7 @@ def test_ui_entry_point_gets_the_feed(monkeypatch: pytest.MonkeyPatch, tmp_path:
 def test_stdin_no_tui_jsonl_equals_decode() -> None:
     data = _capture_bytes()
     runner = CliRunner()
-    got = runner.invoke(live, ["-", "--no-tui", "--format", "jsonl"], input=data)
+    got = _live(["-", "--no-tui", "--format", "jsonl"], input=data)
     want = runner.invoke(decode, ["--format", "jsonl", str(CAPTURE)])
     assert got.exit_code == 0 and want.exit_code == 0
     rows = [json.loads(line) for line in got.stdout.splitlines()]
@@ -85,7 +97,7 @@ def test_stdin_no_tui_jsonl_equals_decode() -> None:
 
 def test_stdin_ring_files(tmp_path: Path) -> None:
     data = _capture_bytes()
-    result = CliRunner().invoke(live, ["-", "--no-tui", "--write", str(tmp_path / "ring.pcapng"),
+    result = _live(["-", "--no-tui", "--write", str(tmp_path / "ring.pcapng"),
                                        "--ring", "3", "--ring-size", "0.05"], input=data)
     assert result.exit_code == 0, result.output
     files = sorted(tmp_path.glob("ring_*.pcapng"))
@@ -97,18 +109,17 @@ def test_stdin_ring_files(tmp_path: Path) -> None:
 
 def test_cut_off_stdin_stream_exits_5_after_decoding_what_came() -> None:
     data = _capture_bytes()[:100_000]
-    result = CliRunner().invoke(live, ["-", "--no-tui", "--format", "jsonl"], input=data)
+    result = _live(["-", "--no-tui", "--format", "jsonl"], input=data)
     assert result.exit_code == 5
     assert result.stdout.count("\n") > 50
     assert "<stdin>:" in result.stderr
 
 
 def test_usage_errors() -> None:
-    runner = CliRunner()
-    result = runner.invoke(live, ["-", "--no-tui", "--ring", "3"], input=b"")
+    result = _live(["-", "--no-tui", "--ring", "3"], input=b"")
     assert result.exit_code == 2 and "--ring needs --write" in result.output
-    result = runner.invoke(live, ["no-such-if0", "--no-tui"])
+    result = _live(["no-such-if0", "--no-tui"])
     assert result.exit_code == 3
     assert "cannot open no-such-if0: there is no such network interface" in result.stderr
-    result = runner.invoke(live, ["-", "--no-tui"], input=b"hello world")
+    result = _live(["-", "--no-tui"], input=b"hello world")
     assert result.exit_code == 4

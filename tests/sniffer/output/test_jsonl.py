@@ -1,4 +1,4 @@
-"""The JSONL writer assembles lines from cached pieces; each must still be the record's JSON."""
+"""The JSONL writer: every line is the record's JSON (shared field maps and bodies are encoded once)."""
 
 from __future__ import annotations
 
@@ -96,3 +96,19 @@ def test_values_of_every_json_type() -> None:
     writer.write(r)
     writer.flush()
     assert json.loads(out.getvalue()) == _expected(r)
+
+
+def test_a_records_own_key_wins_over_the_shared_tail_and_appears_once() -> None:
+    """Nothing relies on a record's own keys and its shared keys being distinct."""
+    from v2gsniff.sniffer.model import SharedTail
+
+    tail = {"schema": "din", "body": {"V2G_Message": {}}}
+    r = Record(1, 0.5, "v2g", "X", extra=SharedTail({"stream": 0, "schema": "iso2"}, tail))
+    out = io.StringIO()
+    writer = JsonlWriter(out, {"capture": "c"})
+    writer.write(r)
+    writer.close()
+    line = out.getvalue()
+    assert line.count('"schema"') == 1
+    assert json.loads(line) == {**_expected(r, {"capture": "c"}), "schema": "iso2"}
+    assert list(json.loads(line))[-2:] == ["capture", "body"]

@@ -39,8 +39,9 @@ def test_report_over_a_directory_does_not_depend_on_jobs(tmp_path: Path) -> None
         outs.append(res.stdout)
     assert outs[0] == outs[1]
     data = json.loads(outs[0])
-    assert [c["capture"] for c in data["captures"]] == sorted(SMALL), "directories are searched recursively"
-    notes = {c["capture"]: c["message"] for c in data["captures"]}
+    assert [c["capture"] for c in data["captures"]] == [f"sub/{n}" for n in sorted(SMALL)], \
+        "directories are searched recursively; captures are named by their path inside the directory"
+    notes = {c["capture"].removeprefix("sub/"): c["message"] for c in data["captures"]}
     assert "no charging session found" in notes["dsV2Gshark__IEC61851_AC_PWM_Basic.pcapng"]
     assert "no V2G traffic" in notes["pyPLC__2023-05-03_TaycanLeftside_slacFail.pcapng"]
 
@@ -66,16 +67,21 @@ def test_unknown_inventory_file(tmp_path: Path) -> None:
 def test_empty_directory_says_so(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     res = CliRunner().invoke(report, [str(tmp_path / "empty")])
-    assert res.exit_code == 1
+    assert res.exit_code == 3, "nothing to read is 'not found'"
     assert "no capture files" in res.stderr and "no captures to report on" in res.stderr
 
 
-def test_label_names_a_single_capture(tmp_path: Path) -> None:
+def test_label_names_every_capture_given_as_one_vehicle(tmp_path: Path) -> None:
     need_shared()
     res = CliRunner().invoke(report, [str(REAL / SMALL[0]), "--label", "Lab EV", "--format", "csv"])
     assert res.exit_code == 0 and res.stdout.splitlines()[1].startswith("Lab EV,")
-    res = CliRunner().invoke(report, [str(REAL / SMALL[0]), str(REAL / SMALL[1]), "--label", "x"])
-    assert res.exit_code == 2 and "single capture" in res.output
+    # Two captures of different cars (a Josev EVCC simulator and a Tesla): the label says they are one.
+    res = CliRunner().invoke(report, [str(REAL / SMALL[0]), str(REAL / SMALL[1]), "--label", "Lab EV",
+                                      "--format", "json"])
+    assert res.exit_code == 0, res.output
+    vehicles = json.loads(res.stdout)["vehicles"]
+    assert [v["name"] for v in vehicles] == ["Lab EV"]
+    assert {s.split("#")[0] for s in vehicles[0]["sessions"]} == {SMALL[0], SMALL[1]}
 
 
 def test_html_to_file(tmp_path: Path) -> None:
@@ -90,9 +96,34 @@ def test_sessions_one_line_per_session() -> None:
     res = CliRunner().invoke(sessions, [str(REAL / n) for n in SMALL])
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
-    assert lines[0].split("\t")[:3] == ["session", "vehicle", "charger"]
-    rows = [line.split("\t") for line in lines[1:]]
+    assert lines[0].split("\t") == ["session", "vehicle", "charger", "protocol", "last phase", "outcome", "bpt",
+                                    "duration s", "ended by", "authorization"]
+    rows = [dict(zip(lines[0].split("\t"), line.split("\t"), strict=True)) for line in lines[1:]]
     assert len(rows) == 3
-    bpt = [r for r in rows if r[0].startswith("dsV2Gshark__ISO-20_BPT_AC")][0]
-    assert bpt[3:6] == ["ISO-20-AC", "SessionStop", "bpt-negotiated-no-discharge"]
+    bpt = [r for r in rows if r["session"].startswith("dsV2Gshark__ISO-20_BPT_AC")][0]
+    assert (bpt["protocol"], bpt["last phase"], bpt["bpt"]) == ("ISO-20-AC", "SessionStop",
+                                                                "bpt-negotiated-no-discharge")
+    assert float(bpt["duration s"]) > 0 and bpt["authorization"] == "EIM"
+    # Without a SupportedAppProtocol exchange the protocol is spelled as everywhere else, not "din".
+    assert {r["protocol"] for r in rows} <= {"ISO-20-AC", "DIN", "ISO-2", "Tesla-DIN", "-"}
     assert "no charging session found" in res.stderr
+
+
+def test_vehicle_from_path_names_vehicles_by_their_folders(tmp_path: Path) -> None:
+    need_shared()
+    for folder, name in (("Josev/EVCC", SMALL[0]), ("Tesla/Model_Y", SMALL[1])):
+        (tmp_path / "lab" / folder).mkdir(parents=True)
+        (tmp_path / "lab" / folder / "ethernet-traffic.dump").write_bytes((REAL / name).read_bytes())
+    res = CliRunner().invoke(report, [str(tmp_path / "lab"), "--vehicle-from-path", "{brand}/{model}/**",
+                                      "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert sorted(v["name"] for v in data["vehicles"]) == ["Josev EVCC", "Tesla Model Y"]
+    assert sorted(c["capture"] for c in data["captures"]) == ["Josev/EVCC/ethernet-traffic.dump",
+                                                               "Tesla/Model_Y/ethernet-traffic.dump"]
+    assert all(v["identity"]["brand"]["source"] == "path" for v in data["vehicles"])
+
+
+def test_unusable_path_pattern_is_a_usage_error() -> None:
+    res = CliRunner().invoke(report, ["nowhere", "--vehicle-from-path", "{make}/**"])
+    assert res.exit_code == 2 and "unknown field(s) ['make']" in res.output

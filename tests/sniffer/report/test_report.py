@@ -60,7 +60,7 @@ def test_html_is_self_contained_and_has_a_page_per_vehicle() -> None:
     parser = _Sections()
     parser.feed(page)
     assert "script" not in parser.tags and "link" not in parser.tags, "no scripts or external resources"
-    assert sorted(parser.sections.values()) == sorted(v.vehicle.name for v in report.vehicles)
+    assert sorted(parser.sections.values()) == sorted(v.name for v in report.vehicles)
     for anchor in parser.sections:
         assert f"#{anchor}" in parser.links
     assert page.count("<svg") >= len(report.vehicles), "timelines and plots are inline SVG"
@@ -81,18 +81,28 @@ def test_json_lists_every_session_with_the_documented_keys() -> None:
         assert {"evseid", "evse_mac"} <= set(s["charger"])
     bpt = [s for s in data["sessions"] if s["capture"] == "dsV2Gshark__ISO-20_BPT_AC_DS5366_Josev.pcapng"][0]
     assert bpt["bpt_outcome"] == "bpt-negotiated-no-discharge"
-    assert [f["code"] for f in bpt["tls"]["findings"]] == ["V2G20-1237", "V2G20-2356"]
+    assert [f["requirement"] for f in bpt["tls"]["findings"]] == ["[V2G20-1237]", "[V2G20-2356]"]
 
 
-def test_csv_has_one_row_per_vehicle_with_the_thesis_columns() -> None:
+def test_csv_has_one_row_per_vehicle_with_the_thesis_columns_one_value_per_cell() -> None:
     report = _report()
     rows = list(csv.DictReader(io.StringIO(render_csv(report))))
     assert len(rows) == len(report.vehicles)
-    for col in ("Brand", "Model", "Trim/year", "Software version", "Priority / SupportedAppProtocols",
-                "BPT working"):
+    for col in ("brand", "model", "trim/year", "software version", "SupportedAppProtocol offers", "BPT working"):
         assert col in rows[0]
-    vw = [r for r in rows if r["Brand"] == "Volkswagen"][0]
-    assert vw["Priority / SupportedAppProtocols"].startswith("1 urn:din:70121:2012:MsgDef DIN, 2 urn:iso:15118:2")
+    vw = [r for r in rows if r["brand"] == "Volkswagen"][0]
+    assert vw["brand source"] == "inventory" and vw["SupportedAppProtocol offers"] == "DIN>ISO-2"
+    # Durations are numbers in seconds, min <= median <= max, of completed phases only.
+    for r in rows:
+        for phase in ("CableCheck", "PreCharge"):
+            cells = [r[f"{phase} {c} s"] for c in ("min", "median", "max")]
+            if int(r[f"{phase} ok sessions"]):
+                lo, mid, hi = (float(c) for c in cells)
+                assert lo <= mid <= hi
+            else:
+                assert cells == ["", "", ""]
+    tesla = [r for r in rows if r["brand"] == "Tesla"][0]
+    assert tesla["brand source"] == "modem OUI" and tesla["sessions"] == "2"
 
 
 def test_sessions_of_one_vehicle_are_grouped_by_identity_not_file_name() -> None:

@@ -102,7 +102,7 @@ def test_iso20_bpt_ac_is_negotiated_without_discharge() -> None:
     assert {e.message for e in s.bpt.evidence} >= {"ServiceDiscoveryRes", "ServiceSelectionReq", "PowerDeliveryReq"}
     # ISO 15118-20 offered and selected over plain TCP (thesis 4.1.1).
     assert s.tls.ev_asked_tls is False
-    assert [f.code for f in s.tls.findings] == ["V2G20-1237", "V2G20-2356"]
+    assert [f.requirement for f in s.tls.findings] == ["[V2G20-1237]", "[V2G20-2356]"]
 
 
 def test_iso20_over_tls13_has_no_transport_findings() -> None:

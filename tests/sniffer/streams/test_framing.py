@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from v2gsniff.sniffer.streams.framing import PROBE_LIMIT, Framer, Message, Skipped
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from v2gsniff.dissectors.v2gtp import parse_header
+from v2gsniff.sniffer.streams.framing import PROBE_LIMIT, AppData, Carried, Framer, Message, Skipped
 
 
 def _msg(body: bytes, ptype: int = 0x8001) -> bytes:
@@ -50,10 +54,51 @@ def test_gap_drops_partial_message_and_resyncs() -> None:
     assert [m.data for m in out if isinstance(m, Message)] == [M2]
 
 
-def test_non_v2gtp_stream_is_given_up() -> None:
+def test_stream_seen_from_its_middle_without_header_is_app_data() -> None:
+    # No header within the probe limit: not V2GTP. Its bytes come out whole, none as an error.
     f = Framer()
-    f.feed(0, b"GET / HTTP/1.1\r\n" * (PROBE_LIMIT // 16 + 2), 1, 0.0)
+    line = b"GET / HTTP/1.1\r\n"
+    out = []
+    for i in range(PROBE_LIMIT // len(line) + 2):
+        out += f.feed(i * len(line), line, i + 1, 0.0)
+    out += f.feed(PROBE_LIMIT + 100, b"more", 9999, 0.0) + f.finish(10000, 0.0)
     assert f.not_v2gtp
+    assert all(isinstance(x, AppData) for x in out)
+    assert b"".join(x.data for x in out if isinstance(x, AppData)) == line * (PROBE_LIMIT // len(line) + 2) + b"more"
+    assert [x.frame for x in out if isinstance(x, AppData)][:3] == [1, 2, 3]  # each chunk keeps its frame
+
+
+def test_stream_whose_start_is_no_header_is_app_data_at_once() -> None:
+    f = Framer()
+    f.from_start = True
+    data = bytes.fromhex("a1046900d923a211") + bytes(39)  # dSPACE's battery-data service, not V2GTP
+    out = f.feed(0, data, 93, 1.0) + f.feed(47, M2, 163, 2.0) + f.finish(200, 3.0)
+    assert out == [AppData(0, data, 93, 1.0), AppData(47, M2, 163, 2.0)]
+
+
+def test_short_stream_without_header_ends_as_app_data() -> None:
+    f = Framer()
+    f.from_start = True
+    assert f.feed(0, b"hi!", 5, 0.0) == []
+    assert f.finish(6, 0.0) == [AppData(0, b"hi!", 5, 0.0)]
+
+
+def test_garbage_start_of_a_connection_that_carries_v2gtp_is_an_error() -> None:
+    # The other direction spoke V2GTP: this one is V2GTP too, and bytes before its header are skipped.
+    carried = Carried()
+    ev, evse = Framer(carried), Framer(carried)
+    ev.from_start = evse.from_start = True
+    assert [type(m) for m in ev.feed(0, M1, 1, 0.0)] == [Message]
+    out = evse.feed(0, b"\x00\x11\x22" + M2, 2, 0.0)
+    assert [type(x) for x in out] == [Skipped, Message]
+    assert isinstance(out[0], Skipped) and out[0].length == 3
+
+
+def test_mid_stream_start_resyncs_on_the_first_header() -> None:
+    f = Framer()
+    out = f.feed(0, M1[20:], 1, 0.0) + f.feed(len(M1) - 20, M2, 2, 0.0)
+    assert [type(x) for x in out] == [Skipped, Message]
+    assert isinstance(out[0], Skipped) and out[0].length == len(M1) - 20 and "before the first" in out[0].reason
 
 
 def test_finish_reports_unfinished_message() -> None:
@@ -61,3 +106,24 @@ def test_finish_reports_unfinished_message() -> None:
     f.feed(0, M1[:-2], 1, 0.0)
     out = f.finish(2, 0.0)
     assert isinstance(out[0], Skipped) and out[0].reason == "stream ends inside a V2GTP message"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=1, max_size=3000), st.lists(st.integers(1, 400), max_size=30), st.booleans())
+def test_bytes_of_a_stream_without_v2gtp_all_come_out_as_app_data(data: bytes, cuts: list[int],
+                                                                     from_start: bool) -> None:
+    # Whatever the bytes and however they are split: none lost, none an error, unless a header shows.
+    f = Framer()
+    f.from_start = from_start
+    out, pos = [], 0
+    for n in [*cuts, len(data)]:
+        chunk = data[pos : pos + n]
+        if chunk:
+            out += f.feed(pos, chunk, pos, 0.0)
+            pos += len(chunk)
+    out += f.finish(pos, 0.0)
+    if any(isinstance(x, Message) for x in out) or any(parse_header(data, i) for i in range(len(data))):
+        return  # a plausible header somewhere: V2GTP rules apply
+    assert all(isinstance(x, AppData) for x in out)
+    assert b"".join(x.data for x in out if isinstance(x, AppData)) == data
+    assert [x.offset for x in out if isinstance(x, AppData)] == sorted({x.offset for x in out})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from v2gsniff.sniffer.streams.tcp import REORDER_WINDOW, Chunk, Gap, HalfStream
+from v2gsniff.sniffer.streams.tcp import REORDER_WINDOW, Chunk, ForeignAck, Gap, HalfStream
 
 ISN = 0xFFFFFF00  # close to wrap-around on purpose
 
@@ -110,3 +110,38 @@ def test_take_accepts_only_the_next_bytes_and_matches_segment() -> None:
     assert a.next_offset == 9
     a.segment(seq + 5, b"zz", 2, 0.0)  # now bytes wait behind a hole
     assert a.take(seq, 5) == -1
+
+
+def test_ack_of_another_incarnation_before_the_syn_is_acknowledged_is_foreign() -> None:
+    # RFC 5961 challenge ACK: the peer acknowledges an older connection's bytes, not this SYN.
+    s = HalfStream()
+    s.syn(6509)
+    out = s.ack(10897, 2, 0.0)
+    assert out == [ForeignAck(10897, 10897 - 6510, 2, 0.0)]
+    assert s.ack(6509 - 100, 3, 0.0)[0] == ForeignAck(6409, -101, 3, 0.0)  # behind the SYN: foreign too
+    for frame in range(4, 6 + REORDER_WINDOW):
+        assert not [g for g in s.ack(10897, frame, 0.0) if isinstance(g, Gap)]
+    assert s.finish(30, 0.0) == [] and s.lost_bytes == 0
+
+
+def test_once_the_syn_is_acknowledged_loss_is_reported_again() -> None:
+    s = HalfStream()
+    s.syn(99)
+    assert s.ack(100, 2, 0.0) == []  # the SYN-ACK: this incarnation is synchronised
+    s.segment(100, b"abc", 3, 0.0)
+    out: list[Chunk | Gap | ForeignAck] = []
+    for frame in range(4, 5 + REORDER_WINDOW):
+        out += s.ack(110, frame, 0.0)  # bytes 3..9 acknowledged, never captured
+    assert [(g.offset, g.length) for g in out if isinstance(g, Gap)] == [(3, 7)]
+    assert not [a for a in out if isinstance(a, ForeignAck)]
+
+
+def test_data_before_any_ack_synchronises_too() -> None:
+    # The SYN-ACK is missing from the capture; the EV's data shows the handshake happened.
+    s = HalfStream()
+    s.syn(99)
+    s.segment(100, b"abc", 2, 0.0)
+    out: list[Chunk | Gap | ForeignAck] = []
+    for frame in range(3, 4 + REORDER_WINDOW):
+        out += s.ack(108, frame, 0.0)
+    assert [(g.offset, g.length) for g in out if isinstance(g, Gap)] == [(3, 5)]

@@ -1,0 +1,43 @@
+"""``v2gsniff export PATH... -o DIR --format parquet``: sessions, findings, messages and SAP offers as tables."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from v2gsniff.sniffer.commands.report import FleetOptions, fleet_options, run
+from v2gsniff.sniffer.report import build
+from v2gsniff.sniffer.report.fleet import FleetUnavailable
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False),
+              help="Folder for sessions.parquet, findings.parquet, messages.parquet, sap_offers.parquet.")
+@click.option("--format", "fmt", type=click.Choice(["parquet"]), default="parquet", show_default=True)
+@click.option("--vehicles", type=click.Path(dir_okay=False), help="Vehicle inventory (TOML).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Captures decoded in parallel (with --dask local: the number of workers).")
+@fleet_options
+def export(paths: tuple[str, ...], folder: str, fmt: str, vehicles: str | None, jobs: int, dask: str | None,
+           cache: str | None, progress: bool | None) -> None:
+    """Tables for DuckDB, pandas or Spark: one row per session, finding, V2G message and SAP offer.
+
+    PATHS are capture files, directories or fsspec URLs, as for ``report``; rows join on
+    ``capture`` and ``session``. See the README for example queries.
+    """
+    from v2gsniff.sniffer.report.tables import require_pyarrow, write_parquet
+
+    try:
+        require_pyarrow()
+    except FleetUnavailable as err:
+        raise click.ClickException(str(err)) from err
+    results, problems, inventory = run(paths, vehicles, None, jobs,
+                                       sys.stderr.isatty() if progress is None else progress,
+                                       fleet=FleetOptions(dask, cache), messages=True,
+                                       series=False)
+    if not results and problems:
+        raise click.ClickException("no captures to export")
+    rows = write_parquet(build(results, inventory, problems), results, folder)
+    click.echo("v2gsniff: " + ", ".join(f"{name} {n} rows" for name, n in rows.items()), err=True)

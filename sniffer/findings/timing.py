@@ -1,0 +1,220 @@
+"""Timing rules: response times, loop budgets and idle gaps against each standard's limits.
+
+Figures are those public implementations encode (../shared/reference/timing-and-limits.md lists
+them with sources: Josev, RISE-V2G, EVerest, pyPLC/ccs32clara, ISO 15118-4 test ports); where they
+disagree the rule says which figure it takes.  Timestamps come from a third-party capture host, so
+a tolerance is added: 0.25 s to second-scale limits and 10 ms to sub-second ones (the -3/-4 test
+ports' transmission-delay allowance).
+"""
+
+from __future__ import annotations
+
+from .model import Finding, Rule
+from .view import Message
+
+RESPONSE_TIMEOUT = Rule(
+    "timing.response-timeout", "error", "evse",
+    "V2G_EVCC_Msg_Timeout: DIN SPEC 70121 Table 75, ISO 15118-2 / -20 message timeout tables "
+    "(2 s; 5 s ServiceDetail/CertificateInstallation/CertificateUpdate/PaymentDetails/PowerDelivery in -2; "
+    "0.25 s CurrentDemand; 0.5 s -20 charge loop; figures of Josev and RISE-V2G). The charge-loop figures "
+    "are warnings: EV stacks (pyPLC, ccs32clara) wait up to 5 s there and cars keep charging",
+    "A response came after the EV's message timeout (reported once per message type and connection)")
+PERFORMANCE = Rule(
+    "timing.performance", "warning", "evse",
+    "V2G_SECC_Msg_Performance_Time: 1.5 s, 4.5 s PowerDelivery/CertificateInstallation/ServiceDetail, "
+    "0.25 s -20 charge loop (ISO 15118-2/-20; the 25 ms -2 CurrentDemand figure is not checked: "
+    "capture-host latency alone exceeds it)",
+    "A response was slower than the SECC performance time")
+SEQUENCE_TIMEOUT = Rule(
+    "timing.sequence-timeout", "error", "ev",
+    "V2G_SECC_Sequence_Timeout 60 s ([V2G2-443], [V2G-DC-432]): the EV idles, the SECC should close",
+    "The EV let more than 60 s pass between a response and its next request")
+ONGOING = Rule(
+    "timing.ongoing", "error", "evse",
+    "V2G_EVCC_Ongoing_Timeout 60 s ([V2G20-1582]; Josev, RISE-V2G): EVSEProcessing=Ongoing must end",
+    "The SECC kept answering Ongoing for longer than the EV may wait")
+CABLE_CHECK = Rule(
+    "timing.cable-check", "error", "evse",
+    "V2G_EVCC_CableCheck_Timeout 40 s (DIN SPEC 70121 Table 77, ISO 15118-2/-20; Josev, RISE-V2G)",
+    "CableCheck took longer than the EV may wait")
+PRE_CHARGE = Rule(
+    "timing.pre-charge", "error", "both",
+    "V2G_EVCC_PreCharge_Timeout 7 s (DIN SPEC 70121 Table 77, ISO 15118-2), 10 s (-20, Josev only)",
+    "PreCharge took longer than the EV may wait before PowerDelivery")
+COMMUNICATION_SETUP = Rule(
+    "timing.communication-setup", "error", "unknown",
+    "V2G_EVCC_CommunicationSetup_Timeout 20 s (DIN SPEC 70121, ISO 15118-2/-20; Josev, RISE-V2G), measured "
+    "from CM_SLAC_MATCH.CNF (the data link is up) to SessionSetupRes; 18 s SECC performance time: a warning",
+    "Communication setup (SDP, TCP, TLS, handshake, SessionSetup) took too long after the SLAC match")
+RULES = (RESPONSE_TIMEOUT, PERFORMANCE, SEQUENCE_TIMEOUT, ONGOING, CABLE_CHECK, PRE_CHARGE, COMMUNICATION_SETUP)
+
+MSG_TIMEOUT: dict[str, tuple[dict[str, float], float]] = {
+    "din": ({"CurrentDemand": 0.25}, 2.0),
+    "iso2": ({"ServiceDetail": 5.0, "CertificateInstallation": 5.0, "CertificateUpdate": 5.0,
+              "PowerDelivery": 5.0, "PaymentDetails": 5.0, "CurrentDemand": 0.25}, 2.0),
+    "iso20": ({"ServiceDetail": 5.0, "CertificateInstallation": 5.0, "ChargeLoop": 0.5}, 2.0),
+}
+"""Family -> (per message stem, default) V2G_EVCC_Msg_Timeout, seconds."""
+PERFORMANCE_TIME: dict[str, tuple[dict[str, float | None], float]] = {
+    "iso2": ({"PowerDelivery": 4.5, "CertificateInstallation": 4.5, "ServiceDetail": 4.5, "PaymentDetails": 4.5,
+              "CertificateUpdate": 4.5, "CurrentDemand": None}, 1.5),
+    "iso20": ({"ServiceDetail": 4.5, "CertificateInstallation": 4.5, "ChargeLoop": 0.25}, 1.5),
+}
+"""Family -> (per stem, default) V2G_SECC_Msg_Performance_Time; None: not checked. DIN states none."""
+COMMUNICATION_SETUP_S = 20.0
+COMMUNICATION_SETUP_PERFORMANCE_S = 18.0
+SEQUENCE_TIMEOUT_S = 60.0
+ONGOING_TIMEOUT_S = 60.0
+CABLE_CHECK_TIMEOUT_S = 40.0
+PRE_CHARGE_TIMEOUT_S = {"din": 7.0, "iso2": 7.0, "iso20": 10.0}
+_ONGOING_STEMS = frozenset({"ChargeParameterDiscovery", "Authorization", "ContractAuthentication",
+                            "ServiceDetail", "ScheduleExchange"})
+
+
+_LIMITS: dict[tuple[str, str], tuple[float, float]] = {}
+"""(family, stem) -> (the shortest limit with its tolerance, the message timeout): filled on first use."""
+
+
+def _limits(fam: str, stem: str) -> tuple[float, float]:
+    table, default = MSG_TIMEOUT[fam]
+    limit = table.get(stem, default)
+    bound = limit + tolerance(limit)
+    if fam in PERFORMANCE_TIME:
+        perf = PERFORMANCE_TIME[fam][0].get(stem, PERFORMANCE_TIME[fam][1])
+        if perf is not None:
+            bound = min(bound, perf + tolerance(perf))
+    return bound, limit
+
+
+def tolerance(limit: float) -> float:
+    return 0.25 if limit >= 1.0 else 0.01
+
+
+def family(schema: str | None) -> str | None:
+    if schema is None:
+        return None
+    return "iso20" if schema.startswith("iso20") else schema if schema in ("din", "iso2") else None
+
+
+class Timing:
+    """Clocks of one TCP connection. Mutable."""
+
+    __slots__ = ("request", "last_response", "ongoing", "cable_check", "pre_charge", "fired")
+
+    def __init__(self) -> None:
+        self.request: Message | None = None
+        self.last_response: Message | None = None
+        self.ongoing: Message | None = None
+        """First request of a run that the SECC answers Ongoing."""
+        self.cable_check: Message | None = None
+        self.pre_charge: Message | None = None
+        self.fired: set[object] = set()
+
+    def message(self, m: Message, fam: str | None) -> list[Finding]:
+        out: list[Finding] = []
+        if m.is_request:
+            last = self.last_response
+            if last is not None and m.time - last.time > SEQUENCE_TIMEOUT_S + 0.25:
+                out.append(SEQUENCE_TIMEOUT.finding(
+                    f"{m.time - last.time:.1f} s from {last.name} to {m.name} (limit {SEQUENCE_TIMEOUT_S:.0f} s)",
+                    m.frame, m.time, message=m.name, evidence=(last.frame, m.frame)))
+            self.request = m
+            if m.stem == "CableCheck" and self.cable_check is None:
+                self.cable_check = m
+            if m.stem == "PreCharge" and self.pre_charge is None:
+                self.pre_charge = m
+            if m.stem == "PowerDelivery" and self.pre_charge is not None:
+                out += self._pre_charge(m, fam, m.time)
+            return out
+        if not m.is_response:
+            return out
+        req, self.request, self.last_response = self.request, None, m
+        if req is not None and req.stem == m.stem and fam is not None:
+            out += self._response_time(req, m, fam)
+        processing = m.processing
+        if m.stem in _ONGOING_STEMS and processing is not None:
+            if not processing.startswith("Ongoing"):
+                self.ongoing = None
+            else:
+                if self.ongoing is None or self.ongoing.stem != m.stem:
+                    self.ongoing = req
+                    self.fired.discard("ongoing")
+                first = self.ongoing
+                if first is not None and "ongoing" not in self.fired \
+                        and m.time - first.time > ONGOING_TIMEOUT_S + 0.25:
+                    self.fired.add("ongoing")
+                    out.append(ONGOING.finding(
+                        f"{m.stem} still Ongoing {m.time - first.time:.1f} s after frame {first.frame} "
+                        f"(limit {ONGOING_TIMEOUT_S:.0f} s)", m.frame, m.time, message=m.name,
+                        evidence=(first.frame, m.frame)))
+        if m.stem == "CableCheck" and self.cable_check is not None and "cable" not in self.fired:
+            elapsed = m.time - self.cable_check.time
+            if elapsed > CABLE_CHECK_TIMEOUT_S + 0.25:
+                self.fired.add("cable")
+                out.append(CABLE_CHECK.finding(
+                    f"CableCheck has run {elapsed:.1f} s since frame {self.cable_check.frame} "
+                    f"(limit {CABLE_CHECK_TIMEOUT_S:.0f} s)", m.frame, m.time, message=m.name,
+                    evidence=(self.cable_check.frame, m.frame)))
+        return out
+
+    def close(self, fam: str | None, now: float) -> list[Finding]:
+        """At the end: a PreCharge that never reached PowerDelivery is judged against the capture's end."""
+        if self.pre_charge is not None and "pre" not in self.fired:
+            return self._pre_charge(None, fam, now)
+        return []
+
+    def _response_time(self, req: Message, res: Message, fam: str) -> list[Finding]:
+        took = res.time - req.time
+        stem = req.stem
+        limits = _LIMITS.get((fam, stem))
+        if limits is None:
+            limits = _LIMITS[(fam, stem)] = _limits(fam, stem)
+        if took <= limits[0]:
+            return []  # the common case: within the performance time (or the timeout, where none is set)
+        limit = limits[1]
+        if took > limit + tolerance(limit):
+            if ("late", stem) in self.fired:
+                return []
+            self.fired.add(("late", stem))
+            return [RESPONSE_TIMEOUT.finding(
+                f"{res.name} after {took * 1000:.0f} ms (EV timeout {limit:g} s); later ones not repeated",
+                res.frame, res.time, message=res.name, evidence=(req.frame, res.frame),
+                severity="warning" if limit < 1.0 else None)]
+        perf: float | None = None
+        if fam in PERFORMANCE_TIME:
+            perf_table, perf_default = PERFORMANCE_TIME[fam]
+            perf = perf_table.get(stem, perf_default)
+        if perf is not None and took > perf + tolerance(perf) and ("slow", stem) not in self.fired:
+            self.fired.add(("slow", stem))
+            return [PERFORMANCE.finding(
+                f"{res.name} after {took * 1000:.0f} ms (SECC performance time {perf:g} s)", res.frame, res.time,
+                message=res.name, evidence=(req.frame, res.frame))]
+        return []
+
+    def _pre_charge(self, m: Message | None, fam: str | None, now: float) -> list[Finding]:
+        first = self.pre_charge
+        self.pre_charge = None
+        if first is None or fam is None:
+            return []
+        limit = PRE_CHARGE_TIMEOUT_S[fam]
+        elapsed = now - first.time
+        if elapsed <= limit + tolerance(limit):
+            return []
+        self.fired.add("pre")
+        end = f"PowerDeliveryReq at frame {m.frame}" if m is not None else "the end of the capture, no PowerDelivery"
+        frames = (first.frame, m.frame) if m is not None else (first.frame,)
+        return [PRE_CHARGE.finding(f"{elapsed:.1f} s from the first PreChargeReq to {end} (limit {limit:g} s)",
+                                   m.frame if m is not None else first.frame, now, message="PreChargeReq",
+                                   evidence=frames)]
+
+
+def communication_setup(matched: tuple[int, float], res: Message) -> list[Finding]:
+    """SLAC match (frame, time) to the SessionSetupRes that ends communication setup."""
+    took = res.time - matched[1]
+    if took <= COMMUNICATION_SETUP_PERFORMANCE_S + 0.25:
+        return []
+    severity = "error" if took > COMMUNICATION_SETUP_S + 0.25 else "warning"
+    return [COMMUNICATION_SETUP.finding(
+        f"{took:.1f} s from CM_SLAC_MATCH.CNF (frame {matched[0]}) to SessionSetupRes "
+        f"(limit {COMMUNICATION_SETUP_S:g} s, SECC performance {COMMUNICATION_SETUP_PERFORMANCE_S:g} s)",
+        res.frame, res.time, message=res.name, evidence=(matched[0], res.frame), severity=severity)]

@@ -1,0 +1,21 @@
+"""Plug & Charge, verified: certificate chains, contract IDs and XML signatures of V2G messages.
+
+Sans-io, like the rest of the core: ``PncChecker`` is fed the records the pipeline produces and
+judges what they carry; ``rules.PNC_RULES`` turns each failure into a ``Finding``.
+
+    certs.py       certificates and their ISO 15118 roles; where chains travel in messages
+    chains.py      chain checks (order, signatures, validity, CA flags, profile) and --trust roots
+    signatures.py  digests over EXI fragments and SignatureValue over the EXI SignedInfo
+    emaid.py       the contract ID of the certificate against the one messages carry
+    roots.py       the provisioning chain's root against the EV's ListOfRootCertificateIDs
+    oemkey.py      --oem-key: the contract private key of a CertificateInstallationRes, decrypted
+    checker.py     the stateful part: which certificate signs which message, per session
+    rules.py       the rules and the findings they give
+"""
+
+from .chains import TrustStore
+from .checker import PncChecker, PncSetup
+from .model import ChainCheck, EmaidCheck, KeyCheck, PncSection, ReferenceCheck, SignatureCheck, Step, Where
+
+__all__ = ["ChainCheck", "EmaidCheck", "KeyCheck", "PncChecker", "PncSection", "PncSetup", "ReferenceCheck",
+           "SignatureCheck", "Step", "TrustStore", "Where"]

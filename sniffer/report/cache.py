@@ -1,0 +1,174 @@
+"""``--cache DIR|URL``: each capture's analysis, kept under its content hash and the analysis version.
+
+An entry is one JSON file (``FORMAT``) holding what ``analyse_file`` returned: counts, the read
+error and the sessions in ``codec``'s exact form (plus the export's message rows once an export
+asked for them). Its name is ``<version>/<hh>/<sha256>[-<label hash>].json``:
+
+- the **content hash** (SHA-256 of the capture's bytes) makes a renamed or copied capture a hit
+  and a rewritten one a miss, whatever its modification time says;
+- the **analysis version** (``analysis_version()``) is a digest of the decoding and session code
+  itself, so upgrading (or editing) the tool invalidates every entry by itself, with no number for
+  anyone to remember to bump. Renderers and commands are left out: they do not change an analysis.
+
+A local directory is written atomically (temporary file, then rename), so concurrent workers and
+an interrupted run never leave half an entry; an URL goes through fsspec (the ``fleet`` extra).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from v2gsniff.sniffer.capture import errors
+from v2gsniff.sniffer.capture.remote import filesystem, is_url, read_chunks
+from v2gsniff.sniffer.findings.model import Finding
+from v2gsniff.sniffer.pnc import PncSetup
+from v2gsniff.sniffer.sessions import Session
+
+from .codec import decode, encode
+from .collect import CaptureResult
+
+FORMAT = "v2gsniff-capture/2"
+
+_PACKAGE = Path(__file__).resolve().parents[1]
+"""``sniffer`` (in the repository and in an installed wheel alike, beside ``dissectors``)."""
+_NOT_ANALYSIS = ("commands", "output", "report", "simulate", "analysis")
+"""Subfolders of ``sniffer`` whose code does not change a capture's analysis ..."""
+_ANALYSIS_REPORT = ("collect.py", "fleet.py", "messages.py")
+"""... except these: the unit of work, its error handling and the export's message rows."""
+
+
+@cache
+def analysis_version() -> str:
+    """Digest of the source of every module that decodes captures or builds sessions."""
+    digest = hashlib.sha256(FORMAT.encode())
+    for root in (_PACKAGE.parent / "dissectors", _PACKAGE):
+        for path in sorted(root.rglob("*.py")):
+            rel = path.relative_to(root)
+            if root == _PACKAGE and rel.parts[0] in _NOT_ANALYSIS and rel.parts[-1] not in _ANALYSIS_REPORT:
+                continue
+            digest.update(f"{root.name}/{rel.as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def content_hash(location: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    for chunk in read_chunks(location):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+class AnalysisCache:
+    """Entries under ``root`` (a directory or an fsspec URL)."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = str(os.fspath(root)).rstrip("/")
+        self.version = analysis_version()
+        self._fs: Any = None
+        if is_url(self.root):
+            self._fs, self._base = filesystem(self.root)
+        else:
+            self._base = self.root
+
+    def key(self, location: str | os.PathLike[str], label: str | None, pnc: PncSetup | None = None) -> str:
+        """The entry name of a capture; reads the whole capture once (raises ``OSError``). A ``--label``
+        and the ``--trust``/``--oem-key`` files (their contents) change the analysis: they are in it."""
+        digest = content_hash(location)
+        options = setup_digest(pnc)
+        if label is not None:
+            options.update(b"label\0" + label.encode())
+        suffix = "" if label is None and not (pnc and (pnc.trust or pnc.oem_key)) else "-" + options.hexdigest()[:12]
+        return f"{self.version}/{digest[:2]}/{digest}{suffix}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The entry, or ``None`` when it is absent or unreadable (then it is simply rebuilt)."""
+        path = f"{self._base}/{key}"
+        try:
+            if self._fs is not None:
+                data = self._fs.cat_file(path)
+            else:
+                data = Path(path).read_bytes()
+            entry = json.loads(data)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("analysis") != self.version:
+            return None
+        return entry
+
+    def put(self, key: str, entry: dict[str, Any]) -> None:
+        data = json.dumps({"format": FORMAT, "analysis": self.version, **entry}, ensure_ascii=False,
+                          separators=(",", ":")).encode()
+        path = f"{self._base}/{key}"
+        if self._fs is not None:
+            self._fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            self._fs.pipe_file(path, data)
+            return
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+
+def setup_digest(pnc: PncSetup | None) -> Any:
+    """SHA-256 over the contents of the trust roots (files, or every file of a folder) and OEM key."""
+    h = hashlib.sha256()
+    if pnc is None:
+        return h
+    for kind, paths in (("trust", pnc.trust), ("oem", (pnc.oem_key,) if pnc.oem_key else ())):
+        for given in paths:
+            root = Path(given)
+            for f in sorted(root.rglob("*")) if root.is_dir() else [root]:
+                if f.is_file():
+                    h.update(f"{kind}\0{f.relative_to(root) if root.is_dir() else ''}\0".encode())
+                    h.update(f.read_bytes())
+    return h
+
+
+def to_entry(result: CaptureResult, messages: dict[str, list[Any]] | None) -> dict[str, Any]:
+    failure = result.failure
+    entry = {"path": result.path, "capture": result.capture, "frames": result.frames,
+             "v2g_messages": result.v2g_messages, "error": result.error,
+             "failure": [type(failure).__name__, str(failure)] if failure is not None else None,
+             "sessions": [encode(s) for s in result.sessions],
+             "findings": [encode(f) for f in result.findings]}
+    if messages is not None:
+        entry["messages"] = messages
+    return entry
+
+
+def from_entry(entry: dict[str, Any], location: str, name: str, series: bool = True) -> CaptureResult:
+    """The cached result as if ``location`` (named ``name``) had just been decoded.
+
+    The same bytes may have been cached under another name: sessions take this capture's name,
+    and a read error that quoted the old location quotes this one. ``series=False`` leaves the
+    time series (most of an entry) in the JSON instead of building them.
+    """
+    sessions = tuple(decode(Session, s if series else {**s, "series": []}) for s in entry["sessions"])
+    if entry["capture"] != name:
+        sessions = tuple(dataclasses.replace(s, capture=name) for s in sessions)
+    error = entry["error"]
+    failure = None
+    if entry["failure"] is not None:
+        kind, text = entry["failure"]
+        cls = getattr(errors, kind, None)
+        cls = cls if isinstance(cls, type) and issubclass(cls, errors.CaptureError) else errors.CaptureError
+        if entry["path"] != location:
+            text = text.replace(entry["path"], location)
+        failure = cls(text)  # its class gives the command's exit code
+    if error and entry["path"] != location:
+        error = error.replace(entry["path"], location)
+    findings = tuple(decode(Finding, f) for f in entry["findings"])
+    return CaptureResult(location, name, sessions, entry["frames"], entry["v2g_messages"], error, failure, findings)
