@@ -423,7 +423,7 @@ def encode_message(msg: ExiMessage, g: Grammar, lenient: bool = False) -> bytes:
     """Encode a message (document or fragment) with grammar set ``g`` (``lenient``: module docstring)."""
     mod = compiled(g.name)
     x = Enc(g, lenient, mod)
-    a = 0x180  # the leading 1, then the header byte 0x80
+    a: int = 0x180  # the leading 1, then the header byte 0x80
     try:
         if msg.fragment:
             for e in msg.elements:
