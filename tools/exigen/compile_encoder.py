@@ -72,6 +72,7 @@ class Compiler:
         self.lines: list[str] = []
         self.uri_names = {u: f"U{i}" for i, u in enumerate(g.uris)}
         self.enums: set[int] = set()
+        self.merged = False  # the block being written covers several states
         self.starts = self._starts()
         self.groups = {s: self._reach(s) for s in self.starts}
 
@@ -94,18 +95,36 @@ class Compiler:
                     todo.append(t)
         return sorted(seen)
 
-    def _signature(self, s: int) -> tuple[Any, ...]:
-        st = self.g.states[s]
-        return (st.kind, tuple((ev, a, b, nxt - s if nxt >= 0 else None) for ev, a, b, nxt in st.prods))
+    def _modes(self, lo: int, s: int, modes: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        """How state s repeats state lo: per production, its next state is the same ("abs") or as
+        far from s as lo's is from lo ("rel"); None if s differs otherwise (or from ``modes``)."""
+        a, b = self.g.states[lo], self.g.states[s]
+        if a.kind != b.kind or len(a.prods) != len(b.prods):
+            return None
+        out = []
+        for i, (p, q) in enumerate(zip(a.prods, b.prods, strict=True)):
+            if p[:3] != q[:3]:
+                return None
+            rel, same = q[3] >= 0 and q[3] - s == p[3] - lo, q[3] == p[3]
+            mode = "rel" if rel and (modes is None or modes[i] == "rel") else \
+                "abs" if same and (modes is None or modes[i] == "abs") else None
+            if mode is None:
+                return None
+            out.append(mode)
+        return tuple(out)
 
-    def _blocks(self, group: list[int]) -> list[tuple[int, int]]:
-        """Runs of consecutive states with the same productions relative to their own number."""
-        blocks: list[tuple[int, int]] = []
+    def _blocks(self, group: list[int]) -> list[tuple[int, int, tuple[str, ...]]]:
+        """Runs of consecutive states with the same productions, whose next states are either the
+        same or at the same distance (``maxOccurs`` unrolled): (first, last, mode per production)."""
+        blocks: list[tuple[int, int, tuple[str, ...]]] = []
         for s in group:
-            if blocks and blocks[-1][1] == s - 1 and self._signature(s) == self._signature(blocks[-1][0]):
-                blocks[-1] = (blocks[-1][0], s)
-            else:
-                blocks.append((s, s))
+            if blocks and blocks[-1][1] == s - 1:
+                lo, _hi, modes = blocks[-1]
+                joined = self._modes(lo, s, modes if s - 1 > lo else None)
+                if joined is not None:
+                    blocks[-1] = (lo, s, joined)
+                    continue
+            blocks.append((s, s, ("abs",) * len(self.g.states[s].prods)))
         return blocks
 
     # -- labels ------------------------------------------------------------------------------------
@@ -134,10 +153,9 @@ class Compiler:
 
     def target_label(self, target: int) -> str:
         sim = self.g.simple[target]
-        if sim is not None:
-            return self.dt_label(sim)
         q = self.g.type_names.get(target)
-        return q[1] if q is not None else "anonymous type"
+        name = q[1] if q is not None else "anonymous type"
+        return f"{name if q is not None else 'simple type'}: {self.dt_label(sim)}" if sim is not None else name
 
     # -- emission ----------------------------------------------------------------------------------
     def emit(self, depth: int, text: str) -> None:
@@ -191,18 +209,19 @@ class Compiler:
                 parts.append(f"{val} << {e}" if e else val)
             self.emit(d, "a = " + " | ".join(parts))
             return
-        if pw:
-            self.emit(d, f"a = {self.code('a', pw, pc)}")
+        head = self.code("a", pw, pc)
         tail = " << 1" if ee else ""
         if kind in (D_STRING, D_HEX, D_B64):
             checks = dt[1]  # compiled facet checks (grammar.compile_dtype)
             if checks:
                 self.facets(d, checks, dti, child)
-            self.emit(d, f"a = {'string' if kind == D_STRING else 'binary'}(a, y){tail}")
-        elif kind == D_UINT:
-            self.emit(d, f"a = (a << 8 | y){tail} if 0 <= y < 128 else uint(a, y){tail}")
-        elif kind == D_INT:
-            self.emit(d, f"a = (a << 9 | y){tail} if 0 <= y < 128 else sint(a, y){tail}")
+            self.emit(d, f"a = {'string' if kind == D_STRING else 'binary'}({head}, y){tail}")
+        elif kind in (D_UINT, D_INT):
+            # a value under 128 is one byte (after a 0 sign bit for integers): one shift and or
+            k = 8 if kind == D_UINT else 9
+            one = " | ".join([f"a << {pw + k}", *([str(pc << k)] if pc else []), "y"])
+            self.emit(d, f"a = ({one}){tail} if 0 <= y < 128 else {'uint' if kind == D_UINT else 'sint'}"
+                         f"({head}, y){tail}")
 
     def facets(self, d: int, checks: tuple[Any, ...], dti: int, child: str | None) -> None:
         """Length facets tested inline (the runtime says which broke); patterns always by the runtime."""
@@ -236,13 +255,13 @@ class Compiler:
             self.emit(d, self.call(head, b))
             return
         dti = g.states[b].prods[0][1]
-        self.emit(d, "y = c.value")
-        self.emit(d, f"if {self.native(sim, dti)} and not c.attrs and not c.children:")
+        test = self.native(sim, dti).replace("y.__class__", "(y := c.value).__class__", 1)
+        self.emit(d, f"if {test} and not c.attrs and not c.children:")
         self.write_value(d + 1, w + 1, code << 1, sim, dti, child, True)
         self.emit(d, "else:")
         self.emit(d + 1, self.call(head, b))
 
-    def names(self, d: int, s: int, merged: bool, prods: list[tuple[int, int]]) -> None:
+    def names(self, d: int, s: int, modes: tuple[str, ...], prods: list[tuple[int, int]]) -> None:
         """Dispatch on the child's name: ``prods`` = (code, qname id) sorted by local name."""
         g = self.g
         st = g.states[s]
@@ -253,9 +272,9 @@ class Compiler:
         if len(keys) > LINEAR:
             mid = len(keys) // 2
             self.emit(d, f"if nm < {keys[mid]!r}:")
-            self.names(d + 1, s, merged, [p for k in keys[:mid] for p in by_name[k]])
+            self.names(d + 1, s, modes, [p for k in keys[:mid] for p in by_name[k]])
             self.emit(d, "else:")
-            self.names(d + 1, s, merged, [p for k in keys[mid:] for p in by_name[k]])
+            self.names(d + 1, s, modes, [p for k in keys[mid:] for p in by_name[k]])
             return
         first = True
         for key in keys:
@@ -266,18 +285,21 @@ class Compiler:
                           f"  # {self.target_label(b)}")
                 first = False
                 self.se(d + 1, st.width, code, b, key)
-                self.next_state(d + 1, s, merged, nxt)
+                self.next_state(d + 1, s, modes[code], nxt)
         self.emit(d, "else:")
         self.emit(d + 1, "a, s = x.escape(a, s, c)")
 
-    def next_state(self, d: int, s: int, merged: bool, nxt: int) -> None:
-        if nxt != s:
-            self.emit(d, f"s += {nxt - s}" if merged else f"s = {nxt}")
+    def next_state(self, d: int, s: int, mode: str, nxt: int) -> None:
+        """Move from the block's state (``s`` is its first) to the production's next state."""
+        if mode == "rel" and nxt != s:
+            self.emit(d, f"s += {nxt - s}")
+        elif mode == "abs" and (nxt != s or self.merged):
+            self.emit(d, f"s = {nxt}")
 
-    def block(self, d: int, lo: int, hi: int) -> None:
+    def block(self, d: int, lo: int, hi: int, modes: tuple[str, ...]) -> None:
         g = self.g
         st = g.states[lo]
-        merged = hi > lo
+        merged = self.merged = hi > lo
         cond = f"{lo} <= s <= {hi}" if merged else f"s == {lo}"
         self.emit(d, f"if {cond}:  # {KIND_NAMES.get(st.kind, st.kind)}: "
                      f"{', '.join(self.event_label(p) for p in st.prods)}")
@@ -286,37 +308,27 @@ class Compiler:
                      key=lambda cq: (g.qnames[cq[1]][1], cq[0]))
         chs = [code for code, p in enumerate(st.prods) if p[0] == CH]
         ees = [code for code, p in enumerate(st.prods) if p[0] == EE]
-        self.emit(d + 1, "if i < k:")
-        self.emit(d + 2, "c = ch[i]")
-        self.emit(d + 2, "i += 1")
-        dd = d + 2
+        self.emit(d + 1, "if i == k:")
+        self.emit(d + 2, f"return {self.code('a', w, ees[0])}  # EE" if ees else "return x.end(a, s)")
+        self.emit(d + 1, "nm = (c := ch[i]).name" if ses else "c = ch[i]")
+        self.emit(d + 1, "i += 1")
+        dd = d + 1
         if chs:
             code = chs[0]
             _ev, dti, _b, nxt = st.prods[code]
             dt = g.dtypes[dti]
             self.emit(dd, f"if c.__class__ is Chars:  # CH: {self.dt_label(dt)}")
-            self.emit(dd + 1, "y = c.value")
-            self.emit(dd + 1, f"if {self.native(dt, dti)}:")
+            self.emit(dd + 1, f"if {self.native(dt, dti).replace('y.__class__', '(y := c.value).__class__', 1)}:")
             self.write_value(dd + 2, w, code, dt, dti, None, False)
-            self.next_state(dd + 2, lo, merged, nxt)
+            self.next_state(dd + 2, lo, modes[code], nxt)
             self.emit(dd + 1, "else:")
-            self.emit(dd + 2, "a, s = x.characters(a, s, y)")
-            if ses:
-                self.emit(dd, "else:")
-                dd += 1
+            self.emit(dd + 2, "a, s = x.characters(a, s, c.value)")
+            self.emit(dd, "else:")
+            dd += 1
         if ses:
-            self.emit(dd, "nm = c.name")
-            self.names(dd, lo, merged, ses)
-        elif not chs:
+            self.names(dd, lo, modes, ses)
+        else:
             self.emit(dd, "a, s = x.escape(a, s, c)")
-        else:
-            self.emit(d + 2, "else:")
-            self.emit(d + 3, "a, s = x.escape(a, s, c)")
-        self.emit(d + 1, "else:")
-        if ees:
-            self.emit(d + 2, f"return {self.code('a', w, ees[0])}  # EE")
-        else:
-            self.emit(d + 2, "return x.end(a, s)")
 
     def event_label(self, prod: tuple[int, Any, Any, int]) -> str:
         ev, a, _b, _n = prod
@@ -341,8 +353,8 @@ class Compiler:
         self.emit(1, "k = len(ch)")
         self.emit(1, "try:")
         self.emit(2, "while True:")
-        for lo, hi in self._blocks(group):
-            self.block(3, lo, hi)
+        for lo, hi, modes in self._blocks(group):
+            self.block(3, lo, hi, modes)
         self.emit(3, f"if s < {group[0]} or s > {group[-1]}:")
         self.emit(4, "raise Fail(f'state {s} is outside this grammar', a)")
         self.emit(1, "except Fail as f:")

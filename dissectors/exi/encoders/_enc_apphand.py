@@ -31,60 +31,51 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 1:  # FirstStartTag: SE(AppProtocol)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AppProtocol' and c.ns == U0:  # AppProtocolType
-                        a = t5(a << 1, c, 5, x)
-                        s = 27
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 27:  # ElementContent: SE(AppProtocol), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AppProtocol' and c.ns == U0:  # AppProtocolType
-                        a = t5(a << 2, c, 5, x)
-                        s = 29
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AppProtocol' and c.ns == U0:  # AppProtocolType
+                    a = t5(a << 1, c, 5, x)
+                    s = 27
                 else:
-                    return a << 2 | 1  # EE
-            if s == 28:  # ElementContent: SE(AppProtocol)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AppProtocol' and c.ns == U0:  # AppProtocolType
-                        a = t5(a << 1, c, 5, x)
-                        s = 27
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if 29 <= s <= 46:  # ElementContent: SE(AppProtocol), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AppProtocol' and c.ns == U0:  # AppProtocolType
-                        a = t5(a << 2, c, 5, x)
-                        s += 1
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 47:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 27:  # ElementContent: SE(AppProtocol), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AppProtocol' and c.ns == U0:  # AppProtocolType
+                    a = t5(a << 2, c, 5, x)
+                    s = 29
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 28:  # ElementContent: SE(AppProtocol)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AppProtocol' and c.ns == U0:  # AppProtocolType
+                    a = t5(a << 1, c, 5, x)
+                    s = 27
+                else:
+                    a, s = x.escape(a, s, c)
+            if 29 <= s <= 46:  # ElementContent: SE(AppProtocol), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AppProtocol' and c.ns == U0:  # AppProtocolType
+                    a = t5(a << 2, c, 5, x)
+                    s += 1
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 47:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 1 or s > 47:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -104,60 +95,50 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 2:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U0:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E2.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t8(a << 1, c, 8, x)
-                        s = 48
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 48:  # ElementContent: SE(SchemaID), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SchemaID' and c.ns == U0:  # n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255 and not c.attrs and not c.children:
-                            a = a << 12 | y << 1
-                        else:
-                            a = t9(a << 2, c, 9, x)
-                        s = 50
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U0:  # responseCodeType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E2.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t8(a << 1, c, 8, x)
+                    s = 48
                 else:
-                    return a << 2 | 1  # EE
-            if s == 49:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U0:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E2.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t8(a << 1, c, 8, x)
-                        s = 48
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 50:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 48:  # ElementContent: SE(SchemaID), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SchemaID' and c.ns == U0:  # idType: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255 and not c.attrs and not c.children:
+                        a = a << 12 | y << 1
+                    else:
+                        a = t9(a << 2, c, 9, x)
+                    s = 50
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 49:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U0:  # responseCodeType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E2.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t8(a << 1, c, 8, x)
+                    s = 48
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 50:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 2 or s > 50:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -177,116 +158,93 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 5:  # FirstStartTag: SE(ProtocolNamespace)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ProtocolNamespace' and c.ns == U0:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 100:
-                                x.facets(y, 1, 'ProtocolNamespace')
-                            a = string(a, y) << 1
-                        else:
-                            a = t7(a << 1, c, 7, x)
-                        s = 51
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 51:  # ElementContent: SE(VersionNumberMajor)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'VersionNumberMajor' and c.ns == U0:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t10(a << 1, c, 10, x)
-                        s = 53
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ProtocolNamespace' and c.ns == U0:  # protocolNamespaceType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 100:
+                            x.facets(y, 1, 'ProtocolNamespace')
+                        a = string(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t7(a << 1, c, 7, x)
+                    s = 51
                 else:
-                    return x.end(a, s)
-            if s == 52:  # ElementContent: SE(ProtocolNamespace)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ProtocolNamespace' and c.ns == U0:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 100:
-                                x.facets(y, 1, 'ProtocolNamespace')
-                            a = string(a, y) << 1
-                        else:
-                            a = t7(a << 1, c, 7, x)
-                        s = 51
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 53:  # ElementContent: SE(VersionNumberMinor)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'VersionNumberMinor' and c.ns == U0:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t10(a << 1, c, 10, x)
-                        s = 54
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 54:  # ElementContent: SE(SchemaID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SchemaID' and c.ns == U0:  # n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255 and not c.attrs and not c.children:
-                            a = a << 11 | y << 1
-                        else:
-                            a = t9(a << 1, c, 9, x)
-                        s = 55
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 55:  # ElementContent: SE(Priority)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Priority' and c.ns == U0:  # n-bit 1..20
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 20 and not c.attrs and not c.children:
-                            a = a << 8 | (y - 1) << 1
-                        else:
-                            a = t6(a << 1, c, 6, x)
-                        s = 56
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 56:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 51:  # ElementContent: SE(VersionNumberMajor)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'VersionNumberMajor' and c.ns == U0:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t10(a << 1, c, 10, x)
+                    s = 53
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 52:  # ElementContent: SE(ProtocolNamespace)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ProtocolNamespace' and c.ns == U0:  # protocolNamespaceType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 100:
+                            x.facets(y, 1, 'ProtocolNamespace')
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t7(a << 1, c, 7, x)
+                    s = 51
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 53:  # ElementContent: SE(VersionNumberMinor)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'VersionNumberMinor' and c.ns == U0:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t10(a << 1, c, 10, x)
+                    s = 54
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 54:  # ElementContent: SE(SchemaID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SchemaID' and c.ns == U0:  # idType: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255 and not c.attrs and not c.children:
+                        a = a << 11 | y << 1
+                    else:
+                        a = t9(a << 1, c, 9, x)
+                    s = 55
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 55:  # ElementContent: SE(Priority)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Priority' and c.ns == U0:  # priorityType: n-bit 1..20
+                    if (y := c.value).__class__ is int and 1 <= y <= 20 and not c.attrs and not c.children:
+                        a = a << 8 | (y - 1) << 1
+                    else:
+                        a = t6(a << 1, c, 6, x)
+                    s = 56
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 56:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 5 or s > 56:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -306,42 +264,37 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 6:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 1..20
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 20:
-                            a = a << 6 | (y - 1)
-                            s = 57
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 57:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 1..20
+                    if (y := c.value).__class__ is int and 1 <= y <= 20:
+                        a = a << 6 | (y - 1)
+                        s = 57
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 57:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 58:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 1..20
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 20:
-                            a = a << 6 | (y - 1)
-                            s = 57
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 1..20
+                    if (y := c.value).__class__ is int and 1 <= y <= 20:
+                        a = a << 6 | (y - 1)
+                        s = 57
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 6 or s > 58:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -361,48 +314,41 @@ def t7(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 7:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 100:
-                                x.facets(y, 1, None)
-                            a = string(a, y)
-                            s = 59
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 59:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 100:
+                            x.facets(y, 1, None)
+                        a = string(a << 1, y)
+                        s = 59
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 59:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 60:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 100:
-                                x.facets(y, 1, None)
-                            a = string(a, y)
-                            s = 59
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 100:
+                            x.facets(y, 1, None)
+                        a = string(a << 1, y)
+                        s = 59
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 7 or s > 60:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -422,42 +368,37 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 8:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E2.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 61
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 61:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E2.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 61
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 61:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 62:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E2.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 61
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E2.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 61
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 8 or s > 62:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -477,42 +418,37 @@ def t9(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 9:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255:
-                            a = a << 9 | y
-                            s = 63
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 63:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255:
+                        a = a << 9 | y
+                        s = 63
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 63:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 64:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255:
-                            a = a << 9 | y
-                            s = 63
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255:
+                        a = a << 9 | y
+                        s = 63
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 9 or s > 64:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -532,44 +468,37 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 10:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 65
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 65:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 65
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 65:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 66:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 65
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 65
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 10 or s > 66:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -589,44 +518,37 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 11:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 67
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 67:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 67
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 67:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 68:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 67
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 67
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 11 or s > 68:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -646,19 +568,17 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 12:  # FirstStartTag: AT(*), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 69:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 12 or s > 69:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -678,44 +598,37 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 13:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 70
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 70:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 70
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 70:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 71:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 70
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 70
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 13 or s > 71:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -735,44 +648,37 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 14:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 72
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 72:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 72
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 72:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 73:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 72
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 72
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 14 or s > 73:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -792,42 +698,37 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 15:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: boolean
-                        y = c.value
-                        if y.__class__ is bool:
-                            a = a << 2 | y
-                            s = 74
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 74:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: boolean
+                    if (y := c.value).__class__ is bool:
+                        a = a << 2 | y
+                        s = 74
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 74:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 75:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: boolean
-                        y = c.value
-                        if y.__class__ is bool:
-                            a = a << 2 | y
-                            s = 74
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: boolean
+                    if (y := c.value).__class__ is bool:
+                        a = a << 2 | y
+                        s = 74
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 15 or s > 75:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -847,42 +748,37 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 16:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127:
-                            a = a << 9 | (y + 128)
-                            s = 76
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 76:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127:
+                        a = a << 9 | (y + 128)
+                        s = 76
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 76:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 77:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127:
-                            a = a << 9 | (y + 128)
-                            s = 76
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127:
+                        a = a << 9 | (y + 128)
+                        s = 76
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 16 or s > 77:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -902,44 +798,37 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 17:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 78
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 78:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 78
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 78:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 79:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 78
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 78
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 17 or s > 79:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -959,44 +848,37 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 18:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                        y = c.value
-                        if y.__class__ is int and -2147483648 <= y <= 2147483647:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 80
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 80:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
+                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 80
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 80:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 81:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                        y = c.value
-                        if y.__class__ is int and -2147483648 <= y <= 2147483647:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 80
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
+                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 80
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 18 or s > 81:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1016,44 +898,37 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 19:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 82
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 82:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 82
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 82:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 83:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 82
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 82
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 19 or s > 83:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1073,44 +948,37 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 20:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 84
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 84:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 84
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 84:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 85:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 84
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 84
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 20 or s > 85:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1130,44 +998,37 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 21:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 86
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 86:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 86
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 86:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 87:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 86
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 86
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 21 or s > 87:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1187,44 +1048,37 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 22:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 88
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 88:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 88
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 88:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 89:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 88
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 88
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 22 or s > 89:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1244,42 +1098,37 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 23:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255:
-                            a = a << 9 | y
-                            s = 90
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 90:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255:
+                        a = a << 9 | y
+                        s = 90
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 90:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 91:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255:
-                            a = a << 9 | y
-                            s = 90
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255:
+                        a = a << 9 | y
+                        s = 90
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 23 or s > 91:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1299,44 +1148,37 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 24:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 92
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 92:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 92
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 92:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 93:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 92
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 92
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 24 or s > 93:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1356,44 +1198,37 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 25:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 94
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 94:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 94
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 94:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 95:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 94
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 94
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 25 or s > 95:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1413,48 +1248,41 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 26:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 30:
-                                x.facets(y, 16, None)
-                            a = string(a, y)
-                            s = 96
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 96:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 30:
+                            x.facets(y, 16, None)
+                        a = string(a << 1, y)
+                        s = 96
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 96:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 97:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 30:
-                                x.facets(y, 16, None)
-                            a = string(a, y)
-                            s = 96
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 30:
+                            x.facets(y, 16, None)
+                        a = string(a << 1, y)
+                        s = 96
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 26 or s > 97:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:

@@ -48,94 +48,77 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 1:  # FirstStartTag: SE(DepartureTime)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t89(a << 1, c, 89, x)
-                        s = 160
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 160:  # ElementContent: SE(EAmount)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EAmount' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 162
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t89(a << 1, c, 89, x)
+                    s = 160
                 else:
-                    return x.end(a, s)
-            if s == 161:  # ElementContent: SE(DepartureTime)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t89(a << 1, c, 89, x)
-                        s = 160
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 162:  # ElementContent: SE(EVMaxVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaxVoltage' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 163
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 163:  # ElementContent: SE(EVMaxCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaxCurrent' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 164
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 164:  # ElementContent: SE(EVMinCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinCurrent' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 165
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 165:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 160:  # ElementContent: SE(EAmount)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EAmount' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 162
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 161:  # ElementContent: SE(DepartureTime)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t89(a << 1, c, 89, x)
+                    s = 160
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 162:  # ElementContent: SE(EVMaxVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaxVoltage' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 163
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 163:  # ElementContent: SE(EVMaxCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaxCurrent' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 164
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 164:  # ElementContent: SE(EVMinCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinCurrent' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 165
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 165:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 1 or s > 165:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -155,72 +138,61 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 2:  # FirstStartTag: SE(AC_EVSEStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AC_EVSEStatus' and c.ns == U6:  # AC_EVSEStatusType
-                        a = t3(a << 1, c, 3, x)
-                        s = 166
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 166:  # ElementContent: SE(EVSEMaxVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaxVoltage' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 168
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AC_EVSEStatus' and c.ns == U6:  # AC_EVSEStatusType
+                    a = t3(a << 1, c, 3, x)
+                    s = 166
                 else:
-                    return x.end(a, s)
-            if s == 167:  # ElementContent: SE(AC_EVSEStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AC_EVSEStatus' and c.ns == U6:  # AC_EVSEStatusType
-                        a = t3(a << 1, c, 3, x)
-                        s = 166
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 168:  # ElementContent: SE(EVSEMaxCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaxCurrent' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 169
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 169:  # ElementContent: SE(EVSEMinCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinCurrent' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 170
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 170:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 166:  # ElementContent: SE(EVSEMaxVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaxVoltage' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 168
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 167:  # ElementContent: SE(AC_EVSEStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AC_EVSEStatus' and c.ns == U6:  # AC_EVSEStatusType
+                    a = t3(a << 1, c, 3, x)
+                    s = 166
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 168:  # ElementContent: SE(EVSEMaxCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaxCurrent' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 169
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 169:  # ElementContent: SE(EVSEMinCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinCurrent' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 170
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 170:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 2 or s > 170:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -240,93 +212,76 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 3:  # FirstStartTag: SE(PowerSwitchClosed)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PowerSwitchClosed' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 171
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 171:  # ElementContent: SE(RCD)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RCD' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 173
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PowerSwitchClosed' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t84(a << 1, c, 84, x)
+                    s = 171
                 else:
-                    return x.end(a, s)
-            if s == 172:  # ElementContent: SE(PowerSwitchClosed)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PowerSwitchClosed' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 171
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 173:  # ElementContent: SE(NotificationMaxDelay)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t89(a << 1, c, 89, x)
-                        s = 174
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 174:  # ElementContent: SE(EVSENotification)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSENotification' and c.ns == U6:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E17.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t104(a << 1, c, 104, x)
-                        s = 175
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 175:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 171:  # ElementContent: SE(RCD)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RCD' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t84(a << 1, c, 84, x)
+                    s = 173
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 172:  # ElementContent: SE(PowerSwitchClosed)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PowerSwitchClosed' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t84(a << 1, c, 84, x)
+                    s = 171
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 173:  # ElementContent: SE(NotificationMaxDelay)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t89(a << 1, c, 89, x)
+                    s = 174
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 174:  # ElementContent: SE(EVSENotification)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSENotification' and c.ns == U6:  # EVSENotificationType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E17.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t104(a << 1, c, 104, x)
+                    s = 175
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 175:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 3 or s > 175:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -346,19 +301,17 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 4:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 176:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 4 or s > 176:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -378,36 +331,31 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 5:  # FirstStartTag: SE(DC_EVStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                        a = t24(a << 1, c, 24, x)
-                        s = 177
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 177:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
+                    a = t24(a << 1, c, 24, x)
+                    s = 177
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 177:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 178:  # ElementContent: SE(DC_EVStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                        a = t24(a << 1, c, 24, x)
-                        s = 177
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
+                    a = t24(a << 1, c, 24, x)
+                    s = 177
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 5 or s > 178:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -427,72 +375,60 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 6:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 179
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 179:  # ElementContent: SE(DC_EVSEStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
-                        a = t23(a << 1, c, 23, x)
-                        s = 181
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 179
                 else:
-                    return x.end(a, s)
-            if s == 180:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 179
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 181:  # ElementContent: SE(EVSEProcessing)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEProcessing' and c.ns == U5:  # enumeration of 2
-                        y = c.value
-                        if y.__class__ is str and (j := E18.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 4 | j << 1
-                        else:
-                            a = t105(a << 1, c, 105, x)
-                        s = 182
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 182:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 179:  # ElementContent: SE(DC_EVSEStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
+                    a = t23(a << 1, c, 23, x)
+                    s = 181
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 180:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 179
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 181:  # ElementContent: SE(EVSEProcessing)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEProcessing' and c.ns == U5:  # EVSEProcessingType: enumeration of 2
+                    if (y := c.value).__class__ is str and (j := E18.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 4 | j << 1
+                    else:
+                        a = t105(a << 1, c, 105, x)
+                    s = 182
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 182:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 6 or s > 182:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -512,33 +448,23 @@ def t7(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 7:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 183:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 184:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 184 <= s <= 185:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 185:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 7 or s > 185:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -558,100 +484,81 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 8:  # FirstStartTag: AT(Id), SE(OEMProvisioningCert)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'OEMProvisioningCert' and c.ns == U5:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            if len(y) > 1200:
-                                x.facets(y, 4, 'OEMProvisioningCert')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t86(a << 2 | 1, c, 86, x)
-                        s = 187
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 186:  # StartTag: SE(OEMProvisioningCert)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'OEMProvisioningCert' and c.ns == U5:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 1200:
-                                x.facets(y, 4, 'OEMProvisioningCert')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t86(a << 1, c, 86, x)
-                        s = 187
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'OEMProvisioningCert' and c.ns == U5:  # certificateType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 1200:
+                            x.facets(y, 4, 'OEMProvisioningCert')
+                        a = binary(a << 3 | 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t86(a << 2 | 1, c, 86, x)
+                    s = 187
                 else:
-                    return x.end(a, s)
-            if s == 187:  # ElementContent: SE(ListOfRootCertificateIDs)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ListOfRootCertificateIDs' and c.ns == U5:  # ListOfRootCertificateIDsType
-                        a = t114(a << 1, c, 114, x)
-                        s = 189
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 188:  # ElementContent: SE(OEMProvisioningCert)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'OEMProvisioningCert' and c.ns == U5:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 1200:
-                                x.facets(y, 4, 'OEMProvisioningCert')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t86(a << 1, c, 86, x)
-                        s = 187
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 189:  # ElementContent: SE(DHParams)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DHParams' and c.ns == U5:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 256:
-                                x.facets(y, 9, 'DHParams')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t95(a << 1, c, 95, x)
-                        s = 190
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 190:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 186:  # StartTag: SE(OEMProvisioningCert)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'OEMProvisioningCert' and c.ns == U5:  # certificateType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 1200:
+                            x.facets(y, 4, 'OEMProvisioningCert')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t86(a << 1, c, 86, x)
+                    s = 187
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 187:  # ElementContent: SE(ListOfRootCertificateIDs)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ListOfRootCertificateIDs' and c.ns == U5:  # ListOfRootCertificateIDsType
+                    a = t114(a << 1, c, 114, x)
+                    s = 189
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 188:  # ElementContent: SE(OEMProvisioningCert)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'OEMProvisioningCert' and c.ns == U5:  # certificateType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 1200:
+                            x.facets(y, 4, 'OEMProvisioningCert')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t86(a << 1, c, 86, x)
+                    s = 187
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 189:  # ElementContent: SE(DHParams)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DHParams' and c.ns == U5:  # dHParamsType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 256:
+                            x.facets(y, 9, 'DHParams')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t95(a << 1, c, 95, x)
+                    s = 190
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 190:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 8 or s > 190:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -671,120 +578,98 @@ def t9(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 9:  # FirstStartTag: AT(Id)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 191:  # StartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 193
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 192:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 193
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 193
                 else:
-                    return x.end(a, s)
-            if s == 193:  # ElementContent: SE(ContractSignatureCertChain)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
-                        a = t92(a << 1, c, 92, x)
-                        s = 194
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 194:  # ElementContent: SE(ContractSignatureEncryptedPrivateKey)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContractSignatureEncryptedPrivateKey' and c.ns == U5:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 128:
-                                x.facets(y, 8, 'ContractSignatureEncryptedPrivateKey')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t93(a << 1, c, 93, x)
-                        s = 195
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 195:  # ElementContent: SE(DHParams)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DHParams' and c.ns == U5:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 256:
-                                x.facets(y, 9, 'DHParams')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t95(a << 1, c, 95, x)
-                        s = 196
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 196:  # ElementContent: SE(ContractID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContractID' and c.ns == U5:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 24:
-                                x.facets(y, 7, 'ContractID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t91(a << 1, c, 91, x)
-                        s = 197
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 197:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 192:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 193
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 193:  # ElementContent: SE(ContractSignatureCertChain)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
+                    a = t92(a << 1, c, 92, x)
+                    s = 194
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 194:  # ElementContent: SE(ContractSignatureEncryptedPrivateKey)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContractSignatureEncryptedPrivateKey' and c.ns == U5:  # privateKeyType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 128:
+                            x.facets(y, 8, 'ContractSignatureEncryptedPrivateKey')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t93(a << 1, c, 93, x)
+                    s = 195
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 195:  # ElementContent: SE(DHParams)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DHParams' and c.ns == U5:  # dHParamsType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 256:
+                            x.facets(y, 9, 'DHParams')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t95(a << 1, c, 95, x)
+                    s = 196
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 196:  # ElementContent: SE(ContractID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContractID' and c.ns == U5:  # contractIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 24:
+                            x.facets(y, 7, 'ContractID')
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t91(a << 1, c, 91, x)
+                    s = 197
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 197:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 9 or s > 197:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -804,98 +689,81 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 10:  # FirstStartTag: AT(Id), SE(ContractSignatureCertChain)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
-                        a = t92(a << 2 | 1, c, 92, x)
-                        s = 199
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 198:  # StartTag: SE(ContractSignatureCertChain)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
-                        a = t92(a << 1, c, 92, x)
-                        s = 199
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
+                    a = t92(a << 2 | 1, c, 92, x)
+                    s = 199
                 else:
-                    return x.end(a, s)
-            if s == 199:  # ElementContent: SE(ContractID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContractID' and c.ns == U5:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 24:
-                                x.facets(y, 7, 'ContractID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t91(a << 1, c, 91, x)
-                        s = 201
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 200:  # ElementContent: SE(ContractSignatureCertChain)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
-                        a = t92(a << 1, c, 92, x)
-                        s = 199
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 201:  # ElementContent: SE(ListOfRootCertificateIDs)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ListOfRootCertificateIDs' and c.ns == U5:  # ListOfRootCertificateIDsType
-                        a = t114(a << 1, c, 114, x)
-                        s = 202
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 202:  # ElementContent: SE(DHParams)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DHParams' and c.ns == U5:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 256:
-                                x.facets(y, 9, 'DHParams')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t95(a << 1, c, 95, x)
-                        s = 203
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 203:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 198:  # StartTag: SE(ContractSignatureCertChain)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
+                    a = t92(a << 1, c, 92, x)
+                    s = 199
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 199:  # ElementContent: SE(ContractID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContractID' and c.ns == U5:  # contractIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 24:
+                            x.facets(y, 7, 'ContractID')
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t91(a << 1, c, 91, x)
+                    s = 201
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 200:  # ElementContent: SE(ContractSignatureCertChain)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
+                    a = t92(a << 1, c, 92, x)
+                    s = 199
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 201:  # ElementContent: SE(ListOfRootCertificateIDs)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ListOfRootCertificateIDs' and c.ns == U5:  # ListOfRootCertificateIDsType
+                    a = t114(a << 1, c, 114, x)
+                    s = 202
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 202:  # ElementContent: SE(DHParams)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DHParams' and c.ns == U5:  # dHParamsType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 256:
+                            x.facets(y, 9, 'DHParams')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t95(a << 1, c, 95, x)
+                    s = 203
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 203:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 10 or s > 203:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -915,137 +783,111 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 11:  # FirstStartTag: AT(Id)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 204:  # StartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 206
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 205:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 206
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 206
                 else:
-                    return x.end(a, s)
-            if s == 206:  # ElementContent: SE(ContractSignatureCertChain)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
-                        a = t92(a << 1, c, 92, x)
-                        s = 207
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 207:  # ElementContent: SE(ContractSignatureEncryptedPrivateKey)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContractSignatureEncryptedPrivateKey' and c.ns == U5:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 128:
-                                x.facets(y, 8, 'ContractSignatureEncryptedPrivateKey')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t93(a << 1, c, 93, x)
-                        s = 208
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 208:  # ElementContent: SE(DHParams)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DHParams' and c.ns == U5:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 256:
-                                x.facets(y, 9, 'DHParams')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t95(a << 1, c, 95, x)
-                        s = 209
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 209:  # ElementContent: SE(ContractID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContractID' and c.ns == U5:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 24:
-                                x.facets(y, 7, 'ContractID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t91(a << 1, c, 91, x)
-                        s = 210
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 210:  # ElementContent: SE(RetryCounter)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RetryCounter' and c.ns == U5:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t125(a << 1, c, 125, x)
-                        s = 211
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 211:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 205:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 206
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 206:  # ElementContent: SE(ContractSignatureCertChain)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
+                    a = t92(a << 1, c, 92, x)
+                    s = 207
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 207:  # ElementContent: SE(ContractSignatureEncryptedPrivateKey)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContractSignatureEncryptedPrivateKey' and c.ns == U5:  # privateKeyType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 128:
+                            x.facets(y, 8, 'ContractSignatureEncryptedPrivateKey')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t93(a << 1, c, 93, x)
+                    s = 208
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 208:  # ElementContent: SE(DHParams)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DHParams' and c.ns == U5:  # dHParamsType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 256:
+                            x.facets(y, 9, 'DHParams')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t95(a << 1, c, 95, x)
+                    s = 209
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 209:  # ElementContent: SE(ContractID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContractID' and c.ns == U5:  # contractIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 24:
+                            x.facets(y, 7, 'ContractID')
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t91(a << 1, c, 91, x)
+                    s = 210
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 210:  # ElementContent: SE(RetryCounter)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RetryCounter' and c.ns == U5:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t125(a << 1, c, 125, x)
+                    s = 211
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 211:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 11 or s > 211:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1065,62 +907,53 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 12:  # FirstStartTag: SE(EVRequestedEnergyTransferType)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVRequestedEnergyTransferType' and c.ns == U5:  # enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 6 | j << 1
-                        else:
-                            a = t101(a << 1, c, 101, x)
-                        s = 212
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 212:  # ElementContent: SE(AC_EVChargeParameter), SE(DC_EVChargeParameter), SE(EVChargeParameter)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AC_EVChargeParameter' and c.ns == U6:  # AC_EVChargeParameterType
-                        a = t1(a << 2, c, 1, x)
-                        s = 214
-                    elif nm == 'DC_EVChargeParameter' and c.ns == U6:  # DC_EVChargeParameterType
-                        a = t20(a << 2 | 1, c, 20, x)
-                        s = 214
-                    elif nm == 'EVChargeParameter' and c.ns == U6:  # EVChargeParameterType
-                        a = t28(a << 2 | 2, c, 28, x)
-                        s = 214
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVRequestedEnergyTransferType' and c.ns == U5:  # EVRequestedEnergyTransferType: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 6 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t101(a << 1, c, 101, x)
+                    s = 212
                 else:
-                    return x.end(a, s)
-            if s == 213:  # ElementContent: SE(EVRequestedEnergyTransferType)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVRequestedEnergyTransferType' and c.ns == U5:  # enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 6 | j << 1
-                        else:
-                            a = t101(a << 1, c, 101, x)
-                        s = 212
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 214:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 212:  # ElementContent: SE(AC_EVChargeParameter), SE(DC_EVChargeParameter), SE(EVChargeParameter)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AC_EVChargeParameter' and c.ns == U6:  # AC_EVChargeParameterType
+                    a = t1(a << 2, c, 1, x)
+                    s = 214
+                elif nm == 'DC_EVChargeParameter' and c.ns == U6:  # DC_EVChargeParameterType
+                    a = t20(a << 2 | 1, c, 20, x)
+                    s = 214
+                elif nm == 'EVChargeParameter' and c.ns == U6:  # EVChargeParameterType
+                    a = t28(a << 2 | 2, c, 28, x)
+                    s = 214
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 213:  # ElementContent: SE(EVRequestedEnergyTransferType)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVRequestedEnergyTransferType' and c.ns == U5:  # EVRequestedEnergyTransferType: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 6 | j << 1
+                    else:
+                        a = t101(a << 1, c, 101, x)
+                    s = 212
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 214:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 12 or s > 214:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1140,93 +973,79 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 13:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 215
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 215:  # ElementContent: SE(EVSEProcessing)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEProcessing' and c.ns == U5:  # enumeration of 2
-                        y = c.value
-                        if y.__class__ is str and (j := E18.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 4 | j << 1
-                        else:
-                            a = t105(a << 1, c, 105, x)
-                        s = 217
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 215
                 else:
-                    return x.end(a, s)
-            if s == 216:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 215
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 217:  # ElementContent: SE(SAScheduleList), SE(SASchedules)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SAScheduleList' and c.ns == U6:  # SAScheduleListType
-                        a = t53(a << 2, c, 53, x)
-                        s = 218
-                    elif nm == 'SASchedules' and c.ns == U6:  # SASchedulesType
-                        a = t54(a << 2 | 1, c, 54, x)
-                        s = 218
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 218:  # ElementContent: SE(AC_EVSEChargeParameter), SE(DC_EVSEChargeParameter), SE(EVSEChargeParameter)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AC_EVSEChargeParameter' and c.ns == U6:  # AC_EVSEChargeParameterType
-                        a = t2(a << 2, c, 2, x)
-                        s = 219
-                    elif nm == 'DC_EVSEChargeParameter' and c.ns == U6:  # DC_EVSEChargeParameterType
-                        a = t22(a << 2 | 1, c, 22, x)
-                        s = 219
-                    elif nm == 'EVSEChargeParameter' and c.ns == U6:  # EVSEChargeParameterType
-                        a = t30(a << 2 | 2, c, 30, x)
-                        s = 219
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 219:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 215:  # ElementContent: SE(EVSEProcessing)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEProcessing' and c.ns == U5:  # EVSEProcessingType: enumeration of 2
+                    if (y := c.value).__class__ is str and (j := E18.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 4 | j << 1
+                    else:
+                        a = t105(a << 1, c, 105, x)
+                    s = 217
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 216:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 215
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 217:  # ElementContent: SE(SAScheduleList), SE(SASchedules)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SAScheduleList' and c.ns == U6:  # SAScheduleListType
+                    a = t53(a << 2, c, 53, x)
+                    s = 218
+                elif nm == 'SASchedules' and c.ns == U6:  # SASchedulesType
+                    a = t54(a << 2 | 1, c, 54, x)
+                    s = 218
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 218:  # ElementContent: SE(AC_EVSEChargeParameter), SE(DC_EVSEChargeParameter), SE(EVSEChargeParameter)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AC_EVSEChargeParameter' and c.ns == U6:  # AC_EVSEChargeParameterType
+                    a = t2(a << 2, c, 2, x)
+                    s = 219
+                elif nm == 'DC_EVSEChargeParameter' and c.ns == U6:  # DC_EVSEChargeParameterType
+                    a = t22(a << 2 | 1, c, 22, x)
+                    s = 219
+                elif nm == 'EVSEChargeParameter' and c.ns == U6:  # EVSEChargeParameterType
+                    a = t30(a << 2 | 2, c, 30, x)
+                    s = 219
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 219:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 13 or s > 219:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1246,19 +1065,17 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 14:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 220:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 14 or s > 220:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1278,149 +1095,123 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 15:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 221
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 221:  # ElementContent: SE(EVSEID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEID' and c.ns == U5:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 32:
-                                x.facets(y, 15, 'EVSEID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t102(a << 1, c, 102, x)
-                        s = 223
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 221
                 else:
-                    return x.end(a, s)
-            if s == 222:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 221
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 223:  # ElementContent: SE(SAScheduleTupleID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SAScheduleTupleID' and c.ns == U5:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t122(a << 1, c, 122, x)
-                        s = 224
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 224:  # ElementContent: SE(EVSEMaxCurrent), SE(MeterInfo), SE(ReceiptRequired)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaxCurrent' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 2, c, 97, x)
-                        s = 225
-                    elif nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
-                        a = t116(a << 2 | 1, c, 116, x)
-                        s = 226
-                    elif nm == 'ReceiptRequired' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 16 | y << 1
-                        else:
-                            a = t84(a << 2 | 2, c, 84, x)
-                        s = 227
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 225:  # ElementContent: SE(MeterInfo), SE(ReceiptRequired)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
-                        a = t116(a << 2, c, 116, x)
-                        s = 226
-                    elif nm == 'ReceiptRequired' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 8 | y << 1
-                        else:
-                            a = t84(a << 2 | 1, c, 84, x)
-                        s = 227
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 226:  # ElementContent: SE(ReceiptRequired)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ReceiptRequired' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 227
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 227:  # ElementContent: SE(AC_EVSEStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AC_EVSEStatus' and c.ns == U5:  # AC_EVSEStatusType
-                        a = t3(a << 1, c, 3, x)
-                        s = 228
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 228:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 221:  # ElementContent: SE(EVSEID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEID' and c.ns == U5:  # evseIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 15, 'EVSEID')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t102(a << 1, c, 102, x)
+                    s = 223
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 222:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 221
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 223:  # ElementContent: SE(SAScheduleTupleID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SAScheduleTupleID' and c.ns == U5:  # SAIDType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t122(a << 1, c, 122, x)
+                    s = 224
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 224:  # ElementContent: SE(EVSEMaxCurrent), SE(MeterInfo), SE(ReceiptRequired)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaxCurrent' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 2, c, 97, x)
+                    s = 225
+                elif nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
+                    a = t116(a << 2 | 1, c, 116, x)
+                    s = 226
+                elif nm == 'ReceiptRequired' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 16 | y << 1
+                    else:
+                        a = t84(a << 2 | 2, c, 84, x)
+                    s = 227
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 225:  # ElementContent: SE(MeterInfo), SE(ReceiptRequired)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
+                    a = t116(a << 2, c, 116, x)
+                    s = 226
+                elif nm == 'ReceiptRequired' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 8 | y << 1
+                    else:
+                        a = t84(a << 2 | 1, c, 84, x)
+                    s = 227
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 226:  # ElementContent: SE(ReceiptRequired)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ReceiptRequired' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t84(a << 1, c, 84, x)
+                    s = 227
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 227:  # ElementContent: SE(AC_EVSEStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AC_EVSEStatus' and c.ns == U5:  # AC_EVSEStatusType
+                    a = t3(a << 1, c, 3, x)
+                    s = 228
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 228:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 15 or s > 228:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1440,63 +1231,50 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 16:  # FirstStartTag: AT(Id), SE(GenChallenge), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'GenChallenge' and c.ns == U5:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = string(a, y) << 1
-                        else:
-                            a = t111(a << 2 | 1, c, 111, x)
-                        s = 230
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 229:  # StartTag: SE(GenChallenge), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'GenChallenge' and c.ns == U5:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 3
-                            a = string(a, y) << 1
-                        else:
-                            a = t111(a << 2, c, 111, x)
-                        s = 230
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'GenChallenge' and c.ns == U5:  # genChallengeType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 3 | 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t111(a << 2 | 1, c, 111, x)
+                    s = 230
                 else:
-                    return a << 2 | 1  # EE
-            if s == 230:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 231:  # ElementContent: SE(GenChallenge), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'GenChallenge' and c.ns == U5:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 3
-                            a = string(a, y) << 1
-                        else:
-                            a = t111(a << 2, c, 111, x)
-                        s = 230
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+            if s == 229:  # StartTag: SE(GenChallenge), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'GenChallenge' and c.ns == U5:  # genChallengeType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 3, y) << 1
+                    else:
+                        a = t111(a << 2, c, 111, x)
+                    s = 230
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 230:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 231:  # ElementContent: SE(GenChallenge), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'GenChallenge' and c.ns == U5:  # genChallengeType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 3, y) << 1
+                    else:
+                        a = t111(a << 2, c, 111, x)
+                    s = 230
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 16 or s > 231:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1516,60 +1294,50 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 17:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 232
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 232:  # ElementContent: SE(EVSEProcessing)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEProcessing' and c.ns == U5:  # enumeration of 2
-                        y = c.value
-                        if y.__class__ is str and (j := E18.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 4 | j << 1
-                        else:
-                            a = t105(a << 1, c, 105, x)
-                        s = 234
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 232
                 else:
-                    return x.end(a, s)
-            if s == 233:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 232
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 234:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 232:  # ElementContent: SE(EVSEProcessing)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEProcessing' and c.ns == U5:  # EVSEProcessingType: enumeration of 2
+                    if (y := c.value).__class__ is str and (j := E18.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 4 | j << 1
+                    else:
+                        a = t105(a << 1, c, 105, x)
+                    s = 234
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 233:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 232
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 234:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 17 or s > 234:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1589,223 +1357,191 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 18:  # FirstStartTag: SE(DC_EVStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                        a = t24(a << 1, c, 24, x)
-                        s = 235
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
+                    a = t24(a << 1, c, 24, x)
+                    s = 235
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 235:  # ElementContent: SE(EVTargetCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetCurrent' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 237
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetCurrent' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 237
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 236:  # ElementContent: SE(DC_EVStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                        a = t24(a << 1, c, 24, x)
-                        s = 235
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
+                    a = t24(a << 1, c, 24, x)
+                    s = 235
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 237:  # ElementContent: SE(EVMaximumVoltageLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMaximumCurrentLimit':
-                        if nm == 'BulkChargingComplete' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 24 | y << 1
-                            else:
-                                a = t84(a << 3 | 3, c, 84, x)
-                            s = 241
-                        elif nm == 'ChargingComplete' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 32 | y << 1
-                            else:
-                                a = t84(a << 3 | 4, c, 84, x)
-                            s = 242
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVMaximumCurrentLimit' and c.ns == U5:  # PhysicalValueType
-                            a = t97(a << 3 | 1, c, 97, x)
-                            s = 239
-                        elif nm == 'EVMaximumPowerLimit' and c.ns == U5:  # PhysicalValueType
-                            a = t97(a << 3 | 2, c, 97, x)
-                            s = 240
-                        elif nm == 'EVMaximumVoltageLimit' and c.ns == U5:  # PhysicalValueType
-                            a = t97(a << 3, c, 97, x)
-                            s = 238
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 238:  # ElementContent: SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BulkChargingComplete' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 6 | 16 | y << 1
-                        else:
-                            a = t84(a << 3 | 2, c, 84, x)
-                        s = 241
-                    elif nm == 'ChargingComplete' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMaximumCurrentLimit':
+                    if nm == 'BulkChargingComplete' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
                             a = a << 6 | 24 | y << 1
                         else:
                             a = t84(a << 3 | 3, c, 84, x)
+                        s = 241
+                    elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 6 | 32 | y << 1
+                        else:
+                            a = t84(a << 3 | 4, c, 84, x)
                         s = 242
-                    elif nm == 'EVMaximumCurrentLimit' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 3, c, 97, x)
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVMaximumCurrentLimit' and c.ns == U5:  # PhysicalValueType
+                        a = t97(a << 3 | 1, c, 97, x)
                         s = 239
                     elif nm == 'EVMaximumPowerLimit' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 3 | 1, c, 97, x)
+                        a = t97(a << 3 | 2, c, 97, x)
                         s = 240
+                    elif nm == 'EVMaximumVoltageLimit' and c.ns == U5:  # PhysicalValueType
+                        a = t97(a << 3, c, 97, x)
+                        s = 238
                     else:
                         a, s = x.escape(a, s, c)
-                else:
+            if s == 238:  # ElementContent: SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
+                if i == k:
                     return x.end(a, s)
-            if s == 239:  # ElementContent: SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BulkChargingComplete' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 8 | y << 1
-                        else:
-                            a = t84(a << 2 | 1, c, 84, x)
-                        s = 241
-                    elif nm == 'ChargingComplete' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 16 | y << 1
-                        else:
-                            a = t84(a << 2 | 2, c, 84, x)
-                        s = 242
-                    elif nm == 'EVMaximumPowerLimit' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 2, c, 97, x)
-                        s = 240
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BulkChargingComplete' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | 16 | y << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 240:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BulkChargingComplete' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | y << 1
-                        else:
-                            a = t84(a << 2, c, 84, x)
-                        s = 241
-                    elif nm == 'ChargingComplete' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 8 | y << 1
-                        else:
-                            a = t84(a << 2 | 1, c, 84, x)
-                        s = 242
+                        a = t84(a << 3 | 2, c, 84, x)
+                    s = 241
+                elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | 24 | y << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t84(a << 3 | 3, c, 84, x)
+                    s = 242
+                elif nm == 'EVMaximumCurrentLimit' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 3, c, 97, x)
+                    s = 239
+                elif nm == 'EVMaximumPowerLimit' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 3 | 1, c, 97, x)
+                    s = 240
                 else:
-                    return x.end(a, s)
-            if s == 241:  # ElementContent: SE(ChargingComplete)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ChargingComplete' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 242
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 242:  # ElementContent: SE(RemainingTimeToFullSoC), SE(RemainingTimeToBulkSoC), SE(EVTargetVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetVoltage' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 2 | 2, c, 97, x)
-                        s = 245
-                    elif nm == 'RemainingTimeToBulkSoC' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 2 | 1, c, 97, x)
-                        s = 244
-                    elif nm == 'RemainingTimeToFullSoC' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 2, c, 97, x)
-                        s = 243
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 243:  # ElementContent: SE(RemainingTimeToBulkSoC), SE(EVTargetVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetVoltage' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 2 | 1, c, 97, x)
-                        s = 245
-                    elif nm == 'RemainingTimeToBulkSoC' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 2, c, 97, x)
-                        s = 244
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 244:  # ElementContent: SE(EVTargetVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetVoltage' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 245
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 245:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 239:  # ElementContent: SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BulkChargingComplete' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 8 | y << 1
+                    else:
+                        a = t84(a << 2 | 1, c, 84, x)
+                    s = 241
+                elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 16 | y << 1
+                    else:
+                        a = t84(a << 2 | 2, c, 84, x)
+                    s = 242
+                elif nm == 'EVMaximumPowerLimit' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 2, c, 97, x)
+                    s = 240
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 240:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BulkChargingComplete' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | y << 1
+                    else:
+                        a = t84(a << 2, c, 84, x)
+                    s = 241
+                elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 8 | y << 1
+                    else:
+                        a = t84(a << 2 | 1, c, 84, x)
+                    s = 242
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 241:  # ElementContent: SE(ChargingComplete)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t84(a << 1, c, 84, x)
+                    s = 242
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 242:  # ElementContent: SE(RemainingTimeToFullSoC), SE(RemainingTimeToBulkSoC), SE(EVTargetVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetVoltage' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 2 | 2, c, 97, x)
+                    s = 245
+                elif nm == 'RemainingTimeToBulkSoC' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 2 | 1, c, 97, x)
+                    s = 244
+                elif nm == 'RemainingTimeToFullSoC' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 2, c, 97, x)
+                    s = 243
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 243:  # ElementContent: SE(RemainingTimeToBulkSoC), SE(EVTargetVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetVoltage' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 2 | 1, c, 97, x)
+                    s = 245
+                elif nm == 'RemainingTimeToBulkSoC' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 2, c, 97, x)
+                    s = 244
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 244:  # ElementContent: SE(EVTargetVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetVoltage' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 245
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 245:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 18 or s > 245:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1825,173 +1561,145 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 19:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 246
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 246:  # ElementContent: SE(DC_EVSEStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
-                        a = t23(a << 1, c, 23, x)
-                        s = 248
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 246
                 else:
-                    return x.end(a, s)
-            if s == 247:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 246
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 248:  # ElementContent: SE(EVSEPresentVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentVoltage' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 249
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 249:  # ElementContent: SE(EVSEPresentCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentCurrent' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 250
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 250:  # ElementContent: SE(EVSECurrentLimitAchieved)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSECurrentLimitAchieved' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 251
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 251:  # ElementContent: SE(EVSEVoltageLimitAchieved)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEVoltageLimitAchieved' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 252
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 252:  # ElementContent: SE(EVSEPowerLimitAchieved)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPowerLimitAchieved' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 253
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 253:  # ElementContent: SE(EVSEMaximumVoltageLimit), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumCurrentLimit' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 3 | 1, c, 97, x)
-                        s = 255
-                    elif nm == 'EVSEMaximumPowerLimit' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 3 | 2, c, 97, x)
-                        s = 256
-                    elif nm == 'EVSEMaximumVoltageLimit' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 3, c, 97, x)
-                        s = 254
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 254:  # ElementContent: SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumCurrentLimit' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 2, c, 97, x)
-                        s = 255
-                    elif nm == 'EVSEMaximumPowerLimit' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 2 | 1, c, 97, x)
-                        s = 256
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 255:  # ElementContent: SE(EVSEMaximumPowerLimit), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumPowerLimit' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 2, c, 97, x)
-                        s = 256
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 256:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 246:  # ElementContent: SE(DC_EVSEStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
+                    a = t23(a << 1, c, 23, x)
+                    s = 248
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 247:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 246
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 248:  # ElementContent: SE(EVSEPresentVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentVoltage' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 249
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 249:  # ElementContent: SE(EVSEPresentCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentCurrent' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 250
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 250:  # ElementContent: SE(EVSECurrentLimitAchieved)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSECurrentLimitAchieved' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t84(a << 1, c, 84, x)
+                    s = 251
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 251:  # ElementContent: SE(EVSEVoltageLimitAchieved)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEVoltageLimitAchieved' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t84(a << 1, c, 84, x)
+                    s = 252
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 252:  # ElementContent: SE(EVSEPowerLimitAchieved)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPowerLimitAchieved' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t84(a << 1, c, 84, x)
+                    s = 253
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 253:  # ElementContent: SE(EVSEMaximumVoltageLimit), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumCurrentLimit' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 3 | 1, c, 97, x)
+                    s = 255
+                elif nm == 'EVSEMaximumPowerLimit' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 3 | 2, c, 97, x)
+                    s = 256
+                elif nm == 'EVSEMaximumVoltageLimit' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 3, c, 97, x)
+                    s = 254
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 254:  # ElementContent: SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumCurrentLimit' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 2, c, 97, x)
+                    s = 255
+                elif nm == 'EVSEMaximumPowerLimit' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 2 | 1, c, 97, x)
+                    s = 256
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 255:  # ElementContent: SE(EVSEMaximumPowerLimit), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumPowerLimit' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 2, c, 97, x)
+                    s = 256
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 256:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 19 or s > 256:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2011,169 +1719,143 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 20:  # FirstStartTag: SE(DC_EVStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVStatus' and c.ns == U6:  # DC_EVStatusType
-                        a = t24(a << 1, c, 24, x)
-                        s = 257
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 257:  # ElementContent: SE(EVMaximumCurrentLimit)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumCurrentLimit' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 259
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVStatus' and c.ns == U6:  # DC_EVStatusType
+                    a = t24(a << 1, c, 24, x)
+                    s = 257
                 else:
-                    return x.end(a, s)
-            if s == 258:  # ElementContent: SE(DC_EVStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVStatus' and c.ns == U6:  # DC_EVStatusType
-                        a = t24(a << 1, c, 24, x)
-                        s = 257
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 259:  # ElementContent: SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumPowerLimit' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 2, c, 97, x)
-                        s = 260
-                    elif nm == 'EVMaximumVoltageLimit' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 2 | 1, c, 97, x)
-                        s = 261
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 260:  # ElementContent: SE(EVMaximumVoltageLimit)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumVoltageLimit' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 261
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 261:  # ElementContent: SE(EVEnergyCapacity), SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BulkSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 1536 | y << 1
-                        else:
-                            a = t85(a << 3 | 3, c, 85, x)
-                        s = 265
-                    elif nm == 'EVEnergyCapacity' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 3, c, 97, x)
-                        s = 262
-                    elif nm == 'EVEnergyRequest' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 3 | 1, c, 97, x)
-                        s = 263
-                    elif nm == 'FullSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 1024 | y << 1
-                        else:
-                            a = t85(a << 3 | 2, c, 85, x)
-                        s = 264
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 4  # EE
-            if s == 262:  # ElementContent: SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BulkSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 1024 | y << 1
-                        else:
-                            a = t85(a << 3 | 2, c, 85, x)
-                        s = 265
-                    elif nm == 'EVEnergyRequest' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 3, c, 97, x)
-                        s = 263
-                    elif nm == 'FullSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t85(a << 3 | 1, c, 85, x)
-                        s = 264
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 263:  # ElementContent: SE(FullSOC), SE(BulkSOC), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BulkSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 11 | 512 | y << 1
-                        else:
-                            a = t85(a << 2 | 1, c, 85, x)
-                        s = 265
-                    elif nm == 'FullSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 11 | y << 1
-                        else:
-                            a = t85(a << 2, c, 85, x)
-                        s = 264
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 264:  # ElementContent: SE(BulkSOC), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BulkSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 11 | y << 1
-                        else:
-                            a = t85(a << 2, c, 85, x)
-                        s = 265
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 265:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 257:  # ElementContent: SE(EVMaximumCurrentLimit)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumCurrentLimit' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 259
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 258:  # ElementContent: SE(DC_EVStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVStatus' and c.ns == U6:  # DC_EVStatusType
+                    a = t24(a << 1, c, 24, x)
+                    s = 257
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 259:  # ElementContent: SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumPowerLimit' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 2, c, 97, x)
+                    s = 260
+                elif nm == 'EVMaximumVoltageLimit' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 2 | 1, c, 97, x)
+                    s = 261
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 260:  # ElementContent: SE(EVMaximumVoltageLimit)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumVoltageLimit' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 261
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 261:  # ElementContent: SE(EVEnergyCapacity), SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BulkSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 1536 | y << 1
+                    else:
+                        a = t85(a << 3 | 3, c, 85, x)
+                    s = 265
+                elif nm == 'EVEnergyCapacity' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 3, c, 97, x)
+                    s = 262
+                elif nm == 'EVEnergyRequest' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 3 | 1, c, 97, x)
+                    s = 263
+                elif nm == 'FullSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 1024 | y << 1
+                    else:
+                        a = t85(a << 3 | 2, c, 85, x)
+                    s = 264
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 262:  # ElementContent: SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BulkSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 1024 | y << 1
+                    else:
+                        a = t85(a << 3 | 2, c, 85, x)
+                    s = 265
+                elif nm == 'EVEnergyRequest' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 3, c, 97, x)
+                    s = 263
+                elif nm == 'FullSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
+                    else:
+                        a = t85(a << 3 | 1, c, 85, x)
+                    s = 264
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 263:  # ElementContent: SE(FullSOC), SE(BulkSOC), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BulkSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 11 | 512 | y << 1
+                    else:
+                        a = t85(a << 2 | 1, c, 85, x)
+                    s = 265
+                elif nm == 'FullSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 11 | y << 1
+                    else:
+                        a = t85(a << 2, c, 85, x)
+                    s = 264
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 264:  # ElementContent: SE(BulkSOC), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BulkSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 11 | y << 1
+                    else:
+                        a = t85(a << 2, c, 85, x)
+                    s = 265
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 265:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 20 or s > 265:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2193,75 +1875,63 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 21:  # FirstStartTag: SE(DC_EVStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVStatus' and c.ns == U6:  # DC_EVStatusType
-                        a = t24(a << 1, c, 24, x)
-                        s = 266
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 266:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BulkChargingComplete' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | y << 1
-                        else:
-                            a = t84(a << 2, c, 84, x)
-                        s = 268
-                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 8 | y << 1
-                        else:
-                            a = t84(a << 2 | 1, c, 84, x)
-                        s = 269
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVStatus' and c.ns == U6:  # DC_EVStatusType
+                    a = t24(a << 1, c, 24, x)
+                    s = 266
                 else:
-                    return x.end(a, s)
-            if s == 267:  # ElementContent: SE(DC_EVStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVStatus' and c.ns == U6:  # DC_EVStatusType
-                        a = t24(a << 1, c, 24, x)
-                        s = 266
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 268:  # ElementContent: SE(ChargingComplete)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 269
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 269:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 266:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BulkChargingComplete' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | y << 1
+                    else:
+                        a = t84(a << 2, c, 84, x)
+                    s = 268
+                elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 8 | y << 1
+                    else:
+                        a = t84(a << 2 | 1, c, 84, x)
+                    s = 269
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 267:  # ElementContent: SE(DC_EVStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVStatus' and c.ns == U6:  # DC_EVStatusType
+                    a = t24(a << 1, c, 24, x)
+                    s = 266
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 268:  # ElementContent: SE(ChargingComplete)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t84(a << 1, c, 84, x)
+                    s = 269
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 269:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 21 or s > 269:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2281,138 +1951,117 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 22:  # FirstStartTag: SE(DC_EVSEStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVSEStatus' and c.ns == U6:  # DC_EVSEStatusType
-                        a = t23(a << 1, c, 23, x)
-                        s = 270
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 270:  # ElementContent: SE(EVSEMaximumCurrentLimit)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumCurrentLimit' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 272
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVSEStatus' and c.ns == U6:  # DC_EVSEStatusType
+                    a = t23(a << 1, c, 23, x)
+                    s = 270
                 else:
-                    return x.end(a, s)
-            if s == 271:  # ElementContent: SE(DC_EVSEStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVSEStatus' and c.ns == U6:  # DC_EVSEStatusType
-                        a = t23(a << 1, c, 23, x)
-                        s = 270
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 272:  # ElementContent: SE(EVSEMaximumPowerLimit), SE(EVSEMaximumVoltageLimit)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumPowerLimit' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 2, c, 97, x)
-                        s = 273
-                    elif nm == 'EVSEMaximumVoltageLimit' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 2 | 1, c, 97, x)
-                        s = 274
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 273:  # ElementContent: SE(EVSEMaximumVoltageLimit)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumVoltageLimit' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 274
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 274:  # ElementContent: SE(EVSEMinimumCurrentLimit)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumCurrentLimit' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 275
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 275:  # ElementContent: SE(EVSEMinimumVoltageLimit)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumVoltageLimit' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 276
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 276:  # ElementContent: SE(EVSECurrentRegulationTolerance), SE(EVSEPeakCurrentRipple)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSECurrentRegulationTolerance' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 2, c, 97, x)
-                        s = 277
-                    elif nm == 'EVSEPeakCurrentRipple' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 2 | 1, c, 97, x)
-                        s = 278
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 277:  # ElementContent: SE(EVSEPeakCurrentRipple)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPeakCurrentRipple' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 278
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 278:  # ElementContent: SE(EVSEEnergyToBeDelivered), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEEnergyToBeDelivered' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 2, c, 97, x)
-                        s = 279
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 279:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 270:  # ElementContent: SE(EVSEMaximumCurrentLimit)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumCurrentLimit' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 272
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 271:  # ElementContent: SE(DC_EVSEStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVSEStatus' and c.ns == U6:  # DC_EVSEStatusType
+                    a = t23(a << 1, c, 23, x)
+                    s = 270
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 272:  # ElementContent: SE(EVSEMaximumPowerLimit), SE(EVSEMaximumVoltageLimit)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumPowerLimit' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 2, c, 97, x)
+                    s = 273
+                elif nm == 'EVSEMaximumVoltageLimit' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 2 | 1, c, 97, x)
+                    s = 274
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 273:  # ElementContent: SE(EVSEMaximumVoltageLimit)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumVoltageLimit' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 274
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 274:  # ElementContent: SE(EVSEMinimumCurrentLimit)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumCurrentLimit' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 275
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 275:  # ElementContent: SE(EVSEMinimumVoltageLimit)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumVoltageLimit' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 276
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 276:  # ElementContent: SE(EVSECurrentRegulationTolerance), SE(EVSEPeakCurrentRipple)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSECurrentRegulationTolerance' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 2, c, 97, x)
+                    s = 277
+                elif nm == 'EVSEPeakCurrentRipple' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 2 | 1, c, 97, x)
+                    s = 278
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 277:  # ElementContent: SE(EVSEPeakCurrentRipple)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPeakCurrentRipple' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 278
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 278:  # ElementContent: SE(EVSEEnergyToBeDelivered), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEEnergyToBeDelivered' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 2, c, 97, x)
+                    s = 279
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 279:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 22 or s > 279:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2432,107 +2081,88 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 23:  # FirstStartTag: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEIsolationStatus' and c.ns == U6:  # enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E16.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 6 | j << 1
-                        else:
-                            a = t103(a << 2, c, 103, x)
-                        s = 280
-                    elif nm == 'EVSEStatusCode' and c.ns == U6:  # enumeration of 12
-                        y = c.value
-                        if y.__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | 64 | j << 1
-                        else:
-                            a = t106(a << 2 | 1, c, 106, x)
-                        s = 281
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 280:  # ElementContent: SE(EVSEStatusCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEStatusCode' and c.ns == U6:  # enumeration of 12
-                        y = c.value
-                        if y.__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 7 | j << 1
-                        else:
-                            a = t106(a << 1, c, 106, x)
-                        s = 281
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEIsolationStatus' and c.ns == U6:  # isolationLevelType: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E16.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 6 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 281:  # ElementContent: SE(NotificationMaxDelay)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t89(a << 1, c, 89, x)
-                        s = 283
+                        a = t103(a << 2, c, 103, x)
+                    s = 280
+                elif nm == 'EVSEStatusCode' and c.ns == U6:  # DC_EVSEStatusCodeType: enumeration of 12
+                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | 64 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t106(a << 2 | 1, c, 106, x)
+                    s = 281
                 else:
-                    return x.end(a, s)
-            if s == 282:  # ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEIsolationStatus' and c.ns == U6:  # enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E16.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 6 | j << 1
-                        else:
-                            a = t103(a << 2, c, 103, x)
-                        s = 280
-                    elif nm == 'EVSEStatusCode' and c.ns == U6:  # enumeration of 12
-                        y = c.value
-                        if y.__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | 64 | j << 1
-                        else:
-                            a = t106(a << 2 | 1, c, 106, x)
-                        s = 281
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 283:  # ElementContent: SE(EVSENotification)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSENotification' and c.ns == U6:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E17.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t104(a << 1, c, 104, x)
-                        s = 284
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 284:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 280:  # ElementContent: SE(EVSEStatusCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEStatusCode' and c.ns == U6:  # DC_EVSEStatusCodeType: enumeration of 12
+                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 7 | j << 1
+                    else:
+                        a = t106(a << 1, c, 106, x)
+                    s = 281
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 281:  # ElementContent: SE(NotificationMaxDelay)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t89(a << 1, c, 89, x)
+                    s = 283
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 282:  # ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEIsolationStatus' and c.ns == U6:  # isolationLevelType: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E16.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 6 | j << 1
+                    else:
+                        a = t103(a << 2, c, 103, x)
+                    s = 280
+                elif nm == 'EVSEStatusCode' and c.ns == U6:  # DC_EVSEStatusCodeType: enumeration of 12
+                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | 64 | j << 1
+                    else:
+                        a = t106(a << 2 | 1, c, 106, x)
+                    s = 281
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 283:  # ElementContent: SE(EVSENotification)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSENotification' and c.ns == U6:  # EVSENotificationType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E17.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t104(a << 1, c, 104, x)
+                    s = 284
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 284:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 23 or s > 284:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2552,129 +2182,107 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 24:  # FirstStartTag: SE(EVReady)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVReady' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 285
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 285:  # ElementContent: SE(EVCabinConditioning), SE(EVRESSConditioning), SE(EVErrorCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVCabinConditioning' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | y << 1
-                        else:
-                            a = t84(a << 2, c, 84, x)
-                        s = 287
-                    elif nm == 'EVErrorCode' and c.ns == U6:  # enumeration of 12
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | 128 | j << 1
-                        else:
-                            a = t100(a << 2 | 2, c, 100, x)
-                        s = 289
-                    elif nm == 'EVRESSConditioning' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 8 | y << 1
-                        else:
-                            a = t84(a << 2 | 1, c, 84, x)
-                        s = 288
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVReady' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t84(a << 1, c, 84, x)
+                    s = 285
                 else:
-                    return x.end(a, s)
-            if s == 286:  # ElementContent: SE(EVReady)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVReady' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 285
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 287:  # ElementContent: SE(EVRESSConditioning), SE(EVErrorCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVErrorCode' and c.ns == U6:  # enumeration of 12
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | 64 | j << 1
-                        else:
-                            a = t100(a << 2 | 1, c, 100, x)
-                        s = 289
-                    elif nm == 'EVRESSConditioning' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | y << 1
-                        else:
-                            a = t84(a << 2, c, 84, x)
-                        s = 288
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 288:  # ElementContent: SE(EVErrorCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVErrorCode' and c.ns == U6:  # enumeration of 12
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 7 | j << 1
-                        else:
-                            a = t100(a << 1, c, 100, x)
-                        s = 289
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 289:  # ElementContent: SE(EVRESSSOC)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVRESSSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 10 | y << 1
-                        else:
-                            a = t85(a << 1, c, 85, x)
-                        s = 290
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 290:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 285:  # ElementContent: SE(EVCabinConditioning), SE(EVRESSConditioning), SE(EVErrorCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVCabinConditioning' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | y << 1
+                    else:
+                        a = t84(a << 2, c, 84, x)
+                    s = 287
+                elif nm == 'EVErrorCode' and c.ns == U6:  # DC_EVErrorCodeType: enumeration of 12
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | 128 | j << 1
+                    else:
+                        a = t100(a << 2 | 2, c, 100, x)
+                    s = 289
+                elif nm == 'EVRESSConditioning' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 8 | y << 1
+                    else:
+                        a = t84(a << 2 | 1, c, 84, x)
+                    s = 288
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 286:  # ElementContent: SE(EVReady)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVReady' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t84(a << 1, c, 84, x)
+                    s = 285
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 287:  # ElementContent: SE(EVRESSConditioning), SE(EVErrorCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVErrorCode' and c.ns == U6:  # DC_EVErrorCodeType: enumeration of 12
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | 64 | j << 1
+                    else:
+                        a = t100(a << 2 | 1, c, 100, x)
+                    s = 289
+                elif nm == 'EVRESSConditioning' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | y << 1
+                    else:
+                        a = t84(a << 2, c, 84, x)
+                    s = 288
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 288:  # ElementContent: SE(EVErrorCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVErrorCode' and c.ns == U6:  # DC_EVErrorCodeType: enumeration of 12
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 7 | j << 1
+                    else:
+                        a = t100(a << 1, c, 100, x)
+                    s = 289
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 289:  # ElementContent: SE(EVRESSSOC)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVRESSSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 10 | y << 1
+                    else:
+                        a = t85(a << 1, c, 85, x)
+                    s = 290
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 290:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 24 or s > 290:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2694,196 +2302,151 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 25:  # FirstStartTag: SE(P), SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 2 | 1, c, 108, x)
-                        s = 292
-                    elif nm == 'P' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 2, c, 108, x)
-                        s = 291
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 4
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 2 | 2, c, 108, x)
-                        s = 293
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 291:  # ElementContent: SE(Q)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Q' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 1, c, 108, x)
-                        s = 295
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 292:  # ElementContent: SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 1, c, 108, x)
-                        s = 293
+                        a = t108(a << 2 | 1, c, 108, x)
+                    s = 292
+                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 293:  # ElementContent: SE(J), SE(Seed), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'J' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 2, c, 108, x)
-                        s = 296
-                    elif nm == 'Seed' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 2 | 1, c, 108, x)
-                        s = 297
+                        a = t108(a << 2, c, 108, x)
+                    s = 291
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t108(a << 2 | 2, c, 108, x)
+                    s = 293
                 else:
-                    return a << 2 | 2  # EE
-            if s == 294:  # ElementContent: SE(P), SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 2 | 1, c, 108, x)
-                        s = 292
-                    elif nm == 'P' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 2, c, 108, x)
-                        s = 291
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 4
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 2 | 2, c, 108, x)
-                        s = 293
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 295:  # ElementContent: SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 2, c, 108, x)
-                        s = 292
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 2 | 1, c, 108, x)
-                        s = 293
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 296:  # ElementContent: SE(Seed), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Seed' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 2, c, 108, x)
-                        s = 297
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 297:  # ElementContent: SE(PgenCounter)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PgenCounter' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 1, c, 108, x)
-                        s = 298
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 298:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 291:  # ElementContent: SE(Q)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Q' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t108(a << 1, c, 108, x)
+                    s = 295
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 292:  # ElementContent: SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t108(a << 1, c, 108, x)
+                    s = 293
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 293:  # ElementContent: SE(J), SE(Seed), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'J' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t108(a << 2, c, 108, x)
+                    s = 296
+                elif nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t108(a << 2 | 1, c, 108, x)
+                    s = 297
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 294:  # ElementContent: SE(P), SE(G), SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t108(a << 2 | 1, c, 108, x)
+                    s = 292
+                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t108(a << 2, c, 108, x)
+                    s = 291
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 4, y) << 1
+                    else:
+                        a = t108(a << 2 | 2, c, 108, x)
+                    s = 293
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 295:  # ElementContent: SE(G), SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t108(a << 2, c, 108, x)
+                    s = 292
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t108(a << 2 | 1, c, 108, x)
+                    s = 293
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 296:  # ElementContent: SE(Seed), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t108(a << 2, c, 108, x)
+                    s = 297
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 297:  # ElementContent: SE(PgenCounter)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PgenCounter' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t108(a << 1, c, 108, x)
+                    s = 298
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 298:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 25 or s > 298:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2903,33 +2466,23 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 26:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 299:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 300:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 300 <= s <= 301:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 301:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 26 or s > 301:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2949,44 +2502,37 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 27:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 302
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 302:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 302
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 302:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 303:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 302
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 302
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 27 or s > 303:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3006,19 +2552,17 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 28:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 304:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 28 or s > 304:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3038,19 +2582,17 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 29:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 305:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 29 or s > 305:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3070,19 +2612,17 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 30:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 306:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 30 or s > 306:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3102,19 +2642,17 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 31:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 307:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 31 or s > 307:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3134,19 +2672,17 @@ def t32(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 32:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 308:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 32 or s > 308:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3166,42 +2702,37 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 33:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
-                        a = t51(a << 2, c, 51, x)
-                        s = 309
-                    elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
-                        a = t74(a << 2 | 1, c, 74, x)
-                        s = 309
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 309:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
+                    a = t51(a << 2, c, 51, x)
+                    s = 309
+                elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
+                    a = t74(a << 2 | 1, c, 74, x)
+                    s = 309
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 309:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 310:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
-                        a = t51(a << 2, c, 51, x)
-                        s = 309
-                    elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
-                        a = t74(a << 2 | 1, c, 74, x)
-                        s = 309
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
+                    a = t51(a << 2, c, 51, x)
+                    s = 309
+                elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
+                    a = t74(a << 2 | 1, c, 74, x)
+                    s = 309
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 33 or s > 310:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3221,834 +2752,157 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 34:  # FirstStartTag: AT(Id), SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 2
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 1, c, 35, x)
-                            s = 313
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 2, c, 36, x)
-                            s = 314
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 14
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 7, c, 35, x)
-                            s = 319
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 5, c, 41, x)
-                            s = 317
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 3, c, 52, x)
-                            s = 315
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 6, c, 55, x)
-                            s = 318
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 4, c, 80, x)
-                            s = 316
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 2, y) << 1
+                        else:
+                            a = t35(a << 4 | 1, c, 35, x)
+                        s = 313
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t36(a << 4 | 2, c, 36, x)
+                        s = 314
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 14, y) << 1
+                        else:
+                            a = t35(a << 4 | 7, c, 35, x)
+                        s = 319
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t41(a << 4 | 5, c, 41, x)
+                        s = 317
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t52(a << 4 | 3, c, 52, x)
+                        s = 315
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t55(a << 4 | 6, c, 55, x)
+                        s = 318
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t80(a << 4 | 4, c, 80, x)
+                        s = 316
+                    else:
+                        a, s = x.escape(a, s, c)
             if s == 311:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 313
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 314
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 319
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 317
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 315
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 318
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 316
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
+                        else:
+                            a = t35(a << 4, c, 35, x)
+                        s = 313
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t36(a << 4 | 1, c, 36, x)
+                        s = 314
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t35(a << 4 | 6, c, 35, x)
+                        s = 319
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t41(a << 4 | 4, c, 41, x)
+                        s = 317
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t52(a << 4 | 2, c, 52, x)
+                        s = 315
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t55(a << 4 | 5, c, 55, x)
+                        s = 318
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t80(a << 4 | 3, c, 80, x)
+                        s = 316
+                    else:
+                        a, s = x.escape(a, s, c)
             if s == 312:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 313
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 314
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 319
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 317
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 315
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 318
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 316
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 313:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t35(a << 4, c, 35, x)
+                        s = 313
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t36(a << 4 | 1, c, 36, x)
+                        s = 314
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t35(a << 4 | 6, c, 35, x)
+                        s = 319
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 4 | 8  # EE
-            if s == 314:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
-                        else:
-                            a, s = x.escape(a, s, c)
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t41(a << 4 | 4, c, 41, x)
+                        s = 317
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t52(a << 4 | 2, c, 52, x)
+                        s = 315
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t55(a << 4 | 5, c, 55, x)
+                        s = 318
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t80(a << 4 | 3, c, 80, x)
+                        s = 316
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 313 <= s <= 328:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 4 | 8  # EE
-            if s == 315:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t35(a << 4, c, 35, x)
+                        s = 321
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t36(a << 4 | 1, c, 36, x)
+                        s = 322
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t35(a << 4 | 6, c, 35, x)
+                        s = 327
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 4 | 8  # EE
-            if s == 316:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
-                        else:
-                            a, s = x.escape(a, s, c)
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t41(a << 4 | 4, c, 41, x)
+                        s = 325
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t52(a << 4 | 2, c, 52, x)
+                        s = 323
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t55(a << 4 | 5, c, 55, x)
+                        s = 326
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t80(a << 4 | 3, c, 80, x)
+                        s = 324
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 317:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 318:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 319:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 320:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 321:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 322:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 323:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 324:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 325:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 326:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 327:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 328:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4, c, 35, x)
-                            s = 321
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t36(a << 4 | 1, c, 36, x)
-                            s = 322
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 4 | 6, c, 35, x)
-                            s = 327
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 325
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 323
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t55(a << 4 | 5, c, 55, x)
-                            s = 326
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t80(a << 4 | 3, c, 80, x)
-                            s = 324
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
+                        a, s = x.escape(a, s, c)
             if s < 34 or s > 328:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4068,44 +2922,37 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 35:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 329
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 329:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 329
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 329:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 330:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 329
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 329
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 35 or s > 330:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4125,42 +2972,37 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 36:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                        a = t25(a << 3, c, 25, x)
-                        s = 332
-                    elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                        a = t49(a << 3 | 1, c, 49, x)
-                        s = 333
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 331:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                        a = t25(a << 3, c, 25, x)
-                        s = 332
-                    elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                        a = t49(a << 3 | 1, c, 49, x)
-                        s = 333
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
+                    a = t25(a << 3, c, 25, x)
+                    s = 332
+                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
+                    a = t49(a << 3 | 1, c, 49, x)
+                    s = 333
                 else:
-                    return x.end(a, s)
-            if 332 <= s <= 334:  # ElementContent: EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 331:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
+                    a = t25(a << 3, c, 25, x)
+                    s = 332
+                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
+                    a = t49(a << 3 | 1, c, 49, x)
+                    s = 333
                 else:
+                    a, s = x.escape(a, s, c)
+            if 332 <= s <= 334:  # ElementContent: EE, CH[untyped]
+                if i == k:
                     return a << 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 36 or s > 334:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4180,64 +3022,54 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 37:  # FirstStartTag: AT(Id), SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t50(a << 2 | 1, c, 50, x)
-                        s = 336
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t50(a << 2 | 1, c, 50, x)
+                    s = 336
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 335:  # StartTag: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t50(a << 1, c, 50, x)
-                        s = 336
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t50(a << 1, c, 50, x)
+                    s = 336
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 336:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t50(a << 2, c, 50, x)
-                        s = 338
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t50(a << 2, c, 50, x)
+                    s = 338
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 337:  # ElementContent: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t50(a << 1, c, 50, x)
-                        s = 336
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 338:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t50(a << 2, c, 50, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t50(a << 1, c, 50, x)
+                    s = 336
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 338:  # ElementContent: SE(Reference), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t50(a << 2, c, 50, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 37 or s > 338:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4257,101 +3089,82 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 38:  # FirstStartTag: AT(Id), SE(SessionID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SessionID' and c.ns == U5:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            if len(y) > 8:
-                                x.facets(y, 12, 'SessionID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t144(a << 2 | 1, c, 144, x)
-                        s = 340
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 339:  # StartTag: SE(SessionID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SessionID' and c.ns == U5:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 8:
-                                x.facets(y, 12, 'SessionID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t144(a << 1, c, 144, x)
-                        s = 340
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SessionID' and c.ns == U5:  # sessionIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 8:
+                            x.facets(y, 12, 'SessionID')
+                        a = binary(a << 3 | 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t144(a << 2 | 1, c, 144, x)
+                    s = 340
                 else:
-                    return x.end(a, s)
-            if s == 340:  # ElementContent: SE(SAScheduleTupleID), SE(MeterInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
-                        a = t116(a << 2 | 1, c, 116, x)
-                        s = 343
-                    elif nm == 'SAScheduleTupleID' and c.ns == U5:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t122(a << 2, c, 122, x)
-                        s = 342
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 341:  # ElementContent: SE(SessionID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SessionID' and c.ns == U5:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 8:
-                                x.facets(y, 12, 'SessionID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t144(a << 1, c, 144, x)
-                        s = 340
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 342:  # ElementContent: SE(MeterInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
-                        a = t116(a << 1, c, 116, x)
-                        s = 343
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 343:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 339:  # StartTag: SE(SessionID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SessionID' and c.ns == U5:  # sessionIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 8:
+                            x.facets(y, 12, 'SessionID')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t144(a << 1, c, 144, x)
+                    s = 340
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 340:  # ElementContent: SE(SAScheduleTupleID), SE(MeterInfo)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
+                    a = t116(a << 2 | 1, c, 116, x)
+                    s = 343
+                elif nm == 'SAScheduleTupleID' and c.ns == U5:  # SAIDType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else sint(a << 3, y) << 1
+                    else:
+                        a = t122(a << 2, c, 122, x)
+                    s = 342
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 341:  # ElementContent: SE(SessionID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SessionID' and c.ns == U5:  # sessionIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 8:
+                            x.facets(y, 12, 'SessionID')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t144(a << 1, c, 144, x)
+                    s = 340
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 342:  # ElementContent: SE(MeterInfo)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
+                    a = t116(a << 1, c, 116, x)
+                    s = 343
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 343:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 38 or s > 343:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4371,56 +3184,47 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 39:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 344
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 344:  # ElementContent: SE(AC_EVSEStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AC_EVSEStatus' and c.ns == U5:  # AC_EVSEStatusType
-                        a = t3(a << 1, c, 3, x)
-                        s = 346
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 344
                 else:
-                    return x.end(a, s)
-            if s == 345:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 344
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 346:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 344:  # ElementContent: SE(AC_EVSEStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AC_EVSEStatus' and c.ns == U5:  # AC_EVSEStatusType
+                    a = t3(a << 1, c, 3, x)
+                    s = 346
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 345:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 344
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 346:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 39 or s > 346:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4440,47 +3244,35 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 40:  # FirstStartTag: AT(Encoding), AT(Id), AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 4  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 347:  # StartTag: AT(Id), AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 348:  # StartTag: AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 349:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 350:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 350 <= s <= 351:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 351:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 40 or s > 351:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4500,93 +3292,74 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 41:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t120(a << 2, c, 120, x)
-                        s = 352
-                    elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t120(a << 2 | 1, c, 120, x)
-                        s = 353
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t120(a << 2, c, 120, x)
+                    s = 352
+                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t120(a << 2 | 1, c, 120, x)
+                    s = 353
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 352:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t120(a << 2, c, 120, x)
-                        s = 355
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 353:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 354:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t120(a << 2, c, 120, x)
-                        s = 352
-                    elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t120(a << 2 | 1, c, 120, x)
-                        s = 353
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t120(a << 2, c, 120, x)
+                    s = 355
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 353:  # ElementContent: SE(*), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 354:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
+                if i == k:
                     return x.end(a, s)
-            if s == 355:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t120(a << 2, c, 120, x)
+                    s = 352
+                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t120(a << 2 | 1, c, 120, x)
+                    s = 353
                 else:
-                    return a << 2 | 1  # EE
-            if 356 <= s <= 357:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
+            if 355 <= s <= 356:  # ElementContent: SE(*), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 357:  # ElementContent: SE(*), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 41 or s > 357:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4606,59 +3379,50 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 42:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
-                        a = t51(a << 2, c, 51, x)
-                        s = 358
-                    elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
-                        a = t74(a << 2 | 1, c, 74, x)
-                        s = 358
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 358:  # ElementContent: SE(PMax)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PMax' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t88(a << 1, c, 88, x)
-                        s = 360
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
+                    a = t51(a << 2, c, 51, x)
+                    s = 358
+                elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
+                    a = t74(a << 2 | 1, c, 74, x)
+                    s = 358
                 else:
-                    return x.end(a, s)
-            if s == 359:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
-                        a = t51(a << 2, c, 51, x)
-                        s = 358
-                    elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
-                        a = t74(a << 2 | 1, c, 74, x)
-                        s = 358
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 360:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 358:  # ElementContent: SE(PMax)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PMax' and c.ns == U6:  # PMaxType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t88(a << 1, c, 88, x)
+                    s = 360
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 359:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
+                    a = t51(a << 2, c, 51, x)
+                    s = 358
+                elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
+                    a = t74(a << 2 | 1, c, 74, x)
+                    s = 358
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 360:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 42 or s > 360:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4678,62 +3442,51 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 43:  # FirstStartTag: SE(ContractID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContractID' and c.ns == U5:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 24:
-                                x.facets(y, 7, 'ContractID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t91(a << 1, c, 91, x)
-                        s = 361
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 361:  # ElementContent: SE(ContractSignatureCertChain)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
-                        a = t92(a << 1, c, 92, x)
-                        s = 363
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContractID' and c.ns == U5:  # contractIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 24:
+                            x.facets(y, 7, 'ContractID')
+                        a = string(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t91(a << 1, c, 91, x)
+                    s = 361
                 else:
-                    return x.end(a, s)
-            if s == 362:  # ElementContent: SE(ContractID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContractID' and c.ns == U5:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 24:
-                                x.facets(y, 7, 'ContractID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t91(a << 1, c, 91, x)
-                        s = 361
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 363:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 361:  # ElementContent: SE(ContractSignatureCertChain)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
+                    a = t92(a << 1, c, 92, x)
+                    s = 363
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 362:  # ElementContent: SE(ContractID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContractID' and c.ns == U5:  # contractIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 24:
+                            x.facets(y, 7, 'ContractID')
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t91(a << 1, c, 91, x)
+                    s = 361
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 363:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 43 or s > 363:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4753,78 +3506,63 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 44:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 364
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 364:  # ElementContent: SE(GenChallenge)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'GenChallenge' and c.ns == U5:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            a = string(a, y) << 1
-                        else:
-                            a = t111(a << 1, c, 111, x)
-                        s = 366
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 364
                 else:
-                    return x.end(a, s)
-            if s == 365:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 364
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 366:  # ElementContent: SE(DateTimeNow)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DateTimeNow' and c.ns == U5:  # integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t96(a << 1, c, 96, x)
-                        s = 367
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 367:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 364:  # ElementContent: SE(GenChallenge)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'GenChallenge' and c.ns == U5:  # genChallengeType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t111(a << 1, c, 111, x)
+                    s = 366
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 365:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 364
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 366:  # ElementContent: SE(DateTimeNow)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DateTimeNow' and c.ns == U5:  # long: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t96(a << 1, c, 96, x)
+                    s = 367
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 367:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 44 or s > 367:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4844,77 +3582,66 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 45:  # FirstStartTag: SE(ReadyToChargeState)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ReadyToChargeState' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 368
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 368:  # ElementContent: SE(ChargingProfile), SE(DC_EVPowerDeliveryParameter), SE(EVPowerDeliveryParameter), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ChargingProfile' and c.ns == U5:  # ChargingProfileType
-                        a = t87(a << 3, c, 87, x)
-                        s = 370
-                    elif nm == 'DC_EVPowerDeliveryParameter' and c.ns == U6:  # DC_EVPowerDeliveryParameterType
-                        a = t21(a << 3 | 1, c, 21, x)
-                        s = 371
-                    elif nm == 'EVPowerDeliveryParameter' and c.ns == U6:  # EVPowerDeliveryParameterType
-                        a = t29(a << 3 | 2, c, 29, x)
-                        s = 371
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ReadyToChargeState' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t84(a << 1, c, 84, x)
+                    s = 368
                 else:
-                    return a << 3 | 3  # EE
-            if s == 369:  # ElementContent: SE(ReadyToChargeState)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ReadyToChargeState' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 368
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 370:  # ElementContent: SE(DC_EVPowerDeliveryParameter), SE(EVPowerDeliveryParameter), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVPowerDeliveryParameter' and c.ns == U6:  # DC_EVPowerDeliveryParameterType
-                        a = t21(a << 2, c, 21, x)
-                        s = 371
-                    elif nm == 'EVPowerDeliveryParameter' and c.ns == U6:  # EVPowerDeliveryParameterType
-                        a = t29(a << 2 | 1, c, 29, x)
-                        s = 371
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 371:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 368:  # ElementContent: SE(ChargingProfile), SE(DC_EVPowerDeliveryParameter), SE(EVPowerDeliveryParameter), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ChargingProfile' and c.ns == U5:  # ChargingProfileType
+                    a = t87(a << 3, c, 87, x)
+                    s = 370
+                elif nm == 'DC_EVPowerDeliveryParameter' and c.ns == U6:  # DC_EVPowerDeliveryParameterType
+                    a = t21(a << 3 | 1, c, 21, x)
+                    s = 371
+                elif nm == 'EVPowerDeliveryParameter' and c.ns == U6:  # EVPowerDeliveryParameterType
+                    a = t29(a << 3 | 2, c, 29, x)
+                    s = 371
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 369:  # ElementContent: SE(ReadyToChargeState)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ReadyToChargeState' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t84(a << 1, c, 84, x)
+                    s = 368
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 370:  # ElementContent: SE(DC_EVPowerDeliveryParameter), SE(EVPowerDeliveryParameter), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVPowerDeliveryParameter' and c.ns == U6:  # DC_EVPowerDeliveryParameterType
+                    a = t21(a << 2, c, 21, x)
+                    s = 371
+                elif nm == 'EVPowerDeliveryParameter' and c.ns == U6:  # EVPowerDeliveryParameterType
+                    a = t29(a << 2 | 1, c, 29, x)
+                    s = 371
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 371:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 45 or s > 371:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4934,62 +3661,53 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 46:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 372
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 372:  # ElementContent: SE(AC_EVSEStatus), SE(DC_EVSEStatus), SE(EVSEStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AC_EVSEStatus' and c.ns == U6:  # AC_EVSEStatusType
-                        a = t3(a << 2, c, 3, x)
-                        s = 374
-                    elif nm == 'DC_EVSEStatus' and c.ns == U6:  # DC_EVSEStatusType
-                        a = t23(a << 2 | 1, c, 23, x)
-                        s = 374
-                    elif nm == 'EVSEStatus' and c.ns == U6:  # EVSEStatusType
-                        a = t31(a << 2 | 2, c, 31, x)
-                        s = 374
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 372
                 else:
-                    return x.end(a, s)
-            if s == 373:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 372
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 374:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 372:  # ElementContent: SE(AC_EVSEStatus), SE(DC_EVSEStatus), SE(EVSEStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AC_EVSEStatus' and c.ns == U6:  # AC_EVSEStatusType
+                    a = t3(a << 2, c, 3, x)
+                    s = 374
+                elif nm == 'DC_EVSEStatus' and c.ns == U6:  # DC_EVSEStatusType
+                    a = t23(a << 2 | 1, c, 23, x)
+                    s = 374
+                elif nm == 'EVSEStatus' and c.ns == U6:  # EVSEStatusType
+                    a = t31(a << 2 | 2, c, 31, x)
+                    s = 374
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 373:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 372
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 374:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 46 or s > 374:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5009,60 +3727,51 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 47:  # FirstStartTag: SE(DC_EVStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                        a = t24(a << 1, c, 24, x)
-                        s = 375
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 375:  # ElementContent: SE(EVTargetVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetVoltage' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 377
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
+                    a = t24(a << 1, c, 24, x)
+                    s = 375
                 else:
-                    return x.end(a, s)
-            if s == 376:  # ElementContent: SE(DC_EVStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                        a = t24(a << 1, c, 24, x)
-                        s = 375
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 377:  # ElementContent: SE(EVTargetCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetCurrent' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 378
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 378:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 375:  # ElementContent: SE(EVTargetVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetVoltage' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 377
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 376:  # ElementContent: SE(DC_EVStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
+                    a = t24(a << 1, c, 24, x)
+                    s = 375
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 377:  # ElementContent: SE(EVTargetCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetCurrent' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 378
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 378:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 47 or s > 378:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5082,68 +3791,57 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 48:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 379
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 379:  # ElementContent: SE(DC_EVSEStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
-                        a = t23(a << 1, c, 23, x)
-                        s = 381
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 379
                 else:
-                    return x.end(a, s)
-            if s == 380:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 379
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 381:  # ElementContent: SE(EVSEPresentVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentVoltage' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 382
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 382:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 379:  # ElementContent: SE(DC_EVSEStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
+                    a = t23(a << 1, c, 23, x)
+                    s = 381
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 380:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 379
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 381:  # ElementContent: SE(EVSEPresentVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentVoltage' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 382
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 382:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 48 or s > 382:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5163,63 +3861,50 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 49:  # FirstStartTag: SE(Modulus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Modulus' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 1, c, 108, x)
-                        s = 383
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 383:  # ElementContent: SE(Exponent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Exponent' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 1, c, 108, x)
-                        s = 385
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t108(a << 1, c, 108, x)
+                    s = 383
                 else:
-                    return x.end(a, s)
-            if s == 384:  # ElementContent: SE(Modulus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Modulus' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t108(a << 1, c, 108, x)
-                        s = 383
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 385:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 383:  # ElementContent: SE(Exponent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Exponent' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t108(a << 1, c, 108, x)
+                    s = 385
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 384:  # ElementContent: SE(Modulus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t108(a << 1, c, 108, x)
+                    s = 383
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 385:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 49 or s > 385:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5239,116 +3924,99 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 50:  # FirstStartTag: AT(Id), AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t26(a << 3 | 4, c, 26, x)
-                        s = 390
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t76(a << 3 | 3, c, 76, x)
-                        s = 389
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 386:  # StartTag: AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t26(a << 3 | 3, c, 26, x)
-                        s = 390
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t76(a << 3 | 2, c, 76, x)
-                        s = 389
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t26(a << 3 | 4, c, 26, x)
+                    s = 390
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t76(a << 3 | 3, c, 76, x)
+                    s = 389
                 else:
-                    return x.end(a, s)
-            if s == 387:  # StartTag: AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t26(a << 2 | 2, c, 26, x)
-                        s = 390
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t76(a << 2 | 1, c, 76, x)
-                        s = 389
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 388:  # StartTag: SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t26(a << 2 | 1, c, 26, x)
-                        s = 390
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t76(a << 2, c, 76, x)
-                        s = 389
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 389:  # ElementContent: SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t26(a << 1, c, 26, x)
-                        s = 390
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 390:  # ElementContent: SE(DigestValue)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestValue' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t27(a << 1, c, 27, x)
-                        s = 392
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 391:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t26(a << 2 | 1, c, 26, x)
-                        s = 390
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t76(a << 2, c, 76, x)
-                        s = 389
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 392:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 386:  # StartTag: AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t26(a << 3 | 3, c, 26, x)
+                    s = 390
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t76(a << 3 | 2, c, 76, x)
+                    s = 389
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 387:  # StartTag: AT(URI), SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t26(a << 2 | 2, c, 26, x)
+                    s = 390
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t76(a << 2 | 1, c, 76, x)
+                    s = 389
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 388:  # StartTag: SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t26(a << 2 | 1, c, 26, x)
+                    s = 390
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t76(a << 2, c, 76, x)
+                    s = 389
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 389:  # ElementContent: SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t26(a << 1, c, 26, x)
+                    s = 390
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 390:  # ElementContent: SE(DigestValue)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t27(a << 1, c, 27, x)
+                    s = 392
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 391:  # ElementContent: SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t26(a << 2 | 1, c, 26, x)
+                    s = 390
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t76(a << 2, c, 76, x)
+                    s = 389
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 392:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 50 or s > 392:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5368,63 +4036,50 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 51:  # FirstStartTag: SE(start)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'start' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t89(a << 1, c, 89, x)
-                        s = 393
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 393:  # ElementContent: SE(duration), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'duration' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t89(a << 2, c, 89, x)
-                        s = 395
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'start' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t89(a << 1, c, 89, x)
+                    s = 393
                 else:
-                    return a << 2 | 1  # EE
-            if s == 394:  # ElementContent: SE(start)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'start' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t89(a << 1, c, 89, x)
-                        s = 393
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 395:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 393:  # ElementContent: SE(duration), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'duration' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t89(a << 2, c, 89, x)
+                    s = 395
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 394:  # ElementContent: SE(start)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'start' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t89(a << 1, c, 89, x)
+                    s = 393
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 395:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 51 or s > 395:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5444,60 +4099,51 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 52:  # FirstStartTag: AT(Type), AT(URI), SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t76(a << 3 | 2, c, 76, x)
-                        s = 398
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
-            if s == 396:  # StartTag: AT(URI), SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t76(a << 2 | 1, c, 76, x)
-                        s = 398
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t76(a << 3 | 2, c, 76, x)
+                    s = 398
                 else:
-                    return a << 2 | 2  # EE
-            if s == 397:  # StartTag: SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t76(a << 2, c, 76, x)
-                        s = 398
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 398:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 396:  # StartTag: AT(URI), SE(Transforms), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t76(a << 2 | 1, c, 76, x)
+                    s = 398
                 else:
-                    return a << 1  # EE
-            if s == 399:  # ElementContent: SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t76(a << 2, c, 76, x)
-                        s = 398
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                    a, s = x.escape(a, s, c)
+            if s == 397:  # StartTag: SE(Transforms), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t76(a << 2, c, 76, x)
+                    s = 398
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 398:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 399:  # ElementContent: SE(Transforms), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t76(a << 2, c, 76, x)
+                    s = 398
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 52 or s > 399:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5517,52 +4163,44 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 53:  # FirstStartTag: SE(SAScheduleTuple)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SAScheduleTuple' and c.ns == U6:  # SAScheduleTupleType
-                        a = t131(a << 1, c, 131, x)
-                        s = 400
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SAScheduleTuple' and c.ns == U6:  # SAScheduleTupleType
+                    a = t131(a << 1, c, 131, x)
+                    s = 400
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 400:  # ElementContent: SE(SAScheduleTuple), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SAScheduleTuple' and c.ns == U6:  # SAScheduleTupleType
-                        a = t131(a << 2, c, 131, x)
-                        s = 402
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SAScheduleTuple' and c.ns == U6:  # SAScheduleTupleType
+                    a = t131(a << 2, c, 131, x)
+                    s = 402
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 401:  # ElementContent: SE(SAScheduleTuple)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SAScheduleTuple' and c.ns == U6:  # SAScheduleTupleType
-                        a = t131(a << 1, c, 131, x)
-                        s = 400
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 402:  # ElementContent: SE(SAScheduleTuple), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SAScheduleTuple' and c.ns == U6:  # SAScheduleTupleType
-                        a = t131(a << 2, c, 131, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SAScheduleTuple' and c.ns == U6:  # SAScheduleTupleType
+                    a = t131(a << 1, c, 131, x)
+                    s = 400
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 402:  # ElementContent: SE(SAScheduleTuple), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SAScheduleTuple' and c.ns == U6:  # SAScheduleTupleType
+                    a = t131(a << 2, c, 131, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 53 or s > 402:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5582,19 +4220,17 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 54:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 403:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 54 or s > 403:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5614,106 +4250,82 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 55:  # FirstStartTag: SE(SPKISexp)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t120(a << 1, c, 120, x)
-                        s = 404
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t120(a << 1, c, 120, x)
+                    s = 404
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 404:  # ElementContent: SE(SPKISexp), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t120(a << 2, c, 120, x)
-                        s = 407
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t120(a << 2, c, 120, x)
+                    s = 407
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 405:  # ElementContent: SE(SPKISexp)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t120(a << 1, c, 120, x)
-                        s = 404
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t120(a << 1, c, 120, x)
+                    s = 404
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 406:  # ElementContent: SE(SPKISexp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t120(a << 2, c, 120, x)
-                        s = 407
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t120(a << 2, c, 120, x)
+                    s = 407
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 407:  # ElementContent: SE(SPKISexp), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t120(a << 2, c, 120, x)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 408:  # ElementContent: SE(SPKISexp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t120(a << 2, c, 120, x)
-                        s = 407
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t120(a << 2, c, 120, x)
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 408:  # ElementContent: SE(SPKISexp), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t120(a << 2, c, 120, x)
+                    s = 407
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 55 or s > 408:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5733,74 +4345,54 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 56:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
-                        a = t51(a << 2, c, 51, x)
-                        s = 409
-                    elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
-                        a = t74(a << 2 | 1, c, 74, x)
-                        s = 409
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
+                    a = t51(a << 2, c, 51, x)
+                    s = 409
+                elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
+                    a = t74(a << 2 | 1, c, 74, x)
+                    s = 409
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 409:  # ElementContent: SE(EPriceLevel)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EPriceLevel' and c.ns == U6:  # n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255 and not c.attrs and not c.children:
-                            a = a << 11 | y << 1
-                        else:
-                            a = t98(a << 1, c, 98, x)
-                        s = 411
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EPriceLevel' and c.ns == U6:  # unsignedByte: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255 and not c.attrs and not c.children:
+                        a = a << 11 | y << 1
+                    else:
+                        a = t98(a << 1, c, 98, x)
+                    s = 411
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 410:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
-                        a = t51(a << 2, c, 51, x)
-                        s = 409
-                    elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
-                        a = t74(a << 2 | 1, c, 74, x)
-                        s = 409
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 411:  # ElementContent: SE(ConsumptionCost), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ConsumptionCost' and c.ns == U6:  # ConsumptionCostType
-                        a = t90(a << 2, c, 90, x)
-                        s = 412
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
+                    a = t51(a << 2, c, 51, x)
+                    s = 409
+                elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
+                    a = t74(a << 2 | 1, c, 74, x)
+                    s = 409
                 else:
+                    a, s = x.escape(a, s, c)
+            if 411 <= s <= 412:  # ElementContent: SE(ConsumptionCost), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 412:  # ElementContent: SE(ConsumptionCost), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ConsumptionCost' and c.ns == U6:  # ConsumptionCostType
-                        a = t90(a << 2, c, 90, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ConsumptionCost' and c.ns == U6:  # ConsumptionCostType
+                    a = t90(a << 2, c, 90, x)
+                    s = 412
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 56 or s > 412:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5820,68 +4412,57 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 57:  # FirstStartTag: SE(ServiceTag)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceTag' and c.ns == U6:  # ServiceTagType
-                        a = t143(a << 1, c, 143, x)
-                        s = 413
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 413:  # ElementContent: SE(FreeService)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'FreeService' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 415
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceTag' and c.ns == U6:  # ServiceTagType
+                    a = t143(a << 1, c, 143, x)
+                    s = 413
                 else:
-                    return x.end(a, s)
-            if s == 414:  # ElementContent: SE(ServiceTag)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceTag' and c.ns == U6:  # ServiceTagType
-                        a = t143(a << 1, c, 143, x)
-                        s = 413
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 415:  # ElementContent: SE(EnergyTransferType)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EnergyTransferType' and c.ns == U6:  # enumeration of 10
-                        y = c.value
-                        if y.__class__ is str and (j := E20.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 7 | j << 1
-                        else:
-                            a = t107(a << 1, c, 107, x)
-                        s = 416
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 416:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 413:  # ElementContent: SE(FreeService)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'FreeService' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t84(a << 1, c, 84, x)
+                    s = 415
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 414:  # ElementContent: SE(ServiceTag)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceTag' and c.ns == U6:  # ServiceTagType
+                    a = t143(a << 1, c, 143, x)
+                    s = 413
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 415:  # ElementContent: SE(EnergyTransferType)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EnergyTransferType' and c.ns == U6:  # EVSESupportedEnergyTransferType: enumeration of 10
+                    if (y := c.value).__class__ is str and (j := E20.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 7 | j << 1
+                    else:
+                        a = t107(a << 1, c, 107, x)
+                    s = 416
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 416:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 57 or s > 416:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5901,46 +4482,37 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 58:  # FirstStartTag: SE(ServiceID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceID' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t138(a << 1, c, 138, x)
-                        s = 417
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 417:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceID' and c.ns == U5:  # serviceIDType: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t138(a << 1, c, 138, x)
+                    s = 417
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 417:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 418:  # ElementContent: SE(ServiceID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceID' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t138(a << 1, c, 138, x)
-                        s = 417
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceID' and c.ns == U5:  # serviceIDType: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t138(a << 1, c, 138, x)
+                    s = 417
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 58 or s > 418:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5960,73 +4532,60 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 59:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 419
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 419:  # ElementContent: SE(ServiceID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceID' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t138(a << 1, c, 138, x)
-                        s = 421
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 419
                 else:
-                    return x.end(a, s)
-            if s == 420:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 419
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 421:  # ElementContent: SE(ServiceParameterList), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceParameterList' and c.ns == U5:  # ServiceParameterListType
-                        a = t141(a << 2, c, 141, x)
-                        s = 422
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 422:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 419:  # ElementContent: SE(ServiceID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceID' and c.ns == U5:  # serviceIDType: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t138(a << 1, c, 138, x)
+                    s = 421
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 420:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 419
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 421:  # ElementContent: SE(ServiceParameterList), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceParameterList' and c.ns == U5:  # ServiceParameterListType
+                    a = t141(a << 2, c, 141, x)
+                    s = 422
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 422:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 59 or s > 422:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6046,80 +4605,66 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 60:  # FirstStartTag: SE(ServiceScope), SE(ServiceCategory), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceCategory' and c.ns == U5:  # enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E30.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 6 | 16 | j << 1
-                        else:
-                            a = t137(a << 2 | 1, c, 137, x)
-                        s = 424
-                    elif nm == 'ServiceScope' and c.ns == U5:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 3
-                            if len(y) > 32:
-                                x.facets(y, 24, 'ServiceScope')
-                            a = string(a, y) << 1
-                        else:
-                            a = t142(a << 2, c, 142, x)
-                        s = 423
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 423:  # ElementContent: SE(ServiceCategory), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceCategory' and c.ns == U5:  # enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E30.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 6 | j << 1
-                        else:
-                            a = t137(a << 2, c, 137, x)
-                        s = 424
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceCategory' and c.ns == U5:  # serviceCategoryType: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E30.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 6 | 16 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t137(a << 2 | 1, c, 137, x)
+                    s = 424
+                elif nm == 'ServiceScope' and c.ns == U5:  # serviceScopeType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 24, 'ServiceScope')
+                        a = string(a << 3, y) << 1
+                    else:
+                        a = t142(a << 2, c, 142, x)
+                    s = 423
                 else:
-                    return a << 2 | 1  # EE
-            if s == 424:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 425:  # ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceCategory' and c.ns == U5:  # enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E30.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 6 | 16 | j << 1
-                        else:
-                            a = t137(a << 2 | 1, c, 137, x)
-                        s = 424
-                    elif nm == 'ServiceScope' and c.ns == U5:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 3
-                            if len(y) > 32:
-                                x.facets(y, 24, 'ServiceScope')
-                            a = string(a, y) << 1
-                        else:
-                            a = t142(a << 2, c, 142, x)
-                        s = 423
+            if s == 423:  # ElementContent: SE(ServiceCategory), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceCategory' and c.ns == U5:  # serviceCategoryType: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E30.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 6 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t137(a << 2, c, 137, x)
+                    s = 424
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 424:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 425:  # ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
+                if i == k:
                     return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceCategory' and c.ns == U5:  # serviceCategoryType: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E30.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 6 | 16 | j << 1
+                    else:
+                        a = t137(a << 2 | 1, c, 137, x)
+                    s = 424
+                elif nm == 'ServiceScope' and c.ns == U5:  # serviceScopeType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 24, 'ServiceScope')
+                        a = string(a << 3, y) << 1
+                    else:
+                        a = t142(a << 2, c, 142, x)
+                    s = 423
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 60 or s > 425:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6139,80 +4684,67 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 61:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 426
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 426:  # ElementContent: SE(PaymentOptions)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PaymentOptions' and c.ns == U5:  # PaymentOptionsType
-                        a = t127(a << 1, c, 127, x)
-                        s = 428
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 426
                 else:
-                    return x.end(a, s)
-            if s == 427:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 426
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 428:  # ElementContent: SE(ChargeService)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ChargeService' and c.ns == U5:  # ServiceChargeType
-                        a = t57(a << 1, c, 57, x)
-                        s = 429
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 429:  # ElementContent: SE(ServiceList), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceList' and c.ns == U5:  # ServiceTagListType
-                        a = t139(a << 2, c, 139, x)
-                        s = 430
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 430:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 426:  # ElementContent: SE(PaymentOptions)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PaymentOptions' and c.ns == U5:  # PaymentOptionsType
+                    a = t127(a << 1, c, 127, x)
+                    s = 428
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 427:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 426
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 428:  # ElementContent: SE(ChargeService)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ChargeService' and c.ns == U5:  # ServiceChargeType
+                    a = t57(a << 1, c, 57, x)
+                    s = 429
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 429:  # ElementContent: SE(ServiceList), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceList' and c.ns == U5:  # ServiceTagListType
+                    a = t139(a << 2, c, 139, x)
+                    s = 430
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 430:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 61 or s > 430:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6232,56 +4764,47 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 62:  # FirstStartTag: SE(SelectedPaymentOption)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SelectedPaymentOption' and c.ns == U5:  # enumeration of 2
-                        y = c.value
-                        if y.__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 4 | j << 1
-                        else:
-                            a = t126(a << 1, c, 126, x)
-                        s = 431
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 431:  # ElementContent: SE(SelectedServiceList)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SelectedServiceList' and c.ns == U5:  # SelectedServiceListType
-                        a = t135(a << 1, c, 135, x)
-                        s = 433
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SelectedPaymentOption' and c.ns == U5:  # paymentOptionType: enumeration of 2
+                    if (y := c.value).__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 4 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t126(a << 1, c, 126, x)
+                    s = 431
                 else:
-                    return x.end(a, s)
-            if s == 432:  # ElementContent: SE(SelectedPaymentOption)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SelectedPaymentOption' and c.ns == U5:  # enumeration of 2
-                        y = c.value
-                        if y.__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 4 | j << 1
-                        else:
-                            a = t126(a << 1, c, 126, x)
-                        s = 431
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 433:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 431:  # ElementContent: SE(SelectedServiceList)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SelectedServiceList' and c.ns == U5:  # SelectedServiceListType
+                    a = t135(a << 1, c, 135, x)
+                    s = 433
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 432:  # ElementContent: SE(SelectedPaymentOption)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SelectedPaymentOption' and c.ns == U5:  # paymentOptionType: enumeration of 2
+                    if (y := c.value).__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 4 | j << 1
+                    else:
+                        a = t126(a << 1, c, 126, x)
+                    s = 431
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 433:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 62 or s > 433:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6301,44 +4824,37 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 63:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 434
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 434:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 434
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 434:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 435:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 434
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 434
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 63 or s > 435:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6358,50 +4874,41 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 64:  # FirstStartTag: SE(EVCCID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVCCID' and c.ns == U5:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 8:
-                                x.facets(y, 12, 'EVCCID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t99(a << 1, c, 99, x)
-                        s = 436
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 436:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVCCID' and c.ns == U5:  # evccIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 8:
+                            x.facets(y, 12, 'EVCCID')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t99(a << 1, c, 99, x)
+                    s = 436
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 436:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 437:  # ElementContent: SE(EVCCID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVCCID' and c.ns == U5:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 8:
-                                x.facets(y, 12, 'EVCCID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t99(a << 1, c, 99, x)
-                        s = 436
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVCCID' and c.ns == U5:  # evccIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 8:
+                            x.facets(y, 12, 'EVCCID')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t99(a << 1, c, 99, x)
+                    s = 436
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 64 or s > 437:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6421,80 +4928,65 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 65:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 438
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 438:  # ElementContent: SE(EVSEID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEID' and c.ns == U5:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 32:
-                                x.facets(y, 15, 'EVSEID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t102(a << 1, c, 102, x)
-                        s = 440
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 438
                 else:
-                    return x.end(a, s)
-            if s == 439:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 438
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 440:  # ElementContent: SE(DateTimeNow), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DateTimeNow' and c.ns == U5:  # integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t96(a << 2, c, 96, x)
-                        s = 441
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 441:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 438:  # ElementContent: SE(EVSEID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEID' and c.ns == U5:  # evseIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 15, 'EVSEID')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t102(a << 1, c, 102, x)
+                    s = 440
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 439:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 438
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 440:  # ElementContent: SE(DateTimeNow), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DateTimeNow' and c.ns == U5:  # long: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else sint(a << 3, y) << 1
+                    else:
+                        a = t96(a << 2, c, 96, x)
+                    s = 441
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 441:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 65 or s > 441:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6514,19 +5006,17 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 66:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 442:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 66 or s > 442:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6546,44 +5036,37 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 67:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 443
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 443:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 443
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 443:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 444:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 443
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 443
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 67 or s > 444:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6603,91 +5086,68 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 68:  # FirstStartTag: AT(Id), SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t73(a << 2 | 1, c, 73, x)
-                        s = 446
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t73(a << 2 | 1, c, 73, x)
+                    s = 446
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 445:  # StartTag: SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t73(a << 1, c, 73, x)
-                        s = 446
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t73(a << 1, c, 73, x)
+                    s = 446
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 446:  # ElementContent: SE(SignatureValue)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
-                        a = t72(a << 1, c, 72, x)
-                        s = 448
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
+                    a = t72(a << 1, c, 72, x)
+                    s = 448
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 447:  # ElementContent: SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t73(a << 1, c, 73, x)
-                        s = 446
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t73(a << 1, c, 73, x)
+                    s = 446
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 448:  # ElementContent: SE(KeyInfo), SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
-                        a = t34(a << 2, c, 34, x)
-                        s = 449
-                    elif nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t40(a << 2 | 1, c, 40, x)
-                        s = 450
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 449:  # ElementContent: SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t40(a << 2, c, 40, x)
-                        s = 450
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
+                    a = t34(a << 2, c, 34, x)
+                    s = 449
+                elif nm == 'Object' and c.ns == U4:  # ObjectType
+                    a = t40(a << 2 | 1, c, 40, x)
+                    s = 450
                 else:
+                    a, s = x.escape(a, s, c)
+            if 449 <= s <= 450:  # ElementContent: SE(Object), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 450:  # ElementContent: SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t40(a << 2, c, 40, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Object' and c.ns == U4:  # ObjectType
+                    a = t40(a << 2, c, 40, x)
+                    s = 450
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 68 or s > 450:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6707,60 +5167,43 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 69:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 451:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'HMACOutputLength' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t112(a << 3, c, 112, x)
-                        s = 453
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
+                    else:
+                        a = t112(a << 3, c, 112, x)
+                    s = 453
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 452:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'HMACOutputLength' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t112(a << 3, c, 112, x)
-                        s = 453
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 453:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
+                    else:
+                        a = t112(a << 3, c, 112, x)
+                    s = 453
                 else:
-                    return a << 2 | 1  # EE
-            if s == 454:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
+            if 453 <= s <= 454:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 69 or s > 454:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6780,64 +5223,54 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 70:  # FirstStartTag: AT(Id), SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t71(a << 2 | 1, c, 71, x)
-                        s = 456
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t71(a << 2 | 1, c, 71, x)
+                    s = 456
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 455:  # StartTag: SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t71(a << 1, c, 71, x)
-                        s = 456
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t71(a << 1, c, 71, x)
+                    s = 456
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 456:  # ElementContent: SE(SignatureProperty), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t71(a << 2, c, 71, x)
-                        s = 458
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t71(a << 2, c, 71, x)
+                    s = 458
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 457:  # ElementContent: SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t71(a << 1, c, 71, x)
-                        s = 456
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 458:  # ElementContent: SE(SignatureProperty), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t71(a << 2, c, 71, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t71(a << 1, c, 71, x)
+                    s = 456
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 458:  # ElementContent: SE(SignatureProperty), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t71(a << 2, c, 71, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 70 or s > 458:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6857,47 +5290,35 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 71:  # FirstStartTag: AT(Id), AT(Target)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 459:  # StartTag: AT(Target)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 460:  # StartTag: SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 461:  # ElementContent: SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 462:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 462 <= s <= 463:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 463:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 71 or s > 463:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6917,60 +5338,50 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 72:  # FirstStartTag: AT(Id), CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 2 | 1
-                            a = binary(a, y)
-                            s = 465
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 464:  # StartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 465
-                        else:
-                            a, s = x.characters(a, s, y)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 2 | 1, y)
+                        s = 465
                     else:
-                        a, s = x.escape(a, s, c)
+                        a, s = x.characters(a, s, c.value)
                 else:
-                    return x.end(a, s)
-            if s == 465:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 466:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 465
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+            if s == 464:  # StartTag: CH
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 465
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 465:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 466:  # ElementContent: CH
+                if i == k:
+                    return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 465
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 72 or s > 466:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6990,88 +5401,65 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 73:  # FirstStartTag: AT(Id), SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t7(a << 2 | 1, c, 7, x)
-                        s = 468
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t7(a << 2 | 1, c, 7, x)
+                    s = 468
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 467:  # StartTag: SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t7(a << 1, c, 7, x)
-                        s = 468
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t7(a << 1, c, 7, x)
+                    s = 468
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 468:  # ElementContent: SE(SignatureMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
-                        a = t69(a << 1, c, 69, x)
-                        s = 470
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
+                    a = t69(a << 1, c, 69, x)
+                    s = 470
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 469:  # ElementContent: SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t7(a << 1, c, 7, x)
-                        s = 468
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t7(a << 1, c, 7, x)
+                    s = 468
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 470:  # ElementContent: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t50(a << 1, c, 50, x)
-                        s = 471
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 471:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t50(a << 2, c, 50, x)
-                        s = 472
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t50(a << 1, c, 50, x)
+                    s = 471
                 else:
+                    a, s = x.escape(a, s, c)
+            if 471 <= s <= 472:  # ElementContent: SE(Reference), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 472:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t50(a << 2, c, 50, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t50(a << 2, c, 50, x)
+                    s = 472
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 73 or s > 472:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7091,19 +5479,17 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 74:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 473:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 74 or s > 473:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7123,79 +5509,37 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 75:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 474:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t35(a << 3, c, 35, x)
-                        s = 477
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 475:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t35(a << 3, c, 35, x)
-                        s = 477
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'XPath' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t35(a << 3, c, 35, x)
+                    s = 477
                 else:
+                    a, s = x.escape(a, s, c)
+            if 475 <= s <= 477:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 476:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t35(a << 3, c, 35, x)
-                        s = 477
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'XPath' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t35(a << 3, c, 35, x)
+                    s = 477
                 else:
-                    return a << 3 | 2  # EE
-            if s == 477:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t35(a << 3, c, 35, x)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 2  # EE
+                    a, s = x.escape(a, s, c)
             if s < 75 or s > 477:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7215,52 +5559,44 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 76:  # FirstStartTag: SE(Transform)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t75(a << 1, c, 75, x)
-                        s = 478
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t75(a << 1, c, 75, x)
+                    s = 478
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 478:  # ElementContent: SE(Transform), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t75(a << 2, c, 75, x)
-                        s = 480
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t75(a << 2, c, 75, x)
+                    s = 480
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 479:  # ElementContent: SE(Transform)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t75(a << 1, c, 75, x)
-                        s = 478
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 480:  # ElementContent: SE(Transform), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t75(a << 2, c, 75, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t75(a << 1, c, 75, x)
+                    s = 478
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 480:  # ElementContent: SE(Transform), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t75(a << 2, c, 75, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 76 or s > 480:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7280,48 +5616,41 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 77:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U7:  # MessageHeaderType
-                        a = t113(a << 1, c, 113, x)
-                        s = 481
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 481:  # ElementContent: SE(Body)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Body' and c.ns == U7:  # BodyType
-                        a = t83(a << 1, c, 83, x)
-                        s = 483
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U7:  # MessageHeaderType
+                    a = t113(a << 1, c, 113, x)
+                    s = 481
                 else:
-                    return x.end(a, s)
-            if s == 482:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U7:  # MessageHeaderType
-                        a = t113(a << 1, c, 113, x)
-                        s = 481
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 483:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 481:  # ElementContent: SE(Body)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Body' and c.ns == U7:  # BodyType
+                    a = t83(a << 1, c, 83, x)
+                    s = 483
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 482:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U7:  # MessageHeaderType
+                    a = t113(a << 1, c, 113, x)
+                    s = 481
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 483:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 77 or s > 483:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7341,36 +5670,31 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 78:  # FirstStartTag: SE(DC_EVStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                        a = t24(a << 1, c, 24, x)
-                        s = 484
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 484:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
+                    a = t24(a << 1, c, 24, x)
+                    s = 484
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 484:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 485:  # ElementContent: SE(DC_EVStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                        a = t24(a << 1, c, 24, x)
-                        s = 484
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
+                    a = t24(a << 1, c, 24, x)
+                    s = 484
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 78 or s > 485:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7390,68 +5714,57 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 79:  # FirstStartTag: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 486
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 486:  # ElementContent: SE(DC_EVSEStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
-                        a = t23(a << 1, c, 23, x)
-                        s = 488
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t129(a << 1, c, 129, x)
+                    s = 486
                 else:
-                    return x.end(a, s)
-            if s == 487:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t129(a << 1, c, 129, x)
-                        s = 486
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 488:  # ElementContent: SE(EVSEPresentVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentVoltage' and c.ns == U5:  # PhysicalValueType
-                        a = t97(a << 1, c, 97, x)
-                        s = 489
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 489:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 486:  # ElementContent: SE(DC_EVSEStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
+                    a = t23(a << 1, c, 23, x)
+                    s = 488
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 487:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t129(a << 1, c, 129, x)
+                    s = 486
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 488:  # ElementContent: SE(EVSEPresentVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentVoltage' and c.ns == U5:  # PhysicalValueType
+                    a = t97(a << 1, c, 97, x)
+                    s = 489
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 489:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 79 or s > 489:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7471,672 +5784,157 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 80:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 4, c, 120, x)
-                            s = 494
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 3, c, 120, x)
-                            s = 493
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t148(a << 3, c, 148, x)
-                            s = 490
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 1, c, 120, x)
-                            s = 491
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 2, c, 35, x)
-                            s = 492
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 490:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 4, c, 120, x)
-                            s = 501
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 3, c, 120, x)
-                            s = 500
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t120(a << 3 | 4, c, 120, x)
+                        s = 494
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t120(a << 3 | 3, c, 120, x)
+                        s = 493
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t148(a << 3, c, 148, x)
-                            s = 497
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 1, c, 120, x)
-                            s = 498
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 2, c, 35, x)
-                            s = 499
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 491:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 4, c, 120, x)
-                            s = 501
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 3, c, 120, x)
-                            s = 500
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t148(a << 3, c, 148, x)
+                        s = 490
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t120(a << 3 | 1, c, 120, x)
+                        s = 491
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t35(a << 3 | 2, c, 35, x)
+                        s = 492
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t148(a << 3, c, 148, x)
-                            s = 497
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 1, c, 120, x)
-                            s = 498
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 2, c, 35, x)
-                            s = 499
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 490 <= s <= 495:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                if i == k:
                     return a << 3 | 6  # EE
-            if s == 492:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 4, c, 120, x)
-                            s = 501
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 3, c, 120, x)
-                            s = 500
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t120(a << 3 | 4, c, 120, x)
+                        s = 501
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t120(a << 3 | 3, c, 120, x)
+                        s = 500
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t148(a << 3, c, 148, x)
-                            s = 497
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 1, c, 120, x)
-                            s = 498
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 2, c, 35, x)
-                            s = 499
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 493:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 4, c, 120, x)
-                            s = 501
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 3, c, 120, x)
-                            s = 500
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t148(a << 3, c, 148, x)
+                        s = 497
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t120(a << 3 | 1, c, 120, x)
+                        s = 498
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t35(a << 3 | 2, c, 35, x)
+                        s = 499
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t148(a << 3, c, 148, x)
-                            s = 497
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 1, c, 120, x)
-                            s = 498
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 2, c, 35, x)
-                            s = 499
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 494:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 4, c, 120, x)
-                            s = 501
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 3, c, 120, x)
-                            s = 500
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t148(a << 3, c, 148, x)
-                            s = 497
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 1, c, 120, x)
-                            s = 498
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 2, c, 35, x)
-                            s = 499
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 495:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 4, c, 120, x)
-                            s = 501
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 3, c, 120, x)
-                            s = 500
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t148(a << 3, c, 148, x)
-                            s = 497
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 1, c, 120, x)
-                            s = 498
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 2, c, 35, x)
-                            s = 499
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
+                        a, s = x.escape(a, s, c)
             if s == 496:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 4, c, 120, x)
-                            s = 494
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 3, c, 120, x)
-                            s = 493
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t148(a << 3, c, 148, x)
-                            s = 490
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 1, c, 120, x)
-                            s = 491
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 2, c, 35, x)
-                            s = 492
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 497:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 4, c, 120, x)
-                            s = 501
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 3, c, 120, x)
-                            s = 500
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t120(a << 3 | 4, c, 120, x)
+                        s = 494
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t120(a << 3 | 3, c, 120, x)
+                        s = 493
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t148(a << 3, c, 148, x)
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 1, c, 120, x)
-                            s = 498
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 2, c, 35, x)
-                            s = 499
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 498:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 4, c, 120, x)
-                            s = 501
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 3, c, 120, x)
-                            s = 500
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t148(a << 3, c, 148, x)
+                        s = 490
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t120(a << 3 | 1, c, 120, x)
+                        s = 491
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t35(a << 3 | 2, c, 35, x)
+                        s = 492
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t148(a << 3, c, 148, x)
-                            s = 497
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 1, c, 120, x)
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 2, c, 35, x)
-                            s = 499
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 497 <= s <= 502:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                if i == k:
                     return a << 3 | 6  # EE
-            if s == 499:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 4, c, 120, x)
-                            s = 501
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 3, c, 120, x)
-                            s = 500
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t120(a << 3 | 4, c, 120, x)
+                        s = 501
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t120(a << 3 | 3, c, 120, x)
+                        s = 500
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t148(a << 3, c, 148, x)
-                            s = 497
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 1, c, 120, x)
-                            s = 498
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 2, c, 35, x)
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 500:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 4, c, 120, x)
-                            s = 501
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 3, c, 120, x)
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t148(a << 3, c, 148, x)
+                        s = 497
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t120(a << 3 | 1, c, 120, x)
+                        s = 498
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t35(a << 3 | 2, c, 35, x)
+                        s = 499
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t148(a << 3, c, 148, x)
-                            s = 497
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 1, c, 120, x)
-                            s = 498
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 2, c, 35, x)
-                            s = 499
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 501:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 4, c, 120, x)
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 3, c, 120, x)
-                            s = 500
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t148(a << 3, c, 148, x)
-                            s = 497
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 1, c, 120, x)
-                            s = 498
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 2, c, 35, x)
-                            s = 499
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 502:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 4, c, 120, x)
-                            s = 501
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 3, c, 120, x)
-                            s = 500
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t148(a << 3, c, 148, x)
-                            s = 497
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t120(a << 3 | 1, c, 120, x)
-                            s = 498
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 2, c, 35, x)
-                            s = 499
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
+                        a, s = x.escape(a, s, c)
             if s < 80 or s > 502:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8156,320 +5954,315 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 83:  # FirstStartTag: SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ContractAuthenticationReq), SE(ContractAuthenticationRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServicePaymentSelectionReq), SE(ServicePaymentSelectionRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PaymentDetailsReq':
-                        if nm < 'ChargeParameterDiscoveryRes':
-                            if nm < 'CertificateInstallationRes':
-                                if nm == 'BodyElement' and c.ns == U7:  # BodyBaseType
-                                    a = t4(a << 6, c, 4, x)
-                                    s = 503
-                                elif nm == 'CableCheckReq' and c.ns == U5:  # CableCheckReqType
-                                    a = t5(a << 6 | 1, c, 5, x)
-                                    s = 503
-                                elif nm == 'CableCheckRes' and c.ns == U5:  # CableCheckResType
-                                    a = t6(a << 6 | 2, c, 6, x)
-                                    s = 503
-                                elif nm == 'CertificateInstallationReq' and c.ns == U5:  # CertificateInstallationReqType
-                                    a = t8(a << 6 | 3, c, 8, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                            else:
-                                if nm == 'CertificateInstallationRes' and c.ns == U5:  # CertificateInstallationResType
-                                    a = t9(a << 6 | 4, c, 9, x)
-                                    s = 503
-                                elif nm == 'CertificateUpdateReq' and c.ns == U5:  # CertificateUpdateReqType
-                                    a = t10(a << 6 | 5, c, 10, x)
-                                    s = 503
-                                elif nm == 'CertificateUpdateRes' and c.ns == U5:  # CertificateUpdateResType
-                                    a = t11(a << 6 | 6, c, 11, x)
-                                    s = 503
-                                elif nm == 'ChargeParameterDiscoveryReq' and c.ns == U5:  # ChargeParameterDiscoveryReqType
-                                    a = t12(a << 6 | 7, c, 12, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                        else:
-                            if nm < 'ContractAuthenticationRes':
-                                if nm == 'ChargeParameterDiscoveryRes' and c.ns == U5:  # ChargeParameterDiscoveryResType
-                                    a = t13(a << 6 | 8, c, 13, x)
-                                    s = 503
-                                elif nm == 'ChargingStatusReq' and c.ns == U5:  # ChargingStatusReqType
-                                    a = t14(a << 6 | 9, c, 14, x)
-                                    s = 503
-                                elif nm == 'ChargingStatusRes' and c.ns == U5:  # ChargingStatusResType
-                                    a = t15(a << 6 | 10, c, 15, x)
-                                    s = 503
-                                elif nm == 'ContractAuthenticationReq' and c.ns == U5:  # ContractAuthenticationReqType
-                                    a = t16(a << 6 | 11, c, 16, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                            else:
-                                if nm < 'CurrentDemandRes':
-                                    if nm == 'ContractAuthenticationRes' and c.ns == U5:  # ContractAuthenticationResType
-                                        a = t17(a << 6 | 12, c, 17, x)
-                                        s = 503
-                                    elif nm == 'CurrentDemandReq' and c.ns == U5:  # CurrentDemandReqType
-                                        a = t18(a << 6 | 13, c, 18, x)
-                                        s = 503
-                                    else:
-                                        a, s = x.escape(a, s, c)
-                                else:
-                                    if nm == 'CurrentDemandRes' and c.ns == U5:  # CurrentDemandResType
-                                        a = t19(a << 6 | 14, c, 19, x)
-                                        s = 503
-                                    elif nm == 'MeteringReceiptReq' and c.ns == U5:  # MeteringReceiptReqType
-                                        a = t38(a << 6 | 15, c, 38, x)
-                                        s = 503
-                                    elif nm == 'MeteringReceiptRes' and c.ns == U5:  # MeteringReceiptResType
-                                        a = t39(a << 6 | 16, c, 39, x)
-                                        s = 503
-                                    else:
-                                        a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'ServiceDiscoveryRes':
-                            if nm < 'PreChargeReq':
-                                if nm == 'PaymentDetailsReq' and c.ns == U5:  # PaymentDetailsReqType
-                                    a = t43(a << 6 | 17, c, 43, x)
-                                    s = 503
-                                elif nm == 'PaymentDetailsRes' and c.ns == U5:  # PaymentDetailsResType
-                                    a = t44(a << 6 | 18, c, 44, x)
-                                    s = 503
-                                elif nm == 'PowerDeliveryReq' and c.ns == U5:  # PowerDeliveryReqType
-                                    a = t45(a << 6 | 19, c, 45, x)
-                                    s = 503
-                                elif nm == 'PowerDeliveryRes' and c.ns == U5:  # PowerDeliveryResType
-                                    a = t46(a << 6 | 20, c, 46, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                            else:
-                                if nm < 'ServiceDetailReq':
-                                    if nm == 'PreChargeReq' and c.ns == U5:  # PreChargeReqType
-                                        a = t47(a << 6 | 21, c, 47, x)
-                                        s = 503
-                                    elif nm == 'PreChargeRes' and c.ns == U5:  # PreChargeResType
-                                        a = t48(a << 6 | 22, c, 48, x)
-                                        s = 503
-                                    else:
-                                        a, s = x.escape(a, s, c)
-                                else:
-                                    if nm == 'ServiceDetailReq' and c.ns == U5:  # ServiceDetailReqType
-                                        a = t58(a << 6 | 23, c, 58, x)
-                                        s = 503
-                                    elif nm == 'ServiceDetailRes' and c.ns == U5:  # ServiceDetailResType
-                                        a = t59(a << 6 | 24, c, 59, x)
-                                        s = 503
-                                    elif nm == 'ServiceDiscoveryReq' and c.ns == U5:  # ServiceDiscoveryReqType
-                                        a = t60(a << 6 | 25, c, 60, x)
-                                        s = 503
-                                    else:
-                                        a, s = x.escape(a, s, c)
-                        else:
-                            if nm < 'SessionSetupRes':
-                                if nm == 'ServiceDiscoveryRes' and c.ns == U5:  # ServiceDiscoveryResType
-                                    a = t61(a << 6 | 26, c, 61, x)
-                                    s = 503
-                                elif nm == 'ServicePaymentSelectionReq' and c.ns == U5:  # ServicePaymentSelectionReqType
-                                    a = t62(a << 6 | 27, c, 62, x)
-                                    s = 503
-                                elif nm == 'ServicePaymentSelectionRes' and c.ns == U5:  # ServicePaymentSelectionResType
-                                    a = t63(a << 6 | 28, c, 63, x)
-                                    s = 503
-                                elif nm == 'SessionSetupReq' and c.ns == U5:  # SessionSetupReqType
-                                    a = t64(a << 6 | 29, c, 64, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                            else:
-                                if nm < 'SessionStopRes':
-                                    if nm == 'SessionSetupRes' and c.ns == U5:  # SessionSetupResType
-                                        a = t65(a << 6 | 30, c, 65, x)
-                                        s = 503
-                                    elif nm == 'SessionStopReq' and c.ns == U5:  # SessionStopType
-                                        a = t66(a << 6 | 31, c, 66, x)
-                                        s = 503
-                                    else:
-                                        a, s = x.escape(a, s, c)
-                                else:
-                                    if nm == 'SessionStopRes' and c.ns == U5:  # SessionStopResType
-                                        a = t67(a << 6 | 32, c, 67, x)
-                                        s = 503
-                                    elif nm == 'WeldingDetectionReq' and c.ns == U5:  # WeldingDetectionReqType
-                                        a = t78(a << 6 | 33, c, 78, x)
-                                        s = 503
-                                    elif nm == 'WeldingDetectionRes' and c.ns == U5:  # WeldingDetectionResType
-                                        a = t79(a << 6 | 34, c, 79, x)
-                                        s = 503
-                                    else:
-                                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 6 | 35  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PaymentDetailsReq':
+                    if nm < 'ChargeParameterDiscoveryRes':
+                        if nm < 'CertificateInstallationRes':
+                            if nm == 'BodyElement' and c.ns == U7:  # BodyBaseType
+                                a = t4(a << 6, c, 4, x)
+                                s = 503
+                            elif nm == 'CableCheckReq' and c.ns == U5:  # CableCheckReqType
+                                a = t5(a << 6 | 1, c, 5, x)
+                                s = 503
+                            elif nm == 'CableCheckRes' and c.ns == U5:  # CableCheckResType
+                                a = t6(a << 6 | 2, c, 6, x)
+                                s = 503
+                            elif nm == 'CertificateInstallationReq' and c.ns == U5:  # CertificateInstallationReqType
+                                a = t8(a << 6 | 3, c, 8, x)
+                                s = 503
+                            else:
+                                a, s = x.escape(a, s, c)
+                        else:
+                            if nm == 'CertificateInstallationRes' and c.ns == U5:  # CertificateInstallationResType
+                                a = t9(a << 6 | 4, c, 9, x)
+                                s = 503
+                            elif nm == 'CertificateUpdateReq' and c.ns == U5:  # CertificateUpdateReqType
+                                a = t10(a << 6 | 5, c, 10, x)
+                                s = 503
+                            elif nm == 'CertificateUpdateRes' and c.ns == U5:  # CertificateUpdateResType
+                                a = t11(a << 6 | 6, c, 11, x)
+                                s = 503
+                            elif nm == 'ChargeParameterDiscoveryReq' and c.ns == U5:  # ChargeParameterDiscoveryReqType
+                                a = t12(a << 6 | 7, c, 12, x)
+                                s = 503
+                            else:
+                                a, s = x.escape(a, s, c)
+                    else:
+                        if nm < 'ContractAuthenticationRes':
+                            if nm == 'ChargeParameterDiscoveryRes' and c.ns == U5:  # ChargeParameterDiscoveryResType
+                                a = t13(a << 6 | 8, c, 13, x)
+                                s = 503
+                            elif nm == 'ChargingStatusReq' and c.ns == U5:  # ChargingStatusReqType
+                                a = t14(a << 6 | 9, c, 14, x)
+                                s = 503
+                            elif nm == 'ChargingStatusRes' and c.ns == U5:  # ChargingStatusResType
+                                a = t15(a << 6 | 10, c, 15, x)
+                                s = 503
+                            elif nm == 'ContractAuthenticationReq' and c.ns == U5:  # ContractAuthenticationReqType
+                                a = t16(a << 6 | 11, c, 16, x)
+                                s = 503
+                            else:
+                                a, s = x.escape(a, s, c)
+                        else:
+                            if nm < 'CurrentDemandRes':
+                                if nm == 'ContractAuthenticationRes' and c.ns == U5:  # ContractAuthenticationResType
+                                    a = t17(a << 6 | 12, c, 17, x)
+                                    s = 503
+                                elif nm == 'CurrentDemandReq' and c.ns == U5:  # CurrentDemandReqType
+                                    a = t18(a << 6 | 13, c, 18, x)
+                                    s = 503
+                                else:
+                                    a, s = x.escape(a, s, c)
+                            else:
+                                if nm == 'CurrentDemandRes' and c.ns == U5:  # CurrentDemandResType
+                                    a = t19(a << 6 | 14, c, 19, x)
+                                    s = 503
+                                elif nm == 'MeteringReceiptReq' and c.ns == U5:  # MeteringReceiptReqType
+                                    a = t38(a << 6 | 15, c, 38, x)
+                                    s = 503
+                                elif nm == 'MeteringReceiptRes' and c.ns == U5:  # MeteringReceiptResType
+                                    a = t39(a << 6 | 16, c, 39, x)
+                                    s = 503
+                                else:
+                                    a, s = x.escape(a, s, c)
+                else:
+                    if nm < 'ServiceDiscoveryRes':
+                        if nm < 'PreChargeReq':
+                            if nm == 'PaymentDetailsReq' and c.ns == U5:  # PaymentDetailsReqType
+                                a = t43(a << 6 | 17, c, 43, x)
+                                s = 503
+                            elif nm == 'PaymentDetailsRes' and c.ns == U5:  # PaymentDetailsResType
+                                a = t44(a << 6 | 18, c, 44, x)
+                                s = 503
+                            elif nm == 'PowerDeliveryReq' and c.ns == U5:  # PowerDeliveryReqType
+                                a = t45(a << 6 | 19, c, 45, x)
+                                s = 503
+                            elif nm == 'PowerDeliveryRes' and c.ns == U5:  # PowerDeliveryResType
+                                a = t46(a << 6 | 20, c, 46, x)
+                                s = 503
+                            else:
+                                a, s = x.escape(a, s, c)
+                        else:
+                            if nm < 'ServiceDetailReq':
+                                if nm == 'PreChargeReq' and c.ns == U5:  # PreChargeReqType
+                                    a = t47(a << 6 | 21, c, 47, x)
+                                    s = 503
+                                elif nm == 'PreChargeRes' and c.ns == U5:  # PreChargeResType
+                                    a = t48(a << 6 | 22, c, 48, x)
+                                    s = 503
+                                else:
+                                    a, s = x.escape(a, s, c)
+                            else:
+                                if nm == 'ServiceDetailReq' and c.ns == U5:  # ServiceDetailReqType
+                                    a = t58(a << 6 | 23, c, 58, x)
+                                    s = 503
+                                elif nm == 'ServiceDetailRes' and c.ns == U5:  # ServiceDetailResType
+                                    a = t59(a << 6 | 24, c, 59, x)
+                                    s = 503
+                                elif nm == 'ServiceDiscoveryReq' and c.ns == U5:  # ServiceDiscoveryReqType
+                                    a = t60(a << 6 | 25, c, 60, x)
+                                    s = 503
+                                else:
+                                    a, s = x.escape(a, s, c)
+                    else:
+                        if nm < 'SessionSetupRes':
+                            if nm == 'ServiceDiscoveryRes' and c.ns == U5:  # ServiceDiscoveryResType
+                                a = t61(a << 6 | 26, c, 61, x)
+                                s = 503
+                            elif nm == 'ServicePaymentSelectionReq' and c.ns == U5:  # ServicePaymentSelectionReqType
+                                a = t62(a << 6 | 27, c, 62, x)
+                                s = 503
+                            elif nm == 'ServicePaymentSelectionRes' and c.ns == U5:  # ServicePaymentSelectionResType
+                                a = t63(a << 6 | 28, c, 63, x)
+                                s = 503
+                            elif nm == 'SessionSetupReq' and c.ns == U5:  # SessionSetupReqType
+                                a = t64(a << 6 | 29, c, 64, x)
+                                s = 503
+                            else:
+                                a, s = x.escape(a, s, c)
+                        else:
+                            if nm < 'SessionStopRes':
+                                if nm == 'SessionSetupRes' and c.ns == U5:  # SessionSetupResType
+                                    a = t65(a << 6 | 30, c, 65, x)
+                                    s = 503
+                                elif nm == 'SessionStopReq' and c.ns == U5:  # SessionStopType
+                                    a = t66(a << 6 | 31, c, 66, x)
+                                    s = 503
+                                else:
+                                    a, s = x.escape(a, s, c)
+                            else:
+                                if nm == 'SessionStopRes' and c.ns == U5:  # SessionStopResType
+                                    a = t67(a << 6 | 32, c, 67, x)
+                                    s = 503
+                                elif nm == 'WeldingDetectionReq' and c.ns == U5:  # WeldingDetectionReqType
+                                    a = t78(a << 6 | 33, c, 78, x)
+                                    s = 503
+                                elif nm == 'WeldingDetectionRes' and c.ns == U5:  # WeldingDetectionResType
+                                    a = t79(a << 6 | 34, c, 79, x)
+                                    s = 503
+                                else:
+                                    a, s = x.escape(a, s, c)
             if s == 503:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 504:  # ElementContent: SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ContractAuthenticationReq), SE(ContractAuthenticationRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServicePaymentSelectionReq), SE(ServicePaymentSelectionRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PaymentDetailsReq':
-                        if nm < 'ChargeParameterDiscoveryRes':
-                            if nm < 'CertificateInstallationRes':
-                                if nm == 'BodyElement' and c.ns == U7:  # BodyBaseType
-                                    a = t4(a << 6, c, 4, x)
-                                    s = 503
-                                elif nm == 'CableCheckReq' and c.ns == U5:  # CableCheckReqType
-                                    a = t5(a << 6 | 1, c, 5, x)
-                                    s = 503
-                                elif nm == 'CableCheckRes' and c.ns == U5:  # CableCheckResType
-                                    a = t6(a << 6 | 2, c, 6, x)
-                                    s = 503
-                                elif nm == 'CertificateInstallationReq' and c.ns == U5:  # CertificateInstallationReqType
-                                    a = t8(a << 6 | 3, c, 8, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                            else:
-                                if nm == 'CertificateInstallationRes' and c.ns == U5:  # CertificateInstallationResType
-                                    a = t9(a << 6 | 4, c, 9, x)
-                                    s = 503
-                                elif nm == 'CertificateUpdateReq' and c.ns == U5:  # CertificateUpdateReqType
-                                    a = t10(a << 6 | 5, c, 10, x)
-                                    s = 503
-                                elif nm == 'CertificateUpdateRes' and c.ns == U5:  # CertificateUpdateResType
-                                    a = t11(a << 6 | 6, c, 11, x)
-                                    s = 503
-                                elif nm == 'ChargeParameterDiscoveryReq' and c.ns == U5:  # ChargeParameterDiscoveryReqType
-                                    a = t12(a << 6 | 7, c, 12, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                        else:
-                            if nm < 'ContractAuthenticationRes':
-                                if nm == 'ChargeParameterDiscoveryRes' and c.ns == U5:  # ChargeParameterDiscoveryResType
-                                    a = t13(a << 6 | 8, c, 13, x)
-                                    s = 503
-                                elif nm == 'ChargingStatusReq' and c.ns == U5:  # ChargingStatusReqType
-                                    a = t14(a << 6 | 9, c, 14, x)
-                                    s = 503
-                                elif nm == 'ChargingStatusRes' and c.ns == U5:  # ChargingStatusResType
-                                    a = t15(a << 6 | 10, c, 15, x)
-                                    s = 503
-                                elif nm == 'ContractAuthenticationReq' and c.ns == U5:  # ContractAuthenticationReqType
-                                    a = t16(a << 6 | 11, c, 16, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                            else:
-                                if nm < 'CurrentDemandRes':
-                                    if nm == 'ContractAuthenticationRes' and c.ns == U5:  # ContractAuthenticationResType
-                                        a = t17(a << 6 | 12, c, 17, x)
-                                        s = 503
-                                    elif nm == 'CurrentDemandReq' and c.ns == U5:  # CurrentDemandReqType
-                                        a = t18(a << 6 | 13, c, 18, x)
-                                        s = 503
-                                    else:
-                                        a, s = x.escape(a, s, c)
-                                else:
-                                    if nm == 'CurrentDemandRes' and c.ns == U5:  # CurrentDemandResType
-                                        a = t19(a << 6 | 14, c, 19, x)
-                                        s = 503
-                                    elif nm == 'MeteringReceiptReq' and c.ns == U5:  # MeteringReceiptReqType
-                                        a = t38(a << 6 | 15, c, 38, x)
-                                        s = 503
-                                    elif nm == 'MeteringReceiptRes' and c.ns == U5:  # MeteringReceiptResType
-                                        a = t39(a << 6 | 16, c, 39, x)
-                                        s = 503
-                                    else:
-                                        a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'ServiceDiscoveryRes':
-                            if nm < 'PreChargeReq':
-                                if nm == 'PaymentDetailsReq' and c.ns == U5:  # PaymentDetailsReqType
-                                    a = t43(a << 6 | 17, c, 43, x)
-                                    s = 503
-                                elif nm == 'PaymentDetailsRes' and c.ns == U5:  # PaymentDetailsResType
-                                    a = t44(a << 6 | 18, c, 44, x)
-                                    s = 503
-                                elif nm == 'PowerDeliveryReq' and c.ns == U5:  # PowerDeliveryReqType
-                                    a = t45(a << 6 | 19, c, 45, x)
-                                    s = 503
-                                elif nm == 'PowerDeliveryRes' and c.ns == U5:  # PowerDeliveryResType
-                                    a = t46(a << 6 | 20, c, 46, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                            else:
-                                if nm < 'ServiceDetailReq':
-                                    if nm == 'PreChargeReq' and c.ns == U5:  # PreChargeReqType
-                                        a = t47(a << 6 | 21, c, 47, x)
-                                        s = 503
-                                    elif nm == 'PreChargeRes' and c.ns == U5:  # PreChargeResType
-                                        a = t48(a << 6 | 22, c, 48, x)
-                                        s = 503
-                                    else:
-                                        a, s = x.escape(a, s, c)
-                                else:
-                                    if nm == 'ServiceDetailReq' and c.ns == U5:  # ServiceDetailReqType
-                                        a = t58(a << 6 | 23, c, 58, x)
-                                        s = 503
-                                    elif nm == 'ServiceDetailRes' and c.ns == U5:  # ServiceDetailResType
-                                        a = t59(a << 6 | 24, c, 59, x)
-                                        s = 503
-                                    elif nm == 'ServiceDiscoveryReq' and c.ns == U5:  # ServiceDiscoveryReqType
-                                        a = t60(a << 6 | 25, c, 60, x)
-                                        s = 503
-                                    else:
-                                        a, s = x.escape(a, s, c)
-                        else:
-                            if nm < 'SessionSetupRes':
-                                if nm == 'ServiceDiscoveryRes' and c.ns == U5:  # ServiceDiscoveryResType
-                                    a = t61(a << 6 | 26, c, 61, x)
-                                    s = 503
-                                elif nm == 'ServicePaymentSelectionReq' and c.ns == U5:  # ServicePaymentSelectionReqType
-                                    a = t62(a << 6 | 27, c, 62, x)
-                                    s = 503
-                                elif nm == 'ServicePaymentSelectionRes' and c.ns == U5:  # ServicePaymentSelectionResType
-                                    a = t63(a << 6 | 28, c, 63, x)
-                                    s = 503
-                                elif nm == 'SessionSetupReq' and c.ns == U5:  # SessionSetupReqType
-                                    a = t64(a << 6 | 29, c, 64, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                            else:
-                                if nm < 'SessionStopRes':
-                                    if nm == 'SessionSetupRes' and c.ns == U5:  # SessionSetupResType
-                                        a = t65(a << 6 | 30, c, 65, x)
-                                        s = 503
-                                    elif nm == 'SessionStopReq' and c.ns == U5:  # SessionStopType
-                                        a = t66(a << 6 | 31, c, 66, x)
-                                        s = 503
-                                    else:
-                                        a, s = x.escape(a, s, c)
-                                else:
-                                    if nm == 'SessionStopRes' and c.ns == U5:  # SessionStopResType
-                                        a = t67(a << 6 | 32, c, 67, x)
-                                        s = 503
-                                    elif nm == 'WeldingDetectionReq' and c.ns == U5:  # WeldingDetectionReqType
-                                        a = t78(a << 6 | 33, c, 78, x)
-                                        s = 503
-                                    elif nm == 'WeldingDetectionRes' and c.ns == U5:  # WeldingDetectionResType
-                                        a = t79(a << 6 | 34, c, 79, x)
-                                        s = 503
-                                    else:
-                                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 6 | 35  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PaymentDetailsReq':
+                    if nm < 'ChargeParameterDiscoveryRes':
+                        if nm < 'CertificateInstallationRes':
+                            if nm == 'BodyElement' and c.ns == U7:  # BodyBaseType
+                                a = t4(a << 6, c, 4, x)
+                                s = 503
+                            elif nm == 'CableCheckReq' and c.ns == U5:  # CableCheckReqType
+                                a = t5(a << 6 | 1, c, 5, x)
+                                s = 503
+                            elif nm == 'CableCheckRes' and c.ns == U5:  # CableCheckResType
+                                a = t6(a << 6 | 2, c, 6, x)
+                                s = 503
+                            elif nm == 'CertificateInstallationReq' and c.ns == U5:  # CertificateInstallationReqType
+                                a = t8(a << 6 | 3, c, 8, x)
+                                s = 503
+                            else:
+                                a, s = x.escape(a, s, c)
+                        else:
+                            if nm == 'CertificateInstallationRes' and c.ns == U5:  # CertificateInstallationResType
+                                a = t9(a << 6 | 4, c, 9, x)
+                                s = 503
+                            elif nm == 'CertificateUpdateReq' and c.ns == U5:  # CertificateUpdateReqType
+                                a = t10(a << 6 | 5, c, 10, x)
+                                s = 503
+                            elif nm == 'CertificateUpdateRes' and c.ns == U5:  # CertificateUpdateResType
+                                a = t11(a << 6 | 6, c, 11, x)
+                                s = 503
+                            elif nm == 'ChargeParameterDiscoveryReq' and c.ns == U5:  # ChargeParameterDiscoveryReqType
+                                a = t12(a << 6 | 7, c, 12, x)
+                                s = 503
+                            else:
+                                a, s = x.escape(a, s, c)
+                    else:
+                        if nm < 'ContractAuthenticationRes':
+                            if nm == 'ChargeParameterDiscoveryRes' and c.ns == U5:  # ChargeParameterDiscoveryResType
+                                a = t13(a << 6 | 8, c, 13, x)
+                                s = 503
+                            elif nm == 'ChargingStatusReq' and c.ns == U5:  # ChargingStatusReqType
+                                a = t14(a << 6 | 9, c, 14, x)
+                                s = 503
+                            elif nm == 'ChargingStatusRes' and c.ns == U5:  # ChargingStatusResType
+                                a = t15(a << 6 | 10, c, 15, x)
+                                s = 503
+                            elif nm == 'ContractAuthenticationReq' and c.ns == U5:  # ContractAuthenticationReqType
+                                a = t16(a << 6 | 11, c, 16, x)
+                                s = 503
+                            else:
+                                a, s = x.escape(a, s, c)
+                        else:
+                            if nm < 'CurrentDemandRes':
+                                if nm == 'ContractAuthenticationRes' and c.ns == U5:  # ContractAuthenticationResType
+                                    a = t17(a << 6 | 12, c, 17, x)
+                                    s = 503
+                                elif nm == 'CurrentDemandReq' and c.ns == U5:  # CurrentDemandReqType
+                                    a = t18(a << 6 | 13, c, 18, x)
+                                    s = 503
+                                else:
+                                    a, s = x.escape(a, s, c)
+                            else:
+                                if nm == 'CurrentDemandRes' and c.ns == U5:  # CurrentDemandResType
+                                    a = t19(a << 6 | 14, c, 19, x)
+                                    s = 503
+                                elif nm == 'MeteringReceiptReq' and c.ns == U5:  # MeteringReceiptReqType
+                                    a = t38(a << 6 | 15, c, 38, x)
+                                    s = 503
+                                elif nm == 'MeteringReceiptRes' and c.ns == U5:  # MeteringReceiptResType
+                                    a = t39(a << 6 | 16, c, 39, x)
+                                    s = 503
+                                else:
+                                    a, s = x.escape(a, s, c)
+                else:
+                    if nm < 'ServiceDiscoveryRes':
+                        if nm < 'PreChargeReq':
+                            if nm == 'PaymentDetailsReq' and c.ns == U5:  # PaymentDetailsReqType
+                                a = t43(a << 6 | 17, c, 43, x)
+                                s = 503
+                            elif nm == 'PaymentDetailsRes' and c.ns == U5:  # PaymentDetailsResType
+                                a = t44(a << 6 | 18, c, 44, x)
+                                s = 503
+                            elif nm == 'PowerDeliveryReq' and c.ns == U5:  # PowerDeliveryReqType
+                                a = t45(a << 6 | 19, c, 45, x)
+                                s = 503
+                            elif nm == 'PowerDeliveryRes' and c.ns == U5:  # PowerDeliveryResType
+                                a = t46(a << 6 | 20, c, 46, x)
+                                s = 503
+                            else:
+                                a, s = x.escape(a, s, c)
+                        else:
+                            if nm < 'ServiceDetailReq':
+                                if nm == 'PreChargeReq' and c.ns == U5:  # PreChargeReqType
+                                    a = t47(a << 6 | 21, c, 47, x)
+                                    s = 503
+                                elif nm == 'PreChargeRes' and c.ns == U5:  # PreChargeResType
+                                    a = t48(a << 6 | 22, c, 48, x)
+                                    s = 503
+                                else:
+                                    a, s = x.escape(a, s, c)
+                            else:
+                                if nm == 'ServiceDetailReq' and c.ns == U5:  # ServiceDetailReqType
+                                    a = t58(a << 6 | 23, c, 58, x)
+                                    s = 503
+                                elif nm == 'ServiceDetailRes' and c.ns == U5:  # ServiceDetailResType
+                                    a = t59(a << 6 | 24, c, 59, x)
+                                    s = 503
+                                elif nm == 'ServiceDiscoveryReq' and c.ns == U5:  # ServiceDiscoveryReqType
+                                    a = t60(a << 6 | 25, c, 60, x)
+                                    s = 503
+                                else:
+                                    a, s = x.escape(a, s, c)
+                    else:
+                        if nm < 'SessionSetupRes':
+                            if nm == 'ServiceDiscoveryRes' and c.ns == U5:  # ServiceDiscoveryResType
+                                a = t61(a << 6 | 26, c, 61, x)
+                                s = 503
+                            elif nm == 'ServicePaymentSelectionReq' and c.ns == U5:  # ServicePaymentSelectionReqType
+                                a = t62(a << 6 | 27, c, 62, x)
+                                s = 503
+                            elif nm == 'ServicePaymentSelectionRes' and c.ns == U5:  # ServicePaymentSelectionResType
+                                a = t63(a << 6 | 28, c, 63, x)
+                                s = 503
+                            elif nm == 'SessionSetupReq' and c.ns == U5:  # SessionSetupReqType
+                                a = t64(a << 6 | 29, c, 64, x)
+                                s = 503
+                            else:
+                                a, s = x.escape(a, s, c)
+                        else:
+                            if nm < 'SessionStopRes':
+                                if nm == 'SessionSetupRes' and c.ns == U5:  # SessionSetupResType
+                                    a = t65(a << 6 | 30, c, 65, x)
+                                    s = 503
+                                elif nm == 'SessionStopReq' and c.ns == U5:  # SessionStopType
+                                    a = t66(a << 6 | 31, c, 66, x)
+                                    s = 503
+                                else:
+                                    a, s = x.escape(a, s, c)
+                            else:
+                                if nm == 'SessionStopRes' and c.ns == U5:  # SessionStopResType
+                                    a = t67(a << 6 | 32, c, 67, x)
+                                    s = 503
+                                elif nm == 'WeldingDetectionReq' and c.ns == U5:  # WeldingDetectionReqType
+                                    a = t78(a << 6 | 33, c, 78, x)
+                                    s = 503
+                                elif nm == 'WeldingDetectionRes' and c.ns == U5:  # WeldingDetectionResType
+                                    a = t79(a << 6 | 34, c, 79, x)
+                                    s = 503
+                                else:
+                                    a, s = x.escape(a, s, c)
             if s < 83 or s > 504:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8489,42 +6282,37 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 84:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: boolean
-                        y = c.value
-                        if y.__class__ is bool:
-                            a = a << 2 | y
-                            s = 505
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 505:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: boolean
+                    if (y := c.value).__class__ is bool:
+                        a = a << 2 | y
+                        s = 505
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 505:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 506:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: boolean
-                        y = c.value
-                        if y.__class__ is bool:
-                            a = a << 2 | y
-                            s = 505
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: boolean
+                    if (y := c.value).__class__ is bool:
+                        a = a << 2 | y
+                        s = 505
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 84 or s > 506:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8544,42 +6332,37 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 85:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100:
-                            a = a << 8 | y
-                            s = 507
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 507:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100:
+                        a = a << 8 | y
+                        s = 507
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 507:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 508:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100:
-                            a = a << 8 | y
-                            s = 507
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100:
+                        a = a << 8 | y
+                        s = 507
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 85 or s > 508:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8599,48 +6382,41 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 86:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 1200:
-                                x.facets(y, 4, None)
-                            a = binary(a, y)
-                            s = 509
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 509:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 1200:
+                            x.facets(y, 4, None)
+                        a = binary(a << 1, y)
+                        s = 509
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 509:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 510:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 1200:
-                                x.facets(y, 4, None)
-                            a = binary(a, y)
-                            s = 509
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 1200:
+                            x.facets(y, 4, None)
+                        a = binary(a << 1, y)
+                        s = 509
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 86 or s > 510:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8660,74 +6436,51 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 87:  # FirstStartTag: SE(SAScheduleTupleID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SAScheduleTupleID' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t122(a << 1, c, 122, x)
-                        s = 511
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SAScheduleTupleID' and c.ns == U6:  # SAIDType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t122(a << 1, c, 122, x)
+                    s = 511
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 511:  # ElementContent: SE(ProfileEntry)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ProfileEntry' and c.ns == U6:  # ProfileEntryType
-                        a = t128(a << 1, c, 128, x)
-                        s = 513
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ProfileEntry' and c.ns == U6:  # ProfileEntryType
+                    a = t128(a << 1, c, 128, x)
+                    s = 513
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 512:  # ElementContent: SE(SAScheduleTupleID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SAScheduleTupleID' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t122(a << 1, c, 122, x)
-                        s = 511
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 513:  # ElementContent: SE(ProfileEntry), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ProfileEntry' and c.ns == U6:  # ProfileEntryType
-                        a = t128(a << 2, c, 128, x)
-                        s = 514
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SAScheduleTupleID' and c.ns == U6:  # SAIDType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t122(a << 1, c, 122, x)
+                    s = 511
                 else:
+                    a, s = x.escape(a, s, c)
+            if 513 <= s <= 514:  # ElementContent: SE(ProfileEntry), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 514:  # ElementContent: SE(ProfileEntry), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ProfileEntry' and c.ns == U6:  # ProfileEntryType
-                        a = t128(a << 2, c, 128, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ProfileEntry' and c.ns == U6:  # ProfileEntryType
+                    a = t128(a << 2, c, 128, x)
+                    s = 514
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 87 or s > 514:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8747,44 +6500,37 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 88:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 515
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 515:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 515
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 515:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 516:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 515
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 515
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 88 or s > 516:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8804,44 +6550,37 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 89:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 517
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 517:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 517
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 517:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 518:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 517
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 517
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 89 or s > 518:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8861,62 +6600,50 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 90:  # FirstStartTag: SE(startValue)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'startValue' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t89(a << 1, c, 89, x)
-                        s = 519
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'startValue' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t89(a << 1, c, 89, x)
+                    s = 519
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 519:  # ElementContent: SE(Cost), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Cost' and c.ns == U6:  # CostType
-                        a = t94(a << 2, c, 94, x)
-                        s = 521
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Cost' and c.ns == U6:  # CostType
+                    a = t94(a << 2, c, 94, x)
+                    s = 521
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 520:  # ElementContent: SE(startValue)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'startValue' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t89(a << 1, c, 89, x)
-                        s = 519
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 521:  # ElementContent: SE(Cost), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Cost' and c.ns == U6:  # CostType
-                        a = t94(a << 2, c, 94, x)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'startValue' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t89(a << 1, c, 89, x)
+                    s = 519
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 521:  # ElementContent: SE(Cost), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Cost' and c.ns == U6:  # CostType
+                    a = t94(a << 2, c, 94, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 90 or s > 521:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8936,48 +6663,41 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 91:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 24:
-                                x.facets(y, 7, None)
-                            a = string(a, y)
-                            s = 522
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 522:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 24:
+                            x.facets(y, 7, None)
+                        a = string(a << 1, y)
+                        s = 522
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 522:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 523:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 24:
-                                x.facets(y, 7, None)
-                            a = string(a, y)
-                            s = 522
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 24:
+                            x.facets(y, 7, None)
+                        a = string(a << 1, y)
+                        s = 522
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 91 or s > 523:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8997,62 +6717,51 @@ def t92(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 92:  # FirstStartTag: SE(Certificate)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Certificate' and c.ns == U6:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 1200:
-                                x.facets(y, 4, 'Certificate')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t86(a << 1, c, 86, x)
-                        s = 524
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 524:  # ElementContent: SE(SubCertificates), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SubCertificates' and c.ns == U6:  # SubCertificatesType
-                        a = t146(a << 2, c, 146, x)
-                        s = 526
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Certificate' and c.ns == U6:  # certificateType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 1200:
+                            x.facets(y, 4, 'Certificate')
+                        a = binary(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t86(a << 1, c, 86, x)
+                    s = 524
                 else:
-                    return a << 2 | 1  # EE
-            if s == 525:  # ElementContent: SE(Certificate)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Certificate' and c.ns == U6:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 1200:
-                                x.facets(y, 4, 'Certificate')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t86(a << 1, c, 86, x)
-                        s = 524
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 526:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 524:  # ElementContent: SE(SubCertificates), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SubCertificates' and c.ns == U6:  # SubCertificatesType
+                    a = t146(a << 2, c, 146, x)
+                    s = 526
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 525:  # ElementContent: SE(Certificate)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Certificate' and c.ns == U6:  # certificateType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 1200:
+                            x.facets(y, 4, 'Certificate')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t86(a << 1, c, 86, x)
+                    s = 524
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 526:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 92 or s > 526:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9072,48 +6781,41 @@ def t93(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 93:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 128:
-                                x.facets(y, 8, None)
-                            a = binary(a, y)
-                            s = 527
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 527:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 128:
+                            x.facets(y, 8, None)
+                        a = binary(a << 1, y)
+                        s = 527
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 527:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 528:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 128:
-                                x.facets(y, 8, None)
-                            a = binary(a, y)
-                            s = 527
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 128:
+                            x.facets(y, 8, None)
+                        a = binary(a << 1, y)
+                        s = 527
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 93 or s > 528:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9133,77 +6835,63 @@ def t94(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 94:  # FirstStartTag: SE(costKind)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'costKind' and c.ns == U6:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E35.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t151(a << 1, c, 151, x)
-                        s = 529
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 529:  # ElementContent: SE(amount)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'amount' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t89(a << 1, c, 89, x)
-                        s = 531
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'costKind' and c.ns == U6:  # costKindType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E35.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t151(a << 1, c, 151, x)
+                    s = 529
                 else:
-                    return x.end(a, s)
-            if s == 530:  # ElementContent: SE(costKind)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'costKind' and c.ns == U6:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E35.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t151(a << 1, c, 151, x)
-                        s = 529
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 531:  # ElementContent: SE(amountMultiplier), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'amountMultiplier' and c.ns == U6:  # n-bit -3..3
-                        y = c.value
-                        if y.__class__ is int and -3 <= y <= 3 and not c.attrs and not c.children:
-                            a = a << 7 | (y + 3) << 1
-                        else:
-                            a = t118(a << 2, c, 118, x)
-                        s = 532
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 532:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 529:  # ElementContent: SE(amount)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'amount' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t89(a << 1, c, 89, x)
+                    s = 531
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 530:  # ElementContent: SE(costKind)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'costKind' and c.ns == U6:  # costKindType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E35.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t151(a << 1, c, 151, x)
+                    s = 529
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 531:  # ElementContent: SE(amountMultiplier), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'amountMultiplier' and c.ns == U6:  # unitMultiplierType: n-bit -3..3
+                    if (y := c.value).__class__ is int and -3 <= y <= 3 and not c.attrs and not c.children:
+                        a = a << 7 | (y + 3) << 1
+                    else:
+                        a = t118(a << 2, c, 118, x)
+                    s = 532
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 532:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 94 or s > 532:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9223,48 +6911,41 @@ def t95(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 95:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 256:
-                                x.facets(y, 9, None)
-                            a = binary(a, y)
-                            s = 533
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 533:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 256:
+                            x.facets(y, 9, None)
+                        a = binary(a << 1, y)
+                        s = 533
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 533:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 534:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 256:
-                                x.facets(y, 9, None)
-                            a = binary(a, y)
-                            s = 533
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 256:
+                            x.facets(y, 9, None)
+                        a = binary(a << 1, y)
+                        s = 533
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 95 or s > 534:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9284,44 +6965,37 @@ def t96(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 96:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 535
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 535:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 535
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 535:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 536:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 535
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 535
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 96 or s > 536:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9341,85 +7015,69 @@ def t97(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 97:  # FirstStartTag: SE(Multiplier)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Multiplier' and c.ns == U6:  # n-bit -3..3
-                        y = c.value
-                        if y.__class__ is int and -3 <= y <= 3 and not c.attrs and not c.children:
-                            a = a << 6 | (y + 3) << 1
-                        else:
-                            a = t118(a << 1, c, 118, x)
-                        s = 537
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 537:  # ElementContent: SE(Unit), SE(Value)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Unit' and c.ns == U6:  # enumeration of 10
-                        y = c.value
-                        if y.__class__ is str and (j := E33.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t147(a << 2, c, 147, x)
-                        s = 539
-                    elif nm == 'Value' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t125(a << 2 | 1, c, 125, x)
-                        s = 540
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Multiplier' and c.ns == U6:  # unitMultiplierType: n-bit -3..3
+                    if (y := c.value).__class__ is int and -3 <= y <= 3 and not c.attrs and not c.children:
+                        a = a << 6 | (y + 3) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t118(a << 1, c, 118, x)
+                    s = 537
                 else:
-                    return x.end(a, s)
-            if s == 538:  # ElementContent: SE(Multiplier)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Multiplier' and c.ns == U6:  # n-bit -3..3
-                        y = c.value
-                        if y.__class__ is int and -3 <= y <= 3 and not c.attrs and not c.children:
-                            a = a << 6 | (y + 3) << 1
-                        else:
-                            a = t118(a << 1, c, 118, x)
-                        s = 537
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 539:  # ElementContent: SE(Value)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Value' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t125(a << 1, c, 125, x)
-                        s = 540
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 540:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 537:  # ElementContent: SE(Unit), SE(Value)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Unit' and c.ns == U6:  # unitSymbolType: enumeration of 10
+                    if (y := c.value).__class__ is str and (j := E33.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t147(a << 2, c, 147, x)
+                    s = 539
+                elif nm == 'Value' and c.ns == U6:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else sint(a << 3 | 2, y) << 1
+                    else:
+                        a = t125(a << 2 | 1, c, 125, x)
+                    s = 540
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 538:  # ElementContent: SE(Multiplier)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Multiplier' and c.ns == U6:  # unitMultiplierType: n-bit -3..3
+                    if (y := c.value).__class__ is int and -3 <= y <= 3 and not c.attrs and not c.children:
+                        a = a << 6 | (y + 3) << 1
+                    else:
+                        a = t118(a << 1, c, 118, x)
+                    s = 537
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 539:  # ElementContent: SE(Value)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Value' and c.ns == U6:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t125(a << 1, c, 125, x)
+                    s = 540
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 540:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 97 or s > 540:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9439,42 +7097,37 @@ def t98(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 98:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255:
-                            a = a << 9 | y
-                            s = 541
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 541:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255:
+                        a = a << 9 | y
+                        s = 541
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 541:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 542:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255:
-                            a = a << 9 | y
-                            s = 541
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255:
+                        a = a << 9 | y
+                        s = 541
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 98 or s > 542:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9494,48 +7147,41 @@ def t99(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 99:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 8:
-                                x.facets(y, 12, None)
-                            a = binary(a, y)
-                            s = 543
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 543:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 8:
+                            x.facets(y, 12, None)
+                        a = binary(a << 1, y)
+                        s = 543
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 543:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 544:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 8:
-                                x.facets(y, 12, None)
-                            a = binary(a, y)
-                            s = 543
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 8:
+                            x.facets(y, 12, None)
+                        a = binary(a << 1, y)
+                        s = 543
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 99 or s > 544:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9555,42 +7201,37 @@ def t100(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 100:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 12
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None:
-                            a = a << 5 | j
-                            s = 545
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 545:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 12
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None:
+                        a = a << 5 | j
+                        s = 545
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 545:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 546:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 12
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None:
-                            a = a << 5 | j
-                            s = 545
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 12
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None:
+                        a = a << 5 | j
+                        s = 545
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 100 or s > 546:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9610,42 +7251,37 @@ def t101(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 101:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E14.get(y)) is not None:
-                            a = a << 4 | j
-                            s = 547
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 547:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None:
+                        a = a << 4 | j
+                        s = 547
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 547:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 548:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E14.get(y)) is not None:
-                            a = a << 4 | j
-                            s = 547
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None:
+                        a = a << 4 | j
+                        s = 547
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 101 or s > 548:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9665,48 +7301,41 @@ def t102(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 102:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 15, None)
-                            a = binary(a, y)
-                            s = 549
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 549:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 32:
+                            x.facets(y, 15, None)
+                        a = binary(a << 1, y)
+                        s = 549
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 549:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 550:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 15, None)
-                            a = binary(a, y)
-                            s = 549
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 32:
+                            x.facets(y, 15, None)
+                        a = binary(a << 1, y)
+                        s = 549
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 102 or s > 550:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9726,42 +7355,37 @@ def t103(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 103:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E16.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 551
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 551:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E16.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 551
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 551:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 552:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E16.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 551
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E16.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 551
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 103 or s > 552:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9781,42 +7405,37 @@ def t104(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 104:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E17.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 553
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 553:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E17.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 553
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 553:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 554:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E17.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 553
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E17.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 553
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 104 or s > 554:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9836,42 +7455,37 @@ def t105(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 105:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 2
-                        y = c.value
-                        if y.__class__ is str and (j := E18.get(y)) is not None:
-                            a = a << 2 | j
-                            s = 555
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 555:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 2
+                    if (y := c.value).__class__ is str and (j := E18.get(y)) is not None:
+                        a = a << 2 | j
+                        s = 555
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 555:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 556:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 2
-                        y = c.value
-                        if y.__class__ is str and (j := E18.get(y)) is not None:
-                            a = a << 2 | j
-                            s = 555
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 2
+                    if (y := c.value).__class__ is str and (j := E18.get(y)) is not None:
+                        a = a << 2 | j
+                        s = 555
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 105 or s > 556:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9891,42 +7505,37 @@ def t106(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 106:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 12
-                        y = c.value
-                        if y.__class__ is str and (j := E19.get(y)) is not None:
-                            a = a << 5 | j
-                            s = 557
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 557:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 12
+                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None:
+                        a = a << 5 | j
+                        s = 557
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 557:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 558:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 12
-                        y = c.value
-                        if y.__class__ is str and (j := E19.get(y)) is not None:
-                            a = a << 5 | j
-                            s = 557
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 12
+                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None:
+                        a = a << 5 | j
+                        s = 557
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 106 or s > 558:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9946,42 +7555,37 @@ def t107(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 107:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 10
-                        y = c.value
-                        if y.__class__ is str and (j := E20.get(y)) is not None:
-                            a = a << 5 | j
-                            s = 559
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 559:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 10
+                    if (y := c.value).__class__ is str and (j := E20.get(y)) is not None:
+                        a = a << 5 | j
+                        s = 559
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 559:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 560:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 10
-                        y = c.value
-                        if y.__class__ is str and (j := E20.get(y)) is not None:
-                            a = a << 5 | j
-                            s = 559
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 10
+                    if (y := c.value).__class__ is str and (j := E20.get(y)) is not None:
+                        a = a << 5 | j
+                        s = 559
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 107 or s > 560:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10001,44 +7605,37 @@ def t108(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 108:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 561
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 561:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 561
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 561:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 562:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 561
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 561
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 108 or s > 562:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10058,42 +7655,37 @@ def t109(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 109:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E21.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 563
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 563:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E21.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 563
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 563:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 564:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E21.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 563
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E21.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 563
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 109 or s > 564:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10113,48 +7705,41 @@ def t110(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 110:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 64:
-                                x.facets(y, 22, None)
-                            a = string(a, y)
-                            s = 565
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 565:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 64:
+                            x.facets(y, 22, None)
+                        a = string(a << 1, y)
+                        s = 565
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 565:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 566:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 64:
-                                x.facets(y, 22, None)
-                            a = string(a, y)
-                            s = 565
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 64:
+                            x.facets(y, 22, None)
+                        a = string(a << 1, y)
+                        s = 565
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 110 or s > 566:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10174,44 +7759,37 @@ def t111(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 111:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 567
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 567:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 567
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 567:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 568:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 567
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 567
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 111 or s > 568:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10231,44 +7809,37 @@ def t112(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 112:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 569
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 569:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 569
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 569:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 570:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 569
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 569
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 112 or s > 570:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10288,77 +7859,64 @@ def t113(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 113:  # FirstStartTag: SE(SessionID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SessionID' and c.ns == U8:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 8:
-                                x.facets(y, 12, 'SessionID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t144(a << 1, c, 144, x)
-                        s = 571
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 571:  # ElementContent: SE(Notification), SE(Signature), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Notification' and c.ns == U8:  # NotificationType
-                        a = t119(a << 2, c, 119, x)
-                        s = 573
-                    elif nm == 'Signature' and c.ns == U4:  # SignatureType
-                        a = t68(a << 2 | 1, c, 68, x)
-                        s = 574
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SessionID' and c.ns == U8:  # sessionIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 8:
+                            x.facets(y, 12, 'SessionID')
+                        a = binary(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t144(a << 1, c, 144, x)
+                    s = 571
                 else:
-                    return a << 2 | 2  # EE
-            if s == 572:  # ElementContent: SE(SessionID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SessionID' and c.ns == U8:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 8:
-                                x.facets(y, 12, 'SessionID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t144(a << 1, c, 144, x)
-                        s = 571
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 573:  # ElementContent: SE(Signature), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Signature' and c.ns == U4:  # SignatureType
-                        a = t68(a << 2, c, 68, x)
-                        s = 574
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 574:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 571:  # ElementContent: SE(Notification), SE(Signature), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Notification' and c.ns == U8:  # NotificationType
+                    a = t119(a << 2, c, 119, x)
+                    s = 573
+                elif nm == 'Signature' and c.ns == U4:  # SignatureType
+                    a = t68(a << 2 | 1, c, 68, x)
+                    s = 574
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 572:  # ElementContent: SE(SessionID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SessionID' and c.ns == U8:  # sessionIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 8:
+                            x.facets(y, 12, 'SessionID')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t144(a << 1, c, 144, x)
+                    s = 571
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 573:  # ElementContent: SE(Signature), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Signature' and c.ns == U4:  # SignatureType
+                    a = t68(a << 2, c, 68, x)
+                    s = 574
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 574:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 113 or s > 574:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10378,80 +7936,64 @@ def t114(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 114:  # FirstStartTag: SE(RootCertificateID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U6:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 40:
-                                x.facets(y, 29, 'RootCertificateID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t130(a << 1, c, 130, x)
-                        s = 575
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U6:  # rootCertificateIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 40:
+                            x.facets(y, 29, 'RootCertificateID')
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t130(a << 1, c, 130, x)
+                    s = 575
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 575:  # ElementContent: SE(RootCertificateID), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U6:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 3
-                            if len(y) > 40:
-                                x.facets(y, 29, 'RootCertificateID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t130(a << 2, c, 130, x)
-                        s = 577
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U6:  # rootCertificateIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 40:
+                            x.facets(y, 29, 'RootCertificateID')
+                        a = string(a << 3, y) << 1
+                    else:
+                        a = t130(a << 2, c, 130, x)
+                    s = 577
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 576:  # ElementContent: SE(RootCertificateID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U6:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 40:
-                                x.facets(y, 29, 'RootCertificateID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t130(a << 1, c, 130, x)
-                        s = 575
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 577:  # ElementContent: SE(RootCertificateID), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U6:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 3
-                            if len(y) > 40:
-                                x.facets(y, 29, 'RootCertificateID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t130(a << 2, c, 130, x)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U6:  # rootCertificateIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 40:
+                            x.facets(y, 29, 'RootCertificateID')
+                        a = string(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t130(a << 1, c, 130, x)
+                    s = 575
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 577:  # ElementContent: SE(RootCertificateID), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U6:  # rootCertificateIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 40:
+                            x.facets(y, 29, 'RootCertificateID')
+                        a = string(a << 3, y) << 1
+                    else:
+                        a = t130(a << 2, c, 130, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 114 or s > 577:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10471,48 +8013,41 @@ def t115(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 115:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 24, None)
-                            a = string(a, y)
-                            s = 578
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 578:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 32:
+                            x.facets(y, 24, None)
+                        a = string(a << 1, y)
+                        s = 578
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 578:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 579:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 24, None)
-                            a = string(a, y)
-                            s = 578
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 32:
+                            x.facets(y, 24, None)
+                        a = string(a << 1, y)
+                        s = 578
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 115 or s > 579:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10532,165 +8067,130 @@ def t116(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 116:  # FirstStartTag: SE(MeterID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterID' and c.ns == U6:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 32:
-                                x.facets(y, 24, 'MeterID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t115(a << 1, c, 115, x)
-                        s = 580
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 580:  # ElementContent: SE(MeterReading), SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterReading' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 3, c, 97, x)
-                        s = 582
-                    elif nm == 'MeterStatus' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t117(a << 3 | 2, c, 117, x)
-                        s = 584
-                    elif nm == 'SigMeterReading' and c.ns == U6:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 4 | 2
-                            if len(y) > 32:
-                                x.facets(y, 32, 'SigMeterReading')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t145(a << 3 | 1, c, 145, x)
-                        s = 583
-                    elif nm == 'TMeter' and c.ns == U6:  # integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807 and not c.attrs and not c.children:
-                            a = a << 4 | 6
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t96(a << 3 | 3, c, 96, x)
-                        s = 585
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterID' and c.ns == U6:  # meterIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 24, 'MeterID')
+                        a = string(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t115(a << 1, c, 115, x)
+                    s = 580
                 else:
-                    return a << 3 | 4  # EE
-            if s == 581:  # ElementContent: SE(MeterID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterID' and c.ns == U6:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 32:
-                                x.facets(y, 24, 'MeterID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t115(a << 1, c, 115, x)
-                        s = 580
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 582:  # ElementContent: SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterStatus' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 4 | 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t117(a << 3 | 1, c, 117, x)
-                        s = 584
-                    elif nm == 'SigMeterReading' and c.ns == U6:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 4
-                            if len(y) > 32:
-                                x.facets(y, 32, 'SigMeterReading')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t145(a << 3, c, 145, x)
-                        s = 583
-                    elif nm == 'TMeter' and c.ns == U6:  # integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t96(a << 3 | 2, c, 96, x)
-                        s = 585
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 583:  # ElementContent: SE(MeterStatus), SE(TMeter), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterStatus' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t117(a << 2, c, 117, x)
-                        s = 584
-                    elif nm == 'TMeter' and c.ns == U6:  # integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807 and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t96(a << 2 | 1, c, 96, x)
-                        s = 585
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 584:  # ElementContent: SE(TMeter), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TMeter' and c.ns == U6:  # integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t96(a << 2, c, 96, x)
-                        s = 585
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 585:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 580:  # ElementContent: SE(MeterReading), SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterReading' and c.ns == U6:  # PhysicalValueType
+                    a = t97(a << 3, c, 97, x)
+                    s = 582
+                elif nm == 'MeterStatus' and c.ns == U6:  # meterStatusType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 4, y) << 1
+                    else:
+                        a = t117(a << 3 | 2, c, 117, x)
+                    s = 584
+                elif nm == 'SigMeterReading' and c.ns == U6:  # sigMeterReadingType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 32, 'SigMeterReading')
+                        a = binary(a << 4 | 2, y) << 1
+                    else:
+                        a = t145(a << 3 | 1, c, 145, x)
+                    s = 583
+                elif nm == 'TMeter' and c.ns == U6:  # long: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807 and not c.attrs and not c.children:
+                        a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 6, y) << 1
+                    else:
+                        a = t96(a << 3 | 3, c, 96, x)
+                    s = 585
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 581:  # ElementContent: SE(MeterID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterID' and c.ns == U6:  # meterIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 24, 'MeterID')
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t115(a << 1, c, 115, x)
+                    s = 580
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 582:  # ElementContent: SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterStatus' and c.ns == U6:  # meterStatusType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 13 | 1024 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 2, y) << 1
+                    else:
+                        a = t117(a << 3 | 1, c, 117, x)
+                    s = 584
+                elif nm == 'SigMeterReading' and c.ns == U6:  # sigMeterReadingType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 32, 'SigMeterReading')
+                        a = binary(a << 4, y) << 1
+                    else:
+                        a = t145(a << 3, c, 145, x)
+                    s = 583
+                elif nm == 'TMeter' and c.ns == U6:  # long: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807 and not c.attrs and not c.children:
+                        a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 4, y) << 1
+                    else:
+                        a = t96(a << 3 | 2, c, 96, x)
+                    s = 585
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 583:  # ElementContent: SE(MeterStatus), SE(TMeter), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterStatus' and c.ns == U6:  # meterStatusType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else sint(a << 3, y) << 1
+                    else:
+                        a = t117(a << 2, c, 117, x)
+                    s = 584
+                elif nm == 'TMeter' and c.ns == U6:  # long: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807 and not c.attrs and not c.children:
+                        a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else sint(a << 3 | 2, y) << 1
+                    else:
+                        a = t96(a << 2 | 1, c, 96, x)
+                    s = 585
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 584:  # ElementContent: SE(TMeter), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TMeter' and c.ns == U6:  # long: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else sint(a << 3, y) << 1
+                    else:
+                        a = t96(a << 2, c, 96, x)
+                    s = 585
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 585:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 116 or s > 585:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10710,44 +8210,37 @@ def t117(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 117:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 586
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 586:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 586
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 586:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 587:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 586
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 586
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 117 or s > 587:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10767,42 +8260,37 @@ def t118(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 118:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit -3..3
-                        y = c.value
-                        if y.__class__ is int and -3 <= y <= 3:
-                            a = a << 4 | (y + 3)
-                            s = 588
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 588:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit -3..3
+                    if (y := c.value).__class__ is int and -3 <= y <= 3:
+                        a = a << 4 | (y + 3)
+                        s = 588
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 588:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 589:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit -3..3
-                        y = c.value
-                        if y.__class__ is int and -3 <= y <= 3:
-                            a = a << 4 | (y + 3)
-                            s = 588
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit -3..3
+                    if (y := c.value).__class__ is int and -3 <= y <= 3:
+                        a = a << 4 | (y + 3)
+                        s = 588
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 118 or s > 589:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10822,63 +8310,52 @@ def t119(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 119:  # FirstStartTag: SE(FaultCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'FaultCode' and c.ns == U6:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E21.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t109(a << 1, c, 109, x)
-                        s = 590
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 590:  # ElementContent: SE(FaultMsg), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'FaultMsg' and c.ns == U6:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 3
-                            if len(y) > 64:
-                                x.facets(y, 22, 'FaultMsg')
-                            a = string(a, y) << 1
-                        else:
-                            a = t110(a << 2, c, 110, x)
-                        s = 592
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'FaultCode' and c.ns == U6:  # faultCodeType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E21.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t109(a << 1, c, 109, x)
+                    s = 590
                 else:
-                    return a << 2 | 1  # EE
-            if s == 591:  # ElementContent: SE(FaultCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'FaultCode' and c.ns == U6:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E21.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t109(a << 1, c, 109, x)
-                        s = 590
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 592:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 590:  # ElementContent: SE(FaultMsg), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'FaultMsg' and c.ns == U6:  # faultMsgType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 64:
+                            x.facets(y, 22, 'FaultMsg')
+                        a = string(a << 3, y) << 1
+                    else:
+                        a = t110(a << 2, c, 110, x)
+                    s = 592
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 591:  # ElementContent: SE(FaultCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'FaultCode' and c.ns == U6:  # faultCodeType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E21.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t109(a << 1, c, 109, x)
+                    s = 590
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 592:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 119 or s > 592:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10898,44 +8375,37 @@ def t120(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 120:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 593
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 593:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 593
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 593:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 594:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 593
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 593
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 120 or s > 594:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10955,74 +8425,51 @@ def t121(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 121:  # FirstStartTag: SE(PMaxScheduleID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PMaxScheduleID' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t122(a << 1, c, 122, x)
-                        s = 595
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PMaxScheduleID' and c.ns == U6:  # SAIDType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t122(a << 1, c, 122, x)
+                    s = 595
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 595:  # ElementContent: SE(PMaxScheduleEntry)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PMaxScheduleEntry' and c.ns == U6:  # PMaxScheduleEntryType
-                        a = t42(a << 1, c, 42, x)
-                        s = 597
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PMaxScheduleEntry' and c.ns == U6:  # PMaxScheduleEntryType
+                    a = t42(a << 1, c, 42, x)
+                    s = 597
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 596:  # ElementContent: SE(PMaxScheduleID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PMaxScheduleID' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t122(a << 1, c, 122, x)
-                        s = 595
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 597:  # ElementContent: SE(PMaxScheduleEntry), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PMaxScheduleEntry' and c.ns == U6:  # PMaxScheduleEntryType
-                        a = t42(a << 2, c, 42, x)
-                        s = 598
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PMaxScheduleID' and c.ns == U6:  # SAIDType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t122(a << 1, c, 122, x)
+                    s = 595
                 else:
+                    a, s = x.escape(a, s, c)
+            if 597 <= s <= 598:  # ElementContent: SE(PMaxScheduleEntry), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 598:  # ElementContent: SE(PMaxScheduleEntry), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PMaxScheduleEntry' and c.ns == U6:  # PMaxScheduleEntryType
-                        a = t42(a << 2, c, 42, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PMaxScheduleEntry' and c.ns == U6:  # PMaxScheduleEntryType
+                    a = t42(a << 2, c, 42, x)
+                    s = 598
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 121 or s > 598:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11042,44 +8489,37 @@ def t122(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 122:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 599
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 599:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 599
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 599:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 600:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 599
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 599
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 122 or s > 600:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11099,134 +8539,111 @@ def t123(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 123:  # FirstStartTag: AT(Name)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 601:  # StartTag: AT(ValueType)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 602:  # ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'physicalValue':
-                        if nm == 'boolValue' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | y << 1
-                            else:
-                                a = t84(a << 3, c, 84, x)
-                            s = 604
-                        elif nm == 'byteValue' and c.ns == U6:  # n-bit -128..127
-                            y = c.value
-                            if y.__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                                a = a << 13 | 1024 | (y + 128) << 1
-                            else:
-                                a = t150(a << 3 | 1, c, 150, x)
-                            s = 605
-                        elif nm == 'intValue' and c.ns == U6:  # integer -2147483648..2147483647
-                            y = c.value
-                            if y.__class__ is int and -2147483648 <= y <= 2147483647 and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                            else:
-                                a = t152(a << 3 | 3, c, 152, x)
-                            s = 607
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'physicalValue' and c.ns == U6:  # PhysicalValueType
-                            a = t97(a << 3 | 4, c, 97, x)
-                            s = 608
-                        elif nm == 'shortValue' and c.ns == U6:  # integer -32768..32767
-                            y = c.value
-                            if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                            else:
-                                a = t125(a << 3 | 2, c, 125, x)
-                            s = 606
-                        elif nm == 'stringValue' and c.ns == U6:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 10
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 5, c, 35, x)
-                            s = 609
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'physicalValue':
+                    if nm == 'boolValue' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 6 | y << 1
+                        else:
+                            a = t84(a << 3, c, 84, x)
+                        s = 604
+                    elif nm == 'byteValue' and c.ns == U6:  # byte: n-bit -128..127
+                        if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
+                            a = a << 13 | 1024 | (y + 128) << 1
+                        else:
+                            a = t150(a << 3 | 1, c, 150, x)
+                        s = 605
+                    elif nm == 'intValue' and c.ns == U6:  # int: integer -2147483648..2147483647
+                        if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647 and not c.attrs and not c.children:
+                            a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 6, y) << 1
+                        else:
+                            a = t152(a << 3 | 3, c, 152, x)
+                        s = 607
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'physicalValue' and c.ns == U6:  # PhysicalValueType
+                        a = t97(a << 3 | 4, c, 97, x)
+                        s = 608
+                    elif nm == 'shortValue' and c.ns == U6:  # short: integer -32768..32767
+                        if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                            a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 4, y) << 1
+                        else:
+                            a = t125(a << 3 | 2, c, 125, x)
+                        s = 606
+                    elif nm == 'stringValue' and c.ns == U6:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 10, y) << 1
+                        else:
+                            a = t35(a << 3 | 5, c, 35, x)
+                        s = 609
+                    else:
+                        a, s = x.escape(a, s, c)
             if s == 603:  # StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'physicalValue':
-                        if nm == 'boolValue' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | y << 1
-                            else:
-                                a = t84(a << 3, c, 84, x)
-                            s = 604
-                        elif nm == 'byteValue' and c.ns == U6:  # n-bit -128..127
-                            y = c.value
-                            if y.__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                                a = a << 13 | 1024 | (y + 128) << 1
-                            else:
-                                a = t150(a << 3 | 1, c, 150, x)
-                            s = 605
-                        elif nm == 'intValue' and c.ns == U6:  # integer -2147483648..2147483647
-                            y = c.value
-                            if y.__class__ is int and -2147483648 <= y <= 2147483647 and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                            else:
-                                a = t152(a << 3 | 3, c, 152, x)
-                            s = 607
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'physicalValue' and c.ns == U6:  # PhysicalValueType
-                            a = t97(a << 3 | 4, c, 97, x)
-                            s = 608
-                        elif nm == 'shortValue' and c.ns == U6:  # integer -32768..32767
-                            y = c.value
-                            if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                            else:
-                                a = t125(a << 3 | 2, c, 125, x)
-                            s = 606
-                        elif nm == 'stringValue' and c.ns == U6:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 10
-                                a = string(a, y) << 1
-                            else:
-                                a = t35(a << 3 | 5, c, 35, x)
-                            s = 609
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if 604 <= s <= 609:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'physicalValue':
+                    if nm == 'boolValue' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 6 | y << 1
+                        else:
+                            a = t84(a << 3, c, 84, x)
+                        s = 604
+                    elif nm == 'byteValue' and c.ns == U6:  # byte: n-bit -128..127
+                        if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
+                            a = a << 13 | 1024 | (y + 128) << 1
+                        else:
+                            a = t150(a << 3 | 1, c, 150, x)
+                        s = 605
+                    elif nm == 'intValue' and c.ns == U6:  # int: integer -2147483648..2147483647
+                        if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647 and not c.attrs and not c.children:
+                            a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 6, y) << 1
+                        else:
+                            a = t152(a << 3 | 3, c, 152, x)
+                        s = 607
+                    else:
+                        a, s = x.escape(a, s, c)
                 else:
+                    if nm == 'physicalValue' and c.ns == U6:  # PhysicalValueType
+                        a = t97(a << 3 | 4, c, 97, x)
+                        s = 608
+                    elif nm == 'shortValue' and c.ns == U6:  # short: integer -32768..32767
+                        if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                            a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 4, y) << 1
+                        else:
+                            a = t125(a << 3 | 2, c, 125, x)
+                        s = 606
+                    elif nm == 'stringValue' and c.ns == U6:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 10, y) << 1
+                        else:
+                            a = t35(a << 3 | 5, c, 35, x)
+                        s = 609
+                    else:
+                        a, s = x.escape(a, s, c)
+            if 604 <= s <= 609:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 123 or s > 609:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11246,74 +8663,51 @@ def t124(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 124:  # FirstStartTag: SE(ParameterSetID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ParameterSetID' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t125(a << 1, c, 125, x)
-                        s = 610
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ParameterSetID' and c.ns == U6:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t125(a << 1, c, 125, x)
+                    s = 610
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 610:  # ElementContent: SE(Parameter)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Parameter' and c.ns == U6:  # ParameterType
-                        a = t123(a << 1, c, 123, x)
-                        s = 612
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Parameter' and c.ns == U6:  # ParameterType
+                    a = t123(a << 1, c, 123, x)
+                    s = 612
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 611:  # ElementContent: SE(ParameterSetID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ParameterSetID' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t125(a << 1, c, 125, x)
-                        s = 610
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 612:  # ElementContent: SE(Parameter), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Parameter' and c.ns == U6:  # ParameterType
-                        a = t123(a << 2, c, 123, x)
-                        s = 613
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ParameterSetID' and c.ns == U6:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t125(a << 1, c, 125, x)
+                    s = 610
                 else:
+                    a, s = x.escape(a, s, c)
+            if 612 <= s <= 613:  # ElementContent: SE(Parameter), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 613:  # ElementContent: SE(Parameter), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Parameter' and c.ns == U6:  # ParameterType
-                        a = t123(a << 2, c, 123, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Parameter' and c.ns == U6:  # ParameterType
+                    a = t123(a << 2, c, 123, x)
+                    s = 613
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 124 or s > 613:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11333,44 +8727,37 @@ def t125(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 125:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 614
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 614:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 614
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 614:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 615:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 614
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 614
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 125 or s > 615:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11390,42 +8777,37 @@ def t126(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 126:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 2
-                        y = c.value
-                        if y.__class__ is str and (j := E27.get(y)) is not None:
-                            a = a << 2 | j
-                            s = 616
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 616:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 2
+                    if (y := c.value).__class__ is str and (j := E27.get(y)) is not None:
+                        a = a << 2 | j
+                        s = 616
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 616:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 617:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 2
-                        y = c.value
-                        if y.__class__ is str and (j := E27.get(y)) is not None:
-                            a = a << 2 | j
-                            s = 616
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 2
+                    if (y := c.value).__class__ is str and (j := E27.get(y)) is not None:
+                        a = a << 2 | j
+                        s = 616
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 126 or s > 617:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11445,68 +8827,56 @@ def t127(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 127:  # FirstStartTag: SE(PaymentOption)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PaymentOption' and c.ns == U6:  # enumeration of 2
-                        y = c.value
-                        if y.__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 4 | j << 1
-                        else:
-                            a = t126(a << 1, c, 126, x)
-                        s = 618
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PaymentOption' and c.ns == U6:  # paymentOptionType: enumeration of 2
+                    if (y := c.value).__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 4 | j << 1
+                    else:
+                        a = t126(a << 1, c, 126, x)
+                    s = 618
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 618:  # ElementContent: SE(PaymentOption), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PaymentOption' and c.ns == U6:  # enumeration of 2
-                        y = c.value
-                        if y.__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t126(a << 2, c, 126, x)
-                        s = 620
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PaymentOption' and c.ns == U6:  # paymentOptionType: enumeration of 2
+                    if (y := c.value).__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t126(a << 2, c, 126, x)
+                    s = 620
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 619:  # ElementContent: SE(PaymentOption)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PaymentOption' and c.ns == U6:  # enumeration of 2
-                        y = c.value
-                        if y.__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 4 | j << 1
-                        else:
-                            a = t126(a << 1, c, 126, x)
-                        s = 618
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 620:  # ElementContent: SE(PaymentOption), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PaymentOption' and c.ns == U6:  # enumeration of 2
-                        y = c.value
-                        if y.__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t126(a << 2, c, 126, x)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PaymentOption' and c.ns == U6:  # paymentOptionType: enumeration of 2
+                    if (y := c.value).__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 4 | j << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t126(a << 1, c, 126, x)
+                    s = 618
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 620:  # ElementContent: SE(PaymentOption), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PaymentOption' and c.ns == U6:  # paymentOptionType: enumeration of 2
+                    if (y := c.value).__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t126(a << 2, c, 126, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 127 or s > 620:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11526,63 +8896,50 @@ def t128(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 128:  # FirstStartTag: SE(ChargingProfileEntryStart)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ChargingProfileEntryStart' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t89(a << 1, c, 89, x)
-                        s = 621
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 621:  # ElementContent: SE(ChargingProfileEntryMaxPower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ChargingProfileEntryMaxPower' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t88(a << 1, c, 88, x)
-                        s = 623
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ChargingProfileEntryStart' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t89(a << 1, c, 89, x)
+                    s = 621
                 else:
-                    return x.end(a, s)
-            if s == 622:  # ElementContent: SE(ChargingProfileEntryStart)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ChargingProfileEntryStart' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t89(a << 1, c, 89, x)
-                        s = 621
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 623:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 621:  # ElementContent: SE(ChargingProfileEntryMaxPower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ChargingProfileEntryMaxPower' and c.ns == U6:  # PMaxType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t88(a << 1, c, 88, x)
+                    s = 623
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 622:  # ElementContent: SE(ChargingProfileEntryStart)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ChargingProfileEntryStart' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t89(a << 1, c, 89, x)
+                    s = 621
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 623:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 128 or s > 623:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11602,42 +8959,37 @@ def t129(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 129:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None:
-                            a = a << 6 | j
-                            s = 624
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 624:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None:
+                        a = a << 6 | j
+                        s = 624
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 624:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 625:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 23
-                        y = c.value
-                        if y.__class__ is str and (j := E28.get(y)) is not None:
-                            a = a << 6 | j
-                            s = 624
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 23
+                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None:
+                        a = a << 6 | j
+                        s = 624
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 129 or s > 625:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11657,48 +9009,41 @@ def t130(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 130:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 40:
-                                x.facets(y, 29, None)
-                            a = string(a, y)
-                            s = 626
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 626:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 40:
+                            x.facets(y, 29, None)
+                        a = string(a << 1, y)
+                        s = 626
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 626:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 627:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 40:
-                                x.facets(y, 29, None)
-                            a = string(a, y)
-                            s = 626
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 40:
+                            x.facets(y, 29, None)
+                        a = string(a << 1, y)
+                        s = 626
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 130 or s > 627:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11718,70 +9063,57 @@ def t131(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 131:  # FirstStartTag: SE(SAScheduleTupleID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SAScheduleTupleID' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t122(a << 1, c, 122, x)
-                        s = 628
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 628:  # ElementContent: SE(PMaxSchedule)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PMaxSchedule' and c.ns == U6:  # PMaxScheduleType
-                        a = t121(a << 1, c, 121, x)
-                        s = 630
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SAScheduleTupleID' and c.ns == U6:  # SAIDType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t122(a << 1, c, 122, x)
+                    s = 628
                 else:
-                    return x.end(a, s)
-            if s == 629:  # ElementContent: SE(SAScheduleTupleID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SAScheduleTupleID' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t122(a << 1, c, 122, x)
-                        s = 628
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 630:  # ElementContent: SE(SalesTariff), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SalesTariff' and c.ns == U6:  # SalesTariffType
-                        a = t132(a << 2, c, 132, x)
-                        s = 631
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 631:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 628:  # ElementContent: SE(PMaxSchedule)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PMaxSchedule' and c.ns == U6:  # PMaxScheduleType
+                    a = t121(a << 1, c, 121, x)
+                    s = 630
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 629:  # ElementContent: SE(SAScheduleTupleID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SAScheduleTupleID' and c.ns == U6:  # SAIDType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t122(a << 1, c, 122, x)
+                    s = 628
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 630:  # ElementContent: SE(SalesTariff), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SalesTariff' and c.ns == U6:  # SalesTariffType
+                    a = t132(a << 2, c, 132, x)
+                    s = 631
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 631:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 131 or s > 631:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11801,123 +9133,91 @@ def t132(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 132:  # FirstStartTag: AT(Id)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 632:  # StartTag: SE(SalesTariffID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SalesTariffID' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t122(a << 1, c, 122, x)
-                        s = 634
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SalesTariffID' and c.ns == U6:  # SAIDType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t122(a << 1, c, 122, x)
+                    s = 634
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 633:  # ElementContent: SE(SalesTariffID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SalesTariffID' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t122(a << 1, c, 122, x)
-                        s = 634
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SalesTariffID' and c.ns == U6:  # SAIDType: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t122(a << 1, c, 122, x)
+                    s = 634
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 634:  # ElementContent: SE(SalesTariffDescription), SE(NumEPriceLevels)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'NumEPriceLevels' and c.ns == U6:  # n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255 and not c.attrs and not c.children:
-                            a = a << 12 | 1024 | y << 1
-                        else:
-                            a = t98(a << 2 | 1, c, 98, x)
-                        s = 636
-                    elif nm == 'SalesTariffDescription' and c.ns == U6:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 3
-                            if len(y) > 32:
-                                x.facets(y, 24, 'SalesTariffDescription')
-                            a = string(a, y) << 1
-                        else:
-                            a = t133(a << 2, c, 133, x)
-                        s = 635
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'NumEPriceLevels' and c.ns == U6:  # unsignedByte: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255 and not c.attrs and not c.children:
+                        a = a << 12 | 1024 | y << 1
+                    else:
+                        a = t98(a << 2 | 1, c, 98, x)
+                    s = 636
+                elif nm == 'SalesTariffDescription' and c.ns == U6:  # tariffDescriptionType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 24, 'SalesTariffDescription')
+                        a = string(a << 3, y) << 1
+                    else:
+                        a = t133(a << 2, c, 133, x)
+                    s = 635
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 635:  # ElementContent: SE(NumEPriceLevels)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'NumEPriceLevels' and c.ns == U6:  # n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255 and not c.attrs and not c.children:
-                            a = a << 11 | y << 1
-                        else:
-                            a = t98(a << 1, c, 98, x)
-                        s = 636
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'NumEPriceLevels' and c.ns == U6:  # unsignedByte: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255 and not c.attrs and not c.children:
+                        a = a << 11 | y << 1
+                    else:
+                        a = t98(a << 1, c, 98, x)
+                    s = 636
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 636:  # ElementContent: SE(SalesTariffEntry)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SalesTariffEntry' and c.ns == U6:  # SalesTariffEntryType
-                        a = t56(a << 1, c, 56, x)
-                        s = 637
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 637:  # ElementContent: SE(SalesTariffEntry), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SalesTariffEntry' and c.ns == U6:  # SalesTariffEntryType
-                        a = t56(a << 2, c, 56, x)
-                        s = 638
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SalesTariffEntry' and c.ns == U6:  # SalesTariffEntryType
+                    a = t56(a << 1, c, 56, x)
+                    s = 637
                 else:
+                    a, s = x.escape(a, s, c)
+            if 637 <= s <= 638:  # ElementContent: SE(SalesTariffEntry), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 638:  # ElementContent: SE(SalesTariffEntry), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SalesTariffEntry' and c.ns == U6:  # SalesTariffEntryType
-                        a = t56(a << 2, c, 56, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SalesTariffEntry' and c.ns == U6:  # SalesTariffEntryType
+                    a = t56(a << 2, c, 56, x)
+                    s = 638
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 132 or s > 638:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11937,48 +9237,41 @@ def t133(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 133:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 24, None)
-                            a = string(a, y)
-                            s = 639
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 639:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 32:
+                            x.facets(y, 24, None)
+                        a = string(a << 1, y)
+                        s = 639
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 639:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 640:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 24, None)
-                            a = string(a, y)
-                            s = 639
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 32:
+                            x.facets(y, 24, None)
+                        a = string(a << 1, y)
+                        s = 639
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 133 or s > 640:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11998,63 +9291,50 @@ def t134(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 134:  # FirstStartTag: SE(ServiceID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceID' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t138(a << 1, c, 138, x)
-                        s = 641
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 641:  # ElementContent: SE(ParameterSetID), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ParameterSetID' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t125(a << 2, c, 125, x)
-                        s = 643
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceID' and c.ns == U6:  # serviceIDType: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t138(a << 1, c, 138, x)
+                    s = 641
                 else:
-                    return a << 2 | 1  # EE
-            if s == 642:  # ElementContent: SE(ServiceID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceID' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t138(a << 1, c, 138, x)
-                        s = 641
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 643:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 641:  # ElementContent: SE(ParameterSetID), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ParameterSetID' and c.ns == U6:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else sint(a << 3, y) << 1
+                    else:
+                        a = t125(a << 2, c, 125, x)
+                    s = 643
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 642:  # ElementContent: SE(ServiceID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceID' and c.ns == U6:  # serviceIDType: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t138(a << 1, c, 138, x)
+                    s = 641
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 643:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 134 or s > 643:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12074,52 +9354,44 @@ def t135(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 135:  # FirstStartTag: SE(SelectedService)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SelectedService' and c.ns == U6:  # SelectedServiceType
-                        a = t134(a << 1, c, 134, x)
-                        s = 644
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SelectedService' and c.ns == U6:  # SelectedServiceType
+                    a = t134(a << 1, c, 134, x)
+                    s = 644
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 644:  # ElementContent: SE(SelectedService), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SelectedService' and c.ns == U6:  # SelectedServiceType
-                        a = t134(a << 2, c, 134, x)
-                        s = 646
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SelectedService' and c.ns == U6:  # SelectedServiceType
+                    a = t134(a << 2, c, 134, x)
+                    s = 646
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 645:  # ElementContent: SE(SelectedService)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SelectedService' and c.ns == U6:  # SelectedServiceType
-                        a = t134(a << 1, c, 134, x)
-                        s = 644
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 646:  # ElementContent: SE(SelectedService), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SelectedService' and c.ns == U6:  # SelectedServiceType
-                        a = t134(a << 2, c, 134, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SelectedService' and c.ns == U6:  # SelectedServiceType
+                    a = t134(a << 1, c, 134, x)
+                    s = 644
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 646:  # ElementContent: SE(SelectedService), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SelectedService' and c.ns == U6:  # SelectedServiceType
+                    a = t134(a << 2, c, 134, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 135 or s > 646:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12139,52 +9411,44 @@ def t136(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 136:  # FirstStartTag: SE(ServiceTag)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceTag' and c.ns == U6:  # ServiceTagType
-                        a = t143(a << 1, c, 143, x)
-                        s = 647
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 647:  # ElementContent: SE(FreeService)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'FreeService' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t84(a << 1, c, 84, x)
-                        s = 649
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceTag' and c.ns == U6:  # ServiceTagType
+                    a = t143(a << 1, c, 143, x)
+                    s = 647
                 else:
-                    return x.end(a, s)
-            if s == 648:  # ElementContent: SE(ServiceTag)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceTag' and c.ns == U6:  # ServiceTagType
-                        a = t143(a << 1, c, 143, x)
-                        s = 647
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 649:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 647:  # ElementContent: SE(FreeService)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'FreeService' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t84(a << 1, c, 84, x)
+                    s = 649
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 648:  # ElementContent: SE(ServiceTag)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceTag' and c.ns == U6:  # ServiceTagType
+                    a = t143(a << 1, c, 143, x)
+                    s = 647
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 649:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 136 or s > 649:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12204,42 +9468,37 @@ def t137(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 137:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E30.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 650
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 650:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E30.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 650
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 650:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 651:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E30.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 650
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E30.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 650
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 137 or s > 651:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12259,44 +9518,37 @@ def t138(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 138:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 652
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 652:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 652
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 652:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 653:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 652
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 652
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 138 or s > 653:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12316,52 +9568,44 @@ def t139(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 139:  # FirstStartTag: SE(Service)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Service' and c.ns == U6:  # ServiceType
-                        a = t136(a << 1, c, 136, x)
-                        s = 654
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Service' and c.ns == U6:  # ServiceType
+                    a = t136(a << 1, c, 136, x)
+                    s = 654
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 654:  # ElementContent: SE(Service), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Service' and c.ns == U6:  # ServiceType
-                        a = t136(a << 2, c, 136, x)
-                        s = 656
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Service' and c.ns == U6:  # ServiceType
+                    a = t136(a << 2, c, 136, x)
+                    s = 656
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 655:  # ElementContent: SE(Service)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Service' and c.ns == U6:  # ServiceType
-                        a = t136(a << 1, c, 136, x)
-                        s = 654
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 656:  # ElementContent: SE(Service), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Service' and c.ns == U6:  # ServiceType
-                        a = t136(a << 2, c, 136, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Service' and c.ns == U6:  # ServiceType
+                    a = t136(a << 1, c, 136, x)
+                    s = 654
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 656:  # ElementContent: SE(Service), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Service' and c.ns == U6:  # ServiceType
+                    a = t136(a << 2, c, 136, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 139 or s > 656:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12381,48 +9625,41 @@ def t140(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 140:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 24, None)
-                            a = string(a, y)
-                            s = 657
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 657:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 32:
+                            x.facets(y, 24, None)
+                        a = string(a << 1, y)
+                        s = 657
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 657:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 658:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 24, None)
-                            a = string(a, y)
-                            s = 657
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 32:
+                            x.facets(y, 24, None)
+                        a = string(a << 1, y)
+                        s = 657
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 140 or s > 658:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12442,52 +9679,44 @@ def t141(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 141:  # FirstStartTag: SE(ParameterSet)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ParameterSet' and c.ns == U6:  # ParameterSetType
-                        a = t124(a << 1, c, 124, x)
-                        s = 659
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ParameterSet' and c.ns == U6:  # ParameterSetType
+                    a = t124(a << 1, c, 124, x)
+                    s = 659
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 659:  # ElementContent: SE(ParameterSet), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ParameterSet' and c.ns == U6:  # ParameterSetType
-                        a = t124(a << 2, c, 124, x)
-                        s = 661
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ParameterSet' and c.ns == U6:  # ParameterSetType
+                    a = t124(a << 2, c, 124, x)
+                    s = 661
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 660:  # ElementContent: SE(ParameterSet)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ParameterSet' and c.ns == U6:  # ParameterSetType
-                        a = t124(a << 1, c, 124, x)
-                        s = 659
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 661:  # ElementContent: SE(ParameterSet), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ParameterSet' and c.ns == U6:  # ParameterSetType
-                        a = t124(a << 2, c, 124, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ParameterSet' and c.ns == U6:  # ParameterSetType
+                    a = t124(a << 1, c, 124, x)
+                    s = 659
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 661:  # ElementContent: SE(ParameterSet), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ParameterSet' and c.ns == U6:  # ParameterSetType
+                    a = t124(a << 2, c, 124, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 141 or s > 661:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12507,48 +9736,41 @@ def t142(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 142:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 24, None)
-                            a = string(a, y)
-                            s = 662
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 662:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 32:
+                            x.facets(y, 24, None)
+                        a = string(a << 1, y)
+                        s = 662
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 662:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 663:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 24, None)
-                            a = string(a, y)
-                            s = 662
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 32:
+                            x.facets(y, 24, None)
+                        a = string(a << 1, y)
+                        s = 662
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 142 or s > 663:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12568,107 +9790,86 @@ def t143(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 143:  # FirstStartTag: SE(ServiceID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceID' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t138(a << 1, c, 138, x)
-                        s = 664
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 664:  # ElementContent: SE(ServiceName), SE(ServiceCategory)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceCategory' and c.ns == U6:  # enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E30.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 6 | 16 | j << 1
-                        else:
-                            a = t137(a << 2 | 1, c, 137, x)
-                        s = 667
-                    elif nm == 'ServiceName' and c.ns == U6:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 3
-                            if len(y) > 32:
-                                x.facets(y, 24, 'ServiceName')
-                            a = string(a, y) << 1
-                        else:
-                            a = t140(a << 2, c, 140, x)
-                        s = 666
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceID' and c.ns == U6:  # serviceIDType: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t138(a << 1, c, 138, x)
+                    s = 664
                 else:
-                    return x.end(a, s)
-            if s == 665:  # ElementContent: SE(ServiceID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceID' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t138(a << 1, c, 138, x)
-                        s = 664
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 666:  # ElementContent: SE(ServiceCategory)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceCategory' and c.ns == U6:  # enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E30.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t137(a << 1, c, 137, x)
-                        s = 667
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 667:  # ElementContent: SE(ServiceScope), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ServiceScope' and c.ns == U6:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 3
-                            if len(y) > 32:
-                                x.facets(y, 24, 'ServiceScope')
-                            a = string(a, y) << 1
-                        else:
-                            a = t142(a << 2, c, 142, x)
-                        s = 668
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 668:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 664:  # ElementContent: SE(ServiceName), SE(ServiceCategory)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceCategory' and c.ns == U6:  # serviceCategoryType: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E30.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 6 | 16 | j << 1
+                    else:
+                        a = t137(a << 2 | 1, c, 137, x)
+                    s = 667
+                elif nm == 'ServiceName' and c.ns == U6:  # serviceNameType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 24, 'ServiceName')
+                        a = string(a << 3, y) << 1
+                    else:
+                        a = t140(a << 2, c, 140, x)
+                    s = 666
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 665:  # ElementContent: SE(ServiceID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceID' and c.ns == U6:  # serviceIDType: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t138(a << 1, c, 138, x)
+                    s = 664
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 666:  # ElementContent: SE(ServiceCategory)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceCategory' and c.ns == U6:  # serviceCategoryType: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E30.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t137(a << 1, c, 137, x)
+                    s = 667
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 667:  # ElementContent: SE(ServiceScope), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ServiceScope' and c.ns == U6:  # serviceScopeType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 24, 'ServiceScope')
+                        a = string(a << 3, y) << 1
+                    else:
+                        a = t142(a << 2, c, 142, x)
+                    s = 668
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 668:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 143 or s > 668:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12688,48 +9889,41 @@ def t144(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 144:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 8:
-                                x.facets(y, 12, None)
-                            a = binary(a, y)
-                            s = 669
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 669:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 8:
+                            x.facets(y, 12, None)
+                        a = binary(a << 1, y)
+                        s = 669
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 669:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 670:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 8:
-                                x.facets(y, 12, None)
-                            a = binary(a, y)
-                            s = 669
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 8:
+                            x.facets(y, 12, None)
+                        a = binary(a << 1, y)
+                        s = 669
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 144 or s > 670:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12749,48 +9943,41 @@ def t145(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 145:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 32, None)
-                            a = binary(a, y)
-                            s = 671
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 671:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 32:
+                            x.facets(y, 32, None)
+                        a = binary(a << 1, y)
+                        s = 671
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 671:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 672:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 32, None)
-                            a = binary(a, y)
-                            s = 671
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 32:
+                            x.facets(y, 32, None)
+                        a = binary(a << 1, y)
+                        s = 671
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 145 or s > 672:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12810,80 +9997,64 @@ def t146(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 146:  # FirstStartTag: SE(Certificate)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Certificate' and c.ns == U6:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 1200:
-                                x.facets(y, 4, 'Certificate')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t86(a << 1, c, 86, x)
-                        s = 673
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Certificate' and c.ns == U6:  # certificateType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 1200:
+                            x.facets(y, 4, 'Certificate')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t86(a << 1, c, 86, x)
+                    s = 673
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 673:  # ElementContent: SE(Certificate), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Certificate' and c.ns == U6:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            if len(y) > 1200:
-                                x.facets(y, 4, 'Certificate')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t86(a << 2, c, 86, x)
-                        s = 675
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Certificate' and c.ns == U6:  # certificateType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 1200:
+                            x.facets(y, 4, 'Certificate')
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t86(a << 2, c, 86, x)
+                    s = 675
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 674:  # ElementContent: SE(Certificate)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Certificate' and c.ns == U6:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 1200:
-                                x.facets(y, 4, 'Certificate')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t86(a << 1, c, 86, x)
-                        s = 673
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 675:  # ElementContent: SE(Certificate), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Certificate' and c.ns == U6:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            if len(y) > 1200:
-                                x.facets(y, 4, 'Certificate')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t86(a << 2, c, 86, x)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Certificate' and c.ns == U6:  # certificateType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 1200:
+                            x.facets(y, 4, 'Certificate')
+                        a = binary(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t86(a << 1, c, 86, x)
+                    s = 673
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 675:  # ElementContent: SE(Certificate), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Certificate' and c.ns == U6:  # certificateType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 1200:
+                            x.facets(y, 4, 'Certificate')
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t86(a << 2, c, 86, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 146 or s > 675:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12903,42 +10074,37 @@ def t147(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 147:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 10
-                        y = c.value
-                        if y.__class__ is str and (j := E33.get(y)) is not None:
-                            a = a << 5 | j
-                            s = 676
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 676:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 10
+                    if (y := c.value).__class__ is str and (j := E33.get(y)) is not None:
+                        a = a << 5 | j
+                        s = 676
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 676:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 677:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 10
-                        y = c.value
-                        if y.__class__ is str and (j := E33.get(y)) is not None:
-                            a = a << 5 | j
-                            s = 676
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 10
+                    if (y := c.value).__class__ is str and (j := E33.get(y)) is not None:
+                        a = a << 5 | j
+                        s = 676
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 147 or s > 677:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12958,63 +10124,50 @@ def t148(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 148:  # FirstStartTag: SE(X509IssuerName)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509IssuerName' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            a = string(a, y) << 1
-                        else:
-                            a = t35(a << 1, c, 35, x)
-                        s = 678
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 678:  # ElementContent: SE(X509SerialNumber)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509SerialNumber' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t149(a << 1, c, 149, x)
-                        s = 680
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t35(a << 1, c, 35, x)
+                    s = 678
                 else:
-                    return x.end(a, s)
-            if s == 679:  # ElementContent: SE(X509IssuerName)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509IssuerName' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            a = string(a, y) << 1
-                        else:
-                            a = t35(a << 1, c, 35, x)
-                        s = 678
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 680:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 678:  # ElementContent: SE(X509SerialNumber)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509SerialNumber' and c.ns == U4:  # integer: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t149(a << 1, c, 149, x)
+                    s = 680
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 679:  # ElementContent: SE(X509IssuerName)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t35(a << 1, c, 35, x)
+                    s = 678
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 680:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 148 or s > 680:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13034,44 +10187,37 @@ def t149(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 149:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 681
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 681:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 681
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 681:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 682:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 681
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 681
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 149 or s > 682:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13091,42 +10237,37 @@ def t150(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 150:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127:
-                            a = a << 9 | (y + 128)
-                            s = 683
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 683:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127:
+                        a = a << 9 | (y + 128)
+                        s = 683
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 683:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 684:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127:
-                            a = a << 9 | (y + 128)
-                            s = 683
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127:
+                        a = a << 9 | (y + 128)
+                        s = 683
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 150 or s > 684:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13146,42 +10287,37 @@ def t151(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 151:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E35.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 685
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 685:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E35.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 685
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 685:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 686:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E35.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 685
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E35.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 685
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 151 or s > 686:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13201,44 +10337,37 @@ def t152(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 152:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                        y = c.value
-                        if y.__class__ is int and -2147483648 <= y <= 2147483647:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 687
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 687:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
+                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 687
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 687:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 688:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                        y = c.value
-                        if y.__class__ is int and -2147483648 <= y <= 2147483647:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 687
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
+                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 687
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 152 or s > 688:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13258,44 +10387,37 @@ def t153(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 153:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 689
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 689:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 689
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 689:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 690:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 689
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 689
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 153 or s > 690:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13315,19 +10437,17 @@ def t154(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 154:  # FirstStartTag: AT(*), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 691:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 154 or s > 691:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13347,44 +10467,37 @@ def t155(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 155:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 692
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 692:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 692
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 692:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 693:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 692
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 692
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 155 or s > 693:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13404,44 +10517,37 @@ def t156(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 156:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 694
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 694:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 694
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 694:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 695:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 694
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 694
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 156 or s > 695:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13461,44 +10567,37 @@ def t157(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 157:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 696
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 696:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 696
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 696:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 697:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 696
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 696
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 157 or s > 697:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13518,44 +10617,37 @@ def t158(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 158:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 698
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 698:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 698
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 698:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 699:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 698
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 698
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 158 or s > 699:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13575,42 +10667,37 @@ def t159(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 159:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E26.get(y)) is not None:
-                            a = a << 4 | j
-                            s = 700
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 700:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E26.get(y)) is not None:
+                        a = a << 4 | j
+                        s = 700
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 700:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 701:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E26.get(y)) is not None:
-                            a = a << 4 | j
-                            s = 700
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E26.get(y)) is not None:
+                        a = a << 4 | j
+                        s = 700
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 159 or s > 701:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:

@@ -35,108 +35,93 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 1:  # FirstStartTag: SE(EVMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 93
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 93:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 95
-                    elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 96
-                    elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 97
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 93
                 else:
-                    return x.end(a, s)
-            if s == 94:  # ElementContent: SE(EVMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 93
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 95:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 96
-                    elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 97
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 96:  # ElementContent: SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 97
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 97:  # ElementContent: SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 98
-                    elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 99
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 98:  # ElementContent: SE(EVMinimumChargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 99
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 99:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 93:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 95
+                elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 96
+                elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 97
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 94:  # ElementContent: SE(EVMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 93
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 95:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 96
+                elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 97
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 96:  # ElementContent: SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 97
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 97:  # ElementContent: SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 98
+                elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 99
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 98:  # ElementContent: SE(EVMinimumChargePower_L3), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 99
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 99:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 1 or s > 99:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -156,220 +141,193 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 2:  # FirstStartTag: SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 100
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 100
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 100:  # ElementContent: SE(EVSEMaximumChargePower_L2), SE(EVSEMaximumChargePower_L3), SE(EVSEMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 102
-                    elif nm == 'EVSEMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 103
-                    elif nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 104
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 102
+                elif nm == 'EVSEMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 103
+                elif nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 104
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 101:  # ElementContent: SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 100
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 100
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 102:  # ElementContent: SE(EVSEMaximumChargePower_L3), SE(EVSEMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 103
-                    elif nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 104
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 103
+                elif nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 104
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 103:  # ElementContent: SE(EVSEMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 104
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 104
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 104:  # ElementContent: SE(EVSEMinimumChargePower_L2), SE(EVSEMinimumChargePower_L3), SE(EVSENominalFrequency)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 105
-                    elif nm == 'EVSEMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 106
-                    elif nm == 'EVSENominalFrequency' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 107
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 105
+                elif nm == 'EVSEMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 106
+                elif nm == 'EVSENominalFrequency' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 107
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 105:  # ElementContent: SE(EVSEMinimumChargePower_L3), SE(EVSENominalFrequency)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 106
-                    elif nm == 'EVSENominalFrequency' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 107
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 106
+                elif nm == 'EVSENominalFrequency' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 107
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 106:  # ElementContent: SE(EVSENominalFrequency)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSENominalFrequency' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 107
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 107:  # ElementContent: SE(MaximumPowerAsymmetry), SE(EVSEPowerRampLimitation), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEPresentActivePower_L2':
-                        if nm == 'EVSEPowerRampLimitation' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 109
-                        elif nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 110
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 111
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 112
-                        elif nm == 'MaximumPowerAsymmetry' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 108
-                        else:
-                            a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSENominalFrequency' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 107
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 107:  # ElementContent: SE(MaximumPowerAsymmetry), SE(EVSEPowerRampLimitation), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
                     return a << 3 | 5  # EE
-            if s == 108:  # ElementContent: SE(EVSEPowerRampLimitation), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEPresentActivePower_L2':
                     if nm == 'EVSEPowerRampLimitation' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
+                        a = t46(a << 3 | 1, c, 46, x)
                         s = 109
                     elif nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
-                        s = 110
-                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 2, c, 46, x)
-                        s = 111
-                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 3, c, 46, x)
-                        s = 112
+                        s = 110
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 4  # EE
-            if s == 109:  # ElementContent: SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
-                        s = 110
-                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
-                        s = 111
-                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 2, c, 46, x)
-                        s = 112
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 110:  # ElementContent: SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
                     if nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
+                        a = t46(a << 3 | 3, c, 46, x)
                         s = 111
                     elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
+                        a = t46(a << 3 | 4, c, 46, x)
                         s = 112
+                    elif nm == 'MaximumPowerAsymmetry' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 108
                     else:
                         a, s = x.escape(a, s, c)
+            if s == 108:  # ElementContent: SE(EVSEPowerRampLimitation), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPowerRampLimitation' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 109
+                elif nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 110
+                elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 111
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 3, c, 46, x)
+                    s = 112
                 else:
-                    return a << 2 | 2  # EE
-            if s == 111:  # ElementContent: SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 112
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 112:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 109:  # ElementContent: SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 110
+                elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 111
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 112
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 110:  # ElementContent: SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 111
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 112
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 111:  # ElementContent: SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 112
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 112:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 2 or s > 112:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -389,99 +347,86 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 3:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 113
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 113:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DisplayParameters' and c.ns == U6:  # DisplayParametersType
-                        a = t50(a << 2, c, 50, x)
-                        s = 115
-                    elif nm == 'MeterInfoRequested' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 8 | y << 1
-                        else:
-                            a = t48(a << 2 | 1, c, 48, x)
-                        s = 116
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 113
                 else:
-                    return x.end(a, s)
-            if s == 114:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 113
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 115:  # ElementContent: SE(MeterInfoRequested)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterInfoRequested' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t48(a << 1, c, 48, x)
-                        s = 116
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 116:  # ElementContent: SE(BPT_Dynamic_AC_CLReqControlMode), SE(BPT_Scheduled_AC_CLReqControlMode), SE(CLReqControlMode), SE(Dynamic_AC_CLReqControlMode), SE(Scheduled_AC_CLReqControlMode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'CLReqControlMode':
-                        if nm == 'BPT_Dynamic_AC_CLReqControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLReqControlModeType
-                            a = t9(a << 3, c, 9, x)
-                            s = 117
-                        elif nm == 'BPT_Scheduled_AC_CLReqControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLReqControlModeType
-                            a = t11(a << 3 | 1, c, 11, x)
-                            s = 117
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'CLReqControlMode' and c.ns == U6:  # CLReqControlModeType
-                            a = t13(a << 3 | 2, c, 13, x)
-                            s = 117
-                        elif nm == 'Dynamic_AC_CLReqControlMode' and c.ns == U5:  # Dynamic_AC_CLReqControlModeType
-                            a = t19(a << 3 | 3, c, 19, x)
-                            s = 117
-                        elif nm == 'Scheduled_AC_CLReqControlMode' and c.ns == U5:  # Scheduled_AC_CLReqControlModeType
-                            a = t31(a << 3 | 4, c, 31, x)
-                            s = 117
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 117:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 113:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DisplayParameters' and c.ns == U6:  # DisplayParametersType
+                    a = t50(a << 2, c, 50, x)
+                    s = 115
+                elif nm == 'MeterInfoRequested' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 8 | y << 1
+                    else:
+                        a = t48(a << 2 | 1, c, 48, x)
+                    s = 116
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 114:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 113
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 115:  # ElementContent: SE(MeterInfoRequested)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterInfoRequested' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t48(a << 1, c, 48, x)
+                    s = 116
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 116:  # ElementContent: SE(BPT_Dynamic_AC_CLReqControlMode), SE(BPT_Scheduled_AC_CLReqControlMode), SE(CLReqControlMode), SE(Dynamic_AC_CLReqControlMode), SE(Scheduled_AC_CLReqControlMode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'CLReqControlMode':
+                    if nm == 'BPT_Dynamic_AC_CLReqControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLReqControlModeType
+                        a = t9(a << 3, c, 9, x)
+                        s = 117
+                    elif nm == 'BPT_Scheduled_AC_CLReqControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLReqControlModeType
+                        a = t11(a << 3 | 1, c, 11, x)
+                        s = 117
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'CLReqControlMode' and c.ns == U6:  # CLReqControlModeType
+                        a = t13(a << 3 | 2, c, 13, x)
+                        s = 117
+                    elif nm == 'Dynamic_AC_CLReqControlMode' and c.ns == U5:  # Dynamic_AC_CLReqControlModeType
+                        a = t19(a << 3 | 3, c, 19, x)
+                        s = 117
+                    elif nm == 'Scheduled_AC_CLReqControlMode' and c.ns == U5:  # Scheduled_AC_CLReqControlModeType
+                        a = t31(a << 3 | 4, c, 31, x)
+                        s = 117
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 117:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 3 or s > 117:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -501,226 +446,208 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 4:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 118
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 118
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 118:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U6:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t64(a << 1, c, 64, x)
-                        s = 120
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U6:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t64(a << 1, c, 64, x)
+                    s = 120
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 119:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 118
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 118
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 120:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVSETargetFrequency), SE(BPT_Dynamic_AC_CLResControlMode), SE(BPT_Scheduled_AC_CLResControlMode), SE(CLResControlMode), SE(Dynamic_AC_CLResControlMode), SE(Scheduled_AC_CLResControlMode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEStatus':
+                    if nm == 'BPT_Dynamic_AC_CLResControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLResControlModeType
+                        a = t10(a << 4 | 4, c, 10, x)
+                        s = 125
+                    elif nm == 'BPT_Scheduled_AC_CLResControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLResControlModeType
+                        a = t12(a << 4 | 5, c, 12, x)
+                        s = 125
+                    elif nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
+                        a = t14(a << 4 | 6, c, 14, x)
+                        s = 125
+                    elif nm == 'Dynamic_AC_CLResControlMode' and c.ns == U5:  # Dynamic_AC_CLResControlModeType
+                        a = t20(a << 4 | 7, c, 20, x)
+                        s = 125
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return x.end(a, s)
-            if s == 120:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVSETargetFrequency), SE(BPT_Dynamic_AC_CLResControlMode), SE(BPT_Scheduled_AC_CLResControlMode), SE(CLResControlMode), SE(Dynamic_AC_CLResControlMode), SE(Scheduled_AC_CLResControlMode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEStatus':
-                        if nm == 'BPT_Dynamic_AC_CLResControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLResControlModeType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 125
-                        elif nm == 'BPT_Scheduled_AC_CLResControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLResControlModeType
-                            a = t12(a << 4 | 5, c, 12, x)
-                            s = 125
-                        elif nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
-                            a = t14(a << 4 | 6, c, 14, x)
-                            s = 125
-                        elif nm == 'Dynamic_AC_CLResControlMode' and c.ns == U5:  # Dynamic_AC_CLResControlModeType
-                            a = t20(a << 4 | 7, c, 20, x)
-                            s = 125
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'MeterInfo':
-                            if nm == 'EVSEStatus' and c.ns == U6:  # EVSEStatusType
-                                a = t52(a << 4, c, 52, x)
-                                s = 121
-                            elif nm == 'EVSETargetFrequency' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 3, c, 46, x)
-                                s = 124
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
-                                a = t59(a << 4 | 1, c, 59, x)
-                                s = 122
-                            elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
-                                a = t63(a << 4 | 2, c, 63, x)
-                                s = 123
-                            elif nm == 'Scheduled_AC_CLResControlMode' and c.ns == U5:  # Scheduled_AC_CLResControlModeType
-                                a = t32(a << 4 | 8, c, 32, x)
-                                s = 125
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 121:  # ElementContent: SE(MeterInfo), SE(Receipt), SE(EVSETargetFrequency), SE(BPT_Dynamic_AC_CLResControlMode), SE(BPT_Scheduled_AC_CLResControlMode), SE(CLResControlMode), SE(Dynamic_AC_CLResControlMode), SE(Scheduled_AC_CLResControlMode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetFrequency':
-                        if nm == 'BPT_Dynamic_AC_CLResControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLResControlModeType
-                            a = t10(a << 4 | 3, c, 10, x)
-                            s = 125
-                        elif nm == 'BPT_Scheduled_AC_CLResControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLResControlModeType
-                            a = t12(a << 4 | 4, c, 12, x)
-                            s = 125
-                        elif nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 125
-                        elif nm == 'Dynamic_AC_CLResControlMode' and c.ns == U5:  # Dynamic_AC_CLResControlModeType
-                            a = t20(a << 4 | 6, c, 20, x)
-                            s = 125
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetFrequency' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
+                    if nm < 'MeterInfo':
+                        if nm == 'EVSEStatus' and c.ns == U6:  # EVSEStatusType
+                            a = t52(a << 4, c, 52, x)
+                            s = 121
+                        elif nm == 'EVSETargetFrequency' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 3, c, 46, x)
                             s = 124
-                        elif nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
-                            a = t59(a << 4, c, 59, x)
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
+                            a = t59(a << 4 | 1, c, 59, x)
                             s = 122
                         elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
-                            a = t63(a << 4 | 1, c, 63, x)
+                            a = t63(a << 4 | 2, c, 63, x)
                             s = 123
                         elif nm == 'Scheduled_AC_CLResControlMode' and c.ns == U5:  # Scheduled_AC_CLResControlModeType
-                            a = t32(a << 4 | 7, c, 32, x)
+                            a = t32(a << 4 | 8, c, 32, x)
                             s = 125
                         else:
                             a, s = x.escape(a, s, c)
-                else:
+            if s == 121:  # ElementContent: SE(MeterInfo), SE(Receipt), SE(EVSETargetFrequency), SE(BPT_Dynamic_AC_CLResControlMode), SE(BPT_Scheduled_AC_CLResControlMode), SE(CLResControlMode), SE(Dynamic_AC_CLResControlMode), SE(Scheduled_AC_CLResControlMode)
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetFrequency':
+                    if nm == 'BPT_Dynamic_AC_CLResControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLResControlModeType
+                        a = t10(a << 4 | 3, c, 10, x)
+                        s = 125
+                    elif nm == 'BPT_Scheduled_AC_CLResControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLResControlModeType
+                        a = t12(a << 4 | 4, c, 12, x)
+                        s = 125
+                    elif nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
+                        a = t14(a << 4 | 5, c, 14, x)
+                        s = 125
+                    elif nm == 'Dynamic_AC_CLResControlMode' and c.ns == U5:  # Dynamic_AC_CLResControlModeType
+                        a = t20(a << 4 | 6, c, 20, x)
+                        s = 125
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetFrequency' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 124
+                    elif nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
+                        a = t59(a << 4, c, 59, x)
+                        s = 122
+                    elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
+                        a = t63(a << 4 | 1, c, 63, x)
+                        s = 123
+                    elif nm == 'Scheduled_AC_CLResControlMode' and c.ns == U5:  # Scheduled_AC_CLResControlModeType
+                        a = t32(a << 4 | 7, c, 32, x)
+                        s = 125
+                    else:
+                        a, s = x.escape(a, s, c)
             if s == 122:  # ElementContent: SE(Receipt), SE(EVSETargetFrequency), SE(BPT_Dynamic_AC_CLResControlMode), SE(BPT_Scheduled_AC_CLResControlMode), SE(CLResControlMode), SE(Dynamic_AC_CLResControlMode), SE(Scheduled_AC_CLResControlMode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'Dynamic_AC_CLResControlMode':
-                        if nm == 'BPT_Dynamic_AC_CLResControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLResControlModeType
-                            a = t10(a << 3 | 2, c, 10, x)
-                            s = 125
-                        elif nm == 'BPT_Scheduled_AC_CLResControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLResControlModeType
-                            a = t12(a << 3 | 3, c, 12, x)
-                            s = 125
-                        elif nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
-                            a = t14(a << 3 | 4, c, 14, x)
-                            s = 125
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'Dynamic_AC_CLResControlMode' and c.ns == U5:  # Dynamic_AC_CLResControlModeType
-                            a = t20(a << 3 | 5, c, 20, x)
-                            s = 125
-                        elif nm == 'EVSETargetFrequency' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 124
-                        elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
-                            a = t63(a << 3, c, 63, x)
-                            s = 123
-                        elif nm == 'Scheduled_AC_CLResControlMode' and c.ns == U5:  # Scheduled_AC_CLResControlModeType
-                            a = t32(a << 3 | 6, c, 32, x)
-                            s = 125
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'Dynamic_AC_CLResControlMode':
+                    if nm == 'BPT_Dynamic_AC_CLResControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLResControlModeType
+                        a = t10(a << 3 | 2, c, 10, x)
+                        s = 125
+                    elif nm == 'BPT_Scheduled_AC_CLResControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLResControlModeType
+                        a = t12(a << 3 | 3, c, 12, x)
+                        s = 125
+                    elif nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
+                        a = t14(a << 3 | 4, c, 14, x)
+                        s = 125
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'Dynamic_AC_CLResControlMode' and c.ns == U5:  # Dynamic_AC_CLResControlModeType
+                        a = t20(a << 3 | 5, c, 20, x)
+                        s = 125
+                    elif nm == 'EVSETargetFrequency' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 1, c, 46, x)
+                        s = 124
+                    elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
+                        a = t63(a << 3, c, 63, x)
+                        s = 123
+                    elif nm == 'Scheduled_AC_CLResControlMode' and c.ns == U5:  # Scheduled_AC_CLResControlModeType
+                        a = t32(a << 3 | 6, c, 32, x)
+                        s = 125
+                    else:
+                        a, s = x.escape(a, s, c)
             if s == 123:  # ElementContent: SE(EVSETargetFrequency), SE(BPT_Dynamic_AC_CLResControlMode), SE(BPT_Scheduled_AC_CLResControlMode), SE(CLResControlMode), SE(Dynamic_AC_CLResControlMode), SE(Scheduled_AC_CLResControlMode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'Dynamic_AC_CLResControlMode':
-                        if nm == 'BPT_Dynamic_AC_CLResControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLResControlModeType
-                            a = t10(a << 3 | 1, c, 10, x)
-                            s = 125
-                        elif nm == 'BPT_Scheduled_AC_CLResControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLResControlModeType
-                            a = t12(a << 3 | 2, c, 12, x)
-                            s = 125
-                        elif nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
-                            a = t14(a << 3 | 3, c, 14, x)
-                            s = 125
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'Dynamic_AC_CLResControlMode' and c.ns == U5:  # Dynamic_AC_CLResControlModeType
-                            a = t20(a << 3 | 4, c, 20, x)
-                            s = 125
-                        elif nm == 'EVSETargetFrequency' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 124
-                        elif nm == 'Scheduled_AC_CLResControlMode' and c.ns == U5:  # Scheduled_AC_CLResControlModeType
-                            a = t32(a << 3 | 5, c, 32, x)
-                            s = 125
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'Dynamic_AC_CLResControlMode':
+                    if nm == 'BPT_Dynamic_AC_CLResControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLResControlModeType
+                        a = t10(a << 3 | 1, c, 10, x)
+                        s = 125
+                    elif nm == 'BPT_Scheduled_AC_CLResControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLResControlModeType
+                        a = t12(a << 3 | 2, c, 12, x)
+                        s = 125
+                    elif nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
+                        a = t14(a << 3 | 3, c, 14, x)
+                        s = 125
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'Dynamic_AC_CLResControlMode' and c.ns == U5:  # Dynamic_AC_CLResControlModeType
+                        a = t20(a << 3 | 4, c, 20, x)
+                        s = 125
+                    elif nm == 'EVSETargetFrequency' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 124
+                    elif nm == 'Scheduled_AC_CLResControlMode' and c.ns == U5:  # Scheduled_AC_CLResControlModeType
+                        a = t32(a << 3 | 5, c, 32, x)
+                        s = 125
+                    else:
+                        a, s = x.escape(a, s, c)
             if s == 124:  # ElementContent: SE(BPT_Dynamic_AC_CLResControlMode), SE(BPT_Scheduled_AC_CLResControlMode), SE(CLResControlMode), SE(Dynamic_AC_CLResControlMode), SE(Scheduled_AC_CLResControlMode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'CLResControlMode':
-                        if nm == 'BPT_Dynamic_AC_CLResControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLResControlModeType
-                            a = t10(a << 3, c, 10, x)
-                            s = 125
-                        elif nm == 'BPT_Scheduled_AC_CLResControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLResControlModeType
-                            a = t12(a << 3 | 1, c, 12, x)
-                            s = 125
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
-                            a = t14(a << 3 | 2, c, 14, x)
-                            s = 125
-                        elif nm == 'Dynamic_AC_CLResControlMode' and c.ns == U5:  # Dynamic_AC_CLResControlModeType
-                            a = t20(a << 3 | 3, c, 20, x)
-                            s = 125
-                        elif nm == 'Scheduled_AC_CLResControlMode' and c.ns == U5:  # Scheduled_AC_CLResControlModeType
-                            a = t32(a << 3 | 4, c, 32, x)
-                            s = 125
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 125:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'CLResControlMode':
+                    if nm == 'BPT_Dynamic_AC_CLResControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLResControlModeType
+                        a = t10(a << 3, c, 10, x)
+                        s = 125
+                    elif nm == 'BPT_Scheduled_AC_CLResControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLResControlModeType
+                        a = t12(a << 3 | 1, c, 12, x)
+                        s = 125
+                    else:
+                        a, s = x.escape(a, s, c)
                 else:
+                    if nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
+                        a = t14(a << 3 | 2, c, 14, x)
+                        s = 125
+                    elif nm == 'Dynamic_AC_CLResControlMode' and c.ns == U5:  # Dynamic_AC_CLResControlModeType
+                        a = t20(a << 3 | 3, c, 20, x)
+                        s = 125
+                    elif nm == 'Scheduled_AC_CLResControlMode' and c.ns == U5:  # Scheduled_AC_CLResControlModeType
+                        a = t32(a << 3 | 4, c, 32, x)
+                        s = 125
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 125:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 4 or s > 125:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -740,51 +667,44 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 5:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 126
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 126:  # ElementContent: SE(AC_CPDReqEnergyTransferMode), SE(BPT_AC_CPDReqEnergyTransferMode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AC_CPDReqEnergyTransferMode' and c.ns == U5:  # AC_CPDReqEnergyTransferModeType
-                        a = t1(a << 2, c, 1, x)
-                        s = 128
-                    elif nm == 'BPT_AC_CPDReqEnergyTransferMode' and c.ns == U5:  # BPT_AC_CPDReqEnergyTransferModeType
-                        a = t7(a << 2 | 1, c, 7, x)
-                        s = 128
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 126
                 else:
-                    return x.end(a, s)
-            if s == 127:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 126
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 128:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 126:  # ElementContent: SE(AC_CPDReqEnergyTransferMode), SE(BPT_AC_CPDReqEnergyTransferMode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AC_CPDReqEnergyTransferMode' and c.ns == U5:  # AC_CPDReqEnergyTransferModeType
+                    a = t1(a << 2, c, 1, x)
+                    s = 128
+                elif nm == 'BPT_AC_CPDReqEnergyTransferMode' and c.ns == U5:  # BPT_AC_CPDReqEnergyTransferModeType
+                    a = t7(a << 2 | 1, c, 7, x)
+                    s = 128
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 127:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 126
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 128:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 5 or s > 128:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -804,67 +724,57 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 6:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 129
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 129:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U6:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t64(a << 1, c, 64, x)
-                        s = 131
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 129
                 else:
-                    return x.end(a, s)
-            if s == 130:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 129
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 131:  # ElementContent: SE(AC_CPDResEnergyTransferMode), SE(BPT_AC_CPDResEnergyTransferMode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AC_CPDResEnergyTransferMode' and c.ns == U5:  # AC_CPDResEnergyTransferModeType
-                        a = t2(a << 2, c, 2, x)
-                        s = 132
-                    elif nm == 'BPT_AC_CPDResEnergyTransferMode' and c.ns == U5:  # BPT_AC_CPDResEnergyTransferModeType
-                        a = t8(a << 2 | 1, c, 8, x)
-                        s = 132
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 132:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 129:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U6:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t64(a << 1, c, 64, x)
+                    s = 131
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 130:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 129
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 131:  # ElementContent: SE(AC_CPDResEnergyTransferMode), SE(BPT_AC_CPDResEnergyTransferMode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AC_CPDResEnergyTransferMode' and c.ns == U5:  # AC_CPDResEnergyTransferModeType
+                    a = t2(a << 2, c, 2, x)
+                    s = 132
+                elif nm == 'BPT_AC_CPDResEnergyTransferMode' and c.ns == U5:  # BPT_AC_CPDResEnergyTransferModeType
+                    a = t8(a << 2 | 1, c, 8, x)
+                    s = 132
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 132:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 6 or s > 132:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -884,198 +794,171 @@ def t7(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 7:  # FirstStartTag: SE(EVMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 133
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 133:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 135
-                    elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 136
-                    elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 137
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 133
                 else:
-                    return x.end(a, s)
-            if s == 134:  # ElementContent: SE(EVMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 133
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 135:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 136
-                    elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 137
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 136:  # ElementContent: SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 137
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 137:  # ElementContent: SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 140
-                    elif nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 138
-                    elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 139
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 138:  # ElementContent: SE(EVMinimumChargePower_L3), SE(EVMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 140
-                    elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 139
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 139:  # ElementContent: SE(EVMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 140
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 140:  # ElementContent: SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 141
-                    elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 142
-                    elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 143
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 141:  # ElementContent: SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 142
-                    elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 143
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 142:  # ElementContent: SE(EVMinimumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 143
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 143:  # ElementContent: SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 144
-                    elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 145
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 144:  # ElementContent: SE(EVMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 145
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 145:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 133:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 135
+                elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 136
+                elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 137
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 134:  # ElementContent: SE(EVMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 133
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 135:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 136
+                elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 137
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 136:  # ElementContent: SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 137
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 137:  # ElementContent: SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 140
+                elif nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 138
+                elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 139
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 138:  # ElementContent: SE(EVMinimumChargePower_L3), SE(EVMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 140
+                elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 139
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 139:  # ElementContent: SE(EVMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 140
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 140:  # ElementContent: SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 141
+                elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 142
+                elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 143
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 141:  # ElementContent: SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 142
+                elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 143
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 142:  # ElementContent: SE(EVMinimumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 143
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 143:  # ElementContent: SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 144
+                elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 145
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 144:  # ElementContent: SE(EVMinimumDischargePower_L3), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 145
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 145:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 7 or s > 145:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1095,323 +978,284 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 8:  # FirstStartTag: SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 146
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 146
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 146:  # ElementContent: SE(EVSEMaximumChargePower_L2), SE(EVSEMaximumChargePower_L3), SE(EVSEMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 148
-                    elif nm == 'EVSEMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 149
-                    elif nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 150
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 148
+                elif nm == 'EVSEMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 149
+                elif nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 150
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 147:  # ElementContent: SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 146
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 146
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 148:  # ElementContent: SE(EVSEMaximumChargePower_L3), SE(EVSEMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 149
-                    elif nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 150
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 149
+                elif nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 150
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 149:  # ElementContent: SE(EVSEMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 150
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 150
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 150:  # ElementContent: SE(EVSEMinimumChargePower_L2), SE(EVSEMinimumChargePower_L3), SE(EVSENominalFrequency)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 151
-                    elif nm == 'EVSEMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 152
-                    elif nm == 'EVSENominalFrequency' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 153
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 151
+                elif nm == 'EVSEMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 152
+                elif nm == 'EVSENominalFrequency' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 153
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 151:  # ElementContent: SE(EVSEMinimumChargePower_L3), SE(EVSENominalFrequency)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 152
-                    elif nm == 'EVSENominalFrequency' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 153
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 152
+                elif nm == 'EVSENominalFrequency' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 153
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 152:  # ElementContent: SE(EVSENominalFrequency)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSENominalFrequency' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 153
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSENominalFrequency' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 153
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 153:  # ElementContent: SE(MaximumPowerAsymmetry), SE(EVSEPowerRampLimitation), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), SE(EVSEMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEPresentActivePower_L2':
+                    if nm == 'EVSEMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 5, c, 46, x)
+                        s = 159
+                    elif nm == 'EVSEPowerRampLimitation' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 1, c, 46, x)
+                        s = 155
+                    elif nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 2, c, 46, x)
+                        s = 156
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return x.end(a, s)
-            if s == 153:  # ElementContent: SE(MaximumPowerAsymmetry), SE(EVSEPowerRampLimitation), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), SE(EVSEMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEPresentActivePower_L2':
-                        if nm == 'EVSEMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 5, c, 46, x)
-                            s = 159
-                        elif nm == 'EVSEPowerRampLimitation' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 155
-                        elif nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 156
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 157
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 158
-                        elif nm == 'MaximumPowerAsymmetry' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 154
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 154:  # ElementContent: SE(EVSEPowerRampLimitation), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), SE(EVSEMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEPresentActivePower':
-                        if nm == 'EVSEMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 159
-                        elif nm == 'EVSEPowerRampLimitation' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 155
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 156
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 157
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 155:  # ElementContent: SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), SE(EVSEMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                    if nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 3, c, 46, x)
-                        s = 159
-                    elif nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        s = 157
+                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 158
+                    elif nm == 'MaximumPowerAsymmetry' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3, c, 46, x)
+                        s = 154
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 154:  # ElementContent: SE(EVSEPowerRampLimitation), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), SE(EVSEMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEPresentActivePower':
+                    if nm == 'EVSEMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 159
+                    elif nm == 'EVSEPowerRampLimitation' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 155
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 1, c, 46, x)
                         s = 156
                     elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
-                        s = 157
-                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 2, c, 46, x)
-                        s = 158
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 156:  # ElementContent: SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), SE(EVSEMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 159
-                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
                         s = 157
                     elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
+                        a = t46(a << 3 | 3, c, 46, x)
                         s = 158
                     else:
                         a, s = x.escape(a, s, c)
-                else:
+            if s == 155:  # ElementContent: SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), SE(EVSEMaximumDischargePower)
+                if i == k:
                     return x.end(a, s)
-            if s == 157:  # ElementContent: SE(EVSEPresentActivePower_L3), SE(EVSEMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 159
-                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 158
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 3, c, 46, x)
+                    s = 159
+                elif nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 156
+                elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 157
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 158
                 else:
-                    return x.end(a, s)
-            if s == 158:  # ElementContent: SE(EVSEMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 159
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 159:  # ElementContent: SE(EVSEMaximumDischargePower_L2), SE(EVSEMaximumDischargePower_L3), SE(EVSEMinimumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 160
-                    elif nm == 'EVSEMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 161
-                    elif nm == 'EVSEMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 162
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 160:  # ElementContent: SE(EVSEMaximumDischargePower_L3), SE(EVSEMinimumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 161
-                    elif nm == 'EVSEMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 162
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 161:  # ElementContent: SE(EVSEMinimumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 162
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 162:  # ElementContent: SE(EVSEMinimumDischargePower_L2), SE(EVSEMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 163
-                    elif nm == 'EVSEMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 164
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 163:  # ElementContent: SE(EVSEMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 164
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 164:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 156:  # ElementContent: SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), SE(EVSEMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 159
+                elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 157
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 158
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 157:  # ElementContent: SE(EVSEPresentActivePower_L3), SE(EVSEMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 159
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 158
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 158:  # ElementContent: SE(EVSEMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 159
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 159:  # ElementContent: SE(EVSEMaximumDischargePower_L2), SE(EVSEMaximumDischargePower_L3), SE(EVSEMinimumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 160
+                elif nm == 'EVSEMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 161
+                elif nm == 'EVSEMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 162
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 160:  # ElementContent: SE(EVSEMaximumDischargePower_L3), SE(EVSEMinimumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 161
+                elif nm == 'EVSEMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 162
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 161:  # ElementContent: SE(EVSEMinimumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 162
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 162:  # ElementContent: SE(EVSEMinimumDischargePower_L2), SE(EVSEMinimumDischargePower_L3), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 163
+                elif nm == 'EVSEMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 164
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 163:  # ElementContent: SE(EVSEMinimumDischargePower_L3), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 164
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 164:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 8 or s > 164:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1431,391 +1275,336 @@ def t9(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 9:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t49(a << 2, c, 49, x)
-                        s = 165
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 166
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 165:  # ElementContent: SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 166
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t49(a << 2, c, 49, x)
+                    s = 165
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 166
                 else:
-                    return x.end(a, s)
-            if s == 166:  # ElementContent: SE(EVMaximumEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 168
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 167:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t49(a << 2, c, 49, x)
-                        s = 165
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 166
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 168:  # ElementContent: SE(EVMinimumEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 169
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 169:  # ElementContent: SE(EVMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 170
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 170:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 171
-                    elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 172
-                    elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 173
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 171:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 172
-                    elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 173
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 172:  # ElementContent: SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 173
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 173:  # ElementContent: SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 174
-                    elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 175
-                    elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 176
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 174:  # ElementContent: SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 175
-                    elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 176
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 175:  # ElementContent: SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 176
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 176:  # ElementContent: SE(EVPresentActivePower_L2), SE(EVPresentActivePower_L3), SE(EVPresentReactivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 177
-                    elif nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 178
-                    elif nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 179
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 177:  # ElementContent: SE(EVPresentActivePower_L3), SE(EVPresentReactivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 178
-                    elif nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 179
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 178:  # ElementContent: SE(EVPresentReactivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 179
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 179:  # ElementContent: SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 182
-                    elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 180
-                    elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 181
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 180:  # ElementContent: SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 182
-                    elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 181
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 181:  # ElementContent: SE(EVMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 182
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 182:  # ElementContent: SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 183
-                    elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 184
-                    elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 185
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 183:  # ElementContent: SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 184
-                    elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 185
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 184:  # ElementContent: SE(EVMinimumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 185
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 185:  # ElementContent: SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), SE(EVMaximumV2XEnergyRequest), SE(EVMinimumV2XEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 2, c, 46, x)
-                        s = 188
-                    elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
-                        s = 186
-                    elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
-                        s = 187
-                    elif nm == 'EVMinimumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 3, c, 46, x)
-                        s = 189
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 4  # EE
-            if s == 186:  # ElementContent: SE(EVMinimumDischargePower_L3), SE(EVMaximumV2XEnergyRequest), SE(EVMinimumV2XEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
-                        s = 188
-                    elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
-                        s = 187
-                    elif nm == 'EVMinimumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 2, c, 46, x)
-                        s = 189
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 187:  # ElementContent: SE(EVMaximumV2XEnergyRequest), SE(EVMinimumV2XEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 188
-                    elif nm == 'EVMinimumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 189
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 188:  # ElementContent: SE(EVMinimumV2XEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 189
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 189:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 165:  # ElementContent: SE(EVTargetEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 166
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 166:  # ElementContent: SE(EVMaximumEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 168
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 167:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t49(a << 2, c, 49, x)
+                    s = 165
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 166
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 168:  # ElementContent: SE(EVMinimumEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 169
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 169:  # ElementContent: SE(EVMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 170
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 170:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 171
+                elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 172
+                elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 173
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 171:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 172
+                elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 173
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 172:  # ElementContent: SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 173
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 173:  # ElementContent: SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 174
+                elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 175
+                elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 176
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 174:  # ElementContent: SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 175
+                elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 176
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 175:  # ElementContent: SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 176
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 176:  # ElementContent: SE(EVPresentActivePower_L2), SE(EVPresentActivePower_L3), SE(EVPresentReactivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 177
+                elif nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 178
+                elif nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 179
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 177:  # ElementContent: SE(EVPresentActivePower_L3), SE(EVPresentReactivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 178
+                elif nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 179
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 178:  # ElementContent: SE(EVPresentReactivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 179
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 179:  # ElementContent: SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 182
+                elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 180
+                elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 181
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 180:  # ElementContent: SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 182
+                elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 181
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 181:  # ElementContent: SE(EVMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 182
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 182:  # ElementContent: SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 183
+                elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 184
+                elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 185
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 183:  # ElementContent: SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 184
+                elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 185
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 184:  # ElementContent: SE(EVMinimumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 185
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 185:  # ElementContent: SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), SE(EVMaximumV2XEnergyRequest), SE(EVMinimumV2XEnergyRequest), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 188
+                elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 186
+                elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 187
+                elif nm == 'EVMinimumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 3, c, 46, x)
+                    s = 189
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 186:  # ElementContent: SE(EVMinimumDischargePower_L3), SE(EVMaximumV2XEnergyRequest), SE(EVMinimumV2XEnergyRequest), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 188
+                elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 187
+                elif nm == 'EVMinimumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 189
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 187:  # ElementContent: SE(EVMaximumV2XEnergyRequest), SE(EVMinimumV2XEnergyRequest), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 188
+                elif nm == 'EVMinimumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 189
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 188:  # ElementContent: SE(EVMinimumV2XEnergyRequest), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 189
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 189:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 9 or s > 189:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1835,393 +1624,343 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 10:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower':
-                        if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t44(a << 3 | 3, c, 44, x)
-                            s = 193
-                        elif nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t49(a << 3, c, 49, x)
-                            s = 190
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 194
-                        elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 512 | y << 1
-                            else:
-                                a = t57(a << 3 | 1, c, 57, x)
-                            s = 191
-                        elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 1024 | y << 1
-                            else:
-                                a = t57(a << 3 | 2, c, 57, x)
-                            s = 192
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 190:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower':
+                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                        if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                            a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
                         else:
-                            a = t44(a << 3 | 2, c, 44, x)
+                            a = t44(a << 3 | 3, c, 44, x)
                         s = 193
-                    elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 3, c, 46, x)
-                        s = 194
-                    elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | y << 1
+                    elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
                         else:
-                            a = t57(a << 3, c, 57, x)
-                        s = 191
-                    elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = t49(a << 3, c, 49, x)
+                        s = 190
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 194
+                    elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
                             a = a << 12 | 512 | y << 1
                         else:
                             a = t57(a << 3 | 1, c, 57, x)
+                        s = 191
+                    elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 12 | 1024 | y << 1
+                        else:
+                            a = t57(a << 3 | 2, c, 57, x)
                         s = 192
                     else:
                         a, s = x.escape(a, s, c)
-                else:
+            if s == 190:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
+                    else:
+                        a = t44(a << 3 | 2, c, 44, x)
+                    s = 193
+                elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 3, c, 46, x)
+                    s = 194
+                elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | y << 1
+                    else:
+                        a = t57(a << 3, c, 57, x)
+                    s = 191
+                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
+                    else:
+                        a = t57(a << 3 | 1, c, 57, x)
+                    s = 192
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 191:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t44(a << 2 | 1, c, 44, x)
-                        s = 193
-                    elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 194
-                    elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 11 | y << 1
-                        else:
-                            a = t57(a << 2, c, 57, x)
-                        s = 192
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 11 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 3 | 2, y) << 1
+                    else:
+                        a = t44(a << 2 | 1, c, 44, x)
+                    s = 193
+                elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 194
+                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 11 | y << 1
+                    else:
+                        a = t57(a << 2, c, 57, x)
+                    s = 192
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 192:  # ElementContent: SE(AckMaxDelay), SE(EVSETargetActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t44(a << 2, c, 44, x)
-                        s = 193
-                    elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 194
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t44(a << 2, c, 44, x)
+                    s = 193
+                elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 194
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 193:  # ElementContent: SE(EVSETargetActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 194
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 194
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 194:  # ElementContent: SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower_L3':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 201
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 202
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 7, c, 46, x)
-                            s = 203
-                        elif nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 196
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 1, c, 46, x)
-                            s = 197
-                        elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 198
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 199
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
-                            s = 200
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 4 | 8  # EE
-            if s == 195:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower':
-                        if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t44(a << 3 | 3, c, 44, x)
-                            s = 193
-                        elif nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t49(a << 3, c, 49, x)
-                            s = 190
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 194
-                        elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 512 | y << 1
-                            else:
-                                a = t57(a << 3 | 1, c, 57, x)
-                            s = 191
-                        elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 1024 | y << 1
-                            else:
-                                a = t57(a << 3 | 2, c, 57, x)
-                            s = 192
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 196:  # ElementContent: SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower_L3':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
-                            s = 201
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 202
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 203
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 197
-                        elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 1, c, 46, x)
-                            s = 198
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 199
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 200
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 7  # EE
-            if s == 197:  # ElementContent: SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetReactivePower':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 201
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 202
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 5, c, 46, x)
-                            s = 203
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 198
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 199
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 200
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 198:  # ElementContent: SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEPresentActivePower_L3':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 201
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 202
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 203
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 199
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 200
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 199:  # ElementContent: SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower_L3':
                     if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
+                        a = t46(a << 4 | 5, c, 46, x)
                         s = 201
                     elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 2, c, 46, x)
+                        a = t46(a << 4 | 6, c, 46, x)
                         s = 202
                     elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 3, c, 46, x)
+                        a = t46(a << 4 | 7, c, 46, x)
                         s = 203
+                    elif nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 196
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 1, c, 46, x)
+                        s = 197
+                    elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 198
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 199
                     elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
+                        a = t46(a << 4 | 4, c, 46, x)
                         s = 200
                     else:
                         a, s = x.escape(a, s, c)
+            if s == 195:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower':
+                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                        if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                            a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
+                        else:
+                            a = t44(a << 3 | 3, c, 44, x)
+                        s = 193
+                    elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                        else:
+                            a = t49(a << 3, c, 49, x)
+                        s = 190
+                    else:
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 4  # EE
-            if s == 200:  # ElementContent: SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+                    if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 194
+                    elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 12 | 512 | y << 1
+                        else:
+                            a = t57(a << 3 | 1, c, 57, x)
+                        s = 191
+                    elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 12 | 1024 | y << 1
+                        else:
+                            a = t57(a << 3 | 2, c, 57, x)
+                        s = 192
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 196:  # ElementContent: SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 4 | 7  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower_L3':
                     if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
+                        a = t46(a << 4 | 4, c, 46, x)
                         s = 201
                     elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 5, c, 46, x)
+                        s = 202
+                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 6, c, 46, x)
+                        s = 203
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 197
+                    elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 1, c, 46, x)
+                        s = 198
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 199
+                    elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 200
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 197:  # ElementContent: SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 6  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetReactivePower':
+                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 3, c, 46, x)
+                        s = 201
+                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 202
+                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 5, c, 46, x)
+                        s = 203
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 198
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 1, c, 46, x)
-                        s = 202
-                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        s = 199
+                    elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 2, c, 46, x)
-                        s = 203
+                        s = 200
                     else:
                         a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 201:  # ElementContent: SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
+            if s == 198:  # ElementContent: SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEPresentActivePower_L3':
+                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 2, c, 46, x)
+                        s = 201
+                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 3, c, 46, x)
                         s = 202
-                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 203
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 2 | 2  # EE
-            if s == 202:  # ElementContent: SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
                     if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
+                        a = t46(a << 3 | 4, c, 46, x)
                         s = 203
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 199
+                    elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 1, c, 46, x)
+                        s = 200
                     else:
                         a, s = x.escape(a, s, c)
+            if s == 199:  # ElementContent: SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 201
+                elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 202
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 3, c, 46, x)
+                    s = 203
+                elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 200
                 else:
-                    return a << 2 | 1  # EE
-            if s == 203:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 200:  # ElementContent: SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 201
+                elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 202
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 203
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 201:  # ElementContent: SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 202
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 203
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 202:  # ElementContent: SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 203
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 203:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 10 or s > 203:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2241,699 +1980,654 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 11:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumChargePower_L2':
-                        if nm < 'EVMaximumChargePower_L3':
-                            if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 3, c, 46, x)
-                                s = 207
-                            elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 4, c, 46, x)
-                                s = 208
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 5, c, 46, x)
-                                s = 209
-                            elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4 | 1, c, 46, x)
-                                s = 205
-                            elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 6, c, 46, x)
-                                s = 210
-                            else:
-                                a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'EVMinimumEnergyRequest':
-                            if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 7, c, 46, x)
-                                s = 211
-                            elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 8, c, 46, x)
-                                s = 212
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4 | 2, c, 46, x)
-                                s = 206
-                            elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 9, c, 46, x)
-                                s = 213
-                            elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4, c, 46, x)
-                                s = 204
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 204:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumChargePower':
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumChargePower_L2':
+                    if nm < 'EVMaximumChargePower_L3':
                         if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
+                            a = t46(a << 4 | 3, c, 46, x)
                             s = 207
                         elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 208
-                        elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 4 | 4, c, 46, x)
+                            s = 208
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 5, c, 46, x)
                             s = 209
                         elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 205
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'EVMinimumChargePower_L3':
-                            if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 5, c, 46, x)
-                                s = 210
-                            elif nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 6, c, 46, x)
-                                s = 211
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 7, c, 46, x)
-                                s = 212
-                            elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4 | 1, c, 46, x)
-                                s = 206
-                            elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 8, c, 46, x)
-                                s = 213
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 205:  # ElementContent: SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumChargePower_L2':
-                        if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 4 | 1, c, 46, x)
-                            s = 207
-                        elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 208
-                        elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 209
+                            s = 205
                         elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
+                            a = t46(a << 4 | 6, c, 46, x)
                             s = 210
                         else:
                             a, s = x.escape(a, s, c)
-                    else:
+                else:
+                    if nm < 'EVMinimumEnergyRequest':
                         if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
+                            a = t46(a << 4 | 7, c, 46, x)
                             s = 211
                         elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
+                            a = t46(a << 4 | 8, c, 46, x)
                             s = 212
-                        elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                            a = t46(a << 4 | 2, c, 46, x)
                             s = 206
                         elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 7, c, 46, x)
+                            a = t46(a << 4 | 9, c, 46, x)
                             s = 213
+                        elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                            a = t46(a << 4, c, 46, x)
+                            s = 204
                         else:
                             a, s = x.escape(a, s, c)
-                else:
+            if s == 204:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
                     return x.end(a, s)
-            if s == 206:  # ElementContent: SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumChargePower':
-                        if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 207
-                        elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 208
-                        elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 209
-                        else:
-                            a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumChargePower':
+                    if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 207
+                    elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 208
+                    elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 4, c, 46, x)
+                        s = 209
+                    elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 205
                     else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm < 'EVMinimumChargePower_L3':
                         if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
+                            a = t46(a << 4 | 5, c, 46, x)
                             s = 210
                         elif nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
+                            a = t46(a << 4 | 6, c, 46, x)
                             s = 211
-                        elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 5, c, 46, x)
-                            s = 212
-                        elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 6, c, 46, x)
-                            s = 213
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 207:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumChargePower_L2':
-                        if nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 208
-                        elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 209
-                        elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 210
                         else:
                             a, s = x.escape(a, s, c)
                     else:
-                        if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 211
-                        elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
+                        if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 7, c, 46, x)
                             s = 212
+                        elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                            a = t46(a << 4 | 1, c, 46, x)
+                            s = 206
                         elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 5, c, 46, x)
+                            a = t46(a << 4 | 8, c, 46, x)
                             s = 213
                         else:
                             a, s = x.escape(a, s, c)
-                else:
+            if s == 205:  # ElementContent: SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
                     return x.end(a, s)
-            if s == 208:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumChargePower_L2':
-                        if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 209
-                        elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 210
-                        else:
-                            a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumChargePower_L2':
+                    if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 1, c, 46, x)
+                        s = 207
+                    elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 208
+                    elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 209
+                    elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 4, c, 46, x)
+                        s = 210
                     else:
-                        if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 211
-                        elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 212
-                        elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 213
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
+                    if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 5, c, 46, x)
+                        s = 211
+                    elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 6, c, 46, x)
+                        s = 212
+                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 206
+                    elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 7, c, 46, x)
+                        s = 213
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 206:  # ElementContent: SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
                     return x.end(a, s)
-            if s == 209:  # ElementContent: SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumChargePower':
+                    if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3, c, 46, x)
+                        s = 207
+                    elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 1, c, 46, x)
+                        s = 208
+                    elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 2, c, 46, x)
+                        s = 209
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 3, c, 46, x)
                         s = 210
                     elif nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 211
+                    elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 5, c, 46, x)
+                        s = 212
+                    elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 6, c, 46, x)
+                        s = 213
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 207:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumChargePower_L2':
+                    if nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 208
+                    elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 1, c, 46, x)
-                        s = 211
-                    elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                        s = 209
+                    elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 2, c, 46, x)
-                        s = 212
-                    elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 3, c, 46, x)
-                        s = 213
+                        s = 210
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return x.end(a, s)
-            if s == 210:  # ElementContent: SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
                     if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
+                        a = t46(a << 3 | 3, c, 46, x)
                         s = 211
                     elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
+                        a = t46(a << 3 | 4, c, 46, x)
                         s = 212
                     elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
+                        a = t46(a << 3 | 5, c, 46, x)
                         s = 213
                     else:
                         a, s = x.escape(a, s, c)
-                else:
+            if s == 208:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumChargePower_L2':
+                    if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 209
+                    elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 1, c, 46, x)
+                        s = 210
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 2, c, 46, x)
+                        s = 211
+                    elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 3, c, 46, x)
+                        s = 212
+                    elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 213
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 209:  # ElementContent: SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 210
+                elif nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 211
+                elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 212
+                elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 3, c, 46, x)
+                    s = 213
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 210:  # ElementContent: SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 211
+                elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 212
+                elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 213
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 211:  # ElementContent: SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 212
-                    elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 213
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 212
+                elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 213
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 212:  # ElementContent: SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 213
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 213
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 213:  # ElementContent: SE(EVPresentActivePower_L2), SE(EVPresentActivePower_L3), SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower), SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumDischargePower_L3':
-                        if nm < 'EVMaximumDischargePower_L3':
-                            if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 5, c, 46, x)
-                                s = 220
-                            elif nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 6, c, 46, x)
-                                s = 221
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 7, c, 46, x)
-                                s = 222
-                            elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 8, c, 46, x)
-                                s = 223
-                            elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 9, c, 46, x)
-                                s = 224
-                            else:
-                                a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'EVPresentReactivePower':
-                            if nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 10, c, 46, x)
-                                s = 225
-                            elif nm == 'EVPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4, c, 46, x)
-                                s = 215
-                            elif nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 1, c, 46, x)
-                                s = 216
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 2, c, 46, x)
-                                s = 217
-                            elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 3, c, 46, x)
-                                s = 218
-                            elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 4, c, 46, x)
-                                s = 219
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 4 | 11  # EE
-            if s == 214:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumChargePower_L2':
-                        if nm < 'EVMaximumChargePower_L3':
-                            if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 3, c, 46, x)
-                                s = 207
-                            elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 4, c, 46, x)
-                                s = 208
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 5, c, 46, x)
-                                s = 209
-                            elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4 | 1, c, 46, x)
-                                s = 205
-                            elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 6, c, 46, x)
-                                s = 210
-                            else:
-                                a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'EVMinimumEnergyRequest':
-                            if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 7, c, 46, x)
-                                s = 211
-                            elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 8, c, 46, x)
-                                s = 212
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4 | 2, c, 46, x)
-                                s = 206
-                            elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 9, c, 46, x)
-                                s = 213
-                            elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4, c, 46, x)
-                                s = 204
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 215:  # ElementContent: SE(EVPresentActivePower_L3), SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower), SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumDischargePower_L3':
-                        if nm < 'EVMaximumDischargePower_L3':
-                            if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 4, c, 46, x)
-                                s = 220
-                            elif nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 5, c, 46, x)
-                                s = 221
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 6, c, 46, x)
-                                s = 222
-                            elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 7, c, 46, x)
-                                s = 223
-                            elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 8, c, 46, x)
-                                s = 224
-                            else:
-                                a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'EVPresentReactivePower':
-                            if nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 9, c, 46, x)
-                                s = 225
-                            elif nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4, c, 46, x)
-                                s = 216
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 1, c, 46, x)
-                                s = 217
-                            elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 2, c, 46, x)
-                                s = 218
-                            elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 3, c, 46, x)
-                                s = 219
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 10  # EE
-            if s == 216:  # ElementContent: SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower), SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumDischargePower_L2':
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumDischargePower_L3':
+                    if nm < 'EVMaximumDischargePower_L3':
                         if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
+                            a = t46(a << 4 | 5, c, 46, x)
                             s = 220
                         elif nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
-                            s = 221
-                        elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 222
-                        elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 4 | 6, c, 46, x)
-                            s = 223
+                            s = 221
                         else:
                             a, s = x.escape(a, s, c)
                     else:
-                        if nm < 'EVPresentReactivePower':
-                            if nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 7, c, 46, x)
-                                s = 224
-                            elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 8, c, 46, x)
-                                s = 225
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4, c, 46, x)
-                                s = 217
-                            elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 1, c, 46, x)
-                                s = 218
-                            elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 2, c, 46, x)
-                                s = 219
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 9  # EE
-            if s == 217:  # ElementContent: SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower), SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumDischargePower_L2':
-                        if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 220
-                        elif nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 221
-                        elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
-                            s = 222
-                        elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 223
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 224
-                        elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                        if nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 4 | 7, c, 46, x)
+                            s = 222
+                        elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 8, c, 46, x)
+                            s = 223
+                        elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 9, c, 46, x)
+                            s = 224
+                        else:
+                            a, s = x.escape(a, s, c)
+                else:
+                    if nm < 'EVPresentReactivePower':
+                        if nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 10, c, 46, x)
                             s = 225
-                        elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        elif nm == 'EVPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 4, c, 46, x)
+                            s = 215
+                        elif nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 1, c, 46, x)
+                            s = 216
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 2, c, 46, x)
+                            s = 217
+                        elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 3, c, 46, x)
                             s = 218
                         elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 1, c, 46, x)
-                            s = 219
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 218:  # ElementContent: SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower), SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumDischargePower':
-                        if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 1, c, 46, x)
-                            s = 220
-                        elif nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 221
-                        elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 222
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 4 | 4, c, 46, x)
-                            s = 223
-                        elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 224
-                        elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 225
-                        elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
                             s = 219
                         else:
                             a, s = x.escape(a, s, c)
+            if s == 214:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumChargePower_L2':
+                    if nm < 'EVMaximumChargePower_L3':
+                        if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 3, c, 46, x)
+                            s = 207
+                        elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 4, c, 46, x)
+                            s = 208
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 5, c, 46, x)
+                            s = 209
+                        elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                            a = t46(a << 4 | 1, c, 46, x)
+                            s = 205
+                        elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 6, c, 46, x)
+                            s = 210
+                        else:
+                            a, s = x.escape(a, s, c)
                 else:
-                    return a << 4 | 7  # EE
-            if s == 219:  # ElementContent: SE(EVMaximumDischargePower), SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumDischargePower':
+                    if nm < 'EVMinimumEnergyRequest':
+                        if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 7, c, 46, x)
+                            s = 211
+                        elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 8, c, 46, x)
+                            s = 212
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                            a = t46(a << 4 | 2, c, 46, x)
+                            s = 206
+                        elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 9, c, 46, x)
+                            s = 213
+                        elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                            a = t46(a << 4, c, 46, x)
+                            s = 204
+                        else:
+                            a, s = x.escape(a, s, c)
+            if s == 215:  # ElementContent: SE(EVPresentActivePower_L3), SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower), SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
+                if i == k:
+                    return a << 4 | 10  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumDischargePower_L3':
+                    if nm < 'EVMaximumDischargePower_L3':
                         if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
+                            a = t46(a << 4 | 4, c, 46, x)
                             s = 220
                         elif nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
+                            a = t46(a << 4 | 5, c, 46, x)
                             s = 221
-                        elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 222
                         else:
                             a, s = x.escape(a, s, c)
                     else:
-                        if nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
+                        if nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 6, c, 46, x)
+                            s = 222
+                        elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 7, c, 46, x)
                             s = 223
                         elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
+                            a = t46(a << 4 | 8, c, 46, x)
                             s = 224
-                        elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 5, c, 46, x)
-                            s = 225
                         else:
                             a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 220:  # ElementContent: SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumDischargePower':
-                        if nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 221
-                        elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 222
+                    if nm < 'EVPresentReactivePower':
+                        if nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 9, c, 46, x)
+                            s = 225
+                        elif nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4, c, 46, x)
+                            s = 216
                         else:
                             a, s = x.escape(a, s, c)
                     else:
-                        if nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 223
-                        elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 224
-                        elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 225
+                        if nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 1, c, 46, x)
+                            s = 217
+                        elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 2, c, 46, x)
+                            s = 218
+                        elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 3, c, 46, x)
+                            s = 219
                         else:
                             a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 221:  # ElementContent: SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
+            if s == 216:  # ElementContent: SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower), SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
+                if i == k:
+                    return a << 4 | 9  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumDischargePower_L2':
+                    if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 220
+                    elif nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 4, c, 46, x)
+                        s = 221
+                    elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 5, c, 46, x)
                         s = 222
                     elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
+                        a = t46(a << 4 | 6, c, 46, x)
                         s = 223
-                    elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 2, c, 46, x)
-                        s = 224
-                    elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 3, c, 46, x)
-                        s = 225
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 4  # EE
-            if s == 222:  # ElementContent: SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
+                    if nm < 'EVPresentReactivePower':
+                        if nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 7, c, 46, x)
+                            s = 224
+                        elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 8, c, 46, x)
+                            s = 225
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4, c, 46, x)
+                            s = 217
+                        elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 1, c, 46, x)
+                            s = 218
+                        elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 2, c, 46, x)
+                            s = 219
+                        else:
+                            a, s = x.escape(a, s, c)
+            if s == 217:  # ElementContent: SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower), SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
+                if i == k:
+                    return a << 4 | 8  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumDischargePower_L2':
+                    if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 220
+                    elif nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 221
+                    elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 4, c, 46, x)
+                        s = 222
+                    elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 5, c, 46, x)
                         s = 223
-                    elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
-                        s = 224
-                    elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 2, c, 46, x)
-                        s = 225
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 3  # EE
-            if s == 223:  # ElementContent: SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
                     if nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
+                        a = t46(a << 4 | 6, c, 46, x)
                         s = 224
                     elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
+                        a = t46(a << 4 | 7, c, 46, x)
                         s = 225
+                    elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 218
+                    elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 1, c, 46, x)
+                        s = 219
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 218:  # ElementContent: SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower), SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
+                if i == k:
+                    return a << 4 | 7  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumDischargePower':
+                    if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 1, c, 46, x)
+                        s = 220
+                    elif nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 221
+                    elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 222
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 2 | 2  # EE
-            if s == 224:  # ElementContent: SE(EVMinimumDischargePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
+                    if nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 4, c, 46, x)
+                        s = 223
+                    elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 5, c, 46, x)
+                        s = 224
+                    elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 6, c, 46, x)
                         s = 225
+                    elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 219
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 219:  # ElementContent: SE(EVMaximumDischargePower), SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
+                if i == k:
+                    return a << 3 | 6  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumDischargePower':
+                    if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 220
+                    elif nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 1, c, 46, x)
+                        s = 221
+                    elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 2, c, 46, x)
+                        s = 222
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 2 | 1  # EE
-            if s == 225:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                    if nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 3, c, 46, x)
+                        s = 223
+                    elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 224
+                    elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 5, c, 46, x)
+                        s = 225
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 220:  # ElementContent: SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumDischargePower':
+                    if nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 221
+                    elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 1, c, 46, x)
+                        s = 222
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 2, c, 46, x)
+                        s = 223
+                    elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 3, c, 46, x)
+                        s = 224
+                    elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 225
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 221:  # ElementContent: SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 222
+                elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 223
+                elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 224
+                elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 3, c, 46, x)
+                    s = 225
+                else:
                     a, s = x.escape(a, s, c)
+            if s == 222:  # ElementContent: SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 223
+                elif nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 224
+                elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 225
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 223:  # ElementContent: SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 224
+                elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 225
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 224:  # ElementContent: SE(EVMinimumDischargePower_L3), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 225
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 225:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 11 or s > 225:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2953,296 +2647,275 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 12:  # FirstStartTag: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower_L2':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 232
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 7, c, 46, x)
-                            s = 233
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 8, c, 46, x)
-                            s = 234
-                        elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 226
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'EVSETargetReactivePower':
-                            if nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 1, c, 46, x)
-                                s = 227
-                            elif nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 2, c, 46, x)
-                                s = 228
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 3, c, 46, x)
-                                s = 229
-                            elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 4, c, 46, x)
-                                s = 230
-                            elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 5, c, 46, x)
-                                s = 231
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 4 | 9  # EE
-            if s == 226:  # ElementContent: SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower_L3':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 232
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 233
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 7, c, 46, x)
-                            s = 234
-                        elif nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 227
-                        else:
-                            a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower_L2':
+                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 6, c, 46, x)
+                        s = 232
+                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 7, c, 46, x)
+                        s = 233
+                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 8, c, 46, x)
+                        s = 234
+                    elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 226
                     else:
-                        if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 1, c, 46, x)
-                            s = 228
-                        elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 229
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 230
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
-                            s = 231
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 4 | 8  # EE
-            if s == 227:  # ElementContent: SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower_L3':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
-                            s = 232
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 233
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 234
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 228
-                        elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 1, c, 46, x)
-                            s = 229
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 230
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 231
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 7  # EE
-            if s == 228:  # ElementContent: SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
                     if nm < 'EVSETargetReactivePower':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 232
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 233
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 5, c, 46, x)
-                            s = 234
+                        if nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 1, c, 46, x)
+                            s = 227
+                        elif nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 2, c, 46, x)
+                            s = 228
                         else:
                             a, s = x.escape(a, s, c)
                     else:
                         if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
+                            a = t46(a << 4 | 3, c, 46, x)
                             s = 229
                         elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
+                            a = t46(a << 4 | 4, c, 46, x)
                             s = 230
                         elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
+                            a = t46(a << 4 | 5, c, 46, x)
                             s = 231
                         else:
                             a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 229:  # ElementContent: SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEPresentActivePower_L3':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 232
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 233
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 234
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 230
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 231
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 230:  # ElementContent: SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+            if s == 226:  # ElementContent: SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 4 | 8  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower_L3':
                     if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
+                        a = t46(a << 4 | 5, c, 46, x)
                         s = 232
                     elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 2, c, 46, x)
+                        a = t46(a << 4 | 6, c, 46, x)
                         s = 233
                     elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 3, c, 46, x)
+                        a = t46(a << 4 | 7, c, 46, x)
                         s = 234
+                    elif nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 227
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 1, c, 46, x)
+                        s = 228
+                    elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 229
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 230
                     elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
+                        a = t46(a << 4 | 4, c, 46, x)
                         s = 231
                     else:
                         a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 4  # EE
-            if s == 231:  # ElementContent: SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+            if s == 227:  # ElementContent: SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 4 | 7  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower_L3':
                     if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
+                        a = t46(a << 4 | 4, c, 46, x)
                         s = 232
                     elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 5, c, 46, x)
+                        s = 233
+                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 6, c, 46, x)
+                        s = 234
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 228
+                    elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 1, c, 46, x)
+                        s = 229
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 230
+                    elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 231
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 228:  # ElementContent: SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 6  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetReactivePower':
+                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 3, c, 46, x)
+                        s = 232
+                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 233
+                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 5, c, 46, x)
+                        s = 234
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 229
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 1, c, 46, x)
-                        s = 233
-                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        s = 230
+                    elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 2, c, 46, x)
-                        s = 234
+                        s = 231
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 229:  # ElementContent: SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEPresentActivePower_L3':
+                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 2, c, 46, x)
+                        s = 232
+                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 3, c, 46, x)
+                        s = 233
                     else:
                         a, s = x.escape(a, s, c)
                 else:
+                    if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 234
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 230
+                    elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 1, c, 46, x)
+                        s = 231
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 230:  # ElementContent: SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 232
+                elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 233
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 3, c, 46, x)
+                    s = 234
+                elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 231
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 231:  # ElementContent: SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
                     return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 232
+                elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 233
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 234
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 232:  # ElementContent: SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 233
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 234
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 233:  # ElementContent: SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 234
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 234:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 235:  # ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 4 | 9  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower_L2':
+                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 6, c, 46, x)
+                        s = 232
+                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 7, c, 46, x)
                         s = 233
                     elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
+                        a = t46(a << 4 | 8, c, 46, x)
                         s = 234
+                    elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 226
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 2 | 2  # EE
-            if s == 233:  # ElementContent: SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 234
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 234:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 235:  # ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower_L2':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 232
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 7, c, 46, x)
-                            s = 233
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 8, c, 46, x)
-                            s = 234
-                        elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 226
+                    if nm < 'EVSETargetReactivePower':
+                        if nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 1, c, 46, x)
+                            s = 227
+                        elif nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 2, c, 46, x)
+                            s = 228
                         else:
                             a, s = x.escape(a, s, c)
                     else:
-                        if nm < 'EVSETargetReactivePower':
-                            if nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 1, c, 46, x)
-                                s = 227
-                            elif nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 2, c, 46, x)
-                                s = 228
-                            else:
-                                a, s = x.escape(a, s, c)
+                        if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 3, c, 46, x)
+                            s = 229
+                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 4, c, 46, x)
+                            s = 230
+                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 5, c, 46, x)
+                            s = 231
                         else:
-                            if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 3, c, 46, x)
-                                s = 229
-                            elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 4, c, 46, x)
-                                s = 230
-                            elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 5, c, 46, x)
-                                s = 231
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 9  # EE
+                            a, s = x.escape(a, s, c)
             if s < 12 or s > 235:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3262,19 +2935,17 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 13:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 236:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 13 or s > 236:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3294,19 +2965,17 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 14:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 237:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 14 or s > 237:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3326,33 +2995,23 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 15:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 238:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 239:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 239 <= s <= 240:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 240:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 15 or s > 240:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3372,196 +3031,151 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 16:  # FirstStartTag: SE(P), SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 2 | 1, c, 53, x)
-                        s = 242
-                    elif nm == 'P' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 2, c, 53, x)
-                        s = 241
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 4
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 2 | 2, c, 53, x)
-                        s = 243
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 241:  # ElementContent: SE(Q)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Q' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 1, c, 53, x)
-                        s = 245
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 242:  # ElementContent: SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 1, c, 53, x)
-                        s = 243
+                        a = t53(a << 2 | 1, c, 53, x)
+                    s = 242
+                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 243:  # ElementContent: SE(J), SE(Seed), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'J' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 2, c, 53, x)
-                        s = 246
-                    elif nm == 'Seed' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 2 | 1, c, 53, x)
-                        s = 247
+                        a = t53(a << 2, c, 53, x)
+                    s = 241
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t53(a << 2 | 2, c, 53, x)
+                    s = 243
                 else:
-                    return a << 2 | 2  # EE
-            if s == 244:  # ElementContent: SE(P), SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 2 | 1, c, 53, x)
-                        s = 242
-                    elif nm == 'P' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 2, c, 53, x)
-                        s = 241
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 4
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 2 | 2, c, 53, x)
-                        s = 243
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 245:  # ElementContent: SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 2, c, 53, x)
-                        s = 242
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 2 | 1, c, 53, x)
-                        s = 243
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 246:  # ElementContent: SE(Seed), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Seed' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 2, c, 53, x)
-                        s = 247
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 247:  # ElementContent: SE(PgenCounter)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PgenCounter' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 1, c, 53, x)
-                        s = 248
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 248:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 241:  # ElementContent: SE(Q)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Q' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t53(a << 1, c, 53, x)
+                    s = 245
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 242:  # ElementContent: SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t53(a << 1, c, 53, x)
+                    s = 243
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 243:  # ElementContent: SE(J), SE(Seed), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'J' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t53(a << 2, c, 53, x)
+                    s = 246
+                elif nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t53(a << 2 | 1, c, 53, x)
+                    s = 247
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 244:  # ElementContent: SE(P), SE(G), SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t53(a << 2 | 1, c, 53, x)
+                    s = 242
+                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t53(a << 2, c, 53, x)
+                    s = 241
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 4, y) << 1
+                    else:
+                        a = t53(a << 2 | 2, c, 53, x)
+                    s = 243
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 245:  # ElementContent: SE(G), SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t53(a << 2, c, 53, x)
+                    s = 242
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t53(a << 2 | 1, c, 53, x)
+                    s = 243
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 246:  # ElementContent: SE(Seed), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t53(a << 2, c, 53, x)
+                    s = 247
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 247:  # ElementContent: SE(PgenCounter)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PgenCounter' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t53(a << 1, c, 53, x)
+                    s = 248
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 248:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 16 or s > 248:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3581,33 +3195,23 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 17:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 249:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 250:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 250 <= s <= 251:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 251:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 17 or s > 251:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3627,44 +3231,37 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 18:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 252
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 252:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 252
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 252:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 253:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 252
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 252
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 18 or s > 253:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3684,262 +3281,223 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 19:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t49(a << 2, c, 49, x)
-                        s = 254
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 255
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 254:  # ElementContent: SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 255
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t49(a << 2, c, 49, x)
+                    s = 254
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 255
                 else:
-                    return x.end(a, s)
-            if s == 255:  # ElementContent: SE(EVMaximumEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 257
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 256:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t49(a << 2, c, 49, x)
-                        s = 254
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 255
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 257:  # ElementContent: SE(EVMinimumEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 258
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 258:  # ElementContent: SE(EVMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 259
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 259:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 260
-                    elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 261
-                    elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 262
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 260:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 261
-                    elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 262
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 261:  # ElementContent: SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 262
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 262:  # ElementContent: SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 263
-                    elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 264
-                    elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 265
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 263:  # ElementContent: SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 264
-                    elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 265
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 264:  # ElementContent: SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 265
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 265:  # ElementContent: SE(EVPresentActivePower_L2), SE(EVPresentActivePower_L3), SE(EVPresentReactivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 266
-                    elif nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 267
-                    elif nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 268
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 266:  # ElementContent: SE(EVPresentActivePower_L3), SE(EVPresentReactivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 267
-                    elif nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 268
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 267:  # ElementContent: SE(EVPresentReactivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 268
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 268:  # ElementContent: SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 269
-                    elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 270
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 269:  # ElementContent: SE(EVPresentReactivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 270
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 270:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 254:  # ElementContent: SE(EVTargetEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 255
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 255:  # ElementContent: SE(EVMaximumEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 257
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 256:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t49(a << 2, c, 49, x)
+                    s = 254
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 255
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 257:  # ElementContent: SE(EVMinimumEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 258
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 258:  # ElementContent: SE(EVMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 259
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 259:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 260
+                elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 261
+                elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 262
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 260:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 261
+                elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 262
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 261:  # ElementContent: SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 262
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 262:  # ElementContent: SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 263
+                elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 264
+                elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 265
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 263:  # ElementContent: SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 264
+                elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 265
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 264:  # ElementContent: SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 265
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 265:  # ElementContent: SE(EVPresentActivePower_L2), SE(EVPresentActivePower_L3), SE(EVPresentReactivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 266
+                elif nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 267
+                elif nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 268
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 266:  # ElementContent: SE(EVPresentActivePower_L3), SE(EVPresentReactivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 267
+                elif nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 268
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 267:  # ElementContent: SE(EVPresentReactivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 268
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 268:  # ElementContent: SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 269
+                elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 270
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 269:  # ElementContent: SE(EVPresentReactivePower_L3), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 270
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 270:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 19 or s > 270:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3959,393 +3517,343 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 20:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower':
-                        if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t44(a << 3 | 3, c, 44, x)
-                            s = 274
-                        elif nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t49(a << 3, c, 49, x)
-                            s = 271
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 275
-                        elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 512 | y << 1
-                            else:
-                                a = t57(a << 3 | 1, c, 57, x)
-                            s = 272
-                        elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 1024 | y << 1
-                            else:
-                                a = t57(a << 3 | 2, c, 57, x)
-                            s = 273
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 271:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower':
+                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                        if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                            a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
                         else:
-                            a = t44(a << 3 | 2, c, 44, x)
+                            a = t44(a << 3 | 3, c, 44, x)
                         s = 274
-                    elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 3, c, 46, x)
-                        s = 275
-                    elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | y << 1
+                    elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
                         else:
-                            a = t57(a << 3, c, 57, x)
-                        s = 272
-                    elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = t49(a << 3, c, 49, x)
+                        s = 271
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 275
+                    elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
                             a = a << 12 | 512 | y << 1
                         else:
                             a = t57(a << 3 | 1, c, 57, x)
+                        s = 272
+                    elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 12 | 1024 | y << 1
+                        else:
+                            a = t57(a << 3 | 2, c, 57, x)
                         s = 273
                     else:
                         a, s = x.escape(a, s, c)
-                else:
+            if s == 271:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
+                    else:
+                        a = t44(a << 3 | 2, c, 44, x)
+                    s = 274
+                elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 3, c, 46, x)
+                    s = 275
+                elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | y << 1
+                    else:
+                        a = t57(a << 3, c, 57, x)
+                    s = 272
+                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
+                    else:
+                        a = t57(a << 3 | 1, c, 57, x)
+                    s = 273
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 272:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t44(a << 2 | 1, c, 44, x)
-                        s = 274
-                    elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
-                        s = 275
-                    elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 11 | y << 1
-                        else:
-                            a = t57(a << 2, c, 57, x)
-                        s = 273
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 11 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 3 | 2, y) << 1
+                    else:
+                        a = t44(a << 2 | 1, c, 44, x)
+                    s = 274
+                elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 275
+                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 11 | y << 1
+                    else:
+                        a = t57(a << 2, c, 57, x)
+                    s = 273
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 273:  # ElementContent: SE(AckMaxDelay), SE(EVSETargetActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t44(a << 2, c, 44, x)
-                        s = 274
-                    elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 275
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t44(a << 2, c, 44, x)
+                    s = 274
+                elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 275
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 274:  # ElementContent: SE(EVSETargetActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 275
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 275
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 275:  # ElementContent: SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower_L3':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 282
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 283
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 7, c, 46, x)
-                            s = 284
-                        elif nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 277
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 1, c, 46, x)
-                            s = 278
-                        elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 279
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 280
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
-                            s = 281
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 4 | 8  # EE
-            if s == 276:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower':
-                        if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t44(a << 3 | 3, c, 44, x)
-                            s = 274
-                        elif nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t49(a << 3, c, 49, x)
-                            s = 271
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 275
-                        elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 512 | y << 1
-                            else:
-                                a = t57(a << 3 | 1, c, 57, x)
-                            s = 272
-                        elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 1024 | y << 1
-                            else:
-                                a = t57(a << 3 | 2, c, 57, x)
-                            s = 273
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 277:  # ElementContent: SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower_L3':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
-                            s = 282
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 283
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 284
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 278
-                        elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 1, c, 46, x)
-                            s = 279
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 280
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 281
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 7  # EE
-            if s == 278:  # ElementContent: SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetReactivePower':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 282
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 283
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 5, c, 46, x)
-                            s = 284
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 279
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 280
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 281
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 279:  # ElementContent: SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEPresentActivePower_L3':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 282
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 283
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 284
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 280
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 281
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 280:  # ElementContent: SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower_L3':
                     if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
+                        a = t46(a << 4 | 5, c, 46, x)
                         s = 282
                     elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 2, c, 46, x)
+                        a = t46(a << 4 | 6, c, 46, x)
                         s = 283
                     elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 3, c, 46, x)
+                        a = t46(a << 4 | 7, c, 46, x)
                         s = 284
+                    elif nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 277
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 1, c, 46, x)
+                        s = 278
+                    elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 279
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 280
                     elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
+                        a = t46(a << 4 | 4, c, 46, x)
                         s = 281
                     else:
                         a, s = x.escape(a, s, c)
+            if s == 276:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower':
+                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                        if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                            a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
+                        else:
+                            a = t44(a << 3 | 3, c, 44, x)
+                        s = 274
+                    elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                        else:
+                            a = t49(a << 3, c, 49, x)
+                        s = 271
+                    else:
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 4  # EE
-            if s == 281:  # ElementContent: SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+                    if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 275
+                    elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 12 | 512 | y << 1
+                        else:
+                            a = t57(a << 3 | 1, c, 57, x)
+                        s = 272
+                    elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 12 | 1024 | y << 1
+                        else:
+                            a = t57(a << 3 | 2, c, 57, x)
+                        s = 273
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 277:  # ElementContent: SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 4 | 7  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower_L3':
                     if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
+                        a = t46(a << 4 | 4, c, 46, x)
                         s = 282
                     elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 5, c, 46, x)
+                        s = 283
+                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 6, c, 46, x)
+                        s = 284
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 278
+                    elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 1, c, 46, x)
+                        s = 279
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 280
+                    elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 281
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 278:  # ElementContent: SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 6  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetReactivePower':
+                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 3, c, 46, x)
+                        s = 282
+                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 283
+                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 5, c, 46, x)
+                        s = 284
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 279
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 1, c, 46, x)
-                        s = 283
-                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        s = 280
+                    elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 2, c, 46, x)
-                        s = 284
+                        s = 281
                     else:
                         a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 282:  # ElementContent: SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
+            if s == 279:  # ElementContent: SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEPresentActivePower_L3':
+                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 2, c, 46, x)
+                        s = 282
+                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 3, c, 46, x)
                         s = 283
-                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 284
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 2 | 2  # EE
-            if s == 283:  # ElementContent: SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
                     if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
+                        a = t46(a << 3 | 4, c, 46, x)
                         s = 284
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 280
+                    elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 1, c, 46, x)
+                        s = 281
                     else:
                         a, s = x.escape(a, s, c)
+            if s == 280:  # ElementContent: SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 282
+                elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 283
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 3, c, 46, x)
+                    s = 284
+                elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 281
                 else:
-                    return a << 2 | 1  # EE
-            if s == 284:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 281:  # ElementContent: SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 282
+                elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 283
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 284
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 282:  # ElementContent: SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 283
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 284
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 283:  # ElementContent: SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 284
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 284:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 20 or s > 284:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4365,834 +3873,157 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 21:  # FirstStartTag: AT(Id), SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 2
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 1, c, 22, x)
-                            s = 287
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 2, c, 23, x)
-                            s = 288
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 14
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 7, c, 22, x)
-                            s = 293
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 5, c, 26, x)
-                            s = 291
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 3, c, 29, x)
-                            s = 289
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 6, c, 30, x)
-                            s = 292
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 4, c, 41, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 2, y) << 1
+                        else:
+                            a = t22(a << 4 | 1, c, 22, x)
+                        s = 287
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t23(a << 4 | 2, c, 23, x)
+                        s = 288
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 14, y) << 1
+                        else:
+                            a = t22(a << 4 | 7, c, 22, x)
+                        s = 293
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t26(a << 4 | 5, c, 26, x)
+                        s = 291
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t29(a << 4 | 3, c, 29, x)
+                        s = 289
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t30(a << 4 | 6, c, 30, x)
+                        s = 292
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t41(a << 4 | 4, c, 41, x)
+                        s = 290
+                    else:
+                        a, s = x.escape(a, s, c)
             if s == 285:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 287
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 288
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 293
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 291
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 289
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 292
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
+                        else:
+                            a = t22(a << 4, c, 22, x)
+                        s = 287
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t23(a << 4 | 1, c, 23, x)
+                        s = 288
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t22(a << 4 | 6, c, 22, x)
+                        s = 293
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t26(a << 4 | 4, c, 26, x)
+                        s = 291
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t29(a << 4 | 2, c, 29, x)
+                        s = 289
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t30(a << 4 | 5, c, 30, x)
+                        s = 292
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t41(a << 4 | 3, c, 41, x)
+                        s = 290
+                    else:
+                        a, s = x.escape(a, s, c)
             if s == 286:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 287
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 288
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 293
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 291
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 289
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 292
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 287:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t22(a << 4, c, 22, x)
+                        s = 287
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t23(a << 4 | 1, c, 23, x)
+                        s = 288
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t22(a << 4 | 6, c, 22, x)
+                        s = 293
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 4 | 8  # EE
-            if s == 288:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t26(a << 4 | 4, c, 26, x)
+                        s = 291
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t29(a << 4 | 2, c, 29, x)
+                        s = 289
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t30(a << 4 | 5, c, 30, x)
+                        s = 292
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t41(a << 4 | 3, c, 41, x)
+                        s = 290
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 287 <= s <= 302:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 4 | 8  # EE
-            if s == 289:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t22(a << 4, c, 22, x)
+                        s = 295
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t23(a << 4 | 1, c, 23, x)
+                        s = 296
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t22(a << 4 | 6, c, 22, x)
+                        s = 301
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 4 | 8  # EE
-            if s == 290:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t26(a << 4 | 4, c, 26, x)
+                        s = 299
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t29(a << 4 | 2, c, 29, x)
+                        s = 297
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t30(a << 4 | 5, c, 30, x)
+                        s = 300
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t41(a << 4 | 3, c, 41, x)
+                        s = 298
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 291:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 292:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 293:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 294:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 295:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 296:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 297:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 298:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 299:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 300:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 301:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 302:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4, c, 22, x)
-                            s = 295
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t23(a << 4 | 1, c, 23, x)
-                            s = 296
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 4 | 6, c, 22, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t26(a << 4 | 4, c, 26, x)
-                            s = 299
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 297
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t30(a << 4 | 5, c, 30, x)
-                            s = 300
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t41(a << 4 | 3, c, 41, x)
-                            s = 298
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
+                        a, s = x.escape(a, s, c)
             if s < 21 or s > 302:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5212,44 +4043,37 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 22:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 303
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 303:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 303
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 303:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 304:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 303
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 303
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 22 or s > 304:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5269,42 +4093,37 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 23:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                        a = t16(a << 3, c, 16, x)
-                        s = 306
-                    elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                        a = t27(a << 3 | 1, c, 27, x)
-                        s = 307
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 305:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                        a = t16(a << 3, c, 16, x)
-                        s = 306
-                    elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                        a = t27(a << 3 | 1, c, 27, x)
-                        s = 307
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
+                    a = t16(a << 3, c, 16, x)
+                    s = 306
+                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
+                    a = t27(a << 3 | 1, c, 27, x)
+                    s = 307
                 else:
-                    return x.end(a, s)
-            if 306 <= s <= 308:  # ElementContent: EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 305:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
+                    a = t16(a << 3, c, 16, x)
+                    s = 306
+                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
+                    a = t27(a << 3 | 1, c, 27, x)
+                    s = 307
                 else:
+                    a, s = x.escape(a, s, c)
+            if 306 <= s <= 308:  # ElementContent: EE, CH[untyped]
+                if i == k:
                     return a << 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 23 or s > 308:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5324,64 +4143,54 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 24:  # FirstStartTag: AT(Id), SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t28(a << 2 | 1, c, 28, x)
-                        s = 310
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t28(a << 2 | 1, c, 28, x)
+                    s = 310
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 309:  # StartTag: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t28(a << 1, c, 28, x)
-                        s = 310
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t28(a << 1, c, 28, x)
+                    s = 310
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 310:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t28(a << 2, c, 28, x)
-                        s = 312
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t28(a << 2, c, 28, x)
+                    s = 312
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 311:  # ElementContent: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t28(a << 1, c, 28, x)
-                        s = 310
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 312:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t28(a << 2, c, 28, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t28(a << 1, c, 28, x)
+                    s = 310
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 312:  # ElementContent: SE(Reference), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t28(a << 2, c, 28, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 24 or s > 312:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5401,47 +4210,35 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 25:  # FirstStartTag: AT(Encoding), AT(Id), AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 4  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 313:  # StartTag: AT(Id), AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 314:  # StartTag: AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 315:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 316:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 316 <= s <= 317:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 317:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 25 or s > 317:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5461,93 +4258,74 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 26:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t62(a << 2, c, 62, x)
-                        s = 318
-                    elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t62(a << 2 | 1, c, 62, x)
-                        s = 319
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t62(a << 2, c, 62, x)
+                    s = 318
+                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t62(a << 2 | 1, c, 62, x)
+                    s = 319
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 318:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t62(a << 2, c, 62, x)
-                        s = 321
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 319:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 320:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t62(a << 2, c, 62, x)
-                        s = 318
-                    elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t62(a << 2 | 1, c, 62, x)
-                        s = 319
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t62(a << 2, c, 62, x)
+                    s = 321
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 319:  # ElementContent: SE(*), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 320:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
+                if i == k:
                     return x.end(a, s)
-            if s == 321:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t62(a << 2, c, 62, x)
+                    s = 318
+                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t62(a << 2 | 1, c, 62, x)
+                    s = 319
                 else:
-                    return a << 2 | 1  # EE
-            if 322 <= s <= 323:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
+            if 321 <= s <= 322:  # ElementContent: SE(*), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 323:  # ElementContent: SE(*), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 26 or s > 323:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5567,63 +4345,50 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 27:  # FirstStartTag: SE(Modulus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Modulus' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 1, c, 53, x)
-                        s = 324
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 324:  # ElementContent: SE(Exponent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Exponent' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 1, c, 53, x)
-                        s = 326
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t53(a << 1, c, 53, x)
+                    s = 324
                 else:
-                    return x.end(a, s)
-            if s == 325:  # ElementContent: SE(Modulus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Modulus' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t53(a << 1, c, 53, x)
-                        s = 324
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 326:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 324:  # ElementContent: SE(Exponent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Exponent' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t53(a << 1, c, 53, x)
+                    s = 326
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 325:  # ElementContent: SE(Modulus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t53(a << 1, c, 53, x)
+                    s = 324
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 326:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 27 or s > 326:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5643,116 +4408,99 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 28:  # FirstStartTag: AT(Id), AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t17(a << 3 | 4, c, 17, x)
-                        s = 331
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t40(a << 3 | 3, c, 40, x)
-                        s = 330
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 327:  # StartTag: AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t17(a << 3 | 3, c, 17, x)
-                        s = 331
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t40(a << 3 | 2, c, 40, x)
-                        s = 330
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t17(a << 3 | 4, c, 17, x)
+                    s = 331
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t40(a << 3 | 3, c, 40, x)
+                    s = 330
                 else:
-                    return x.end(a, s)
-            if s == 328:  # StartTag: AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t17(a << 2 | 2, c, 17, x)
-                        s = 331
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t40(a << 2 | 1, c, 40, x)
-                        s = 330
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 329:  # StartTag: SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t17(a << 2 | 1, c, 17, x)
-                        s = 331
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t40(a << 2, c, 40, x)
-                        s = 330
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 330:  # ElementContent: SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t17(a << 1, c, 17, x)
-                        s = 331
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 331:  # ElementContent: SE(DigestValue)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestValue' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t18(a << 1, c, 18, x)
-                        s = 333
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 332:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t17(a << 2 | 1, c, 17, x)
-                        s = 331
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t40(a << 2, c, 40, x)
-                        s = 330
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 333:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 327:  # StartTag: AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t17(a << 3 | 3, c, 17, x)
+                    s = 331
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t40(a << 3 | 2, c, 40, x)
+                    s = 330
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 328:  # StartTag: AT(URI), SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t17(a << 2 | 2, c, 17, x)
+                    s = 331
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t40(a << 2 | 1, c, 40, x)
+                    s = 330
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 329:  # StartTag: SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t17(a << 2 | 1, c, 17, x)
+                    s = 331
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t40(a << 2, c, 40, x)
+                    s = 330
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 330:  # ElementContent: SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t17(a << 1, c, 17, x)
+                    s = 331
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 331:  # ElementContent: SE(DigestValue)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t18(a << 1, c, 18, x)
+                    s = 333
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 332:  # ElementContent: SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t17(a << 2 | 1, c, 17, x)
+                    s = 331
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t40(a << 2, c, 40, x)
+                    s = 330
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 333:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 28 or s > 333:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5772,60 +4520,51 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 29:  # FirstStartTag: AT(Type), AT(URI), SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t40(a << 3 | 2, c, 40, x)
-                        s = 336
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
-            if s == 334:  # StartTag: AT(URI), SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t40(a << 2 | 1, c, 40, x)
-                        s = 336
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t40(a << 3 | 2, c, 40, x)
+                    s = 336
                 else:
-                    return a << 2 | 2  # EE
-            if s == 335:  # StartTag: SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t40(a << 2, c, 40, x)
-                        s = 336
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 336:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 334:  # StartTag: AT(URI), SE(Transforms), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t40(a << 2 | 1, c, 40, x)
+                    s = 336
                 else:
-                    return a << 1  # EE
-            if s == 337:  # ElementContent: SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t40(a << 2, c, 40, x)
-                        s = 336
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                    a, s = x.escape(a, s, c)
+            if s == 335:  # StartTag: SE(Transforms), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t40(a << 2, c, 40, x)
+                    s = 336
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 336:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 337:  # ElementContent: SE(Transforms), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t40(a << 2, c, 40, x)
+                    s = 336
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 29 or s > 337:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5845,106 +4584,82 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 30:  # FirstStartTag: SE(SPKISexp)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t62(a << 1, c, 62, x)
-                        s = 338
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t62(a << 1, c, 62, x)
+                    s = 338
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 338:  # ElementContent: SE(SPKISexp), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t62(a << 2, c, 62, x)
-                        s = 341
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t62(a << 2, c, 62, x)
+                    s = 341
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 339:  # ElementContent: SE(SPKISexp)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t62(a << 1, c, 62, x)
-                        s = 338
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t62(a << 1, c, 62, x)
+                    s = 338
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 340:  # ElementContent: SE(SPKISexp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t62(a << 2, c, 62, x)
-                        s = 341
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t62(a << 2, c, 62, x)
+                    s = 341
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 341:  # ElementContent: SE(SPKISexp), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t62(a << 2, c, 62, x)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 342:  # ElementContent: SE(SPKISexp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t62(a << 2, c, 62, x)
-                        s = 341
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t62(a << 2, c, 62, x)
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 342:  # ElementContent: SE(SPKISexp), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t62(a << 2, c, 62, x)
+                    s = 341
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 30 or s > 342:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5964,448 +4679,415 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 31:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumChargePower_L2':
-                        if nm < 'EVMaximumChargePower_L3':
-                            if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 3, c, 46, x)
-                                s = 346
-                            elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 4, c, 46, x)
-                                s = 347
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 5, c, 46, x)
-                                s = 348
-                            elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4 | 1, c, 46, x)
-                                s = 344
-                            elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 6, c, 46, x)
-                                s = 349
-                            else:
-                                a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'EVMinimumEnergyRequest':
-                            if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 7, c, 46, x)
-                                s = 350
-                            elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 8, c, 46, x)
-                                s = 351
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4 | 2, c, 46, x)
-                                s = 345
-                            elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 9, c, 46, x)
-                                s = 352
-                            elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4, c, 46, x)
-                                s = 343
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 343:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumChargePower':
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumChargePower_L2':
+                    if nm < 'EVMaximumChargePower_L3':
                         if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
+                            a = t46(a << 4 | 3, c, 46, x)
                             s = 346
                         elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 347
-                        elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 4 | 4, c, 46, x)
+                            s = 347
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 5, c, 46, x)
                             s = 348
                         elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 344
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'EVMinimumChargePower_L3':
-                            if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 5, c, 46, x)
-                                s = 349
-                            elif nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 6, c, 46, x)
-                                s = 350
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 7, c, 46, x)
-                                s = 351
-                            elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4 | 1, c, 46, x)
-                                s = 345
-                            elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 8, c, 46, x)
-                                s = 352
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 344:  # ElementContent: SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumChargePower_L2':
-                        if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 4 | 1, c, 46, x)
-                            s = 346
-                        elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 347
-                        elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 348
+                            s = 344
                         elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
+                            a = t46(a << 4 | 6, c, 46, x)
                             s = 349
                         else:
                             a, s = x.escape(a, s, c)
-                    else:
+                else:
+                    if nm < 'EVMinimumEnergyRequest':
                         if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
+                            a = t46(a << 4 | 7, c, 46, x)
                             s = 350
                         elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
+                            a = t46(a << 4 | 8, c, 46, x)
                             s = 351
-                        elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                            a = t46(a << 4 | 2, c, 46, x)
                             s = 345
                         elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 7, c, 46, x)
+                            a = t46(a << 4 | 9, c, 46, x)
                             s = 352
+                        elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                            a = t46(a << 4, c, 46, x)
+                            s = 343
                         else:
                             a, s = x.escape(a, s, c)
-                else:
+            if s == 343:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
                     return x.end(a, s)
-            if s == 345:  # ElementContent: SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumChargePower':
-                        if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 346
-                        elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 347
-                        elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 348
-                        else:
-                            a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumChargePower':
+                    if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 346
+                    elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 347
+                    elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 4, c, 46, x)
+                        s = 348
+                    elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 344
                     else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm < 'EVMinimumChargePower_L3':
                         if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
+                            a = t46(a << 4 | 5, c, 46, x)
                             s = 349
                         elif nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
+                            a = t46(a << 4 | 6, c, 46, x)
                             s = 350
-                        elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 5, c, 46, x)
-                            s = 351
-                        elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 6, c, 46, x)
-                            s = 352
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 346:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumChargePower_L2':
-                        if nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 347
-                        elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 348
-                        elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 349
                         else:
                             a, s = x.escape(a, s, c)
                     else:
-                        if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 350
-                        elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
+                        if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 7, c, 46, x)
                             s = 351
+                        elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                            a = t46(a << 4 | 1, c, 46, x)
+                            s = 345
                         elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 5, c, 46, x)
+                            a = t46(a << 4 | 8, c, 46, x)
                             s = 352
                         else:
                             a, s = x.escape(a, s, c)
-                else:
+            if s == 344:  # ElementContent: SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
                     return x.end(a, s)
-            if s == 347:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumChargePower_L2':
-                        if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 348
-                        elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 349
-                        else:
-                            a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumChargePower_L2':
+                    if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 1, c, 46, x)
+                        s = 346
+                    elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 347
+                    elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 348
+                    elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 4, c, 46, x)
+                        s = 349
                     else:
-                        if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 350
-                        elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 351
-                        elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 352
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
+                    if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 5, c, 46, x)
+                        s = 350
+                    elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 6, c, 46, x)
+                        s = 351
+                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 345
+                    elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 7, c, 46, x)
+                        s = 352
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 345:  # ElementContent: SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
                     return x.end(a, s)
-            if s == 348:  # ElementContent: SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumChargePower':
+                    if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3, c, 46, x)
+                        s = 346
+                    elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 1, c, 46, x)
+                        s = 347
+                    elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 2, c, 46, x)
+                        s = 348
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 3, c, 46, x)
                         s = 349
                     elif nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
+                        a = t46(a << 3 | 4, c, 46, x)
                         s = 350
                     elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 2, c, 46, x)
+                        a = t46(a << 3 | 5, c, 46, x)
                         s = 351
                     elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 3, c, 46, x)
+                        a = t46(a << 3 | 6, c, 46, x)
                         s = 352
                     else:
                         a, s = x.escape(a, s, c)
-                else:
+            if s == 346:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
                     return x.end(a, s)
-            if s == 349:  # ElementContent: SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumChargePower_L2':
+                    if nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 347
+                    elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 1, c, 46, x)
+                        s = 348
+                    elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 2, c, 46, x)
+                        s = 349
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
                     if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
+                        a = t46(a << 3 | 3, c, 46, x)
                         s = 350
                     elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
+                        a = t46(a << 3 | 4, c, 46, x)
                         s = 351
                     elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 2, c, 46, x)
+                        a = t46(a << 3 | 5, c, 46, x)
                         s = 352
                     else:
                         a, s = x.escape(a, s, c)
-                else:
+            if s == 347:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
                     return x.end(a, s)
-            if s == 350:  # ElementContent: SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 351
-                    elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 352
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 351:  # ElementContent: SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 352
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 352:  # ElementContent: SE(EVPresentActivePower_L2), SE(EVPresentActivePower_L3), SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVPresentReactivePower':
-                        if nm == 'EVPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 354
-                        elif nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 355
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 356
-                        elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 357
-                        elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 358
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 353:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMinimumChargePower_L2':
-                        if nm < 'EVMaximumChargePower_L3':
-                            if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 3, c, 46, x)
-                                s = 346
-                            elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 4, c, 46, x)
-                                s = 347
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 5, c, 46, x)
-                                s = 348
-                            elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4 | 1, c, 46, x)
-                                s = 344
-                            elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 6, c, 46, x)
-                                s = 349
-                            else:
-                                a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'EVMinimumEnergyRequest':
-                            if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 7, c, 46, x)
-                                s = 350
-                            elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 8, c, 46, x)
-                                s = 351
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4 | 2, c, 46, x)
-                                s = 345
-                            elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 9, c, 46, x)
-                                s = 352
-                            elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4, c, 46, x)
-                                s = 343
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 354:  # ElementContent: SE(EVPresentActivePower_L3), SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumChargePower_L2':
+                    if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3, c, 46, x)
-                        s = 355
-                    elif nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
+                        s = 348
+                    elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 1, c, 46, x)
-                        s = 356
-                    elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        s = 349
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 2, c, 46, x)
-                        s = 357
-                    elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                        s = 350
+                    elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 3, c, 46, x)
-                        s = 358
+                        s = 351
+                    elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 352
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 348:  # ElementContent: SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 349
+                elif nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 350
+                elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 351
+                elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 3, c, 46, x)
+                    s = 352
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 349:  # ElementContent: SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 350
+                elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 351
+                elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 2, c, 46, x)
+                    s = 352
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 350:  # ElementContent: SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 351
+                elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 352
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 351:  # ElementContent: SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 352
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 352:  # ElementContent: SE(EVPresentActivePower_L2), SE(EVPresentActivePower_L3), SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVPresentReactivePower':
+                    if nm == 'EVPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 354
+                    elif nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 1, c, 46, x)
+                        s = 355
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 4  # EE
-            if s == 355:  # ElementContent: SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
                     if nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
+                        a = t46(a << 3 | 2, c, 46, x)
                         s = 356
                     elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
+                        a = t46(a << 3 | 3, c, 46, x)
                         s = 357
                     elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 2, c, 46, x)
+                        a = t46(a << 3 | 4, c, 46, x)
                         s = 358
                     else:
                         a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 356:  # ElementContent: SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 357
-                    elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 358
+            if s == 353:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMinimumChargePower_L2':
+                    if nm < 'EVMaximumChargePower_L3':
+                        if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 3, c, 46, x)
+                            s = 346
+                        elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 4, c, 46, x)
+                            s = 347
+                        else:
+                            a, s = x.escape(a, s, c)
                     else:
-                        a, s = x.escape(a, s, c)
+                        if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 5, c, 46, x)
+                            s = 348
+                        elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                            a = t46(a << 4 | 1, c, 46, x)
+                            s = 344
+                        elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 6, c, 46, x)
+                            s = 349
+                        else:
+                            a, s = x.escape(a, s, c)
                 else:
-                    return a << 2 | 2  # EE
-            if s == 357:  # ElementContent: SE(EVPresentReactivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 358
+                    if nm < 'EVMinimumEnergyRequest':
+                        if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 7, c, 46, x)
+                            s = 350
+                        elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 8, c, 46, x)
+                            s = 351
+                        else:
+                            a, s = x.escape(a, s, c)
                     else:
-                        a, s = x.escape(a, s, c)
+                        if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                            a = t46(a << 4 | 2, c, 46, x)
+                            s = 345
+                        elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 9, c, 46, x)
+                            s = 352
+                        elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                            a = t46(a << 4, c, 46, x)
+                            s = 343
+                        else:
+                            a, s = x.escape(a, s, c)
+            if s == 354:  # ElementContent: SE(EVPresentActivePower_L3), SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 355
+                elif nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 356
+                elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 357
+                elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 3, c, 46, x)
+                    s = 358
                 else:
-                    return a << 2 | 1  # EE
-            if s == 358:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 355:  # ElementContent: SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 356
+                elif nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 357
+                elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 358
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 356:  # ElementContent: SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 357
+                elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 358
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 357:  # ElementContent: SE(EVPresentReactivePower_L3), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 358
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 358:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 31 or s > 358:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6425,296 +5107,275 @@ def t32(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 32:  # FirstStartTag: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower_L2':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 365
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 7, c, 46, x)
-                            s = 366
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 8, c, 46, x)
-                            s = 367
-                        elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 359
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'EVSETargetReactivePower':
-                            if nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 1, c, 46, x)
-                                s = 360
-                            elif nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 2, c, 46, x)
-                                s = 361
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 3, c, 46, x)
-                                s = 362
-                            elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 4, c, 46, x)
-                                s = 363
-                            elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 5, c, 46, x)
-                                s = 364
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 4 | 9  # EE
-            if s == 359:  # ElementContent: SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower_L3':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 365
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 366
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 7, c, 46, x)
-                            s = 367
-                        elif nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 360
-                        else:
-                            a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower_L2':
+                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 6, c, 46, x)
+                        s = 365
+                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 7, c, 46, x)
+                        s = 366
+                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 8, c, 46, x)
+                        s = 367
+                    elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 359
                     else:
-                        if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 1, c, 46, x)
-                            s = 361
-                        elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 362
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 363
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
-                            s = 364
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 4 | 8  # EE
-            if s == 360:  # ElementContent: SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower_L3':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
-                            s = 365
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 366
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 367
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 361
-                        elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 1, c, 46, x)
-                            s = 362
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 363
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 364
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 7  # EE
-            if s == 361:  # ElementContent: SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
                     if nm < 'EVSETargetReactivePower':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 365
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 366
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 5, c, 46, x)
-                            s = 367
+                        if nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 1, c, 46, x)
+                            s = 360
+                        elif nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 2, c, 46, x)
+                            s = 361
                         else:
                             a, s = x.escape(a, s, c)
                     else:
                         if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
+                            a = t46(a << 4 | 3, c, 46, x)
                             s = 362
                         elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
+                            a = t46(a << 4 | 4, c, 46, x)
                             s = 363
                         elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
+                            a = t46(a << 4 | 5, c, 46, x)
                             s = 364
                         else:
                             a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 362:  # ElementContent: SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEPresentActivePower_L3':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 2, c, 46, x)
-                            s = 365
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 366
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 367
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3, c, 46, x)
-                            s = 363
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 3 | 1, c, 46, x)
-                            s = 364
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 363:  # ElementContent: SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+            if s == 359:  # ElementContent: SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 4 | 8  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower_L3':
                     if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
+                        a = t46(a << 4 | 5, c, 46, x)
                         s = 365
                     elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 2, c, 46, x)
+                        a = t46(a << 4 | 6, c, 46, x)
                         s = 366
                     elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 3, c, 46, x)
+                        a = t46(a << 4 | 7, c, 46, x)
                         s = 367
+                    elif nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 360
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 1, c, 46, x)
+                        s = 361
+                    elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 362
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 363
                     elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
+                        a = t46(a << 4 | 4, c, 46, x)
                         s = 364
                     else:
                         a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 4  # EE
-            if s == 364:  # ElementContent: SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+            if s == 360:  # ElementContent: SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 4 | 7  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower_L3':
                     if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
+                        a = t46(a << 4 | 4, c, 46, x)
                         s = 365
                     elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 5, c, 46, x)
+                        s = 366
+                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 6, c, 46, x)
+                        s = 367
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 361
+                    elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 1, c, 46, x)
+                        s = 362
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 2, c, 46, x)
+                        s = 363
+                    elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 3, c, 46, x)
+                        s = 364
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 361:  # ElementContent: SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 6  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetReactivePower':
+                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 3, c, 46, x)
+                        s = 365
+                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 366
+                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 5, c, 46, x)
+                        s = 367
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 362
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 1, c, 46, x)
-                        s = 366
-                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        s = 363
+                    elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 3 | 2, c, 46, x)
-                        s = 367
+                        s = 364
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 362:  # ElementContent: SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEPresentActivePower_L3':
+                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 2, c, 46, x)
+                        s = 365
+                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 3, c, 46, x)
+                        s = 366
                     else:
                         a, s = x.escape(a, s, c)
                 else:
+                    if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 367
+                    elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3, c, 46, x)
+                        s = 363
+                    elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 3 | 1, c, 46, x)
+                        s = 364
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 363:  # ElementContent: SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 365
+                elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 366
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 3, c, 46, x)
+                    s = 367
+                elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 364
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 364:  # ElementContent: SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
                     return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 365
+                elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 366
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 367
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 365:  # ElementContent: SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 366
+                elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 367
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 366:  # ElementContent: SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 367
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 367:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 368:  # ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+                if i == k:
+                    return a << 4 | 9  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSETargetActivePower_L2':
+                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 6, c, 46, x)
+                        s = 365
+                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4 | 7, c, 46, x)
                         s = 366
                     elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
+                        a = t46(a << 4 | 8, c, 46, x)
                         s = 367
+                    elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
+                        a = t46(a << 4, c, 46, x)
+                        s = 359
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 2 | 2  # EE
-            if s == 366:  # ElementContent: SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 367
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 367:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 368:  # ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSETargetActivePower_L2':
-                        if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 365
-                        elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 7, c, 46, x)
-                            s = 366
-                        elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 8, c, 46, x)
-                            s = 367
-                        elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 359
+                    if nm < 'EVSETargetReactivePower':
+                        if nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 1, c, 46, x)
+                            s = 360
+                        elif nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 2, c, 46, x)
+                            s = 361
                         else:
                             a, s = x.escape(a, s, c)
                     else:
-                        if nm < 'EVSETargetReactivePower':
-                            if nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 1, c, 46, x)
-                                s = 360
-                            elif nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 2, c, 46, x)
-                                s = 361
-                            else:
-                                a, s = x.escape(a, s, c)
+                        if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 3, c, 46, x)
+                            s = 362
+                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 4, c, 46, x)
+                            s = 363
+                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
+                            a = t46(a << 4 | 5, c, 46, x)
+                            s = 364
                         else:
-                            if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 3, c, 46, x)
-                                s = 362
-                            elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 4, c, 46, x)
-                                s = 363
-                            elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                                a = t46(a << 4 | 5, c, 46, x)
-                                s = 364
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 9  # EE
+                            a, s = x.escape(a, s, c)
             if s < 32 or s > 368:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6734,91 +5395,68 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 33:  # FirstStartTag: AT(Id), SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t38(a << 2 | 1, c, 38, x)
-                        s = 370
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t38(a << 2 | 1, c, 38, x)
+                    s = 370
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 369:  # StartTag: SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t38(a << 1, c, 38, x)
-                        s = 370
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t38(a << 1, c, 38, x)
+                    s = 370
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 370:  # ElementContent: SE(SignatureValue)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
-                        a = t37(a << 1, c, 37, x)
-                        s = 372
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
+                    a = t37(a << 1, c, 37, x)
+                    s = 372
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 371:  # ElementContent: SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t38(a << 1, c, 38, x)
-                        s = 370
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t38(a << 1, c, 38, x)
+                    s = 370
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 372:  # ElementContent: SE(KeyInfo), SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
-                        a = t21(a << 2, c, 21, x)
-                        s = 373
-                    elif nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t25(a << 2 | 1, c, 25, x)
-                        s = 374
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 373:  # ElementContent: SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t25(a << 2, c, 25, x)
-                        s = 374
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
+                    a = t21(a << 2, c, 21, x)
+                    s = 373
+                elif nm == 'Object' and c.ns == U4:  # ObjectType
+                    a = t25(a << 2 | 1, c, 25, x)
+                    s = 374
                 else:
+                    a, s = x.escape(a, s, c)
+            if 373 <= s <= 374:  # ElementContent: SE(Object), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 374:  # ElementContent: SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t25(a << 2, c, 25, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Object' and c.ns == U4:  # ObjectType
+                    a = t25(a << 2, c, 25, x)
+                    s = 374
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 33 or s > 374:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6838,60 +5476,43 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 34:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 375:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'HMACOutputLength' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t55(a << 3, c, 55, x)
-                        s = 377
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
+                    else:
+                        a = t55(a << 3, c, 55, x)
+                    s = 377
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 376:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'HMACOutputLength' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t55(a << 3, c, 55, x)
-                        s = 377
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 377:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
+                    else:
+                        a = t55(a << 3, c, 55, x)
+                    s = 377
                 else:
-                    return a << 2 | 1  # EE
-            if s == 378:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
+            if 377 <= s <= 378:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 34 or s > 378:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6911,64 +5532,54 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 35:  # FirstStartTag: AT(Id), SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t36(a << 2 | 1, c, 36, x)
-                        s = 380
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t36(a << 2 | 1, c, 36, x)
+                    s = 380
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 379:  # StartTag: SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t36(a << 1, c, 36, x)
-                        s = 380
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t36(a << 1, c, 36, x)
+                    s = 380
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 380:  # ElementContent: SE(SignatureProperty), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t36(a << 2, c, 36, x)
-                        s = 382
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t36(a << 2, c, 36, x)
+                    s = 382
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 381:  # ElementContent: SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t36(a << 1, c, 36, x)
-                        s = 380
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 382:  # ElementContent: SE(SignatureProperty), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t36(a << 2, c, 36, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t36(a << 1, c, 36, x)
+                    s = 380
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 382:  # ElementContent: SE(SignatureProperty), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t36(a << 2, c, 36, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 35 or s > 382:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6988,47 +5599,35 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 36:  # FirstStartTag: AT(Id), AT(Target)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 383:  # StartTag: AT(Target)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 384:  # StartTag: SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 385:  # ElementContent: SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 386:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 386 <= s <= 387:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 387:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 36 or s > 387:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7048,60 +5647,50 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 37:  # FirstStartTag: AT(Id), CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 2 | 1
-                            a = binary(a, y)
-                            s = 389
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 388:  # StartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 389
-                        else:
-                            a, s = x.characters(a, s, y)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 2 | 1, y)
+                        s = 389
                     else:
-                        a, s = x.escape(a, s, c)
+                        a, s = x.characters(a, s, c.value)
                 else:
-                    return x.end(a, s)
-            if s == 389:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 390:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 389
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+            if s == 388:  # StartTag: CH
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 389
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 389:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 390:  # ElementContent: CH
+                if i == k:
+                    return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 389
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 37 or s > 390:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7121,88 +5710,65 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 38:  # FirstStartTag: AT(Id), SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t15(a << 2 | 1, c, 15, x)
-                        s = 392
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t15(a << 2 | 1, c, 15, x)
+                    s = 392
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 391:  # StartTag: SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t15(a << 1, c, 15, x)
-                        s = 392
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t15(a << 1, c, 15, x)
+                    s = 392
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 392:  # ElementContent: SE(SignatureMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
-                        a = t34(a << 1, c, 34, x)
-                        s = 394
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
+                    a = t34(a << 1, c, 34, x)
+                    s = 394
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 393:  # ElementContent: SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t15(a << 1, c, 15, x)
-                        s = 392
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t15(a << 1, c, 15, x)
+                    s = 392
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 394:  # ElementContent: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t28(a << 1, c, 28, x)
-                        s = 395
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 395:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t28(a << 2, c, 28, x)
-                        s = 396
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t28(a << 1, c, 28, x)
+                    s = 395
                 else:
+                    a, s = x.escape(a, s, c)
+            if 395 <= s <= 396:  # ElementContent: SE(Reference), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 396:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t28(a << 2, c, 28, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t28(a << 2, c, 28, x)
+                    s = 396
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 38 or s > 396:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7222,79 +5788,37 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 39:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 397:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t22(a << 3, c, 22, x)
-                        s = 400
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 398:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t22(a << 3, c, 22, x)
-                        s = 400
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'XPath' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t22(a << 3, c, 22, x)
+                    s = 400
                 else:
+                    a, s = x.escape(a, s, c)
+            if 398 <= s <= 400:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 399:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t22(a << 3, c, 22, x)
-                        s = 400
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'XPath' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t22(a << 3, c, 22, x)
+                    s = 400
                 else:
-                    return a << 3 | 2  # EE
-            if s == 400:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t22(a << 3, c, 22, x)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 2  # EE
+                    a, s = x.escape(a, s, c)
             if s < 39 or s > 400:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7314,52 +5838,44 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 40:  # FirstStartTag: SE(Transform)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t39(a << 1, c, 39, x)
-                        s = 401
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t39(a << 1, c, 39, x)
+                    s = 401
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 401:  # ElementContent: SE(Transform), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t39(a << 2, c, 39, x)
-                        s = 403
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t39(a << 2, c, 39, x)
+                    s = 403
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 402:  # ElementContent: SE(Transform)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t39(a << 1, c, 39, x)
-                        s = 401
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 403:  # ElementContent: SE(Transform), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t39(a << 2, c, 39, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t39(a << 1, c, 39, x)
+                    s = 401
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 403:  # ElementContent: SE(Transform), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t39(a << 2, c, 39, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 40 or s > 403:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7379,672 +5895,157 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 41:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 4, c, 62, x)
-                            s = 408
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 3, c, 62, x)
-                            s = 407
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t65(a << 3, c, 65, x)
-                            s = 404
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 1, c, 62, x)
-                            s = 405
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 3 | 2, c, 22, x)
-                            s = 406
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 404:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 4, c, 62, x)
-                            s = 415
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 3, c, 62, x)
-                            s = 414
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t62(a << 3 | 4, c, 62, x)
+                        s = 408
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t62(a << 3 | 3, c, 62, x)
+                        s = 407
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t65(a << 3, c, 65, x)
-                            s = 411
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 1, c, 62, x)
-                            s = 412
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 3 | 2, c, 22, x)
-                            s = 413
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 405:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 4, c, 62, x)
-                            s = 415
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 3, c, 62, x)
-                            s = 414
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t65(a << 3, c, 65, x)
+                        s = 404
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t62(a << 3 | 1, c, 62, x)
+                        s = 405
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t22(a << 3 | 2, c, 22, x)
+                        s = 406
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t65(a << 3, c, 65, x)
-                            s = 411
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 1, c, 62, x)
-                            s = 412
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 3 | 2, c, 22, x)
-                            s = 413
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 404 <= s <= 409:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                if i == k:
                     return a << 3 | 6  # EE
-            if s == 406:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 4, c, 62, x)
-                            s = 415
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 3, c, 62, x)
-                            s = 414
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t62(a << 3 | 4, c, 62, x)
+                        s = 415
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t62(a << 3 | 3, c, 62, x)
+                        s = 414
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t65(a << 3, c, 65, x)
-                            s = 411
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 1, c, 62, x)
-                            s = 412
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 3 | 2, c, 22, x)
-                            s = 413
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 407:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 4, c, 62, x)
-                            s = 415
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 3, c, 62, x)
-                            s = 414
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t65(a << 3, c, 65, x)
+                        s = 411
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t62(a << 3 | 1, c, 62, x)
+                        s = 412
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t22(a << 3 | 2, c, 22, x)
+                        s = 413
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t65(a << 3, c, 65, x)
-                            s = 411
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 1, c, 62, x)
-                            s = 412
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 3 | 2, c, 22, x)
-                            s = 413
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 408:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 4, c, 62, x)
-                            s = 415
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 3, c, 62, x)
-                            s = 414
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t65(a << 3, c, 65, x)
-                            s = 411
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 1, c, 62, x)
-                            s = 412
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 3 | 2, c, 22, x)
-                            s = 413
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 409:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 4, c, 62, x)
-                            s = 415
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 3, c, 62, x)
-                            s = 414
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t65(a << 3, c, 65, x)
-                            s = 411
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 1, c, 62, x)
-                            s = 412
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 3 | 2, c, 22, x)
-                            s = 413
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
+                        a, s = x.escape(a, s, c)
             if s == 410:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 4, c, 62, x)
-                            s = 408
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 3, c, 62, x)
-                            s = 407
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t65(a << 3, c, 65, x)
-                            s = 404
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 1, c, 62, x)
-                            s = 405
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 3 | 2, c, 22, x)
-                            s = 406
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 411:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 4, c, 62, x)
-                            s = 415
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 3, c, 62, x)
-                            s = 414
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t62(a << 3 | 4, c, 62, x)
+                        s = 408
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t62(a << 3 | 3, c, 62, x)
+                        s = 407
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t65(a << 3, c, 65, x)
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 1, c, 62, x)
-                            s = 412
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 3 | 2, c, 22, x)
-                            s = 413
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 412:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 4, c, 62, x)
-                            s = 415
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 3, c, 62, x)
-                            s = 414
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t65(a << 3, c, 65, x)
+                        s = 404
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t62(a << 3 | 1, c, 62, x)
+                        s = 405
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t22(a << 3 | 2, c, 22, x)
+                        s = 406
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t65(a << 3, c, 65, x)
-                            s = 411
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 1, c, 62, x)
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 3 | 2, c, 22, x)
-                            s = 413
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 411 <= s <= 416:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                if i == k:
                     return a << 3 | 6  # EE
-            if s == 413:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 4, c, 62, x)
-                            s = 415
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 3, c, 62, x)
-                            s = 414
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t62(a << 3 | 4, c, 62, x)
+                        s = 415
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t62(a << 3 | 3, c, 62, x)
+                        s = 414
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t65(a << 3, c, 65, x)
-                            s = 411
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 1, c, 62, x)
-                            s = 412
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 3 | 2, c, 22, x)
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 414:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 4, c, 62, x)
-                            s = 415
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 3, c, 62, x)
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t65(a << 3, c, 65, x)
+                        s = 411
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t62(a << 3 | 1, c, 62, x)
+                        s = 412
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t22(a << 3 | 2, c, 22, x)
+                        s = 413
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t65(a << 3, c, 65, x)
-                            s = 411
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 1, c, 62, x)
-                            s = 412
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 3 | 2, c, 22, x)
-                            s = 413
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 415:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 4, c, 62, x)
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 3, c, 62, x)
-                            s = 414
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t65(a << 3, c, 65, x)
-                            s = 411
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 1, c, 62, x)
-                            s = 412
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 3 | 2, c, 22, x)
-                            s = 413
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 416:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 4, c, 62, x)
-                            s = 415
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 3, c, 62, x)
-                            s = 414
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t65(a << 3, c, 65, x)
-                            s = 411
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t62(a << 3 | 1, c, 62, x)
-                            s = 412
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t22(a << 3 | 2, c, 22, x)
-                            s = 413
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
+                        a, s = x.escape(a, s, c)
             if s < 41 or s > 416:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8064,44 +6065,37 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 44:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 417
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 417:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 417
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 417:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 418:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 417
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 417
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 44 or s > 418:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8121,48 +6115,41 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 45:  # FirstStartTag: SE(Amount)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Amount' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 419
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 419:  # ElementContent: SE(CostPerUnit)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CostPerUnit' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 421
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Amount' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 419
                 else:
-                    return x.end(a, s)
-            if s == 420:  # ElementContent: SE(Amount)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Amount' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 419
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 421:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 419:  # ElementContent: SE(CostPerUnit)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CostPerUnit' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 421
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 420:  # ElementContent: SE(Amount)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Amount' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 419
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 421:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 45 or s > 421:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8182,61 +6169,50 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 46:  # FirstStartTag: SE(Exponent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Exponent' and c.ns == U6:  # n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                            a = a << 11 | (y + 128) << 1
-                        else:
-                            a = t54(a << 1, c, 54, x)
-                        s = 422
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 422:  # ElementContent: SE(Value)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Value' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t61(a << 1, c, 61, x)
-                        s = 424
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Exponent' and c.ns == U6:  # byte: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
+                        a = a << 11 | (y + 128) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t54(a << 1, c, 54, x)
+                    s = 422
                 else:
-                    return x.end(a, s)
-            if s == 423:  # ElementContent: SE(Exponent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Exponent' and c.ns == U6:  # n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                            a = a << 11 | (y + 128) << 1
-                        else:
-                            a = t54(a << 1, c, 54, x)
-                        s = 422
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 424:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 422:  # ElementContent: SE(Value)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Value' and c.ns == U6:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t61(a << 1, c, 61, x)
+                    s = 424
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 423:  # ElementContent: SE(Exponent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Exponent' and c.ns == U6:  # byte: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
+                        a = a << 11 | (y + 128) << 1
+                    else:
+                        a = t54(a << 1, c, 54, x)
+                    s = 422
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 424:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 46 or s > 424:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8256,44 +6232,37 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 47:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 425
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 425:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 425
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 425:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 426:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 425
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 425
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 47 or s > 426:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8313,42 +6282,37 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 48:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: boolean
-                        y = c.value
-                        if y.__class__ is bool:
-                            a = a << 2 | y
-                            s = 427
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 427:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: boolean
+                    if (y := c.value).__class__ is bool:
+                        a = a << 2 | y
+                        s = 427
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 427:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 428:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: boolean
-                        y = c.value
-                        if y.__class__ is bool:
-                            a = a << 2 | y
-                            s = 427
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: boolean
+                    if (y := c.value).__class__ is bool:
+                        a = a << 2 | y
+                        s = 427
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 48 or s > 428:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8368,44 +6332,37 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 49:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 429
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 429:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 429
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 429:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 430:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 429
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 429
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 49 or s > 430:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8425,595 +6382,496 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 50:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PresentSOC':
-                        if nm < 'InletHot':
-                            if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4 | 8, c, 46, x)
-                                s = 439
-                            elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                                y = c.value
-                                if y.__class__ is bool and not c.attrs and not c.children:
-                                    a = a << 7 | 56 | y << 1
-                                else:
-                                    a = t48(a << 4 | 7, c, 48, x)
-                                s = 438
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'InletHot' and c.ns == U6:  # boolean
-                                y = c.value
-                                if y.__class__ is bool and not c.attrs and not c.children:
-                                    a = a << 7 | 72 | y << 1
-                                else:
-                                    a = t48(a << 4 | 9, c, 48, x)
-                                s = 440
-                            elif nm == 'MaximumSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 1536 | y << 1
-                                else:
-                                    a = t57(a << 4 | 3, c, 57, x)
-                                s = 434
-                            elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 512 | y << 1
-                                else:
-                                    a = t57(a << 4 | 1, c, 57, x)
-                                s = 432
-                            else:
-                                a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'RemainingTimeToMinimumSOC':
-                            if nm == 'PresentSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | y << 1
-                                else:
-                                    a = t57(a << 4, c, 57, x)
-                                s = 431
-                            elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 12
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t49(a << 4 | 6, c, 49, x)
-                                s = 437
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 8
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t49(a << 4 | 4, c, 49, x)
-                                s = 435
-                            elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 10
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t49(a << 4 | 5, c, 49, x)
-                                s = 436
-                            elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 1024 | y << 1
-                                else:
-                                    a = t57(a << 4 | 2, c, 57, x)
-                                s = 433
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 4 | 10  # EE
-            if s == 431:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'MinimumSOC':
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PresentSOC':
+                    if nm < 'InletHot':
                         if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 4 | 7, c, 46, x)
+                            a = t46(a << 4 | 8, c, 46, x)
                             s = 439
-                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 48 | y << 1
-                            else:
-                                a = t48(a << 4 | 6, c, 48, x)
-                            s = 438
-                        elif nm == 'InletHot' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 64 | y << 1
-                            else:
-                                a = t48(a << 4 | 8, c, 48, x)
-                            s = 440
-                        elif nm == 'MaximumSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 1024 | y << 1
-                            else:
-                                a = t57(a << 4 | 2, c, 57, x)
-                            s = 434
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'RemainingTimeToMinimumSOC':
-                            if nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | y << 1
-                                else:
-                                    a = t57(a << 4, c, 57, x)
-                                s = 432
-                            elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 10
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t49(a << 4 | 5, c, 49, x)
-                                s = 437
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 6
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t49(a << 4 | 3, c, 49, x)
-                                s = 435
-                            elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 8
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t49(a << 4 | 4, c, 49, x)
-                                s = 436
-                            elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 512 | y << 1
-                                else:
-                                    a = t57(a << 4 | 1, c, 57, x)
-                                s = 433
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 9  # EE
-            if s == 432:  # ElementContent: SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'RemainingTimeToMaximumSOC':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 439
-                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 40 | y << 1
-                            else:
-                                a = t48(a << 4 | 5, c, 48, x)
-                            s = 438
-                        elif nm == 'InletHot' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
+                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
                                 a = a << 7 | 56 | y << 1
                             else:
                                 a = t48(a << 4 | 7, c, 48, x)
+                            s = 438
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                                a = a << 7 | 72 | y << 1
+                            else:
+                                a = t48(a << 4 | 9, c, 48, x)
                             s = 440
-                        elif nm == 'MaximumSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        elif nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 1536 | y << 1
+                            else:
+                                a = t57(a << 4 | 3, c, 57, x)
+                            s = 434
+                        elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
                                 a = a << 13 | 512 | y << 1
                             else:
                                 a = t57(a << 4 | 1, c, 57, x)
-                            s = 434
+                            s = 432
                         else:
                             a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 8
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t49(a << 4 | 4, c, 49, x)
-                            s = 437
-                        elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t49(a << 4 | 2, c, 49, x)
-                            s = 435
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 6
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t49(a << 4 | 3, c, 49, x)
-                            s = 436
-                        elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                else:
+                    if nm < 'RemainingTimeToMinimumSOC':
+                        if nm == 'PresentSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
                                 a = a << 13 | y << 1
                             else:
                                 a = t57(a << 4, c, 57, x)
+                            s = 431
+                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 12, y) << 1
+                            else:
+                                a = t49(a << 4 | 6, c, 49, x)
+                            s = 437
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
+                            else:
+                                a = t49(a << 4 | 4, c, 49, x)
+                            s = 435
+                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 10, y) << 1
+                            else:
+                                a = t49(a << 4 | 5, c, 49, x)
+                            s = 436
+                        elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 1024 | y << 1
+                            else:
+                                a = t57(a << 4 | 2, c, 57, x)
                             s = 433
                         else:
                             a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 433:  # ElementContent: SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'MaximumSOC':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 439
-                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 32 | y << 1
-                            else:
-                                a = t48(a << 4 | 4, c, 48, x)
-                            s = 438
-                        elif nm == 'InletHot' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 48 | y << 1
-                            else:
-                                a = t48(a << 4 | 6, c, 48, x)
-                            s = 440
+            if s == 431:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 4 | 9  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'MinimumSOC':
+                    if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                        a = t46(a << 4 | 7, c, 46, x)
+                        s = 439
+                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 48 | y << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t48(a << 4 | 6, c, 48, x)
+                        s = 438
+                    elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 64 | y << 1
+                        else:
+                            a = t48(a << 4 | 8, c, 48, x)
+                        s = 440
+                    elif nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 13 | 1024 | y << 1
+                        else:
+                            a = t57(a << 4 | 2, c, 57, x)
+                        s = 434
                     else:
-                        if nm == 'MaximumSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm < 'RemainingTimeToMinimumSOC':
+                        if nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
                                 a = a << 13 | y << 1
                             else:
                                 a = t57(a << 4, c, 57, x)
-                            s = 434
-                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 6
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                            s = 432
+                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 10, y) << 1
+                            else:
+                                a = t49(a << 4 | 5, c, 49, x)
+                            s = 437
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 6, y) << 1
                             else:
                                 a = t49(a << 4 | 3, c, 49, x)
-                            s = 437
-                        elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t49(a << 4 | 1, c, 49, x)
                             s = 435
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
                             else:
-                                a = t49(a << 4 | 2, c, 49, x)
+                                a = t49(a << 4 | 4, c, 49, x)
                             s = 436
+                        elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 512 | y << 1
+                            else:
+                                a = t57(a << 4 | 1, c, 57, x)
+                            s = 433
                         else:
                             a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 7  # EE
-            if s == 434:  # ElementContent: SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'RemainingTimeToMaximumSOC':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 3 | 4, c, 46, x)
-                            s = 439
-                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 24 | y << 1
-                            else:
-                                a = t48(a << 3 | 3, c, 48, x)
-                            s = 438
-                        elif nm == 'InletHot' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 40 | y << 1
-                            else:
-                                a = t48(a << 3 | 5, c, 48, x)
-                            s = 440
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t49(a << 3 | 2, c, 49, x)
-                            s = 437
-                        elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t49(a << 3, c, 49, x)
-                            s = 435
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t49(a << 3 | 1, c, 49, x)
-                            s = 436
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 435:  # ElementContent: SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'InletHot':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 3 | 3, c, 46, x)
-                            s = 439
-                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 16 | y << 1
-                            else:
-                                a = t48(a << 3 | 2, c, 48, x)
-                            s = 438
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'InletHot' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 32 | y << 1
-                            else:
-                                a = t48(a << 3 | 4, c, 48, x)
-                            s = 440
-                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t49(a << 3 | 1, c, 49, x)
-                            s = 437
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t49(a << 3, c, 49, x)
-                            s = 436
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 436:  # ElementContent: SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+            if s == 432:  # ElementContent: SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 4 | 8  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'RemainingTimeToMaximumSOC':
                     if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 3 | 2, c, 46, x)
+                        a = t46(a << 4 | 6, c, 46, x)
                         s = 439
-                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 6 | 8 | y << 1
+                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 40 | y << 1
                         else:
-                            a = t48(a << 3 | 1, c, 48, x)
+                            a = t48(a << 4 | 5, c, 48, x)
                         s = 438
-                    elif nm == 'InletHot' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
+                    elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 56 | y << 1
+                        else:
+                            a = t48(a << 4 | 7, c, 48, x)
+                        s = 440
+                    elif nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 13 | 512 | y << 1
+                        else:
+                            a = t57(a << 4 | 1, c, 57, x)
+                        s = 434
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
+                        else:
+                            a = t49(a << 4 | 4, c, 49, x)
+                        s = 437
+                    elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 4, y) << 1
+                        else:
+                            a = t49(a << 4 | 2, c, 49, x)
+                        s = 435
+                    elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 6, y) << 1
+                        else:
+                            a = t49(a << 4 | 3, c, 49, x)
+                        s = 436
+                    elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 13 | y << 1
+                        else:
+                            a = t57(a << 4, c, 57, x)
+                        s = 433
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 433:  # ElementContent: SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 4 | 7  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'MaximumSOC':
+                    if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                        a = t46(a << 4 | 5, c, 46, x)
+                        s = 439
+                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 32 | y << 1
+                        else:
+                            a = t48(a << 4 | 4, c, 48, x)
+                        s = 438
+                    elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 48 | y << 1
+                        else:
+                            a = t48(a << 4 | 6, c, 48, x)
+                        s = 440
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 13 | y << 1
+                        else:
+                            a = t57(a << 4, c, 57, x)
+                        s = 434
+                    elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 6, y) << 1
+                        else:
+                            a = t49(a << 4 | 3, c, 49, x)
+                        s = 437
+                    elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 2, y) << 1
+                        else:
+                            a = t49(a << 4 | 1, c, 49, x)
+                        s = 435
+                    elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 4, y) << 1
+                        else:
+                            a = t49(a << 4 | 2, c, 49, x)
+                        s = 436
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 434:  # ElementContent: SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 3 | 6  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'RemainingTimeToMaximumSOC':
+                    if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                        a = t46(a << 3 | 4, c, 46, x)
+                        s = 439
+                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
                             a = a << 6 | 24 | y << 1
                         else:
                             a = t48(a << 3 | 3, c, 48, x)
-                        s = 440
-                    elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                        s = 438
+                    elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 6 | 40 | y << 1
                         else:
-                            a = t49(a << 3, c, 49, x)
-                        s = 437
+                            a = t48(a << 3 | 5, c, 48, x)
+                        s = 440
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 4  # EE
-            if s == 437:  # ElementContent: SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
-                        s = 439
-                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 6 | y << 1
+                    if nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
                         else:
-                            a = t48(a << 3, c, 48, x)
-                        s = 438
-                    elif nm == 'InletHot' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
+                            a = t49(a << 3 | 2, c, 49, x)
+                        s = 437
+                    elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                        else:
+                            a = t49(a << 3, c, 49, x)
+                        s = 435
+                    elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 2, y) << 1
+                        else:
+                            a = t49(a << 3 | 1, c, 49, x)
+                        s = 436
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 435:  # ElementContent: SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'InletHot':
+                    if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                        a = t46(a << 3 | 3, c, 46, x)
+                        s = 439
+                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
                             a = a << 6 | 16 | y << 1
                         else:
                             a = t48(a << 3 | 2, c, 48, x)
-                        s = 440
+                        s = 438
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 3  # EE
-            if s == 438:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 439
-                    elif nm == 'InletHot' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 8 | y << 1
+                    if nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 6 | 32 | y << 1
                         else:
-                            a = t48(a << 2 | 1, c, 48, x)
+                            a = t48(a << 3 | 4, c, 48, x)
                         s = 440
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 439:  # ElementContent: SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'InletHot' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | y << 1
+                    elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 2, y) << 1
                         else:
-                            a = t48(a << 2, c, 48, x)
-                        s = 440
+                            a = t49(a << 3 | 1, c, 49, x)
+                        s = 437
+                    elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                        else:
+                            a = t49(a << 3, c, 49, x)
+                        s = 436
                     else:
                         a, s = x.escape(a, s, c)
+            if s == 436:  # ElementContent: SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 439
+                elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | 8 | y << 1
+                    else:
+                        a = t48(a << 3 | 1, c, 48, x)
+                    s = 438
+                elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | 24 | y << 1
+                    else:
+                        a = t48(a << 3 | 3, c, 48, x)
+                    s = 440
+                elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                    else:
+                        a = t49(a << 3, c, 49, x)
+                    s = 437
                 else:
-                    return a << 2 | 1  # EE
-            if s == 440:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 441:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PresentSOC':
-                        if nm < 'InletHot':
-                            if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                                a = t46(a << 4 | 8, c, 46, x)
-                                s = 439
-                            elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                                y = c.value
-                                if y.__class__ is bool and not c.attrs and not c.children:
-                                    a = a << 7 | 56 | y << 1
-                                else:
-                                    a = t48(a << 4 | 7, c, 48, x)
-                                s = 438
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'InletHot' and c.ns == U6:  # boolean
-                                y = c.value
-                                if y.__class__ is bool and not c.attrs and not c.children:
-                                    a = a << 7 | 72 | y << 1
-                                else:
-                                    a = t48(a << 4 | 9, c, 48, x)
-                                s = 440
-                            elif nm == 'MaximumSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 1536 | y << 1
-                                else:
-                                    a = t57(a << 4 | 3, c, 57, x)
-                                s = 434
-                            elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 512 | y << 1
-                                else:
-                                    a = t57(a << 4 | 1, c, 57, x)
-                                s = 432
-                            else:
-                                a, s = x.escape(a, s, c)
+            if s == 437:  # ElementContent: SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 439
+                elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | y << 1
                     else:
-                        if nm < 'RemainingTimeToMinimumSOC':
-                            if nm == 'PresentSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | y << 1
-                                else:
-                                    a = t57(a << 4, c, 57, x)
-                                s = 431
-                            elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 12
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t49(a << 4 | 6, c, 49, x)
-                                s = 437
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 8
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t49(a << 4 | 4, c, 49, x)
-                                s = 435
-                            elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 10
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t49(a << 4 | 5, c, 49, x)
-                                s = 436
-                            elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 1024 | y << 1
-                                else:
-                                    a = t57(a << 4 | 2, c, 57, x)
-                                s = 433
-                            else:
-                                a, s = x.escape(a, s, c)
+                        a = t48(a << 3, c, 48, x)
+                    s = 438
+                elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | 16 | y << 1
+                    else:
+                        a = t48(a << 3 | 2, c, 48, x)
+                    s = 440
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 438:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 439
+                elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 8 | y << 1
+                    else:
+                        a = t48(a << 2 | 1, c, 48, x)
+                    s = 440
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 439:  # ElementContent: SE(InletHot), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | y << 1
+                    else:
+                        a = t48(a << 2, c, 48, x)
+                    s = 440
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 440:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 441:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
                     return a << 4 | 10  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PresentSOC':
+                    if nm < 'InletHot':
+                        if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                            a = t46(a << 4 | 8, c, 46, x)
+                            s = 439
+                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                                a = a << 7 | 56 | y << 1
+                            else:
+                                a = t48(a << 4 | 7, c, 48, x)
+                            s = 438
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                                a = a << 7 | 72 | y << 1
+                            else:
+                                a = t48(a << 4 | 9, c, 48, x)
+                            s = 440
+                        elif nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 1536 | y << 1
+                            else:
+                                a = t57(a << 4 | 3, c, 57, x)
+                            s = 434
+                        elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 512 | y << 1
+                            else:
+                                a = t57(a << 4 | 1, c, 57, x)
+                            s = 432
+                        else:
+                            a, s = x.escape(a, s, c)
+                else:
+                    if nm < 'RemainingTimeToMinimumSOC':
+                        if nm == 'PresentSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | y << 1
+                            else:
+                                a = t57(a << 4, c, 57, x)
+                            s = 431
+                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 12, y) << 1
+                            else:
+                                a = t49(a << 4 | 6, c, 49, x)
+                            s = 437
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
+                            else:
+                                a = t49(a << 4 | 4, c, 49, x)
+                            s = 435
+                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 10, y) << 1
+                            else:
+                                a = t49(a << 4 | 5, c, 49, x)
+                            s = 436
+                        elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 1024 | y << 1
+                            else:
+                                a = t57(a << 4 | 2, c, 57, x)
+                            s = 433
+                        else:
+                            a, s = x.escape(a, s, c)
             if s < 50 or s > 441:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9033,42 +6891,37 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 51:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E6.get(y)) is not None:
-                            a = a << 4 | j
-                            s = 442
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 442:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E6.get(y)) is not None:
+                        a = a << 4 | j
+                        s = 442
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 442:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 443:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E6.get(y)) is not None:
-                            a = a << 4 | j
-                            s = 442
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E6.get(y)) is not None:
+                        a = a << 4 | j
+                        s = 442
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 51 or s > 443:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9088,62 +6941,50 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 52:  # FirstStartTag: SE(NotificationMaxDelay)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t44(a << 1, c, 44, x)
-                        s = 444
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 444:  # ElementContent: SE(EVSENotification)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSENotification' and c.ns == U6:  # enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E6.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 6 | j << 1
-                        else:
-                            a = t51(a << 1, c, 51, x)
-                        s = 446
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t44(a << 1, c, 44, x)
+                    s = 444
                 else:
-                    return x.end(a, s)
-            if s == 445:  # ElementContent: SE(NotificationMaxDelay)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t44(a << 1, c, 44, x)
-                        s = 444
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 446:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 444:  # ElementContent: SE(EVSENotification)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSENotification' and c.ns == U6:  # evseNotificationType: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E6.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 6 | j << 1
+                    else:
+                        a = t51(a << 1, c, 51, x)
+                    s = 446
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 445:  # ElementContent: SE(NotificationMaxDelay)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t44(a << 1, c, 44, x)
+                    s = 444
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 446:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 52 or s > 446:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9163,44 +7004,37 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 53:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 447
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 447:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 447
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 447:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 448:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 447
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 447
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 53 or s > 448:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9220,42 +7054,37 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 54:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127:
-                            a = a << 9 | (y + 128)
-                            s = 449
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 449:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127:
+                        a = a << 9 | (y + 128)
+                        s = 449
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 449:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 450:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127:
-                            a = a << 9 | (y + 128)
-                            s = 449
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127:
+                        a = a << 9 | (y + 128)
+                        s = 449
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 54 or s > 450:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9275,44 +7104,37 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 55:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 451
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 451:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 451
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 451:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 452:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 451
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 451
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 55 or s > 452:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9332,79 +7154,64 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 56:  # FirstStartTag: SE(SessionID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SessionID' and c.ns == U6:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) != 8:
-                                x.facets(y, 14, 'SessionID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t66(a << 1, c, 66, x)
-                        s = 453
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 453:  # ElementContent: SE(TimeStamp)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TimeStamp' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t47(a << 1, c, 47, x)
-                        s = 455
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SessionID' and c.ns == U6:  # sessionIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) != 8:
+                            x.facets(y, 14, 'SessionID')
+                        a = binary(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t66(a << 1, c, 66, x)
+                    s = 453
                 else:
-                    return x.end(a, s)
-            if s == 454:  # ElementContent: SE(SessionID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SessionID' and c.ns == U6:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) != 8:
-                                x.facets(y, 14, 'SessionID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t66(a << 1, c, 66, x)
-                        s = 453
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 455:  # ElementContent: SE(Signature), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Signature' and c.ns == U4:  # SignatureType
-                        a = t33(a << 2, c, 33, x)
-                        s = 456
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 456:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 453:  # ElementContent: SE(TimeStamp)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TimeStamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t47(a << 1, c, 47, x)
+                    s = 455
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 454:  # ElementContent: SE(SessionID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SessionID' and c.ns == U6:  # sessionIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) != 8:
+                            x.facets(y, 14, 'SessionID')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t66(a << 1, c, 66, x)
+                    s = 453
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 455:  # ElementContent: SE(Signature), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Signature' and c.ns == U4:  # SignatureType
+                    a = t33(a << 2, c, 33, x)
+                    s = 456
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 456:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 56 or s > 456:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9424,42 +7231,37 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 57:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100:
-                            a = a << 8 | y
-                            s = 457
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 457:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100:
+                        a = a << 8 | y
+                        s = 457
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 457:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 458:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100:
-                            a = a << 8 | y
-                            s = 457
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100:
+                        a = a << 8 | y
+                        s = 457
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 57 or s > 458:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9479,48 +7281,41 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 58:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 10, None)
-                            a = string(a, y)
-                            s = 459
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 459:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 32:
+                            x.facets(y, 10, None)
+                        a = string(a << 1, y)
+                        s = 459
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 459:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 460:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 10, None)
-                            a = string(a, y)
-                            s = 459
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 32:
+                            x.facets(y, 10, None)
+                        a = string(a << 1, y)
+                        s = 459
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 58 or s > 460:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9540,305 +7335,238 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 59:  # FirstStartTag: SE(MeterID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterID' and c.ns == U6:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 32:
-                                x.facets(y, 10, 'MeterID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t58(a << 1, c, 58, x)
-                        s = 461
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterID' and c.ns == U6:  # meterIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 10, 'MeterID')
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t58(a << 1, c, 58, x)
+                    s = 461
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 461:  # ElementContent: SE(ChargedEnergyReadingWh)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ChargedEnergyReadingWh' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t47(a << 1, c, 47, x)
-                        s = 463
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ChargedEnergyReadingWh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t47(a << 1, c, 47, x)
+                    s = 463
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 462:  # ElementContent: SE(MeterID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterID' and c.ns == U6:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 32:
-                                x.facets(y, 10, 'MeterID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t58(a << 1, c, 58, x)
-                        s = 461
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterID' and c.ns == U6:  # meterIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 10, 'MeterID')
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t58(a << 1, c, 58, x)
+                    s = 461
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 463:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'MeterSignature':
-                        if nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U6:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t47(a << 3, c, 47, x)
-                            s = 464
-                        elif nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t47(a << 3 | 2, c, 47, x)
-                            s = 466
-                        elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U6:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t47(a << 3 | 1, c, 47, x)
-                            s = 465
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'MeterSignature' and c.ns == U6:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                if len(y) > 64:
-                                    x.facets(y, 11, 'MeterSignature')
-                                a = binary(a, y) << 1
-                            else:
-                                a = t60(a << 3 | 3, c, 60, x)
-                            s = 467
-                        elif nm == 'MeterStatus' and c.ns == U6:  # integer -32768..32767
-                            y = c.value
-                            if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                            else:
-                                a = t61(a << 3 | 4, c, 61, x)
-                            s = 468
-                        elif nm == 'MeterTimestamp' and c.ns == U6:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 10
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t47(a << 3 | 5, c, 47, x)
-                            s = 469
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 6  # EE
-            if s == 464:  # ElementContent: SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'MeterSignature':
-                        if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t47(a << 3 | 1, c, 47, x)
-                            s = 466
-                        elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U6:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t47(a << 3, c, 47, x)
-                            s = 465
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'MeterSignature' and c.ns == U6:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                if len(y) > 64:
-                                    x.facets(y, 11, 'MeterSignature')
-                                a = binary(a, y) << 1
-                            else:
-                                a = t60(a << 3 | 2, c, 60, x)
-                            s = 467
-                        elif nm == 'MeterStatus' and c.ns == U6:  # integer -32768..32767
-                            y = c.value
-                            if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                            else:
-                                a = t61(a << 3 | 3, c, 61, x)
-                            s = 468
-                        elif nm == 'MeterTimestamp' and c.ns == U6:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t47(a << 3 | 4, c, 47, x)
-                            s = 469
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 465:  # ElementContent: SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'MeterSignature':
+                    if nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
                         else:
                             a = t47(a << 3, c, 47, x)
-                        s = 466
-                    elif nm == 'MeterSignature' and c.ns == U6:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 4 | 2
-                            if len(y) > 64:
-                                x.facets(y, 11, 'MeterSignature')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 3 | 1, c, 60, x)
-                        s = 467
-                    elif nm == 'MeterStatus' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t61(a << 3 | 2, c, 61, x)
-                        s = 468
-                    elif nm == 'MeterTimestamp' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 4 | 6
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t47(a << 3 | 3, c, 47, x)
-                        s = 469
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 4  # EE
-            if s == 466:  # ElementContent: SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterSignature' and c.ns == U6:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 4
-                            if len(y) > 64:
-                                x.facets(y, 11, 'MeterSignature')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 3, c, 60, x)
-                        s = 467
-                    elif nm == 'MeterStatus' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 4 | 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t61(a << 3 | 1, c, 61, x)
-                        s = 468
-                    elif nm == 'MeterTimestamp' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                        s = 464
+                    elif nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
                         else:
                             a = t47(a << 3 | 2, c, 47, x)
-                        s = 469
+                        s = 466
+                    elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 2, y) << 1
+                        else:
+                            a = t47(a << 3 | 1, c, 47, x)
+                        s = 465
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 3  # EE
-            if s == 467:  # ElementContent: SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterStatus' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
+                    if nm == 'MeterSignature' and c.ns == U6:  # meterSignatureType: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            if len(y) > 64:
+                                x.facets(y, 11, 'MeterSignature')
+                            a = binary(a << 4 | 6, y) << 1
                         else:
-                            a = t61(a << 2, c, 61, x)
+                            a = t60(a << 3 | 3, c, 60, x)
+                        s = 467
+                    elif nm == 'MeterStatus' and c.ns == U6:  # short: integer -32768..32767
+                        if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                            a = (a << 13 | 4096 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 8, y) << 1
+                        else:
+                            a = t61(a << 3 | 4, c, 61, x)
                         s = 468
-                    elif nm == 'MeterTimestamp' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                    elif nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 10, y) << 1
                         else:
-                            a = t47(a << 2 | 1, c, 47, x)
+                            a = t47(a << 3 | 5, c, 47, x)
                         s = 469
                     else:
                         a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 468:  # ElementContent: SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterTimestamp' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+            if s == 464:  # ElementContent: SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'MeterSignature':
+                    if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 2, y) << 1
                         else:
-                            a = t47(a << 2, c, 47, x)
-                        s = 469
+                            a = t47(a << 3 | 1, c, 47, x)
+                        s = 466
+                    elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                        else:
+                            a = t47(a << 3, c, 47, x)
+                        s = 465
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 2 | 1  # EE
-            if s == 469:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                    if nm == 'MeterSignature' and c.ns == U6:  # meterSignatureType: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            if len(y) > 64:
+                                x.facets(y, 11, 'MeterSignature')
+                            a = binary(a << 4 | 4, y) << 1
+                        else:
+                            a = t60(a << 3 | 2, c, 60, x)
+                        s = 467
+                    elif nm == 'MeterStatus' and c.ns == U6:  # short: integer -32768..32767
+                        if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                            a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 6, y) << 1
+                        else:
+                            a = t61(a << 3 | 3, c, 61, x)
+                        s = 468
+                    elif nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 8, y) << 1
+                        else:
+                            a = t47(a << 3 | 4, c, 47, x)
+                        s = 469
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 465:  # ElementContent: SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                    else:
+                        a = t47(a << 3, c, 47, x)
+                    s = 466
+                elif nm == 'MeterSignature' and c.ns == U6:  # meterSignatureType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 64:
+                            x.facets(y, 11, 'MeterSignature')
+                        a = binary(a << 4 | 2, y) << 1
+                    else:
+                        a = t60(a << 3 | 1, c, 60, x)
+                    s = 467
+                elif nm == 'MeterStatus' and c.ns == U6:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 4, y) << 1
+                    else:
+                        a = t61(a << 3 | 2, c, 61, x)
+                    s = 468
+                elif nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
+                    else:
+                        a = t47(a << 3 | 3, c, 47, x)
+                    s = 469
+                else:
                     a, s = x.escape(a, s, c)
+            if s == 466:  # ElementContent: SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterSignature' and c.ns == U6:  # meterSignatureType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 64:
+                            x.facets(y, 11, 'MeterSignature')
+                        a = binary(a << 4, y) << 1
+                    else:
+                        a = t60(a << 3, c, 60, x)
+                    s = 467
+                elif nm == 'MeterStatus' and c.ns == U6:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 13 | 1024 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 2, y) << 1
+                    else:
+                        a = t61(a << 3 | 1, c, 61, x)
+                    s = 468
+                elif nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
+                    else:
+                        a = t47(a << 3 | 2, c, 47, x)
+                    s = 469
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 467:  # ElementContent: SE(MeterStatus), SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterStatus' and c.ns == U6:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else sint(a << 3, y) << 1
+                    else:
+                        a = t61(a << 2, c, 61, x)
+                    s = 468
+                elif nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 11 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 3 | 2, y) << 1
+                    else:
+                        a = t47(a << 2 | 1, c, 47, x)
+                    s = 469
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 468:  # ElementContent: SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t47(a << 2, c, 47, x)
+                    s = 469
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 469:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 59 or s > 469:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9858,48 +7586,41 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 60:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 64:
-                                x.facets(y, 11, None)
-                            a = binary(a, y)
-                            s = 470
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 470:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 64:
+                            x.facets(y, 11, None)
+                        a = binary(a << 1, y)
+                        s = 470
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 470:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 471:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 64:
-                                x.facets(y, 11, None)
-                            a = binary(a, y)
-                            s = 470
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 64:
+                            x.facets(y, 11, None)
+                        a = binary(a << 1, y)
+                        s = 470
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 60 or s > 471:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9919,44 +7640,37 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 61:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 472
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 472:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 472
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 472:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 473:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 472
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 472
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 61 or s > 473:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9976,44 +7690,37 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 62:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 474
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 474:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 474
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 474:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 475:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 474
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 474
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 62 or s > 475:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10033,140 +7740,121 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 63:  # FirstStartTag: SE(TimeAnchor)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TimeAnchor' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t47(a << 1, c, 47, x)
-                        s = 476
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TimeAnchor' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t47(a << 1, c, 47, x)
+                    s = 476
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 476:  # ElementContent: SE(EnergyCosts), SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'OccupancyCosts':
-                        if nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
-                            a = t45(a << 3 | 2, c, 45, x)
-                            s = 480
-                        elif nm == 'EnergyCosts' and c.ns == U6:  # DetailedCostType
-                            a = t45(a << 3, c, 45, x)
-                            s = 478
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'OccupancyCosts' and c.ns == U6:  # DetailedCostType
-                            a = t45(a << 3 | 1, c, 45, x)
-                            s = 479
-                        elif nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
-                            a = t45(a << 3 | 3, c, 45, x)
-                            s = 481
-                        elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
-                            a = t67(a << 3 | 4, c, 67, x)
-                            s = 482
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 5  # EE
-            if s == 477:  # ElementContent: SE(TimeAnchor)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TimeAnchor' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t47(a << 1, c, 47, x)
-                        s = 476
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'OccupancyCosts':
+                    if nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
+                        a = t45(a << 3 | 2, c, 45, x)
+                        s = 480
+                    elif nm == 'EnergyCosts' and c.ns == U6:  # DetailedCostType
+                        a = t45(a << 3, c, 45, x)
+                        s = 478
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return x.end(a, s)
-            if s == 478:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
+                    if nm == 'OccupancyCosts' and c.ns == U6:  # DetailedCostType
                         a = t45(a << 3 | 1, c, 45, x)
-                        s = 480
-                    elif nm == 'OccupancyCosts' and c.ns == U6:  # DetailedCostType
-                        a = t45(a << 3, c, 45, x)
                         s = 479
                     elif nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
-                        a = t45(a << 3 | 2, c, 45, x)
+                        a = t45(a << 3 | 3, c, 45, x)
                         s = 481
                     elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
-                        a = t67(a << 3 | 3, c, 67, x)
+                        a = t67(a << 3 | 4, c, 67, x)
                         s = 482
                     else:
                         a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 4  # EE
-            if s == 479:  # ElementContent: SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
-                        a = t45(a << 3, c, 45, x)
-                        s = 480
-                    elif nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
-                        a = t45(a << 3 | 1, c, 45, x)
-                        s = 481
-                    elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
-                        a = t67(a << 3 | 2, c, 67, x)
-                        s = 482
+            if s == 477:  # ElementContent: SE(TimeAnchor)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TimeAnchor' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t47(a << 1, c, 47, x)
+                    s = 476
                 else:
-                    return a << 3 | 3  # EE
-            if s == 480:  # ElementContent: SE(OverstayCosts), SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
-                        a = t45(a << 2, c, 45, x)
-                        s = 481
-                    elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
-                        a = t67(a << 2 | 1, c, 67, x)
-                        s = 482
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if 481 <= s <= 490:  # ElementContent: SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
-                        a = t67(a << 2, c, 67, x)
-                        s += 1
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 491:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 478:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
+                    a = t45(a << 3 | 1, c, 45, x)
+                    s = 480
+                elif nm == 'OccupancyCosts' and c.ns == U6:  # DetailedCostType
+                    a = t45(a << 3, c, 45, x)
+                    s = 479
+                elif nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
+                    a = t45(a << 3 | 2, c, 45, x)
+                    s = 481
+                elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
+                    a = t67(a << 3 | 3, c, 67, x)
+                    s = 482
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 479:  # ElementContent: SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
+                    a = t45(a << 3, c, 45, x)
+                    s = 480
+                elif nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
+                    a = t45(a << 3 | 1, c, 45, x)
+                    s = 481
+                elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
+                    a = t67(a << 3 | 2, c, 67, x)
+                    s = 482
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 480:  # ElementContent: SE(OverstayCosts), SE(TaxCosts), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
+                    a = t45(a << 2, c, 45, x)
+                    s = 481
+                elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
+                    a = t67(a << 2 | 1, c, 67, x)
+                    s = 482
+                else:
+                    a, s = x.escape(a, s, c)
+            if 481 <= s <= 490:  # ElementContent: SE(TaxCosts), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
+                    a = t67(a << 2, c, 67, x)
+                    s += 1
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 491:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 63 or s > 491:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10186,42 +7874,37 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 64:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None:
-                            a = a << 7 | j
-                            s = 492
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 492:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None:
+                        a = a << 7 | j
+                        s = 492
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 492:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 493:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None:
-                            a = a << 7 | j
-                            s = 492
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None:
+                        a = a << 7 | j
+                        s = 492
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 64 or s > 493:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10241,63 +7924,50 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 65:  # FirstStartTag: SE(X509IssuerName)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509IssuerName' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            a = string(a, y) << 1
-                        else:
-                            a = t22(a << 1, c, 22, x)
-                        s = 494
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 494:  # ElementContent: SE(X509SerialNumber)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509SerialNumber' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t69(a << 1, c, 69, x)
-                        s = 496
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t22(a << 1, c, 22, x)
+                    s = 494
                 else:
-                    return x.end(a, s)
-            if s == 495:  # ElementContent: SE(X509IssuerName)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509IssuerName' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            a = string(a, y) << 1
-                        else:
-                            a = t22(a << 1, c, 22, x)
-                        s = 494
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 496:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 494:  # ElementContent: SE(X509SerialNumber)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509SerialNumber' and c.ns == U4:  # integer: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t69(a << 1, c, 69, x)
+                    s = 496
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 495:  # ElementContent: SE(X509IssuerName)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t22(a << 1, c, 22, x)
+                    s = 494
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 496:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 65 or s > 496:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10317,48 +7987,41 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 66:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) != 8:
-                                x.facets(y, 14, None)
-                            a = binary(a, y)
-                            s = 497
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 497:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) != 8:
+                            x.facets(y, 14, None)
+                        a = binary(a << 1, y)
+                        s = 497
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 497:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 498:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) != 8:
-                                x.facets(y, 14, None)
-                            a = binary(a, y)
-                            s = 497
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) != 8:
+                            x.facets(y, 14, None)
+                        a = binary(a << 1, y)
+                        s = 497
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 66 or s > 498:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10378,58 +8041,47 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 67:  # FirstStartTag: SE(TaxRuleID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TaxRuleID' and c.ns == U6:  # unsigned 1..4294967295
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t68(a << 1, c, 68, x)
-                        s = 499
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 499:  # ElementContent: SE(Amount)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Amount' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 501
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TaxRuleID' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
+                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t68(a << 1, c, 68, x)
+                    s = 499
                 else:
-                    return x.end(a, s)
-            if s == 500:  # ElementContent: SE(TaxRuleID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TaxRuleID' and c.ns == U6:  # unsigned 1..4294967295
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t68(a << 1, c, 68, x)
-                        s = 499
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 501:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 499:  # ElementContent: SE(Amount)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Amount' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 501
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 500:  # ElementContent: SE(TaxRuleID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TaxRuleID' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
+                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t68(a << 1, c, 68, x)
+                    s = 499
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 501:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 67 or s > 501:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10449,44 +8101,37 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 68:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 1..4294967295
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 502
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 502:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 1..4294967295
+                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 502
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 502:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 503:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 1..4294967295
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 502
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 1..4294967295
+                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 502
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 68 or s > 503:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10506,44 +8151,37 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 69:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 504
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 504:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 504
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 504:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 505:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 504
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 504
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 69 or s > 505:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10563,44 +8201,37 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 70:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 506
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 506:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 506
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 506:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 507:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 506
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 506
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 70 or s > 507:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10620,19 +8251,17 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 71:  # FirstStartTag: AT(*), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 508:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 71 or s > 508:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10652,44 +8281,37 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 72:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 509
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 509:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 509
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 509:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 510:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 509
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 509
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 72 or s > 510:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10709,44 +8331,37 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 73:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 511
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 511:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 511
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 511:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 512:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 511
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 511
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 73 or s > 512:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10766,44 +8381,37 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 74:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                        y = c.value
-                        if y.__class__ is int and -2147483648 <= y <= 2147483647:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 513
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 513:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
+                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 513
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 513:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 514:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                        y = c.value
-                        if y.__class__ is int and -2147483648 <= y <= 2147483647:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 513
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
+                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 513
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 74 or s > 514:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10823,44 +8431,37 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 75:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 515
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 515:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 515
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 515:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 516:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 515
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 515
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 75 or s > 516:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10880,42 +8481,37 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 76:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255:
-                            a = a << 9 | y
-                            s = 517
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 517:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255:
+                        a = a << 9 | y
+                        s = 517
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 517:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 518:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255:
-                            a = a << 9 | y
-                            s = 517
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255:
+                        a = a << 9 | y
+                        s = 517
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 76 or s > 518:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10935,71 +8531,60 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 77:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 519
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 519:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DisplayParameters' and c.ns == U6:  # DisplayParametersType
-                        a = t50(a << 2, c, 50, x)
-                        s = 521
-                    elif nm == 'MeterInfoRequested' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 8 | y << 1
-                        else:
-                            a = t48(a << 2 | 1, c, 48, x)
-                        s = 522
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 519
                 else:
-                    return x.end(a, s)
-            if s == 520:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 519
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 521:  # ElementContent: SE(MeterInfoRequested)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterInfoRequested' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t48(a << 1, c, 48, x)
-                        s = 522
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 522:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 519:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DisplayParameters' and c.ns == U6:  # DisplayParametersType
+                    a = t50(a << 2, c, 50, x)
+                    s = 521
+                elif nm == 'MeterInfoRequested' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 8 | y << 1
+                    else:
+                        a = t48(a << 2 | 1, c, 48, x)
+                    s = 522
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 520:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 519
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 521:  # ElementContent: SE(MeterInfoRequested)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterInfoRequested' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t48(a << 1, c, 48, x)
+                    s = 522
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 522:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 77 or s > 522:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11019,97 +8604,83 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 78:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 523
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 523:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U6:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t64(a << 1, c, 64, x)
-                        s = 525
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 523
                 else:
-                    return x.end(a, s)
-            if s == 524:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 523
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 525:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEStatus' and c.ns == U6:  # EVSEStatusType
-                        a = t52(a << 3, c, 52, x)
-                        s = 526
-                    elif nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
-                        a = t59(a << 3 | 1, c, 59, x)
-                        s = 527
-                    elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
-                        a = t63(a << 3 | 2, c, 63, x)
-                        s = 528
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 526:  # ElementContent: SE(MeterInfo), SE(Receipt), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
-                        a = t59(a << 2, c, 59, x)
-                        s = 527
-                    elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
-                        a = t63(a << 2 | 1, c, 63, x)
-                        s = 528
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 527:  # ElementContent: SE(Receipt), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Receipt' and c.ns == U6:  # ReceiptType
-                        a = t63(a << 2, c, 63, x)
-                        s = 528
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 528:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 523:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U6:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t64(a << 1, c, 64, x)
+                    s = 525
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 524:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 523
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 525:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEStatus' and c.ns == U6:  # EVSEStatusType
+                    a = t52(a << 3, c, 52, x)
+                    s = 526
+                elif nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
+                    a = t59(a << 3 | 1, c, 59, x)
+                    s = 527
+                elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
+                    a = t63(a << 3 | 2, c, 63, x)
+                    s = 528
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 526:  # ElementContent: SE(MeterInfo), SE(Receipt), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
+                    a = t59(a << 2, c, 59, x)
+                    s = 527
+                elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
+                    a = t63(a << 2 | 1, c, 63, x)
+                    s = 528
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 527:  # ElementContent: SE(Receipt), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Receipt' and c.ns == U6:  # ReceiptType
+                    a = t63(a << 2, c, 63, x)
+                    s = 528
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 528:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 78 or s > 528:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11129,36 +8700,31 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 79:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 529
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 529:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 529
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 529:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 530:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 529
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 529
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 79 or s > 530:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11178,52 +8744,44 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 80:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 531
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 531:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U6:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t64(a << 1, c, 64, x)
-                        s = 533
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 531
                 else:
-                    return x.end(a, s)
-            if s == 532:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 531
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 533:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 531:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U6:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t64(a << 1, c, 64, x)
+                    s = 533
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 532:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 531
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 533:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 80 or s > 533:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11243,88 +8801,73 @@ def t81(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 81:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t49(a << 2, c, 49, x)
-                        s = 534
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 535
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 534:  # ElementContent: SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 535
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t49(a << 2, c, 49, x)
+                    s = 534
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 535
                 else:
-                    return x.end(a, s)
-            if s == 535:  # ElementContent: SE(EVMaximumEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 537
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 536:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t49(a << 2, c, 49, x)
-                        s = 534
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 535
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 537:  # ElementContent: SE(EVMinimumEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 1, c, 46, x)
-                        s = 538
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 538:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 534:  # ElementContent: SE(EVTargetEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 535
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 535:  # ElementContent: SE(EVMaximumEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 537
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 536:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t49(a << 2, c, 49, x)
+                    s = 534
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 535
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 537:  # ElementContent: SE(EVMinimumEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 1, c, 46, x)
+                    s = 538
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 538:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 81 or s > 538:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11344,162 +8887,130 @@ def t82(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 82:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 4 | 6
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t44(a << 3 | 3, c, 44, x)
-                        s = 542
-                    elif nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t49(a << 3, c, 49, x)
-                        s = 539
-                    elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t57(a << 3 | 1, c, 57, x)
-                        s = 540
-                    elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 1024 | y << 1
-                        else:
-                            a = t57(a << 3 | 2, c, 57, x)
-                        s = 541
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 4  # EE
-            if s == 539:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t44(a << 3 | 2, c, 44, x)
-                        s = 542
-                    elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | y << 1
-                        else:
-                            a = t57(a << 3, c, 57, x)
-                        s = 540
-                    elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t57(a << 3 | 1, c, 57, x)
-                        s = 541
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 540:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t44(a << 2 | 1, c, 44, x)
-                        s = 542
-                    elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 11 | y << 1
-                        else:
-                            a = t57(a << 2, c, 57, x)
-                        s = 541
+                        a = t44(a << 3 | 3, c, 44, x)
+                    s = 542
+                elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 541:  # ElementContent: SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t44(a << 2, c, 44, x)
-                        s = 542
+                        a = t49(a << 3, c, 49, x)
+                    s = 539
+                elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t57(a << 3 | 1, c, 57, x)
+                    s = 540
+                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 1024 | y << 1
+                    else:
+                        a = t57(a << 3 | 2, c, 57, x)
+                    s = 541
                 else:
-                    return a << 2 | 1  # EE
-            if s == 542:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 543:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 4 | 6
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t44(a << 3 | 3, c, 44, x)
-                        s = 542
-                    elif nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t49(a << 3, c, 49, x)
-                        s = 539
-                    elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t57(a << 3 | 1, c, 57, x)
-                        s = 540
-                    elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 1024 | y << 1
-                        else:
-                            a = t57(a << 3 | 2, c, 57, x)
-                        s = 541
+            if s == 539:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t44(a << 3 | 2, c, 44, x)
+                    s = 542
+                elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | y << 1
+                    else:
+                        a = t57(a << 3, c, 57, x)
+                    s = 540
+                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
+                    else:
+                        a = t57(a << 3 | 1, c, 57, x)
+                    s = 541
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 540:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 11 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 3 | 2, y) << 1
+                    else:
+                        a = t44(a << 2 | 1, c, 44, x)
+                    s = 542
+                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 11 | y << 1
+                    else:
+                        a = t57(a << 2, c, 57, x)
+                    s = 541
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 541:  # ElementContent: SE(AckMaxDelay), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t44(a << 2, c, 44, x)
+                    s = 542
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 542:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 543:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+                if i == k:
                     return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
+                    else:
+                        a = t44(a << 3 | 3, c, 44, x)
+                    s = 542
+                elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                    else:
+                        a = t49(a << 3, c, 49, x)
+                    s = 539
+                elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
+                    else:
+                        a = t57(a << 3 | 1, c, 57, x)
+                    s = 540
+                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 1024 | y << 1
+                    else:
+                        a = t57(a << 3 | 2, c, 57, x)
+                    s = 541
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 82 or s > 543:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11519,60 +9030,51 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 83:  # FirstStartTag: SE(RootCertificateID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
-                        a = t65(a << 1, c, 65, x)
-                        s = 544
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 544:  # ElementContent: SE(RootCertificateID), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
-                        a = t65(a << 2, c, 65, x)
-                        s = 546
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
+                    a = t65(a << 1, c, 65, x)
+                    s = 544
                 else:
-                    return a << 2 | 1  # EE
-            if s == 545:  # ElementContent: SE(RootCertificateID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
-                        a = t65(a << 1, c, 65, x)
-                        s = 544
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if 546 <= s <= 563:  # ElementContent: SE(RootCertificateID), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
-                        a = t65(a << 2, c, 65, x)
-                        s += 1
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 564:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 544:  # ElementContent: SE(RootCertificateID), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
+                    a = t65(a << 2, c, 65, x)
+                    s = 546
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 545:  # ElementContent: SE(RootCertificateID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
+                    a = t65(a << 1, c, 65, x)
+                    s = 544
+                else:
+                    a, s = x.escape(a, s, c)
+            if 546 <= s <= 563:  # ElementContent: SE(RootCertificateID), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
+                    a = t65(a << 2, c, 65, x)
+                    s += 1
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 564:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 83 or s > 564:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11592,75 +9094,66 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 84:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
-                        s = 566
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 3 | 2, c, 46, x)
-                        s = 567
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
-                        s = 565
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
-            if s == 565:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 566
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 567
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 566
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 567
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 565
                 else:
-                    return a << 2 | 2  # EE
-            if s == 566:  # ElementContent: SE(EVMinimumEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 2, c, 46, x)
-                        s = 567
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 567:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 565:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 566
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 567
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 566:  # ElementContent: SE(EVMinimumEnergyRequest), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 2, c, 46, x)
+                    s = 567
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 567:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 568:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 3 | 1, c, 46, x)
-                        s = 566
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 3 | 2, c, 46, x)
-                        s = 567
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t46(a << 3, c, 46, x)
-                        s = 565
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 3 | 1, c, 46, x)
+                    s = 566
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 567
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t46(a << 3, c, 46, x)
+                    s = 565
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 84 or s > 568:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11680,19 +9173,17 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 85:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 569:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 85 or s > 569:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11712,36 +9203,31 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 86:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 570
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 570:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 570
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 570:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 571:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 570
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 570
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 86 or s > 571:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11761,36 +9247,31 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 87:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 572
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 572:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 572
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 572:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 573:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 572
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 572
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 87 or s > 573:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11810,52 +9291,44 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 88:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 574
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 574:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U6:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t64(a << 1, c, 64, x)
-                        s = 576
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 574
                 else:
-                    return x.end(a, s)
-            if s == 575:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t56(a << 1, c, 56, x)
-                        s = 574
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 576:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 574:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U6:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t64(a << 1, c, 64, x)
+                    s = 576
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 575:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t56(a << 1, c, 56, x)
+                    s = 574
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 576:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 88 or s > 576:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11875,48 +9348,41 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 89:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 160:
-                                x.facets(y, 20, None)
-                            a = string(a, y)
-                            s = 577
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 577:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 160:
+                            x.facets(y, 20, None)
+                        a = string(a << 1, y)
+                        s = 577
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 577:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 578:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 160:
-                                x.facets(y, 20, None)
-                            a = string(a, y)
-                            s = 577
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 160:
+                            x.facets(y, 20, None)
+                        a = string(a << 1, y)
+                        s = 577
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 89 or s > 578:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11936,48 +9402,41 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 90:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 255:
-                                x.facets(y, 21, None)
-                            a = string(a, y)
-                            s = 579
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 579:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 255:
+                            x.facets(y, 21, None)
+                        a = string(a << 1, y)
+                        s = 579
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 579:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 580:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 255:
-                                x.facets(y, 21, None)
-                            a = string(a, y)
-                            s = 579
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 255:
+                            x.facets(y, 21, None)
+                        a = string(a << 1, y)
+                        s = 579
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 90 or s > 580:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11997,48 +9456,41 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 91:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 80:
-                                x.facets(y, 22, None)
-                            a = string(a, y)
-                            s = 581
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 581:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 80:
+                            x.facets(y, 22, None)
+                        a = string(a << 1, y)
+                        s = 581
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 581:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 582:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 80:
-                                x.facets(y, 22, None)
-                            a = string(a, y)
-                            s = 581
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 80:
+                            x.facets(y, 22, None)
+                        a = string(a << 1, y)
+                        s = 581
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 91 or s > 582:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12058,42 +9510,37 @@ def t92(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 92:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E23.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 583
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 583:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E23.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 583
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 583:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 584:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E23.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 583
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E23.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 583
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 92 or s > 584:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:

@@ -40,52 +40,44 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 1:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 89
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 89:  # ElementContent: SE(EVElectricalChargingDeviceStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVElectricalChargingDeviceStatus' and c.ns == U5:  # enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E8.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t43(a << 1, c, 43, x)
-                        s = 91
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 89
                 else:
-                    return x.end(a, s)
-            if s == 90:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 89
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 91:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 89:  # ElementContent: SE(EVElectricalChargingDeviceStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVElectricalChargingDeviceStatus' and c.ns == U5:  # electricalChargingDeviceStatusType: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E8.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t43(a << 1, c, 43, x)
+                    s = 91
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 90:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 89
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 91:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 1 or s > 91:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -105,100 +97,83 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 2:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 92
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 92:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U6:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t61(a << 1, c, 61, x)
-                        s = 94
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 92
                 else:
-                    return x.end(a, s)
-            if s == 93:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 92
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 94:  # ElementContent: SE(EVSEProcessing)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEProcessing' and c.ns == U5:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t48(a << 1, c, 48, x)
-                        s = 95
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 95:  # ElementContent: SE(EVSEElectricalChargingDeviceStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEElectricalChargingDeviceStatus' and c.ns == U5:  # enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E8.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t43(a << 1, c, 43, x)
-                        s = 96
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 96:  # ElementContent: SE(EVSEMechanicalChargingDeviceStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMechanicalChargingDeviceStatus' and c.ns == U5:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E11.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t46(a << 1, c, 46, x)
-                        s = 97
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 97:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 92:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U6:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t61(a << 1, c, 61, x)
+                    s = 94
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 93:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 92
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 94:  # ElementContent: SE(EVSEProcessing)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEProcessing' and c.ns == U5:  # processingType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t48(a << 1, c, 48, x)
+                    s = 95
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 95:  # ElementContent: SE(EVSEElectricalChargingDeviceStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEElectricalChargingDeviceStatus' and c.ns == U5:  # electricalChargingDeviceStatusType: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E8.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t43(a << 1, c, 43, x)
+                    s = 96
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 96:  # ElementContent: SE(EVSEMechanicalChargingDeviceStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMechanicalChargingDeviceStatus' and c.ns == U5:  # mechanicalChargingDeviceStatusType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E11.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t46(a << 1, c, 46, x)
+                    s = 97
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 97:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 2 or s > 97:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -218,48 +193,41 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 3:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 98
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 98:  # ElementContent: SE(EVTechnicalStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTechnicalStatus' and c.ns == U5:  # EVTechnicalStatusType
-                        a = t51(a << 1, c, 51, x)
-                        s = 100
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 98
                 else:
-                    return x.end(a, s)
-            if s == 99:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 98
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 100:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 98:  # ElementContent: SE(EVTechnicalStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTechnicalStatus' and c.ns == U5:  # EVTechnicalStatusType
+                    a = t51(a << 1, c, 51, x)
+                    s = 100
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 99:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 98
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 100:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 3 or s > 100:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -279,196 +247,161 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 4:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 101
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 101:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U6:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t61(a << 1, c, 61, x)
-                        s = 103
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 101
                 else:
-                    return x.end(a, s)
-            if s == 102:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 101
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 103:  # ElementContent: SE(EVSEMechanicalChargingDeviceStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMechanicalChargingDeviceStatus' and c.ns == U5:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E11.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t46(a << 1, c, 46, x)
-                        s = 104
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 104:  # ElementContent: SE(EVSEReadyToCharge)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEReadyToCharge' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 105
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 105:  # ElementContent: SE(EVSEIsolationStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEIsolationStatus' and c.ns == U5:  # enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E10.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t45(a << 1, c, 45, x)
-                        s = 106
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 106:  # ElementContent: SE(EVSEDisabled)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEDisabled' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 107
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 107:  # ElementContent: SE(EVSEUtilityInterruptEvent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEUtilityInterruptEvent' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 108
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 108:  # ElementContent: SE(EVSEEmergencyShutdown)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEEmergencyShutdown' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 109
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 109:  # ElementContent: SE(EVSEMalfunction)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMalfunction' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 110
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 110:  # ElementContent: SE(EVInChargePosition)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVInChargePosition' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 111
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 111:  # ElementContent: SE(EVAssociationStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVAssociationStatus' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 112
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 112:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 101:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U6:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t61(a << 1, c, 61, x)
+                    s = 103
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 102:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 101
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 103:  # ElementContent: SE(EVSEMechanicalChargingDeviceStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMechanicalChargingDeviceStatus' and c.ns == U5:  # mechanicalChargingDeviceStatusType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E11.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t46(a << 1, c, 46, x)
+                    s = 104
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 104:  # ElementContent: SE(EVSEReadyToCharge)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEReadyToCharge' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t38(a << 1, c, 38, x)
+                    s = 105
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 105:  # ElementContent: SE(EVSEIsolationStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEIsolationStatus' and c.ns == U5:  # isolationStatusType: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E10.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t45(a << 1, c, 45, x)
+                    s = 106
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 106:  # ElementContent: SE(EVSEDisabled)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEDisabled' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t38(a << 1, c, 38, x)
+                    s = 107
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 107:  # ElementContent: SE(EVSEUtilityInterruptEvent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEUtilityInterruptEvent' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t38(a << 1, c, 38, x)
+                    s = 108
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 108:  # ElementContent: SE(EVSEEmergencyShutdown)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEEmergencyShutdown' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t38(a << 1, c, 38, x)
+                    s = 109
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 109:  # ElementContent: SE(EVSEMalfunction)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMalfunction' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t38(a << 1, c, 38, x)
+                    s = 110
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 110:  # ElementContent: SE(EVInChargePosition)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVInChargePosition' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t38(a << 1, c, 38, x)
+                    s = 111
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 111:  # ElementContent: SE(EVAssociationStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVAssociationStatus' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t38(a << 1, c, 38, x)
+                    s = 112
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 112:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 4 or s > 112:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -488,68 +421,57 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 5:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 113
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 113:  # ElementContent: SE(EVMobilityStatus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMobilityStatus' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 115
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 113
                 else:
-                    return x.end(a, s)
-            if s == 114:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 113
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 115:  # ElementContent: SE(EVPositioningSupport)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPositioningSupport' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 116
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 116:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 113:  # ElementContent: SE(EVMobilityStatus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMobilityStatus' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t38(a << 1, c, 38, x)
+                    s = 115
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 114:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 113
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 115:  # ElementContent: SE(EVPositioningSupport)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPositioningSupport' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t38(a << 1, c, 38, x)
+                    s = 116
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 116:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 5 or s > 116:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -569,168 +491,135 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 6:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 117
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 117:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U6:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t61(a << 1, c, 61, x)
-                        s = 119
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 117
                 else:
-                    return x.end(a, s)
-            if s == 118:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 117
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 119:  # ElementContent: SE(EVSEProcessing)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEProcessing' and c.ns == U5:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t48(a << 1, c, 48, x)
-                        s = 120
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 120:  # ElementContent: SE(EVSEPositioningSupport)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPositioningSupport' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 121
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 121:  # ElementContent: SE(EVRelativeXDeviation)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVRelativeXDeviation' and c.ns == U5:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t39(a << 1, c, 39, x)
-                        s = 122
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 122:  # ElementContent: SE(EVRelativeYDeviation)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVRelativeYDeviation' and c.ns == U5:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t39(a << 1, c, 39, x)
-                        s = 123
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 123:  # ElementContent: SE(ContactWindowXc)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContactWindowXc' and c.ns == U5:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t39(a << 1, c, 39, x)
-                        s = 124
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 124:  # ElementContent: SE(ContactWindowYc)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ContactWindowYc' and c.ns == U5:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t39(a << 1, c, 39, x)
-                        s = 125
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 125:  # ElementContent: SE(EVInChargePosition)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVInChargePosition' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 126
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 126:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 117:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U6:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t61(a << 1, c, 61, x)
+                    s = 119
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 118:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 117
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 119:  # ElementContent: SE(EVSEProcessing)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEProcessing' and c.ns == U5:  # processingType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t48(a << 1, c, 48, x)
+                    s = 120
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 120:  # ElementContent: SE(EVSEPositioningSupport)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPositioningSupport' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t38(a << 1, c, 38, x)
+                    s = 121
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 121:  # ElementContent: SE(EVRelativeXDeviation)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVRelativeXDeviation' and c.ns == U5:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t39(a << 1, c, 39, x)
+                    s = 122
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 122:  # ElementContent: SE(EVRelativeYDeviation)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVRelativeYDeviation' and c.ns == U5:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t39(a << 1, c, 39, x)
+                    s = 123
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 123:  # ElementContent: SE(ContactWindowXc)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContactWindowXc' and c.ns == U5:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t39(a << 1, c, 39, x)
+                    s = 124
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 124:  # ElementContent: SE(ContactWindowYc)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ContactWindowYc' and c.ns == U5:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t39(a << 1, c, 39, x)
+                    s = 125
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 125:  # ElementContent: SE(EVInChargePosition)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVInChargePosition' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t38(a << 1, c, 38, x)
+                    s = 126
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 126:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 6 or s > 126:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -750,19 +639,17 @@ def t7(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 7:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 127:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 7 or s > 127:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -782,19 +669,17 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 8:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 128:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 8 or s > 128:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -814,33 +699,23 @@ def t9(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 9:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 129:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 130:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 130 <= s <= 131:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 131:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 9 or s > 131:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -860,196 +735,151 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 10:  # FirstStartTag: SE(P), SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 2 | 1, c, 52, x)
-                        s = 133
-                    elif nm == 'P' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 2, c, 52, x)
-                        s = 132
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 4
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 2 | 2, c, 52, x)
-                        s = 134
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 132:  # ElementContent: SE(Q)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Q' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 1, c, 52, x)
-                        s = 136
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 133:  # ElementContent: SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 1, c, 52, x)
-                        s = 134
+                        a = t52(a << 2 | 1, c, 52, x)
+                    s = 133
+                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 134:  # ElementContent: SE(J), SE(Seed), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'J' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 2, c, 52, x)
-                        s = 137
-                    elif nm == 'Seed' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 2 | 1, c, 52, x)
-                        s = 138
+                        a = t52(a << 2, c, 52, x)
+                    s = 132
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t52(a << 2 | 2, c, 52, x)
+                    s = 134
                 else:
-                    return a << 2 | 2  # EE
-            if s == 135:  # ElementContent: SE(P), SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 2 | 1, c, 52, x)
-                        s = 133
-                    elif nm == 'P' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 2, c, 52, x)
-                        s = 132
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 4
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 2 | 2, c, 52, x)
-                        s = 134
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 136:  # ElementContent: SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 2, c, 52, x)
-                        s = 133
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 2 | 1, c, 52, x)
-                        s = 134
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 137:  # ElementContent: SE(Seed), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Seed' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 2, c, 52, x)
-                        s = 138
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 138:  # ElementContent: SE(PgenCounter)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PgenCounter' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 1, c, 52, x)
-                        s = 139
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 139:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 132:  # ElementContent: SE(Q)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Q' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t52(a << 1, c, 52, x)
+                    s = 136
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 133:  # ElementContent: SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t52(a << 1, c, 52, x)
+                    s = 134
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 134:  # ElementContent: SE(J), SE(Seed), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'J' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t52(a << 2, c, 52, x)
+                    s = 137
+                elif nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t52(a << 2 | 1, c, 52, x)
+                    s = 138
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 135:  # ElementContent: SE(P), SE(G), SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t52(a << 2 | 1, c, 52, x)
+                    s = 133
+                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t52(a << 2, c, 52, x)
+                    s = 132
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 4, y) << 1
+                    else:
+                        a = t52(a << 2 | 2, c, 52, x)
+                    s = 134
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 136:  # ElementContent: SE(G), SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t52(a << 2, c, 52, x)
+                    s = 133
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t52(a << 2 | 1, c, 52, x)
+                    s = 134
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 137:  # ElementContent: SE(Seed), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t52(a << 2, c, 52, x)
+                    s = 138
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 138:  # ElementContent: SE(PgenCounter)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PgenCounter' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t52(a << 1, c, 52, x)
+                    s = 139
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 139:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 10 or s > 139:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1069,33 +899,23 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 11:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 140:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 141:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 141 <= s <= 142:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 142:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 11 or s > 142:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1115,44 +935,37 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 12:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 143
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 143:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 143
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 143:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 144:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 143
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 143
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 12 or s > 144:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1172,834 +985,157 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 13:  # FirstStartTag: AT(Id), SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 2
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 1, c, 14, x)
-                            s = 147
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 2, c, 15, x)
-                            s = 148
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 14
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 7, c, 14, x)
-                            s = 153
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 5, c, 18, x)
-                            s = 151
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 3, c, 21, x)
-                            s = 149
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 6, c, 22, x)
-                            s = 152
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 4, c, 31, x)
-                            s = 150
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 2, y) << 1
+                        else:
+                            a = t14(a << 4 | 1, c, 14, x)
+                        s = 147
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t15(a << 4 | 2, c, 15, x)
+                        s = 148
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 14, y) << 1
+                        else:
+                            a = t14(a << 4 | 7, c, 14, x)
+                        s = 153
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t18(a << 4 | 5, c, 18, x)
+                        s = 151
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t21(a << 4 | 3, c, 21, x)
+                        s = 149
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t22(a << 4 | 6, c, 22, x)
+                        s = 152
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t31(a << 4 | 4, c, 31, x)
+                        s = 150
+                    else:
+                        a, s = x.escape(a, s, c)
             if s == 145:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 147
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 148
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 153
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 151
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 149
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 152
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 150
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
+                        else:
+                            a = t14(a << 4, c, 14, x)
+                        s = 147
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t15(a << 4 | 1, c, 15, x)
+                        s = 148
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t14(a << 4 | 6, c, 14, x)
+                        s = 153
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t18(a << 4 | 4, c, 18, x)
+                        s = 151
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t21(a << 4 | 2, c, 21, x)
+                        s = 149
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t22(a << 4 | 5, c, 22, x)
+                        s = 152
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t31(a << 4 | 3, c, 31, x)
+                        s = 150
+                    else:
+                        a, s = x.escape(a, s, c)
             if s == 146:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 147
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 148
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 153
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 151
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 149
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 152
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 150
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 147:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t14(a << 4, c, 14, x)
+                        s = 147
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t15(a << 4 | 1, c, 15, x)
+                        s = 148
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t14(a << 4 | 6, c, 14, x)
+                        s = 153
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 4 | 8  # EE
-            if s == 148:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t18(a << 4 | 4, c, 18, x)
+                        s = 151
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t21(a << 4 | 2, c, 21, x)
+                        s = 149
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t22(a << 4 | 5, c, 22, x)
+                        s = 152
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t31(a << 4 | 3, c, 31, x)
+                        s = 150
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 147 <= s <= 162:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 4 | 8  # EE
-            if s == 149:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t14(a << 4, c, 14, x)
+                        s = 155
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t15(a << 4 | 1, c, 15, x)
+                        s = 156
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t14(a << 4 | 6, c, 14, x)
+                        s = 161
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 4 | 8  # EE
-            if s == 150:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t18(a << 4 | 4, c, 18, x)
+                        s = 159
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t21(a << 4 | 2, c, 21, x)
+                        s = 157
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t22(a << 4 | 5, c, 22, x)
+                        s = 160
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t31(a << 4 | 3, c, 31, x)
+                        s = 158
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 151:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 152:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 153:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 154:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 155:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 156:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 157:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 158:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 159:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 160:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 161:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 162:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4, c, 14, x)
-                            s = 155
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t15(a << 4 | 1, c, 15, x)
-                            s = 156
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 4 | 6, c, 14, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t18(a << 4 | 4, c, 18, x)
-                            s = 159
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t21(a << 4 | 2, c, 21, x)
-                            s = 157
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t22(a << 4 | 5, c, 22, x)
-                            s = 160
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t31(a << 4 | 3, c, 31, x)
-                            s = 158
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
+                        a, s = x.escape(a, s, c)
             if s < 13 or s > 162:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2019,44 +1155,37 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 14:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 163
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 163:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 163
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 163:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 164:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 163
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 163
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 14 or s > 164:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2076,42 +1205,37 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 15:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                        a = t10(a << 3, c, 10, x)
-                        s = 166
-                    elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                        a = t19(a << 3 | 1, c, 19, x)
-                        s = 167
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 165:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                        a = t10(a << 3, c, 10, x)
-                        s = 166
-                    elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                        a = t19(a << 3 | 1, c, 19, x)
-                        s = 167
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
+                    a = t10(a << 3, c, 10, x)
+                    s = 166
+                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
+                    a = t19(a << 3 | 1, c, 19, x)
+                    s = 167
                 else:
-                    return x.end(a, s)
-            if 166 <= s <= 168:  # ElementContent: EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 165:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
+                    a = t10(a << 3, c, 10, x)
+                    s = 166
+                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
+                    a = t19(a << 3 | 1, c, 19, x)
+                    s = 167
                 else:
+                    a, s = x.escape(a, s, c)
+            if 166 <= s <= 168:  # ElementContent: EE, CH[untyped]
+                if i == k:
                     return a << 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 15 or s > 168:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2131,64 +1255,54 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 16:  # FirstStartTag: AT(Id), SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t20(a << 2 | 1, c, 20, x)
-                        s = 170
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t20(a << 2 | 1, c, 20, x)
+                    s = 170
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 169:  # StartTag: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t20(a << 1, c, 20, x)
-                        s = 170
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t20(a << 1, c, 20, x)
+                    s = 170
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 170:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t20(a << 2, c, 20, x)
-                        s = 172
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t20(a << 2, c, 20, x)
+                    s = 172
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 171:  # ElementContent: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t20(a << 1, c, 20, x)
-                        s = 170
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 172:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t20(a << 2, c, 20, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t20(a << 1, c, 20, x)
+                    s = 170
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 172:  # ElementContent: SE(Reference), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t20(a << 2, c, 20, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 16 or s > 172:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2208,47 +1322,35 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 17:  # FirstStartTag: AT(Encoding), AT(Id), AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 4  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 173:  # StartTag: AT(Id), AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 174:  # StartTag: AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 175:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 176:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 176 <= s <= 177:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 177:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 17 or s > 177:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2268,93 +1370,74 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 18:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t59(a << 2, c, 59, x)
-                        s = 178
-                    elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t59(a << 2 | 1, c, 59, x)
-                        s = 179
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t59(a << 2, c, 59, x)
+                    s = 178
+                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t59(a << 2 | 1, c, 59, x)
+                    s = 179
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 178:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t59(a << 2, c, 59, x)
-                        s = 181
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 179:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 180:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t59(a << 2, c, 59, x)
-                        s = 178
-                    elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t59(a << 2 | 1, c, 59, x)
-                        s = 179
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t59(a << 2, c, 59, x)
+                    s = 181
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 179:  # ElementContent: SE(*), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 180:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
+                if i == k:
                     return x.end(a, s)
-            if s == 181:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t59(a << 2, c, 59, x)
+                    s = 178
+                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t59(a << 2 | 1, c, 59, x)
+                    s = 179
                 else:
-                    return a << 2 | 1  # EE
-            if 182 <= s <= 183:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
+            if 181 <= s <= 182:  # ElementContent: SE(*), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 183:  # ElementContent: SE(*), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 18 or s > 183:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2374,63 +1457,50 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 19:  # FirstStartTag: SE(Modulus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Modulus' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 1, c, 52, x)
-                        s = 184
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 184:  # ElementContent: SE(Exponent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Exponent' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 1, c, 52, x)
-                        s = 186
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t52(a << 1, c, 52, x)
+                    s = 184
                 else:
-                    return x.end(a, s)
-            if s == 185:  # ElementContent: SE(Modulus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Modulus' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t52(a << 1, c, 52, x)
-                        s = 184
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 186:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 184:  # ElementContent: SE(Exponent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Exponent' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t52(a << 1, c, 52, x)
+                    s = 186
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 185:  # ElementContent: SE(Modulus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t52(a << 1, c, 52, x)
+                    s = 184
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 186:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 19 or s > 186:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2450,116 +1520,99 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 20:  # FirstStartTag: AT(Id), AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t11(a << 3 | 4, c, 11, x)
-                        s = 191
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t30(a << 3 | 3, c, 30, x)
-                        s = 190
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 187:  # StartTag: AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t11(a << 3 | 3, c, 11, x)
-                        s = 191
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t30(a << 3 | 2, c, 30, x)
-                        s = 190
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t11(a << 3 | 4, c, 11, x)
+                    s = 191
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t30(a << 3 | 3, c, 30, x)
+                    s = 190
                 else:
-                    return x.end(a, s)
-            if s == 188:  # StartTag: AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t11(a << 2 | 2, c, 11, x)
-                        s = 191
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t30(a << 2 | 1, c, 30, x)
-                        s = 190
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 189:  # StartTag: SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t11(a << 2 | 1, c, 11, x)
-                        s = 191
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t30(a << 2, c, 30, x)
-                        s = 190
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 190:  # ElementContent: SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t11(a << 1, c, 11, x)
-                        s = 191
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 191:  # ElementContent: SE(DigestValue)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestValue' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t12(a << 1, c, 12, x)
-                        s = 193
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 192:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t11(a << 2 | 1, c, 11, x)
-                        s = 191
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t30(a << 2, c, 30, x)
-                        s = 190
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 193:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 187:  # StartTag: AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t11(a << 3 | 3, c, 11, x)
+                    s = 191
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t30(a << 3 | 2, c, 30, x)
+                    s = 190
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 188:  # StartTag: AT(URI), SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t11(a << 2 | 2, c, 11, x)
+                    s = 191
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t30(a << 2 | 1, c, 30, x)
+                    s = 190
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 189:  # StartTag: SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t11(a << 2 | 1, c, 11, x)
+                    s = 191
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t30(a << 2, c, 30, x)
+                    s = 190
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 190:  # ElementContent: SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t11(a << 1, c, 11, x)
+                    s = 191
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 191:  # ElementContent: SE(DigestValue)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t12(a << 1, c, 12, x)
+                    s = 193
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 192:  # ElementContent: SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t11(a << 2 | 1, c, 11, x)
+                    s = 191
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t30(a << 2, c, 30, x)
+                    s = 190
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 193:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 20 or s > 193:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2579,60 +1632,51 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 21:  # FirstStartTag: AT(Type), AT(URI), SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t30(a << 3 | 2, c, 30, x)
-                        s = 196
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
-            if s == 194:  # StartTag: AT(URI), SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t30(a << 2 | 1, c, 30, x)
-                        s = 196
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t30(a << 3 | 2, c, 30, x)
+                    s = 196
                 else:
-                    return a << 2 | 2  # EE
-            if s == 195:  # StartTag: SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t30(a << 2, c, 30, x)
-                        s = 196
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 196:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 194:  # StartTag: AT(URI), SE(Transforms), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t30(a << 2 | 1, c, 30, x)
+                    s = 196
                 else:
-                    return a << 1  # EE
-            if s == 197:  # ElementContent: SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t30(a << 2, c, 30, x)
-                        s = 196
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                    a, s = x.escape(a, s, c)
+            if s == 195:  # StartTag: SE(Transforms), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t30(a << 2, c, 30, x)
+                    s = 196
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 196:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 197:  # ElementContent: SE(Transforms), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t30(a << 2, c, 30, x)
+                    s = 196
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 21 or s > 197:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2652,106 +1696,82 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 22:  # FirstStartTag: SE(SPKISexp)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t59(a << 1, c, 59, x)
-                        s = 198
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t59(a << 1, c, 59, x)
+                    s = 198
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 198:  # ElementContent: SE(SPKISexp), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t59(a << 2, c, 59, x)
-                        s = 201
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t59(a << 2, c, 59, x)
+                    s = 201
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 199:  # ElementContent: SE(SPKISexp)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t59(a << 1, c, 59, x)
-                        s = 198
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t59(a << 1, c, 59, x)
+                    s = 198
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 200:  # ElementContent: SE(SPKISexp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t59(a << 2, c, 59, x)
-                        s = 201
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t59(a << 2, c, 59, x)
+                    s = 201
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 201:  # ElementContent: SE(SPKISexp), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t59(a << 2, c, 59, x)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 202:  # ElementContent: SE(SPKISexp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t59(a << 2, c, 59, x)
-                        s = 201
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t59(a << 2, c, 59, x)
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 202:  # ElementContent: SE(SPKISexp), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t59(a << 2, c, 59, x)
+                    s = 201
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 22 or s > 202:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2771,91 +1791,68 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 23:  # FirstStartTag: AT(Id), SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t28(a << 2 | 1, c, 28, x)
-                        s = 204
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t28(a << 2 | 1, c, 28, x)
+                    s = 204
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 203:  # StartTag: SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t28(a << 1, c, 28, x)
-                        s = 204
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t28(a << 1, c, 28, x)
+                    s = 204
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 204:  # ElementContent: SE(SignatureValue)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
-                        a = t27(a << 1, c, 27, x)
-                        s = 206
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
+                    a = t27(a << 1, c, 27, x)
+                    s = 206
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 205:  # ElementContent: SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t28(a << 1, c, 28, x)
-                        s = 204
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t28(a << 1, c, 28, x)
+                    s = 204
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 206:  # ElementContent: SE(KeyInfo), SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
-                        a = t13(a << 2, c, 13, x)
-                        s = 207
-                    elif nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t17(a << 2 | 1, c, 17, x)
-                        s = 208
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 207:  # ElementContent: SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t17(a << 2, c, 17, x)
-                        s = 208
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
+                    a = t13(a << 2, c, 13, x)
+                    s = 207
+                elif nm == 'Object' and c.ns == U4:  # ObjectType
+                    a = t17(a << 2 | 1, c, 17, x)
+                    s = 208
                 else:
+                    a, s = x.escape(a, s, c)
+            if 207 <= s <= 208:  # ElementContent: SE(Object), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 208:  # ElementContent: SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t17(a << 2, c, 17, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Object' and c.ns == U4:  # ObjectType
+                    a = t17(a << 2, c, 17, x)
+                    s = 208
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 23 or s > 208:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2875,60 +1872,43 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 24:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 209:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'HMACOutputLength' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t54(a << 3, c, 54, x)
-                        s = 211
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
+                    else:
+                        a = t54(a << 3, c, 54, x)
+                    s = 211
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 210:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'HMACOutputLength' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t54(a << 3, c, 54, x)
-                        s = 211
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 211:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
+                    else:
+                        a = t54(a << 3, c, 54, x)
+                    s = 211
                 else:
-                    return a << 2 | 1  # EE
-            if s == 212:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
+            if 211 <= s <= 212:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 24 or s > 212:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2948,64 +1928,54 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 25:  # FirstStartTag: AT(Id), SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t26(a << 2 | 1, c, 26, x)
-                        s = 214
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t26(a << 2 | 1, c, 26, x)
+                    s = 214
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 213:  # StartTag: SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t26(a << 1, c, 26, x)
-                        s = 214
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t26(a << 1, c, 26, x)
+                    s = 214
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 214:  # ElementContent: SE(SignatureProperty), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t26(a << 2, c, 26, x)
-                        s = 216
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t26(a << 2, c, 26, x)
+                    s = 216
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 215:  # ElementContent: SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t26(a << 1, c, 26, x)
-                        s = 214
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 216:  # ElementContent: SE(SignatureProperty), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t26(a << 2, c, 26, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t26(a << 1, c, 26, x)
+                    s = 214
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 216:  # ElementContent: SE(SignatureProperty), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t26(a << 2, c, 26, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 25 or s > 216:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3025,47 +1995,35 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 26:  # FirstStartTag: AT(Id), AT(Target)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 217:  # StartTag: AT(Target)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 218:  # StartTag: SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 219:  # ElementContent: SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 220:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 220 <= s <= 221:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 221:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 26 or s > 221:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3085,60 +2043,50 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 27:  # FirstStartTag: AT(Id), CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 2 | 1
-                            a = binary(a, y)
-                            s = 223
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 222:  # StartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 223
-                        else:
-                            a, s = x.characters(a, s, y)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 2 | 1, y)
+                        s = 223
                     else:
-                        a, s = x.escape(a, s, c)
+                        a, s = x.characters(a, s, c.value)
                 else:
-                    return x.end(a, s)
-            if s == 223:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 224:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 223
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+            if s == 222:  # StartTag: CH
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 223
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 223:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 224:  # ElementContent: CH
+                if i == k:
+                    return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 223
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 27 or s > 224:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3158,88 +2106,65 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 28:  # FirstStartTag: AT(Id), SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t9(a << 2 | 1, c, 9, x)
-                        s = 226
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t9(a << 2 | 1, c, 9, x)
+                    s = 226
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 225:  # StartTag: SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t9(a << 1, c, 9, x)
-                        s = 226
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t9(a << 1, c, 9, x)
+                    s = 226
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 226:  # ElementContent: SE(SignatureMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
-                        a = t24(a << 1, c, 24, x)
-                        s = 228
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
+                    a = t24(a << 1, c, 24, x)
+                    s = 228
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 227:  # ElementContent: SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t9(a << 1, c, 9, x)
-                        s = 226
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t9(a << 1, c, 9, x)
+                    s = 226
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 228:  # ElementContent: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t20(a << 1, c, 20, x)
-                        s = 229
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 229:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t20(a << 2, c, 20, x)
-                        s = 230
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t20(a << 1, c, 20, x)
+                    s = 229
                 else:
+                    a, s = x.escape(a, s, c)
+            if 229 <= s <= 230:  # ElementContent: SE(Reference), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 230:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t20(a << 2, c, 20, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t20(a << 2, c, 20, x)
+                    s = 230
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 28 or s > 230:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3259,79 +2184,37 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 29:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 231:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t14(a << 3, c, 14, x)
-                        s = 234
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 232:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t14(a << 3, c, 14, x)
-                        s = 234
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'XPath' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t14(a << 3, c, 14, x)
+                    s = 234
                 else:
+                    a, s = x.escape(a, s, c)
+            if 232 <= s <= 234:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 233:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t14(a << 3, c, 14, x)
-                        s = 234
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'XPath' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t14(a << 3, c, 14, x)
+                    s = 234
                 else:
-                    return a << 3 | 2  # EE
-            if s == 234:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t14(a << 3, c, 14, x)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 2  # EE
+                    a, s = x.escape(a, s, c)
             if s < 29 or s > 234:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3351,52 +2234,44 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 30:  # FirstStartTag: SE(Transform)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t29(a << 1, c, 29, x)
-                        s = 235
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t29(a << 1, c, 29, x)
+                    s = 235
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 235:  # ElementContent: SE(Transform), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t29(a << 2, c, 29, x)
-                        s = 237
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t29(a << 2, c, 29, x)
+                    s = 237
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 236:  # ElementContent: SE(Transform)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t29(a << 1, c, 29, x)
-                        s = 235
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 237:  # ElementContent: SE(Transform), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t29(a << 2, c, 29, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t29(a << 1, c, 29, x)
+                    s = 235
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 237:  # ElementContent: SE(Transform), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t29(a << 2, c, 29, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 30 or s > 237:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3416,672 +2291,157 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 31:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 4, c, 59, x)
-                            s = 242
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 3, c, 59, x)
-                            s = 241
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t62(a << 3, c, 62, x)
-                            s = 238
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 1, c, 59, x)
-                            s = 239
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 3 | 2, c, 14, x)
-                            s = 240
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 238:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 4, c, 59, x)
-                            s = 249
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 3, c, 59, x)
-                            s = 248
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t59(a << 3 | 4, c, 59, x)
+                        s = 242
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t59(a << 3 | 3, c, 59, x)
+                        s = 241
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t62(a << 3, c, 62, x)
-                            s = 245
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 1, c, 59, x)
-                            s = 246
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 3 | 2, c, 14, x)
-                            s = 247
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 239:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 4, c, 59, x)
-                            s = 249
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 3, c, 59, x)
-                            s = 248
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t62(a << 3, c, 62, x)
+                        s = 238
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t59(a << 3 | 1, c, 59, x)
+                        s = 239
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t14(a << 3 | 2, c, 14, x)
+                        s = 240
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t62(a << 3, c, 62, x)
-                            s = 245
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 1, c, 59, x)
-                            s = 246
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 3 | 2, c, 14, x)
-                            s = 247
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 238 <= s <= 243:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                if i == k:
                     return a << 3 | 6  # EE
-            if s == 240:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 4, c, 59, x)
-                            s = 249
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 3, c, 59, x)
-                            s = 248
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t59(a << 3 | 4, c, 59, x)
+                        s = 249
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t59(a << 3 | 3, c, 59, x)
+                        s = 248
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t62(a << 3, c, 62, x)
-                            s = 245
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 1, c, 59, x)
-                            s = 246
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 3 | 2, c, 14, x)
-                            s = 247
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 241:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 4, c, 59, x)
-                            s = 249
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 3, c, 59, x)
-                            s = 248
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t62(a << 3, c, 62, x)
+                        s = 245
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t59(a << 3 | 1, c, 59, x)
+                        s = 246
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t14(a << 3 | 2, c, 14, x)
+                        s = 247
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t62(a << 3, c, 62, x)
-                            s = 245
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 1, c, 59, x)
-                            s = 246
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 3 | 2, c, 14, x)
-                            s = 247
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 242:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 4, c, 59, x)
-                            s = 249
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 3, c, 59, x)
-                            s = 248
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t62(a << 3, c, 62, x)
-                            s = 245
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 1, c, 59, x)
-                            s = 246
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 3 | 2, c, 14, x)
-                            s = 247
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 243:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 4, c, 59, x)
-                            s = 249
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 3, c, 59, x)
-                            s = 248
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t62(a << 3, c, 62, x)
-                            s = 245
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 1, c, 59, x)
-                            s = 246
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 3 | 2, c, 14, x)
-                            s = 247
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
+                        a, s = x.escape(a, s, c)
             if s == 244:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 4, c, 59, x)
-                            s = 242
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 3, c, 59, x)
-                            s = 241
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t62(a << 3, c, 62, x)
-                            s = 238
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 1, c, 59, x)
-                            s = 239
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 3 | 2, c, 14, x)
-                            s = 240
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 245:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 4, c, 59, x)
-                            s = 249
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 3, c, 59, x)
-                            s = 248
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t59(a << 3 | 4, c, 59, x)
+                        s = 242
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t59(a << 3 | 3, c, 59, x)
+                        s = 241
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t62(a << 3, c, 62, x)
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 1, c, 59, x)
-                            s = 246
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 3 | 2, c, 14, x)
-                            s = 247
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 246:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 4, c, 59, x)
-                            s = 249
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 3, c, 59, x)
-                            s = 248
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t62(a << 3, c, 62, x)
+                        s = 238
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t59(a << 3 | 1, c, 59, x)
+                        s = 239
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t14(a << 3 | 2, c, 14, x)
+                        s = 240
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t62(a << 3, c, 62, x)
-                            s = 245
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 1, c, 59, x)
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 3 | 2, c, 14, x)
-                            s = 247
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 245 <= s <= 250:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                if i == k:
                     return a << 3 | 6  # EE
-            if s == 247:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 4, c, 59, x)
-                            s = 249
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 3, c, 59, x)
-                            s = 248
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t59(a << 3 | 4, c, 59, x)
+                        s = 249
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t59(a << 3 | 3, c, 59, x)
+                        s = 248
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t62(a << 3, c, 62, x)
-                            s = 245
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 1, c, 59, x)
-                            s = 246
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 3 | 2, c, 14, x)
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 248:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 4, c, 59, x)
-                            s = 249
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 3, c, 59, x)
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t62(a << 3, c, 62, x)
+                        s = 245
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t59(a << 3 | 1, c, 59, x)
+                        s = 246
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t14(a << 3 | 2, c, 14, x)
+                        s = 247
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t62(a << 3, c, 62, x)
-                            s = 245
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 1, c, 59, x)
-                            s = 246
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 3 | 2, c, 14, x)
-                            s = 247
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 249:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 4, c, 59, x)
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 3, c, 59, x)
-                            s = 248
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t62(a << 3, c, 62, x)
-                            s = 245
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 1, c, 59, x)
-                            s = 246
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 3 | 2, c, 14, x)
-                            s = 247
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 250:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 4, c, 59, x)
-                            s = 249
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 3, c, 59, x)
-                            s = 248
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t62(a << 3, c, 62, x)
-                            s = 245
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t59(a << 3 | 1, c, 59, x)
-                            s = 246
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t14(a << 3 | 2, c, 14, x)
-                            s = 247
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
+                        a, s = x.escape(a, s, c)
             if s < 31 or s > 250:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4101,44 +2461,37 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 34:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 251
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 251:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 251
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 251:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 252:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 251
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 251
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 34 or s > 252:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4158,48 +2511,41 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 35:  # FirstStartTag: SE(Amount)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Amount' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 1, c, 36, x)
-                        s = 253
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 253:  # ElementContent: SE(CostPerUnit)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CostPerUnit' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 1, c, 36, x)
-                        s = 255
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Amount' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 1, c, 36, x)
+                    s = 253
                 else:
-                    return x.end(a, s)
-            if s == 254:  # ElementContent: SE(Amount)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Amount' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 1, c, 36, x)
-                        s = 253
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 255:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 253:  # ElementContent: SE(CostPerUnit)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CostPerUnit' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 1, c, 36, x)
+                    s = 255
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 254:  # ElementContent: SE(Amount)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Amount' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 1, c, 36, x)
+                    s = 253
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 255:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 35 or s > 255:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4219,61 +2565,50 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 36:  # FirstStartTag: SE(Exponent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Exponent' and c.ns == U6:  # n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                            a = a << 11 | (y + 128) << 1
-                        else:
-                            a = t53(a << 1, c, 53, x)
-                        s = 256
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 256:  # ElementContent: SE(Value)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Value' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t39(a << 1, c, 39, x)
-                        s = 258
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Exponent' and c.ns == U6:  # byte: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
+                        a = a << 11 | (y + 128) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t53(a << 1, c, 53, x)
+                    s = 256
                 else:
-                    return x.end(a, s)
-            if s == 257:  # ElementContent: SE(Exponent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Exponent' and c.ns == U6:  # n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                            a = a << 11 | (y + 128) << 1
-                        else:
-                            a = t53(a << 1, c, 53, x)
-                        s = 256
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 258:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 256:  # ElementContent: SE(Value)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Value' and c.ns == U6:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t39(a << 1, c, 39, x)
+                    s = 258
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 257:  # ElementContent: SE(Exponent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Exponent' and c.ns == U6:  # byte: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
+                        a = a << 11 | (y + 128) << 1
+                    else:
+                        a = t53(a << 1, c, 53, x)
+                    s = 256
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 258:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 36 or s > 258:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4293,44 +2628,37 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 37:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 259
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 259:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 259
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 259:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 260:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 259
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 259
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 37 or s > 260:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4350,42 +2678,37 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 38:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: boolean
-                        y = c.value
-                        if y.__class__ is bool:
-                            a = a << 2 | y
-                            s = 261
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 261:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: boolean
+                    if (y := c.value).__class__ is bool:
+                        a = a << 2 | y
+                        s = 261
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 261:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 262:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: boolean
-                        y = c.value
-                        if y.__class__ is bool:
-                            a = a << 2 | y
-                            s = 261
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: boolean
+                    if (y := c.value).__class__ is bool:
+                        a = a << 2 | y
+                        s = 261
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 38 or s > 262:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4405,44 +2728,37 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 39:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 263
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 263:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 263
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 263:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 264:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 263
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 263
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 39 or s > 264:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4462,44 +2778,37 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 40:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 265
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 265:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 265
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 265:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 266:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 265
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 265
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 40 or s > 266:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4519,595 +2828,496 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 41:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PresentSOC':
-                        if nm < 'InletHot':
-                            if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                                a = t36(a << 4 | 8, c, 36, x)
-                                s = 275
-                            elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                                y = c.value
-                                if y.__class__ is bool and not c.attrs and not c.children:
-                                    a = a << 7 | 56 | y << 1
-                                else:
-                                    a = t38(a << 4 | 7, c, 38, x)
-                                s = 274
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'InletHot' and c.ns == U6:  # boolean
-                                y = c.value
-                                if y.__class__ is bool and not c.attrs and not c.children:
-                                    a = a << 7 | 72 | y << 1
-                                else:
-                                    a = t38(a << 4 | 9, c, 38, x)
-                                s = 276
-                            elif nm == 'MaximumSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 1536 | y << 1
-                                else:
-                                    a = t50(a << 4 | 3, c, 50, x)
-                                s = 270
-                            elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 512 | y << 1
-                                else:
-                                    a = t50(a << 4 | 1, c, 50, x)
-                                s = 268
-                            else:
-                                a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'RemainingTimeToMinimumSOC':
-                            if nm == 'PresentSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | y << 1
-                                else:
-                                    a = t50(a << 4, c, 50, x)
-                                s = 267
-                            elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 12
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t40(a << 4 | 6, c, 40, x)
-                                s = 273
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 8
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t40(a << 4 | 4, c, 40, x)
-                                s = 271
-                            elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 10
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t40(a << 4 | 5, c, 40, x)
-                                s = 272
-                            elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 1024 | y << 1
-                                else:
-                                    a = t50(a << 4 | 2, c, 50, x)
-                                s = 269
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 4 | 10  # EE
-            if s == 267:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'MinimumSOC':
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PresentSOC':
+                    if nm < 'InletHot':
                         if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                            a = t36(a << 4 | 7, c, 36, x)
+                            a = t36(a << 4 | 8, c, 36, x)
                             s = 275
-                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 48 | y << 1
-                            else:
-                                a = t38(a << 4 | 6, c, 38, x)
-                            s = 274
-                        elif nm == 'InletHot' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 64 | y << 1
-                            else:
-                                a = t38(a << 4 | 8, c, 38, x)
-                            s = 276
-                        elif nm == 'MaximumSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 1024 | y << 1
-                            else:
-                                a = t50(a << 4 | 2, c, 50, x)
-                            s = 270
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'RemainingTimeToMinimumSOC':
-                            if nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | y << 1
-                                else:
-                                    a = t50(a << 4, c, 50, x)
-                                s = 268
-                            elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 10
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t40(a << 4 | 5, c, 40, x)
-                                s = 273
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 6
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t40(a << 4 | 3, c, 40, x)
-                                s = 271
-                            elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 8
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t40(a << 4 | 4, c, 40, x)
-                                s = 272
-                            elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 512 | y << 1
-                                else:
-                                    a = t50(a << 4 | 1, c, 50, x)
-                                s = 269
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 9  # EE
-            if s == 268:  # ElementContent: SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'RemainingTimeToMaximumSOC':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                            a = t36(a << 4 | 6, c, 36, x)
-                            s = 275
-                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 40 | y << 1
-                            else:
-                                a = t38(a << 4 | 5, c, 38, x)
-                            s = 274
-                        elif nm == 'InletHot' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
+                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
                                 a = a << 7 | 56 | y << 1
                             else:
                                 a = t38(a << 4 | 7, c, 38, x)
+                            s = 274
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                                a = a << 7 | 72 | y << 1
+                            else:
+                                a = t38(a << 4 | 9, c, 38, x)
                             s = 276
-                        elif nm == 'MaximumSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        elif nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 1536 | y << 1
+                            else:
+                                a = t50(a << 4 | 3, c, 50, x)
+                            s = 270
+                        elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
                                 a = a << 13 | 512 | y << 1
                             else:
                                 a = t50(a << 4 | 1, c, 50, x)
-                            s = 270
+                            s = 268
                         else:
                             a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 8
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t40(a << 4 | 4, c, 40, x)
-                            s = 273
-                        elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t40(a << 4 | 2, c, 40, x)
-                            s = 271
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 6
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t40(a << 4 | 3, c, 40, x)
-                            s = 272
-                        elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                else:
+                    if nm < 'RemainingTimeToMinimumSOC':
+                        if nm == 'PresentSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
                                 a = a << 13 | y << 1
                             else:
                                 a = t50(a << 4, c, 50, x)
+                            s = 267
+                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 12, y) << 1
+                            else:
+                                a = t40(a << 4 | 6, c, 40, x)
+                            s = 273
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
+                            else:
+                                a = t40(a << 4 | 4, c, 40, x)
+                            s = 271
+                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 10, y) << 1
+                            else:
+                                a = t40(a << 4 | 5, c, 40, x)
+                            s = 272
+                        elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 1024 | y << 1
+                            else:
+                                a = t50(a << 4 | 2, c, 50, x)
                             s = 269
                         else:
                             a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 269:  # ElementContent: SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'MaximumSOC':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 275
-                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 32 | y << 1
-                            else:
-                                a = t38(a << 4 | 4, c, 38, x)
-                            s = 274
-                        elif nm == 'InletHot' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 48 | y << 1
-                            else:
-                                a = t38(a << 4 | 6, c, 38, x)
-                            s = 276
+            if s == 267:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 4 | 9  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'MinimumSOC':
+                    if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                        a = t36(a << 4 | 7, c, 36, x)
+                        s = 275
+                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 48 | y << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t38(a << 4 | 6, c, 38, x)
+                        s = 274
+                    elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 64 | y << 1
+                        else:
+                            a = t38(a << 4 | 8, c, 38, x)
+                        s = 276
+                    elif nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 13 | 1024 | y << 1
+                        else:
+                            a = t50(a << 4 | 2, c, 50, x)
+                        s = 270
                     else:
-                        if nm == 'MaximumSOC' and c.ns == U6:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm < 'RemainingTimeToMinimumSOC':
+                        if nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
                                 a = a << 13 | y << 1
                             else:
                                 a = t50(a << 4, c, 50, x)
-                            s = 270
-                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 6
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                            s = 268
+                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 10, y) << 1
+                            else:
+                                a = t40(a << 4 | 5, c, 40, x)
+                            s = 273
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 6, y) << 1
                             else:
                                 a = t40(a << 4 | 3, c, 40, x)
-                            s = 273
-                        elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t40(a << 4 | 1, c, 40, x)
                             s = 271
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
                             else:
-                                a = t40(a << 4 | 2, c, 40, x)
+                                a = t40(a << 4 | 4, c, 40, x)
                             s = 272
+                        elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 512 | y << 1
+                            else:
+                                a = t50(a << 4 | 1, c, 50, x)
+                            s = 269
                         else:
                             a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 7  # EE
-            if s == 270:  # ElementContent: SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'RemainingTimeToMaximumSOC':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                            a = t36(a << 3 | 4, c, 36, x)
-                            s = 275
-                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 24 | y << 1
-                            else:
-                                a = t38(a << 3 | 3, c, 38, x)
-                            s = 274
-                        elif nm == 'InletHot' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 40 | y << 1
-                            else:
-                                a = t38(a << 3 | 5, c, 38, x)
-                            s = 276
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t40(a << 3 | 2, c, 40, x)
-                            s = 273
-                        elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t40(a << 3, c, 40, x)
-                            s = 271
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t40(a << 3 | 1, c, 40, x)
-                            s = 272
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 271:  # ElementContent: SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'InletHot':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                            a = t36(a << 3 | 3, c, 36, x)
-                            s = 275
-                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 16 | y << 1
-                            else:
-                                a = t38(a << 3 | 2, c, 38, x)
-                            s = 274
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'InletHot' and c.ns == U6:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 32 | y << 1
-                            else:
-                                a = t38(a << 3 | 4, c, 38, x)
-                            s = 276
-                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t40(a << 3 | 1, c, 40, x)
-                            s = 273
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t40(a << 3, c, 40, x)
-                            s = 272
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 272:  # ElementContent: SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+            if s == 268:  # ElementContent: SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 4 | 8  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'RemainingTimeToMaximumSOC':
                     if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 3 | 2, c, 36, x)
+                        a = t36(a << 4 | 6, c, 36, x)
                         s = 275
-                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 6 | 8 | y << 1
+                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 40 | y << 1
                         else:
-                            a = t38(a << 3 | 1, c, 38, x)
+                            a = t38(a << 4 | 5, c, 38, x)
                         s = 274
-                    elif nm == 'InletHot' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
+                    elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 56 | y << 1
+                        else:
+                            a = t38(a << 4 | 7, c, 38, x)
+                        s = 276
+                    elif nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 13 | 512 | y << 1
+                        else:
+                            a = t50(a << 4 | 1, c, 50, x)
+                        s = 270
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
+                        else:
+                            a = t40(a << 4 | 4, c, 40, x)
+                        s = 273
+                    elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 4, y) << 1
+                        else:
+                            a = t40(a << 4 | 2, c, 40, x)
+                        s = 271
+                    elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 6, y) << 1
+                        else:
+                            a = t40(a << 4 | 3, c, 40, x)
+                        s = 272
+                    elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 13 | y << 1
+                        else:
+                            a = t50(a << 4, c, 50, x)
+                        s = 269
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 269:  # ElementContent: SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 4 | 7  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'MaximumSOC':
+                    if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                        a = t36(a << 4 | 5, c, 36, x)
+                        s = 275
+                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 32 | y << 1
+                        else:
+                            a = t38(a << 4 | 4, c, 38, x)
+                        s = 274
+                    elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 48 | y << 1
+                        else:
+                            a = t38(a << 4 | 6, c, 38, x)
+                        s = 276
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 13 | y << 1
+                        else:
+                            a = t50(a << 4, c, 50, x)
+                        s = 270
+                    elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 6, y) << 1
+                        else:
+                            a = t40(a << 4 | 3, c, 40, x)
+                        s = 273
+                    elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 2, y) << 1
+                        else:
+                            a = t40(a << 4 | 1, c, 40, x)
+                        s = 271
+                    elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 4, y) << 1
+                        else:
+                            a = t40(a << 4 | 2, c, 40, x)
+                        s = 272
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 270:  # ElementContent: SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 3 | 6  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'RemainingTimeToMaximumSOC':
+                    if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                        a = t36(a << 3 | 4, c, 36, x)
+                        s = 275
+                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
                             a = a << 6 | 24 | y << 1
                         else:
                             a = t38(a << 3 | 3, c, 38, x)
-                        s = 276
-                    elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                        s = 274
+                    elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 6 | 40 | y << 1
                         else:
-                            a = t40(a << 3, c, 40, x)
-                        s = 273
+                            a = t38(a << 3 | 5, c, 38, x)
+                        s = 276
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 4  # EE
-            if s == 273:  # ElementContent: SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 3 | 1, c, 36, x)
-                        s = 275
-                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 6 | y << 1
+                    if nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
                         else:
-                            a = t38(a << 3, c, 38, x)
-                        s = 274
-                    elif nm == 'InletHot' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
+                            a = t40(a << 3 | 2, c, 40, x)
+                        s = 273
+                    elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                        else:
+                            a = t40(a << 3, c, 40, x)
+                        s = 271
+                    elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 2, y) << 1
+                        else:
+                            a = t40(a << 3 | 1, c, 40, x)
+                        s = 272
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 271:  # ElementContent: SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'InletHot':
+                    if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                        a = t36(a << 3 | 3, c, 36, x)
+                        s = 275
+                    elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
                             a = a << 6 | 16 | y << 1
                         else:
                             a = t38(a << 3 | 2, c, 38, x)
-                        s = 276
+                        s = 274
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 3  # EE
-            if s == 274:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 2, c, 36, x)
-                        s = 275
-                    elif nm == 'InletHot' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 8 | y << 1
+                    if nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 6 | 32 | y << 1
                         else:
-                            a = t38(a << 2 | 1, c, 38, x)
+                            a = t38(a << 3 | 4, c, 38, x)
                         s = 276
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 275:  # ElementContent: SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'InletHot' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | y << 1
+                    elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 2, y) << 1
                         else:
-                            a = t38(a << 2, c, 38, x)
-                        s = 276
+                            a = t40(a << 3 | 1, c, 40, x)
+                        s = 273
+                    elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                        else:
+                            a = t40(a << 3, c, 40, x)
+                        s = 272
                     else:
                         a, s = x.escape(a, s, c)
+            if s == 272:  # ElementContent: SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 3 | 2, c, 36, x)
+                    s = 275
+                elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | 8 | y << 1
+                    else:
+                        a = t38(a << 3 | 1, c, 38, x)
+                    s = 274
+                elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | 24 | y << 1
+                    else:
+                        a = t38(a << 3 | 3, c, 38, x)
+                    s = 276
+                elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                    else:
+                        a = t40(a << 3, c, 40, x)
+                    s = 273
                 else:
-                    return a << 2 | 1  # EE
-            if s == 276:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 277:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PresentSOC':
-                        if nm < 'InletHot':
-                            if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                                a = t36(a << 4 | 8, c, 36, x)
-                                s = 275
-                            elif nm == 'ChargingComplete' and c.ns == U6:  # boolean
-                                y = c.value
-                                if y.__class__ is bool and not c.attrs and not c.children:
-                                    a = a << 7 | 56 | y << 1
-                                else:
-                                    a = t38(a << 4 | 7, c, 38, x)
-                                s = 274
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'InletHot' and c.ns == U6:  # boolean
-                                y = c.value
-                                if y.__class__ is bool and not c.attrs and not c.children:
-                                    a = a << 7 | 72 | y << 1
-                                else:
-                                    a = t38(a << 4 | 9, c, 38, x)
-                                s = 276
-                            elif nm == 'MaximumSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 1536 | y << 1
-                                else:
-                                    a = t50(a << 4 | 3, c, 50, x)
-                                s = 270
-                            elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 512 | y << 1
-                                else:
-                                    a = t50(a << 4 | 1, c, 50, x)
-                                s = 268
-                            else:
-                                a, s = x.escape(a, s, c)
+            if s == 273:  # ElementContent: SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 3 | 1, c, 36, x)
+                    s = 275
+                elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | y << 1
                     else:
-                        if nm < 'RemainingTimeToMinimumSOC':
-                            if nm == 'PresentSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | y << 1
-                                else:
-                                    a = t50(a << 4, c, 50, x)
-                                s = 267
-                            elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 12
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t40(a << 4 | 6, c, 40, x)
-                                s = 273
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 8
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t40(a << 4 | 4, c, 40, x)
-                                s = 271
-                            elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 10
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t40(a << 4 | 5, c, 40, x)
-                                s = 272
-                            elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 1024 | y << 1
-                                else:
-                                    a = t50(a << 4 | 2, c, 50, x)
-                                s = 269
-                            else:
-                                a, s = x.escape(a, s, c)
+                        a = t38(a << 3, c, 38, x)
+                    s = 274
+                elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | 16 | y << 1
+                    else:
+                        a = t38(a << 3 | 2, c, 38, x)
+                    s = 276
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 274:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 2, c, 36, x)
+                    s = 275
+                elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 8 | y << 1
+                    else:
+                        a = t38(a << 2 | 1, c, 38, x)
+                    s = 276
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 275:  # ElementContent: SE(InletHot), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | y << 1
+                    else:
+                        a = t38(a << 2, c, 38, x)
+                    s = 276
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 276:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 277:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
                     return a << 4 | 10  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PresentSOC':
+                    if nm < 'InletHot':
+                        if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
+                            a = t36(a << 4 | 8, c, 36, x)
+                            s = 275
+                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
+                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                                a = a << 7 | 56 | y << 1
+                            else:
+                                a = t38(a << 4 | 7, c, 38, x)
+                            s = 274
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'InletHot' and c.ns == U6:  # boolean: boolean
+                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                                a = a << 7 | 72 | y << 1
+                            else:
+                                a = t38(a << 4 | 9, c, 38, x)
+                            s = 276
+                        elif nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 1536 | y << 1
+                            else:
+                                a = t50(a << 4 | 3, c, 50, x)
+                            s = 270
+                        elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 512 | y << 1
+                            else:
+                                a = t50(a << 4 | 1, c, 50, x)
+                            s = 268
+                        else:
+                            a, s = x.escape(a, s, c)
+                else:
+                    if nm < 'RemainingTimeToMinimumSOC':
+                        if nm == 'PresentSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | y << 1
+                            else:
+                                a = t50(a << 4, c, 50, x)
+                            s = 267
+                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 12, y) << 1
+                            else:
+                                a = t40(a << 4 | 6, c, 40, x)
+                            s = 273
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
+                            else:
+                                a = t40(a << 4 | 4, c, 40, x)
+                            s = 271
+                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 10, y) << 1
+                            else:
+                                a = t40(a << 4 | 5, c, 40, x)
+                            s = 272
+                        elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 1024 | y << 1
+                            else:
+                                a = t50(a << 4 | 2, c, 50, x)
+                            s = 269
+                        else:
+                            a, s = x.escape(a, s, c)
             if s < 41 or s > 277:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5127,42 +3337,37 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 42:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 5
-                        y = c.value
-                        if y.__class__ is str and (j := E7.get(y)) is not None:
-                            a = a << 4 | j
-                            s = 278
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 278:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 5
+                    if (y := c.value).__class__ is str and (j := E7.get(y)) is not None:
+                        a = a << 4 | j
+                        s = 278
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 278:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 279:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 5
-                        y = c.value
-                        if y.__class__ is str and (j := E7.get(y)) is not None:
-                            a = a << 4 | j
-                            s = 278
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 5
+                    if (y := c.value).__class__ is str and (j := E7.get(y)) is not None:
+                        a = a << 4 | j
+                        s = 278
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 42 or s > 279:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5182,42 +3387,37 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 43:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E8.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 280
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 280:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E8.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 280
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 280:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 281:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E8.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 280
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E8.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 280
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 43 or s > 281:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5237,42 +3437,37 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 44:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 10
-                        y = c.value
-                        if y.__class__ is str and (j := E9.get(y)) is not None:
-                            a = a << 5 | j
-                            s = 282
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 282:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 10
+                    if (y := c.value).__class__ is str and (j := E9.get(y)) is not None:
+                        a = a << 5 | j
+                        s = 282
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 282:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 283:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 10
-                        y = c.value
-                        if y.__class__ is str and (j := E9.get(y)) is not None:
-                            a = a << 5 | j
-                            s = 282
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 10
+                    if (y := c.value).__class__ is str and (j := E9.get(y)) is not None:
+                        a = a << 5 | j
+                        s = 282
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 44 or s > 283:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5292,42 +3487,37 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 45:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E10.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 284
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 284:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E10.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 284
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 284:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 285:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 4
-                        y = c.value
-                        if y.__class__ is str and (j := E10.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 284
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 4
+                    if (y := c.value).__class__ is str and (j := E10.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 284
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 45 or s > 285:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5347,42 +3537,37 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 46:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E11.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 286
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 286:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E11.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 286
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 286:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 287:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E11.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 286
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E11.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 286
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 46 or s > 287:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5402,42 +3587,37 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 47:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E12.get(y)) is not None:
-                            a = a << 4 | j
-                            s = 288
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 288:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E12.get(y)) is not None:
+                        a = a << 4 | j
+                        s = 288
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 288:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 289:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E12.get(y)) is not None:
-                            a = a << 4 | j
-                            s = 288
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E12.get(y)) is not None:
+                        a = a << 4 | j
+                        s = 288
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 47 or s > 289:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5457,42 +3637,37 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 48:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 290
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 290:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 290
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 290:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 291:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E13.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 290
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 290
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 48 or s > 291:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5512,62 +3687,50 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 49:  # FirstStartTag: SE(NotificationMaxDelay)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t34(a << 1, c, 34, x)
-                        s = 292
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 292:  # ElementContent: SE(EVSENotification)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSENotification' and c.ns == U6:  # enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E12.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 6 | j << 1
-                        else:
-                            a = t47(a << 1, c, 47, x)
-                        s = 294
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t34(a << 1, c, 34, x)
+                    s = 292
                 else:
-                    return x.end(a, s)
-            if s == 293:  # ElementContent: SE(NotificationMaxDelay)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t34(a << 1, c, 34, x)
-                        s = 292
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 294:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 292:  # ElementContent: SE(EVSENotification)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSENotification' and c.ns == U6:  # evseNotificationType: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E12.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 6 | j << 1
+                    else:
+                        a = t47(a << 1, c, 47, x)
+                    s = 294
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 293:  # ElementContent: SE(NotificationMaxDelay)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t34(a << 1, c, 34, x)
+                    s = 292
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 294:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 49 or s > 294:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5587,42 +3750,37 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 50:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100:
-                            a = a << 8 | y
-                            s = 295
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 295:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100:
+                        a = a << 8 | y
+                        s = 295
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 295:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 296:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100:
-                            a = a << 8 | y
-                            s = 295
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100:
+                        a = a << 8 | y
+                        s = 295
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 50 or s > 296:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5642,261 +3800,220 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 51:  # FirstStartTag: SE(EVReadyToCharge)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVReadyToCharge' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 297
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 297:  # ElementContent: SE(EVImmobilizationRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVImmobilizationRequest' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 299
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVReadyToCharge' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t38(a << 1, c, 38, x)
+                    s = 297
                 else:
-                    return x.end(a, s)
-            if s == 298:  # ElementContent: SE(EVReadyToCharge)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVReadyToCharge' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 297
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 299:  # ElementContent: SE(EVImmobilized), SE(EVWLANStrength), SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSOC':
-                        if nm == 'EVCPStatus' and c.ns == U5:  # enumeration of 5
-                            y = c.value
-                            if y.__class__ is str and (j := E7.get(y)) is not None and not c.attrs and not c.children:
-                                a = a << 8 | 64 | j << 1
-                            else:
-                                a = t42(a << 3 | 2, c, 42, x)
-                            s = 302
-                        elif nm == 'EVErrorCode' and c.ns == U5:  # enumeration of 10
-                            y = c.value
-                            if y.__class__ is str and (j := E9.get(y)) is not None and not c.attrs and not c.children:
-                                a = a << 9 | 256 | j << 1
-                            else:
-                                a = t44(a << 3 | 4, c, 44, x)
-                            s = 304
-                        elif nm == 'EVImmobilized' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | y << 1
-                            else:
-                                a = t38(a << 3, c, 38, x)
-                            s = 300
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSOC' and c.ns == U5:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 1536 | y << 1
-                            else:
-                                a = t50(a << 3 | 3, c, 50, x)
-                            s = 303
-                        elif nm == 'EVTimeout' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 40 | y << 1
-                            else:
-                                a = t38(a << 3 | 5, c, 38, x)
-                            s = 305
-                        elif nm == 'EVWLANStrength' and c.ns == U5:  # RationalNumberType
-                            a = t36(a << 3 | 1, c, 36, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 300:  # ElementContent: SE(EVWLANStrength), SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSOC':
-                        if nm == 'EVCPStatus' and c.ns == U5:  # enumeration of 5
-                            y = c.value
-                            if y.__class__ is str and (j := E7.get(y)) is not None and not c.attrs and not c.children:
-                                a = a << 8 | 32 | j << 1
-                            else:
-                                a = t42(a << 3 | 1, c, 42, x)
-                            s = 302
-                        elif nm == 'EVErrorCode' and c.ns == U5:  # enumeration of 10
-                            y = c.value
-                            if y.__class__ is str and (j := E9.get(y)) is not None and not c.attrs and not c.children:
-                                a = a << 9 | 192 | j << 1
-                            else:
-                                a = t44(a << 3 | 3, c, 44, x)
-                            s = 304
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSOC' and c.ns == U5:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 1024 | y << 1
-                            else:
-                                a = t50(a << 3 | 2, c, 50, x)
-                            s = 303
-                        elif nm == 'EVTimeout' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 32 | y << 1
-                            else:
-                                a = t38(a << 3 | 4, c, 38, x)
-                            s = 305
-                        elif nm == 'EVWLANStrength' and c.ns == U5:  # RationalNumberType
-                            a = t36(a << 3, c, 36, x)
-                            s = 301
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 301:  # ElementContent: SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVCPStatus' and c.ns == U5:  # enumeration of 5
-                        y = c.value
-                        if y.__class__ is str and (j := E7.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t42(a << 3, c, 42, x)
-                        s = 302
-                    elif nm == 'EVErrorCode' and c.ns == U5:  # enumeration of 10
-                        y = c.value
-                        if y.__class__ is str and (j := E9.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | 128 | j << 1
-                        else:
-                            a = t44(a << 3 | 2, c, 44, x)
-                        s = 304
-                    elif nm == 'EVSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t50(a << 3 | 1, c, 50, x)
-                        s = 303
-                    elif nm == 'EVTimeout' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 6 | 24 | y << 1
-                        else:
-                            a = t38(a << 3 | 3, c, 38, x)
-                        s = 305
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 4  # EE
-            if s == 302:  # ElementContent: SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVErrorCode' and c.ns == U5:  # enumeration of 10
-                        y = c.value
-                        if y.__class__ is str and (j := E9.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | 64 | j << 1
-                        else:
-                            a = t44(a << 3 | 1, c, 44, x)
-                        s = 304
-                    elif nm == 'EVSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | y << 1
-                        else:
-                            a = t50(a << 3, c, 50, x)
-                        s = 303
-                    elif nm == 'EVTimeout' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 6 | 16 | y << 1
-                        else:
-                            a = t38(a << 3 | 2, c, 38, x)
-                        s = 305
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 303:  # ElementContent: SE(EVErrorCode), SE(EVTimeout), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVErrorCode' and c.ns == U5:  # enumeration of 10
-                        y = c.value
-                        if y.__class__ is str and (j := E9.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 8 | j << 1
-                        else:
-                            a = t44(a << 2, c, 44, x)
-                        s = 304
-                    elif nm == 'EVTimeout' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 8 | y << 1
-                        else:
-                            a = t38(a << 2 | 1, c, 38, x)
-                        s = 305
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 304:  # ElementContent: SE(EVTimeout), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTimeout' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | y << 1
-                        else:
-                            a = t38(a << 2, c, 38, x)
-                        s = 305
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 305:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 297:  # ElementContent: SE(EVImmobilizationRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVImmobilizationRequest' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t38(a << 1, c, 38, x)
+                    s = 299
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 298:  # ElementContent: SE(EVReadyToCharge)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVReadyToCharge' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t38(a << 1, c, 38, x)
+                    s = 297
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 299:  # ElementContent: SE(EVImmobilized), SE(EVWLANStrength), SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
+                if i == k:
+                    return a << 3 | 6  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSOC':
+                    if nm == 'EVCPStatus' and c.ns == U5:  # cpStatusType: enumeration of 5
+                        if (y := c.value).__class__ is str and (j := E7.get(y)) is not None and not c.attrs and not c.children:
+                            a = a << 8 | 64 | j << 1
+                        else:
+                            a = t42(a << 3 | 2, c, 42, x)
+                        s = 302
+                    elif nm == 'EVErrorCode' and c.ns == U5:  # errorCodeType: enumeration of 10
+                        if (y := c.value).__class__ is str and (j := E9.get(y)) is not None and not c.attrs and not c.children:
+                            a = a << 9 | 256 | j << 1
+                        else:
+                            a = t44(a << 3 | 4, c, 44, x)
+                        s = 304
+                    elif nm == 'EVImmobilized' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 6 | y << 1
+                        else:
+                            a = t38(a << 3, c, 38, x)
+                        s = 300
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 12 | 1536 | y << 1
+                        else:
+                            a = t50(a << 3 | 3, c, 50, x)
+                        s = 303
+                    elif nm == 'EVTimeout' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 6 | 40 | y << 1
+                        else:
+                            a = t38(a << 3 | 5, c, 38, x)
+                        s = 305
+                    elif nm == 'EVWLANStrength' and c.ns == U5:  # RationalNumberType
+                        a = t36(a << 3 | 1, c, 36, x)
+                        s = 301
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 300:  # ElementContent: SE(EVWLANStrength), SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSOC':
+                    if nm == 'EVCPStatus' and c.ns == U5:  # cpStatusType: enumeration of 5
+                        if (y := c.value).__class__ is str and (j := E7.get(y)) is not None and not c.attrs and not c.children:
+                            a = a << 8 | 32 | j << 1
+                        else:
+                            a = t42(a << 3 | 1, c, 42, x)
+                        s = 302
+                    elif nm == 'EVErrorCode' and c.ns == U5:  # errorCodeType: enumeration of 10
+                        if (y := c.value).__class__ is str and (j := E9.get(y)) is not None and not c.attrs and not c.children:
+                            a = a << 9 | 192 | j << 1
+                        else:
+                            a = t44(a << 3 | 3, c, 44, x)
+                        s = 304
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 12 | 1024 | y << 1
+                        else:
+                            a = t50(a << 3 | 2, c, 50, x)
+                        s = 303
+                    elif nm == 'EVTimeout' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 6 | 32 | y << 1
+                        else:
+                            a = t38(a << 3 | 4, c, 38, x)
+                        s = 305
+                    elif nm == 'EVWLANStrength' and c.ns == U5:  # RationalNumberType
+                        a = t36(a << 3, c, 36, x)
+                        s = 301
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 301:  # ElementContent: SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVCPStatus' and c.ns == U5:  # cpStatusType: enumeration of 5
+                    if (y := c.value).__class__ is str and (j := E7.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t42(a << 3, c, 42, x)
+                    s = 302
+                elif nm == 'EVErrorCode' and c.ns == U5:  # errorCodeType: enumeration of 10
+                    if (y := c.value).__class__ is str and (j := E9.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | 128 | j << 1
+                    else:
+                        a = t44(a << 3 | 2, c, 44, x)
+                    s = 304
+                elif nm == 'EVSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
+                    else:
+                        a = t50(a << 3 | 1, c, 50, x)
+                    s = 303
+                elif nm == 'EVTimeout' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | 24 | y << 1
+                    else:
+                        a = t38(a << 3 | 3, c, 38, x)
+                    s = 305
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 302:  # ElementContent: SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVErrorCode' and c.ns == U5:  # errorCodeType: enumeration of 10
+                    if (y := c.value).__class__ is str and (j := E9.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | 64 | j << 1
+                    else:
+                        a = t44(a << 3 | 1, c, 44, x)
+                    s = 304
+                elif nm == 'EVSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | y << 1
+                    else:
+                        a = t50(a << 3, c, 50, x)
+                    s = 303
+                elif nm == 'EVTimeout' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | 16 | y << 1
+                    else:
+                        a = t38(a << 3 | 2, c, 38, x)
+                    s = 305
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 303:  # ElementContent: SE(EVErrorCode), SE(EVTimeout), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVErrorCode' and c.ns == U5:  # errorCodeType: enumeration of 10
+                    if (y := c.value).__class__ is str and (j := E9.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 8 | j << 1
+                    else:
+                        a = t44(a << 2, c, 44, x)
+                    s = 304
+                elif nm == 'EVTimeout' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 8 | y << 1
+                    else:
+                        a = t38(a << 2 | 1, c, 38, x)
+                    s = 305
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 304:  # ElementContent: SE(EVTimeout), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTimeout' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | y << 1
+                    else:
+                        a = t38(a << 2, c, 38, x)
+                    s = 305
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 305:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 51 or s > 305:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5916,44 +4033,37 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 52:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 306
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 306:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 306
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 306:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 307:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 306
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 306
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 52 or s > 307:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5973,42 +4083,37 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 53:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127:
-                            a = a << 9 | (y + 128)
-                            s = 308
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 308:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127:
+                        a = a << 9 | (y + 128)
+                        s = 308
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 308:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 309:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127:
-                            a = a << 9 | (y + 128)
-                            s = 308
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127:
+                        a = a << 9 | (y + 128)
+                        s = 308
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 53 or s > 309:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6028,44 +4133,37 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 54:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 310
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 310:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 310
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 310:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 311:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 310
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 310
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 54 or s > 311:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6085,79 +4183,64 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 55:  # FirstStartTag: SE(SessionID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SessionID' and c.ns == U6:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) != 8:
-                                x.facets(y, 20, 'SessionID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t63(a << 1, c, 63, x)
-                        s = 312
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 312:  # ElementContent: SE(TimeStamp)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TimeStamp' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t37(a << 1, c, 37, x)
-                        s = 314
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SessionID' and c.ns == U6:  # sessionIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) != 8:
+                            x.facets(y, 20, 'SessionID')
+                        a = binary(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t63(a << 1, c, 63, x)
+                    s = 312
                 else:
-                    return x.end(a, s)
-            if s == 313:  # ElementContent: SE(SessionID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SessionID' and c.ns == U6:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) != 8:
-                                x.facets(y, 20, 'SessionID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t63(a << 1, c, 63, x)
-                        s = 312
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 314:  # ElementContent: SE(Signature), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Signature' and c.ns == U4:  # SignatureType
-                        a = t23(a << 2, c, 23, x)
-                        s = 315
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 315:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 312:  # ElementContent: SE(TimeStamp)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TimeStamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t37(a << 1, c, 37, x)
+                    s = 314
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 313:  # ElementContent: SE(SessionID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SessionID' and c.ns == U6:  # sessionIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) != 8:
+                            x.facets(y, 20, 'SessionID')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t63(a << 1, c, 63, x)
+                    s = 312
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 314:  # ElementContent: SE(Signature), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Signature' and c.ns == U4:  # SignatureType
+                    a = t23(a << 2, c, 23, x)
+                    s = 315
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 315:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 55 or s > 315:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6177,48 +4260,41 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 56:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 17, None)
-                            a = string(a, y)
-                            s = 316
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 316:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 32:
+                            x.facets(y, 17, None)
+                        a = string(a << 1, y)
+                        s = 316
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 316:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 317:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 17, None)
-                            a = string(a, y)
-                            s = 316
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 32:
+                            x.facets(y, 17, None)
+                        a = string(a << 1, y)
+                        s = 316
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 56 or s > 317:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6238,305 +4314,238 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 57:  # FirstStartTag: SE(MeterID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterID' and c.ns == U6:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 32:
-                                x.facets(y, 17, 'MeterID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t56(a << 1, c, 56, x)
-                        s = 318
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterID' and c.ns == U6:  # meterIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 17, 'MeterID')
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t56(a << 1, c, 56, x)
+                    s = 318
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 318:  # ElementContent: SE(ChargedEnergyReadingWh)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ChargedEnergyReadingWh' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t37(a << 1, c, 37, x)
-                        s = 320
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ChargedEnergyReadingWh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t37(a << 1, c, 37, x)
+                    s = 320
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 319:  # ElementContent: SE(MeterID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterID' and c.ns == U6:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 32:
-                                x.facets(y, 17, 'MeterID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t56(a << 1, c, 56, x)
-                        s = 318
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterID' and c.ns == U6:  # meterIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 17, 'MeterID')
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t56(a << 1, c, 56, x)
+                    s = 318
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 320:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'MeterSignature':
-                        if nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U6:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t37(a << 3, c, 37, x)
-                            s = 321
-                        elif nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t37(a << 3 | 2, c, 37, x)
-                            s = 323
-                        elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U6:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t37(a << 3 | 1, c, 37, x)
-                            s = 322
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'MeterSignature' and c.ns == U6:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                if len(y) > 64:
-                                    x.facets(y, 18, 'MeterSignature')
-                                a = binary(a, y) << 1
-                            else:
-                                a = t58(a << 3 | 3, c, 58, x)
-                            s = 324
-                        elif nm == 'MeterStatus' and c.ns == U6:  # integer -32768..32767
-                            y = c.value
-                            if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                            else:
-                                a = t39(a << 3 | 4, c, 39, x)
-                            s = 325
-                        elif nm == 'MeterTimestamp' and c.ns == U6:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 10
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t37(a << 3 | 5, c, 37, x)
-                            s = 326
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 6  # EE
-            if s == 321:  # ElementContent: SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'MeterSignature':
-                        if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t37(a << 3 | 1, c, 37, x)
-                            s = 323
-                        elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U6:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t37(a << 3, c, 37, x)
-                            s = 322
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'MeterSignature' and c.ns == U6:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                if len(y) > 64:
-                                    x.facets(y, 18, 'MeterSignature')
-                                a = binary(a, y) << 1
-                            else:
-                                a = t58(a << 3 | 2, c, 58, x)
-                            s = 324
-                        elif nm == 'MeterStatus' and c.ns == U6:  # integer -32768..32767
-                            y = c.value
-                            if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                            else:
-                                a = t39(a << 3 | 3, c, 39, x)
-                            s = 325
-                        elif nm == 'MeterTimestamp' and c.ns == U6:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t37(a << 3 | 4, c, 37, x)
-                            s = 326
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 322:  # ElementContent: SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'MeterSignature':
+                    if nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
                         else:
                             a = t37(a << 3, c, 37, x)
-                        s = 323
-                    elif nm == 'MeterSignature' and c.ns == U6:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 4 | 2
-                            if len(y) > 64:
-                                x.facets(y, 18, 'MeterSignature')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t58(a << 3 | 1, c, 58, x)
-                        s = 324
-                    elif nm == 'MeterStatus' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t39(a << 3 | 2, c, 39, x)
-                        s = 325
-                    elif nm == 'MeterTimestamp' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 4 | 6
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t37(a << 3 | 3, c, 37, x)
-                        s = 326
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 4  # EE
-            if s == 323:  # ElementContent: SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterSignature' and c.ns == U6:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 4
-                            if len(y) > 64:
-                                x.facets(y, 18, 'MeterSignature')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t58(a << 3, c, 58, x)
-                        s = 324
-                    elif nm == 'MeterStatus' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 4 | 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t39(a << 3 | 1, c, 39, x)
-                        s = 325
-                    elif nm == 'MeterTimestamp' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                        s = 321
+                    elif nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
                         else:
                             a = t37(a << 3 | 2, c, 37, x)
-                        s = 326
+                        s = 323
+                    elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 2, y) << 1
+                        else:
+                            a = t37(a << 3 | 1, c, 37, x)
+                        s = 322
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 3  # EE
-            if s == 324:  # ElementContent: SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterStatus' and c.ns == U6:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
+                    if nm == 'MeterSignature' and c.ns == U6:  # meterSignatureType: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            if len(y) > 64:
+                                x.facets(y, 18, 'MeterSignature')
+                            a = binary(a << 4 | 6, y) << 1
                         else:
-                            a = t39(a << 2, c, 39, x)
+                            a = t58(a << 3 | 3, c, 58, x)
+                        s = 324
+                    elif nm == 'MeterStatus' and c.ns == U6:  # short: integer -32768..32767
+                        if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                            a = (a << 13 | 4096 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 8, y) << 1
+                        else:
+                            a = t39(a << 3 | 4, c, 39, x)
                         s = 325
-                    elif nm == 'MeterTimestamp' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                    elif nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 10, y) << 1
                         else:
-                            a = t37(a << 2 | 1, c, 37, x)
+                            a = t37(a << 3 | 5, c, 37, x)
                         s = 326
                     else:
                         a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 325:  # ElementContent: SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterTimestamp' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+            if s == 321:  # ElementContent: SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'MeterSignature':
+                    if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 2, y) << 1
                         else:
-                            a = t37(a << 2, c, 37, x)
-                        s = 326
+                            a = t37(a << 3 | 1, c, 37, x)
+                        s = 323
+                    elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                        else:
+                            a = t37(a << 3, c, 37, x)
+                        s = 322
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 2 | 1  # EE
-            if s == 326:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                    if nm == 'MeterSignature' and c.ns == U6:  # meterSignatureType: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            if len(y) > 64:
+                                x.facets(y, 18, 'MeterSignature')
+                            a = binary(a << 4 | 4, y) << 1
+                        else:
+                            a = t58(a << 3 | 2, c, 58, x)
+                        s = 324
+                    elif nm == 'MeterStatus' and c.ns == U6:  # short: integer -32768..32767
+                        if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                            a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 6, y) << 1
+                        else:
+                            a = t39(a << 3 | 3, c, 39, x)
+                        s = 325
+                    elif nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 8, y) << 1
+                        else:
+                            a = t37(a << 3 | 4, c, 37, x)
+                        s = 326
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 322:  # ElementContent: SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                    else:
+                        a = t37(a << 3, c, 37, x)
+                    s = 323
+                elif nm == 'MeterSignature' and c.ns == U6:  # meterSignatureType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 64:
+                            x.facets(y, 18, 'MeterSignature')
+                        a = binary(a << 4 | 2, y) << 1
+                    else:
+                        a = t58(a << 3 | 1, c, 58, x)
+                    s = 324
+                elif nm == 'MeterStatus' and c.ns == U6:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 4, y) << 1
+                    else:
+                        a = t39(a << 3 | 2, c, 39, x)
+                    s = 325
+                elif nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
+                    else:
+                        a = t37(a << 3 | 3, c, 37, x)
+                    s = 326
+                else:
                     a, s = x.escape(a, s, c)
+            if s == 323:  # ElementContent: SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterSignature' and c.ns == U6:  # meterSignatureType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 64:
+                            x.facets(y, 18, 'MeterSignature')
+                        a = binary(a << 4, y) << 1
+                    else:
+                        a = t58(a << 3, c, 58, x)
+                    s = 324
+                elif nm == 'MeterStatus' and c.ns == U6:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 13 | 1024 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 2, y) << 1
+                    else:
+                        a = t39(a << 3 | 1, c, 39, x)
+                    s = 325
+                elif nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
+                    else:
+                        a = t37(a << 3 | 2, c, 37, x)
+                    s = 326
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 324:  # ElementContent: SE(MeterStatus), SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterStatus' and c.ns == U6:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else sint(a << 3, y) << 1
+                    else:
+                        a = t39(a << 2, c, 39, x)
+                    s = 325
+                elif nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 11 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 3 | 2, y) << 1
+                    else:
+                        a = t37(a << 2 | 1, c, 37, x)
+                    s = 326
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 325:  # ElementContent: SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t37(a << 2, c, 37, x)
+                    s = 326
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 326:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 57 or s > 326:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6556,48 +4565,41 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 58:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 64:
-                                x.facets(y, 18, None)
-                            a = binary(a, y)
-                            s = 327
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 327:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 64:
+                            x.facets(y, 18, None)
+                        a = binary(a << 1, y)
+                        s = 327
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 327:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 328:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 64:
-                                x.facets(y, 18, None)
-                            a = binary(a, y)
-                            s = 327
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 64:
+                            x.facets(y, 18, None)
+                        a = binary(a << 1, y)
+                        s = 327
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 58 or s > 328:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6617,44 +4619,37 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 59:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 329
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 329:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 329
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 329:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 330:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 329
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 329
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 59 or s > 330:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6674,140 +4669,121 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 60:  # FirstStartTag: SE(TimeAnchor)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TimeAnchor' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t37(a << 1, c, 37, x)
-                        s = 331
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TimeAnchor' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t37(a << 1, c, 37, x)
+                    s = 331
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 331:  # ElementContent: SE(EnergyCosts), SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'OccupancyCosts':
-                        if nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
-                            a = t35(a << 3 | 2, c, 35, x)
-                            s = 335
-                        elif nm == 'EnergyCosts' and c.ns == U6:  # DetailedCostType
-                            a = t35(a << 3, c, 35, x)
-                            s = 333
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'OccupancyCosts' and c.ns == U6:  # DetailedCostType
-                            a = t35(a << 3 | 1, c, 35, x)
-                            s = 334
-                        elif nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
-                            a = t35(a << 3 | 3, c, 35, x)
-                            s = 336
-                        elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
-                            a = t64(a << 3 | 4, c, 64, x)
-                            s = 337
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 5  # EE
-            if s == 332:  # ElementContent: SE(TimeAnchor)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TimeAnchor' and c.ns == U6:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t37(a << 1, c, 37, x)
-                        s = 331
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'OccupancyCosts':
+                    if nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
+                        a = t35(a << 3 | 2, c, 35, x)
+                        s = 335
+                    elif nm == 'EnergyCosts' and c.ns == U6:  # DetailedCostType
+                        a = t35(a << 3, c, 35, x)
+                        s = 333
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return x.end(a, s)
-            if s == 333:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
+                    if nm == 'OccupancyCosts' and c.ns == U6:  # DetailedCostType
                         a = t35(a << 3 | 1, c, 35, x)
-                        s = 335
-                    elif nm == 'OccupancyCosts' and c.ns == U6:  # DetailedCostType
-                        a = t35(a << 3, c, 35, x)
                         s = 334
                     elif nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
-                        a = t35(a << 3 | 2, c, 35, x)
+                        a = t35(a << 3 | 3, c, 35, x)
                         s = 336
                     elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
-                        a = t64(a << 3 | 3, c, 64, x)
+                        a = t64(a << 3 | 4, c, 64, x)
                         s = 337
                     else:
                         a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 4  # EE
-            if s == 334:  # ElementContent: SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
-                        a = t35(a << 3, c, 35, x)
-                        s = 335
-                    elif nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
-                        a = t35(a << 3 | 1, c, 35, x)
-                        s = 336
-                    elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
-                        a = t64(a << 3 | 2, c, 64, x)
-                        s = 337
+            if s == 332:  # ElementContent: SE(TimeAnchor)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TimeAnchor' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t37(a << 1, c, 37, x)
+                    s = 331
                 else:
-                    return a << 3 | 3  # EE
-            if s == 335:  # ElementContent: SE(OverstayCosts), SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
-                        a = t35(a << 2, c, 35, x)
-                        s = 336
-                    elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
-                        a = t64(a << 2 | 1, c, 64, x)
-                        s = 337
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if 336 <= s <= 345:  # ElementContent: SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
-                        a = t64(a << 2, c, 64, x)
-                        s += 1
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 346:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 333:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
+                    a = t35(a << 3 | 1, c, 35, x)
+                    s = 335
+                elif nm == 'OccupancyCosts' and c.ns == U6:  # DetailedCostType
+                    a = t35(a << 3, c, 35, x)
+                    s = 334
+                elif nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
+                    a = t35(a << 3 | 2, c, 35, x)
+                    s = 336
+                elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
+                    a = t64(a << 3 | 3, c, 64, x)
+                    s = 337
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 334:  # ElementContent: SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
+                    a = t35(a << 3, c, 35, x)
+                    s = 335
+                elif nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
+                    a = t35(a << 3 | 1, c, 35, x)
+                    s = 336
+                elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
+                    a = t64(a << 3 | 2, c, 64, x)
+                    s = 337
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 335:  # ElementContent: SE(OverstayCosts), SE(TaxCosts), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
+                    a = t35(a << 2, c, 35, x)
+                    s = 336
+                elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
+                    a = t64(a << 2 | 1, c, 64, x)
+                    s = 337
+                else:
+                    a, s = x.escape(a, s, c)
+            if 336 <= s <= 345:  # ElementContent: SE(TaxCosts), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
+                    a = t64(a << 2, c, 64, x)
+                    s += 1
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 346:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 60 or s > 346:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6827,42 +4803,37 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 61:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E19.get(y)) is not None:
-                            a = a << 7 | j
-                            s = 347
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 347:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None:
+                        a = a << 7 | j
+                        s = 347
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 347:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 348:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E19.get(y)) is not None:
-                            a = a << 7 | j
-                            s = 347
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None:
+                        a = a << 7 | j
+                        s = 347
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 61 or s > 348:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6882,63 +4853,50 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 62:  # FirstStartTag: SE(X509IssuerName)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509IssuerName' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            a = string(a, y) << 1
-                        else:
-                            a = t14(a << 1, c, 14, x)
-                        s = 349
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 349:  # ElementContent: SE(X509SerialNumber)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509SerialNumber' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t66(a << 1, c, 66, x)
-                        s = 351
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t14(a << 1, c, 14, x)
+                    s = 349
                 else:
-                    return x.end(a, s)
-            if s == 350:  # ElementContent: SE(X509IssuerName)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509IssuerName' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            a = string(a, y) << 1
-                        else:
-                            a = t14(a << 1, c, 14, x)
-                        s = 349
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 351:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 349:  # ElementContent: SE(X509SerialNumber)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509SerialNumber' and c.ns == U4:  # integer: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t66(a << 1, c, 66, x)
+                    s = 351
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 350:  # ElementContent: SE(X509IssuerName)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t14(a << 1, c, 14, x)
+                    s = 349
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 351:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 62 or s > 351:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6958,48 +4916,41 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 63:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) != 8:
-                                x.facets(y, 20, None)
-                            a = binary(a, y)
-                            s = 352
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 352:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) != 8:
+                            x.facets(y, 20, None)
+                        a = binary(a << 1, y)
+                        s = 352
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 352:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 353:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) != 8:
-                                x.facets(y, 20, None)
-                            a = binary(a, y)
-                            s = 352
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) != 8:
+                            x.facets(y, 20, None)
+                        a = binary(a << 1, y)
+                        s = 352
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 63 or s > 353:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7019,58 +4970,47 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 64:  # FirstStartTag: SE(TaxRuleID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TaxRuleID' and c.ns == U6:  # unsigned 1..4294967295
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t65(a << 1, c, 65, x)
-                        s = 354
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 354:  # ElementContent: SE(Amount)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Amount' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 1, c, 36, x)
-                        s = 356
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TaxRuleID' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
+                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t65(a << 1, c, 65, x)
+                    s = 354
                 else:
-                    return x.end(a, s)
-            if s == 355:  # ElementContent: SE(TaxRuleID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TaxRuleID' and c.ns == U6:  # unsigned 1..4294967295
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t65(a << 1, c, 65, x)
-                        s = 354
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 356:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 354:  # ElementContent: SE(Amount)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Amount' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 1, c, 36, x)
+                    s = 356
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 355:  # ElementContent: SE(TaxRuleID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TaxRuleID' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
+                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t65(a << 1, c, 65, x)
+                    s = 354
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 356:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 64 or s > 356:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7090,44 +5030,37 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 65:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 1..4294967295
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 357
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 357:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 1..4294967295
+                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 357
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 357:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 358:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 1..4294967295
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 357
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 1..4294967295
+                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 357
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 65 or s > 358:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7147,44 +5080,37 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 66:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 359
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 359:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 359
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 359:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 360:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 359
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 359
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 66 or s > 360:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7204,44 +5130,37 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 67:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 361
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 361:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 361
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 361:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 362:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 361
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 361
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 67 or s > 362:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7261,19 +5180,17 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 68:  # FirstStartTag: AT(*), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 363:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 68 or s > 363:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7293,44 +5210,37 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 69:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 364
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 364:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 364
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 364:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 365:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 364
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 364
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 69 or s > 365:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7350,44 +5260,37 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 70:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 366
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 366:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 366
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 366:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 367:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 366
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 366
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 70 or s > 367:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7407,44 +5310,37 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 71:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                        y = c.value
-                        if y.__class__ is int and -2147483648 <= y <= 2147483647:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 368
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 368:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
+                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 368
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 368:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 369:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                        y = c.value
-                        if y.__class__ is int and -2147483648 <= y <= 2147483647:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 368
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
+                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 368
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 71 or s > 369:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7464,44 +5360,37 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 72:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 370
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 370:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 370
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 370:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 371:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 370
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 370
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 72 or s > 371:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7521,42 +5410,37 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 73:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255:
-                            a = a << 9 | y
-                            s = 372
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 372:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255:
+                        a = a << 9 | y
+                        s = 372
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 372:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 373:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255:
-                            a = a << 9 | y
-                            s = 372
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255:
+                        a = a << 9 | y
+                        s = 372
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 73 or s > 373:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7576,71 +5460,60 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 74:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 374
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 374:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DisplayParameters' and c.ns == U6:  # DisplayParametersType
-                        a = t41(a << 2, c, 41, x)
-                        s = 376
-                    elif nm == 'MeterInfoRequested' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 8 | y << 1
-                        else:
-                            a = t38(a << 2 | 1, c, 38, x)
-                        s = 377
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 374
                 else:
-                    return x.end(a, s)
-            if s == 375:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 374
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 376:  # ElementContent: SE(MeterInfoRequested)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterInfoRequested' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t38(a << 1, c, 38, x)
-                        s = 377
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 377:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 374:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DisplayParameters' and c.ns == U6:  # DisplayParametersType
+                    a = t41(a << 2, c, 41, x)
+                    s = 376
+                elif nm == 'MeterInfoRequested' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 8 | y << 1
+                    else:
+                        a = t38(a << 2 | 1, c, 38, x)
+                    s = 377
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 375:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 374
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 376:  # ElementContent: SE(MeterInfoRequested)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterInfoRequested' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t38(a << 1, c, 38, x)
+                    s = 377
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 377:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 74 or s > 377:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7660,97 +5533,83 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 75:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 378
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 378:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U6:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t61(a << 1, c, 61, x)
-                        s = 380
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 378
                 else:
-                    return x.end(a, s)
-            if s == 379:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 378
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 380:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEStatus' and c.ns == U6:  # EVSEStatusType
-                        a = t49(a << 3, c, 49, x)
-                        s = 381
-                    elif nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
-                        a = t57(a << 3 | 1, c, 57, x)
-                        s = 382
-                    elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
-                        a = t60(a << 3 | 2, c, 60, x)
-                        s = 383
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 381:  # ElementContent: SE(MeterInfo), SE(Receipt), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
-                        a = t57(a << 2, c, 57, x)
-                        s = 382
-                    elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
-                        a = t60(a << 2 | 1, c, 60, x)
-                        s = 383
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 382:  # ElementContent: SE(Receipt), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Receipt' and c.ns == U6:  # ReceiptType
-                        a = t60(a << 2, c, 60, x)
-                        s = 383
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 383:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 378:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U6:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t61(a << 1, c, 61, x)
+                    s = 380
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 379:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 378
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 380:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEStatus' and c.ns == U6:  # EVSEStatusType
+                    a = t49(a << 3, c, 49, x)
+                    s = 381
+                elif nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
+                    a = t57(a << 3 | 1, c, 57, x)
+                    s = 382
+                elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
+                    a = t60(a << 3 | 2, c, 60, x)
+                    s = 383
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 381:  # ElementContent: SE(MeterInfo), SE(Receipt), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
+                    a = t57(a << 2, c, 57, x)
+                    s = 382
+                elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
+                    a = t60(a << 2 | 1, c, 60, x)
+                    s = 383
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 382:  # ElementContent: SE(Receipt), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Receipt' and c.ns == U6:  # ReceiptType
+                    a = t60(a << 2, c, 60, x)
+                    s = 383
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 383:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 75 or s > 383:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7770,36 +5629,31 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 76:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 384
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 384:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 384
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 384:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 385:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 384
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 384
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 76 or s > 385:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7819,52 +5673,44 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 77:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 386
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 386:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U6:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t61(a << 1, c, 61, x)
-                        s = 388
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 386
                 else:
-                    return x.end(a, s)
-            if s == 387:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 386
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 388:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 386:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U6:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t61(a << 1, c, 61, x)
+                    s = 388
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 387:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 386
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 388:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 77 or s > 388:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7884,88 +5730,73 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 78:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t40(a << 2, c, 40, x)
-                        s = 389
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 2 | 1, c, 36, x)
-                        s = 390
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 389:  # ElementContent: SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 1, c, 36, x)
-                        s = 390
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t40(a << 2, c, 40, x)
+                    s = 389
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 2 | 1, c, 36, x)
+                    s = 390
                 else:
-                    return x.end(a, s)
-            if s == 390:  # ElementContent: SE(EVMaximumEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 1, c, 36, x)
-                        s = 392
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 391:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t40(a << 2, c, 40, x)
-                        s = 389
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 2 | 1, c, 36, x)
-                        s = 390
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 392:  # ElementContent: SE(EVMinimumEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 1, c, 36, x)
-                        s = 393
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 393:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 389:  # ElementContent: SE(EVTargetEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 1, c, 36, x)
+                    s = 390
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 390:  # ElementContent: SE(EVMaximumEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 1, c, 36, x)
+                    s = 392
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 391:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t40(a << 2, c, 40, x)
+                    s = 389
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 2 | 1, c, 36, x)
+                    s = 390
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 392:  # ElementContent: SE(EVMinimumEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 1, c, 36, x)
+                    s = 393
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 393:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 78 or s > 393:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7985,162 +5816,130 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 79:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 4 | 6
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t34(a << 3 | 3, c, 34, x)
-                        s = 397
-                    elif nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t40(a << 3, c, 40, x)
-                        s = 394
-                    elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t50(a << 3 | 1, c, 50, x)
-                        s = 395
-                    elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 1024 | y << 1
-                        else:
-                            a = t50(a << 3 | 2, c, 50, x)
-                        s = 396
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 4  # EE
-            if s == 394:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t34(a << 3 | 2, c, 34, x)
-                        s = 397
-                    elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | y << 1
-                        else:
-                            a = t50(a << 3, c, 50, x)
-                        s = 395
-                    elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t50(a << 3 | 1, c, 50, x)
-                        s = 396
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 395:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t34(a << 2 | 1, c, 34, x)
-                        s = 397
-                    elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 11 | y << 1
-                        else:
-                            a = t50(a << 2, c, 50, x)
-                        s = 396
+                        a = t34(a << 3 | 3, c, 34, x)
+                    s = 397
+                elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 396:  # ElementContent: SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t34(a << 2, c, 34, x)
-                        s = 397
+                        a = t40(a << 3, c, 40, x)
+                    s = 394
+                elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t50(a << 3 | 1, c, 50, x)
+                    s = 395
+                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 1024 | y << 1
+                    else:
+                        a = t50(a << 3 | 2, c, 50, x)
+                    s = 396
                 else:
-                    return a << 2 | 1  # EE
-            if s == 397:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 398:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 4 | 6
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t34(a << 3 | 3, c, 34, x)
-                        s = 397
-                    elif nm == 'DepartureTime' and c.ns == U6:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t40(a << 3, c, 40, x)
-                        s = 394
-                    elif nm == 'MinimumSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t50(a << 3 | 1, c, 50, x)
-                        s = 395
-                    elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 1024 | y << 1
-                        else:
-                            a = t50(a << 3 | 2, c, 50, x)
-                        s = 396
+            if s == 394:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t34(a << 3 | 2, c, 34, x)
+                    s = 397
+                elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | y << 1
+                    else:
+                        a = t50(a << 3, c, 50, x)
+                    s = 395
+                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
+                    else:
+                        a = t50(a << 3 | 1, c, 50, x)
+                    s = 396
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 395:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 11 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 3 | 2, y) << 1
+                    else:
+                        a = t34(a << 2 | 1, c, 34, x)
+                    s = 397
+                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 11 | y << 1
+                    else:
+                        a = t50(a << 2, c, 50, x)
+                    s = 396
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 396:  # ElementContent: SE(AckMaxDelay), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t34(a << 2, c, 34, x)
+                    s = 397
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 397:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 398:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+                if i == k:
                     return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
+                    else:
+                        a = t34(a << 3 | 3, c, 34, x)
+                    s = 397
+                elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                    else:
+                        a = t40(a << 3, c, 40, x)
+                    s = 394
+                elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
+                    else:
+                        a = t50(a << 3 | 1, c, 50, x)
+                    s = 395
+                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 1024 | y << 1
+                    else:
+                        a = t50(a << 3 | 2, c, 50, x)
+                    s = 396
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 79 or s > 398:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8160,60 +5959,51 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 80:  # FirstStartTag: SE(RootCertificateID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
-                        a = t62(a << 1, c, 62, x)
-                        s = 399
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 399:  # ElementContent: SE(RootCertificateID), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
-                        a = t62(a << 2, c, 62, x)
-                        s = 401
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
+                    a = t62(a << 1, c, 62, x)
+                    s = 399
                 else:
-                    return a << 2 | 1  # EE
-            if s == 400:  # ElementContent: SE(RootCertificateID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
-                        a = t62(a << 1, c, 62, x)
-                        s = 399
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if 401 <= s <= 418:  # ElementContent: SE(RootCertificateID), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
-                        a = t62(a << 2, c, 62, x)
-                        s += 1
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 419:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 399:  # ElementContent: SE(RootCertificateID), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
+                    a = t62(a << 2, c, 62, x)
+                    s = 401
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 400:  # ElementContent: SE(RootCertificateID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
+                    a = t62(a << 1, c, 62, x)
+                    s = 399
+                else:
+                    a, s = x.escape(a, s, c)
+            if 401 <= s <= 418:  # ElementContent: SE(RootCertificateID), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
+                    a = t62(a << 2, c, 62, x)
+                    s += 1
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 419:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 80 or s > 419:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8233,75 +6023,66 @@ def t81(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 81:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 3 | 1, c, 36, x)
-                        s = 421
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 3 | 2, c, 36, x)
-                        s = 422
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 3, c, 36, x)
-                        s = 420
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
-            if s == 420:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 2, c, 36, x)
-                        s = 421
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 2 | 1, c, 36, x)
-                        s = 422
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 3 | 1, c, 36, x)
+                    s = 421
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 3 | 2, c, 36, x)
+                    s = 422
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 3, c, 36, x)
+                    s = 420
                 else:
-                    return a << 2 | 2  # EE
-            if s == 421:  # ElementContent: SE(EVMinimumEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 2, c, 36, x)
-                        s = 422
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 422:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 420:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 2, c, 36, x)
+                    s = 421
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 2 | 1, c, 36, x)
+                    s = 422
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 421:  # ElementContent: SE(EVMinimumEnergyRequest), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 2, c, 36, x)
+                    s = 422
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 422:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 423:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 3 | 1, c, 36, x)
-                        s = 421
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 3 | 2, c, 36, x)
-                        s = 422
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t36(a << 3, c, 36, x)
-                        s = 420
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 3 | 1, c, 36, x)
+                    s = 421
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 3 | 2, c, 36, x)
+                    s = 422
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t36(a << 3, c, 36, x)
+                    s = 420
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 81 or s > 423:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8321,19 +6102,17 @@ def t82(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 82:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 424:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 82 or s > 424:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8353,36 +6132,31 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 83:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 425
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 425:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 425
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 425:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 426:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 425
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 425
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 83 or s > 426:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8402,36 +6176,31 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 84:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 427
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 427:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 427
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 427:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 428:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 427
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 427
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 84 or s > 428:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8451,52 +6220,44 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 85:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 429
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 429:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U6:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t61(a << 1, c, 61, x)
-                        s = 431
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 429
                 else:
-                    return x.end(a, s)
-            if s == 430:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                        a = t55(a << 1, c, 55, x)
-                        s = 429
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 431:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 429:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U6:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t61(a << 1, c, 61, x)
+                    s = 431
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 430:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
+                    a = t55(a << 1, c, 55, x)
+                    s = 429
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 431:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 85 or s > 431:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8516,48 +6277,41 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 86:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 160:
-                                x.facets(y, 26, None)
-                            a = string(a, y)
-                            s = 432
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 432:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 160:
+                            x.facets(y, 26, None)
+                        a = string(a << 1, y)
+                        s = 432
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 432:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 433:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 160:
-                                x.facets(y, 26, None)
-                            a = string(a, y)
-                            s = 432
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 160:
+                            x.facets(y, 26, None)
+                        a = string(a << 1, y)
+                        s = 432
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 86 or s > 433:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8577,48 +6331,41 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 87:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 255:
-                                x.facets(y, 27, None)
-                            a = string(a, y)
-                            s = 434
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 434:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 255:
+                            x.facets(y, 27, None)
+                        a = string(a << 1, y)
+                        s = 434
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 434:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 435:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 255:
-                                x.facets(y, 27, None)
-                            a = string(a, y)
-                            s = 434
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 255:
+                            x.facets(y, 27, None)
+                        a = string(a << 1, y)
+                        s = 434
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 87 or s > 435:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8638,48 +6385,41 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 88:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 80:
-                                x.facets(y, 28, None)
-                            a = string(a, y)
-                            s = 436
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 436:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 80:
+                            x.facets(y, 28, None)
+                        a = string(a << 1, y)
+                        s = 436
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 436:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 437:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 80:
-                                x.facets(y, 28, None)
-                            a = string(a, y)
-                            s = 436
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 80:
+                            x.facets(y, 28, None)
+                        a = string(a << 1, y)
+                        s = 436
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 88 or s > 437:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:

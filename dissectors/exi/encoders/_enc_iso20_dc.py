@@ -35,163 +35,137 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 1:  # FirstStartTag: SE(EVMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 99
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 99:  # ElementContent: SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 101
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 99
                 else:
-                    return x.end(a, s)
-            if s == 100:  # ElementContent: SE(EVMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 99
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 101:  # ElementContent: SE(EVMaximumChargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 102
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 102:  # ElementContent: SE(EVMinimumChargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 103
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 103:  # ElementContent: SE(EVMaximumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 104
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 104:  # ElementContent: SE(EVMinimumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 105
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 105:  # ElementContent: SE(TargetSOC), SE(EVMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 107
-                    elif nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 11 | y << 1
-                        else:
-                            a = t64(a << 2, c, 64, x)
-                        s = 106
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 106:  # ElementContent: SE(EVMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 107
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 107:  # ElementContent: SE(EVMinimumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 108
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 108:  # ElementContent: SE(EVMaximumDischargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 109
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 109:  # ElementContent: SE(EVMinimumDischargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 110
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 110:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 99:  # ElementContent: SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 101
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 100:  # ElementContent: SE(EVMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 99
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 101:  # ElementContent: SE(EVMaximumChargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 102
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 102:  # ElementContent: SE(EVMinimumChargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 103
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 103:  # ElementContent: SE(EVMaximumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 104
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 104:  # ElementContent: SE(EVMinimumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 105
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 105:  # ElementContent: SE(TargetSOC), SE(EVMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 107
+                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 11 | y << 1
+                    else:
+                        a = t64(a << 2, c, 64, x)
+                    s = 106
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 106:  # ElementContent: SE(EVMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 107
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 107:  # ElementContent: SE(EVMinimumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 108
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 108:  # ElementContent: SE(EVMaximumDischargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 109
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 109:  # ElementContent: SE(EVMinimumDischargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 110
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 110:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 1 or s > 110:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -211,159 +185,134 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 2:  # FirstStartTag: SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 111
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 111:  # ElementContent: SE(EVSEMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 113
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 111
                 else:
-                    return x.end(a, s)
-            if s == 112:  # ElementContent: SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 111
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 113:  # ElementContent: SE(EVSEMaximumChargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 114
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 114:  # ElementContent: SE(EVSEMinimumChargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 115
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 115:  # ElementContent: SE(EVSEMaximumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 116
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 116:  # ElementContent: SE(EVSEMinimumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 117
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 117:  # ElementContent: SE(EVSEPowerRampLimitation), SE(EVSEMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 119
-                    elif nm == 'EVSEPowerRampLimitation' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 118
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 118:  # ElementContent: SE(EVSEMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 119
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 119:  # ElementContent: SE(EVSEMinimumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 120
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 120:  # ElementContent: SE(EVSEMaximumDischargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 121
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 121:  # ElementContent: SE(EVSEMinimumDischargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 122
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 122:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 111:  # ElementContent: SE(EVSEMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 113
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 112:  # ElementContent: SE(EVSEMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 111
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 113:  # ElementContent: SE(EVSEMaximumChargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 114
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 114:  # ElementContent: SE(EVSEMinimumChargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 115
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 115:  # ElementContent: SE(EVSEMaximumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 116
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 116:  # ElementContent: SE(EVSEMinimumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 117
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 117:  # ElementContent: SE(EVSEPowerRampLimitation), SE(EVSEMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 119
+                elif nm == 'EVSEPowerRampLimitation' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 118
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 118:  # ElementContent: SE(EVSEMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 119
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 119:  # ElementContent: SE(EVSEMinimumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 120
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 120:  # ElementContent: SE(EVSEMaximumDischargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 121
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 121:  # ElementContent: SE(EVSEMinimumDischargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 122
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 122:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 2 or s > 122:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -383,211 +332,176 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 3:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U5:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t55(a << 2, c, 55, x)
-                        s = 123
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 124
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 123:  # ElementContent: SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 124
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t55(a << 2, c, 55, x)
+                    s = 123
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 124
                 else:
-                    return x.end(a, s)
-            if s == 124:  # ElementContent: SE(EVMaximumEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 126
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 125:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U5:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t55(a << 2, c, 55, x)
-                        s = 123
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 124
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 126:  # ElementContent: SE(EVMinimumEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 127
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 127:  # ElementContent: SE(EVMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 128
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 128:  # ElementContent: SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 129
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 129:  # ElementContent: SE(EVMaximumChargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 130
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 130:  # ElementContent: SE(EVMaximumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 131
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 131:  # ElementContent: SE(EVMinimumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 132
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 132:  # ElementContent: SE(EVMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 133
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 133:  # ElementContent: SE(EVMinimumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 134
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 134:  # ElementContent: SE(EVMaximumDischargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 135
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 135:  # ElementContent: SE(EVMaximumV2XEnergyRequest), SE(EVMinimumV2XEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumV2XEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 136
-                    elif nm == 'EVMinimumV2XEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 137
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 136:  # ElementContent: SE(EVMinimumV2XEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumV2XEnergyRequest' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 137
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 137:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 123:  # ElementContent: SE(EVTargetEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 124
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 124:  # ElementContent: SE(EVMaximumEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 126
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 125:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t55(a << 2, c, 55, x)
+                    s = 123
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 124
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 126:  # ElementContent: SE(EVMinimumEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 127
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 127:  # ElementContent: SE(EVMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 128
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 128:  # ElementContent: SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 129
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 129:  # ElementContent: SE(EVMaximumChargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 130
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 130:  # ElementContent: SE(EVMaximumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 131
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 131:  # ElementContent: SE(EVMinimumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 132
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 132:  # ElementContent: SE(EVMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 133
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 133:  # ElementContent: SE(EVMinimumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 134
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 134:  # ElementContent: SE(EVMaximumDischargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 135
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 135:  # ElementContent: SE(EVMaximumV2XEnergyRequest), SE(EVMinimumV2XEnergyRequest), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumV2XEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 136
+                elif nm == 'EVMinimumV2XEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 137
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 136:  # ElementContent: SE(EVMinimumV2XEnergyRequest), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumV2XEnergyRequest' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 137
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 137:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 3 or s > 137:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -607,281 +521,233 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 4:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEMaximumChargePower':
-                        if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t50(a << 3 | 3, c, 50, x)
-                            s = 141
-                        elif nm == 'DepartureTime' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t55(a << 3, c, 55, x)
-                            s = 138
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 4, c, 52, x)
-                            s = 142
-                        elif nm == 'MinimumSOC' and c.ns == U5:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 512 | y << 1
-                            else:
-                                a = t64(a << 3 | 1, c, 64, x)
-                            s = 139
-                        elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 1024 | y << 1
-                            else:
-                                a = t64(a << 3 | 2, c, 64, x)
-                            s = 140
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 138:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEMaximumChargePower':
+                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                        if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                            a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
                         else:
-                            a = t50(a << 3 | 2, c, 50, x)
+                            a = t50(a << 3 | 3, c, 50, x)
                         s = 141
-                    elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 3, c, 52, x)
-                        s = 142
-                    elif nm == 'MinimumSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | y << 1
+                    elif nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
                         else:
-                            a = t64(a << 3, c, 64, x)
-                        s = 139
-                    elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = t55(a << 3, c, 55, x)
+                        s = 138
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 4, c, 52, x)
+                        s = 142
+                    elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
                             a = a << 12 | 512 | y << 1
                         else:
                             a = t64(a << 3 | 1, c, 64, x)
+                        s = 139
+                    elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 12 | 1024 | y << 1
+                        else:
+                            a = t64(a << 3 | 2, c, 64, x)
                         s = 140
                     else:
                         a, s = x.escape(a, s, c)
-                else:
+            if s == 138:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
+                if i == k:
                     return x.end(a, s)
-            if s == 139:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t50(a << 2 | 1, c, 50, x)
-                        s = 141
-                    elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 2, c, 52, x)
-                        s = 142
-                    elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 11 | y << 1
-                        else:
-                            a = t64(a << 2, c, 64, x)
-                        s = 140
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 140:  # ElementContent: SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t50(a << 2, c, 50, x)
-                        s = 141
-                    elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 142
+                        a = t50(a << 3 | 2, c, 50, x)
+                    s = 141
+                elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 3, c, 52, x)
+                    s = 142
+                elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | y << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 141:  # ElementContent: SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 142
+                        a = t64(a << 3, c, 64, x)
+                    s = 139
+                elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t64(a << 3 | 1, c, 64, x)
+                    s = 140
                 else:
-                    return x.end(a, s)
-            if s == 142:  # ElementContent: SE(EVSEMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 144
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 143:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEMaximumChargePower':
-                        if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t50(a << 3 | 3, c, 50, x)
-                            s = 141
-                        elif nm == 'DepartureTime' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t55(a << 3, c, 55, x)
-                            s = 138
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 4, c, 52, x)
-                            s = 142
-                        elif nm == 'MinimumSOC' and c.ns == U5:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 512 | y << 1
-                            else:
-                                a = t64(a << 3 | 1, c, 64, x)
-                            s = 139
-                        elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 1024 | y << 1
-                            else:
-                                a = t64(a << 3 | 2, c, 64, x)
-                            s = 140
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 144:  # ElementContent: SE(EVSEMaximumChargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 145
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 145:  # ElementContent: SE(EVSEMaximumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 146
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 146:  # ElementContent: SE(EVSEMaximumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 147
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 147:  # ElementContent: SE(EVSEMinimumDischargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 148
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 148:  # ElementContent: SE(EVSEMaximumDischargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 149
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 149:  # ElementContent: SE(EVSEMinimumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 150
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 150:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 139:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 11 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 3 | 2, y) << 1
+                    else:
+                        a = t50(a << 2 | 1, c, 50, x)
+                    s = 141
+                elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 2, c, 52, x)
+                    s = 142
+                elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 11 | y << 1
+                    else:
+                        a = t64(a << 2, c, 64, x)
+                    s = 140
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 140:  # ElementContent: SE(AckMaxDelay), SE(EVSEMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t50(a << 2, c, 50, x)
+                    s = 141
+                elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 142
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 141:  # ElementContent: SE(EVSEMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 142
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 142:  # ElementContent: SE(EVSEMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 144
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 143:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEMaximumChargePower':
+                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                        if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                            a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
+                        else:
+                            a = t50(a << 3 | 3, c, 50, x)
+                        s = 141
+                    elif nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                        else:
+                            a = t55(a << 3, c, 55, x)
+                        s = 138
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 4, c, 52, x)
+                        s = 142
+                    elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 12 | 512 | y << 1
+                        else:
+                            a = t64(a << 3 | 1, c, 64, x)
+                        s = 139
+                    elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 12 | 1024 | y << 1
+                        else:
+                            a = t64(a << 3 | 2, c, 64, x)
+                        s = 140
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 144:  # ElementContent: SE(EVSEMaximumChargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 145
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 145:  # ElementContent: SE(EVSEMaximumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 146
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 146:  # ElementContent: SE(EVSEMaximumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 147
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 147:  # ElementContent: SE(EVSEMinimumDischargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 148
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 148:  # ElementContent: SE(EVSEMaximumDischargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 149
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 149:  # ElementContent: SE(EVSEMinimumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 150
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 150:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 4 or s > 150:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -901,307 +767,278 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 5:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
-                        s = 152
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
-                        s = 153
-                    elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 3, c, 52, x)
-                        s = 154
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3, c, 52, x)
-                        s = 151
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 152
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 153
+                elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 3, c, 52, x)
+                    s = 154
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 151
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 151:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 152
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 153
-                    elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 2, c, 52, x)
-                        s = 154
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 152
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 153
+                elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 2, c, 52, x)
+                    s = 154
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 152:  # ElementContent: SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 153
-                    elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 154
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 153
+                elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 154
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 153:  # ElementContent: SE(EVTargetCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 154
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 154
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 154:  # ElementContent: SE(EVTargetVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 156
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 156
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 155:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
-                        s = 152
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
-                        s = 153
-                    elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 3, c, 52, x)
-                        s = 154
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3, c, 52, x)
-                        s = 151
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 152
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 153
+                elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 3, c, 52, x)
+                    s = 154
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 151
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 156:  # ElementContent: SE(EVMaximumChargePower), SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMaximumVoltage':
-                        if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 159
-                        elif nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4, c, 52, x)
-                            s = 157
-                        elif nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 7, c, 52, x)
-                            s = 164
-                        elif nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 5, c, 52, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 3, c, 52, x)
-                            s = 160
-                        elif nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 1, c, 52, x)
-                            s = 158
-                        elif nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 6, c, 52, x)
-                            s = 163
-                        elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 4, c, 52, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 4 | 8  # EE
-            if s == 157:  # ElementContent: SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMaximumVoltage':
-                        if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 1, c, 52, x)
-                            s = 159
-                        elif nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 6, c, 52, x)
-                            s = 164
-                        elif nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 4, c, 52, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 160
-                        elif nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4, c, 52, x)
-                            s = 158
-                        elif nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 5, c, 52, x)
-                            s = 163
-                        elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 3, c, 52, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 7  # EE
-            if s == 158:  # ElementContent: SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMaximumVoltage':
-                        if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3, c, 52, x)
-                            s = 159
-                        elif nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 5, c, 52, x)
-                            s = 164
-                        elif nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 3, c, 52, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 1, c, 52, x)
-                            s = 160
-                        elif nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 4, c, 52, x)
-                            s = 163
-                        elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 2, c, 52, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 159:  # ElementContent: SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMaximumVoltage':
-                        if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 4, c, 52, x)
-                            s = 164
-                        elif nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 2, c, 52, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3, c, 52, x)
-                            s = 160
-                        elif nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 3, c, 52, x)
-                            s = 163
-                        elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 1, c, 52, x)
-                            s = 161
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 160:  # ElementContent: SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 3, c, 52, x)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMaximumVoltage':
+                    if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 2, c, 52, x)
+                        s = 159
+                    elif nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4, c, 52, x)
+                        s = 157
+                    elif nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 7, c, 52, x)
                         s = 164
                     elif nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
+                        a = t52(a << 4 | 5, c, 52, x)
                         s = 162
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 3, c, 52, x)
+                        s = 160
+                    elif nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 1, c, 52, x)
+                        s = 158
                     elif nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
+                        a = t52(a << 4 | 6, c, 52, x)
                         s = 163
                     elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3, c, 52, x)
+                        a = t52(a << 4 | 4, c, 52, x)
                         s = 161
                     else:
                         a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 4  # EE
-            if s == 161:  # ElementContent: SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
+            if s == 157:  # ElementContent: SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
+                if i == k:
+                    return a << 4 | 7  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMaximumVoltage':
+                    if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 1, c, 52, x)
+                        s = 159
+                    elif nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 6, c, 52, x)
                         s = 164
                     elif nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3, c, 52, x)
+                        a = t52(a << 4 | 4, c, 52, x)
                         s = 162
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 2, c, 52, x)
+                        s = 160
+                    elif nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4, c, 52, x)
+                        s = 158
                     elif nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 5, c, 52, x)
+                        s = 163
+                    elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 3, c, 52, x)
+                        s = 161
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 158:  # ElementContent: SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
+                if i == k:
+                    return a << 3 | 6  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMaximumVoltage':
+                    if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3, c, 52, x)
+                        s = 159
+                    elif nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 5, c, 52, x)
+                        s = 164
+                    elif nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 3, c, 52, x)
+                        s = 162
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
                         a = t52(a << 3 | 1, c, 52, x)
-                        s = 163
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 162:  # ElementContent: SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 164
+                        s = 160
                     elif nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
+                        a = t52(a << 3 | 4, c, 52, x)
                         s = 163
+                    elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 2, c, 52, x)
+                        s = 161
                     else:
                         a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 163:  # ElementContent: SE(EVMaximumDischargeCurrent), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+            if s == 159:  # ElementContent: SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMaximumVoltage':
                     if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
+                        a = t52(a << 3 | 4, c, 52, x)
                         s = 164
+                    elif nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 2, c, 52, x)
+                        s = 162
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 2 | 1  # EE
-            if s == 164:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
+                    if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3, c, 52, x)
+                        s = 160
+                    elif nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 3, c, 52, x)
+                        s = 163
+                    elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 1, c, 52, x)
+                        s = 161
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 160:  # ElementContent: SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 3, c, 52, x)
+                    s = 164
+                elif nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 162
+                elif nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 163
+                elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 161
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 161:  # ElementContent: SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 164
+                elif nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 162
+                elif nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 163
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 162:  # ElementContent: SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 164
+                elif nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 163
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 163:  # ElementContent: SE(EVMaximumDischargeCurrent), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 164
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 164:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 5 or s > 164:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1221,245 +1058,226 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 6:  # FirstStartTag: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEMaximumVoltage':
-                        if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 167
-                        elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4, c, 52, x)
-                            s = 165
-                        elif nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 6, c, 52, x)
-                            s = 171
-                        elif nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 4, c, 52, x)
-                            s = 169
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 3, c, 52, x)
-                            s = 168
-                        elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 1, c, 52, x)
-                            s = 166
-                        elif nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 5, c, 52, x)
-                            s = 170
-                        elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 7, c, 52, x)
-                            s = 172
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 4 | 8  # EE
-            if s == 165:  # ElementContent: SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEMaximumVoltage':
-                        if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 1, c, 52, x)
-                            s = 167
-                        elif nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 5, c, 52, x)
-                            s = 171
-                        elif nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 3, c, 52, x)
-                            s = 169
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 168
-                        elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4, c, 52, x)
-                            s = 166
-                        elif nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 4, c, 52, x)
-                            s = 170
-                        elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 6, c, 52, x)
-                            s = 172
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 7  # EE
-            if s == 166:  # ElementContent: SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEMaximumVoltage':
-                        if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3, c, 52, x)
-                            s = 167
-                        elif nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 4, c, 52, x)
-                            s = 171
-                        elif nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 2, c, 52, x)
-                            s = 169
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 1, c, 52, x)
-                            s = 168
-                        elif nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 3, c, 52, x)
-                            s = 170
-                        elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 5, c, 52, x)
-                            s = 172
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 167:  # ElementContent: SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEMaximumVoltage':
-                        if nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 3, c, 52, x)
-                            s = 171
-                        elif nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 1, c, 52, x)
-                            s = 169
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3, c, 52, x)
-                            s = 168
-                        elif nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 2, c, 52, x)
-                            s = 170
-                        elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 4, c, 52, x)
-                            s = 172
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 168:  # ElementContent: SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEMaximumVoltage':
+                    if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 2, c, 52, x)
+                        s = 167
+                    elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4, c, 52, x)
+                        s = 165
+                    elif nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 6, c, 52, x)
                         s = 171
                     elif nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3, c, 52, x)
+                        a = t52(a << 4 | 4, c, 52, x)
                         s = 169
-                    elif nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
-                        s = 170
-                    elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 3, c, 52, x)
-                        s = 172
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 4  # EE
-            if s == 169:  # ElementContent: SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
-                        s = 171
+                    if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 3, c, 52, x)
+                        s = 168
+                    elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 1, c, 52, x)
+                        s = 166
                     elif nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 5, c, 52, x)
+                        s = 170
+                    elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 7, c, 52, x)
+                        s = 172
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 165:  # ElementContent: SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
+                if i == k:
+                    return a << 4 | 7  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEMaximumVoltage':
+                    if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 1, c, 52, x)
+                        s = 167
+                    elif nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 5, c, 52, x)
+                        s = 171
+                    elif nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 3, c, 52, x)
+                        s = 169
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 2, c, 52, x)
+                        s = 168
+                    elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4, c, 52, x)
+                        s = 166
+                    elif nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 4, c, 52, x)
+                        s = 170
+                    elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 6, c, 52, x)
+                        s = 172
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 166:  # ElementContent: SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
+                if i == k:
+                    return a << 3 | 6  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEMaximumVoltage':
+                    if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
                         a = t52(a << 3, c, 52, x)
+                        s = 167
+                    elif nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 4, c, 52, x)
+                        s = 171
+                    elif nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 2, c, 52, x)
+                        s = 169
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 1, c, 52, x)
+                        s = 168
+                    elif nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 3, c, 52, x)
                         s = 170
                     elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
+                        a = t52(a << 3 | 5, c, 52, x)
                         s = 172
                     else:
                         a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 170:  # ElementContent: SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+            if s == 167:  # ElementContent: SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEMaximumVoltage':
                     if nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
+                        a = t52(a << 3 | 3, c, 52, x)
                         s = 171
+                    elif nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 1, c, 52, x)
+                        s = 169
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3, c, 52, x)
+                        s = 168
+                    elif nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 2, c, 52, x)
+                        s = 170
                     elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
+                        a = t52(a << 3 | 4, c, 52, x)
                         s = 172
                     else:
                         a, s = x.escape(a, s, c)
+            if s == 168:  # ElementContent: SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 171
+                elif nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 169
+                elif nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 170
+                elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 3, c, 52, x)
+                    s = 172
                 else:
-                    return a << 2 | 2  # EE
-            if s == 171:  # ElementContent: SE(EVSEMinimumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 172
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 172:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 169:  # ElementContent: SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 171
+                elif nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 170
+                elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 172
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 170:  # ElementContent: SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 171
+                elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 172
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 171:  # ElementContent: SE(EVSEMinimumVoltage), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 172
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 172:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 173:  # ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEMaximumVoltage':
-                        if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 2, c, 52, x)
-                            s = 167
-                        elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4, c, 52, x)
-                            s = 165
-                        elif nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 6, c, 52, x)
-                            s = 171
-                        elif nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 4, c, 52, x)
-                            s = 169
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 3, c, 52, x)
-                            s = 168
-                        elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 1, c, 52, x)
-                            s = 166
-                        elif nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 5, c, 52, x)
-                            s = 170
-                        elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 4 | 7, c, 52, x)
-                            s = 172
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 4 | 8  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEMaximumVoltage':
+                    if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 2, c, 52, x)
+                        s = 167
+                    elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4, c, 52, x)
+                        s = 165
+                    elif nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 6, c, 52, x)
+                        s = 171
+                    elif nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 4, c, 52, x)
+                        s = 169
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 3, c, 52, x)
+                        s = 168
+                    elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 1, c, 52, x)
+                        s = 166
+                    elif nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 5, c, 52, x)
+                        s = 170
+                    elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 4 | 7, c, 52, x)
+                        s = 172
+                    else:
+                        a, s = x.escape(a, s, c)
             if s < 6 or s > 173:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1479,19 +1297,17 @@ def t7(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 7:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 174:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 7 or s > 174:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1511,19 +1327,17 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 8:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 175:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 8 or s > 175:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1543,33 +1357,23 @@ def t9(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 9:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 176:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 177:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 177 <= s <= 178:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 178:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 9 or s > 178:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1589,112 +1393,94 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 10:  # FirstStartTag: SE(EVMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 179
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 179:  # ElementContent: SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 181
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 179
                 else:
-                    return x.end(a, s)
-            if s == 180:  # ElementContent: SE(EVMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 179
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 181:  # ElementContent: SE(EVMaximumChargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 182
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 182:  # ElementContent: SE(EVMinimumChargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 183
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 183:  # ElementContent: SE(EVMaximumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 184
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 184:  # ElementContent: SE(EVMinimumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 185
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 185:  # ElementContent: SE(TargetSOC), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TargetSOC' and c.ns == U6:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 11 | y << 1
-                        else:
-                            a = t64(a << 2, c, 64, x)
-                        s = 186
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 186:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 179:  # ElementContent: SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 181
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 180:  # ElementContent: SE(EVMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 179
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 181:  # ElementContent: SE(EVMaximumChargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 182
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 182:  # ElementContent: SE(EVMinimumChargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 183
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 183:  # ElementContent: SE(EVMaximumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 184
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 184:  # ElementContent: SE(EVMinimumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 185
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 185:  # ElementContent: SE(TargetSOC), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 11 | y << 1
+                    else:
+                        a = t64(a << 2, c, 64, x)
+                    s = 186
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 186:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 10 or s > 186:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1714,108 +1500,91 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 11:  # FirstStartTag: SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 187
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 187:  # ElementContent: SE(EVSEMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 189
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 187
                 else:
-                    return x.end(a, s)
-            if s == 188:  # ElementContent: SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 187
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 189:  # ElementContent: SE(EVSEMaximumChargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 190
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 190:  # ElementContent: SE(EVSEMinimumChargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 191
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 191:  # ElementContent: SE(EVSEMaximumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 192
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 192:  # ElementContent: SE(EVSEMinimumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 193
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 193:  # ElementContent: SE(EVSEPowerRampLimitation), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPowerRampLimitation' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 194
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 194:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 187:  # ElementContent: SE(EVSEMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 189
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 188:  # ElementContent: SE(EVSEMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 187
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 189:  # ElementContent: SE(EVSEMaximumChargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 190
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 190:  # ElementContent: SE(EVSEMinimumChargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 191
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 191:  # ElementContent: SE(EVSEMaximumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 192
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 192:  # ElementContent: SE(EVSEMinimumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 193
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 193:  # ElementContent: SE(EVSEPowerRampLimitation), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPowerRampLimitation' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 194
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 194:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 11 or s > 194:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1835,36 +1604,31 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 12:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 195
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 195:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 195
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 195:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 196:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 195
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 195
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 12 or s > 196:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1884,68 +1648,57 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 13:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 197
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 197:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t71(a << 1, c, 71, x)
-                        s = 199
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 197
                 else:
-                    return x.end(a, s)
-            if s == 198:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 197
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 199:  # ElementContent: SE(EVSEProcessing)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEProcessing' and c.ns == U6:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E6.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t57(a << 1, c, 57, x)
-                        s = 200
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 200:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 197:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t71(a << 1, c, 71, x)
+                    s = 199
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 198:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 197
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 199:  # ElementContent: SE(EVSEProcessing)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEProcessing' and c.ns == U6:  # processingType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E6.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t57(a << 1, c, 57, x)
+                    s = 200
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 200:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 13 or s > 200:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1965,111 +1718,96 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 14:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 201
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 201:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DisplayParameters' and c.ns == U5:  # DisplayParametersType
-                        a = t56(a << 2, c, 56, x)
-                        s = 203
-                    elif nm == 'MeterInfoRequested' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 8 | y << 1
-                        else:
-                            a = t54(a << 2 | 1, c, 54, x)
-                        s = 204
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 201
                 else:
-                    return x.end(a, s)
-            if s == 202:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 201
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 203:  # ElementContent: SE(MeterInfoRequested)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterInfoRequested' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t54(a << 1, c, 54, x)
-                        s = 204
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 204:  # ElementContent: SE(EVPresentVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 205
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 205:  # ElementContent: SE(BPT_Dynamic_DC_CLReqControlMode), SE(BPT_Scheduled_DC_CLReqControlMode), SE(CLReqControlMode), SE(Dynamic_DC_CLReqControlMode), SE(Scheduled_DC_CLReqControlMode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'CLReqControlMode':
-                        if nm == 'BPT_Dynamic_DC_CLReqControlMode' and c.ns == U6:  # BPT_Dynamic_DC_CLReqControlModeType
-                            a = t3(a << 3, c, 3, x)
-                            s = 206
-                        elif nm == 'BPT_Scheduled_DC_CLReqControlMode' and c.ns == U6:  # BPT_Scheduled_DC_CLReqControlModeType
-                            a = t5(a << 3 | 1, c, 5, x)
-                            s = 206
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'CLReqControlMode' and c.ns == U5:  # CLReqControlModeType
-                            a = t7(a << 3 | 2, c, 7, x)
-                            s = 206
-                        elif nm == 'Dynamic_DC_CLReqControlMode' and c.ns == U6:  # Dynamic_DC_CLReqControlModeType
-                            a = t25(a << 3 | 3, c, 25, x)
-                            s = 206
-                        elif nm == 'Scheduled_DC_CLReqControlMode' and c.ns == U6:  # Scheduled_DC_CLReqControlModeType
-                            a = t37(a << 3 | 4, c, 37, x)
-                            s = 206
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 206:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 201:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DisplayParameters' and c.ns == U5:  # DisplayParametersType
+                    a = t56(a << 2, c, 56, x)
+                    s = 203
+                elif nm == 'MeterInfoRequested' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 8 | y << 1
+                    else:
+                        a = t54(a << 2 | 1, c, 54, x)
+                    s = 204
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 202:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 201
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 203:  # ElementContent: SE(MeterInfoRequested)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterInfoRequested' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t54(a << 1, c, 54, x)
+                    s = 204
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 204:  # ElementContent: SE(EVPresentVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 205
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 205:  # ElementContent: SE(BPT_Dynamic_DC_CLReqControlMode), SE(BPT_Scheduled_DC_CLReqControlMode), SE(CLReqControlMode), SE(Dynamic_DC_CLReqControlMode), SE(Scheduled_DC_CLReqControlMode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'CLReqControlMode':
+                    if nm == 'BPT_Dynamic_DC_CLReqControlMode' and c.ns == U6:  # BPT_Dynamic_DC_CLReqControlModeType
+                        a = t3(a << 3, c, 3, x)
+                        s = 206
+                    elif nm == 'BPT_Scheduled_DC_CLReqControlMode' and c.ns == U6:  # BPT_Scheduled_DC_CLReqControlModeType
+                        a = t5(a << 3 | 1, c, 5, x)
+                        s = 206
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'CLReqControlMode' and c.ns == U5:  # CLReqControlModeType
+                        a = t7(a << 3 | 2, c, 7, x)
+                        s = 206
+                    elif nm == 'Dynamic_DC_CLReqControlMode' and c.ns == U6:  # Dynamic_DC_CLReqControlModeType
+                        a = t25(a << 3 | 3, c, 25, x)
+                        s = 206
+                    elif nm == 'Scheduled_DC_CLReqControlMode' and c.ns == U6:  # Scheduled_DC_CLReqControlModeType
+                        a = t37(a << 3 | 4, c, 37, x)
+                        s = 206
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 206:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 14 or s > 206:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2089,206 +1827,177 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 15:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 207
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 207:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t71(a << 1, c, 71, x)
-                        s = 209
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 207
                 else:
-                    return x.end(a, s)
-            if s == 208:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 207
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 209:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVSEPresentCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 3, c, 52, x)
-                        s = 213
-                    elif nm == 'EVSEStatus' and c.ns == U5:  # EVSEStatusType
-                        a = t59(a << 3, c, 59, x)
-                        s = 210
-                    elif nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
-                        a = t66(a << 3 | 1, c, 66, x)
-                        s = 211
-                    elif nm == 'Receipt' and c.ns == U5:  # ReceiptType
-                        a = t70(a << 3 | 2, c, 70, x)
-                        s = 212
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 210:  # ElementContent: SE(MeterInfo), SE(Receipt), SE(EVSEPresentCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 2, c, 52, x)
-                        s = 213
-                    elif nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
-                        a = t66(a << 2, c, 66, x)
-                        s = 211
-                    elif nm == 'Receipt' and c.ns == U5:  # ReceiptType
-                        a = t70(a << 2 | 1, c, 70, x)
-                        s = 212
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 211:  # ElementContent: SE(Receipt), SE(EVSEPresentCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 213
-                    elif nm == 'Receipt' and c.ns == U5:  # ReceiptType
-                        a = t70(a << 2, c, 70, x)
-                        s = 212
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 212:  # ElementContent: SE(EVSEPresentCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 213
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 213:  # ElementContent: SE(EVSEPresentVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 214
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 214:  # ElementContent: SE(EVSEPowerLimitAchieved)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPowerLimitAchieved' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t54(a << 1, c, 54, x)
-                        s = 215
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 215:  # ElementContent: SE(EVSECurrentLimitAchieved)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSECurrentLimitAchieved' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t54(a << 1, c, 54, x)
-                        s = 216
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 216:  # ElementContent: SE(EVSEVoltageLimitAchieved)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEVoltageLimitAchieved' and c.ns == U6:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t54(a << 1, c, 54, x)
-                        s = 217
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 217:  # ElementContent: SE(BPT_Dynamic_DC_CLResControlMode), SE(BPT_Scheduled_DC_CLResControlMode), SE(CLResControlMode), SE(Dynamic_DC_CLResControlMode), SE(Scheduled_DC_CLResControlMode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'CLResControlMode':
-                        if nm == 'BPT_Dynamic_DC_CLResControlMode' and c.ns == U6:  # BPT_Dynamic_DC_CLResControlModeType
-                            a = t4(a << 3, c, 4, x)
-                            s = 218
-                        elif nm == 'BPT_Scheduled_DC_CLResControlMode' and c.ns == U6:  # BPT_Scheduled_DC_CLResControlModeType
-                            a = t6(a << 3 | 1, c, 6, x)
-                            s = 218
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'CLResControlMode' and c.ns == U5:  # CLResControlModeType
-                            a = t8(a << 3 | 2, c, 8, x)
-                            s = 218
-                        elif nm == 'Dynamic_DC_CLResControlMode' and c.ns == U6:  # Dynamic_DC_CLResControlModeType
-                            a = t26(a << 3 | 3, c, 26, x)
-                            s = 218
-                        elif nm == 'Scheduled_DC_CLResControlMode' and c.ns == U6:  # Scheduled_DC_CLResControlModeType
-                            a = t38(a << 3 | 4, c, 38, x)
-                            s = 218
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 218:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 207:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t71(a << 1, c, 71, x)
+                    s = 209
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 208:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 207
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 209:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVSEPresentCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 3, c, 52, x)
+                    s = 213
+                elif nm == 'EVSEStatus' and c.ns == U5:  # EVSEStatusType
+                    a = t59(a << 3, c, 59, x)
+                    s = 210
+                elif nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
+                    a = t66(a << 3 | 1, c, 66, x)
+                    s = 211
+                elif nm == 'Receipt' and c.ns == U5:  # ReceiptType
+                    a = t70(a << 3 | 2, c, 70, x)
+                    s = 212
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 210:  # ElementContent: SE(MeterInfo), SE(Receipt), SE(EVSEPresentCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 2, c, 52, x)
+                    s = 213
+                elif nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
+                    a = t66(a << 2, c, 66, x)
+                    s = 211
+                elif nm == 'Receipt' and c.ns == U5:  # ReceiptType
+                    a = t70(a << 2 | 1, c, 70, x)
+                    s = 212
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 211:  # ElementContent: SE(Receipt), SE(EVSEPresentCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 213
+                elif nm == 'Receipt' and c.ns == U5:  # ReceiptType
+                    a = t70(a << 2, c, 70, x)
+                    s = 212
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 212:  # ElementContent: SE(EVSEPresentCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 213
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 213:  # ElementContent: SE(EVSEPresentVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 214
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 214:  # ElementContent: SE(EVSEPowerLimitAchieved)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPowerLimitAchieved' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t54(a << 1, c, 54, x)
+                    s = 215
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 215:  # ElementContent: SE(EVSECurrentLimitAchieved)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSECurrentLimitAchieved' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t54(a << 1, c, 54, x)
+                    s = 216
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 216:  # ElementContent: SE(EVSEVoltageLimitAchieved)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEVoltageLimitAchieved' and c.ns == U6:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t54(a << 1, c, 54, x)
+                    s = 217
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 217:  # ElementContent: SE(BPT_Dynamic_DC_CLResControlMode), SE(BPT_Scheduled_DC_CLResControlMode), SE(CLResControlMode), SE(Dynamic_DC_CLResControlMode), SE(Scheduled_DC_CLResControlMode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'CLResControlMode':
+                    if nm == 'BPT_Dynamic_DC_CLResControlMode' and c.ns == U6:  # BPT_Dynamic_DC_CLResControlModeType
+                        a = t4(a << 3, c, 4, x)
+                        s = 218
+                    elif nm == 'BPT_Scheduled_DC_CLResControlMode' and c.ns == U6:  # BPT_Scheduled_DC_CLResControlModeType
+                        a = t6(a << 3 | 1, c, 6, x)
+                        s = 218
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'CLResControlMode' and c.ns == U5:  # CLResControlModeType
+                        a = t8(a << 3 | 2, c, 8, x)
+                        s = 218
+                    elif nm == 'Dynamic_DC_CLResControlMode' and c.ns == U6:  # Dynamic_DC_CLResControlModeType
+                        a = t26(a << 3 | 3, c, 26, x)
+                        s = 218
+                    elif nm == 'Scheduled_DC_CLResControlMode' and c.ns == U6:  # Scheduled_DC_CLResControlModeType
+                        a = t38(a << 3 | 4, c, 38, x)
+                        s = 218
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 218:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 15 or s > 218:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2308,51 +2017,44 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 16:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 219
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 219:  # ElementContent: SE(BPT_DC_CPDReqEnergyTransferMode), SE(DC_CPDReqEnergyTransferMode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BPT_DC_CPDReqEnergyTransferMode' and c.ns == U6:  # BPT_DC_CPDReqEnergyTransferModeType
-                        a = t1(a << 2, c, 1, x)
-                        s = 221
-                    elif nm == 'DC_CPDReqEnergyTransferMode' and c.ns == U6:  # DC_CPDReqEnergyTransferModeType
-                        a = t10(a << 2 | 1, c, 10, x)
-                        s = 221
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 219
                 else:
-                    return x.end(a, s)
-            if s == 220:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 219
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 221:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 219:  # ElementContent: SE(BPT_DC_CPDReqEnergyTransferMode), SE(DC_CPDReqEnergyTransferMode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BPT_DC_CPDReqEnergyTransferMode' and c.ns == U6:  # BPT_DC_CPDReqEnergyTransferModeType
+                    a = t1(a << 2, c, 1, x)
+                    s = 221
+                elif nm == 'DC_CPDReqEnergyTransferMode' and c.ns == U6:  # DC_CPDReqEnergyTransferModeType
+                    a = t10(a << 2 | 1, c, 10, x)
+                    s = 221
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 220:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 219
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 221:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 16 or s > 221:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2372,67 +2074,57 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 17:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 222
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 222:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t71(a << 1, c, 71, x)
-                        s = 224
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 222
                 else:
-                    return x.end(a, s)
-            if s == 223:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 222
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 224:  # ElementContent: SE(BPT_DC_CPDResEnergyTransferMode), SE(DC_CPDResEnergyTransferMode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BPT_DC_CPDResEnergyTransferMode' and c.ns == U6:  # BPT_DC_CPDResEnergyTransferModeType
-                        a = t2(a << 2, c, 2, x)
-                        s = 225
-                    elif nm == 'DC_CPDResEnergyTransferMode' and c.ns == U6:  # DC_CPDResEnergyTransferModeType
-                        a = t11(a << 2 | 1, c, 11, x)
-                        s = 225
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 225:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 222:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t71(a << 1, c, 71, x)
+                    s = 224
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 223:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 222
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 224:  # ElementContent: SE(BPT_DC_CPDResEnergyTransferMode), SE(DC_CPDResEnergyTransferMode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BPT_DC_CPDResEnergyTransferMode' and c.ns == U6:  # BPT_DC_CPDResEnergyTransferModeType
+                    a = t2(a << 2, c, 2, x)
+                    s = 225
+                elif nm == 'DC_CPDResEnergyTransferMode' and c.ns == U6:  # DC_CPDResEnergyTransferModeType
+                    a = t11(a << 2 | 1, c, 11, x)
+                    s = 225
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 225:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 17 or s > 225:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2452,76 +2144,64 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 18:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 226
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 226:  # ElementContent: SE(EVProcessing)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVProcessing' and c.ns == U6:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E6.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t57(a << 1, c, 57, x)
-                        s = 228
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 226
                 else:
-                    return x.end(a, s)
-            if s == 227:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 226
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 228:  # ElementContent: SE(EVPresentVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVPresentVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 229
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 229:  # ElementContent: SE(EVTargetVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 230
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 230:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 226:  # ElementContent: SE(EVProcessing)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVProcessing' and c.ns == U6:  # processingType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E6.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t57(a << 1, c, 57, x)
+                    s = 228
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 227:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 226
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 228:  # ElementContent: SE(EVPresentVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVPresentVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 229
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 229:  # ElementContent: SE(EVTargetVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 230
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 230:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 18 or s > 230:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2541,64 +2221,54 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 19:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 231
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 231:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t71(a << 1, c, 71, x)
-                        s = 233
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 231
                 else:
-                    return x.end(a, s)
-            if s == 232:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 231
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 233:  # ElementContent: SE(EVSEPresentVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 234
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 234:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 231:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t71(a << 1, c, 71, x)
+                    s = 233
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 232:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 231
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 233:  # ElementContent: SE(EVSEPresentVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 234
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 234:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 19 or s > 234:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2618,52 +2288,44 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 20:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 235
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 235:  # ElementContent: SE(EVProcessing)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVProcessing' and c.ns == U6:  # enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E6.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 5 | j << 1
-                        else:
-                            a = t57(a << 1, c, 57, x)
-                        s = 237
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 235
                 else:
-                    return x.end(a, s)
-            if s == 236:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 235
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 237:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 235:  # ElementContent: SE(EVProcessing)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVProcessing' and c.ns == U6:  # processingType: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E6.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 5 | j << 1
+                    else:
+                        a = t57(a << 1, c, 57, x)
+                    s = 237
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 236:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 235
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 237:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 20 or s > 237:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2683,64 +2345,54 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 21:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 238
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 238:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t71(a << 1, c, 71, x)
-                        s = 240
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 238
                 else:
-                    return x.end(a, s)
-            if s == 239:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 238
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 240:  # ElementContent: SE(EVSEPresentVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEPresentVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 241
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 241:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 238:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t71(a << 1, c, 71, x)
+                    s = 240
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 239:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 238
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 240:  # ElementContent: SE(EVSEPresentVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEPresentVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 241
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 241:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 21 or s > 241:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2760,196 +2412,151 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 22:  # FirstStartTag: SE(P), SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 2 | 1, c, 60, x)
-                        s = 243
-                    elif nm == 'P' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 2, c, 60, x)
-                        s = 242
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 4
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 2 | 2, c, 60, x)
-                        s = 244
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 242:  # ElementContent: SE(Q)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Q' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 1, c, 60, x)
-                        s = 246
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 243:  # ElementContent: SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 1, c, 60, x)
-                        s = 244
+                        a = t60(a << 2 | 1, c, 60, x)
+                    s = 243
+                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 244:  # ElementContent: SE(J), SE(Seed), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'J' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 2, c, 60, x)
-                        s = 247
-                    elif nm == 'Seed' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 2 | 1, c, 60, x)
-                        s = 248
+                        a = t60(a << 2, c, 60, x)
+                    s = 242
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t60(a << 2 | 2, c, 60, x)
+                    s = 244
                 else:
-                    return a << 2 | 2  # EE
-            if s == 245:  # ElementContent: SE(P), SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 2 | 1, c, 60, x)
-                        s = 243
-                    elif nm == 'P' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 2, c, 60, x)
-                        s = 242
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 4
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 2 | 2, c, 60, x)
-                        s = 244
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 246:  # ElementContent: SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 2, c, 60, x)
-                        s = 243
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 2 | 1, c, 60, x)
-                        s = 244
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 247:  # ElementContent: SE(Seed), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Seed' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 2, c, 60, x)
-                        s = 248
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 248:  # ElementContent: SE(PgenCounter)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PgenCounter' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 1, c, 60, x)
-                        s = 249
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 249:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 242:  # ElementContent: SE(Q)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Q' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t60(a << 1, c, 60, x)
+                    s = 246
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 243:  # ElementContent: SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t60(a << 1, c, 60, x)
+                    s = 244
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 244:  # ElementContent: SE(J), SE(Seed), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'J' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t60(a << 2, c, 60, x)
+                    s = 247
+                elif nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t60(a << 2 | 1, c, 60, x)
+                    s = 248
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 245:  # ElementContent: SE(P), SE(G), SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t60(a << 2 | 1, c, 60, x)
+                    s = 243
+                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t60(a << 2, c, 60, x)
+                    s = 242
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 4, y) << 1
+                    else:
+                        a = t60(a << 2 | 2, c, 60, x)
+                    s = 244
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 246:  # ElementContent: SE(G), SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t60(a << 2, c, 60, x)
+                    s = 243
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t60(a << 2 | 1, c, 60, x)
+                    s = 244
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 247:  # ElementContent: SE(Seed), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t60(a << 2, c, 60, x)
+                    s = 248
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 248:  # ElementContent: SE(PgenCounter)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PgenCounter' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t60(a << 1, c, 60, x)
+                    s = 249
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 249:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 22 or s > 249:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2969,33 +2576,23 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 23:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 250:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 251:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 251 <= s <= 252:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 252:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 23 or s > 252:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3015,44 +2612,37 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 24:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 253
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 253:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 253
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 253:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 254:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 253
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 253
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 24 or s > 254:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3072,148 +2662,123 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 25:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U5:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t55(a << 2, c, 55, x)
-                        s = 255
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 256
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 255:  # ElementContent: SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 256
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t55(a << 2, c, 55, x)
+                    s = 255
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 256
                 else:
-                    return x.end(a, s)
-            if s == 256:  # ElementContent: SE(EVMaximumEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 258
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 257:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U5:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t55(a << 2, c, 55, x)
-                        s = 255
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 256
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 258:  # ElementContent: SE(EVMinimumEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 259
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 259:  # ElementContent: SE(EVMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 260
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 260:  # ElementContent: SE(EVMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 261
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 261:  # ElementContent: SE(EVMaximumChargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 262
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 262:  # ElementContent: SE(EVMaximumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 263
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 263:  # ElementContent: SE(EVMinimumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 264
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 264:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 255:  # ElementContent: SE(EVTargetEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 256
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 256:  # ElementContent: SE(EVMaximumEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 258
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 257:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t55(a << 2, c, 55, x)
+                    s = 255
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 256
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 258:  # ElementContent: SE(EVMinimumEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 259
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 259:  # ElementContent: SE(EVMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 260
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 260:  # ElementContent: SE(EVMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 261
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 261:  # ElementContent: SE(EVMaximumChargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 262
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 262:  # ElementContent: SE(EVMaximumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 263
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 263:  # ElementContent: SE(EVMinimumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 264
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 264:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 25 or s > 264:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3233,233 +2798,193 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 26:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEMaximumChargePower':
-                        if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t50(a << 3 | 3, c, 50, x)
-                            s = 268
-                        elif nm == 'DepartureTime' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t55(a << 3, c, 55, x)
-                            s = 265
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 4, c, 52, x)
-                            s = 269
-                        elif nm == 'MinimumSOC' and c.ns == U5:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 512 | y << 1
-                            else:
-                                a = t64(a << 3 | 1, c, 64, x)
-                            s = 266
-                        elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 1024 | y << 1
-                            else:
-                                a = t64(a << 3 | 2, c, 64, x)
-                            s = 267
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 265:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEMaximumChargePower':
+                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                        if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                            a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
                         else:
-                            a = t50(a << 3 | 2, c, 50, x)
+                            a = t50(a << 3 | 3, c, 50, x)
                         s = 268
-                    elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 3, c, 52, x)
-                        s = 269
-                    elif nm == 'MinimumSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | y << 1
+                    elif nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
                         else:
-                            a = t64(a << 3, c, 64, x)
-                        s = 266
-                    elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = t55(a << 3, c, 55, x)
+                        s = 265
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 4, c, 52, x)
+                        s = 269
+                    elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
                             a = a << 12 | 512 | y << 1
                         else:
                             a = t64(a << 3 | 1, c, 64, x)
+                        s = 266
+                    elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 12 | 1024 | y << 1
+                        else:
+                            a = t64(a << 3 | 2, c, 64, x)
                         s = 267
                     else:
                         a, s = x.escape(a, s, c)
-                else:
+            if s == 265:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
+                if i == k:
                     return x.end(a, s)
-            if s == 266:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t50(a << 2 | 1, c, 50, x)
-                        s = 268
-                    elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 2, c, 52, x)
-                        s = 269
-                    elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 11 | y << 1
-                        else:
-                            a = t64(a << 2, c, 64, x)
-                        s = 267
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 267:  # ElementContent: SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t50(a << 2, c, 50, x)
-                        s = 268
-                    elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 269
+                        a = t50(a << 3 | 2, c, 50, x)
+                    s = 268
+                elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 3, c, 52, x)
+                    s = 269
+                elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | y << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 268:  # ElementContent: SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 269
+                        a = t64(a << 3, c, 64, x)
+                    s = 266
+                elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t64(a << 3 | 1, c, 64, x)
+                    s = 267
                 else:
-                    return x.end(a, s)
-            if s == 269:  # ElementContent: SE(EVSEMinimumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 271
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 270:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVSEMaximumChargePower':
-                        if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t50(a << 3 | 3, c, 50, x)
-                            s = 268
-                        elif nm == 'DepartureTime' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t55(a << 3, c, 55, x)
-                            s = 265
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 4, c, 52, x)
-                            s = 269
-                        elif nm == 'MinimumSOC' and c.ns == U5:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 512 | y << 1
-                            else:
-                                a = t64(a << 3 | 1, c, 64, x)
-                            s = 266
-                        elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 12 | 1024 | y << 1
-                            else:
-                                a = t64(a << 3 | 2, c, 64, x)
-                            s = 267
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 271:  # ElementContent: SE(EVSEMaximumChargeCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 272
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 272:  # ElementContent: SE(EVSEMaximumVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 273
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 273:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 266:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 11 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 3 | 2, y) << 1
+                    else:
+                        a = t50(a << 2 | 1, c, 50, x)
+                    s = 268
+                elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 2, c, 52, x)
+                    s = 269
+                elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 11 | y << 1
+                    else:
+                        a = t64(a << 2, c, 64, x)
+                    s = 267
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 267:  # ElementContent: SE(AckMaxDelay), SE(EVSEMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t50(a << 2, c, 50, x)
+                    s = 268
+                elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 269
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 268:  # ElementContent: SE(EVSEMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 269
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 269:  # ElementContent: SE(EVSEMinimumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 271
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 270:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVSEMaximumChargePower':
+                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                        if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                            a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
+                        else:
+                            a = t50(a << 3 | 3, c, 50, x)
+                        s = 268
+                    elif nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                        else:
+                            a = t55(a << 3, c, 55, x)
+                        s = 265
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 4, c, 52, x)
+                        s = 269
+                    elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 12 | 512 | y << 1
+                        else:
+                            a = t64(a << 3 | 1, c, 64, x)
+                        s = 266
+                    elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 12 | 1024 | y << 1
+                        else:
+                            a = t64(a << 3 | 2, c, 64, x)
+                        s = 267
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 271:  # ElementContent: SE(EVSEMaximumChargeCurrent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 272
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 272:  # ElementContent: SE(EVSEMaximumVoltage)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 273
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 273:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 26 or s > 273:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3479,834 +3004,157 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 27:  # FirstStartTag: AT(Id), SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 2
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 1, c, 28, x)
-                            s = 276
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 2, c, 29, x)
-                            s = 277
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 14
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 7, c, 28, x)
-                            s = 282
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 5, c, 32, x)
-                            s = 280
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 3, c, 35, x)
-                            s = 278
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 6, c, 36, x)
-                            s = 281
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 4, c, 47, x)
-                            s = 279
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 2, y) << 1
+                        else:
+                            a = t28(a << 4 | 1, c, 28, x)
+                        s = 276
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t29(a << 4 | 2, c, 29, x)
+                        s = 277
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 14, y) << 1
+                        else:
+                            a = t28(a << 4 | 7, c, 28, x)
+                        s = 282
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t32(a << 4 | 5, c, 32, x)
+                        s = 280
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t35(a << 4 | 3, c, 35, x)
+                        s = 278
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t36(a << 4 | 6, c, 36, x)
+                        s = 281
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t47(a << 4 | 4, c, 47, x)
+                        s = 279
+                    else:
+                        a, s = x.escape(a, s, c)
             if s == 274:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 276
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 277
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 282
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 280
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 278
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 281
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 279
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
+                        else:
+                            a = t28(a << 4, c, 28, x)
+                        s = 276
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t29(a << 4 | 1, c, 29, x)
+                        s = 277
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t28(a << 4 | 6, c, 28, x)
+                        s = 282
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t32(a << 4 | 4, c, 32, x)
+                        s = 280
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t35(a << 4 | 2, c, 35, x)
+                        s = 278
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t36(a << 4 | 5, c, 36, x)
+                        s = 281
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t47(a << 4 | 3, c, 47, x)
+                        s = 279
+                    else:
+                        a, s = x.escape(a, s, c)
             if s == 275:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 276
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 277
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 282
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 280
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 278
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 281
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 279
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 276:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t28(a << 4, c, 28, x)
+                        s = 276
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t29(a << 4 | 1, c, 29, x)
+                        s = 277
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t28(a << 4 | 6, c, 28, x)
+                        s = 282
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 4 | 8  # EE
-            if s == 277:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t32(a << 4 | 4, c, 32, x)
+                        s = 280
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t35(a << 4 | 2, c, 35, x)
+                        s = 278
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t36(a << 4 | 5, c, 36, x)
+                        s = 281
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t47(a << 4 | 3, c, 47, x)
+                        s = 279
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 276 <= s <= 291:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 4 | 8  # EE
-            if s == 278:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t28(a << 4, c, 28, x)
+                        s = 284
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t29(a << 4 | 1, c, 29, x)
+                        s = 285
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t28(a << 4 | 6, c, 28, x)
+                        s = 290
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 4 | 8  # EE
-            if s == 279:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t32(a << 4 | 4, c, 32, x)
+                        s = 288
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t35(a << 4 | 2, c, 35, x)
+                        s = 286
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t36(a << 4 | 5, c, 36, x)
+                        s = 289
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t47(a << 4 | 3, c, 47, x)
+                        s = 287
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 280:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 281:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 282:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 283:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 284:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 285:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 286:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 287:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 288:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 289:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 290:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 291:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4, c, 28, x)
-                            s = 284
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t29(a << 4 | 1, c, 29, x)
-                            s = 285
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 4 | 6, c, 28, x)
-                            s = 290
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t32(a << 4 | 4, c, 32, x)
-                            s = 288
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t35(a << 4 | 2, c, 35, x)
-                            s = 286
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t36(a << 4 | 5, c, 36, x)
-                            s = 289
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t47(a << 4 | 3, c, 47, x)
-                            s = 287
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
+                        a, s = x.escape(a, s, c)
             if s < 27 or s > 291:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4326,44 +3174,37 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 28:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 292
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 292:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 292
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 292:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 293:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 292
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 292
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 28 or s > 293:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4383,42 +3224,37 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 29:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                        a = t22(a << 3, c, 22, x)
-                        s = 295
-                    elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                        a = t33(a << 3 | 1, c, 33, x)
-                        s = 296
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 294:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                        a = t22(a << 3, c, 22, x)
-                        s = 295
-                    elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                        a = t33(a << 3 | 1, c, 33, x)
-                        s = 296
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
+                    a = t22(a << 3, c, 22, x)
+                    s = 295
+                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
+                    a = t33(a << 3 | 1, c, 33, x)
+                    s = 296
                 else:
-                    return x.end(a, s)
-            if 295 <= s <= 297:  # ElementContent: EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 294:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
+                    a = t22(a << 3, c, 22, x)
+                    s = 295
+                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
+                    a = t33(a << 3 | 1, c, 33, x)
+                    s = 296
                 else:
+                    a, s = x.escape(a, s, c)
+            if 295 <= s <= 297:  # ElementContent: EE, CH[untyped]
+                if i == k:
                     return a << 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 29 or s > 297:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4438,64 +3274,54 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 30:  # FirstStartTag: AT(Id), SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t34(a << 2 | 1, c, 34, x)
-                        s = 299
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t34(a << 2 | 1, c, 34, x)
+                    s = 299
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 298:  # StartTag: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t34(a << 1, c, 34, x)
-                        s = 299
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t34(a << 1, c, 34, x)
+                    s = 299
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 299:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t34(a << 2, c, 34, x)
-                        s = 301
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t34(a << 2, c, 34, x)
+                    s = 301
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 300:  # ElementContent: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t34(a << 1, c, 34, x)
-                        s = 299
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 301:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t34(a << 2, c, 34, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t34(a << 1, c, 34, x)
+                    s = 299
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 301:  # ElementContent: SE(Reference), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t34(a << 2, c, 34, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 30 or s > 301:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4515,47 +3341,35 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 31:  # FirstStartTag: AT(Encoding), AT(Id), AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 4  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 302:  # StartTag: AT(Id), AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 303:  # StartTag: AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 304:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 305:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 305 <= s <= 306:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 306:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 31 or s > 306:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4575,93 +3389,74 @@ def t32(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 32:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t69(a << 2, c, 69, x)
-                        s = 307
-                    elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t69(a << 2 | 1, c, 69, x)
-                        s = 308
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t69(a << 2, c, 69, x)
+                    s = 307
+                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t69(a << 2 | 1, c, 69, x)
+                    s = 308
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 307:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t69(a << 2, c, 69, x)
-                        s = 310
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 308:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 309:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t69(a << 2, c, 69, x)
-                        s = 307
-                    elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t69(a << 2 | 1, c, 69, x)
-                        s = 308
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t69(a << 2, c, 69, x)
+                    s = 310
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 308:  # ElementContent: SE(*), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 309:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
+                if i == k:
                     return x.end(a, s)
-            if s == 310:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t69(a << 2, c, 69, x)
+                    s = 307
+                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t69(a << 2 | 1, c, 69, x)
+                    s = 308
                 else:
-                    return a << 2 | 1  # EE
-            if 311 <= s <= 312:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
+            if 310 <= s <= 311:  # ElementContent: SE(*), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 312:  # ElementContent: SE(*), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 32 or s > 312:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4681,63 +3476,50 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 33:  # FirstStartTag: SE(Modulus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Modulus' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 1, c, 60, x)
-                        s = 313
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 313:  # ElementContent: SE(Exponent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Exponent' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 1, c, 60, x)
-                        s = 315
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t60(a << 1, c, 60, x)
+                    s = 313
                 else:
-                    return x.end(a, s)
-            if s == 314:  # ElementContent: SE(Modulus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Modulus' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t60(a << 1, c, 60, x)
-                        s = 313
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 315:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 313:  # ElementContent: SE(Exponent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Exponent' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t60(a << 1, c, 60, x)
+                    s = 315
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 314:  # ElementContent: SE(Modulus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t60(a << 1, c, 60, x)
+                    s = 313
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 315:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 33 or s > 315:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4757,116 +3539,99 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 34:  # FirstStartTag: AT(Id), AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t23(a << 3 | 4, c, 23, x)
-                        s = 320
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t46(a << 3 | 3, c, 46, x)
-                        s = 319
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 316:  # StartTag: AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t23(a << 3 | 3, c, 23, x)
-                        s = 320
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t46(a << 3 | 2, c, 46, x)
-                        s = 319
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t23(a << 3 | 4, c, 23, x)
+                    s = 320
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t46(a << 3 | 3, c, 46, x)
+                    s = 319
                 else:
-                    return x.end(a, s)
-            if s == 317:  # StartTag: AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t23(a << 2 | 2, c, 23, x)
-                        s = 320
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 319
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 318:  # StartTag: SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t23(a << 2 | 1, c, 23, x)
-                        s = 320
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t46(a << 2, c, 46, x)
-                        s = 319
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 319:  # ElementContent: SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t23(a << 1, c, 23, x)
-                        s = 320
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 320:  # ElementContent: SE(DigestValue)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestValue' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t24(a << 1, c, 24, x)
-                        s = 322
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 321:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t23(a << 2 | 1, c, 23, x)
-                        s = 320
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t46(a << 2, c, 46, x)
-                        s = 319
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 322:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 316:  # StartTag: AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t23(a << 3 | 3, c, 23, x)
+                    s = 320
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 319
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 317:  # StartTag: AT(URI), SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t23(a << 2 | 2, c, 23, x)
+                    s = 320
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 319
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 318:  # StartTag: SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t23(a << 2 | 1, c, 23, x)
+                    s = 320
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t46(a << 2, c, 46, x)
+                    s = 319
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 319:  # ElementContent: SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t23(a << 1, c, 23, x)
+                    s = 320
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 320:  # ElementContent: SE(DigestValue)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t24(a << 1, c, 24, x)
+                    s = 322
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 321:  # ElementContent: SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t23(a << 2 | 1, c, 23, x)
+                    s = 320
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t46(a << 2, c, 46, x)
+                    s = 319
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 322:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 34 or s > 322:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4886,60 +3651,51 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 35:  # FirstStartTag: AT(Type), AT(URI), SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t46(a << 3 | 2, c, 46, x)
-                        s = 325
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
-            if s == 323:  # StartTag: AT(URI), SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t46(a << 2 | 1, c, 46, x)
-                        s = 325
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t46(a << 3 | 2, c, 46, x)
+                    s = 325
                 else:
-                    return a << 2 | 2  # EE
-            if s == 324:  # StartTag: SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t46(a << 2, c, 46, x)
-                        s = 325
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 325:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 323:  # StartTag: AT(URI), SE(Transforms), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t46(a << 2 | 1, c, 46, x)
+                    s = 325
                 else:
-                    return a << 1  # EE
-            if s == 326:  # ElementContent: SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t46(a << 2, c, 46, x)
-                        s = 325
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                    a, s = x.escape(a, s, c)
+            if s == 324:  # StartTag: SE(Transforms), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t46(a << 2, c, 46, x)
+                    s = 325
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 325:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 326:  # ElementContent: SE(Transforms), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t46(a << 2, c, 46, x)
+                    s = 325
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 35 or s > 326:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4959,106 +3715,82 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 36:  # FirstStartTag: SE(SPKISexp)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t69(a << 1, c, 69, x)
-                        s = 327
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t69(a << 1, c, 69, x)
+                    s = 327
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 327:  # ElementContent: SE(SPKISexp), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t69(a << 2, c, 69, x)
-                        s = 330
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t69(a << 2, c, 69, x)
+                    s = 330
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 328:  # ElementContent: SE(SPKISexp)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t69(a << 1, c, 69, x)
-                        s = 327
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t69(a << 1, c, 69, x)
+                    s = 327
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 329:  # ElementContent: SE(SPKISexp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t69(a << 2, c, 69, x)
-                        s = 330
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t69(a << 2, c, 69, x)
+                    s = 330
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 330:  # ElementContent: SE(SPKISexp), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t69(a << 2, c, 69, x)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 331:  # ElementContent: SE(SPKISexp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t69(a << 2, c, 69, x)
-                        s = 330
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t69(a << 2, c, 69, x)
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 331:  # ElementContent: SE(SPKISexp), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t69(a << 2, c, 69, x)
+                    s = 330
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 36 or s > 331:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5078,205 +3810,182 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 37:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
-                        s = 333
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
-                        s = 334
-                    elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 3, c, 52, x)
-                        s = 335
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3, c, 52, x)
-                        s = 332
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 333
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 334
+                elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 3, c, 52, x)
+                    s = 335
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 332
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 332:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 333
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 334
-                    elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 2, c, 52, x)
-                        s = 335
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 333
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 334
+                elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 2, c, 52, x)
+                    s = 335
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 333:  # ElementContent: SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 334
-                    elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 335
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 334
+                elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 335
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 334:  # ElementContent: SE(EVTargetCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 335
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 335
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 335:  # ElementContent: SE(EVTargetVoltage)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 337
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 337
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 336:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
-                        s = 333
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 333
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 334
+                elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 3, c, 52, x)
+                    s = 335
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 332
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 337:  # ElementContent: SE(EVMaximumChargePower), SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'EVMaximumVoltage':
+                    if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
                         a = t52(a << 3 | 2, c, 52, x)
-                        s = 334
-                    elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 3, c, 52, x)
-                        s = 335
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                        s = 340
+                    elif nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
                         a = t52(a << 3, c, 52, x)
-                        s = 332
+                        s = 338
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return x.end(a, s)
-            if s == 337:  # ElementContent: SE(EVMaximumChargePower), SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'EVMaximumVoltage':
-                        if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 2, c, 52, x)
-                            s = 340
-                        elif nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3, c, 52, x)
-                            s = 338
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 3, c, 52, x)
-                            s = 341
-                        elif nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 1, c, 52, x)
-                            s = 339
-                        elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                            a = t52(a << 3 | 4, c, 52, x)
-                            s = 342
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 338:  # ElementContent: SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
-                        s = 340
-                    elif nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
+                    if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                        a = t52(a << 3 | 3, c, 52, x)
                         s = 341
                     elif nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3, c, 52, x)
+                        a = t52(a << 3 | 1, c, 52, x)
                         s = 339
                     elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 3, c, 52, x)
+                        a = t52(a << 3 | 4, c, 52, x)
                         s = 342
                     else:
                         a, s = x.escape(a, s, c)
-                else:
+            if s == 338:  # ElementContent: SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
+                if i == k:
                     return a << 3 | 4  # EE
-            if s == 339:  # ElementContent: SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3, c, 52, x)
-                        s = 340
-                    elif nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
-                        s = 341
-                    elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
-                        s = 342
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 340
+                elif nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 341
+                elif nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 339
+                elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 3, c, 52, x)
+                    s = 342
                 else:
-                    return a << 3 | 3  # EE
-            if s == 340:  # ElementContent: SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 341
-                    elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 342
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 341:  # ElementContent: SE(EVMinimumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 342
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 342:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 339:  # ElementContent: SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 340
+                elif nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 341
+                elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 342
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 340:  # ElementContent: SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 341
+                elif nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 342
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 341:  # ElementContent: SE(EVMinimumVoltage), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 342
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 342:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 37 or s > 342:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5296,99 +4005,88 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 38:  # FirstStartTag: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
-                        s = 345
-                    elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3, c, 52, x)
-                        s = 343
-                    elif nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 3, c, 52, x)
-                        s = 346
-                    elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
-                        s = 344
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 4  # EE
-            if s == 343:  # ElementContent: SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
-                        s = 345
-                    elif nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
-                        s = 346
-                    elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3, c, 52, x)
-                        s = 344
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 345
+                elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 343
+                elif nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 3, c, 52, x)
+                    s = 346
+                elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 344
                 else:
-                    return a << 3 | 3  # EE
-            if s == 344:  # ElementContent: SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 345
-                    elif nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 346
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 345:  # ElementContent: SE(EVSEMaximumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 346
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 346:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 343:  # ElementContent: SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 345
+                elif nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 346
+                elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 344
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 344:  # ElementContent: SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 345
+                elif nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 346
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 345:  # ElementContent: SE(EVSEMaximumVoltage), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 346
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 346:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 347:  # ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
-                        s = 345
-                    elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3, c, 52, x)
-                        s = 343
-                    elif nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 3, c, 52, x)
-                        s = 346
-                    elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
-                        s = 344
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 345
+                elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 343
+                elif nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 3, c, 52, x)
+                    s = 346
+                elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 344
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 38 or s > 347:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5408,91 +4106,68 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 39:  # FirstStartTag: AT(Id), SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t44(a << 2 | 1, c, 44, x)
-                        s = 349
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t44(a << 2 | 1, c, 44, x)
+                    s = 349
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 348:  # StartTag: SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t44(a << 1, c, 44, x)
-                        s = 349
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t44(a << 1, c, 44, x)
+                    s = 349
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 349:  # ElementContent: SE(SignatureValue)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
-                        a = t43(a << 1, c, 43, x)
-                        s = 351
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
+                    a = t43(a << 1, c, 43, x)
+                    s = 351
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 350:  # ElementContent: SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t44(a << 1, c, 44, x)
-                        s = 349
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t44(a << 1, c, 44, x)
+                    s = 349
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 351:  # ElementContent: SE(KeyInfo), SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
-                        a = t27(a << 2, c, 27, x)
-                        s = 352
-                    elif nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t31(a << 2 | 1, c, 31, x)
-                        s = 353
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 352:  # ElementContent: SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t31(a << 2, c, 31, x)
-                        s = 353
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
+                    a = t27(a << 2, c, 27, x)
+                    s = 352
+                elif nm == 'Object' and c.ns == U4:  # ObjectType
+                    a = t31(a << 2 | 1, c, 31, x)
+                    s = 353
                 else:
+                    a, s = x.escape(a, s, c)
+            if 352 <= s <= 353:  # ElementContent: SE(Object), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 353:  # ElementContent: SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t31(a << 2, c, 31, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Object' and c.ns == U4:  # ObjectType
+                    a = t31(a << 2, c, 31, x)
+                    s = 353
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 39 or s > 353:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5512,60 +4187,43 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 40:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 354:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'HMACOutputLength' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t62(a << 3, c, 62, x)
-                        s = 356
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
+                    else:
+                        a = t62(a << 3, c, 62, x)
+                    s = 356
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 355:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'HMACOutputLength' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t62(a << 3, c, 62, x)
-                        s = 356
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 356:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
+                    else:
+                        a = t62(a << 3, c, 62, x)
+                    s = 356
                 else:
-                    return a << 2 | 1  # EE
-            if s == 357:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
+            if 356 <= s <= 357:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 40 or s > 357:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5585,64 +4243,54 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 41:  # FirstStartTag: AT(Id), SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t42(a << 2 | 1, c, 42, x)
-                        s = 359
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t42(a << 2 | 1, c, 42, x)
+                    s = 359
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 358:  # StartTag: SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t42(a << 1, c, 42, x)
-                        s = 359
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t42(a << 1, c, 42, x)
+                    s = 359
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 359:  # ElementContent: SE(SignatureProperty), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t42(a << 2, c, 42, x)
-                        s = 361
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t42(a << 2, c, 42, x)
+                    s = 361
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 360:  # ElementContent: SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t42(a << 1, c, 42, x)
-                        s = 359
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 361:  # ElementContent: SE(SignatureProperty), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t42(a << 2, c, 42, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t42(a << 1, c, 42, x)
+                    s = 359
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 361:  # ElementContent: SE(SignatureProperty), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t42(a << 2, c, 42, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 41 or s > 361:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5662,47 +4310,35 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 42:  # FirstStartTag: AT(Id), AT(Target)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 362:  # StartTag: AT(Target)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 363:  # StartTag: SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 364:  # ElementContent: SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 365:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 365 <= s <= 366:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 366:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 42 or s > 366:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5722,60 +4358,50 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 43:  # FirstStartTag: AT(Id), CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 2 | 1
-                            a = binary(a, y)
-                            s = 368
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 367:  # StartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 368
-                        else:
-                            a, s = x.characters(a, s, y)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 2 | 1, y)
+                        s = 368
                     else:
-                        a, s = x.escape(a, s, c)
+                        a, s = x.characters(a, s, c.value)
                 else:
-                    return x.end(a, s)
-            if s == 368:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 369:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 368
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+            if s == 367:  # StartTag: CH
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 368
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 368:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 369:  # ElementContent: CH
+                if i == k:
+                    return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 368
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 43 or s > 369:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5795,88 +4421,65 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 44:  # FirstStartTag: AT(Id), SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t9(a << 2 | 1, c, 9, x)
-                        s = 371
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t9(a << 2 | 1, c, 9, x)
+                    s = 371
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 370:  # StartTag: SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t9(a << 1, c, 9, x)
-                        s = 371
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t9(a << 1, c, 9, x)
+                    s = 371
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 371:  # ElementContent: SE(SignatureMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
-                        a = t40(a << 1, c, 40, x)
-                        s = 373
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
+                    a = t40(a << 1, c, 40, x)
+                    s = 373
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 372:  # ElementContent: SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t9(a << 1, c, 9, x)
-                        s = 371
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t9(a << 1, c, 9, x)
+                    s = 371
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 373:  # ElementContent: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t34(a << 1, c, 34, x)
-                        s = 374
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 374:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t34(a << 2, c, 34, x)
-                        s = 375
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t34(a << 1, c, 34, x)
+                    s = 374
                 else:
+                    a, s = x.escape(a, s, c)
+            if 374 <= s <= 375:  # ElementContent: SE(Reference), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 375:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t34(a << 2, c, 34, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t34(a << 2, c, 34, x)
+                    s = 375
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 44 or s > 375:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5896,79 +4499,37 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 45:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 376:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t28(a << 3, c, 28, x)
-                        s = 379
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 377:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t28(a << 3, c, 28, x)
-                        s = 379
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'XPath' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t28(a << 3, c, 28, x)
+                    s = 379
                 else:
+                    a, s = x.escape(a, s, c)
+            if 377 <= s <= 379:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 378:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t28(a << 3, c, 28, x)
-                        s = 379
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'XPath' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t28(a << 3, c, 28, x)
+                    s = 379
                 else:
-                    return a << 3 | 2  # EE
-            if s == 379:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t28(a << 3, c, 28, x)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 2  # EE
+                    a, s = x.escape(a, s, c)
             if s < 45 or s > 379:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5988,52 +4549,44 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 46:  # FirstStartTag: SE(Transform)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t45(a << 1, c, 45, x)
-                        s = 380
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t45(a << 1, c, 45, x)
+                    s = 380
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 380:  # ElementContent: SE(Transform), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t45(a << 2, c, 45, x)
-                        s = 382
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t45(a << 2, c, 45, x)
+                    s = 382
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 381:  # ElementContent: SE(Transform)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t45(a << 1, c, 45, x)
-                        s = 380
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 382:  # ElementContent: SE(Transform), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t45(a << 2, c, 45, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t45(a << 1, c, 45, x)
+                    s = 380
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 382:  # ElementContent: SE(Transform), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t45(a << 2, c, 45, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 46 or s > 382:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6053,672 +4606,157 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 47:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 4, c, 69, x)
-                            s = 387
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 3, c, 69, x)
-                            s = 386
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t72(a << 3, c, 72, x)
-                            s = 383
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 1, c, 69, x)
-                            s = 384
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 2, c, 28, x)
-                            s = 385
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 383:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 4, c, 69, x)
-                            s = 394
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 3, c, 69, x)
-                            s = 393
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t69(a << 3 | 4, c, 69, x)
+                        s = 387
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t69(a << 3 | 3, c, 69, x)
+                        s = 386
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t72(a << 3, c, 72, x)
-                            s = 390
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 1, c, 69, x)
-                            s = 391
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 2, c, 28, x)
-                            s = 392
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 384:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 4, c, 69, x)
-                            s = 394
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 3, c, 69, x)
-                            s = 393
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t72(a << 3, c, 72, x)
+                        s = 383
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t69(a << 3 | 1, c, 69, x)
+                        s = 384
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t28(a << 3 | 2, c, 28, x)
+                        s = 385
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t72(a << 3, c, 72, x)
-                            s = 390
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 1, c, 69, x)
-                            s = 391
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 2, c, 28, x)
-                            s = 392
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 383 <= s <= 388:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                if i == k:
                     return a << 3 | 6  # EE
-            if s == 385:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 4, c, 69, x)
-                            s = 394
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 3, c, 69, x)
-                            s = 393
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t69(a << 3 | 4, c, 69, x)
+                        s = 394
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t69(a << 3 | 3, c, 69, x)
+                        s = 393
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t72(a << 3, c, 72, x)
-                            s = 390
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 1, c, 69, x)
-                            s = 391
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 2, c, 28, x)
-                            s = 392
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 386:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 4, c, 69, x)
-                            s = 394
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 3, c, 69, x)
-                            s = 393
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t72(a << 3, c, 72, x)
+                        s = 390
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t69(a << 3 | 1, c, 69, x)
+                        s = 391
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t28(a << 3 | 2, c, 28, x)
+                        s = 392
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t72(a << 3, c, 72, x)
-                            s = 390
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 1, c, 69, x)
-                            s = 391
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 2, c, 28, x)
-                            s = 392
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 387:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 4, c, 69, x)
-                            s = 394
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 3, c, 69, x)
-                            s = 393
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t72(a << 3, c, 72, x)
-                            s = 390
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 1, c, 69, x)
-                            s = 391
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 2, c, 28, x)
-                            s = 392
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 388:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 4, c, 69, x)
-                            s = 394
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 3, c, 69, x)
-                            s = 393
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t72(a << 3, c, 72, x)
-                            s = 390
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 1, c, 69, x)
-                            s = 391
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 2, c, 28, x)
-                            s = 392
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
+                        a, s = x.escape(a, s, c)
             if s == 389:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 4, c, 69, x)
-                            s = 387
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 3, c, 69, x)
-                            s = 386
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t72(a << 3, c, 72, x)
-                            s = 383
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 1, c, 69, x)
-                            s = 384
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 2, c, 28, x)
-                            s = 385
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 390:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 4, c, 69, x)
-                            s = 394
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 3, c, 69, x)
-                            s = 393
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t69(a << 3 | 4, c, 69, x)
+                        s = 387
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t69(a << 3 | 3, c, 69, x)
+                        s = 386
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t72(a << 3, c, 72, x)
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 1, c, 69, x)
-                            s = 391
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 2, c, 28, x)
-                            s = 392
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 391:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 4, c, 69, x)
-                            s = 394
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 3, c, 69, x)
-                            s = 393
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t72(a << 3, c, 72, x)
+                        s = 383
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t69(a << 3 | 1, c, 69, x)
+                        s = 384
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t28(a << 3 | 2, c, 28, x)
+                        s = 385
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t72(a << 3, c, 72, x)
-                            s = 390
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 1, c, 69, x)
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 2, c, 28, x)
-                            s = 392
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 390 <= s <= 395:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                if i == k:
                     return a << 3 | 6  # EE
-            if s == 392:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 4, c, 69, x)
-                            s = 394
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 3, c, 69, x)
-                            s = 393
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t69(a << 3 | 4, c, 69, x)
+                        s = 394
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t69(a << 3 | 3, c, 69, x)
+                        s = 393
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t72(a << 3, c, 72, x)
-                            s = 390
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 1, c, 69, x)
-                            s = 391
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 2, c, 28, x)
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 393:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 4, c, 69, x)
-                            s = 394
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 3, c, 69, x)
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t72(a << 3, c, 72, x)
+                        s = 390
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t69(a << 3 | 1, c, 69, x)
+                        s = 391
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t28(a << 3 | 2, c, 28, x)
+                        s = 392
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t72(a << 3, c, 72, x)
-                            s = 390
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 1, c, 69, x)
-                            s = 391
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 2, c, 28, x)
-                            s = 392
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 394:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 4, c, 69, x)
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 3, c, 69, x)
-                            s = 393
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t72(a << 3, c, 72, x)
-                            s = 390
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 1, c, 69, x)
-                            s = 391
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 2, c, 28, x)
-                            s = 392
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 395:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 4, c, 69, x)
-                            s = 394
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 3, c, 69, x)
-                            s = 393
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t72(a << 3, c, 72, x)
-                            s = 390
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t69(a << 3 | 1, c, 69, x)
-                            s = 391
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 2, c, 28, x)
-                            s = 392
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
+                        a, s = x.escape(a, s, c)
             if s < 47 or s > 395:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6738,44 +4776,37 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 50:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 396
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 396:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 396
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 396:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 397:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 396
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 396
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 50 or s > 397:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6795,48 +4826,41 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 51:  # FirstStartTag: SE(Amount)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Amount' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 398
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 398:  # ElementContent: SE(CostPerUnit)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CostPerUnit' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 400
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Amount' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 398
                 else:
-                    return x.end(a, s)
-            if s == 399:  # ElementContent: SE(Amount)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Amount' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 398
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 400:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 398:  # ElementContent: SE(CostPerUnit)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CostPerUnit' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 400
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 399:  # ElementContent: SE(Amount)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Amount' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 398
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 400:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 51 or s > 400:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6856,61 +4880,50 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 52:  # FirstStartTag: SE(Exponent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Exponent' and c.ns == U5:  # n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                            a = a << 11 | (y + 128) << 1
-                        else:
-                            a = t61(a << 1, c, 61, x)
-                        s = 401
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 401:  # ElementContent: SE(Value)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Value' and c.ns == U5:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t68(a << 1, c, 68, x)
-                        s = 403
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Exponent' and c.ns == U5:  # byte: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
+                        a = a << 11 | (y + 128) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t61(a << 1, c, 61, x)
+                    s = 401
                 else:
-                    return x.end(a, s)
-            if s == 402:  # ElementContent: SE(Exponent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Exponent' and c.ns == U5:  # n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                            a = a << 11 | (y + 128) << 1
-                        else:
-                            a = t61(a << 1, c, 61, x)
-                        s = 401
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 403:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 401:  # ElementContent: SE(Value)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Value' and c.ns == U5:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t68(a << 1, c, 68, x)
+                    s = 403
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 402:  # ElementContent: SE(Exponent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Exponent' and c.ns == U5:  # byte: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
+                        a = a << 11 | (y + 128) << 1
+                    else:
+                        a = t61(a << 1, c, 61, x)
+                    s = 401
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 403:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 52 or s > 403:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6930,44 +4943,37 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 53:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 404
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 404:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 404
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 404:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 405:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 404
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 404
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 53 or s > 405:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6987,42 +4993,37 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 54:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: boolean
-                        y = c.value
-                        if y.__class__ is bool:
-                            a = a << 2 | y
-                            s = 406
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 406:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: boolean
+                    if (y := c.value).__class__ is bool:
+                        a = a << 2 | y
+                        s = 406
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 406:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 407:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: boolean
-                        y = c.value
-                        if y.__class__ is bool:
-                            a = a << 2 | y
-                            s = 406
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: boolean
+                    if (y := c.value).__class__ is bool:
+                        a = a << 2 | y
+                        s = 406
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 54 or s > 407:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7042,44 +5043,37 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 55:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 408
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 408:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 408
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 408:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 409:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 408
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 408
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 55 or s > 409:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7099,595 +5093,496 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 56:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PresentSOC':
-                        if nm < 'InletHot':
-                            if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
-                                a = t52(a << 4 | 8, c, 52, x)
-                                s = 418
-                            elif nm == 'ChargingComplete' and c.ns == U5:  # boolean
-                                y = c.value
-                                if y.__class__ is bool and not c.attrs and not c.children:
-                                    a = a << 7 | 56 | y << 1
-                                else:
-                                    a = t54(a << 4 | 7, c, 54, x)
-                                s = 417
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'InletHot' and c.ns == U5:  # boolean
-                                y = c.value
-                                if y.__class__ is bool and not c.attrs and not c.children:
-                                    a = a << 7 | 72 | y << 1
-                                else:
-                                    a = t54(a << 4 | 9, c, 54, x)
-                                s = 419
-                            elif nm == 'MaximumSOC' and c.ns == U5:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 1536 | y << 1
-                                else:
-                                    a = t64(a << 4 | 3, c, 64, x)
-                                s = 413
-                            elif nm == 'MinimumSOC' and c.ns == U5:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 512 | y << 1
-                                else:
-                                    a = t64(a << 4 | 1, c, 64, x)
-                                s = 411
-                            else:
-                                a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'RemainingTimeToMinimumSOC':
-                            if nm == 'PresentSOC' and c.ns == U5:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | y << 1
-                                else:
-                                    a = t64(a << 4, c, 64, x)
-                                s = 410
-                            elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 12
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t55(a << 4 | 6, c, 55, x)
-                                s = 416
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 8
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t55(a << 4 | 4, c, 55, x)
-                                s = 414
-                            elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 10
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t55(a << 4 | 5, c, 55, x)
-                                s = 415
-                            elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 1024 | y << 1
-                                else:
-                                    a = t64(a << 4 | 2, c, 64, x)
-                                s = 412
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 4 | 10  # EE
-            if s == 410:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'MinimumSOC':
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PresentSOC':
+                    if nm < 'InletHot':
                         if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
-                            a = t52(a << 4 | 7, c, 52, x)
+                            a = t52(a << 4 | 8, c, 52, x)
                             s = 418
-                        elif nm == 'ChargingComplete' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 48 | y << 1
-                            else:
-                                a = t54(a << 4 | 6, c, 54, x)
-                            s = 417
-                        elif nm == 'InletHot' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 64 | y << 1
-                            else:
-                                a = t54(a << 4 | 8, c, 54, x)
-                            s = 419
-                        elif nm == 'MaximumSOC' and c.ns == U5:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 1024 | y << 1
-                            else:
-                                a = t64(a << 4 | 2, c, 64, x)
-                            s = 413
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'RemainingTimeToMinimumSOC':
-                            if nm == 'MinimumSOC' and c.ns == U5:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | y << 1
-                                else:
-                                    a = t64(a << 4, c, 64, x)
-                                s = 411
-                            elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 10
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t55(a << 4 | 5, c, 55, x)
-                                s = 416
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 6
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t55(a << 4 | 3, c, 55, x)
-                                s = 414
-                            elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 8
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t55(a << 4 | 4, c, 55, x)
-                                s = 415
-                            elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 512 | y << 1
-                                else:
-                                    a = t64(a << 4 | 1, c, 64, x)
-                                s = 412
-                            else:
-                                a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 9  # EE
-            if s == 411:  # ElementContent: SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'RemainingTimeToMaximumSOC':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
-                            a = t52(a << 4 | 6, c, 52, x)
-                            s = 418
-                        elif nm == 'ChargingComplete' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 40 | y << 1
-                            else:
-                                a = t54(a << 4 | 5, c, 54, x)
-                            s = 417
-                        elif nm == 'InletHot' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
+                        elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
+                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
                                 a = a << 7 | 56 | y << 1
                             else:
                                 a = t54(a << 4 | 7, c, 54, x)
+                            s = 417
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'InletHot' and c.ns == U5:  # boolean: boolean
+                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                                a = a << 7 | 72 | y << 1
+                            else:
+                                a = t54(a << 4 | 9, c, 54, x)
                             s = 419
-                        elif nm == 'MaximumSOC' and c.ns == U5:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        elif nm == 'MaximumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 1536 | y << 1
+                            else:
+                                a = t64(a << 4 | 3, c, 64, x)
+                            s = 413
+                        elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
                                 a = a << 13 | 512 | y << 1
                             else:
                                 a = t64(a << 4 | 1, c, 64, x)
-                            s = 413
+                            s = 411
                         else:
                             a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 8
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t55(a << 4 | 4, c, 55, x)
-                            s = 416
-                        elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t55(a << 4 | 2, c, 55, x)
-                            s = 414
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 6
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t55(a << 4 | 3, c, 55, x)
-                            s = 415
-                        elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                else:
+                    if nm < 'RemainingTimeToMinimumSOC':
+                        if nm == 'PresentSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
                                 a = a << 13 | y << 1
                             else:
                                 a = t64(a << 4, c, 64, x)
+                            s = 410
+                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 12, y) << 1
+                            else:
+                                a = t55(a << 4 | 6, c, 55, x)
+                            s = 416
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
+                            else:
+                                a = t55(a << 4 | 4, c, 55, x)
+                            s = 414
+                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 10, y) << 1
+                            else:
+                                a = t55(a << 4 | 5, c, 55, x)
+                            s = 415
+                        elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 1024 | y << 1
+                            else:
+                                a = t64(a << 4 | 2, c, 64, x)
                             s = 412
                         else:
                             a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 412:  # ElementContent: SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'MaximumSOC':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
-                            a = t52(a << 4 | 5, c, 52, x)
-                            s = 418
-                        elif nm == 'ChargingComplete' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 32 | y << 1
-                            else:
-                                a = t54(a << 4 | 4, c, 54, x)
-                            s = 417
-                        elif nm == 'InletHot' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 48 | y << 1
-                            else:
-                                a = t54(a << 4 | 6, c, 54, x)
-                            s = 419
+            if s == 410:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 4 | 9  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'MinimumSOC':
+                    if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
+                        a = t52(a << 4 | 7, c, 52, x)
+                        s = 418
+                    elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 48 | y << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t54(a << 4 | 6, c, 54, x)
+                        s = 417
+                    elif nm == 'InletHot' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 64 | y << 1
+                        else:
+                            a = t54(a << 4 | 8, c, 54, x)
+                        s = 419
+                    elif nm == 'MaximumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 13 | 1024 | y << 1
+                        else:
+                            a = t64(a << 4 | 2, c, 64, x)
+                        s = 413
                     else:
-                        if nm == 'MaximumSOC' and c.ns == U5:  # n-bit 0..100
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm < 'RemainingTimeToMinimumSOC':
+                        if nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
                                 a = a << 13 | y << 1
                             else:
                                 a = t64(a << 4, c, 64, x)
-                            s = 413
-                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 6
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                            s = 411
+                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 10, y) << 1
+                            else:
+                                a = t55(a << 4 | 5, c, 55, x)
+                            s = 416
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 6, y) << 1
                             else:
                                 a = t55(a << 4 | 3, c, 55, x)
-                            s = 416
-                        elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t55(a << 4 | 1, c, 55, x)
                             s = 414
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 5 | 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
                             else:
-                                a = t55(a << 4 | 2, c, 55, x)
+                                a = t55(a << 4 | 4, c, 55, x)
                             s = 415
+                        elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 512 | y << 1
+                            else:
+                                a = t64(a << 4 | 1, c, 64, x)
+                            s = 412
                         else:
                             a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 7  # EE
-            if s == 413:  # ElementContent: SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'RemainingTimeToMaximumSOC':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
-                            a = t52(a << 3 | 4, c, 52, x)
-                            s = 418
-                        elif nm == 'ChargingComplete' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 24 | y << 1
-                            else:
-                                a = t54(a << 3 | 3, c, 54, x)
-                            s = 417
-                        elif nm == 'InletHot' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 40 | y << 1
-                            else:
-                                a = t54(a << 3 | 5, c, 54, x)
-                            s = 419
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t55(a << 3 | 2, c, 55, x)
-                            s = 416
-                        elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t55(a << 3, c, 55, x)
-                            s = 414
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t55(a << 3 | 1, c, 55, x)
-                            s = 415
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 414:  # ElementContent: SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'InletHot':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
-                            a = t52(a << 3 | 3, c, 52, x)
-                            s = 418
-                        elif nm == 'ChargingComplete' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 16 | y << 1
-                            else:
-                                a = t54(a << 3 | 2, c, 54, x)
-                            s = 417
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'InletHot' and c.ns == U5:  # boolean
-                            y = c.value
-                            if y.__class__ is bool and not c.attrs and not c.children:
-                                a = a << 6 | 32 | y << 1
-                            else:
-                                a = t54(a << 3 | 4, c, 54, x)
-                            s = 419
-                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t55(a << 3 | 1, c, 55, x)
-                            s = 416
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsigned 0..4294967295
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t55(a << 3, c, 55, x)
-                            s = 415
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 415:  # ElementContent: SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
+            if s == 411:  # ElementContent: SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 4 | 8  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'RemainingTimeToMaximumSOC':
                     if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
+                        a = t52(a << 4 | 6, c, 52, x)
                         s = 418
-                    elif nm == 'ChargingComplete' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 6 | 8 | y << 1
+                    elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 40 | y << 1
                         else:
-                            a = t54(a << 3 | 1, c, 54, x)
+                            a = t54(a << 4 | 5, c, 54, x)
                         s = 417
-                    elif nm == 'InletHot' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
+                    elif nm == 'InletHot' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 56 | y << 1
+                        else:
+                            a = t54(a << 4 | 7, c, 54, x)
+                        s = 419
+                    elif nm == 'MaximumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 13 | 512 | y << 1
+                        else:
+                            a = t64(a << 4 | 1, c, 64, x)
+                        s = 413
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
+                        else:
+                            a = t55(a << 4 | 4, c, 55, x)
+                        s = 416
+                    elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 4, y) << 1
+                        else:
+                            a = t55(a << 4 | 2, c, 55, x)
+                        s = 414
+                    elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 6, y) << 1
+                        else:
+                            a = t55(a << 4 | 3, c, 55, x)
+                        s = 415
+                    elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 13 | y << 1
+                        else:
+                            a = t64(a << 4, c, 64, x)
+                        s = 412
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 412:  # ElementContent: SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 4 | 7  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'MaximumSOC':
+                    if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
+                        a = t52(a << 4 | 5, c, 52, x)
+                        s = 418
+                    elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 32 | y << 1
+                        else:
+                            a = t54(a << 4 | 4, c, 54, x)
+                        s = 417
+                    elif nm == 'InletHot' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 7 | 48 | y << 1
+                        else:
+                            a = t54(a << 4 | 6, c, 54, x)
+                        s = 419
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'MaximumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                            a = a << 13 | y << 1
+                        else:
+                            a = t64(a << 4, c, 64, x)
+                        s = 413
+                    elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 6, y) << 1
+                        else:
+                            a = t55(a << 4 | 3, c, 55, x)
+                        s = 416
+                    elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 2, y) << 1
+                        else:
+                            a = t55(a << 4 | 1, c, 55, x)
+                        s = 414
+                    elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 13 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 4, y) << 1
+                        else:
+                            a = t55(a << 4 | 2, c, 55, x)
+                        s = 415
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 413:  # ElementContent: SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 3 | 6  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'RemainingTimeToMaximumSOC':
+                    if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
+                        a = t52(a << 3 | 4, c, 52, x)
+                        s = 418
+                    elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
                             a = a << 6 | 24 | y << 1
                         else:
                             a = t54(a << 3 | 3, c, 54, x)
-                        s = 419
-                    elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                        s = 417
+                    elif nm == 'InletHot' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 6 | 40 | y << 1
                         else:
-                            a = t55(a << 3, c, 55, x)
-                        s = 416
+                            a = t54(a << 3 | 5, c, 54, x)
+                        s = 419
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 4  # EE
-            if s == 416:  # ElementContent: SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
-                        s = 418
-                    elif nm == 'ChargingComplete' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 6 | y << 1
+                    if nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
                         else:
-                            a = t54(a << 3, c, 54, x)
-                        s = 417
-                    elif nm == 'InletHot' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
+                            a = t55(a << 3 | 2, c, 55, x)
+                        s = 416
+                    elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                        else:
+                            a = t55(a << 3, c, 55, x)
+                        s = 414
+                    elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 2, y) << 1
+                        else:
+                            a = t55(a << 3 | 1, c, 55, x)
+                        s = 415
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 414:  # ElementContent: SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'InletHot':
+                    if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
+                        a = t52(a << 3 | 3, c, 52, x)
+                        s = 418
+                    elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
                             a = a << 6 | 16 | y << 1
                         else:
                             a = t54(a << 3 | 2, c, 54, x)
-                        s = 419
+                        s = 417
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 3  # EE
-            if s == 417:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 418
-                    elif nm == 'InletHot' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 8 | y << 1
+                    if nm == 'InletHot' and c.ns == U5:  # boolean: boolean
+                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                            a = a << 6 | 32 | y << 1
                         else:
-                            a = t54(a << 2 | 1, c, 54, x)
+                            a = t54(a << 3 | 4, c, 54, x)
                         s = 419
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 418:  # ElementContent: SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'InletHot' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | y << 1
+                    elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 2, y) << 1
                         else:
-                            a = t54(a << 2, c, 54, x)
-                        s = 419
+                            a = t55(a << 3 | 1, c, 55, x)
+                        s = 416
+                    elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                        else:
+                            a = t55(a << 3, c, 55, x)
+                        s = 415
                     else:
                         a, s = x.escape(a, s, c)
+            if s == 415:  # ElementContent: SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 418
+                elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | 8 | y << 1
+                    else:
+                        a = t54(a << 3 | 1, c, 54, x)
+                    s = 417
+                elif nm == 'InletHot' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | 24 | y << 1
+                    else:
+                        a = t54(a << 3 | 3, c, 54, x)
+                    s = 419
+                elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                    else:
+                        a = t55(a << 3, c, 55, x)
+                    s = 416
                 else:
-                    return a << 2 | 1  # EE
-            if s == 419:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 420:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PresentSOC':
-                        if nm < 'InletHot':
-                            if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
-                                a = t52(a << 4 | 8, c, 52, x)
-                                s = 418
-                            elif nm == 'ChargingComplete' and c.ns == U5:  # boolean
-                                y = c.value
-                                if y.__class__ is bool and not c.attrs and not c.children:
-                                    a = a << 7 | 56 | y << 1
-                                else:
-                                    a = t54(a << 4 | 7, c, 54, x)
-                                s = 417
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'InletHot' and c.ns == U5:  # boolean
-                                y = c.value
-                                if y.__class__ is bool and not c.attrs and not c.children:
-                                    a = a << 7 | 72 | y << 1
-                                else:
-                                    a = t54(a << 4 | 9, c, 54, x)
-                                s = 419
-                            elif nm == 'MaximumSOC' and c.ns == U5:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 1536 | y << 1
-                                else:
-                                    a = t64(a << 4 | 3, c, 64, x)
-                                s = 413
-                            elif nm == 'MinimumSOC' and c.ns == U5:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 512 | y << 1
-                                else:
-                                    a = t64(a << 4 | 1, c, 64, x)
-                                s = 411
-                            else:
-                                a, s = x.escape(a, s, c)
+            if s == 416:  # ElementContent: SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 418
+                elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | y << 1
                     else:
-                        if nm < 'RemainingTimeToMinimumSOC':
-                            if nm == 'PresentSOC' and c.ns == U5:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | y << 1
-                                else:
-                                    a = t64(a << 4, c, 64, x)
-                                s = 410
-                            elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 12
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t55(a << 4 | 6, c, 55, x)
-                                s = 416
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 8
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t55(a << 4 | 4, c, 55, x)
-                                s = 414
-                            elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsigned 0..4294967295
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                    a = a << 5 | 10
-                                    a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                                else:
-                                    a = t55(a << 4 | 5, c, 55, x)
-                                s = 415
-                            elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                                y = c.value
-                                if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                    a = a << 13 | 1024 | y << 1
-                                else:
-                                    a = t64(a << 4 | 2, c, 64, x)
-                                s = 412
-                            else:
-                                a, s = x.escape(a, s, c)
+                        a = t54(a << 3, c, 54, x)
+                    s = 417
+                elif nm == 'InletHot' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 6 | 16 | y << 1
+                    else:
+                        a = t54(a << 3 | 2, c, 54, x)
+                    s = 419
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 417:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 418
+                elif nm == 'InletHot' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 8 | y << 1
+                    else:
+                        a = t54(a << 2 | 1, c, 54, x)
+                    s = 419
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 418:  # ElementContent: SE(InletHot), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'InletHot' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | y << 1
+                    else:
+                        a = t54(a << 2, c, 54, x)
+                    s = 419
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 419:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 420:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+                if i == k:
                     return a << 4 | 10  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PresentSOC':
+                    if nm < 'InletHot':
+                        if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
+                            a = t52(a << 4 | 8, c, 52, x)
+                            s = 418
+                        elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
+                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                                a = a << 7 | 56 | y << 1
+                            else:
+                                a = t54(a << 4 | 7, c, 54, x)
+                            s = 417
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'InletHot' and c.ns == U5:  # boolean: boolean
+                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                                a = a << 7 | 72 | y << 1
+                            else:
+                                a = t54(a << 4 | 9, c, 54, x)
+                            s = 419
+                        elif nm == 'MaximumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 1536 | y << 1
+                            else:
+                                a = t64(a << 4 | 3, c, 64, x)
+                            s = 413
+                        elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 512 | y << 1
+                            else:
+                                a = t64(a << 4 | 1, c, 64, x)
+                            s = 411
+                        else:
+                            a, s = x.escape(a, s, c)
+                else:
+                    if nm < 'RemainingTimeToMinimumSOC':
+                        if nm == 'PresentSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | y << 1
+                            else:
+                                a = t64(a << 4, c, 64, x)
+                            s = 410
+                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 12, y) << 1
+                            else:
+                                a = t55(a << 4 | 6, c, 55, x)
+                            s = 416
+                        else:
+                            a, s = x.escape(a, s, c)
+                    else:
+                        if nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
+                            else:
+                                a = t55(a << 4 | 4, c, 55, x)
+                            s = 414
+                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                                a = (a << 13 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 10, y) << 1
+                            else:
+                                a = t55(a << 4 | 5, c, 55, x)
+                            s = 415
+                        elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                                a = a << 13 | 1024 | y << 1
+                            else:
+                                a = t64(a << 4 | 2, c, 64, x)
+                            s = 412
+                        else:
+                            a, s = x.escape(a, s, c)
             if s < 56 or s > 420:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7707,42 +5602,37 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 57:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E6.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 421
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 421:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E6.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 421
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 421:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 422:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 3
-                        y = c.value
-                        if y.__class__ is str and (j := E6.get(y)) is not None:
-                            a = a << 3 | j
-                            s = 421
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 3
+                    if (y := c.value).__class__ is str and (j := E6.get(y)) is not None:
+                        a = a << 3 | j
+                        s = 421
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 57 or s > 422:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7762,42 +5652,37 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 58:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E7.get(y)) is not None:
-                            a = a << 4 | j
-                            s = 423
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 423:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E7.get(y)) is not None:
+                        a = a << 4 | j
+                        s = 423
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 423:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 424:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E7.get(y)) is not None:
-                            a = a << 4 | j
-                            s = 423
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E7.get(y)) is not None:
+                        a = a << 4 | j
+                        s = 423
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 58 or s > 424:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7817,62 +5702,50 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 59:  # FirstStartTag: SE(NotificationMaxDelay)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'NotificationMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t50(a << 1, c, 50, x)
-                        s = 425
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 425:  # ElementContent: SE(EVSENotification)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSENotification' and c.ns == U5:  # enumeration of 6
-                        y = c.value
-                        if y.__class__ is str and (j := E7.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 6 | j << 1
-                        else:
-                            a = t58(a << 1, c, 58, x)
-                        s = 427
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'NotificationMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t50(a << 1, c, 50, x)
+                    s = 425
                 else:
-                    return x.end(a, s)
-            if s == 426:  # ElementContent: SE(NotificationMaxDelay)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'NotificationMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t50(a << 1, c, 50, x)
-                        s = 425
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 427:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 425:  # ElementContent: SE(EVSENotification)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSENotification' and c.ns == U5:  # evseNotificationType: enumeration of 6
+                    if (y := c.value).__class__ is str and (j := E7.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 6 | j << 1
+                    else:
+                        a = t58(a << 1, c, 58, x)
+                    s = 427
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 426:  # ElementContent: SE(NotificationMaxDelay)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'NotificationMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t50(a << 1, c, 50, x)
+                    s = 425
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 427:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 59 or s > 427:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7892,44 +5765,37 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 60:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 428
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 428:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 428
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 428:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 429:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 428
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 428
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 60 or s > 429:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7949,42 +5815,37 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 61:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127:
-                            a = a << 9 | (y + 128)
-                            s = 430
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 430:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127:
+                        a = a << 9 | (y + 128)
+                        s = 430
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 430:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 431:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127:
-                            a = a << 9 | (y + 128)
-                            s = 430
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127:
+                        a = a << 9 | (y + 128)
+                        s = 430
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 61 or s > 431:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8004,44 +5865,37 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 62:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 432
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 432:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 432
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 432:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 433:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 432
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 432
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 62 or s > 433:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8061,79 +5915,64 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 63:  # FirstStartTag: SE(SessionID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SessionID' and c.ns == U5:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) != 8:
-                                x.facets(y, 15, 'SessionID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t73(a << 1, c, 73, x)
-                        s = 434
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 434:  # ElementContent: SE(TimeStamp)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TimeStamp' and c.ns == U5:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t53(a << 1, c, 53, x)
-                        s = 436
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SessionID' and c.ns == U5:  # sessionIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) != 8:
+                            x.facets(y, 15, 'SessionID')
+                        a = binary(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t73(a << 1, c, 73, x)
+                    s = 434
                 else:
-                    return x.end(a, s)
-            if s == 435:  # ElementContent: SE(SessionID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SessionID' and c.ns == U5:  # hexBinary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) != 8:
-                                x.facets(y, 15, 'SessionID')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t73(a << 1, c, 73, x)
-                        s = 434
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 436:  # ElementContent: SE(Signature), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Signature' and c.ns == U4:  # SignatureType
-                        a = t39(a << 2, c, 39, x)
-                        s = 437
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 437:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 434:  # ElementContent: SE(TimeStamp)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TimeStamp' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t53(a << 1, c, 53, x)
+                    s = 436
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 435:  # ElementContent: SE(SessionID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SessionID' and c.ns == U5:  # sessionIDType: hexBinary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) != 8:
+                            x.facets(y, 15, 'SessionID')
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t73(a << 1, c, 73, x)
+                    s = 434
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 436:  # ElementContent: SE(Signature), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Signature' and c.ns == U4:  # SignatureType
+                    a = t39(a << 2, c, 39, x)
+                    s = 437
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 437:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 63 or s > 437:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8153,42 +5992,37 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 64:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100:
-                            a = a << 8 | y
-                            s = 438
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 438:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100:
+                        a = a << 8 | y
+                        s = 438
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 438:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 439:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100:
-                            a = a << 8 | y
-                            s = 438
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100:
+                        a = a << 8 | y
+                        s = 438
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 64 or s > 439:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8208,48 +6042,41 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 65:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 11, None)
-                            a = string(a, y)
-                            s = 440
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 440:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 32:
+                            x.facets(y, 11, None)
+                        a = string(a << 1, y)
+                        s = 440
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 440:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 441:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 32:
-                                x.facets(y, 11, None)
-                            a = string(a, y)
-                            s = 440
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 32:
+                            x.facets(y, 11, None)
+                        a = string(a << 1, y)
+                        s = 440
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 65 or s > 441:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8269,305 +6096,238 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 66:  # FirstStartTag: SE(MeterID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterID' and c.ns == U5:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 32:
-                                x.facets(y, 11, 'MeterID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t65(a << 1, c, 65, x)
-                        s = 442
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterID' and c.ns == U5:  # meterIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 11, 'MeterID')
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t65(a << 1, c, 65, x)
+                    s = 442
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 442:  # ElementContent: SE(ChargedEnergyReadingWh)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ChargedEnergyReadingWh' and c.ns == U5:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t53(a << 1, c, 53, x)
-                        s = 444
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ChargedEnergyReadingWh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t53(a << 1, c, 53, x)
+                    s = 444
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 443:  # ElementContent: SE(MeterID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterID' and c.ns == U5:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            if len(y) > 32:
-                                x.facets(y, 11, 'MeterID')
-                            a = string(a, y) << 1
-                        else:
-                            a = t65(a << 1, c, 65, x)
-                        s = 442
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterID' and c.ns == U5:  # meterIDType: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        if len(y) > 32:
+                            x.facets(y, 11, 'MeterID')
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t65(a << 1, c, 65, x)
+                    s = 442
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 444:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'MeterSignature':
-                        if nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U5:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t53(a << 3, c, 53, x)
-                            s = 445
-                        elif nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U5:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t53(a << 3 | 2, c, 53, x)
-                            s = 447
-                        elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U5:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t53(a << 3 | 1, c, 53, x)
-                            s = 446
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'MeterSignature' and c.ns == U5:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                if len(y) > 64:
-                                    x.facets(y, 12, 'MeterSignature')
-                                a = binary(a, y) << 1
-                            else:
-                                a = t67(a << 3 | 3, c, 67, x)
-                            s = 448
-                        elif nm == 'MeterStatus' and c.ns == U5:  # integer -32768..32767
-                            y = c.value
-                            if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                            else:
-                                a = t68(a << 3 | 4, c, 68, x)
-                            s = 449
-                        elif nm == 'MeterTimestamp' and c.ns == U5:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 10
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t53(a << 3 | 5, c, 53, x)
-                            s = 450
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 6  # EE
-            if s == 445:  # ElementContent: SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'MeterSignature':
-                        if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U5:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t53(a << 3 | 1, c, 53, x)
-                            s = 447
-                        elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U5:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t53(a << 3, c, 53, x)
-                            s = 446
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'MeterSignature' and c.ns == U5:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                if len(y) > 64:
-                                    x.facets(y, 12, 'MeterSignature')
-                                a = binary(a, y) << 1
-                            else:
-                                a = t67(a << 3 | 2, c, 67, x)
-                            s = 448
-                        elif nm == 'MeterStatus' and c.ns == U5:  # integer -32768..32767
-                            y = c.value
-                            if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                            else:
-                                a = t68(a << 3 | 3, c, 68, x)
-                            s = 449
-                        elif nm == 'MeterTimestamp' and c.ns == U5:  # unsigned 0..18446744073709551615
-                            y = c.value
-                            if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                            else:
-                                a = t53(a << 3 | 4, c, 53, x)
-                            s = 450
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 5  # EE
-            if s == 446:  # ElementContent: SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U5:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'MeterSignature':
+                    if nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
                         else:
                             a = t53(a << 3, c, 53, x)
-                        s = 447
-                    elif nm == 'MeterSignature' and c.ns == U5:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 4 | 2
-                            if len(y) > 64:
-                                x.facets(y, 12, 'MeterSignature')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t67(a << 3 | 1, c, 67, x)
-                        s = 448
-                    elif nm == 'MeterStatus' and c.ns == U5:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t68(a << 3 | 2, c, 68, x)
-                        s = 449
-                    elif nm == 'MeterTimestamp' and c.ns == U5:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 4 | 6
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t53(a << 3 | 3, c, 53, x)
-                        s = 450
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 4  # EE
-            if s == 447:  # ElementContent: SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterSignature' and c.ns == U5:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 4
-                            if len(y) > 64:
-                                x.facets(y, 12, 'MeterSignature')
-                            a = binary(a, y) << 1
-                        else:
-                            a = t67(a << 3, c, 67, x)
-                        s = 448
-                    elif nm == 'MeterStatus' and c.ns == U5:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 4 | 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t68(a << 3 | 1, c, 68, x)
-                        s = 449
-                    elif nm == 'MeterTimestamp' and c.ns == U5:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                        s = 445
+                    elif nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
                         else:
                             a = t53(a << 3 | 2, c, 53, x)
-                        s = 450
+                        s = 447
+                    elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 2, y) << 1
+                        else:
+                            a = t53(a << 3 | 1, c, 53, x)
+                        s = 446
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 3  # EE
-            if s == 448:  # ElementContent: SE(MeterStatus), SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterStatus' and c.ns == U5:  # integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
+                    if nm == 'MeterSignature' and c.ns == U5:  # meterSignatureType: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            if len(y) > 64:
+                                x.facets(y, 12, 'MeterSignature')
+                            a = binary(a << 4 | 6, y) << 1
                         else:
-                            a = t68(a << 2, c, 68, x)
+                            a = t67(a << 3 | 3, c, 67, x)
+                        s = 448
+                    elif nm == 'MeterStatus' and c.ns == U5:  # short: integer -32768..32767
+                        if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                            a = (a << 13 | 4096 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 8, y) << 1
+                        else:
+                            a = t68(a << 3 | 4, c, 68, x)
                         s = 449
-                    elif nm == 'MeterTimestamp' and c.ns == U5:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+                    elif nm == 'MeterTimestamp' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 10, y) << 1
                         else:
-                            a = t53(a << 2 | 1, c, 53, x)
+                            a = t53(a << 3 | 5, c, 53, x)
                         s = 450
                     else:
                         a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 449:  # ElementContent: SE(MeterTimestamp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterTimestamp' and c.ns == U5:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
+            if s == 445:  # ElementContent: SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 3 | 5  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'MeterSignature':
+                    if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 2, y) << 1
                         else:
-                            a = t53(a << 2, c, 53, x)
-                        s = 450
+                            a = t53(a << 3 | 1, c, 53, x)
+                        s = 447
+                    elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                        else:
+                            a = t53(a << 3, c, 53, x)
+                        s = 446
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return a << 2 | 1  # EE
-            if s == 450:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                    if nm == 'MeterSignature' and c.ns == U5:  # meterSignatureType: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            if len(y) > 64:
+                                x.facets(y, 12, 'MeterSignature')
+                            a = binary(a << 4 | 4, y) << 1
+                        else:
+                            a = t67(a << 3 | 2, c, 67, x)
+                        s = 448
+                    elif nm == 'MeterStatus' and c.ns == U5:  # short: integer -32768..32767
+                        if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                            a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 6, y) << 1
+                        else:
+                            a = t68(a << 3 | 3, c, 68, x)
+                        s = 449
+                    elif nm == 'MeterTimestamp' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                        if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                            a = (a << 12 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 8, y) << 1
+                        else:
+                            a = t53(a << 3 | 4, c, 53, x)
+                        s = 450
+                    else:
+                        a, s = x.escape(a, s, c)
+            if s == 446:  # ElementContent: SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                    else:
+                        a = t53(a << 3, c, 53, x)
+                    s = 447
+                elif nm == 'MeterSignature' and c.ns == U5:  # meterSignatureType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 64:
+                            x.facets(y, 12, 'MeterSignature')
+                        a = binary(a << 4 | 2, y) << 1
+                    else:
+                        a = t67(a << 3 | 1, c, 67, x)
+                    s = 448
+                elif nm == 'MeterStatus' and c.ns == U5:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 4, y) << 1
+                    else:
+                        a = t68(a << 3 | 2, c, 68, x)
+                    s = 449
+                elif nm == 'MeterTimestamp' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
+                    else:
+                        a = t53(a << 3 | 3, c, 53, x)
+                    s = 450
+                else:
                     a, s = x.escape(a, s, c)
+            if s == 447:  # ElementContent: SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterSignature' and c.ns == U5:  # meterSignatureType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        if len(y) > 64:
+                            x.facets(y, 12, 'MeterSignature')
+                        a = binary(a << 4, y) << 1
+                    else:
+                        a = t67(a << 3, c, 67, x)
+                    s = 448
+                elif nm == 'MeterStatus' and c.ns == U5:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 13 | 1024 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 2, y) << 1
+                    else:
+                        a = t68(a << 3 | 1, c, 68, x)
+                    s = 449
+                elif nm == 'MeterTimestamp' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
+                    else:
+                        a = t53(a << 3 | 2, c, 53, x)
+                    s = 450
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 448:  # ElementContent: SE(MeterStatus), SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterStatus' and c.ns == U5:  # short: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else sint(a << 3, y) << 1
+                    else:
+                        a = t68(a << 2, c, 68, x)
+                    s = 449
+                elif nm == 'MeterTimestamp' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 11 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 3 | 2, y) << 1
+                    else:
+                        a = t53(a << 2 | 1, c, 53, x)
+                    s = 450
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 449:  # ElementContent: SE(MeterTimestamp), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterTimestamp' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t53(a << 2, c, 53, x)
+                    s = 450
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 450:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 66 or s > 450:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8587,48 +6347,41 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 67:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 64:
-                                x.facets(y, 12, None)
-                            a = binary(a, y)
-                            s = 451
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 451:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 64:
+                            x.facets(y, 12, None)
+                        a = binary(a << 1, y)
+                        s = 451
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 451:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 452:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) > 64:
-                                x.facets(y, 12, None)
-                            a = binary(a, y)
-                            s = 451
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) > 64:
+                            x.facets(y, 12, None)
+                        a = binary(a << 1, y)
+                        s = 451
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 67 or s > 452:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8648,44 +6401,37 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 68:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 453
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 453:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 453
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 453:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 454:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 453
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 453
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 68 or s > 454:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8705,44 +6451,37 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 69:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 455
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 455:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 455
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 455:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 456:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 455
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 455
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 69 or s > 456:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8762,140 +6501,121 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 70:  # FirstStartTag: SE(TimeAnchor)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TimeAnchor' and c.ns == U5:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t53(a << 1, c, 53, x)
-                        s = 457
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TimeAnchor' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t53(a << 1, c, 53, x)
+                    s = 457
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 457:  # ElementContent: SE(EnergyCosts), SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'OccupancyCosts':
-                        if nm == 'AdditionalServicesCosts' and c.ns == U5:  # DetailedCostType
-                            a = t51(a << 3 | 2, c, 51, x)
-                            s = 461
-                        elif nm == 'EnergyCosts' and c.ns == U5:  # DetailedCostType
-                            a = t51(a << 3, c, 51, x)
-                            s = 459
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'OccupancyCosts' and c.ns == U5:  # DetailedCostType
-                            a = t51(a << 3 | 1, c, 51, x)
-                            s = 460
-                        elif nm == 'OverstayCosts' and c.ns == U5:  # DetailedCostType
-                            a = t51(a << 3 | 3, c, 51, x)
-                            s = 462
-                        elif nm == 'TaxCosts' and c.ns == U5:  # DetailedTaxType
-                            a = t74(a << 3 | 4, c, 74, x)
-                            s = 463
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 5  # EE
-            if s == 458:  # ElementContent: SE(TimeAnchor)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TimeAnchor' and c.ns == U5:  # unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t53(a << 1, c, 53, x)
-                        s = 457
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'OccupancyCosts':
+                    if nm == 'AdditionalServicesCosts' and c.ns == U5:  # DetailedCostType
+                        a = t51(a << 3 | 2, c, 51, x)
+                        s = 461
+                    elif nm == 'EnergyCosts' and c.ns == U5:  # DetailedCostType
+                        a = t51(a << 3, c, 51, x)
+                        s = 459
                     else:
                         a, s = x.escape(a, s, c)
                 else:
-                    return x.end(a, s)
-            if s == 459:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AdditionalServicesCosts' and c.ns == U5:  # DetailedCostType
+                    if nm == 'OccupancyCosts' and c.ns == U5:  # DetailedCostType
                         a = t51(a << 3 | 1, c, 51, x)
-                        s = 461
-                    elif nm == 'OccupancyCosts' and c.ns == U5:  # DetailedCostType
-                        a = t51(a << 3, c, 51, x)
                         s = 460
                     elif nm == 'OverstayCosts' and c.ns == U5:  # DetailedCostType
-                        a = t51(a << 3 | 2, c, 51, x)
+                        a = t51(a << 3 | 3, c, 51, x)
                         s = 462
                     elif nm == 'TaxCosts' and c.ns == U5:  # DetailedTaxType
-                        a = t74(a << 3 | 3, c, 74, x)
+                        a = t74(a << 3 | 4, c, 74, x)
                         s = 463
                     else:
                         a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 4  # EE
-            if s == 460:  # ElementContent: SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AdditionalServicesCosts' and c.ns == U5:  # DetailedCostType
-                        a = t51(a << 3, c, 51, x)
-                        s = 461
-                    elif nm == 'OverstayCosts' and c.ns == U5:  # DetailedCostType
-                        a = t51(a << 3 | 1, c, 51, x)
-                        s = 462
-                    elif nm == 'TaxCosts' and c.ns == U5:  # DetailedTaxType
-                        a = t74(a << 3 | 2, c, 74, x)
-                        s = 463
+            if s == 458:  # ElementContent: SE(TimeAnchor)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TimeAnchor' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t53(a << 1, c, 53, x)
+                    s = 457
                 else:
-                    return a << 3 | 3  # EE
-            if s == 461:  # ElementContent: SE(OverstayCosts), SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'OverstayCosts' and c.ns == U5:  # DetailedCostType
-                        a = t51(a << 2, c, 51, x)
-                        s = 462
-                    elif nm == 'TaxCosts' and c.ns == U5:  # DetailedTaxType
-                        a = t74(a << 2 | 1, c, 74, x)
-                        s = 463
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if 462 <= s <= 471:  # ElementContent: SE(TaxCosts), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TaxCosts' and c.ns == U5:  # DetailedTaxType
-                        a = t74(a << 2, c, 74, x)
-                        s += 1
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 472:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 459:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
+                if i == k:
+                    return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AdditionalServicesCosts' and c.ns == U5:  # DetailedCostType
+                    a = t51(a << 3 | 1, c, 51, x)
+                    s = 461
+                elif nm == 'OccupancyCosts' and c.ns == U5:  # DetailedCostType
+                    a = t51(a << 3, c, 51, x)
+                    s = 460
+                elif nm == 'OverstayCosts' and c.ns == U5:  # DetailedCostType
+                    a = t51(a << 3 | 2, c, 51, x)
+                    s = 462
+                elif nm == 'TaxCosts' and c.ns == U5:  # DetailedTaxType
+                    a = t74(a << 3 | 3, c, 74, x)
+                    s = 463
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 460:  # ElementContent: SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AdditionalServicesCosts' and c.ns == U5:  # DetailedCostType
+                    a = t51(a << 3, c, 51, x)
+                    s = 461
+                elif nm == 'OverstayCosts' and c.ns == U5:  # DetailedCostType
+                    a = t51(a << 3 | 1, c, 51, x)
+                    s = 462
+                elif nm == 'TaxCosts' and c.ns == U5:  # DetailedTaxType
+                    a = t74(a << 3 | 2, c, 74, x)
+                    s = 463
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 461:  # ElementContent: SE(OverstayCosts), SE(TaxCosts), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'OverstayCosts' and c.ns == U5:  # DetailedCostType
+                    a = t51(a << 2, c, 51, x)
+                    s = 462
+                elif nm == 'TaxCosts' and c.ns == U5:  # DetailedTaxType
+                    a = t74(a << 2 | 1, c, 74, x)
+                    s = 463
+                else:
+                    a, s = x.escape(a, s, c)
+            if 462 <= s <= 471:  # ElementContent: SE(TaxCosts), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TaxCosts' and c.ns == U5:  # DetailedTaxType
+                    a = t74(a << 2, c, 74, x)
+                    s += 1
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 472:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 70 or s > 472:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8915,42 +6635,37 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 71:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E14.get(y)) is not None:
-                            a = a << 7 | j
-                            s = 473
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 473:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None:
+                        a = a << 7 | j
+                        s = 473
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 473:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 474:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E14.get(y)) is not None:
-                            a = a << 7 | j
-                            s = 473
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None:
+                        a = a << 7 | j
+                        s = 473
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 71 or s > 474:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8970,63 +6685,50 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 72:  # FirstStartTag: SE(X509IssuerName)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509IssuerName' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            a = string(a, y) << 1
-                        else:
-                            a = t28(a << 1, c, 28, x)
-                        s = 475
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 475:  # ElementContent: SE(X509SerialNumber)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509SerialNumber' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t76(a << 1, c, 76, x)
-                        s = 477
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t28(a << 1, c, 28, x)
+                    s = 475
                 else:
-                    return x.end(a, s)
-            if s == 476:  # ElementContent: SE(X509IssuerName)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509IssuerName' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            a = string(a, y) << 1
-                        else:
-                            a = t28(a << 1, c, 28, x)
-                        s = 475
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 477:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 475:  # ElementContent: SE(X509SerialNumber)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509SerialNumber' and c.ns == U4:  # integer: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t76(a << 1, c, 76, x)
+                    s = 477
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 476:  # ElementContent: SE(X509IssuerName)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t28(a << 1, c, 28, x)
+                    s = 475
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 477:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 72 or s > 477:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9046,48 +6748,41 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 73:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) != 8:
-                                x.facets(y, 15, None)
-                            a = binary(a, y)
-                            s = 478
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 478:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) != 8:
+                            x.facets(y, 15, None)
+                        a = binary(a << 1, y)
+                        s = 478
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 478:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 479:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            if len(y) != 8:
-                                x.facets(y, 15, None)
-                            a = binary(a, y)
-                            s = 478
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        if len(y) != 8:
+                            x.facets(y, 15, None)
+                        a = binary(a << 1, y)
+                        s = 478
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 73 or s > 479:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9107,58 +6802,47 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 74:  # FirstStartTag: SE(TaxRuleID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TaxRuleID' and c.ns == U5:  # unsigned 1..4294967295
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t75(a << 1, c, 75, x)
-                        s = 480
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 480:  # ElementContent: SE(Amount)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Amount' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 482
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TaxRuleID' and c.ns == U5:  # numericIDType: unsigned 1..4294967295
+                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t75(a << 1, c, 75, x)
+                    s = 480
                 else:
-                    return x.end(a, s)
-            if s == 481:  # ElementContent: SE(TaxRuleID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'TaxRuleID' and c.ns == U5:  # unsigned 1..4294967295
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t75(a << 1, c, 75, x)
-                        s = 480
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 482:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 480:  # ElementContent: SE(Amount)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Amount' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 482
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 481:  # ElementContent: SE(TaxRuleID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'TaxRuleID' and c.ns == U5:  # numericIDType: unsigned 1..4294967295
+                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
+                    else:
+                        a = t75(a << 1, c, 75, x)
+                    s = 480
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 482:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 74 or s > 482:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9178,44 +6862,37 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 75:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 1..4294967295
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 483
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 483:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 1..4294967295
+                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 483
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 483:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 484:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 1..4294967295
-                        y = c.value
-                        if y.__class__ is int and 1 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 483
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 1..4294967295
+                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 483
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 75 or s > 484:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9235,44 +6912,37 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 76:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 485
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 485:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 485
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 485:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 486:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 485
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 485
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 76 or s > 486:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9292,44 +6962,37 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 77:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 487
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 487:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 487
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 487:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 488:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 487
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 487
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 77 or s > 488:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9349,19 +7012,17 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 78:  # FirstStartTag: AT(*), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 489:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 78 or s > 489:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9381,44 +7042,37 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 79:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 490
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 490:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 490
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 490:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 491:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 490
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 490
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 79 or s > 491:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9438,44 +7092,37 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 80:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 492
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 492:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 492
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 492:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 493:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 492
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 492
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 80 or s > 493:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9495,44 +7142,37 @@ def t81(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 81:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                        y = c.value
-                        if y.__class__ is int and -2147483648 <= y <= 2147483647:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 494
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 494:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
+                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 494
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 494:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 495:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                        y = c.value
-                        if y.__class__ is int and -2147483648 <= y <= 2147483647:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 494
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
+                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 494
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 81 or s > 495:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9552,44 +7192,37 @@ def t82(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 82:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 496
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 496:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 496
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 496:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 497:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 496
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 496
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 82 or s > 497:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9609,42 +7242,37 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 83:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255:
-                            a = a << 9 | y
-                            s = 498
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 498:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255:
+                        a = a << 9 | y
+                        s = 498
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 498:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 499:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255:
-                            a = a << 9 | y
-                            s = 498
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255:
+                        a = a << 9 | y
+                        s = 498
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 83 or s > 499:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9664,71 +7292,60 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 84:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 500
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 500:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DisplayParameters' and c.ns == U5:  # DisplayParametersType
-                        a = t56(a << 2, c, 56, x)
-                        s = 502
-                    elif nm == 'MeterInfoRequested' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 5 | 8 | y << 1
-                        else:
-                            a = t54(a << 2 | 1, c, 54, x)
-                        s = 503
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 500
                 else:
-                    return x.end(a, s)
-            if s == 501:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 500
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 502:  # ElementContent: SE(MeterInfoRequested)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterInfoRequested' and c.ns == U5:  # boolean
-                        y = c.value
-                        if y.__class__ is bool and not c.attrs and not c.children:
-                            a = a << 4 | y << 1
-                        else:
-                            a = t54(a << 1, c, 54, x)
-                        s = 503
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 503:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 500:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DisplayParameters' and c.ns == U5:  # DisplayParametersType
+                    a = t56(a << 2, c, 56, x)
+                    s = 502
+                elif nm == 'MeterInfoRequested' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 5 | 8 | y << 1
+                    else:
+                        a = t54(a << 2 | 1, c, 54, x)
+                    s = 503
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 501:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 500
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 502:  # ElementContent: SE(MeterInfoRequested)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterInfoRequested' and c.ns == U5:  # boolean: boolean
+                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
+                        a = a << 4 | y << 1
+                    else:
+                        a = t54(a << 1, c, 54, x)
+                    s = 503
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 503:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 84 or s > 503:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9748,97 +7365,83 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 85:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 504
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 504:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t71(a << 1, c, 71, x)
-                        s = 506
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 504
                 else:
-                    return x.end(a, s)
-            if s == 505:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 504
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 506:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVSEStatus' and c.ns == U5:  # EVSEStatusType
-                        a = t59(a << 3, c, 59, x)
-                        s = 507
-                    elif nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
-                        a = t66(a << 3 | 1, c, 66, x)
-                        s = 508
-                    elif nm == 'Receipt' and c.ns == U5:  # ReceiptType
-                        a = t70(a << 3 | 2, c, 70, x)
-                        s = 509
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 507:  # ElementContent: SE(MeterInfo), SE(Receipt), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
-                        a = t66(a << 2, c, 66, x)
-                        s = 508
-                    elif nm == 'Receipt' and c.ns == U5:  # ReceiptType
-                        a = t70(a << 2 | 1, c, 70, x)
-                        s = 509
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 508:  # ElementContent: SE(Receipt), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Receipt' and c.ns == U5:  # ReceiptType
-                        a = t70(a << 2, c, 70, x)
-                        s = 509
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 509:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 504:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t71(a << 1, c, 71, x)
+                    s = 506
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 505:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 504
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 506:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVSEStatus' and c.ns == U5:  # EVSEStatusType
+                    a = t59(a << 3, c, 59, x)
+                    s = 507
+                elif nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
+                    a = t66(a << 3 | 1, c, 66, x)
+                    s = 508
+                elif nm == 'Receipt' and c.ns == U5:  # ReceiptType
+                    a = t70(a << 3 | 2, c, 70, x)
+                    s = 509
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 507:  # ElementContent: SE(MeterInfo), SE(Receipt), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
+                    a = t66(a << 2, c, 66, x)
+                    s = 508
+                elif nm == 'Receipt' and c.ns == U5:  # ReceiptType
+                    a = t70(a << 2 | 1, c, 70, x)
+                    s = 509
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 508:  # ElementContent: SE(Receipt), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Receipt' and c.ns == U5:  # ReceiptType
+                    a = t70(a << 2, c, 70, x)
+                    s = 509
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 509:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 85 or s > 509:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9858,36 +7461,31 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 86:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 510
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 510:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 510
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 510:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 511:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 510
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 510
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 86 or s > 511:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9907,52 +7505,44 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 87:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 512
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 512:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t71(a << 1, c, 71, x)
-                        s = 514
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 512
                 else:
-                    return x.end(a, s)
-            if s == 513:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 512
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 514:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 512:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t71(a << 1, c, 71, x)
+                    s = 514
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 513:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 512
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 514:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 87 or s > 514:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9972,88 +7562,73 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 88:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U5:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t55(a << 2, c, 55, x)
-                        s = 515
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 516
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 515:  # ElementContent: SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 516
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t55(a << 2, c, 55, x)
+                    s = 515
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 516
                 else:
-                    return x.end(a, s)
-            if s == 516:  # ElementContent: SE(EVMaximumEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 518
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 517:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DepartureTime' and c.ns == U5:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t55(a << 2, c, 55, x)
-                        s = 515
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 516
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 518:  # ElementContent: SE(EVMinimumEnergyRequest)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 1, c, 52, x)
-                        s = 519
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 519:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 515:  # ElementContent: SE(EVTargetEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 516
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 516:  # ElementContent: SE(EVMaximumEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 518
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 517:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t55(a << 2, c, 55, x)
+                    s = 515
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 516
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 518:  # ElementContent: SE(EVMinimumEnergyRequest)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 1, c, 52, x)
+                    s = 519
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 519:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 88 or s > 519:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10073,162 +7648,130 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 89:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 4 | 6
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t50(a << 3 | 3, c, 50, x)
-                        s = 523
-                    elif nm == 'DepartureTime' and c.ns == U5:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t55(a << 3, c, 55, x)
-                        s = 520
-                    elif nm == 'MinimumSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t64(a << 3 | 1, c, 64, x)
-                        s = 521
-                    elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 1024 | y << 1
-                        else:
-                            a = t64(a << 3 | 2, c, 64, x)
-                        s = 522
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 4  # EE
-            if s == 520:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 4 | 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t50(a << 3 | 2, c, 50, x)
-                        s = 523
-                    elif nm == 'MinimumSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | y << 1
-                        else:
-                            a = t64(a << 3, c, 64, x)
-                        s = 521
-                    elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t64(a << 3 | 1, c, 64, x)
-                        s = 522
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 3  # EE
-            if s == 521:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t50(a << 2 | 1, c, 50, x)
-                        s = 523
-                    elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 11 | y << 1
-                        else:
-                            a = t64(a << 2, c, 64, x)
-                        s = 522
+                        a = t50(a << 3 | 3, c, 50, x)
+                    s = 523
+                elif nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 2  # EE
-            if s == 522:  # ElementContent: SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 3
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t50(a << 2, c, 50, x)
-                        s = 523
+                        a = t55(a << 3, c, 55, x)
+                    s = 520
+                elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t64(a << 3 | 1, c, 64, x)
+                    s = 521
+                elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 1024 | y << 1
+                    else:
+                        a = t64(a << 3 | 2, c, 64, x)
+                    s = 522
                 else:
-                    return a << 2 | 1  # EE
-            if s == 523:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 524:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = a << 4 | 6
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t50(a << 3 | 3, c, 50, x)
-                        s = 523
-                    elif nm == 'DepartureTime' and c.ns == U5:  # unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 8 | y) << 1 if 0 <= y < 128 else uint(a, y) << 1
-                        else:
-                            a = t55(a << 3, c, 55, x)
-                        s = 520
-                    elif nm == 'MinimumSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t64(a << 3 | 1, c, 64, x)
-                        s = 521
-                    elif nm == 'TargetSOC' and c.ns == U5:  # n-bit 0..100
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 1024 | y << 1
-                        else:
-                            a = t64(a << 3 | 2, c, 64, x)
-                        s = 522
+            if s == 520:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+                if i == k:
+                    return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 12 | 1024 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t50(a << 3 | 2, c, 50, x)
+                    s = 523
+                elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | y << 1
+                    else:
+                        a = t64(a << 3, c, 64, x)
+                    s = 521
+                elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
+                    else:
+                        a = t64(a << 3 | 1, c, 64, x)
+                    s = 522
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 521:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 11 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 3 | 2, y) << 1
+                    else:
+                        a = t50(a << 2 | 1, c, 50, x)
+                    s = 523
+                elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 11 | y << 1
+                    else:
+                        a = t64(a << 2, c, 64, x)
+                    s = 522
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 522:  # ElementContent: SE(AckMaxDelay), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
+                    else:
+                        a = t50(a << 2, c, 50, x)
+                    s = 523
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 523:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 524:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+                if i == k:
                     return a << 3 | 4  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
+                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
+                    else:
+                        a = t50(a << 3 | 3, c, 50, x)
+                    s = 523
+                elif nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
+                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
+                    else:
+                        a = t55(a << 3, c, 55, x)
+                    s = 520
+                elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 512 | y << 1
+                    else:
+                        a = t64(a << 3 | 1, c, 64, x)
+                    s = 521
+                elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
+                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
+                        a = a << 12 | 1024 | y << 1
+                    else:
+                        a = t64(a << 3 | 2, c, 64, x)
+                    s = 522
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 89 or s > 524:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10248,60 +7791,51 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 90:  # FirstStartTag: SE(RootCertificateID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U5:  # X509IssuerSerialType
-                        a = t72(a << 1, c, 72, x)
-                        s = 525
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 525:  # ElementContent: SE(RootCertificateID), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U5:  # X509IssuerSerialType
-                        a = t72(a << 2, c, 72, x)
-                        s = 527
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U5:  # X509IssuerSerialType
+                    a = t72(a << 1, c, 72, x)
+                    s = 525
                 else:
-                    return a << 2 | 1  # EE
-            if s == 526:  # ElementContent: SE(RootCertificateID)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U5:  # X509IssuerSerialType
-                        a = t72(a << 1, c, 72, x)
-                        s = 525
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if 527 <= s <= 544:  # ElementContent: SE(RootCertificateID), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'RootCertificateID' and c.ns == U5:  # X509IssuerSerialType
-                        a = t72(a << 2, c, 72, x)
-                        s += 1
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 545:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 525:  # ElementContent: SE(RootCertificateID), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U5:  # X509IssuerSerialType
+                    a = t72(a << 2, c, 72, x)
+                    s = 527
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 526:  # ElementContent: SE(RootCertificateID)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U5:  # X509IssuerSerialType
+                    a = t72(a << 1, c, 72, x)
+                    s = 525
+                else:
+                    a, s = x.escape(a, s, c)
+            if 527 <= s <= 544:  # ElementContent: SE(RootCertificateID), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'RootCertificateID' and c.ns == U5:  # X509IssuerSerialType
+                    a = t72(a << 2, c, 72, x)
+                    s += 1
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 545:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 90 or s > 545:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10321,75 +7855,66 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 91:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
-                        s = 547
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
-                        s = 548
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3, c, 52, x)
-                        s = 546
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
-            if s == 546:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 547
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2 | 1, c, 52, x)
-                        s = 548
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 547
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 548
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 546
                 else:
-                    return a << 2 | 2  # EE
-            if s == 547:  # ElementContent: SE(EVMinimumEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 2, c, 52, x)
-                        s = 548
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 548:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 546:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 547
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2 | 1, c, 52, x)
+                    s = 548
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 547:  # ElementContent: SE(EVMinimumEnergyRequest), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 2, c, 52, x)
+                    s = 548
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 548:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 549:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3 | 1, c, 52, x)
-                        s = 547
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3 | 2, c, 52, x)
-                        s = 548
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t52(a << 3, c, 52, x)
-                        s = 546
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3 | 1, c, 52, x)
+                    s = 547
+                elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3 | 2, c, 52, x)
+                    s = 548
+                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
+                    a = t52(a << 3, c, 52, x)
+                    s = 546
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 91 or s > 549:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10409,19 +7934,17 @@ def t92(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 92:  # FirstStartTag: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 550:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 92 or s > 550:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10441,36 +7964,31 @@ def t93(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 93:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 551
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 551:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 551
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 551:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 552:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 551
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 551
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 93 or s > 552:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10490,36 +8008,31 @@ def t94(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 94:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 553
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 553:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 553
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 553:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 554:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 553
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 553
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 94 or s > 554:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10539,52 +8052,44 @@ def t95(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 95:  # FirstStartTag: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 555
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 555:  # ElementContent: SE(ResponseCode)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'ResponseCode' and c.ns == U5:  # enumeration of 40
-                        y = c.value
-                        if y.__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
-                            a = a << 9 | j << 1
-                        else:
-                            a = t71(a << 1, c, 71, x)
-                        s = 557
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 555
                 else:
-                    return x.end(a, s)
-            if s == 556:  # ElementContent: SE(Header)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                        a = t63(a << 1, c, 63, x)
-                        s = 555
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 557:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 555:  # ElementContent: SE(ResponseCode)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 40
+                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
+                        a = a << 9 | j << 1
+                    else:
+                        a = t71(a << 1, c, 71, x)
+                    s = 557
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 556:  # ElementContent: SE(Header)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
+                    a = t63(a << 1, c, 63, x)
+                    s = 555
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 557:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 95 or s > 557:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10604,48 +8109,41 @@ def t96(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 96:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 160:
-                                x.facets(y, 21, None)
-                            a = string(a, y)
-                            s = 558
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 558:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 160:
+                            x.facets(y, 21, None)
+                        a = string(a << 1, y)
+                        s = 558
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 558:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 559:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 160:
-                                x.facets(y, 21, None)
-                            a = string(a, y)
-                            s = 558
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 160:
+                            x.facets(y, 21, None)
+                        a = string(a << 1, y)
+                        s = 558
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 96 or s > 559:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10665,48 +8163,41 @@ def t97(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 97:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 255:
-                                x.facets(y, 22, None)
-                            a = string(a, y)
-                            s = 560
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 560:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 255:
+                            x.facets(y, 22, None)
+                        a = string(a << 1, y)
+                        s = 560
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 560:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 561:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 255:
-                                x.facets(y, 22, None)
-                            a = string(a, y)
-                            s = 560
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 255:
+                            x.facets(y, 22, None)
+                        a = string(a << 1, y)
+                        s = 560
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 97 or s > 561:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10726,48 +8217,41 @@ def t98(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 98:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 80:
-                                x.facets(y, 23, None)
-                            a = string(a, y)
-                            s = 562
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 562:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 80:
+                            x.facets(y, 23, None)
+                        a = string(a << 1, y)
+                        s = 562
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 562:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 563:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            if len(y) > 80:
-                                x.facets(y, 23, None)
-                            a = string(a, y)
-                            s = 562
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        if len(y) > 80:
+                            x.facets(y, 23, None)
+                        a = string(a << 1, y)
+                        s = 562
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 98 or s > 563:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:

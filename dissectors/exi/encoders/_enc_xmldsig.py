@@ -30,33 +30,23 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 1:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 44:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 45:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 45 <= s <= 46:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 46:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 1 or s > 46:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -76,196 +66,151 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 2:  # FirstStartTag: SE(P), SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 2 | 1, c, 26, x)
-                        s = 48
-                    elif nm == 'P' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 2, c, 26, x)
-                        s = 47
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 4
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 2 | 2, c, 26, x)
-                        s = 49
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 47:  # ElementContent: SE(Q)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Q' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 1, c, 26, x)
-                        s = 51
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 48:  # ElementContent: SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 1, c, 26, x)
-                        s = 49
+                        a = t26(a << 2 | 1, c, 26, x)
+                    s = 48
+                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 49:  # ElementContent: SE(J), SE(Seed), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'J' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 2, c, 26, x)
-                        s = 52
-                    elif nm == 'Seed' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 2 | 1, c, 26, x)
-                        s = 53
+                        a = t26(a << 2, c, 26, x)
+                    s = 47
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t26(a << 2 | 2, c, 26, x)
+                    s = 49
                 else:
-                    return a << 2 | 2  # EE
-            if s == 50:  # ElementContent: SE(P), SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 2 | 1, c, 26, x)
-                        s = 48
-                    elif nm == 'P' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 2, c, 26, x)
-                        s = 47
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 4
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 2 | 2, c, 26, x)
-                        s = 49
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 51:  # ElementContent: SE(G), SE(Y)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'G' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 2, c, 26, x)
-                        s = 48
-                    elif nm == 'Y' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 2 | 1, c, 26, x)
-                        s = 49
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 52:  # ElementContent: SE(Seed), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Seed' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 2, c, 26, x)
-                        s = 53
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 53:  # ElementContent: SE(PgenCounter)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PgenCounter' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 1, c, 26, x)
-                        s = 54
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 54:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 47:  # ElementContent: SE(Q)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Q' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t26(a << 1, c, 26, x)
+                    s = 51
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 48:  # ElementContent: SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t26(a << 1, c, 26, x)
+                    s = 49
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 49:  # ElementContent: SE(J), SE(Seed), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'J' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t26(a << 2, c, 26, x)
+                    s = 52
+                elif nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t26(a << 2 | 1, c, 26, x)
+                    s = 53
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 50:  # ElementContent: SE(P), SE(G), SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t26(a << 2 | 1, c, 26, x)
+                    s = 48
+                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t26(a << 2, c, 26, x)
+                    s = 47
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 4, y) << 1
+                    else:
+                        a = t26(a << 2 | 2, c, 26, x)
+                    s = 49
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 51:  # ElementContent: SE(G), SE(Y)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t26(a << 2, c, 26, x)
+                    s = 48
+                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t26(a << 2 | 1, c, 26, x)
+                    s = 49
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 52:  # ElementContent: SE(Seed), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t26(a << 2, c, 26, x)
+                    s = 53
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 53:  # ElementContent: SE(PgenCounter)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PgenCounter' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t26(a << 1, c, 26, x)
+                    s = 54
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 54:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 2 or s > 54:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -285,33 +230,23 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 3:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 55:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 56:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 56 <= s <= 57:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 57:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 3 or s > 57:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -331,44 +266,37 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 4:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 58
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 58:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 58
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 58:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 59:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 58
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 58
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 4 or s > 59:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -388,834 +316,157 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 5:  # FirstStartTag: AT(Id), SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 2
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 1, c, 6, x)
-                            s = 62
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 2, c, 7, x)
-                            s = 63
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 14
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 7, c, 6, x)
-                            s = 68
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 5, c, 10, x)
-                            s = 66
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 3, c, 13, x)
-                            s = 64
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 6, c, 14, x)
-                            s = 67
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 4, c, 23, x)
-                            s = 65
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 2, y) << 1
+                        else:
+                            a = t6(a << 4 | 1, c, 6, x)
+                        s = 62
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t7(a << 4 | 2, c, 7, x)
+                        s = 63
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 14, y) << 1
+                        else:
+                            a = t6(a << 4 | 7, c, 6, x)
+                        s = 68
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t10(a << 4 | 5, c, 10, x)
+                        s = 66
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t13(a << 4 | 3, c, 13, x)
+                        s = 64
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t14(a << 4 | 6, c, 14, x)
+                        s = 67
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t23(a << 4 | 4, c, 23, x)
+                        s = 65
+                    else:
+                        a, s = x.escape(a, s, c)
             if s == 60:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 62
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 63
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 68
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 66
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 64
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 67
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 65
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
+                        else:
+                            a = t6(a << 4, c, 6, x)
+                        s = 62
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t7(a << 4 | 1, c, 7, x)
+                        s = 63
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t6(a << 4 | 6, c, 6, x)
+                        s = 68
+                    else:
+                        a, s = x.escape(a, s, c)
+                else:
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t10(a << 4 | 4, c, 10, x)
+                        s = 66
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t13(a << 4 | 2, c, 13, x)
+                        s = 64
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t14(a << 4 | 5, c, 14, x)
+                        s = 67
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t23(a << 4 | 3, c, 23, x)
+                        s = 65
+                    else:
+                        a, s = x.escape(a, s, c)
             if s == 61:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 62
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 63
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 68
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 66
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 64
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 67
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 65
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 62:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t6(a << 4, c, 6, x)
+                        s = 62
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t7(a << 4 | 1, c, 7, x)
+                        s = 63
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t6(a << 4 | 6, c, 6, x)
+                        s = 68
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 4 | 8  # EE
-            if s == 63:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
-                        else:
-                            a, s = x.escape(a, s, c)
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t10(a << 4 | 4, c, 10, x)
+                        s = 66
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t13(a << 4 | 2, c, 13, x)
+                        s = 64
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t14(a << 4 | 5, c, 14, x)
+                        s = 67
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t23(a << 4 | 3, c, 23, x)
+                        s = 65
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 62 <= s <= 77:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 4 | 8  # EE
-            if s == 64:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'PGPData':
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t6(a << 4, c, 6, x)
+                        s = 70
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
+                        a = t7(a << 4 | 1, c, 7, x)
+                        s = 71
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 5 | 12, y) << 1
+                        else:
+                            a = t6(a << 4 | 6, c, 6, x)
+                        s = 76
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 4 | 8  # EE
-            if s == 65:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
-                        else:
-                            a, s = x.escape(a, s, c)
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
+                        a = t10(a << 4 | 4, c, 10, x)
+                        s = 74
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
+                        a = t13(a << 4 | 2, c, 13, x)
+                        s = 72
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
+                        a = t14(a << 4 | 5, c, 14, x)
+                        s = 75
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
+                        a = t23(a << 4 | 3, c, 23, x)
+                        s = 73
                     else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 66:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 67:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 68:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 69:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 70:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 71:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 72:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 73:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 74:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 75:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 76:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
-            if s == 77:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'PGPData':
-                        if nm == 'KeyName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4, c, 6, x)
-                            s = 70
-                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                            a = t7(a << 4 | 1, c, 7, x)
-                            s = 71
-                        elif nm == 'MgmtData' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 5 | 12
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 4 | 6, c, 6, x)
-                            s = 76
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                            a = t10(a << 4 | 4, c, 10, x)
-                            s = 74
-                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                            a = t13(a << 4 | 2, c, 13, x)
-                            s = 72
-                        elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                            a = t14(a << 4 | 5, c, 14, x)
-                            s = 75
-                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                            a = t23(a << 4 | 3, c, 23, x)
-                            s = 73
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 4 | 8  # EE
+                        a, s = x.escape(a, s, c)
             if s < 5 or s > 77:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1235,44 +486,37 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 6:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 78
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 78:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 78
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 78:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 79:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 78
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 78
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 6 or s > 79:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1292,42 +536,37 @@ def t7(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 7:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                        a = t2(a << 3, c, 2, x)
-                        s = 81
-                    elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                        a = t11(a << 3 | 1, c, 11, x)
-                        s = 82
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 80:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                        a = t2(a << 3, c, 2, x)
-                        s = 81
-                    elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                        a = t11(a << 3 | 1, c, 11, x)
-                        s = 82
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
+                    a = t2(a << 3, c, 2, x)
+                    s = 81
+                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
+                    a = t11(a << 3 | 1, c, 11, x)
+                    s = 82
                 else:
-                    return x.end(a, s)
-            if 81 <= s <= 83:  # ElementContent: EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 80:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
+                    a = t2(a << 3, c, 2, x)
+                    s = 81
+                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
+                    a = t11(a << 3 | 1, c, 11, x)
+                    s = 82
                 else:
+                    a, s = x.escape(a, s, c)
+            if 81 <= s <= 83:  # ElementContent: EE, CH[untyped]
+                if i == k:
                     return a << 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 7 or s > 83:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1347,64 +586,54 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 8:  # FirstStartTag: AT(Id), SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t12(a << 2 | 1, c, 12, x)
-                        s = 85
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t12(a << 2 | 1, c, 12, x)
+                    s = 85
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 84:  # StartTag: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t12(a << 1, c, 12, x)
-                        s = 85
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t12(a << 1, c, 12, x)
+                    s = 85
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 85:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t12(a << 2, c, 12, x)
-                        s = 87
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t12(a << 2, c, 12, x)
+                    s = 87
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 86:  # ElementContent: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t12(a << 1, c, 12, x)
-                        s = 85
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 87:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t12(a << 2, c, 12, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t12(a << 1, c, 12, x)
+                    s = 85
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 87:  # ElementContent: SE(Reference), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t12(a << 2, c, 12, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 8 or s > 87:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1424,47 +653,35 @@ def t9(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 9:  # FirstStartTag: AT(Encoding), AT(Id), AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 4  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 88:  # StartTag: AT(Id), AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 89:  # StartTag: AT(MimeType), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 90:  # StartTag: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 91:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 91 <= s <= 92:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 92:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 9 or s > 92:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1484,93 +701,74 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 10:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t28(a << 2, c, 28, x)
-                        s = 93
-                    elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t28(a << 2 | 1, c, 28, x)
-                        s = 94
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t28(a << 2, c, 28, x)
+                    s = 93
+                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t28(a << 2 | 1, c, 28, x)
+                    s = 94
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 93:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t28(a << 2, c, 28, x)
-                        s = 96
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 94:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 95:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t28(a << 2, c, 28, x)
-                        s = 93
-                    elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3 | 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t28(a << 2 | 1, c, 28, x)
-                        s = 94
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t28(a << 2, c, 28, x)
+                    s = 96
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 94:  # ElementContent: SE(*), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 95:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
+                if i == k:
                     return x.end(a, s)
-            if s == 96:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t28(a << 2, c, 28, x)
+                    s = 93
+                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3 | 2, y) << 1
+                    else:
+                        a = t28(a << 2 | 1, c, 28, x)
+                    s = 94
                 else:
-                    return a << 2 | 1  # EE
-            if 97 <= s <= 98:  # ElementContent: SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
+            if 96 <= s <= 97:  # ElementContent: SE(*), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 98:  # ElementContent: SE(*), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 10 or s > 98:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1590,63 +788,50 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 11:  # FirstStartTag: SE(Modulus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Modulus' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 1, c, 26, x)
-                        s = 99
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 99:  # ElementContent: SE(Exponent)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Exponent' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 1, c, 26, x)
-                        s = 101
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t26(a << 1, c, 26, x)
+                    s = 99
                 else:
-                    return x.end(a, s)
-            if s == 100:  # ElementContent: SE(Modulus)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Modulus' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t26(a << 1, c, 26, x)
-                        s = 99
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 101:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 99:  # ElementContent: SE(Exponent)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Exponent' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t26(a << 1, c, 26, x)
+                    s = 101
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 100:  # ElementContent: SE(Modulus)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t26(a << 1, c, 26, x)
+                    s = 99
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 101:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 11 or s > 101:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1666,116 +851,99 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 12:  # FirstStartTag: AT(Id), AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t3(a << 3 | 4, c, 3, x)
-                        s = 106
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t22(a << 3 | 3, c, 22, x)
-                        s = 105
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 102:  # StartTag: AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t3(a << 3 | 3, c, 3, x)
-                        s = 106
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t22(a << 3 | 2, c, 22, x)
-                        s = 105
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t3(a << 3 | 4, c, 3, x)
+                    s = 106
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t22(a << 3 | 3, c, 22, x)
+                    s = 105
                 else:
-                    return x.end(a, s)
-            if s == 103:  # StartTag: AT(URI), SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t3(a << 2 | 2, c, 3, x)
-                        s = 106
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t22(a << 2 | 1, c, 22, x)
-                        s = 105
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 104:  # StartTag: SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t3(a << 2 | 1, c, 3, x)
-                        s = 106
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t22(a << 2, c, 22, x)
-                        s = 105
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 105:  # ElementContent: SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t3(a << 1, c, 3, x)
-                        s = 106
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 106:  # ElementContent: SE(DigestValue)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestValue' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t4(a << 1, c, 4, x)
-                        s = 108
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 107:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                        a = t3(a << 2 | 1, c, 3, x)
-                        s = 106
-                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t22(a << 2, c, 22, x)
-                        s = 105
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 108:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 102:  # StartTag: AT(Type), AT(URI), SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t3(a << 3 | 3, c, 3, x)
+                    s = 106
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t22(a << 3 | 2, c, 22, x)
+                    s = 105
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 103:  # StartTag: AT(URI), SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t3(a << 2 | 2, c, 3, x)
+                    s = 106
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t22(a << 2 | 1, c, 22, x)
+                    s = 105
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 104:  # StartTag: SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t3(a << 2 | 1, c, 3, x)
+                    s = 106
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t22(a << 2, c, 22, x)
+                    s = 105
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 105:  # ElementContent: SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t3(a << 1, c, 3, x)
+                    s = 106
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 106:  # ElementContent: SE(DigestValue)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t4(a << 1, c, 4, x)
+                    s = 108
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 107:  # ElementContent: SE(Transforms), SE(DigestMethod)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
+                    a = t3(a << 2 | 1, c, 3, x)
+                    s = 106
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t22(a << 2, c, 22, x)
+                    s = 105
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 108:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 12 or s > 108:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1795,60 +963,51 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 13:  # FirstStartTag: AT(Type), AT(URI), SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t22(a << 3 | 2, c, 22, x)
-                        s = 111
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 3  # EE
-            if s == 109:  # StartTag: AT(URI), SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t22(a << 2 | 1, c, 22, x)
-                        s = 111
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t22(a << 3 | 2, c, 22, x)
+                    s = 111
                 else:
-                    return a << 2 | 2  # EE
-            if s == 110:  # StartTag: SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t22(a << 2, c, 22, x)
-                        s = 111
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
-            if s == 111:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 109:  # StartTag: AT(URI), SE(Transforms), EE
+                if i == k:
+                    return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t22(a << 2 | 1, c, 22, x)
+                    s = 111
                 else:
-                    return a << 1  # EE
-            if s == 112:  # ElementContent: SE(Transforms), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                        a = t22(a << 2, c, 22, x)
-                        s = 111
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                    a, s = x.escape(a, s, c)
+            if s == 110:  # StartTag: SE(Transforms), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t22(a << 2, c, 22, x)
+                    s = 111
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 111:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 112:  # ElementContent: SE(Transforms), EE
+                if i == k:
+                    return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transforms' and c.ns == U4:  # TransformsType
+                    a = t22(a << 2, c, 22, x)
+                    s = 111
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 13 or s > 112:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1868,106 +1027,82 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 14:  # FirstStartTag: SE(SPKISexp)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t28(a << 1, c, 28, x)
-                        s = 113
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t28(a << 1, c, 28, x)
+                    s = 113
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 113:  # ElementContent: SE(SPKISexp), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t28(a << 2, c, 28, x)
-                        s = 116
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t28(a << 2, c, 28, x)
+                    s = 116
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 114:  # ElementContent: SE(SPKISexp)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 2
-                            a = binary(a, y) << 1
-                        else:
-                            a = t28(a << 1, c, 28, x)
-                        s = 113
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 2, y) << 1
+                    else:
+                        a = t28(a << 1, c, 28, x)
+                    s = 113
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 115:  # ElementContent: SE(SPKISexp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t28(a << 2, c, 28, x)
-                        s = 116
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t28(a << 2, c, 28, x)
+                    s = 116
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 116:  # ElementContent: SE(SPKISexp), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t28(a << 2, c, 28, x)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 117:  # ElementContent: SE(SPKISexp), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SPKISexp' and c.ns == U4:  # base64Binary
-                        y = c.value
-                        if y.__class__ is bytes and not c.attrs and not c.children:
-                            a = a << 3
-                            a = binary(a, y) << 1
-                        else:
-                            a = t28(a << 2, c, 28, x)
-                        s = 116
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t28(a << 2, c, 28, x)
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 117:  # ElementContent: SE(SPKISexp), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
+                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                        a = binary(a << 3, y) << 1
+                    else:
+                        a = t28(a << 2, c, 28, x)
+                    s = 116
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 14 or s > 117:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1987,91 +1122,68 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 15:  # FirstStartTag: AT(Id), SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t20(a << 2 | 1, c, 20, x)
-                        s = 119
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t20(a << 2 | 1, c, 20, x)
+                    s = 119
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 118:  # StartTag: SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t20(a << 1, c, 20, x)
-                        s = 119
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t20(a << 1, c, 20, x)
+                    s = 119
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 119:  # ElementContent: SE(SignatureValue)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
-                        a = t19(a << 1, c, 19, x)
-                        s = 121
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
+                    a = t19(a << 1, c, 19, x)
+                    s = 121
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 120:  # ElementContent: SE(SignedInfo)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                        a = t20(a << 1, c, 20, x)
-                        s = 119
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
+                    a = t20(a << 1, c, 20, x)
+                    s = 119
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 121:  # ElementContent: SE(KeyInfo), SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
-                        a = t5(a << 2, c, 5, x)
-                        s = 122
-                    elif nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t9(a << 2 | 1, c, 9, x)
-                        s = 123
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 2  # EE
-            if s == 122:  # ElementContent: SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t9(a << 2, c, 9, x)
-                        s = 123
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
+                    a = t5(a << 2, c, 5, x)
+                    s = 122
+                elif nm == 'Object' and c.ns == U4:  # ObjectType
+                    a = t9(a << 2 | 1, c, 9, x)
+                    s = 123
                 else:
+                    a, s = x.escape(a, s, c)
+            if 122 <= s <= 123:  # ElementContent: SE(Object), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 123:  # ElementContent: SE(Object), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Object' and c.ns == U4:  # ObjectType
-                        a = t9(a << 2, c, 9, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Object' and c.ns == U4:  # ObjectType
+                    a = t9(a << 2, c, 9, x)
+                    s = 123
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 15 or s > 123:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2091,60 +1203,43 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 16:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 124:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'HMACOutputLength' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t27(a << 3, c, 27, x)
-                        s = 126
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
+                    else:
+                        a = t27(a << 3, c, 27, x)
+                    s = 126
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 125:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'HMACOutputLength' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 4
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t27(a << 3, c, 27, x)
-                        s = 126
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 126:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
+                    else:
+                        a = t27(a << 3, c, 27, x)
+                    s = 126
                 else:
-                    return a << 2 | 1  # EE
-            if s == 127:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
+            if 126 <= s <= 127:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 16 or s > 127:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2164,64 +1259,54 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 17:  # FirstStartTag: AT(Id), SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t18(a << 2 | 1, c, 18, x)
-                        s = 129
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t18(a << 2 | 1, c, 18, x)
+                    s = 129
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 128:  # StartTag: SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t18(a << 1, c, 18, x)
-                        s = 129
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t18(a << 1, c, 18, x)
+                    s = 129
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 129:  # ElementContent: SE(SignatureProperty), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t18(a << 2, c, 18, x)
-                        s = 131
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t18(a << 2, c, 18, x)
+                    s = 131
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 130:  # ElementContent: SE(SignatureProperty)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t18(a << 1, c, 18, x)
-                        s = 129
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 131:  # ElementContent: SE(SignatureProperty), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                        a = t18(a << 2, c, 18, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t18(a << 1, c, 18, x)
+                    s = 129
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 131:  # ElementContent: SE(SignatureProperty), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
+                    a = t18(a << 2, c, 18, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 17 or s > 131:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2241,47 +1326,35 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 18:  # FirstStartTag: AT(Id), AT(Target)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 132:  # StartTag: AT(Target)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 133:  # StartTag: SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 134:  # ElementContent: SE(*), CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 135:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if 135 <= s <= 136:  # ElementContent: SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 136:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
-                    return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 18 or s > 136:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2301,60 +1374,50 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 19:  # FirstStartTag: AT(Id), CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 2 | 1
-                            a = binary(a, y)
-                            s = 138
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 137:  # StartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 138
-                        else:
-                            a, s = x.characters(a, s, y)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 2 | 1, y)
+                        s = 138
                     else:
-                        a, s = x.escape(a, s, c)
+                        a, s = x.characters(a, s, c.value)
                 else:
-                    return x.end(a, s)
-            if s == 138:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
-                else:
-                    return a << 1  # EE
-            if s == 139:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 138
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+            if s == 137:  # StartTag: CH
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 138
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 138:  # ElementContent: EE
+                if i == k:
+                    return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
+            if s == 139:  # ElementContent: CH
+                if i == k:
+                    return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 138
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 19 or s > 139:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2374,88 +1437,65 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 20:  # FirstStartTag: AT(Id), SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t1(a << 2 | 1, c, 1, x)
-                        s = 141
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t1(a << 2 | 1, c, 1, x)
+                    s = 141
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 140:  # StartTag: SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t1(a << 1, c, 1, x)
-                        s = 141
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t1(a << 1, c, 1, x)
+                    s = 141
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 141:  # ElementContent: SE(SignatureMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
-                        a = t16(a << 1, c, 16, x)
-                        s = 143
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
+                    a = t16(a << 1, c, 16, x)
+                    s = 143
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 142:  # ElementContent: SE(CanonicalizationMethod)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                        a = t1(a << 1, c, 1, x)
-                        s = 141
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
+                    a = t1(a << 1, c, 1, x)
+                    s = 141
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 143:  # ElementContent: SE(Reference)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t12(a << 1, c, 12, x)
-                        s = 144
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 144:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t12(a << 2, c, 12, x)
-                        s = 145
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t12(a << 1, c, 12, x)
+                    s = 144
                 else:
+                    a, s = x.escape(a, s, c)
+            if 144 <= s <= 145:  # ElementContent: SE(Reference), EE
+                if i == k:
                     return a << 2 | 1  # EE
-            if s == 145:  # ElementContent: SE(Reference), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                        a = t12(a << 2, c, 12, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
+                    a = t12(a << 2, c, 12, x)
+                    s = 145
                 else:
-                    return a << 2 | 1  # EE
+                    a, s = x.escape(a, s, c)
             if s < 20 or s > 145:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2475,79 +1515,37 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 21:  # FirstStartTag: AT(Algorithm)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 146:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t6(a << 3, c, 6, x)
-                        s = 149
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 147:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t6(a << 3, c, 6, x)
-                        s = 149
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'XPath' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t6(a << 3, c, 6, x)
+                    s = 149
                 else:
+                    a, s = x.escape(a, s, c)
+            if 147 <= s <= 149:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
+                if i == k:
                     return a << 3 | 2  # EE
-            if s == 148:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t6(a << 3, c, 6, x)
-                        s = 149
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'XPath' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 4, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t6(a << 3, c, 6, x)
+                    s = 149
                 else:
-                    return a << 3 | 2  # EE
-            if s == 149:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'XPath' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 4
-                            a = string(a, y) << 1
-                        else:
-                            a = t6(a << 3, c, 6, x)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 2  # EE
+                    a, s = x.escape(a, s, c)
             if s < 21 or s > 149:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2567,52 +1565,44 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 22:  # FirstStartTag: SE(Transform)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t21(a << 1, c, 21, x)
-                        s = 150
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t21(a << 1, c, 21, x)
+                    s = 150
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 150:  # ElementContent: SE(Transform), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t21(a << 2, c, 21, x)
-                        s = 152
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t21(a << 2, c, 21, x)
+                    s = 152
+                else:
+                    a, s = x.escape(a, s, c)
             if s == 151:  # ElementContent: SE(Transform)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t21(a << 1, c, 21, x)
-                        s = 150
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 152:  # ElementContent: SE(Transform), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'Transform' and c.ns == U4:  # TransformType
-                        a = t21(a << 2, c, 21, x)
-                    else:
-                        a, s = x.escape(a, s, c)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t21(a << 1, c, 21, x)
+                    s = 150
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 152:  # ElementContent: SE(Transform), EE
+                if i == k:
                     return a << 2 | 1  # EE
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'Transform' and c.ns == U4:  # TransformType
+                    a = t21(a << 2, c, 21, x)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 22 or s > 152:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2632,672 +1622,157 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 23:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 4, c, 28, x)
-                            s = 157
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 3, c, 28, x)
-                            s = 156
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t29(a << 3, c, 29, x)
-                            s = 153
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 1, c, 28, x)
-                            s = 154
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 3 | 2, c, 6, x)
-                            s = 155
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 153:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 4, c, 28, x)
-                            s = 164
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 3, c, 28, x)
-                            s = 163
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t28(a << 3 | 4, c, 28, x)
+                        s = 157
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t28(a << 3 | 3, c, 28, x)
+                        s = 156
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t29(a << 3, c, 29, x)
-                            s = 160
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 1, c, 28, x)
-                            s = 161
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 3 | 2, c, 6, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 154:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 4, c, 28, x)
-                            s = 164
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 3, c, 28, x)
-                            s = 163
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t29(a << 3, c, 29, x)
+                        s = 153
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t28(a << 3 | 1, c, 28, x)
+                        s = 154
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t6(a << 3 | 2, c, 6, x)
+                        s = 155
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t29(a << 3, c, 29, x)
-                            s = 160
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 1, c, 28, x)
-                            s = 161
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 3 | 2, c, 6, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 153 <= s <= 158:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                if i == k:
                     return a << 3 | 6  # EE
-            if s == 155:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 4, c, 28, x)
-                            s = 164
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 3, c, 28, x)
-                            s = 163
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t28(a << 3 | 4, c, 28, x)
+                        s = 164
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t28(a << 3 | 3, c, 28, x)
+                        s = 163
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t29(a << 3, c, 29, x)
-                            s = 160
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 1, c, 28, x)
-                            s = 161
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 3 | 2, c, 6, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 156:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 4, c, 28, x)
-                            s = 164
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 3, c, 28, x)
-                            s = 163
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t29(a << 3, c, 29, x)
+                        s = 160
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t28(a << 3 | 1, c, 28, x)
+                        s = 161
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t6(a << 3 | 2, c, 6, x)
+                        s = 162
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t29(a << 3, c, 29, x)
-                            s = 160
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 1, c, 28, x)
-                            s = 161
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 3 | 2, c, 6, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 157:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 4, c, 28, x)
-                            s = 164
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 3, c, 28, x)
-                            s = 163
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t29(a << 3, c, 29, x)
-                            s = 160
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 1, c, 28, x)
-                            s = 161
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 3 | 2, c, 6, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 158:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 4, c, 28, x)
-                            s = 164
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 3, c, 28, x)
-                            s = 163
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t29(a << 3, c, 29, x)
-                            s = 160
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 1, c, 28, x)
-                            s = 161
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 3 | 2, c, 6, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
+                        a, s = x.escape(a, s, c)
             if s == 159:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 4, c, 28, x)
-                            s = 157
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 3, c, 28, x)
-                            s = 156
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t29(a << 3, c, 29, x)
-                            s = 153
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 1, c, 28, x)
-                            s = 154
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 3 | 2, c, 6, x)
-                            s = 155
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 160:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 4, c, 28, x)
-                            s = 164
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 3, c, 28, x)
-                            s = 163
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t28(a << 3 | 4, c, 28, x)
+                        s = 157
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t28(a << 3 | 3, c, 28, x)
+                        s = 156
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t29(a << 3, c, 29, x)
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 1, c, 28, x)
-                            s = 161
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 3 | 2, c, 6, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 161:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 4, c, 28, x)
-                            s = 164
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 3, c, 28, x)
-                            s = 163
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t29(a << 3, c, 29, x)
+                        s = 153
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t28(a << 3 | 1, c, 28, x)
+                        s = 154
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t6(a << 3 | 2, c, 6, x)
+                        s = 155
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t29(a << 3, c, 29, x)
-                            s = 160
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 1, c, 28, x)
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 3 | 2, c, 6, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
+                        a, s = x.escape(a, s, c)
+            if 160 <= s <= 165:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                if i == k:
                     return a << 3 | 6  # EE
-            if s == 162:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 4, c, 28, x)
-                            s = 164
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 3, c, 28, x)
-                            s = 163
+                nm = (c := ch[i]).name
+                i += 1
+                if nm < 'X509IssuerSerial':
+                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 8, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t28(a << 3 | 4, c, 28, x)
+                        s = 164
+                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 6, y) << 1
+                        else:
+                            a = t28(a << 3 | 3, c, 28, x)
+                        s = 163
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t29(a << 3, c, 29, x)
-                            s = 160
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 1, c, 28, x)
-                            s = 161
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 3 | 2, c, 6, x)
-                        else:
-                            a, s = x.escape(a, s, c)
+                        a, s = x.escape(a, s, c)
                 else:
-                    return a << 3 | 6  # EE
-            if s == 163:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 4, c, 28, x)
-                            s = 164
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 3, c, 28, x)
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
+                        a = t29(a << 3, c, 29, x)
+                        s = 160
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
+                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
+                            a = binary(a << 4 | 2, y) << 1
                         else:
-                            a, s = x.escape(a, s, c)
+                            a = t28(a << 3 | 1, c, 28, x)
+                        s = 161
+                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
+                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                            a = string(a << 4 | 4, y) << 1
+                        else:
+                            a = t6(a << 3 | 2, c, 6, x)
+                        s = 162
                     else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t29(a << 3, c, 29, x)
-                            s = 160
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 1, c, 28, x)
-                            s = 161
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 3 | 2, c, 6, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 164:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 4, c, 28, x)
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 3, c, 28, x)
-                            s = 163
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t29(a << 3, c, 29, x)
-                            s = 160
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 1, c, 28, x)
-                            s = 161
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 3 | 2, c, 6, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
-            if s == 165:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm < 'X509IssuerSerial':
-                        if nm == 'X509CRL' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 8
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 4, c, 28, x)
-                            s = 164
-                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 6
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 3, c, 28, x)
-                            s = 163
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                            a = t29(a << 3, c, 29, x)
-                            s = 160
-                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary
-                            y = c.value
-                            if y.__class__ is bytes and not c.attrs and not c.children:
-                                a = a << 4 | 2
-                                a = binary(a, y) << 1
-                            else:
-                                a = t28(a << 3 | 1, c, 28, x)
-                            s = 161
-                        elif nm == 'X509SubjectName' and c.ns == U4:  # string
-                            y = c.value
-                            if y.__class__ is str and not c.attrs and not c.children:
-                                a = a << 4 | 4
-                                a = string(a, y) << 1
-                            else:
-                                a = t6(a << 3 | 2, c, 6, x)
-                            s = 162
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    return a << 3 | 6  # EE
+                        a, s = x.escape(a, s, c)
             if s < 23 or s > 165:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3317,44 +1792,37 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 26:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 166
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 166:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 166
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 166:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 167:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 166
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 166
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 26 or s > 167:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3374,44 +1842,37 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 27:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 168
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 168:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 168
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 168:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 169:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 168
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 168
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 27 or s > 169:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3431,44 +1892,37 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 28:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 170
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 170:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 170
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 170:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 171:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: base64Binary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 170
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: base64Binary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 170
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 28 or s > 171:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3488,63 +1942,50 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 29:  # FirstStartTag: SE(X509IssuerName)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509IssuerName' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            a = string(a, y) << 1
-                        else:
-                            a = t6(a << 1, c, 6, x)
-                        s = 172
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 172:  # ElementContent: SE(X509SerialNumber)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509SerialNumber' and c.ns == U4:  # integer
-                        y = c.value
-                        if y.__class__ is int and not c.attrs and not c.children:
-                            a = a << 2
-                            a = (a << 9 | y) << 1 if 0 <= y < 128 else sint(a, y) << 1
-                        else:
-                            a = t30(a << 1, c, 30, x)
-                        s = 174
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 2, y) << 1
                     else:
-                        a, s = x.escape(a, s, c)
+                        a = t6(a << 1, c, 6, x)
+                    s = 172
                 else:
-                    return x.end(a, s)
-            if s == 173:  # ElementContent: SE(X509IssuerName)
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    nm = c.name
-                    if nm == 'X509IssuerName' and c.ns == U4:  # string
-                        y = c.value
-                        if y.__class__ is str and not c.attrs and not c.children:
-                            a = a << 2
-                            a = string(a, y) << 1
-                        else:
-                            a = t6(a << 1, c, 6, x)
-                        s = 172
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    return x.end(a, s)
-            if s == 174:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
                     a, s = x.escape(a, s, c)
+            if s == 172:  # ElementContent: SE(X509SerialNumber)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509SerialNumber' and c.ns == U4:  # integer: integer
+                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
+                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
+                    else:
+                        a = t30(a << 1, c, 30, x)
+                    s = 174
                 else:
+                    a, s = x.escape(a, s, c)
+            if s == 173:  # ElementContent: SE(X509IssuerName)
+                if i == k:
+                    return x.end(a, s)
+                nm = (c := ch[i]).name
+                i += 1
+                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
+                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
+                        a = string(a << 2, y) << 1
+                    else:
+                        a = t6(a << 1, c, 6, x)
+                    s = 172
+                else:
+                    a, s = x.escape(a, s, c)
+            if s == 174:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 29 or s > 174:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3564,44 +2005,37 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 30:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 175
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 175:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 175
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 175:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 176:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer
-                        y = c.value
-                        if y.__class__ is int:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 175
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer
+                    if (y := c.value).__class__ is int:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 175
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 30 or s > 176:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3621,44 +2055,37 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 31:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 177
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 177:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 177
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 177:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 178:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 177
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 177
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 31 or s > 178:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3678,19 +2105,17 @@ def t32(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 32:  # FirstStartTag: AT(*), SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 3 | 2  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 179:  # ElementContent: SE(*), EE, CH[untyped]
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return a << 2 | 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s < 32 or s > 179:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3710,44 +2135,37 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 33:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 180
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 180:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 180
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 180:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 181:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: string
-                        y = c.value
-                        if y.__class__ is str:
-                            a = a << 1
-                            a = string(a, y)
-                            s = 180
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: string
+                    if (y := c.value).__class__ is str:
+                        a = string(a << 1, y)
+                        s = 180
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 33 or s > 181:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3767,42 +2185,37 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 34:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: boolean
-                        y = c.value
-                        if y.__class__ is bool:
-                            a = a << 2 | y
-                            s = 182
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 182:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: boolean
+                    if (y := c.value).__class__ is bool:
+                        a = a << 2 | y
+                        s = 182
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 182:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 183:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: boolean
-                        y = c.value
-                        if y.__class__ is bool:
-                            a = a << 2 | y
-                            s = 182
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: boolean
+                    if (y := c.value).__class__ is bool:
+                        a = a << 2 | y
+                        s = 182
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 34 or s > 183:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3822,42 +2235,37 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 35:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127:
-                            a = a << 9 | (y + 128)
-                            s = 184
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 184:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127:
+                        a = a << 9 | (y + 128)
+                        s = 184
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 184:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 185:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit -128..127
-                        y = c.value
-                        if y.__class__ is int and -128 <= y <= 127:
-                            a = a << 9 | (y + 128)
-                            s = 184
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit -128..127
+                    if (y := c.value).__class__ is int and -128 <= y <= 127:
+                        a = a << 9 | (y + 128)
+                        s = 184
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 35 or s > 185:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3877,44 +2285,37 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 36:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 186
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 186:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 186
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 186:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 187:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: hexBinary
-                        y = c.value
-                        if y.__class__ is bytes:
-                            a = a << 1
-                            a = binary(a, y)
-                            s = 186
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: hexBinary
+                    if (y := c.value).__class__ is bytes:
+                        a = binary(a << 1, y)
+                        s = 186
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 36 or s > 187:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3934,44 +2335,37 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 37:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                        y = c.value
-                        if y.__class__ is int and -2147483648 <= y <= 2147483647:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 188
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 188:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
+                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 188
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 188:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 189:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                        y = c.value
-                        if y.__class__ is int and -2147483648 <= y <= 2147483647:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 188
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
+                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 188
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 37 or s > 189:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3991,44 +2385,37 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 38:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 190
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 190:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 190
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 190:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 191:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                        y = c.value
-                        if y.__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 190
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
+                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 190
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 38 or s > 191:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4048,44 +2435,37 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 39:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 192
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 192:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 192
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 192:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 193:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: integer -32768..32767
-                        y = c.value
-                        if y.__class__ is int and -32768 <= y <= 32767:
-                            a = a << 1
-                            a = (a << 9 | y) if 0 <= y < 128 else sint(a, y)
-                            s = 192
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: integer -32768..32767
+                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
+                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
+                        s = 192
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 39 or s > 193:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4105,42 +2485,37 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 40:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255:
-                            a = a << 9 | y
-                            s = 194
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 194:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255:
+                        a = a << 9 | y
+                        s = 194
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 194:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 195:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: n-bit 0..255
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 255:
-                            a = a << 9 | y
-                            s = 194
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: n-bit 0..255
+                    if (y := c.value).__class__ is int and 0 <= y <= 255:
+                        a = a << 9 | y
+                        s = 194
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 40 or s > 195:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4160,44 +2535,37 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 41:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 196
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 196:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 196
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 196:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 197:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 4294967295:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 196
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
+                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 196
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 41 or s > 197:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4217,44 +2585,37 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 42:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 198
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 198:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 198
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 198:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 199:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 18446744073709551615:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 198
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
+                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 198
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 42 or s > 199:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4274,44 +2635,37 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
     try:
         while True:
             if s == 43:  # FirstStartTag: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 200
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
-            if s == 200:  # ElementContent: EE
-                if i < k:
-                    c = ch[i]
-                    i += 1
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 200
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
                     a, s = x.escape(a, s, c)
-                else:
+            if s == 200:  # ElementContent: EE
+                if i == k:
                     return a << 1  # EE
+                c = ch[i]
+                i += 1
+                a, s = x.escape(a, s, c)
             if s == 201:  # ElementContent: CH
-                if i < k:
-                    c = ch[i]
-                    i += 1
-                    if c.__class__ is Chars:  # CH: unsigned 0..65535
-                        y = c.value
-                        if y.__class__ is int and 0 <= y <= 65535:
-                            a = a << 1
-                            a = (a << 8 | y) if 0 <= y < 128 else uint(a, y)
-                            s = 200
-                        else:
-                            a, s = x.characters(a, s, y)
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
+                if i == k:
                     return x.end(a, s)
+                c = ch[i]
+                i += 1
+                if c.__class__ is Chars:  # CH: unsigned 0..65535
+                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
+                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
+                        s = 200
+                    else:
+                        a, s = x.characters(a, s, c.value)
+                else:
+                    a, s = x.escape(a, s, c)
             if s < 43 or s > 201:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
