@@ -15,7 +15,7 @@ a run doing the work ``--repeat`` times minus one doing none, both after the sam
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import json
 import os
 import platform
@@ -75,11 +75,8 @@ def real_current_demand(limit: int) -> dict[str, list[Item]]:
 
 
 def reference() -> Any:
-    spec = importlib.util.spec_from_file_location("exi_table_encoder", REFERENCE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.path.insert(0, str(REPO))  # the reference lives in the test tree
+    return importlib.import_module("tests.dissectors.exi.table_encoder")
 
 
 def jobs(items: list[Item]) -> list[tuple[Any, Any, bool]]:
@@ -120,16 +117,14 @@ def timed(sets: dict[str, list[Item]], seconds: float, rounds: int) -> None:
 
 
 PROGRAM = r"""
-import gc, importlib.util, json, sys
+import gc, importlib, json, sys
 from v2gsniff.dissectors import exi
 from v2gsniff.dissectors.exi import encoder
 from v2gsniff.dissectors.exi.grammar import load
 which, path, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
 if which == "old":
-    spec = importlib.util.spec_from_file_location("exi_table_encoder", {reference!r})
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    fn = module.encode_message
+    sys.path.insert(0, {repo!r})
+    fn = importlib.import_module("tests.dissectors.exi.table_encoder").encode_message
 else:
     fn = encoder.encode_message
 work = []
@@ -149,7 +144,7 @@ for _ in range(repeat):
 def instructions(which: str, path: str, repeat: int) -> int:
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
-                           PROGRAM.format(reference=str(REFERENCE)), which, path, str(repeat)],
+                           PROGRAM.format(repo=str(REPO)), which, path, str(repeat)],
                           capture_output=True, text=True, check=True, env=env)
     found = re.search(r"Collected : (\d+)", done.stderr)
     assert found, done.stderr[-2000:]
@@ -167,7 +162,7 @@ def counted(sets: dict[str, list[Item]], repeat: int) -> None:
             n = max(1, repeat // 20) if len(items) > 500 else repeat
             per = {}
             for which in ("old", "new"):
-                subprocess.run([sys.executable, "-c", PROGRAM.format(reference=str(REFERENCE)), which, path, "0"],
+                subprocess.run([sys.executable, "-c", PROGRAM.format(repo=str(REPO)), which, path, "0"],
                                check=True, capture_output=True)  # bytecode written before any count
                 per[which] = (instructions(which, path, n) - instructions(which, path, 0)) / n / len(items)
             print(f"{label:44} {per['old']:10,.0f} {per['new']:10,.0f} {per['old'] / per['new']:7.2f}x", flush=True)

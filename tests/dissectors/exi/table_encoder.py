@@ -20,7 +20,7 @@ import base64
 import binascii
 from typing import Any
 
-from v2gsniff.dissectors.exi.bitstream import BitWriter
+from tests.dissectors.exi.bitwriter import BitWriter
 from v2gsniff.dissectors.exi.errors import ExiError
 from v2gsniff.dissectors.exi.facets import bounds_violated, violated
 from v2gsniff.dissectors.exi.grammar import (
