@@ -124,11 +124,6 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _facet_message(x: Any, broken: list[tuple[str, Any]]) -> str:
-    facet, limit = broken[0]
-    return f"value {x!r} violates {facet} {limit!r} (encode leniently to keep it)"
-
-
 @cache
 def compiled(schema: str) -> Any:
     """The compiled encoder module of a schema set."""
@@ -155,13 +150,13 @@ class Enc:
 
     # -- values that are not already of their datatype's Python type ---------------------------
     def facets(self, x: Any, dti: int, child: str | None) -> None:
-        """A string/binary facet check of the compiled code: raise unless lenient (those bits carry any length)."""
-        broken = violated(x, self.g.dtypes[dti][1])
-        if broken and not self.lenient:
-            raise Fail(_facet_message(x, broken), None, True, [child] if child else None)
+        """The compiled code's check of a string/binary value (any length is representable)."""
+        self.check(x, self.g.dtypes[dti][1], None, True, 0, child)
 
-    def check(self, x: Any, checks: Any, bounds: tuple[Any, Any] | None, representable: bool, a: int) -> None:
-        """Refuse ``x`` if it breaks a facet, unless lenient and the datatype's bits can carry it."""
+    def check(self, x: Any, checks: Any, bounds: tuple[Any, Any] | None, representable: bool, a: int,
+              child: str | None = None) -> None:
+        """Refuse ``x`` if it breaks a facet, unless lenient and the datatype's bits can carry it
+        (``child``: the simple-typed child the compiled code wrote inline, for the error's path)."""
         broken: list[tuple[str, Any]] = []
         bound = bounds_violated(x, *bounds) if bounds is not None else None
         if bound is not None:
@@ -171,7 +166,9 @@ class Enc:
         if not broken:
             return
         if not self.lenient:
-            raise Fail(_facet_message(x, broken), None, True)
+            facet, limit = broken[0]
+            raise Fail(f"value {x!r} violates {facet} {limit!r} (encode leniently to keep it)", None, True,
+                       [child] if child else None)
         if not representable:
             raise self.fail(f"value {x} cannot be carried by this datatype's bits", a)
 
