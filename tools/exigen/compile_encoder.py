@@ -25,12 +25,16 @@ import argparse
 import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from v2gsniff.dissectors.exi.grammar import (  # noqa: E402
+    AT,
+    AT_ANY,
     CH,
+    CH_ANY,
     D_B64,
     D_BOOL,
     D_ENUM,
@@ -44,6 +48,7 @@ from v2gsniff.dissectors.exi.grammar import (  # noqa: E402
     SCHEMA_MODULES,
     SE,
     SE_ANY,
+    SE_URI,
     Grammar,
 )
 
@@ -169,7 +174,11 @@ class Compiler:
         return f"{a} << {width} | {code}" if code else f"{a} << {width}"
 
     def native(self, dt: tuple[Any, ...], dti: int) -> str:
-        """The test that ``y`` already has dt's Python type and range (encoder._native_ok, inlined)."""
+        """The test that the value (bound to ``y`` here) already has dt's Python type and is in its
+        range, so it is written as it is; any other value goes to the runtime's typed writers."""
+        return self._native(dt, dti).replace("y.__class__", "(y := c.value).__class__", 1)
+
+    def _native(self, dt: tuple[Any, ...], dti: int) -> str:
         kind = dt[0]
         if kind == D_NBIT:
             return f"y.__class__ is int and {dt[2]} <= y <= {dt[3]}"
@@ -255,39 +264,38 @@ class Compiler:
             self.emit(d, self.call(head, b))
             return
         dti = g.states[b].prods[0][1]
-        test = self.native(sim, dti).replace("y.__class__", "(y := c.value).__class__", 1)
-        self.emit(d, f"if {test} and not c.attrs and not c.children:")
+        self.emit(d, f"if {self.native(sim, dti)} and not c.attrs and not c.children:")
         self.write_value(d + 1, w + 1, code << 1, sim, dti, child, True)
         self.emit(d, "else:")
         self.emit(d + 1, self.call(head, b))
 
-    def names(self, d: int, s: int, modes: tuple[str, ...], prods: list[tuple[int, int]]) -> None:
-        """Dispatch on the child's name: ``prods`` = (code, qname id) sorted by local name."""
+    def names(self, d: int, s: int, prods: list[tuple[int, int]], leaf: Callable[[int, int], None],
+              otherwise: str) -> None:
+        """Dispatch on the child's local name ``nm``: ``prods`` = (code, qname id) of state s's SE
+        productions, bisected by name down to a few compared one by one; ``leaf(depth, code)`` writes
+        a match, ``otherwise`` is the line for no match."""
         g = self.g
-        st = g.states[s]
         by_name: dict[str, list[tuple[int, int]]] = {}
-        for code, qid in prods:
+        for code, qid in sorted(prods, key=lambda cq: (g.qnames[cq[1]][1], cq[0])):
             by_name.setdefault(g.qnames[qid][1], []).append((code, qid))
-        keys = sorted(by_name)
+        keys = list(by_name)
         if len(keys) > LINEAR:
             mid = len(keys) // 2
             self.emit(d, f"if nm < {keys[mid]!r}:")
-            self.names(d + 1, s, modes, [p for k in keys[:mid] for p in by_name[k]])
+            self.names(d + 1, s, [p for k in keys[:mid] for p in by_name[k]], leaf, otherwise)
             self.emit(d, "else:")
-            self.names(d + 1, s, modes, [p for k in keys[mid:] for p in by_name[k]])
+            self.names(d + 1, s, [p for k in keys[mid:] for p in by_name[k]], leaf, otherwise)
             return
         first = True
         for key in keys:
             for code, qid in by_name[key]:
-                ns = g.qnames[qid][0]
-                _ev, _a, b, nxt = st.prods[code]
-                self.emit(d, f"{'if' if first else 'elif'} nm == {key!r} and c.ns == {self.uri_names[ns]}:"
-                          f"  # {self.target_label(b)}")
+                b = g.states[s].prods[code][2]
+                self.emit(d, f"{'if' if first else 'elif'} nm == {key!r} and c.ns == "
+                             f"{self.uri_names[g.qnames[qid][0]]}:  # {self.target_label(b)}")
                 first = False
-                self.se(d + 1, st.width, code, b, key)
-                self.next_state(d + 1, s, modes[code], nxt)
+                leaf(d + 1, code)
         self.emit(d, "else:")
-        self.emit(d + 1, "a, s = x.escape(a, s, c)")
+        self.emit(d + 1, otherwise)
 
     def next_state(self, d: int, s: int, mode: str, nxt: int) -> None:
         """Move from the block's state (``s`` is its first) to the production's next state."""
@@ -304,8 +312,7 @@ class Compiler:
         self.emit(d, f"if {cond}:  # {KIND_NAMES.get(st.kind, st.kind)}: "
                      f"{', '.join(self.event_label(p) for p in st.prods)}")
         w = st.width
-        ses = sorted(((code, p[1]) for code, p in enumerate(st.prods) if p[0] == SE),
-                     key=lambda cq: (g.qnames[cq[1]][1], cq[0]))
+        ses = [(code, p[1]) for code, p in enumerate(st.prods) if p[0] == SE]
         chs = [code for code, p in enumerate(st.prods) if p[0] == CH]
         ees = [code for code, p in enumerate(st.prods) if p[0] == EE]
         self.emit(d + 1, "if i == k:")
@@ -318,7 +325,7 @@ class Compiler:
             _ev, dti, _b, nxt = st.prods[code]
             dt = g.dtypes[dti]
             self.emit(dd, f"if c.__class__ is Chars:  # CH: {self.dt_label(dt)}")
-            self.emit(dd + 1, f"if {self.native(dt, dti).replace('y.__class__', '(y := c.value).__class__', 1)}:")
+            self.emit(dd + 1, f"if {self.native(dt, dti)}:")
             self.write_value(dd + 2, w, code, dt, dti, None, False)
             self.next_state(dd + 2, lo, modes[code], nxt)
             self.emit(dd + 1, "else:")
@@ -326,7 +333,12 @@ class Compiler:
             self.emit(dd, "else:")
             dd += 1
         if ses:
-            self.names(dd, lo, modes, ses)
+            def child(depth: int, code: int) -> None:
+                _ev, qid, b, nxt = st.prods[code]
+                self.se(depth, w, code, b, g.qnames[qid][1])
+                self.next_state(depth, lo, modes[code], nxt)
+
+            self.names(dd, lo, ses, child, "a, s = x.escape(a, s, c)")
         else:
             self.emit(dd, "a, s = x.escape(a, s, c)")
 
@@ -334,9 +346,9 @@ class Compiler:
         ev, a, _b, _n = prod
         if ev == SE:
             return f"SE({self.g.qnames[a][1]})"
-        if ev == 6:
+        if ev == AT:
             return f"AT({self.g.qnames[a][1]})"
-        return {EE: "EE", CH: "CH", SE_ANY: "SE(*)", 2: "SE(uri:*)", 5: "CH[untyped]", 7: "AT(*)"}[ev]
+        return {EE: "EE", CH: "CH", SE_ANY: "SE(*)", SE_URI: "SE(uri:*)", CH_ANY: "CH[untyped]", AT_ANY: "AT(*)"}[ev]
 
     def function(self, start: int) -> None:
         group = self.groups[start]
@@ -381,36 +393,13 @@ class Compiler:
         self.emit(1, f'"""{"DocContent" if fname == "document" else "FragmentContent"}: state {s}."""')
         self.emit(1, "c = e")
         self.emit(1, "nm = e.name")
-        ses = sorted(((code, p[1]) for code, p in enumerate(st.prods) if p[0] == SE),
-                     key=lambda cq: (g.qnames[cq[1]][1], cq[0]))
-        # the root is written as a child of the top state, never inline (a document is not a leaf)
-        self.top_names(1, s, ses)
-        self.emit(1, "return a")
+        ses = [(code, p[1]) for code, p in enumerate(st.prods) if p[0] == SE]
 
-    def top_names(self, d: int, s: int, prods: list[tuple[int, int]]) -> None:
-        g = self.g
-        st = g.states[s]
-        by_name: dict[str, list[tuple[int, int]]] = {}
-        for code, qid in prods:
-            by_name.setdefault(g.qnames[qid][1], []).append((code, qid))
-        keys = sorted(by_name)
-        if len(keys) > LINEAR:
-            mid = len(keys) // 2
-            self.emit(d, f"if nm < {keys[mid]!r}:")
-            self.top_names(d + 1, s, [p for k in keys[:mid] for p in by_name[k]])
-            self.emit(d, "else:")
-            self.top_names(d + 1, s, [p for k in keys[mid:] for p in by_name[k]])
-            return
-        first = True
-        for key in keys:
-            for code, qid in by_name[key]:
-                ns = g.qnames[qid][0]
-                b = st.prods[code][2]
-                self.emit(d, f"{'if' if first else 'elif'} nm == {key!r} and c.ns == {self.uri_names[ns]}:")
-                first = False
-                self.emit(d + 1, self.call(self.code("a", st.width, code), b))
-        self.emit(d, "else:")
-        self.emit(d + 1, f"a = x.root(a, {s}, e)")
+        def root(depth: int, code: int) -> None:  # never inline: a document is not a leaf
+            self.emit(depth, self.call(self.code("a", st.width, code), st.prods[code][2]))
+
+        self.names(1, s, ses, root, f"a = x.root(a, {s}, e)")
+        self.emit(1, "return a")
 
     def module(self) -> str:
         g = self.g

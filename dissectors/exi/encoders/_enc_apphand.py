@@ -1294,9 +1294,9 @@ def document(a: int, e: Element, x: Enc) -> int:
     """DocContent: state 3."""
     c = e
     nm = e.name
-    if nm == 'supportedAppProtocolReq' and c.ns == U4:
+    if nm == 'supportedAppProtocolReq' and c.ns == U4:  # anonymous type
         a = t1(a << 2, c, 1, x)
-    elif nm == 'supportedAppProtocolRes' and c.ns == U4:
+    elif nm == 'supportedAppProtocolRes' and c.ns == U4:  # anonymous type
         a = t2(a << 2 | 1, c, 2, x)
     else:
         a = x.root(a, 3, e)
@@ -1308,30 +1308,30 @@ def fragment(a: int, e: Element, x: Enc) -> int:
     c = e
     nm = e.name
     if nm < 'SchemaID':
-        if nm == 'AppProtocol' and c.ns == U0:
+        if nm == 'AppProtocol' and c.ns == U0:  # AppProtocolType
             a = t5(a << 4, c, 5, x)
-        elif nm == 'Priority' and c.ns == U0:
+        elif nm == 'Priority' and c.ns == U0:  # priorityType: n-bit 1..20
             a = t6(a << 4 | 1, c, 6, x)
-        elif nm == 'ProtocolNamespace' and c.ns == U0:
+        elif nm == 'ProtocolNamespace' and c.ns == U0:  # protocolNamespaceType: string
             a = t7(a << 4 | 2, c, 7, x)
-        elif nm == 'ResponseCode' and c.ns == U0:
+        elif nm == 'ResponseCode' and c.ns == U0:  # responseCodeType: enumeration of 3
             a = t8(a << 4 | 3, c, 8, x)
         else:
             a = x.root(a, 4, e)
     else:
         if nm < 'VersionNumberMinor':
-            if nm == 'SchemaID' and c.ns == U0:
+            if nm == 'SchemaID' and c.ns == U0:  # idType: n-bit 0..255
                 a = t9(a << 4 | 4, c, 9, x)
-            elif nm == 'VersionNumberMajor' and c.ns == U0:
+            elif nm == 'VersionNumberMajor' and c.ns == U0:  # unsignedInt: unsigned 0..4294967295
                 a = t10(a << 4 | 5, c, 10, x)
             else:
                 a = x.root(a, 4, e)
         else:
-            if nm == 'VersionNumberMinor' and c.ns == U0:
+            if nm == 'VersionNumberMinor' and c.ns == U0:  # unsignedInt: unsigned 0..4294967295
                 a = t10(a << 4 | 6, c, 10, x)
-            elif nm == 'supportedAppProtocolReq' and c.ns == U4:
+            elif nm == 'supportedAppProtocolReq' and c.ns == U4:  # anonymous type
                 a = t1(a << 4 | 7, c, 1, x)
-            elif nm == 'supportedAppProtocolRes' and c.ns == U4:
+            elif nm == 'supportedAppProtocolRes' and c.ns == U4:  # anonymous type
                 a = t2(a << 4 | 8, c, 2, x)
             else:
                 a = x.root(a, 4, e)

@@ -13659,70 +13659,70 @@ def document(a: int, e: Element, x: Enc) -> int:
             if nm < 'CertificateInstallationRes':
                 if nm < 'BodyElement':
                     if nm < 'AC_EVSEStatus':
-                        if nm == 'AC_EVChargeParameter' and c.ns == U6:
+                        if nm == 'AC_EVChargeParameter' and c.ns == U6:  # AC_EVChargeParameterType
                             a = t1(a << 7, c, 1, x)
-                        elif nm == 'AC_EVSEChargeParameter' and c.ns == U6:
+                        elif nm == 'AC_EVSEChargeParameter' and c.ns == U6:  # AC_EVSEChargeParameterType
                             a = t2(a << 7 | 1, c, 2, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'AC_EVSEStatus' and c.ns == U6:
+                        if nm == 'AC_EVSEStatus' and c.ns == U6:  # AC_EVSEStatusType
                             a = t3(a << 7 | 2, c, 3, x)
-                        elif nm == 'AuthorizationReq' and c.ns == U5:
+                        elif nm == 'AuthorizationReq' and c.ns == U5:  # AuthorizationReqType
                             a = t4(a << 7 | 3, c, 4, x)
-                        elif nm == 'AuthorizationRes' and c.ns == U5:
+                        elif nm == 'AuthorizationRes' and c.ns == U5:  # AuthorizationResType
                             a = t5(a << 7 | 4, c, 5, x)
                         else:
                             a = x.root(a, 80, e)
                 else:
                     if nm < 'CableCheckRes':
-                        if nm == 'BodyElement' and c.ns == U5:
+                        if nm == 'BodyElement' and c.ns == U5:  # BodyBaseType
                             a = t6(a << 7 | 5, c, 6, x)
-                        elif nm == 'CableCheckReq' and c.ns == U5:
+                        elif nm == 'CableCheckReq' and c.ns == U5:  # CableCheckReqType
                             a = t7(a << 7 | 6, c, 7, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'CableCheckRes' and c.ns == U5:
+                        if nm == 'CableCheckRes' and c.ns == U5:  # CableCheckResType
                             a = t8(a << 7 | 7, c, 8, x)
-                        elif nm == 'CanonicalizationMethod' and c.ns == U4:
+                        elif nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
                             a = t9(a << 7 | 8, c, 9, x)
-                        elif nm == 'CertificateInstallationReq' and c.ns == U5:
+                        elif nm == 'CertificateInstallationReq' and c.ns == U5:  # CertificateInstallationReqType
                             a = t10(a << 7 | 9, c, 10, x)
                         else:
                             a = x.root(a, 80, e)
             else:
                 if nm < 'ChargingStatusReq':
                     if nm < 'CertificateUpdateRes':
-                        if nm == 'CertificateInstallationRes' and c.ns == U5:
+                        if nm == 'CertificateInstallationRes' and c.ns == U5:  # CertificateInstallationResType
                             a = t11(a << 7 | 10, c, 11, x)
-                        elif nm == 'CertificateUpdateReq' and c.ns == U5:
+                        elif nm == 'CertificateUpdateReq' and c.ns == U5:  # CertificateUpdateReqType
                             a = t12(a << 7 | 11, c, 12, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'CertificateUpdateRes' and c.ns == U5:
+                        if nm == 'CertificateUpdateRes' and c.ns == U5:  # CertificateUpdateResType
                             a = t13(a << 7 | 12, c, 13, x)
-                        elif nm == 'ChargeParameterDiscoveryReq' and c.ns == U5:
+                        elif nm == 'ChargeParameterDiscoveryReq' and c.ns == U5:  # ChargeParameterDiscoveryReqType
                             a = t14(a << 7 | 13, c, 14, x)
-                        elif nm == 'ChargeParameterDiscoveryRes' and c.ns == U5:
+                        elif nm == 'ChargeParameterDiscoveryRes' and c.ns == U5:  # ChargeParameterDiscoveryResType
                             a = t15(a << 7 | 14, c, 15, x)
                         else:
                             a = x.root(a, 80, e)
                 else:
                     if nm < 'CurrentDemandReq':
-                        if nm == 'ChargingStatusReq' and c.ns == U5:
+                        if nm == 'ChargingStatusReq' and c.ns == U5:  # ChargingStatusReqType
                             a = t16(a << 7 | 15, c, 16, x)
-                        elif nm == 'ChargingStatusRes' and c.ns == U5:
+                        elif nm == 'ChargingStatusRes' and c.ns == U5:  # ChargingStatusResType
                             a = t17(a << 7 | 16, c, 17, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'CurrentDemandReq' and c.ns == U5:
+                        if nm == 'CurrentDemandReq' and c.ns == U5:  # CurrentDemandReqType
                             a = t18(a << 7 | 17, c, 18, x)
-                        elif nm == 'CurrentDemandRes' and c.ns == U5:
+                        elif nm == 'CurrentDemandRes' and c.ns == U5:  # CurrentDemandResType
                             a = t19(a << 7 | 18, c, 19, x)
-                        elif nm == 'DC_EVChargeParameter' and c.ns == U6:
+                        elif nm == 'DC_EVChargeParameter' and c.ns == U6:  # DC_EVChargeParameterType
                             a = t20(a << 7 | 19, c, 20, x)
                         else:
                             a = x.root(a, 80, e)
@@ -13730,70 +13730,70 @@ def document(a: int, e: Element, x: Enc) -> int:
             if nm < 'EVSEStatus':
                 if nm < 'DigestMethod':
                     if nm < 'DC_EVSEStatus':
-                        if nm == 'DC_EVPowerDeliveryParameter' and c.ns == U6:
+                        if nm == 'DC_EVPowerDeliveryParameter' and c.ns == U6:  # DC_EVPowerDeliveryParameterType
                             a = t21(a << 7 | 20, c, 21, x)
-                        elif nm == 'DC_EVSEChargeParameter' and c.ns == U6:
+                        elif nm == 'DC_EVSEChargeParameter' and c.ns == U6:  # DC_EVSEChargeParameterType
                             a = t22(a << 7 | 21, c, 22, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'DC_EVSEStatus' and c.ns == U6:
+                        if nm == 'DC_EVSEStatus' and c.ns == U6:  # DC_EVSEStatusType
                             a = t23(a << 7 | 22, c, 23, x)
-                        elif nm == 'DC_EVStatus' and c.ns == U6:
+                        elif nm == 'DC_EVStatus' and c.ns == U6:  # DC_EVStatusType
                             a = t24(a << 7 | 23, c, 24, x)
-                        elif nm == 'DSAKeyValue' and c.ns == U4:
+                        elif nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
                             a = t25(a << 7 | 24, c, 25, x)
                         else:
                             a = x.root(a, 80, e)
                 else:
                     if nm < 'EVChargeParameter':
-                        if nm == 'DigestMethod' and c.ns == U4:
+                        if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
                             a = t26(a << 7 | 25, c, 26, x)
-                        elif nm == 'DigestValue' and c.ns == U4:
+                        elif nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
                             a = t27(a << 7 | 26, c, 27, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'EVChargeParameter' and c.ns == U6:
+                        if nm == 'EVChargeParameter' and c.ns == U6:  # EVChargeParameterType
                             a = t28(a << 7 | 27, c, 28, x)
-                        elif nm == 'EVPowerDeliveryParameter' and c.ns == U6:
+                        elif nm == 'EVPowerDeliveryParameter' and c.ns == U6:  # EVPowerDeliveryParameterType
                             a = t29(a << 7 | 28, c, 29, x)
-                        elif nm == 'EVSEChargeParameter' and c.ns == U6:
+                        elif nm == 'EVSEChargeParameter' and c.ns == U6:  # EVSEChargeParameterType
                             a = t30(a << 7 | 29, c, 30, x)
                         else:
                             a = x.root(a, 80, e)
             else:
                 if nm < 'KeyValue':
                     if nm < 'Entry':
-                        if nm == 'EVSEStatus' and c.ns == U6:
+                        if nm == 'EVSEStatus' and c.ns == U6:  # EVSEStatusType
                             a = t31(a << 7 | 30, c, 31, x)
-                        elif nm == 'EVStatus' and c.ns == U6:
+                        elif nm == 'EVStatus' and c.ns == U6:  # EVStatusType
                             a = t32(a << 7 | 31, c, 32, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'Entry' and c.ns == U6:
+                        if nm == 'Entry' and c.ns == U6:  # EntryType
                             a = t33(a << 7 | 32, c, 33, x)
-                        elif nm == 'KeyInfo' and c.ns == U4:
+                        elif nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
                             a = t34(a << 7 | 33, c, 34, x)
-                        elif nm == 'KeyName' and c.ns == U4:
+                        elif nm == 'KeyName' and c.ns == U4:  # string: string
                             a = t35(a << 7 | 34, c, 35, x)
                         else:
                             a = x.root(a, 80, e)
                 else:
                     if nm < 'MeteringReceiptReq':
-                        if nm == 'KeyValue' and c.ns == U4:
+                        if nm == 'KeyValue' and c.ns == U4:  # KeyValueType
                             a = t36(a << 7 | 35, c, 36, x)
-                        elif nm == 'Manifest' and c.ns == U4:
+                        elif nm == 'Manifest' and c.ns == U4:  # ManifestType
                             a = t37(a << 7 | 36, c, 37, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'MeteringReceiptReq' and c.ns == U5:
+                        if nm == 'MeteringReceiptReq' and c.ns == U5:  # MeteringReceiptReqType
                             a = t38(a << 7 | 37, c, 38, x)
-                        elif nm == 'MeteringReceiptRes' and c.ns == U5:
+                        elif nm == 'MeteringReceiptRes' and c.ns == U5:  # MeteringReceiptResType
                             a = t39(a << 7 | 38, c, 39, x)
-                        elif nm == 'MgmtData' and c.ns == U4:
+                        elif nm == 'MgmtData' and c.ns == U4:  # string: string
                             a = t35(a << 7 | 39, c, 35, x)
                         else:
                             a = x.root(a, 80, e)
@@ -13802,70 +13802,70 @@ def document(a: int, e: Element, x: Enc) -> int:
             if nm < 'PreChargeRes':
                 if nm < 'PaymentServiceSelectionReq':
                     if nm < 'PMaxScheduleEntry':
-                        if nm == 'Object' and c.ns == U4:
+                        if nm == 'Object' and c.ns == U4:  # ObjectType
                             a = t40(a << 7 | 40, c, 40, x)
-                        elif nm == 'PGPData' and c.ns == U4:
+                        elif nm == 'PGPData' and c.ns == U4:  # PGPDataType
                             a = t41(a << 7 | 41, c, 41, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'PMaxScheduleEntry' and c.ns == U6:
+                        if nm == 'PMaxScheduleEntry' and c.ns == U6:  # PMaxScheduleEntryType
                             a = t42(a << 7 | 42, c, 42, x)
-                        elif nm == 'PaymentDetailsReq' and c.ns == U5:
+                        elif nm == 'PaymentDetailsReq' and c.ns == U5:  # PaymentDetailsReqType
                             a = t43(a << 7 | 43, c, 43, x)
-                        elif nm == 'PaymentDetailsRes' and c.ns == U5:
+                        elif nm == 'PaymentDetailsRes' and c.ns == U5:  # PaymentDetailsResType
                             a = t44(a << 7 | 44, c, 44, x)
                         else:
                             a = x.root(a, 80, e)
                 else:
                     if nm < 'PowerDeliveryReq':
-                        if nm == 'PaymentServiceSelectionReq' and c.ns == U5:
+                        if nm == 'PaymentServiceSelectionReq' and c.ns == U5:  # PaymentServiceSelectionReqType
                             a = t45(a << 7 | 45, c, 45, x)
-                        elif nm == 'PaymentServiceSelectionRes' and c.ns == U5:
+                        elif nm == 'PaymentServiceSelectionRes' and c.ns == U5:  # PaymentServiceSelectionResType
                             a = t46(a << 7 | 46, c, 46, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'PowerDeliveryReq' and c.ns == U5:
+                        if nm == 'PowerDeliveryReq' and c.ns == U5:  # PowerDeliveryReqType
                             a = t47(a << 7 | 47, c, 47, x)
-                        elif nm == 'PowerDeliveryRes' and c.ns == U5:
+                        elif nm == 'PowerDeliveryRes' and c.ns == U5:  # PowerDeliveryResType
                             a = t48(a << 7 | 48, c, 48, x)
-                        elif nm == 'PreChargeReq' and c.ns == U5:
+                        elif nm == 'PreChargeReq' and c.ns == U5:  # PreChargeReqType
                             a = t49(a << 7 | 49, c, 49, x)
                         else:
                             a = x.root(a, 80, e)
             else:
                 if nm < 'SAScheduleList':
                     if nm < 'Reference':
-                        if nm == 'PreChargeRes' and c.ns == U5:
+                        if nm == 'PreChargeRes' and c.ns == U5:  # PreChargeResType
                             a = t50(a << 7 | 50, c, 50, x)
-                        elif nm == 'RSAKeyValue' and c.ns == U4:
+                        elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
                             a = t51(a << 7 | 51, c, 51, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'Reference' and c.ns == U4:
+                        if nm == 'Reference' and c.ns == U4:  # ReferenceType
                             a = t52(a << 7 | 52, c, 52, x)
-                        elif nm == 'RelativeTimeInterval' and c.ns == U6:
+                        elif nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
                             a = t53(a << 7 | 53, c, 53, x)
-                        elif nm == 'RetrievalMethod' and c.ns == U4:
+                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
                             a = t54(a << 7 | 54, c, 54, x)
                         else:
                             a = x.root(a, 80, e)
                 else:
                     if nm < 'SPKIData':
-                        if nm == 'SAScheduleList' and c.ns == U6:
+                        if nm == 'SAScheduleList' and c.ns == U6:  # SAScheduleListType
                             a = t55(a << 7 | 55, c, 55, x)
-                        elif nm == 'SASchedules' and c.ns == U6:
+                        elif nm == 'SASchedules' and c.ns == U6:  # SASchedulesType
                             a = t56(a << 7 | 56, c, 56, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'SPKIData' and c.ns == U4:
+                        if nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
                             a = t57(a << 7 | 57, c, 57, x)
-                        elif nm == 'SalesTariffEntry' and c.ns == U6:
+                        elif nm == 'SalesTariffEntry' and c.ns == U6:  # SalesTariffEntryType
                             a = t58(a << 7 | 58, c, 58, x)
-                        elif nm == 'ServiceDetailReq' and c.ns == U5:
+                        elif nm == 'ServiceDetailReq' and c.ns == U5:  # ServiceDetailReqType
                             a = t59(a << 7 | 59, c, 59, x)
                         else:
                             a = x.root(a, 80, e)
@@ -13873,70 +13873,70 @@ def document(a: int, e: Element, x: Enc) -> int:
             if nm < 'SignatureProperty':
                 if nm < 'SessionStopReq':
                     if nm < 'ServiceDiscoveryRes':
-                        if nm == 'ServiceDetailRes' and c.ns == U5:
+                        if nm == 'ServiceDetailRes' and c.ns == U5:  # ServiceDetailResType
                             a = t60(a << 7 | 60, c, 60, x)
-                        elif nm == 'ServiceDiscoveryReq' and c.ns == U5:
+                        elif nm == 'ServiceDiscoveryReq' and c.ns == U5:  # ServiceDiscoveryReqType
                             a = t61(a << 7 | 61, c, 61, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'ServiceDiscoveryRes' and c.ns == U5:
+                        if nm == 'ServiceDiscoveryRes' and c.ns == U5:  # ServiceDiscoveryResType
                             a = t62(a << 7 | 62, c, 62, x)
-                        elif nm == 'SessionSetupReq' and c.ns == U5:
+                        elif nm == 'SessionSetupReq' and c.ns == U5:  # SessionSetupReqType
                             a = t63(a << 7 | 63, c, 63, x)
-                        elif nm == 'SessionSetupRes' and c.ns == U5:
+                        elif nm == 'SessionSetupRes' and c.ns == U5:  # SessionSetupResType
                             a = t64(a << 7 | 64, c, 64, x)
                         else:
                             a = x.root(a, 80, e)
                 else:
                     if nm < 'Signature':
-                        if nm == 'SessionStopReq' and c.ns == U5:
+                        if nm == 'SessionStopReq' and c.ns == U5:  # SessionStopReqType
                             a = t65(a << 7 | 65, c, 65, x)
-                        elif nm == 'SessionStopRes' and c.ns == U5:
+                        elif nm == 'SessionStopRes' and c.ns == U5:  # SessionStopResType
                             a = t66(a << 7 | 66, c, 66, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'Signature' and c.ns == U4:
+                        if nm == 'Signature' and c.ns == U4:  # SignatureType
                             a = t67(a << 7 | 67, c, 67, x)
-                        elif nm == 'SignatureMethod' and c.ns == U4:
+                        elif nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                             a = t68(a << 7 | 68, c, 68, x)
-                        elif nm == 'SignatureProperties' and c.ns == U4:
+                        elif nm == 'SignatureProperties' and c.ns == U4:  # SignaturePropertiesType
                             a = t69(a << 7 | 69, c, 69, x)
                         else:
                             a = x.root(a, 80, e)
             else:
                 if nm < 'Transforms':
                     if nm < 'SignedInfo':
-                        if nm == 'SignatureProperty' and c.ns == U4:
+                        if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                             a = t70(a << 7 | 70, c, 70, x)
-                        elif nm == 'SignatureValue' and c.ns == U4:
+                        elif nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                             a = t71(a << 7 | 71, c, 71, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'SignedInfo' and c.ns == U4:
+                        if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
                             a = t72(a << 7 | 72, c, 72, x)
-                        elif nm == 'TimeInterval' and c.ns == U6:
+                        elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
                             a = t73(a << 7 | 73, c, 73, x)
-                        elif nm == 'Transform' and c.ns == U4:
+                        elif nm == 'Transform' and c.ns == U4:  # TransformType
                             a = t74(a << 7 | 74, c, 74, x)
                         else:
                             a = x.root(a, 80, e)
                 else:
                     if nm < 'WeldingDetectionReq':
-                        if nm == 'Transforms' and c.ns == U4:
+                        if nm == 'Transforms' and c.ns == U4:  # TransformsType
                             a = t75(a << 7 | 75, c, 75, x)
-                        elif nm == 'V2G_Message' and c.ns == U7:
+                        elif nm == 'V2G_Message' and c.ns == U7:  # anonymous type
                             a = t76(a << 7 | 76, c, 76, x)
                         else:
                             a = x.root(a, 80, e)
                     else:
-                        if nm == 'WeldingDetectionReq' and c.ns == U5:
+                        if nm == 'WeldingDetectionReq' and c.ns == U5:  # WeldingDetectionReqType
                             a = t77(a << 7 | 77, c, 77, x)
-                        elif nm == 'WeldingDetectionRes' and c.ns == U5:
+                        elif nm == 'WeldingDetectionRes' and c.ns == U5:  # WeldingDetectionResType
                             a = t78(a << 7 | 78, c, 78, x)
-                        elif nm == 'X509Data' and c.ns == U4:
+                        elif nm == 'X509Data' and c.ns == U4:  # X509DataType
                             a = t79(a << 7 | 79, c, 79, x)
                         else:
                             a = x.root(a, 80, e)
@@ -13953,92 +13953,92 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'CertificateInstallationRes':
                     if nm < 'BulkChargingComplete':
                         if nm < 'AuthorizationReq':
-                            if nm == 'AC_EVChargeParameter' and c.ns == U6:
+                            if nm == 'AC_EVChargeParameter' and c.ns == U6:  # AC_EVChargeParameterType
                                 a = t1(a << 8, c, 1, x)
-                            elif nm == 'AC_EVSEChargeParameter' and c.ns == U6:
+                            elif nm == 'AC_EVSEChargeParameter' and c.ns == U6:  # AC_EVSEChargeParameterType
                                 a = t2(a << 8 | 1, c, 2, x)
-                            elif nm == 'AC_EVSEStatus' and c.ns == U5:
+                            elif nm == 'AC_EVSEStatus' and c.ns == U5:  # AC_EVSEStatusType
                                 a = t3(a << 8 | 2, c, 3, x)
-                            elif nm == 'AC_EVSEStatus' and c.ns == U6:
+                            elif nm == 'AC_EVSEStatus' and c.ns == U6:  # AC_EVSEStatusType
                                 a = t3(a << 8 | 3, c, 3, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'AuthorizationReq' and c.ns == U5:
+                            if nm == 'AuthorizationReq' and c.ns == U5:  # AuthorizationReqType
                                 a = t4(a << 8 | 4, c, 4, x)
-                            elif nm == 'AuthorizationRes' and c.ns == U5:
+                            elif nm == 'AuthorizationRes' and c.ns == U5:  # AuthorizationResType
                                 a = t5(a << 8 | 5, c, 5, x)
-                            elif nm == 'Body' and c.ns == U7:
+                            elif nm == 'Body' and c.ns == U7:  # BodyType
                                 a = t82(a << 8 | 6, c, 82, x)
-                            elif nm == 'BodyElement' and c.ns == U5:
+                            elif nm == 'BodyElement' and c.ns == U5:  # BodyBaseType
                                 a = t6(a << 8 | 7, c, 6, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'CableCheckRes':
-                            if nm == 'BulkChargingComplete' and c.ns == U5:
+                            if nm == 'BulkChargingComplete' and c.ns == U5:  # boolean: boolean
                                 a = t83(a << 8 | 8, c, 83, x)
-                            elif nm == 'BulkChargingComplete' and c.ns == U6:
+                            elif nm == 'BulkChargingComplete' and c.ns == U6:  # boolean: boolean
                                 a = t83(a << 8 | 9, c, 83, x)
-                            elif nm == 'BulkSOC' and c.ns == U6:
+                            elif nm == 'BulkSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                                 a = t84(a << 8 | 10, c, 84, x)
-                            elif nm == 'CableCheckReq' and c.ns == U5:
+                            elif nm == 'CableCheckReq' and c.ns == U5:  # CableCheckReqType
                                 a = t7(a << 8 | 11, c, 7, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'CableCheckRes' and c.ns == U5:
+                            if nm == 'CableCheckRes' and c.ns == U5:  # CableCheckResType
                                 a = t8(a << 8 | 12, c, 8, x)
-                            elif nm == 'CanonicalizationMethod' and c.ns == U4:
+                            elif nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
                                 a = t9(a << 8 | 13, c, 9, x)
-                            elif nm == 'Certificate' and c.ns == U6:
+                            elif nm == 'Certificate' and c.ns == U6:  # certificateType: base64Binary
                                 a = t85(a << 8 | 14, c, 85, x)
-                            elif nm == 'CertificateInstallationReq' and c.ns == U5:
+                            elif nm == 'CertificateInstallationReq' and c.ns == U5:  # CertificateInstallationReqType
                                 a = t10(a << 8 | 15, c, 10, x)
                             else:
                                 a = x.root(a, 81, e)
                 else:
                     if nm < 'ChargingComplete':
                         if nm < 'ChargeParameterDiscoveryReq':
-                            if nm == 'CertificateInstallationRes' and c.ns == U5:
+                            if nm == 'CertificateInstallationRes' and c.ns == U5:  # CertificateInstallationResType
                                 a = t11(a << 8 | 16, c, 11, x)
-                            elif nm == 'CertificateUpdateReq' and c.ns == U5:
+                            elif nm == 'CertificateUpdateReq' and c.ns == U5:  # CertificateUpdateReqType
                                 a = t12(a << 8 | 17, c, 12, x)
-                            elif nm == 'CertificateUpdateRes' and c.ns == U5:
+                            elif nm == 'CertificateUpdateRes' and c.ns == U5:  # CertificateUpdateResType
                                 a = t13(a << 8 | 18, c, 13, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'ChargeParameterDiscoveryReq' and c.ns == U5:
+                            if nm == 'ChargeParameterDiscoveryReq' and c.ns == U5:  # ChargeParameterDiscoveryReqType
                                 a = t14(a << 8 | 19, c, 14, x)
-                            elif nm == 'ChargeParameterDiscoveryRes' and c.ns == U5:
+                            elif nm == 'ChargeParameterDiscoveryRes' and c.ns == U5:  # ChargeParameterDiscoveryResType
                                 a = t15(a << 8 | 20, c, 15, x)
-                            elif nm == 'ChargeProgress' and c.ns == U5:
+                            elif nm == 'ChargeProgress' and c.ns == U5:  # chargeProgressType: enumeration of 3
                                 a = t86(a << 8 | 21, c, 86, x)
-                            elif nm == 'ChargeService' and c.ns == U5:
+                            elif nm == 'ChargeService' and c.ns == U5:  # ChargeServiceType
                                 a = t87(a << 8 | 22, c, 87, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'ChargingProfileEntryMaxPower':
-                            if nm == 'ChargingComplete' and c.ns == U5:
+                            if nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
                                 a = t83(a << 8 | 23, c, 83, x)
-                            elif nm == 'ChargingComplete' and c.ns == U6:
+                            elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
                                 a = t83(a << 8 | 24, c, 83, x)
-                            elif nm == 'ChargingProfile' and c.ns == U5:
+                            elif nm == 'ChargingProfile' and c.ns == U5:  # ChargingProfileType
                                 a = t88(a << 8 | 25, c, 88, x)
-                            elif nm == 'ChargingProfileEntryMaxNumberOfPhasesInUse' and c.ns == U6:
+                            elif nm == 'ChargingProfileEntryMaxNumberOfPhasesInUse' and c.ns == U6:  # maxNumPhasesType: n-bit 1..3
                                 a = t89(a << 8 | 26, c, 89, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'ChargingProfileEntryMaxPower' and c.ns == U6:
+                            if nm == 'ChargingProfileEntryMaxPower' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 27, c, 90, x)
-                            elif nm == 'ChargingProfileEntryStart' and c.ns == U6:
+                            elif nm == 'ChargingProfileEntryStart' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                                 a = t91(a << 8 | 28, c, 91, x)
-                            elif nm == 'ChargingSession' and c.ns == U5:
+                            elif nm == 'ChargingSession' and c.ns == U5:  # chargingSessionType: enumeration of 2
                                 a = t92(a << 8 | 29, c, 92, x)
-                            elif nm == 'ChargingStatusReq' and c.ns == U5:
+                            elif nm == 'ChargingStatusReq' and c.ns == U5:  # ChargingStatusReqType
                                 a = t16(a << 8 | 30, c, 16, x)
                             else:
                                 a = x.root(a, 81, e)
@@ -14046,94 +14046,94 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'DepartureTime':
                     if nm < 'DC_EVChargeParameter':
                         if nm < 'ContractSignatureEncryptedPrivateKey':
-                            if nm == 'ChargingStatusRes' and c.ns == U5:
+                            if nm == 'ChargingStatusRes' and c.ns == U5:  # ChargingStatusResType
                                 a = t17(a << 8 | 31, c, 17, x)
-                            elif nm == 'ConsumptionCost' and c.ns == U6:
+                            elif nm == 'ConsumptionCost' and c.ns == U6:  # ConsumptionCostType
                                 a = t93(a << 8 | 32, c, 93, x)
-                            elif nm == 'ContractSignatureCertChain' and c.ns == U5:
+                            elif nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
                                 a = t94(a << 8 | 33, c, 94, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'ContractSignatureEncryptedPrivateKey' and c.ns == U5:
+                            if nm == 'ContractSignatureEncryptedPrivateKey' and c.ns == U5:  # ContractSignatureEncryptedPrivateKeyType
                                 a = t95(a << 8 | 34, c, 95, x)
-                            elif nm == 'Cost' and c.ns == U6:
+                            elif nm == 'Cost' and c.ns == U6:  # CostType
                                 a = t96(a << 8 | 35, c, 96, x)
-                            elif nm == 'CurrentDemandReq' and c.ns == U5:
+                            elif nm == 'CurrentDemandReq' and c.ns == U5:  # CurrentDemandReqType
                                 a = t18(a << 8 | 36, c, 18, x)
-                            elif nm == 'CurrentDemandRes' and c.ns == U5:
+                            elif nm == 'CurrentDemandRes' and c.ns == U5:  # CurrentDemandResType
                                 a = t19(a << 8 | 37, c, 19, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'DC_EVSEStatus':
-                            if nm == 'DC_EVChargeParameter' and c.ns == U6:
+                            if nm == 'DC_EVChargeParameter' and c.ns == U6:  # DC_EVChargeParameterType
                                 a = t20(a << 8 | 38, c, 20, x)
-                            elif nm == 'DC_EVPowerDeliveryParameter' and c.ns == U6:
+                            elif nm == 'DC_EVPowerDeliveryParameter' and c.ns == U6:  # DC_EVPowerDeliveryParameterType
                                 a = t21(a << 8 | 39, c, 21, x)
-                            elif nm == 'DC_EVSEChargeParameter' and c.ns == U6:
+                            elif nm == 'DC_EVSEChargeParameter' and c.ns == U6:  # DC_EVSEChargeParameterType
                                 a = t22(a << 8 | 40, c, 22, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'DC_EVSEStatus' and c.ns == U5:
+                            if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
                                 a = t23(a << 8 | 41, c, 23, x)
-                            elif nm == 'DC_EVSEStatus' and c.ns == U6:
+                            elif nm == 'DC_EVSEStatus' and c.ns == U6:  # DC_EVSEStatusType
                                 a = t23(a << 8 | 42, c, 23, x)
-                            elif nm == 'DC_EVStatus' and c.ns == U5:
+                            elif nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
                                 a = t24(a << 8 | 43, c, 24, x)
-                            elif nm == 'DC_EVStatus' and c.ns == U6:
+                            elif nm == 'DC_EVStatus' and c.ns == U6:  # DC_EVStatusType
                                 a = t24(a << 8 | 44, c, 24, x)
-                            elif nm == 'DHpublickey' and c.ns == U5:
+                            elif nm == 'DHpublickey' and c.ns == U5:  # DiffieHellmanPublickeyType
                                 a = t97(a << 8 | 45, c, 97, x)
-                            elif nm == 'DSAKeyValue' and c.ns == U4:
+                            elif nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
                                 a = t25(a << 8 | 46, c, 25, x)
                             else:
                                 a = x.root(a, 81, e)
                 else:
                     if nm < 'EVEnergyCapacity':
                         if nm < 'EAmount':
-                            if nm == 'DepartureTime' and c.ns == U6:
+                            if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                                 a = t91(a << 8 | 47, c, 91, x)
-                            elif nm == 'DigestMethod' and c.ns == U4:
+                            elif nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
                                 a = t26(a << 8 | 48, c, 26, x)
-                            elif nm == 'DigestValue' and c.ns == U4:
+                            elif nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
                                 a = t27(a << 8 | 49, c, 27, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'EAmount' and c.ns == U6:
+                            if nm == 'EAmount' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 50, c, 90, x)
-                            elif nm == 'EPriceLevel' and c.ns == U6:
+                            elif nm == 'EPriceLevel' and c.ns == U6:  # unsignedByte: n-bit 0..255
                                 a = t98(a << 8 | 51, c, 98, x)
-                            elif nm == 'EVCCID' and c.ns == U5:
+                            elif nm == 'EVCCID' and c.ns == U5:  # evccIDType: hexBinary
                                 a = t99(a << 8 | 52, c, 99, x)
-                            elif nm == 'EVChargeParameter' and c.ns == U6:
+                            elif nm == 'EVChargeParameter' and c.ns == U6:  # EVChargeParameterType
                                 a = t28(a << 8 | 53, c, 28, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'EVMaxCurrent':
-                            if nm == 'EVEnergyCapacity' and c.ns == U6:
+                            if nm == 'EVEnergyCapacity' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 54, c, 90, x)
-                            elif nm == 'EVEnergyRequest' and c.ns == U6:
+                            elif nm == 'EVEnergyRequest' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 55, c, 90, x)
-                            elif nm == 'EVErrorCode' and c.ns == U6:
+                            elif nm == 'EVErrorCode' and c.ns == U6:  # DC_EVErrorCodeType: enumeration of 12
                                 a = t100(a << 8 | 56, c, 100, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'EVMaxCurrent' and c.ns == U6:
+                            if nm == 'EVMaxCurrent' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 57, c, 90, x)
-                            elif nm == 'EVMaxVoltage' and c.ns == U6:
+                            elif nm == 'EVMaxVoltage' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 58, c, 90, x)
-                            elif nm == 'EVMaximumCurrentLimit' and c.ns == U5:
+                            elif nm == 'EVMaximumCurrentLimit' and c.ns == U5:  # PhysicalValueType
                                 a = t90(a << 8 | 59, c, 90, x)
-                            elif nm == 'EVMaximumCurrentLimit' and c.ns == U6:
+                            elif nm == 'EVMaximumCurrentLimit' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 60, c, 90, x)
-                            elif nm == 'EVMaximumPowerLimit' and c.ns == U5:
+                            elif nm == 'EVMaximumPowerLimit' and c.ns == U5:  # PhysicalValueType
                                 a = t90(a << 8 | 61, c, 90, x)
-                            elif nm == 'EVMaximumPowerLimit' and c.ns == U6:
+                            elif nm == 'EVMaximumPowerLimit' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 62, c, 90, x)
                             else:
                                 a = x.root(a, 81, e)
@@ -14142,96 +14142,96 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'EVSEMaximumVoltageLimit':
                     if nm < 'EVSECurrentRegulationTolerance':
                         if nm < 'EVRESSSOC':
-                            if nm == 'EVMaximumVoltageLimit' and c.ns == U5:
+                            if nm == 'EVMaximumVoltageLimit' and c.ns == U5:  # PhysicalValueType
                                 a = t90(a << 8 | 63, c, 90, x)
-                            elif nm == 'EVMaximumVoltageLimit' and c.ns == U6:
+                            elif nm == 'EVMaximumVoltageLimit' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 64, c, 90, x)
-                            elif nm == 'EVMinCurrent' and c.ns == U6:
+                            elif nm == 'EVMinCurrent' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 65, c, 90, x)
-                            elif nm == 'EVPowerDeliveryParameter' and c.ns == U6:
+                            elif nm == 'EVPowerDeliveryParameter' and c.ns == U6:  # EVPowerDeliveryParameterType
                                 a = t29(a << 8 | 66, c, 29, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'EVRESSSOC' and c.ns == U6:
+                            if nm == 'EVRESSSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                                 a = t84(a << 8 | 67, c, 84, x)
-                            elif nm == 'EVReady' and c.ns == U6:
+                            elif nm == 'EVReady' and c.ns == U6:  # boolean: boolean
                                 a = t83(a << 8 | 68, c, 83, x)
-                            elif nm == 'EVSEChargeParameter' and c.ns == U6:
+                            elif nm == 'EVSEChargeParameter' and c.ns == U6:  # EVSEChargeParameterType
                                 a = t30(a << 8 | 69, c, 30, x)
-                            elif nm == 'EVSECurrentLimitAchieved' and c.ns == U5:
+                            elif nm == 'EVSECurrentLimitAchieved' and c.ns == U5:  # boolean: boolean
                                 a = t83(a << 8 | 70, c, 83, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'EVSEIsolationStatus':
-                            if nm == 'EVSECurrentRegulationTolerance' and c.ns == U6:
+                            if nm == 'EVSECurrentRegulationTolerance' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 71, c, 90, x)
-                            elif nm == 'EVSEEnergyToBeDelivered' and c.ns == U6:
+                            elif nm == 'EVSEEnergyToBeDelivered' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 72, c, 90, x)
-                            elif nm == 'EVSEID' and c.ns == U5:
+                            elif nm == 'EVSEID' and c.ns == U5:  # evseIDType: string
                                 a = t101(a << 8 | 73, c, 101, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'EVSEIsolationStatus' and c.ns == U6:
+                            if nm == 'EVSEIsolationStatus' and c.ns == U6:  # isolationLevelType: enumeration of 5
                                 a = t102(a << 8 | 74, c, 102, x)
-                            elif nm == 'EVSEMaxCurrent' and c.ns == U5:
+                            elif nm == 'EVSEMaxCurrent' and c.ns == U5:  # PhysicalValueType
                                 a = t90(a << 8 | 75, c, 90, x)
-                            elif nm == 'EVSEMaxCurrent' and c.ns == U6:
+                            elif nm == 'EVSEMaxCurrent' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 76, c, 90, x)
-                            elif nm == 'EVSEMaximumCurrentLimit' and c.ns == U5:
+                            elif nm == 'EVSEMaximumCurrentLimit' and c.ns == U5:  # PhysicalValueType
                                 a = t90(a << 8 | 77, c, 90, x)
-                            elif nm == 'EVSEMaximumCurrentLimit' and c.ns == U6:
+                            elif nm == 'EVSEMaximumCurrentLimit' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 78, c, 90, x)
-                            elif nm == 'EVSEMaximumPowerLimit' and c.ns == U5:
+                            elif nm == 'EVSEMaximumPowerLimit' and c.ns == U5:  # PhysicalValueType
                                 a = t90(a << 8 | 79, c, 90, x)
-                            elif nm == 'EVSEMaximumPowerLimit' and c.ns == U6:
+                            elif nm == 'EVSEMaximumPowerLimit' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 80, c, 90, x)
                             else:
                                 a = x.root(a, 81, e)
                 else:
                     if nm < 'EVSEPresentCurrent':
                         if nm < 'EVSENominalVoltage':
-                            if nm == 'EVSEMaximumVoltageLimit' and c.ns == U5:
+                            if nm == 'EVSEMaximumVoltageLimit' and c.ns == U5:  # PhysicalValueType
                                 a = t90(a << 8 | 81, c, 90, x)
-                            elif nm == 'EVSEMaximumVoltageLimit' and c.ns == U6:
+                            elif nm == 'EVSEMaximumVoltageLimit' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 82, c, 90, x)
-                            elif nm == 'EVSEMinimumCurrentLimit' and c.ns == U6:
+                            elif nm == 'EVSEMinimumCurrentLimit' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 83, c, 90, x)
-                            elif nm == 'EVSEMinimumVoltageLimit' and c.ns == U6:
+                            elif nm == 'EVSEMinimumVoltageLimit' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 84, c, 90, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'EVSENominalVoltage' and c.ns == U6:
+                            if nm == 'EVSENominalVoltage' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 85, c, 90, x)
-                            elif nm == 'EVSENotification' and c.ns == U6:
+                            elif nm == 'EVSENotification' and c.ns == U6:  # EVSENotificationType: enumeration of 3
                                 a = t103(a << 8 | 86, c, 103, x)
-                            elif nm == 'EVSEPeakCurrentRipple' and c.ns == U6:
+                            elif nm == 'EVSEPeakCurrentRipple' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 87, c, 90, x)
-                            elif nm == 'EVSEPowerLimitAchieved' and c.ns == U5:
+                            elif nm == 'EVSEPowerLimitAchieved' and c.ns == U5:  # boolean: boolean
                                 a = t83(a << 8 | 88, c, 83, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'EVSEStatus':
-                            if nm == 'EVSEPresentCurrent' and c.ns == U5:
+                            if nm == 'EVSEPresentCurrent' and c.ns == U5:  # PhysicalValueType
                                 a = t90(a << 8 | 89, c, 90, x)
-                            elif nm == 'EVSEPresentVoltage' and c.ns == U5:
+                            elif nm == 'EVSEPresentVoltage' and c.ns == U5:  # PhysicalValueType
                                 a = t90(a << 8 | 90, c, 90, x)
-                            elif nm == 'EVSEProcessing' and c.ns == U5:
+                            elif nm == 'EVSEProcessing' and c.ns == U5:  # EVSEProcessingType: enumeration of 3
                                 a = t104(a << 8 | 91, c, 104, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'EVSEStatus' and c.ns == U6:
+                            if nm == 'EVSEStatus' and c.ns == U6:  # EVSEStatusType
                                 a = t31(a << 8 | 92, c, 31, x)
-                            elif nm == 'EVSEStatusCode' and c.ns == U6:
+                            elif nm == 'EVSEStatusCode' and c.ns == U6:  # DC_EVSEStatusCodeType: enumeration of 12
                                 a = t105(a << 8 | 93, c, 105, x)
-                            elif nm == 'EVSETimeStamp' and c.ns == U5:
+                            elif nm == 'EVSETimeStamp' and c.ns == U5:  # long: integer -9223372036854775808..9223372036854775807
                                 a = t106(a << 8 | 94, c, 106, x)
-                            elif nm == 'EVSEVoltageLimitAchieved' and c.ns == U5:
+                            elif nm == 'EVSEVoltageLimitAchieved' and c.ns == U5:  # boolean: boolean
                                 a = t83(a << 8 | 95, c, 83, x)
                             else:
                                 a = x.root(a, 81, e)
@@ -14239,88 +14239,88 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'J':
                     if nm < 'FaultMsg':
                         if nm < 'EnergyTransferMode':
-                            if nm == 'EVStatus' and c.ns == U6:
+                            if nm == 'EVStatus' and c.ns == U6:  # EVStatusType
                                 a = t32(a << 8 | 96, c, 32, x)
-                            elif nm == 'EVTargetCurrent' and c.ns == U5:
+                            elif nm == 'EVTargetCurrent' and c.ns == U5:  # PhysicalValueType
                                 a = t90(a << 8 | 97, c, 90, x)
-                            elif nm == 'EVTargetVoltage' and c.ns == U5:
+                            elif nm == 'EVTargetVoltage' and c.ns == U5:  # PhysicalValueType
                                 a = t90(a << 8 | 98, c, 90, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'EnergyTransferMode' and c.ns == U6:
+                            if nm == 'EnergyTransferMode' and c.ns == U6:  # EnergyTransferModeType: enumeration of 6
                                 a = t107(a << 8 | 99, c, 107, x)
-                            elif nm == 'Entry' and c.ns == U6:
+                            elif nm == 'Entry' and c.ns == U6:  # EntryType
                                 a = t33(a << 8 | 100, c, 33, x)
-                            elif nm == 'Exponent' and c.ns == U4:
+                            elif nm == 'Exponent' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t108(a << 8 | 101, c, 108, x)
-                            elif nm == 'FaultCode' and c.ns == U6:
+                            elif nm == 'FaultCode' and c.ns == U6:  # faultCodeType: enumeration of 3
                                 a = t109(a << 8 | 102, c, 109, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'G':
-                            if nm == 'FaultMsg' and c.ns == U6:
+                            if nm == 'FaultMsg' and c.ns == U6:  # faultMsgType: string
                                 a = t110(a << 8 | 103, c, 110, x)
-                            elif nm == 'FreeService' and c.ns == U6:
+                            elif nm == 'FreeService' and c.ns == U6:  # boolean: boolean
                                 a = t83(a << 8 | 104, c, 83, x)
-                            elif nm == 'FullSOC' and c.ns == U6:
+                            elif nm == 'FullSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                                 a = t84(a << 8 | 105, c, 84, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'G' and c.ns == U4:
+                            if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t108(a << 8 | 106, c, 108, x)
-                            elif nm == 'GenChallenge' and c.ns == U5:
+                            elif nm == 'GenChallenge' and c.ns == U5:  # genChallengeType: base64Binary
                                 a = t111(a << 8 | 107, c, 111, x)
-                            elif nm == 'HMACOutputLength' and c.ns == U4:
+                            elif nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
                                 a = t112(a << 8 | 108, c, 112, x)
-                            elif nm == 'Header' and c.ns == U7:
+                            elif nm == 'Header' and c.ns == U7:  # MessageHeaderType
                                 a = t113(a << 8 | 109, c, 113, x)
                             else:
                                 a = x.root(a, 81, e)
                 else:
                     if nm < 'MeterID':
                         if nm < 'KeyValue':
-                            if nm == 'J' and c.ns == U4:
+                            if nm == 'J' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t108(a << 8 | 110, c, 108, x)
-                            elif nm == 'KeyInfo' and c.ns == U4:
+                            elif nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
                                 a = t34(a << 8 | 111, c, 34, x)
-                            elif nm == 'KeyName' and c.ns == U4:
+                            elif nm == 'KeyName' and c.ns == U4:  # string: string
                                 a = t35(a << 8 | 112, c, 35, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'KeyValue' and c.ns == U4:
+                            if nm == 'KeyValue' and c.ns == U4:  # KeyValueType
                                 a = t36(a << 8 | 113, c, 36, x)
-                            elif nm == 'ListOfRootCertificateIDs' and c.ns == U5:
+                            elif nm == 'ListOfRootCertificateIDs' and c.ns == U5:  # ListOfRootCertificateIDsType
                                 a = t114(a << 8 | 114, c, 114, x)
-                            elif nm == 'Manifest' and c.ns == U4:
+                            elif nm == 'Manifest' and c.ns == U4:  # ManifestType
                                 a = t37(a << 8 | 115, c, 37, x)
-                            elif nm == 'MaxEntriesSAScheduleTuple' and c.ns == U5:
+                            elif nm == 'MaxEntriesSAScheduleTuple' and c.ns == U5:  # unsignedShort: unsigned 0..65535
                                 a = t115(a << 8 | 116, c, 115, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'MeteringReceiptReq':
-                            if nm == 'MeterID' and c.ns == U6:
+                            if nm == 'MeterID' and c.ns == U6:  # meterIDType: string
                                 a = t116(a << 8 | 117, c, 116, x)
-                            elif nm == 'MeterInfo' and c.ns == U5:
+                            elif nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
                                 a = t117(a << 8 | 118, c, 117, x)
-                            elif nm == 'MeterReading' and c.ns == U6:
+                            elif nm == 'MeterReading' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t118(a << 8 | 119, c, 118, x)
-                            elif nm == 'MeterStatus' and c.ns == U6:
+                            elif nm == 'MeterStatus' and c.ns == U6:  # meterStatusType: integer -32768..32767
                                 a = t119(a << 8 | 120, c, 119, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'MeteringReceiptReq' and c.ns == U5:
+                            if nm == 'MeteringReceiptReq' and c.ns == U5:  # MeteringReceiptReqType
                                 a = t38(a << 8 | 121, c, 38, x)
-                            elif nm == 'MeteringReceiptRes' and c.ns == U5:
+                            elif nm == 'MeteringReceiptRes' and c.ns == U5:  # MeteringReceiptResType
                                 a = t39(a << 8 | 122, c, 39, x)
-                            elif nm == 'MgmtData' and c.ns == U4:
+                            elif nm == 'MgmtData' and c.ns == U4:  # string: string
                                 a = t35(a << 8 | 123, c, 35, x)
-                            elif nm == 'Modulus' and c.ns == U4:
+                            elif nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t108(a << 8 | 124, c, 108, x)
                             else:
                                 a = x.root(a, 81, e)
@@ -14330,86 +14330,86 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'ParameterSet':
                     if nm < 'PGPData':
                         if nm < 'NumEPriceLevels':
-                            if nm == 'Multiplier' and c.ns == U6:
+                            if nm == 'Multiplier' and c.ns == U6:  # unitMultiplierType: n-bit -3..3
                                 a = t120(a << 8 | 125, c, 120, x)
-                            elif nm == 'Notification' and c.ns == U8:
+                            elif nm == 'Notification' and c.ns == U8:  # NotificationType
                                 a = t121(a << 8 | 126, c, 121, x)
-                            elif nm == 'NotificationMaxDelay' and c.ns == U6:
+                            elif nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t115(a << 8 | 127, c, 115, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'NumEPriceLevels' and c.ns == U6:
+                            if nm == 'NumEPriceLevels' and c.ns == U6:  # unsignedByte: n-bit 0..255
                                 a = t98(a << 8 | 128, c, 98, x)
-                            elif nm == 'OEMProvisioningCert' and c.ns == U5:
+                            elif nm == 'OEMProvisioningCert' and c.ns == U5:  # certificateType: base64Binary
                                 a = t85(a << 8 | 129, c, 85, x)
-                            elif nm == 'Object' and c.ns == U4:
+                            elif nm == 'Object' and c.ns == U4:  # ObjectType
                                 a = t40(a << 8 | 130, c, 40, x)
-                            elif nm == 'P' and c.ns == U4:
+                            elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t108(a << 8 | 131, c, 108, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'PMax':
-                            if nm == 'PGPData' and c.ns == U4:
+                            if nm == 'PGPData' and c.ns == U4:  # PGPDataType
                                 a = t41(a << 8 | 132, c, 41, x)
-                            elif nm == 'PGPKeyID' and c.ns == U4:
+                            elif nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t122(a << 8 | 133, c, 122, x)
-                            elif nm == 'PGPKeyPacket' and c.ns == U4:
+                            elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t122(a << 8 | 134, c, 122, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'PMax' and c.ns == U6:
+                            if nm == 'PMax' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 135, c, 90, x)
-                            elif nm == 'PMaxSchedule' and c.ns == U6:
+                            elif nm == 'PMaxSchedule' and c.ns == U6:  # PMaxScheduleType
                                 a = t123(a << 8 | 136, c, 123, x)
-                            elif nm == 'PMaxScheduleEntry' and c.ns == U6:
+                            elif nm == 'PMaxScheduleEntry' and c.ns == U6:  # PMaxScheduleEntryType
                                 a = t42(a << 8 | 137, c, 42, x)
-                            elif nm == 'Parameter' and c.ns == U6:
+                            elif nm == 'Parameter' and c.ns == U6:  # ParameterType
                                 a = t124(a << 8 | 138, c, 124, x)
                             else:
                                 a = x.root(a, 81, e)
                 else:
                     if nm < 'PaymentServiceSelectionRes':
                         if nm < 'PaymentDetailsRes':
-                            if nm == 'ParameterSet' and c.ns == U6:
+                            if nm == 'ParameterSet' and c.ns == U6:  # ParameterSetType
                                 a = t125(a << 8 | 139, c, 125, x)
-                            elif nm == 'ParameterSetID' and c.ns == U6:
+                            elif nm == 'ParameterSetID' and c.ns == U6:  # short: integer -32768..32767
                                 a = t126(a << 8 | 140, c, 126, x)
-                            elif nm == 'PaymentDetailsReq' and c.ns == U5:
+                            elif nm == 'PaymentDetailsReq' and c.ns == U5:  # PaymentDetailsReqType
                                 a = t43(a << 8 | 141, c, 43, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'PaymentDetailsRes' and c.ns == U5:
+                            if nm == 'PaymentDetailsRes' and c.ns == U5:  # PaymentDetailsResType
                                 a = t44(a << 8 | 142, c, 44, x)
-                            elif nm == 'PaymentOption' and c.ns == U6:
+                            elif nm == 'PaymentOption' and c.ns == U6:  # paymentOptionType: enumeration of 2
                                 a = t127(a << 8 | 143, c, 127, x)
-                            elif nm == 'PaymentOptionList' and c.ns == U5:
+                            elif nm == 'PaymentOptionList' and c.ns == U5:  # PaymentOptionListType
                                 a = t128(a << 8 | 144, c, 128, x)
-                            elif nm == 'PaymentServiceSelectionReq' and c.ns == U5:
+                            elif nm == 'PaymentServiceSelectionReq' and c.ns == U5:  # PaymentServiceSelectionReqType
                                 a = t45(a << 8 | 145, c, 45, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'PowerDeliveryRes':
-                            if nm == 'PaymentServiceSelectionRes' and c.ns == U5:
+                            if nm == 'PaymentServiceSelectionRes' and c.ns == U5:  # PaymentServiceSelectionResType
                                 a = t46(a << 8 | 146, c, 46, x)
-                            elif nm == 'PgenCounter' and c.ns == U4:
+                            elif nm == 'PgenCounter' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t108(a << 8 | 147, c, 108, x)
-                            elif nm == 'PowerDeliveryReq' and c.ns == U5:
+                            elif nm == 'PowerDeliveryReq' and c.ns == U5:  # PowerDeliveryReqType
                                 a = t47(a << 8 | 148, c, 47, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'PowerDeliveryRes' and c.ns == U5:
+                            if nm == 'PowerDeliveryRes' and c.ns == U5:  # PowerDeliveryResType
                                 a = t48(a << 8 | 149, c, 48, x)
-                            elif nm == 'PreChargeReq' and c.ns == U5:
+                            elif nm == 'PreChargeReq' and c.ns == U5:  # PreChargeReqType
                                 a = t49(a << 8 | 150, c, 49, x)
-                            elif nm == 'PreChargeRes' and c.ns == U5:
+                            elif nm == 'PreChargeRes' and c.ns == U5:  # PreChargeResType
                                 a = t50(a << 8 | 151, c, 50, x)
-                            elif nm == 'ProfileEntry' and c.ns == U6:
+                            elif nm == 'ProfileEntry' and c.ns == U6:  # ProfileEntryType
                                 a = t129(a << 8 | 152, c, 129, x)
                             else:
                                 a = x.root(a, 81, e)
@@ -14417,88 +14417,88 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'SAScheduleList':
                     if nm < 'RemainingTimeToFullSoC':
                         if nm < 'ReceiptRequired':
-                            if nm == 'Q' and c.ns == U4:
+                            if nm == 'Q' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t108(a << 8 | 153, c, 108, x)
-                            elif nm == 'RCD' and c.ns == U6:
+                            elif nm == 'RCD' and c.ns == U6:  # boolean: boolean
                                 a = t83(a << 8 | 154, c, 83, x)
-                            elif nm == 'RSAKeyValue' and c.ns == U4:
+                            elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
                                 a = t51(a << 8 | 155, c, 51, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'ReceiptRequired' and c.ns == U5:
+                            if nm == 'ReceiptRequired' and c.ns == U5:  # boolean: boolean
                                 a = t83(a << 8 | 156, c, 83, x)
-                            elif nm == 'Reference' and c.ns == U4:
+                            elif nm == 'Reference' and c.ns == U4:  # ReferenceType
                                 a = t52(a << 8 | 157, c, 52, x)
-                            elif nm == 'RelativeTimeInterval' and c.ns == U6:
+                            elif nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
                                 a = t53(a << 8 | 158, c, 53, x)
-                            elif nm == 'RemainingTimeToBulkSoC' and c.ns == U5:
+                            elif nm == 'RemainingTimeToBulkSoC' and c.ns == U5:  # PhysicalValueType
                                 a = t90(a << 8 | 159, c, 90, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'RetrievalMethod':
-                            if nm == 'RemainingTimeToFullSoC' and c.ns == U5:
+                            if nm == 'RemainingTimeToFullSoC' and c.ns == U5:  # PhysicalValueType
                                 a = t90(a << 8 | 160, c, 90, x)
-                            elif nm == 'RequestedEnergyTransferMode' and c.ns == U5:
+                            elif nm == 'RequestedEnergyTransferMode' and c.ns == U5:  # EnergyTransferModeType: enumeration of 6
                                 a = t107(a << 8 | 161, c, 107, x)
-                            elif nm == 'ResponseCode' and c.ns == U5:
+                            elif nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
                                 a = t130(a << 8 | 162, c, 130, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'RetrievalMethod' and c.ns == U4:
+                            if nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
                                 a = t54(a << 8 | 163, c, 54, x)
-                            elif nm == 'RetryCounter' and c.ns == U5:
+                            elif nm == 'RetryCounter' and c.ns == U5:  # short: integer -32768..32767
                                 a = t126(a << 8 | 164, c, 126, x)
-                            elif nm == 'RootCertificateID' and c.ns == U6:
+                            elif nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
                                 a = t131(a << 8 | 165, c, 131, x)
-                            elif nm == 'SAProvisioningCertificateChain' and c.ns == U5:
+                            elif nm == 'SAProvisioningCertificateChain' and c.ns == U5:  # CertificateChainType
                                 a = t94(a << 8 | 166, c, 94, x)
                             else:
                                 a = x.root(a, 81, e)
                 else:
                     if nm < 'SalesTariffDescription':
                         if nm < 'SASchedules':
-                            if nm == 'SAScheduleList' and c.ns == U6:
+                            if nm == 'SAScheduleList' and c.ns == U6:  # SAScheduleListType
                                 a = t55(a << 8 | 167, c, 55, x)
-                            elif nm == 'SAScheduleTuple' and c.ns == U6:
+                            elif nm == 'SAScheduleTuple' and c.ns == U6:  # SAScheduleTupleType
                                 a = t132(a << 8 | 168, c, 132, x)
-                            elif nm == 'SAScheduleTupleID' and c.ns == U5:
+                            elif nm == 'SAScheduleTupleID' and c.ns == U5:  # SAIDType: n-bit 1..255
                                 a = t133(a << 8 | 169, c, 133, x)
-                            elif nm == 'SAScheduleTupleID' and c.ns == U6:
+                            elif nm == 'SAScheduleTupleID' and c.ns == U6:  # SAIDType: n-bit 1..255
                                 a = t133(a << 8 | 170, c, 133, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'SASchedules' and c.ns == U6:
+                            if nm == 'SASchedules' and c.ns == U6:  # SASchedulesType
                                 a = t56(a << 8 | 171, c, 56, x)
-                            elif nm == 'SPKIData' and c.ns == U4:
+                            elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
                                 a = t57(a << 8 | 172, c, 57, x)
-                            elif nm == 'SPKISexp' and c.ns == U4:
+                            elif nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t122(a << 8 | 173, c, 122, x)
-                            elif nm == 'SalesTariff' and c.ns == U6:
+                            elif nm == 'SalesTariff' and c.ns == U6:  # SalesTariffType
                                 a = t134(a << 8 | 174, c, 134, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'Seed':
-                            if nm == 'SalesTariffDescription' and c.ns == U6:
+                            if nm == 'SalesTariffDescription' and c.ns == U6:  # tariffDescriptionType: string
                                 a = t135(a << 8 | 175, c, 135, x)
-                            elif nm == 'SalesTariffEntry' and c.ns == U6:
+                            elif nm == 'SalesTariffEntry' and c.ns == U6:  # SalesTariffEntryType
                                 a = t58(a << 8 | 176, c, 58, x)
-                            elif nm == 'SalesTariffID' and c.ns == U6:
+                            elif nm == 'SalesTariffID' and c.ns == U6:  # SAIDType: n-bit 1..255
                                 a = t133(a << 8 | 177, c, 133, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'Seed' and c.ns == U4:
+                            if nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t108(a << 8 | 178, c, 108, x)
-                            elif nm == 'SelectedPaymentOption' and c.ns == U5:
+                            elif nm == 'SelectedPaymentOption' and c.ns == U5:  # paymentOptionType: enumeration of 2
                                 a = t127(a << 8 | 179, c, 127, x)
-                            elif nm == 'SelectedService' and c.ns == U6:
+                            elif nm == 'SelectedService' and c.ns == U6:  # SelectedServiceType
                                 a = t136(a << 8 | 180, c, 136, x)
-                            elif nm == 'SelectedServiceList' and c.ns == U5:
+                            elif nm == 'SelectedServiceList' and c.ns == U5:  # SelectedServiceListType
                                 a = t137(a << 8 | 181, c, 137, x)
                             else:
                                 a = x.root(a, 81, e)
@@ -14507,94 +14507,94 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'SessionStopReq':
                     if nm < 'ServiceList':
                         if nm < 'ServiceDetailRes':
-                            if nm == 'Service' and c.ns == U6:
+                            if nm == 'Service' and c.ns == U6:  # ServiceType
                                 a = t138(a << 8 | 182, c, 138, x)
-                            elif nm == 'ServiceCategory' and c.ns == U5:
+                            elif nm == 'ServiceCategory' and c.ns == U5:  # serviceCategoryType: enumeration of 4
                                 a = t139(a << 8 | 183, c, 139, x)
-                            elif nm == 'ServiceCategory' and c.ns == U6:
+                            elif nm == 'ServiceCategory' and c.ns == U6:  # serviceCategoryType: enumeration of 4
                                 a = t139(a << 8 | 184, c, 139, x)
-                            elif nm == 'ServiceDetailReq' and c.ns == U5:
+                            elif nm == 'ServiceDetailReq' and c.ns == U5:  # ServiceDetailReqType
                                 a = t59(a << 8 | 185, c, 59, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'ServiceDetailRes' and c.ns == U5:
+                            if nm == 'ServiceDetailRes' and c.ns == U5:  # ServiceDetailResType
                                 a = t60(a << 8 | 186, c, 60, x)
-                            elif nm == 'ServiceDiscoveryReq' and c.ns == U5:
+                            elif nm == 'ServiceDiscoveryReq' and c.ns == U5:  # ServiceDiscoveryReqType
                                 a = t61(a << 8 | 187, c, 61, x)
-                            elif nm == 'ServiceDiscoveryRes' and c.ns == U5:
+                            elif nm == 'ServiceDiscoveryRes' and c.ns == U5:  # ServiceDiscoveryResType
                                 a = t62(a << 8 | 188, c, 62, x)
-                            elif nm == 'ServiceID' and c.ns == U5:
+                            elif nm == 'ServiceID' and c.ns == U5:  # serviceIDType: unsigned 0..65535
                                 a = t140(a << 8 | 189, c, 140, x)
-                            elif nm == 'ServiceID' and c.ns == U6:
+                            elif nm == 'ServiceID' and c.ns == U6:  # serviceIDType: unsigned 0..65535
                                 a = t140(a << 8 | 190, c, 140, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'ServiceScope':
-                            if nm == 'ServiceList' and c.ns == U5:
+                            if nm == 'ServiceList' and c.ns == U5:  # ServiceListType
                                 a = t141(a << 8 | 191, c, 141, x)
-                            elif nm == 'ServiceName' and c.ns == U6:
+                            elif nm == 'ServiceName' and c.ns == U6:  # serviceNameType: string
                                 a = t142(a << 8 | 192, c, 142, x)
-                            elif nm == 'ServiceParameterList' and c.ns == U5:
+                            elif nm == 'ServiceParameterList' and c.ns == U5:  # ServiceParameterListType
                                 a = t143(a << 8 | 193, c, 143, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'ServiceScope' and c.ns == U5:
+                            if nm == 'ServiceScope' and c.ns == U5:  # serviceScopeType: string
                                 a = t144(a << 8 | 194, c, 144, x)
-                            elif nm == 'ServiceScope' and c.ns == U6:
+                            elif nm == 'ServiceScope' and c.ns == U6:  # serviceScopeType: string
                                 a = t144(a << 8 | 195, c, 144, x)
-                            elif nm == 'SessionID' and c.ns == U5:
+                            elif nm == 'SessionID' and c.ns == U5:  # sessionIDType: hexBinary
                                 a = t145(a << 8 | 196, c, 145, x)
-                            elif nm == 'SessionID' and c.ns == U8:
+                            elif nm == 'SessionID' and c.ns == U8:  # sessionIDType: hexBinary
                                 a = t145(a << 8 | 197, c, 145, x)
-                            elif nm == 'SessionSetupReq' and c.ns == U5:
+                            elif nm == 'SessionSetupReq' and c.ns == U5:  # SessionSetupReqType
                                 a = t63(a << 8 | 198, c, 63, x)
-                            elif nm == 'SessionSetupRes' and c.ns == U5:
+                            elif nm == 'SessionSetupRes' and c.ns == U5:  # SessionSetupResType
                                 a = t64(a << 8 | 199, c, 64, x)
                             else:
                                 a = x.root(a, 81, e)
                 else:
                     if nm < 'SignatureValue':
                         if nm < 'Signature':
-                            if nm == 'SessionStopReq' and c.ns == U5:
+                            if nm == 'SessionStopReq' and c.ns == U5:  # SessionStopReqType
                                 a = t65(a << 8 | 200, c, 65, x)
-                            elif nm == 'SessionStopRes' and c.ns == U5:
+                            elif nm == 'SessionStopRes' and c.ns == U5:  # SessionStopResType
                                 a = t66(a << 8 | 201, c, 66, x)
-                            elif nm == 'SigMeterReading' and c.ns == U6:
+                            elif nm == 'SigMeterReading' and c.ns == U6:  # sigMeterReadingType: base64Binary
                                 a = t146(a << 8 | 202, c, 146, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'Signature' and c.ns == U4:
+                            if nm == 'Signature' and c.ns == U4:  # SignatureType
                                 a = t67(a << 8 | 203, c, 67, x)
-                            elif nm == 'SignatureMethod' and c.ns == U4:
+                            elif nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                                 a = t68(a << 8 | 204, c, 68, x)
-                            elif nm == 'SignatureProperties' and c.ns == U4:
+                            elif nm == 'SignatureProperties' and c.ns == U4:  # SignaturePropertiesType
                                 a = t69(a << 8 | 205, c, 69, x)
-                            elif nm == 'SignatureProperty' and c.ns == U4:
+                            elif nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                                 a = t70(a << 8 | 206, c, 70, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'SupportedEnergyTransferMode':
-                            if nm == 'SignatureValue' and c.ns == U4:
+                            if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                                 a = t71(a << 8 | 207, c, 71, x)
-                            elif nm == 'SignedInfo' and c.ns == U4:
+                            elif nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
                                 a = t72(a << 8 | 208, c, 72, x)
-                            elif nm == 'SubCertificates' and c.ns == U6:
+                            elif nm == 'SubCertificates' and c.ns == U6:  # SubCertificatesType
                                 a = t147(a << 8 | 209, c, 147, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'SupportedEnergyTransferMode' and c.ns == U6:
+                            if nm == 'SupportedEnergyTransferMode' and c.ns == U6:  # SupportedEnergyTransferModeType
                                 a = t148(a << 8 | 210, c, 148, x)
-                            elif nm == 'TMeter' and c.ns == U6:
+                            elif nm == 'TMeter' and c.ns == U6:  # long: integer -9223372036854775808..9223372036854775807
                                 a = t106(a << 8 | 211, c, 106, x)
-                            elif nm == 'TimeInterval' and c.ns == U6:
+                            elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
                                 a = t73(a << 8 | 212, c, 73, x)
-                            elif nm == 'Transform' and c.ns == U4:
+                            elif nm == 'Transform' and c.ns == U4:  # TransformType
                                 a = t74(a << 8 | 213, c, 74, x)
                             else:
                                 a = x.root(a, 81, e)
@@ -14602,88 +14602,88 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'XPath':
                     if nm < 'X509Certificate':
                         if nm < 'Value':
-                            if nm == 'Transforms' and c.ns == U4:
+                            if nm == 'Transforms' and c.ns == U4:  # TransformsType
                                 a = t75(a << 8 | 214, c, 75, x)
-                            elif nm == 'Unit' and c.ns == U6:
+                            elif nm == 'Unit' and c.ns == U6:  # unitSymbolType: enumeration of 7
                                 a = t149(a << 8 | 215, c, 149, x)
-                            elif nm == 'V2G_Message' and c.ns == U7:
+                            elif nm == 'V2G_Message' and c.ns == U7:  # anonymous type
                                 a = t76(a << 8 | 216, c, 76, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'Value' and c.ns == U6:
+                            if nm == 'Value' and c.ns == U6:  # short: integer -32768..32767
                                 a = t126(a << 8 | 217, c, 126, x)
-                            elif nm == 'WeldingDetectionReq' and c.ns == U5:
+                            elif nm == 'WeldingDetectionReq' and c.ns == U5:  # WeldingDetectionReqType
                                 a = t77(a << 8 | 218, c, 77, x)
-                            elif nm == 'WeldingDetectionRes' and c.ns == U5:
+                            elif nm == 'WeldingDetectionRes' and c.ns == U5:  # WeldingDetectionResType
                                 a = t78(a << 8 | 219, c, 78, x)
-                            elif nm == 'X509CRL' and c.ns == U4:
+                            elif nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t122(a << 8 | 220, c, 122, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'X509IssuerSerial':
-                            if nm == 'X509Certificate' and c.ns == U4:
+                            if nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t122(a << 8 | 221, c, 122, x)
-                            elif nm == 'X509Data' and c.ns == U4:
+                            elif nm == 'X509Data' and c.ns == U4:  # X509DataType
                                 a = t79(a << 8 | 222, c, 79, x)
-                            elif nm == 'X509IssuerName' and c.ns == U4:
+                            elif nm == 'X509IssuerName' and c.ns == U4:  # string: string
                                 a = t35(a << 8 | 223, c, 35, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'X509IssuerSerial' and c.ns == U4:
+                            if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
                                 a = t131(a << 8 | 224, c, 131, x)
-                            elif nm == 'X509SKI' and c.ns == U4:
+                            elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t122(a << 8 | 225, c, 122, x)
-                            elif nm == 'X509SerialNumber' and c.ns == U4:
+                            elif nm == 'X509SerialNumber' and c.ns == U4:  # integer: integer
                                 a = t150(a << 8 | 226, c, 150, x)
-                            elif nm == 'X509SubjectName' and c.ns == U4:
+                            elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
                                 a = t35(a << 8 | 227, c, 35, x)
                             else:
                                 a = x.root(a, 81, e)
                 else:
                     if nm < 'duration':
                         if nm < 'amountMultiplier':
-                            if nm == 'XPath' and c.ns == U4:
+                            if nm == 'XPath' and c.ns == U4:  # string: string
                                 a = t35(a << 8 | 228, c, 35, x)
-                            elif nm == 'Y' and c.ns == U4:
+                            elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t108(a << 8 | 229, c, 108, x)
-                            elif nm == 'amount' and c.ns == U6:
+                            elif nm == 'amount' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                                 a = t91(a << 8 | 230, c, 91, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'amountMultiplier' and c.ns == U6:
+                            if nm == 'amountMultiplier' and c.ns == U6:  # unitMultiplierType: n-bit -3..3
                                 a = t120(a << 8 | 231, c, 120, x)
-                            elif nm == 'boolValue' and c.ns == U6:
+                            elif nm == 'boolValue' and c.ns == U6:  # boolean: boolean
                                 a = t83(a << 8 | 232, c, 83, x)
-                            elif nm == 'byteValue' and c.ns == U6:
+                            elif nm == 'byteValue' and c.ns == U6:  # byte: n-bit -128..127
                                 a = t151(a << 8 | 233, c, 151, x)
-                            elif nm == 'costKind' and c.ns == U6:
+                            elif nm == 'costKind' and c.ns == U6:  # costKindType: enumeration of 3
                                 a = t152(a << 8 | 234, c, 152, x)
                             else:
                                 a = x.root(a, 81, e)
                     else:
                         if nm < 'shortValue':
-                            if nm == 'duration' and c.ns == U6:
+                            if nm == 'duration' and c.ns == U6:  # simple type: unsigned 0..86400
                                 a = t153(a << 8 | 235, c, 153, x)
-                            elif nm == 'eMAID' and c.ns == U5:
+                            elif nm == 'eMAID' and c.ns == U5:  # anonymous type
                                 a = t154(a << 8 | 236, c, 154, x)
-                            elif nm == 'intValue' and c.ns == U6:
+                            elif nm == 'intValue' and c.ns == U6:  # int: integer -2147483648..2147483647
                                 a = t155(a << 8 | 237, c, 155, x)
-                            elif nm == 'physicalValue' and c.ns == U6:
+                            elif nm == 'physicalValue' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 238, c, 90, x)
                             else:
                                 a = x.root(a, 81, e)
                         else:
-                            if nm == 'shortValue' and c.ns == U6:
+                            if nm == 'shortValue' and c.ns == U6:  # short: integer -32768..32767
                                 a = t126(a << 8 | 239, c, 126, x)
-                            elif nm == 'start' and c.ns == U6:
+                            elif nm == 'start' and c.ns == U6:  # simple type: unsigned 0..16777214
                                 a = t156(a << 8 | 240, c, 156, x)
-                            elif nm == 'startValue' and c.ns == U6:
+                            elif nm == 'startValue' and c.ns == U6:  # PhysicalValueType
                                 a = t90(a << 8 | 241, c, 90, x)
-                            elif nm == 'stringValue' and c.ns == U6:
+                            elif nm == 'stringValue' and c.ns == U6:  # string: string
                                 a = t35(a << 8 | 242, c, 35, x)
                             else:
                                 a = x.root(a, 81, e)

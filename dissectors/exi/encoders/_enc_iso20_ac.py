@@ -9556,72 +9556,72 @@ def document(a: int, e: Element, x: Enc) -> int:
         if nm < 'BPT_Scheduled_AC_CLReqControlMode':
             if nm < 'AC_ChargeParameterDiscoveryRes':
                 if nm < 'AC_ChargeLoopReq':
-                    if nm == 'AC_CPDReqEnergyTransferMode' and c.ns == U5:
+                    if nm == 'AC_CPDReqEnergyTransferMode' and c.ns == U5:  # AC_CPDReqEnergyTransferModeType
                         a = t1(a << 6, c, 1, x)
-                    elif nm == 'AC_CPDResEnergyTransferMode' and c.ns == U5:
+                    elif nm == 'AC_CPDResEnergyTransferMode' and c.ns == U5:  # AC_CPDResEnergyTransferModeType
                         a = t2(a << 6 | 1, c, 2, x)
                     else:
                         a = x.root(a, 42, e)
                 else:
-                    if nm == 'AC_ChargeLoopReq' and c.ns == U5:
+                    if nm == 'AC_ChargeLoopReq' and c.ns == U5:  # AC_ChargeLoopReqType
                         a = t3(a << 6 | 2, c, 3, x)
-                    elif nm == 'AC_ChargeLoopRes' and c.ns == U5:
+                    elif nm == 'AC_ChargeLoopRes' and c.ns == U5:  # AC_ChargeLoopResType
                         a = t4(a << 6 | 3, c, 4, x)
-                    elif nm == 'AC_ChargeParameterDiscoveryReq' and c.ns == U5:
+                    elif nm == 'AC_ChargeParameterDiscoveryReq' and c.ns == U5:  # AC_ChargeParameterDiscoveryReqType
                         a = t5(a << 6 | 4, c, 5, x)
                     else:
                         a = x.root(a, 42, e)
             else:
                 if nm < 'BPT_AC_CPDResEnergyTransferMode':
-                    if nm == 'AC_ChargeParameterDiscoveryRes' and c.ns == U5:
+                    if nm == 'AC_ChargeParameterDiscoveryRes' and c.ns == U5:  # AC_ChargeParameterDiscoveryResType
                         a = t6(a << 6 | 5, c, 6, x)
-                    elif nm == 'BPT_AC_CPDReqEnergyTransferMode' and c.ns == U5:
+                    elif nm == 'BPT_AC_CPDReqEnergyTransferMode' and c.ns == U5:  # BPT_AC_CPDReqEnergyTransferModeType
                         a = t7(a << 6 | 6, c, 7, x)
                     else:
                         a = x.root(a, 42, e)
                 else:
-                    if nm == 'BPT_AC_CPDResEnergyTransferMode' and c.ns == U5:
+                    if nm == 'BPT_AC_CPDResEnergyTransferMode' and c.ns == U5:  # BPT_AC_CPDResEnergyTransferModeType
                         a = t8(a << 6 | 7, c, 8, x)
-                    elif nm == 'BPT_Dynamic_AC_CLReqControlMode' and c.ns == U5:
+                    elif nm == 'BPT_Dynamic_AC_CLReqControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLReqControlModeType
                         a = t9(a << 6 | 8, c, 9, x)
-                    elif nm == 'BPT_Dynamic_AC_CLResControlMode' and c.ns == U5:
+                    elif nm == 'BPT_Dynamic_AC_CLResControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLResControlModeType
                         a = t10(a << 6 | 9, c, 10, x)
                     else:
                         a = x.root(a, 42, e)
         else:
             if nm < 'DSAKeyValue':
                 if nm < 'CLReqControlMode':
-                    if nm == 'BPT_Scheduled_AC_CLReqControlMode' and c.ns == U5:
+                    if nm == 'BPT_Scheduled_AC_CLReqControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLReqControlModeType
                         a = t11(a << 6 | 10, c, 11, x)
-                    elif nm == 'BPT_Scheduled_AC_CLResControlMode' and c.ns == U5:
+                    elif nm == 'BPT_Scheduled_AC_CLResControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLResControlModeType
                         a = t12(a << 6 | 11, c, 12, x)
                     else:
                         a = x.root(a, 42, e)
                 else:
-                    if nm == 'CLReqControlMode' and c.ns == U6:
+                    if nm == 'CLReqControlMode' and c.ns == U6:  # CLReqControlModeType
                         a = t13(a << 6 | 12, c, 13, x)
-                    elif nm == 'CLResControlMode' and c.ns == U6:
+                    elif nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
                         a = t14(a << 6 | 13, c, 14, x)
-                    elif nm == 'CanonicalizationMethod' and c.ns == U4:
+                    elif nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
                         a = t15(a << 6 | 14, c, 15, x)
                     else:
                         a = x.root(a, 42, e)
             else:
                 if nm < 'Dynamic_AC_CLReqControlMode':
-                    if nm == 'DSAKeyValue' and c.ns == U4:
+                    if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
                         a = t16(a << 6 | 15, c, 16, x)
-                    elif nm == 'DigestMethod' and c.ns == U4:
+                    elif nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
                         a = t17(a << 6 | 16, c, 17, x)
-                    elif nm == 'DigestValue' and c.ns == U4:
+                    elif nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
                         a = t18(a << 6 | 17, c, 18, x)
                     else:
                         a = x.root(a, 42, e)
                 else:
-                    if nm == 'Dynamic_AC_CLReqControlMode' and c.ns == U5:
+                    if nm == 'Dynamic_AC_CLReqControlMode' and c.ns == U5:  # Dynamic_AC_CLReqControlModeType
                         a = t19(a << 6 | 18, c, 19, x)
-                    elif nm == 'Dynamic_AC_CLResControlMode' and c.ns == U5:
+                    elif nm == 'Dynamic_AC_CLResControlMode' and c.ns == U5:  # Dynamic_AC_CLResControlModeType
                         a = t20(a << 6 | 19, c, 20, x)
-                    elif nm == 'KeyInfo' and c.ns == U4:
+                    elif nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
                         a = t21(a << 6 | 20, c, 21, x)
                     else:
                         a = x.root(a, 42, e)
@@ -9629,72 +9629,72 @@ def document(a: int, e: Element, x: Enc) -> int:
         if nm < 'Scheduled_AC_CLReqControlMode':
             if nm < 'PGPData':
                 if nm < 'Manifest':
-                    if nm == 'KeyName' and c.ns == U4:
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
                         a = t22(a << 6 | 21, c, 22, x)
-                    elif nm == 'KeyValue' and c.ns == U4:
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
                         a = t23(a << 6 | 22, c, 23, x)
                     else:
                         a = x.root(a, 42, e)
                 else:
-                    if nm == 'Manifest' and c.ns == U4:
+                    if nm == 'Manifest' and c.ns == U4:  # ManifestType
                         a = t24(a << 6 | 23, c, 24, x)
-                    elif nm == 'MgmtData' and c.ns == U4:
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
                         a = t22(a << 6 | 24, c, 22, x)
-                    elif nm == 'Object' and c.ns == U4:
+                    elif nm == 'Object' and c.ns == U4:  # ObjectType
                         a = t25(a << 6 | 25, c, 25, x)
                     else:
                         a = x.root(a, 42, e)
             else:
                 if nm < 'Reference':
-                    if nm == 'PGPData' and c.ns == U4:
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
                         a = t26(a << 6 | 26, c, 26, x)
-                    elif nm == 'RSAKeyValue' and c.ns == U4:
+                    elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
                         a = t27(a << 6 | 27, c, 27, x)
                     else:
                         a = x.root(a, 42, e)
                 else:
-                    if nm == 'Reference' and c.ns == U4:
+                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
                         a = t28(a << 6 | 28, c, 28, x)
-                    elif nm == 'RetrievalMethod' and c.ns == U4:
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
                         a = t29(a << 6 | 29, c, 29, x)
-                    elif nm == 'SPKIData' and c.ns == U4:
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
                         a = t30(a << 6 | 30, c, 30, x)
                     else:
                         a = x.root(a, 42, e)
         else:
             if nm < 'SignatureProperty':
                 if nm < 'Signature':
-                    if nm == 'Scheduled_AC_CLReqControlMode' and c.ns == U5:
+                    if nm == 'Scheduled_AC_CLReqControlMode' and c.ns == U5:  # Scheduled_AC_CLReqControlModeType
                         a = t31(a << 6 | 31, c, 31, x)
-                    elif nm == 'Scheduled_AC_CLResControlMode' and c.ns == U5:
+                    elif nm == 'Scheduled_AC_CLResControlMode' and c.ns == U5:  # Scheduled_AC_CLResControlModeType
                         a = t32(a << 6 | 32, c, 32, x)
                     else:
                         a = x.root(a, 42, e)
                 else:
-                    if nm == 'Signature' and c.ns == U4:
+                    if nm == 'Signature' and c.ns == U4:  # SignatureType
                         a = t33(a << 6 | 33, c, 33, x)
-                    elif nm == 'SignatureMethod' and c.ns == U4:
+                    elif nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                         a = t34(a << 6 | 34, c, 34, x)
-                    elif nm == 'SignatureProperties' and c.ns == U4:
+                    elif nm == 'SignatureProperties' and c.ns == U4:  # SignaturePropertiesType
                         a = t35(a << 6 | 35, c, 35, x)
                     else:
                         a = x.root(a, 42, e)
             else:
                 if nm < 'Transform':
-                    if nm == 'SignatureProperty' and c.ns == U4:
+                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                         a = t36(a << 6 | 36, c, 36, x)
-                    elif nm == 'SignatureValue' and c.ns == U4:
+                    elif nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                         a = t37(a << 6 | 37, c, 37, x)
-                    elif nm == 'SignedInfo' and c.ns == U4:
+                    elif nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
                         a = t38(a << 6 | 38, c, 38, x)
                     else:
                         a = x.root(a, 42, e)
                 else:
-                    if nm == 'Transform' and c.ns == U4:
+                    if nm == 'Transform' and c.ns == U4:  # TransformType
                         a = t39(a << 6 | 39, c, 39, x)
-                    elif nm == 'Transforms' and c.ns == U4:
+                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
                         a = t40(a << 6 | 40, c, 40, x)
-                    elif nm == 'X509Data' and c.ns == U4:
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
                         a = t41(a << 6 | 41, c, 41, x)
                     else:
                         a = x.root(a, 42, e)
@@ -9710,130 +9710,130 @@ def fragment(a: int, e: Element, x: Enc) -> int:
             if nm < 'CLResControlMode':
                 if nm < 'BPT_AC_CPDReqEnergyTransferMode':
                     if nm < 'AC_ChargeParameterDiscoveryReq':
-                        if nm == 'AC_CPDReqEnergyTransferMode' and c.ns == U5:
+                        if nm == 'AC_CPDReqEnergyTransferMode' and c.ns == U5:  # AC_CPDReqEnergyTransferModeType
                             a = t1(a << 8, c, 1, x)
-                        elif nm == 'AC_CPDResEnergyTransferMode' and c.ns == U5:
+                        elif nm == 'AC_CPDResEnergyTransferMode' and c.ns == U5:  # AC_CPDResEnergyTransferModeType
                             a = t2(a << 8 | 1, c, 2, x)
-                        elif nm == 'AC_ChargeLoopReq' and c.ns == U5:
+                        elif nm == 'AC_ChargeLoopReq' and c.ns == U5:  # AC_ChargeLoopReqType
                             a = t3(a << 8 | 2, c, 3, x)
-                        elif nm == 'AC_ChargeLoopRes' and c.ns == U5:
+                        elif nm == 'AC_ChargeLoopRes' and c.ns == U5:  # AC_ChargeLoopResType
                             a = t4(a << 8 | 3, c, 4, x)
                         else:
                             a = x.root(a, 43, e)
                     else:
                         if nm < 'AckMaxDelay':
-                            if nm == 'AC_ChargeParameterDiscoveryReq' and c.ns == U5:
+                            if nm == 'AC_ChargeParameterDiscoveryReq' and c.ns == U5:  # AC_ChargeParameterDiscoveryReqType
                                 a = t5(a << 8 | 4, c, 5, x)
-                            elif nm == 'AC_ChargeParameterDiscoveryRes' and c.ns == U5:
+                            elif nm == 'AC_ChargeParameterDiscoveryRes' and c.ns == U5:  # AC_ChargeParameterDiscoveryResType
                                 a = t6(a << 8 | 5, c, 6, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'AckMaxDelay' and c.ns == U6:
+                            if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t44(a << 8 | 6, c, 44, x)
-                            elif nm == 'AdditionalServicesCosts' and c.ns == U6:
+                            elif nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
                                 a = t45(a << 8 | 7, c, 45, x)
-                            elif nm == 'Amount' and c.ns == U6:
+                            elif nm == 'Amount' and c.ns == U6:  # RationalNumberType
                                 a = t46(a << 8 | 8, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
                 else:
                     if nm < 'BPT_InductiveEnergyReadingVARh':
                         if nm < 'BPT_DischargedEnergyReadingWh':
-                            if nm == 'BPT_AC_CPDReqEnergyTransferMode' and c.ns == U5:
+                            if nm == 'BPT_AC_CPDReqEnergyTransferMode' and c.ns == U5:  # BPT_AC_CPDReqEnergyTransferModeType
                                 a = t7(a << 8 | 9, c, 7, x)
-                            elif nm == 'BPT_AC_CPDResEnergyTransferMode' and c.ns == U5:
+                            elif nm == 'BPT_AC_CPDResEnergyTransferMode' and c.ns == U5:  # BPT_AC_CPDResEnergyTransferModeType
                                 a = t8(a << 8 | 10, c, 8, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U6:
+                            if nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t47(a << 8 | 11, c, 47, x)
-                            elif nm == 'BPT_Dynamic_AC_CLReqControlMode' and c.ns == U5:
+                            elif nm == 'BPT_Dynamic_AC_CLReqControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLReqControlModeType
                                 a = t9(a << 8 | 12, c, 9, x)
-                            elif nm == 'BPT_Dynamic_AC_CLResControlMode' and c.ns == U5:
+                            elif nm == 'BPT_Dynamic_AC_CLResControlMode' and c.ns == U5:  # BPT_Dynamic_AC_CLResControlModeType
                                 a = t10(a << 8 | 13, c, 10, x)
                             else:
                                 a = x.root(a, 43, e)
                     else:
                         if nm < 'BPT_Scheduled_AC_CLResControlMode':
-                            if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:
+                            if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t47(a << 8 | 14, c, 47, x)
-                            elif nm == 'BPT_Scheduled_AC_CLReqControlMode' and c.ns == U5:
+                            elif nm == 'BPT_Scheduled_AC_CLReqControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLReqControlModeType
                                 a = t11(a << 8 | 15, c, 11, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'BPT_Scheduled_AC_CLResControlMode' and c.ns == U5:
+                            if nm == 'BPT_Scheduled_AC_CLResControlMode' and c.ns == U5:  # BPT_Scheduled_AC_CLResControlModeType
                                 a = t12(a << 8 | 16, c, 12, x)
-                            elif nm == 'BatteryEnergyCapacity' and c.ns == U6:
+                            elif nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
                                 a = t46(a << 8 | 17, c, 46, x)
-                            elif nm == 'CLReqControlMode' and c.ns == U6:
+                            elif nm == 'CLReqControlMode' and c.ns == U6:  # CLReqControlModeType
                                 a = t13(a << 8 | 18, c, 13, x)
                             else:
                                 a = x.root(a, 43, e)
             else:
                 if nm < 'DigestValue':
                     if nm < 'ChargingComplete':
-                        if nm == 'CLResControlMode' and c.ns == U6:
+                        if nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
                             a = t14(a << 8 | 19, c, 14, x)
-                        elif nm == 'CanonicalizationMethod' and c.ns == U4:
+                        elif nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
                             a = t15(a << 8 | 20, c, 15, x)
-                        elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U6:
+                        elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                             a = t47(a << 8 | 21, c, 47, x)
-                        elif nm == 'ChargedEnergyReadingWh' and c.ns == U6:
+                        elif nm == 'ChargedEnergyReadingWh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                             a = t47(a << 8 | 22, c, 47, x)
                         else:
                             a = x.root(a, 43, e)
                     else:
                         if nm < 'DSAKeyValue':
-                            if nm == 'ChargingComplete' and c.ns == U6:
+                            if nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
                                 a = t48(a << 8 | 23, c, 48, x)
-                            elif nm == 'CostPerUnit' and c.ns == U6:
+                            elif nm == 'CostPerUnit' and c.ns == U6:  # RationalNumberType
                                 a = t46(a << 8 | 24, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'DSAKeyValue' and c.ns == U4:
+                            if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
                                 a = t16(a << 8 | 25, c, 16, x)
-                            elif nm == 'DepartureTime' and c.ns == U6:
+                            elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                                 a = t49(a << 8 | 26, c, 49, x)
-                            elif nm == 'DigestMethod' and c.ns == U4:
+                            elif nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
                                 a = t17(a << 8 | 27, c, 17, x)
                             else:
                                 a = x.root(a, 43, e)
                 else:
                     if nm < 'EVMaximumChargePower_L2':
                         if nm < 'Dynamic_AC_CLReqControlMode':
-                            if nm == 'DigestValue' and c.ns == U4:
+                            if nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
                                 a = t18(a << 8 | 28, c, 18, x)
-                            elif nm == 'DisplayParameters' and c.ns == U6:
+                            elif nm == 'DisplayParameters' and c.ns == U6:  # DisplayParametersType
                                 a = t50(a << 8 | 29, c, 50, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'Dynamic_AC_CLReqControlMode' and c.ns == U5:
+                            if nm == 'Dynamic_AC_CLReqControlMode' and c.ns == U5:  # Dynamic_AC_CLReqControlModeType
                                 a = t19(a << 8 | 30, c, 19, x)
-                            elif nm == 'Dynamic_AC_CLResControlMode' and c.ns == U5:
+                            elif nm == 'Dynamic_AC_CLResControlMode' and c.ns == U5:  # Dynamic_AC_CLResControlModeType
                                 a = t20(a << 8 | 31, c, 20, x)
-                            elif nm == 'EVMaximumChargePower' and c.ns == U5:
+                            elif nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 32, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
                     else:
                         if nm < 'EVMaximumDischargePower':
-                            if nm == 'EVMaximumChargePower_L2' and c.ns == U5:
+                            if nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 33, c, 46, x)
-                            elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:
+                            elif nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 34, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'EVMaximumDischargePower' and c.ns == U5:
+                            if nm == 'EVMaximumDischargePower' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 35, c, 46, x)
-                            elif nm == 'EVMaximumDischargePower_L2' and c.ns == U5:
+                            elif nm == 'EVMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 36, c, 46, x)
-                            elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:
+                            elif nm == 'EVMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 37, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
@@ -9841,130 +9841,130 @@ def fragment(a: int, e: Element, x: Enc) -> int:
             if nm < 'EVSEMaximumDischargePower':
                 if nm < 'EVMinimumV2XEnergyRequest':
                     if nm < 'EVMinimumChargePower_L3':
-                        if nm == 'EVMaximumEnergyRequest' and c.ns == U6:
+                        if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
                             a = t46(a << 8 | 38, c, 46, x)
-                        elif nm == 'EVMaximumV2XEnergyRequest' and c.ns == U5:
+                        elif nm == 'EVMaximumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 8 | 39, c, 46, x)
-                        elif nm == 'EVMinimumChargePower' and c.ns == U5:
+                        elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 8 | 40, c, 46, x)
-                        elif nm == 'EVMinimumChargePower_L2' and c.ns == U5:
+                        elif nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 8 | 41, c, 46, x)
                         else:
                             a = x.root(a, 43, e)
                     else:
                         if nm < 'EVMinimumDischargePower_L2':
-                            if nm == 'EVMinimumChargePower_L3' and c.ns == U5:
+                            if nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 42, c, 46, x)
-                            elif nm == 'EVMinimumDischargePower' and c.ns == U5:
+                            elif nm == 'EVMinimumDischargePower' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 43, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'EVMinimumDischargePower_L2' and c.ns == U5:
+                            if nm == 'EVMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 44, c, 46, x)
-                            elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:
+                            elif nm == 'EVMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 45, c, 46, x)
-                            elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:
+                            elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
                                 a = t46(a << 8 | 46, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
                 else:
                     if nm < 'EVPresentReactivePower_L2':
                         if nm < 'EVPresentActivePower_L2':
-                            if nm == 'EVMinimumV2XEnergyRequest' and c.ns == U5:
+                            if nm == 'EVMinimumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 47, c, 46, x)
-                            elif nm == 'EVPresentActivePower' and c.ns == U5:
+                            elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 48, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'EVPresentActivePower_L2' and c.ns == U5:
+                            if nm == 'EVPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 49, c, 46, x)
-                            elif nm == 'EVPresentActivePower_L3' and c.ns == U5:
+                            elif nm == 'EVPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 50, c, 46, x)
-                            elif nm == 'EVPresentReactivePower' and c.ns == U5:
+                            elif nm == 'EVPresentReactivePower' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 51, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
                     else:
                         if nm < 'EVSEMaximumChargePower':
-                            if nm == 'EVPresentReactivePower_L2' and c.ns == U5:
+                            if nm == 'EVPresentReactivePower_L2' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 52, c, 46, x)
-                            elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:
+                            elif nm == 'EVPresentReactivePower_L3' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 53, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'EVSEMaximumChargePower' and c.ns == U5:
+                            if nm == 'EVSEMaximumChargePower' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 54, c, 46, x)
-                            elif nm == 'EVSEMaximumChargePower_L2' and c.ns == U5:
+                            elif nm == 'EVSEMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 55, c, 46, x)
-                            elif nm == 'EVSEMaximumChargePower_L3' and c.ns == U5:
+                            elif nm == 'EVSEMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 56, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
             else:
                 if nm < 'EVSENominalFrequency':
                     if nm < 'EVSEMinimumChargePower_L2':
-                        if nm == 'EVSEMaximumDischargePower' and c.ns == U5:
+                        if nm == 'EVSEMaximumDischargePower' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 8 | 57, c, 46, x)
-                        elif nm == 'EVSEMaximumDischargePower_L2' and c.ns == U5:
+                        elif nm == 'EVSEMaximumDischargePower_L2' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 8 | 58, c, 46, x)
-                        elif nm == 'EVSEMaximumDischargePower_L3' and c.ns == U5:
+                        elif nm == 'EVSEMaximumDischargePower_L3' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 8 | 59, c, 46, x)
-                        elif nm == 'EVSEMinimumChargePower' and c.ns == U5:
+                        elif nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 8 | 60, c, 46, x)
                         else:
                             a = x.root(a, 43, e)
                     else:
                         if nm < 'EVSEMinimumDischargePower':
-                            if nm == 'EVSEMinimumChargePower_L2' and c.ns == U5:
+                            if nm == 'EVSEMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 61, c, 46, x)
-                            elif nm == 'EVSEMinimumChargePower_L3' and c.ns == U5:
+                            elif nm == 'EVSEMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 62, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'EVSEMinimumDischargePower' and c.ns == U5:
+                            if nm == 'EVSEMinimumDischargePower' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 63, c, 46, x)
-                            elif nm == 'EVSEMinimumDischargePower_L2' and c.ns == U5:
+                            elif nm == 'EVSEMinimumDischargePower_L2' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 64, c, 46, x)
-                            elif nm == 'EVSEMinimumDischargePower_L3' and c.ns == U5:
+                            elif nm == 'EVSEMinimumDischargePower_L3' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 65, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
                 else:
                     if nm < 'EVSEPresentActivePower_L3':
                         if nm < 'EVSEPowerRampLimitation':
-                            if nm == 'EVSENominalFrequency' and c.ns == U5:
+                            if nm == 'EVSENominalFrequency' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 66, c, 46, x)
-                            elif nm == 'EVSENotification' and c.ns == U6:
+                            elif nm == 'EVSENotification' and c.ns == U6:  # evseNotificationType: enumeration of 6
                                 a = t51(a << 8 | 67, c, 51, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'EVSEPowerRampLimitation' and c.ns == U5:
+                            if nm == 'EVSEPowerRampLimitation' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 68, c, 46, x)
-                            elif nm == 'EVSEPresentActivePower' and c.ns == U5:
+                            elif nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 69, c, 46, x)
-                            elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:
+                            elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 70, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
                     else:
                         if nm < 'EVSETargetActivePower':
-                            if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:
+                            if nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 71, c, 46, x)
-                            elif nm == 'EVSEStatus' and c.ns == U6:
+                            elif nm == 'EVSEStatus' and c.ns == U6:  # EVSEStatusType
                                 a = t52(a << 8 | 72, c, 52, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'EVSETargetActivePower' and c.ns == U5:
+                            if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 73, c, 46, x)
-                            elif nm == 'EVSETargetActivePower_L2' and c.ns == U5:
+                            elif nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 74, c, 46, x)
-                            elif nm == 'EVSETargetActivePower_L3' and c.ns == U5:
+                            elif nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 75, c, 46, x)
                             else:
                                 a = x.root(a, 43, e)
@@ -9973,132 +9973,132 @@ def fragment(a: int, e: Element, x: Enc) -> int:
             if nm < 'MeterInfo':
                 if nm < 'Header':
                     if nm < 'EVTargetEnergyRequest':
-                        if nm == 'EVSETargetFrequency' and c.ns == U5:
+                        if nm == 'EVSETargetFrequency' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 8 | 76, c, 46, x)
-                        elif nm == 'EVSETargetReactivePower' and c.ns == U5:
+                        elif nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 8 | 77, c, 46, x)
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:
+                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 8 | 78, c, 46, x)
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:
+                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
                             a = t46(a << 8 | 79, c, 46, x)
                         else:
                             a = x.root(a, 43, e)
                     else:
                         if nm < 'Exponent':
-                            if nm == 'EVTargetEnergyRequest' and c.ns == U6:
+                            if nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
                                 a = t46(a << 8 | 80, c, 46, x)
-                            elif nm == 'EnergyCosts' and c.ns == U6:
+                            elif nm == 'EnergyCosts' and c.ns == U6:  # DetailedCostType
                                 a = t45(a << 8 | 81, c, 45, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'Exponent' and c.ns == U4:
+                            if nm == 'Exponent' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t53(a << 8 | 82, c, 53, x)
-                            elif nm == 'Exponent' and c.ns == U6:
+                            elif nm == 'Exponent' and c.ns == U6:  # byte: n-bit -128..127
                                 a = t54(a << 8 | 83, c, 54, x)
-                            elif nm == 'G' and c.ns == U4:
+                            elif nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t53(a << 8 | 84, c, 53, x)
-                            elif nm == 'HMACOutputLength' and c.ns == U4:
+                            elif nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
                                 a = t55(a << 8 | 85, c, 55, x)
                             else:
                                 a = x.root(a, 43, e)
                 else:
                     if nm < 'KeyValue':
                         if nm < 'J':
-                            if nm == 'Header' and c.ns == U6:
+                            if nm == 'Header' and c.ns == U6:  # MessageHeaderType
                                 a = t56(a << 8 | 86, c, 56, x)
-                            elif nm == 'InletHot' and c.ns == U6:
+                            elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
                                 a = t48(a << 8 | 87, c, 48, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'J' and c.ns == U4:
+                            if nm == 'J' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t53(a << 8 | 88, c, 53, x)
-                            elif nm == 'KeyInfo' and c.ns == U4:
+                            elif nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
                                 a = t21(a << 8 | 89, c, 21, x)
-                            elif nm == 'KeyName' and c.ns == U4:
+                            elif nm == 'KeyName' and c.ns == U4:  # string: string
                                 a = t22(a << 8 | 90, c, 22, x)
                             else:
                                 a = x.root(a, 43, e)
                     else:
                         if nm < 'MaximumPowerAsymmetry':
-                            if nm == 'KeyValue' and c.ns == U4:
+                            if nm == 'KeyValue' and c.ns == U4:  # KeyValueType
                                 a = t23(a << 8 | 91, c, 23, x)
-                            elif nm == 'Manifest' and c.ns == U4:
+                            elif nm == 'Manifest' and c.ns == U4:  # ManifestType
                                 a = t24(a << 8 | 92, c, 24, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'MaximumPowerAsymmetry' and c.ns == U5:
+                            if nm == 'MaximumPowerAsymmetry' and c.ns == U5:  # RationalNumberType
                                 a = t46(a << 8 | 93, c, 46, x)
-                            elif nm == 'MaximumSOC' and c.ns == U6:
+                            elif nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                                 a = t57(a << 8 | 94, c, 57, x)
-                            elif nm == 'MeterID' and c.ns == U6:
+                            elif nm == 'MeterID' and c.ns == U6:  # meterIDType: string
                                 a = t58(a << 8 | 95, c, 58, x)
                             else:
                                 a = x.root(a, 43, e)
             else:
                 if nm < 'Object':
                     if nm < 'MeterTimestamp':
-                        if nm == 'MeterInfo' and c.ns == U6:
+                        if nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
                             a = t59(a << 8 | 96, c, 59, x)
-                        elif nm == 'MeterInfoRequested' and c.ns == U6:
+                        elif nm == 'MeterInfoRequested' and c.ns == U6:  # boolean: boolean
                             a = t48(a << 8 | 97, c, 48, x)
-                        elif nm == 'MeterSignature' and c.ns == U6:
+                        elif nm == 'MeterSignature' and c.ns == U6:  # meterSignatureType: base64Binary
                             a = t60(a << 8 | 98, c, 60, x)
-                        elif nm == 'MeterStatus' and c.ns == U6:
+                        elif nm == 'MeterStatus' and c.ns == U6:  # short: integer -32768..32767
                             a = t61(a << 8 | 99, c, 61, x)
                         else:
                             a = x.root(a, 43, e)
                     else:
                         if nm < 'MinimumSOC':
-                            if nm == 'MeterTimestamp' and c.ns == U6:
+                            if nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t47(a << 8 | 100, c, 47, x)
-                            elif nm == 'MgmtData' and c.ns == U4:
+                            elif nm == 'MgmtData' and c.ns == U4:  # string: string
                                 a = t22(a << 8 | 101, c, 22, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'MinimumSOC' and c.ns == U6:
+                            if nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                                 a = t57(a << 8 | 102, c, 57, x)
-                            elif nm == 'Modulus' and c.ns == U4:
+                            elif nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t53(a << 8 | 103, c, 53, x)
-                            elif nm == 'NotificationMaxDelay' and c.ns == U6:
+                            elif nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t44(a << 8 | 104, c, 44, x)
                             else:
                                 a = x.root(a, 43, e)
                 else:
                     if nm < 'PGPKeyID':
                         if nm < 'OverstayCosts':
-                            if nm == 'Object' and c.ns == U4:
+                            if nm == 'Object' and c.ns == U4:  # ObjectType
                                 a = t25(a << 8 | 105, c, 25, x)
-                            elif nm == 'OccupancyCosts' and c.ns == U6:
+                            elif nm == 'OccupancyCosts' and c.ns == U6:  # DetailedCostType
                                 a = t45(a << 8 | 106, c, 45, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'OverstayCosts' and c.ns == U6:
+                            if nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
                                 a = t45(a << 8 | 107, c, 45, x)
-                            elif nm == 'P' and c.ns == U4:
+                            elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t53(a << 8 | 108, c, 53, x)
-                            elif nm == 'PGPData' and c.ns == U4:
+                            elif nm == 'PGPData' and c.ns == U4:  # PGPDataType
                                 a = t26(a << 8 | 109, c, 26, x)
                             else:
                                 a = x.root(a, 43, e)
                     else:
                         if nm < 'PgenCounter':
-                            if nm == 'PGPKeyID' and c.ns == U4:
+                            if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t62(a << 8 | 110, c, 62, x)
-                            elif nm == 'PGPKeyPacket' and c.ns == U4:
+                            elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t62(a << 8 | 111, c, 62, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'PgenCounter' and c.ns == U4:
+                            if nm == 'PgenCounter' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t53(a << 8 | 112, c, 53, x)
-                            elif nm == 'PresentSOC' and c.ns == U6:
+                            elif nm == 'PresentSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                                 a = t57(a << 8 | 113, c, 57, x)
-                            elif nm == 'Q' and c.ns == U4:
+                            elif nm == 'Q' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t53(a << 8 | 114, c, 53, x)
                             else:
                                 a = x.root(a, 43, e)
@@ -10106,65 +10106,65 @@ def fragment(a: int, e: Element, x: Enc) -> int:
             if nm < 'SignatureValue':
                 if nm < 'SPKIData':
                     if nm < 'RemainingTimeToMinimumSOC':
-                        if nm == 'RSAKeyValue' and c.ns == U4:
+                        if nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
                             a = t27(a << 8 | 115, c, 27, x)
-                        elif nm == 'Receipt' and c.ns == U6:
+                        elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
                             a = t63(a << 8 | 116, c, 63, x)
-                        elif nm == 'Reference' and c.ns == U4:
+                        elif nm == 'Reference' and c.ns == U4:  # ReferenceType
                             a = t28(a << 8 | 117, c, 28, x)
-                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:
+                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                             a = t49(a << 8 | 118, c, 49, x)
                         else:
                             a = x.root(a, 43, e)
                     else:
                         if nm < 'ResponseCode':
-                            if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:
+                            if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                                 a = t49(a << 8 | 119, c, 49, x)
-                            elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:
+                            elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                                 a = t49(a << 8 | 120, c, 49, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'ResponseCode' and c.ns == U6:
+                            if nm == 'ResponseCode' and c.ns == U6:  # responseCodeType: enumeration of 40
                                 a = t64(a << 8 | 121, c, 64, x)
-                            elif nm == 'RetrievalMethod' and c.ns == U4:
+                            elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
                                 a = t29(a << 8 | 122, c, 29, x)
-                            elif nm == 'RootCertificateID' and c.ns == U6:
+                            elif nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
                                 a = t65(a << 8 | 123, c, 65, x)
                             else:
                                 a = x.root(a, 43, e)
                 else:
                     if nm < 'SessionID':
                         if nm < 'Scheduled_AC_CLReqControlMode':
-                            if nm == 'SPKIData' and c.ns == U4:
+                            if nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
                                 a = t30(a << 8 | 124, c, 30, x)
-                            elif nm == 'SPKISexp' and c.ns == U4:
+                            elif nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t62(a << 8 | 125, c, 62, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'Scheduled_AC_CLReqControlMode' and c.ns == U5:
+                            if nm == 'Scheduled_AC_CLReqControlMode' and c.ns == U5:  # Scheduled_AC_CLReqControlModeType
                                 a = t31(a << 8 | 126, c, 31, x)
-                            elif nm == 'Scheduled_AC_CLResControlMode' and c.ns == U5:
+                            elif nm == 'Scheduled_AC_CLResControlMode' and c.ns == U5:  # Scheduled_AC_CLResControlModeType
                                 a = t32(a << 8 | 127, c, 32, x)
-                            elif nm == 'Seed' and c.ns == U4:
+                            elif nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t53(a << 8 | 128, c, 53, x)
                             else:
                                 a = x.root(a, 43, e)
                     else:
                         if nm < 'SignatureMethod':
-                            if nm == 'SessionID' and c.ns == U6:
+                            if nm == 'SessionID' and c.ns == U6:  # sessionIDType: hexBinary
                                 a = t66(a << 8 | 129, c, 66, x)
-                            elif nm == 'Signature' and c.ns == U4:
+                            elif nm == 'Signature' and c.ns == U4:  # SignatureType
                                 a = t33(a << 8 | 130, c, 33, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'SignatureMethod' and c.ns == U4:
+                            if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                                 a = t34(a << 8 | 131, c, 34, x)
-                            elif nm == 'SignatureProperties' and c.ns == U4:
+                            elif nm == 'SignatureProperties' and c.ns == U4:  # SignaturePropertiesType
                                 a = t35(a << 8 | 132, c, 35, x)
-                            elif nm == 'SignatureProperty' and c.ns == U4:
+                            elif nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                                 a = t36(a << 8 | 133, c, 36, x)
                             else:
                                 a = x.root(a, 43, e)
@@ -10172,70 +10172,70 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'X509CRL':
                     if nm < 'TimeAnchor':
                         if nm < 'TargetSOC':
-                            if nm == 'SignatureValue' and c.ns == U4:
+                            if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                                 a = t37(a << 8 | 134, c, 37, x)
-                            elif nm == 'SignedInfo' and c.ns == U4:
+                            elif nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
                                 a = t38(a << 8 | 135, c, 38, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'TargetSOC' and c.ns == U6:
+                            if nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                                 a = t57(a << 8 | 136, c, 57, x)
-                            elif nm == 'TaxCosts' and c.ns == U6:
+                            elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
                                 a = t67(a << 8 | 137, c, 67, x)
-                            elif nm == 'TaxRuleID' and c.ns == U6:
+                            elif nm == 'TaxRuleID' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
                                 a = t68(a << 8 | 138, c, 68, x)
                             else:
                                 a = x.root(a, 43, e)
                     else:
                         if nm < 'Transform':
-                            if nm == 'TimeAnchor' and c.ns == U6:
+                            if nm == 'TimeAnchor' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t47(a << 8 | 139, c, 47, x)
-                            elif nm == 'TimeStamp' and c.ns == U6:
+                            elif nm == 'TimeStamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t47(a << 8 | 140, c, 47, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'Transform' and c.ns == U4:
+                            if nm == 'Transform' and c.ns == U4:  # TransformType
                                 a = t39(a << 8 | 141, c, 39, x)
-                            elif nm == 'Transforms' and c.ns == U4:
+                            elif nm == 'Transforms' and c.ns == U4:  # TransformsType
                                 a = t40(a << 8 | 142, c, 40, x)
-                            elif nm == 'Value' and c.ns == U6:
+                            elif nm == 'Value' and c.ns == U6:  # short: integer -32768..32767
                                 a = t61(a << 8 | 143, c, 61, x)
                             else:
                                 a = x.root(a, 43, e)
                 else:
                     if nm < 'X509SKI':
                         if nm < 'X509Data':
-                            if nm == 'X509CRL' and c.ns == U4:
+                            if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t62(a << 8 | 144, c, 62, x)
-                            elif nm == 'X509Certificate' and c.ns == U4:
+                            elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t62(a << 8 | 145, c, 62, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'X509Data' and c.ns == U4:
+                            if nm == 'X509Data' and c.ns == U4:  # X509DataType
                                 a = t41(a << 8 | 146, c, 41, x)
-                            elif nm == 'X509IssuerName' and c.ns == U4:
+                            elif nm == 'X509IssuerName' and c.ns == U4:  # string: string
                                 a = t22(a << 8 | 147, c, 22, x)
-                            elif nm == 'X509IssuerSerial' and c.ns == U4:
+                            elif nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
                                 a = t65(a << 8 | 148, c, 65, x)
                             else:
                                 a = x.root(a, 43, e)
                     else:
                         if nm < 'X509SubjectName':
-                            if nm == 'X509SKI' and c.ns == U4:
+                            if nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t62(a << 8 | 149, c, 62, x)
-                            elif nm == 'X509SerialNumber' and c.ns == U4:
+                            elif nm == 'X509SerialNumber' and c.ns == U4:  # integer: integer
                                 a = t69(a << 8 | 150, c, 69, x)
                             else:
                                 a = x.root(a, 43, e)
                         else:
-                            if nm == 'X509SubjectName' and c.ns == U4:
+                            if nm == 'X509SubjectName' and c.ns == U4:  # string: string
                                 a = t22(a << 8 | 151, c, 22, x)
-                            elif nm == 'XPath' and c.ns == U4:
+                            elif nm == 'XPath' and c.ns == U4:  # string: string
                                 a = t22(a << 8 | 152, c, 22, x)
-                            elif nm == 'Y' and c.ns == U4:
+                            elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t53(a << 8 | 153, c, 53, x)
                             else:
                                 a = x.root(a, 43, e)

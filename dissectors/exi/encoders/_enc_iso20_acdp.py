@@ -6434,106 +6434,106 @@ def document(a: int, e: Element, x: Enc) -> int:
     if nm < 'Manifest':
         if nm < 'CLReqControlMode':
             if nm < 'ACDP_SystemStatusReq':
-                if nm == 'ACDP_ConnectReq' and c.ns == U5:
+                if nm == 'ACDP_ConnectReq' and c.ns == U5:  # ACDP_ConnectReqType
                     a = t1(a << 6, c, 1, x)
-                elif nm == 'ACDP_ConnectRes' and c.ns == U5:
+                elif nm == 'ACDP_ConnectRes' and c.ns == U5:  # ACDP_ConnectResType
                     a = t2(a << 6 | 1, c, 2, x)
-                elif nm == 'ACDP_DisconnectReq' and c.ns == U5:
+                elif nm == 'ACDP_DisconnectReq' and c.ns == U5:  # ACDP_ConnectReqType
                     a = t1(a << 6 | 2, c, 1, x)
-                elif nm == 'ACDP_DisconnectRes' and c.ns == U5:
+                elif nm == 'ACDP_DisconnectRes' and c.ns == U5:  # ACDP_ConnectResType
                     a = t2(a << 6 | 3, c, 2, x)
                 else:
                     a = x.root(a, 32, e)
             else:
-                if nm == 'ACDP_SystemStatusReq' and c.ns == U5:
+                if nm == 'ACDP_SystemStatusReq' and c.ns == U5:  # ACDP_SystemStatusReqType
                     a = t3(a << 6 | 4, c, 3, x)
-                elif nm == 'ACDP_SystemStatusRes' and c.ns == U5:
+                elif nm == 'ACDP_SystemStatusRes' and c.ns == U5:  # ACDP_SystemStatusResType
                     a = t4(a << 6 | 5, c, 4, x)
-                elif nm == 'ACDP_VehiclePositioningReq' and c.ns == U5:
+                elif nm == 'ACDP_VehiclePositioningReq' and c.ns == U5:  # ACDP_VehiclePositioningReqType
                     a = t5(a << 6 | 6, c, 5, x)
-                elif nm == 'ACDP_VehiclePositioningRes' and c.ns == U5:
+                elif nm == 'ACDP_VehiclePositioningRes' and c.ns == U5:  # ACDP_VehiclePositioningResType
                     a = t6(a << 6 | 7, c, 6, x)
                 else:
                     a = x.root(a, 32, e)
         else:
             if nm < 'DigestMethod':
-                if nm == 'CLReqControlMode' and c.ns == U6:
+                if nm == 'CLReqControlMode' and c.ns == U6:  # CLReqControlModeType
                     a = t7(a << 6 | 8, c, 7, x)
-                elif nm == 'CLResControlMode' and c.ns == U6:
+                elif nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
                     a = t8(a << 6 | 9, c, 8, x)
-                elif nm == 'CanonicalizationMethod' and c.ns == U4:
+                elif nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
                     a = t9(a << 6 | 10, c, 9, x)
-                elif nm == 'DSAKeyValue' and c.ns == U4:
+                elif nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
                     a = t10(a << 6 | 11, c, 10, x)
                 else:
                     a = x.root(a, 32, e)
             else:
                 if nm < 'KeyInfo':
-                    if nm == 'DigestMethod' and c.ns == U4:
+                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
                         a = t11(a << 6 | 12, c, 11, x)
-                    elif nm == 'DigestValue' and c.ns == U4:
+                    elif nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
                         a = t12(a << 6 | 13, c, 12, x)
                     else:
                         a = x.root(a, 32, e)
                 else:
-                    if nm == 'KeyInfo' and c.ns == U4:
+                    if nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
                         a = t13(a << 6 | 14, c, 13, x)
-                    elif nm == 'KeyName' and c.ns == U4:
+                    elif nm == 'KeyName' and c.ns == U4:  # string: string
                         a = t14(a << 6 | 15, c, 14, x)
-                    elif nm == 'KeyValue' and c.ns == U4:
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
                         a = t15(a << 6 | 16, c, 15, x)
                     else:
                         a = x.root(a, 32, e)
     else:
         if nm < 'Signature':
             if nm < 'RSAKeyValue':
-                if nm == 'Manifest' and c.ns == U4:
+                if nm == 'Manifest' and c.ns == U4:  # ManifestType
                     a = t16(a << 6 | 17, c, 16, x)
-                elif nm == 'MgmtData' and c.ns == U4:
+                elif nm == 'MgmtData' and c.ns == U4:  # string: string
                     a = t14(a << 6 | 18, c, 14, x)
-                elif nm == 'Object' and c.ns == U4:
+                elif nm == 'Object' and c.ns == U4:  # ObjectType
                     a = t17(a << 6 | 19, c, 17, x)
-                elif nm == 'PGPData' and c.ns == U4:
+                elif nm == 'PGPData' and c.ns == U4:  # PGPDataType
                     a = t18(a << 6 | 20, c, 18, x)
                 else:
                     a = x.root(a, 32, e)
             else:
-                if nm == 'RSAKeyValue' and c.ns == U4:
+                if nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
                     a = t19(a << 6 | 21, c, 19, x)
-                elif nm == 'Reference' and c.ns == U4:
+                elif nm == 'Reference' and c.ns == U4:  # ReferenceType
                     a = t20(a << 6 | 22, c, 20, x)
-                elif nm == 'RetrievalMethod' and c.ns == U4:
+                elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
                     a = t21(a << 6 | 23, c, 21, x)
-                elif nm == 'SPKIData' and c.ns == U4:
+                elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
                     a = t22(a << 6 | 24, c, 22, x)
                 else:
                     a = x.root(a, 32, e)
         else:
             if nm < 'SignatureValue':
-                if nm == 'Signature' and c.ns == U4:
+                if nm == 'Signature' and c.ns == U4:  # SignatureType
                     a = t23(a << 6 | 25, c, 23, x)
-                elif nm == 'SignatureMethod' and c.ns == U4:
+                elif nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                     a = t24(a << 6 | 26, c, 24, x)
-                elif nm == 'SignatureProperties' and c.ns == U4:
+                elif nm == 'SignatureProperties' and c.ns == U4:  # SignaturePropertiesType
                     a = t25(a << 6 | 27, c, 25, x)
-                elif nm == 'SignatureProperty' and c.ns == U4:
+                elif nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                     a = t26(a << 6 | 28, c, 26, x)
                 else:
                     a = x.root(a, 32, e)
             else:
                 if nm < 'Transform':
-                    if nm == 'SignatureValue' and c.ns == U4:
+                    if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                         a = t27(a << 6 | 29, c, 27, x)
-                    elif nm == 'SignedInfo' and c.ns == U4:
+                    elif nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
                         a = t28(a << 6 | 30, c, 28, x)
                     else:
                         a = x.root(a, 32, e)
                 else:
-                    if nm == 'Transform' and c.ns == U4:
+                    if nm == 'Transform' and c.ns == U4:  # TransformType
                         a = t29(a << 6 | 31, c, 29, x)
-                    elif nm == 'Transforms' and c.ns == U4:
+                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
                         a = t30(a << 6 | 32, c, 30, x)
-                    elif nm == 'X509Data' and c.ns == U4:
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
                         a = t31(a << 6 | 33, c, 31, x)
                     else:
                         a = x.root(a, 32, e)
@@ -6549,94 +6549,94 @@ def fragment(a: int, e: Element, x: Enc) -> int:
             if nm < 'CanonicalizationMethod':
                 if nm < 'AckMaxDelay':
                     if nm < 'ACDP_SystemStatusReq':
-                        if nm == 'ACDP_ConnectReq' and c.ns == U5:
+                        if nm == 'ACDP_ConnectReq' and c.ns == U5:  # ACDP_ConnectReqType
                             a = t1(a << 8, c, 1, x)
-                        elif nm == 'ACDP_ConnectRes' and c.ns == U5:
+                        elif nm == 'ACDP_ConnectRes' and c.ns == U5:  # ACDP_ConnectResType
                             a = t2(a << 8 | 1, c, 2, x)
-                        elif nm == 'ACDP_DisconnectReq' and c.ns == U5:
+                        elif nm == 'ACDP_DisconnectReq' and c.ns == U5:  # ACDP_ConnectReqType
                             a = t1(a << 8 | 2, c, 1, x)
-                        elif nm == 'ACDP_DisconnectRes' and c.ns == U5:
+                        elif nm == 'ACDP_DisconnectRes' and c.ns == U5:  # ACDP_ConnectResType
                             a = t2(a << 8 | 3, c, 2, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'ACDP_SystemStatusReq' and c.ns == U5:
+                        if nm == 'ACDP_SystemStatusReq' and c.ns == U5:  # ACDP_SystemStatusReqType
                             a = t3(a << 8 | 4, c, 3, x)
-                        elif nm == 'ACDP_SystemStatusRes' and c.ns == U5:
+                        elif nm == 'ACDP_SystemStatusRes' and c.ns == U5:  # ACDP_SystemStatusResType
                             a = t4(a << 8 | 5, c, 4, x)
-                        elif nm == 'ACDP_VehiclePositioningReq' and c.ns == U5:
+                        elif nm == 'ACDP_VehiclePositioningReq' and c.ns == U5:  # ACDP_VehiclePositioningReqType
                             a = t5(a << 8 | 6, c, 5, x)
-                        elif nm == 'ACDP_VehiclePositioningRes' and c.ns == U5:
+                        elif nm == 'ACDP_VehiclePositioningRes' and c.ns == U5:  # ACDP_VehiclePositioningResType
                             a = t6(a << 8 | 7, c, 6, x)
                         else:
                             a = x.root(a, 33, e)
                 else:
                     if nm < 'BPT_InductiveEnergyReadingVARh':
-                        if nm == 'AckMaxDelay' and c.ns == U6:
+                        if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                             a = t34(a << 8 | 8, c, 34, x)
-                        elif nm == 'AdditionalServicesCosts' and c.ns == U6:
+                        elif nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
                             a = t35(a << 8 | 9, c, 35, x)
-                        elif nm == 'Amount' and c.ns == U6:
+                        elif nm == 'Amount' and c.ns == U6:  # RationalNumberType
                             a = t36(a << 8 | 10, c, 36, x)
-                        elif nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U6:
+                        elif nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                             a = t37(a << 8 | 11, c, 37, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:
+                        if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                             a = t37(a << 8 | 12, c, 37, x)
-                        elif nm == 'BatteryEnergyCapacity' and c.ns == U6:
+                        elif nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
                             a = t36(a << 8 | 13, c, 36, x)
-                        elif nm == 'CLReqControlMode' and c.ns == U6:
+                        elif nm == 'CLReqControlMode' and c.ns == U6:  # CLReqControlModeType
                             a = t7(a << 8 | 14, c, 7, x)
-                        elif nm == 'CLResControlMode' and c.ns == U6:
+                        elif nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
                             a = t8(a << 8 | 15, c, 8, x)
                         else:
                             a = x.root(a, 33, e)
             else:
                 if nm < 'DepartureTime':
                     if nm < 'ContactWindowXc':
-                        if nm == 'CanonicalizationMethod' and c.ns == U4:
+                        if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
                             a = t9(a << 8 | 16, c, 9, x)
-                        elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U6:
+                        elif nm == 'CapacitiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                             a = t37(a << 8 | 17, c, 37, x)
-                        elif nm == 'ChargedEnergyReadingWh' and c.ns == U6:
+                        elif nm == 'ChargedEnergyReadingWh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                             a = t37(a << 8 | 18, c, 37, x)
-                        elif nm == 'ChargingComplete' and c.ns == U6:
+                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
                             a = t38(a << 8 | 19, c, 38, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'ContactWindowXc' and c.ns == U5:
+                        if nm == 'ContactWindowXc' and c.ns == U5:  # short: integer -32768..32767
                             a = t39(a << 8 | 20, c, 39, x)
-                        elif nm == 'ContactWindowYc' and c.ns == U5:
+                        elif nm == 'ContactWindowYc' and c.ns == U5:  # short: integer -32768..32767
                             a = t39(a << 8 | 21, c, 39, x)
-                        elif nm == 'CostPerUnit' and c.ns == U6:
+                        elif nm == 'CostPerUnit' and c.ns == U6:  # RationalNumberType
                             a = t36(a << 8 | 22, c, 36, x)
-                        elif nm == 'DSAKeyValue' and c.ns == U4:
+                        elif nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
                             a = t10(a << 8 | 23, c, 10, x)
                         else:
                             a = x.root(a, 33, e)
                 else:
                     if nm < 'EVAssociationStatus':
-                        if nm == 'DepartureTime' and c.ns == U6:
+                        if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                             a = t40(a << 8 | 24, c, 40, x)
-                        elif nm == 'DigestMethod' and c.ns == U4:
+                        elif nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
                             a = t11(a << 8 | 25, c, 11, x)
-                        elif nm == 'DigestValue' and c.ns == U4:
+                        elif nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
                             a = t12(a << 8 | 26, c, 12, x)
-                        elif nm == 'DisplayParameters' and c.ns == U6:
+                        elif nm == 'DisplayParameters' and c.ns == U6:  # DisplayParametersType
                             a = t41(a << 8 | 27, c, 41, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'EVAssociationStatus' and c.ns == U5:
+                        if nm == 'EVAssociationStatus' and c.ns == U5:  # boolean: boolean
                             a = t38(a << 8 | 28, c, 38, x)
-                        elif nm == 'EVCPStatus' and c.ns == U5:
+                        elif nm == 'EVCPStatus' and c.ns == U5:  # cpStatusType: enumeration of 5
                             a = t42(a << 8 | 29, c, 42, x)
-                        elif nm == 'EVElectricalChargingDeviceStatus' and c.ns == U5:
+                        elif nm == 'EVElectricalChargingDeviceStatus' and c.ns == U5:  # electricalChargingDeviceStatusType: enumeration of 4
                             a = t43(a << 8 | 30, c, 43, x)
-                        elif nm == 'EVErrorCode' and c.ns == U5:
+                        elif nm == 'EVErrorCode' and c.ns == U5:  # errorCodeType: enumeration of 10
                             a = t44(a << 8 | 31, c, 44, x)
                         else:
                             a = x.root(a, 33, e)
@@ -6644,96 +6644,96 @@ def fragment(a: int, e: Element, x: Enc) -> int:
             if nm < 'EVSENotification':
                 if nm < 'EVRelativeXDeviation':
                     if nm < 'EVMinimumEnergyRequest':
-                        if nm == 'EVImmobilizationRequest' and c.ns == U5:
+                        if nm == 'EVImmobilizationRequest' and c.ns == U5:  # boolean: boolean
                             a = t38(a << 8 | 32, c, 38, x)
-                        elif nm == 'EVImmobilized' and c.ns == U5:
+                        elif nm == 'EVImmobilized' and c.ns == U5:  # boolean: boolean
                             a = t38(a << 8 | 33, c, 38, x)
-                        elif nm == 'EVInChargePosition' and c.ns == U5:
+                        elif nm == 'EVInChargePosition' and c.ns == U5:  # boolean: boolean
                             a = t38(a << 8 | 34, c, 38, x)
-                        elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:
+                        elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
                             a = t36(a << 8 | 35, c, 36, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'EVMinimumEnergyRequest' and c.ns == U6:
+                        if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
                             a = t36(a << 8 | 36, c, 36, x)
-                        elif nm == 'EVMobilityStatus' and c.ns == U5:
+                        elif nm == 'EVMobilityStatus' and c.ns == U5:  # boolean: boolean
                             a = t38(a << 8 | 37, c, 38, x)
-                        elif nm == 'EVPositioningSupport' and c.ns == U5:
+                        elif nm == 'EVPositioningSupport' and c.ns == U5:  # boolean: boolean
                             a = t38(a << 8 | 38, c, 38, x)
-                        elif nm == 'EVReadyToCharge' and c.ns == U5:
+                        elif nm == 'EVReadyToCharge' and c.ns == U5:  # boolean: boolean
                             a = t38(a << 8 | 39, c, 38, x)
                         else:
                             a = x.root(a, 33, e)
                 else:
                     if nm < 'EVSEEmergencyShutdown':
-                        if nm == 'EVRelativeXDeviation' and c.ns == U5:
+                        if nm == 'EVRelativeXDeviation' and c.ns == U5:  # short: integer -32768..32767
                             a = t39(a << 8 | 40, c, 39, x)
-                        elif nm == 'EVRelativeYDeviation' and c.ns == U5:
+                        elif nm == 'EVRelativeYDeviation' and c.ns == U5:  # short: integer -32768..32767
                             a = t39(a << 8 | 41, c, 39, x)
-                        elif nm == 'EVSEDisabled' and c.ns == U5:
+                        elif nm == 'EVSEDisabled' and c.ns == U5:  # boolean: boolean
                             a = t38(a << 8 | 42, c, 38, x)
-                        elif nm == 'EVSEElectricalChargingDeviceStatus' and c.ns == U5:
+                        elif nm == 'EVSEElectricalChargingDeviceStatus' and c.ns == U5:  # electricalChargingDeviceStatusType: enumeration of 4
                             a = t43(a << 8 | 43, c, 43, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'EVSEEmergencyShutdown' and c.ns == U5:
+                        if nm == 'EVSEEmergencyShutdown' and c.ns == U5:  # boolean: boolean
                             a = t38(a << 8 | 44, c, 38, x)
-                        elif nm == 'EVSEIsolationStatus' and c.ns == U5:
+                        elif nm == 'EVSEIsolationStatus' and c.ns == U5:  # isolationStatusType: enumeration of 4
                             a = t45(a << 8 | 45, c, 45, x)
-                        elif nm == 'EVSEMalfunction' and c.ns == U5:
+                        elif nm == 'EVSEMalfunction' and c.ns == U5:  # boolean: boolean
                             a = t38(a << 8 | 46, c, 38, x)
-                        elif nm == 'EVSEMechanicalChargingDeviceStatus' and c.ns == U5:
+                        elif nm == 'EVSEMechanicalChargingDeviceStatus' and c.ns == U5:  # mechanicalChargingDeviceStatusType: enumeration of 3
                             a = t46(a << 8 | 47, c, 46, x)
                         else:
                             a = x.root(a, 33, e)
             else:
                 if nm < 'EVTechnicalStatus':
                     if nm < 'EVSEStatus':
-                        if nm == 'EVSENotification' and c.ns == U6:
+                        if nm == 'EVSENotification' and c.ns == U6:  # evseNotificationType: enumeration of 6
                             a = t47(a << 8 | 48, c, 47, x)
-                        elif nm == 'EVSEPositioningSupport' and c.ns == U5:
+                        elif nm == 'EVSEPositioningSupport' and c.ns == U5:  # boolean: boolean
                             a = t38(a << 8 | 49, c, 38, x)
-                        elif nm == 'EVSEProcessing' and c.ns == U5:
+                        elif nm == 'EVSEProcessing' and c.ns == U5:  # processingType: enumeration of 3
                             a = t48(a << 8 | 50, c, 48, x)
-                        elif nm == 'EVSEReadyToCharge' and c.ns == U5:
+                        elif nm == 'EVSEReadyToCharge' and c.ns == U5:  # boolean: boolean
                             a = t38(a << 8 | 51, c, 38, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'EVSEStatus' and c.ns == U6:
+                        if nm == 'EVSEStatus' and c.ns == U6:  # EVSEStatusType
                             a = t49(a << 8 | 52, c, 49, x)
-                        elif nm == 'EVSEUtilityInterruptEvent' and c.ns == U5:
+                        elif nm == 'EVSEUtilityInterruptEvent' and c.ns == U5:  # boolean: boolean
                             a = t38(a << 8 | 53, c, 38, x)
-                        elif nm == 'EVSOC' and c.ns == U5:
+                        elif nm == 'EVSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
                             a = t50(a << 8 | 54, c, 50, x)
-                        elif nm == 'EVTargetEnergyRequest' and c.ns == U6:
+                        elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
                             a = t36(a << 8 | 55, c, 36, x)
                         else:
                             a = x.root(a, 33, e)
                 else:
                     if nm < 'Exponent':
-                        if nm == 'EVTechnicalStatus' and c.ns == U5:
+                        if nm == 'EVTechnicalStatus' and c.ns == U5:  # EVTechnicalStatusType
                             a = t51(a << 8 | 56, c, 51, x)
-                        elif nm == 'EVTimeout' and c.ns == U5:
+                        elif nm == 'EVTimeout' and c.ns == U5:  # boolean: boolean
                             a = t38(a << 8 | 57, c, 38, x)
-                        elif nm == 'EVWLANStrength' and c.ns == U5:
+                        elif nm == 'EVWLANStrength' and c.ns == U5:  # RationalNumberType
                             a = t36(a << 8 | 58, c, 36, x)
-                        elif nm == 'EnergyCosts' and c.ns == U6:
+                        elif nm == 'EnergyCosts' and c.ns == U6:  # DetailedCostType
                             a = t35(a << 8 | 59, c, 35, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'Exponent' and c.ns == U4:
+                        if nm == 'Exponent' and c.ns == U4:  # CryptoBinary: base64Binary
                             a = t52(a << 8 | 60, c, 52, x)
-                        elif nm == 'Exponent' and c.ns == U6:
+                        elif nm == 'Exponent' and c.ns == U6:  # byte: n-bit -128..127
                             a = t53(a << 8 | 61, c, 53, x)
-                        elif nm == 'G' and c.ns == U4:
+                        elif nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
                             a = t52(a << 8 | 62, c, 52, x)
-                        elif nm == 'HMACOutputLength' and c.ns == U4:
+                        elif nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
                             a = t54(a << 8 | 63, c, 54, x)
-                        elif nm == 'Header' and c.ns == U6:
+                        elif nm == 'Header' and c.ns == U6:  # MessageHeaderType
                             a = t55(a << 8 | 64, c, 55, x)
                         else:
                             a = x.root(a, 33, e)
@@ -6742,94 +6742,94 @@ def fragment(a: int, e: Element, x: Enc) -> int:
             if nm < 'NotificationMaxDelay':
                 if nm < 'MeterInfo':
                     if nm < 'KeyValue':
-                        if nm == 'InletHot' and c.ns == U6:
+                        if nm == 'InletHot' and c.ns == U6:  # boolean: boolean
                             a = t38(a << 8 | 65, c, 38, x)
-                        elif nm == 'J' and c.ns == U4:
+                        elif nm == 'J' and c.ns == U4:  # CryptoBinary: base64Binary
                             a = t52(a << 8 | 66, c, 52, x)
-                        elif nm == 'KeyInfo' and c.ns == U4:
+                        elif nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
                             a = t13(a << 8 | 67, c, 13, x)
-                        elif nm == 'KeyName' and c.ns == U4:
+                        elif nm == 'KeyName' and c.ns == U4:  # string: string
                             a = t14(a << 8 | 68, c, 14, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'KeyValue' and c.ns == U4:
+                        if nm == 'KeyValue' and c.ns == U4:  # KeyValueType
                             a = t15(a << 8 | 69, c, 15, x)
-                        elif nm == 'Manifest' and c.ns == U4:
+                        elif nm == 'Manifest' and c.ns == U4:  # ManifestType
                             a = t16(a << 8 | 70, c, 16, x)
-                        elif nm == 'MaximumSOC' and c.ns == U6:
+                        elif nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                             a = t50(a << 8 | 71, c, 50, x)
-                        elif nm == 'MeterID' and c.ns == U6:
+                        elif nm == 'MeterID' and c.ns == U6:  # meterIDType: string
                             a = t56(a << 8 | 72, c, 56, x)
                         else:
                             a = x.root(a, 33, e)
                 else:
                     if nm < 'MeterTimestamp':
-                        if nm == 'MeterInfo' and c.ns == U6:
+                        if nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
                             a = t57(a << 8 | 73, c, 57, x)
-                        elif nm == 'MeterInfoRequested' and c.ns == U6:
+                        elif nm == 'MeterInfoRequested' and c.ns == U6:  # boolean: boolean
                             a = t38(a << 8 | 74, c, 38, x)
-                        elif nm == 'MeterSignature' and c.ns == U6:
+                        elif nm == 'MeterSignature' and c.ns == U6:  # meterSignatureType: base64Binary
                             a = t58(a << 8 | 75, c, 58, x)
-                        elif nm == 'MeterStatus' and c.ns == U6:
+                        elif nm == 'MeterStatus' and c.ns == U6:  # short: integer -32768..32767
                             a = t39(a << 8 | 76, c, 39, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'MeterTimestamp' and c.ns == U6:
+                        if nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                             a = t37(a << 8 | 77, c, 37, x)
-                        elif nm == 'MgmtData' and c.ns == U4:
+                        elif nm == 'MgmtData' and c.ns == U4:  # string: string
                             a = t14(a << 8 | 78, c, 14, x)
-                        elif nm == 'MinimumSOC' and c.ns == U6:
+                        elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                             a = t50(a << 8 | 79, c, 50, x)
-                        elif nm == 'Modulus' and c.ns == U4:
+                        elif nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
                             a = t52(a << 8 | 80, c, 52, x)
                         else:
                             a = x.root(a, 33, e)
             else:
                 if nm < 'PgenCounter':
                     if nm < 'P':
-                        if nm == 'NotificationMaxDelay' and c.ns == U6:
+                        if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                             a = t34(a << 8 | 81, c, 34, x)
-                        elif nm == 'Object' and c.ns == U4:
+                        elif nm == 'Object' and c.ns == U4:  # ObjectType
                             a = t17(a << 8 | 82, c, 17, x)
-                        elif nm == 'OccupancyCosts' and c.ns == U6:
+                        elif nm == 'OccupancyCosts' and c.ns == U6:  # DetailedCostType
                             a = t35(a << 8 | 83, c, 35, x)
-                        elif nm == 'OverstayCosts' and c.ns == U6:
+                        elif nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
                             a = t35(a << 8 | 84, c, 35, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'P' and c.ns == U4:
+                        if nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
                             a = t52(a << 8 | 85, c, 52, x)
-                        elif nm == 'PGPData' and c.ns == U4:
+                        elif nm == 'PGPData' and c.ns == U4:  # PGPDataType
                             a = t18(a << 8 | 86, c, 18, x)
-                        elif nm == 'PGPKeyID' and c.ns == U4:
+                        elif nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
                             a = t59(a << 8 | 87, c, 59, x)
-                        elif nm == 'PGPKeyPacket' and c.ns == U4:
+                        elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
                             a = t59(a << 8 | 88, c, 59, x)
                         else:
                             a = x.root(a, 33, e)
                 else:
                     if nm < 'Receipt':
-                        if nm == 'PgenCounter' and c.ns == U4:
+                        if nm == 'PgenCounter' and c.ns == U4:  # CryptoBinary: base64Binary
                             a = t52(a << 8 | 89, c, 52, x)
-                        elif nm == 'PresentSOC' and c.ns == U6:
+                        elif nm == 'PresentSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                             a = t50(a << 8 | 90, c, 50, x)
-                        elif nm == 'Q' and c.ns == U4:
+                        elif nm == 'Q' and c.ns == U4:  # CryptoBinary: base64Binary
                             a = t52(a << 8 | 91, c, 52, x)
-                        elif nm == 'RSAKeyValue' and c.ns == U4:
+                        elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
                             a = t19(a << 8 | 92, c, 19, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'Receipt' and c.ns == U6:
+                        if nm == 'Receipt' and c.ns == U6:  # ReceiptType
                             a = t60(a << 8 | 93, c, 60, x)
-                        elif nm == 'Reference' and c.ns == U4:
+                        elif nm == 'Reference' and c.ns == U4:  # ReferenceType
                             a = t20(a << 8 | 94, c, 20, x)
-                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:
+                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                             a = t40(a << 8 | 95, c, 40, x)
-                        elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:
+                        elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                             a = t40(a << 8 | 96, c, 40, x)
                         else:
                             a = x.root(a, 33, e)
@@ -6837,94 +6837,94 @@ def fragment(a: int, e: Element, x: Enc) -> int:
             if nm < 'TaxRuleID':
                 if nm < 'Signature':
                     if nm < 'SPKIData':
-                        if nm == 'RemainingTimeToTargetSOC' and c.ns == U6:
+                        if nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                             a = t40(a << 8 | 97, c, 40, x)
-                        elif nm == 'ResponseCode' and c.ns == U6:
+                        elif nm == 'ResponseCode' and c.ns == U6:  # responseCodeType: enumeration of 40
                             a = t61(a << 8 | 98, c, 61, x)
-                        elif nm == 'RetrievalMethod' and c.ns == U4:
+                        elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
                             a = t21(a << 8 | 99, c, 21, x)
-                        elif nm == 'RootCertificateID' and c.ns == U6:
+                        elif nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
                             a = t62(a << 8 | 100, c, 62, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'SPKIData' and c.ns == U4:
+                        if nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
                             a = t22(a << 8 | 101, c, 22, x)
-                        elif nm == 'SPKISexp' and c.ns == U4:
+                        elif nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
                             a = t59(a << 8 | 102, c, 59, x)
-                        elif nm == 'Seed' and c.ns == U4:
+                        elif nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
                             a = t52(a << 8 | 103, c, 52, x)
-                        elif nm == 'SessionID' and c.ns == U6:
+                        elif nm == 'SessionID' and c.ns == U6:  # sessionIDType: hexBinary
                             a = t63(a << 8 | 104, c, 63, x)
                         else:
                             a = x.root(a, 33, e)
                 else:
                     if nm < 'SignatureValue':
-                        if nm == 'Signature' and c.ns == U4:
+                        if nm == 'Signature' and c.ns == U4:  # SignatureType
                             a = t23(a << 8 | 105, c, 23, x)
-                        elif nm == 'SignatureMethod' and c.ns == U4:
+                        elif nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                             a = t24(a << 8 | 106, c, 24, x)
-                        elif nm == 'SignatureProperties' and c.ns == U4:
+                        elif nm == 'SignatureProperties' and c.ns == U4:  # SignaturePropertiesType
                             a = t25(a << 8 | 107, c, 25, x)
-                        elif nm == 'SignatureProperty' and c.ns == U4:
+                        elif nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                             a = t26(a << 8 | 108, c, 26, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'SignatureValue' and c.ns == U4:
+                        if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                             a = t27(a << 8 | 109, c, 27, x)
-                        elif nm == 'SignedInfo' and c.ns == U4:
+                        elif nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
                             a = t28(a << 8 | 110, c, 28, x)
-                        elif nm == 'TargetSOC' and c.ns == U6:
+                        elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                             a = t50(a << 8 | 111, c, 50, x)
-                        elif nm == 'TaxCosts' and c.ns == U6:
+                        elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
                             a = t64(a << 8 | 112, c, 64, x)
                         else:
                             a = x.root(a, 33, e)
             else:
                 if nm < 'X509Data':
                     if nm < 'Transforms':
-                        if nm == 'TaxRuleID' and c.ns == U6:
+                        if nm == 'TaxRuleID' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
                             a = t65(a << 8 | 113, c, 65, x)
-                        elif nm == 'TimeAnchor' and c.ns == U6:
+                        elif nm == 'TimeAnchor' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                             a = t37(a << 8 | 114, c, 37, x)
-                        elif nm == 'TimeStamp' and c.ns == U6:
+                        elif nm == 'TimeStamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                             a = t37(a << 8 | 115, c, 37, x)
-                        elif nm == 'Transform' and c.ns == U4:
+                        elif nm == 'Transform' and c.ns == U4:  # TransformType
                             a = t29(a << 8 | 116, c, 29, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'Transforms' and c.ns == U4:
+                        if nm == 'Transforms' and c.ns == U4:  # TransformsType
                             a = t30(a << 8 | 117, c, 30, x)
-                        elif nm == 'Value' and c.ns == U6:
+                        elif nm == 'Value' and c.ns == U6:  # short: integer -32768..32767
                             a = t39(a << 8 | 118, c, 39, x)
-                        elif nm == 'X509CRL' and c.ns == U4:
+                        elif nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
                             a = t59(a << 8 | 119, c, 59, x)
-                        elif nm == 'X509Certificate' and c.ns == U4:
+                        elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
                             a = t59(a << 8 | 120, c, 59, x)
                         else:
                             a = x.root(a, 33, e)
                 else:
                     if nm < 'X509SerialNumber':
-                        if nm == 'X509Data' and c.ns == U4:
+                        if nm == 'X509Data' and c.ns == U4:  # X509DataType
                             a = t31(a << 8 | 121, c, 31, x)
-                        elif nm == 'X509IssuerName' and c.ns == U4:
+                        elif nm == 'X509IssuerName' and c.ns == U4:  # string: string
                             a = t14(a << 8 | 122, c, 14, x)
-                        elif nm == 'X509IssuerSerial' and c.ns == U4:
+                        elif nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
                             a = t62(a << 8 | 123, c, 62, x)
-                        elif nm == 'X509SKI' and c.ns == U4:
+                        elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
                             a = t59(a << 8 | 124, c, 59, x)
                         else:
                             a = x.root(a, 33, e)
                     else:
-                        if nm == 'X509SerialNumber' and c.ns == U4:
+                        if nm == 'X509SerialNumber' and c.ns == U4:  # integer: integer
                             a = t66(a << 8 | 125, c, 66, x)
-                        elif nm == 'X509SubjectName' and c.ns == U4:
+                        elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
                             a = t14(a << 8 | 126, c, 14, x)
-                        elif nm == 'XPath' and c.ns == U4:
+                        elif nm == 'XPath' and c.ns == U4:  # string: string
                             a = t14(a << 8 | 127, c, 14, x)
-                        elif nm == 'Y' and c.ns == U4:
+                        elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
                             a = t52(a << 8 | 128, c, 52, x)
                         else:
                             a = x.root(a, 33, e)

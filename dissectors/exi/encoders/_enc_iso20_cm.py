@@ -12967,84 +12967,84 @@ def document(a: int, e: Element, x: Enc) -> int:
         if nm < 'KeyName':
             if nm < 'CanonicalizationMethod':
                 if nm < 'AuthorizationSetupRes':
-                    if nm == 'AuthorizationReq' and c.ns == U5:
+                    if nm == 'AuthorizationReq' and c.ns == U5:  # AuthorizationReqType
                         a = t1(a << 6, c, 1, x)
-                    elif nm == 'AuthorizationRes' and c.ns == U5:
+                    elif nm == 'AuthorizationRes' and c.ns == U5:  # AuthorizationResType
                         a = t2(a << 6 | 1, c, 2, x)
-                    elif nm == 'AuthorizationSetupReq' and c.ns == U5:
+                    elif nm == 'AuthorizationSetupReq' and c.ns == U5:  # AuthorizationSetupReqType
                         a = t3(a << 6 | 2, c, 3, x)
                     else:
                         a = x.root(a, 54, e)
                 else:
-                    if nm == 'AuthorizationSetupRes' and c.ns == U5:
+                    if nm == 'AuthorizationSetupRes' and c.ns == U5:  # AuthorizationSetupResType
                         a = t4(a << 6 | 3, c, 4, x)
-                    elif nm == 'CLReqControlMode' and c.ns == U6:
+                    elif nm == 'CLReqControlMode' and c.ns == U6:  # CLReqControlModeType
                         a = t5(a << 6 | 4, c, 5, x)
-                    elif nm == 'CLResControlMode' and c.ns == U6:
+                    elif nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
                         a = t6(a << 6 | 5, c, 6, x)
                     else:
                         a = x.root(a, 54, e)
             else:
                 if nm < 'DSAKeyValue':
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:
+                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
                         a = t7(a << 6 | 6, c, 7, x)
-                    elif nm == 'CertificateInstallationReq' and c.ns == U5:
+                    elif nm == 'CertificateInstallationReq' and c.ns == U5:  # CertificateInstallationReqType
                         a = t8(a << 6 | 7, c, 8, x)
-                    elif nm == 'CertificateInstallationRes' and c.ns == U5:
+                    elif nm == 'CertificateInstallationRes' and c.ns == U5:  # CertificateInstallationResType
                         a = t9(a << 6 | 8, c, 9, x)
                     else:
                         a = x.root(a, 54, e)
                 else:
-                    if nm == 'DSAKeyValue' and c.ns == U4:
+                    if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
                         a = t10(a << 6 | 9, c, 10, x)
-                    elif nm == 'DigestMethod' and c.ns == U4:
+                    elif nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
                         a = t11(a << 6 | 10, c, 11, x)
-                    elif nm == 'DigestValue' and c.ns == U4:
+                    elif nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
                         a = t12(a << 6 | 11, c, 12, x)
-                    elif nm == 'KeyInfo' and c.ns == U4:
+                    elif nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
                         a = t13(a << 6 | 12, c, 13, x)
                     else:
                         a = x.root(a, 54, e)
         else:
             if nm < 'PGPData':
                 if nm < 'MeteringConfirmationReq':
-                    if nm == 'KeyName' and c.ns == U4:
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
                         a = t14(a << 6 | 13, c, 14, x)
-                    elif nm == 'KeyValue' and c.ns == U4:
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
                         a = t15(a << 6 | 14, c, 15, x)
-                    elif nm == 'Manifest' and c.ns == U4:
+                    elif nm == 'Manifest' and c.ns == U4:  # ManifestType
                         a = t16(a << 6 | 15, c, 16, x)
                     else:
                         a = x.root(a, 54, e)
                 else:
-                    if nm == 'MeteringConfirmationReq' and c.ns == U5:
+                    if nm == 'MeteringConfirmationReq' and c.ns == U5:  # MeteringConfirmationReqType
                         a = t17(a << 6 | 16, c, 17, x)
-                    elif nm == 'MeteringConfirmationRes' and c.ns == U5:
+                    elif nm == 'MeteringConfirmationRes' and c.ns == U5:  # MeteringConfirmationResType
                         a = t18(a << 6 | 17, c, 18, x)
-                    elif nm == 'MgmtData' and c.ns == U4:
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
                         a = t14(a << 6 | 18, c, 14, x)
-                    elif nm == 'Object' and c.ns == U4:
+                    elif nm == 'Object' and c.ns == U4:  # ObjectType
                         a = t19(a << 6 | 19, c, 19, x)
                     else:
                         a = x.root(a, 54, e)
             else:
                 if nm < 'RSAKeyValue':
-                    if nm == 'PGPData' and c.ns == U4:
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
                         a = t20(a << 6 | 20, c, 20, x)
-                    elif nm == 'PowerDeliveryReq' and c.ns == U5:
+                    elif nm == 'PowerDeliveryReq' and c.ns == U5:  # PowerDeliveryReqType
                         a = t21(a << 6 | 21, c, 21, x)
-                    elif nm == 'PowerDeliveryRes' and c.ns == U5:
+                    elif nm == 'PowerDeliveryRes' and c.ns == U5:  # PowerDeliveryResType
                         a = t22(a << 6 | 22, c, 22, x)
                     else:
                         a = x.root(a, 54, e)
                 else:
-                    if nm == 'RSAKeyValue' and c.ns == U4:
+                    if nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
                         a = t23(a << 6 | 23, c, 23, x)
-                    elif nm == 'Reference' and c.ns == U4:
+                    elif nm == 'Reference' and c.ns == U4:  # ReferenceType
                         a = t24(a << 6 | 24, c, 24, x)
-                    elif nm == 'RetrievalMethod' and c.ns == U4:
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
                         a = t25(a << 6 | 25, c, 25, x)
-                    elif nm == 'SPKIData' and c.ns == U4:
+                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
                         a = t26(a << 6 | 26, c, 26, x)
                     else:
                         a = x.root(a, 54, e)
@@ -13052,84 +13052,84 @@ def document(a: int, e: Element, x: Enc) -> int:
         if nm < 'SignatureMethod':
             if nm < 'ServiceSelectionReq':
                 if nm < 'ServiceDetailRes':
-                    if nm == 'ScheduleExchangeReq' and c.ns == U5:
+                    if nm == 'ScheduleExchangeReq' and c.ns == U5:  # ScheduleExchangeReqType
                         a = t27(a << 6 | 27, c, 27, x)
-                    elif nm == 'ScheduleExchangeRes' and c.ns == U5:
+                    elif nm == 'ScheduleExchangeRes' and c.ns == U5:  # ScheduleExchangeResType
                         a = t28(a << 6 | 28, c, 28, x)
-                    elif nm == 'ServiceDetailReq' and c.ns == U5:
+                    elif nm == 'ServiceDetailReq' and c.ns == U5:  # ServiceDetailReqType
                         a = t29(a << 6 | 29, c, 29, x)
                     else:
                         a = x.root(a, 54, e)
                 else:
-                    if nm == 'ServiceDetailRes' and c.ns == U5:
+                    if nm == 'ServiceDetailRes' and c.ns == U5:  # ServiceDetailResType
                         a = t30(a << 6 | 30, c, 30, x)
-                    elif nm == 'ServiceDiscoveryReq' and c.ns == U5:
+                    elif nm == 'ServiceDiscoveryReq' and c.ns == U5:  # ServiceDiscoveryReqType
                         a = t31(a << 6 | 31, c, 31, x)
-                    elif nm == 'ServiceDiscoveryRes' and c.ns == U5:
+                    elif nm == 'ServiceDiscoveryRes' and c.ns == U5:  # ServiceDiscoveryResType
                         a = t32(a << 6 | 32, c, 32, x)
                     else:
                         a = x.root(a, 54, e)
             else:
                 if nm < 'SessionSetupRes':
-                    if nm == 'ServiceSelectionReq' and c.ns == U5:
+                    if nm == 'ServiceSelectionReq' and c.ns == U5:  # ServiceSelectionReqType
                         a = t33(a << 6 | 33, c, 33, x)
-                    elif nm == 'ServiceSelectionRes' and c.ns == U5:
+                    elif nm == 'ServiceSelectionRes' and c.ns == U5:  # ServiceSelectionResType
                         a = t34(a << 6 | 34, c, 34, x)
-                    elif nm == 'SessionSetupReq' and c.ns == U5:
+                    elif nm == 'SessionSetupReq' and c.ns == U5:  # SessionSetupReqType
                         a = t35(a << 6 | 35, c, 35, x)
                     else:
                         a = x.root(a, 54, e)
                 else:
-                    if nm == 'SessionSetupRes' and c.ns == U5:
+                    if nm == 'SessionSetupRes' and c.ns == U5:  # SessionSetupResType
                         a = t36(a << 6 | 36, c, 36, x)
-                    elif nm == 'SessionStopReq' and c.ns == U5:
+                    elif nm == 'SessionStopReq' and c.ns == U5:  # SessionStopReqType
                         a = t37(a << 6 | 37, c, 37, x)
-                    elif nm == 'SessionStopRes' and c.ns == U5:
+                    elif nm == 'SessionStopRes' and c.ns == U5:  # SessionStopResType
                         a = t38(a << 6 | 38, c, 38, x)
-                    elif nm == 'Signature' and c.ns == U4:
+                    elif nm == 'Signature' and c.ns == U4:  # SignatureType
                         a = t39(a << 6 | 39, c, 39, x)
                     else:
                         a = x.root(a, 54, e)
         else:
             if nm < 'Transform':
                 if nm < 'SignatureValue':
-                    if nm == 'SignatureMethod' and c.ns == U4:
+                    if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                         a = t40(a << 6 | 40, c, 40, x)
-                    elif nm == 'SignatureProperties' and c.ns == U4:
+                    elif nm == 'SignatureProperties' and c.ns == U4:  # SignaturePropertiesType
                         a = t41(a << 6 | 41, c, 41, x)
-                    elif nm == 'SignatureProperty' and c.ns == U4:
+                    elif nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                         a = t42(a << 6 | 42, c, 42, x)
                     else:
                         a = x.root(a, 54, e)
                 else:
-                    if nm == 'SignatureValue' and c.ns == U4:
+                    if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                         a = t43(a << 6 | 43, c, 43, x)
-                    elif nm == 'SignedInfo' and c.ns == U4:
+                    elif nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
                         a = t44(a << 6 | 44, c, 44, x)
-                    elif nm == 'SignedInstallationData' and c.ns == U5:
+                    elif nm == 'SignedInstallationData' and c.ns == U5:  # SignedInstallationDataType
                         a = t45(a << 6 | 45, c, 45, x)
-                    elif nm == 'SignedMeteringData' and c.ns == U5:
+                    elif nm == 'SignedMeteringData' and c.ns == U5:  # SignedMeteringDataType
                         a = t46(a << 6 | 46, c, 46, x)
                     else:
                         a = x.root(a, 54, e)
             else:
                 if nm < 'VehicleCheckInRes':
-                    if nm == 'Transform' and c.ns == U4:
+                    if nm == 'Transform' and c.ns == U4:  # TransformType
                         a = t47(a << 6 | 47, c, 47, x)
-                    elif nm == 'Transforms' and c.ns == U4:
+                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
                         a = t48(a << 6 | 48, c, 48, x)
-                    elif nm == 'VehicleCheckInReq' and c.ns == U5:
+                    elif nm == 'VehicleCheckInReq' and c.ns == U5:  # VehicleCheckInReqType
                         a = t49(a << 6 | 49, c, 49, x)
                     else:
                         a = x.root(a, 54, e)
                 else:
-                    if nm == 'VehicleCheckInRes' and c.ns == U5:
+                    if nm == 'VehicleCheckInRes' and c.ns == U5:  # VehicleCheckInResType
                         a = t50(a << 6 | 50, c, 50, x)
-                    elif nm == 'VehicleCheckOutReq' and c.ns == U5:
+                    elif nm == 'VehicleCheckOutReq' and c.ns == U5:  # VehicleCheckOutReqType
                         a = t51(a << 6 | 51, c, 51, x)
-                    elif nm == 'VehicleCheckOutRes' and c.ns == U5:
+                    elif nm == 'VehicleCheckOutRes' and c.ns == U5:  # VehicleCheckOutResType
                         a = t52(a << 6 | 52, c, 52, x)
-                    elif nm == 'X509Data' and c.ns == U4:
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
                         a = t53(a << 6 | 53, c, 53, x)
                     else:
                         a = x.root(a, 54, e)
@@ -13146,100 +13146,100 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'BPT_ChannelSelection':
                     if nm < 'AppliesToOverstayFee':
                         if nm < 'AdditionalServicesCosts':
-                            if nm == 'AbsolutePriceSchedule' and c.ns == U5:
+                            if nm == 'AbsolutePriceSchedule' and c.ns == U5:  # AbsolutePriceScheduleType
                                 a = t56(a << 9, c, 56, x)
-                            elif nm == 'AckMaxDelay' and c.ns == U6:
+                            elif nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t57(a << 9 | 1, c, 57, x)
-                            elif nm == 'AdditionalSelectedServices' and c.ns == U5:
+                            elif nm == 'AdditionalSelectedServices' and c.ns == U5:  # AdditionalServiceListType
                                 a = t58(a << 9 | 2, c, 58, x)
-                            elif nm == 'AdditionalService' and c.ns == U5:
+                            elif nm == 'AdditionalService' and c.ns == U5:  # AdditionalServiceType
                                 a = t59(a << 9 | 3, c, 59, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'AdditionalServicesCosts' and c.ns == U6:
+                            if nm == 'AdditionalServicesCosts' and c.ns == U6:  # DetailedCostType
                                 a = t60(a << 9 | 4, c, 60, x)
-                            elif nm == 'Amount' and c.ns == U6:
+                            elif nm == 'Amount' and c.ns == U6:  # RationalNumberType
                                 a = t61(a << 9 | 5, c, 61, x)
-                            elif nm == 'AppliesMinimumMaximumCost' and c.ns == U5:
+                            elif nm == 'AppliesMinimumMaximumCost' and c.ns == U5:  # boolean: boolean
                                 a = t62(a << 9 | 6, c, 62, x)
-                            elif nm == 'AppliesToEnergyFee' and c.ns == U5:
+                            elif nm == 'AppliesToEnergyFee' and c.ns == U5:  # boolean: boolean
                                 a = t62(a << 9 | 7, c, 62, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'AuthorizationServices':
-                            if nm == 'AppliesToOverstayFee' and c.ns == U5:
+                            if nm == 'AppliesToOverstayFee' and c.ns == U5:  # boolean: boolean
                                 a = t62(a << 9 | 8, c, 62, x)
-                            elif nm == 'AppliesToParkingFee' and c.ns == U5:
+                            elif nm == 'AppliesToParkingFee' and c.ns == U5:  # boolean: boolean
                                 a = t62(a << 9 | 9, c, 62, x)
-                            elif nm == 'AuthorizationReq' and c.ns == U5:
+                            elif nm == 'AuthorizationReq' and c.ns == U5:  # AuthorizationReqType
                                 a = t1(a << 9 | 10, c, 1, x)
-                            elif nm == 'AuthorizationRes' and c.ns == U5:
+                            elif nm == 'AuthorizationRes' and c.ns == U5:  # AuthorizationResType
                                 a = t2(a << 9 | 11, c, 2, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'AuthorizationServices' and c.ns == U5:
+                            if nm == 'AuthorizationServices' and c.ns == U5:  # authorizationType: enumeration of 2
                                 a = t63(a << 9 | 12, c, 63, x)
-                            elif nm == 'AuthorizationSetupReq' and c.ns == U5:
+                            elif nm == 'AuthorizationSetupReq' and c.ns == U5:  # AuthorizationSetupReqType
                                 a = t3(a << 9 | 13, c, 3, x)
-                            elif nm == 'AuthorizationSetupRes' and c.ns == U5:
+                            elif nm == 'AuthorizationSetupRes' and c.ns == U5:  # AuthorizationSetupResType
                                 a = t4(a << 9 | 14, c, 4, x)
-                            elif nm == 'AvailableEnergy' and c.ns == U5:
+                            elif nm == 'AvailableEnergy' and c.ns == U5:  # RationalNumberType
                                 a = t61(a << 9 | 15, c, 61, x)
                             else:
                                 a = x.root(a, 55, e)
                 else:
                     if nm < 'CapacitiveEnergyReadingVARh':
                         if nm < 'CLReqControlMode':
-                            if nm == 'BPT_ChannelSelection' and c.ns == U5:
+                            if nm == 'BPT_ChannelSelection' and c.ns == U5:  # channelSelectionType: enumeration of 2
                                 a = t64(a << 9 | 16, c, 64, x)
-                            elif nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U6:
+                            elif nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t65(a << 9 | 17, c, 65, x)
-                            elif nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:
+                            elif nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t65(a << 9 | 18, c, 65, x)
-                            elif nm == 'BatteryEnergyCapacity' and c.ns == U6:
+                            elif nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
                                 a = t61(a << 9 | 19, c, 61, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'CLReqControlMode' and c.ns == U6:
+                            if nm == 'CLReqControlMode' and c.ns == U6:  # CLReqControlModeType
                                 a = t5(a << 9 | 20, c, 5, x)
-                            elif nm == 'CLResControlMode' and c.ns == U6:
+                            elif nm == 'CLResControlMode' and c.ns == U6:  # CLResControlModeType
                                 a = t6(a << 9 | 21, c, 6, x)
-                            elif nm == 'CPSCertificateChain' and c.ns == U5:
+                            elif nm == 'CPSCertificateChain' and c.ns == U5:  # CertificateChainType
                                 a = t66(a << 9 | 22, c, 66, x)
-                            elif nm == 'CanonicalizationMethod' and c.ns == U4:
+                            elif nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
                                 a = t7(a << 9 | 23, c, 7, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'CertificateInstallationRes':
-                            if nm == 'CapacitiveEnergyReadingVARh' and c.ns == U6:
+                            if nm == 'CapacitiveEnergyReadingVARh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t65(a << 9 | 24, c, 65, x)
-                            elif nm == 'CarbonDioxideEmission' and c.ns == U5:
+                            elif nm == 'CarbonDioxideEmission' and c.ns == U5:  # unsignedShort: unsigned 0..65535
                                 a = t57(a << 9 | 25, c, 57, x)
-                            elif nm == 'Certificate' and c.ns == U5:
+                            elif nm == 'Certificate' and c.ns == U5:  # certificateType: base64Binary
                                 a = t67(a << 9 | 26, c, 67, x)
-                            elif nm == 'CertificateInstallationReq' and c.ns == U5:
+                            elif nm == 'CertificateInstallationReq' and c.ns == U5:  # CertificateInstallationReqType
                                 a = t8(a << 9 | 27, c, 8, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
                             if nm < 'ChargeProgress':
-                                if nm == 'CertificateInstallationRes' and c.ns == U5:
+                                if nm == 'CertificateInstallationRes' and c.ns == U5:  # CertificateInstallationResType
                                     a = t9(a << 9 | 28, c, 9, x)
-                                elif nm == 'CertificateInstallationService' and c.ns == U5:
+                                elif nm == 'CertificateInstallationService' and c.ns == U5:  # boolean: boolean
                                     a = t62(a << 9 | 29, c, 62, x)
                                 else:
                                     a = x.root(a, 55, e)
                             else:
-                                if nm == 'ChargeProgress' and c.ns == U5:
+                                if nm == 'ChargeProgress' and c.ns == U5:  # chargeProgressType: enumeration of 4
                                     a = t68(a << 9 | 30, c, 68, x)
-                                elif nm == 'ChargedEnergyReadingWh' and c.ns == U6:
+                                elif nm == 'ChargedEnergyReadingWh' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                                     a = t65(a << 9 | 31, c, 65, x)
-                                elif nm == 'ChargingComplete' and c.ns == U6:
+                                elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
                                     a = t62(a << 9 | 32, c, 62, x)
                                 else:
                                     a = x.root(a, 55, e)
@@ -13247,112 +13247,112 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'Dynamic_SEReqControlMode':
                     if nm < 'DepartureTime':
                         if nm < 'CostPerUnit':
-                            if nm == 'ChargingSchedule' and c.ns == U5:
+                            if nm == 'ChargingSchedule' and c.ns == U5:  # ChargingScheduleType
                                 a = t69(a << 9 | 33, c, 69, x)
-                            elif nm == 'ChargingSession' and c.ns == U5:
+                            elif nm == 'ChargingSession' and c.ns == U5:  # chargingSessionType: enumeration of 3
                                 a = t70(a << 9 | 34, c, 70, x)
-                            elif nm == 'CheckOutTime' and c.ns == U5:
+                            elif nm == 'CheckOutTime' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t65(a << 9 | 35, c, 65, x)
-                            elif nm == 'ContractCertificateChain' and c.ns == U5:
+                            elif nm == 'ContractCertificateChain' and c.ns == U5:  # ContractCertificateChainType
                                 a = t71(a << 9 | 36, c, 71, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'CostPerUnit' and c.ns == U6:
+                            if nm == 'CostPerUnit' and c.ns == U6:  # RationalNumberType
                                 a = t61(a << 9 | 37, c, 61, x)
-                            elif nm == 'Currency' and c.ns == U5:
+                            elif nm == 'Currency' and c.ns == U5:  # currencyType: string
                                 a = t72(a << 9 | 38, c, 72, x)
-                            elif nm == 'DHPublicKey' and c.ns == U5:
+                            elif nm == 'DHPublicKey' and c.ns == U5:  # dhPublicKeyType: base64Binary
                                 a = t73(a << 9 | 39, c, 73, x)
-                            elif nm == 'DSAKeyValue' and c.ns == U4:
+                            elif nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
                                 a = t10(a << 9 | 40, c, 10, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'DigestValue':
-                            if nm == 'DepartureTime' and c.ns == U5:
+                            if nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
                                 a = t74(a << 9 | 41, c, 74, x)
-                            elif nm == 'DepartureTime' and c.ns == U6:
+                            elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                                 a = t74(a << 9 | 42, c, 74, x)
-                            elif nm == 'DeviceLocation' and c.ns == U5:
+                            elif nm == 'DeviceLocation' and c.ns == U5:  # short: integer -32768..32767
                                 a = t75(a << 9 | 43, c, 75, x)
-                            elif nm == 'DeviceOffset' and c.ns == U5:
+                            elif nm == 'DeviceOffset' and c.ns == U5:  # short: integer -32768..32767
                                 a = t75(a << 9 | 44, c, 75, x)
-                            elif nm == 'DigestMethod' and c.ns == U4:
+                            elif nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
                                 a = t11(a << 9 | 45, c, 11, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
                             if nm < 'DisplayParameters':
-                                if nm == 'DigestValue' and c.ns == U4:
+                                if nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
                                     a = t12(a << 9 | 46, c, 12, x)
-                                elif nm == 'DischargingSchedule' and c.ns == U5:
+                                elif nm == 'DischargingSchedule' and c.ns == U5:  # ChargingScheduleType
                                     a = t69(a << 9 | 47, c, 69, x)
                                 else:
                                     a = x.root(a, 55, e)
                             else:
-                                if nm == 'DisplayParameters' and c.ns == U6:
+                                if nm == 'DisplayParameters' and c.ns == U6:  # DisplayParametersType
                                     a = t76(a << 9 | 48, c, 76, x)
-                                elif nm == 'Duration' and c.ns == U5:
+                                elif nm == 'Duration' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
                                     a = t74(a << 9 | 49, c, 74, x)
-                                elif nm == 'Dynamic_EVPPTControlMode' and c.ns == U5:
+                                elif nm == 'Dynamic_EVPPTControlMode' and c.ns == U5:  # Dynamic_EVPPTControlModeType
                                     a = t77(a << 9 | 50, c, 77, x)
                                 else:
                                     a = x.root(a, 55, e)
                 else:
                     if nm < 'EVCCID':
                         if nm < 'EIM_AReqAuthorizationMode':
-                            if nm == 'Dynamic_SEReqControlMode' and c.ns == U5:
+                            if nm == 'Dynamic_SEReqControlMode' and c.ns == U5:  # Dynamic_SEReqControlModeType
                                 a = t78(a << 9 | 51, c, 78, x)
-                            elif nm == 'Dynamic_SEResControlMode' and c.ns == U5:
+                            elif nm == 'Dynamic_SEResControlMode' and c.ns == U5:  # Dynamic_SEResControlModeType
                                 a = t79(a << 9 | 52, c, 79, x)
-                            elif nm == 'Dynamic_SMDTControlMode' and c.ns == U5:
+                            elif nm == 'Dynamic_SMDTControlMode' and c.ns == U5:  # Dynamic_SMDTControlModeType
                                 a = t80(a << 9 | 53, c, 80, x)
-                            elif nm == 'ECDHCurve' and c.ns == U5:
+                            elif nm == 'ECDHCurve' and c.ns == U5:  # ecdhCurveType: enumeration of 2
                                 a = t81(a << 9 | 54, c, 81, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'EIM_AReqAuthorizationMode' and c.ns == U5:
+                            if nm == 'EIM_AReqAuthorizationMode' and c.ns == U5:  # EIM_AReqAuthorizationModeType
                                 a = t82(a << 9 | 55, c, 82, x)
-                            elif nm == 'EIM_ASResAuthorizationMode' and c.ns == U5:
+                            elif nm == 'EIM_ASResAuthorizationMode' and c.ns == U5:  # EIM_ASResAuthorizationModeType
                                 a = t83(a << 9 | 56, c, 83, x)
-                            elif nm == 'EMAID' and c.ns == U5:
+                            elif nm == 'EMAID' and c.ns == U5:  # identifierType: string
                                 a = t84(a << 9 | 57, c, 84, x)
-                            elif nm == 'EVAbsolutePriceSchedule' and c.ns == U5:
+                            elif nm == 'EVAbsolutePriceSchedule' and c.ns == U5:  # EVAbsolutePriceScheduleType
                                 a = t85(a << 9 | 58, c, 85, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'EVMaximumEnergyRequest':
-                            if nm == 'EVCCID' and c.ns == U5:
+                            if nm == 'EVCCID' and c.ns == U5:  # identifierType: string
                                 a = t84(a << 9 | 59, c, 84, x)
-                            elif nm == 'EVCheckInStatus' and c.ns == U5:
+                            elif nm == 'EVCheckInStatus' and c.ns == U5:  # evCheckInStatusType: enumeration of 3
                                 a = t86(a << 9 | 60, c, 86, x)
-                            elif nm == 'EVCheckOutStatus' and c.ns == U5:
+                            elif nm == 'EVCheckOutStatus' and c.ns == U5:  # evCheckOutStatusType: enumeration of 3
                                 a = t87(a << 9 | 61, c, 87, x)
-                            elif nm == 'EVEnergyOffer' and c.ns == U5:
+                            elif nm == 'EVEnergyOffer' and c.ns == U5:  # EVEnergyOfferType
                                 a = t88(a << 9 | 62, c, 88, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
                             if nm < 'EVMinimumEnergyRequest':
-                                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:
+                                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
                                     a = t61(a << 9 | 63, c, 61, x)
-                                elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:
+                                elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
                                     a = t61(a << 9 | 64, c, 61, x)
-                                elif nm == 'EVMaximumV2XEnergyRequest' and c.ns == U5:
+                                elif nm == 'EVMaximumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
                                     a = t61(a << 9 | 65, c, 61, x)
                                 else:
                                     a = x.root(a, 55, e)
                             else:
-                                if nm == 'EVMinimumEnergyRequest' and c.ns == U5:
+                                if nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
                                     a = t61(a << 9 | 66, c, 61, x)
-                                elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:
+                                elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
                                     a = t61(a << 9 | 67, c, 61, x)
-                                elif nm == 'EVMinimumV2XEnergyRequest' and c.ns == U5:
+                                elif nm == 'EVMinimumV2XEnergyRequest' and c.ns == U5:  # RationalNumberType
                                     a = t61(a << 9 | 68, c, 61, x)
-                                elif nm == 'EVPowerProfile' and c.ns == U5:
+                                elif nm == 'EVPowerProfile' and c.ns == U5:  # EVPowerProfileType
                                     a = t89(a << 9 | 69, c, 89, x)
                                 else:
                                     a = x.root(a, 55, e)
@@ -13361,106 +13361,106 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'EVTerminationExplanation':
                     if nm < 'EVProcessing':
                         if nm < 'EVPowerScheduleEntry':
-                            if nm == 'EVPowerProfileEntries' and c.ns == U5:
+                            if nm == 'EVPowerProfileEntries' and c.ns == U5:  # EVPowerProfileEntryListType
                                 a = t90(a << 9 | 70, c, 90, x)
-                            elif nm == 'EVPowerProfileEntry' and c.ns == U5:
+                            elif nm == 'EVPowerProfileEntry' and c.ns == U5:  # PowerScheduleEntryType
                                 a = t91(a << 9 | 71, c, 91, x)
-                            elif nm == 'EVPowerSchedule' and c.ns == U5:
+                            elif nm == 'EVPowerSchedule' and c.ns == U5:  # EVPowerScheduleType
                                 a = t92(a << 9 | 72, c, 92, x)
-                            elif nm == 'EVPowerScheduleEntries' and c.ns == U5:
+                            elif nm == 'EVPowerScheduleEntries' and c.ns == U5:  # EVPowerScheduleEntryListType
                                 a = t93(a << 9 | 73, c, 93, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'EVPowerScheduleEntry' and c.ns == U5:
+                            if nm == 'EVPowerScheduleEntry' and c.ns == U5:  # EVPowerScheduleEntryType
                                 a = t94(a << 9 | 74, c, 94, x)
-                            elif nm == 'EVPriceRule' and c.ns == U5:
+                            elif nm == 'EVPriceRule' and c.ns == U5:  # EVPriceRuleType
                                 a = t95(a << 9 | 75, c, 95, x)
-                            elif nm == 'EVPriceRuleStack' and c.ns == U5:
+                            elif nm == 'EVPriceRuleStack' and c.ns == U5:  # EVPriceRuleStackType
                                 a = t96(a << 9 | 76, c, 96, x)
-                            elif nm == 'EVPriceRuleStacks' and c.ns == U5:
+                            elif nm == 'EVPriceRuleStacks' and c.ns == U5:  # EVPriceRuleStackListType
                                 a = t97(a << 9 | 77, c, 97, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'EVSEProcessing':
-                            if nm == 'EVProcessing' and c.ns == U5:
+                            if nm == 'EVProcessing' and c.ns == U5:  # processingType: enumeration of 3
                                 a = t98(a << 9 | 78, c, 98, x)
-                            elif nm == 'EVSECheckOutStatus' and c.ns == U5:
+                            elif nm == 'EVSECheckOutStatus' and c.ns == U5:  # evseCheckOutStatusType: enumeration of 2
                                 a = t99(a << 9 | 79, c, 99, x)
-                            elif nm == 'EVSEID' and c.ns == U5:
+                            elif nm == 'EVSEID' and c.ns == U5:  # identifierType: string
                                 a = t84(a << 9 | 80, c, 84, x)
-                            elif nm == 'EVSENotification' and c.ns == U6:
+                            elif nm == 'EVSENotification' and c.ns == U6:  # evseNotificationType: enumeration of 6
                                 a = t100(a << 9 | 81, c, 100, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'EVSEProcessing' and c.ns == U5:
+                            if nm == 'EVSEProcessing' and c.ns == U5:  # processingType: enumeration of 3
                                 a = t98(a << 9 | 82, c, 98, x)
-                            elif nm == 'EVSEStatus' and c.ns == U5:
+                            elif nm == 'EVSEStatus' and c.ns == U5:  # EVSEStatusType
                                 a = t101(a << 9 | 83, c, 101, x)
-                            elif nm == 'EVSEStatus' and c.ns == U6:
+                            elif nm == 'EVSEStatus' and c.ns == U6:  # EVSEStatusType
                                 a = t101(a << 9 | 84, c, 101, x)
-                            elif nm == 'EVTargetEnergyRequest' and c.ns == U5:
+                            elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
                                 a = t61(a << 9 | 85, c, 61, x)
-                            elif nm == 'EVTargetEnergyRequest' and c.ns == U6:
+                            elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
                                 a = t61(a << 9 | 86, c, 61, x)
-                            elif nm == 'EVTerminationCode' and c.ns == U5:
+                            elif nm == 'EVTerminationCode' and c.ns == U5:  # nameType: string
                                 a = t102(a << 9 | 87, c, 102, x)
                             else:
                                 a = x.root(a, 55, e)
                 else:
                     if nm < 'GoToPause':
                         if nm < 'Exponent':
-                            if nm == 'EVTerminationExplanation' and c.ns == U5:
+                            if nm == 'EVTerminationExplanation' and c.ns == U5:  # descriptionType: string
                                 a = t103(a << 9 | 88, c, 103, x)
-                            elif nm == 'EnergyCosts' and c.ns == U6:
+                            elif nm == 'EnergyCosts' and c.ns == U6:  # DetailedCostType
                                 a = t60(a << 9 | 89, c, 60, x)
-                            elif nm == 'EnergyFee' and c.ns == U5:
+                            elif nm == 'EnergyFee' and c.ns == U5:  # RationalNumberType
                                 a = t61(a << 9 | 90, c, 61, x)
-                            elif nm == 'EnergyTransferServiceList' and c.ns == U5:
+                            elif nm == 'EnergyTransferServiceList' and c.ns == U5:  # ServiceListType
                                 a = t104(a << 9 | 91, c, 104, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'Exponent' and c.ns == U4:
+                            if nm == 'Exponent' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t105(a << 9 | 92, c, 105, x)
-                            elif nm == 'Exponent' and c.ns == U6:
+                            elif nm == 'Exponent' and c.ns == U6:  # byte: n-bit -128..127
                                 a = t106(a << 9 | 93, c, 106, x)
-                            elif nm == 'FreeService' and c.ns == U5:
+                            elif nm == 'FreeService' and c.ns == U5:  # boolean: boolean
                                 a = t62(a << 9 | 94, c, 62, x)
-                            elif nm == 'G' and c.ns == U4:
+                            elif nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t105(a << 9 | 95, c, 105, x)
-                            elif nm == 'GenChallenge' and c.ns == U5:
+                            elif nm == 'GenChallenge' and c.ns == U5:  # genChallengeType: base64Binary
                                 a = t107(a << 9 | 96, c, 107, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'J':
-                            if nm == 'GoToPause' and c.ns == U5:
+                            if nm == 'GoToPause' and c.ns == U5:  # boolean: boolean
                                 a = t62(a << 9 | 97, c, 62, x)
-                            elif nm == 'HMACOutputLength' and c.ns == U4:
+                            elif nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
                                 a = t108(a << 9 | 98, c, 108, x)
-                            elif nm == 'Header' and c.ns == U6:
+                            elif nm == 'Header' and c.ns == U6:  # MessageHeaderType
                                 a = t109(a << 9 | 99, c, 109, x)
-                            elif nm == 'InletHot' and c.ns == U6:
+                            elif nm == 'InletHot' and c.ns == U6:  # boolean: boolean
                                 a = t62(a << 9 | 100, c, 62, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
                             if nm < 'KeyName':
-                                if nm == 'J' and c.ns == U4:
+                                if nm == 'J' and c.ns == U4:  # CryptoBinary: base64Binary
                                     a = t105(a << 9 | 101, c, 105, x)
-                                elif nm == 'KeyInfo' and c.ns == U4:
+                                elif nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
                                     a = t13(a << 9 | 102, c, 13, x)
                                 else:
                                     a = x.root(a, 55, e)
                             else:
-                                if nm == 'KeyName' and c.ns == U4:
+                                if nm == 'KeyName' and c.ns == U4:  # string: string
                                     a = t14(a << 9 | 103, c, 14, x)
-                                elif nm == 'KeyValue' and c.ns == U4:
+                                elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
                                     a = t15(a << 9 | 104, c, 15, x)
-                                elif nm == 'Language' and c.ns == U5:
+                                elif nm == 'Language' and c.ns == U5:  # languageType: string
                                     a = t110(a << 9 | 105, c, 110, x)
                                 else:
                                     a = x.root(a, 55, e)
@@ -13468,110 +13468,110 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'Modulus':
                     if nm < 'MeterInfoRequested':
                         if nm < 'MaximumSOC':
-                            if nm == 'ListOfRootCertificateIDs' and c.ns == U5:
+                            if nm == 'ListOfRootCertificateIDs' and c.ns == U5:  # ListOfRootCertificateIDsType
                                 a = t111(a << 9 | 106, c, 111, x)
-                            elif nm == 'Manifest' and c.ns == U4:
+                            elif nm == 'Manifest' and c.ns == U4:  # ManifestType
                                 a = t16(a << 9 | 107, c, 16, x)
-                            elif nm == 'MaximumContractCertificateChains' and c.ns == U5:
+                            elif nm == 'MaximumContractCertificateChains' and c.ns == U5:  # unsignedByte: n-bit 0..255
                                 a = t112(a << 9 | 108, c, 112, x)
-                            elif nm == 'MaximumCost' and c.ns == U5:
+                            elif nm == 'MaximumCost' and c.ns == U5:  # RationalNumberType
                                 a = t61(a << 9 | 109, c, 61, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'MaximumSOC' and c.ns == U6:
+                            if nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                                 a = t113(a << 9 | 110, c, 113, x)
-                            elif nm == 'MaximumSupportingPoints' and c.ns == U5:
+                            elif nm == 'MaximumSupportingPoints' and c.ns == U5:  # maxSupportingPointsScheduleTupleType: n-bit 12..1024
                                 a = t114(a << 9 | 111, c, 114, x)
-                            elif nm == 'MeterID' and c.ns == U6:
+                            elif nm == 'MeterID' and c.ns == U6:  # meterIDType: string
                                 a = t115(a << 9 | 112, c, 115, x)
-                            elif nm == 'MeterInfo' and c.ns == U5:
+                            elif nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
                                 a = t116(a << 9 | 113, c, 116, x)
-                            elif nm == 'MeterInfo' and c.ns == U6:
+                            elif nm == 'MeterInfo' and c.ns == U6:  # MeterInfoType
                                 a = t116(a << 9 | 114, c, 116, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'MeteringConfirmationReq':
-                            if nm == 'MeterInfoRequested' and c.ns == U6:
+                            if nm == 'MeterInfoRequested' and c.ns == U6:  # boolean: boolean
                                 a = t62(a << 9 | 115, c, 62, x)
-                            elif nm == 'MeterSignature' and c.ns == U6:
+                            elif nm == 'MeterSignature' and c.ns == U6:  # meterSignatureType: base64Binary
                                 a = t117(a << 9 | 116, c, 117, x)
-                            elif nm == 'MeterStatus' and c.ns == U6:
+                            elif nm == 'MeterStatus' and c.ns == U6:  # short: integer -32768..32767
                                 a = t75(a << 9 | 117, c, 75, x)
-                            elif nm == 'MeterTimestamp' and c.ns == U6:
+                            elif nm == 'MeterTimestamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t65(a << 9 | 118, c, 65, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
                             if nm < 'MgmtData':
-                                if nm == 'MeteringConfirmationReq' and c.ns == U5:
+                                if nm == 'MeteringConfirmationReq' and c.ns == U5:  # MeteringConfirmationReqType
                                     a = t17(a << 9 | 119, c, 17, x)
-                                elif nm == 'MeteringConfirmationRes' and c.ns == U5:
+                                elif nm == 'MeteringConfirmationRes' and c.ns == U5:  # MeteringConfirmationResType
                                     a = t18(a << 9 | 120, c, 18, x)
                                 else:
                                     a = x.root(a, 55, e)
                             else:
-                                if nm == 'MgmtData' and c.ns == U4:
+                                if nm == 'MgmtData' and c.ns == U4:  # string: string
                                     a = t14(a << 9 | 121, c, 14, x)
-                                elif nm == 'MinimumCost' and c.ns == U5:
+                                elif nm == 'MinimumCost' and c.ns == U5:  # RationalNumberType
                                     a = t61(a << 9 | 122, c, 61, x)
-                                elif nm == 'MinimumSOC' and c.ns == U5:
+                                elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
                                     a = t113(a << 9 | 123, c, 113, x)
-                                elif nm == 'MinimumSOC' and c.ns == U6:
+                                elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                                     a = t113(a << 9 | 124, c, 113, x)
                                 else:
                                     a = x.root(a, 55, e)
                 else:
                     if nm < 'OverstayFeePeriod':
                         if nm < 'Object':
-                            if nm == 'Modulus' and c.ns == U4:
+                            if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t105(a << 9 | 125, c, 105, x)
-                            elif nm == 'NotificationMaxDelay' and c.ns == U6:
+                            elif nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t57(a << 9 | 126, c, 57, x)
-                            elif nm == 'NumberOfPriceLevels' and c.ns == U5:
+                            elif nm == 'NumberOfPriceLevels' and c.ns == U5:  # unsignedByte: n-bit 0..255
                                 a = t112(a << 9 | 127, c, 112, x)
-                            elif nm == 'OEMProvisioningCertificateChain' and c.ns == U5:
+                            elif nm == 'OEMProvisioningCertificateChain' and c.ns == U5:  # SignedCertificateChainType
                                 a = t118(a << 9 | 128, c, 118, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'Object' and c.ns == U4:
+                            if nm == 'Object' and c.ns == U4:  # ObjectType
                                 a = t19(a << 9 | 129, c, 19, x)
-                            elif nm == 'OccupancyCosts' and c.ns == U6:
+                            elif nm == 'OccupancyCosts' and c.ns == U6:  # DetailedCostType
                                 a = t60(a << 9 | 130, c, 60, x)
-                            elif nm == 'OverstayCosts' and c.ns == U6:
+                            elif nm == 'OverstayCosts' and c.ns == U6:  # DetailedCostType
                                 a = t60(a << 9 | 131, c, 60, x)
-                            elif nm == 'OverstayFee' and c.ns == U5:
+                            elif nm == 'OverstayFee' and c.ns == U5:  # RationalNumberType
                                 a = t61(a << 9 | 132, c, 61, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'OverstayRules':
-                            if nm == 'OverstayFeePeriod' and c.ns == U5:
+                            if nm == 'OverstayFeePeriod' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
                                 a = t74(a << 9 | 133, c, 74, x)
-                            elif nm == 'OverstayPowerThreshold' and c.ns == U5:
+                            elif nm == 'OverstayPowerThreshold' and c.ns == U5:  # RationalNumberType
                                 a = t61(a << 9 | 134, c, 61, x)
-                            elif nm == 'OverstayRule' and c.ns == U5:
+                            elif nm == 'OverstayRule' and c.ns == U5:  # OverstayRuleType
                                 a = t119(a << 9 | 135, c, 119, x)
-                            elif nm == 'OverstayRuleDescription' and c.ns == U5:
+                            elif nm == 'OverstayRuleDescription' and c.ns == U5:  # descriptionType: string
                                 a = t103(a << 9 | 136, c, 103, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
                             if nm < 'P':
-                                if nm == 'OverstayRules' and c.ns == U5:
+                                if nm == 'OverstayRules' and c.ns == U5:  # OverstayRuleListType
                                     a = t120(a << 9 | 137, c, 120, x)
-                                elif nm == 'OverstayTimeThreshold' and c.ns == U5:
+                                elif nm == 'OverstayTimeThreshold' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
                                     a = t74(a << 9 | 138, c, 74, x)
                                 else:
                                     a = x.root(a, 55, e)
                             else:
-                                if nm == 'P' and c.ns == U4:
+                                if nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
                                     a = t105(a << 9 | 139, c, 105, x)
-                                elif nm == 'PGPData' and c.ns == U4:
+                                elif nm == 'PGPData' and c.ns == U4:  # PGPDataType
                                     a = t20(a << 9 | 140, c, 20, x)
-                                elif nm == 'PGPKeyID' and c.ns == U4:
+                                elif nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
                                     a = t121(a << 9 | 141, c, 121, x)
                                 else:
                                     a = x.root(a, 55, e)
@@ -13581,100 +13581,100 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'PowerScheduleEntries':
                     if nm < 'PgenCounter':
                         if nm < 'ParkingFee':
-                            if nm == 'PGPKeyPacket' and c.ns == U4:
+                            if nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t121(a << 9 | 142, c, 121, x)
-                            elif nm == 'Parameter' and c.ns == U5:
+                            elif nm == 'Parameter' and c.ns == U5:  # ParameterType
                                 a = t122(a << 9 | 143, c, 122, x)
-                            elif nm == 'ParameterSet' and c.ns == U5:
+                            elif nm == 'ParameterSet' and c.ns == U5:  # ParameterSetType
                                 a = t123(a << 9 | 144, c, 123, x)
-                            elif nm == 'ParameterSetID' and c.ns == U5:
+                            elif nm == 'ParameterSetID' and c.ns == U5:  # serviceIDType: unsigned 0..65535
                                 a = t124(a << 9 | 145, c, 124, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'ParkingFee' and c.ns == U5:
+                            if nm == 'ParkingFee' and c.ns == U5:  # RationalNumberType
                                 a = t61(a << 9 | 146, c, 61, x)
-                            elif nm == 'ParkingFeePeriod' and c.ns == U5:
+                            elif nm == 'ParkingFeePeriod' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
                                 a = t74(a << 9 | 147, c, 74, x)
-                            elif nm == 'ParkingMethod' and c.ns == U5:
+                            elif nm == 'ParkingMethod' and c.ns == U5:  # parkingMethodType: enumeration of 3
                                 a = t125(a << 9 | 148, c, 125, x)
-                            elif nm == 'ParkingSpace' and c.ns == U5:
+                            elif nm == 'ParkingSpace' and c.ns == U5:  # short: integer -32768..32767
                                 a = t75(a << 9 | 149, c, 75, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'PowerDeliveryReq':
-                            if nm == 'PgenCounter' and c.ns == U4:
+                            if nm == 'PgenCounter' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t105(a << 9 | 150, c, 105, x)
-                            elif nm == 'PnC_AReqAuthorizationMode' and c.ns == U5:
+                            elif nm == 'PnC_AReqAuthorizationMode' and c.ns == U5:  # PnC_AReqAuthorizationModeType
                                 a = t126(a << 9 | 151, c, 126, x)
-                            elif nm == 'PnC_ASResAuthorizationMode' and c.ns == U5:
+                            elif nm == 'PnC_ASResAuthorizationMode' and c.ns == U5:  # PnC_ASResAuthorizationModeType
                                 a = t127(a << 9 | 152, c, 127, x)
-                            elif nm == 'Power' and c.ns == U5:
+                            elif nm == 'Power' and c.ns == U5:  # RationalNumberType
                                 a = t61(a << 9 | 153, c, 61, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'PowerDeliveryReq' and c.ns == U5:
+                            if nm == 'PowerDeliveryReq' and c.ns == U5:  # PowerDeliveryReqType
                                 a = t21(a << 9 | 154, c, 21, x)
-                            elif nm == 'PowerDeliveryRes' and c.ns == U5:
+                            elif nm == 'PowerDeliveryRes' and c.ns == U5:  # PowerDeliveryResType
                                 a = t22(a << 9 | 155, c, 22, x)
-                            elif nm == 'PowerRangeStart' and c.ns == U5:
+                            elif nm == 'PowerRangeStart' and c.ns == U5:  # RationalNumberType
                                 a = t61(a << 9 | 156, c, 61, x)
-                            elif nm == 'PowerSchedule' and c.ns == U5:
+                            elif nm == 'PowerSchedule' and c.ns == U5:  # PowerScheduleType
                                 a = t128(a << 9 | 157, c, 128, x)
                             else:
                                 a = x.root(a, 55, e)
                 else:
                     if nm < 'PriceLevel':
                         if nm < 'Power_L2':
-                            if nm == 'PowerScheduleEntries' and c.ns == U5:
+                            if nm == 'PowerScheduleEntries' and c.ns == U5:  # PowerScheduleEntryListType
                                 a = t129(a << 9 | 158, c, 129, x)
-                            elif nm == 'PowerScheduleEntry' and c.ns == U5:
+                            elif nm == 'PowerScheduleEntry' and c.ns == U5:  # PowerScheduleEntryType
                                 a = t91(a << 9 | 159, c, 91, x)
-                            elif nm == 'PowerTolerance' and c.ns == U5:
+                            elif nm == 'PowerTolerance' and c.ns == U5:  # RationalNumberType
                                 a = t61(a << 9 | 160, c, 61, x)
-                            elif nm == 'PowerToleranceAcceptance' and c.ns == U5:
+                            elif nm == 'PowerToleranceAcceptance' and c.ns == U5:  # powerToleranceAcceptanceType: enumeration of 2
                                 a = t130(a << 9 | 161, c, 130, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'Power_L2' and c.ns == U5:
+                            if nm == 'Power_L2' and c.ns == U5:  # RationalNumberType
                                 a = t61(a << 9 | 162, c, 61, x)
-                            elif nm == 'Power_L3' and c.ns == U5:
+                            elif nm == 'Power_L3' and c.ns == U5:  # RationalNumberType
                                 a = t61(a << 9 | 163, c, 61, x)
-                            elif nm == 'PresentSOC' and c.ns == U6:
+                            elif nm == 'PresentSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                                 a = t113(a << 9 | 164, c, 113, x)
-                            elif nm == 'PriceAlgorithm' and c.ns == U5:
+                            elif nm == 'PriceAlgorithm' and c.ns == U5:  # identifierType: string
                                 a = t84(a << 9 | 165, c, 84, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'PriceRule':
-                            if nm == 'PriceLevel' and c.ns == U5:
+                            if nm == 'PriceLevel' and c.ns == U5:  # unsignedByte: n-bit 0..255
                                 a = t112(a << 9 | 166, c, 112, x)
-                            elif nm == 'PriceLevelSchedule' and c.ns == U5:
+                            elif nm == 'PriceLevelSchedule' and c.ns == U5:  # PriceLevelScheduleType
                                 a = t131(a << 9 | 167, c, 131, x)
-                            elif nm == 'PriceLevelScheduleEntries' and c.ns == U5:
+                            elif nm == 'PriceLevelScheduleEntries' and c.ns == U5:  # PriceLevelScheduleEntryListType
                                 a = t132(a << 9 | 168, c, 132, x)
-                            elif nm == 'PriceLevelScheduleEntry' and c.ns == U5:
+                            elif nm == 'PriceLevelScheduleEntry' and c.ns == U5:  # PriceLevelScheduleEntryType
                                 a = t133(a << 9 | 169, c, 133, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
                             if nm < 'PriceRuleStacks':
-                                if nm == 'PriceRule' and c.ns == U5:
+                                if nm == 'PriceRule' and c.ns == U5:  # PriceRuleType
                                     a = t134(a << 9 | 170, c, 134, x)
-                                elif nm == 'PriceRuleStack' and c.ns == U5:
+                                elif nm == 'PriceRuleStack' and c.ns == U5:  # PriceRuleStackType
                                     a = t135(a << 9 | 171, c, 135, x)
                                 else:
                                     a = x.root(a, 55, e)
                             else:
-                                if nm == 'PriceRuleStacks' and c.ns == U5:
+                                if nm == 'PriceRuleStacks' and c.ns == U5:  # PriceRuleStackListType
                                     a = t136(a << 9 | 172, c, 136, x)
-                                elif nm == 'PriceScheduleDescription' and c.ns == U5:
+                                elif nm == 'PriceScheduleDescription' and c.ns == U5:  # descriptionType: string
                                     a = t103(a << 9 | 173, c, 103, x)
-                                elif nm == 'PriceScheduleID' and c.ns == U5:
+                                elif nm == 'PriceScheduleID' and c.ns == U5:  # numericIDType: unsigned 1..4294967295
                                     a = t137(a << 9 | 174, c, 137, x)
                                 else:
                                     a = x.root(a, 55, e)
@@ -13682,108 +13682,108 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'ScheduleExchangeReq':
                     if nm < 'RemainingTimeToMinimumSOC':
                         if nm < 'Receipt':
-                            if nm == 'PrioritizedEMAIDs' and c.ns == U5:
+                            if nm == 'PrioritizedEMAIDs' and c.ns == U5:  # EMAIDListType
                                 a = t138(a << 9 | 175, c, 138, x)
-                            elif nm == 'ProviderID' and c.ns == U5:
+                            elif nm == 'ProviderID' and c.ns == U5:  # nameType: string
                                 a = t102(a << 9 | 176, c, 102, x)
-                            elif nm == 'Q' and c.ns == U4:
+                            elif nm == 'Q' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t105(a << 9 | 177, c, 105, x)
-                            elif nm == 'RSAKeyValue' and c.ns == U4:
+                            elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
                                 a = t23(a << 9 | 178, c, 23, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'Receipt' and c.ns == U5:
+                            if nm == 'Receipt' and c.ns == U5:  # ReceiptType
                                 a = t139(a << 9 | 179, c, 139, x)
-                            elif nm == 'Receipt' and c.ns == U6:
+                            elif nm == 'Receipt' and c.ns == U6:  # ReceiptType
                                 a = t139(a << 9 | 180, c, 139, x)
-                            elif nm == 'Reference' and c.ns == U4:
+                            elif nm == 'Reference' and c.ns == U4:  # ReferenceType
                                 a = t24(a << 9 | 181, c, 24, x)
-                            elif nm == 'RemainingContractCertificateChains' and c.ns == U5:
+                            elif nm == 'RemainingContractCertificateChains' and c.ns == U5:  # unsignedByte: n-bit 0..255
                                 a = t112(a << 9 | 182, c, 112, x)
-                            elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:
+                            elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                                 a = t74(a << 9 | 183, c, 74, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'RetrievalMethod':
-                            if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:
+                            if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                                 a = t74(a << 9 | 184, c, 74, x)
-                            elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:
+                            elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
                                 a = t74(a << 9 | 185, c, 74, x)
-                            elif nm == 'RenewableGenerationPercentage' and c.ns == U5:
+                            elif nm == 'RenewableGenerationPercentage' and c.ns == U5:  # unsignedByte: n-bit 0..255
                                 a = t112(a << 9 | 186, c, 112, x)
-                            elif nm == 'ResponseCode' and c.ns == U6:
+                            elif nm == 'ResponseCode' and c.ns == U6:  # responseCodeType: enumeration of 40
                                 a = t140(a << 9 | 187, c, 140, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
                             if nm < 'SECP521_EncryptedPrivateKey':
-                                if nm == 'RetrievalMethod' and c.ns == U4:
+                                if nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
                                     a = t25(a << 9 | 188, c, 25, x)
-                                elif nm == 'RootCertificateID' and c.ns == U6:
+                                elif nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
                                     a = t141(a << 9 | 189, c, 141, x)
                                 else:
                                     a = x.root(a, 55, e)
                             else:
-                                if nm == 'SECP521_EncryptedPrivateKey' and c.ns == U5:
+                                if nm == 'SECP521_EncryptedPrivateKey' and c.ns == U5:  # secp521_EncryptedPrivateKeyType: base64Binary
                                     a = t142(a << 9 | 190, c, 142, x)
-                                elif nm == 'SPKIData' and c.ns == U4:
+                                elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
                                     a = t26(a << 9 | 191, c, 26, x)
-                                elif nm == 'SPKISexp' and c.ns == U4:
+                                elif nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
                                     a = t121(a << 9 | 192, c, 121, x)
                                 else:
                                     a = x.root(a, 55, e)
                 else:
                     if nm < 'Seed':
                         if nm < 'Scheduled_EVPPTControlMode':
-                            if nm == 'ScheduleExchangeReq' and c.ns == U5:
+                            if nm == 'ScheduleExchangeReq' and c.ns == U5:  # ScheduleExchangeReqType
                                 a = t27(a << 9 | 193, c, 27, x)
-                            elif nm == 'ScheduleExchangeRes' and c.ns == U5:
+                            elif nm == 'ScheduleExchangeRes' and c.ns == U5:  # ScheduleExchangeResType
                                 a = t28(a << 9 | 194, c, 28, x)
-                            elif nm == 'ScheduleTuple' and c.ns == U5:
+                            elif nm == 'ScheduleTuple' and c.ns == U5:  # ScheduleTupleType
                                 a = t143(a << 9 | 195, c, 143, x)
-                            elif nm == 'ScheduleTupleID' and c.ns == U5:
+                            elif nm == 'ScheduleTupleID' and c.ns == U5:  # numericIDType: unsigned 1..4294967295
                                 a = t137(a << 9 | 196, c, 137, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'Scheduled_EVPPTControlMode' and c.ns == U5:
+                            if nm == 'Scheduled_EVPPTControlMode' and c.ns == U5:  # Scheduled_EVPPTControlModeType
                                 a = t144(a << 9 | 197, c, 144, x)
-                            elif nm == 'Scheduled_SEReqControlMode' and c.ns == U5:
+                            elif nm == 'Scheduled_SEReqControlMode' and c.ns == U5:  # Scheduled_SEReqControlModeType
                                 a = t145(a << 9 | 198, c, 145, x)
-                            elif nm == 'Scheduled_SEResControlMode' and c.ns == U5:
+                            elif nm == 'Scheduled_SEResControlMode' and c.ns == U5:  # Scheduled_SEResControlModeType
                                 a = t146(a << 9 | 199, c, 146, x)
-                            elif nm == 'Scheduled_SMDTControlMode' and c.ns == U5:
+                            elif nm == 'Scheduled_SMDTControlMode' and c.ns == U5:  # Scheduled_SMDTControlModeType
                                 a = t147(a << 9 | 200, c, 147, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'SelectedService':
-                            if nm == 'Seed' and c.ns == U4:
+                            if nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t105(a << 9 | 201, c, 105, x)
-                            elif nm == 'SelectedAuthorizationService' and c.ns == U5:
+                            elif nm == 'SelectedAuthorizationService' and c.ns == U5:  # authorizationType: enumeration of 2
                                 a = t63(a << 9 | 202, c, 63, x)
-                            elif nm == 'SelectedEnergyTransferService' and c.ns == U5:
+                            elif nm == 'SelectedEnergyTransferService' and c.ns == U5:  # SelectedServiceType
                                 a = t148(a << 9 | 203, c, 148, x)
-                            elif nm == 'SelectedScheduleTupleID' and c.ns == U5:
+                            elif nm == 'SelectedScheduleTupleID' and c.ns == U5:  # numericIDType: unsigned 1..4294967295
                                 a = t137(a << 9 | 204, c, 137, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
                             if nm < 'Service':
-                                if nm == 'SelectedService' and c.ns == U5:
+                                if nm == 'SelectedService' and c.ns == U5:  # SelectedServiceType
                                     a = t148(a << 9 | 205, c, 148, x)
-                                elif nm == 'SelectedVASList' and c.ns == U5:
+                                elif nm == 'SelectedVASList' and c.ns == U5:  # SelectedServiceListType
                                     a = t149(a << 9 | 206, c, 149, x)
                                 else:
                                     a = x.root(a, 55, e)
                             else:
-                                if nm == 'Service' and c.ns == U5:
+                                if nm == 'Service' and c.ns == U5:  # ServiceType
                                     a = t150(a << 9 | 207, c, 150, x)
-                                elif nm == 'ServiceDetailReq' and c.ns == U5:
+                                elif nm == 'ServiceDetailReq' and c.ns == U5:  # ServiceDetailReqType
                                     a = t29(a << 9 | 208, c, 29, x)
-                                elif nm == 'ServiceDetailRes' and c.ns == U5:
+                                elif nm == 'ServiceDetailRes' and c.ns == U5:  # ServiceDetailResType
                                     a = t30(a << 9 | 209, c, 30, x)
                                 else:
                                     a = x.root(a, 55, e)
@@ -13792,104 +13792,104 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'SignatureProperties':
                     if nm < 'ServiceSelectionRes':
                         if nm < 'ServiceName':
-                            if nm == 'ServiceDiscoveryReq' and c.ns == U5:
+                            if nm == 'ServiceDiscoveryReq' and c.ns == U5:  # ServiceDiscoveryReqType
                                 a = t31(a << 9 | 210, c, 31, x)
-                            elif nm == 'ServiceDiscoveryRes' and c.ns == U5:
+                            elif nm == 'ServiceDiscoveryRes' and c.ns == U5:  # ServiceDiscoveryResType
                                 a = t32(a << 9 | 211, c, 32, x)
-                            elif nm == 'ServiceFee' and c.ns == U5:
+                            elif nm == 'ServiceFee' and c.ns == U5:  # RationalNumberType
                                 a = t61(a << 9 | 212, c, 61, x)
-                            elif nm == 'ServiceID' and c.ns == U5:
+                            elif nm == 'ServiceID' and c.ns == U5:  # serviceIDType: unsigned 0..65535
                                 a = t124(a << 9 | 213, c, 124, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'ServiceName' and c.ns == U5:
+                            if nm == 'ServiceName' and c.ns == U5:  # nameType: string
                                 a = t102(a << 9 | 214, c, 102, x)
-                            elif nm == 'ServiceParameterList' and c.ns == U5:
+                            elif nm == 'ServiceParameterList' and c.ns == U5:  # ServiceParameterListType
                                 a = t151(a << 9 | 215, c, 151, x)
-                            elif nm == 'ServiceRenegotiationSupported' and c.ns == U5:
+                            elif nm == 'ServiceRenegotiationSupported' and c.ns == U5:  # boolean: boolean
                                 a = t62(a << 9 | 216, c, 62, x)
-                            elif nm == 'ServiceSelectionReq' and c.ns == U5:
+                            elif nm == 'ServiceSelectionReq' and c.ns == U5:  # ServiceSelectionReqType
                                 a = t33(a << 9 | 217, c, 33, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'SessionStopReq':
-                            if nm == 'ServiceSelectionRes' and c.ns == U5:
+                            if nm == 'ServiceSelectionRes' and c.ns == U5:  # ServiceSelectionResType
                                 a = t34(a << 9 | 218, c, 34, x)
-                            elif nm == 'SessionID' and c.ns == U5:
+                            elif nm == 'SessionID' and c.ns == U5:  # sessionIDType: hexBinary
                                 a = t152(a << 9 | 219, c, 152, x)
-                            elif nm == 'SessionID' and c.ns == U6:
+                            elif nm == 'SessionID' and c.ns == U6:  # sessionIDType: hexBinary
                                 a = t152(a << 9 | 220, c, 152, x)
-                            elif nm == 'SessionSetupReq' and c.ns == U5:
+                            elif nm == 'SessionSetupReq' and c.ns == U5:  # SessionSetupReqType
                                 a = t35(a << 9 | 221, c, 35, x)
-                            elif nm == 'SessionSetupRes' and c.ns == U5:
+                            elif nm == 'SessionSetupRes' and c.ns == U5:  # SessionSetupResType
                                 a = t36(a << 9 | 222, c, 36, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'SessionStopReq' and c.ns == U5:
+                            if nm == 'SessionStopReq' and c.ns == U5:  # SessionStopReqType
                                 a = t37(a << 9 | 223, c, 37, x)
-                            elif nm == 'SessionStopRes' and c.ns == U5:
+                            elif nm == 'SessionStopRes' and c.ns == U5:  # SessionStopResType
                                 a = t38(a << 9 | 224, c, 38, x)
-                            elif nm == 'Signature' and c.ns == U4:
+                            elif nm == 'Signature' and c.ns == U4:  # SignatureType
                                 a = t39(a << 9 | 225, c, 39, x)
-                            elif nm == 'SignatureMethod' and c.ns == U4:
+                            elif nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                                 a = t40(a << 9 | 226, c, 40, x)
                             else:
                                 a = x.root(a, 55, e)
                 else:
                     if nm < 'SupportedProviders':
                         if nm < 'SignedInstallationData':
-                            if nm == 'SignatureProperties' and c.ns == U4:
+                            if nm == 'SignatureProperties' and c.ns == U4:  # SignaturePropertiesType
                                 a = t41(a << 9 | 227, c, 41, x)
-                            elif nm == 'SignatureProperty' and c.ns == U4:
+                            elif nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                                 a = t42(a << 9 | 228, c, 42, x)
-                            elif nm == 'SignatureValue' and c.ns == U4:
+                            elif nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                                 a = t43(a << 9 | 229, c, 43, x)
-                            elif nm == 'SignedInfo' and c.ns == U4:
+                            elif nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
                                 a = t44(a << 9 | 230, c, 44, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'SignedInstallationData' and c.ns == U5:
+                            if nm == 'SignedInstallationData' and c.ns == U5:  # SignedInstallationDataType
                                 a = t45(a << 9 | 231, c, 45, x)
-                            elif nm == 'SignedMeteringData' and c.ns == U5:
+                            elif nm == 'SignedMeteringData' and c.ns == U5:  # SignedMeteringDataType
                                 a = t46(a << 9 | 232, c, 46, x)
-                            elif nm == 'StartTime' and c.ns == U5:
+                            elif nm == 'StartTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
                                 a = t74(a << 9 | 233, c, 74, x)
-                            elif nm == 'SubCertificates' and c.ns == U5:
+                            elif nm == 'SubCertificates' and c.ns == U5:  # SubCertificatesType
                                 a = t153(a << 9 | 234, c, 153, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'TargetOffsetX':
-                            if nm == 'SupportedProviders' and c.ns == U5:
+                            if nm == 'SupportedProviders' and c.ns == U5:  # SupportedProvidersListType
                                 a = t154(a << 9 | 235, c, 154, x)
-                            elif nm == 'SupportedServiceIDs' and c.ns == U5:
+                            elif nm == 'SupportedServiceIDs' and c.ns == U5:  # ServiceIDListType
                                 a = t155(a << 9 | 236, c, 155, x)
-                            elif nm == 'TPM_EncryptedPrivateKey' and c.ns == U5:
+                            elif nm == 'TPM_EncryptedPrivateKey' and c.ns == U5:  # tpm_EncryptedPrivateKeyType: base64Binary
                                 a = t156(a << 9 | 237, c, 156, x)
-                            elif nm == 'TargetDistance' and c.ns == U5:
+                            elif nm == 'TargetDistance' and c.ns == U5:  # short: integer -32768..32767
                                 a = t75(a << 9 | 238, c, 75, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
                             if nm < 'TargetSOC':
-                                if nm == 'TargetOffsetX' and c.ns == U5:
+                                if nm == 'TargetOffsetX' and c.ns == U5:  # unsignedShort: unsigned 0..65535
                                     a = t57(a << 9 | 239, c, 57, x)
-                                elif nm == 'TargetOffsetY' and c.ns == U5:
+                                elif nm == 'TargetOffsetY' and c.ns == U5:  # unsignedShort: unsigned 0..65535
                                     a = t57(a << 9 | 240, c, 57, x)
                                 else:
                                     a = x.root(a, 55, e)
                             else:
-                                if nm == 'TargetSOC' and c.ns == U5:
+                                if nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
                                     a = t113(a << 9 | 241, c, 113, x)
-                                elif nm == 'TargetSOC' and c.ns == U6:
+                                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                                     a = t113(a << 9 | 242, c, 113, x)
-                                elif nm == 'TaxCosts' and c.ns == U6:
+                                elif nm == 'TaxCosts' and c.ns == U6:  # DetailedTaxType
                                     a = t157(a << 9 | 243, c, 157, x)
-                                elif nm == 'TaxIncludedInPrice' and c.ns == U5:
+                                elif nm == 'TaxIncludedInPrice' and c.ns == U5:  # boolean: boolean
                                     a = t62(a << 9 | 244, c, 62, x)
                                 else:
                                     a = x.root(a, 55, e)
@@ -13897,110 +13897,110 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'X448_EncryptedPrivateKey':
                     if nm < 'Transforms':
                         if nm < 'TaxRules':
-                            if nm == 'TaxRate' and c.ns == U5:
+                            if nm == 'TaxRate' and c.ns == U5:  # RationalNumberType
                                 a = t61(a << 9 | 245, c, 61, x)
-                            elif nm == 'TaxRule' and c.ns == U5:
+                            elif nm == 'TaxRule' and c.ns == U5:  # TaxRuleType
                                 a = t158(a << 9 | 246, c, 158, x)
-                            elif nm == 'TaxRuleID' and c.ns == U5:
+                            elif nm == 'TaxRuleID' and c.ns == U5:  # numericIDType: unsigned 1..4294967295
                                 a = t137(a << 9 | 247, c, 137, x)
-                            elif nm == 'TaxRuleID' and c.ns == U6:
+                            elif nm == 'TaxRuleID' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
                                 a = t137(a << 9 | 248, c, 137, x)
-                            elif nm == 'TaxRuleName' and c.ns == U5:
+                            elif nm == 'TaxRuleName' and c.ns == U5:  # nameType: string
                                 a = t102(a << 9 | 249, c, 102, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'TaxRules' and c.ns == U5:
+                            if nm == 'TaxRules' and c.ns == U5:  # TaxRuleListType
                                 a = t159(a << 9 | 250, c, 159, x)
-                            elif nm == 'TimeAnchor' and c.ns == U5:
+                            elif nm == 'TimeAnchor' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t65(a << 9 | 251, c, 65, x)
-                            elif nm == 'TimeAnchor' and c.ns == U6:
+                            elif nm == 'TimeAnchor' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t65(a << 9 | 252, c, 65, x)
-                            elif nm == 'TimeStamp' and c.ns == U6:
+                            elif nm == 'TimeStamp' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t65(a << 9 | 253, c, 65, x)
-                            elif nm == 'Transform' and c.ns == U4:
+                            elif nm == 'Transform' and c.ns == U4:  # TransformType
                                 a = t47(a << 9 | 254, c, 47, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'VehicleCheckInRes':
-                            if nm == 'Transforms' and c.ns == U4:
+                            if nm == 'Transforms' and c.ns == U4:  # TransformsType
                                 a = t48(a << 9 | 255, c, 48, x)
-                            elif nm == 'VASList' and c.ns == U5:
+                            elif nm == 'VASList' and c.ns == U5:  # ServiceListType
                                 a = t104(a << 9 | 256, c, 104, x)
-                            elif nm == 'Value' and c.ns == U6:
+                            elif nm == 'Value' and c.ns == U6:  # short: integer -32768..32767
                                 a = t75(a << 9 | 257, c, 75, x)
-                            elif nm == 'VehicleCheckInReq' and c.ns == U5:
+                            elif nm == 'VehicleCheckInReq' and c.ns == U5:  # VehicleCheckInReqType
                                 a = t49(a << 9 | 258, c, 49, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
                             if nm < 'VehicleCheckOutRes':
-                                if nm == 'VehicleCheckInRes' and c.ns == U5:
+                                if nm == 'VehicleCheckInRes' and c.ns == U5:  # VehicleCheckInResType
                                     a = t50(a << 9 | 259, c, 50, x)
-                                elif nm == 'VehicleCheckOutReq' and c.ns == U5:
+                                elif nm == 'VehicleCheckOutReq' and c.ns == U5:  # VehicleCheckOutReqType
                                     a = t51(a << 9 | 260, c, 51, x)
                                 else:
                                     a = x.root(a, 55, e)
                             else:
-                                if nm == 'VehicleCheckOutRes' and c.ns == U5:
+                                if nm == 'VehicleCheckOutRes' and c.ns == U5:  # VehicleCheckOutResType
                                     a = t52(a << 9 | 261, c, 52, x)
-                                elif nm == 'VehicleFrame' and c.ns == U5:
+                                elif nm == 'VehicleFrame' and c.ns == U5:  # short: integer -32768..32767
                                     a = t75(a << 9 | 262, c, 75, x)
-                                elif nm == 'VehicleTravel' and c.ns == U5:
+                                elif nm == 'VehicleTravel' and c.ns == U5:  # short: integer -32768..32767
                                     a = t75(a << 9 | 263, c, 75, x)
                                 else:
                                     a = x.root(a, 55, e)
                 else:
                     if nm < 'X509SubjectName':
                         if nm < 'X509IssuerName':
-                            if nm == 'X448_EncryptedPrivateKey' and c.ns == U5:
+                            if nm == 'X448_EncryptedPrivateKey' and c.ns == U5:  # x448_EncryptedPrivateKeyType: base64Binary
                                 a = t160(a << 9 | 264, c, 160, x)
-                            elif nm == 'X509CRL' and c.ns == U4:
+                            elif nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t121(a << 9 | 265, c, 121, x)
-                            elif nm == 'X509Certificate' and c.ns == U4:
+                            elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t121(a << 9 | 266, c, 121, x)
-                            elif nm == 'X509Data' and c.ns == U4:
+                            elif nm == 'X509Data' and c.ns == U4:  # X509DataType
                                 a = t53(a << 9 | 267, c, 53, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
-                            if nm == 'X509IssuerName' and c.ns == U4:
+                            if nm == 'X509IssuerName' and c.ns == U4:  # string: string
                                 a = t14(a << 9 | 268, c, 14, x)
-                            elif nm == 'X509IssuerSerial' and c.ns == U4:
+                            elif nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
                                 a = t141(a << 9 | 269, c, 141, x)
-                            elif nm == 'X509SKI' and c.ns == U4:
+                            elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t121(a << 9 | 270, c, 121, x)
-                            elif nm == 'X509SerialNumber' and c.ns == U4:
+                            elif nm == 'X509SerialNumber' and c.ns == U4:  # integer: integer
                                 a = t161(a << 9 | 271, c, 161, x)
                             else:
                                 a = x.root(a, 55, e)
                     else:
                         if nm < 'byteValue':
-                            if nm == 'X509SubjectName' and c.ns == U4:
+                            if nm == 'X509SubjectName' and c.ns == U4:  # string: string
                                 a = t14(a << 9 | 272, c, 14, x)
-                            elif nm == 'XPath' and c.ns == U4:
+                            elif nm == 'XPath' and c.ns == U4:  # string: string
                                 a = t14(a << 9 | 273, c, 14, x)
-                            elif nm == 'Y' and c.ns == U4:
+                            elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t105(a << 9 | 274, c, 105, x)
-                            elif nm == 'boolValue' and c.ns == U5:
+                            elif nm == 'boolValue' and c.ns == U5:  # boolean: boolean
                                 a = t62(a << 9 | 275, c, 62, x)
                             else:
                                 a = x.root(a, 55, e)
                         else:
                             if nm < 'intValue':
-                                if nm == 'byteValue' and c.ns == U5:
+                                if nm == 'byteValue' and c.ns == U5:  # byte: n-bit -128..127
                                     a = t106(a << 9 | 276, c, 106, x)
-                                elif nm == 'finiteString' and c.ns == U5:
+                                elif nm == 'finiteString' and c.ns == U5:  # nameType: string
                                     a = t102(a << 9 | 277, c, 102, x)
                                 else:
                                     a = x.root(a, 55, e)
                             else:
-                                if nm == 'intValue' and c.ns == U5:
+                                if nm == 'intValue' and c.ns == U5:  # int: integer -2147483648..2147483647
                                     a = t162(a << 9 | 278, c, 162, x)
-                                elif nm == 'rationalNumber' and c.ns == U5:
+                                elif nm == 'rationalNumber' and c.ns == U5:  # RationalNumberType
                                     a = t61(a << 9 | 279, c, 61, x)
-                                elif nm == 'shortValue' and c.ns == U5:
+                                elif nm == 'shortValue' and c.ns == U5:  # short: integer -32768..32767
                                     a = t75(a << 9 | 280, c, 75, x)
                                 else:
                                     a = x.root(a, 55, e)

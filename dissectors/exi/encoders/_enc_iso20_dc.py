@@ -8267,78 +8267,78 @@ def document(a: int, e: Element, x: Enc) -> int:
         if nm < 'DC_CableCheckRes':
             if nm < 'CLReqControlMode':
                 if nm < 'BPT_Dynamic_DC_CLResControlMode':
-                    if nm == 'BPT_DC_CPDReqEnergyTransferMode' and c.ns == U6:
+                    if nm == 'BPT_DC_CPDReqEnergyTransferMode' and c.ns == U6:  # BPT_DC_CPDReqEnergyTransferModeType
                         a = t1(a << 6, c, 1, x)
-                    elif nm == 'BPT_DC_CPDResEnergyTransferMode' and c.ns == U6:
+                    elif nm == 'BPT_DC_CPDResEnergyTransferMode' and c.ns == U6:  # BPT_DC_CPDResEnergyTransferModeType
                         a = t2(a << 6 | 1, c, 2, x)
-                    elif nm == 'BPT_Dynamic_DC_CLReqControlMode' and c.ns == U6:
+                    elif nm == 'BPT_Dynamic_DC_CLReqControlMode' and c.ns == U6:  # BPT_Dynamic_DC_CLReqControlModeType
                         a = t3(a << 6 | 2, c, 3, x)
                     else:
                         a = x.root(a, 48, e)
                 else:
-                    if nm == 'BPT_Dynamic_DC_CLResControlMode' and c.ns == U6:
+                    if nm == 'BPT_Dynamic_DC_CLResControlMode' and c.ns == U6:  # BPT_Dynamic_DC_CLResControlModeType
                         a = t4(a << 6 | 3, c, 4, x)
-                    elif nm == 'BPT_Scheduled_DC_CLReqControlMode' and c.ns == U6:
+                    elif nm == 'BPT_Scheduled_DC_CLReqControlMode' and c.ns == U6:  # BPT_Scheduled_DC_CLReqControlModeType
                         a = t5(a << 6 | 4, c, 5, x)
-                    elif nm == 'BPT_Scheduled_DC_CLResControlMode' and c.ns == U6:
+                    elif nm == 'BPT_Scheduled_DC_CLResControlMode' and c.ns == U6:  # BPT_Scheduled_DC_CLResControlModeType
                         a = t6(a << 6 | 5, c, 6, x)
                     else:
                         a = x.root(a, 48, e)
             else:
                 if nm < 'DC_CPDReqEnergyTransferMode':
-                    if nm == 'CLReqControlMode' and c.ns == U5:
+                    if nm == 'CLReqControlMode' and c.ns == U5:  # CLReqControlModeType
                         a = t7(a << 6 | 6, c, 7, x)
-                    elif nm == 'CLResControlMode' and c.ns == U5:
+                    elif nm == 'CLResControlMode' and c.ns == U5:  # CLResControlModeType
                         a = t8(a << 6 | 7, c, 8, x)
-                    elif nm == 'CanonicalizationMethod' and c.ns == U4:
+                    elif nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
                         a = t9(a << 6 | 8, c, 9, x)
                     else:
                         a = x.root(a, 48, e)
                 else:
-                    if nm == 'DC_CPDReqEnergyTransferMode' and c.ns == U6:
+                    if nm == 'DC_CPDReqEnergyTransferMode' and c.ns == U6:  # DC_CPDReqEnergyTransferModeType
                         a = t10(a << 6 | 9, c, 10, x)
-                    elif nm == 'DC_CPDResEnergyTransferMode' and c.ns == U6:
+                    elif nm == 'DC_CPDResEnergyTransferMode' and c.ns == U6:  # DC_CPDResEnergyTransferModeType
                         a = t11(a << 6 | 10, c, 11, x)
-                    elif nm == 'DC_CableCheckReq' and c.ns == U6:
+                    elif nm == 'DC_CableCheckReq' and c.ns == U6:  # DC_CableCheckReqType
                         a = t12(a << 6 | 11, c, 12, x)
                     else:
                         a = x.root(a, 48, e)
         else:
             if nm < 'DC_PreChargeRes':
                 if nm < 'DC_ChargeParameterDiscoveryReq':
-                    if nm == 'DC_CableCheckRes' and c.ns == U6:
+                    if nm == 'DC_CableCheckRes' and c.ns == U6:  # DC_CableCheckResType
                         a = t13(a << 6 | 12, c, 13, x)
-                    elif nm == 'DC_ChargeLoopReq' and c.ns == U6:
+                    elif nm == 'DC_ChargeLoopReq' and c.ns == U6:  # DC_ChargeLoopReqType
                         a = t14(a << 6 | 13, c, 14, x)
-                    elif nm == 'DC_ChargeLoopRes' and c.ns == U6:
+                    elif nm == 'DC_ChargeLoopRes' and c.ns == U6:  # DC_ChargeLoopResType
                         a = t15(a << 6 | 14, c, 15, x)
                     else:
                         a = x.root(a, 48, e)
                 else:
-                    if nm == 'DC_ChargeParameterDiscoveryReq' and c.ns == U6:
+                    if nm == 'DC_ChargeParameterDiscoveryReq' and c.ns == U6:  # DC_ChargeParameterDiscoveryReqType
                         a = t16(a << 6 | 15, c, 16, x)
-                    elif nm == 'DC_ChargeParameterDiscoveryRes' and c.ns == U6:
+                    elif nm == 'DC_ChargeParameterDiscoveryRes' and c.ns == U6:  # DC_ChargeParameterDiscoveryResType
                         a = t17(a << 6 | 16, c, 17, x)
-                    elif nm == 'DC_PreChargeReq' and c.ns == U6:
+                    elif nm == 'DC_PreChargeReq' and c.ns == U6:  # DC_PreChargeReqType
                         a = t18(a << 6 | 17, c, 18, x)
                     else:
                         a = x.root(a, 48, e)
             else:
                 if nm < 'DSAKeyValue':
-                    if nm == 'DC_PreChargeRes' and c.ns == U6:
+                    if nm == 'DC_PreChargeRes' and c.ns == U6:  # DC_PreChargeResType
                         a = t19(a << 6 | 18, c, 19, x)
-                    elif nm == 'DC_WeldingDetectionReq' and c.ns == U6:
+                    elif nm == 'DC_WeldingDetectionReq' and c.ns == U6:  # DC_WeldingDetectionReqType
                         a = t20(a << 6 | 19, c, 20, x)
-                    elif nm == 'DC_WeldingDetectionRes' and c.ns == U6:
+                    elif nm == 'DC_WeldingDetectionRes' and c.ns == U6:  # DC_WeldingDetectionResType
                         a = t21(a << 6 | 20, c, 21, x)
                     else:
                         a = x.root(a, 48, e)
                 else:
-                    if nm == 'DSAKeyValue' and c.ns == U4:
+                    if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
                         a = t22(a << 6 | 21, c, 22, x)
-                    elif nm == 'DigestMethod' and c.ns == U4:
+                    elif nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
                         a = t23(a << 6 | 22, c, 23, x)
-                    elif nm == 'DigestValue' and c.ns == U4:
+                    elif nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
                         a = t24(a << 6 | 23, c, 24, x)
                     else:
                         a = x.root(a, 48, e)
@@ -8346,78 +8346,78 @@ def document(a: int, e: Element, x: Enc) -> int:
         if nm < 'SPKIData':
             if nm < 'MgmtData':
                 if nm < 'KeyName':
-                    if nm == 'Dynamic_DC_CLReqControlMode' and c.ns == U6:
+                    if nm == 'Dynamic_DC_CLReqControlMode' and c.ns == U6:  # Dynamic_DC_CLReqControlModeType
                         a = t25(a << 6 | 24, c, 25, x)
-                    elif nm == 'Dynamic_DC_CLResControlMode' and c.ns == U6:
+                    elif nm == 'Dynamic_DC_CLResControlMode' and c.ns == U6:  # Dynamic_DC_CLResControlModeType
                         a = t26(a << 6 | 25, c, 26, x)
-                    elif nm == 'KeyInfo' and c.ns == U4:
+                    elif nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
                         a = t27(a << 6 | 26, c, 27, x)
                     else:
                         a = x.root(a, 48, e)
                 else:
-                    if nm == 'KeyName' and c.ns == U4:
+                    if nm == 'KeyName' and c.ns == U4:  # string: string
                         a = t28(a << 6 | 27, c, 28, x)
-                    elif nm == 'KeyValue' and c.ns == U4:
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
                         a = t29(a << 6 | 28, c, 29, x)
-                    elif nm == 'Manifest' and c.ns == U4:
+                    elif nm == 'Manifest' and c.ns == U4:  # ManifestType
                         a = t30(a << 6 | 29, c, 30, x)
                     else:
                         a = x.root(a, 48, e)
             else:
                 if nm < 'RSAKeyValue':
-                    if nm == 'MgmtData' and c.ns == U4:
+                    if nm == 'MgmtData' and c.ns == U4:  # string: string
                         a = t28(a << 6 | 30, c, 28, x)
-                    elif nm == 'Object' and c.ns == U4:
+                    elif nm == 'Object' and c.ns == U4:  # ObjectType
                         a = t31(a << 6 | 31, c, 31, x)
-                    elif nm == 'PGPData' and c.ns == U4:
+                    elif nm == 'PGPData' and c.ns == U4:  # PGPDataType
                         a = t32(a << 6 | 32, c, 32, x)
                     else:
                         a = x.root(a, 48, e)
                 else:
-                    if nm == 'RSAKeyValue' and c.ns == U4:
+                    if nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
                         a = t33(a << 6 | 33, c, 33, x)
-                    elif nm == 'Reference' and c.ns == U4:
+                    elif nm == 'Reference' and c.ns == U4:  # ReferenceType
                         a = t34(a << 6 | 34, c, 34, x)
-                    elif nm == 'RetrievalMethod' and c.ns == U4:
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
                         a = t35(a << 6 | 35, c, 35, x)
                     else:
                         a = x.root(a, 48, e)
         else:
             if nm < 'SignatureProperty':
                 if nm < 'Signature':
-                    if nm == 'SPKIData' and c.ns == U4:
+                    if nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
                         a = t36(a << 6 | 36, c, 36, x)
-                    elif nm == 'Scheduled_DC_CLReqControlMode' and c.ns == U6:
+                    elif nm == 'Scheduled_DC_CLReqControlMode' and c.ns == U6:  # Scheduled_DC_CLReqControlModeType
                         a = t37(a << 6 | 37, c, 37, x)
-                    elif nm == 'Scheduled_DC_CLResControlMode' and c.ns == U6:
+                    elif nm == 'Scheduled_DC_CLResControlMode' and c.ns == U6:  # Scheduled_DC_CLResControlModeType
                         a = t38(a << 6 | 38, c, 38, x)
                     else:
                         a = x.root(a, 48, e)
                 else:
-                    if nm == 'Signature' and c.ns == U4:
+                    if nm == 'Signature' and c.ns == U4:  # SignatureType
                         a = t39(a << 6 | 39, c, 39, x)
-                    elif nm == 'SignatureMethod' and c.ns == U4:
+                    elif nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                         a = t40(a << 6 | 40, c, 40, x)
-                    elif nm == 'SignatureProperties' and c.ns == U4:
+                    elif nm == 'SignatureProperties' and c.ns == U4:  # SignaturePropertiesType
                         a = t41(a << 6 | 41, c, 41, x)
                     else:
                         a = x.root(a, 48, e)
             else:
                 if nm < 'Transform':
-                    if nm == 'SignatureProperty' and c.ns == U4:
+                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                         a = t42(a << 6 | 42, c, 42, x)
-                    elif nm == 'SignatureValue' and c.ns == U4:
+                    elif nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                         a = t43(a << 6 | 43, c, 43, x)
-                    elif nm == 'SignedInfo' and c.ns == U4:
+                    elif nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
                         a = t44(a << 6 | 44, c, 44, x)
                     else:
                         a = x.root(a, 48, e)
                 else:
-                    if nm == 'Transform' and c.ns == U4:
+                    if nm == 'Transform' and c.ns == U4:  # TransformType
                         a = t45(a << 6 | 45, c, 45, x)
-                    elif nm == 'Transforms' and c.ns == U4:
+                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
                         a = t46(a << 6 | 46, c, 46, x)
-                    elif nm == 'X509Data' and c.ns == U4:
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
                         a = t47(a << 6 | 47, c, 47, x)
                     else:
                         a = x.root(a, 48, e)
@@ -8433,118 +8433,118 @@ def fragment(a: int, e: Element, x: Enc) -> int:
             if nm < 'CostPerUnit':
                 if nm < 'BPT_Scheduled_DC_CLReqControlMode':
                     if nm < 'BPT_DC_CPDResEnergyTransferMode':
-                        if nm == 'AckMaxDelay' and c.ns == U5:
+                        if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
                             a = t50(a << 8, c, 50, x)
-                        elif nm == 'AdditionalServicesCosts' and c.ns == U5:
+                        elif nm == 'AdditionalServicesCosts' and c.ns == U5:  # DetailedCostType
                             a = t51(a << 8 | 1, c, 51, x)
-                        elif nm == 'Amount' and c.ns == U5:
+                        elif nm == 'Amount' and c.ns == U5:  # RationalNumberType
                             a = t52(a << 8 | 2, c, 52, x)
-                        elif nm == 'BPT_DC_CPDReqEnergyTransferMode' and c.ns == U6:
+                        elif nm == 'BPT_DC_CPDReqEnergyTransferMode' and c.ns == U6:  # BPT_DC_CPDReqEnergyTransferModeType
                             a = t1(a << 8 | 3, c, 1, x)
                         else:
                             a = x.root(a, 49, e)
                     else:
                         if nm < 'BPT_Dynamic_DC_CLReqControlMode':
-                            if nm == 'BPT_DC_CPDResEnergyTransferMode' and c.ns == U6:
+                            if nm == 'BPT_DC_CPDResEnergyTransferMode' and c.ns == U6:  # BPT_DC_CPDResEnergyTransferModeType
                                 a = t2(a << 8 | 4, c, 2, x)
-                            elif nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U5:
+                            elif nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t53(a << 8 | 5, c, 53, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'BPT_Dynamic_DC_CLReqControlMode' and c.ns == U6:
+                            if nm == 'BPT_Dynamic_DC_CLReqControlMode' and c.ns == U6:  # BPT_Dynamic_DC_CLReqControlModeType
                                 a = t3(a << 8 | 6, c, 3, x)
-                            elif nm == 'BPT_Dynamic_DC_CLResControlMode' and c.ns == U6:
+                            elif nm == 'BPT_Dynamic_DC_CLResControlMode' and c.ns == U6:  # BPT_Dynamic_DC_CLResControlModeType
                                 a = t4(a << 8 | 7, c, 4, x)
-                            elif nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U5:
+                            elif nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t53(a << 8 | 8, c, 53, x)
                             else:
                                 a = x.root(a, 49, e)
                 else:
                     if nm < 'CLResControlMode':
-                        if nm == 'BPT_Scheduled_DC_CLReqControlMode' and c.ns == U6:
+                        if nm == 'BPT_Scheduled_DC_CLReqControlMode' and c.ns == U6:  # BPT_Scheduled_DC_CLReqControlModeType
                             a = t5(a << 8 | 9, c, 5, x)
-                        elif nm == 'BPT_Scheduled_DC_CLResControlMode' and c.ns == U6:
+                        elif nm == 'BPT_Scheduled_DC_CLResControlMode' and c.ns == U6:  # BPT_Scheduled_DC_CLResControlModeType
                             a = t6(a << 8 | 10, c, 6, x)
-                        elif nm == 'BatteryEnergyCapacity' and c.ns == U5:
+                        elif nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
                             a = t52(a << 8 | 11, c, 52, x)
-                        elif nm == 'CLReqControlMode' and c.ns == U5:
+                        elif nm == 'CLReqControlMode' and c.ns == U5:  # CLReqControlModeType
                             a = t7(a << 8 | 12, c, 7, x)
                         else:
                             a = x.root(a, 49, e)
                     else:
                         if nm < 'CapacitiveEnergyReadingVARh':
-                            if nm == 'CLResControlMode' and c.ns == U5:
+                            if nm == 'CLResControlMode' and c.ns == U5:  # CLResControlModeType
                                 a = t8(a << 8 | 13, c, 8, x)
-                            elif nm == 'CanonicalizationMethod' and c.ns == U4:
+                            elif nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
                                 a = t9(a << 8 | 14, c, 9, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'CapacitiveEnergyReadingVARh' and c.ns == U5:
+                            if nm == 'CapacitiveEnergyReadingVARh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t53(a << 8 | 15, c, 53, x)
-                            elif nm == 'ChargedEnergyReadingWh' and c.ns == U5:
+                            elif nm == 'ChargedEnergyReadingWh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t53(a << 8 | 16, c, 53, x)
-                            elif nm == 'ChargingComplete' and c.ns == U5:
+                            elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
                                 a = t54(a << 8 | 17, c, 54, x)
                             else:
                                 a = x.root(a, 49, e)
             else:
                 if nm < 'DC_PreChargeReq':
                     if nm < 'DC_CableCheckRes':
-                        if nm == 'CostPerUnit' and c.ns == U5:
+                        if nm == 'CostPerUnit' and c.ns == U5:  # RationalNumberType
                             a = t52(a << 8 | 18, c, 52, x)
-                        elif nm == 'DC_CPDReqEnergyTransferMode' and c.ns == U6:
+                        elif nm == 'DC_CPDReqEnergyTransferMode' and c.ns == U6:  # DC_CPDReqEnergyTransferModeType
                             a = t10(a << 8 | 19, c, 10, x)
-                        elif nm == 'DC_CPDResEnergyTransferMode' and c.ns == U6:
+                        elif nm == 'DC_CPDResEnergyTransferMode' and c.ns == U6:  # DC_CPDResEnergyTransferModeType
                             a = t11(a << 8 | 20, c, 11, x)
-                        elif nm == 'DC_CableCheckReq' and c.ns == U6:
+                        elif nm == 'DC_CableCheckReq' and c.ns == U6:  # DC_CableCheckReqType
                             a = t12(a << 8 | 21, c, 12, x)
                         else:
                             a = x.root(a, 49, e)
                     else:
                         if nm < 'DC_ChargeLoopRes':
-                            if nm == 'DC_CableCheckRes' and c.ns == U6:
+                            if nm == 'DC_CableCheckRes' and c.ns == U6:  # DC_CableCheckResType
                                 a = t13(a << 8 | 22, c, 13, x)
-                            elif nm == 'DC_ChargeLoopReq' and c.ns == U6:
+                            elif nm == 'DC_ChargeLoopReq' and c.ns == U6:  # DC_ChargeLoopReqType
                                 a = t14(a << 8 | 23, c, 14, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'DC_ChargeLoopRes' and c.ns == U6:
+                            if nm == 'DC_ChargeLoopRes' and c.ns == U6:  # DC_ChargeLoopResType
                                 a = t15(a << 8 | 24, c, 15, x)
-                            elif nm == 'DC_ChargeParameterDiscoveryReq' and c.ns == U6:
+                            elif nm == 'DC_ChargeParameterDiscoveryReq' and c.ns == U6:  # DC_ChargeParameterDiscoveryReqType
                                 a = t16(a << 8 | 25, c, 16, x)
-                            elif nm == 'DC_ChargeParameterDiscoveryRes' and c.ns == U6:
+                            elif nm == 'DC_ChargeParameterDiscoveryRes' and c.ns == U6:  # DC_ChargeParameterDiscoveryResType
                                 a = t17(a << 8 | 26, c, 17, x)
                             else:
                                 a = x.root(a, 49, e)
                 else:
                     if nm < 'DSAKeyValue':
-                        if nm == 'DC_PreChargeReq' and c.ns == U6:
+                        if nm == 'DC_PreChargeReq' and c.ns == U6:  # DC_PreChargeReqType
                             a = t18(a << 8 | 27, c, 18, x)
-                        elif nm == 'DC_PreChargeRes' and c.ns == U6:
+                        elif nm == 'DC_PreChargeRes' and c.ns == U6:  # DC_PreChargeResType
                             a = t19(a << 8 | 28, c, 19, x)
-                        elif nm == 'DC_WeldingDetectionReq' and c.ns == U6:
+                        elif nm == 'DC_WeldingDetectionReq' and c.ns == U6:  # DC_WeldingDetectionReqType
                             a = t20(a << 8 | 29, c, 20, x)
-                        elif nm == 'DC_WeldingDetectionRes' and c.ns == U6:
+                        elif nm == 'DC_WeldingDetectionRes' and c.ns == U6:  # DC_WeldingDetectionResType
                             a = t21(a << 8 | 30, c, 21, x)
                         else:
                             a = x.root(a, 49, e)
                     else:
                         if nm < 'DigestMethod':
-                            if nm == 'DSAKeyValue' and c.ns == U4:
+                            if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
                                 a = t22(a << 8 | 31, c, 22, x)
-                            elif nm == 'DepartureTime' and c.ns == U5:
+                            elif nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
                                 a = t55(a << 8 | 32, c, 55, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'DigestMethod' and c.ns == U4:
+                            if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
                                 a = t23(a << 8 | 33, c, 23, x)
-                            elif nm == 'DigestValue' and c.ns == U4:
+                            elif nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
                                 a = t24(a << 8 | 34, c, 24, x)
-                            elif nm == 'DisplayParameters' and c.ns == U5:
+                            elif nm == 'DisplayParameters' and c.ns == U5:  # DisplayParametersType
                                 a = t56(a << 8 | 35, c, 56, x)
                             else:
                                 a = x.root(a, 49, e)
@@ -8552,124 +8552,124 @@ def fragment(a: int, e: Element, x: Enc) -> int:
             if nm < 'EVSECurrentLimitAchieved':
                 if nm < 'EVMinimumChargeCurrent':
                     if nm < 'EVMaximumDischargeCurrent':
-                        if nm == 'Dynamic_DC_CLReqControlMode' and c.ns == U6:
+                        if nm == 'Dynamic_DC_CLReqControlMode' and c.ns == U6:  # Dynamic_DC_CLReqControlModeType
                             a = t25(a << 8 | 36, c, 25, x)
-                        elif nm == 'Dynamic_DC_CLResControlMode' and c.ns == U6:
+                        elif nm == 'Dynamic_DC_CLResControlMode' and c.ns == U6:  # Dynamic_DC_CLResControlModeType
                             a = t26(a << 8 | 37, c, 26, x)
-                        elif nm == 'EVMaximumChargeCurrent' and c.ns == U6:
+                        elif nm == 'EVMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
                             a = t52(a << 8 | 38, c, 52, x)
-                        elif nm == 'EVMaximumChargePower' and c.ns == U6:
+                        elif nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
                             a = t52(a << 8 | 39, c, 52, x)
                         else:
                             a = x.root(a, 49, e)
                     else:
                         if nm < 'EVMaximumEnergyRequest':
-                            if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:
+                            if nm == 'EVMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 40, c, 52, x)
-                            elif nm == 'EVMaximumDischargePower' and c.ns == U6:
+                            elif nm == 'EVMaximumDischargePower' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 41, c, 52, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'EVMaximumEnergyRequest' and c.ns == U5:
+                            if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
                                 a = t52(a << 8 | 42, c, 52, x)
-                            elif nm == 'EVMaximumV2XEnergyRequest' and c.ns == U6:
+                            elif nm == 'EVMaximumV2XEnergyRequest' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 43, c, 52, x)
-                            elif nm == 'EVMaximumVoltage' and c.ns == U6:
+                            elif nm == 'EVMaximumVoltage' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 44, c, 52, x)
                             else:
                                 a = x.root(a, 49, e)
                 else:
                     if nm < 'EVMinimumEnergyRequest':
-                        if nm == 'EVMinimumChargeCurrent' and c.ns == U6:
+                        if nm == 'EVMinimumChargeCurrent' and c.ns == U6:  # RationalNumberType
                             a = t52(a << 8 | 45, c, 52, x)
-                        elif nm == 'EVMinimumChargePower' and c.ns == U6:
+                        elif nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
                             a = t52(a << 8 | 46, c, 52, x)
-                        elif nm == 'EVMinimumDischargeCurrent' and c.ns == U6:
+                        elif nm == 'EVMinimumDischargeCurrent' and c.ns == U6:  # RationalNumberType
                             a = t52(a << 8 | 47, c, 52, x)
-                        elif nm == 'EVMinimumDischargePower' and c.ns == U6:
+                        elif nm == 'EVMinimumDischargePower' and c.ns == U6:  # RationalNumberType
                             a = t52(a << 8 | 48, c, 52, x)
                         else:
                             a = x.root(a, 49, e)
                     else:
                         if nm < 'EVMinimumVoltage':
-                            if nm == 'EVMinimumEnergyRequest' and c.ns == U5:
+                            if nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
                                 a = t52(a << 8 | 49, c, 52, x)
-                            elif nm == 'EVMinimumV2XEnergyRequest' and c.ns == U6:
+                            elif nm == 'EVMinimumV2XEnergyRequest' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 50, c, 52, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'EVMinimumVoltage' and c.ns == U6:
+                            if nm == 'EVMinimumVoltage' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 51, c, 52, x)
-                            elif nm == 'EVPresentVoltage' and c.ns == U6:
+                            elif nm == 'EVPresentVoltage' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 52, c, 52, x)
-                            elif nm == 'EVProcessing' and c.ns == U6:
+                            elif nm == 'EVProcessing' and c.ns == U6:  # processingType: enumeration of 3
                                 a = t57(a << 8 | 53, c, 57, x)
                             else:
                                 a = x.root(a, 49, e)
             else:
                 if nm < 'EVSEMinimumDischargePower':
                     if nm < 'EVSEMaximumDischargePower':
-                        if nm == 'EVSECurrentLimitAchieved' and c.ns == U6:
+                        if nm == 'EVSECurrentLimitAchieved' and c.ns == U6:  # boolean: boolean
                             a = t54(a << 8 | 54, c, 54, x)
-                        elif nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:
+                        elif nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
                             a = t52(a << 8 | 55, c, 52, x)
-                        elif nm == 'EVSEMaximumChargePower' and c.ns == U6:
+                        elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
                             a = t52(a << 8 | 56, c, 52, x)
-                        elif nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:
+                        elif nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
                             a = t52(a << 8 | 57, c, 52, x)
                         else:
                             a = x.root(a, 49, e)
                     else:
                         if nm < 'EVSEMinimumChargeCurrent':
-                            if nm == 'EVSEMaximumDischargePower' and c.ns == U6:
+                            if nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 58, c, 52, x)
-                            elif nm == 'EVSEMaximumVoltage' and c.ns == U6:
+                            elif nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 59, c, 52, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'EVSEMinimumChargeCurrent' and c.ns == U6:
+                            if nm == 'EVSEMinimumChargeCurrent' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 60, c, 52, x)
-                            elif nm == 'EVSEMinimumChargePower' and c.ns == U6:
+                            elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 61, c, 52, x)
-                            elif nm == 'EVSEMinimumDischargeCurrent' and c.ns == U6:
+                            elif nm == 'EVSEMinimumDischargeCurrent' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 62, c, 52, x)
                             else:
                                 a = x.root(a, 49, e)
                 else:
                     if nm < 'EVSEPresentCurrent':
                         if nm < 'EVSENotification':
-                            if nm == 'EVSEMinimumDischargePower' and c.ns == U6:
+                            if nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 63, c, 52, x)
-                            elif nm == 'EVSEMinimumVoltage' and c.ns == U6:
+                            elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 64, c, 52, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'EVSENotification' and c.ns == U5:
+                            if nm == 'EVSENotification' and c.ns == U5:  # evseNotificationType: enumeration of 6
                                 a = t58(a << 8 | 65, c, 58, x)
-                            elif nm == 'EVSEPowerLimitAchieved' and c.ns == U6:
+                            elif nm == 'EVSEPowerLimitAchieved' and c.ns == U6:  # boolean: boolean
                                 a = t54(a << 8 | 66, c, 54, x)
-                            elif nm == 'EVSEPowerRampLimitation' and c.ns == U6:
+                            elif nm == 'EVSEPowerRampLimitation' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 67, c, 52, x)
                             else:
                                 a = x.root(a, 49, e)
                     else:
                         if nm < 'EVSEProcessing':
-                            if nm == 'EVSEPresentCurrent' and c.ns == U6:
+                            if nm == 'EVSEPresentCurrent' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 68, c, 52, x)
-                            elif nm == 'EVSEPresentVoltage' and c.ns == U6:
+                            elif nm == 'EVSEPresentVoltage' and c.ns == U6:  # RationalNumberType
                                 a = t52(a << 8 | 69, c, 52, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'EVSEProcessing' and c.ns == U6:
+                            if nm == 'EVSEProcessing' and c.ns == U6:  # processingType: enumeration of 3
                                 a = t57(a << 8 | 70, c, 57, x)
-                            elif nm == 'EVSEStatus' and c.ns == U5:
+                            elif nm == 'EVSEStatus' and c.ns == U5:  # EVSEStatusType
                                 a = t59(a << 8 | 71, c, 59, x)
-                            elif nm == 'EVSEVoltageLimitAchieved' and c.ns == U6:
+                            elif nm == 'EVSEVoltageLimitAchieved' and c.ns == U6:  # boolean: boolean
                                 a = t54(a << 8 | 72, c, 54, x)
                             else:
                                 a = x.root(a, 49, e)
@@ -8678,126 +8678,126 @@ def fragment(a: int, e: Element, x: Enc) -> int:
             if nm < 'MeterSignature':
                 if nm < 'J':
                     if nm < 'Exponent':
-                        if nm == 'EVTargetCurrent' and c.ns == U6:
+                        if nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
                             a = t52(a << 8 | 73, c, 52, x)
-                        elif nm == 'EVTargetEnergyRequest' and c.ns == U5:
+                        elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
                             a = t52(a << 8 | 74, c, 52, x)
-                        elif nm == 'EVTargetVoltage' and c.ns == U6:
+                        elif nm == 'EVTargetVoltage' and c.ns == U6:  # RationalNumberType
                             a = t52(a << 8 | 75, c, 52, x)
-                        elif nm == 'EnergyCosts' and c.ns == U5:
+                        elif nm == 'EnergyCosts' and c.ns == U5:  # DetailedCostType
                             a = t51(a << 8 | 76, c, 51, x)
                         else:
                             a = x.root(a, 49, e)
                     else:
                         if nm < 'HMACOutputLength':
-                            if nm == 'Exponent' and c.ns == U4:
+                            if nm == 'Exponent' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 77, c, 60, x)
-                            elif nm == 'Exponent' and c.ns == U5:
+                            elif nm == 'Exponent' and c.ns == U5:  # byte: n-bit -128..127
                                 a = t61(a << 8 | 78, c, 61, x)
-                            elif nm == 'G' and c.ns == U4:
+                            elif nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 79, c, 60, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'HMACOutputLength' and c.ns == U4:
+                            if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
                                 a = t62(a << 8 | 80, c, 62, x)
-                            elif nm == 'Header' and c.ns == U5:
+                            elif nm == 'Header' and c.ns == U5:  # MessageHeaderType
                                 a = t63(a << 8 | 81, c, 63, x)
-                            elif nm == 'InletHot' and c.ns == U5:
+                            elif nm == 'InletHot' and c.ns == U5:  # boolean: boolean
                                 a = t54(a << 8 | 82, c, 54, x)
                             else:
                                 a = x.root(a, 49, e)
                 else:
                     if nm < 'Manifest':
-                        if nm == 'J' and c.ns == U4:
+                        if nm == 'J' and c.ns == U4:  # CryptoBinary: base64Binary
                             a = t60(a << 8 | 83, c, 60, x)
-                        elif nm == 'KeyInfo' and c.ns == U4:
+                        elif nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
                             a = t27(a << 8 | 84, c, 27, x)
-                        elif nm == 'KeyName' and c.ns == U4:
+                        elif nm == 'KeyName' and c.ns == U4:  # string: string
                             a = t28(a << 8 | 85, c, 28, x)
-                        elif nm == 'KeyValue' and c.ns == U4:
+                        elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
                             a = t29(a << 8 | 86, c, 29, x)
                         else:
                             a = x.root(a, 49, e)
                     else:
                         if nm < 'MeterID':
-                            if nm == 'Manifest' and c.ns == U4:
+                            if nm == 'Manifest' and c.ns == U4:  # ManifestType
                                 a = t30(a << 8 | 87, c, 30, x)
-                            elif nm == 'MaximumSOC' and c.ns == U5:
+                            elif nm == 'MaximumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
                                 a = t64(a << 8 | 88, c, 64, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'MeterID' and c.ns == U5:
+                            if nm == 'MeterID' and c.ns == U5:  # meterIDType: string
                                 a = t65(a << 8 | 89, c, 65, x)
-                            elif nm == 'MeterInfo' and c.ns == U5:
+                            elif nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
                                 a = t66(a << 8 | 90, c, 66, x)
-                            elif nm == 'MeterInfoRequested' and c.ns == U5:
+                            elif nm == 'MeterInfoRequested' and c.ns == U5:  # boolean: boolean
                                 a = t54(a << 8 | 91, c, 54, x)
                             else:
                                 a = x.root(a, 49, e)
             else:
                 if nm < 'OverstayCosts':
                     if nm < 'MinimumSOC':
-                        if nm == 'MeterSignature' and c.ns == U5:
+                        if nm == 'MeterSignature' and c.ns == U5:  # meterSignatureType: base64Binary
                             a = t67(a << 8 | 92, c, 67, x)
-                        elif nm == 'MeterStatus' and c.ns == U5:
+                        elif nm == 'MeterStatus' and c.ns == U5:  # short: integer -32768..32767
                             a = t68(a << 8 | 93, c, 68, x)
-                        elif nm == 'MeterTimestamp' and c.ns == U5:
+                        elif nm == 'MeterTimestamp' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                             a = t53(a << 8 | 94, c, 53, x)
-                        elif nm == 'MgmtData' and c.ns == U4:
+                        elif nm == 'MgmtData' and c.ns == U4:  # string: string
                             a = t28(a << 8 | 95, c, 28, x)
                         else:
                             a = x.root(a, 49, e)
                     else:
                         if nm < 'NotificationMaxDelay':
-                            if nm == 'MinimumSOC' and c.ns == U5:
+                            if nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
                                 a = t64(a << 8 | 96, c, 64, x)
-                            elif nm == 'Modulus' and c.ns == U4:
+                            elif nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 97, c, 60, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'NotificationMaxDelay' and c.ns == U5:
+                            if nm == 'NotificationMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
                                 a = t50(a << 8 | 98, c, 50, x)
-                            elif nm == 'Object' and c.ns == U4:
+                            elif nm == 'Object' and c.ns == U4:  # ObjectType
                                 a = t31(a << 8 | 99, c, 31, x)
-                            elif nm == 'OccupancyCosts' and c.ns == U5:
+                            elif nm == 'OccupancyCosts' and c.ns == U5:  # DetailedCostType
                                 a = t51(a << 8 | 100, c, 51, x)
                             else:
                                 a = x.root(a, 49, e)
                 else:
                     if nm < 'PgenCounter':
                         if nm < 'PGPData':
-                            if nm == 'OverstayCosts' and c.ns == U5:
+                            if nm == 'OverstayCosts' and c.ns == U5:  # DetailedCostType
                                 a = t51(a << 8 | 101, c, 51, x)
-                            elif nm == 'P' and c.ns == U4:
+                            elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 102, c, 60, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'PGPData' and c.ns == U4:
+                            if nm == 'PGPData' and c.ns == U4:  # PGPDataType
                                 a = t32(a << 8 | 103, c, 32, x)
-                            elif nm == 'PGPKeyID' and c.ns == U4:
+                            elif nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t69(a << 8 | 104, c, 69, x)
-                            elif nm == 'PGPKeyPacket' and c.ns == U4:
+                            elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t69(a << 8 | 105, c, 69, x)
                             else:
                                 a = x.root(a, 49, e)
                     else:
                         if nm < 'Q':
-                            if nm == 'PgenCounter' and c.ns == U4:
+                            if nm == 'PgenCounter' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 106, c, 60, x)
-                            elif nm == 'PresentSOC' and c.ns == U5:
+                            elif nm == 'PresentSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
                                 a = t64(a << 8 | 107, c, 64, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'Q' and c.ns == U4:
+                            if nm == 'Q' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 108, c, 60, x)
-                            elif nm == 'RSAKeyValue' and c.ns == U4:
+                            elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
                                 a = t33(a << 8 | 109, c, 33, x)
-                            elif nm == 'Receipt' and c.ns == U5:
+                            elif nm == 'Receipt' and c.ns == U5:  # ReceiptType
                                 a = t70(a << 8 | 110, c, 70, x)
                             else:
                                 a = x.root(a, 49, e)
@@ -8805,126 +8805,126 @@ def fragment(a: int, e: Element, x: Enc) -> int:
             if nm < 'SignedInfo':
                 if nm < 'Scheduled_DC_CLReqControlMode':
                     if nm < 'ResponseCode':
-                        if nm == 'Reference' and c.ns == U4:
+                        if nm == 'Reference' and c.ns == U4:  # ReferenceType
                             a = t34(a << 8 | 111, c, 34, x)
-                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:
+                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
                             a = t55(a << 8 | 112, c, 55, x)
-                        elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:
+                        elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
                             a = t55(a << 8 | 113, c, 55, x)
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:
+                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
                             a = t55(a << 8 | 114, c, 55, x)
                         else:
                             a = x.root(a, 49, e)
                     else:
                         if nm < 'RootCertificateID':
-                            if nm == 'ResponseCode' and c.ns == U5:
+                            if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 40
                                 a = t71(a << 8 | 115, c, 71, x)
-                            elif nm == 'RetrievalMethod' and c.ns == U4:
+                            elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
                                 a = t35(a << 8 | 116, c, 35, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'RootCertificateID' and c.ns == U5:
+                            if nm == 'RootCertificateID' and c.ns == U5:  # X509IssuerSerialType
                                 a = t72(a << 8 | 117, c, 72, x)
-                            elif nm == 'SPKIData' and c.ns == U4:
+                            elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
                                 a = t36(a << 8 | 118, c, 36, x)
-                            elif nm == 'SPKISexp' and c.ns == U4:
+                            elif nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t69(a << 8 | 119, c, 69, x)
                             else:
                                 a = x.root(a, 49, e)
                 else:
                     if nm < 'Signature':
-                        if nm == 'Scheduled_DC_CLReqControlMode' and c.ns == U6:
+                        if nm == 'Scheduled_DC_CLReqControlMode' and c.ns == U6:  # Scheduled_DC_CLReqControlModeType
                             a = t37(a << 8 | 120, c, 37, x)
-                        elif nm == 'Scheduled_DC_CLResControlMode' and c.ns == U6:
+                        elif nm == 'Scheduled_DC_CLResControlMode' and c.ns == U6:  # Scheduled_DC_CLResControlModeType
                             a = t38(a << 8 | 121, c, 38, x)
-                        elif nm == 'Seed' and c.ns == U4:
+                        elif nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
                             a = t60(a << 8 | 122, c, 60, x)
-                        elif nm == 'SessionID' and c.ns == U5:
+                        elif nm == 'SessionID' and c.ns == U5:  # sessionIDType: hexBinary
                             a = t73(a << 8 | 123, c, 73, x)
                         else:
                             a = x.root(a, 49, e)
                     else:
                         if nm < 'SignatureProperties':
-                            if nm == 'Signature' and c.ns == U4:
+                            if nm == 'Signature' and c.ns == U4:  # SignatureType
                                 a = t39(a << 8 | 124, c, 39, x)
-                            elif nm == 'SignatureMethod' and c.ns == U4:
+                            elif nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                                 a = t40(a << 8 | 125, c, 40, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'SignatureProperties' and c.ns == U4:
+                            if nm == 'SignatureProperties' and c.ns == U4:  # SignaturePropertiesType
                                 a = t41(a << 8 | 126, c, 41, x)
-                            elif nm == 'SignatureProperty' and c.ns == U4:
+                            elif nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                                 a = t42(a << 8 | 127, c, 42, x)
-                            elif nm == 'SignatureValue' and c.ns == U4:
+                            elif nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                                 a = t43(a << 8 | 128, c, 43, x)
                             else:
                                 a = x.root(a, 49, e)
             else:
                 if nm < 'X509CRL':
                     if nm < 'TimeAnchor':
-                        if nm == 'SignedInfo' and c.ns == U4:
+                        if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
                             a = t44(a << 8 | 129, c, 44, x)
-                        elif nm == 'TargetSOC' and c.ns == U5:
+                        elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
                             a = t64(a << 8 | 130, c, 64, x)
-                        elif nm == 'TargetSOC' and c.ns == U6:
+                        elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
                             a = t64(a << 8 | 131, c, 64, x)
-                        elif nm == 'TaxCosts' and c.ns == U5:
+                        elif nm == 'TaxCosts' and c.ns == U5:  # DetailedTaxType
                             a = t74(a << 8 | 132, c, 74, x)
-                        elif nm == 'TaxRuleID' and c.ns == U5:
+                        elif nm == 'TaxRuleID' and c.ns == U5:  # numericIDType: unsigned 1..4294967295
                             a = t75(a << 8 | 133, c, 75, x)
                         else:
                             a = x.root(a, 49, e)
                     else:
                         if nm < 'Transform':
-                            if nm == 'TimeAnchor' and c.ns == U5:
+                            if nm == 'TimeAnchor' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t53(a << 8 | 134, c, 53, x)
-                            elif nm == 'TimeStamp' and c.ns == U5:
+                            elif nm == 'TimeStamp' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t53(a << 8 | 135, c, 53, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'Transform' and c.ns == U4:
+                            if nm == 'Transform' and c.ns == U4:  # TransformType
                                 a = t45(a << 8 | 136, c, 45, x)
-                            elif nm == 'Transforms' and c.ns == U4:
+                            elif nm == 'Transforms' and c.ns == U4:  # TransformsType
                                 a = t46(a << 8 | 137, c, 46, x)
-                            elif nm == 'Value' and c.ns == U5:
+                            elif nm == 'Value' and c.ns == U5:  # short: integer -32768..32767
                                 a = t68(a << 8 | 138, c, 68, x)
                             else:
                                 a = x.root(a, 49, e)
                 else:
                     if nm < 'X509SKI':
                         if nm < 'X509Data':
-                            if nm == 'X509CRL' and c.ns == U4:
+                            if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t69(a << 8 | 139, c, 69, x)
-                            elif nm == 'X509Certificate' and c.ns == U4:
+                            elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t69(a << 8 | 140, c, 69, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'X509Data' and c.ns == U4:
+                            if nm == 'X509Data' and c.ns == U4:  # X509DataType
                                 a = t47(a << 8 | 141, c, 47, x)
-                            elif nm == 'X509IssuerName' and c.ns == U4:
+                            elif nm == 'X509IssuerName' and c.ns == U4:  # string: string
                                 a = t28(a << 8 | 142, c, 28, x)
-                            elif nm == 'X509IssuerSerial' and c.ns == U4:
+                            elif nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
                                 a = t72(a << 8 | 143, c, 72, x)
                             else:
                                 a = x.root(a, 49, e)
                     else:
                         if nm < 'X509SubjectName':
-                            if nm == 'X509SKI' and c.ns == U4:
+                            if nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t69(a << 8 | 144, c, 69, x)
-                            elif nm == 'X509SerialNumber' and c.ns == U4:
+                            elif nm == 'X509SerialNumber' and c.ns == U4:  # integer: integer
                                 a = t76(a << 8 | 145, c, 76, x)
                             else:
                                 a = x.root(a, 49, e)
                         else:
-                            if nm == 'X509SubjectName' and c.ns == U4:
+                            if nm == 'X509SubjectName' and c.ns == U4:  # string: string
                                 a = t28(a << 8 | 146, c, 28, x)
-                            elif nm == 'XPath' and c.ns == U4:
+                            elif nm == 'XPath' and c.ns == U4:  # string: string
                                 a = t28(a << 8 | 147, c, 28, x)
-                            elif nm == 'Y' and c.ns == U4:
+                            elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 148, c, 60, x)
                             else:
                                 a = x.root(a, 49, e)

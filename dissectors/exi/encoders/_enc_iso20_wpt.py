@@ -9199,130 +9199,130 @@ def document(a: int, e: Element, x: Enc) -> int:
     if nm < 'SignatureProperties':
         if nm < 'Manifest':
             if nm < 'DigestMethod':
-                if nm == 'CLReqControlMode' and c.ns == U5:
+                if nm == 'CLReqControlMode' and c.ns == U5:  # CLReqControlModeType
                     a = t1(a << 6, c, 1, x)
-                elif nm == 'CLResControlMode' and c.ns == U5:
+                elif nm == 'CLResControlMode' and c.ns == U5:  # CLResControlModeType
                     a = t2(a << 6 | 1, c, 2, x)
-                elif nm == 'CanonicalizationMethod' and c.ns == U4:
+                elif nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
                     a = t3(a << 6 | 2, c, 3, x)
-                elif nm == 'DSAKeyValue' and c.ns == U4:
+                elif nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
                     a = t4(a << 6 | 3, c, 4, x)
                 else:
                     a = x.root(a, 38, e)
             else:
                 if nm < 'KeyInfo':
-                    if nm == 'DigestMethod' and c.ns == U4:
+                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
                         a = t5(a << 6 | 4, c, 5, x)
-                    elif nm == 'DigestValue' and c.ns == U4:
+                    elif nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
                         a = t6(a << 6 | 5, c, 6, x)
                     else:
                         a = x.root(a, 38, e)
                 else:
-                    if nm == 'KeyInfo' and c.ns == U4:
+                    if nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
                         a = t7(a << 6 | 6, c, 7, x)
-                    elif nm == 'KeyName' and c.ns == U4:
+                    elif nm == 'KeyName' and c.ns == U4:  # string: string
                         a = t8(a << 6 | 7, c, 8, x)
-                    elif nm == 'KeyValue' and c.ns == U4:
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
                         a = t9(a << 6 | 8, c, 9, x)
                     else:
                         a = x.root(a, 38, e)
         else:
             if nm < 'Reference':
                 if nm < 'Object':
-                    if nm == 'Manifest' and c.ns == U4:
+                    if nm == 'Manifest' and c.ns == U4:  # ManifestType
                         a = t10(a << 6 | 9, c, 10, x)
-                    elif nm == 'MgmtData' and c.ns == U4:
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
                         a = t8(a << 6 | 10, c, 8, x)
                     else:
                         a = x.root(a, 38, e)
                 else:
-                    if nm == 'Object' and c.ns == U4:
+                    if nm == 'Object' and c.ns == U4:  # ObjectType
                         a = t11(a << 6 | 11, c, 11, x)
-                    elif nm == 'PGPData' and c.ns == U4:
+                    elif nm == 'PGPData' and c.ns == U4:  # PGPDataType
                         a = t12(a << 6 | 12, c, 12, x)
-                    elif nm == 'RSAKeyValue' and c.ns == U4:
+                    elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
                         a = t13(a << 6 | 13, c, 13, x)
                     else:
                         a = x.root(a, 38, e)
             else:
                 if nm < 'SPKIData':
-                    if nm == 'Reference' and c.ns == U4:
+                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
                         a = t14(a << 6 | 14, c, 14, x)
-                    elif nm == 'RetrievalMethod' and c.ns == U4:
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
                         a = t15(a << 6 | 15, c, 15, x)
                     else:
                         a = x.root(a, 38, e)
                 else:
-                    if nm == 'SPKIData' and c.ns == U4:
+                    if nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
                         a = t16(a << 6 | 16, c, 16, x)
-                    elif nm == 'Signature' and c.ns == U4:
+                    elif nm == 'Signature' and c.ns == U4:  # SignatureType
                         a = t17(a << 6 | 17, c, 17, x)
-                    elif nm == 'SignatureMethod' and c.ns == U4:
+                    elif nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                         a = t18(a << 6 | 18, c, 18, x)
                     else:
                         a = x.root(a, 38, e)
     else:
         if nm < 'WPT_ChargeLoopRes':
             if nm < 'Transform':
-                if nm == 'SignatureProperties' and c.ns == U4:
+                if nm == 'SignatureProperties' and c.ns == U4:  # SignaturePropertiesType
                     a = t19(a << 6 | 19, c, 19, x)
-                elif nm == 'SignatureProperty' and c.ns == U4:
+                elif nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                     a = t20(a << 6 | 20, c, 20, x)
-                elif nm == 'SignatureValue' and c.ns == U4:
+                elif nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                     a = t21(a << 6 | 21, c, 21, x)
-                elif nm == 'SignedInfo' and c.ns == U4:
+                elif nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
                     a = t22(a << 6 | 22, c, 22, x)
                 else:
                     a = x.root(a, 38, e)
             else:
                 if nm < 'WPT_AlignmentCheckReq':
-                    if nm == 'Transform' and c.ns == U4:
+                    if nm == 'Transform' and c.ns == U4:  # TransformType
                         a = t23(a << 6 | 23, c, 23, x)
-                    elif nm == 'Transforms' and c.ns == U4:
+                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
                         a = t24(a << 6 | 24, c, 24, x)
                     else:
                         a = x.root(a, 38, e)
                 else:
-                    if nm == 'WPT_AlignmentCheckReq' and c.ns == U6:
+                    if nm == 'WPT_AlignmentCheckReq' and c.ns == U6:  # WPT_AlignmentCheckReqType
                         a = t25(a << 6 | 25, c, 25, x)
-                    elif nm == 'WPT_AlignmentCheckRes' and c.ns == U6:
+                    elif nm == 'WPT_AlignmentCheckRes' and c.ns == U6:  # WPT_AlignmentCheckResType
                         a = t26(a << 6 | 26, c, 26, x)
-                    elif nm == 'WPT_ChargeLoopReq' and c.ns == U6:
+                    elif nm == 'WPT_ChargeLoopReq' and c.ns == U6:  # WPT_ChargeLoopReqType
                         a = t27(a << 6 | 27, c, 27, x)
                     else:
                         a = x.root(a, 38, e)
         else:
             if nm < 'WPT_FinePositioningSetupReq':
                 if nm < 'WPT_ChargeParameterDiscoveryRes':
-                    if nm == 'WPT_ChargeLoopRes' and c.ns == U6:
+                    if nm == 'WPT_ChargeLoopRes' and c.ns == U6:  # WPT_ChargeLoopResType
                         a = t28(a << 6 | 28, c, 28, x)
-                    elif nm == 'WPT_ChargeParameterDiscoveryReq' and c.ns == U6:
+                    elif nm == 'WPT_ChargeParameterDiscoveryReq' and c.ns == U6:  # WPT_ChargeParameterDiscoveryReqType
                         a = t29(a << 6 | 29, c, 29, x)
                     else:
                         a = x.root(a, 38, e)
                 else:
-                    if nm == 'WPT_ChargeParameterDiscoveryRes' and c.ns == U6:
+                    if nm == 'WPT_ChargeParameterDiscoveryRes' and c.ns == U6:  # WPT_ChargeParameterDiscoveryResType
                         a = t30(a << 6 | 30, c, 30, x)
-                    elif nm == 'WPT_FinePositioningReq' and c.ns == U6:
+                    elif nm == 'WPT_FinePositioningReq' and c.ns == U6:  # WPT_FinePositioningReqType
                         a = t31(a << 6 | 31, c, 31, x)
-                    elif nm == 'WPT_FinePositioningRes' and c.ns == U6:
+                    elif nm == 'WPT_FinePositioningRes' and c.ns == U6:  # WPT_FinePositioningResType
                         a = t32(a << 6 | 32, c, 32, x)
                     else:
                         a = x.root(a, 38, e)
             else:
                 if nm < 'WPT_PairingReq':
-                    if nm == 'WPT_FinePositioningSetupReq' and c.ns == U6:
+                    if nm == 'WPT_FinePositioningSetupReq' and c.ns == U6:  # WPT_FinePositioningSetupReqType
                         a = t33(a << 6 | 33, c, 33, x)
-                    elif nm == 'WPT_FinePositioningSetupRes' and c.ns == U6:
+                    elif nm == 'WPT_FinePositioningSetupRes' and c.ns == U6:  # WPT_FinePositioningSetupResType
                         a = t34(a << 6 | 34, c, 34, x)
                     else:
                         a = x.root(a, 38, e)
                 else:
-                    if nm == 'WPT_PairingReq' and c.ns == U6:
+                    if nm == 'WPT_PairingReq' and c.ns == U6:  # WPT_PairingReqType
                         a = t35(a << 6 | 35, c, 35, x)
-                    elif nm == 'WPT_PairingRes' and c.ns == U6:
+                    elif nm == 'WPT_PairingRes' and c.ns == U6:  # WPT_PairingResType
                         a = t36(a << 6 | 36, c, 36, x)
-                    elif nm == 'X509Data' and c.ns == U4:
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
                         a = t37(a << 6 | 37, c, 37, x)
                     else:
                         a = x.root(a, 38, e)
@@ -9339,78 +9339,78 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'CapacitiveEnergyReadingVARh':
                     if nm < 'BPT_InductiveEnergyReadingVARh':
                         if nm < 'AlternativeSECCList':
-                            if nm == 'AckMaxDelay' and c.ns == U5:
+                            if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
                                 a = t40(a << 8, c, 40, x)
-                            elif nm == 'AdditionalServicesCosts' and c.ns == U5:
+                            elif nm == 'AdditionalServicesCosts' and c.ns == U5:  # DetailedCostType
                                 a = t41(a << 8 | 1, c, 41, x)
-                            elif nm == 'AlternativeSECC' and c.ns == U6:
+                            elif nm == 'AlternativeSECC' and c.ns == U6:  # AlternativeSECCType
                                 a = t42(a << 8 | 2, c, 42, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'AlternativeSECCList' and c.ns == U6:
+                            if nm == 'AlternativeSECCList' and c.ns == U6:  # AlternativeSECCListType
                                 a = t43(a << 8 | 3, c, 43, x)
-                            elif nm == 'Amount' and c.ns == U5:
+                            elif nm == 'Amount' and c.ns == U5:  # RationalNumberType
                                 a = t44(a << 8 | 4, c, 44, x)
-                            elif nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U5:
+                            elif nm == 'BPT_DischargedEnergyReadingWh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t45(a << 8 | 5, c, 45, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'CLReqControlMode':
-                            if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U5:
+                            if nm == 'BPT_InductiveEnergyReadingVARh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t45(a << 8 | 6, c, 45, x)
-                            elif nm == 'BSSID' and c.ns == U6:
+                            elif nm == 'BSSID' and c.ns == U6:  # bssidType: string
                                 a = t46(a << 8 | 7, c, 46, x)
-                            elif nm == 'BatteryEnergyCapacity' and c.ns == U5:
+                            elif nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
                                 a = t44(a << 8 | 8, c, 44, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'CLReqControlMode' and c.ns == U5:
+                            if nm == 'CLReqControlMode' and c.ns == U5:  # CLReqControlModeType
                                 a = t1(a << 8 | 9, c, 1, x)
-                            elif nm == 'CLResControlMode' and c.ns == U5:
+                            elif nm == 'CLResControlMode' and c.ns == U5:  # CLResControlModeType
                                 a = t2(a << 8 | 10, c, 2, x)
-                            elif nm == 'CanonicalizationMethod' and c.ns == U4:
+                            elif nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
                                 a = t3(a << 8 | 11, c, 3, x)
                             else:
                                 a = x.root(a, 39, e)
                 else:
                     if nm < 'CostPerUnit':
                         if nm < 'Coord_X':
-                            if nm == 'CapacitiveEnergyReadingVARh' and c.ns == U5:
+                            if nm == 'CapacitiveEnergyReadingVARh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t45(a << 8 | 12, c, 45, x)
-                            elif nm == 'ChargedEnergyReadingWh' and c.ns == U5:
+                            elif nm == 'ChargedEnergyReadingWh' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t45(a << 8 | 13, c, 45, x)
-                            elif nm == 'ChargingComplete' and c.ns == U5:
+                            elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
                                 a = t47(a << 8 | 14, c, 47, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'Coord_X' and c.ns == U6:
+                            if nm == 'Coord_X' and c.ns == U6:  # short: integer -32768..32767
                                 a = t48(a << 8 | 15, c, 48, x)
-                            elif nm == 'Coord_Y' and c.ns == U6:
+                            elif nm == 'Coord_Y' and c.ns == U6:  # short: integer -32768..32767
                                 a = t48(a << 8 | 16, c, 48, x)
-                            elif nm == 'Coord_Z' and c.ns == U6:
+                            elif nm == 'Coord_Z' and c.ns == U6:  # short: integer -32768..32767
                                 a = t48(a << 8 | 17, c, 48, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'DigestMethod':
-                            if nm == 'CostPerUnit' and c.ns == U5:
+                            if nm == 'CostPerUnit' and c.ns == U5:  # RationalNumberType
                                 a = t44(a << 8 | 18, c, 44, x)
-                            elif nm == 'DSAKeyValue' and c.ns == U4:
+                            elif nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
                                 a = t4(a << 8 | 19, c, 4, x)
-                            elif nm == 'DepartureTime' and c.ns == U5:
+                            elif nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
                                 a = t49(a << 8 | 20, c, 49, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'DigestMethod' and c.ns == U4:
+                            if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
                                 a = t5(a << 8 | 21, c, 5, x)
-                            elif nm == 'DigestValue' and c.ns == U4:
+                            elif nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
                                 a = t6(a << 8 | 22, c, 6, x)
-                            elif nm == 'DisplayParameters' and c.ns == U5:
+                            elif nm == 'DisplayParameters' and c.ns == U5:  # DisplayParametersType
                                 a = t50(a << 8 | 23, c, 50, x)
                             else:
                                 a = x.root(a, 39, e)
@@ -9418,78 +9418,78 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'EVPCNaturalFrequency':
                     if nm < 'EVPCChargeDiagnostics':
                         if nm < 'EVDevicePairingMethodList':
-                            if nm == 'EIRP' and c.ns == U6:
+                            if nm == 'EIRP' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 24, c, 44, x)
-                            elif nm == 'EVDeviceAlignmentCheckMethodList' and c.ns == U6:
+                            elif nm == 'EVDeviceAlignmentCheckMethodList' and c.ns == U6:  # WPT_AlignmentCheckMethodListType
                                 a = t51(a << 8 | 25, c, 51, x)
-                            elif nm == 'EVDeviceFinePositioningMethodList' and c.ns == U6:
+                            elif nm == 'EVDeviceFinePositioningMethodList' and c.ns == U6:  # WPT_FinePositioningMethodListType
                                 a = t52(a << 8 | 26, c, 52, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'EVDevicePairingMethodList' and c.ns == U6:
+                            if nm == 'EVDevicePairingMethodList' and c.ns == U6:  # WPT_PairingMethodListType
                                 a = t53(a << 8 | 27, c, 53, x)
-                            elif nm == 'EVMaximumEnergyRequest' and c.ns == U5:
+                            elif nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
                                 a = t44(a << 8 | 28, c, 44, x)
-                            elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:
+                            elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
                                 a = t44(a << 8 | 29, c, 44, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'EVPCCurrentOutputInformation':
-                            if nm == 'EVPCChargeDiagnostics' and c.ns == U6:
+                            if nm == 'EVPCChargeDiagnostics' and c.ns == U6:  # WPT_EVPCChargeDiagnosticsType: enumeration of 4
                                 a = t54(a << 8 | 30, c, 54, x)
-                            elif nm == 'EVPCCoilCurrentInformation' and c.ns == U6:
+                            elif nm == 'EVPCCoilCurrentInformation' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 31, c, 44, x)
-                            elif nm == 'EVPCCoilCurrentRequest' and c.ns == U6:
+                            elif nm == 'EVPCCoilCurrentRequest' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 32, c, 44, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'EVPCCurrentOutputInformation' and c.ns == U6:
+                            if nm == 'EVPCCurrentOutputInformation' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 33, c, 44, x)
-                            elif nm == 'EVPCDeviceLocalControl' and c.ns == U6:
+                            elif nm == 'EVPCDeviceLocalControl' and c.ns == U6:  # boolean: boolean
                                 a = t47(a << 8 | 34, c, 47, x)
-                            elif nm == 'EVPCMaxReceivablePower' and c.ns == U6:
+                            elif nm == 'EVPCMaxReceivablePower' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 35, c, 44, x)
                             else:
                                 a = x.root(a, 39, e)
                 else:
                     if nm < 'EVProcessing':
                         if nm < 'EVPCPowerOutput':
-                            if nm == 'EVPCNaturalFrequency' and c.ns == U6:
+                            if nm == 'EVPCNaturalFrequency' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 36, c, 44, x)
-                            elif nm == 'EVPCOperatingFrequency' and c.ns == U6:
+                            elif nm == 'EVPCOperatingFrequency' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 37, c, 44, x)
-                            elif nm == 'EVPCPowerControlParameter' and c.ns == U6:
+                            elif nm == 'EVPCPowerControlParameter' and c.ns == U6:  # WPT_EVPCPowerControlParameterType
                                 a = t55(a << 8 | 38, c, 55, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'EVPCPowerOutput' and c.ns == U6:
+                            if nm == 'EVPCPowerOutput' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 39, c, 44, x)
-                            elif nm == 'EVPCPowerRequest' and c.ns == U6:
+                            elif nm == 'EVPCPowerRequest' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 40, c, 44, x)
-                            elif nm == 'EVPCVoltageOutputInformation' and c.ns == U6:
+                            elif nm == 'EVPCVoltageOutputInformation' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 41, c, 44, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'EVSEProcessing':
-                            if nm == 'EVProcessing' and c.ns == U6:
+                            if nm == 'EVProcessing' and c.ns == U6:  # processingType: enumeration of 3
                                 a = t56(a << 8 | 42, c, 56, x)
-                            elif nm == 'EVResultCode' and c.ns == U6:
+                            elif nm == 'EVResultCode' and c.ns == U6:  # WPT_EVResultType: enumeration of 3
                                 a = t57(a << 8 | 43, c, 57, x)
-                            elif nm == 'EVSENotification' and c.ns == U5:
+                            elif nm == 'EVSENotification' and c.ns == U5:  # evseNotificationType: enumeration of 6
                                 a = t58(a << 8 | 44, c, 58, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'EVSEProcessing' and c.ns == U6:
+                            if nm == 'EVSEProcessing' and c.ns == U6:  # processingType: enumeration of 3
                                 a = t56(a << 8 | 45, c, 56, x)
-                            elif nm == 'EVSEStatus' and c.ns == U5:
+                            elif nm == 'EVSEStatus' and c.ns == U5:  # EVSEStatusType
                                 a = t59(a << 8 | 46, c, 59, x)
-                            elif nm == 'EVTargetEnergyRequest' and c.ns == U5:
+                            elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
                                 a = t44(a << 8 | 47, c, 44, x)
                             else:
                                 a = x.root(a, 39, e)
@@ -9498,80 +9498,80 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'LF_ReceiverSetupData':
                     if nm < 'IndexNumber':
                         if nm < 'HMACOutputLength':
-                            if nm == 'EnergyCosts' and c.ns == U5:
+                            if nm == 'EnergyCosts' and c.ns == U5:  # DetailedCostType
                                 a = t41(a << 8 | 48, c, 41, x)
-                            elif nm == 'Exponent' and c.ns == U4:
+                            elif nm == 'Exponent' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 49, c, 60, x)
-                            elif nm == 'Exponent' and c.ns == U5:
+                            elif nm == 'Exponent' and c.ns == U5:  # byte: n-bit -128..127
                                 a = t61(a << 8 | 50, c, 61, x)
-                            elif nm == 'G' and c.ns == U4:
+                            elif nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 51, c, 60, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'HMACOutputLength' and c.ns == U4:
+                            if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
                                 a = t62(a << 8 | 52, c, 62, x)
-                            elif nm == 'Header' and c.ns == U5:
+                            elif nm == 'Header' and c.ns == U5:  # MessageHeaderType
                                 a = t63(a << 8 | 53, c, 63, x)
-                            elif nm == 'IPAddress' and c.ns == U6:
+                            elif nm == 'IPAddress' and c.ns == U6:  # ipaddressType: string
                                 a = t64(a << 8 | 54, c, 64, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'KeyInfo':
-                            if nm == 'IndexNumber' and c.ns == U6:
+                            if nm == 'IndexNumber' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t40(a << 8 | 55, c, 40, x)
-                            elif nm == 'InletHot' and c.ns == U5:
+                            elif nm == 'InletHot' and c.ns == U5:  # boolean: boolean
                                 a = t47(a << 8 | 56, c, 47, x)
-                            elif nm == 'J' and c.ns == U4:
+                            elif nm == 'J' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 57, c, 60, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'KeyInfo' and c.ns == U4:
+                            if nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
                                 a = t7(a << 8 | 58, c, 7, x)
-                            elif nm == 'KeyName' and c.ns == U4:
+                            elif nm == 'KeyName' and c.ns == U4:  # string: string
                                 a = t8(a << 8 | 59, c, 8, x)
-                            elif nm == 'KeyValue' and c.ns == U4:
+                            elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
                                 a = t9(a << 8 | 60, c, 9, x)
                             else:
                                 a = x.root(a, 39, e)
                 else:
                     if nm < 'ManufacturerSpecificDataContainer':
                         if nm < 'LF_TransmitterSetupData':
-                            if nm == 'LF_ReceiverSetupData' and c.ns == U6:
+                            if nm == 'LF_ReceiverSetupData' and c.ns == U6:  # WPT_LF_ReceiverDataType
                                 a = t65(a << 8 | 61, c, 65, x)
-                            elif nm == 'LF_RxData' and c.ns == U6:
+                            elif nm == 'LF_RxData' and c.ns == U6:  # WPT_LF_RxDataListType
                                 a = t66(a << 8 | 62, c, 66, x)
-                            elif nm == 'LF_SystemSetupData' and c.ns == U6:
+                            elif nm == 'LF_SystemSetupData' and c.ns == U6:  # WPT_LF_SystemSetupDataType
                                 a = t67(a << 8 | 63, c, 67, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'LF_TransmitterSetupData' and c.ns == U6:
+                            if nm == 'LF_TransmitterSetupData' and c.ns == U6:  # WPT_LF_TransmitterDataType
                                 a = t68(a << 8 | 64, c, 68, x)
-                            elif nm == 'LF_TxData' and c.ns == U6:
+                            elif nm == 'LF_TxData' and c.ns == U6:  # WPT_LF_TxDataListType
                                 a = t69(a << 8 | 65, c, 69, x)
-                            elif nm == 'Manifest' and c.ns == U4:
+                            elif nm == 'Manifest' and c.ns == U4:  # ManifestType
                                 a = t10(a << 8 | 66, c, 10, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'MeterInfo':
-                            if nm == 'ManufacturerSpecificDataContainer' and c.ns == U6:
+                            if nm == 'ManufacturerSpecificDataContainer' and c.ns == U6:  # WPT_DataContainerType: base64Binary
                                 a = t70(a << 8 | 67, c, 70, x)
-                            elif nm == 'MaximumSOC' and c.ns == U5:
+                            elif nm == 'MaximumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
                                 a = t71(a << 8 | 68, c, 71, x)
-                            elif nm == 'MeterID' and c.ns == U5:
+                            elif nm == 'MeterID' and c.ns == U5:  # meterIDType: string
                                 a = t72(a << 8 | 69, c, 72, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'MeterInfo' and c.ns == U5:
+                            if nm == 'MeterInfo' and c.ns == U5:  # MeterInfoType
                                 a = t73(a << 8 | 70, c, 73, x)
-                            elif nm == 'MeterInfoRequested' and c.ns == U5:
+                            elif nm == 'MeterInfoRequested' and c.ns == U5:  # boolean: boolean
                                 a = t47(a << 8 | 71, c, 47, x)
-                            elif nm == 'MeterSignature' and c.ns == U5:
+                            elif nm == 'MeterSignature' and c.ns == U5:  # meterSignatureType: base64Binary
                                 a = t74(a << 8 | 72, c, 74, x)
                             else:
                                 a = x.root(a, 39, e)
@@ -9579,78 +9579,78 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'OccupancyCosts':
                     if nm < 'NotificationMaxDelay':
                         if nm < 'MinimumSOC':
-                            if nm == 'MeterStatus' and c.ns == U5:
+                            if nm == 'MeterStatus' and c.ns == U5:  # short: integer -32768..32767
                                 a = t48(a << 8 | 73, c, 48, x)
-                            elif nm == 'MeterTimestamp' and c.ns == U5:
+                            elif nm == 'MeterTimestamp' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t45(a << 8 | 74, c, 45, x)
-                            elif nm == 'MgmtData' and c.ns == U4:
+                            elif nm == 'MgmtData' and c.ns == U4:  # string: string
                                 a = t8(a << 8 | 75, c, 8, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'MinimumSOC' and c.ns == U5:
+                            if nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
                                 a = t71(a << 8 | 76, c, 71, x)
-                            elif nm == 'Modulus' and c.ns == U4:
+                            elif nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 77, c, 60, x)
-                            elif nm == 'NaturalOffset' and c.ns == U6:
+                            elif nm == 'NaturalOffset' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t40(a << 8 | 78, c, 40, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'NumberOfTransmitters':
-                            if nm == 'NotificationMaxDelay' and c.ns == U5:
+                            if nm == 'NotificationMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
                                 a = t40(a << 8 | 79, c, 40, x)
-                            elif nm == 'NumPackages' and c.ns == U6:
+                            elif nm == 'NumPackages' and c.ns == U6:  # unsignedByte: n-bit 0..255
                                 a = t75(a << 8 | 80, c, 75, x)
-                            elif nm == 'NumberOfReceivers' and c.ns == U6:
+                            elif nm == 'NumberOfReceivers' and c.ns == U6:  # unsignedByte: n-bit 0..255
                                 a = t75(a << 8 | 81, c, 75, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'NumberOfTransmitters' and c.ns == U6:
+                            if nm == 'NumberOfTransmitters' and c.ns == U6:  # unsignedByte: n-bit 0..255
                                 a = t75(a << 8 | 82, c, 75, x)
-                            elif nm == 'Object' and c.ns == U4:
+                            elif nm == 'Object' and c.ns == U4:  # ObjectType
                                 a = t11(a << 8 | 83, c, 11, x)
-                            elif nm == 'ObservedIDCode' and c.ns == U6:
+                            elif nm == 'ObservedIDCode' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
                                 a = t76(a << 8 | 84, c, 76, x)
                             else:
                                 a = x.root(a, 39, e)
                 else:
                     if nm < 'PGPData':
                         if nm < 'PDInputPowerClass':
-                            if nm == 'OccupancyCosts' and c.ns == U5:
+                            if nm == 'OccupancyCosts' and c.ns == U5:  # DetailedCostType
                                 a = t41(a << 8 | 85, c, 41, x)
-                            elif nm == 'OverstayCosts' and c.ns == U5:
+                            elif nm == 'OverstayCosts' and c.ns == U5:  # DetailedCostType
                                 a = t41(a << 8 | 86, c, 41, x)
-                            elif nm == 'P' and c.ns == U4:
+                            elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 87, c, 60, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'PDInputPowerClass' and c.ns == U6:
+                            if nm == 'PDInputPowerClass' and c.ns == U6:  # WPT_PowerClassType: enumeration of 4
                                 a = t77(a << 8 | 88, c, 77, x)
-                            elif nm == 'PDMaxCoilCurrent' and c.ns == U6:
+                            elif nm == 'PDMaxCoilCurrent' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 89, c, 44, x)
-                            elif nm == 'PDMinCoilCurrent' and c.ns == U6:
+                            elif nm == 'PDMinCoilCurrent' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 90, c, 44, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'PackageIndex':
-                            if nm == 'PGPData' and c.ns == U4:
+                            if nm == 'PGPData' and c.ns == U4:  # PGPDataType
                                 a = t12(a << 8 | 91, c, 12, x)
-                            elif nm == 'PGPKeyID' and c.ns == U4:
+                            elif nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t78(a << 8 | 92, c, 78, x)
-                            elif nm == 'PGPKeyPacket' and c.ns == U4:
+                            elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t78(a << 8 | 93, c, 78, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'PackageIndex' and c.ns == U6:
+                            if nm == 'PackageIndex' and c.ns == U6:  # unsignedByte: n-bit 0..255
                                 a = t75(a << 8 | 94, c, 75, x)
-                            elif nm == 'PackageSeparationTime' and c.ns == U6:
+                            elif nm == 'PackageSeparationTime' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t40(a << 8 | 95, c, 40, x)
-                            elif nm == 'PgenCounter' and c.ns == U4:
+                            elif nm == 'PgenCounter' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 96, c, 60, x)
                             else:
                                 a = x.root(a, 39, e)
@@ -9660,78 +9660,78 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'RSSIData':
                     if nm < 'PulseDuration':
                         if nm < 'PrimaryDeviceAlignmentCheckMethodList':
-                            if nm == 'Port' and c.ns == U6:
+                            if nm == 'Port' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t40(a << 8 | 97, c, 40, x)
-                            elif nm == 'PowerTransmitted' and c.ns == U6:
+                            elif nm == 'PowerTransmitted' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 98, c, 44, x)
-                            elif nm == 'PresentSOC' and c.ns == U5:
+                            elif nm == 'PresentSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
                                 a = t71(a << 8 | 99, c, 71, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'PrimaryDeviceAlignmentCheckMethodList' and c.ns == U6:
+                            if nm == 'PrimaryDeviceAlignmentCheckMethodList' and c.ns == U6:  # WPT_AlignmentCheckMethodListType
                                 a = t51(a << 8 | 100, c, 51, x)
-                            elif nm == 'PrimaryDeviceFinePositioningMethodList' and c.ns == U6:
+                            elif nm == 'PrimaryDeviceFinePositioningMethodList' and c.ns == U6:  # WPT_FinePositioningMethodListType
                                 a = t52(a << 8 | 101, c, 52, x)
-                            elif nm == 'PrimaryDevicePairingMethodList' and c.ns == U6:
+                            elif nm == 'PrimaryDevicePairingMethodList' and c.ns == U6:  # WPT_PairingMethodListType
                                 a = t53(a << 8 | 102, c, 53, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'Q':
-                            if nm == 'PulseDuration' and c.ns == U6:
+                            if nm == 'PulseDuration' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t40(a << 8 | 103, c, 40, x)
-                            elif nm == 'PulseSeparationTime' and c.ns == U6:
+                            elif nm == 'PulseSeparationTime' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t40(a << 8 | 104, c, 40, x)
-                            elif nm == 'PulseSequenceOrder' and c.ns == U6:
+                            elif nm == 'PulseSequenceOrder' and c.ns == U6:  # WPT_TxRxPulseOrderType
                                 a = t79(a << 8 | 105, c, 79, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'Q' and c.ns == U4:
+                            if nm == 'Q' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 106, c, 60, x)
-                            elif nm == 'RSAKeyValue' and c.ns == U4:
+                            elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
                                 a = t13(a << 8 | 107, c, 13, x)
-                            elif nm == 'RSSI' and c.ns == U6:
+                            elif nm == 'RSSI' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 108, c, 44, x)
                             else:
                                 a = x.root(a, 39, e)
                 else:
                     if nm < 'RemainingTimeToTargetSOC':
                         if nm < 'Reference':
-                            if nm == 'RSSIData' and c.ns == U6:
+                            if nm == 'RSSIData' and c.ns == U6:  # WPT_LF_RxRSSIListType
                                 a = t80(a << 8 | 109, c, 80, x)
-                            elif nm == 'RSSIDataList' and c.ns == U6:
+                            elif nm == 'RSSIDataList' and c.ns == U6:  # WPT_LF_RxRSSIType
                                 a = t81(a << 8 | 110, c, 81, x)
-                            elif nm == 'Receipt' and c.ns == U5:
+                            elif nm == 'Receipt' and c.ns == U5:  # ReceiptType
                                 a = t82(a << 8 | 111, c, 82, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'Reference' and c.ns == U4:
+                            if nm == 'Reference' and c.ns == U4:  # ReferenceType
                                 a = t14(a << 8 | 112, c, 14, x)
-                            elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:
+                            elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
                                 a = t49(a << 8 | 113, c, 49, x)
-                            elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:
+                            elif nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
                                 a = t49(a << 8 | 114, c, 49, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'RootCertificateID':
-                            if nm == 'RemainingTimeToTargetSOC' and c.ns == U5:
+                            if nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
                                 a = t49(a << 8 | 115, c, 49, x)
-                            elif nm == 'ResponseCode' and c.ns == U5:
+                            elif nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 40
                                 a = t83(a << 8 | 116, c, 83, x)
-                            elif nm == 'RetrievalMethod' and c.ns == U4:
+                            elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
                                 a = t15(a << 8 | 117, c, 15, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'RootCertificateID' and c.ns == U5:
+                            if nm == 'RootCertificateID' and c.ns == U5:  # X509IssuerSerialType
                                 a = t84(a << 8 | 118, c, 84, x)
-                            elif nm == 'RxIdentifier' and c.ns == U6:
+                            elif nm == 'RxIdentifier' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
                                 a = t76(a << 8 | 119, c, 76, x)
-                            elif nm == 'RxSpecData' and c.ns == U6:
+                            elif nm == 'RxSpecData' and c.ns == U6:  # WPT_TxRxSpecDataType
                                 a = t85(a << 8 | 120, c, 85, x)
                             else:
                                 a = x.root(a, 39, e)
@@ -9739,78 +9739,78 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'SPCPowerControlParameter':
                     if nm < 'SDMinOutputPower':
                         if nm < 'SDMaxOutputPower':
-                            if nm == 'SDManufacturerSpecificDataContainer' and c.ns == U6:
+                            if nm == 'SDManufacturerSpecificDataContainer' and c.ns == U6:  # WPT_DataContainerType: base64Binary
                                 a = t70(a << 8 | 121, c, 70, x)
-                            elif nm == 'SDMaxGroundClearanceSupport' and c.ns == U6:
+                            elif nm == 'SDMaxGroundClearanceSupport' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t40(a << 8 | 122, c, 40, x)
-                            elif nm == 'SDMaxGroundClearence' and c.ns == U6:
+                            elif nm == 'SDMaxGroundClearence' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t40(a << 8 | 123, c, 40, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'SDMaxOutputPower' and c.ns == U6:
+                            if nm == 'SDMaxOutputPower' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 124, c, 44, x)
-                            elif nm == 'SDMinGroundClearanceSupport' and c.ns == U6:
+                            elif nm == 'SDMinGroundClearanceSupport' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t40(a << 8 | 125, c, 40, x)
-                            elif nm == 'SDMinGroundClearence' and c.ns == U6:
+                            elif nm == 'SDMinGroundClearence' and c.ns == U6:  # unsignedShort: unsigned 0..65535
                                 a = t40(a << 8 | 126, c, 40, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'SPCMaxOutputPowerLimit':
-                            if nm == 'SDMinOutputPower' and c.ns == U6:
+                            if nm == 'SDMinOutputPower' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 127, c, 44, x)
-                            elif nm == 'SDPowerInput' and c.ns == U6:
+                            elif nm == 'SDPowerInput' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 128, c, 44, x)
-                            elif nm == 'SPCChargeDiagnostics' and c.ns == U6:
+                            elif nm == 'SPCChargeDiagnostics' and c.ns == U6:  # WPT_SPCChargeDiagnosticsType: enumeration of 6
                                 a = t86(a << 8 | 129, c, 86, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'SPCMaxOutputPowerLimit' and c.ns == U6:
+                            if nm == 'SPCMaxOutputPowerLimit' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 130, c, 44, x)
-                            elif nm == 'SPCMinOutputPowerLimit' and c.ns == U6:
+                            elif nm == 'SPCMinOutputPowerLimit' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 131, c, 44, x)
-                            elif nm == 'SPCOperatingFrequency' and c.ns == U6:
+                            elif nm == 'SPCOperatingFrequency' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 132, c, 44, x)
                             else:
                                 a = x.root(a, 39, e)
                 else:
                     if nm < 'SessionID':
                         if nm < 'SPKISexp':
-                            if nm == 'SPCPowerControlParameter' and c.ns == U6:
+                            if nm == 'SPCPowerControlParameter' and c.ns == U6:  # WPT_SPCPowerControlParameterType
                                 a = t87(a << 8 | 133, c, 87, x)
-                            elif nm == 'SPCPrimaryDeviceCoilCurrentInformation' and c.ns == U6:
+                            elif nm == 'SPCPrimaryDeviceCoilCurrentInformation' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 134, c, 44, x)
-                            elif nm == 'SPKIData' and c.ns == U4:
+                            elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
                                 a = t16(a << 8 | 135, c, 16, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'SPKISexp' and c.ns == U4:
+                            if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t78(a << 8 | 136, c, 78, x)
-                            elif nm == 'SSID' and c.ns == U6:
+                            elif nm == 'SSID' and c.ns == U6:  # identifierType: string
                                 a = t88(a << 8 | 137, c, 88, x)
-                            elif nm == 'Seed' and c.ns == U4:
+                            elif nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 138, c, 60, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'SignatureMethod':
-                            if nm == 'SessionID' and c.ns == U5:
+                            if nm == 'SessionID' and c.ns == U5:  # sessionIDType: hexBinary
                                 a = t89(a << 8 | 139, c, 89, x)
-                            elif nm == 'SignalFrequency' and c.ns == U6:
+                            elif nm == 'SignalFrequency' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 140, c, 44, x)
-                            elif nm == 'Signature' and c.ns == U4:
+                            elif nm == 'Signature' and c.ns == U4:  # SignatureType
                                 a = t17(a << 8 | 141, c, 17, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'SignatureMethod' and c.ns == U4:
+                            if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                                 a = t18(a << 8 | 142, c, 18, x)
-                            elif nm == 'SignatureProperties' and c.ns == U4:
+                            elif nm == 'SignatureProperties' and c.ns == U4:  # SignaturePropertiesType
                                 a = t19(a << 8 | 143, c, 19, x)
-                            elif nm == 'SignatureProperty' and c.ns == U4:
+                            elif nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                                 a = t20(a << 8 | 144, c, 20, x)
                             else:
                                 a = x.root(a, 39, e)
@@ -9819,78 +9819,78 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'TxPackageSpecData':
                     if nm < 'TaxRuleID':
                         if nm < 'TargetCoilCurrent':
-                            if nm == 'SignatureValue' and c.ns == U4:
+                            if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                                 a = t21(a << 8 | 145, c, 21, x)
-                            elif nm == 'SignedInfo' and c.ns == U4:
+                            elif nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
                                 a = t22(a << 8 | 146, c, 22, x)
-                            elif nm == 'SupplyDeviceCurrent' and c.ns == U6:
+                            elif nm == 'SupplyDeviceCurrent' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 147, c, 44, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'TargetCoilCurrent' and c.ns == U6:
+                            if nm == 'TargetCoilCurrent' and c.ns == U6:  # RationalNumberType
                                 a = t44(a << 8 | 148, c, 44, x)
-                            elif nm == 'TargetSOC' and c.ns == U5:
+                            elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
                                 a = t71(a << 8 | 149, c, 71, x)
-                            elif nm == 'TaxCosts' and c.ns == U5:
+                            elif nm == 'TaxCosts' and c.ns == U5:  # DetailedTaxType
                                 a = t90(a << 8 | 150, c, 90, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'Transform':
-                            if nm == 'TaxRuleID' and c.ns == U5:
+                            if nm == 'TaxRuleID' and c.ns == U5:  # numericIDType: unsigned 1..4294967295
                                 a = t76(a << 8 | 151, c, 76, x)
-                            elif nm == 'TimeAnchor' and c.ns == U5:
+                            elif nm == 'TimeAnchor' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t45(a << 8 | 152, c, 45, x)
-                            elif nm == 'TimeStamp' and c.ns == U5:
+                            elif nm == 'TimeStamp' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
                                 a = t45(a << 8 | 153, c, 45, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'Transform' and c.ns == U4:
+                            if nm == 'Transform' and c.ns == U4:  # TransformType
                                 a = t23(a << 8 | 154, c, 23, x)
-                            elif nm == 'Transforms' and c.ns == U4:
+                            elif nm == 'Transforms' and c.ns == U4:  # TransformsType
                                 a = t24(a << 8 | 155, c, 24, x)
-                            elif nm == 'TxIdentifier' and c.ns == U6:
+                            elif nm == 'TxIdentifier' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
                                 a = t76(a << 8 | 156, c, 76, x)
                             else:
                                 a = x.root(a, 39, e)
                 else:
                     if nm < 'VendorSpecificDataContainer':
                         if nm < 'TxRxPosition':
-                            if nm == 'TxPackageSpecData' and c.ns == U6:
+                            if nm == 'TxPackageSpecData' and c.ns == U6:  # WPT_TxRxPackageSpecDataType
                                 a = t91(a << 8 | 157, c, 91, x)
-                            elif nm == 'TxRxIdentifier' and c.ns == U6:
+                            elif nm == 'TxRxIdentifier' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
                                 a = t76(a << 8 | 158, c, 76, x)
-                            elif nm == 'TxRxOrientation' and c.ns == U6:
+                            elif nm == 'TxRxOrientation' and c.ns == U6:  # WPT_CoordinateXYZType
                                 a = t92(a << 8 | 159, c, 92, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'TxRxPosition' and c.ns == U6:
+                            if nm == 'TxRxPosition' and c.ns == U6:  # WPT_CoordinateXYZType
                                 a = t92(a << 8 | 160, c, 92, x)
-                            elif nm == 'TxSpecData' and c.ns == U6:
+                            elif nm == 'TxSpecData' and c.ns == U6:  # WPT_TxRxSpecDataType
                                 a = t85(a << 8 | 161, c, 85, x)
-                            elif nm == 'Value' and c.ns == U5:
+                            elif nm == 'Value' and c.ns == U5:  # short: integer -32768..32767
                                 a = t48(a << 8 | 162, c, 48, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'WPT_AlignmentCheckRes':
-                            if nm == 'VendorSpecificDataContainer' and c.ns == U6:
+                            if nm == 'VendorSpecificDataContainer' and c.ns == U6:  # WPT_DataContainerType: base64Binary
                                 a = t70(a << 8 | 163, c, 70, x)
-                            elif nm == 'WPT_AlignmentCheckMethod' and c.ns == U6:
+                            elif nm == 'WPT_AlignmentCheckMethod' and c.ns == U6:  # WPT_AlignmentCheckMethodType: enumeration of 3
                                 a = t93(a << 8 | 164, c, 93, x)
-                            elif nm == 'WPT_AlignmentCheckReq' and c.ns == U6:
+                            elif nm == 'WPT_AlignmentCheckReq' and c.ns == U6:  # WPT_AlignmentCheckReqType
                                 a = t25(a << 8 | 165, c, 25, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'WPT_AlignmentCheckRes' and c.ns == U6:
+                            if nm == 'WPT_AlignmentCheckRes' and c.ns == U6:  # WPT_AlignmentCheckResType
                                 a = t26(a << 8 | 166, c, 26, x)
-                            elif nm == 'WPT_ChargeLoopReq' and c.ns == U6:
+                            elif nm == 'WPT_ChargeLoopReq' and c.ns == U6:  # WPT_ChargeLoopReqType
                                 a = t27(a << 8 | 167, c, 27, x)
-                            elif nm == 'WPT_ChargeLoopRes' and c.ns == U6:
+                            elif nm == 'WPT_ChargeLoopRes' and c.ns == U6:  # WPT_ChargeLoopResType
                                 a = t28(a << 8 | 168, c, 28, x)
                             else:
                                 a = x.root(a, 39, e)
@@ -9898,78 +9898,78 @@ def fragment(a: int, e: Element, x: Enc) -> int:
                 if nm < 'WPT_PairingReq':
                     if nm < 'WPT_FinePositioningSetupRes':
                         if nm < 'WPT_FinePositioningReq':
-                            if nm == 'WPT_ChargeParameterDiscoveryReq' and c.ns == U6:
+                            if nm == 'WPT_ChargeParameterDiscoveryReq' and c.ns == U6:  # WPT_ChargeParameterDiscoveryReqType
                                 a = t29(a << 8 | 169, c, 29, x)
-                            elif nm == 'WPT_ChargeParameterDiscoveryRes' and c.ns == U6:
+                            elif nm == 'WPT_ChargeParameterDiscoveryRes' and c.ns == U6:  # WPT_ChargeParameterDiscoveryResType
                                 a = t30(a << 8 | 170, c, 30, x)
-                            elif nm == 'WPT_FinePositioningMethod' and c.ns == U6:
+                            elif nm == 'WPT_FinePositioningMethod' and c.ns == U6:  # WPT_FinePositioningMethodType: enumeration of 5
                                 a = t94(a << 8 | 171, c, 94, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'WPT_FinePositioningReq' and c.ns == U6:
+                            if nm == 'WPT_FinePositioningReq' and c.ns == U6:  # WPT_FinePositioningReqType
                                 a = t31(a << 8 | 172, c, 31, x)
-                            elif nm == 'WPT_FinePositioningRes' and c.ns == U6:
+                            elif nm == 'WPT_FinePositioningRes' and c.ns == U6:  # WPT_FinePositioningResType
                                 a = t32(a << 8 | 173, c, 32, x)
-                            elif nm == 'WPT_FinePositioningSetupReq' and c.ns == U6:
+                            elif nm == 'WPT_FinePositioningSetupReq' and c.ns == U6:  # WPT_FinePositioningSetupReqType
                                 a = t33(a << 8 | 174, c, 33, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'WPT_LF_RxDataList':
-                            if nm == 'WPT_FinePositioningSetupRes' and c.ns == U6:
+                            if nm == 'WPT_FinePositioningSetupRes' and c.ns == U6:  # WPT_FinePositioningSetupResType
                                 a = t34(a << 8 | 175, c, 34, x)
-                            elif nm == 'WPT_LF_DataPackage' and c.ns == U6:
+                            elif nm == 'WPT_LF_DataPackage' and c.ns == U6:  # WPT_LF_DataPackageType
                                 a = t95(a << 8 | 176, c, 95, x)
-                            elif nm == 'WPT_LF_DataPackageList' and c.ns == U6:
+                            elif nm == 'WPT_LF_DataPackageList' and c.ns == U6:  # WPT_LF_DataPackageListType
                                 a = t96(a << 8 | 177, c, 96, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'WPT_LF_RxDataList' and c.ns == U6:
+                            if nm == 'WPT_LF_RxDataList' and c.ns == U6:  # WPT_LF_RxDataType
                                 a = t97(a << 8 | 178, c, 97, x)
-                            elif nm == 'WPT_LF_TxDataList' and c.ns == U6:
+                            elif nm == 'WPT_LF_TxDataList' and c.ns == U6:  # WPT_LF_TxDataType
                                 a = t98(a << 8 | 179, c, 98, x)
-                            elif nm == 'WPT_PairingMethod' and c.ns == U6:
+                            elif nm == 'WPT_PairingMethod' and c.ns == U6:  # WPT_PairingMethodType: enumeration of 6
                                 a = t99(a << 8 | 180, c, 99, x)
                             else:
                                 a = x.root(a, 39, e)
                 else:
                     if nm < 'X509IssuerSerial':
                         if nm < 'X509Certificate':
-                            if nm == 'WPT_PairingReq' and c.ns == U6:
+                            if nm == 'WPT_PairingReq' and c.ns == U6:  # WPT_PairingReqType
                                 a = t35(a << 8 | 181, c, 35, x)
-                            elif nm == 'WPT_PairingRes' and c.ns == U6:
+                            elif nm == 'WPT_PairingRes' and c.ns == U6:  # WPT_PairingResType
                                 a = t36(a << 8 | 182, c, 36, x)
-                            elif nm == 'X509CRL' and c.ns == U4:
+                            elif nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t78(a << 8 | 183, c, 78, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'X509Certificate' and c.ns == U4:
+                            if nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t78(a << 8 | 184, c, 78, x)
-                            elif nm == 'X509Data' and c.ns == U4:
+                            elif nm == 'X509Data' and c.ns == U4:  # X509DataType
                                 a = t37(a << 8 | 185, c, 37, x)
-                            elif nm == 'X509IssuerName' and c.ns == U4:
+                            elif nm == 'X509IssuerName' and c.ns == U4:  # string: string
                                 a = t8(a << 8 | 186, c, 8, x)
                             else:
                                 a = x.root(a, 39, e)
                     else:
                         if nm < 'X509SubjectName':
-                            if nm == 'X509IssuerSerial' and c.ns == U4:
+                            if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
                                 a = t84(a << 8 | 187, c, 84, x)
-                            elif nm == 'X509SKI' and c.ns == U4:
+                            elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
                                 a = t78(a << 8 | 188, c, 78, x)
-                            elif nm == 'X509SerialNumber' and c.ns == U4:
+                            elif nm == 'X509SerialNumber' and c.ns == U4:  # integer: integer
                                 a = t100(a << 8 | 189, c, 100, x)
                             else:
                                 a = x.root(a, 39, e)
                         else:
-                            if nm == 'X509SubjectName' and c.ns == U4:
+                            if nm == 'X509SubjectName' and c.ns == U4:  # string: string
                                 a = t8(a << 8 | 190, c, 8, x)
-                            elif nm == 'XPath' and c.ns == U4:
+                            elif nm == 'XPath' and c.ns == U4:  # string: string
                                 a = t8(a << 8 | 191, c, 8, x)
-                            elif nm == 'Y' and c.ns == U4:
+                            elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
                                 a = t60(a << 8 | 192, c, 60, x)
                             else:
                                 a = x.root(a, 39, e)

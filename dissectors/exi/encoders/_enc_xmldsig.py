@@ -2680,78 +2680,78 @@ def document(a: int, e: Element, x: Enc) -> int:
     if nm < 'Reference':
         if nm < 'KeyValue':
             if nm < 'DigestValue':
-                if nm == 'CanonicalizationMethod' and c.ns == U4:
+                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
                     a = t1(a << 5, c, 1, x)
-                elif nm == 'DSAKeyValue' and c.ns == U4:
+                elif nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
                     a = t2(a << 5 | 1, c, 2, x)
-                elif nm == 'DigestMethod' and c.ns == U4:
+                elif nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
                     a = t3(a << 5 | 2, c, 3, x)
                 else:
                     a = x.root(a, 24, e)
             else:
-                if nm == 'DigestValue' and c.ns == U4:
+                if nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
                     a = t4(a << 5 | 3, c, 4, x)
-                elif nm == 'KeyInfo' and c.ns == U4:
+                elif nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
                     a = t5(a << 5 | 4, c, 5, x)
-                elif nm == 'KeyName' and c.ns == U4:
+                elif nm == 'KeyName' and c.ns == U4:  # string: string
                     a = t6(a << 5 | 5, c, 6, x)
                 else:
                     a = x.root(a, 24, e)
         else:
             if nm < 'Object':
-                if nm == 'KeyValue' and c.ns == U4:
+                if nm == 'KeyValue' and c.ns == U4:  # KeyValueType
                     a = t7(a << 5 | 6, c, 7, x)
-                elif nm == 'Manifest' and c.ns == U4:
+                elif nm == 'Manifest' and c.ns == U4:  # ManifestType
                     a = t8(a << 5 | 7, c, 8, x)
-                elif nm == 'MgmtData' and c.ns == U4:
+                elif nm == 'MgmtData' and c.ns == U4:  # string: string
                     a = t6(a << 5 | 8, c, 6, x)
                 else:
                     a = x.root(a, 24, e)
             else:
-                if nm == 'Object' and c.ns == U4:
+                if nm == 'Object' and c.ns == U4:  # ObjectType
                     a = t9(a << 5 | 9, c, 9, x)
-                elif nm == 'PGPData' and c.ns == U4:
+                elif nm == 'PGPData' and c.ns == U4:  # PGPDataType
                     a = t10(a << 5 | 10, c, 10, x)
-                elif nm == 'RSAKeyValue' and c.ns == U4:
+                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
                     a = t11(a << 5 | 11, c, 11, x)
                 else:
                     a = x.root(a, 24, e)
     else:
         if nm < 'SignatureProperty':
             if nm < 'Signature':
-                if nm == 'Reference' and c.ns == U4:
+                if nm == 'Reference' and c.ns == U4:  # ReferenceType
                     a = t12(a << 5 | 12, c, 12, x)
-                elif nm == 'RetrievalMethod' and c.ns == U4:
+                elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
                     a = t13(a << 5 | 13, c, 13, x)
-                elif nm == 'SPKIData' and c.ns == U4:
+                elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
                     a = t14(a << 5 | 14, c, 14, x)
                 else:
                     a = x.root(a, 24, e)
             else:
-                if nm == 'Signature' and c.ns == U4:
+                if nm == 'Signature' and c.ns == U4:  # SignatureType
                     a = t15(a << 5 | 15, c, 15, x)
-                elif nm == 'SignatureMethod' and c.ns == U4:
+                elif nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                     a = t16(a << 5 | 16, c, 16, x)
-                elif nm == 'SignatureProperties' and c.ns == U4:
+                elif nm == 'SignatureProperties' and c.ns == U4:  # SignaturePropertiesType
                     a = t17(a << 5 | 17, c, 17, x)
                 else:
                     a = x.root(a, 24, e)
         else:
             if nm < 'Transform':
-                if nm == 'SignatureProperty' and c.ns == U4:
+                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                     a = t18(a << 5 | 18, c, 18, x)
-                elif nm == 'SignatureValue' and c.ns == U4:
+                elif nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                     a = t19(a << 5 | 19, c, 19, x)
-                elif nm == 'SignedInfo' and c.ns == U4:
+                elif nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
                     a = t20(a << 5 | 20, c, 20, x)
                 else:
                     a = x.root(a, 24, e)
             else:
-                if nm == 'Transform' and c.ns == U4:
+                if nm == 'Transform' and c.ns == U4:  # TransformType
                     a = t21(a << 5 | 21, c, 21, x)
-                elif nm == 'Transforms' and c.ns == U4:
+                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
                     a = t22(a << 5 | 22, c, 22, x)
-                elif nm == 'X509Data' and c.ns == U4:
+                elif nm == 'X509Data' and c.ns == U4:  # X509DataType
                     a = t23(a << 5 | 23, c, 23, x)
                 else:
                     a = x.root(a, 24, e)
@@ -2766,74 +2766,74 @@ def fragment(a: int, e: Element, x: Enc) -> int:
         if nm < 'Manifest':
             if nm < 'G':
                 if nm < 'DigestMethod':
-                    if nm == 'CanonicalizationMethod' and c.ns == U4:
+                    if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
                         a = t1(a << 6, c, 1, x)
-                    elif nm == 'DSAKeyValue' and c.ns == U4:
+                    elif nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
                         a = t2(a << 6 | 1, c, 2, x)
                     else:
                         a = x.root(a, 25, e)
                 else:
-                    if nm == 'DigestMethod' and c.ns == U4:
+                    if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
                         a = t3(a << 6 | 2, c, 3, x)
-                    elif nm == 'DigestValue' and c.ns == U4:
+                    elif nm == 'DigestValue' and c.ns == U4:  # DigestValueType: base64Binary
                         a = t4(a << 6 | 3, c, 4, x)
-                    elif nm == 'Exponent' and c.ns == U4:
+                    elif nm == 'Exponent' and c.ns == U4:  # CryptoBinary: base64Binary
                         a = t26(a << 6 | 4, c, 26, x)
                     else:
                         a = x.root(a, 25, e)
             else:
                 if nm < 'KeyInfo':
-                    if nm == 'G' and c.ns == U4:
+                    if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
                         a = t26(a << 6 | 5, c, 26, x)
-                    elif nm == 'HMACOutputLength' and c.ns == U4:
+                    elif nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
                         a = t27(a << 6 | 6, c, 27, x)
-                    elif nm == 'J' and c.ns == U4:
+                    elif nm == 'J' and c.ns == U4:  # CryptoBinary: base64Binary
                         a = t26(a << 6 | 7, c, 26, x)
                     else:
                         a = x.root(a, 25, e)
                 else:
-                    if nm == 'KeyInfo' and c.ns == U4:
+                    if nm == 'KeyInfo' and c.ns == U4:  # KeyInfoType
                         a = t5(a << 6 | 8, c, 5, x)
-                    elif nm == 'KeyName' and c.ns == U4:
+                    elif nm == 'KeyName' and c.ns == U4:  # string: string
                         a = t6(a << 6 | 9, c, 6, x)
-                    elif nm == 'KeyValue' and c.ns == U4:
+                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
                         a = t7(a << 6 | 10, c, 7, x)
                     else:
                         a = x.root(a, 25, e)
         else:
             if nm < 'PGPData':
                 if nm < 'Modulus':
-                    if nm == 'Manifest' and c.ns == U4:
+                    if nm == 'Manifest' and c.ns == U4:  # ManifestType
                         a = t8(a << 6 | 11, c, 8, x)
-                    elif nm == 'MgmtData' and c.ns == U4:
+                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
                         a = t6(a << 6 | 12, c, 6, x)
                     else:
                         a = x.root(a, 25, e)
                 else:
-                    if nm == 'Modulus' and c.ns == U4:
+                    if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
                         a = t26(a << 6 | 13, c, 26, x)
-                    elif nm == 'Object' and c.ns == U4:
+                    elif nm == 'Object' and c.ns == U4:  # ObjectType
                         a = t9(a << 6 | 14, c, 9, x)
-                    elif nm == 'P' and c.ns == U4:
+                    elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
                         a = t26(a << 6 | 15, c, 26, x)
                     else:
                         a = x.root(a, 25, e)
             else:
                 if nm < 'PgenCounter':
-                    if nm == 'PGPData' and c.ns == U4:
+                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
                         a = t10(a << 6 | 16, c, 10, x)
-                    elif nm == 'PGPKeyID' and c.ns == U4:
+                    elif nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
                         a = t28(a << 6 | 17, c, 28, x)
-                    elif nm == 'PGPKeyPacket' and c.ns == U4:
+                    elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
                         a = t28(a << 6 | 18, c, 28, x)
                     else:
                         a = x.root(a, 25, e)
                 else:
-                    if nm == 'PgenCounter' and c.ns == U4:
+                    if nm == 'PgenCounter' and c.ns == U4:  # CryptoBinary: base64Binary
                         a = t26(a << 6 | 19, c, 26, x)
-                    elif nm == 'Q' and c.ns == U4:
+                    elif nm == 'Q' and c.ns == U4:  # CryptoBinary: base64Binary
                         a = t26(a << 6 | 20, c, 26, x)
-                    elif nm == 'RSAKeyValue' and c.ns == U4:
+                    elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
                         a = t11(a << 6 | 21, c, 11, x)
                     else:
                         a = x.root(a, 25, e)
@@ -2841,76 +2841,76 @@ def fragment(a: int, e: Element, x: Enc) -> int:
         if nm < 'Transform':
             if nm < 'Signature':
                 if nm < 'SPKIData':
-                    if nm == 'Reference' and c.ns == U4:
+                    if nm == 'Reference' and c.ns == U4:  # ReferenceType
                         a = t12(a << 6 | 22, c, 12, x)
-                    elif nm == 'RetrievalMethod' and c.ns == U4:
+                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
                         a = t13(a << 6 | 23, c, 13, x)
                     else:
                         a = x.root(a, 25, e)
                 else:
-                    if nm == 'SPKIData' and c.ns == U4:
+                    if nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
                         a = t14(a << 6 | 24, c, 14, x)
-                    elif nm == 'SPKISexp' and c.ns == U4:
+                    elif nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
                         a = t28(a << 6 | 25, c, 28, x)
-                    elif nm == 'Seed' and c.ns == U4:
+                    elif nm == 'Seed' and c.ns == U4:  # CryptoBinary: base64Binary
                         a = t26(a << 6 | 26, c, 26, x)
                     else:
                         a = x.root(a, 25, e)
             else:
                 if nm < 'SignatureProperty':
-                    if nm == 'Signature' and c.ns == U4:
+                    if nm == 'Signature' and c.ns == U4:  # SignatureType
                         a = t15(a << 6 | 27, c, 15, x)
-                    elif nm == 'SignatureMethod' and c.ns == U4:
+                    elif nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                         a = t16(a << 6 | 28, c, 16, x)
-                    elif nm == 'SignatureProperties' and c.ns == U4:
+                    elif nm == 'SignatureProperties' and c.ns == U4:  # SignaturePropertiesType
                         a = t17(a << 6 | 29, c, 17, x)
                     else:
                         a = x.root(a, 25, e)
                 else:
-                    if nm == 'SignatureProperty' and c.ns == U4:
+                    if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                         a = t18(a << 6 | 30, c, 18, x)
-                    elif nm == 'SignatureValue' and c.ns == U4:
+                    elif nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                         a = t19(a << 6 | 31, c, 19, x)
-                    elif nm == 'SignedInfo' and c.ns == U4:
+                    elif nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
                         a = t20(a << 6 | 32, c, 20, x)
                     else:
                         a = x.root(a, 25, e)
         else:
             if nm < 'X509IssuerSerial':
                 if nm < 'X509Certificate':
-                    if nm == 'Transform' and c.ns == U4:
+                    if nm == 'Transform' and c.ns == U4:  # TransformType
                         a = t21(a << 6 | 33, c, 21, x)
-                    elif nm == 'Transforms' and c.ns == U4:
+                    elif nm == 'Transforms' and c.ns == U4:  # TransformsType
                         a = t22(a << 6 | 34, c, 22, x)
-                    elif nm == 'X509CRL' and c.ns == U4:
+                    elif nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
                         a = t28(a << 6 | 35, c, 28, x)
                     else:
                         a = x.root(a, 25, e)
                 else:
-                    if nm == 'X509Certificate' and c.ns == U4:
+                    if nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
                         a = t28(a << 6 | 36, c, 28, x)
-                    elif nm == 'X509Data' and c.ns == U4:
+                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
                         a = t23(a << 6 | 37, c, 23, x)
-                    elif nm == 'X509IssuerName' and c.ns == U4:
+                    elif nm == 'X509IssuerName' and c.ns == U4:  # string: string
                         a = t6(a << 6 | 38, c, 6, x)
                     else:
                         a = x.root(a, 25, e)
             else:
                 if nm < 'X509SubjectName':
-                    if nm == 'X509IssuerSerial' and c.ns == U4:
+                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
                         a = t29(a << 6 | 39, c, 29, x)
-                    elif nm == 'X509SKI' and c.ns == U4:
+                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
                         a = t28(a << 6 | 40, c, 28, x)
-                    elif nm == 'X509SerialNumber' and c.ns == U4:
+                    elif nm == 'X509SerialNumber' and c.ns == U4:  # integer: integer
                         a = t30(a << 6 | 41, c, 30, x)
                     else:
                         a = x.root(a, 25, e)
                 else:
-                    if nm == 'X509SubjectName' and c.ns == U4:
+                    if nm == 'X509SubjectName' and c.ns == U4:  # string: string
                         a = t6(a << 6 | 42, c, 6, x)
-                    elif nm == 'XPath' and c.ns == U4:
+                    elif nm == 'XPath' and c.ns == U4:  # string: string
                         a = t6(a << 6 | 43, c, 6, x)
-                    elif nm == 'Y' and c.ns == U4:
+                    elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
                         a = t26(a << 6 | 44, c, 26, x)
                     else:
                         a = x.root(a, 25, e)
