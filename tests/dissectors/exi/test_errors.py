@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from v2gsniff.dissectors import exi
-from v2gsniff.dissectors.exi.bitstream import BitWriter
 from v2gsniff.dissectors.exi.errors import FacetViolation
+
+from .bitwriter import BitWriter
 
 SERVICE_DISCOVERY = bytes.fromhex("809a0211d63f74d2297ac9119400")  # DIN, libcbv2g test vector
 SAP_RES = bytes.fromhex("80400040")

@@ -1,4 +1,5 @@
-"""Bit-packed EXI writer (MSB first).  Reading is done inline by the decoder on a Python int."""
+"""Bit-packed EXI writer (MSB first) for tests: streams built bit by bit, and the writer of the
+table-driven reference encoder (table_encoder.py).  The product writes into one int (encoder.py)."""
 
 from __future__ import annotations
 
