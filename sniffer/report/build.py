@@ -18,7 +18,7 @@ from v2gsniff.sniffer.sessions import BPT_OUTCOMES, Inventory, Session, Vehicle
 from v2gsniff.sniffer.sessions.phases import rank
 
 from .collect import CaptureResult
-from .identify import Identity, describe, distinct, group, id_tokens, name_token
+from .identify import Identity, describe, distinct, group, id_tokens, name_token, reconcile
 
 BPT_TEXT = {
     "bpt-working": "Yes",
@@ -234,7 +234,7 @@ def build(results: Iterable[CaptureResult], inventory: Inventory | None = None,
     if inventory is not None:
         sessions = [dataclasses.replace(s, vehicle=inventory.apply(s.vehicle)) for s in sessions]
     strays = [s for s in sessions if is_stray(s)]
-    sessions = [s for s in sessions if not is_stray(s)]
+    sessions = reconcile([s for s in sessions if not is_stray(s)])
     ids: dict[str, str] = {}
     for s in sorted(sessions, key=lambda s: (s.capture or "", s.id)):
         if s.charger.evse_mac and s.charger.evseid:
@@ -302,8 +302,8 @@ def charger_name(s: Session, charger_ids: tuple[tuple[str, str], ...] | Mapping[
 
 def _key(members: list[Session], randomised: bool) -> str:
     names = sorted({t for s in members if (t := name_token(s))})
-    if names:
-        return names[0]
+    if names:  # the fullest name (a model-only path label may have joined one with a brand)
+        return max(names, key=lambda n: sum(map(bool, n.split(":", 1)[1].split("/"))))
     toks = sorted({t for s in members for t in id_tokens(s)}) or [f"unknown:{members[0].capture}"]
     if randomised:
         return "random:" + toks[0]
