@@ -9,12 +9,18 @@ A value outside a schema facet is refused (``FacetError``) unless the encoder is
 value the datatype's bits can carry (an n-bit integer past its bound, an over-long string) is
 written typed, exactly as a decoded out-of-facet value came, and one they cannot carry falls back
 to CH[untyped] as EXIficient does.
+
+Content the schema does not declare at its place (an unknown element, even an empty one; text or
+an attribute it has no place for; a value its type does not allow) is written with the non-strict
+second-level events, as a faulty peer's message decodes, unless the encoder validates: then it is
+an ``ExiError`` naming the path and what the schema expects there.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 from typing import Any
 
 from .bitstream import BitWriter
@@ -36,7 +42,9 @@ from .grammar import (
     ED,
     EE,
     FST,
+    SE,
     SE_ANY,
+    SE_URI,
     ST,
     Grammar,
     State,
@@ -53,17 +61,35 @@ class FacetError(ExiError):
 
 
 class _Encoder:
-    def __init__(self, g: Grammar, lenient: bool = False) -> None:
+    def __init__(self, g: Grammar, lenient: bool = False, validate: bool = False) -> None:
         self.g = g
         self.lenient = lenient
+        self.validate = validate
         self.w = BitWriter()
         self.path: list[str] = []
         self.uris: list[str] | None = None
         self.names: list[list[str]] = []
         self.learned: set[tuple[str, str]] = set()
 
-    def fail(self, msg: str) -> ExiError:
-        return ExiError(msg, self.w.nbits, "/" + "/".join(self.path))
+    def fail(self, msg: str, child: str | None = None) -> ExiError:
+        return ExiError(msg, self.w.nbits, "/" + "/".join(self.path if child is None else [*self.path, child]))
+
+    def refuse(self, st: State, what: str, child: str | None = None) -> None:
+        """When validating, content the schema does not declare here is an error (see module docstring)."""
+        if self.validate:
+            raise self.fail(f"{what} is not declared here; the schema expects {self.expected(st, child)}", child)
+
+    def expected(self, st: State, near: str | None = None) -> str:
+        """The events ``st`` declares, in words (element names, any element, text, the end); of a long
+        list of elements, the ones closest to ``near``."""
+        names = [self.g.qnames[p[1]][1] for p in st.prods if p[0] == SE]
+        if len(names) > 8:
+            close = difflib.get_close_matches(near or "", names, n=3, cutoff=0.5)
+            names = [f"one of {len(names)} elements" + (f" (closest: {', '.join(close)})" if close else "")]
+        kinds = {p[0] for p in st.prods}
+        names += ["any element"] * bool(kinds & {SE_ANY, SE_URI}) + ["text"] * bool(kinds & {CH, CH_ANY})
+        names += ["the end of the element"] * (EE in kinds)
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1] if names else "nothing"
 
     # -- values --------------------------------------------------------------------------------
     def try_value(self, dt: tuple[Any, ...], value: Any) -> BitWriter | None:
@@ -156,6 +182,17 @@ class _Encoder:
                 raise
             raise self.fail(f"invalid value {value!r}: {exc}") from None
 
+    def reason(self, m: dict[Any, int], st: State, value: Any) -> str:
+        """Why ``value`` is not one of the CH production's type (its encoding's own error)."""
+        main, self.w = self.w, BitWriter()
+        try:
+            self.value(self.g.dtypes[st.prods[m[CH]][1]], value)
+        except ExiError as err:
+            return err.reason
+        finally:
+            self.w = main
+        return "not of this type"
+
     def string(self, text: Any) -> None:
         text = "" if text is None else str(text)
         self.w.write_uint(len(text) + 2)
@@ -246,6 +283,7 @@ class _Encoder:
                 self.any_element(child)
                 s = st.prods[m[SE_ANY]][3]
             else:  # undeclared here: second-level SE(*)
+                self.refuse(st, f"element {child.name}" + (f" ({{{child.ns}}})" if child.ns else ""), child.name)
                 self.second(st, "SE(*)")
                 self.any_element(child)
                 if st.kind == FST or st.kind == ST:
@@ -283,6 +321,8 @@ class _Encoder:
                 if flag:
                     s = g.type_empty(s)
             else:  # not a Boolean: AT(*)[untyped] (exi.md §7.2 b)
+                if self.validate:
+                    raise self.fail(f"xsi:nil {nil!r} is not a boolean")
                 self.second(states[s], "AT-untyped")
                 self.w.write(states[s].n_at, bits_for(states[s].n_at + 1))
                 self.qname(XSI_NS, "nil")
@@ -304,6 +344,8 @@ class _Encoder:
                 self.code(st, code)
                 self.append(bits)
             else:  # schema-invalid value: AT(qname)[untyped], part 3 = its index among the ATs
+                if self.validate:
+                    raise self.fail(f"attribute {alocal}: {value!r} is not a valid value")
                 self.second(st, "AT-untyped")
                 ats = [p for p in st.prods if p[0] == AT]
                 self.w.write(ats.index(st.prods[code]), bits_for(len(ats) + 1))
@@ -315,6 +357,7 @@ class _Encoder:
             if AT_ANY in m:
                 self.code(st, m[AT_ANY])
             else:
+                self.refuse(st, f"attribute {alocal}")
                 self.second(st, "AT(*)")
             self.qname(ans, alocal)
             if bits is not None:
@@ -322,6 +365,7 @@ class _Encoder:
             else:
                 self.string(value)
         else:  # global attribute with an invalid value: AT(*)[untyped]
+            self.refuse(st, f"attribute {alocal} = {value!r}")
             self.second(st, "AT-untyped")
             self.w.write(st.n_at, bits_for(st.n_at + 1))
             self.qname(ans, alocal)
@@ -348,6 +392,10 @@ class _Encoder:
             self.code(st, m[CH_ANY])
             self.string(value)
             return int(st.prods[m[CH_ANY]][3])
+        if self.validate:
+            if CH in m:
+                raise self.fail(f"{value!r} is not a valid value here ({self.reason(m, st, value)})")
+            self.refuse(st, f"text {value!r}")
         self.second(st, "CH")  # CH[untyped]
         self.string(value)
         return st.content2 if st.kind == FST or st.kind == ST else s
@@ -403,9 +451,10 @@ def _type_qname(value: Any) -> tuple[str, str]:
     raise ExiError(f"xsi:type value {text!r} must be a (namespace, name) pair or '{{ns}}name'")
 
 
-def encode_message(msg: ExiMessage, g: Grammar, lenient: bool = False) -> bytes:
-    """Encode a message (document or fragment) with grammar set ``g`` (``lenient``: module docstring)."""
-    enc = _Encoder(g, lenient)
+def encode_message(msg: ExiMessage, g: Grammar, lenient: bool = False, validate: bool = False) -> bytes:
+    """Encode a message (document or fragment) with grammar set ``g`` (``lenient``, ``validate``:
+    module docstring)."""
+    enc = _Encoder(g, lenient, validate)
     enc.w.write(0x80, 8)
     top = g.states[g.fragment if msg.fragment else g.document]
     m = g.encode_map(top)
@@ -415,7 +464,7 @@ def encode_message(msg: ExiMessage, g: Grammar, lenient: bool = False) -> bytes:
         if code is not None:
             enc.code(top, code)
             enc.element(e, top.prods[code][2])
-        elif SE_ANY in m:
+        elif SE_ANY in m and not validate:
             enc.code(top, m[SE_ANY])
             enc.any_element(e)
         else:
