@@ -194,8 +194,8 @@ class Pump:
     def _wait(self) -> float:
         """How long a live read may block: no longer than until pending records are due (or,
         when they are due but the consumer is busy, until it looks again)."""
-        if not self._batch.records:
-            return self._window()
+        if not self._batch.records:  # nothing due: block, but look again at least every BUSY_POLL under load
+            return max(self._window(), BUSY_POLL)
         left = self._window() - (self.clock() - self._last_emit)
         if left <= 0 and self._unread.is_set():
             return BUSY_POLL
@@ -234,8 +234,9 @@ class Pump:
         showing it (as long as it took for the last batch it took) stays within :data:`LATENCY_SECONDS`."""
         if not self._busy:
             return EMIT_SECONDS
-        # A consumer slower than the budget gets the next batch as soon as it takes the last.
-        return min(BUSY_EMIT_SECONDS, LATENCY_SECONDS - self._showing)
+        # A consumer slower than the budget gets the next batch as soon as it takes the last (never
+        # a negative wait: a live read's timeout, which a UI slow to start made one once).
+        return max(0.0, min(BUSY_EMIT_SECONDS, LATENCY_SECONDS - self._showing))
 
 
 def _chunks(source: Iterable[Any], live: bool, wait: Callable[[], float] = lambda: EMIT_SECONDS,

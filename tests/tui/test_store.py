@@ -14,6 +14,7 @@ from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.tui import feed
 from v2gsniff.tui.feed import (
+    BUSY_POLL,
     BUSY_RECORDS,
     EMIT_SECONDS,
     LATENCY_SECONDS,
@@ -136,6 +137,10 @@ def test_under_load_the_window_leaves_the_consumer_its_time_within_the_latency_b
     shown(LATENCY_SECONDS)  # a consumer slower than the budget: the next batch as soon as it took this one
     arrive(1, now[0])
     assert [len(b.records) for b in out] == [BUSY_RECORDS, BUSY_RECORDS + 1, BUSY_RECORDS + 1]
+    # Slower still (a UI starting up): the live read's timeout stays a valid one, and nothing due
+    # means blocking for a while, not spinning (a negative timeout once ended `live -` with a traceback).
+    shown(LATENCY_SECONDS * 3)
+    assert p._wait() == BUSY_POLL
 
 
 class FakeTime:
