@@ -26,6 +26,7 @@ from v2gsniff.sniffer.pnc import PncChecker, PncSetup
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
 if TYPE_CHECKING:
+    from v2gsniff.sniffer.filters import FieldsSeen, Filter
     from v2gsniff.sniffer.output.jsonl import JsonlWriter
     from v2gsniff.sniffer.output.text import TextWriter
 
@@ -170,37 +171,16 @@ def decode(
         sys.stderr.close()
         sys.exit(EXIT_OK)
     if fields_check is not None:
-        fields_check.report()
+        for problem in fields_check[0].unknown(fields_check[1]):
+            click.echo(f"v2gsniff: warning: --filter: {problem}", err=True)
     sys.exit(status.status)
 
 
-class _FieldsSeen:
-    """``fields.KEY`` names of a filter that no record had: probably misspelt, so say which exist."""
-
-    def __init__(self, keys: frozenset[str]) -> None:
-        self.keys = keys
-        self.seen: set[str] = set()
-
-    def note(self, record: Record) -> None:
-        if record.fields:
-            self.seen.update(record.fields)
-
-    def report(self) -> None:
-        import difflib
-
-        for key in sorted(self.keys - self.seen):
-            near = difflib.get_close_matches(key, self.seen, n=4, cutoff=0.5)
-            hint = (f"did you mean {', '.join('fields.' + n for n in near)}?" if near
-                    else f"fields seen: {', '.join(sorted(self.seen)[:30]) or 'none'}")
-            click.echo(f"v2gsniff: warning: no record has a field {key!r} (--filter fields.{key}); {hint}",
-                       err=True)
-
-
-def _record_filter(text: str) -> tuple[Callable[[Record], bool] | None, _FieldsSeen | None]:
+def _record_filter(text: str) -> tuple[Callable[[Record], bool] | None, tuple[FieldsSeen, Filter] | None]:
     """The --filter predicate (None for no filter) and the check of its field names."""
     if not text.strip():
         return None, None
-    from v2gsniff.sniffer.filters import FilterError, compile_filter
+    from v2gsniff.sniffer.filters import FieldsSeen, FilterError, compile_filter
 
     try:
         selected = compile_filter(text)
@@ -212,10 +192,10 @@ def _record_filter(text: str) -> tuple[Callable[[Record], bool] | None, _FieldsS
         )
     if not selected.field_keys:
         return selected.matches, None
-    seen = _FieldsSeen(selected.field_keys)
+    seen = FieldsSeen()
 
     def matches(record: Record) -> bool:
         seen.note(record)
         return selected.matches(record)
 
-    return matches, seen
+    return matches, (seen, selected)
