@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from v2gsniff.sniffer.addons import Pnc, Sessions
+from v2gsniff.sniffer.commands.exits import exit_code_for
 from v2gsniff.sniffer.engine import CaptureProblem, CaptureStart, Engine  # noqa: F401 - the UI's markers
 from v2gsniff.sniffer.model import RawFrame, Record
 from v2gsniff.sniffer.sessions import Session
@@ -148,7 +149,7 @@ class Pump:
     def capture_problem(self, engine: Engine, problem: CaptureProblem) -> None:
         engine.emit([Record(0, time.time(), "error", "capture unreadable", error=f"{problem.name}: {problem.message}",
                             extra={"capture": problem.name})])
-        self.exit_code = max(self.exit_code, problem.exit_code)
+        self.exit_code = max(self.exit_code, exit_code_for(problem.error))
 
     def records(self, records: list[Record]) -> None:
         c = self.counters

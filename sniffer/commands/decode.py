@@ -9,16 +9,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from v2gsniff.sniffer.addons import Findings, Pnc, RecordWriter
-from v2gsniff.sniffer.commands.exits import (  # noqa: F401 - decode's names, kept for importers
-    EXIT_CODES_HELP,
-    EXIT_CORRUPT,
-    EXIT_NOT_A_CAPTURE,
-    EXIT_NOT_FOUND,
-    EXIT_OK,
-    EXIT_TRUNCATED,
-    exit_code_for,
-    warn,
-)
+from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_OK, exit_code_for, warn
 from v2gsniff.sniffer.engine import CaptureProblem, Engine
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output import open_writer
@@ -91,8 +82,8 @@ class ExitStatus:
         self.status = EXIT_OK
 
     def capture_problem(self, engine: Engine, problem: CaptureProblem) -> None:
-        warn(problem.name, problem.error or problem.message)
-        self.status = max(self.status, problem.exit_code)
+        warn(problem.name, problem.error)
+        self.status = max(self.status, exit_code_for(problem.error))
 
 
 @click.command(epilog=EXIT_CODES_HELP)

@@ -118,7 +118,7 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str, co
             for f in findings_json(msg):  # the XML has no place for them: say so beside it
                 click.echo(inert_line(f"finding {f['rule']} at {f['path']} (bit {f['bit']}): {f['text']}"), err=True)
     if failed:
-        sys.exit(1)
+        sys.exit(exits.EXIT_FAILED)
 
 
 def pretty_xml(text: str) -> str:
