@@ -18,7 +18,7 @@ from v2gsniff.sniffer.sessions import BPT_OUTCOMES, Inventory, Session, Vehicle
 from v2gsniff.sniffer.sessions.phases import rank
 
 from .collect import CaptureResult
-from .identify import Identity, describe, distinct, group, id_tokens, name_token, reconcile
+from .identify import Identity, describe, distinct, group, id_tokens, name_token
 
 BPT_TEXT = {
     "bpt-working": "Yes",
@@ -234,7 +234,7 @@ def build(results: Iterable[CaptureResult], inventory: Inventory | None = None,
     if inventory is not None:
         sessions = [dataclasses.replace(s, vehicle=inventory.apply(s.vehicle)) for s in sessions]
     strays = [s for s in sessions if is_stray(s)]
-    sessions = reconcile([s for s in sessions if not is_stray(s)])
+    sessions = [s for s in sessions if not is_stray(s)]
     ids: dict[str, str] = {}
     for s in sorted(sessions, key=lambda s: (s.capture or "", s.id)):
         if s.charger.evse_mac and s.charger.evseid:

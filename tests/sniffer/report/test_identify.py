@@ -4,12 +4,16 @@ OUI, and cars that randomise their address grouped into one row by fingerprint."
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import shlex
 from pathlib import Path
 
+from click.testing import CliRunner
+
 from tests.conftest import REAL, need_shared
 from tests.sniffer.report.real import ROOT, result_of
+from v2gsniff.sniffer.cli import main
 from v2gsniff.sniffer.report import CaptureResult, build, render_markdown
 from v2gsniff.sniffer.report.collect import label_by_path
 from v2gsniff.sniffer.sessions import Session
@@ -219,6 +223,11 @@ def test_a_session_keeps_its_path_label_unless_its_address_is_another_captures_o
     got = {v.name: sorted((s.capture or "", s.vehicle.pev_mac or "") for s in v.sessions) for v in both.vehicles}
     assert got == {"BYD Atto3": [(byd, "c0:fb:b6:d3:c3:00"), (eqe, "c0:fb:b6:d3:c3:00")],
                    "Mercedes-Benz EQE": [(eqe, "00:18:23:8e:b0:d1")] * 2}
+    # ``sessions`` says the same as the report.
+    listed = CliRunner().invoke(main, ["sessions", str(REAL / eqe), str(REAL / byd), "--format", "jsonl",
+                                       "--vehicle-from-path", CORPUS_PATTERN])
+    brands = sorted((row["capture"], row["vehicle"]["brand"]) for row in map(json.loads, listed.stdout.splitlines()))
+    assert brands == [(byd, "BYD"), (eqe, "BYD"), (eqe, "Mercedes-Benz"), (eqe, "Mercedes-Benz")]
     # Randomised addresses own nothing: the ID.3's AC capture (two addresses) keeps its label.
     id3 = "everest-logfiles__VW_id.3_iso_15118-2_AC_2023-04-14T12-45-39.624Z-3_config-ac-iso2.dump"
     mixed = build(label_by_path([result_of(id3), result_of(byd)], [REAL], pattern))
