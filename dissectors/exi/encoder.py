@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import difflib
 from typing import Any
 
 from .bitstream import BitWriter
@@ -42,9 +41,7 @@ from .grammar import (
     ED,
     EE,
     FST,
-    SE,
     SE_ANY,
-    SE_URI,
     ST,
     Grammar,
     State,
@@ -77,19 +74,7 @@ class _Encoder:
     def refuse(self, st: State, what: str, child: str | None = None) -> None:
         """When validating, content the schema does not declare here is an error (see module docstring)."""
         if self.validate:
-            raise self.fail(f"{what} is not declared here; the schema expects {self.expected(st, child)}", child)
-
-    def expected(self, st: State, near: str | None = None) -> str:
-        """The events ``st`` declares, in words (element names, any element, text, the end); of a long
-        list of elements, the ones closest to ``near``."""
-        names = [self.g.qnames[p[1]][1] for p in st.prods if p[0] == SE]
-        if len(names) > 8:
-            close = difflib.get_close_matches(near or "", names, n=3, cutoff=0.5)
-            names = [f"one of {len(names)} elements" + (f" (closest: {', '.join(close)})" if close else "")]
-        kinds = {p[0] for p in st.prods}
-        names += ["any element"] * bool(kinds & {SE_ANY, SE_URI}) + ["text"] * bool(kinds & {CH, CH_ANY})
-        names += ["the end of the element"] * (EE in kinds)
-        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1] if names else "nothing"
+            raise self.fail(f"{what} is not declared here; the schema expects {self.g.expected(st, child)}", child)
 
     # -- values --------------------------------------------------------------------------------
     def try_value(self, dt: tuple[Any, ...], value: Any) -> BitWriter | None:
