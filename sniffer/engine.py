@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from v2gsniff.sniffer.capture import CaptureError, CaptureReader
-from v2gsniff.sniffer.capture.errors import exit_code_for
 from v2gsniff.sniffer.capture.remote import open_any
 from v2gsniff.sniffer.model import DecryptionSecrets, RawFrame, Record
 from v2gsniff.sniffer.pipeline import Decoder
@@ -69,10 +68,8 @@ class CaptureProblem:
 
     name: str
     message: str
-    exit_code: int = 0
-    """The CLI's exit status for it (``commands/exits.py``)."""
-    error: BaseException | None = None
-    """The error itself, when there was one."""
+    error: BaseException
+    """The error itself (the CLI's exit status for it: ``commands/exits.py``)."""
 
 
 def capture_items(paths: Iterable[str | os.PathLike[str]], names: Sequence[str] | None = None) -> Iterator[Any]:
@@ -85,14 +82,14 @@ def capture_items(paths: Iterable[str | os.PathLike[str]], names: Sequence[str] 
             reader = open_any(path)  # a local path, or an fsspec URL (``report s3://…``)
         except CaptureError as err:
             yield CaptureStart(name)
-            yield CaptureProblem(name, str(err), exit_code_for(err), err)
+            yield CaptureProblem(name, str(err), err)
             continue
         with reader:
             yield CaptureStart(name, reader)
             try:
                 yield from reader
             except CaptureError as err:
-                yield CaptureProblem(name, str(err), exit_code_for(err), err)
+                yield CaptureProblem(name, str(err), err)
 
 
 class Engine:

@@ -35,7 +35,7 @@ from typing import Any
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.sessions.phases import SLAC_NAMES
 
-__all__ = ["FIELDS", "WORDS", "Filter", "FilterError", "compile_filter"]
+__all__ = ["FIELDS", "WORDS", "FieldsSeen", "Filter", "FilterError", "compile_filter"]
 
 Predicate = Callable[[Record, "int | None"], bool]
 
@@ -309,6 +309,31 @@ class Filter:
     def field_keys(self) -> frozenset[str]:
         """The decoded keys of ``fields.KEY`` comparisons (to warn when no record has one)."""
         return frozenset(f[7:] for f in self.fields if f.startswith("fields."))
+
+
+class FieldsSeen:
+    """The ``fields.KEY`` names records had, to say which keys of a filter none had (most likely
+    misspelt) and which names exist: ``decode --filter`` warns with it, the UI's filter bar shows it."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def note(self, record: Record) -> None:
+        if record.fields:
+            self.seen.update(record.fields)
+
+    def unknown(self, f: Filter) -> list[str]:
+        """One sentence per ``fields.KEY`` of ``f`` that no noted record has, with the closest names
+        (or, with none close, the names there are)."""
+        import difflib
+
+        out = []
+        for key in sorted(f.field_keys - self.seen):
+            near = difflib.get_close_matches(key, self.seen, n=4, cutoff=0.5)
+            hint = (f"did you mean {', '.join('fields.' + n for n in near)}?" if near
+                    else f"fields seen: {', '.join(sorted(self.seen)[:30]) or 'none'}")
+            out.append(f"no record has a field {key!r} (fields.{key}); {hint}")
+        return out
 
 
 def compile_filter(text: str) -> Filter:

@@ -98,7 +98,7 @@ class V2GSniffApp(App[int]):
                 yield SessionsPane(id="sessions")
                 yield PowerPlot(id="plot")
             with Vertical(id="right"):
-                yield FilterBar(id="filter")
+                yield FilterBar(id="filter", fields_seen=self.store.fields_seen)
                 yield MessageList(self.store, follow=self.live, id="message-list")
                 with Horizontal(id="bottom"):
                     yield DetailTree(id="detail-tree")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from v2gsniff.sniffer.addons import Pnc, Sessions
+from v2gsniff.sniffer.commands.exits import exit_code_for
 from v2gsniff.sniffer.engine import CaptureProblem, CaptureStart, Engine  # noqa: F401 - the UI's markers
 from v2gsniff.sniffer.model import RawFrame, Record
 from v2gsniff.sniffer.sessions import Session
@@ -148,7 +149,7 @@ class Pump:
     def capture_problem(self, engine: Engine, problem: CaptureProblem) -> None:
         engine.emit([Record(0, time.time(), "error", "capture unreadable", error=f"{problem.name}: {problem.message}",
                             extra={"capture": problem.name})])
-        self.exit_code = max(self.exit_code, problem.exit_code)
+        self.exit_code = max(self.exit_code, exit_code_for(problem.error))
 
     def records(self, records: list[Record]) -> None:
         c = self.counters
@@ -194,8 +195,8 @@ class Pump:
     def _wait(self) -> float:
         """How long a live read may block: no longer than until pending records are due (or,
         when they are due but the consumer is busy, until it looks again)."""
-        if not self._batch.records:
-            return self._window()
+        if not self._batch.records:  # nothing due: block, but look again at least every BUSY_POLL under load
+            return max(self._window(), BUSY_POLL)
         left = self._window() - (self.clock() - self._last_emit)
         if left <= 0 and self._unread.is_set():
             return BUSY_POLL
@@ -234,8 +235,9 @@ class Pump:
         showing it (as long as it took for the last batch it took) stays within :data:`LATENCY_SECONDS`."""
         if not self._busy:
             return EMIT_SECONDS
-        # A consumer slower than the budget gets the next batch as soon as it takes the last.
-        return min(BUSY_EMIT_SECONDS, LATENCY_SECONDS - self._showing)
+        # A consumer slower than the budget gets the next batch as soon as it takes the last (never
+        # a negative wait: a live read's timeout, which a UI slow to start made one once).
+        return max(0.0, min(BUSY_EMIT_SECONDS, LATENCY_SECONDS - self._showing))
 
 
 def _chunks(source: Iterable[Any], live: bool, wait: Callable[[], float] = lambda: EMIT_SECONDS,

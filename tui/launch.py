@@ -8,11 +8,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from v2gsniff.sniffer.capture import CaptureError, open_capture
-from v2gsniff.sniffer.capture.errors import exit_code_for
+from v2gsniff.sniffer.commands.exits import EXIT_USAGE, exit_code_for
 from v2gsniff.sniffer.engine import capture_items
 from v2gsniff.sniffer.streams.tls import KeyLog
-
-EXIT_USAGE = 2
 
 
 def _spool_stdin() -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from v2gsniff.sniffer.filters import Filter, compile_filter
+from v2gsniff.sniffer.filters import FieldsSeen, Filter, compile_filter
 from v2gsniff.sniffer.findings.model import SEVERITIES, Finding
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.sessions import Session
@@ -32,6 +32,8 @@ class RecordStore:
         self.view: list[int] = []
         """Indices into ``records`` that pass the filter, in order."""
         self.filter: Filter = compile_filter("")
+        self.fields_seen = FieldsSeen()
+        """The ``fields.KEY`` names of every record so far (the filter bar names unknown ones)."""
         self.counters = Counters()
         self.done = False
         self.exit_code = 0
@@ -52,6 +54,9 @@ class RecordStore:
         self._captures.extend(batch.captures)
         start = len(self.records)
         self.records.extend(batch.records)
+        note = self.fields_seen.note
+        for r in batch.records:
+            note(r)
         if self._first_time is None:
             for r in batch.records:
                 if r.time:

@@ -89,18 +89,21 @@ def encode(msg: ExiMessage, schema: str | None = None, *, lenient: bool = False)
         raise ExiError(f"cannot encode this tree: {type(exc).__name__}: {exc}") from None
 
 
-def from_xml(text: str | bytes, schema: str, fragment: bool = False, *, lenient: bool = False) -> ExiMessage:
+def from_xml(text: str | bytes, schema: str, fragment: bool = False, *, lenient: bool = False,
+             validate: bool = False) -> ExiMessage:
     """Parse XML (namespace aware) into a typed ``ExiMessage`` of ``schema``.
 
     Values are validated and typed by encoding with the schema's grammar and decoding again, so
     the result is exactly what ``decode`` would produce for those bytes; an out-of-facet value
-    raises ``ExiError`` unless ``lenient`` (then it is kept and listed in ``violations``)."""
+    raises ``ExiError`` unless ``lenient`` (then it is kept and listed in ``violations``). Content
+    the schema does not declare at its place is taken as schema-less content (as a faulty peer
+    sends it), or with ``validate`` raises ``ExiError`` with its path and what the schema expects."""
     from .encoder import encode_message
     from .xml import parse_xml
 
     root = parse_xml(text)
     untyped = ExiMessage(root, schema, fragment)
-    return _decode(encode_message(untyped, load(schema), lenient), schema, fragment)
+    return _decode(encode_message(untyped, load(schema), lenient, validate), schema, fragment)
 
 
 def guess_schemas(data: bytes) -> list[str]:

@@ -20,6 +20,11 @@ A value outside a schema facet is refused (``FacetError``) unless the encoder is
 value the datatype's bits can carry (an n-bit integer past its bound, an over-long string) is
 written typed, exactly as a decoded out-of-facet value came, and one they cannot carry falls back
 to CH[untyped] as EXIficient does.
+
+Content the schema does not declare at its place (an unknown element, even an empty one; text or
+an attribute it has no place for; a value its type does not allow) is written with the non-strict
+second-level events, as a faulty peer's message decodes, unless the encoder validates: then it is
+an ``ExiError`` naming the path and what the schema expects there.
 """
 
 from __future__ import annotations
@@ -133,11 +138,12 @@ def compiled(schema: str) -> Any:
 class Enc:
     """Per-encode state of the rare paths: grammar tables, compiled functions, string tables."""
 
-    __slots__ = ("g", "lenient", "fn", "compiled_states", "uris", "names", "learned")
+    __slots__ = ("g", "lenient", "validate", "fn", "compiled_states", "uris", "names", "learned")
 
-    def __init__(self, g: Grammar, lenient: bool, module: Any) -> None:
+    def __init__(self, g: Grammar, lenient: bool, module: Any, validate: bool = False) -> None:
         self.g = g
         self.lenient = lenient
+        self.validate = validate
         self.fn: dict[int, Any] = module.FUNCTIONS
         self.compiled_states: int = module.STATES
         self.uris: list[str] | None = None
@@ -147,6 +153,14 @@ class Enc:
     @staticmethod
     def fail(msg: str, a: int) -> Fail:
         return Fail(msg, a.bit_length() - 1)
+
+    def refuse(self, a: int, st: State, what: str, child: str | None = None) -> None:
+        """When validating, content the schema does not declare here is an error (module docstring)."""
+        if self.validate:
+            f = self.fail(f"{what} is not declared here; the schema expects {self.g.expected(st, child)}", a)
+            if child is not None:
+                f.names.append(child)
+            raise f
 
     # -- values that are not already of their datatype's Python type ---------------------------
     def facets(self, x: Any, dti: int, child: str | None) -> None:
@@ -220,6 +234,14 @@ class Enc:
                 raise
             return None
 
+    def reason(self, m: dict[Any, int], st: State, value: Any) -> str:
+        """Why ``value`` is not one of the CH production's type (its encoding's own error)."""
+        try:
+            self.value(1, self.g.dtypes[st.prods[m[CH]][1]], value)
+        except Fail as f:
+            return f.message
+        return "not of this type"
+
     # -- qnames through the string tables (undeclared content, exi.md §7.4) --------------------
     def qname(self, a: int, uri: str, local: str) -> int:
         if self.uris is None:
@@ -262,6 +284,7 @@ class Enc:
         if SE_ANY in m:
             code = m[SE_ANY]
             return self.any_element(a << st.width | code, c), st.prods[code][3]
+        self.refuse(a, st, f"element {c.name}" + (f" ({{{c.ns}}})" if c.ns else ""), c.name)
         a = self.any_element(self.second(a, st, "SE(*)"), c)
         return a, st.content2 if st.kind == FST or st.kind == ST else s
 
@@ -278,6 +301,10 @@ class Enc:
         elif CH_ANY in m:
             code = m[CH_ANY]
             return string(a << st.width | code, _text(value)), st.prods[code][3]
+        if self.validate:
+            if CH in m:
+                raise self.fail(f"{value!r} is not a valid value here ({self.reason(m, st, value)})", a)
+            self.refuse(a, st, f"text {value!r}")
         a = string(self.second(a, st, "CH"), _text(value))  # CH[untyped]
         return a, st.content2 if st.kind == FST or st.kind == ST else s
 
@@ -338,6 +365,8 @@ class Enc:
                     s = g.type_empty(s)
                     typed = -1
             else:  # not a Boolean: AT(*)[untyped] (exi.md §7.2 b)
+                if self.validate:
+                    raise self.fail(f"xsi:nil {nil!r} is not a boolean", a)
                 a = self.second(a, states[s], "AT-untyped")
                 a = a << bits_for(states[s].n_at + 1) | states[s].n_at
                 a = string(self.qname(a, XSI_NS, "nil"), _text(nil))
@@ -357,6 +386,8 @@ class Enc:
             if typed is not None:
                 return typed, nxt
             # schema-invalid value: AT(qname)[untyped], part 3 = its index among the ATs
+            if self.validate:
+                raise self.fail(f"attribute {alocal}: {value!r} is not a valid value", a)
             ats = [p for p in st.prods if p[0] == AT]
             a = self.second(a, st, "AT-untyped") << bits_for(len(ats) + 1) | ats.index(st.prods[code])
             return string(a, _text(value)), nxt
@@ -364,6 +395,8 @@ class Enc:
         # typed apart (from a lone leading 1) before the qname goes into the string tables
         bits = self.try_value(1, g.dtypes[gdt], value) if gdt is not None else None
         if AT_ANY in m or gdt is None or bits is not None:
+            if AT_ANY not in m:
+                self.refuse(a, st, f"attribute {alocal}")
             a = a << st.width | m[AT_ANY] if AT_ANY in m else self.second(a, st, "AT(*)")
             a = self.qname(a, ans, alocal)
             if bits is None:
@@ -371,6 +404,7 @@ class Enc:
             n = bits.bit_length() - 1
             return a << n | (bits ^ 1 << n), s
         # global attribute with an invalid value: AT(*)[untyped]
+        self.refuse(a, st, f"attribute {alocal} = {value!r}")
         a = self.second(a, st, "AT-untyped") << bits_for(st.n_at + 1) | st.n_at
         return string(self.qname(a, ans, alocal), _text(value)), s
 
@@ -401,7 +435,7 @@ class Enc:
         g = self.g
         st = g.states[s]
         m = st.encode_map or g.encode_map(st)
-        if SE_ANY not in m:
+        if SE_ANY not in m or self.validate:
             raise ExiError(f"{{{e.ns}}}{e.name} cannot be a root element of schema {g.name}")
         return self.any_element(a << st.width | m[SE_ANY], e)
 
@@ -416,10 +450,11 @@ def _type_qname(value: Any) -> tuple[str, str]:
     raise ExiError(f"xsi:type value {text!r} must be a (namespace, name) pair or '{{ns}}name'")
 
 
-def encode_message(msg: ExiMessage, g: Grammar, lenient: bool = False) -> bytes:
-    """Encode a message (document or fragment) with grammar set ``g`` (``lenient``: module docstring)."""
+def encode_message(msg: ExiMessage, g: Grammar, lenient: bool = False, validate: bool = False) -> bytes:
+    """Encode a message (document or fragment) with grammar set ``g`` (``lenient``, ``validate``:
+    module docstring)."""
     mod = compiled(g.name)
-    x = Enc(g, lenient, mod)
+    x = Enc(g, lenient, mod, validate)
     a: int = 0x180  # the leading 1, then the header byte 0x80
     try:
         if msg.fragment:

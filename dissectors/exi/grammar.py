@@ -7,6 +7,7 @@ state-kind numbers below (shared with tools/exigen/grammar.py).
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import json
 from functools import cache
@@ -147,6 +148,18 @@ class Grammar:
                     m[ev] = code
             state.encode_map = m
         return m
+
+    def expected(self, state: State, near: str | None = None) -> str:
+        """What ``state`` declares, in words (element names, any element, text, the end), for an
+        error about content it does not declare; of a long list of elements, those closest to ``near``."""
+        names = [self.qnames[p[1]][1] for p in state.prods if p[0] == SE]
+        if len(names) > 8:
+            close = difflib.get_close_matches(near or "", names, n=3, cutoff=0.5)
+            names = [f"one of {len(names)} elements" + (f" (closest: {', '.join(close)})" if close else "")]
+        kinds = {p[0] for p in state.prods}
+        names += ["any element"] * bool(kinds & {SE_ANY, SE_URI}) + ["text"] * bool(kinds & {CH, CH_ANY})
+        names += ["the end of the element"] * (EE in kinds)
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1] if names else "nothing"
 
 
 def compile_dtype(d: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -8,16 +8,15 @@ from collections.abc import Iterable
 
 import click
 
+from v2gsniff.sniffer.commands.exits import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, exit_code_for
 from v2gsniff.sniffer.commands.report import FleetOptions, fleet_options, run
 from v2gsniff.sniffer.findings.model import SEVERITIES, Finding, RuleSet
 from v2gsniff.sniffer.findings.registry import FAMILIES, select
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_UNREADABLE = 3
 EXIT_CODES_HELP = (
     "Exit codes: 0 no finding at or above --fail-on; 1 at least one; 2 usage error (an unknown rule "
-    "id); 3 a capture could not be read at all (missing, not a capture)."
+    "id); else, when a capture could not be read at all, its code as for decode: 3 missing or "
+    "unreadable, 4 not a capture, 5 cut off, 6 corrupt."
 )
 
 
@@ -70,8 +69,9 @@ def check(files: tuple[str, ...], fail_on: str, fmt: str, list_rules: bool, disa
                   + ", ".join(f"{counts[s]} {s}s" for s in SEVERITIES) + "\n")
     worst = SEVERITIES.index(fail_on)
     failing = any(SEVERITIES.index(f.severity) <= worst for r in results for f in kept[r.path])
-    unreadable = problems or any(r.error and not r.frames for r in results)
-    sys.exit(EXIT_FINDINGS if failing else EXIT_UNREADABLE if unreadable else EXIT_OK)
+    unread = [exit_code_for(r.failure) for r in results if r.error and not r.frames]
+    unread += [EXIT_NOT_FOUND] * len(problems)
+    sys.exit(EXIT_FAILED if failing else max(unread, default=EXIT_OK))
 
 
 def rules_table(rules: RuleSet) -> str:

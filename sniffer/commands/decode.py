@@ -9,16 +9,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from v2gsniff.sniffer.addons import Findings, Pnc, RecordWriter
-from v2gsniff.sniffer.commands.exits import (  # noqa: F401 - decode's names, kept for importers
-    EXIT_CODES_HELP,
-    EXIT_CORRUPT,
-    EXIT_NOT_A_CAPTURE,
-    EXIT_NOT_FOUND,
-    EXIT_OK,
-    EXIT_TRUNCATED,
-    exit_code_for,
-    warn,
-)
+from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_OK, exit_code_for, warn
 from v2gsniff.sniffer.engine import CaptureProblem, Engine
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output import open_writer
@@ -26,6 +17,7 @@ from v2gsniff.sniffer.pnc import PncChecker, PncSetup
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
 if TYPE_CHECKING:
+    from v2gsniff.sniffer.filters import FieldsSeen, Filter
     from v2gsniff.sniffer.output.jsonl import JsonlWriter
     from v2gsniff.sniffer.output.text import TextWriter
 
@@ -90,8 +82,8 @@ class ExitStatus:
         self.status = EXIT_OK
 
     def capture_problem(self, engine: Engine, problem: CaptureProblem) -> None:
-        warn(problem.name, problem.error or problem.message)
-        self.status = max(self.status, problem.exit_code)
+        warn(problem.name, problem.error)
+        self.status = max(self.status, exit_code_for(problem.error))
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -170,37 +162,16 @@ def decode(
         sys.stderr.close()
         sys.exit(EXIT_OK)
     if fields_check is not None:
-        fields_check.report()
+        for problem in fields_check[0].unknown(fields_check[1]):
+            click.echo(f"v2gsniff: warning: --filter: {problem}", err=True)
     sys.exit(status.status)
 
 
-class _FieldsSeen:
-    """``fields.KEY`` names of a filter that no record had: probably misspelt, so say which exist."""
-
-    def __init__(self, keys: frozenset[str]) -> None:
-        self.keys = keys
-        self.seen: set[str] = set()
-
-    def note(self, record: Record) -> None:
-        if record.fields:
-            self.seen.update(record.fields)
-
-    def report(self) -> None:
-        import difflib
-
-        for key in sorted(self.keys - self.seen):
-            near = difflib.get_close_matches(key, self.seen, n=4, cutoff=0.5)
-            hint = (f"did you mean {', '.join('fields.' + n for n in near)}?" if near
-                    else f"fields seen: {', '.join(sorted(self.seen)[:30]) or 'none'}")
-            click.echo(f"v2gsniff: warning: no record has a field {key!r} (--filter fields.{key}); {hint}",
-                       err=True)
-
-
-def _record_filter(text: str) -> tuple[Callable[[Record], bool] | None, _FieldsSeen | None]:
+def _record_filter(text: str) -> tuple[Callable[[Record], bool] | None, tuple[FieldsSeen, Filter] | None]:
     """The --filter predicate (None for no filter) and the check of its field names."""
     if not text.strip():
         return None, None
-    from v2gsniff.sniffer.filters import FilterError, compile_filter
+    from v2gsniff.sniffer.filters import FieldsSeen, FilterError, compile_filter
 
     try:
         selected = compile_filter(text)
@@ -212,10 +183,10 @@ def _record_filter(text: str) -> tuple[Callable[[Record], bool] | None, _FieldsS
         )
     if not selected.field_keys:
         return selected.matches, None
-    seen = _FieldsSeen(selected.field_keys)
+    seen = FieldsSeen()
 
     def matches(record: Record) -> bool:
         seen.note(record)
         return selected.matches(record)
 
-    return matches, seen
+    return matches, (seen, selected)

@@ -1,7 +1,8 @@
 """Exit codes and error messages shared by every command (one table, one wording).
 
-    0 success; 2 usage error (click's own code); 3 file not found or unreadable;
-    4 not a pcap/pcapng file; 5 capture cut off mid-record; 6 corrupt capture structure.
+    0 success; 1 the command's own verdict (check's findings, exi decode's failures); 2 usage
+    error (click's own code); 3 file not found or unreadable; 4 not a pcap/pcapng file;
+    5 capture cut off mid-record; 6 corrupt capture structure.
 
 A command that reads several inputs goes on after a bad one and exits with the highest code.
 """
@@ -13,20 +14,36 @@ from typing import NoReturn
 
 import click
 
-from v2gsniff.sniffer.capture.errors import (  # the table's capture codes, defined with the errors
-    EXIT_CORRUPT,
-    EXIT_NOT_A_CAPTURE,
-    EXIT_NOT_FOUND,
-    EXIT_OK,
-    EXIT_TRUNCATED,
-    exit_code_for,
-)
+from v2gsniff.sniffer.capture.errors import CaptureNotFound, CorruptCapture, NotACapture, TruncatedCapture
 from v2gsniff.sniffer.output.inert import inert_line
 
+EXIT_OK = 0
+EXIT_FAILED = 1
+"""The command's own verdict: findings at or above ``check --fail-on``, a message ``exi decode`` cannot decode."""
 EXIT_USAGE = 2
+"""click's own code for usage errors; also no terminal for the UI, a file ``exi encode`` refuses."""
+EXIT_NOT_FOUND = 3
+"""A file (or interface) that does not exist or cannot be read."""
+EXIT_NOT_A_CAPTURE = 4
+EXIT_TRUNCATED = 5
+"""Cut off mid-record: every complete frame before the cut was still decoded."""
+EXIT_CORRUPT = 6
+"""Impossible structure, or any other failure while reading."""
 
-__all__ = ["EXIT_CODES_HELP", "EXIT_CORRUPT", "EXIT_NOT_A_CAPTURE", "EXIT_NOT_FOUND", "EXIT_OK", "EXIT_TRUNCATED",
-           "EXIT_USAGE", "NO_TERMINAL", "exit_code_for", "fail", "has_terminal", "message", "warn"]
+_CAPTURE_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (CaptureNotFound, EXIT_NOT_FOUND), (OSError, EXIT_NOT_FOUND), (NotACapture, EXIT_NOT_A_CAPTURE),
+    (TruncatedCapture, EXIT_TRUNCATED), (CorruptCapture, EXIT_CORRUPT),
+)
+
+__all__ = ["EXIT_CODES_HELP", "EXIT_CORRUPT", "EXIT_FAILED", "EXIT_NOT_A_CAPTURE", "EXIT_NOT_FOUND", "EXIT_OK",
+           "EXIT_TRUNCATED", "EXIT_USAGE", "NO_TERMINAL", "exit_code_for", "fail", "has_terminal", "message", "warn"]
+
+
+def exit_code_for(err: BaseException | None) -> int:
+    """The exit status when reading a capture stops on ``err`` (an ``OSError`` reading a file counts
+    as not found; any other read failure as corrupt)."""
+    return next((code for kind, code in _CAPTURE_CODES if isinstance(err, kind)), EXIT_CORRUPT)
+
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success (decode errors inside a capture are records, not failures); "

@@ -6,12 +6,13 @@ import sys
 
 import click
 
-from v2gsniff.sniffer.commands.report import FleetOptions, fleet_options, run
+from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_NOT_FOUND, fail
+from v2gsniff.sniffer.commands.report import FleetOptions, exit_status, fleet_options, run
 from v2gsniff.sniffer.report import build
 from v2gsniff.sniffer.report.fleet import FleetUnavailable
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False),
               help="Folder for sessions.parquet, findings.parquet, messages.parquet, sap_offers.parquet.")
@@ -32,12 +33,13 @@ def export(paths: tuple[str, ...], folder: str, fmt: str, vehicles: str | None, 
     try:
         require_pyarrow()
     except FleetUnavailable as err:
-        raise click.ClickException(str(err)) from err
+        fail(str(err))
     results, problems, inventory = run(paths, vehicles, None, jobs,
                                        sys.stderr.isatty() if progress is None else progress,
                                        fleet=FleetOptions(dask, cache), messages=True,
                                        series=False)
     if not results and problems:
-        raise click.ClickException("no captures to export")
+        fail("no captures to export", EXIT_NOT_FOUND)
     rows = write_parquet(build(results, inventory, problems), results, folder)
     click.echo("v2gsniff: " + ", ".join(f"{name} {n} rows" for name, n in rows.items()), err=True)
+    sys.exit(exit_status(results, problems))

@@ -32,7 +32,6 @@ import click
 
 from v2gsniff.sniffer.addons import Findings, Pnc, RecordWriter
 from v2gsniff.sniffer.capture import CaptureError, PcapngWriter, RingWriter, open_capture
-from v2gsniff.sniffer.capture.errors import exit_code_for
 from v2gsniff.sniffer.capture.live import BACKENDS, LinkEvent, LiveCaptureError, open_live
 from v2gsniff.sniffer.capture.live_feed import BatchSource, LiveFeed, StreamSource
 from v2gsniff.sniffer.capture.privsep import PrivilegeError, separate
@@ -44,9 +43,6 @@ from v2gsniff.sniffer.output import open_writer
 
 UI_GROUP = "v2gsniff.ui"
 UI_NAME = "live"
-EXIT_NO_UI = 2
-EXIT_USAGE = 2
-EXIT_CANNOT_CAPTURE = 3
 
 EXIT_HELP = (
     "Exit codes: 0 capture ended (Ctrl-C, kill, end of the stdin stream); 2 usage error, no "
@@ -131,7 +127,7 @@ def live(interface: str, write_path: str | None, ring: int | None, ring_size: fl
         ui = find_ui()
         if ui is None:
             click.echo("v2gsniff: the terminal UI is not installed; use --no-tui", err=True)
-            sys.exit(EXIT_NO_UI)
+            sys.exit(exits.EXIT_USAGE)
         if interface == "-":
             stdin_stream = _keys_from_terminal()
         elif not exits.has_terminal():
@@ -141,7 +137,7 @@ def live(interface: str, write_path: str | None, ring: int | None, ring_size: fl
                               user=run_as, allow_root=allow_root)
     except PrivilegeError as err:
         click.echo(f"v2gsniff: {err}", err=True)
-        sys.exit(EXIT_USAGE)
+        sys.exit(exits.EXIT_USAGE)
     for path in keylogs:  # followed as the unprivileged user: say so when it cannot read one
         if os.path.exists(path) and not os.access(path, os.R_OK):
             who = f" as {privileges.account.name}" if privileges.account is not None else ""
@@ -154,7 +150,7 @@ def live(interface: str, write_path: str | None, ring: int | None, ring_size: fl
             reader = open_capture("-", stdin=stdin_stream)
         except CaptureError as err:
             exits.warn("-", err)
-            sys.exit(exit_code_for(err))
+            sys.exit(exits.exit_code_for(err))
         specs: list[InterfaceSpec] = [(lt, None, DEFAULT_SNAPLEN) for _, lt in sorted(reader.linktypes.items())]
         source, title = StreamSource(reader), "stdin"
     else:
@@ -163,7 +159,7 @@ def live(interface: str, write_path: str | None, ring: int | None, ring_size: fl
         except LiveCaptureError as err:
             click.echo(f"v2gsniff: {err}", err=True)
             privileges.close()
-            sys.exit(EXIT_CANNOT_CAPTURE)
+            sys.exit(exits.EXIT_NOT_FOUND)
         specs = [(LINKTYPE_ETHERNET, interface, DEFAULT_SNAPLEN)]
         source, title = capture, f"{interface} ({capture.backend})"
     writer = _open_writer(write_path, ring, ring_size, specs or [(LINKTYPE_ETHERNET, None, DEFAULT_SNAPLEN)],
@@ -185,7 +181,7 @@ def live(interface: str, write_path: str | None, ring: int | None, ring_size: fl
     error = getattr(source, "error", None)
     if isinstance(error, CaptureError):
         exits.warn("-", error)
-        status = max(status, exit_code_for(error))
+        status = max(status, exits.exit_code_for(error))
     sys.exit(status)
 
 

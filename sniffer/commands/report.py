@@ -95,14 +95,14 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
         try:  # an unusable cache URL is one message now, not one per capture later
             AnalysisCache(fleet.cache)
         except CaptureError as err:
-            raise click.ClickException(f"--cache: {err}") from err
+            fail(f"--cache: {err}")  # a usage error, as every option the run cannot use
     work = Analyse(fleet.cache, messages, series)
     bar = _Progress(len(files), progress)
     try:
         results = analyse_all(files, jobs=jobs, dask=fleet.dask, label=label, work=work, progress=bar,
                               names=capture_names(files, paths), pnc=pnc)
     except FleetUnavailable as err:
-        raise click.ClickException(str(err)) from err
+        fail(str(err))
     finally:
         bar.close()
     results = label_by_path(results, paths, patterns)

@@ -302,8 +302,8 @@ def charger_name(s: Session, charger_ids: tuple[tuple[str, str], ...] | Mapping[
 
 def _key(members: list[Session], randomised: bool) -> str:
     names = sorted({t for s in members if (t := name_token(s))})
-    if names:
-        return names[0]
+    if names:  # the fullest name (a model-only path label may have joined one with a brand)
+        return max(names, key=lambda n: sum(map(bool, n.split(":", 1)[1].split("/"))))
     toks = sorted({t for s in members for t in id_tokens(s)}) or [f"unknown:{members[0].capture}"]
     if randomised:
         return "random:" + toks[0]

@@ -24,6 +24,8 @@ from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.sessions import Session
 from v2gsniff.sniffer.sessions.pathlabel import PathPattern, identify_by_path, relative_path
 
+from .identify import reconcile
+
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".dump", ".cap", ".pcap.gz", ".pcapng.gz", ".dump.gz")
 """File names taken from directories (files named explicitly are always read); other files in a
 directory are taken when their first bytes are a pcap or pcapng magic number."""
@@ -197,7 +199,8 @@ def _size(path: str | Path) -> int:
 def label_by_path(results: list[CaptureResult], arguments: Sequence[str | Path],
                   patterns: Sequence[PathPattern]) -> list[CaptureResult]:
     """Brand, model, trim and software of every session, read from its capture's path (the first
-    pattern that matches; captures no pattern matches keep what the traffic says)."""
+    pattern that matches; captures no pattern matches keep what the traffic says), then reconciled
+    with the addresses (``identify.reconcile``), so ``report`` and ``sessions`` say the same."""
     if not patterns:
         return results
     out = []
@@ -210,4 +213,5 @@ def label_by_path(results: list[CaptureResult], arguments: Sequence[str | Path],
             s.vehicle, brand=entry.brand, model=entry.model, trim=entry.trim, software=entry.software,
             identified_by="path")) for s in r.sessions)
         out.append(dataclasses.replace(r, sessions=sessions))
-    return out
+    settled = iter(reconcile([s for r in out for s in r.sessions]))
+    return [dataclasses.replace(r, sessions=tuple(next(settled) for _ in r.sessions)) for r in out]

@@ -4,6 +4,15 @@ Evidence, strongest first: a label (``--label``), an inventory match (exact), th
 (``--vehicle-from-path``), then what the traffic itself says: the EVCCID or PEV MAC shared between
 sessions, the maker in a VIN-shaped EVCCID (its WMI), the maker an OUI is registered to.
 
+Names from paths compare without case, spaces or punctuation (``ModelY``, ``Model_Y``); a path that
+names a model but no brand (``..._with_Ioniq_...``) joins the one vehicle of that model named in full.
+A path names the capture's vehicle, not every session in it: a session whose address is the only
+vehicle of a capture filed under another name is that vehicle (``reconcile``).
+
+Declared ratings (EVMaximumVoltageLimit, EVMaximumCurrentLimit, EVEnergyCapacity) are not used to
+join cars: in the real corpus an Audi Q4 declares exactly what an ID.3 declares (413 V, 500 A), and
+two different EV emulators (pyPLC, ccs32) declare the same set because they share code.
+
 Cars that draw a new address per session (Volkswagen Group modems; locally administered MACs)
 would otherwise give one row per session. Sessions whose only identity looks random are grouped
 by a fingerprint instead: modem OUI, SupportedAppProtocol offer list (priority order) and what SDP
@@ -13,6 +22,7 @@ model, or for several of one maker that speak exactly alike.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -78,14 +88,57 @@ def id_tokens(s: Session) -> list[str]:
     return out
 
 
+def fold(text: str | None) -> str:
+    """A name as compared: no case, spaces or punctuation (``Model_Y``, ``ModelY`` and ``model y`` are one)."""
+    return "".join(c for c in (text or "").casefold() if c.isalnum())
+
+
 def name_token(s: Session) -> str | None:
     """A user-given identity: the label, or brand/model/trim from the inventory or the path."""
     v = s.vehicle
     if v.label:
         return f"label:{v.label}"
     if v.identified_by and (v.brand or v.model):
-        return "named:" + "/".join(x or "" for x in (v.brand, v.model, v.trim))
+        return "named:" + "/".join(fold(x) for x in (v.brand, v.model, v.trim))
     return None
+
+
+def _fixed_tokens(s: Session) -> list[str]:
+    """The session's addresses that name one car (not those drawn at random)."""
+    return [t for t in id_tokens(s) if not (t.startswith("mac:") and may_be_random(t[4:]))]
+
+
+def reconcile(sessions: list[Session]) -> list[Session]:
+    """Path labels name a capture's vehicle; a session in a capture of several addresses whose
+    address is, elsewhere, the only vehicle of a capture filed under another name takes that name
+    (EVerest's EQE capture of 2023-10-04 also holds, two hours on, a session with the address of
+    that day's BYD capture). The session says so in its notes."""
+    by_capture: dict[str | None, list[Session]] = defaultdict(list)
+    for s in sessions:
+        if s.vehicle.identified_by == "path":
+            by_capture[s.capture].append(s)
+    owners: dict[str, dict[str, Session]] = defaultdict(dict)
+    crowded: set[str | None] = set()
+    for capture, members in by_capture.items():
+        addresses = {t for s in members for t in _fixed_tokens(s)}
+        if len(addresses) > 1:
+            crowded.add(capture)
+        elif len(addresses) == 1 and all(_fixed_tokens(s) for s in members):
+            owners[addresses.pop()].setdefault(name_token(members[0]) or "", members[0])
+    out = []
+    for s in sessions:
+        if s.capture in crowded and s.vehicle.identified_by == "path":
+            claims = {n: o for t in _fixed_tokens(s) for n, o in owners.get(t, {}).items() if n != name_token(s)}
+            if len(claims) == 1:
+                owner = next(iter(claims.values()))
+                filed = " ".join(x for x in (s.vehicle.brand, s.vehicle.model) if x)
+                s = dataclasses.replace(
+                    s, vehicle=dataclasses.replace(s.vehicle, brand=owner.vehicle.brand, model=owner.vehicle.model,
+                                                   trim=owner.vehicle.trim, software=owner.vehicle.software),
+                    notes=(*s.notes, f"filed under {filed}, but its address is the only vehicle of "
+                                     f"{owner.capture} (filed under {owner.vehicle.brand} {owner.vehicle.model})"))
+        out.append(s)
+    return out
 
 
 class _Sets:
@@ -148,6 +201,7 @@ def group(sessions: Iterable[Session]) -> list[tuple[list[Session], bool]]:
             sets.find(name)
             for t in id_tokens(s):
                 claimed[t].add(name)
+    _join_partial_names(sets)
     for s in sessions:
         if name_token(s):
             continue
@@ -162,6 +216,20 @@ def group(sessions: Iterable[Session]) -> list[tuple[list[Session], bool]]:
     for s in sessions:
         groups.setdefault(sets.find(name_token(s) or (id_tokens(s) or [f"unknown:{s.capture}"])[0]), []).append(s)
     return _merge_random(list(groups.values()))
+
+
+def _join_partial_names(sets: _Sets) -> None:
+    """A name without a brand (``named:/ioniq/``) joins the one name in full with its model (and trim,
+    when it has one); with none or several it stays a vehicle of its own."""
+    names = [n for n in list(sets.parent) if n.startswith("named:")]
+    full = [n.split(":", 1)[1].split("/") for n in names if not n.startswith("named:/")]
+    for n in names:
+        brand, model, trim = n.split(":", 1)[1].split("/")
+        if brand or not model:
+            continue
+        match = [f for f in full if f[1] == model and (not trim or f[2] == trim)]
+        if len(match) == 1:
+            sets.union("named:" + "/".join(match[0]), n)
 
 
 def _merge_random(groups: list[list[Session]]) -> list[tuple[list[Session], bool]]:
@@ -197,7 +265,11 @@ def describe(members: list[Session], randomised: bool = False) -> Identity:
     ids = distinct(t.split(":", 1)[1] for s in members for t in id_tokens(s))
 
     def known(field: str) -> Known | None:
-        values = distinct(getattr(v, field) for v in vs if v.identified_by)
+        seen: dict[str, str] = {}  # one value per folded spelling, as first written
+        for v in vs:
+            if v.identified_by and (x := getattr(v, field)):
+                seen.setdefault(fold(x), x)
+        values = list(seen.values())
         source = next((v.identified_by for v in vs if v.identified_by and getattr(v, field)), None)
         return Known(", ".join(values), source) if values and source else None
 
@@ -218,7 +290,7 @@ def describe(members: list[Session], randomised: bool = False) -> Identity:
     label = next((v.label for v in vs if v.label), None)
     if label:
         name = label
-    elif brand and (model or brand.source != "modem OUI" and brand.source != "VIN WMI"):
+    elif model or brand and brand.source != "modem OUI" and brand.source != "VIN WMI":
         name = " ".join(x.value for x in (brand, model) if x)
     elif randomised and fp_text:
         who = brand.value if brand else next((v.modem_vendor for v in vs if v.modem_vendor), "unknown")

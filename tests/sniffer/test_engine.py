@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import REAL, ROOT, need_shared
 from v2gsniff.sniffer.capture import open_capture
-from v2gsniff.sniffer.capture.errors import EXIT_NOT_FOUND, EXIT_TRUNCATED
 from v2gsniff.sniffer.capture.live import LinkEvent
+from v2gsniff.sniffer.commands.exits import EXIT_NOT_FOUND, EXIT_TRUNCATED, exit_code_for
 from v2gsniff.sniffer.engine import CaptureProblem, Engine, decode_file
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.pipeline import Decoder
@@ -42,7 +42,7 @@ class Script:
         self.calls.append(("link", event.kind))
 
     def capture_problem(self, engine: Engine, problem: CaptureProblem) -> None:
-        self.calls.append(("problem", problem.exit_code))
+        self.calls.append(("problem", exit_code_for(problem.error)))
 
     def batch_end(self, engine: Engine) -> None:
         self.calls.append(("batch_end",))
@@ -85,7 +85,7 @@ def test_hooks_run_in_order_per_capture_and_problems_end_a_capture_not_the_run(t
     ]
     din = names.index("end")
     assert sum(c[1] for c in script.calls[:din] if c[0] == "records") == len(_by_hand(REAL / DIN))
-    assert [p.exit_code for p in engine.problems] == [EXIT_NOT_FOUND, EXIT_TRUNCATED]
+    assert [exit_code_for(p.error) for p in engine.problems] == [EXIT_NOT_FOUND, EXIT_TRUNCATED]
 
 
 class Feed:

@@ -5,10 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-from tests.tui.pilot import DIN, THREE, TLS, VW_AC, assert_snapshot, run_app, widget_lines, with_segment_lost
+from tests.tui.pilot import (
+    DIN,
+    THREE,
+    TLS,
+    VW_AC,
+    assert_snapshot,
+    real,
+    run_app,
+    screen_text,
+    widget_lines,
+    with_segment_lost,
+)
+from v2gsniff.sniffer.commands.decode import decode
 from v2gsniff.sniffer.layers import record_layers
 from v2gsniff.tui.app import V2GSniffApp
 from v2gsniff.tui.help import HelpScreen
@@ -299,3 +312,27 @@ def test_two_captures_number_sessions_across_files() -> None:
         assert all(app.store.capture_of(i).endswith(THREE) for i in app.store.view)
 
     run_app([DIN, THREE], body)
+
+
+def test_filter_bar_names_an_unknown_field_as_decode_does() -> None:
+    """``fields.EVTargetCurent`` (one r) matches nothing because no record has it: the bar says so
+    while typing and once applied, with the names that come closest, in decode's words."""
+    warned = CliRunner().invoke(decode, [real(DIN), "--filter", "fields.EVTargetCurent > 10"]).stderr
+    sentence = warned.split("v2gsniff: warning: --filter: ", 1)[1].strip()
+    assert sentence.startswith("no record has a field 'EVTargetCurent' (fields.EVTargetCurent); did you mean ")
+    assert "fields.EVTargetCurrent," in sentence
+
+    async def body(app: V2GSniffApp, pilot: Pilot[Any]) -> None:
+        await type_filter(pilot, "fields.EVTargetCurent > 10", submit=False)
+        status = app.query_one("#filter-status", Static)
+        assert status.has_class("-unknown") and str(status.render()) == "⚠ " + sentence
+        assert app.query_one("#filter-input", Input).has_class("-valid")  # valid: it may be applied
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert app.store.view == [] and str(status.render()) == "⚠ " + sentence
+        top = "".join(line.split("▎", 1)[-1].strip() + " " for line in screen_text(app).splitlines()[:3])
+        assert top.strip() == "⚠ " + sentence  # whole, on the screen, beside the filter
+        await type_filter(pilot, "fields.EVTargetCurrent > 10", submit=False)
+        assert not status.has_class("-unknown") and str(status.render()) == "✓ Enter applies"
+
+    run_app([DIN], body)

@@ -15,6 +15,7 @@ import pytest
 from tests.tui.pilot import DIN, real
 
 V2GSNIFF = Path(sys.executable).with_name("v2gsniff")
+KONA = "everest-logfiles__Hyundai_Kona_2017_din_spec_70121_kona1.dump"
 
 
 def tmux(*args: str) -> str:
@@ -81,3 +82,33 @@ def test_open_in_tmux_like_a_person() -> None:
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     assert os.environ.get("TMUX_TEST_NEVER_SET") is None
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_live_stdin_in_tmux_takes_keys_from_the_terminal_while_frames_come_on_stdin() -> None:
+    """``tcpdump -w - | v2gsniff live -`` in a terminal: the capture stream is standard input, so the
+    UI reads its keys from /dev/tty. The pipe stays open (the writer sleeps after the capture), and
+    the keys still work: a filter is applied, and ``q`` ends ``live`` with status 0 at once."""
+    capture = real(KONA)  # 2,228 frames: enough to keep the UI busy (a slow consumer once crashed the feed)
+    if not V2GSNIFF.exists():
+        pytest.skip(f"{V2GSNIFF} is not installed (pip install -e .)")
+    session = f"v2gsniff-test-{uuid.uuid4().hex[:8]}"
+    # The status is printed by the reader's side of the pipe: the shell would wait for the writer's sleep.
+    command = (f"(cat {capture}; sleep 60) | (env -u COLUMNS -u LINES {V2GSNIFF} live - --allow-root; "
+               "echo EXIT=$?; sleep 30)")
+    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "50", "-e", "TERM=xterm-256color", command)
+    tmux("set-option", "-t", session, "window-size", "manual")
+    tmux("resize-window", "-t", session, "-x", "160", "-y", "50")
+    try:
+        shown = wait_for(session, "messages 1147/1147")
+        assert "stdin" in shown and "reading…" in shown and "Traceback" not in shown  # the pipe is still open
+        tmux("send-keys", "-t", session, "/")
+        time.sleep(0.5)
+        tmux("send-keys", "-t", session, "-l", "name ~ SessionStop")
+        tmux("send-keys", "-t", session, "Enter")
+        wait_for(session, "messages 2/1147")
+        wait_for(session, "SessionStopRes")  # the list may repaint after the status bar
+        tmux("send-keys", "-t", session, "-l", "q")
+        wait_for(session, "EXIT=0", timeout=10)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

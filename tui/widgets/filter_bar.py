@@ -1,5 +1,6 @@
 """The filter bar: the filter's validity is shown as you type (green/red, with the reason);
-Enter applies a valid filter, Escape leaves it."""
+Enter applies a valid filter, Escape leaves it. A ``fields.KEY`` that no record has is most likely
+misspelt: the bar says so as ``decode --filter`` does, with the names that come closest."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from v2gsniff.sniffer.filters import Filter, FilterError, compile_filter
+from v2gsniff.sniffer.filters import FieldsSeen, Filter, FilterError, compile_filter
 
 
 class FilterBar(Horizontal):
@@ -20,6 +21,7 @@ class FilterBar(Horizontal):
     FilterBar > Input.-invalid { border: tall $error; }
     FilterBar > #filter-status { width: auto; max-width: 60; padding: 1 1 0 1; }
     FilterBar > #filter-status.-invalid { color: $error; text-style: bold; }
+    FilterBar > #filter-status.-unknown { color: $warning; max-width: 72; padding: 0 1; }
     """
 
     class Applied(Message):
@@ -32,9 +34,13 @@ class FilterBar(Horizontal):
     class Left(Message):
         """Escape: focus goes back to the message list."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, fields_seen: FieldsSeen | None = None) -> None:
         super().__init__(id=id)
         self.error: FilterError | None = None
+        self.fields_seen = fields_seen or FieldsSeen()
+        """The field names records have had (the app passes its store's)."""
+        self.unknown: list[str] = []
+        """What the valid filter names that no record has (``FieldsSeen.unknown``)."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ filter: slac, v2g and name ~ CurrentDemand, session == 1, dir == ev, errors",
@@ -67,10 +73,12 @@ class FilterBar(Horizontal):
             self.status.update(f"✗ at {err.position + 1}: {str(err).split(' (', 1)[0]}")
             return None
         self.error = None
+        self.unknown = self.fields_seen.unknown(f)
         inp.set_class(False, "-invalid")
         inp.set_class(bool(text.strip()), "-valid")
         self.status.set_class(False, "-invalid")
-        self.status.update("✓ Enter applies" if text.strip() else "")
+        self.status.set_class(bool(self.unknown), "-unknown")
+        self.status.update(("⚠ " + self.unknown[0]) if self.unknown else "✓ Enter applies" if text.strip() else "")
         return f
 
     @on(Input.Changed, "#filter-input")
@@ -83,7 +91,8 @@ class FilterBar(Horizontal):
         event.stop()
         f = self._check(event.value)
         if f is not None:
-            self.status.update("")
+            if not self.unknown:  # a warning stays while its filter is applied
+                self.status.update("")
             self.post_message(self.Applied(f))
         else:
             self.app.bell()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REAL
+from tests.conftest import REAL, end_process
 from v2gsniff.sniffer.capture import PcapngWriter, PcapWriter, TruncatedCapture, open_capture
 from v2gsniff.sniffer.capture.live_feed import KeylogFollower, LiveFeed, StreamSource
 from v2gsniff.sniffer.capture.writer import SECRETS_TLS_KEYLOG
@@ -125,19 +125,24 @@ def test_live_stdin_prints_records_before_the_stream_ends(tmp_path: Path, fmt: s
 
     reader = threading.Thread(target=read)
     reader.start()
-    proc.stdin.write(header)
-    sent_at: dict[int, float] = {}
-    for i, chunk in enumerate(chunks, 1):
-        proc.stdin.write(chunk)
-        proc.stdin.flush()
-        sent_at[i] = time.monotonic()
-        if i in (10, 25):
-            time.sleep(1.0)  # a pause: frames before it must be out before it ends
-    time.sleep(0.5)
-    closed_at = time.monotonic()
-    proc.stdin.close()
-    reader.join(timeout=30)
-    assert proc.wait(timeout=30) == 0, proc.stderr.read() if proc.stderr else ""
+    try:  # the child ends whatever happens (a failed write or a wait that times out included)
+        proc.stdin.write(header)
+        sent_at: dict[int, float] = {}
+        for i, chunk in enumerate(chunks, 1):
+            proc.stdin.write(chunk)
+            proc.stdin.flush()
+            sent_at[i] = time.monotonic()
+            if i in (10, 25):
+                time.sleep(1.0)  # a pause: frames before it must be out before it ends
+        time.sleep(0.5)
+        closed_at = time.monotonic()
+        proc.stdin.close()
+        reader.join(timeout=30)
+        assert proc.wait(timeout=30) == 0, proc.stderr.read() if proc.stderr else ""
+    finally:
+        if proc.poll() is None:
+            end_process(proc, timeout=10)
+        reader.join(timeout=10)
     early = [(t, frame) for t, frame in seen if t < closed_at]
     assert early, "no record before the end of the stream"
     # Every SLAC frame among the first 10 was printed during the pause after frame 10.

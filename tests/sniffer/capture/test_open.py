@@ -22,6 +22,7 @@ from v2gsniff.sniffer.capture import (
     open_capture,
 )
 from v2gsniff.sniffer.capture.errors import CaptureError
+from v2gsniff.sniffer.commands.exits import exit_code_for
 from v2gsniff.sniffer.model import RawFrame
 
 PAYLOADS = [bytes([i]) * (60 + i * 7) for i in range(40)]
@@ -80,7 +81,7 @@ def test_truncated_gzip_yields_what_it_holds_then_truncated(tmp_path: Path) -> N
                     assert isinstance(f, RawFrame)
                     got.append(f.data)
         assert got == PAYLOADS[: len(got)]
-        assert info.value.exit_code == 4
+        assert exit_code_for(info.value) == 5
         seen.add(len(got))
     assert len(seen) > 5  # cuts landed at many different frames
 
@@ -96,7 +97,7 @@ def test_corrupt_gzip(tmp_path: Path) -> None:
     with open_capture(path) as r, pytest.raises(CorruptCapture, match="gzip data is corrupt") as info:
         for f in r:
             got.append(f)
-    assert len(got) == len(PAYLOADS) and info.value.exit_code == 5
+    assert len(got) == len(PAYLOADS) and exit_code_for(info.value) == 6
 
 
 def test_stdin_pipe_in_small_chunks(tmp_path: Path) -> None:
@@ -171,13 +172,13 @@ def test_not_a_capture(tmp_path: Path, content: bytes, message: str) -> None:
     with pytest.raises(NotACapture) as info:
         open_capture(path)
     assert str(info.value) == f"{path}: {message}"
-    assert info.value.exit_code == 3
+    assert exit_code_for(info.value) == 4
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
     with pytest.raises(CaptureNotFound, match="no such file") as info:
         open_capture(tmp_path / "nope.pcapng")
-    assert info.value.exit_code == 2
+    assert exit_code_for(info.value) == 3
     with pytest.raises(CaptureNotFound, match="is a directory"):
         open_capture(tmp_path)
 
@@ -190,11 +191,13 @@ def test_unreadable_file(tmp_path: Path) -> None:
         open_capture(path)
 
 
-def test_exit_codes_are_distinct() -> None:
-    codes = [
-        c.exit_code for c in (CaptureError, CaptureNotFound, NotACapture, TruncatedCapture, CorruptCapture)
-    ]
-    assert codes == [1, 2, 3, 4, 5]
+def test_each_error_has_the_readmes_exit_code() -> None:
+    """The README's table (3 not found, 4 not a capture, 5 cut off, 6 corrupt), from the one place
+    that keeps it; the errors themselves carry no number."""
+    errors = (CaptureNotFound("x"), FileNotFoundError("x"), NotACapture("x"), TruncatedCapture("x"),
+              CorruptCapture("x"), CaptureError("x"))
+    assert [exit_code_for(e) for e in errors] == [3, 3, 4, 5, 6, 6]
+    assert not any(hasattr(e, "exit_code") for e in errors)
 
 
 def test_context_manager_closes_the_file(tmp_path: Path) -> None:

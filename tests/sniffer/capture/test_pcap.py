@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from v2gsniff.sniffer.capture import CorruptCapture, TruncatedCapture, open_capture
+from v2gsniff.sniffer.commands.exits import exit_code_for
 from v2gsniff.sniffer.model import RawFrame
 
 FRAMES = [
@@ -115,7 +116,7 @@ def test_truncation_message_names_sizes(tmp_path: Path) -> None:
     with open_capture(path) as r, pytest.raises(TruncatedCapture) as info:
         list(r)
     assert str(info.value) == "file ends inside frame 2 (byte 100: record header says 16 bytes, 5 present)"
-    assert info.value.exit_code == 4
+    assert exit_code_for(info.value) == 5
 
 
 def test_impossible_record_length_is_corrupt(tmp_path: Path) -> None:
@@ -127,7 +128,7 @@ def test_impossible_record_length_is_corrupt(tmp_path: Path) -> None:
     with open_capture(path) as r, pytest.raises(CorruptCapture, match="frame 2 .*2147483647") as info:
         for f in r:
             got.append(f)
-    assert len(got) == 1 and info.value.exit_code == 5
+    assert len(got) == 1 and exit_code_for(info.value) == 6
 
 
 def test_unknown_major_version_is_corrupt(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from v2gsniff.sniffer.capture import CorruptCapture, TruncatedCapture, open_capture
+from v2gsniff.sniffer.commands.exits import exit_code_for
 from v2gsniff.sniffer.model import DecryptionSecrets, RawFrame
 
 
@@ -211,7 +212,7 @@ def test_corrupt_blocks(tmp_path: Path, damage: object, message: str) -> None:
     with open_capture(write(tmp_path, data)) as r, pytest.raises(CorruptCapture, match=message) as info:
         for item in r:
             got.append(item)
-    assert len(got) == 1 and info.value.exit_code == 5
+    assert len(got) == 1 and exit_code_for(info.value) == 6
 
 
 def test_bad_byte_order_magic_is_corrupt(tmp_path: Path) -> None:

@@ -11,12 +11,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from tests.conftest import REAL, need_shared
-from v2gsniff.sniffer.commands.decode import (
-    EXIT_NOT_A_CAPTURE,
-    EXIT_NOT_FOUND,
-    EXIT_TRUNCATED,
-    decode,
-)
+from v2gsniff.sniffer.commands.decode import decode
+from v2gsniff.sniffer.commands.exits import EXIT_NOT_A_CAPTURE, EXIT_NOT_FOUND, EXIT_TRUNCATED
 
 CCS32 = "ccs32__2023-04-05_wt32_alpi_first_charge.pcapng"
 REQUIRED = {"frame", "time", "kind", "name", "src", "dst", "fields", "error"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from v2gsniff.sniffer.commands.exi import exi
@@ -100,8 +101,42 @@ def test_encode_refuses_an_unknown_element(tmp_path: Path) -> None:
     path = _xml(tmp_path, ("ns3:CurrentDemandReq>", "ns3:CurrentDemandRequest>"))
     result = CliRunner().invoke(exi, ["encode", str(path)])
     assert result.exit_code == 2
-    assert "/V2G_Message/Body/CurrentDemandRequest/" in result.stderr and "not declared" in result.stderr
+    assert "in /V2G_Message/Body/CurrentDemandRequest: element CurrentDemandRequest" in result.stderr
+    assert "not declared here" in result.stderr and "CurrentDemandReq)" in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(("change", "path", "expects"), [
+    # empty, where a sibling is expected (before the schema's end of Header)
+    (("</ns2:SessionID>", "</ns2:SessionID><ns2:Bogus/>"), "/V2G_Message/Header/Bogus",
+     "Notification, Signature or the end of the element"),
+    # empty, with attributes, where the schema's next element is required
+    (("<ns3:DC_EVStatus>", '<ns3:Extra a="1"/><ns3:DC_EVStatus>'), "/V2G_Message/Body/CurrentDemandReq/Extra",
+     "DC_EVStatus"),
+    # empty, in a namespace the schema does not know, after the last child
+    (("</ns3:CurrentDemandReq>", '<x:Note xmlns:x="urn:example"/></ns3:CurrentDemandReq>'),
+     "/V2G_Message/Body/CurrentDemandReq/Note", "the end of the element"),
+    # empty, inside a simple-typed element
+    (("<ns4:EVRESSSOC>81</ns4:EVRESSSOC>", "<ns4:EVRESSSOC><ns4:Percent/></ns4:EVRESSSOC>"),
+     "/V2G_Message/Body/CurrentDemandReq/DC_EVStatus/EVRESSSOC/Percent", "text"),
+])
+def test_encode_refuses_an_empty_unknown_element(tmp_path: Path, change: tuple[str, str], path: str,
+                                                 expects: str) -> None:
+    """An empty element the schema has no place for was once encoded as schema-less content."""
+    result = CliRunner().invoke(exi, ["encode", str(_xml(tmp_path, change))])
+    name = path.rsplit("/", 1)[1]
+    assert result.exit_code == 2, result.output
+    assert f"in {path}: element {name} " in result.stderr and f"the schema expects {expects}" in result.stderr
+    assert result.stdout == "" and "Traceback" not in result.output
+    lenient = CliRunner().invoke(exi, ["encode", "--lenient", str(_xml(tmp_path, change))])
+    assert lenient.exit_code == 2 and lenient.stderr == result.stderr  # --lenient is about facets only
+
+
+def test_encode_refuses_an_undeclared_attribute_and_text(tmp_path: Path) -> None:
+    attr = CliRunner().invoke(exi, ["encode", str(_xml(tmp_path, ("<ns3:DC_EVStatus>", '<ns3:DC_EVStatus x="1">')))])
+    assert attr.exit_code == 2 and "/DC_EVStatus: attribute x is not declared here" in attr.stderr
+    text = CliRunner().invoke(exi, ["encode", str(_xml(tmp_path, ("<ns3:DC_EVStatus>", "<ns3:DC_EVStatus>hi")))])
+    assert text.exit_code == 2 and "/DC_EVStatus: text 'hi' is not declared here" in text.stderr
 
 
 def test_encode_refuses_a_value_outside_the_enumeration(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -13,7 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import REAL, need_shared
+from tests.sniffer.report.real import ROOT
 from v2gsniff.sniffer.cli import main
+from v2gsniff.sniffer.commands import exits
 
 CCS32 = "ccs32__2023-04-05_wt32_alpi_first_charge.pcapng"
 CLI = [sys.executable, "-c", "from v2gsniff.sniffer.cli import main; main()"]
@@ -122,3 +125,80 @@ def test_extensionless_capture_in_a_folder_is_read_by_its_content(tmp_path: Path
     assert res.exit_code == 0, res.output
     rows = res.stdout.splitlines()[1:]
     assert len(rows) == 1 and rows[0].startswith("Hyundai/Kona/ethernet-traffic#1\t")
+
+
+def _readme_table() -> dict[int, str]:
+    """The README's exit-code sentence, code -> its first words."""
+    text = (ROOT / "README.md").read_text()
+    para = text[text.index("Exit codes, the same for every command:"):].split("\n\n", 1)[0].replace("\n", " ")
+    return {int(code): words.strip() for code, words in re.findall(r"`(\d)` ([^,(;.]+)", para)}
+
+
+def test_the_readmes_table_is_the_one_in_exits() -> None:
+    table = _readme_table()
+    assert table[0] == "success" and table[2] == "usage error" and table[1].startswith("the command's own verdict")
+    assert (exits.EXIT_OK, exits.EXIT_FAILED, exits.EXIT_USAGE) == (0, 1, 2)
+    assert (table[exits.EXIT_NOT_FOUND], table[exits.EXIT_NOT_A_CAPTURE], table[exits.EXIT_TRUNCATED],
+            table[exits.EXIT_CORRUPT]) == ("file not found or unreadable", "not a pcap/pcapng file",
+                                           "capture cut off mid-record", "corrupt capture structure")
+    for code in (3, 4, 5, 6):  # and every capture command's --help says the same
+        assert f"{code} {table[code].split()[0]}" in exits.EXIT_CODES_HELP
+
+
+def _unreadable(kind: str, folder: Path) -> Path:
+    """Missing (3), not a capture (4), or cut off (5) / corrupt (6) before its first frame."""
+    path = folder / f"{kind}.pcap"
+    if kind in ("missing", "text"):
+        return _damaged(kind, folder)
+    if kind == "cut":
+        path.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + bytes(10))
+    else:  # a pcapng section header, then a block shorter than any block can be
+        shb = struct.pack("<IIIHHqI", 0x0A0D0D0A, 28, 0x1A2B3C4D, 1, 0, -1, 28)
+        path = path.with_suffix(".pcapng")
+        path.write_bytes(shb + struct.pack("<II", 6, 4) + bytes(8))
+    return path
+
+
+UNREAD = [("missing", 3), ("text", 4), ("cut", 5), ("corrupt", 6)]
+
+
+@pytest.mark.parametrize("command", ["decode", "sessions", "report", "check", "export"])
+@pytest.mark.parametrize(("kind", "code"), UNREAD, ids=[c[0] for c in UNREAD])
+def test_a_capture_that_cannot_be_read_at_all(command: str, kind: str, code: int, tmp_path: Path) -> None:
+    """Every command that reads captures, ``check`` and ``export`` included, gives the table's code."""
+    path = _unreadable(kind, tmp_path)
+    args = ["-o", str(tmp_path / "tables")] if command == "export" else []
+    res = CliRunner().invoke(main, [command, str(path), *args])
+    assert res.exit_code == code, res.output
+    assert "Traceback" not in res.output
+
+
+def test_export_exits_with_the_highest_code_of_its_inputs(tmp_path: Path) -> None:
+    need_shared()
+    cut = _damaged("cut", tmp_path)
+    res = CliRunner().invoke(main, ["export", str(REAL / CCS32), str(cut), "-o", str(tmp_path / "t")])
+    assert res.exit_code == 5, res.output
+    assert (tmp_path / "t" / "sessions.parquet").exists()  # the tables are still written
+
+
+@pytest.mark.parametrize(("kind", "code"), UNREAD[:2], ids=[c[0] for c in UNREAD[:2]])
+def test_open_says_why_before_the_screen(kind: str, code: int, tmp_path: Path) -> None:
+    from v2gsniff.tui.launch import run_open
+
+    assert run_open([str(_unreadable(kind, tmp_path))], []) == code
+
+
+def test_live_on_an_interface_that_does_not_exist_is_not_found() -> None:
+    res = subprocess.run([*CLI, "live", "v2gsniff-no-such0", "--no-tui", "--allow-root", "--backend", "afpacket"],
+                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert res.returncode == 3, res.stderr
+    assert "v2gsniff-no-such0" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_exi_codes() -> None:
+    bad = CliRunner().invoke(main, ["exi", "decode", "809a0211", "--schema", "din"])
+    assert bad.exit_code == 1  # the command's own verdict: it did not decode
+    missing = CliRunner().invoke(main, ["exi", "encode", "/nonexistent/msg.xml"])
+    assert missing.exit_code == 3
+    unknown = CliRunner().invoke(main, ["exi", "decode", "8000", "--schema", "nope"])
+    assert unknown.exit_code == 2

@@ -74,7 +74,7 @@ def test_without_dask_the_option_says_what_to_install(inputs: Path) -> None:
             "from v2gsniff.sniffer.commands.report import report\n"
             f"report.main([{str(inputs / 'sim')!r}, '--dask', 'local'])")
     proc = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # a usage error: the option cannot be used
     assert "--dask needs Dask: pip install 'v2gsniff[fleet]'" in proc.stderr
 
 

@@ -40,9 +40,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict
     simulated(root / "caps" / "sim", 6, scenarios=("iso20-no-tls", "din-dc", "iso2-dc"))
     corrupt(root / "caps" / "bad")
     res = CliRunner().invoke(export, [str(root / "caps"), "-o", str(root / "out"), "--jobs", "2"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == CORRUPT, res.output  # written whole; the status is the worst input's, as report's
     rep = CliRunner().invoke(report, [str(root / "caps"), "--format", "json"])
-    assert rep.exit_code == CORRUPT, rep.output  # written whole; the status is the worst input's
+    assert rep.exit_code == CORRUPT, rep.output
     return root / "caps", root / "out", json.loads(rep.stdout)
 
 
@@ -124,7 +124,7 @@ def test_export_on_a_dask_cluster_writes_the_same_files(exported: tuple[Path, Pa
                                                          tmp_path: Path) -> None:
     caps, out, _ = exported
     res = CliRunner().invoke(export, [str(caps), "-o", str(tmp_path), "--dask", "local", "--jobs", "2"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == CORRUPT, res.output
     for name in TABLES:
         assert (tmp_path / f"{name}.parquet").read_bytes() == (out / f"{name}.parquet").read_bytes(), name
 
@@ -185,14 +185,14 @@ def test_without_pyarrow_export_says_what_to_install(tmp_path: Path) -> None:
             "from v2gsniff.sniffer.commands.export import export\n"
             f"export.main([{str(ROOT / 'captures')!r}, '-o', {str(tmp_path)!r}])")
     proc = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # a usage error: the option cannot be used
     assert "--format parquet needs pyarrow: pip install 'v2gsniff[parquet]'" in proc.stderr
 
 
 def test_an_export_without_sessions_has_every_column(tmp_path: Path) -> None:
     (junk, _) = corrupt(tmp_path / "bad")
     res = CliRunner().invoke(export, [str(junk), "-o", str(tmp_path / "out")])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 4, res.output  # not a capture; the tables are written all the same
     assert "cannot read" in res.stderr
     for name in TABLES:
         assert pq.read_table(tmp_path / "out" / f"{name}.parquet").num_rows == 0
