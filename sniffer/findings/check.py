@@ -16,6 +16,7 @@ from typing import Any
 from v2gsniff.dissectors.exi import NAMESPACES
 from v2gsniff.sniffer.analysis.visibility import VisibilityCheck
 from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.sessions.body import Message as BodyMessage
 from v2gsniff.sniffer.sessions.series import Values as SeriesValues
 
 from . import codes, schema
@@ -55,14 +56,16 @@ class FindingsCheck:
     """Record-level findings of one capture. Mutable; one per capture.
 
     ``rules`` limits which rules report (``RuleSet`` of the enabled ones; default: all);
-    ``values_of`` shares a ``series_values`` memo with the session tracker."""
+    ``values_of`` and ``messages_of`` share the session tracker's ``series_values`` and
+    ``message_of`` memos, so a body is read once for both."""
 
-    def __init__(self, rules: RuleSet | None = None, values_of: Callable[[Any], SeriesValues] | None = None) -> None:
+    def __init__(self, rules: RuleSet | None = None, values_of: Callable[[Any], SeriesValues] | None = None,
+                 messages_of: Callable[[Any], BodyMessage | None] | None = None) -> None:
         self.rules = rules if rules is not None else default_rules()
         self._enabled = {r.id for r in self.rules}
         self.visibility = VisibilityCheck()
         """The bystander-modem check (its results become ``link.*`` findings at ``finish``)."""
-        self._views = Views(values_of)
+        self._views = Views(values_of, messages_of)
         self._slac = Slac()
         self._connections: dict[int, _Connection] = {}
         self._closing: list[int] = []

@@ -147,7 +147,7 @@ class SessionTracker:
         # would be circular when the findings are imported first
         from v2gsniff.sniffer.findings.check import FindingsCheck
 
-        self.check = FindingsCheck(rules, self._values)
+        self.check = FindingsCheck(rules, self._values, self._messages)
         """The record-level findings (``Session.findings`` takes each session's share)."""
 
     # -- entry points ---------------------------------------------------------------------
