@@ -150,6 +150,8 @@ class FindingsCheck:
         fam = conn.family or _FAMILIES.get(m.schema or "")
         # the schema and code rules only have something to say about a few messages: ask them then
         out = conn.sequence.message(m)
+        if m.payload_type is not None:
+            out += conn.sequence.payload_type(m)
         if m.violations or m.name == "supportedAppProtocolReq" or (
                 conn.family is not None and _FAMILIES.get(m.schema or "", conn.family) != conn.family):
             out += schema.check(m, conn.negotiated)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+from v2gsniff.dissectors.exi import PAYLOAD_TYPE_SCHEMA
 from v2gsniff.dissectors.exi.errors import FacetViolation
 from v2gsniff.sniffer.bounded import BoundedDict
 from v2gsniff.sniffer.model import Record, SharedTail
@@ -45,6 +46,9 @@ class Message(NamedTuple):
     """(name, value, quantity) of values no CCS equipment reaches (``values.implausible``)."""
     schema: str | None
     violations: tuple[FacetViolation, ...]
+    payload_type: str | None
+    """The V2GTP payload type it came in when that is not its message set's (``0x8001`` for an
+    ISO 15118-20 DC message), else ``None``."""
     quiet: bool
     """A charge-loop message whose content alone breaks no rule (OK code, nothing implausible, no
     facet violation or status fault): only the order, timing and values rules have work to do,
@@ -108,10 +112,15 @@ def _static(body: Any, values_of: Callable[[Any], Values] = series_values,
             maxima(values), faults, implausible(values))
 
 
-def _quiet(static: tuple[Any, ...], violations: tuple[FacetViolation, ...]) -> bool:
+def _quiet(static: tuple[Any, ...], violations: tuple[FacetViolation, ...], payload_type: str | None) -> bool:
     code = static[7]
     return (static[2] == "ChargeLoop" and (code is None or code.upper().startswith("OK")) and static[9] is None
-            and not violations and static[12] is _NO_FAULTS and not static[13])
+            and not violations and payload_type is None and static[12] is _NO_FAULTS and not static[13])
+
+
+PAYLOAD_TYPE_OF = {schema: f"0x{ptype:04x}" for ptype, schemas in PAYLOAD_TYPE_SCHEMA.items()
+                   for schema in (schemas if isinstance(schemas, tuple) else (schemas,))}
+"""Message set -> the V2GTP payload type that carries it (the inverse of the decoder's table)."""
 
 
 _new = tuple.__new__
@@ -157,4 +166,7 @@ class Views:
             return None
         exi = record.message
         violations = exi.violations if exi is not None else ()
-        return (*found, keys.get("schema"), violations, _quiet(found, violations))
+        schema, ptype = keys.get("schema"), keys.get("payload_type")
+        expected = PAYLOAD_TYPE_OF.get(schema) if isinstance(schema, str) else None
+        wrong = ptype if expected is not None and isinstance(ptype, str) and ptype != expected else None
+        return (*found, schema, violations, wrong, _quiet(found, violations, wrong))
