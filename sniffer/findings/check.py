@@ -20,6 +20,7 @@ from v2gsniff.sniffer.sessions.body import Message as BodyMessage
 from v2gsniff.sniffer.sessions.series import Values as SeriesValues
 
 from . import codes, schema
+from .cp import CpTimers
 from .link import Slac, visibility_finding
 from .model import Finding, RuleSet
 from .registry import default_rules
@@ -67,6 +68,7 @@ class FindingsCheck:
         """The bystander-modem check (its results become ``link.*`` findings at ``finish``)."""
         self._views = Views(values_of, messages_of)
         self._slac = Slac()
+        self._cp = CpTimers()
         self._connections: dict[int, _Connection] = {}
         self._closing: list[int] = []
         self._matched: tuple[int, float] | None = None
@@ -88,6 +90,8 @@ class FindingsCheck:
         if kind == "homeplug":
             if record.name == "CM_SLAC_MATCH.CNF":
                 self._matched = (record.frame, record.time)
+            if record.fields and "cp_state" in record.fields:  # a test system's control-pilot indication
+                return self._keep(self._cp.stream, self._cp.record(record))
             return self._keep(None, self._slac.record(record))
         if kind == "tcp" and ("RST" in record.name or "FIN" in record.name):
             # a connection that closes on an open request may still carry its answer (a late
@@ -149,6 +153,7 @@ class FindingsCheck:
             conn.family = family(conn.negotiated)
         fam = conn.family or _FAMILIES.get(m.schema or "")
         # the schema and code rules only have something to say about a few messages: ask them then
+        request = conn.sequence.pending
         out = conn.sequence.message(m)
         if m.payload_type is not None:
             out += conn.sequence.payload_type(m)
@@ -162,6 +167,9 @@ class FindingsCheck:
             out += conn.timing.message(m, fam)
         if m.values or m.stem == "PowerDelivery":
             out += conn.values.message(m)
+        if m.stem == "PowerDelivery" and m.is_response and (code is None or code.startswith(("OK", "Ok"))) \
+                and request is not None and request.stem == "PowerDelivery":
+            self._cp.power_delivery(request, m)
         if self._matched is not None and m.stem == "SessionSetup" and m.is_response:
             out += communication_setup(self._matched, m)
             self._matched = None
