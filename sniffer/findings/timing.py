@@ -211,8 +211,12 @@ class Timing:
         res, elapsed = self.cable_late
         self.cable_late = None
         went_on = nxt is not None and nxt.stem == "PreCharge"
-        then = (f"the EV went on with {nxt.name} (frame {nxt.frame})" if went_on else
-                f"the EV gave up ({nxt.name}, frame {nxt.frame})" if nxt is not None else "no request followed")
+        if nxt is None:
+            then = "no request followed"
+        elif went_on:
+            then = f"the EV went on with {nxt.name} (frame {nxt.frame})"
+        else:
+            then = f"the EV gave up ({nxt.name}, frame {nxt.frame})"
         return [CABLE_CHECK.finding(
             f"CableCheck has run {elapsed:.1f} s since frame {self.cable_check.frame} "
             f"(limit {CABLE_CHECK_TIMEOUT_S:.0f} s); {then}", res.frame, res.time, message=res.name,
