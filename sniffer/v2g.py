@@ -32,8 +32,6 @@ _DOC_BYTE = {0x9A: "din", 0x98: "iso2"}
 
 
 _PT_TEXT = {int(t): f"0x{int(t):04x}" for t in PayloadType}
-_SCHEMA_PAYLOAD_TYPE = {schema: int(ptype) for ptype, schema in ISO20_SETS.items()}
-"""The payload type a decoded message came in: its -20 set's own type, else 0x8001 (EXI)."""
 
 CACHE_SIZE = 2048
 """Distinct payloads whose decode result is kept."""
@@ -93,6 +91,10 @@ class V2GDecoder:
             return "apphand", None
         looks = _DOC_BYTE.get(second)
         if st.negotiated:
+            if st.negotiated.startswith("iso20"):
+                # -20 names its sets by payload type: 0x8001 here is the sender's mistake, and the
+                # bytes are no DIN/ISO-2 document (``_decode_any`` finds the -20 set that fits)
+                return st.negotiated, None
             if looks and looks != st.negotiated:
                 return looks, f"header says {looks} but SupportedAppProtocol negotiated {st.negotiated}"
             return st.negotiated, None
@@ -111,6 +113,9 @@ class V2GDecoder:
         ptype = msg.payload_type
         schema, finding = self._schema(st, ptype, data)
         result = None if schema is None else _decode(schema, data, self.show_keys)
+        if type(result) is not _Decoded and schema is not None and st.negotiated \
+                and st.negotiated.startswith("iso20"):
+            schema, result = _decode_any(schema, data, self.show_keys, st.negotiated, result)
         if type(result) is _Decoded:
             head: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset}
             if finding:
@@ -163,6 +168,20 @@ class V2GDecoder:
                         st.unsupported = chosen
 
 
+def _decode_any(schema: str, message: bytes, show_keys: bool, negotiated: str,
+                failed: _Decoded | str | None) -> tuple[str, _Decoded | str | None]:
+    """An ISO 15118-20 message its payload type's set cannot decode, tried with the other sets of
+    the negotiated protocol (CommonMessages and the negotiated one): a sender that puts a message
+    in the wrong payload type (0x8001, or another set's) still shows what it said. The first set
+    that decodes wins; none: the first error stands."""
+    for other in ("iso20-cm", negotiated):
+        if other != schema:
+            result = _decode(other, message, show_keys)
+            if type(result) is _Decoded:
+                return other, result
+    return schema, failed
+
+
 # Decoding is a pure function of (schema, bytes), and charge loops repeat the same messages:
 # most real captures hold under 5 % distinct payloads. Decoded messages are therefore shared
 # between records and must be treated as read-only.
@@ -176,8 +195,10 @@ def _decode(schema: str, message: bytes, show_keys: bool = False) -> _Decoded | 
     except exi.ExiError as err:
         return str(err)
     fields, summary = key_values(msg)
-    # the message set's namespace (MsgDef for DIN/ISO-2), as SupportedAppProtocol names it
-    tail = {"payload_type": _PT_TEXT[_SCHEMA_PAYLOAD_TYPE.get(schema, PayloadType.EXI)], "schema": schema,
+    ptype = int.from_bytes(message[2:4], "big")
+    # the message set's namespace (MsgDef for DIN/ISO-2), as SupportedAppProtocol names it; the
+    # payload type as sent (``sequence.payload-type`` judges whether it names the message's set)
+    tail = {"payload_type": _PT_TEXT.get(ptype) or f"0x{ptype:04x}", "schema": schema,
             "namespace": msg.nodes()[0][0], "exi_hex": data.hex(), "body": msg.to_json()}
     if not show_keys and carries_private_key(msg):
         tail.update(exi_hex=REDACTED, body=redact_json(tail["body"]))

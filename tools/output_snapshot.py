@@ -5,7 +5,8 @@
 
 Snapshots ``decode --format jsonl`` (and ``--format text --no-color``) of every file in
 ../shared/captures/real and of captures/*.pcapng (with their key logs), ``decode --xml`` of the
-demo captures, ``report --format json`` and ``sessions --format jsonl`` over the real captures.
+demo captures, ``report --format json``/``md``, ``sessions`` (jsonl and text) and ``check`` (jsonl and text) over
+the real captures.
 Each entry keeps stdout, stderr and the exit code. The CLI run is the one beside this Python.
 """
 
@@ -43,6 +44,9 @@ def commands() -> dict[str, list[str]]:
     out["report-json/real"] = ["report", "--format", "json", str(real)]
     out["report-md/real"] = ["report", "--format", "md", str(real)]
     out["sessions-jsonl/real"] = ["sessions", "--format", "jsonl", str(real)]
+    out["sessions-text/real"] = ["sessions", str(real)]
+    out["check-jsonl/real"] = ["check", "--format", "jsonl", str(real)]
+    out["check-text/real"] = ["check", str(real)]
     out["report-json/demos"] = ["report", "--format", "json", str(ROOT / "captures")]
     return out
 

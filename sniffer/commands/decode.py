@@ -120,6 +120,9 @@ class ExitStatus:
 @click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
 @click.option("--findings/--no-findings", default=True, show_default=True,
               help="Interleave findings (kind 'finding': rule, severity, side, requirement, text) in frame order.")
+@click.option("--sessions", "with_sessions", is_flag=True,
+              help="Give every record its charging session's id (JSONL key 'session', the #N of 'v2gsniff "
+              "sessions'); tracks sessions as 'sessions' does, at some speed.")
 def decode(
     files: tuple[str, ...],
     fmt: str,
@@ -131,6 +134,7 @@ def decode(
     trust_paths: tuple[str, ...],
     oem_key: str | None,
     findings: bool,
+    with_sessions: bool,
 ) -> None:
     """Decode every message in capture FILES (pcap, pcapng, gzip; '-' for stdin).
 
@@ -152,7 +156,7 @@ def decode(
     # Signed V2G messages gain ``signature``, certificate chains ``chains`` (Pnc); each record's
     # findings follow it (Findings, which also says when the capture cannot see the whole session:
     # those pass whatever --filter selects).
-    addons: list[object] = [Pnc(setup), Findings(write=findings), RecordWriter(writer_for, matches=matches), status]
+    addons: list[object] = [Pnc(setup), Findings(write=findings, sessions=with_sessions), RecordWriter(writer_for, matches=matches), status]
     if sys.stderr.isatty():
         addons.append(Progress())
     engine = Engine(addons, keylog=keylog, show_keys=show_keys, xml=xml)

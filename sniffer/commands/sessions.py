@@ -11,14 +11,14 @@ from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_NOT_FOUND, fai
 from v2gsniff.sniffer.commands.report import exit_status, run
 from v2gsniff.sniffer.output.inert import inert_json, inert_line
 from v2gsniff.sniffer.pnc import PncSetup
-from v2gsniff.sniffer.report.build import authorization, outcome
+from v2gsniff.sniffer.report.build import authorization, findings_cell, outcome
 from v2gsniff.sniffer.sessions import Session
 
 COLUMNS = ("session", "vehicle", "charger", "protocol", "last phase", "outcome", "bpt", "duration s", "ended by",
-           "authorization")
+           "authorization", "findings")
 """Header of the text output: ``outcome`` is how the session went (``ok``, ``failed in CableCheck``),
 ``bpt`` its bidirectional-power-transfer outcome, ``duration s`` seconds, ``authorization`` EIM or
-PnC with its verdict."""
+PnC with its verdict, ``findings`` errors/warnings and the first error (as the report's vehicle table)."""
 
 
 def session_line(s: Session) -> str:
@@ -28,7 +28,7 @@ def session_line(s: Session) -> str:
     ended = s.ended_by.kind if s.ended_by else "open"
     return "\t".join(inert_line(v) for v in [f"{s.capture}#{s.id}", s.vehicle.name, s.charger.name, s.protocol_name,
                                              s.last_phase or "-", outcome(s), bpt, f"{s.duration:.1f}", ended,
-                                             authorization(s) or "-"])
+                                             authorization(s) or "-", findings_cell(s.findings)])
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -44,7 +44,7 @@ def session_line(s: Session) -> str:
 def sessions(files: tuple[str, ...], vehicles: str | None, label: str | None, from_path: tuple[str, ...],
              jobs: int, fmt: str, trust: tuple[str, ...], oem_key: str | None) -> None:
     """One line per charging session: vehicle, charger, protocol, last phase, outcome, BPT outcome,
-    duration in seconds, how it ended, authorization. FILES are captures or directories ('-' for stdin)."""
+    duration in seconds, how it ended, authorization, findings. FILES are captures or directories ('-' for stdin)."""
     import json
 
     results, problems, inventory = run(files, vehicles, label, jobs, sys.stderr.isatty(), from_path,

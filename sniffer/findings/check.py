@@ -16,9 +16,11 @@ from typing import Any
 from v2gsniff.dissectors.exi import NAMESPACES
 from v2gsniff.sniffer.analysis.visibility import VisibilityCheck
 from v2gsniff.sniffer.model import Record
+from v2gsniff.sniffer.sessions.body import Message as BodyMessage
 from v2gsniff.sniffer.sessions.series import Values as SeriesValues
 
 from . import codes, schema
+from .cp import CpTimers
 from .link import Slac, visibility_finding
 from .model import Finding, RuleSet
 from .registry import default_rules
@@ -55,15 +57,18 @@ class FindingsCheck:
     """Record-level findings of one capture. Mutable; one per capture.
 
     ``rules`` limits which rules report (``RuleSet`` of the enabled ones; default: all);
-    ``values_of`` shares a ``series_values`` memo with the session tracker."""
+    ``values_of`` and ``messages_of`` share the session tracker's ``series_values`` and
+    ``message_of`` memos, so a body is read once for both."""
 
-    def __init__(self, rules: RuleSet | None = None, values_of: Callable[[Any], SeriesValues] | None = None) -> None:
+    def __init__(self, rules: RuleSet | None = None, values_of: Callable[[Any], SeriesValues] | None = None,
+                 messages_of: Callable[[Any], BodyMessage | None] | None = None) -> None:
         self.rules = rules if rules is not None else default_rules()
         self._enabled = {r.id for r in self.rules}
         self.visibility = VisibilityCheck()
         """The bystander-modem check (its results become ``link.*`` findings at ``finish``)."""
-        self._views = Views(values_of)
+        self._views = Views(values_of, messages_of)
         self._slac = Slac()
+        self._cp = CpTimers()
         self._connections: dict[int, _Connection] = {}
         self._closing: list[int] = []
         self._matched: tuple[int, float] | None = None
@@ -85,6 +90,8 @@ class FindingsCheck:
         if kind == "homeplug":
             if record.name == "CM_SLAC_MATCH.CNF":
                 self._matched = (record.frame, record.time)
+            if record.fields and "cp_state" in record.fields:  # a test system's control-pilot indication
+                return self._keep(self._cp.stream, self._cp.record(record))
             return self._keep(None, self._slac.record(record))
         if kind == "tcp" and ("RST" in record.name or "FIN" in record.name):
             # a connection that closes on an open request may still carry its answer (a late
@@ -146,7 +153,10 @@ class FindingsCheck:
             conn.family = family(conn.negotiated)
         fam = conn.family or _FAMILIES.get(m.schema or "")
         # the schema and code rules only have something to say about a few messages: ask them then
+        request = conn.sequence.pending
         out = conn.sequence.message(m)
+        if m.payload_type is not None:
+            out += conn.sequence.payload_type(m)
         if m.violations or m.name == "supportedAppProtocolReq" or (
                 conn.family is not None and _FAMILIES.get(m.schema or "", conn.family) != conn.family):
             out += schema.check(m, conn.negotiated)
@@ -157,6 +167,9 @@ class FindingsCheck:
             out += conn.timing.message(m, fam)
         if m.values or m.stem == "PowerDelivery":
             out += conn.values.message(m)
+        if m.stem == "PowerDelivery" and m.is_response and (code is None or code.startswith(("OK", "Ok"))) \
+                and request is not None and request.stem == "PowerDelivery":
+            self._cp.power_delivery(request, m)
         if self._matched is not None and m.stem == "SessionSetup" and m.is_response:
             out += communication_setup(self._matched, m)
             self._matched = None

@@ -6,13 +6,13 @@ from collections.abc import Iterable
 
 from v2gsniff.sniffer.pnc.rules import PNC_RULES
 
-from . import codes, link, schema, sequence, timing, values
+from . import codes, cp, link, schema, sequence, timing, values
 from .model import Rule, RuleSet
 
 FAMILIES: tuple[tuple[str, tuple[Rule, ...]], ...] = (
     ("schema", schema.RULES),
     ("sequence", sequence.RULES),
-    ("timing", timing.RULES),
+    ("timing", timing.RULES + cp.RULES),
     ("values", values.RULES),
     ("response codes", codes.RULES),
     ("tls and slac", link.RULES),

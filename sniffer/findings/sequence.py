@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from .grammar import STANDARDS, allowed_after, energy_mode, stops
 from .model import Finding, Rule
-from .view import Message
+from .view import PAYLOAD_TYPE_OF, Message
 
 FIRST_REQUEST = Rule("sequence.first-request", "error", "ev",
                      "DIN SPEC 70121 / ISO 15118-2 / -20 message sequence: SessionSetup follows the handshake",
@@ -24,22 +25,20 @@ SESSION_ID = Rule("sequence.session-id", "error", "unknown",
                   "the SessionID the SECC assigns in SessionSetupRes is used by both sides until SessionStop",
                   "A message carries another SessionID than the one the SECC assigned")
 PHASE_ORDER = Rule("sequence.phase-order", "error", "ev",
-                   "DIN SPEC 70121 / ISO 15118-2 / -20 phase order (parameters, cable check, pre-charge, "
-                   "power delivery, charge loop)",
-                   "A phase started before the phase the standard puts before it")
+                   "message sequence of DIN SPEC 70121 (DC), ISO 15118-2 and ISO 15118-20 (AC and DC): which request "
+                   "may follow the previous one (findings/grammar.py lists them per standard)",
+                   "A request the standard does not allow after the previous one (a phase skipped or out of order)")
 REPEATED_REQUEST = Rule("sequence.repeated-request", "warning", "ev",
                         "one-shot setup requests are sent once per session unless they failed",
                         "A setup request was repeated after a successful answer")
+PAYLOAD_TYPE = Rule("sequence.payload-type", "error", "unknown",
+                    "ISO 15118-20 V2GTP header: the payload type names the message set (0x8001 SupportedAppProtocol, "
+                    "0x8002 CommonMessages, 0x8003 AC, 0x8004 DC, 0x8005 ACDP, 0x8006 WPT; DIN SPEC 70121 and "
+                    "ISO 15118-2 use 0x8001); a receiver picks the schema by it",
+                    "A message sent with another message set's V2GTP payload type")
 RULES = (FIRST_REQUEST, REQUEST_BEFORE_RESPONSE, RESPONSE_WITHOUT_REQUEST, RESPONSE_MISMATCH, NO_RESPONSE,
-         SESSION_ID, PHASE_ORDER, REPEATED_REQUEST)
+         SESSION_ID, PHASE_ORDER, REPEATED_REQUEST, PAYLOAD_TYPE)
 
-# phase -> phases one of which must come first on the connection (DC: CableCheck before PreCharge ...)
-_BEFORE = {
-    "CableCheck": ("ChargeParameterDiscovery",),
-    "PreCharge": ("CableCheck",),
-    "ChargeLoop": ("PowerDelivery",),
-    "WeldingDetection": ("PowerDelivery",),
-}
 _ONE_SHOT = frozenset({"supportedAppProtocol", "SessionSetup", "ServiceDiscovery", "ServicePaymentSelection",
                        "PaymentServiceSelection", "ServiceSelection", "AuthorizationSetup"})
 
@@ -47,21 +46,46 @@ _ONE_SHOT = frozenset({"supportedAppProtocol", "SessionSetup", "ServiceDiscovery
 class Sequence:
     """Order of one TCP connection's messages. Mutable."""
 
-    __slots__ = ("pending", "session_id", "handshake_done", "setup_seen", "phases", "answered_ok",
-                 "stopped", "requests", "failed")
+    __slots__ = ("pending", "session_id", "handshake_done", "setup_seen", "answered_ok", "stopped", "requests",
+                 "failed", "wrong_types", "last", "mode", "delivered", "misordered")
 
     def __init__(self) -> None:
         self.pending: Message | None = None
         self.session_id: str | None = None
         self.handshake_done = False
         self.setup_seen = False
-        self.phases: set[str] = set()
         self.answered_ok: set[str] = set()
         self.stopped = False
         self.requests = 0
         self.failed = False
+        self.wrong_types: set[tuple[str, str | None]] = set()
+        """(payload type, message set) pairs already reported: once per pair and connection."""
+        self.last: str | None = None
+        """Stem of the last request answered OK (what the grammar judges the next request by)."""
+        self.mode: str | None = None
+        """``AC``/``DC``: the energy transfer the EV asked for."""
+        self.delivered = False
+        """A PowerDelivery request came: a renegotiation may go straight back to it."""
+        self.misordered: set[tuple[str, str]] = set()
+        """(previous, next) request stems already reported out of order."""
 
     def message(self, m: Message) -> list[Finding]:
+        if m.quiet:
+            # the charge loop's short way: a request while none is open, in a phase already begun,
+            # or the answer to the open request, with the assigned SessionID, breaks nothing here
+            sid, assigned = m.session_id, self.session_id
+            if sid is None or not assigned or sid == assigned:
+                if m.is_request:
+                    if self.pending is None and (self.last == m.stem or not self.setup_seen) \
+                            and (self.setup_seen or not self.handshake_done):
+                        self.pending = m
+                        self.requests += 1
+                        return []
+                elif (p := self.pending) is not None and p.stem == m.stem:
+                    self.pending = None
+                    self.answered_ok.add(m.stem)
+                    self.last = m.stem
+                    return []
         out: list[Finding] = []
         if m.is_request:
             if self.pending is not None:
@@ -75,16 +99,11 @@ class Sequence:
                                                  m.frame, m.time, message=m.name))
             if m.stem == "SessionSetup":
                 self.setup_seen = True
-            phase = m.phase
-            if phase in _BEFORE and phase not in self.phases and self.setup_seen \
-                    and not any(b in self.phases for b in _BEFORE[phase]):
-                out.append(PHASE_ORDER.finding(f"{m.name} before any {' or '.join(_BEFORE[phase])} request",
-                                               m.frame, m.time, message=m.name))
+            if self.setup_seen:
+                out += self._order(m)
             if m.stem in _ONE_SHOT and m.stem in self.answered_ok:
                 out.append(REPEATED_REQUEST.finding(f"{m.name} repeated after a successful {m.stem}Res",
                                                     m.frame, m.time, message=m.name))
-            if phase is not None:
-                self.phases.add(phase)
             self.pending = m
             self.requests += 1
         elif m.is_response:
@@ -101,6 +120,9 @@ class Sequence:
                 self.answered_ok.add(m.stem)
             elif code.upper().startswith("FAILED"):
                 self.failed = True
+            # after a failure the EV should stop: what it sends then is not judged by the grammar
+            self.last = m.stem if p is not None and p.stem == m.stem and (
+                code is None or code.upper().startswith(("OK", "WARNING"))) else None
             if m.name == "supportedAppProtocolRes":
                 self.handshake_done = True
             if m.stem == "SessionSetup" and m.session_id and set(m.session_id) - {"0"}:
@@ -115,6 +137,37 @@ class Sequence:
                                           m.frame, m.time, message=m.name, path=_sid_path(m),
                                           side="ev" if m.from_ev else "evse"))
         return out
+
+    def _order(self, m: Message) -> list[Finding]:
+        """The grammar of ``m``'s standard against the last request answered OK."""
+        fam = _FAMILY.get(m.schema or "")
+        if m.stem == "ChargeParameterDiscovery":
+            self.mode = energy_mode(m.name, m.content) or self.mode
+        prev, stem = self.last, m.stem
+        found: list[Finding] = []
+        if fam is not None and prev is not None:
+            allowed = allowed_after(fam, prev, stem, m.name, self.mode, self.delivered,
+                                    stem == "PowerDelivery" and stops(m.content))
+            if allowed is not None and (prev, stem) not in self.misordered:
+                self.misordered.add((prev, stem))
+                after = ", ".join(sorted(allowed)) or "only SessionStop"
+                found.append(PHASE_ORDER.finding(
+                    f"{m.name} after {prev}: {STANDARDS[fam]} allows {after} there"
+                    + (f" ({self.mode} charging)" if self.mode else ""), m.frame, m.time, message=m.name))
+        if stem == "PowerDelivery":
+            self.delivered = True
+        return found
+
+    def payload_type(self, m: Message) -> list[Finding]:
+        """``m`` came in another set's payload type (``m.payload_type``): said once per type and set."""
+        key = (m.payload_type or "", m.schema)
+        if m.payload_type is None or key in self.wrong_types:
+            return []
+        self.wrong_types.add(key)
+        expected = PAYLOAD_TYPE_OF.get(m.schema or "", "?")
+        return [PAYLOAD_TYPE.finding(f"{m.name} ({m.schema}) sent as V2GTP payload type {m.payload_type}; its set's "
+                                     f"is {expected} (later {m.schema} messages in {m.payload_type} not repeated)",
+                                     m.frame, m.time, message=m.name, side="ev" if m.from_ev else "evse")]
 
     def unanswered(self, now: float, grace: float, closed_at: int | None = None) -> list[Finding]:
         """The open request, if the capture went on ``grace`` seconds past it without an answer
@@ -133,6 +186,9 @@ class Sequence:
     def abandoned(self) -> None:
         """The EV closed the connection before its timeout ran out: its own choice, nobody's fault."""
         self.pending = None
+
+
+_FAMILY = {"din": "din", "iso2": "iso2", "iso20-cm": "iso20", "iso20-ac": "iso20", "iso20-dc": "iso20"}
 
 
 def _sid_path(m: Message) -> str:

@@ -29,13 +29,23 @@ SEQUENCE_TIMEOUT = Rule(
     "timing.sequence-timeout", "error", "ev",
     "V2G_SECC_Sequence_Timeout 60 s ([V2G2-443], [V2G-DC-432]): the EV idles, the SECC should close",
     "The EV let more than 60 s pass between a response and its next request")
+LOOP_SEQUENCE = Rule(
+    "timing.loop-sequence", "warning", "ev",
+    "V2G_SECC_Sequence_Timeout after an AC/DC_ChargeLoopRes: 0.5 s (ISO 15118-20 Tables 216/217 as excerpted "
+    "in ../shared/reference/timing-and-limits.md; EDF eVDriveFlow, Josev defines it). A warning: EVerest "
+    "libiso15118 keeps 60 s there, so SECCs differ in whether they end the session",
+    "The EV sent its next request more than 0.5 s after an ISO 15118-20 ChargeLoopRes")
 ONGOING = Rule(
     "timing.ongoing", "error", "evse",
     "V2G_EVCC_Ongoing_Timeout 60 s ([V2G20-1582]; Josev, RISE-V2G): EVSEProcessing=Ongoing must end",
     "The SECC kept answering Ongoing for longer than the EV may wait")
+# The timeout is the EV's to enforce ("the EVCC shall stop"); the SECC's own bound is tighter (its
+# performance time). A session whose EV went on to PreCharge did not fail: the SECC was slow, a
+# warning. One whose EV then gave up (SessionStop, stop, silence) failed by it: an error.
 CABLE_CHECK = Rule(
     "timing.cable-check", "error", "evse",
-    "V2G_EVCC_CableCheck_Timeout 40 s (DIN SPEC 70121 Table 77, ISO 15118-2/-20; Josev, RISE-V2G)",
+    "V2G_EVCC_CableCheck_Timeout 40 s (DIN SPEC 70121 Table 77, ISO 15118-2/-20; Josev, RISE-V2G), first "
+    "CableCheckReq to last CableCheckRes; a warning when the EV goes on to PreCharge after it",
     "CableCheck took longer than the EV may wait")
 PRE_CHARGE = Rule(
     "timing.pre-charge", "error", "both",
@@ -46,7 +56,8 @@ COMMUNICATION_SETUP = Rule(
     "V2G_EVCC_CommunicationSetup_Timeout 20 s (DIN SPEC 70121, ISO 15118-2/-20; Josev, RISE-V2G), measured "
     "from CM_SLAC_MATCH.CNF (the data link is up) to SessionSetupRes; 18 s SECC performance time: a warning",
     "Communication setup (SDP, TCP, TLS, handshake, SessionSetup) took too long after the SLAC match")
-RULES = (RESPONSE_TIMEOUT, PERFORMANCE, SEQUENCE_TIMEOUT, ONGOING, CABLE_CHECK, PRE_CHARGE, COMMUNICATION_SETUP)
+RULES = (RESPONSE_TIMEOUT, PERFORMANCE, SEQUENCE_TIMEOUT, LOOP_SEQUENCE, ONGOING, CABLE_CHECK, PRE_CHARGE,
+         COMMUNICATION_SETUP)
 
 MSG_TIMEOUT: dict[str, tuple[dict[str, float], float]] = {
     "din": ({"CurrentDemand": 0.25}, 2.0),
@@ -64,6 +75,8 @@ PERFORMANCE_TIME: dict[str, tuple[dict[str, float | None], float]] = {
 COMMUNICATION_SETUP_S = 20.0
 COMMUNICATION_SETUP_PERFORMANCE_S = 18.0
 SEQUENCE_TIMEOUT_S = 60.0
+LOOP_SEQUENCE_S = 0.5
+"""-20 V2G_SECC_Sequence_Timeout after a ChargeLoopRes (the loop's own, instead of 60 s)."""
 ONGOING_TIMEOUT_S = 60.0
 CABLE_CHECK_TIMEOUT_S = 40.0
 PRE_CHARGE_TIMEOUT_S = {"din": 7.0, "iso2": 7.0, "iso20": 10.0}
@@ -86,6 +99,21 @@ def _limits(fam: str, stem: str) -> tuple[float, float]:
     return bound, limit
 
 
+def _gap_bound(fam: str | None, stem: str) -> float:
+    """The longest the EV may wait after a response of ``stem`` (with tolerance) without a finding."""
+    if fam == "iso20" and stem == "ChargeLoop":
+        return LOOP_SEQUENCE_S + tolerance(LOOP_SEQUENCE_S)
+    return SEQUENCE_TIMEOUT_S + 0.25
+
+
+def _bound(fam: str, stem: str) -> float:
+    """The shortest limit (with its tolerance) a response of ``stem`` may take without a finding."""
+    limits = _LIMITS.get((fam, stem))
+    if limits is None:
+        limits = _LIMITS[(fam, stem)] = _limits(fam, stem)
+    return limits[0]
+
+
 def tolerance(limit: float) -> float:
     return 0.25 if limit >= 1.0 else 0.01
 
@@ -99,7 +127,7 @@ def family(schema: str | None) -> str | None:
 class Timing:
     """Clocks of one TCP connection. Mutable."""
 
-    __slots__ = ("request", "last_response", "ongoing", "cable_check", "pre_charge", "fired")
+    __slots__ = ("request", "last_response", "ongoing", "cable_check", "cable_late", "pre_charge", "fired")
 
     def __init__(self) -> None:
         self.request: Message | None = None
@@ -107,10 +135,25 @@ class Timing:
         self.ongoing: Message | None = None
         """First request of a run that the SECC answers Ongoing."""
         self.cable_check: Message | None = None
+        self.cable_late: tuple[Message, float] | None = None
+        """(CableCheckRes, elapsed) past the timeout: judged by what the EV does next."""
         self.pre_charge: Message | None = None
         self.fired: set[object] = set()
 
     def message(self, m: Message, fam: str | None) -> list[Finding]:
+        if m.quiet:
+            # the charge loop's short way: a request within the sequence timeout, or an answer
+            # within the performance time (or of no request timed here), is all that happens
+            if m.is_request:
+                last = self.last_response
+                if (last is None or m.time - last.time <= _gap_bound(fam, last.stem)) and self.cable_late is None:
+                    self.request = m
+                    return []
+            elif m.is_response:
+                req = self.request
+                if req is None or fam is None or req.stem != m.stem or m.time - req.time <= _bound(fam, m.stem):
+                    self.request, self.last_response = None, m
+                    return []
         out: list[Finding] = []
         if m.is_request:
             last = self.last_response
@@ -118,7 +161,15 @@ class Timing:
                 out.append(SEQUENCE_TIMEOUT.finding(
                     f"{m.time - last.time:.1f} s from {last.name} to {m.name} (limit {SEQUENCE_TIMEOUT_S:.0f} s)",
                     m.frame, m.time, message=m.name, evidence=(last.frame, m.frame)))
+            elif last is not None and m.time - last.time > _gap_bound(fam, last.stem) and "loop" not in self.fired:
+                self.fired.add("loop")
+                out.append(LOOP_SEQUENCE.finding(
+                    f"{(m.time - last.time) * 1000:.0f} ms from {last.name} to {m.name} (limit "
+                    f"{LOOP_SEQUENCE_S * 1000:.0f} ms); later ones not repeated", m.frame, m.time, message=m.name,
+                    evidence=(last.frame, m.frame)))
             self.request = m
+            if self.cable_late is not None and m.stem != "CableCheck":
+                out += self._cable_late(m)
             if m.stem == "CableCheck" and self.cable_check is None:
                 self.cable_check = m
             if m.stem == "PreCharge" and self.pre_charge is None:
@@ -151,17 +202,34 @@ class Timing:
             elapsed = m.time - self.cable_check.time
             if elapsed > CABLE_CHECK_TIMEOUT_S + 0.25:
                 self.fired.add("cable")
-                out.append(CABLE_CHECK.finding(
-                    f"CableCheck has run {elapsed:.1f} s since frame {self.cable_check.frame} "
-                    f"(limit {CABLE_CHECK_TIMEOUT_S:.0f} s)", m.frame, m.time, message=m.name,
-                    evidence=(self.cable_check.frame, m.frame)))
+                self.cable_late = (m, elapsed)
         return out
 
+    def _cable_late(self, nxt: Message | None) -> list[Finding]:
+        """The late CableCheck, now that the EV's next request (``None``: none came) shows its choice."""
+        assert self.cable_late is not None and self.cable_check is not None
+        res, elapsed = self.cable_late
+        self.cable_late = None
+        went_on = nxt is not None and nxt.stem == "PreCharge"
+        if nxt is None:
+            then = "no request followed"
+        elif went_on:
+            then = f"the EV went on with {nxt.name} (frame {nxt.frame})"
+        else:
+            then = f"the EV gave up ({nxt.name}, frame {nxt.frame})"
+        return [CABLE_CHECK.finding(
+            f"CableCheck has run {elapsed:.1f} s since frame {self.cable_check.frame} "
+            f"(limit {CABLE_CHECK_TIMEOUT_S:.0f} s); {then}", res.frame, res.time, message=res.name,
+            evidence=(self.cable_check.frame, res.frame) + ((nxt.frame,) if nxt is not None else ()),
+            severity="warning" if went_on else None)]
+
     def close(self, fam: str | None, now: float) -> list[Finding]:
-        """At the end: a PreCharge that never reached PowerDelivery is judged against the capture's end."""
+        """At the end: a late CableCheck nothing followed, a PreCharge that never reached PowerDelivery
+        (judged against the capture's end)."""
+        out = self._cable_late(None) if self.cable_late is not None else []
         if self.pre_charge is not None and "pre" not in self.fired:
-            return self._pre_charge(None, fam, now)
-        return []
+            out += self._pre_charge(None, fam, now)
+        return out
 
     def _response_time(self, req: Message, res: Message, fam: str) -> list[Finding]:
         took = res.time - req.time

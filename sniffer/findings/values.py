@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from v2gsniff.sniffer.bounded import BoundedDict
 
 from .model import Finding, Rule
 
@@ -53,16 +56,25 @@ _UNIT = {"voltage": "V", "current": "A", "power": "W"}
 _KEYS = tuple((q, f"evse_max_{q}", f"evse_present_{q}", f"ev_target_{q}") for q in ("voltage", "current", "power"))
 
 
+def maxima(values: dict[str, float]) -> tuple[tuple[str, float], ...]:
+    """(quantity, limit) of the positive EVSE maximum limits among a message's values."""
+    return tuple((q, values[key]) for q, key, _present, _target in _KEYS if values.get(key, 0) > 0)
+
+
 def implausible(values: dict[str, float]) -> tuple[tuple[str, float, str], ...]:
     """(name, value, quantity) of the values whose magnitude no CCS equipment reaches."""
     out = []
     for name, value in values.items():
-        q = name[name.rfind("_") + 1:]
-        if q in PLAUSIBLE and abs(value) > PLAUSIBLE[q]:
+        q = _quantity(name)
+        if q is not None and abs(value) > PLAUSIBLE[q]:
             out.append((name, value, q))
     return tuple(out)
-_OK_STATUS = frozenset({"EVSE_Ready", "EVSE_NotReady", None})
-_OK_ISOLATION = frozenset({"Valid", "Warning", None})
+
+
+@lru_cache(256)  # series names come from one fixed table
+def _quantity(name: str) -> str | None:
+    q = name[name.rfind("_") + 1:]
+    return q if q in PLAUSIBLE else None
 
 
 class Values:
@@ -79,7 +91,7 @@ class Values:
         self.flowing = False
         # values objects (one per distinct message body) already judged against the limits as they
         # stood (``version``): a repeated charge-loop message has nothing new to say about them
-        self.checked: dict[int, tuple[object, int]] = {}
+        self.checked: BoundedDict[int, tuple[object, int]] = BoundedDict(1024)
         self.version = 0
 
     def message(self, m: Message) -> list[Finding]:
@@ -87,18 +99,15 @@ class Values:
         if not values and m.stem != "PowerDelivery":
             return []
         out: list[Finding] = []
-        side = "ev" if m.from_ev else "evse"
-        get = values.get
         limits = self.evse_max
-        for q, max_key, _present, _target in _KEYS:
-            limit = get(max_key)
-            if limit is not None and limit > 0 and limits.get(q) != limit:
+        for q, limit in m.maxima:
+            if limits.get(q) != limit:
                 limits[q] = limit
                 self.version += 1
         seen = self.checked.get(id(values))
         if seen is None or seen[0] is not values or seen[1] != self.version:
-            self.checked[id(values)] = (values, self.version)
-            self._limits(m, side, out)
+            self.checked.put(id(values), (values, self.version))
+            self._limits(m, "ev" if m.from_ev else "evse", out)
         self._dynamic(m, out)
         return out
 
@@ -134,7 +143,6 @@ class Values:
     def _dynamic(self, m: Message, out: list[Finding]) -> None:
         """Rules that compare a message with earlier ones (SoC, PreCharge) or need the flow state."""
         values = m.values
-        side = "ev" if m.from_ev else "evse"
         soc = values.get("soc")
         if soc is not None and m.from_ev:
             prev = self.soc
@@ -143,6 +151,11 @@ class Values:
                 out.append(SOC_JUMP_RULE.finding(f"SoC {prev[0]:g} % (frame {prev[1].frame}) then {soc:g} %",
                                                  m.frame, m.time, message=m.name, evidence=(prev[1].frame, m.frame)))
             self.soc = (soc, m)
+        if m.quiet:  # a charge-loop message: no PreCharge to follow, no status fault to report
+            current = values.get("evse_present_current")
+            if current is not None:
+                self.flowing = current > FLOWING_A
+            return
         if m.stem == "PreCharge":
             if m.from_ev and "ev_target_voltage" in values:
                 self.pre_target = values["ev_target_voltage"]
@@ -160,15 +173,9 @@ class Values:
         if current is not None:
             self.flowing = m.phase == "ChargeLoop" and current > FLOWING_A
         if self.flowing and m.phase == "ChargeLoop" and "status" not in self.fired:
-            evse_status, isolation, ev_error = m.status
-            bad = []
-            if not m.from_ev and evse_status not in _OK_STATUS:
-                bad.append(f"EVSEStatusCode {evse_status}")
-            if not m.from_ev and isolation not in _OK_ISOLATION:
-                bad.append(f"EVSEIsolationStatus {isolation}")
-            if m.from_ev and ev_error not in ("NO_ERROR", None):
-                bad.append(f"EVErrorCode {ev_error}")
+            bad = m.faults[m.from_ev]
             if bad:
                 self.fired.add("status")
                 out.append(STATUS_WHILE_FLOWING.finding(f"{', '.join(bad)} in {m.name} while current flows",
-                                                        m.frame, m.time, message=m.name, side=side))
+                                                        m.frame, m.time, message=m.name,
+                                                        side="ev" if m.from_ev else "evse"))

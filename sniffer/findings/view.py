@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+from v2gsniff.dissectors.exi import PAYLOAD_TYPE_SCHEMA
 from v2gsniff.dissectors.exi.errors import FacetViolation
+from v2gsniff.sniffer.bounded import BoundedDict
 from v2gsniff.sniffer.model import Record, SharedTail
 from v2gsniff.sniffer.sessions.body import BodyMemo, as_list, message_of
+from v2gsniff.sniffer.sessions.body import Message as BodyMessage
 from v2gsniff.sniffer.sessions.phases import phase_of, stem
 from v2gsniff.sniffer.sessions.series import Values, series_values
 
-from .values import implausible
+from .values import implausible, maxima
 
 
 class Message(NamedTuple):
@@ -34,16 +37,26 @@ class Message(NamedTuple):
     """EVSEProcessing (``Finished``/``Ongoing`` ...), when the message has it."""
     values: Mapping[str, float]
     """Physical values by series name (``sessions.series``); empty outside the power phases."""
-    status: tuple[Any, Any, Any]
-    """(EVSEStatusCode, EVSEIsolationStatus, EVErrorCode) of a charge-loop message, else Nones."""
+    maxima: tuple[tuple[str, float], ...]
+    """(quantity, value) of the positive maximum limits the EVSE announces in it (``values.maxima``)."""
+    faults: tuple[tuple[str, ...], tuple[str, ...]]
+    """Status codes other than ready/valid in a charge-loop message, as the EVSE's and as the EV's
+    message would state them (``EVSEStatusCode EVSE_Shutdown``); indexed by ``from_ev``."""
     implausible: tuple[tuple[str, float, str], ...]
     """(name, value, quantity) of values no CCS equipment reaches (``values.implausible``)."""
     schema: str | None
+    violations: tuple[FacetViolation, ...]
+    payload_type: str | None
+    """The V2GTP payload type it came in when that is not its message set's (``0x8001`` for an
+    ISO 15118-20 DC message), else ``None``."""
+    quiet: bool
+    """A charge-loop message whose content alone breaks no rule (OK code, nothing implausible, no
+    facet violation or status fault): only the order, timing and values rules have work to do,
+    and they take their short way (``Sequence``, ``Timing``, ``Values``)."""
     stream: int
     from_ev: bool
     frame: int
     time: float
-    violations: tuple[FacetViolation, ...]
 
     @property
     def offered(self) -> list[str]:
@@ -52,72 +65,108 @@ class Message(NamedTuple):
                 if isinstance(x, Mapping)]
 
 
-_NONE3 = (None, None, None)
+_NO_FAULTS: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 _POWER_PHASES = frozenset({"ChargeParameterDiscovery", "CableCheck", "PreCharge", "PowerDelivery", "ChargeLoop",
                            "WeldingDetection"})
+_OK_STATUS = frozenset({"EVSE_Ready", "EVSE_NotReady", None})
+_OK_ISOLATION = frozenset({"Valid", "Warning", None})
+_LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
-_STATUS_KEYS = {"EVSEStatusCode": 0, "EVSEIsolationStatus": 1, "EVErrorCode": 2}
-
-
-def _status(content: Mapping[str, Any]) -> tuple[Any, Any, Any]:
-    """EVSEStatusCode, EVSEIsolationStatus and EVErrorCode of a charge-loop message: they sit in its
-    status children (DC_EVSEStatus, AC_EVSEStatus, DC_EVStatus; -20 EVSEStatus), one level down."""
+def _faults(content: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """EVSEStatusCode, EVSEIsolationStatus and EVErrorCode of a charge-loop message other than
+    ready/valid: they sit in its status children (DC_EVSEStatus, AC_EVSEStatus, DC_EVStatus; -20
+    EVSEStatus), one level down. (As the EVSE's message, as the EV's message.)"""
     found: list[Any] = [None, None, None]
     for child in content.values():
-        if isinstance(child, Mapping):
-            for key, i in _STATUS_KEYS.items():
+        if type(child) is dict or (type(child) not in _LEAVES and isinstance(child, Mapping)):
+            for i, key in enumerate(("EVSEStatusCode", "EVSEIsolationStatus", "EVErrorCode")):
                 if found[i] is None and key in child:
                     found[i] = child[key]
-    return found[0], found[1], found[2]
+    evse_status, isolation, ev_error = found
+    evse: list[str] = []
+    if evse_status not in _OK_STATUS:
+        evse.append(f"EVSEStatusCode {evse_status}")
+    if isolation not in _OK_ISOLATION:
+        evse.append(f"EVSEIsolationStatus {isolation}")
+    ev = (f"EVErrorCode {ev_error}",) if ev_error not in ("NO_ERROR", None) else ()
+    return (tuple(evse), ev) if evse or ev else _NO_FAULTS
 
 
-def _static(body: Any, values_of: Callable[[Any], Values] = series_values) -> tuple[Any, ...] | None:
-    found = message_of(body)
+def _static(body: Any, values_of: Callable[[Any], Values] = series_values,
+            messages: Callable[[Any], BodyMessage | None] = message_of) -> tuple[Any, ...] | None:
+    """Everything a message's body alone decides, up to ``schema`` (the view adds the rest)."""
+    found = messages(body)
     if found is None:
         return None
     name, content, header = found
     phase = phase_of(name)
     code = content.get("ResponseCode")
+    code = code if isinstance(code, str) else None
     sid = header.get("SessionID")
     processing = content.get("EVSEProcessing")
     values = dict(values_of(content)) if phase in _POWER_PHASES else {}
-    status = _status(content) if phase == "ChargeLoop" else _NONE3
-    return (name, stem(name), phase, content, header, name.endswith("Req"), name.endswith("Res"),
-            code if isinstance(code, str) else None, sid if isinstance(sid, str) else None,
-            processing if isinstance(processing, str) else None, values, status, implausible(values))
+    faults = _faults(content) if phase == "ChargeLoop" else _NO_FAULTS
+    return (name, stem(name), phase, content, header, name.endswith("Req"), name.endswith("Res"), code,
+            sid if isinstance(sid, str) else None, processing if isinstance(processing, str) else None, values,
+            maxima(values), faults, implausible(values))
+
+
+def _quiet(static: tuple[Any, ...], violations: tuple[FacetViolation, ...], payload_type: str | None) -> bool:
+    code = static[7]
+    return (static[2] == "ChargeLoop" and (code is None or code.upper().startswith("OK")) and static[9] is None
+            and not violations and payload_type is None and static[12] is _NO_FAULTS and not static[13])
+
+
+PAYLOAD_TYPE_OF = {schema: f"0x{ptype:04x}" for ptype, schemas in PAYLOAD_TYPE_SCHEMA.items()
+                   for schema in (schemas if isinstance(schemas, tuple) else (schemas,))}
+"""Message set -> the V2GTP payload type that carries it (the inverse of the decoder's table)."""
+
+
+_new = tuple.__new__
 
 
 class Views:
     """Record -> ``Message``. Mutable (its memo).
 
-    ``values_of``: a memo of ``series_values`` to share with the session tracker (which computes
-    the same values for its series), so a body is walked once."""
+    ``values_of`` and ``messages_of``: memos of ``series_values`` and ``message_of`` to share with
+    the session tracker (which reads the same for its series and phases), so a body is read once."""
 
-    def __init__(self, values_of: Callable[[Any], Values] | None = None) -> None:
-        static = _static if values_of is None else lambda body: _static(body, values_of)
-        self._statics = BodyMemo(static)
-
-        def shared(tail: Mapping[str, Any]) -> tuple[Any, ...] | None:
-            found = self._statics(tail.get("body"))
-            return None if found is None else (*found, tail.get("schema"))
-
-        # a decoded message's shared keys (body, schema) come as one mapping per distinct payload
-        self._tails = BodyMemo(shared)
+    def __init__(self, values_of: Callable[[Any], Values] | None = None,
+                 messages_of: Callable[[Any], BodyMessage | None] | None = None) -> None:
+        values, messages = values_of or series_values, messages_of or message_of
+        self._statics = BodyMemo(lambda body: _static(body, values, messages))
+        # a decoded message's shared keys (body, schema) come as one mapping per distinct payload,
+        # with one decoded message (and so one set of violations): its whole static part, by id
+        self._tails: BoundedDict[int, tuple[Any, tuple[Any, ...] | None]] = BoundedDict(1024)
 
     def of(self, record: Record) -> Message | None:
         extra = record.extra
         head: Mapping[str, Any]
         if type(extra) is SharedTail and "schema" not in extra.head and "body" not in extra.head:
             head = extra.head
-            static = self._tails(extra.tail)
+            tail = extra.tail
+            hit = self._tails.get(id(tail))
+            if hit is not None and hit[0] is tail:
+                static = hit[1]
+            else:
+                static = self._tails.put(id(tail), (tail, self._static(tail, record)))[1]
         else:
             head = extra
-            found = self._statics(extra.get("body"))
-            static = None if found is None else (*found, extra.get("schema"))
+            static = self._static(extra, record)
         if static is None:
             return None
         stream = head.get("stream")
+        return _new(Message, static + (stream if type(stream) is int else -1, head.get("dir") == "ev->evse",
+                                       record.frame, record.time))
+
+    def _static(self, keys: Mapping[str, Any], record: Record) -> tuple[Any, ...] | None:
+        found = self._statics(keys.get("body"))
+        if found is None:
+            return None
         exi = record.message
-        return Message._make((*static, stream if isinstance(stream, int) else -1, head.get("dir") == "ev->evse",
-                              record.frame, record.time, exi.violations if exi is not None else ()))
+        violations = exi.violations if exi is not None else ()
+        schema, ptype = keys.get("schema"), keys.get("payload_type")
+        expected = PAYLOAD_TYPE_OF.get(schema) if isinstance(schema, str) else None
+        wrong = ptype if expected is not None and isinstance(ptype, str) and ptype != expected else None
+        return (*found, schema, violations, wrong, _quiet(found, violations, wrong))

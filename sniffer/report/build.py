@@ -9,7 +9,7 @@ session (no vehicle identity, no handshake, a stray response) is a note of its c
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import median
 
@@ -106,12 +106,7 @@ class VehicleReport:
     @property
     def findings_text(self) -> str:
         """The table cell: errors/warnings and the first error's text."""
-        counts = self.severity_counts
-        if not counts["error"] and not counts["warning"]:
-            return "-"
-        text = ", ".join(f"{counts[k]} {k}{'' if counts[k] == 1 else 's'}" for k in ("error", "warning"))
-        first = next((f for s in self.sessions for f in s.findings if f.severity == "error"), None)
-        return f"{text}; first: {first.text}" if first else text
+        return findings_cell([f for s in self.sessions for f in s.findings])
 
     def findings_by_rule(self) -> list[tuple[str, list[tuple[Session, Finding]]]]:
         """(rule id, [(session, finding)...]) in order of each rule's first finding."""
@@ -318,3 +313,14 @@ def _merge(vehicles: list[Vehicle]) -> Vehicle:
     return Vehicle(**values)
 
 
+def findings_cell(findings: Sequence[Finding]) -> str:
+    """A findings table cell (vehicle table, ``sessions``): errors/warnings counted and the first
+    error's text; ``-`` when there is neither."""
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for f in findings:
+        counts[f.severity] += 1
+    if not counts["error"] and not counts["warning"]:
+        return "-"
+    text = ", ".join(f"{counts[k]} {k}{'' if counts[k] == 1 else 's'}" for k in ("error", "warning"))
+    first = next((f for f in findings if f.severity == "error"), None)
+    return f"{text}; first: {first.text}" if first else text

@@ -86,7 +86,7 @@ def message_of(body: Any) -> Message | None:
 
 def physical(node: Any) -> float | None:
     """Value x 10^Multiplier (DIN/ISO-2 PhysicalValueType) or x 10^Exponent (ISO-20 RationalNumber)."""
-    if not isinstance(node, Mapping):
+    if type(node) is not dict and not isinstance(node, Mapping):  # the ABC check only for non-dicts
         return None
     value = node.get("Value")
     scale = node.get("Multiplier", node.get("Exponent"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 PHASES = (
     "SLAC",
     "SDP",
@@ -66,6 +68,8 @@ TLS_HANDSHAKE = frozenset({
 })
 
 
+# message names are few (the schemas' own), and every distinct message body asks for its name's
+@lru_cache(512)
 def stem(name: str) -> str:
     """``DC_CableCheckReq`` -> ``CableCheck``; ``supportedAppProtocolRes`` -> ``supportedAppProtocol``."""
     base = name[:-3] if name.endswith(("Req", "Res")) else name
@@ -75,6 +79,7 @@ def stem(name: str) -> str:
     return base
 
 
+@lru_cache(512)
 def phase_of(name: str) -> str | None:
     """Phase of a V2G message name (``None`` for messages outside the phase list)."""
     return _STEMS.get(stem(name))

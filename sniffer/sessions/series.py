@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .body import V2G, physical, walk
@@ -60,32 +60,64 @@ def point(msg: V2G, values_of: Callable[[Any], Values] | None = None) -> SeriesP
     return SeriesPoint(msg.time, msg.frame, msg.name, values)
 
 
+# key -> (series name, how it counts): the scan below asks this one table per element instead of
+# walking the body into a list first
+_FIRST, _PHASE, _SOC_KEY = 0, 1, 2
+"""The first element of a name wins; an ISO-20 _L2/_L3 phase value adds to the first phase's; SoC."""
+_SCAN: dict[str, tuple[str, int]] = {
+    **{key: (name, _FIRST) for key, name in _KEYS.items()},
+    **{key + suffix: (name, _PHASE) for key, name in _PHASE_SUMS.items() for suffix in ("_L2", "_L3")},
+    **{key: ("soc", _SOC_KEY) for key in _SOC},
+}
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
 def series_values(content: Any) -> Values:
-    """The (series name, value) pairs of a message's content, sorted by name."""
+    """The (series name, value) pairs of a message's content, sorted by name.
+
+    Reads every element in document order, as :func:`~.body.walk` lists them: the first element
+    of a name wins, SoC is the first integer EVRESSSOC/PresentSOC, and the ISO-20 _L2/_L3 phase
+    powers are added to the first phase's value."""
     values: dict[str, float] = {}
     extra_phases: dict[str, float] = {}
-    for key, node in walk(content):
-        if key in _SOC and isinstance(node, int) and "soc" not in values:
-            values["soc"] = float(node)
-            continue
-        base = key[:-3] if key.endswith(("_L2", "_L3")) else key
-        name = _KEYS.get(base)
-        if name is None:
-            continue
-        value = physical(node)
-        if value is None:
-            continue
-        if base != key:
-            if base in _PHASE_SUMS:
-                extra_phases[name] = extra_phases.get(name, 0.0) + value
-            continue
-        values.setdefault(name, value)
+    if isinstance(content, Mapping):
+        _scan(content, values, extra_phases)
     for name, value in extra_phases.items():
         if name in values:
             values[name] += value
     _derive(values, "evse_present_power", "evse_present_voltage", "evse_present_current")
     _derive(values, "ev_target_power", "ev_target_voltage", "ev_target_current")
     return tuple(sorted(values.items()))
+
+
+def _scan(node: Mapping[str, Any], values: dict[str, float], extra_phases: dict[str, float]) -> None:
+    for key, value in node.items():
+        found = _SCAN.get(key)
+        for item in value if isinstance(value, list) else (value,):
+            # a value taken is a PhysicalValue/RationalNumber or an integer: nothing of interest below
+            if found is not None and _take(found, item, values, extra_phases):
+                continue
+            if type(item) is dict or (type(item) not in _LEAVES and isinstance(item, Mapping)):
+                _scan(item, values, extra_phases)
+
+
+def _take(found: tuple[str, int], item: Any, values: dict[str, float], extra_phases: dict[str, float]) -> bool:
+    """Count ``item`` under ``found``'s series name; False when it is not a value of that kind."""
+    name, how = found
+    if how == _SOC_KEY:
+        if not isinstance(item, int):
+            return False
+        if name not in values:
+            values[name] = float(item)
+        return True
+    number = physical(item)
+    if number is None:
+        return False
+    if how == _PHASE:
+        extra_phases[name] = extra_phases.get(name, 0.0) + number
+    elif name not in values:
+        values[name] = number
+    return True
 
 
 def _derive(values: dict[str, float], power: str, voltage: str, current: str) -> None:

@@ -147,20 +147,41 @@ class SessionTracker:
         # would be circular when the findings are imported first
         from v2gsniff.sniffer.findings.check import FindingsCheck
 
-        self.check = FindingsCheck(rules, self._values)
+        self.check = FindingsCheck(rules, self._values, self._messages)
+        self._handlers = {"homeplug": self._slac, "sdp": self._sdp, "tcp": self._tcp, "tls": self._tls,
+                          "v2g": self._v2g}
+        self._taken: Record | None = None
+        """The last SLAC/SDP record a session took (``session_of``)."""
         """The record-level findings (``Session.findings`` takes each session's share)."""
 
     # -- entry points ---------------------------------------------------------------------
 
-    def observe(self, record: Record) -> None:
-        if self.check.feed(record):
+    def observe(self, record: Record) -> list[Finding]:
+        """Take one record; returns the findings it makes evident (``FindingsCheck.feed``)."""
+        found = self.check.feed(record)
+        if found:
             self.revision += 1
         if record.frame:
             self._last = (max(self._last[0], record.frame), max(self._last[1], record.time))
-        handler = {"homeplug": self._slac, "sdp": self._sdp, "tcp": self._tcp, "tls": self._tls,
-                   "v2g": self._v2g}.get(record.kind)
+        kind = record.kind
+        handler = self._handlers.get(kind)
+        self._taken = None
         if handler is not None and handler(record):
             self.revision += 1
+            if kind in ("homeplug", "sdp"):
+                self._taken = record
+        return found
+
+    def session_of(self, record: Record) -> int | None:
+        """The id of the session the last observed ``record`` belongs to, as far as it is known yet:
+        its TCP connection's session, or for SLAC/SDP the session that took it (``None``: none)."""
+        if record.kind in ("homeplug", "sdp"):
+            cur = self._current
+            return cur.index if self._taken is record and cur is not None else None
+        extra = record.extra
+        stream = extra.get("stream") if extra else None
+        owner = self._owner.get(stream) if type(stream) is int else None
+        return owner.index if owner is not None else None
 
     def finish(self) -> list[Session]:
         if not self._finished:

@@ -96,6 +96,7 @@ def v2g_message(schema: str, session_id: str, body: Tree) -> Tree:
     return {"V2G_Message": {"Header": {"SessionID": session_id}, "Body": body}}
 
 
-def frame(schema: str, tree: Tree, lenient: bool = False) -> bytes:
-    """The V2GTP message carrying ``tree`` encoded with ``schema``."""
-    return v2gtp(PAYLOAD_TYPES[schema], exi(schema, tree, lenient))
+def frame(schema: str, tree: Tree, lenient: bool = False, payload_type: int | None = None) -> bytes:
+    """The V2GTP message carrying ``tree`` encoded with ``schema`` (``payload_type``: another type
+    than the set's, as a faulty peer sends it)."""
+    return v2gtp(PAYLOAD_TYPES[schema] if payload_type is None else payload_type, exi(schema, tree, lenient))

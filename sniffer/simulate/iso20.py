@@ -23,8 +23,10 @@ DC_SERVICE, AC_SERVICE, AC_BPT, DC_BPT = 2, 1, 5, 6
 
 class Iso20Session:
     def __init__(self, link: Link, *, ac: bool, bpt: bool, dynamic: bool, loops: int,
-                 discharge_from: int | None = None) -> None:
+                 discharge_from: int | None = None, ev_payload_type: int | None = None) -> None:
         self.link = link
+        self.ev_payload_type = ev_payload_type
+        """A faulty EV's V2GTP payload type for its CommonMessages requests (0x8001, as in ISO 15118-2)."""
         self.rng = link.wire.rng
         self.ac, self.bpt, self.dynamic = ac, bpt, dynamic
         self.loops = loops
@@ -42,7 +44,8 @@ class Iso20Session:
           evse_time: float = 0.02) -> None:
         w = self.link.wire
         w.wait(think, 0.3)
-        self.link.send(True, schema, {name + "Req": {"Header": self.header(), **(req or {})}})
+        self.link.send(True, schema, {name + "Req": {"Header": self.header(), **(req or {})}},
+                       payload_type=self.ev_payload_type if schema == CM else None)
         w.wait(evse_time, 0.3)
         self.link.send(False, schema, {name + "Res": {"Header": self.header(), **res}})
 
@@ -240,6 +243,6 @@ class Iso20Session:
 
 
 def run_iso20(link: Link, loops: int, *, ac: bool = False, bpt: bool = True, dynamic: bool = True,
-              discharge: bool = False) -> None:
+              discharge: bool = False, ev_payload_type: int | None = None) -> None:
     Iso20Session(link, ac=ac, bpt=bpt, dynamic=dynamic, loops=loops,
-                 discharge_from=max(2, loops // 3) if discharge else None).run()
+                 discharge_from=max(2, loops // 3) if discharge else None, ev_payload_type=ev_payload_type).run()

@@ -106,9 +106,10 @@ class Link:
         self.conv.close(client_first=True)
 
     # -- V2GTP -------------------------------------------------------------------------------------
-    def send(self, from_ev: bool, schema: str, tree: Tree, lenient: bool = False) -> None:
+    def send(self, from_ev: bool, schema: str, tree: Tree, lenient: bool = False,
+             payload_type: int | None = None) -> None:
         assert self.channel is not None
-        self.channel.send(from_ev, frame(schema, tree, lenient))
+        self.channel.send(from_ev, frame(schema, tree, lenient, payload_type))
 
     def exchange(self, schema: str, req: Tree, res: Tree, *, think: float = 0.08, evse_time: float = 0.02,
                  res_schema: str | None = None, lenient: bool = False) -> None:

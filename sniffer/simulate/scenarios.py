@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from .link import SECURITY_NONE, SECURITY_TLS, Link
 from .wire import Wire
@@ -110,7 +111,7 @@ def slac_no_match(link: Link, loops: int) -> None:
                      match=False, attenuation=link.wire.rng.uniform(62.0, 70.0))
 
 
-def _iso20(**kw: bool) -> Callable[[Link, int], None]:
+def _iso20(**kw: Any) -> Callable[[Link, int], None]:
     def run(link: Link, loops: int) -> None:
         from .iso20 import run_iso20
 
@@ -199,6 +200,10 @@ for _s in (
     Scenario("iso2-dc-sequence-error", "iso2-dc, but the EV skips PowerDelivery and sends CurrentDemandReq; "
              "the charger answers FAILED_SequenceError and the EV stops: sequence.phase-order, codes.failed",
              "protocol-without-bpt", _faulty("iso2", "sequence-error"), expects=("sequence.phase-order", "codes.failed")),
+    Scenario("iso20-dc-payload-type", "iso20-dc-bpt-scheduled, but the EV sends its CommonMessages requests "
+             "with payload type 0x8001 (ISO 15118-2's) instead of 0x8002: sequence.payload-type",
+             "bpt-negotiated-no-discharge", _iso20(dynamic=False, ev_payload_type=0x8001),
+             expects=(*_PLAIN_ISO20, "sequence.payload-type")),
     Scenario("iso2-dc-out-of-facet", "iso2-dc, but the EV's PowerDeliveryReq charging profile says 4 phases "
              "(the schema allows 1..3): the message still decodes, with schema.facet", "protocol-without-bpt",
              _faulty("iso2", "out-of-facet"), expects=("schema.facet",)),

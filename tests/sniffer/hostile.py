@@ -38,7 +38,8 @@ def build(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(sim_tls, "certificate", lambda wire, key, cn: real_certificate(wire, key, HOSTILE))
     # A hostile charger ignores the EVSEID's maxLength 37 too: its messages are encoded leniently.
     real_frame = sim_link.frame
-    monkeypatch.setattr(sim_link, "frame", lambda schema, tree, lenient=False: real_frame(schema, tree, True))
+    monkeypatch.setattr(sim_link, "frame", lambda schema, tree, lenient=False, payload_type=None:
+                        real_frame(schema, tree, True, payload_type))
     wire = Wire(11)
     link = Link(wire)
     link.slac()

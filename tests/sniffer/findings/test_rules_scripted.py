@@ -137,3 +137,26 @@ def test_present_current_over_the_chargers_own_limit_names_both_values() -> None
     texts = [f.text for f in _finish(s).findings if f.rule == "values.evse-present-over-limit"]
     assert texts == ["EVSE present current 1272 A above its own maximum 30 A",
                      "EVSE present power 508800 W above its own maximum 11000 W"]
+
+
+def _loop(schema: str, ns: str, gap: float) -> list[tuple[str, str]]:
+    """Three charge-loop pairs whose requests come ``gap`` s after the previous response."""
+    s = Script()
+    s.handshake([(ns, 1, 1)])
+    setup = "SessionSetup"
+    cm = "iso20-cm" if schema.startswith("iso20") else schema
+    s.v2g(cm, f"{setup}Req", {"EVCCID": "020000000001"} if cm != "iso20-cm" else {}, sid="00")
+    s.v2g(cm, f"{setup}Res", {"ResponseCode": "OK_NewSessionEstablished"})
+    name = "DC_ChargeLoop" if schema.startswith("iso20") else "CurrentDemand"
+    for _ in range(3):
+        s.v2g(schema, f"{name}Req", {}, dt=gap)
+        s.v2g(schema, f"{name}Res", {"ResponseCode": "OK"}, dt=0.03)
+    return [(f.rule, f.severity) for f in _finish(s).findings if f.rule.startswith("timing.")]
+
+
+def test_iso20_charge_loop_requests_later_than_half_a_second_after_the_response() -> None:
+    from tests.sniffer.sessions.test_tracker import ISO20_DC
+
+    assert _loop("iso20-dc", ISO20_DC, 0.7) == [("timing.loop-sequence", "warning")]  # once per connection
+    assert _loop("iso20-dc", ISO20_DC, 0.3) == []
+    assert _loop("din", DIN, 0.7) == []  # DIN and ISO-2 keep the 60 s sequence timeout in CurrentDemand

@@ -109,3 +109,21 @@ def test_check_junit_has_a_case_per_session_and_rule_and_fails_the_broken_one(tm
     failed = [c.get("name") for c in cases if c.find("failure") is not None]
     assert failed == ["values.evse-present-over-limit"]
     assert root.get("failures") == "1"
+
+
+def test_a_message_in_another_sets_payload_type_still_decodes_and_is_named_once(tmp: str) -> None:
+    def v2g(name: str) -> list[dict[str, object]]:
+        out = CliRunner().invoke(decode, ["--format", "jsonl", str(_capture(name, tmp))]).stdout
+        return [r for r in map(json.loads, out.splitlines()) if r["kind"] in ("v2g", "finding")]
+
+    bad, good = v2g("iso20-dc-payload-type"), v2g("iso20-dc-bpt-scheduled")
+    messages = [(r["name"], r["schema"]) for r in bad if r["kind"] == "v2g"]
+    # the same conversation, every message decoded by its own set although the EV's came in 0x8001
+    assert messages == [(r["name"], r["schema"]) for r in good if r["kind"] == "v2g"]
+    assert all(r["error"] is None for r in bad if r["kind"] == "v2g")
+    sent = {(r["name"], r["payload_type"]) for r in bad if r["kind"] == "v2g"}
+    assert ("SessionSetupReq", "0x8001") in sent and ("SessionSetupRes", "0x8002") in sent
+    assert ("DC_ChargeLoopReq", "0x8004") in sent  # the EV's DC messages use their own type
+    (finding,) = [r for r in bad if r["kind"] == "finding" and r["rule"] == "sequence.payload-type"]
+    assert (finding["message"], finding["side"], finding["severity"]) == ("SessionSetupReq", "ev", "error")
+    assert not [r for r in good if r["kind"] == "finding" and r["rule"] == "sequence.payload-type"]

@@ -97,7 +97,7 @@ def test_sessions_one_line_per_session() -> None:
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
     assert lines[0].split("\t") == ["session", "vehicle", "charger", "protocol", "last phase", "outcome", "bpt",
-                                    "duration s", "ended by", "authorization"]
+                                    "duration s", "ended by", "authorization", "findings"]
     rows = [dict(zip(lines[0].split("\t"), line.split("\t"), strict=True)) for line in lines[1:]]
     assert len(rows) == 3
     bpt = [r for r in rows if r["session"].startswith("dsV2Gshark__ISO-20_BPT_AC")][0]
@@ -107,6 +107,19 @@ def test_sessions_one_line_per_session() -> None:
     # Without a SupportedAppProtocol exchange the protocol is spelled as everywhere else, not "din".
     assert {r["protocol"] for r in rows} <= {"ISO-20-AC", "DIN", "ISO-2", "Tesla-DIN", "-"}
     assert "no charging session found" in res.stderr
+    # the findings column says what the JSON lists: errors and warnings counted, the first error's text
+    as_json = CliRunner().invoke(sessions, ["--format", "jsonl", *[str(REAL / n) for n in SMALL]]).stdout
+    for row, js in zip(rows, map(json.loads, as_json.splitlines()), strict=True):
+        found = js["findings"]
+        errors = [f["text"] for f in found if f["severity"] == "error"]
+        warnings = [f for f in found if f["severity"] == "warning"]
+        if not errors and not warnings:
+            assert row["findings"] == "-"
+            continue
+        counts = f"{len(errors)} error{'' if len(errors) == 1 else 's'}, " \
+                 f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'}"
+        assert row["findings"] == counts + (f"; first: {errors[0]}" if errors else "")
+    assert bpt["findings"].startswith("2 errors, 0 warnings; first: EV offers urn:iso:std:iso:15118:-20:AC")
 
 
 def test_vehicle_from_path_names_vehicles_by_their_folders(tmp_path: Path) -> None:
