@@ -107,7 +107,12 @@ def node_xml(root: list[Any]) -> str:
 
     def render(nd: list[Any]) -> None:
         ns, local, attrs, children, value, dtype, texts = nd
-        tag = tag_of(ns, local)
+        table = tables.get(ns)
+        if table is None:
+            table = table_of(ns)
+        tag = table.get(local)
+        if tag is None:
+            tag = _new_tag(table, prefixes.get(ns, ""), local)
         if attrs:
             add("<" + tag[0])
             for (ans, alocal), avalue in attrs.items():
@@ -137,13 +142,15 @@ def node_xml(root: list[Any]) -> str:
                         render(child)
                         continue
                     # a leaf (most children): its tag from the tables, its text without a call for ints
+                    # and plain names (enumeration values)
                     table = tables.get(child[0])
                     if table is None:
                         table = table_of(child[0])
                     ctag = table.get(child[1])
                     if ctag is None:
                         ctag = _new_tag(table, prefixes.get(child[0], ""), child[1])
-                    if cvalue.__class__ is int:
+                    cls = cvalue.__class__
+                    if cls is int or cls is str and cvalue.isidentifier():  # nothing to escape
                         add(f"{ctag[1]}{cvalue}{ctag[2]}")
                     else:
                         add(f"{ctag[1]}{_text(cvalue, child[5])}{ctag[2]}")

@@ -123,9 +123,10 @@ def _decode_jsonl(lines: Iterator[str], schema: str, fragment: bool) -> None:
     pending: list[bytes] = []
     for text in lines:
         msg, used, error = _decode_one(text, schema, fragment)
+        body = msg.body_node() if msg else None  # name and namespace, read once
         record: dict[str, Any] = {
-            "name": msg.name if msg else None,
-            "namespace": msg.namespace if msg else None,
+            "name": body[1] if body else None,
+            "namespace": body[0] if body else None,
             "schema": used,
             "xml": msg.to_xml() if msg else None,
             "body": msg.to_json() if msg else None,
