@@ -13,6 +13,7 @@ the rounds is printed (the machine is shared, single figures are noisy).
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import platform
 import statistics
@@ -61,15 +62,16 @@ def workloads(codec: Any, items: list[tuple[str, bool, bytes]], picked: dict[tup
               ) -> dict[str, tuple[Callable[[], object], int]]:
     """name -> (function, messages per call) for one codec."""
     out: dict[str, tuple[Callable[[], object], int]] = {}
+    encode = encoder(codec)
     for key, data in picked.items():
         schema = key[0]
         msg = codec.decode(data, schema)
-        assert codec.encode(msg) == data
+        assert encode(msg) == data
         label = f"{schema} {key[1]}"
         out[f"{label}: decode"] = (lambda d=data, s=schema: codec.decode(d, s), 1)
         out[f"{label}: decode+json"] = (lambda d=data, s=schema: codec.decode(d, s).to_json(), 1)
         out[f"{label}: decode+xml+json"] = (lambda d=data, s=schema: _both(codec.decode(d, s)), 1)
-        out[f"{label}: encode"] = (lambda m=msg: codec.encode(m), 1)
+        out[f"{label}: encode"] = (lambda m=msg: encode(m), 1)
     decoders = [(codec.decode_fragment if f else codec.decode, d, s) for s, f, d in items]
     msgs = [fn(d, s) for fn, d, s in decoders]
 
@@ -79,11 +81,19 @@ def workloads(codec: Any, items: list[tuple[str, bool, bytes]], picked: dict[tup
 
     def encode_all() -> None:
         for m in msgs:
-            codec.encode(m)
+            encode(m)
 
     out["corpus: decode"] = (decode_all, len(items))
     out["corpus: encode"] = (encode_all, len(items))
     return out
+
+
+def encoder(codec: Any) -> Callable[[Any], bytes]:
+    """The codec's encode, lenient where it has that mode: some vectors carry out-of-facet values
+    (an EVSEID of 6 characters), which the strict encoder of issue 12 and later refuses."""
+    if "lenient" in inspect.signature(codec.encode).parameters:
+        return lambda m: codec.encode(m, lenient=True)
+    return codec.encode
 
 
 def _both(msg: Any) -> object:

@@ -24,6 +24,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from .errors import ExiError, FacetViolation
+from .facets import bounds_violated, violated
 from .grammar import (
     AT,
     AT_ANY,
@@ -108,8 +109,6 @@ class Ctx:
         The element is ``e``, or its simple-typed child ``child`` that the compiled code read inline;
         paths are made once the decode is done (``violations``).  Integer bounds come first, then
         the datatype's other facets in their table order (facets.py judges both)."""
-        from .facets import bounds_violated, violated
-
         kind = dt[0]
         broken: list[tuple[str, Any]] = []
         if kind == D_NBIT or kind == D_UINT or kind == D_INT:
@@ -472,16 +471,21 @@ def read_value(v: int, n: int, p: int, dt: tuple[Any, ...], x: Ctx, e: Node) -> 
 
 def violations(nodes: list[Node], x: Ctx) -> tuple[FacetViolation, ...]:
     """The facet violations a decode noted, with their element paths (ExiError's form), in document order."""
-    if not x.found:
-        return ()
     wanted = {id(f[4]) for f in x.found}
     paths: dict[int, str] = {}
-    todo = [(nd, "/" + nd[1]) for nd in nodes]
-    while todo:
-        nd, path = todo.pop()
+    names: list[str] = []
+
+    def walk(nd: Node) -> None:  # names are joined only where a violation is: most nodes are leaves
+        names.append(nd[1])
         if id(nd) in wanted:
-            paths[id(nd)] = path
-        todo.extend((c, f"{path}/{c[1]}") for c in nd[3] or ())
+            paths[id(nd)] = "/" + "/".join(names)
+        for c in nd[3] or ():
+            if c[3] is not None or id(c) in wanted:
+                walk(c)
+        names.pop()
+
+    for nd in nodes:
+        walk(nd)
     return tuple(FacetViolation(paths[id(e)] + (f"/{child}" if child else ""), value, facet, limit, bit)
                  for bit, value, facet, limit, e, child in x.found)
 
@@ -567,7 +571,7 @@ def decode_positions(data: bytes, schema: str, fragment: bool = False) -> Positi
 
     x = TraceCtx(schema, compiled(schema, True))
     nodes, end = decode_nodes(data, x, fragment)
-    return PositionedMessage(ExiMessage.of_nodes(nodes, schema, fragment, violations(nodes, x)),
+    return PositionedMessage(ExiMessage.of_nodes(nodes, schema, fragment, violations(nodes, x) if x.found else ()),
                              tuple(x.bits(nd) for nd in nodes), end)
 
 

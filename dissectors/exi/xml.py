@@ -26,15 +26,13 @@ def to_xml(root: Element) -> str:
     return node_xml(to_node(root))
 
 
-def _text(value: Any, dtype: int, cached: bool = False) -> str:
+def _text(value: Any, dtype: int) -> str:
     """Escaped XML text of a typed value (the common kinds first; only strings can need escaping)."""
     cls = value.__class__
     if cls is int:
         return str(value)
     if cls is str:
-        if "&" in value or "<" in value or ">" in value or "\r" in value or "\x00" in value:
-            if cached and "\x00" in value:
-                raise _Uncached
+        if "&" in value or "<" in value or ">" in value or "\r" in value:
             return _escape(value)
         return str(value)  # already a str (cls is str)
     if cls is bool:
@@ -44,62 +42,64 @@ def _text(value: Any, dtype: int, cached: bool = False) -> str:
     return _escape(format_value(value, dtype))
 
 
-# Tags are cached across documents with a placeholder for their prefix ("\x00<k>\x00:" + local name),
-# because prefixes (ns1, ns2, ...) follow each document's order of first use: the placeholders are
-# replaced once per document, in the order they first occur in its text.  The caches are bounded
-# (undeclared content brings namespaces and names from the stream); past the bounds, and when a
-# text contains NUL itself, a document is rendered with plain per-document tags.
-_MARKS: dict[str, str] = {}
-_TAGS: dict[str, dict[str, str]] = {}
-_MAX_MARKS = 64
+# Prefixes (ns1, ns2, ...) follow each document's order of first use, so a tag is text only once
+# its namespace has a prefix in the document; but most documents of a message set give a namespace
+# the same prefix.  Tags are therefore kept per (prefix, namespace) across documents, as
+# (tag, "<tag>", "</tag>"); a document looks its namespaces' tables up once.  Both caches are
+# bounded (undeclared content brings namespaces and names from the stream): past the bounds a tag
+# is made for the one use.
+Tag = tuple[str, str, str]
+_TABLES: dict[tuple[str, str], dict[str, Tag]] = {}
+_DECLS: dict[tuple[str, str], str] = {}
+_MAX_TABLES = 256
 _MAX_TAGS = 20000
 _n_tags = 0
 
 
-def _cached_tag(ns: str, local: str) -> str | None:
+def _table(prefix: str, ns: str) -> dict[str, Tag]:
+    table = _TABLES.get((prefix, ns))
+    if table is None:
+        table = {}
+        if len(_TABLES) < _MAX_TABLES:
+            _TABLES[prefix, ns] = table
+            _DECLS[prefix, ns] = f' xmlns:{prefix}="{_escape(ns, True)}"' if ns else ""
+    return table
+
+
+def _new_tag(table: dict[str, Tag], prefix: str, local: str) -> Tag:
     global _n_tags
-    mark = _MARKS.get(ns)
-    if mark is None:
-        if len(_MARKS) >= _MAX_MARKS:
-            return None
-        mark = _MARKS[ns] = f"\x00{len(_MARKS)}\x00"
-        _TAGS[ns] = {}
-    if _n_tags >= _MAX_TAGS:
-        return None
-    _n_tags += 1
-    tag = _TAGS[ns][local] = f"{mark}:{local}" if ns else local
+    name = f"{prefix}:{local}" if prefix else local
+    tag = (name, f"<{name}>", f"</{name}>")
+    if _n_tags < _MAX_TAGS:
+        _n_tags += 1
+        table[local] = tag
     return tag
 
 
 def node_xml(root: list[Any]) -> str:
     """``to_xml`` of an element in compact form (``model.to_node``)."""
-    text = _render(root, True)
-    if text is None:
-        return _render(root, False) or ""
-    return text
+    prefixes: dict[str, str] = {}  # this document's, in order of first use
+    tables: dict[str, dict[str, Tag]] = {}
 
+    def table_of(ns: str) -> dict[str, Tag]:
+        """A namespace's first use in the document: its prefix, and its tags."""
+        if ns:
+            prefix = prefixes[ns] = _FIXED_PREFIXES.get(ns) or f"ns{len(prefixes) + 1}"
+        else:
+            prefix = ""
+        table = tables[ns] = _table(prefix, ns)
+        return table
 
-def _render(root: list[Any], cached: bool) -> str | None:
-    prefixes: dict[str, str] = {}
-    tags_of = _TAGS.get
-
-    def name(ns: str, local: str) -> str:
-        if cached:
-            tag = (tags_of(ns) or {}).get(local) or _cached_tag(ns, local)
-            if tag is not None:
-                return tag
-            raise _Uncached
-        if not ns:
-            return local
-        p = prefixes.get(ns)
-        if p is None:
-            p = _FIXED_PREFIXES.get(ns) or f"ns{len(prefixes) + 1}"
-            prefixes[ns] = p
-        return f"{p}:{local}"
+    def tag_of(ns: str, local: str) -> Tag:
+        table = tables.get(ns)
+        if table is None:
+            table = table_of(ns)
+        tag = table.get(local)
+        return tag if tag is not None else _new_tag(table, prefixes.get(ns, ""), local)
 
     def attr_value(value: Any) -> str:
         if isinstance(value, tuple):  # xsi:type qname
-            return name(value[0], value[1])
+            return tag_of(value[0], value[1])[0]
         return format_value(value, -1) if not isinstance(value, bytes) else value.hex().upper()
 
     parts: list[str] = []
@@ -107,29 +107,29 @@ def _render(root: list[Any], cached: bool) -> str | None:
 
     def render(nd: list[Any]) -> None:
         ns, local, attrs, children, value, dtype, texts = nd
-        tag = name(ns, local)
+        table = tables.get(ns)
+        if table is None:
+            table = table_of(ns)
+        tag = table.get(local)
+        if tag is None:
+            tag = _new_tag(table, prefixes.get(ns, ""), local)
         if attrs:
-            add("<" + tag)
+            add("<" + tag[0])
             for (ans, alocal), avalue in attrs.items():
-                aname = name(ans, alocal)  # before the value: prefixes follow the order of first use
-                text = _escape(attr_value(avalue), True)
-                if cached and "\x00" in text:
-                    raise _Uncached
-                add(f' {aname}="{text}"')
+                aname = tag_of(ans, alocal)[0]  # before the value: prefixes follow the order of first use
+                add(f' {aname}="{_escape(attr_value(avalue), True)}"')
             if not children and value is None:
                 add("/>")
                 return
             add(">")
         elif children or value is not None:
-            add(f"<{tag}>")
+            add(tag[1])
         else:
-            add(f"<{tag}/>")
+            add(f"<{tag[0]}/>")
             return
         if value is not None and texts is None:
-            add(_text(value, dtype, cached))
+            add(_text(value, dtype))
         if children:
-            if cached and texts and any("\x00" in chunk for _k, chunk in texts):
-                raise _Uncached
             if texts:
                 for index, child in enumerate(children):
                     parts.extend(_escape(t) for k, t in texts if k == index)
@@ -137,48 +137,32 @@ def _render(root: list[Any], cached: bool) -> str | None:
                 parts.extend(_escape(t) for k, t in texts if k >= len(children))
             else:
                 for child in children:
-                    if child[2] or child[3] or child[4] is None:
+                    cvalue = child[4]
+                    if child[2] or child[3] or cvalue is None:
                         render(child)
                         continue
-                    ctag = (tags_of(child[0]) or {}).get(child[1]) if cached else None
+                    # a leaf (most children): its tag from the tables, its text without a call for ints
+                    # and plain names (enumeration values)
+                    table = tables.get(child[0])
+                    if table is None:
+                        table = table_of(child[0])
+                    ctag = table.get(child[1])
                     if ctag is None:
-                        ctag = name(child[0], child[1])
-                    cvalue = child[4]
-                    if cvalue.__class__ is int:  # most leaves: no call for the text
-                        add(f"<{ctag}>{cvalue}</{ctag}>")
+                        ctag = _new_tag(table, prefixes.get(child[0], ""), child[1])
+                    cls = cvalue.__class__
+                    if cls is int or cls is str and cvalue.isidentifier():  # nothing to escape
+                        add(f"{ctag[1]}{cvalue}{ctag[2]}")
                     else:
-                        add(f"<{ctag}>{_text(cvalue, child[5], cached)}</{ctag}>")
+                        add(f"{ctag[1]}{_text(cvalue, child[5])}{ctag[2]}")
         elif texts:
-            if cached and any("\x00" in chunk for _k, chunk in texts):
-                raise _Uncached
             parts.extend(_escape(t) for _k, t in texts)
-        add(f"</{tag}>")
+        add(tag[2])
 
-    try:
-        render(root)
-    except _Uncached:
-        return None
-    root_tag = name(root[0], root[1])
+    render(root)
+    decls = "".join(_DECLS.get((p, ns)) or f' xmlns:{p}="{_escape(ns, True)}"' for ns, p in prefixes.items())
     out = "".join(parts)
-    if not cached:
-        decls = "".join(f' xmlns:{p}="{_escape(ns, True)}"' for ns, p in prefixes.items())
-    else:
-        found = sorted((i, ns, mark) for ns, mark in _MARKS.items() if (i := out.find(mark)) >= 0)
-        if out.count("\x00") != sum(out.count(mark) for _i, _ns, mark in found) * 2:
-            return None  # the content has NULs of its own: no placeholders here
-        decls_list = []
-        for k, (_i, ns, mark) in enumerate(found, 1):
-            prefix = _FIXED_PREFIXES.get(ns) or f"ns{k}"
-            out = out.replace(mark, prefix)
-            root_tag = root_tag.replace(mark, prefix)
-            decls_list.append(f' xmlns:{prefix}="{_escape(ns, True)}"')
-        decls = "".join(decls_list)
-    at = 1 + len(root_tag)  # declarations go right after the root's tag name
+    at = 1 + len(tag_of(root[0], root[1])[0])  # declarations go right after the root's tag name
     return out[:at] + decls + out[at:]
-
-
-class _Uncached(Exception):
-    """A tag past the cache bounds, or a NUL in the content: render with per-document tags."""
 
 
 def parse_xml(text: str | bytes) -> Element:

@@ -24,9 +24,10 @@ from v2gsniff.dissectors import exi as codec
 from v2gsniff.sniffer.commands import exits
 from v2gsniff.sniffer.findings.schema import FACET
 from v2gsniff.sniffer.output.inert import inert_json, inert_line, inert_text
+from v2gsniff.sniffer.output.jsonl import inert_lines, json_line
 
 SCHEMA_CHOICES = ["auto", *codec.SCHEMAS]
-_JSONL = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) makes per call
+_BATCH = 256  # lines per write: one call per line costs more than its encoding
 
 
 def _inputs(hexes: tuple[str, ...]) -> Iterator[str]:
@@ -91,22 +92,13 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str, co
 
     Exit status 1 if any message failed (with --format jsonl failures are in the output instead).
     """
+    if fmt == "jsonl":
+        _decode_jsonl(_inputs(hexes), schema, fragment)
+        return
     failed = False
     out = sys.stdout
     for text in _inputs(hexes):
         msg, used, error = _decode_one(text, schema, fragment)
-        if fmt == "jsonl":
-            record: dict[str, Any] = {
-                "name": msg.name if msg else None,
-                "namespace": msg.namespace if msg else None,
-                "schema": used,
-                "xml": msg.to_xml() if msg else None,
-                "body": msg.to_json() if msg else None,
-                "findings": findings_json(msg) if msg else [],
-                "error": error,
-            }
-            out.write(inert_json(_JSONL.encode(record)) + "\n")
-            continue
         if msg is None:
             failed = True
             click.echo(inert_line(f"error: {error}"), err=True)
@@ -120,6 +112,36 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str, co
                 click.echo(inert_line(f"finding {f['rule']} at {f['path']} (bit {f['bit']}): {f['text']}"), err=True)
     if failed:
         sys.exit(exits.EXIT_FAILED)
+
+
+def _decode_jsonl(lines: Iterator[str], schema: str, fragment: bool) -> None:
+    """One JSON object per input line, written as every JSONL output of the product is (orjson,
+    compact, in batches of lines)."""
+    stream = sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    write = buffer.write if buffer is not None else (lambda b: stream.write(b.decode()))
+    pending: list[bytes] = []
+    for text in lines:
+        msg, used, error = _decode_one(text, schema, fragment)
+        body = msg.body_node() if msg else None  # name and namespace, read once
+        record: dict[str, Any] = {
+            "name": body[1] if body else None,
+            "namespace": body[0] if body else None,
+            "schema": used,
+            "xml": msg.to_xml() if msg else None,
+            "body": msg.to_json() if msg else None,
+            "findings": findings_json(msg) if msg else [],
+            "error": error,
+        }
+        try:
+            pending.append(json_line(record))
+        except TypeError:  # an integer past 64 bits (xs:integer is unbounded), which orjson refuses
+            pending.append((json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode())
+        if len(pending) >= _BATCH:
+            write(inert_lines(b"".join(pending)))
+            pending.clear()
+    write(inert_lines(b"".join(pending)))
+    stream.flush()
 
 
 def pretty_xml(text: str) -> str:

@@ -46,13 +46,13 @@ class JsonlWriter:
         pending = self._pending
         pending.append(self.line(r))
         if len(pending) >= _BATCH:
-            self._write(_inert(b"".join(pending)))
+            self._write(inert_lines(b"".join(pending)))
             pending.clear()
 
     def flush(self) -> None:
         """Hand every line written so far to the stream and flush it."""
         if self._pending:
-            self._write(_inert(b"".join(self._pending)))
+            self._write(inert_lines(b"".join(self._pending)))
             self._pending.clear()
         self._stream.flush()
 
@@ -82,7 +82,7 @@ class JsonlWriter:
             obj.update(self._extra)
         if "body" in obj and next(reversed(obj)) != "body":
             obj["body"] = obj.pop("body")  # last: the one large value of a line
-        return _dumps(obj, default=_default, option=_LINE)
+        return json_line(obj)
 
     def _text(self, value: Any) -> Any:
         """The JSON of a value records share (found again by identity; the entry holds the value,
@@ -93,7 +93,12 @@ class JsonlWriter:
         return hit[1]
 
 
-def _inert(lines: bytes) -> bytes:
+def json_line(obj: Any) -> bytes:
+    """One compact JSON line, newline included, as every JSONL output of the product writes it."""
+    return _dumps(obj, default=_default, option=_LINE)
+
+
+def inert_lines(lines: bytes) -> bytes:
     """The lines with DEL, C1 and bidi controls escaped (:func:`inert_json`); orjson escapes C0.
     ``isascii`` is a flag test: the usual case costs nothing."""
     if lines.isascii() and b"\x7f" not in lines:

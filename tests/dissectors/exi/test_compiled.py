@@ -9,6 +9,7 @@ test_vectors.py (EXIficient's XML) and test_positions.py (an independent bit rea
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from functools import cache
@@ -111,26 +112,32 @@ def test_compiled_modules_are_regenerated_byte_identically(tmp_path: Path) -> No
     assert stale == [], "committed compiled decoders are stale; rerun tools/exigen/compile.py"
 
 
-def test_xml_with_cached_tags_is_the_per_document_rendering() -> None:
-    """to_xml caches prefixed tags across documents behind placeholders; the plain rendering (tags
-    made per document) is the reference it must equal, or it must step aside (None)."""
-    from v2gsniff.dissectors.exi.xml import _render
+def test_xml_prefixes_follow_first_use_whatever_was_rendered_before() -> None:
+    """to_xml keeps tags per (prefix, namespace) across documents: each document's text must be the
+    same whichever documents were rendered before it, with its prefixes declared on the root in
+    order of first use (ns<k> numbering counts every declared namespace, xsi and ds included)."""
+    from v2gsniff.dissectors.exi import xml
 
     vectors = load_vectors()
     if not vectors:
         pytest.skip(NO_SHARED)
-    same = 0
-    for _name, v in vectors:
-        msg = runtime.decode(bytes.fromhex(v["hex"]), v["_schema"], bool(v["fragment"]))
-        for nd in msg.nodes():
-            cached = _render(nd, True)
-            assert cached in (None, _render(nd, False)), v["hex"]
-            same += cached is not None
-    assert same > 1600
-    # content with NULs of its own renders without placeholders (and unchanged)
-    nul = ["urn:a", "R", {("urn:b", "Id"): "x"}, [["", "p", None, None, "a\x00b", 0, None]], None, -1, None]
-    assert _render(nul, True) is None
-    assert exi.model.ExiMessage.of_nodes([nul], "din").to_xml() == _render(nul, False)
+    msgs = [runtime.decode(bytes.fromhex(v["hex"]), v["_schema"], bool(v["fragment"])) for _name, v in vectors]
+    first = [m.to_xml() for m in msgs]
+    xml._TABLES.clear()
+    xml._DECLS.clear()
+    assert [m.to_xml() for m in reversed(msgs)][::-1] == first
+    checked = 0
+    for text in first:
+        head = re.match(r"<[^>]*>", text)
+        assert head is not None
+        declared = re.findall(r' xmlns:([\w.-]+)="', head.group())
+        body = re.sub(r' xmlns:[\w.-]+="[^"]*"', "", text)
+        for k, prefix in enumerate(declared, 1):
+            assert prefix in ("xsi", "ds", "xs") or prefix == f"ns{k}", text
+        used = [body.find(f"{prefix}:") for prefix in declared]
+        assert used == sorted(used) and -1 not in used, text
+        checked += len(declared) > 1
+    assert checked > 1000
 
 
 def test_both_variants_agree_on_every_single_bit_flip_of_real_messages() -> None:

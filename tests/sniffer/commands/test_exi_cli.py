@@ -41,6 +41,18 @@ def test_decode_jsonl_from_stdin_keeps_going_after_a_bad_line() -> None:
     assert rows[0]["findings"] == []
 
 
+def test_decode_jsonl_writes_an_integer_past_64_bits_exactly() -> None:
+    # xmldsig's HMACOutputLength is an unbounded xs:integer: 2**80 in EXI, which orjson cannot write
+    big = "80801dd5c9b8e9e010101010101010101010100104"
+    result = CliRunner().invoke(exi, ["decode", "-", "--schema", "xmldsig", "--format", "jsonl"],
+                                input=f"{DIN_SD}\n{big}\n")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert rows[1]["body"] == {"SignatureMethod": {"@Algorithm": "urn:x", "HMACOutputLength": 2**80}}
+    assert "<ds:HMACOutputLength>1208925819614629174706176</ds:HMACOutputLength>" in rows[1]["xml"]
+    assert rows[0]["error"].startswith("xmldsig: ")  # the line before still has its own row
+
+
 def test_decode_error_exit_status() -> None:
     result = CliRunner().invoke(exi, ["decode", "809a0211", "--schema", "din"])
     assert result.exit_code == 1
