@@ -8,7 +8,7 @@ The corpus (simulated sessions, scenarios in turn, each with its own seed, 500 t
 once under ``--dir`` and reused; N captures are the first N/500 folders. Each run is a fresh
 process: ``export`` reports the client's own peak RSS (``getrusage``, the workers apart) and its
 rows; ``cache`` fills the cache once, then times the warm rerun of ``report`` (every capture from
-the cache). ``--real DIR`` takes copies of real captures instead. ``--touch K`` rewrites K captures
+the cache). ``--real DIR`` links real captures instead. ``--touch K`` rewrites K captures
 in place (same size, new bytes) before another warm run, to show they alone are decoded again.
 """
 
@@ -44,7 +44,7 @@ finally:
 
 def corpus(root: Path, total: int, real: Path | None = None) -> list[str]:
     """The folders holding the first ``total`` captures (made when missing): simulated, or with
-    ``real`` copies of the real corpus (``../shared/captures/real``, 300 KiB a capture on average)."""
+    ``real`` links to the real corpus (``../shared/captures/real``, 300 KiB a capture on average)."""
     from v2gsniff.sniffer.simulate import simulate, write_pcapng
 
     sources = sorted(p for p in real.iterdir() if p.is_file() and p.suffix != ".md") if real else []
@@ -57,7 +57,7 @@ def corpus(root: Path, total: int, real: Path | None = None) -> list[str]:
             for i in range(k * PER_FOLDER, (k + 1) * PER_FOLDER):
                 if real:
                     src = sources[i % len(sources)]
-                    (folder / f"{i:05d}-{src.name}").write_bytes(src.read_bytes())
+                    (folder / f"{i:05d}-{src.name}").symlink_to(src.resolve())
                 else:
                     write_pcapng(simulate(SCENARIOS[i % len(SCENARIOS)], seed=1000 + i, loops=8),
                                  folder / f"sim-{i:05d}.pcapng")
