@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ("iso2-dc", "din-dc", "iso2-ac", "iso20-dc-bpt-dynamic", "iso20-no-tls", "iso2-dc-tls12",
              "sap-no-common-protocol", "slac-no-match")
 PER_FOLDER = 500
@@ -96,19 +97,14 @@ def bench_export(root: Path, sizes: list[int], jobs: int) -> None:
 
 
 def touch(folders: list[str], count: int) -> list[Path]:
-    """Rewrite ``count`` captures in place: same size, new bytes (the last packet one microsecond
-    later), new mtime."""
+    """Rewrite ``count`` captures in place: every packet a second later (same size, new bytes, new
+    modification time)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.sniffer.fleet.data import a_second_later
+
     files = sorted(Path(folders[0]).glob("sim-*.pcapng"))[:count]
     for f in files:
-        data = bytearray(f.read_bytes())
-        at, last = 0, None
-        while at + 8 <= len(data):  # little-endian pcapng blocks, as the simulator writes them
-            kind, length = int.from_bytes(data[at:at + 4], "little"), int.from_bytes(data[at + 4:at + 8], "little")
-            last = at if kind == 6 else last
-            at += length
-        assert last is not None, f
-        data[last + 16] ^= 0x01  # the low bit of the Enhanced Packet Block's timestamp
-        f.write_bytes(bytes(data))
+        f.write_bytes(a_second_later(f.read_bytes()))
     return files
 
 

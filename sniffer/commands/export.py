@@ -7,8 +7,9 @@ import sys
 import click
 
 from v2gsniff.sniffer.commands.report import FleetOptions, fleet_options, run
-from v2gsniff.sniffer.report import build
+from v2gsniff.sniffer.report.collect import Keep
 from v2gsniff.sniffer.report.fleet import FleetUnavailable
+from v2gsniff.sniffer.sessions import Inventory
 
 
 @click.command()
@@ -27,17 +28,27 @@ def export(paths: tuple[str, ...], folder: str, fmt: str, vehicles: str | None, 
     PATHS are capture files, directories or fsspec URLs, as for ``report``; rows join on
     ``capture`` and ``session``. See the README for example queries.
     """
-    from v2gsniff.sniffer.report.tables import require_pyarrow, write_parquet
+    from v2gsniff.sniffer.report.parquet import ParquetExport
+    from v2gsniff.sniffer.report.tables import require_pyarrow
 
     try:
         require_pyarrow()
     except FleetUnavailable as err:
         raise click.ClickException(str(err)) from err
-    results, problems, inventory = run(paths, vehicles, None, jobs,
-                                       sys.stderr.isatty() if progress is None else progress,
-                                       fleet=FleetOptions(dask, cache), messages=True,
-                                       series=False)
-    if not results and problems:
-        raise click.ClickException("no captures to export")
-    rows = write_parquet(build(results, inventory, problems), results, folder)
+    tables: list[ParquetExport] = []
+
+    def spool(names: list[str], inventory: Inventory | None) -> Keep:
+        tables.append(ParquetExport(folder, names, inventory))
+        return tables[0].add
+
+    try:
+        results, problems, _ = run(paths, vehicles, None, jobs,
+                                   sys.stderr.isatty() if progress is None else progress,
+                                   fleet=FleetOptions(dask, cache), messages=True, series=False, keep=spool)
+        if not results and problems:
+            raise click.ClickException("no captures to export")
+        rows = tables[0].finish(results)
+    finally:
+        for t in tables:
+            t.close()
     click.echo("v2gsniff: " + ", ".join(f"{name} {n} rows" for name, n in rows.items()), err=True)

@@ -234,7 +234,13 @@ def build(results: Iterable[CaptureResult], inventory: Inventory | None = None,
     if inventory is not None:
         sessions = [dataclasses.replace(s, vehicle=inventory.apply(s.vehicle)) for s in sessions]
     strays = [s for s in sessions if is_stray(s)]
-    sessions = [s for s in sessions if not is_stray(s)]
+    vehicles = vehicle_reports([s for s in sessions if not is_stray(s)])
+    notes = tuple(_note(r, [s for s in strays if s.capture == r.capture]) for r in results)
+    return Report(tuple(vehicles), notes, tuple(problems), inventory.source if inventory else None)
+
+
+def vehicle_reports(sessions: list[Session]) -> list[VehicleReport]:
+    """The vehicles of ``sessions`` (no strays; the inventory applied), in the report's order."""
     ids: dict[str, str] = {}
     for s in sorted(sessions, key=lambda s: (s.capture or "", s.id)):
         if s.charger.evse_mac and s.charger.evseid:
@@ -247,8 +253,7 @@ def build(results: Iterable[CaptureResult], inventory: Inventory | None = None,
                                       tuple(members), charger_ids, describe(members, randomised)))
     # Vehicles someone named (label, inventory, path) first, as a lab's table lists its test cars.
     vehicles.sort(key=lambda v: (not (v.key.startswith(("label:", "named:"))), v.name.lower(), v.key))
-    notes = tuple(_note(r, [s for s in strays if s.capture == r.capture]) for r in results)
-    return Report(tuple(vehicles), notes, tuple(problems), inventory.source if inventory else None)
+    return vehicles
 
 
 def authorization(s: Session) -> str | None:

@@ -1,0 +1,142 @@
+"""Writes the export's tables as results arrive, in memory that does not grow with the fleet.
+
+A capture's rows go to disk the moment its result reaches the client, whatever order the
+workers finish in: one Arrow record batch per table into a spool file (Arrow IPC, which reads
+any batch back by number). When every capture is in, ``finish`` copies the batches into the
+Parquet files in the tables' order (capture name, then session and frame), a row group every
+``ROW_GROUP`` rows, and fills the two session columns that depend on every capture
+(``tables.GLOBAL_COLUMNS``). So the files are the same whatever ran the analysis, and the client
+holds one row group and, per session, only what names its vehicle and charger
+(``identity_only``): a session's row is on disk, not in memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from v2gsniff.sniffer.sessions import Inventory, Session, TlsPosture
+
+from .build import charger_name, vehicle_reports
+from .collect import CaptureResult
+from .tables import GLOBAL_COLUMNS, capture_rows, require_pyarrow, schemas, table_sessions
+
+ROW_GROUP = 65_536
+"""Rows per Parquet row group: few enough that one group of ``messages`` (some 40 columns) stays
+tens of MiB in the client, many enough for DuckDB's parallel scans."""
+
+
+def identity_only(s: Session) -> Session:
+    """What the client keeps of a session until the end: what ``vehicle_reports`` reads to group
+    sessions into vehicles and name chargers (identity, charger, the SAP offers and SDP requests of
+    the fingerprint), and the last phase a capture note quotes. The rest is already on disk."""
+    offers = next((h for h in s.handshakes if h.offers), None)
+    return dataclasses.replace(
+        s, handshakes=(offers,) if offers else (), sap_offers=(), slac=None, streams=(), phases=(), failures=(),
+        series=(), evidence=(), notes=(), pnc=None, findings=(), tls=TlsPosture(ev_requests=s.tls.ev_requests))
+
+
+class ParquetExport:
+    """The four Parquet tables of ``names`` (the capture names, in the run's file order) in ``folder``.
+
+    ``add`` is the run's ``keep`` hook; ``finish`` writes the files and returns rows per file.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], names: Sequence[str],
+                 inventory: Inventory | None = None) -> None:
+        self._pa = pa = require_pyarrow()
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._inventory = inventory
+        self._schemas = schemas()
+        self._names = list(names)
+        self._spool = Path(tempfile.mkdtemp(prefix=".v2gsniff-spool-", dir=self.folder))
+        self._writers = {name: pa.ipc.new_file(str(self._spool / name), schema)
+                         for name, schema in self._schemas.items()}
+        self._batch: dict[str, dict[int, int]] = {name: {} for name in self._schemas}
+        """Table -> capture index -> its batch number in the spool (captures without rows have none)."""
+        self._listed: dict[int, tuple[int, ...]] = {}
+        """Capture index -> the ids of its sessions in the tables (``identity_only`` cannot tell strays)."""
+
+    def add(self, index: int, result: CaptureResult) -> CaptureResult:
+        """Spool the rows of the capture at ``index``; what the run keeps of it (``identity_only``)."""
+        inventory = self._inventory
+        applied = [dataclasses.replace(s, vehicle=inventory.apply(s.vehicle)) for s in result.sessions] \
+            if inventory is not None else list(result.sessions)
+        listed = table_sessions(applied)
+        self._listed[index] = tuple(s.id for s in listed)
+        for name, cols in capture_rows(result, listed).items():
+            if cols and next(iter(cols.values())):
+                batch = self._pa.RecordBatch.from_pydict(cols, schema=self._schemas[name])
+                self._batch[name][index] = len(self._batch[name])
+                self._writers[name].write_batch(batch)
+        kept = tuple(identity_only(s) for s in applied)
+        return dataclasses.replace(result, sessions=kept,
+                                   **({"messages": None} if hasattr(result, "messages") else {}))
+
+    def finish(self, results: Sequence[CaptureResult]) -> dict[str, int]:
+        """The Parquet files from the spool, ``results`` being what ``add`` kept, in file order."""
+        import pyarrow.parquet as pq
+
+        pa = self._pa
+        for writer in self._writers.values():
+            writer.close()
+        own = []
+        for i, r in enumerate(results):
+            by_id = {s.id: s for s in r.sessions}
+            own.append([by_id[n] for n in self._listed.get(i, ())])
+        vehicles = vehicle_reports([s for sessions in own for s in sessions])
+        ids = dict(vehicles[0].charger_ids) if vehicles else {}
+        key_of = {id(s): v.key for v in vehicles for s in v.sessions}
+        order = sorted(range(len(self._names)), key=lambda i: (self._names[i], i))
+        written = {}
+        try:
+            for name, schema in self._schemas.items():
+                target = self.folder / f"{name}.parquet"
+                rows = 0
+                with pa.OSFile(str(self._spool / name)) as source, pq.ParquetWriter(
+                        str(self._spool / f"{name}.parquet"), schema) as out:
+                    spool = pa.ipc.open_file(source)
+                    group: list[Any] = []
+                    pending = 0
+                    for i in order:
+                        at = self._batch[name].get(i)
+                        if at is None:
+                            continue
+                        batch = spool.get_batch(at)
+                        if name == "sessions":
+                            batch = self._fill(batch, [key_of[id(s)] for s in own[i]],
+                                               [charger_name(s, ids) for s in own[i]])
+                        group.append(batch)
+                        pending += batch.num_rows
+                        if pending >= ROW_GROUP:
+                            out.write_table(pa.Table.from_batches(group, schema), row_group_size=pending)
+                            rows, group, pending = rows + pending, [], 0
+                    if group or not rows:  # no rows at all: the file still has every column
+                        out.write_table(pa.Table.from_batches(group, schema), row_group_size=max(1, pending))
+                        rows += pending
+                os.replace(self._spool / f"{name}.parquet", target)
+                written[target.name] = rows
+        finally:
+            self.close()
+        return written
+
+    def close(self) -> None:
+        """Remove the spool (``finish`` does; call it when a run stops before)."""
+        for writer in self._writers.values():
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001, S110 - already closed
+                pass
+        shutil.rmtree(self._spool, ignore_errors=True)
+
+    def _fill(self, batch: Any, keys: list[str], chargers: list[str]) -> Any:
+        columns = dict(zip(GLOBAL_COLUMNS, (keys, chargers), strict=True))
+        arrays = [self._pa.array(columns[f.name], f.type) if f.name in columns else batch.column(i)
+                  for i, f in enumerate(batch.schema)]
+        return self._pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
