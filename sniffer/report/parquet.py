@@ -37,7 +37,7 @@ def identity_only(s: Session) -> Session:
     the fingerprint), and the last phase a capture note quotes. The rest is already on disk."""
     offers = next((h for h in s.handshakes if h.offers), None)
     return dataclasses.replace(
-        s, handshakes=(offers,) if offers else (), sap_offers=(), slac=None, streams=(), phases=(), failures=(),
+        s, handshakes=(offers,) if offers else (), sap_offers=(), slac=None, streams=(), phases=s.phases[-1:], failures=(),
         series=(), evidence=(), notes=(), pnc=None, findings=(), tls=TlsPosture(ev_requests=s.tls.ev_requests))
 
 
