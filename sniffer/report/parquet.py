@@ -24,6 +24,7 @@ from v2gsniff.sniffer.sessions import Inventory, Session, TlsPosture
 
 from .build import charger_name, vehicle_reports
 from .collect import CaptureResult
+from .fleet import FleetResult
 from .tables import GLOBAL_COLUMNS, capture_rows, require_pyarrow, schemas, table_sessions
 
 ROW_GROUP = 65_536
@@ -71,21 +72,19 @@ class ParquetExport:
         listed = table_sessions(applied)
         self._listed[index] = tuple(s.id for s in listed)
         for name, cols in capture_rows(result, listed).items():
-            if cols and next(iter(cols.values())):
+            if any(cols.values()):
                 batch = self._pa.RecordBatch.from_pydict(cols, schema=self._schemas[name])
                 self._batch[name][index] = len(self._batch[name])
                 self._writers[name].write_batch(batch)
-        kept = tuple(identity_only(s) for s in applied)
-        return dataclasses.replace(result, sessions=kept,
-                                   **({"messages": None} if hasattr(result, "messages") else {}))
+        kept = dataclasses.replace(result, sessions=tuple(identity_only(s) for s in applied))
+        return dataclasses.replace(kept, messages=None) if isinstance(kept, FleetResult) else kept
 
     def finish(self, results: Sequence[CaptureResult]) -> dict[str, int]:
         """The Parquet files from the spool, ``results`` being what ``add`` kept, in file order."""
         import pyarrow.parquet as pq
 
         pa = self._pa
-        for writer in self._writers.values():
-            writer.close()
+        self._close_spool()
         own = []
         for i, r in enumerate(results):
             by_id = {s.id: s for s in r.sessions}
@@ -128,12 +127,14 @@ class ParquetExport:
 
     def close(self) -> None:
         """Remove the spool (``finish`` does; call it when a run stops before)."""
-        for writer in self._writers.values():
-            try:
-                writer.close()
-            except Exception:  # noqa: BLE001, S110 - already closed
-                pass
-        shutil.rmtree(self._spool, ignore_errors=True)
+        try:
+            self._close_spool()
+        finally:
+            shutil.rmtree(self._spool, ignore_errors=True)
+
+    def _close_spool(self) -> None:
+        while self._writers:
+            self._writers.popitem()[1].close()
 
     def _fill(self, batch: Any, keys: list[str], chargers: list[str]) -> Any:
         columns = dict(zip(GLOBAL_COLUMNS, (keys, chargers), strict=True))

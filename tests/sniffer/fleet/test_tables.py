@@ -240,3 +240,9 @@ def test_an_export_without_sessions_has_every_column(tmp_path: Path) -> None:
     assert "brand" in pq.read_schema(tmp_path / "out" / "sessions.parquet").names
     for query in _queries():
         assert duckdb.sql(query.replace("'out/", f"'{tmp_path}/out/")).fetchall() == []
+
+
+def test_no_spool_is_left_behind_when_there_is_nothing_to_export(tmp_path: Path) -> None:
+    res = CliRunner().invoke(export, [str(tmp_path / "absent"), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 1 and "no captures to export" in res.stderr
+    assert list((tmp_path / "out").iterdir()) == []
