@@ -65,7 +65,8 @@ class ParquetExport:
         """Capture index -> the ids of its sessions in the tables (``identity_only`` cannot tell strays)."""
 
     def add(self, index: int, result: CaptureResult) -> CaptureResult:
-        """Spool the rows of the capture at ``index``; what the run keeps of it (``identity_only``)."""
+        """Spool the rows of the capture at ``index``; what the run keeps of it: its counts and read
+        error, its sessions ``identity_only``, no findings, no message rows."""
         inventory = self._inventory
         applied = [dataclasses.replace(s, vehicle=inventory.apply(s.vehicle)) for s in result.sessions] \
             if inventory is not None else list(result.sessions)
@@ -76,7 +77,7 @@ class ParquetExport:
                 batch = self._pa.RecordBatch.from_pydict(cols, schema=self._schemas[name])
                 self._batch[name][index] = len(self._batch[name])
                 self._writers[name].write_batch(batch)
-        kept = dataclasses.replace(result, sessions=tuple(identity_only(s) for s in applied))
+        kept = dataclasses.replace(result, sessions=tuple(identity_only(s) for s in applied), findings=())
         return dataclasses.replace(kept, messages=None) if isinstance(kept, FleetResult) else kept
 
     def finish(self, results: Sequence[CaptureResult]) -> dict[str, int]:
@@ -90,8 +91,9 @@ class ParquetExport:
             by_id = {s.id: s for s in r.sessions}
             own.append([by_id[n] for n in self._listed.get(i, ())])
         vehicles = vehicle_reports([s for sessions in own for s in sessions])
-        ids = dict(vehicles[0].charger_ids) if vehicles else {}
         key_of = {id(s): v.key for v in vehicles for s in v.sessions}
+        charger_of = {id(s): charger_name(s, ids) for v in vehicles for ids in (dict(v.charger_ids),)
+                      for s in v.sessions}
         order = sorted(range(len(self._names)), key=lambda i: (self._names[i], i))
         written = {}
         try:
@@ -110,7 +112,7 @@ class ParquetExport:
                         batch = spool.get_batch(at)
                         if name == "sessions":
                             batch = self._fill(batch, [key_of[id(s)] for s in own[i]],
-                                               [charger_name(s, ids) for s in own[i]])
+                                               [charger_of[id(s)] for s in own[i]])
                         group.append(batch)
                         pending += batch.num_rows
                         if pending >= ROW_GROUP:
