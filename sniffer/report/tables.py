@@ -8,10 +8,11 @@
                        name, response code and the physical values the plots use
 ``sap_offers.parquet`` one row per offered AppProtocol of every SupportedAppProtocol exchange
 
-Rows follow the capture list and session ids, so the files do not depend on ``--jobs`` or
-``--dask``. Times are UTC timestamps (microseconds), durations and values float64 (seconds,
-volts, amperes, watts, percent); ``capture`` + ``session`` join the tables. pyarrow is optional
-(the ``parquet`` and ``fleet`` extras).
+Each capture's rows are made as its result arrives and written in capture-name, session-id and
+frame order (``parquet.ParquetExport``), so the files do not depend on ``--jobs`` or ``--dask``.
+Times are UTC timestamps (microseconds), durations and values float64 (seconds, volts, amperes,
+watts, percent); ``capture`` + ``session`` join the tables. pyarrow is optional (the ``parquet``
+and ``fleet`` extras).
 """
 
 from __future__ import annotations
