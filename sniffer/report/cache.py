@@ -34,6 +34,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from v2gsniff.sniffer.capture import errors
 from v2gsniff.sniffer.capture.remote import filesystem, is_url, read_chunks
 from v2gsniff.sniffer.findings.model import Finding
@@ -159,9 +161,15 @@ class AnalysisCache:
         path = f"{self._base}/{name}"
         try:
             data = self._fs.cat_file(path) if self._fs is not None else Path(path).read_bytes()
-            entry = json.loads(data)
-        except (OSError, ValueError):
+        except OSError:
             return None
+        try:
+            entry = orjson.loads(data)  # a warm run reads every entry: orjson's parser is the quick one
+        except ValueError:
+            try:  # what only the json module reads (a NaN value) or nothing reads
+                entry = json.loads(data)
+            except ValueError:
+                return None
         return entry if isinstance(entry, dict) else None
 
     def _write(self, name: str, content: dict[str, Any]) -> None:

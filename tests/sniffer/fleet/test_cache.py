@@ -264,3 +264,10 @@ def test_check_from_a_warm_cache_gives_the_same_findings_and_status(tmp_path: Pa
     cold, warm = CliRunner().invoke(check, args), CliRunner().invoke(check, args)
     assert "0 from cache" in cold.stderr and "(0 decoded, " in warm.stderr
     assert (cold.exit_code, cold.stdout) == (warm.exit_code, warm.stdout) == (plain.exit_code, plain.stdout)
+
+
+def test_an_entry_with_a_value_only_the_json_module_reads_is_still_a_hit(tmp_path: Path) -> None:
+    store = AnalysisCache(tmp_path)
+    store.put("nan.json", {"value": float("nan"), "text": "ÄÖ"})  # json writes NaN; orjson will not read it
+    entry = store.get("nan.json")
+    assert entry is not None and entry["value"] != entry["value"] and entry["text"] == "ÄÖ"
