@@ -39,7 +39,7 @@ def encode(value: Any) -> Any:
 
 def decode(tp: type[T], data: Any) -> T:
     """The ``tp`` that ``encode`` turned into ``data``."""
-    return typing.cast(T, _decoder(tp)(data))
+    return typing.cast(T, _decoder(typing.cast(Any, tp))(data))
 
 
 @cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,17 +185,33 @@ def collect(files: Sequence[str | Path], jobs: int = 1, label: str | None = None
                 progress(results[-1])
         return results
     done: dict[int, CaptureResult] = {}
+    waiting = iter(biggest_first(files, sizes))
+    running: dict[Future[CaptureResult], int] = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(work, files[i], label, given[i], pnc): i for i in biggest_first(files, sizes)}
-        from concurrent.futures import as_completed
 
-        for fut in as_completed(futures):
-            i = futures.pop(fut)  # the future holds the whole result as long as it is referenced
-            res = fut.result()
-            done[i] = keep(i, res) if keep else res
-            if progress:
-                progress(done[i])
+        def submit() -> None:
+            i = next(waiting, None)
+            if i is not None:
+                running[pool.submit(work, files[i], label, given[i], pnc)] = i
+
+        # A few captures per worker in flight, not all of them: 100,000 pending futures would
+        # cost the client more than their results (the export keeps little of each).
+        for _ in range(IN_FLIGHT * jobs):
+            submit()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i = running.pop(fut)  # the future holds the whole result as long as it is referenced
+                res = fut.result()
+                done[i] = keep(i, res) if keep else res
+                if progress:
+                    progress(done[i])
+                submit()
     return [done[i] for i in range(len(files))]
+
+
+IN_FLIGHT = 4
+"""Captures submitted per worker process ahead of their results."""
 
 
 def biggest_first(files: Sequence[str | Path], sizes: Sequence[int] | None = None) -> list[int]:

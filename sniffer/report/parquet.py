@@ -15,12 +15,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from v2gsniff.sniffer.sessions import Inventory, Session, TlsPosture
+from v2gsniff.sniffer.sessions import Bpt, Handshake, Inventory, Phase, SapOffer, Session, TlsPosture
 
 from .build import charger_name, vehicle_reports
 from .collect import CaptureResult
@@ -32,14 +33,26 @@ ROW_GROUP = 65_536
 tens of MiB in the client, many enough for DuckDB's parallel scans."""
 
 
+_NO_BPT = Bpt("")
+
+
 def identity_only(s: Session) -> Session:
-    """What the client keeps of a session until the end: what ``vehicle_reports`` reads to group
-    sessions into vehicles and name chargers (identity, charger, the SAP offers and SDP requests of
-    the fingerprint), and the last phase a capture note quotes. The rest is already on disk."""
-    offers = next((h for h in s.handshakes if h.offers), None)
+    """What the client keeps of a session until the end, some hundreds of bytes: what
+    ``vehicle_reports`` reads to group sessions into vehicles and name chargers (identity, charger,
+    the offer list and SDP requests of the fingerprint) and the name of the last phase a capture's
+    note quotes. The rest is already on disk; the names many sessions share are interned."""
+    shared = sys.intern
+    offers = next((h.offers for h in s.handshakes if h.offers), ())
+    v = s.vehicle
     return dataclasses.replace(
-        s, handshakes=(offers,) if offers else (), sap_offers=(), slac=None, streams=(), phases=s.phases[-1:], failures=(),
-        series=(), evidence=(), notes=(), pnc=None, findings=(), tls=TlsPosture(ev_requests=s.tls.ev_requests))
+        s, vehicle=dataclasses.replace(v, modem_vendor=v.modem_vendor and shared(v.modem_vendor)),
+        protocol=None, negotiated_namespace=None, sap_offers=(), sap_response_code=None,
+        handshakes=(Handshake(0, 0, tuple(SapOffer(shared(o.namespace), 0, 0, 0, o.priority) for o in offers)),)
+        if offers else (),
+        session_id=None, slac=None, streams=(),
+        phases=tuple(Phase(shared(p.name), 0.0, 0.0, 0, 0, True) for p in s.phases[-1:]), failures=(),
+        ended_by=None, bpt=_NO_BPT, tls=TlsPosture(ev_requests=tuple(map(shared, s.tls.ev_requests))), series=(),
+        evidence=(), energy_transfer=None, authorization=None, notes=(), pnc=None, findings=())
 
 
 class ParquetExport:
@@ -103,8 +116,7 @@ class ParquetExport:
                 with pa.OSFile(str(self._spool / name)) as source, pq.ParquetWriter(
                         str(self._spool / f"{name}.parquet"), schema) as out:
                     spool = pa.ipc.open_file(source)
-                    group: list[Any] = []
-                    pending = 0
+                    group = _RowGroup(pa, schema)
                     for i in order:
                         at = self._batch[name].get(i)
                         if at is None:
@@ -113,14 +125,11 @@ class ParquetExport:
                         if name == "sessions":
                             batch = self._fill(batch, [key_of[id(s)] for s in own[i]],
                                                [charger_of[id(s)] for s in own[i]])
-                        group.append(batch)
-                        pending += batch.num_rows
-                        if pending >= ROW_GROUP:
-                            out.write_table(pa.Table.from_batches(group, schema), row_group_size=pending)
-                            rows, group, pending = rows + pending, [], 0
-                    if group or not rows:  # no rows at all: the file still has every column
-                        out.write_table(pa.Table.from_batches(group, schema), row_group_size=max(1, pending))
-                        rows += pending
+                        group.add(batch)
+                        if group.rows >= ROW_GROUP:
+                            rows += group.write(out)
+                    if group.rows or not rows:  # no rows at all: the file still has every column
+                        rows += group.write(out)
                 os.replace(self._spool / f"{name}.parquet", target)
                 written[target.name] = rows
         finally:
@@ -143,3 +152,32 @@ class ParquetExport:
         arrays = [self._pa.array(columns[f.name], f.type) if f.name in columns else batch.column(i)
                   for i, f in enumerate(batch.schema)]
         return self._pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+
+
+class _RowGroup:
+    """The batches of the next row group. A capture's batch may be one row of 60 columns, and an
+    Arrow batch costs some kilobytes of bookkeeping whatever its rows: every ``COMPACT`` batches
+    are joined into one, so a group costs its data, not its number of captures."""
+
+    COMPACT = 256
+
+    def __init__(self, pa: Any, schema: Any) -> None:
+        self._pa, self._schema = pa, schema
+        self._joined: list[Any] = []
+        self._fresh: list[Any] = []
+        self.rows = 0
+
+    def add(self, batch: Any) -> None:
+        self._fresh.append(batch)
+        self.rows += batch.num_rows
+        if len(self._fresh) >= self.COMPACT:
+            self._joined += self._pa.Table.from_batches(self._fresh, self._schema).combine_chunks().to_batches()
+            self._fresh = []
+
+    def write(self, out: Any) -> int:
+        """One row group into the Parquet writer ``out``; returns its rows."""
+        rows = self.rows
+        out.write_table(self._pa.Table.from_batches(self._joined + self._fresh, self._schema),
+                        row_group_size=max(1, rows))
+        self._joined, self._fresh, self.rows = [], [], 0
+        return rows
