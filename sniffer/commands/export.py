@@ -8,8 +8,9 @@ import click
 
 from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_NOT_FOUND, fail
 from v2gsniff.sniffer.commands.report import FleetOptions, exit_status, fleet_options, run
-from v2gsniff.sniffer.report import build
+from v2gsniff.sniffer.report.collect import Keep
 from v2gsniff.sniffer.report.fleet import FleetUnavailable
+from v2gsniff.sniffer.sessions import Inventory
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -28,18 +29,28 @@ def export(paths: tuple[str, ...], folder: str, fmt: str, vehicles: str | None, 
     PATHS are capture files, directories or fsspec URLs, as for ``report``; rows join on
     ``capture`` and ``session``. See the README for example queries.
     """
-    from v2gsniff.sniffer.report.tables import require_pyarrow, write_parquet
+    from v2gsniff.sniffer.report.parquet import ParquetExport
+    from v2gsniff.sniffer.report.tables import require_pyarrow
 
     try:
         require_pyarrow()
     except FleetUnavailable as err:
         fail(str(err))
-    results, problems, inventory = run(paths, vehicles, None, jobs,
-                                       sys.stderr.isatty() if progress is None else progress,
-                                       fleet=FleetOptions(dask, cache), messages=True,
-                                       series=False)
-    if not results and problems:
-        fail("no captures to export", EXIT_NOT_FOUND)
-    rows = write_parquet(build(results, inventory, problems), results, folder)
+    tables: list[ParquetExport] = []
+
+    def spool(names: list[str], inventory: Inventory | None) -> Keep:
+        tables.append(ParquetExport(folder, names, inventory))
+        return tables[0].add
+
+    try:
+        results, problems, _ = run(paths, vehicles, None, jobs,
+                                   sys.stderr.isatty() if progress is None else progress,
+                                   fleet=FleetOptions(dask, cache), messages=True, series=False, keep=spool)
+        if not results and problems:
+            fail("no captures to export", EXIT_NOT_FOUND)
+        rows = tables[0].finish(results)
+    finally:
+        for t in tables:
+            t.close()
     click.echo("v2gsniff: " + ", ".join(f"{name} {n} rows" for name, n in rows.items()), err=True)
     sys.exit(exit_status(results, problems))

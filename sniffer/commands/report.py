@@ -20,12 +20,11 @@ from v2gsniff.sniffer.report import (
     RENDERERS,
     CaptureResult,
     build,
-    find_captures,
     markdown_files,
     render_table,
 )
 from v2gsniff.sniffer.report.cache import AnalysisCache
-from v2gsniff.sniffer.report.collect import capture_names, label_by_path
+from v2gsniff.sniffer.report.collect import Keep, capture_names, label_by_path, sized_captures
 from v2gsniff.sniffer.report.fleet import Analyse, FleetUnavailable, Summary, analyse_all
 from v2gsniff.sniffer.report.html import SESSION_SECTIONS_LIMIT, render_html
 from v2gsniff.sniffer.sessions import Inventory, InventoryError, load_inventory
@@ -77,15 +76,18 @@ def path_patterns(texts: tuple[str, ...]) -> list[PathPattern]:
 
 def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: int,
         progress: bool, from_path: tuple[str, ...] = (), pnc: PncSetup | None = None, *,
-        fleet: FleetOptions | None = None, messages: bool = False,
-        series: bool = True) -> tuple[list[CaptureResult], list[str], Inventory | None]:
+        fleet: FleetOptions | None = None, messages: bool = False, series: bool = True,
+        keep: Callable[[list[str], Inventory | None], Keep] | None = None,
+        ) -> tuple[list[CaptureResult], list[str], Inventory | None]:
     """Shared by ``report``, ``sessions``, ``check`` and ``export``: find, decode and track; problems
     are reported, not fatal. ``fleet`` adds ``--dask``/``--cache``; a summary line closes a run of
     several captures. ``series=False`` drops the sessions' time series in the workers (for outputs
-    without plots)."""
+    without plots). ``keep``, given the capture names and the inventory, makes the hook that sees
+    each result as it arrives (named by ``--vehicle-from-path`` already) and says what to keep."""
     fleet = fleet or FleetOptions()
     patterns = path_patterns(from_path)
-    files, problems = find_captures(paths)
+    found, problems = sized_captures(paths)
+    files = [f for f, _ in found]
     for problem in problems:
         warn(problem.split(": ", 1)[0], problem.split(": ", 1)[-1])
     inventory = load_vehicles(vehicles, problems)
@@ -97,20 +99,26 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
         except CaptureError as err:
             fail(f"--cache: {err}")  # a usage error, as every option the run cannot use
     work = Analyse(fleet.cache, messages, series)
+    names = capture_names(files, paths)
+    then = keep(names, inventory) if keep else None
+
+    def arrived(index: int, result: CaptureResult) -> CaptureResult:
+        (result,) = label_by_path([result], paths, patterns)
+        return then(index, result) if then else result
+
     bar = _Progress(len(files), progress)
     try:
         results = analyse_all(files, jobs=jobs, dask=fleet.dask, label=label, work=work, progress=bar,
-                              names=capture_names(files, paths), pnc=pnc)
+                              names=names, pnc=pnc, sizes=[size for _, size in found], keep=arrived)
     except FleetUnavailable as err:
         fail(str(err))
     finally:
         bar.close()
-    results = label_by_path(results, paths, patterns)
     for r in results:
         if r.message:
             warn(r.capture, r.message)
     if len(files) > 1 or fleet.dask or fleet.cache:
-        click.echo(f"v2gsniff: {Summary.of(results)}", err=True)
+        click.echo(f"v2gsniff: {Summary.of(results, cached=bool(fleet.cache))}", err=True)
     return results, problems, inventory
 
 

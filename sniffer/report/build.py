@@ -38,7 +38,8 @@ class VehicleReport:
     vehicle: Vehicle
     sessions: tuple[Session, ...]
     charger_ids: tuple[tuple[str, str], ...] = ()
-    """EVSE MAC -> EVSEID seen together in any session of the report (names chargers by EVSEID)."""
+    """EVSE MAC -> EVSEID seen together in any session of the report, for the MACs of this vehicle's
+    sessions (names its chargers by EVSEID)."""
     identity: Identity | None = None
     """What is known about the vehicle and where it came from (``None``: only ``vehicle``)."""
 
@@ -229,21 +230,29 @@ def build(results: Iterable[CaptureResult], inventory: Inventory | None = None,
     if inventory is not None:
         sessions = [dataclasses.replace(s, vehicle=inventory.apply(s.vehicle)) for s in sessions]
     strays = [s for s in sessions if is_stray(s)]
-    sessions = [s for s in sessions if not is_stray(s)]
+    vehicles = vehicle_reports([s for s in sessions if not is_stray(s)])
+    notes = tuple(_note(r, [s for s in strays if s.capture == r.capture]) for r in results)
+    return Report(tuple(vehicles), notes, tuple(problems), inventory.source if inventory else None)
+
+
+def vehicle_reports(sessions: list[Session]) -> list[VehicleReport]:
+    """The vehicles of ``sessions`` (no strays; the inventory applied), in the report's order."""
     ids: dict[str, str] = {}
     for s in sorted(sessions, key=lambda s: (s.capture or "", s.id)):
         if s.charger.evse_mac and s.charger.evseid:
             ids.setdefault(s.charger.evse_mac, s.charger.evseid)
-    charger_ids = tuple(sorted(ids.items()))
     vehicles = []
     for members, randomised in group(sessions):
         members.sort(key=lambda s: (s.capture or "", s.id))
+        # Only the pairs of this vehicle's chargers: each vehicle's lookups then cost its own
+        # sessions, not every pair of the fleet (10,000 vehicles x 10,000 pairs).
+        macs = sorted({mac for s in members if (mac := s.charger.evse_mac) in ids})
         vehicles.append(VehicleReport(_key(members, randomised), _merge([s.vehicle for s in members]),
-                                      tuple(members), charger_ids, describe(members, randomised)))
+                                      tuple(members), tuple((m, ids[m]) for m in macs),
+                                      describe(members, randomised)))
     # Vehicles someone named (label, inventory, path) first, as a lab's table lists its test cars.
     vehicles.sort(key=lambda v: (not (v.key.startswith(("label:", "named:"))), v.name.lower(), v.key))
-    notes = tuple(_note(r, [s for s in strays if s.capture == r.capture]) for r in results)
-    return Report(tuple(vehicles), notes, tuple(problems), inventory.source if inventory else None)
+    return vehicles
 
 
 def authorization(s: Session) -> str | None:

@@ -10,6 +10,14 @@ asked for them). Its name is ``<version>/<hh>/<sha256>[-<label hash>].json``:
   itself, so upgrading (or editing) the tool invalidates every entry by itself, with no number for
   anyone to remember to bump. Renderers and commands are left out: they do not change an analysis.
 
+A warm run need not read the captures to find their entries: ``index/<hh>/<sha256 of the
+location>.json`` remembers the content hash of a path or URL together with its ``file_stamp``
+(size, modification and change times, inode; for an URL its size and ETag or modification time).
+While the stamp is the same the hash is taken from there; when it changed, is unknown, or the
+file was modified in the last ``SETTLED`` seconds (a coarse clock could hide a second write in the
+same tick), the capture is read and hashed as before. The index does not depend on the analysis
+version: a new version finds its entries without reading the captures either.
+
 A local directory is written atomically (temporary file, then rename), so concurrent workers and
 an interrupted run never leave half an entry; an URL goes through fsspec (the ``fleet`` extra).
 """
@@ -21,9 +29,12 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from v2gsniff.sniffer.capture import errors
 from v2gsniff.sniffer.capture.remote import filesystem, is_url, read_chunks
@@ -35,6 +46,13 @@ from .codec import decode, encode
 from .collect import CaptureResult
 
 FORMAT = "v2gsniff-capture/2"
+INDEX_FORMAT = "v2gsniff-index/1"
+SETTLED = 2.0
+"""Seconds since its last modification after which a local file's stamp is trusted to name its
+bytes (FAT and some network file systems keep times to the second or two)."""
+URL_STAMP = ("ETag", "etag", "md5Hash", "generation", "version_id", "VersionId", "LastModified",
+             "last_modified", "updated", "mtime", "created")
+"""Fields of an fsspec ``info`` that change when an object is rewritten (S3, GCS, Azure, memory ...)."""
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 """``sniffer`` (in the repository and in an installed wheel alike, beside ``dissectors``)."""
@@ -65,6 +83,26 @@ def content_hash(location: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
+def file_stamp(location: str | os.PathLike[str]) -> tuple[list[str], bool] | None:
+    """What says a capture's bytes are unchanged without reading them, and whether it may be trusted
+    yet (a local file modified less than ``SETTLED`` seconds ago may not be); ``None`` when the
+    location offers nothing but its size. Raises ``OSError``/``CaptureNotFound`` when it is gone."""
+    where = str(os.fspath(location))
+    if is_url(where):
+        fs, path = filesystem(where)
+        if "file" not in ((fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)):
+            fs.invalidate_cache(path)  # a listing cached by this process may predate a rewrite
+            info = fs.info(path)
+            marks = [f"{k}={info[k]}" for k in URL_STAMP if info.get(k) not in (None, "")]
+            return ([f"size={info.get('size')}", *marks], True) if marks else None
+        where = path  # file://: the local file's own stamp
+    st = os.stat(where)
+    stamp = [str(v) for v in (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)]
+    # Once the modification time is older than a clock tick, any write gives a new one; the change
+    # time and inode catch a rewrite that puts the old modification time back (cp -p, rsync -t).
+    return stamp, time.time() - st.st_mtime_ns / 1e9 > SETTLED
+
+
 class AnalysisCache:
     """Entries under ``root`` (a directory or an fsspec URL)."""
 
@@ -78,34 +116,65 @@ class AnalysisCache:
             self._base = self.root
 
     def key(self, location: str | os.PathLike[str], label: str | None, pnc: PncSetup | None = None) -> str:
-        """The entry name of a capture; reads the whole capture once (raises ``OSError``). A ``--label``
-        and the ``--trust``/``--oem-key`` files (their contents) change the analysis: they are in it."""
-        digest = content_hash(location)
+        """The entry name of a capture (raises ``OSError``)."""
+        return self.entry_key(self.content_digest(location)[0], label, pnc)
+
+    def entry_key(self, digest: str, label: str | None, pnc: PncSetup | None = None) -> str:
+        """The entry name of the capture whose bytes hash to ``digest``. A ``--label`` and the
+        ``--trust``/``--oem-key`` files (their contents) change the analysis: they are in it."""
         options = setup_digest(pnc)
         if label is not None:
             options.update(b"label\0" + label.encode())
         suffix = "" if label is None and not (pnc and (pnc.trust or pnc.oem_key)) else "-" + options.hexdigest()[:12]
         return f"{self.version}/{digest[:2]}/{digest}{suffix}.json"
 
+    def content_digest(self, location: str | os.PathLike[str]) -> tuple[str, bool]:
+        """SHA-256 of the capture's bytes, and whether they were read for it: not while the index
+        holds the location with the same stamp; a hash read is remembered there when the stamp
+        is the same after reading as before (raises ``OSError``)."""
+        where = str(os.fspath(location))
+        where = where if is_url(where) else os.path.abspath(where)
+        name = hashlib.sha256(where.encode()).hexdigest()
+        index = f"index/{name[:2]}/{name}.json"
+        stamp = file_stamp(location)
+        if stamp is not None and stamp[1]:
+            known = self._read(index)
+            if known and known.get("format") == INDEX_FORMAT and known.get("location") == where \
+                    and known.get("stamp") == stamp[0] and isinstance(known.get("sha256"), str):
+                return str(known["sha256"]), False
+        digest = content_hash(location)
+        if stamp is not None and stamp[1] and file_stamp(location) == stamp:  # not rewritten while read
+            self._write(index, {"format": INDEX_FORMAT, "location": where, "stamp": stamp[0], "sha256": digest})
+        return digest, True
+
     def get(self, key: str) -> dict[str, Any] | None:
         """The entry, or ``None`` when it is absent or unreadable (then it is simply rebuilt)."""
-        path = f"{self._base}/{key}"
-        try:
-            if self._fs is not None:
-                data = self._fs.cat_file(path)
-            else:
-                data = Path(path).read_bytes()
-            entry = json.loads(data)
-        except (OSError, ValueError):
-            return None
-        if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("analysis") != self.version:
+        entry = self._read(key)
+        if entry is None or entry.get("format") != FORMAT or entry.get("analysis") != self.version:
             return None
         return entry
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
-        data = json.dumps({"format": FORMAT, "analysis": self.version, **entry}, ensure_ascii=False,
-                          separators=(",", ":")).encode()
-        path = f"{self._base}/{key}"
+        self._write(key, {"format": FORMAT, "analysis": self.version, **entry})
+
+    def _read(self, name: str) -> dict[str, Any] | None:
+        path = f"{self._base}/{name}"
+        try:
+            data = self._fs.cat_file(path) if self._fs is not None else Path(path).read_bytes()
+        except OSError:
+            return None
+        try:
+            entry = orjson.loads(data)  # a warm run reads every entry: orjson's parser is the quick one
+        except ValueError:
+            try:  # what only the json module reads (a NaN value) or nothing reads
+                entry = json.loads(data)
+            except ValueError:
+                return None
+        return entry if isinstance(entry, dict) else None
+
+    def _write(self, name: str, content: dict[str, Any]) -> None:
+        data = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+        path = f"{self._base}/{name}"
         if self._fs is not None:
             self._fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
             self._fs.pipe_file(path, data)

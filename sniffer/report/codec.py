@@ -15,6 +15,7 @@ import base64
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -38,7 +39,7 @@ def encode(value: Any) -> Any:
 
 def decode(tp: type[T], data: Any) -> T:
     """The ``tp`` that ``encode`` turned into ``data``."""
-    return typing.cast(T, _decode(tp, data))
+    return typing.cast(T, _decoder(typing.cast(Any, tp))(data))
 
 
 @cache
@@ -55,29 +56,54 @@ def _deferred_names() -> dict[str, Any]:
     return {name: getattr(pnc, name) for name in dir(pnc) if not name.startswith("_")}
 
 
-def _decode(tp: Any, data: Any) -> Any:
-    if data is None:
-        return None
+Decoder = Callable[[Any], Any]
+
+
+@cache
+def _decoder(tp: Any) -> Decoder:
+    """A function that decodes ``tp``, made once per type: a warm cache decodes thousands of sessions,
+    and reading the annotations again for every value was most of its time."""
     origin = get_origin(tp)
     if origin is Union or origin is types.UnionType:
         options = [a for a in get_args(tp) if a is not type(None)]
         # X | None decodes as X; unions of scalars (int | str) are told apart by JSON itself.
-        return _decode(options[0], data) if len(options) == 1 else data
+        return _decoder(options[0]) if len(options) == 1 else _as_is
     if origin is tuple:
         args = get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], v) for v in data)
-        return tuple(_decode(a, v) for a, v in zip(args, data, strict=True))
+            item = _decoder(args[0])
+            return lambda data: None if data is None else tuple(map(item, data))
+        items = [_decoder(a) for a in args]
+        return lambda data: None if data is None else tuple(f(v) for f, v in zip(items, data, strict=True))
     if origin is list:
         (arg,) = get_args(tp)
-        return [_decode(arg, v) for v in data]
+        item = _decoder(arg)
+        return lambda data: None if data is None else list(map(item, data))
     if tp is bytes:
-        return base64.b64decode(data)
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        hints = _hints(tp)
-        return tp(**{f.name: _decode(hints[f.name], data[f.name])
-                     for f in dataclasses.fields(tp) if f.init and f.name in data})
-    if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):
-        hints = _hints(tp)
-        return tp(**{name: _decode(hints[name], data[name]) for name in tp._fields if name in data})
+        return lambda data: None if data is None else base64.b64decode(data)
+    if isinstance(tp, type) and (dataclasses.is_dataclass(tp) or issubclass(tp, tuple) and hasattr(tp, "_fields")):
+        return _Record(tp)
+    return _as_is
+
+
+def _as_is(data: Any) -> Any:
     return data
+
+
+class _Record:
+    """Decodes a dataclass or NamedTuple by field; the fields' decoders are looked up on first use,
+    so a type may contain itself."""
+
+    def __init__(self, tp: type) -> None:
+        self.tp = tp
+        self.fields: list[tuple[str, Decoder]] | None = None
+
+    def __call__(self, data: Any) -> Any:
+        if data is None:
+            return None
+        if self.fields is None:
+            hints = _hints(self.tp)
+            names = [f.name for f in dataclasses.fields(self.tp) if f.init] if dataclasses.is_dataclass(self.tp) \
+                else list(self.tp._fields)  # type: ignore[attr-defined]
+            self.fields = [(name, _decoder(hints[name])) for name in names]
+        return self.tp(**{name: f(data[name]) for name, f in self.fields if name in data})

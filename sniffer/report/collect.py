@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,12 +78,19 @@ class CaptureResult:
 def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path | str], list[str]]:
     """Files to read (directories and URL prefixes searched recursively) and problems with the paths
     given. URLs stay strings (``s3://…``, see ``capture.remote``); local files are paths."""
-    files: list[Path | str] = []
+    found, problems = sized_captures(paths)
+    return [f for f, _ in found], problems
+
+
+def sized_captures(paths: Iterable[str | Path]) -> tuple[list[tuple[Path | str, int]], list[str]]:
+    """``find_captures`` with each file's size in bytes: local files from the directory walk, URLs
+    from fsspec's listing (no request per object), so the workers get the biggest first either way."""
+    files: dict[Path | str, int] = {}
     problems: list[str] = []
     for raw in paths:
         if is_url(raw):
             found_urls, problem = list_captures(str(raw), CAPTURE_SUFFIXES)
-            files.extend(url for url, _ in found_urls)
+            files.update(found_urls)
             if problem:
                 problems.append(problem)
             continue
@@ -93,12 +100,12 @@ def find_captures(paths: Iterable[str | Path]) -> tuple[list[Path | str], list[s
             if not found:
                 problems.append(f"{p}: no capture files ({', '.join(CAPTURE_SUFFIXES)}, or pcap/pcapng "
                                 "content) in this directory")
-            files.extend(found)
+            files.update((f, _size(f)) for f in found)
         elif p.exists() or str(raw) == "-":
-            files.append(p)
+            files[p] = _size(p)
         else:
             problems.append(f"{p}: no such file or directory")
-    unique = sorted(set(files), key=lambda f: (base_name(f), str(f)))
+    unique = sorted(files.items(), key=lambda item: (base_name(item[0]), str(item[0])))
     return unique, problems
 
 
@@ -156,39 +163,68 @@ Work = Callable[[str | Path, str | None, str | None, PncSetup | None], CaptureRe
 result out; ``analyse_file`` or a wrapper of it (the cache in ``fleet``). It runs in worker
 processes, so it must pickle."""
 
+Keep = Callable[[int, CaptureResult], CaptureResult]
+"""Called in the client as each result arrives (in any order) with its index in the file list;
+what it returns is what the run keeps. The export writes a capture's rows to disk here and keeps
+little of it, so a fleet's results do not pile up in the client."""
+
 
 def collect(files: Sequence[str | Path], jobs: int = 1, label: str | None = None,
             progress: Callable[[CaptureResult], None] | None = None,
             names: Sequence[str] | None = None, pnc: PncSetup | None = None,
-            work: Work = analyse_file) -> list[CaptureResult]:
+            work: Work = analyse_file, sizes: Sequence[int] | None = None,
+            keep: Keep | None = None) -> list[CaptureResult]:
     """``work`` over ``files`` with ``jobs`` worker processes; results in ``files`` order
     (standard input, ``-``, can only be read here, so it makes the run sequential)."""
     jobs = 1 if any(str(f) == "-" for f in files) else max(1, min(jobs, len(files) or 1))
     given = list(names) if names is not None else [base_name(f) for f in files]
     results: list[CaptureResult] = []
     if jobs == 1:
-        for f, name in zip(files, given, strict=True):
-            results.append(work(f, label, name, pnc))
+        for i, (f, name) in enumerate(zip(files, given, strict=True)):
+            res = work(f, label, name, pnc)
+            results.append(keep(i, res) if keep else res)
             if progress:
                 progress(results[-1])
         return results
-    # Biggest files first keeps the workers busy to the end; order is restored afterwards.
-    order = sorted(range(len(files)), key=lambda i: -_size(files[i]))
     done: dict[int, CaptureResult] = {}
+    waiting = iter(biggest_first(files, sizes))
+    running: dict[Future[CaptureResult], int] = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(work, files[i], label, given[i], pnc): i for i in order}
-        from concurrent.futures import as_completed
 
-        for fut in as_completed(futures):
-            res = fut.result()
-            done[futures[fut]] = res
-            if progress:
-                progress(res)
+        def submit() -> None:
+            i = next(waiting, None)
+            if i is not None:
+                running[pool.submit(work, files[i], label, given[i], pnc)] = i
+
+        # A few captures per worker in flight, not all of them: 100,000 pending futures would
+        # cost the client more than their results (the export keeps little of each).
+        for _ in range(IN_FLIGHT * jobs):
+            submit()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i = running.pop(fut)  # the future holds the whole result as long as it is referenced
+                res = fut.result()
+                done[i] = keep(i, res) if keep else res
+                if progress:
+                    progress(done[i])
+                submit()
     return [done[i] for i in range(len(files))]
 
 
+IN_FLIGHT = 4
+"""Captures submitted per worker process ahead of their results."""
+
+
+def biggest_first(files: Sequence[str | Path], sizes: Sequence[int] | None = None) -> list[int]:
+    """Indexes of ``files``, biggest first (ties in list order), so no worker is left with a large
+    capture at the end; ``sizes`` from the listing (``sized_captures``), else each file's own."""
+    known = list(sizes) if sizes is not None else [_size(f) for f in files]
+    return sorted(range(len(files)), key=lambda i: -known[i])
+
+
 def _size(path: str | Path) -> int:
-    if is_url(path):
+    if is_url(path) or str(path) == "-":
         return 0
     try:
         return os.path.getsize(path)

@@ -26,7 +26,7 @@ from typing import Any
 from v2gsniff.sniffer.capture.remote import base_name
 from v2gsniff.sniffer.pnc import PncSetup
 
-from .collect import CaptureResult, Work, _size, analyse_file, collect
+from .collect import CaptureResult, Keep, Work, analyse_file, biggest_first, collect
 
 FLEET_HINT = "pip install 'v2gsniff[fleet]'  (dask, distributed, fsspec, pyarrow)"
 
@@ -42,6 +42,8 @@ class FleetResult(CaptureResult):
     from_cache: bool = False
     messages: dict[str, list[Any]] | None = None
     """``MessageRows.columns`` of the capture, when the work was asked for them."""
+    hashed: bool = False
+    """The capture was read to find its cache entry (the cache's index did not know it unchanged)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,20 +73,23 @@ class Analyse:
             return FleetResult(loc, name, (), error=f"analysis failed: {type(err).__name__}: {err}")
 
     def _run(self, location: str, label: str | None, name: str, pnc: PncSetup | None) -> FleetResult:
+        from v2gsniff.sniffer.capture import CaptureError
+
         from .cache import AnalysisCache, from_entry, to_entry
 
         store = AnalysisCache(self.cache) if self.cache else None
-        key = None
+        key, hashed = None, False
         if store is not None:
             try:
-                key = store.key(location, label, pnc)
-            except OSError:
+                digest, hashed = store.content_digest(location)
+                key = store.entry_key(digest, label, pnc)
+            except (OSError, CaptureError):
                 key = None  # unreadable: analyse_file says why, and nothing is cached
             entry = store.get(key) if key else None
             if entry is not None and (not self.messages or "messages" in entry):
                 r = from_entry(entry, location, name, self.series)
                 return FleetResult(r.path, r.capture, r.sessions, r.frames, r.v2g_messages, r.error, r.failure,
-                                   r.findings, from_cache=True, messages=entry.get("messages"))
+                                   r.findings, from_cache=True, messages=entry.get("messages"), hashed=hashed)
         rows = None
         if self.messages:
             from .messages import MessageRows
@@ -95,18 +100,21 @@ class Analyse:
         if store is not None and key and not (r.error and not r.frames):
             store.put(key, to_entry(r, columns))  # an open/read failure may be passing: not kept
         return FleetResult(r.path, r.capture, r.sessions, r.frames, r.v2g_messages, r.error, r.failure,
-                           r.findings, messages=columns)
+                           r.findings, messages=columns, hashed=hashed)
 
 
 def analyse_all(files: Sequence[str | Path], *, jobs: int = 1, dask: str | None = None,
                 label: str | None = None, work: Work = analyse_file,
                 progress: Callable[[CaptureResult], None] | None = None,
-                names: Sequence[str] | None = None, pnc: PncSetup | None = None) -> list[CaptureResult]:
+                names: Sequence[str] | None = None, pnc: PncSetup | None = None,
+                sizes: Sequence[int] | None = None, keep: Keep | None = None) -> list[CaptureResult]:
     """``work`` over ``files`` in ``files`` order (named by ``names``, their file names unless
-    given): ``jobs`` processes, or a Dask cluster."""
+    given; ``sizes`` from the listing pick the biggest first): ``jobs`` processes, or a Dask
+    cluster. ``keep`` sees each result as it arrives and says what of it to keep."""
     if dask is None:
-        return collect(files, jobs, label, progress, names, pnc, work)
-    return run_dask(files, dask, label, work, progress, workers=jobs if jobs > 1 else None, names=names, pnc=pnc)
+        return collect(files, jobs, label, progress, names, pnc, work, sizes, keep)
+    return run_dask(files, dask, label, work, progress, workers=jobs if jobs > 1 else None, names=names, pnc=pnc,
+                    sizes=sizes, keep=keep)
 
 
 MAX_BATCH = 64
@@ -130,7 +138,8 @@ def _analyse_batch(work: Work, locations: list[tuple[str, str]], label: str | No
 def run_dask(files: Sequence[str | Path], scheduler: str, label: str | None, work: Work,
              progress: Callable[[CaptureResult], None] | None = None,
              workers: int | None = None, names: Sequence[str] | None = None,
-             pnc: PncSetup | None = None) -> list[CaptureResult]:
+             pnc: PncSetup | None = None, sizes: Sequence[int] | None = None,
+             keep: Keep | None = None) -> list[CaptureResult]:
     """Dask tasks of one or more captures on ``scheduler`` (an address, or ``local`` for a LocalCluster).
 
     Biggest captures are dealt out first so no worker is left with a large one at the end; the
@@ -139,7 +148,7 @@ def run_dask(files: Sequence[str | Path], scheduler: str, label: str | None, wor
     distributed = require_dask()
     locations = [str(f) for f in files]
     given = list(names) if names is not None else [base_name(f) for f in locations]
-    order = sorted(range(len(locations)), key=lambda i: -_size(locations[i]))
+    order = biggest_first(locations, sizes)
     run = uuid.uuid4().hex[:8]
     done: dict[int, CaptureResult] = {}
     with dask_client(scheduler, workers) as client:
@@ -158,9 +167,9 @@ def run_dask(files: Sequence[str | Path], scheduler: str, label: str | None, wor
                 results = [FleetResult(locations[i], given[i], (), error=why) for i in group]
             fut.release()
             for i, res in zip(group, results, strict=True):
-                done[i] = res
+                done[i] = keep(i, res) if keep else res
                 if progress:
-                    progress(res)
+                    progress(done[i])
     return [done[i] for i in range(len(locations))]
 
 
@@ -191,19 +200,25 @@ def dask_client(scheduler: str, workers: int | None = None) -> Iterator[Any]:
 @dataclass(frozen=True, slots=True)
 class Summary:
     """The closing line of a run: captures read, taken from the cache, failed (nothing readable)
-    and cut short (read up to an error); the reasons are the report's capture notes."""
+    and cut short (read up to an error); the reasons are the report's capture notes. With a cache,
+    also how many captures were read to hash them (the others were known unchanged by the index)."""
 
     read: int
     from_cache: int
     failed: int
     cut_short: int
+    hashed: int = 0
+    cached: bool = False
+    """A cache was in use."""
 
     @classmethod
-    def of(cls, results: Sequence[CaptureResult]) -> Summary:
-        cached = sum(1 for r in results if isinstance(r, FleetResult) and r.from_cache)
+    def of(cls, results: Sequence[CaptureResult], cached: bool = False) -> Summary:
+        from_cache = sum(1 for r in results if isinstance(r, FleetResult) and r.from_cache)
+        hashed = sum(1 for r in results if isinstance(r, FleetResult) and r.hashed)
         failed = sum(1 for r in results if r.error and not r.frames)
-        return cls(len(results), cached, failed, sum(1 for r in results if r.error) - failed)
+        return cls(len(results), from_cache, failed, sum(1 for r in results if r.error) - failed, hashed, cached)
 
     def __str__(self) -> str:
-        return (f"{self.read} captures read ({self.read - self.from_cache} decoded, {self.from_cache} from "
+        text = (f"{self.read} captures read ({self.read - self.from_cache} decoded, {self.from_cache} from "
                 f"cache), {self.failed} failed, {self.cut_short} read up to an error")
+        return text + (f", {self.hashed} hashed for the cache" if self.cached else "")

@@ -8,23 +8,23 @@
                        name, response code and the physical values the plots use
 ``sap_offers.parquet`` one row per offered AppProtocol of every SupportedAppProtocol exchange
 
-Rows follow the capture list and session ids, so the files do not depend on ``--jobs`` or
-``--dask``. Times are UTC timestamps (microseconds), durations and values float64 (seconds,
-volts, amperes, watts, percent); ``capture`` + ``session`` join the tables. pyarrow is optional
-(the ``parquet`` and ``fleet`` extras).
+Each capture's rows are made as its result arrives and written in capture-name, session-id and
+frame order (``parquet.ParquetExport``), so the files do not depend on ``--jobs`` or ``--dask``.
+Times are UTC timestamps (microseconds), durations and values float64 (seconds, volts, amperes,
+watts, percent); ``capture`` + ``session`` join the tables. pyarrow is optional (the ``parquet``
+and ``fleet`` extras).
 """
 
 from __future__ import annotations
 
 import typing
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from v2gsniff.sniffer.findings import SEVERITIES, Finding
 from v2gsniff.sniffer.sessions import SERIES_FIELDS, Session, short_name
 
-from .build import Report, charger_name
+from .build import is_stray
 from .collect import CaptureResult
 from .messages import COLUMNS as MESSAGE_COLUMNS
 
@@ -51,27 +51,36 @@ def _us(t: float | None) -> int | None:
     return None if t is None or t <= 0 else round(t * 1_000_000)
 
 
-def _ordered(report: Report) -> list[tuple[str, Session]]:
-    """(vehicle key, session) for every session, by capture name and session id."""
-    pairs = [(v.key, s) for v in report.vehicles for s in v.sessions]
-    pairs.sort(key=lambda p: (p[1].capture or "", p[1].id))
-    return pairs
+GLOBAL_COLUMNS = ("vehicle_key", "charger")
+"""Session columns that depend on every capture (the vehicle a session belongs to; a charger named
+by the EVSEID another session saw with its MAC): left empty per capture, filled at the end."""
 
 
-def session_rows(report: Report) -> dict[str, list[Any]]:
+def table_sessions(sessions: Sequence[Session]) -> list[Session]:
+    """The sessions of a capture the tables list, by id: strays left out (the report lists those as
+    notes of their capture), as ``build`` does."""
+    return sorted((s for s in sessions if not is_stray(s)), key=lambda s: s.id)
+
+
+def capture_rows(result: CaptureResult, sessions: Sequence[Session]) -> dict[str, dict[str, list[Any]]]:
+    """The rows of one capture in each table (``sessions`` from ``table_sessions``)."""
+    return {"sessions": session_rows(sessions), "findings": finding_rows(sessions),
+            "messages": message_rows(result), "sap_offers": offer_rows(sessions)}
+
+
+def session_rows(sessions: Sequence[Session]) -> dict[str, list[Any]]:
     cols: dict[str, list[Any]] = {}
 
     def add(**values: Any) -> None:
         for k, v in values.items():
             cols.setdefault(k, []).append(v)
 
-    ids = dict(report.vehicles[0].charger_ids) if report.vehicles else {}
-    for key, s in _ordered(report):
+    for s in sessions:
         v, c, tls, first = s.vehicle, s.charger, s.tls, s.first_failure
         found = session_findings(s)
-        add(capture=s.capture, session=s.id, vehicle_key=key, vehicle=v.name, evccid=v.evccid, pev_mac=v.pev_mac,
+        add(capture=s.capture, session=s.id, vehicle_key=None, vehicle=v.name, evccid=v.evccid, pev_mac=v.pev_mac,
             pev_modem_vendor=v.modem_vendor, label=v.label, brand=v.brand, model=v.model, trim=v.trim,
-            software=v.software, charger=charger_name(s, ids), evseid=c.evseid, evse_mac=c.evse_mac,
+            software=v.software, charger=None, evseid=c.evseid, evse_mac=c.evse_mac,
             evse_modem_vendor=c.modem_vendor, protocol=s.protocol, negotiated_namespace=s.negotiated_namespace,
             protocol_name=short_name(s.negotiated_namespace) if s.negotiated_namespace else None,
             sap_offers=[o.name for o in s.sap_offers], sap_response_code=s.sap_response_code,
@@ -90,9 +99,9 @@ def session_rows(report: Report) -> dict[str, list[Any]]:
     return cols
 
 
-def finding_rows(report: Report) -> dict[str, list[Any]]:
+def finding_rows(sessions: Sequence[Session]) -> dict[str, list[Any]]:
     cols: dict[str, list[Any]] = {k: [] for k in ("capture", *Finding._fields)}
-    for _, s in _ordered(report):
+    for s in sessions:
         for f in session_findings(s):
             cols["capture"].append(s.capture)
             for name in Finding._fields:
@@ -102,11 +111,11 @@ def finding_rows(report: Report) -> dict[str, list[Any]]:
     return cols
 
 
-def offer_rows(report: Report) -> dict[str, list[Any]]:
+def offer_rows(sessions: Sequence[Session]) -> dict[str, list[Any]]:
     keys = ("capture", "session", "handshake", "stream", "req_frame", "priority", "namespace", "protocol_name",
             "version_major", "version_minor", "schema_id", "selected", "response_code", "tls_version")
     cols: dict[str, list[Any]] = {k: [] for k in keys}
-    for _, s in _ordered(report):
+    for s in sessions:
         for n, hs in enumerate(s.handshakes, 1):
             for o in hs.offers:
                 row = (s.capture, s.id, n, hs.stream, hs.req_frame, o.priority, o.namespace, o.name,
@@ -117,17 +126,15 @@ def offer_rows(report: Report) -> dict[str, list[Any]]:
     return cols
 
 
-def message_rows(results: Sequence[CaptureResult]) -> dict[str, list[Any]]:
-    """The workers' message columns (``FleetResult.messages``), capture by capture."""
+def message_rows(result: CaptureResult) -> dict[str, list[Any]]:
+    """The worker's message columns of a capture (``FleetResult.messages``)."""
     cols: dict[str, list[Any]] = {k: [] for k in ("capture", "session", *MESSAGE_COLUMNS, *SERIES_FIELDS)}
-    for r in results:
-        part = getattr(r, "messages", None)
-        if not part:
-            continue
-        cols["capture"] += [r.capture] * len(part["frame"])
+    part = getattr(result, "messages", None)
+    if part:
+        cols["capture"] = [result.capture] * len(part["frame"])
         for k in cols:
             if k != "capture":
-                cols[k] += [_us(t) for t in part[k]] if k == "time" else part[k]
+                cols[k] = [_us(t) for t in part[k]] if k == "time" else list(part[k])
     return cols
 
 
@@ -179,23 +186,3 @@ def schemas() -> dict[str, Any]:
               ("selected", b), ("response_code", s), ("tls_version", s)]
     return {name: pa.schema(cols) for name, cols in
             (("sessions", sessions), ("findings", findings), ("messages", messages), ("sap_offers", offers))}
-
-
-def write_parquet(report: Report, results: Sequence[CaptureResult], folder: str | Path) -> dict[str, int]:
-    """The four tables into ``folder``; returns rows per file name."""
-    pa = require_pyarrow()
-    import pyarrow.parquet as pq
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    data = {"sessions": session_rows(report), "findings": finding_rows(report), "messages": message_rows(results),
-            "sap_offers": offer_rows(report)}
-    written = {}
-    for name, schema in schemas().items():
-        cols = data[name] or {k: [] for k in schema.names}  # no sessions at all: the columns stay
-        if list(cols) != schema.names:
-            raise ValueError(f"{name}: columns {list(cols)} differ from the schema {schema.names}")
-        table = pa.table(cols, schema=schema)
-        pq.write_table(table, folder / f"{name}.parquet")
-        written[f"{name}.parquet"] = table.num_rows
-    return written

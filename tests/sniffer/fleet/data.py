@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tests.conftest import REAL, need_shared
@@ -55,3 +56,25 @@ def corrupt(folder: Path) -> list[Path]:
     broken = folder / "broken.pcapng"
     broken.write_bytes(b"\x0a\x0d\x0d\x0a" + b"\xff\xff\xff\x7f" + b"\x4d\x3c\x2b\x1a" + bytes(40))
     return [junk, broken]
+
+
+def a_second_later(capture: bytes) -> bytes:
+    """A pcapng capture with every packet a second later: other bytes, the same size."""
+    data = bytearray(capture)
+    at = 0
+    while at + 8 <= len(data):  # little-endian blocks, as the simulator writes them
+        kind, length = int.from_bytes(data[at:at + 4], "little"), int.from_bytes(data[at + 4:at + 8], "little")
+        if kind == 6:  # Enhanced Packet Block: timestamp high and low words (microseconds)
+            t = int.from_bytes(data[at + 12:at + 16], "little") << 32 | int.from_bytes(data[at + 16:at + 20], "little")
+            t += 1_000_000
+            data[at + 12:at + 20] = (t >> 32).to_bytes(4, "little") + (t & 0xFFFFFFFF).to_bytes(4, "little")
+        at += length
+    return bytes(data)
+
+
+def recorded_earlier(files: list[Path], seconds: float = 3600) -> None:
+    """Captures as a nightly run finds them: last modified an hour ago (the cache's ``SETTLED`` is far
+    behind)."""
+    for f in files:
+        then = f.stat().st_mtime - seconds
+        os.utime(f, (then, then))

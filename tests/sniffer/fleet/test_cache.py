@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from tests.conftest import REAL, need_shared
-from tests.sniffer.fleet.data import real_copies, simulated
+from tests.sniffer.fleet.data import a_second_later, real_copies, recorded_earlier, simulated
 from v2gsniff.sniffer.commands.report import report
 from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.report import analyse_file, build, render_csv, render_html, render_markdown
@@ -23,7 +24,8 @@ from v2gsniff.sniffer.simulate import simulate, write_pcapng
 
 
 def _entries(cache: Path) -> dict[Path, int]:
-    return {p: p.stat().st_mtime_ns for p in cache.rglob("*.json")}
+    """The analysis entries (the index of locations apart)."""
+    return {p: p.stat().st_mtime_ns for p in (cache / analysis_version()).rglob("*.json")}
 
 
 def _run(folder: Path, cache: Path, *extra: str) -> tuple[str, str]:
@@ -35,25 +37,93 @@ def _run(folder: Path, cache: Path, *extra: str) -> tuple[str, str]:
 def test_a_rerun_over_500_captures_decodes_none_and_a_changed_one_alone(tmp_path: Path) -> None:
     folder, cache = tmp_path / "caps", tmp_path / "cache"
     files = simulated(folder, 500, scenarios=("iso2-ac", "din-dc"))
+    recorded_earlier(files)
     first, err = _run(folder, cache, "--jobs", "2")
-    assert "500 captures read (500 decoded, 0 from cache)" in err
+    assert "500 captures read (500 decoded, 0 from cache), 0 failed, 0 read up to an error, 500 hashed" in err
     entries = _entries(cache)
-    assert len(entries) == 500 and all(p.parent.parent.name == analysis_version() for p in entries)
+    assert len(entries) == 500 and len(list((cache / "index").rglob("*.json"))) == 500
 
     second, err = _run(folder, cache)
-    assert "500 captures read (0 decoded, 500 from cache)" in err
+    assert "500 captures read (0 decoded, 500 from cache), 0 failed, 0 read up to an error, 0 hashed" in err
     assert second == first
     assert _entries(cache) == entries, "no entry was written again"
 
     write_pcapng(simulate("din-dc", seed=9999, loops=4), files[7])  # same name, new content
     third, err = _run(folder, cache)
-    assert "500 captures read (1 decoded, 499 from cache)" in err
+    assert "500 captures read (1 decoded, 499 from cache), 0 failed, 0 read up to an error, 1 hashed" in err
     now = _entries(cache)
     assert set(now) - set(entries) and len(now) == 501 and all(now[p] == entries[p] for p in entries)
     fresh = [s.to_json() for s in analyse_file(files[7]).sessions]
     assert [s for s in json.loads(third)["sessions"] if s["capture"] == files[7].name] == fresh
     unchanged = [s for s in json.loads(first)["sessions"] if s["capture"] != files[7].name]
     assert [s for s in json.loads(third)["sessions"] if s["capture"] != files[7].name] == unchanged
+
+
+def test_a_same_size_rewrite_is_hashed_again_even_with_its_old_modification_time(tmp_path: Path) -> None:
+    folder, cache = tmp_path / "caps", tmp_path / "cache"
+    files = simulated(folder, 6, scenarios=("din-dc",))
+    recorded_earlier(files)
+    first, _ = _run(folder, cache)
+    for n, keep_mtime in ((1, False), (4, True)):
+        before = files[n].stat()
+        files[n].write_bytes(a_second_later(files[n].read_bytes()))
+        assert files[n].stat().st_size == before.st_size
+        if keep_mtime:  # as cp -p or rsync -t would leave it: only the change time tells
+            os.utime(files[n], ns=(before.st_atime_ns, before.st_mtime_ns))
+        else:
+            recorded_earlier([files[n]], 60)  # settled, with a new modification time
+        out, err = _run(folder, cache)
+        assert "6 captures read (1 decoded, 5 from cache), 0 failed, 0 read up to an error, 1 hashed" in err
+        assert out != first and json.loads(out)["sessions"] == json.loads(
+            CliRunner().invoke(report, [str(folder), "--format", "json"]).stdout)["sessions"]
+        out, err = _run(folder, cache)
+        assert "(0 decoded, 6 from cache)" in err and "0 hashed" in err, "known again once hashed"
+
+
+def test_a_capture_modified_just_now_is_hashed_every_time_until_it_settles(tmp_path: Path) -> None:
+    (capture,) = simulated(tmp_path / "caps", 1)  # written a moment ago: a second write could share its time
+    cache = tmp_path / "cache"
+    for decoded in (1, 0):
+        _, err = _run(capture, cache)
+        assert f"({decoded} decoded, {1 - decoded} from cache), 0 failed, 0 read up to an error, 1 hashed" in err
+    assert not (cache / "index").exists()
+    recorded_earlier([capture])
+    for hashed in (1, 0):
+        _, err = _run(capture, cache)
+        assert f"(0 decoded, 1 from cache), 0 failed, 0 read up to an error, {hashed} hashed" in err
+
+
+_OPENED: list[str] = []
+_WATCH: list[str] = []
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if event == "open" and _WATCH and isinstance(args[0], str | Path) and str(args[0]).startswith(_WATCH[0]):
+        _OPENED.append(str(args[0]))
+
+
+def test_a_warm_run_opens_no_capture(tmp_path: Path) -> None:
+    """Python's own audit events for ``open``: the warm run reads the index and entries, no capture."""
+    folder, cache = tmp_path / "caps", tmp_path / "cache"
+    files = simulated(folder, 8)
+    recorded_earlier(files)
+    cold, _ = _run(folder, cache)
+    if not _WATCH:
+        sys.addaudithook(_audit)  # hooks cannot be removed; it records only while _WATCH names a folder
+    _WATCH[:] = [str(folder)]
+    _OPENED.clear()
+    try:
+        warm, err = _run(folder, cache)
+    finally:
+        _WATCH.clear()
+    assert warm == cold and "(0 decoded, 8 from cache)" in err
+    assert _OPENED == []
+    _WATCH[:] = [str(folder)]
+    try:
+        _run(folder, tmp_path / "another-cache")
+    finally:
+        _WATCH.clear()
+    assert sorted(set(_OPENED)) == sorted(str(f) for f in files), "the hook does see captures being read"
 
 
 def test_a_copy_under_another_name_is_a_hit_that_keeps_its_own_name(tmp_path: Path) -> None:
@@ -194,3 +264,10 @@ def test_check_from_a_warm_cache_gives_the_same_findings_and_status(tmp_path: Pa
     cold, warm = CliRunner().invoke(check, args), CliRunner().invoke(check, args)
     assert "0 from cache" in cold.stderr and "(0 decoded, " in warm.stderr
     assert (cold.exit_code, cold.stdout) == (warm.exit_code, warm.stdout) == (plain.exit_code, plain.stdout)
+
+
+def test_an_entry_with_a_value_only_the_json_module_reads_is_still_a_hit(tmp_path: Path) -> None:
+    store = AnalysisCache(tmp_path)
+    store.put("nan.json", {"value": float("nan"), "text": "ÄÖ"})  # json writes NaN; orjson will not read it
+    entry = store.get("nan.json")
+    assert entry is not None and entry["value"] != entry["value"] and entry["text"] == "ÄÖ"

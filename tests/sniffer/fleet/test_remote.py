@@ -10,16 +10,22 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import fsspec
 import pytest
 from click.testing import CliRunner
 
 from tests.conftest import REAL, need_shared
-from tests.sniffer.fleet.data import CUT_OFF, real_copies, simulated
+from tests.sniffer.fleet.data import CUT_OFF, a_second_later, real_copies, recorded_earlier, simulated
 from v2gsniff.sniffer.capture.remote import BLOCK, base_name, is_url, open_any
 from v2gsniff.sniffer.commands.report import report
+from v2gsniff.sniffer.pnc import PncSetup
+from v2gsniff.sniffer.report import analyse_file
+from v2gsniff.sniffer.report.collect import collect, sized_captures
+from v2gsniff.sniffer.simulate import simulate, write_pcapng
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +99,67 @@ def test_a_remote_capture_streams(tmp_path: Path) -> None:
         fs.rm("/stream", recursive=True)
 
 
+def test_url_listings_give_sizes_and_the_biggest_go_first(tmp_path: Path) -> None:
+    folder = tmp_path / "caps"
+    folder.mkdir()
+    for name, loops in (("a", 2), ("b", 32), ("c", 1), ("d", 16), ("e", 4), ("f", 8)):
+        write_pcapng(simulate("din-dc", seed=7, loops=loops), folder / f"{name}.pcapng")
+    sizes = {f.as_uri(): f.stat().st_size for f in folder.iterdir()}
+    assert len(set(sizes.values())) == 6
+    found, problems = sized_captures([folder.as_uri()])
+    assert not problems and dict(found) == sizes
+    log = tmp_path / "started"
+    results = collect([url for url, _ in found], jobs=2, work=LogStart(str(log)), sizes=[n for _, n in found])
+    started = log.read_text().split()
+    biggest = sorted(sizes, key=lambda u: -sizes[u])
+    # Two workers take the first two at once (either may log first), then the rest in turn.
+    assert set(started[:2]) == set(biggest[:2]) and biggest[-1] in started[-2:]
+    assert [r.path for r in results] == [url for url, _ in found], "results in the list's order"
+
+
+@dataclass(frozen=True)
+class LogStart:
+    """``analyse_file`` that first notes which capture it starts (picklable, for worker processes)."""
+
+    log: str
+
+    def __call__(self, location: str | Path, label: str | None, name: str | None, pnc: PncSetup | None) -> Any:
+        with open(self.log, "a") as fh:
+            fh.write(f"{location}\n")
+        return analyse_file(location, label, name, pnc)
+
+
+@pytest.mark.parametrize("scheme", ["file", "memory"])
+def test_a_warm_cache_over_urls_reads_no_capture_and_a_rewritten_one_alone(scheme: str, tmp_path: Path) -> None:
+    folder = tmp_path / "caps"
+    files = simulated(folder, 5)
+    recorded_earlier(files)
+    fs = fsspec.filesystem("memory")
+    if scheme == "memory":
+        for f in files:
+            fs.pipe_file(f"/warm/{f.name}", f.read_bytes())
+    url = folder.as_uri() if scheme == "file" else "memory://warm/"
+    cache = ["--cache", str(tmp_path / "cache")]
+    try:
+        res = CliRunner().invoke(report, [url, "--format", "json", *cache])
+        assert "(5 decoded, 0 from cache), 0 failed, 0 read up to an error, 5 hashed" in res.stderr
+        warm = CliRunner().invoke(report, [url, "--format", "json", *cache])
+        assert "(0 decoded, 5 from cache), 0 failed, 0 read up to an error, 0 hashed" in warm.stderr
+        assert warm.stdout == res.stdout
+        changed = a_second_later(files[2].read_bytes())
+        if scheme == "memory":
+            fs.pipe_file(f"/warm/{files[2].name}", changed)
+        else:
+            files[2].write_bytes(changed)
+            recorded_earlier([files[2]], 60)
+        again = CliRunner().invoke(report, [url, "--format", "json", *cache])
+        assert "(1 decoded, 4 from cache), 0 failed, 0 read up to an error, 1 hashed" in again.stderr
+        assert again.stdout == CliRunner().invoke(report, [url, "--format", "json"]).stdout != res.stdout
+    finally:
+        if scheme == "memory":
+            fs.rm("/warm", recursive=True)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -141,10 +208,21 @@ def test_s3_prefix_gives_the_local_report_and_keeps_a_cache_there(
     s3fs.S3FileSystem.clear_instance_cache()
     assert _report("s3://fleet/captures/") == expected
     assert _report("s3://fleet/captures/", "--jobs", "2") == expected
-    res = CliRunner().invoke(report, ["s3://fleet/captures/", "--format", "json", "--cache", "s3://fleet/cache"])
-    assert res.exit_code == CUT_OFF and res.stdout == expected
-    res = CliRunner().invoke(report, ["s3://fleet/captures/", "--format", "json", "--cache", "s3://fleet/cache"])
-    assert res.exit_code == CUT_OFF and res.stdout == expected
     n = len(list(folder.rglob("*.*")))
-    assert f"{n} captures read (0 decoded, {n} from cache)" in res.stderr
-    assert len(fs.find("fleet/cache")) == n
+    listed, _ = sized_captures(["s3://fleet/captures/"])
+    assert sorted(size for _, size in listed) == sorted(p.stat().st_size for p in folder.rglob("*.*"))
+
+    def run() -> str:
+        res = CliRunner().invoke(report, ["s3://fleet/captures/", "--format", "json", "--cache", "s3://fleet/cache"])
+        assert res.exit_code == CUT_OFF and res.stdout == expected
+        return res.stderr
+
+    assert f"({n} decoded, 0 from cache), 0 failed, 1 read up to an error, {n} hashed" in run()
+    assert f"{n} captures read (0 decoded, {n} from cache), 0 failed, 1 read up to an error, 0 hashed" in run()
+    assert len(fs.find("fleet/cache/index")) == n and len(fs.find("fleet/cache")) == 2 * n
+    # A new object of the same size under the same name has a new ETag: that capture alone is read again.
+    sim = "fleet/captures/sim/sim-0001.pcapng"
+    fs.pipe_file(sim, a_second_later(fs.cat_file(sim)))
+    res = CliRunner().invoke(report, ["s3://fleet/captures/", "--format", "json", "--cache", "s3://fleet/cache"])
+    assert f"(1 decoded, {n - 1} from cache), 0 failed, 1 read up to an error, 1 hashed" in res.stderr
+    assert res.stdout == _report("s3://fleet/captures/") != expected

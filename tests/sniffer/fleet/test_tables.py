@@ -25,6 +25,10 @@ from tests.sniffer.sessions.real import sessions_of
 from v2gsniff.sniffer.commands.export import export
 from v2gsniff.sniffer.commands.report import report
 from v2gsniff.sniffer.findings.registry import default_rules
+from v2gsniff.sniffer.report import find_captures, parquet
+from v2gsniff.sniffer.report.collect import capture_names
+from v2gsniff.sniffer.report.fleet import Analyse
+from v2gsniff.sniffer.report.parquet import ParquetExport
 from v2gsniff.sniffer.report.tables import session_findings
 from v2gsniff.sniffer.sessions.body import v2g_of
 
@@ -129,6 +133,43 @@ def test_export_on_a_dask_cluster_writes_the_same_files(exported: tuple[Path, Pa
         assert (tmp_path / f"{name}.parquet").read_bytes() == (out / f"{name}.parquet").read_bytes(), name
 
 
+def test_rows_do_not_depend_on_the_order_results_arrive(exported: tuple[Path, Path, dict[str, Any]],
+                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers finish in any order: the spool takes each capture as it comes, the files do not change."""
+    caps, out, _ = exported
+    files, _ = find_captures([caps])
+    names = capture_names(files, [caps])
+    results = [Analyse(messages=True, series=False)(f, None, n) for f, n in zip(files, names, strict=True)]
+    monkeypatch.setattr(parquet, "ROW_GROUP", 2000)  # several row groups of messages
+    written = {}
+    for how, order in (("forward", list(range(len(files)))), ("backward", list(reversed(range(len(files)))))):
+        tables = ParquetExport(tmp_path / how, names)
+        kept = {i: tables.add(i, results[i]) for i in order}
+        assert all(r.messages is None and all(len(s.phases) <= 1 and not s.series for s in r.sessions)  # type: ignore[attr-defined]
+                   for r in kept.values()), "the client keeps identities; the rows are on disk"
+        written[how] = tables.finish([kept[i] for i in range(len(files))])
+        assert sorted(p.name for p in (tmp_path / how).iterdir()) == sorted(f"{t}.parquet" for t in TABLES)
+    assert written["forward"] == written["backward"]
+    for name in TABLES:
+        forward = (tmp_path / "forward" / f"{name}.parquet").read_bytes()
+        assert forward == (tmp_path / "backward" / f"{name}.parquet").read_bytes(), name
+        assert pq.read_table(tmp_path / "forward" / f"{name}.parquet").equals(pq.read_table(out / f"{name}.parquet"))
+    meta = pq.ParquetFile(tmp_path / "forward" / "messages.parquet").metadata
+    sizes = [meta.row_group(k).num_rows for k in range(meta.num_row_groups)]
+    assert len(sizes) > 1 and all(n >= 2000 for n in sizes[:-1]), "a row group once ROW_GROUP rows are in"
+
+
+def test_export_notes_the_same_captures_as_the_report(tmp_path: Path) -> None:
+    caps = tmp_path / "caps"
+    simulated(caps, 3, scenarios=("slac-no-match", "din-dc", "sap-no-common-protocol"))
+    corrupt(caps)
+    exp = CliRunner().invoke(export, [str(caps), "-o", str(tmp_path / "out"), "--jobs", "2"])
+    rep = CliRunner().invoke(report, [str(caps), "--format", "json"])
+    notes = [line for line in rep.stderr.splitlines() if line.startswith("v2gsniff: ")]
+    assert any("no V2G traffic (SLAC only)" in line for line in notes) and len(notes) >= 4
+    assert exp.stderr.splitlines()[:-1] == notes, "the same notes and summary, then the rows written"
+
+
 def _queries() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     return re.findall(r"<!-- duckdb -->\n```sql\n(.*?)```", text, re.S)
@@ -199,3 +240,9 @@ def test_an_export_without_sessions_has_every_column(tmp_path: Path) -> None:
     assert "brand" in pq.read_schema(tmp_path / "out" / "sessions.parquet").names
     for query in _queries():
         assert duckdb.sql(query.replace("'out/", f"'{tmp_path}/out/")).fetchall() == []
+
+
+def test_no_spool_is_left_behind_when_there_is_nothing_to_export(tmp_path: Path) -> None:
+    res = CliRunner().invoke(export, [str(tmp_path / "absent"), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 1 and "no captures to export" in res.stderr
+    assert list((tmp_path / "out").iterdir()) == []
