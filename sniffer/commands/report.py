@@ -24,7 +24,7 @@ from v2gsniff.sniffer.report import (
     render_table,
 )
 from v2gsniff.sniffer.report.cache import AnalysisCache
-from v2gsniff.sniffer.report.collect import Keep, capture_names, label_by_path, sized_captures
+from v2gsniff.sniffer.report.collect import Keep, capture_names, path_labels, reconciled, sized_captures
 from v2gsniff.sniffer.report.fleet import Analyse, FleetUnavailable, Summary, analyse_all
 from v2gsniff.sniffer.report.html import SESSION_SECTIONS_LIMIT, render_html
 from v2gsniff.sniffer.sessions import Inventory, InventoryError, load_inventory
@@ -103,7 +103,7 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
     then = keep(names, inventory) if keep else None
 
     def arrived(index: int, result: CaptureResult) -> CaptureResult:
-        (result,) = label_by_path([result], paths, patterns)
+        (result,) = path_labels([result], paths, patterns)
         return then(index, result) if then else result
 
     bar = _Progress(len(files), progress)
@@ -114,6 +114,8 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
         fail(str(err))
     finally:
         bar.close()
+    if patterns:  # path labels against every capture's addresses (needs them all)
+        results = reconciled(results)
     for r in results:
         if r.message:
             warn(r.capture, r.message)

@@ -234,14 +234,19 @@ def _size(path: str | Path) -> int:
 
 def label_by_path(results: list[CaptureResult], arguments: Sequence[str | Path],
                   patterns: Sequence[PathPattern]) -> list[CaptureResult]:
-    """Brand, model, trim and software of every session, read from its capture's path (the first
-    pattern that matches; captures no pattern matches keep what the traffic says), then reconciled
-    with the addresses (``identify.reconcile``), so ``report`` and ``sessions`` say the same."""
-    if not patterns:
-        return results
+    """Brand, model, trim and software of every session, read from its capture's path
+    (:func:`path_labels`), then reconciled with the addresses (:func:`reconciled`), so ``report``
+    and ``sessions`` say the same."""
+    return reconciled(path_labels(results, arguments, patterns)) if patterns else results
+
+
+def path_labels(results: list[CaptureResult], arguments: Sequence[str | Path],
+                patterns: Sequence[PathPattern]) -> list[CaptureResult]:
+    """Each capture's sessions labelled from its path (the first pattern that matches; captures no
+    pattern matches keep what the traffic says). Needs no other capture: done as results arrive."""
     out = []
     for r in results:
-        entry = identify_by_path(r.path if is_url(r.path) else Path(r.path), arguments, patterns)
+        entry = identify_by_path(r.path if is_url(r.path) else Path(r.path), arguments, patterns) if patterns else None
         if entry is None:
             out.append(r)
             continue
@@ -249,5 +254,11 @@ def label_by_path(results: list[CaptureResult], arguments: Sequence[str | Path],
             s.vehicle, brand=entry.brand, model=entry.model, trim=entry.trim, software=entry.software,
             identified_by="path")) for s in r.sessions)
         out.append(dataclasses.replace(r, sessions=sessions))
-    settled = iter(reconcile([s for r in out for s in r.sessions]))
-    return [dataclasses.replace(r, sessions=tuple(next(settled) for _ in r.sessions)) for r in out]
+    return out
+
+
+def reconciled(results: list[CaptureResult]) -> list[CaptureResult]:
+    """Path labels checked against the addresses of all captures (``identify.reconcile``): a session
+    whose address is another capture's only vehicle is that vehicle's."""
+    settled = iter(reconcile([s for r in results for s in r.sessions]))
+    return [dataclasses.replace(r, sessions=tuple(next(settled) for _ in r.sessions)) for r in results]

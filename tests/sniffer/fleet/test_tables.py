@@ -244,5 +244,5 @@ def test_an_export_without_sessions_has_every_column(tmp_path: Path) -> None:
 
 def test_no_spool_is_left_behind_when_there_is_nothing_to_export(tmp_path: Path) -> None:
     res = CliRunner().invoke(export, [str(tmp_path / "absent"), "-o", str(tmp_path / "out")])
-    assert res.exit_code == 1 and "no captures to export" in res.stderr
+    assert res.exit_code == 3 and "no captures to export" in res.stderr
     assert list((tmp_path / "out").iterdir()) == []
