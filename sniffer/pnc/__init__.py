@@ -13,9 +13,22 @@ judges what they carry; ``rules.PNC_RULES`` turns each failure into a ``Finding`
     rules.py       the rules and the findings they give
 """
 
-from .chains import TrustStore
+from typing import TYPE_CHECKING, Any
+
 from .checker import PncChecker, PncSetup
 from .model import ChainCheck, EmaidCheck, KeyCheck, PncSection, ReferenceCheck, SignatureCheck, Step, Where
+
+if TYPE_CHECKING:
+    from .chains import TrustStore
+
+
+def __getattr__(name: str) -> Any:
+    # chains load cryptography, which every decode would pay for at start-up
+    if name == "TrustStore":
+        from .chains import TrustStore
+
+        return TrustStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["ChainCheck", "EmaidCheck", "KeyCheck", "PncChecker", "PncSection", "PncSetup", "ReferenceCheck",
            "SignatureCheck", "Step", "TrustStore", "Where"]

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, NamedTuple
-
-from cryptography import x509
-from cryptography.x509.oid import NameOID
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from v2gsniff.dissectors.exi import Element
-from v2gsniff.sniffer.streams.tls.handshake import key_text
+
+if TYPE_CHECKING:  # cryptography loads with the first certificate, not with every decode (start-up)
+    from cryptography import x509
 
 
 class ChainKind(NamedTuple):
@@ -108,11 +107,18 @@ _USAGES = ("digital_signature", "content_commitment", "key_encipherment", "data_
 @lru_cache(maxsize=512)
 def _load(der: bytes) -> x509.Certificate:
     # the same chains come again and again (every PaymentDetailsReq, every TLS handshake)
+    from cryptography import x509
+
     return x509.load_der_x509_certificate(der)
 
 
 def parse(der: bytes, role: str = "") -> CertView:
     """A certificate from DER; anything that is not one gives a ``CertView`` with ``error`` set."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    from v2gsniff.sniffer.streams.tls.handshake import key_text
+
     try:
         cert = _load(der)
         # properties parse lazily: touch everything that can fail inside this try

@@ -23,17 +23,17 @@ from v2gsniff.dissectors.exi import ExiMessage
 from v2gsniff.sniffer.model import Record, SharedTail
 
 from .certs import CertView, chain, find_chains
-from .chains import TrustStore, check_chain
 from .emaid import carried, certificate_emaid, matches
 from .model import ChainCheck, EmaidCheck, KeyCheck, PncSection, Result, RootCheck, SignatureCheck, Where
 from .roots import listed, root_ids, root_name
 from .rules import findings
-from .signatures import signature_of, verify
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
     from v2gsniff.sniffer.sessions import Session
+
+    from .chains import TrustStore
 
 SIGNERS: dict[str, str] = {
     "AuthorizationReq": "contract",
@@ -61,6 +61,9 @@ class PncSetup:
 
     def checker(self) -> PncChecker:
         """A checker with these roots and key; OSError/ValueError when a file cannot be used."""
+        if not (self.trust or self.oem_key):
+            return PncChecker()  # cryptography loads with the first certificate (start-up)
+        from .chains import TrustStore
         from .oemkey import load_key
 
         return PncChecker(TrustStore.load(self.trust) if self.trust else None,
@@ -100,6 +103,8 @@ class PncChecker:
                 protocol: str | None) -> list[ChainCheck]:
         out = []
         for kind, path, ders in found:
+            from .chains import check_chain  # cryptography: loaded with the first certificate
+
             certs = chain(kind, ders)
             steps, trusted = check_chain(kind, certs, record.time, self.trust, protocol)
             out.append(ChainCheck(kind, self._where(record, name, path), certs, steps, trusted))
@@ -131,6 +136,8 @@ class PncChecker:
         notes = [_short(c) for c in checks]
         if checks:
             extra["chains"] = [c.to_json() for c in checks]
+        from .signatures import signature_of, verify  # cryptography, as above
+
         if signature_of(msg) is not None:
             kind = SIGNERS.get(msg.name)
             signer = None if kind is None else local.get(kind) or self._signers.get((key, kind))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from v2gsniff.sniffer.findings.model import Finding
 
-from .certs import CertView
+if TYPE_CHECKING:
+    from .certs import CertView
 
 
 @dataclass(frozen=True, slots=True)

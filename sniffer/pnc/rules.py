@@ -8,11 +8,13 @@ the results of a ``PncChecker`` (a whole capture's, or one session's ``PncSectio
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from v2gsniff.sniffer.findings.model import Finding, Rule
 from v2gsniff.sniffer.model import Record
 
-from .chains import TrustStore
+if TYPE_CHECKING:  # chains load cryptography; the registry loads with every decode
+    from .chains import TrustStore
 from .model import ChainCheck, EmaidCheck, KeyCheck, Result, RootCheck, SignatureCheck
 
 CERTIFICATE_UNPARSEABLE = Rule("pnc.certificate-unparseable", "error", "unknown", "ISO 15118-2 Annex F",
