@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from v2gsniff.sniffer.findings.model import Finding
 
-if TYPE_CHECKING:
-    from .certs import CertView
+from .certs import CertView  # at run time: the cache's codec resolves these annotations
 
 
 @dataclass(frozen=True, slots=True)
