@@ -28,7 +28,7 @@ def to_xml(root: Element) -> str:
 
 def _text(value: Any, dtype: int) -> str:
     """Escaped XML text of a typed value (the common kinds first; only strings can need escaping)."""
-    cls = value.__class__
+    cls = type(value)
     if cls is int:
         return str(value)
     if cls is str:
@@ -137,23 +137,23 @@ def node_xml(root: list[Any]) -> str:
                 parts.extend(_escape(t) for k, t in texts if k >= len(children))
             else:
                 for child in children:
-                    cvalue = child[4]
-                    if child[2] or child[3] or cvalue is None:
+                    cns, clocal, cattrs, ckids, cvalue, cdtype, _ = child
+                    if cattrs or ckids or cvalue is None:
                         render(child)
                         continue
                     # a leaf (most children): its tag from the tables, its text without a call for ints
                     # and plain names (enumeration values)
-                    table = tables.get(child[0])
+                    table = tables.get(cns)
                     if table is None:
-                        table = table_of(child[0])
-                    ctag = table.get(child[1])
+                        table = table_of(cns)
+                    ctag = table.get(clocal)
                     if ctag is None:
-                        ctag = _new_tag(table, prefixes.get(child[0], ""), child[1])
-                    cls = cvalue.__class__
+                        ctag = _new_tag(table, prefixes.get(cns, ""), clocal)
+                    cls = type(cvalue)
                     if cls is int or cls is str and cvalue.isidentifier():  # nothing to escape
                         add(f"{ctag[1]}{cvalue}{ctag[2]}")
                     else:
-                        add(f"{ctag[1]}{_text(cvalue, child[5])}{ctag[2]}")
+                        add(f"{ctag[1]}{_text(cvalue, cdtype)}{ctag[2]}")
         elif texts:
             parts.extend(_escape(t) for _k, t in texts)
         add(tag[2])
