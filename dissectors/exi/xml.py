@@ -136,6 +136,7 @@ def node_xml(root: list[Any]) -> str:
                     render(child)
                 parts.extend(_escape(t) for k, t in texts if k >= len(children))
             else:
+                table_ns = None  # siblings mostly share a namespace: its table is looked up once
                 for child in children:
                     cns, clocal, cattrs, ckids, cvalue, cdtype, _ = child
                     if cattrs or ckids or cvalue is None:
@@ -143,9 +144,11 @@ def node_xml(root: list[Any]) -> str:
                         continue
                     # a leaf (most children): its tag from the tables, its text without a call for ints
                     # and plain names (enumeration values)
-                    table = tables.get(cns)
-                    if table is None:
-                        table = table_of(cns)
+                    if cns is not table_ns:
+                        table = tables.get(cns)
+                        if table is None:
+                            table = table_of(cns)
+                        table_ns = cns
                     ctag = table.get(clocal)
                     if ctag is None:
                         ctag = _new_tag(table, prefixes.get(cns, ""), clocal)
