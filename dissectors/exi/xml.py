@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import Any
 
 from .errors import ExiError
@@ -105,7 +106,9 @@ def node_xml(root: list[Any]) -> str:
     parts: list[str] = []
     add = parts.append
 
-    def render(nd: list[Any]) -> None:
+    # ``render`` recurses through its argument ``again`` (itself), not its own name: a closure that
+    # names itself is a reference cycle, left (with the document's parts) to the cycle collector.
+    def render(nd: list[Any], again: Callable[[list[Any], Any], None]) -> None:
         ns, local, attrs, children, value, dtype, texts = nd
         table = tables.get(ns)
         if table is None:
@@ -133,14 +136,14 @@ def node_xml(root: list[Any]) -> str:
             if texts:
                 for index, child in enumerate(children):
                     parts.extend(_escape(t) for k, t in texts if k == index)
-                    render(child)
+                    again(child, again)
                 parts.extend(_escape(t) for k, t in texts if k >= len(children))
             else:
                 table_ns = None  # siblings mostly share a namespace: its table is looked up once
                 for child in children:
                     cns, clocal, cattrs, ckids, cvalue, cdtype, _ = child
                     if cattrs or ckids or cvalue is None:
-                        render(child)
+                        again(child, again)
                         continue
                     # a leaf (most children): its tag from the tables, its text without a call for ints
                     # and plain names (enumeration values)
@@ -161,7 +164,7 @@ def node_xml(root: list[Any]) -> str:
             parts.extend(_escape(t) for _k, t in texts)
         add(tag[2])
 
-    render(root)
+    render(root, render)
     decls = "".join(_DECLS.get((p, ns)) or f' xmlns:{p}="{_escape(ns, True)}"' for ns, p in prefixes.items())
     out = "".join(parts)
     at = 1 + len(tag_of(root[0], root[1])[0])  # declarations go right after the root's tag name
