@@ -77,19 +77,71 @@ def _new_tag(table: dict[str, Tag], prefix: str, local: str) -> Tag:
     return tag
 
 
+class _Scope:
+    """The namespaces a document has used so far, in order of first use: their prefixes, their tag
+    tables and the declarations they make.  Documents that take up the same namespaces in the same
+    order share their scopes (``after``), so a namespace's first use in a document costs one lookup;
+    their dicts are read-only.  Past the bounds (a document with many namespaces from undeclared
+    content, or many orders) a scope is the document's own and grows in place."""
+
+    __slots__ = ("prefixes", "tables", "after", "shared", "_decls")
+
+    def __init__(self, prefixes: dict[str, str], tables: dict[str, dict[str, Tag]], shared: bool) -> None:
+        self.prefixes = prefixes
+        self.tables = tables
+        self.after: dict[str, _Scope] = {}
+        self.shared = shared
+        self._decls: str | None = None
+
+    def then(self, ns: str) -> _Scope:
+        """The scope once ``ns`` is used too."""
+        global _n_scopes
+        nxt = self.after.get(ns)
+        if nxt is not None:
+            return nxt
+        shared = self.shared and _n_scopes < _MAX_SCOPES and len(self.prefixes) < _MAX_SHARED_DEPTH
+        if self.shared:
+            nxt = _Scope(dict(self.prefixes), dict(self.tables), shared)
+        else:
+            nxt = self
+            nxt._decls = None
+        prefix = ""
+        if ns:
+            prefix = nxt.prefixes[ns] = _FIXED_PREFIXES.get(ns) or f"ns{len(nxt.prefixes) + 1}"
+        nxt.tables[ns] = _table(prefix, ns)
+        if shared:
+            _n_scopes += 1
+            self.after[ns] = nxt
+        return nxt
+
+    @property
+    def decls(self) -> str:
+        """The namespace declarations of the root's tag."""
+        if self._decls is None:
+            self._decls = "".join(_DECLS.get((p, ns)) or f' xmlns:{p}="{_escape(ns, True)}"'
+                                  for ns, p in self.prefixes.items())
+        return self._decls
+
+
+_MAX_SCOPES = 256
+_MAX_SHARED_DEPTH = 16
+_n_scopes = 0
+_EMPTY = _Scope({}, {}, True)
+
+
 def node_xml(root: list[Any]) -> str:
     """``to_xml`` of an element in compact form (``model.to_node``)."""
-    prefixes: dict[str, str] = {}  # this document's, in order of first use
-    tables: dict[str, dict[str, Tag]] = {}
+    scope = _EMPTY
+    prefixes = scope.prefixes  # this document's, in order of first use
+    tables = scope.tables
 
     def table_of(ns: str) -> dict[str, Tag]:
         """A namespace's first use in the document: its prefix, and its tags."""
-        if ns:
-            prefix = prefixes[ns] = _FIXED_PREFIXES.get(ns) or f"ns{len(prefixes) + 1}"
-        else:
-            prefix = ""
-        table = tables[ns] = _table(prefix, ns)
-        return table
+        nonlocal scope, prefixes, tables
+        scope = scope.then(ns)
+        prefixes = scope.prefixes
+        tables = scope.tables
+        return tables[ns]
 
     def tag_of(ns: str, local: str) -> Tag:
         table = tables.get(ns)
@@ -165,10 +217,9 @@ def node_xml(root: list[Any]) -> str:
         add(tag[2])
 
     render(root, render)
-    decls = "".join(_DECLS.get((p, ns)) or f' xmlns:{p}="{_escape(ns, True)}"' for ns, p in prefixes.items())
     out = "".join(parts)
     at = 1 + len(tag_of(root[0], root[1])[0])  # declarations go right after the root's tag name
-    return out[:at] + decls + out[at:]
+    return out[:at] + scope.decls + out[at:]
 
 
 def parse_xml(text: str | bytes) -> Element:

@@ -119,3 +119,20 @@ def test_decoding_and_rendering_leave_nothing_to_the_cycle_collector() -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+@pytest.mark.parametrize("count", [3, 40])  # 40: past the namespace orders documents share
+def test_prefixes_follow_each_documents_order_of_first_use(count: int) -> None:
+    # Documents that take up the same namespaces in other orders, one after another: every element
+    # keeps its own namespace, and ns1, ns2, ... follow the order in which the document uses them.
+    import xml.etree.ElementTree as ET
+
+    spaces = [f"urn:k{i}" for i in range(count)]
+    for order in (spaces, spaces[::-1], spaces[1:] + spaces[:1], spaces):
+        root = exi.Element(order[0], "Root", children=[exi.Element(ns, f"E{i}", value=i) for i, ns in enumerate(order)])
+        text = exi.ExiMessage(root, "apphand").to_xml()
+        parsed = ET.fromstring(text)
+        assert parsed.tag == f"{{{order[0]}}}Root"
+        assert [(c.tag, c.text) for c in parsed] == [(f"{{{ns}}}E{i}", str(i)) for i, ns in enumerate(order)]
+        assert text.startswith(f'<ns1:Root xmlns:ns1="{order[0]}"')
+        assert f'<ns{count}:E{count - 1}>' in text
