@@ -217,9 +217,10 @@ def node_xml(root: list[Any]) -> str:
         add(tag[2])
 
     render(root, render)
-    out = "".join(parts)
-    at = 1 + len(tag_of(root[0], root[1])[0])  # declarations go right after the root's tag name
-    return out[:at] + scope.decls + out[at:]
+    at = 1 + len(tag_of(root[0], root[1])[0])  # declarations go right after the root's tag name,
+    first = parts[0]  # which the first part holds
+    parts[0] = first[:at] + scope.decls + first[at:]
+    return "".join(parts)
 
 
 def parse_xml(text: str | bytes) -> Element:
