@@ -19,7 +19,7 @@ JSON form (``ExiMessage.to_json()`` / ``Element.to_json()``), stable and lossles
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .errors import ExiError, FacetViolation
@@ -138,7 +138,7 @@ def node_json(nd: list[Any]) -> Any:
     """JSON-ready content of an element in compact form (see module docstring)."""
     _ns, _name, attrs, children, value, dtype, _texts = nd
     if not children and not attrs:
-        if value.__class__ is bytes:
+        if type(value) is bytes:
             return base64.b64encode(value).decode() if dtype == D_B64 else value.hex().upper()
         return value
     out: dict[str, Any] = {}
@@ -153,12 +153,10 @@ def node_json(nd: list[Any]) -> Any:
         return out
     repeated = False
     for child in children:
-        cname = child[1]
-        cattrs = child[2]
-        if not cattrs and not child[3]:  # a leaf (most of them): its bare value
-            content = child[4]
-            if content.__class__ is bytes:
-                content = base64.b64encode(content).decode() if child[5] == D_B64 else content.hex().upper()
+        _cns, cname, cattrs, ckids, content, cdtype, _ctexts = child
+        if not cattrs and not ckids:  # a leaf (most of them): its bare value
+            if type(content) is bytes:
+                content = base64.b64encode(content).decode() if cdtype == D_B64 else content.hex().upper()
         else:
             content = node_json(child)
         if cname in out:
@@ -306,6 +304,21 @@ class ExiMessage:
 
     def to_xml(self) -> str:
         """Namespaced XML text of the message (fragments with several elements are concatenated)."""
-        from .xml import node_xml
+        node_xml = _node_xml or _load_node_xml()
+        nodes = self.nodes()
+        if len(nodes) == 1:  # a document (the usual case): no generator for one item
+            return node_xml(nodes[0])
+        return "".join(node_xml(nd) for nd in nodes)
 
-        return "".join(node_xml(nd) for nd in self.nodes())
+
+_node_xml: Callable[[list[Any]], str] | None = None
+
+
+def _load_node_xml() -> Callable[[list[Any]], str]:
+    """The XML renderer, imported on first use (xml.py imports this module) and kept: an import
+    statement costs a module-name lookup on every call."""
+    global _node_xml
+    from .xml import node_xml
+
+    _node_xml = node_xml
+    return node_xml

@@ -475,17 +475,19 @@ def violations(nodes: list[Node], x: Ctx) -> tuple[FacetViolation, ...]:
     paths: dict[int, str] = {}
     names: list[str] = []
 
-    def walk(nd: Node) -> None:  # names are joined only where a violation is: most nodes are leaves
+    # names are joined only where a violation is: most nodes are leaves.  ``walk`` recurses through
+    # its argument, not its own name (a closure naming itself is a cycle left to the cycle collector).
+    def walk(nd: Node, again: Callable[[Node, Any], None]) -> None:
         names.append(nd[1])
         if id(nd) in wanted:
             paths[id(nd)] = "/" + "/".join(names)
         for c in nd[3] or ():
             if c[3] is not None or id(c) in wanted:
-                walk(c)
+                again(c, again)
         names.pop()
 
     for nd in nodes:
-        walk(nd)
+        walk(nd, walk)
     return tuple(FacetViolation(paths[id(e)] + (f"/{child}" if child else ""), value, facet, limit, bit)
                  for bit, value, facet, limit, e, child in x.found)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import Any
 
 from .errors import ExiError
@@ -28,7 +29,7 @@ def to_xml(root: Element) -> str:
 
 def _text(value: Any, dtype: int) -> str:
     """Escaped XML text of a typed value (the common kinds first; only strings can need escaping)."""
-    cls = value.__class__
+    cls = type(value)
     if cls is int:
         return str(value)
     if cls is str:
@@ -76,19 +77,71 @@ def _new_tag(table: dict[str, Tag], prefix: str, local: str) -> Tag:
     return tag
 
 
+class _Scope:
+    """The namespaces a document has used so far, in order of first use: their prefixes, their tag
+    tables and the declarations they make.  Documents that take up the same namespaces in the same
+    order share their scopes (``after``), so a namespace's first use in a document costs one lookup;
+    their dicts are read-only.  Past the bounds (a document with many namespaces from undeclared
+    content, or many orders) a scope is the document's own and grows in place."""
+
+    __slots__ = ("prefixes", "tables", "after", "shared", "_decls")
+
+    def __init__(self, prefixes: dict[str, str], tables: dict[str, dict[str, Tag]], shared: bool) -> None:
+        self.prefixes = prefixes
+        self.tables = tables
+        self.after: dict[str, _Scope] = {}
+        self.shared = shared
+        self._decls: str | None = None
+
+    def then(self, ns: str) -> _Scope:
+        """The scope once ``ns`` is used too."""
+        global _n_scopes
+        nxt = self.after.get(ns)
+        if nxt is not None:
+            return nxt
+        shared = self.shared and _n_scopes < _MAX_SCOPES and len(self.prefixes) < _MAX_SHARED_DEPTH
+        if self.shared:
+            nxt = _Scope(dict(self.prefixes), dict(self.tables), shared)
+        else:
+            nxt = self
+            nxt._decls = None
+        prefix = ""
+        if ns:
+            prefix = nxt.prefixes[ns] = _FIXED_PREFIXES.get(ns) or f"ns{len(nxt.prefixes) + 1}"
+        nxt.tables[ns] = _table(prefix, ns)
+        if shared:
+            _n_scopes += 1
+            self.after[ns] = nxt
+        return nxt
+
+    @property
+    def decls(self) -> str:
+        """The namespace declarations of the root's tag."""
+        if self._decls is None:
+            self._decls = "".join(_DECLS.get((p, ns)) or f' xmlns:{p}="{_escape(ns, True)}"'
+                                  for ns, p in self.prefixes.items())
+        return self._decls
+
+
+_MAX_SCOPES = 256
+_MAX_SHARED_DEPTH = 16
+_n_scopes = 0
+_EMPTY = _Scope({}, {}, True)
+
+
 def node_xml(root: list[Any]) -> str:
     """``to_xml`` of an element in compact form (``model.to_node``)."""
-    prefixes: dict[str, str] = {}  # this document's, in order of first use
-    tables: dict[str, dict[str, Tag]] = {}
+    scope = _EMPTY
+    prefixes = scope.prefixes  # this document's, in order of first use
+    tables = scope.tables
 
     def table_of(ns: str) -> dict[str, Tag]:
         """A namespace's first use in the document: its prefix, and its tags."""
-        if ns:
-            prefix = prefixes[ns] = _FIXED_PREFIXES.get(ns) or f"ns{len(prefixes) + 1}"
-        else:
-            prefix = ""
-        table = tables[ns] = _table(prefix, ns)
-        return table
+        nonlocal scope, prefixes, tables
+        scope = scope.then(ns)
+        prefixes = scope.prefixes
+        tables = scope.tables
+        return tables[ns]
 
     def tag_of(ns: str, local: str) -> Tag:
         table = tables.get(ns)
@@ -105,7 +158,9 @@ def node_xml(root: list[Any]) -> str:
     parts: list[str] = []
     add = parts.append
 
-    def render(nd: list[Any]) -> None:
+    # ``render`` recurses through its argument ``again`` (itself), not its own name: a closure that
+    # names itself is a reference cycle, left (with the document's parts) to the cycle collector.
+    def render(nd: list[Any], again: Callable[[list[Any], Any], None]) -> None:
         ns, local, attrs, children, value, dtype, texts = nd
         table = tables.get(ns)
         if table is None:
@@ -133,36 +188,39 @@ def node_xml(root: list[Any]) -> str:
             if texts:
                 for index, child in enumerate(children):
                     parts.extend(_escape(t) for k, t in texts if k == index)
-                    render(child)
+                    again(child, again)
                 parts.extend(_escape(t) for k, t in texts if k >= len(children))
             else:
+                table_ns = None  # siblings mostly share a namespace: its table is looked up once
                 for child in children:
-                    cvalue = child[4]
-                    if child[2] or child[3] or cvalue is None:
-                        render(child)
+                    cns, clocal, cattrs, ckids, cvalue, cdtype, _ = child
+                    if cattrs or ckids or cvalue is None:
+                        again(child, again)
                         continue
                     # a leaf (most children): its tag from the tables, its text without a call for ints
                     # and plain names (enumeration values)
-                    table = tables.get(child[0])
-                    if table is None:
-                        table = table_of(child[0])
-                    ctag = table.get(child[1])
+                    if cns is not table_ns:
+                        table = tables.get(cns)
+                        if table is None:
+                            table = table_of(cns)
+                        table_ns = cns
+                    ctag = table.get(clocal)
                     if ctag is None:
-                        ctag = _new_tag(table, prefixes.get(child[0], ""), child[1])
-                    cls = cvalue.__class__
+                        ctag = _new_tag(table, prefixes.get(cns, ""), clocal)
+                    cls = type(cvalue)
                     if cls is int or cls is str and cvalue.isidentifier():  # nothing to escape
                         add(f"{ctag[1]}{cvalue}{ctag[2]}")
                     else:
-                        add(f"{ctag[1]}{_text(cvalue, child[5])}{ctag[2]}")
+                        add(f"{ctag[1]}{_text(cvalue, cdtype)}{ctag[2]}")
         elif texts:
             parts.extend(_escape(t) for _k, t in texts)
         add(tag[2])
 
-    render(root)
-    decls = "".join(_DECLS.get((p, ns)) or f' xmlns:{p}="{_escape(ns, True)}"' for ns, p in prefixes.items())
-    out = "".join(parts)
-    at = 1 + len(tag_of(root[0], root[1])[0])  # declarations go right after the root's tag name
-    return out[:at] + decls + out[at:]
+    render(root, render)
+    at = 1 + len(tag_of(root[0], root[1])[0])  # declarations go right after the root's tag name,
+    first = parts[0]  # which the first part holds
+    parts[0] = first[:at] + scope.decls + first[at:]
+    return "".join(parts)
 
 
 def parse_xml(text: str | bytes) -> Element:

@@ -133,10 +133,7 @@ def _decode_jsonl(lines: Iterator[str], schema: str, fragment: bool) -> None:
             "findings": findings_json(msg) if msg else [],
             "error": error,
         }
-        try:
-            pending.append(json_line(record))
-        except TypeError:  # an integer past 64 bits (xs:integer is unbounded), which orjson refuses
-            pending.append((json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode())
+        pending.append(json_line(record))
         if len(pending) >= _BATCH:
             write(inert_lines(b"".join(pending)))
             pending.clear()

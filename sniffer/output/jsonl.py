@@ -8,6 +8,7 @@ payload (the decoder caches them, read-only): their JSON text is made once and r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -89,13 +90,58 @@ class JsonlWriter:
         so its id cannot be reused while it is kept)."""
         hit = self._shared.get(id(value))
         if hit is None or hit[0] is not value:
-            hit = self._shared.put(id(value), (value, _Fragment(_dumps(value, default=_default, option=_OPTIONS))))
+            hit = self._shared.put(id(value), (value, _Fragment(json_bytes(value, _OPTIONS))))
         return hit[1]
 
 
 def json_line(obj: Any) -> bytes:
     """One compact JSON line, newline included, as every JSONL output of the product writes it."""
-    return _dumps(obj, default=_default, option=_LINE)
+    return json_bytes(obj, _LINE)
+
+
+def json_bytes(obj: Any, option: int = _OPTIONS) -> bytes:
+    """The compact JSON of ``obj``. What orjson refuses (an integer past 64 bits: xs:integer is
+    unbounded; a lone surrogate a decoded string may hold) is written by :func:`_writable`'s copy,
+    so a line never costs the program its run; the usual line is encoded once."""
+    try:
+        return _dumps(obj, default=_default, option=option)
+    except orjson.JSONEncodeError:
+        return _dumps(_writable(obj), default=_default, option=option)
+
+
+def _writable(o: Any) -> Any:
+    """``o`` with the values orjson refuses as fragments of their exact JSON text (the standard
+    json module's): the integer's digits, the string with its surrogates escaped."""
+    if type(o) is int:
+        return o if _INT_MIN <= o <= _UINT_MAX else _Fragment(b"%d" % o)
+    if isinstance(o, str):
+        return o if _utf8(o) else _Fragment(json.dumps(o))
+    if isinstance(o, Mapping):
+        return {_key(k): _writable(v) for k, v in o.items()}
+    if isinstance(o, list | tuple | set | frozenset):
+        return [_writable(v) for v in o]
+    return o
+
+
+def _key(k: Any) -> Any:
+    """A key orjson refuses as text: a wide integer's digits, a string with its surrogates escaped
+    as Python writes them (a key cannot be a fragment)."""
+    if type(k) is int and not _INT_MIN <= k <= _UINT_MAX:
+        return str(k)
+    if isinstance(k, str) and not _utf8(k):
+        return k.encode("utf-8", "backslashreplace").decode()
+    return k
+
+
+def _utf8(s: str) -> bool:
+    try:
+        s.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_INT_MIN, _UINT_MAX = -(2**63), 2**64 - 1
 
 
 def inert_lines(lines: bytes) -> bytes:

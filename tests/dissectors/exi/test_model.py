@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
@@ -98,3 +99,40 @@ def test_iso20_rational_numbers_and_root_message_name() -> None:
     assert mode["EVTargetCurrent"].physical == 20.0
     assert exi.physical(msg["EVPresentVoltage"]) == 400.0
     assert msg.to_json()["DC_ChargeLoopReq"]["Header"]["TimeStamp"] == 1718607534
+
+
+def test_decoding_and_rendering_leave_nothing_to_the_cycle_collector() -> None:
+    # A long batch (exi decode - --format jsonl) frees each message by reference counting alone:
+    # a cycle per message would be collected late, at a cost per line.
+    sap = exi.decode(bytes.fromhex("8000dbab9371d3234b71d1b981899189d191818991d26b9b3a232b30020000040040"), "apphand")
+    sap["AppProtocol"]["Priority"].value = 21  # out of facet: the decode lists it, walking the tree
+    messages = [(exi.encode(sap, lenient=True), "apphand"), (bytes.fromhex("809a0211d63f74d2297ac9119400"), "din")]
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for data, schema in messages:
+            msg = exi.decode(data, schema)
+            assert msg.to_xml().startswith("<") and msg.to_json()
+        assert exi.decode(messages[0][0], "apphand").violations  # the path with the tree walk ran
+        assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@pytest.mark.parametrize("count", [3, 40])  # 40: past the namespace orders documents share
+def test_prefixes_follow_each_documents_order_of_first_use(count: int) -> None:
+    # Documents that take up the same namespaces in other orders, one after another: every element
+    # keeps its own namespace, and ns1, ns2, ... follow the order in which the document uses them.
+    import xml.etree.ElementTree as ET
+
+    spaces = [f"urn:k{i}" for i in range(count)]
+    for order in (spaces, spaces[::-1], spaces[1:] + spaces[:1], spaces):
+        root = exi.Element(order[0], "Root", children=[exi.Element(ns, f"E{i}", value=i) for i, ns in enumerate(order)])
+        text = exi.ExiMessage(root, "apphand").to_xml()
+        parsed = ET.fromstring(text)
+        assert parsed.tag == f"{{{order[0]}}}Root"
+        assert [(c.tag, c.text) for c in parsed] == [(f"{{{ns}}}E{i}", str(i)) for i, ns in enumerate(order)]
+        assert text.startswith(f'<ns1:Root xmlns:ns1="{order[0]}"')
+        assert f'<ns{count}:E{count - 1}>' in text

@@ -111,3 +111,36 @@ def test_color_forces_colours_into_a_pipe_and_no_color_keeps_them_out() -> None:
     assert "\x1b[" not in plain
     # The same lines, only coloured.
     assert re.sub(r"\x1b\[[0-9;]*m", "", forced) == plain
+
+
+def test_jsonl_writes_a_v2g_integer_past_64_bits_exactly(tmp_path: Path) -> None:
+    # A signed header's xmldsig HMACOutputLength is an unbounded xs:integer; orjson refuses 2**80.
+    from v2gsniff.sniffer.simulate import write_pcapng
+    from v2gsniff.sniffer.simulate.din import ISO2
+    from v2gsniff.sniffer.simulate.link import Link
+    from v2gsniff.sniffer.simulate.wire import Wire
+
+    wire = Wire(3)
+    link = Link(wire)
+    link.sdp()
+    link.connect()
+    method = {"@Algorithm": "urn:x", "HMACOutputLength": 2**80}
+    info = {"CanonicalizationMethod": {"@Algorithm": "urn:c"}, "SignatureMethod": method,
+            "Reference": [{"DigestMethod": {"@Algorithm": "urn:d"}, "DigestValue": bytes(32)}]}
+    link.send(True, ISO2, {"V2G_Message": {
+        "Header": {"SessionID": bytes(8), "Signature": {"SignedInfo": info, "SignatureValue": bytes(64)}},
+        "Body": {"SessionStopReq": {"ChargingSession": "Terminate"}}}})
+    link.send(False, ISO2, {"V2G_Message": {"Header": {"SessionID": bytes(8)},
+                                            "Body": {"SessionStopRes": {"ResponseCode": "OK"}}}})
+    path = tmp_path / "wide.pcapng"
+    write_pcapng(wire, path)
+    res = subprocess.run([sys.executable, "-c", "from v2gsniff.sniffer.cli import main; main()",
+                          "decode", "--format", "jsonl", str(path)],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    rows = _jsonl(res.stdout)
+    req = next(row for row in rows if row["name"] == "SessionStopReq")
+    signature = req["body"]["V2G_Message"]["Header"]["Signature"]  # type: ignore[index]
+    assert signature["SignedInfo"]["SignatureMethod"] == method
+    assert type(signature["SignedInfo"]["SignatureMethod"]["HMACOutputLength"]) is int
+    assert next(row for row in rows if row["name"] == "SessionStopRes")["error"] is None  # its neighbour

@@ -112,3 +112,18 @@ def test_a_records_own_key_wins_over_the_shared_tail_and_appears_once() -> None:
     assert line.count('"schema"') == 1
     assert json.loads(line) == {**_expected(r, {"capture": "c"}), "schema": "iso2"}
     assert list(json.loads(line))[-2:] == ["capture", "body"]
+
+
+def test_values_orjson_refuses_are_written_exactly_beside_the_rest() -> None:
+    # xs:integer is unbounded (2**80, -2**70) and a decoded string may hold a lone surrogate: the
+    # line keeps them as the standard json module writes them, and the other values unchanged.
+    r = Record(3, 0.5, "v2g", "N", fields={"wide": 2**80, "u64": 2**64 - 1},
+               extra={"body": {"A": [-(2**70), "x\ud800"], "B": 1.5}})
+    out = io.StringIO()
+    writer = JsonlWriter(out)
+    writer.write(r)
+    writer.close()
+    line = out.getvalue()
+    assert line.endswith("}\n") and line.count("\n") == 1
+    assert json.loads(line) == _expected(r)
+    assert '"x\\ud800"' in line and "1208925819614629174706176" in line
