@@ -22,13 +22,15 @@ regenerates it byte for byte).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# the decoders' compiler (this folder) names kinds and datatypes in comments, and loads a grammar table
+from compile import DT_NAMES, KIND_NAMES, load_grammar  # noqa: E402
 
 from v2gsniff.dissectors.exi.grammar import (  # noqa: E402
     AT,
@@ -52,19 +54,7 @@ from v2gsniff.dissectors.exi.grammar import (  # noqa: E402
     Grammar,
 )
 
-KIND_NAMES = {0: "FirstStartTag", 1: "StartTag", 2: "ElementContent"}
-DT_NAMES = {D_STRING: "string", D_UINT: "unsigned", D_INT: "integer", D_NBIT: "n-bit", D_BOOL: "boolean",
-            D_ENUM: "enumeration", D_HEX: "hexBinary", D_B64: "base64Binary"}
 LINEAR = 4  # up to this many names are compared one by one; more are bisected
-
-
-def load_grammar(name: str, grammars: str) -> Grammar:
-    module = SCHEMA_MODULES[name]
-    spec = importlib.util.spec_from_file_location(module, os.path.join(grammars, module + ".py"))
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return Grammar(name, mod)
 
 
 def out_name(schema: str) -> str:
