@@ -91,20 +91,21 @@ def fields_to_json(fields: tuple[Field, ...], show_keys: bool = False) -> dict[s
         name = f.name
         if name in out:
             existing = out[name]
-            if isinstance(existing, _Repeated):
+            if isinstance(existing, Repeated):
                 existing.append(value)
             else:
-                out[name] = _Repeated([existing, value])
+                out[name] = Repeated([existing, value])
                 repeated = True
         else:
             out[name] = value
     if not repeated:
         return out
-    return {k: (list(v) if isinstance(v, _Repeated) else v) for k, v in out.items()}
+    return {k: (list(v) if isinstance(v, Repeated) else v) for k, v in out.items()}
 
 
-class _Repeated(list[Any]):
-    _repeated = True
+class Repeated(list[Any]):
+    """Marks lists made from repeated names while building JSON (a value of its own is never one);
+    shared with the EXI model's ``to_json``."""
 
 
 class Layer(NamedTuple):

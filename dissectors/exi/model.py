@@ -22,6 +22,7 @@ import base64
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .._api import Repeated
 from .errors import ExiError, FacetViolation
 from .grammar import D_B64, D_HEX
 
@@ -112,10 +113,6 @@ class Element:
         return node_json(to_node(self))
 
 
-class _Repeated(list[Any]):
-    """Marks lists made from repeated children (a child's own value is never a list)."""
-
-
 def json_value(value: Any, dtype: int) -> Any:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode() if dtype == D_B64 else value.hex().upper()
@@ -161,16 +158,16 @@ def node_json(nd: list[Any]) -> Any:
             content = node_json(child)
         if cname in out:
             prev = out[cname]
-            if isinstance(prev, _Repeated):
+            if isinstance(prev, Repeated):
                 prev.append(content)
             else:
-                out[cname] = _Repeated([prev, content])
+                out[cname] = Repeated([prev, content])
                 repeated = True
         else:
             out[cname] = content
     if not repeated:
         return out
-    return {k: list(v) if isinstance(v, _Repeated) else v for k, v in out.items()}
+    return {k: list(v) if isinstance(v, Repeated) else v for k, v in out.items()}
 
 
 def format_value(value: Any, dtype: int) -> str:
