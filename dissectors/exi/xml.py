@@ -46,35 +46,50 @@ def _text(value: Any, dtype: int) -> str:
 # Prefixes (ns1, ns2, ...) follow each document's order of first use, so a tag is text only once
 # its namespace has a prefix in the document; but most documents of a message set give a namespace
 # the same prefix.  Tags are therefore kept per (prefix, namespace) across documents, as
-# (tag, "<tag>", "</tag>"); a document looks its namespaces' tables up once.  Both caches are
-# bounded (undeclared content brings namespaces and names from the stream): past the bounds a tag
-# is made for the one use.
-Tag = tuple[str, str, str]
-_TABLES: dict[tuple[str, str], dict[str, Tag]] = {}
-_DECLS: dict[tuple[str, str], str] = {}
+# ("<tag>", "</tag>"); a document looks its namespaces' tables up once.  Both caches are bounded
+# (undeclared content brings namespaces and names from the stream): past the bounds a tag is made
+# for the one use.
+Tag = tuple[str, str]
 _MAX_TABLES = 256
 _MAX_TAGS = 20000
-_n_tags = 0
 
 
-def _table(prefix: str, ns: str) -> dict[str, Tag]:
+class _Tags(dict[str, Tag]):
+    """One (prefix, namespace)'s tags by local name, made on first use (``table[local]`` is the
+    whole look-up: a subscript is the cheapest read a renderer can make per element)."""
+
+    __slots__ = ("prefix",)
+    made = 0
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def __missing__(self, local: str) -> Tag:
+        name = f"{self.prefix}:{local}" if self.prefix else local
+        tag = (f"<{name}>", f"</{name}>")
+        if _Tags.made < _MAX_TAGS:
+            _Tags.made += 1
+            self[local] = tag
+        return tag
+
+
+_TABLES: dict[tuple[str, str], _Tags] = {}
+_DECLS: dict[tuple[str, str], str] = {}
+
+
+def _table(prefix: str, ns: str) -> _Tags:
     table = _TABLES.get((prefix, ns))
     if table is None:
-        table = {}
+        table = _Tags(prefix)
         if len(_TABLES) < _MAX_TABLES:
             _TABLES[prefix, ns] = table
             _DECLS[prefix, ns] = f' xmlns:{prefix}="{_escape(ns, True)}"' if ns else ""
     return table
 
 
-def _new_tag(table: dict[str, Tag], prefix: str, local: str) -> Tag:
-    global _n_tags
-    name = f"{prefix}:{local}" if prefix else local
-    tag = (name, f"<{name}>", f"</{name}>")
-    if _n_tags < _MAX_TAGS:
-        _n_tags += 1
-        table[local] = tag
-    return tag
+def _qname(tag: Tag) -> str:
+    return tag[0][1:-1]
 
 
 class _Scope:
@@ -86,7 +101,7 @@ class _Scope:
 
     __slots__ = ("prefixes", "tables", "after", "shared", "_decls")
 
-    def __init__(self, prefixes: dict[str, str], tables: dict[str, dict[str, Tag]], shared: bool) -> None:
+    def __init__(self, prefixes: dict[str, str], tables: dict[str, _Tags], shared: bool) -> None:
         self.prefixes = prefixes
         self.tables = tables
         self.after: dict[str, _Scope] = {}
@@ -131,96 +146,91 @@ _EMPTY = _Scope({}, {}, True)
 
 def node_xml(root: list[Any]) -> str:
     """``to_xml`` of an element in compact form (``model.to_node``)."""
-    scope = _EMPTY
-    prefixes = scope.prefixes  # this document's, in order of first use
-    tables = scope.tables
-
-    def table_of(ns: str) -> dict[str, Tag]:
-        """A namespace's first use in the document: its prefix, and its tags."""
-        nonlocal scope, prefixes, tables
-        scope = scope.then(ns)
-        prefixes = scope.prefixes
-        tables = scope.tables
-        return tables[ns]
-
-    def tag_of(ns: str, local: str) -> Tag:
-        table = tables.get(ns)
-        if table is None:
-            table = table_of(ns)
-        tag = table.get(local)
-        return tag if tag is not None else _new_tag(table, prefixes.get(ns, ""), local)
-
-    def attr_value(value: Any) -> str:
-        if isinstance(value, tuple):  # xsi:type qname
-            return tag_of(value[0], value[1])[0]
-        return format_value(value, -1) if not isinstance(value, bytes) else value.hex().upper()
-
     parts: list[str] = []
-    add = parts.append
-
-    # ``render`` recurses through its argument ``again`` (itself), not its own name: a closure that
-    # names itself is a reference cycle, left (with the document's parts) to the cycle collector.
-    def render(nd: list[Any], again: Callable[[list[Any], Any], None]) -> None:
-        ns, local, attrs, children, value, dtype, texts = nd
-        table = tables.get(ns)
-        if table is None:
-            table = table_of(ns)
-        tag = table.get(local)
-        if tag is None:
-            tag = _new_tag(table, prefixes.get(ns, ""), local)
-        if attrs:
-            add("<" + tag[0])
-            for (ans, alocal), avalue in attrs.items():
-                aname = tag_of(ans, alocal)[0]  # before the value: prefixes follow the order of first use
-                add(f' {aname}="{_escape(attr_value(avalue), True)}"')
-            if not children and value is None:
-                add("/>")
-                return
-            add(">")
-        elif children or value is not None:
-            add(tag[1])
-        else:
-            add(f"<{tag[0]}/>")
-            return
-        if value is not None and texts is None:
-            add(_text(value, dtype))
-        if children:
-            if texts:
-                for index, child in enumerate(children):
-                    parts.extend(_escape(t) for k, t in texts if k == index)
-                    again(child, again)
-                parts.extend(_escape(t) for k, t in texts if k >= len(children))
-            else:
-                table_ns = None  # siblings mostly share a namespace: its table is looked up once
-                for child in children:
-                    cns, clocal, cattrs, ckids, cvalue, cdtype, _ = child
-                    if cattrs or ckids or cvalue is None:
-                        again(child, again)
-                        continue
-                    # a leaf (most children): its tag from the tables, its text without a call for ints
-                    # and plain names (enumeration values)
-                    if cns is not table_ns:
-                        table = tables.get(cns)
-                        if table is None:
-                            table = table_of(cns)
-                        table_ns = cns
-                    ctag = table.get(clocal)
-                    if ctag is None:
-                        ctag = _new_tag(table, prefixes.get(cns, ""), clocal)
-                    cls = type(cvalue)
-                    if cls is int or cls is str and cvalue.isidentifier():  # nothing to escape
-                        add(f"{ctag[1]}{cvalue}{ctag[2]}")
-                    else:
-                        add(f"{ctag[1]}{_text(cvalue, cdtype)}{ctag[2]}")
-        elif texts:
-            parts.extend(_escape(t) for _k, t in texts)
-        add(tag[2])
-
-    render(root, render)
-    at = 1 + len(tag_of(root[0], root[1])[0])  # declarations go right after the root's tag name,
+    doc = [_EMPTY]
+    _render(root, parts.append, doc)
+    scope = doc[0]
+    at = len(scope.tables[root[0]][root[1]][0]) - 1  # declarations go right after the root's name,
     first = parts[0]  # which the first part holds
     parts[0] = first[:at] + scope.decls + first[at:]
     return "".join(parts)
+
+
+def _tags(doc: list[_Scope], ns: str) -> _Tags:
+    """The tags of ``ns`` in the document's current scope (``doc[0]``), which its first use extends.
+    A caller's own view of the scope may be older (a child used a new namespace): it is a subset
+    of the current one, so whatever it holds is still right, and what it lacks is looked up here."""
+    scope = doc[0]
+    table = scope.tables.get(ns)
+    if table is None:
+        scope = doc[0] = scope.then(ns)
+        table = scope.tables[ns]
+    return table
+
+
+def _render(nd: list[Any], add: Callable[[str], None], doc: list[_Scope]) -> None:
+    ns, local, attrs, children, value, dtype, texts = nd
+    tables = doc[0].tables
+    opener, closer = (tables.get(ns) or _tags(doc, ns))[local]
+    if attrs:
+        add(opener[:-1])
+        for (ans, alocal), avalue in attrs.items():
+            aname = _qname(_tags(doc, ans)[alocal])  # before the value: prefixes follow the order of first use
+            if isinstance(avalue, tuple):  # xsi:type qname
+                avalue = _qname(_tags(doc, avalue[0])[avalue[1]])
+            elif isinstance(avalue, bytes):
+                avalue = avalue.hex().upper()
+            else:
+                avalue = format_value(avalue, -1)
+            add(f' {aname}="{_escape(avalue, True)}"')
+        if not children and value is None:
+            add("/>")
+            return
+        add(">")
+    elif children or value is not None:
+        add(opener)
+    else:
+        add(opener[:-1] + "/>")
+        return
+    if value is not None and texts is None:
+        add(_text(value, dtype))
+    if children:
+        if texts:
+            for index, child in enumerate(children):
+                for k, text in texts:
+                    if k == index:
+                        add(_escape(text))
+                _render(child, add, doc)
+            for k, text in texts:
+                if k >= len(children):
+                    add(_escape(text))
+        else:
+            table_ns = None  # siblings mostly share a namespace: its table is looked up once
+            table = tables
+            for child in children:
+                cns, clocal, cattrs, ckids, cvalue, cdtype, _ = child
+                if cattrs or ckids or cvalue is None:
+                    _render(child, add, doc)
+                    table_ns = None
+                    continue
+                # a leaf (most children): its tags from the table, its text without a call for the
+                # common values (integers, booleans, names that need no escaping: enumerations)
+                if cns is not table_ns:
+                    table = doc[0].tables.get(cns) or _tags(doc, cns)
+                    table_ns = cns
+                copen, cclose = table[clocal]
+                if cvalue.__class__ is int or cvalue.__class__ is str and cvalue.isidentifier():
+                    add(f"{copen}{cvalue}{cclose}")
+                elif cvalue is True:
+                    add(f"{copen}true{cclose}")
+                elif cvalue is False:
+                    add(f"{copen}false{cclose}")
+                else:
+                    add(f"{copen}{_text(cvalue, cdtype)}{cclose}")
+    elif texts:
+        for _k, text in texts:
+            add(_escape(text))
+    add(closer)
 
 
 def parse_xml(text: str | bytes) -> Element:
