@@ -88,6 +88,9 @@ def _table(prefix: str, ns: str) -> _Tags:
     return table
 
 
+_NO_TAGS = _Tags("")  # a start value for the renderer's loop; never read
+
+
 def _qname(tag: Tag) -> str:
     return tag[0][1:-1]
 
@@ -206,7 +209,7 @@ def _render(nd: list[Any], add: Callable[[str], None], doc: list[_Scope]) -> Non
                     add(_escape(text))
         else:
             table_ns = None  # siblings mostly share a namespace: its table is looked up once
-            table = tables
+            table = _NO_TAGS
             for child in children:
                 cns, clocal, cattrs, ckids, cvalue, cdtype, _ = child
                 if cattrs or ckids or cvalue is None:
